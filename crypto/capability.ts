@@ -1,0 +1,49 @@
+import nacl from 'tweetnacl'
+import { concat, writeU32 } from './bytes.js'
+import { deriveKey, frame } from './hash.js'
+import { asSignPublicKey, asSignSecretKey, type EpochKey, type SignPublicKey } from './keys.js'
+import { createSigner, verifySignature, type Signer } from './sign.js'
+
+/**
+ * [K1] Access capability: an Ed25519 key pair derived (HKDF) from a conversation's epoch key,
+ * bound to the conversation id and epoch. The server stores only its public half; whoever holds
+ * the epoch key can prove access, and a device removed before a rotation cannot derive the next one.
+ */
+export interface Capability {
+  readonly publicKey: SignPublicKey
+  readonly signer: Signer
+}
+
+export function deriveCapability(epochKey: EpochKey, conv: Uint8Array, epoch: number): Capability {
+  const seed = deriveKey(epochKey, 'fieldchat/v1/capability', concat(conv, u32(epoch)))
+  const pair = nacl.sign.keyPair.fromSeed(seed)
+  seed.fill(0)
+  return { publicKey: asSignPublicKey(pair.publicKey), signer: createSigner(asSignSecretKey(pair.secretKey)) }
+}
+
+const DOMAIN_PROOF = 'fieldchat/v1/capability/proof'
+const DOMAIN_AUTH = 'fieldchat/v1/auth/device'
+
+/** [K2] Proof of a capability for one connection: signs the server's per-connection challenge. */
+export function capabilityProofBytes(challenge: Uint8Array, conv: Uint8Array, epoch: number): Uint8Array {
+  return frame(DOMAIN_PROOF, [challenge, conv, u32(epoch)])
+}
+
+/** [K3] Device authentication in the handshake: the device signs the server's challenge. */
+export function deviceAuthBytes(challenge: Uint8Array, device: Uint8Array): Uint8Array {
+  return frame(DOMAIN_AUTH, [challenge, device])
+}
+
+export function verifyCapabilityProof(proof: Uint8Array, challenge: Uint8Array, conv: Uint8Array, epoch: number, capPublic: Uint8Array): Promise<boolean> {
+  return verifySignature(capabilityProofBytes(challenge, conv, epoch), proof, capPublic)
+}
+
+export function verifyDeviceAuth(proof: Uint8Array, challenge: Uint8Array, device: Uint8Array): Promise<boolean> {
+  return verifySignature(deviceAuthBytes(challenge, device), proof, device)
+}
+
+function u32(n: number): Uint8Array {
+  const b = new Uint8Array(4)
+  writeU32(new DataView(b.buffer), 0, n)
+  return b
+}

@@ -1,0 +1,27 @@
+import { sha256 } from '@noble/hashes/sha2.js'
+import { hkdf } from '@noble/hashes/hkdf.js'
+import { concat, utf8, writeU32 } from './bytes.js'
+
+/**
+ * [C2] Every hash is domain separated: SHA-256 over a length-prefixed domain string followed by
+ * length-prefixed parts, so no two (domain, parts) tuples can produce the same input.
+ */
+export function domainHash(domain: string, ...parts: Uint8Array[]): Uint8Array {
+  return sha256(frame(domain, parts))
+}
+
+/** The exact byte string signed or hashed under a domain ([C2], [C4]). */
+export function frame(domain: string, parts: Uint8Array[]): Uint8Array {
+  const chunks: Uint8Array[] = []
+  for (const p of [utf8.encode(domain), ...parts]) {
+    const len = new Uint8Array(4)
+    writeU32(new DataView(len.buffer), 0, p.length)
+    chunks.push(len, p)
+  }
+  return concat(...chunks)
+}
+
+/** HKDF-SHA256 with a domain string as `info`. */
+export function deriveKey(secret: Uint8Array, domain: string, salt: Uint8Array, length = 32): Uint8Array {
+  return hkdf(sha256, secret, salt, utf8.encode(domain), length)
+}

@@ -1,0 +1,42 @@
+import nacl from 'tweetnacl'
+import { asBoxPublicKey, asBoxSecretKey, asSignPublicKey, asSignSecretKey, parseSignPublicKey } from './keys.js'
+import type { BoxPublicKey, BoxSecretKey, SignPublicKey, SignSecretKey } from './keys.js'
+import { bytesEqual } from './bytes.js'
+
+/** A device: the unit of trust and revocation. Keys are created on the device and never leave it. */
+export interface DeviceKeys {
+  readonly signPublic: SignPublicKey
+  readonly signSecret: SignSecretKey
+  readonly boxPublic: BoxPublicKey
+  readonly boxSecret: BoxSecretKey
+}
+
+export function generateDeviceKeys(): DeviceKeys {
+  for (;;) {
+    const sign = nacl.sign.keyPair()
+    // [C1] a random key is small-order with negligible probability; loop anyway so the invariant is total.
+    if (!parseSignPublicKey(sign.publicKey)) continue
+    const box = nacl.box.keyPair()
+    return {
+      signPublic: asSignPublicKey(sign.publicKey),
+      signSecret: asSignSecretKey(sign.secretKey),
+      boxPublic: asBoxPublicKey(box.publicKey),
+      boxSecret: asBoxSecretKey(box.secretKey),
+    }
+  }
+}
+
+/** Rebuild device keys from stored secrets, checking that they belong together (storage is untrusted). */
+export function restoreDeviceKeys(signSecret: Uint8Array, boxSecret: Uint8Array): DeviceKeys | undefined {
+  if (signSecret.length !== 64 || boxSecret.length !== 32) return undefined
+  const sign = nacl.sign.keyPair.fromSeed(signSecret.subarray(0, 32))
+  if (!bytesEqual(sign.secretKey, signSecret)) return undefined
+  if (!parseSignPublicKey(sign.publicKey)) return undefined
+  const box = nacl.box.keyPair.fromSecretKey(boxSecret)
+  return {
+    signPublic: asSignPublicKey(sign.publicKey),
+    signSecret: asSignSecretKey(sign.secretKey),
+    boxPublic: asBoxPublicKey(box.publicKey),
+    boxSecret: asBoxSecretKey(box.secretKey),
+  }
+}

@@ -1,0 +1,11 @@
+/**
+ * The server's whole view of crypto: parse headers, verify signatures and proofs, hash chains.
+ * Nothing here can decrypt; tests/architecture checks that sync-server imports only this entry.
+ */
+export { splitEnvelope, hashOfEnvelope, type EnvelopeParts } from './envelope/wire.js'
+export { verifyEnvelopeSignature } from './envelope/open.js'
+export { decodeHeader, type EnvelopeHeader, HEADER_BYTES, ID_BYTES, ZERO_HASH } from './envelope/header.js'
+export { verifyCapabilityProof, verifyDeviceAuth } from './capability.js'
+export { parseSignPublicKey, type SignPublicKey } from './keys.js'
+export { randomBytes } from './random.js'
+export { bytesEqual, toHex, toBase64Url } from './bytes.js'

@@ -1,0 +1,42 @@
+/**
+ * Numbered wire error codes ([P7]). Each has a message for the local person and one for the
+ * remote peer (which never reveals more than the peer already knows).
+ */
+export const ErrorCode = {
+  BAD_FRAME: 1000,
+  FRAME_TOO_LARGE: 1001,
+  RATE_LIMITED: 1002,
+  VERSION_MISMATCH: 1003,
+  NOT_AUTHENTICATED: 1004,
+  AUTH_FAILED: 1005,
+  NOT_JOINED: 1100,
+  CAPABILITY_REJECTED: 1101,
+  BAD_ENVELOPE: 1200,
+  NOT_YOUR_DEVICE: 1201,
+  SEQ_GAP: 1202,
+  CHAIN_BROKEN: 1203,
+  EQUIVOCATION: 1204,
+  INTERNAL: 1500,
+} as const
+export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode]
+
+export const errorText: Record<ErrorCode, { local: string; remote: string }> = {
+  1000: { local: 'The server sent something this app cannot read.', remote: 'Frame is not a valid message.' },
+  1001: { local: 'A message was too large to send.', remote: 'Frame exceeds the size limit.' },
+  1002: { local: 'Sending too fast; slowing down.', remote: 'Rate limit exceeded.' },
+  1003: { local: 'This app and the server speak different versions. Reload to update.', remote: 'Protocol version not supported.' },
+  1004: { local: 'Not signed in to the server yet.', remote: 'Handshake required first.' },
+  1005: { local: 'The server did not accept this device.', remote: 'Device authentication failed.' },
+  1100: { local: 'This conversation is not open on the server.', remote: 'Join the conversation first.' },
+  1101: { local: 'You no longer have access to this conversation.', remote: 'Capability proof rejected.' },
+  1200: { local: 'A change could not be verified.', remote: 'Envelope is malformed or its signature is invalid.' },
+  1201: { local: 'A change was signed by another device.', remote: 'Envelope device is not the connected device.' },
+  1202: { local: 'Changes arrived out of order; resending.', remote: 'Sequence number gap.' },
+  1203: { local: 'Changes do not follow on from each other.', remote: 'Envelope prev does not match the previous envelope.' },
+  1204: { local: 'Two different changes claim the same place.', remote: 'Different envelope already stored at this sequence number.' },
+  1500: { local: 'The server had a problem; retrying.', remote: 'Internal error.' },
+}
+
+export function isErrorCode(n: number): n is ErrorCode {
+  return Object.prototype.hasOwnProperty.call(errorText, n)
+}

@@ -1,0 +1,6 @@
+export * from './version.js'
+export * from './errors.js'
+export * from './ids.js'
+export * from './messages.js'
+export * from './schema.js'
+export * from './codec.js'

@@ -1,0 +1,30 @@
+/**
+ * The wire contract: one discriminated union per direction ([P2]). Ids and keys travel as raw
+ * bytes; envelopes are opaque byte strings whose public header the server may parse.
+ */
+export interface Hello { type: 'hello'; v: number; device: Uint8Array; proof: Uint8Array }
+/** Prove the epoch capability of a conversation; registers `cap` when the server has none yet. */
+export interface Join { type: 'join'; conv: Uint8Array; epoch: number; cap: Uint8Array; proof: Uint8Array }
+export interface Push { type: 'push'; id: number; envelopes: Uint8Array[] }
+export interface Subscribe { type: 'subscribe'; conv: Uint8Array; doc: Uint8Array; cursor: number }
+export interface Unsubscribe { type: 'unsubscribe'; conv: Uint8Array; doc: Uint8Array }
+export interface Ping { type: 'ping'; t: number }
+
+export type ClientMessage = Hello | Join | Push | Subscribe | Unsubscribe | Ping
+
+export interface Limits { maxFrameBytes: number; maxEnvelopesPerPush: number; framesPerSecond: number }
+export interface Challenge { type: 'challenge'; v: number; nonce: Uint8Array; limits: Limits }
+export interface Welcome { type: 'welcome'; v: number }
+export interface Joined { type: 'joined'; conv: Uint8Array; epoch: number }
+/** Per-envelope outcome, in the order of the push: a server sequence number, or a code. */
+export type PushResult = { sseq: number } | { code: number }
+export interface Ack { type: 'ack'; id: number; results: PushResult[] }
+export interface Delivery { sseq: number; env: Uint8Array }
+/** Backlog (`live: false`) or fan-out (`live: true`) for one subscribed document, ascending sseq. */
+export interface Envelopes { type: 'envelopes'; conv: Uint8Array; doc: Uint8Array; items: Delivery[]; live: boolean }
+/** Sent once after the backlog of a subscription: everything up to `cursor` has been delivered. */
+export interface CaughtUp { type: 'caught-up'; conv: Uint8Array; doc: Uint8Array; cursor: number }
+export interface Pong { type: 'pong'; t: number }
+export interface ErrorMessage { type: 'error'; code: number; message: string; ref?: string; fatal: boolean }
+
+export type ServerMessage = Challenge | Welcome | Joined | Ack | Envelopes | CaughtUp | Pong | ErrorMessage

@@ -1,0 +1,47 @@
+import * as z from 'zod'
+import type { ClientMessage, ServerMessage } from './messages.js'
+
+/** [P3] Every inbound frame is validated against these schemas before any field is used. */
+const bytes = (length?: number) =>
+  z.instanceof(Uint8Array).refine((b) => length === undefined || b.length === length, { message: `expected ${length} bytes` })
+const uint = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER)
+const u32 = z.number().int().nonnegative().max(0xffffffff)
+
+export const MAX_ENVELOPE_BYTES = 1024 * 1024
+
+export const clientMessageSchema = z.discriminatedUnion('type', [
+  z.strictObject({ type: z.literal('hello'), v: uint, device: bytes(32), proof: bytes(64) }),
+  z.strictObject({ type: z.literal('join'), conv: bytes(16), epoch: u32, cap: bytes(32), proof: bytes(64) }),
+  z.strictObject({
+    type: z.literal('push'),
+    id: uint,
+    envelopes: z.array(bytes().refine((b) => b.length <= MAX_ENVELOPE_BYTES, { message: 'envelope too large' })).min(1).max(256),
+  }),
+  z.strictObject({ type: z.literal('subscribe'), conv: bytes(16), doc: bytes(16), cursor: uint }),
+  z.strictObject({ type: z.literal('unsubscribe'), conv: bytes(16), doc: bytes(16) }),
+  z.strictObject({ type: z.literal('ping'), t: z.number().finite() }),
+]) satisfies z.ZodType<ClientMessage>
+
+const pushResult = z.union([z.strictObject({ sseq: uint }), z.strictObject({ code: uint })])
+
+export const serverMessageSchema = z.discriminatedUnion('type', [
+  z.strictObject({
+    type: z.literal('challenge'),
+    v: uint,
+    nonce: bytes(32),
+    limits: z.strictObject({ maxFrameBytes: uint, maxEnvelopesPerPush: uint, framesPerSecond: uint }),
+  }),
+  z.strictObject({ type: z.literal('welcome'), v: uint }),
+  z.strictObject({ type: z.literal('joined'), conv: bytes(16), epoch: u32 }),
+  z.strictObject({ type: z.literal('ack'), id: uint, results: z.array(pushResult) }),
+  z.strictObject({
+    type: z.literal('envelopes'),
+    conv: bytes(16),
+    doc: bytes(16),
+    items: z.array(z.strictObject({ sseq: uint, env: bytes() })),
+    live: z.boolean(),
+  }),
+  z.strictObject({ type: z.literal('caught-up'), conv: bytes(16), doc: bytes(16), cursor: uint }),
+  z.strictObject({ type: z.literal('pong'), t: z.number() }),
+  z.strictObject({ type: z.literal('error'), code: uint, message: z.string().max(1000), ref: z.string().max(200).optional(), fatal: z.boolean() }),
+]) satisfies z.ZodType<ServerMessage>

@@ -1,0 +1,239 @@
+import type { WebSocket } from 'ws'
+import {
+  ErrorCode, PROTOCOL_VERSION, decodeClientFrame, encodeFrame, errorText,
+  type ClientMessage, type Join, type Push, type PushResult, type ServerMessage, type Subscribe, type Unsubscribe,
+} from '../protocol/index.js'
+import {
+  bytesEqual, hashOfEnvelope, randomBytes, splitEnvelope, toBase64Url, verifyCapabilityProof, verifyDeviceAuth,
+  verifyEnvelopeSignature, type EnvelopeParts,
+} from '../crypto/verify.js'
+import type { AppendItem, AppendResult, ChangeStore } from './store/ChangeStore.js'
+import { subscriptionKey, type Hub, type Subscriber } from './hub.js'
+import type { Logger } from './log.js'
+import { TokenBucket, type ServerLimits } from './limits.js'
+
+export interface ConnectionContext {
+  readonly store: ChangeStore
+  readonly hub: Hub
+  readonly log: Logger
+  readonly limits: ServerLimits
+  readonly metrics: { envelopesIn: number; envelopesOut: number; framesRejected: number }
+}
+
+interface Subscription {
+  readonly conv: Uint8Array
+  cursor: number
+  /** Live deliveries that arrived while the backlog was still being sent. */
+  pending: { sseq: number; env: Uint8Array }[] | undefined
+}
+
+const BACKLOG_PAGE = 500
+const APPEND_REASON: Record<Exclude<AppendResult, { ok: true }>['reason'], number> = {
+  'seq-gap': ErrorCode.SEQ_GAP,
+  'chain-broken': ErrorCode.CHAIN_BROKEN,
+  equivocation: ErrorCode.EQUIVOCATION,
+  'wrong-conv': ErrorCode.BAD_ENVELOPE,
+}
+let nextId = 1
+
+/**
+ * One device's socket. Inbound messages are untrusted peer input: every frame is size- and
+ * rate-checked, decoded and schema-validated before use ([P3], [S6]); a bad frame gets a coded
+ * error on this socket only. Frames are handled strictly in arrival order.
+ */
+export class Connection implements Subscriber {
+  readonly id = (nextId++).toString(36)
+  private readonly challenge = randomBytes(32)
+  private device: Uint8Array | undefined
+  private readonly joined = new Map<string, number>()
+  private readonly subs = new Map<string, Subscription>()
+  private readonly bucket: TokenBucket
+  private strikes = 0
+  private queue: Promise<void> = Promise.resolve()
+  private closed = false
+  private readonly handshakeTimer: NodeJS.Timeout
+
+  constructor(private readonly socket: WebSocket, private readonly ctx: ConnectionContext) {
+    this.bucket = new TokenBucket(ctx.limits.framesPerSecond, ctx.limits.burstFrames)
+    this.handshakeTimer = setTimeout(() => this.device || this.fail(ErrorCode.NOT_AUTHENTICATED, true), ctx.limits.handshakeTimeoutMs)
+    socket.on('message', (data, isBinary) => this.onFrame(data as Buffer, isBinary))
+    socket.on('close', () => this.dispose())
+    socket.on('error', () => this.dispose())
+    const { maxFrameBytes, maxEnvelopesPerPush, framesPerSecond } = ctx.limits
+    this.send({ type: 'challenge', v: PROTOCOL_VERSION, nonce: this.challenge, limits: { maxFrameBytes, maxEnvelopesPerPush, framesPerSecond } })
+  }
+
+  private onFrame(data: Buffer, isBinary: boolean): void {
+    if (this.closed) return
+    if (!this.bucket.take()) return this.reject(ErrorCode.RATE_LIMITED, this.ctx.limits.maxRateStrikes)
+    if (!isBinary) return this.reject(ErrorCode.BAD_FRAME)
+    if (data.length > this.ctx.limits.maxFrameBytes) return this.reject(ErrorCode.FRAME_TOO_LARGE)
+    const decoded = decodeClientFrame(new Uint8Array(data.buffer, data.byteOffset, data.byteLength))
+    if (!decoded.ok) return this.reject(ErrorCode.BAD_FRAME)
+    this.queue = this.queue.then(() => this.handle(decoded.message)).catch((err: unknown) => {
+      this.ctx.log.error({ conn: this.id, err: (err as Error).message }, 'handler failed')
+      this.fail(ErrorCode.INTERNAL, false)
+    })
+  }
+
+  private async handle(msg: ClientMessage): Promise<void> {
+    if (this.closed) return
+    if (msg.type !== 'hello' && msg.type !== 'ping' && !this.device) return this.fail(ErrorCode.NOT_AUTHENTICATED, true)
+    switch (msg.type) {
+      case 'hello':
+        return this.onHello(msg.v, msg.device, msg.proof)
+      case 'join':
+        return this.onJoin(msg)
+      case 'push':
+        return this.onPush(msg)
+      case 'subscribe':
+        return this.onSubscribe(msg)
+      case 'unsubscribe':
+        return this.onUnsubscribe(msg)
+      case 'ping':
+        return this.send({ type: 'pong', t: msg.t })
+      default: {
+        const never: never = msg
+        return never
+      }
+    }
+  }
+
+  private async onHello(v: number, device: Uint8Array, proof: Uint8Array): Promise<void> {
+    if (this.device) return this.reject(ErrorCode.BAD_FRAME)
+    if (v !== PROTOCOL_VERSION) return this.fail(ErrorCode.VERSION_MISMATCH, true, `server speaks v${PROTOCOL_VERSION}`)
+    // [S2] the device proves its key by signing this connection's challenge.
+    if (!(await verifyDeviceAuth(proof, this.challenge, device))) return this.fail(ErrorCode.AUTH_FAILED, true)
+    this.device = device
+    clearTimeout(this.handshakeTimer)
+    this.strikes = 0
+    this.send({ type: 'welcome', v: PROTOCOL_VERSION })
+  }
+
+  private async onJoin(msg: Join): Promise<void> {
+    // [S3] capability proof over this connection's challenge; first proof registers the capability.
+    if (!(await verifyCapabilityProof(msg.proof, this.challenge, msg.conv, msg.epoch, msg.cap))) {
+      return this.reject(ErrorCode.CAPABILITY_REJECTED, undefined, toBase64Url(msg.conv))
+    }
+    const stored = await this.ctx.store.registerConv(msg.conv, msg.cap, msg.epoch)
+    if (stored.epoch !== msg.epoch || !bytesEqual(stored.capPublic, msg.cap)) {
+      return this.reject(ErrorCode.CAPABILITY_REJECTED, undefined, toBase64Url(msg.conv))
+    }
+    this.joined.set(toBase64Url(msg.conv), msg.epoch)
+    this.send({ type: 'joined', conv: msg.conv, epoch: msg.epoch })
+  }
+
+  private async onPush(msg: Push): Promise<void> {
+    const results: PushResult[] = new Array(msg.envelopes.length)
+    const checked: { index: number; parts: EnvelopeParts; bytes: Uint8Array }[] = []
+    msg.envelopes.forEach((bytes, index) => {
+      const parts = splitEnvelope(bytes)
+      if (!parts) results[index] = { code: ErrorCode.BAD_ENVELOPE }
+      else if (!bytesEqual(parts.header.device, this.device!)) results[index] = { code: ErrorCode.NOT_YOUR_DEVICE }
+      else if (!this.joined.has(toBase64Url(parts.header.conv))) results[index] = { code: ErrorCode.NOT_JOINED }
+      else checked.push({ index, parts, bytes })
+    })
+    const signatures = await Promise.all(checked.map((c) => verifyEnvelopeSignature(c.parts)))
+    const items: AppendItem[] = []
+    const slots: { index: number; bytes: Uint8Array }[] = []
+    checked.forEach((c, i) => {
+      if (!signatures[i]) return void (results[c.index] = { code: ErrorCode.BAD_ENVELOPE })
+      const h = c.parts.header
+      items.push({ conv: h.conv, doc: h.doc, device: h.device, seq: h.seq, prev: h.prev, hash: hashOfEnvelope(c.parts), bytes: c.bytes })
+      slots.push(c)
+    })
+    const appended = items.length ? await this.ctx.store.append(items) : []
+    const fresh = new Map<string, { conv: Uint8Array; doc: Uint8Array; items: { sseq: number; env: Uint8Array }[] }>()
+    appended.forEach((r, i) => {
+      const slot = slots[i]!
+      if (!r.ok) return void (results[slot.index] = { code: APPEND_REASON[r.reason] })
+      results[slot.index] = { sseq: r.sseq }
+      if (r.duplicate) return
+      const item = items[i]!
+      const key = subscriptionKey(item.conv, item.doc)
+      let group = fresh.get(key)
+      if (!group) fresh.set(key, (group = { conv: item.conv, doc: item.doc, items: [] }))
+      group.items.push({ sseq: r.sseq, env: slot.bytes })
+    })
+    this.ctx.metrics.envelopesIn += items.length
+    // Invariant 1 of ChangeStore: the append above is durable before this ack is sent.
+    this.send({ type: 'ack', id: msg.id, results })
+    for (const g of fresh.values()) this.ctx.hub.publish(g.conv, g.doc, g.items, this)
+  }
+
+  private async onSubscribe(msg: Subscribe): Promise<void> {
+    const convKey = toBase64Url(msg.conv)
+    if (!this.joined.has(convKey)) return this.reject(ErrorCode.NOT_JOINED, undefined, convKey)
+    const key = subscriptionKey(msg.conv, msg.doc)
+    if (this.subs.has(key)) this.onUnsubscribe({ type: 'unsubscribe', conv: msg.conv, doc: msg.doc })
+    const sub: Subscription = { conv: msg.conv, cursor: msg.cursor, pending: [] }
+    this.subs.set(key, sub)
+    // Register before reading the backlog so nothing appended in between is missed.
+    this.ctx.hub.add(msg.conv, msg.doc, this)
+    for (;;) {
+      const page = await this.ctx.store.read(msg.conv, msg.doc, sub.cursor, BACKLOG_PAGE)
+      if (this.closed || this.subs.get(key) !== sub) return
+      if (page.length === 0) break
+      sub.cursor = page[page.length - 1]!.sseq
+      this.send({ type: 'envelopes', conv: msg.conv, doc: msg.doc, items: page.map((e) => ({ sseq: e.sseq, env: e.bytes })), live: false })
+      this.ctx.metrics.envelopesOut += page.length
+      await this.drain()
+    }
+    this.send({ type: 'caught-up', conv: msg.conv, doc: msg.doc, cursor: sub.cursor })
+    const pending = sub.pending ?? []
+    sub.pending = undefined
+    this.deliver(msg.conv, msg.doc, pending)
+  }
+
+  private onUnsubscribe(msg: Unsubscribe): void {
+    const key = subscriptionKey(msg.conv, msg.doc)
+    if (!this.subs.delete(key)) return
+    this.ctx.hub.remove(key, this)
+  }
+
+  deliver(conv: Uint8Array, doc: Uint8Array, items: { sseq: number; env: Uint8Array }[]): void {
+    const sub = this.subs.get(subscriptionKey(conv, doc))
+    if (!sub || this.closed) return
+    if (sub.pending) return void sub.pending.push(...items)
+    const fresh = items.filter((i) => i.sseq > sub.cursor)
+    if (fresh.length === 0) return
+    sub.cursor = fresh[fresh.length - 1]!.sseq
+    this.ctx.metrics.envelopesOut += fresh.length
+    this.send({ type: 'envelopes', conv, doc, items: fresh, live: true })
+  }
+
+  /** Backpressure for backlogs: wait while the socket has a lot unsent. */
+  private async drain(): Promise<void> {
+    while (!this.closed && this.socket.bufferedAmount > 4 * 1024 * 1024) await new Promise((r) => setTimeout(r, 20))
+  }
+
+  private send(msg: ServerMessage): void {
+    if (this.closed || this.socket.readyState !== this.socket.OPEN) return
+    this.socket.send(encodeFrame(msg))
+  }
+
+  /** A coded, non-fatal refusal; too many in a row closes the socket. */
+  private reject(code: ErrorCode, maxStrikes = 100, ref?: string): void {
+    this.ctx.metrics.framesRejected++
+    this.ctx.log.warn({ conn: this.id, code }, 'frame rejected')
+    this.send({ type: 'error', code, message: errorText[code].remote, fatal: false, ...(ref ? { ref } : {}) })
+    if (++this.strikes >= maxStrikes) this.fail(code, true)
+  }
+
+  private fail(code: ErrorCode, fatal: boolean, detail?: string): void {
+    this.ctx.log.warn({ conn: this.id, code, fatal }, 'connection error')
+    this.send({ type: 'error', code, message: detail ?? errorText[code].remote, fatal })
+    if (fatal) {
+      this.socket.close(4000 + (code % 1000), errorText[code].remote.slice(0, 100))
+      this.dispose()
+    }
+  }
+
+  private dispose(): void {
+    if (this.closed) return
+    this.closed = true
+    clearTimeout(this.handshakeTimer)
+    for (const key of this.subs.keys()) this.ctx.hub.remove(key, this)
+    this.subs.clear()
+  }
+}

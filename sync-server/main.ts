@@ -1,0 +1,47 @@
+import { parseArgs } from 'node:util'
+import { existsSync } from 'node:fs'
+import { startSyncServer } from './server.js'
+import { createLogger } from './log.js'
+
+/**
+ * `npm start` entry. Flags win over environment variables:
+ *   --port / PORT (8787)   --host / HOST (127.0.0.1)   --data / DATA_DIR (./data)
+ *   --static / STATIC_DIR (./dist)   --durability / DURABILITY (normal | full)
+ */
+const { values } = parseArgs({
+  options: {
+    port: { type: 'string' },
+    host: { type: 'string' },
+    data: { type: 'string' },
+    static: { type: 'string' },
+    durability: { type: 'string' },
+  },
+})
+const log = createLogger()
+const port = Number(values.port ?? process.env.PORT ?? 8787)
+if (!Number.isInteger(port) || port < 0 || port > 65535) {
+  log.error({ port: values.port ?? process.env.PORT }, 'invalid port')
+  process.exit(2)
+}
+const durability = values.durability ?? process.env.DURABILITY ?? 'normal'
+if (durability !== 'normal' && durability !== 'full') {
+  log.error({ durability }, 'durability must be normal or full')
+  process.exit(2)
+}
+const staticDir = values.static ?? process.env.STATIC_DIR ?? './dist'
+if (!existsSync(staticDir)) log.warn({ staticDir }, 'no built app found; serving the sync API only (run npm run build)')
+
+const server = await startSyncServer({
+  port,
+  host: values.host ?? process.env.HOST ?? '127.0.0.1',
+  dataDir: values.data ?? process.env.DATA_DIR ?? './data',
+  staticDir: existsSync(staticDir) ? staticDir : undefined,
+  durability,
+  log,
+})
+console.error(`fieldchat is running at ${server.url.replace('127.0.0.1', 'localhost')}`)
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(signal, () => {
+    void server.close().then(() => process.exit(0))
+  })
+}

@@ -1,0 +1,85 @@
+import { createServer, type Server } from 'node:http'
+import { mkdirSync } from 'node:fs'
+import { join } from 'node:path'
+import { WebSocketServer } from 'ws'
+import { Connection, type ConnectionContext } from './connection.js'
+import { Hub } from './hub.js'
+import { defaultLimits, type ServerLimits } from './limits.js'
+import { createLogger, type Logger } from './log.js'
+import { staticHandler } from './http.js'
+import { openSqliteStore } from './store/sqlite.js'
+import type { ChangeStore } from './store/ChangeStore.js'
+
+export interface SyncServerOptions {
+  readonly port: number
+  readonly host: string
+  /** Folder for the SQLite database; ignored when `store` is given. */
+  readonly dataDir?: string
+  readonly store?: ChangeStore
+  /** Built PWA to serve on the same port (dist/); omitted → API only. */
+  readonly staticDir?: string
+  readonly limits?: Partial<ServerLimits>
+  readonly log?: Logger
+  readonly durability?: 'normal' | 'full'
+}
+
+export interface RunningServer {
+  readonly port: number
+  readonly url: string
+  close(): Promise<void>
+}
+
+export const SYNC_PATH = '/sync'
+
+/** One process, one port: the PWA over HTTP, the sync protocol over WebSocket at /sync, /healthz. */
+export async function startSyncServer(options: SyncServerOptions): Promise<RunningServer> {
+  const log = options.log ?? createLogger()
+  const limits = { ...defaultLimits, ...options.limits }
+  let store = options.store
+  if (!store) {
+    const dir = options.dataDir ?? './data'
+    mkdirSync(dir, { recursive: true })
+    store = openSqliteStore(join(dir, 'sync.sqlite'), { durability: options.durability ?? 'normal' })
+  }
+  const metrics = { envelopesIn: 0, envelopesOut: 0, framesRejected: 0 }
+  const ctx: ConnectionContext = { store, hub: new Hub(), log, limits, metrics }
+  const serveStatic = staticHandler(options.staticDir)
+  const started = Date.now()
+  let connections = 0
+
+  const http: Server = createServer((req, res) => {
+    if (req.url === '/healthz') {
+      res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' })
+      return void res.end(JSON.stringify({ ok: true, uptimeSeconds: Math.round((Date.now() - started) / 1000), connections, ...metrics }))
+    }
+    serveStatic(req, res)
+  })
+  const wss = new WebSocketServer({ server: http, path: SYNC_PATH, maxPayload: limits.hardFrameBytes, perMessageDeflate: false })
+  wss.on('connection', (socket) => {
+    connections++
+    const conn = new Connection(socket, ctx)
+    log.info({ conn: conn.id, connections }, 'connected')
+    socket.on('close', (code) => {
+      connections--
+      log.info({ conn: conn.id, code, connections }, 'disconnected')
+    })
+  })
+
+  await new Promise<void>((resolve, reject) => {
+    http.once('error', reject)
+    http.listen(options.port, options.host, () => resolve())
+  })
+  const address = http.address()
+  const port = typeof address === 'object' && address ? address.port : options.port
+  log.info({ host: options.host, port }, 'listening')
+  return {
+    port,
+    url: `http://${options.host.includes(':') ? `[${options.host}]` : options.host}:${port}`,
+    async close() {
+      for (const client of wss.clients) client.terminate()
+      await new Promise<void>((r) => wss.close(() => r()))
+      await new Promise<void>((r) => http.close(() => r()))
+      await store.close()
+    },
+  }
+}

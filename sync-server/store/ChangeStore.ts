@@ -1,0 +1,47 @@
+/**
+ * Where the blind server keeps envelopes. Everything here is opaque bytes plus the public header
+ * fields the server may see (ARCHITECTURE §7). Every implementation runs tests/sync-server/
+ * changeStore.contract.ts.
+ *
+ * Key invariants (cited where enforced):
+ *  1. An append resolves only after its envelopes are durable; the ack follows it.
+ *  2. (doc, device, seq) names at most one envelope: a byte-identical repeat returns the stored
+ *     sseq; different bytes are an equivocation and are refused.
+ *  3. Per (doc, device), seq is gap-free from 1 and prev is the hash of seq - 1.
+ *  4. sseq is per document, starts at 1, strictly increasing, never reused.
+ *  5. A document belongs to exactly one conversation, fixed by its first envelope.
+ */
+export interface StoredConv {
+  readonly capPublic: Uint8Array
+  readonly epoch: number
+}
+
+export interface AppendItem {
+  readonly conv: Uint8Array
+  readonly doc: Uint8Array
+  readonly device: Uint8Array
+  readonly seq: number
+  readonly prev: Uint8Array
+  readonly hash: Uint8Array
+  readonly bytes: Uint8Array
+}
+
+export type AppendResult =
+  | { readonly ok: true; readonly sseq: number; readonly duplicate: boolean }
+  | { readonly ok: false; readonly reason: 'seq-gap' | 'chain-broken' | 'equivocation' | 'wrong-conv' }
+
+export interface StoredEnvelope {
+  readonly sseq: number
+  readonly bytes: Uint8Array
+}
+
+export interface ChangeStore {
+  getConv(conv: Uint8Array): Promise<StoredConv | undefined>
+  /** Registers the conversation's capability if it has none; returns what is stored afterwards. */
+  registerConv(conv: Uint8Array, capPublic: Uint8Array, epoch: number): Promise<StoredConv>
+  /** Appends in one durable transaction; results are in input order (invariants 1–5). */
+  append(items: readonly AppendItem[]): Promise<AppendResult[]>
+  /** Envelopes of `doc` with sseq > after, ascending, at most `limit`; none if `doc` belongs to another conversation. */
+  read(conv: Uint8Array, doc: Uint8Array, after: number, limit: number): Promise<StoredEnvelope[]>
+  close(): Promise<void>
+}
