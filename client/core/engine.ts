@@ -1,0 +1,392 @@
+import { deriveCapability, capabilityProofBytes, createSigner, deviceAuthBytes, openEnvelope, type Signer } from '../../crypto/index.js'
+import {
+  ErrorCode, PROTOCOL_VERSION, convIdOf, decodeServerFrame, docIdOf, encodeFrame, idBytes,
+  type Ack, type ClientMessage, type ConvId, type DocId, type Envelopes, type ServerMessage,
+} from '../../protocol/index.js'
+import type { DocStore } from './docs.js'
+import { ClientErrorCode, type ClientErrorCode as Code } from './errors.js'
+import { Emitter } from './events.js'
+import type { Identity } from './identity.js'
+import type { Outbox } from './outbox.js'
+import { actorOf } from './identity.js'
+import { changesSignedBy, decodeChanges } from './payload.js'
+import type { Registry } from './registry.js'
+import { OPEN, frameBytes, type SocketFactory, type SocketLike } from './transport.js'
+
+export type ConnectionState = 'offline' | 'connecting' | 'syncing' | 'online'
+
+export interface EngineEvents extends Record<string, unknown> {
+  state: ConnectionState
+  /** Remote changes were applied to a document. */
+  applied: { conv: ConvId; doc: DocId }
+  /** The server acknowledged these messages: they are no longer pending. */
+  delivered: { msgIds: string[] }
+  /** Something was refused; the person can read `code`'s text. Nothing stored was lost. */
+  problem: { code: Code; detail?: string }
+}
+
+export interface EngineOptions {
+  readonly url: string
+  readonly socket: SocketFactory
+  /** Which documents of a conversation to subscribe to (root and known segments). */
+  readonly docsOf: (conv: ConvId) => DocId[]
+  readonly backoff?: { initialMs: number; maxMs: number }
+  readonly heartbeatMs?: number
+}
+
+interface InFlight { conv: ConvId; doc: DocId; seq: number }
+
+/**
+ * Moves encrypted batches between the local documents and the blind server.
+ *
+ * Key invariants:
+ *  1. Received frames are handled one at a time, in arrival order.
+ *  2. A document's cursor is saved only after the changes below it are in local storage, so a
+ *     crash replays from an older cursor (duplicates are harmless) and never skips.
+ *  3. Nothing is applied from an envelope that fails any check ([E2]–[E10]); nothing partial.
+ *  4. Sealing and pushing run in one loop at a time, so seq numbers are never reused.
+ */
+export class SyncEngine {
+  readonly events = new Emitter<EngineEvents>()
+  private socket: SocketLike | undefined
+  private ready = false
+  private stopped = true
+  private attempt = 0
+  private retryTimer: ReturnType<typeof setTimeout> | undefined
+  private heartbeat: ReturnType<typeof setInterval> | undefined
+  private lastFrameAt = 0
+  private inbound: Promise<void> = Promise.resolve()
+  private readonly signer: Signer
+  private readonly joined = new Set<ConvId>()
+  private readonly subscribed = new Set<string>()
+  private readonly catchingUp = new Set<string>()
+  private readonly inFlight = new Map<number, InFlight[]>()
+  private nextPushId = 1
+  private flushing: Promise<void> | undefined
+  private flushAgain = false
+  private readonly dirty = new Map<string, { conv: ConvId; doc: DocId; cursor: number }>()
+  private checkpointTimer: ReturnType<typeof setTimeout> | undefined
+  private limits = { maxEnvelopesPerPush: 256, maxFrameBytes: 4 * 1024 * 1024 }
+  state: ConnectionState = 'offline'
+
+  constructor(
+    private readonly identity: Identity,
+    private readonly registry: Registry,
+    private readonly docs: DocStore,
+    private readonly outbox: Outbox,
+    private readonly options: EngineOptions,
+  ) {
+    this.signer = createSigner(identity.keys.signSecret)
+  }
+
+  start(): void {
+    if (!this.stopped) return
+    this.stopped = false
+    this.connect()
+    this.heartbeat = setInterval(() => this.checkHeartbeat(), this.options.heartbeatMs ?? 15_000)
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true
+    clearTimeout(this.retryTimer)
+    clearInterval(this.heartbeat)
+    this.socket?.close(1000, 'bye')
+    this.dropSocket()
+    await this.inbound
+    await this.checkpoint()
+  }
+
+  /** Reconnect now (the browser's `online` event, a person pressing "Retry"). */
+  kick(): void {
+    if (this.stopped) return
+    this.attempt = 0
+    if (!this.socket) {
+      clearTimeout(this.retryTimer)
+      this.connect()
+    }
+  }
+
+  /** A conversation was created or joined while running: join and subscribe it. */
+  async track(conv: ConvId): Promise<void> {
+    if (this.ready) await this.joinConversation(conv)
+    this.requestFlush()
+  }
+
+  /** A segment appeared in a conversation's root: subscribe it. */
+  trackDoc(conv: ConvId, doc: DocId): void {
+    if (this.ready && this.joined.has(conv)) this.subscribe(conv, doc)
+  }
+
+  /** Seal and push whatever the outbox holds, as soon as possible. */
+  requestFlush(): void {
+    if (!this.ready) return
+    if (this.flushing) {
+      this.flushAgain = true
+      return
+    }
+    this.flushing = this.flushLoop().finally(() => {
+      this.flushing = undefined
+      this.updateState()
+    })
+  }
+
+  private connect(): void {
+    this.setState('connecting')
+    let socket: SocketLike
+    try {
+      socket = this.options.socket(this.options.url)
+    } catch {
+      return this.scheduleRetry()
+    }
+    socket.binaryType = 'arraybuffer'
+    this.socket = socket
+    this.lastFrameAt = Date.now()
+    socket.onmessage = (ev) => {
+      this.lastFrameAt = Date.now()
+      const bytes = frameBytes(ev.data)
+      if (!bytes) return
+      // Invariant 1: one frame at a time, in order.
+      this.inbound = this.inbound.then(() => this.onFrame(bytes)).catch((err: unknown) => {
+        this.events.emit('problem', { code: ClientErrorCode.CHANGE_UNREADABLE, detail: String(err) })
+      })
+    }
+    socket.onclose = () => {
+      if (this.socket !== socket) return
+      this.dropSocket()
+      this.scheduleRetry()
+    }
+    socket.onerror = () => socket.close()
+  }
+
+  private dropSocket(): void {
+    const socket = this.socket
+    this.socket = undefined
+    this.ready = false
+    this.joined.clear()
+    this.subscribed.clear()
+    this.catchingUp.clear()
+    this.inFlight.clear()
+    if (socket) socket.onmessage = socket.onclose = socket.onerror = null
+    this.setState('offline')
+  }
+
+  private scheduleRetry(): void {
+    if (this.stopped) return
+    const { initialMs, maxMs } = this.options.backoff ?? { initialMs: 500, maxMs: 30_000 }
+    const base = Math.min(maxMs, initialMs * 2 ** this.attempt++)
+    clearTimeout(this.retryTimer)
+    this.retryTimer = setTimeout(() => this.connect(), base * (0.8 + Math.random() * 0.4))
+  }
+
+  private checkHeartbeat(): void {
+    if (!this.socket) return
+    const silentFor = Date.now() - this.lastFrameAt
+    const interval = this.options.heartbeatMs ?? 15_000
+    if (silentFor > interval * 3) {
+      // A dead mobile link often never reports close: give up on it and reconnect.
+      this.socket.close()
+      this.dropSocket()
+      this.scheduleRetry()
+    } else if (silentFor > interval && this.ready) {
+      this.send({ type: 'ping', t: Date.now() })
+    }
+  }
+
+  private send(msg: ClientMessage): void {
+    if (this.socket?.readyState === OPEN) this.socket.send(encodeFrame(msg))
+  }
+
+  /** Inbound messages are untrusted peer input: decoded and validated before use ([P3]). */
+  private async onFrame(bytes: Uint8Array): Promise<void> {
+    const decoded = decodeServerFrame(bytes)
+    if (!decoded.ok) return this.events.emit('problem', { code: ClientErrorCode.SERVER_REFUSED, detail: 'unreadable frame' })
+    const msg: ServerMessage = decoded.message
+    switch (msg.type) {
+      case 'challenge': {
+        if (msg.v !== PROTOCOL_VERSION) return this.versionMismatch()
+        this.limits = { maxEnvelopesPerPush: msg.limits.maxEnvelopesPerPush, maxFrameBytes: msg.limits.maxFrameBytes }
+        const device = this.identity.keys.signPublic
+        const proof = await this.signer.sign(deviceAuthBytes(msg.nonce, device))
+        this.challenge = msg.nonce
+        return this.send({ type: 'hello', v: PROTOCOL_VERSION, device, proof })
+      }
+      case 'welcome':
+        this.ready = true
+        this.attempt = 0
+        this.setState('syncing')
+        for (const rec of this.registry.list()) await this.joinConversation(rec.conv)
+        this.requestFlush()
+        return
+      case 'joined': {
+        const conv = convIdOf(msg.conv)
+        this.joined.add(conv)
+        for (const doc of this.options.docsOf(conv)) this.subscribe(conv, doc)
+        return this.requestFlush()
+      }
+      case 'envelopes':
+        return this.onEnvelopes(msg)
+      case 'caught-up':
+        this.catchingUp.delete(convIdOf(msg.conv) + docIdOf(msg.doc))
+        return this.updateState()
+      case 'ack':
+        return this.onAck(msg)
+      case 'pong':
+        return
+      case 'error':
+        if (msg.code === ErrorCode.VERSION_MISMATCH) return this.versionMismatch()
+        if (msg.code === ErrorCode.RATE_LIMITED) return
+        return this.events.emit('problem', { code: ClientErrorCode.SERVER_REFUSED, detail: `${msg.code}: ${msg.message}` })
+      default: {
+        const never: never = msg
+        return never
+      }
+    }
+  }
+
+  private challenge: Uint8Array | undefined
+
+  private versionMismatch(): void {
+    this.events.emit('problem', { code: ClientErrorCode.VERSION_MISMATCH })
+    this.attempt = 10 // keep trying, slowly: the server may be rolled back or the app updated
+    this.socket?.close()
+  }
+
+  private async joinConversation(conv: ConvId): Promise<void> {
+    const rec = this.registry.get(conv)
+    if (!rec || !this.challenge || this.joined.has(conv)) return
+    const cap = deriveCapability(rec.keys.get(rec.epoch)!, idBytes(conv), rec.epoch)
+    const proof = await cap.signer.sign(capabilityProofBytes(this.challenge, idBytes(conv), rec.epoch))
+    this.send({ type: 'join', conv: idBytes(conv), epoch: rec.epoch, cap: cap.publicKey, proof })
+  }
+
+  private subscribe(conv: ConvId, doc: DocId): void {
+    const key = conv + doc
+    if (this.subscribed.has(key)) return
+    this.subscribed.add(key)
+    this.catchingUp.add(key)
+    this.setState('syncing')
+    this.send({ type: 'subscribe', conv: idBytes(conv), doc: idBytes(doc), cursor: this.registry.cursor(conv, doc) })
+  }
+
+  private async onEnvelopes(msg: Envelopes): Promise<void> {
+    const conv = convIdOf(msg.conv)
+    const doc = docIdOf(msg.doc)
+    const rec = this.registry.get(conv)
+    if (!rec || msg.items.length === 0) return
+    const ctx = { conv: msg.conv, doc: msg.doc, keyFor: (epoch: number) => rec.keys.get(epoch) }
+    // Signatures are checked in parallel (WebCrypto); then decrypt and check each ([E2]–[E9]).
+    const opened = await Promise.all(msg.items.map((item) => openEnvelope(item.env, ctx)))
+    const changes: Uint8Array[] = []
+    for (const result of opened) {
+      if (!result.ok) {
+        this.events.emit('problem', { code: ClientErrorCode.ENVELOPE_REJECTED, detail: result.code })
+        continue
+      }
+      const batch = decodeChanges(result.value.payload)
+      if (!batch) {
+        this.events.emit('problem', { code: ClientErrorCode.CHANGE_UNREADABLE })
+        continue
+      }
+      // [E10] the author is the signer: refuse a change carrying any other actor.
+      if (!changesSignedBy(batch, actorOf(result.value.header.device))) {
+        this.events.emit('problem', { code: ClientErrorCode.ACTOR_MISMATCH })
+        continue
+      }
+      changes.push(...batch)
+    }
+    if (changes.length) {
+      try {
+        await this.docs.apply(doc, changes)
+      } catch (err) {
+        this.events.emit('problem', { code: ClientErrorCode.CHANGE_UNREADABLE, detail: String(err) })
+      }
+    }
+    const last = msg.items[msg.items.length - 1]!.sseq
+    this.dirty.set(conv + doc, { conv, doc, cursor: Math.max(last, this.dirty.get(conv + doc)?.cursor ?? 0) })
+    this.scheduleCheckpoint()
+    if (changes.length) this.events.emit('applied', { conv, doc })
+  }
+
+  private scheduleCheckpoint(): void {
+    this.checkpointTimer ??= setTimeout(() => {
+      this.checkpointTimer = undefined
+      void this.checkpoint()
+    }, 250)
+  }
+
+  /** Invariant 2: documents first, cursors after. */
+  private async checkpoint(): Promise<void> {
+    clearTimeout(this.checkpointTimer)
+    this.checkpointTimer = undefined
+    const entries = [...this.dirty.values()]
+    this.dirty.clear()
+    if (entries.length === 0) return
+    await this.docs.flush(entries.map((e) => e.doc))
+    await this.registry.saveCursors(entries)
+  }
+
+  private async onAck(msg: Ack): Promise<void> {
+    const sent = this.inFlight.get(msg.id)
+    if (!sent) return
+    this.inFlight.delete(msg.id)
+    const delivered: string[] = []
+    for (let i = 0; i < sent.length; i++) {
+      const item = sent[i]!
+      const result = msg.results[i]
+      if (result && 'sseq' in result) delivered.push(...(await this.outbox.acked(item.conv, item.doc, item.seq)))
+      else if (result) this.events.emit('problem', { code: ClientErrorCode.SERVER_REFUSED, detail: `push refused: ${result.code}` })
+    }
+    if (delivered.length) this.events.emit('delivered', { msgIds: delivered })
+    this.updateState()
+  }
+
+  /** Invariant 4: the only place that seals and pushes. */
+  private async flushLoop(): Promise<void> {
+    do {
+      this.flushAgain = false
+      for (const conv of this.joined) {
+        const rec = this.registry.get(conv)
+        if (!rec) continue
+        for (const doc of await this.outbox.pendingDocs(conv)) {
+          if (!this.ready) return
+          await this.docs.flush([doc]) // sealed changes are always in the saved document too
+          await this.outbox.seal(conv, doc, rec.epoch, rec.keys.get(rec.epoch)!, this.signer)
+          this.pushSealed(conv, doc, await this.outbox.sealed(conv, doc))
+        }
+      }
+    } while (this.flushAgain && this.ready)
+  }
+
+  private pushSealed(conv: ConvId, doc: DocId, sealed: { seq: number; env: Uint8Array }[]): void {
+    const sending = new Set<number>()
+    for (const batch of this.inFlight.values()) for (const f of batch) if (f.conv === conv && f.doc === doc) sending.add(f.seq)
+    let batch: { seq: number; env: Uint8Array }[] = []
+    let bytes = 0
+    const sendBatch = () => {
+      if (!batch.length) return
+      const id = this.nextPushId++
+      this.inFlight.set(id, batch.map((b) => ({ conv, doc, seq: b.seq })))
+      this.send({ type: 'push', id, envelopes: batch.map((b) => b.env) })
+      batch = []
+      bytes = 0
+    }
+    for (const s of sealed) {
+      if (sending.has(s.seq)) continue
+      if (batch.length >= this.limits.maxEnvelopesPerPush || bytes + s.env.length > this.limits.maxFrameBytes / 2) sendBatch()
+      batch.push(s)
+      bytes += s.env.length
+    }
+    sendBatch()
+  }
+
+  private updateState(): void {
+    if (!this.socket || !this.ready) return
+    this.setState(this.catchingUp.size > 0 || this.inFlight.size > 0 || this.flushing ? 'syncing' : 'online')
+  }
+
+  private setState(state: ConnectionState): void {
+    if (this.state === state) return
+    this.state = state
+    this.events.emit('state', state)
+  }
+}

@@ -1,0 +1,38 @@
+/** Client-side codes: each has the sentence a person sees. Numbered in client/core/SPEC.md. */
+export const ClientErrorCode = {
+  INVITE_MALFORMED: 'M100_INVITE_MALFORMED',
+  INVITE_VERSION: 'M101_INVITE_VERSION',
+  IDENTITY_CORRUPT: 'M200_IDENTITY_CORRUPT',
+  RECORD_CORRUPT: 'M201_RECORD_CORRUPT',
+  ENVELOPE_REJECTED: 'M300_ENVELOPE_REJECTED',
+  ACTOR_MISMATCH: 'M301_ACTOR_MISMATCH',
+  CHANGE_UNREADABLE: 'M302_CHANGE_UNREADABLE',
+  SERVER_REFUSED: 'M400_SERVER_REFUSED',
+  VERSION_MISMATCH: 'M401_VERSION_MISMATCH',
+  MESSAGE_EMPTY: 'M500_MESSAGE_EMPTY',
+  MESSAGE_TOO_LONG: 'M501_MESSAGE_TOO_LONG',
+  UNKNOWN_CONVERSATION: 'M502_UNKNOWN_CONVERSATION',
+} as const
+export type ClientErrorCode = (typeof ClientErrorCode)[keyof typeof ClientErrorCode]
+
+export const clientErrorText: Record<ClientErrorCode, string> = {
+  M100_INVITE_MALFORMED: 'This invitation link is incomplete or damaged. Ask for a new link and copy all of it.',
+  M101_INVITE_VERSION: 'This invitation was made by a newer version of the app. Reload to update, then open it again.',
+  M200_IDENTITY_CORRUPT: 'The keys of this device could not be read. Nothing was deleted; contact your admin.',
+  M201_RECORD_CORRUPT: 'A stored item could not be read and was set aside. Your other data is intact.',
+  M300_ENVELOPE_REJECTED: 'A change from the server failed verification and was ignored.',
+  M301_ACTOR_MISMATCH: 'A change claimed another device as its author and was ignored.',
+  M302_CHANGE_UNREADABLE: 'A change could not be applied and was ignored.',
+  M400_SERVER_REFUSED: 'The server refused a request.',
+  M401_VERSION_MISMATCH: 'This app is out of date for the server. Reload to update.',
+  M500_MESSAGE_EMPTY: 'Write something first.',
+  M501_MESSAGE_TOO_LONG: 'This message is too long (at most 20,000 characters).',
+  M502_UNKNOWN_CONVERSATION: 'This conversation is not on this device.',
+}
+
+export class ClientError extends Error {
+  override name = 'ClientError'
+  constructor(readonly code: ClientErrorCode, detail?: string) {
+    super(detail ? `${clientErrorText[code]} (${detail})` : clientErrorText[code])
+  }
+}

@@ -1,0 +1,48 @@
+import * as z from 'zod'
+import { asEpochKey, fromBase64Url, toBase64Url, type EpochKey } from '../../crypto/index.js'
+import { convIdOf, idBytes, type ConvId } from '../../protocol/index.js'
+import { ClientError, ClientErrorCode } from './errors.js'
+import { decodeRecord, encodeRecord } from './storage/records.js'
+
+/**
+ * [I1] An invitation travels in the URL fragment (`#join=…`), which browsers never send to a
+ * server. It carries the conversation id, its epoch and epoch key, and the title for the join
+ * screen. Anyone holding the link can join: share it only with the people you mean.
+ * (Issue 3 replaces this with admin-signed, one-time, expiring invitations.)
+ */
+export interface Invitation {
+  readonly conv: ConvId
+  readonly epoch: number
+  readonly key: EpochKey
+  readonly title: string
+}
+
+const INVITE_VERSION = 1
+const schema = z.object({
+  v: z.number().int(),
+  c: z.instanceof(Uint8Array).refine((b) => b.length === 16),
+  e: z.number().int().nonnegative().max(0xffffffff),
+  k: z.instanceof(Uint8Array).refine((b) => b.length === 32),
+  t: z.string().max(200),
+})
+
+export function inviteFragment(inv: Invitation): string {
+  return `join=${toBase64Url(encodeRecord({ v: INVITE_VERSION, c: idBytes(inv.conv), e: inv.epoch, k: inv.key, t: inv.title }))}`
+}
+
+export function inviteLink(origin: string, inv: Invitation): string {
+  return `${origin.replace(/\/+$/, '')}/#${inviteFragment(inv)}`
+}
+
+/** Accepts a full link or just its fragment; throws ClientError M100/M101 on anything else. */
+export function parseInvitation(input: string): Invitation {
+  const text = input.trim()
+  const match = /(?:^|#|&)join=([A-Za-z0-9_-]+)\s*$/.exec(text)
+  const bytes = match ? fromBase64Url(match[1]!) : undefined
+  if (!bytes) throw new ClientError(ClientErrorCode.INVITE_MALFORMED)
+  const version = decodeRecord(bytes, z.object({ v: z.number() }).loose())
+  if (version && version.v > INVITE_VERSION) throw new ClientError(ClientErrorCode.INVITE_VERSION)
+  const record = decodeRecord(bytes, schema)
+  if (!record || record.v !== INVITE_VERSION) throw new ClientError(ClientErrorCode.INVITE_MALFORMED)
+  return { conv: convIdOf(record.c), epoch: record.e, key: asEpochKey(record.k), title: record.t }
+}

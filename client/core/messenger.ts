@@ -1,0 +1,382 @@
+import * as A from '@automerge/automerge'
+import { generateEpochKey } from '../../crypto/index.js'
+import type { ConvId, DeviceId, DocId } from '../../protocol/index.js'
+import { DocStore } from './docs.js'
+import { SyncEngine, type ConnectionState } from './engine.js'
+import { ClientError, ClientErrorCode, type ClientErrorCode as Code } from './errors.js'
+import { Emitter } from './events.js'
+import { HybridClock } from './hlc.js'
+import { createIdentity, loadIdentity, normaliseName, type Identity } from './identity.js'
+import { newConvId, newDocId, newMessageId } from './ids.js'
+import { inviteLink, type Invitation } from './invite.js'
+import {
+  MAX_MESSAGE_CHARS, SEGMENT_CAPACITY, compareMessages, readMembers, readMessage, readSegment, readSegments, readTitle,
+  type MessageView, type RootDoc, type SegmentDoc, type SegmentInfo,
+} from './model.js'
+import { Outbox } from './outbox.js'
+import { Registry } from './registry.js'
+import type { LocalStore } from './storage/LocalStore.js'
+import type { SocketFactory } from './transport.js'
+
+export interface MessengerOptions {
+  readonly store: LocalStore
+  /** ws(s)://host/sync */
+  readonly url: string
+  readonly socket: SocketFactory
+  readonly clock?: HybridClock
+  readonly heartbeatMs?: number
+  readonly backoff?: { initialMs: number; maxMs: number }
+}
+
+export interface ConversationSummary {
+  readonly conv: ConvId
+  readonly title: string
+  readonly members: number
+}
+
+export interface DisplayMessage extends MessageView {
+  readonly authorName: string
+  readonly mine: boolean
+  readonly pending: boolean
+}
+
+export interface Status {
+  readonly connection: ConnectionState
+  readonly pending: number
+}
+
+export interface MessengerEvents extends Record<string, unknown> {
+  status: Status
+  conversations: void
+  messages: { conv: ConvId }
+  problem: { code: Code; detail?: string }
+}
+
+/** The root document of a conversation shares the conversation's id. */
+export const rootDocOf = (conv: ConvId): DocId => conv as string as DocId
+
+/**
+ * The engine's public face: everything a person does is a local change first, then queued in
+ * the outbox; the network is never awaited. UI code (client/web, client/cli) calls only this.
+ */
+export class Messenger {
+  readonly events = new Emitter<MessengerEvents>()
+  private docs!: DocStore
+  private engine!: SyncEngine
+  private outbox!: Outbox
+  private readonly registry: Registry
+  private readonly clock: HybridClock
+  private readonly pending = new Set<string>()
+  private readonly segments = new Map<ConvId, SegmentInfo[]>()
+  private readonly loadedSegments = new Map<ConvId, Set<DocId>>()
+  private readonly segmentCache = new Map<DocId, Map<string, MessageView>>()
+  private readonly convOfDoc = new Map<DocId, ConvId>()
+  private sendChain: Promise<unknown> = Promise.resolve()
+  identity: Identity | undefined
+
+  private constructor(private readonly options: MessengerOptions) {
+    this.registry = new Registry(options.store)
+    this.clock = options.clock ?? new HybridClock()
+  }
+
+  /** Opens local state; the device may have no identity yet (see `createIdentity`). */
+  static async open(options: MessengerOptions): Promise<Messenger> {
+    const m = new Messenger(options)
+    m.identity = await loadIdentity(options.store)
+    await m.registry.load()
+    if (m.identity) await m.boot(m.identity)
+    return m
+  }
+
+  async createIdentity(name: string): Promise<Identity> {
+    if (this.identity) return this.identity
+    this.identity = await createIdentity(this.options.store, name)
+    await this.boot(this.identity)
+    return this.identity
+  }
+
+  get corruptRecords(): readonly string[] {
+    return this.registry.corrupt
+  }
+
+  private async boot(identity: Identity): Promise<void> {
+    this.docs = new DocStore(this.options.store, identity.actor)
+    this.outbox = new Outbox(this.options.store)
+    this.engine = new SyncEngine(identity, this.registry, this.docs, this.outbox, {
+      url: this.options.url,
+      socket: this.options.socket,
+      docsOf: (conv) => [rootDocOf(conv), ...(this.segments.get(conv) ?? []).map((s) => s.id)],
+      heartbeatMs: this.options.heartbeatMs,
+      backoff: this.options.backoff,
+    })
+    for (const id of await this.outbox.pendingMessageIds()) this.pending.add(id)
+    this.docs.events.on('change', ({ doc, patches }) => this.onDocChange(doc, patches))
+    this.engine.events.on('state', () => this.emitStatus())
+    this.engine.events.on('delivered', ({ msgIds }) => {
+      const convs = new Set<ConvId>()
+      for (const id of msgIds) this.pending.delete(id)
+      for (const [conv] of this.loadedSegments) convs.add(conv)
+      this.emitStatus()
+      for (const conv of convs) this.events.emit('messages', { conv })
+    })
+    this.engine.events.on('problem', (p) => this.events.emit('problem', p))
+    for (const rec of this.registry.list()) {
+      this.convOfDoc.set(rootDocOf(rec.conv), rec.conv)
+      await this.recoverOutbox(rec.conv)
+      await this.refreshRoot(rec.conv)
+    }
+  }
+
+  /** After a crash, queued changes may be newer than the saved document: apply them again. */
+  private async recoverOutbox(conv: ConvId): Promise<void> {
+    for (const doc of await this.outbox.pendingDocs(conv)) {
+      this.convOfDoc.set(doc, conv)
+      const changes = await this.outbox.unackedChanges(conv, doc)
+      if (changes.length) await this.docs.apply(doc, changes)
+    }
+  }
+
+  start(): void {
+    this.requireIdentity()
+    this.engine.start()
+  }
+
+  async stop(): Promise<void> {
+    if (!this.identity) return
+    await this.sendChain
+    await this.engine.stop()
+    await this.docs.shutdown()
+  }
+
+  /** Reconnect now, e.g. on the browser's `online` event. */
+  kick(): void {
+    this.engine?.kick()
+  }
+
+  get status(): Status {
+    return { connection: this.engine?.state ?? 'offline', pending: this.pending.size }
+  }
+
+  conversations(): ConversationSummary[] {
+    return this.registry.list().map((rec) => ({ conv: rec.conv, title: this.titleOf(rec.conv), members: this.members(rec.conv).size }))
+  }
+
+  titleOf(conv: ConvId): string {
+    const root = this.rootNow(conv)
+    return (root && readTitle(root)) || this.registry.get(conv)?.title || 'Conversation'
+  }
+
+  members(conv: ConvId): Map<DeviceId, string> {
+    const root = this.rootNow(conv)
+    return root ? readMembers(root) : new Map()
+  }
+
+  async createConversation(title: string): Promise<ConvId> {
+    const identity = this.requireIdentity()
+    const clean = normaliseName(title) || 'Conversation'
+    const conv = newConvId()
+    await this.registry.put({ conv, title: clean, epoch: 0, keys: new Map([[0, generateEpochKey()]]), joinedAt: Date.now() })
+    this.convOfDoc.set(rootDocOf(conv), conv)
+    await this.changeAndQueue(conv, rootDocOf(conv), [
+      (d: RootDoc) => {
+        d.title = new A.ImmutableString(clean)
+        d[`m:${identity.deviceId}`] = { name: new A.ImmutableString(identity.name), at: Date.now() }
+      },
+    ], [])
+    this.events.emit('conversations', undefined)
+    await this.engine.track(conv)
+    return conv
+  }
+
+  invitation(conv: ConvId): Invitation {
+    const rec = this.registry.get(conv)
+    if (!rec) throw new ClientError(ClientErrorCode.UNKNOWN_CONVERSATION)
+    return { conv, epoch: rec.epoch, key: rec.keys.get(rec.epoch)!, title: this.titleOf(conv) }
+  }
+
+  inviteLink(origin: string, conv: ConvId): string {
+    return inviteLink(origin, this.invitation(conv))
+  }
+
+  /** Joins from an invitation; works offline (the history arrives when the link is back). */
+  async join(inv: Invitation): Promise<ConvId> {
+    const identity = this.requireIdentity()
+    const existing = this.registry.get(inv.conv)
+    if (!existing) {
+      await this.registry.put({ conv: inv.conv, title: inv.title, epoch: inv.epoch, keys: new Map([[inv.epoch, inv.key]]), joinedAt: Date.now() })
+    }
+    this.convOfDoc.set(rootDocOf(inv.conv), inv.conv)
+    const root = await this.docs.doc<RootDoc>(rootDocOf(inv.conv))
+    if (!root || !readMembers(root).has(identity.deviceId)) {
+      await this.changeAndQueue(inv.conv, rootDocOf(inv.conv), [
+        (d: RootDoc) => {
+          d[`m:${identity.deviceId}`] = { name: new A.ImmutableString(identity.name), at: Date.now() }
+        },
+      ], [])
+    }
+    this.events.emit('conversations', undefined)
+    await this.engine.track(inv.conv)
+    return inv.conv
+  }
+
+  /** Loads the conversation's root and its newest segment (not its whole history). */
+  async openConversation(conv: ConvId): Promise<void> {
+    if (!this.registry.get(conv)) throw new ClientError(ClientErrorCode.UNKNOWN_CONVERSATION)
+    await this.refreshRoot(conv)
+    const segs = this.segments.get(conv) ?? []
+    const newest = segs[segs.length - 1]
+    if (newest) await this.loadSegment(conv, newest.id)
+    else this.loadedSegments.set(conv, this.loadedSegments.get(conv) ?? new Set())
+    this.events.emit('messages', { conv })
+  }
+
+  /** True when older segments exist that are not loaded yet. */
+  hasEarlier(conv: ConvId): boolean {
+    const loaded = this.loadedSegments.get(conv) ?? new Set()
+    return (this.segments.get(conv) ?? []).some((s) => !loaded.has(s.id))
+  }
+
+  async loadEarlier(conv: ConvId): Promise<void> {
+    const loaded = this.loadedSegments.get(conv) ?? new Set()
+    const older = (this.segments.get(conv) ?? []).filter((s) => !loaded.has(s.id)).pop()
+    if (older) await this.loadSegment(conv, older.id)
+    this.events.emit('messages', { conv })
+  }
+
+  /** Messages of the loaded segments in display order (timestamp, id). */
+  messages(conv: ConvId): DisplayMessage[] {
+    const me = this.identity?.deviceId
+    const names = this.members(conv)
+    const out: DisplayMessage[] = []
+    for (const seg of this.loadedSegments.get(conv) ?? []) {
+      for (const m of this.segmentCache.get(seg)?.values() ?? []) {
+        out.push({ ...m, authorName: names.get(m.author) ?? `Device ${m.author.slice(0, 6)}`, mine: m.author === me, pending: this.pending.has(m.id) })
+      }
+    }
+    return out.sort(compareMessages)
+  }
+
+  /**
+   * Writes a message locally and queues it. Resolves once the message is in local storage
+   * (the outbox): from then on it survives reloads and crashes, and goes out by itself.
+   */
+  send(conv: ConvId, text: string, replyTo?: string): Promise<MessageView> {
+    this.requireIdentity()
+    const body = text.replace(/\r\n/g, '\n').trim()
+    if (!body) return Promise.reject(new ClientError(ClientErrorCode.MESSAGE_EMPTY))
+    if (body.length > MAX_MESSAGE_CHARS) return Promise.reject(new ClientError(ClientErrorCode.MESSAGE_TOO_LONG))
+    if (!this.registry.get(conv)) return Promise.reject(new ClientError(ClientErrorCode.UNKNOWN_CONVERSATION))
+    const run = async (): Promise<MessageView> => {
+      const segment = await this.writableSegment(conv)
+      const id = newMessageId()
+      const ts = this.clock.now()
+      this.pending.add(id)
+      await this.changeAndQueue(conv, segment, [
+        (d: SegmentDoc) => {
+          d[id] = replyTo ? { ts, text: new A.ImmutableString(body), replyTo: new A.ImmutableString(replyTo) } : { ts, text: new A.ImmutableString(body) }
+        },
+      ], [id], ts)
+      this.emitStatus()
+      return { id, segment, author: this.identity!.deviceId, ts, text: body, ...(replyTo ? { replyTo } : {}) }
+    }
+    const result = this.sendChain.then(run)
+    this.sendChain = result.catch(() => undefined)
+    return result
+  }
+
+  private async changeAndQueue<T>(conv: ConvId, doc: DocId, fns: A.ChangeFn<T>[], msgIds: string[], ts?: number): Promise<void> {
+    this.convOfDoc.set(doc, conv)
+    const changes = await this.docs.change<T>(doc, fns, ts)
+    await this.outbox.add(conv, doc, changes, msgIds)
+    this.engine.requestFlush()
+  }
+
+  /** The newest segment, or a new one when there is none or it is full. */
+  private async writableSegment(conv: ConvId): Promise<DocId> {
+    const segs = this.segments.get(conv) ?? []
+    const newest = segs[segs.length - 1]
+    if (newest) {
+      await this.loadSegment(conv, newest.id)
+      const count = this.segmentCache.get(newest.id)?.size ?? 0
+      if (count < SEGMENT_CAPACITY) return newest.id
+    }
+    const id = newDocId()
+    const start = this.clock.now()
+    this.convOfDoc.set(id, conv)
+    await this.changeAndQueue(conv, rootDocOf(conv), [(d: RootDoc) => void (d[`s:${id}`] = { start })], [])
+    this.loadedSegments.get(conv)?.add(id) ?? this.loadedSegments.set(conv, new Set([id]))
+    return id
+  }
+
+  private async loadSegment(conv: ConvId, seg: DocId): Promise<void> {
+    this.convOfDoc.set(seg, conv)
+    let loaded = this.loadedSegments.get(conv)
+    if (!loaded) this.loadedSegments.set(conv, (loaded = new Set()))
+    loaded.add(seg)
+    if (!this.segmentCache.has(seg)) {
+      const doc = await this.docs.doc<SegmentDoc>(seg)
+      this.segmentCache.set(seg, new Map((doc ? readSegment(doc, seg) : []).map((m) => [m.id, m])))
+    }
+  }
+
+  private rootCache = new Map<ConvId, A.Doc<RootDoc>>()
+  private rootNow(conv: ConvId): A.Doc<RootDoc> | undefined {
+    return this.rootCache.get(conv)
+  }
+
+  private async refreshRoot(conv: ConvId): Promise<void> {
+    const root = await this.docs.doc<RootDoc>(rootDocOf(conv))
+    if (!root) return
+    this.rootCache.set(conv, root)
+    const before = new Set((this.segments.get(conv) ?? []).map((s) => s.id))
+    const segs = readSegments(root)
+    this.segments.set(conv, segs)
+    for (const s of segs) {
+      this.convOfDoc.set(s.id, conv)
+      if (!before.has(s.id)) this.engine.trackDoc(conv, s.id)
+    }
+  }
+
+  private onDocChange(doc: DocId, patches: readonly A.Patch[]): void {
+    const conv = this.convOfDoc.get(doc)
+    if (!conv) return
+    if (doc === rootDocOf(conv)) {
+      void this.refreshRoot(conv).then(() => {
+        this.events.emit('conversations', undefined)
+        this.events.emit('messages', { conv })
+      })
+      return
+    }
+    if (!this.loadedSegments.get(conv)?.has(doc)) {
+      // A segment arrived that is not on screen; if it is the newest, show it.
+      const segs = this.segments.get(conv) ?? []
+      if (segs[segs.length - 1]?.id !== doc) return
+    }
+    void this.docs.doc<SegmentDoc>(doc).then((d) => {
+      if (!d) return
+      // Re-read only the messages the patches touched; a fresh document is read whole.
+      let cache = this.segmentCache.get(doc)
+      const keys = cache && patches.length ? new Set(patches.map((p) => String(p.path[0]))) : undefined
+      if (!cache) this.segmentCache.set(doc, (cache = new Map()))
+      for (const id of keys ?? Object.keys(d)) {
+        const m = readMessage(d, doc, id)
+        if (!m) continue
+        this.clock.observe(m.ts)
+        cache.set(id, m)
+      }
+      const loaded = this.loadedSegments.get(conv) ?? new Set()
+      loaded.add(doc)
+      this.loadedSegments.set(conv, loaded)
+      this.events.emit('messages', { conv })
+    })
+  }
+
+  private emitStatus(): void {
+    this.events.emit('status', this.status)
+  }
+
+  private requireIdentity(): Identity {
+    if (!this.identity) throw new Error('create an identity first')
+    return this.identity
+  }
+}

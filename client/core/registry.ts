@@ -1,0 +1,84 @@
+import * as z from 'zod'
+import { asEpochKey, type EpochKey } from '../../crypto/index.js'
+import type { ConvId, DocId } from '../../protocol/index.js'
+import type { LocalStore } from './storage/LocalStore.js'
+import { decodeRecord, encodeRecord } from './storage/records.js'
+
+/**
+ * Conversations this device belongs to, with their epoch keys and per-document sync cursors.
+ * Kept only in local storage: the server never sees a member list or a key.
+ */
+export interface ConversationRecord {
+  readonly conv: ConvId
+  readonly title: string
+  readonly epoch: number
+  readonly keys: ReadonlyMap<number, EpochKey>
+  readonly joinedAt: number
+}
+
+const convSchema = z.object({
+  v: z.literal(1),
+  title: z.string(),
+  epoch: z.number().int().nonnegative(),
+  keys: z.array(z.object({ epoch: z.number().int().nonnegative(), key: z.instanceof(Uint8Array).refine((b) => b.length === 32) })),
+  joinedAt: z.number(),
+})
+const cursorSchema = z.number().int().nonnegative()
+
+export class Registry {
+  private readonly convs = new Map<ConvId, ConversationRecord>()
+  private readonly cursors = new Map<string, number>()
+  /** Keys of records that failed to decode, set aside for the person to see ([M201]). */
+  readonly corrupt: string[] = []
+
+  constructor(private readonly store: LocalStore) {}
+
+  async load(): Promise<void> {
+    for (const e of await this.store.range(['conv'])) {
+      const rec = decodeRecord(e.value, convSchema)
+      const conv = e.key[1] as ConvId
+      if (!rec) {
+        this.corrupt.push(e.key.join('/'))
+        continue
+      }
+      const keys = new Map(rec.keys.map((k) => [k.epoch, asEpochKey(k.key)] as const))
+      if (!keys.has(rec.epoch)) {
+        this.corrupt.push(e.key.join('/'))
+        continue
+      }
+      this.convs.set(conv, { conv, title: rec.title, epoch: rec.epoch, keys, joinedAt: rec.joinedAt })
+    }
+    for (const e of await this.store.range(['cursor'])) {
+      const cursor = decodeRecord(e.value, cursorSchema)
+      if (cursor !== undefined) this.cursors.set(`${e.key[1]}/${e.key[2]}`, cursor)
+    }
+  }
+
+  list(): ConversationRecord[] {
+    return [...this.convs.values()].sort((a, b) => a.joinedAt - b.joinedAt)
+  }
+
+  get(conv: ConvId): ConversationRecord | undefined {
+    return this.convs.get(conv)
+  }
+
+  async put(rec: ConversationRecord): Promise<void> {
+    const keys = [...rec.keys].map(([epoch, key]) => ({ epoch, key }))
+    await this.store.write([{ key: ['conv', rec.conv], value: encodeRecord({ v: 1, title: rec.title, epoch: rec.epoch, keys, joinedAt: rec.joinedAt }) }])
+    this.convs.set(rec.conv, rec)
+  }
+
+  cursor(conv: ConvId, doc: DocId): number {
+    return this.cursors.get(`${conv}/${doc}`) ?? 0
+  }
+
+  /** Cursors only move forward, and are written only after the documents are saved (see engine). */
+  async saveCursors(entries: readonly { conv: ConvId; doc: DocId; cursor: number }[]): Promise<void> {
+    const ops = entries
+      .filter((e) => e.cursor > this.cursor(e.conv, e.doc))
+      .map((e) => ({ key: ['cursor', e.conv, e.doc], value: encodeRecord(e.cursor) }))
+    if (ops.length === 0) return
+    await this.store.write(ops)
+    for (const e of entries) if (e.cursor > this.cursor(e.conv, e.doc)) this.cursors.set(`${e.conv}/${e.doc}`, e.cursor)
+  }
+}

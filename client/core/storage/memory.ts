@@ -1,0 +1,25 @@
+import { compareKeys, startsWith, type Entry, type Key, type LocalStore, type WriteOp } from './LocalStore.js'
+
+/** In-memory LocalStore for tests. Keys are joined with a separator no key part may contain. */
+export function createMemoryStore(): LocalStore {
+  const map = new Map<string, { key: string[]; value: Uint8Array }>()
+  const id = (key: Key) => key.join('\u0000')
+  return {
+    async get(key) {
+      return map.get(id(key))?.value
+    },
+    async range(prefix): Promise<Entry[]> {
+      return [...map.values()].filter((e) => startsWith(e.key, prefix)).sort((a, b) => compareKeys(a.key, b.key))
+    },
+    async write(ops: readonly WriteOp[]) {
+      for (const op of ops) {
+        if (op.value === undefined) map.delete(id(op.key))
+        else map.set(id(op.key), { key: [...op.key], value: op.value.slice() })
+      }
+    },
+    async removeRange(prefix) {
+      for (const [k, e] of map) if (startsWith(e.key, prefix)) map.delete(k)
+    },
+    async close() {},
+  }
+}
