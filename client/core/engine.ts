@@ -58,6 +58,7 @@ export class SyncEngine {
   private inbound: Promise<void> = Promise.resolve()
   private readonly signer: Signer
   private readonly joined = new Set<ConvId>()
+  private readonly joining = new Set<ConvId>()
   private readonly subscribed = new Set<string>()
   private readonly catchingUp = new Set<string>()
   private readonly inFlight = new Map<number, InFlight[]>()
@@ -163,6 +164,7 @@ export class SyncEngine {
     this.socket = undefined
     this.ready = false
     this.joined.clear()
+    this.joining.clear()
     this.subscribed.clear()
     this.catchingUp.clear()
     this.inFlight.clear()
@@ -219,6 +221,7 @@ export class SyncEngine {
         return
       case 'joined': {
         const conv = convIdOf(msg.conv)
+        this.joining.delete(conv)
         this.joined.add(conv)
         for (const doc of this.options.docsOf(conv)) this.subscribe(conv, doc)
         return this.requestFlush()
@@ -235,6 +238,7 @@ export class SyncEngine {
       case 'error':
         if (msg.code === ErrorCode.VERSION_MISMATCH) return this.versionMismatch()
         if (msg.code === ErrorCode.RATE_LIMITED) return
+        if (msg.ref && this.joining.delete(msg.ref as ConvId)) this.updateState()
         return this.events.emit('problem', { code: ClientErrorCode.SERVER_REFUSED, detail: `${msg.code}: ${msg.message}` })
       default: {
         const never: never = msg
@@ -253,7 +257,8 @@ export class SyncEngine {
 
   private async joinConversation(conv: ConvId): Promise<void> {
     const rec = this.registry.get(conv)
-    if (!rec || !this.challenge || this.joined.has(conv)) return
+    if (!rec || !this.challenge || this.joined.has(conv) || this.joining.has(conv)) return
+    this.joining.add(conv)
     const cap = deriveCapability(rec.keys.get(rec.epoch)!, idBytes(conv), rec.epoch)
     const proof = await cap.signer.sign(capabilityProofBytes(this.challenge, idBytes(conv), rec.epoch))
     this.send({ type: 'join', conv: idBytes(conv), epoch: rec.epoch, cap: cap.publicKey, proof })
@@ -381,7 +386,7 @@ export class SyncEngine {
 
   private updateState(): void {
     if (!this.socket || !this.ready) return
-    this.setState(this.catchingUp.size > 0 || this.inFlight.size > 0 || this.flushing ? 'syncing' : 'online')
+    this.setState(this.joining.size > 0 || this.catchingUp.size > 0 || this.inFlight.size > 0 || this.flushing ? 'syncing' : 'online')
   }
 
   private setState(state: ConnectionState): void {
