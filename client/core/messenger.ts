@@ -7,10 +7,10 @@ import { ClientError, ClientErrorCode, type ClientErrorCode as Code } from './er
 import { Emitter } from './events.js'
 import { HybridClock } from './hlc.js'
 import { createIdentity, loadIdentity, normaliseName, type Identity } from './identity.js'
-import { newConvId, newDocId, newMessageId } from './ids.js'
+import { newConvId, newMessageId } from './ids.js'
 import { inviteLink, type Invitation } from './invite.js'
 import {
-  MAX_MESSAGE_CHARS, SEGMENT_CAPACITY, compareMessages, readMembers, readMessage, readSegment, readSegments, readTitle,
+  MAX_MESSAGE_CHARS, SEGMENT_CAPACITY, compareMessages, readMembers, readMessage, readSegment, readSegments, readTitle, segmentDocId,
   type MessageView, type RootDoc, type SegmentDoc, type SegmentInfo,
 } from './model.js'
 import { Outbox } from './outbox.js'
@@ -26,6 +26,8 @@ export interface MessengerOptions {
   readonly clock?: HybridClock
   readonly heartbeatMs?: number
   readonly backoff?: { initialMs: number; maxMs: number }
+  /** Messages per segment before rolling over (tests use small values). */
+  readonly segmentCapacity?: number
 }
 
 export interface ConversationSummary {
@@ -227,6 +229,9 @@ export class Messenger {
     const newest = segs[segs.length - 1]
     if (newest) await this.loadSegment(conv, newest.id)
     else this.loadedSegments.set(conv, this.loadedSegments.get(conv) ?? new Set())
+    // Right after a rollover the newest segment is nearly empty: show the one before too.
+    const previous = segs[segs.length - 2]
+    if (newest && previous && (this.segmentCache.get(newest.id)?.size ?? 0) < 50) await this.loadSegment(conv, previous.id)
     this.events.emit('messages', { conv })
   }
 
@@ -291,20 +296,22 @@ export class Messenger {
     this.engine.requestFlush()
   }
 
-  /** The newest segment, or a new one when there is none or it is full. */
+  /** The newest segment, or the next one when there is none or it is full. */
   private async writableSegment(conv: ConvId): Promise<DocId> {
     const segs = this.segments.get(conv) ?? []
     const newest = segs[segs.length - 1]
     if (newest) {
       await this.loadSegment(conv, newest.id)
       const count = this.segmentCache.get(newest.id)?.size ?? 0
-      if (count < SEGMENT_CAPACITY) return newest.id
+      if (count < (this.options.segmentCapacity ?? SEGMENT_CAPACITY)) return newest.id
     }
-    const id = newDocId()
+    const index = newest ? newest.index + 1 : 0
+    const id = segmentDocId(conv, index)
     const start = this.clock.now()
     this.convOfDoc.set(id, conv)
-    await this.changeAndQueue(conv, rootDocOf(conv), [(d: RootDoc) => void (d[`s:${id}`] = { start })], [])
-    this.loadedSegments.get(conv)?.add(id) ?? this.loadedSegments.set(conv, new Set([id]))
+    await this.changeAndQueue(conv, rootDocOf(conv), [(d: RootDoc) => void (d[`s:${index}`] = { start })], [])
+    await this.refreshRoot(conv)
+    await this.loadSegment(conv, id)
     return id
   }
 
@@ -329,7 +336,7 @@ export class Messenger {
     if (!root) return
     this.rootCache.set(conv, root)
     const before = new Set((this.segments.get(conv) ?? []).map((s) => s.id))
-    const segs = readSegments(root)
+    const segs = readSegments(conv, root)
     this.segments.set(conv, segs)
     for (const s of segs) {
       this.convOfDoc.set(s.id, conv)
@@ -347,11 +354,8 @@ export class Messenger {
       })
       return
     }
-    if (!this.loadedSegments.get(conv)?.has(doc)) {
-      // A segment arrived that is not on screen; if it is the newest, show it.
-      const segs = this.segments.get(conv) ?? []
-      if (segs[segs.length - 1]?.id !== doc) return
-    }
+    // A segment that receives changes joins the loaded window: fresh activity (a late offline
+    // writer, the next segment after a rollover) is shown without loading all history.
     void this.docs.doc<SegmentDoc>(doc).then((d) => {
       if (!d) return
       // Re-read only the messages the patches touched; a fresh document is read whole.

@@ -1,14 +1,13 @@
 import * as A from '@automerge/automerge'
-import type { DocId } from '../../protocol/index.js'
-import { deviceIdOf, type DeviceId } from '../../protocol/index.js'
-import { fromHex } from '../../crypto/index.js'
+import { deviceIdOf, docIdOf, idBytes, type ConvId, type DeviceId, type DocId } from '../../protocol/index.js'
+import { domainHash, fromHex } from '../../crypto/index.js'
 
 /**
  * Document shapes. Both are *flat* maps on the document root, which always exists: two devices
  * that start writing concurrently never create rival nested containers (which Automerge would
  * resolve by hiding one of them and every message inside it).
  *
- * Root document (id = conversation id):  `title` → string, `m:<deviceId>` → Member, `s:<docId>` → Segment
+ * Root document (id = conversation id):  `title` → string, `m:<deviceId>` → Member, `s:<n>` → Segment n
  * Segment document (≤ SEGMENT_CAPACITY messages):  `<messageId>` → MessageRecord
  * Text is stored as ImmutableString (ARCHITECTURE §3: ~30× fewer ops than collaborative text).
  */
@@ -31,7 +30,17 @@ export interface MessageView {
   readonly replyTo?: string
 }
 
-export interface SegmentInfo { readonly id: DocId; readonly start: number }
+export interface SegmentInfo { readonly index: number; readonly id: DocId; readonly start: number }
+
+/**
+ * Segment n of a conversation has a derived document id, so devices that roll over to a new
+ * segment at the same time (or offline) write into the same document instead of rival ones.
+ */
+export function segmentDocId(conv: ConvId, index: number): DocId {
+  const n = new Uint8Array(4)
+  new DataView(n.buffer).setUint32(0, index)
+  return docIdOf(domainHash('fieldchat/v1/segment-id', idBytes(conv), n).subarray(0, 16))
+}
 
 /** The actor that created the object stored under `key`: object ids are `counter@actorHex`. */
 export function creatorOf(doc: A.Doc<unknown>, key: string): DeviceId | undefined {
@@ -86,13 +95,13 @@ export function readMembers(root: A.Doc<RootDoc>): Map<DeviceId, string> {
   return out
 }
 
-export function readSegments(root: A.Doc<RootDoc>): SegmentInfo[] {
+export function readSegments(conv: ConvId, root: A.Doc<RootDoc>): SegmentInfo[] {
   const out: SegmentInfo[] = []
   for (const key of Object.keys(root)) {
-    if (!key.startsWith('s:')) continue
+    if (!/^s:(0|[1-9][0-9]{0,8})$/.test(key)) continue
     const rec = root[key] as Partial<SegmentRecord> | undefined
-    if (typeof rec?.start === 'number') out.push({ id: key.slice(2) as DocId, start: rec.start })
+    const index = Number(key.slice(2))
+    if (typeof rec?.start === 'number') out.push({ index, id: segmentDocId(conv, index), start: rec.start })
   }
-  // Newest last; ties by id so every device picks the same "newest" segment.
-  return out.sort((a, b) => a.start - b.start || (a.id < b.id ? -1 : 1))
+  return out.sort((a, b) => a.index - b.index) // newest last
 }

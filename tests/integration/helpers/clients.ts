@@ -1,0 +1,43 @@
+import { mkdtempSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { Messenger } from '../../../client/core/messenger.js'
+import { openSqliteLocalStore } from '../../../client/node/sqliteStore.js'
+import { nodeSocket } from '../../../client/node/socket.js'
+import type { SocketFactory } from '../../../client/core/transport.js'
+import type { LocalStore } from '../../../client/core/storage/LocalStore.js'
+
+/** A persona: a Node device with its own SQLite store, as the CLI runs it. */
+export interface Persona {
+  readonly name: string
+  readonly messenger: Messenger
+  readonly store: LocalStore
+  readonly file: string
+  readonly problems: string[]
+}
+
+export async function persona(name: string, url: string, options: { socket?: SocketFactory; file?: string; segmentCapacity?: number } = {}): Promise<Persona> {
+  const file = options.file ?? join(mkdtempSync(join(tmpdir(), `fieldchat-${name}-`)), 'device.sqlite')
+  const store = openSqliteLocalStore(file)
+  const messenger = await Messenger.open({ store, url, socket: options.socket ?? nodeSocket, backoff: { initialMs: 100, maxMs: 1000 }, heartbeatMs: 2000, segmentCapacity: options.segmentCapacity })
+  if (!messenger.identity) await messenger.createIdentity(name)
+  const problems: string[] = []
+  messenger.events.on('problem', (p) => problems.push(`${p.code} ${p.detail ?? ''}`))
+  return { name, messenger, store, file, problems }
+}
+
+export async function closePersona(p: Persona): Promise<void> {
+  await p.messenger.stop()
+  await p.store.close()
+}
+
+/** Polls until `check` returns true (messages arrive asynchronously). */
+export async function until(check: () => boolean | Promise<boolean>, what: string, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
+    await new Promise((r) => setTimeout(r, 25))
+  }
+}
+
+export const texts = (p: Persona, conv: Parameters<Messenger['messages']>[0]) => p.messenger.messages(conv).map((m) => m.text)
