@@ -1,0 +1,69 @@
+import { readdirSync, readFileSync, statSync } from 'node:fs'
+import { join } from 'node:path'
+import { afterAll, beforeAll, expect, test } from 'vitest'
+import { toBase64Url, toHex } from '../../crypto/index.js'
+import { parseInvitation } from '../../client/core/invite.js'
+import { closePersona, persona, texts, until, type Persona } from './helpers/clients.js'
+import { startServerProcess, type ServerProcess } from './helpers/serverProcess.js'
+
+let server: ServerProcess
+const people: Persona[] = []
+beforeAll(async () => {
+  server = await startServerProcess()
+})
+afterAll(async () => {
+  await Promise.all(people.map(closePersona))
+  await server.kill()
+})
+
+function filesUnder(dir: string): string[] {
+  return readdirSync(dir).flatMap((name) => {
+    const path = join(dir, name)
+    return statSync(path).isDirectory() ? filesUnder(path) : [path]
+  })
+}
+
+test('[§7] after a scripted conversation the server data folder and logs hold no plaintext, name or key', async () => {
+  const names = ['Quinta Marker-Name-7731', 'Rafferty Marker-Name-8842', 'Sybil Marker-Name-9953']
+  people.push(...(await Promise.all(names.map((n) => persona(n, server.url)))))
+  const [a, b, c] = people as [Persona, Persona, Persona]
+  for (const p of people) p.messenger.start()
+  const title = 'Marker-Title-Falcon-Depot'
+  const conv = await a.messenger.createConversation(title)
+  const link = a.messenger.inviteLink('http://localhost', conv)
+  await b.messenger.join(parseInvitation(link))
+  await c.messenger.join(parseInvitation(link))
+  await Promise.all(people.map((p) => p.messenger.openConversation(conv)))
+  const markers = [title, ...names]
+  for (let i = 0; i < 30; i++) {
+    const text = `Marker-Message-${i}-${'secret payroll figures '.repeat(i % 4)}`
+    markers.push(`Marker-Message-${i}-`)
+    await people[i % 3]!.messenger.send(conv, text)
+  }
+  await until(() => people.every((p) => texts(p, conv).length === 30 && p.messenger.status.pending === 0), 'delivery')
+  await server.kill('SIGTERM') // flush the WAL into the main file as a real shutdown would
+  await server.restart()
+  await server.kill('SIGKILL')
+
+  const inv = a.messenger.invitation(conv)
+  const secrets: [string, Uint8Array][] = [['epoch key', inv.key]]
+  for (const p of people) {
+    secrets.push([`${p.name} sign secret`, p.messenger.identity!.keys.signSecret.subarray(0, 32)])
+    secrets.push([`${p.name} box secret`, p.messenger.identity!.keys.boxSecret])
+  }
+  const needles: [string, Buffer][] = []
+  for (const m of markers) needles.push([m, Buffer.from(m)], [`${m} (utf16)`, Buffer.from(m, 'utf16le')])
+  for (const [what, bytes] of secrets) {
+    needles.push([what, Buffer.from(bytes)], [`${what} hex`, Buffer.from(toHex(bytes))], [`${what} b64url`, Buffer.from(toBase64Url(bytes))], [`${what} b64`, Buffer.from(Buffer.from(bytes).toString('base64').replace(/=+$/, ''))])
+  }
+  needles.push(['invitation fragment', Buffer.from(link.split('#')[1]!)])
+
+  const files = filesUnder(server.dataDir)
+  expect(files.some((f) => f.endsWith('sync.sqlite'))).toBe(true)
+  const haystacks: [string, Buffer][] = [...files.map((f) => [f, readFileSync(f)] as [string, Buffer]), ['server log', Buffer.from(server.output())]]
+  // The scan reads the real store: what the server may see (the random conversation id) is there.
+  expect(haystacks.some(([, h]) => h.includes(Buffer.from(conv, 'base64url')))).toBe(true)
+  const leaks: string[] = []
+  for (const [where, hay] of haystacks) for (const [what, needle] of needles) if (hay.includes(needle)) leaks.push(`${what} in ${where}`)
+  expect(leaks).toEqual([])
+})

@@ -1,0 +1,28 @@
+import { nodeSocket } from '../../../client/node/socket.js'
+import type { SocketFactory, SocketLike } from '../../../client/core/transport.js'
+
+/** A device's network link that a test can cut and restore, like airplane mode. */
+export interface Link {
+  readonly socket: SocketFactory
+  setOnline(online: boolean): void
+}
+
+export function switchableLink(): Link {
+  let online = true
+  const live = new Set<SocketLike>()
+  return {
+    socket: (url) => {
+      if (!online) throw new Error('offline')
+      const s = nodeSocket(url)
+      live.add(s)
+      return s
+    },
+    setOnline(value) {
+      online = value
+      if (!value) {
+        for (const s of live) s.close()
+        live.clear()
+      }
+    },
+  }
+}
