@@ -1,5 +1,6 @@
 import nacl from 'tweetnacl'
 import { concat, writeU32 } from './bytes.js'
+import { CryptoMisuse } from './errors.js'
 import { deriveKey, frame } from './hash.js'
 import { asSignPublicKey, asSignSecretKey, type EpochKey, type SignPublicKey } from './keys.js'
 import { createSigner, verifySignature, type Signer } from './sign.js'
@@ -43,6 +44,7 @@ export function verifyDeviceAuth(proof: Uint8Array, challenge: Uint8Array, devic
 }
 
 function u32(n: number): Uint8Array {
+  if (!Number.isInteger(n) || n < 0 || n > 0xffffffff) throw new CryptoMisuse('epoch must be a 32-bit unsigned integer')
   const b = new Uint8Array(4)
   writeU32(new DataView(b.buffer), 0, n)
   return b

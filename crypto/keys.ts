@@ -13,7 +13,7 @@ export type BoxPublicKey = Brand<Uint8Array, 'BoxPublicKey'>
 export type BoxSecretKey = Brand<Uint8Array, 'BoxSecretKey'>
 /** A conversation epoch's symmetric key (secretbox, 32 bytes). */
 export type EpochKey = Brand<Uint8Array, 'EpochKey'>
-/** A 32-byte domain-separated hash naming an envelope ([C6]). */
+/** A 32-byte domain-separated hash naming an envelope ([E4]). */
 export type EnvelopeHash = Brand<Uint8Array, 'EnvelopeHash'>
 
 function exact(bytes: Uint8Array, length: number, what: string): void {

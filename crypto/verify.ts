@@ -3,7 +3,7 @@
  * Nothing here can decrypt; tests/architecture checks that sync-server imports only this entry.
  */
 export { splitEnvelope, hashOfEnvelope, type EnvelopeParts } from './envelope/wire.js'
-export { verifyEnvelopeSignature } from './envelope/open.js'
+export { verifyEnvelopeSignature } from './envelope/signature.js'
 export { decodeHeader, type EnvelopeHeader, HEADER_BYTES, ID_BYTES, ZERO_HASH } from './envelope/header.js'
 export { verifyCapabilityProof, verifyDeviceAuth } from './capability.js'
 export { parseSignPublicKey, type SignPublicKey } from './keys.js'

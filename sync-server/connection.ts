@@ -70,6 +70,7 @@ export class Connection implements Subscriber {
     if (data.length > this.ctx.limits.maxFrameBytes) return this.reject(ErrorCode.FRAME_TOO_LARGE)
     const decoded = decodeClientFrame(new Uint8Array(data.buffer, data.byteOffset, data.byteLength))
     if (!decoded.ok) return this.reject(ErrorCode.BAD_FRAME)
+    if (decoded.message.type !== 'ping') this.strikes = 0 // strikes count refusals in a row
     this.queue = this.queue.then(() => this.handle(decoded.message)).catch((err: unknown) => {
       this.ctx.log.error({ conn: this.id, err: (err as Error).message }, 'handler failed')
       this.fail(ErrorCode.INTERNAL, false)
@@ -124,6 +125,8 @@ export class Connection implements Subscriber {
   }
 
   private async onPush(msg: Push): Promise<void> {
+    // [S6] the limit announced in the challenge is enforced, not only the schema's hard cap.
+    if (msg.envelopes.length > this.ctx.limits.maxEnvelopesPerPush) return this.reject(ErrorCode.FRAME_TOO_LARGE)
     const results: PushResult[] = new Array(msg.envelopes.length)
     const checked: { index: number; parts: EnvelopeParts; bytes: Uint8Array }[] = []
     msg.envelopes.forEach((bytes, index) => {

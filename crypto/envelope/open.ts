@@ -3,10 +3,12 @@ import { bytesEqual } from '../bytes.js'
 import { domainHash } from '../hash.js'
 import { CryptoErrorCode, fail, ok, type Result } from '../errors.js'
 import type { EnvelopeHash, EpochKey } from '../keys.js'
-import { verifySignature } from '../sign.js'
 import type { EnvelopeHeader } from './header.js'
 import { unpad } from './padding.js'
-import { DOMAIN_HEADER_HASH, hashOfEnvelope, signedBytes, splitEnvelope, type EnvelopeParts } from './wire.js'
+import { verifyEnvelopeSignature } from './signature.js'
+import { DOMAIN_HEADER_HASH, hashOfEnvelope, splitEnvelope, type EnvelopeParts } from './wire.js'
+
+export { verifyEnvelopeSignature }
 
 export interface OpenedEnvelope {
   readonly header: EnvelopeHeader
@@ -32,10 +34,6 @@ export async function openEnvelope(bytes: Uint8Array, ctx: OpenContext): Promise
   if (!parts) return fail(CryptoErrorCode.MALFORMED)
   if (!(await verifyEnvelopeSignature(parts))) return fail(CryptoErrorCode.BAD_SIGNATURE)
   return decryptVerified(parts, ctx)
-}
-
-export async function verifyEnvelopeSignature(parts: EnvelopeParts): Promise<boolean> {
-  return verifySignature(signedBytes(parts.headerBytes, parts.nonce, parts.ciphertext), parts.signature, parts.header.device)
 }
 
 /** Decrypt an envelope whose signature was already verified (for example by a chain check, [E11]). */

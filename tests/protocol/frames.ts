@@ -1,0 +1,36 @@
+import type { ClientMessage, ServerMessage } from '../../protocol/index.js'
+
+/** One valid example of every message, with recognisable bytes. */
+const b = (length: number, fill: number) => new Uint8Array(length).fill(fill)
+
+export const CLIENT_EXAMPLES: Record<ClientMessage['type'], ClientMessage> = {
+  hello: { type: 'hello', v: 1, device: b(32, 1), proof: b(64, 2) },
+  join: { type: 'join', conv: b(16, 3), epoch: 4, cap: b(32, 5), proof: b(64, 6) },
+  push: { type: 'push', id: 7, envelopes: [b(500, 8), b(300, 9)] },
+  subscribe: { type: 'subscribe', conv: b(16, 10), doc: b(16, 11), cursor: 12 },
+  unsubscribe: { type: 'unsubscribe', conv: b(16, 13), doc: b(16, 14) },
+  ping: { type: 'ping', t: 1_700_000_000_000.5 },
+}
+
+export const SERVER_EXAMPLES: Record<ServerMessage['type'], ServerMessage[]> = {
+  challenge: [{ type: 'challenge', v: 1, nonce: b(32, 20), limits: { maxFrameBytes: 4_194_304, maxEnvelopesPerPush: 256, framesPerSecond: 400 } }],
+  welcome: [{ type: 'welcome', v: 1 }],
+  joined: [{ type: 'joined', conv: b(16, 21), epoch: 0xffffffff }],
+  ack: [
+    { type: 'ack', id: 22, results: [{ sseq: 1 }, { code: 1202 }, { sseq: Number.MAX_SAFE_INTEGER }] },
+    { type: 'ack', id: 0, results: [] },
+  ],
+  envelopes: [
+    { type: 'envelopes', conv: b(16, 23), doc: b(16, 24), items: [{ sseq: 1, env: b(469, 25) }, { sseq: 2, env: b(1, 26) }], live: false },
+    { type: 'envelopes', conv: b(16, 23), doc: b(16, 24), items: [], live: true },
+  ],
+  'caught-up': [{ type: 'caught-up', conv: b(16, 27), doc: b(16, 28), cursor: 29 }],
+  pong: [{ type: 'pong', t: -1.25 }],
+  error: [
+    { type: 'error', code: 1001, message: 'Frame exceeds the size limit.', fatal: false },
+    { type: 'error', code: 1101, message: 'Capability proof rejected.', ref: 'AAAAAAAAAAAAAAAAAAAAAA', fatal: false },
+  ],
+}
+
+export const ALL_CLIENT = Object.values(CLIENT_EXAMPLES)
+export const ALL_SERVER = Object.values(SERVER_EXAMPLES).flat()

@@ -1,0 +1,4 @@
+import { openMemoryStore } from '../../sync-server/store/memory.js'
+import { changeStoreContract } from './changeStore.contract.js'
+
+changeStoreContract('memory', () => openMemoryStore())

@@ -1,0 +1,164 @@
+import { EventEmitter } from 'node:events'
+import { Writable } from 'node:stream'
+import { pino } from 'pino'
+import type { WebSocket } from 'ws'
+import { vi } from 'vitest'
+import {
+  ZERO_HASH, capabilityProofBytes, createSigner, deriveCapability, deviceAuthBytes, generateDeviceKeys, generateEpochKey,
+  randomBytes, sealEnvelope, type DeviceKeys, type EnvelopeHash, type EpochKey, type Signer,
+} from '../../crypto/index.js'
+import { decodeServerFrame, encodeFrame, type ClientMessage, type ServerMessage } from '../../protocol/index.js'
+import { Connection, type ConnectionContext } from '../../sync-server/connection.js'
+import { Hub } from '../../sync-server/hub.js'
+import { defaultLimits, type ServerLimits } from '../../sync-server/limits.js'
+import type { ChangeStore } from '../../sync-server/store/ChangeStore.js'
+import { openMemoryStore } from '../../sync-server/store/memory.js'
+
+/** Stands in for a ws socket: records what the server sends, decoded and schema-checked. */
+export class FakeSocket extends EventEmitter {
+  readonly OPEN = 1
+  readyState = 1
+  bufferedAmount = 0
+  readonly received: ServerMessage[] = []
+  closed: { code: number; reason: string } | undefined
+
+  send(data: Uint8Array): void {
+    const decoded = decodeServerFrame(data)
+    if (!decoded.ok) throw new Error(`server sent an invalid frame: ${decoded.reason}`)
+    this.received.push(decoded.message)
+  }
+  close(code: number, reason: string): void {
+    this.closed = { code, reason }
+    this.readyState = 3
+    this.emit('close', code)
+  }
+  /** A client frame as ws hands it over: a Buffer, binary. */
+  deliver(message: ClientMessage | Uint8Array, isBinary = true): void {
+    const bytes = message instanceof Uint8Array ? message : encodeFrame(message)
+    this.emit('message', Buffer.from(bytes), isBinary)
+  }
+}
+
+/** Captures the server's structured log lines for the [S8] scan. */
+export function captureLogs() {
+  const lines: string[] = []
+  const stream = new Writable({
+    write(chunk, _enc, done) {
+      lines.push(String(chunk))
+      done()
+    },
+  })
+  return { log: pino({ level: 'trace' }, stream), lines }
+}
+
+export interface Server {
+  readonly ctx: ConnectionContext
+  readonly logs: string[]
+  connect(): Peer
+}
+
+export function server(options: { store?: ChangeStore; limits?: Partial<ServerLimits> } = {}): Server {
+  const { log, lines } = captureLogs()
+  const ctx: ConnectionContext = {
+    store: options.store ?? openMemoryStore(),
+    hub: new Hub(),
+    log,
+    limits: { ...defaultLimits, ...options.limits },
+    metrics: { envelopesIn: 0, envelopesOut: 0, framesRejected: 0 },
+  }
+  return { ctx, logs: lines, connect: () => new Peer(ctx) }
+}
+
+/** One socket as seen from the client side, with a message trace. */
+export class Peer {
+  readonly socket = new FakeSocket()
+  readonly connection: Connection
+  constructor(ctx: ConnectionContext) {
+    this.connection = new Connection(this.socket as unknown as WebSocket, ctx)
+  }
+  get trace(): ServerMessage[] {
+    return this.socket.received
+  }
+  get challenge(): Uint8Array {
+    const first = this.trace[0]
+    if (first?.type !== 'challenge') throw new Error('no challenge')
+    return first.nonce
+  }
+  send(message: ClientMessage | Uint8Array, isBinary = true): void {
+    this.socket.deliver(message, isBinary)
+  }
+  /** Waits until the trace has at least `count` messages, and returns the ones after `from`. */
+  async next(count = 1, from = this.trace.length): Promise<ServerMessage[]> {
+    await vi.waitFor(() => {
+      if (this.trace.length < from + count) throw new Error(`waiting for ${count} message(s), trace: ${JSON.stringify(this.types())}`)
+    }, { timeout: 2000, interval: 2 })
+    return this.trace.slice(from)
+  }
+  /** Sends and waits for `count` answers. */
+  async ask(message: ClientMessage | Uint8Array, count = 1, isBinary = true): Promise<ServerMessage[]> {
+    const from = this.trace.length
+    this.send(message, isBinary)
+    return this.next(count, from)
+  }
+  types(): string[] {
+    return this.trace.map((m) => (m.type === 'error' ? `error:${m.code}${m.fatal ? ':fatal' : ''}` : m.type))
+  }
+}
+
+/** A device persona: keys, a signer, and its envelope chain per document. */
+export class Device {
+  readonly signer: Signer
+  private readonly heads = new Map<string, { seq: number; hash: EnvelopeHash }>()
+  constructor(
+    readonly name: string,
+    readonly keys: DeviceKeys = generateDeviceKeys(),
+  ) {
+    this.signer = createSigner(keys.signSecret)
+  }
+
+  /** The same keys with a fresh chain: a cloned or buggy device that forks its own history. */
+  fork(): Device {
+    return new Device(`${this.name}-fork`, this.keys)
+  }
+
+  async hello(peer: Peer): Promise<ServerMessage[]> {
+    const proof = await this.signer.sign(deviceAuthBytes(peer.challenge, this.keys.signPublic))
+    return peer.ask({ type: 'hello', v: 1, device: this.keys.signPublic, proof })
+  }
+
+  /** Seals the next envelope of this device's chain in `doc`. */
+  async envelope(room: Room, doc = room.doc, text = `${this.name} says hi`): Promise<Uint8Array> {
+    const key = Buffer.from(doc).toString('hex')
+    const head = this.heads.get(key) ?? { seq: 0, hash: ZERO_HASH }
+    const header = { v: 1 as const, conv: room.conv, doc, epoch: room.epoch, device: this.keys.signPublic, seq: head.seq + 1, prev: head.hash }
+    const sealed = await sealEnvelope(header, new TextEncoder().encode(text), room.epochKey, this.signer)
+    this.heads.set(key, { seq: header.seq, hash: sealed.hash })
+    return sealed.bytes
+  }
+}
+
+/** A conversation: random ids, an epoch key, and the capability derived from it. */
+export class Room {
+  readonly conv = randomBytes(16)
+  readonly doc = randomBytes(16)
+  constructor(
+    readonly epoch = 0,
+    readonly epochKey: EpochKey = generateEpochKey(),
+  ) {}
+  get capability() {
+    return deriveCapability(this.epochKey, this.conv, this.epoch)
+  }
+  async join(peer: Peer): Promise<ServerMessage[]> {
+    const cap = this.capability
+    const proof = await cap.signer.sign(capabilityProofBytes(peer.challenge, this.conv, this.epoch))
+    return peer.ask({ type: 'join', conv: this.conv, epoch: this.epoch, cap: cap.publicKey, proof })
+  }
+}
+
+/** A connected, authenticated device that joined `room`. */
+export async function online(srv: Server, device: Device, room: Room): Promise<Peer> {
+  const peer = srv.connect()
+  await device.hello(peer)
+  await room.join(peer)
+  return peer
+}
