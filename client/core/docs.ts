@@ -26,7 +26,8 @@ export class DocStore {
   private readonly handles = new Map<DocId, Promise<DocHandle<unknown> | undefined>>()
   private applyingLocal = false
 
-  constructor(private readonly store: LocalStore, private readonly actor: string) {
+  /** `genesis(id)`: a change every device makes identically to start that document, or undefined. */
+  constructor(private readonly store: LocalStore, private readonly actor: string, private readonly genesis: (id: DocId) => Uint8Array | undefined = () => undefined) {
     this.repo = new Repo({ storage: new RepoStorageAdapter(store), network: [], sharePolicy: async () => false })
   }
 
@@ -55,7 +56,7 @@ export class DocStore {
     this.applyingLocal = true
     try {
       if (handle) (handle as DocHandle<T>).update(run)
-      else await this.materialise(id, run(A.init<T>({ actor: this.actor as A.ActorId })))
+      else await this.materialise(id, run(this.fresh<T>(id)))
     } finally {
       this.applyingLocal = false
     }
@@ -66,7 +67,13 @@ export class DocStore {
   async apply(id: DocId, changes: readonly Uint8Array[]): Promise<void> {
     const handle = await this.handle(id)
     if (handle) handle.update((doc) => A.applyChanges(doc, changes as Uint8Array[])[0])
-    else await this.materialise(id, A.applyChanges(A.init<unknown>({ actor: this.actor as A.ActorId }), changes as Uint8Array[])[0])
+    else await this.materialise(id, A.applyChanges(this.fresh<unknown>(id), changes as Uint8Array[])[0])
+  }
+
+  private fresh<T>(id: DocId): A.Doc<T> {
+    const doc = A.init<T>({ actor: this.actor as A.ActorId })
+    const genesis = this.genesis(id)
+    return genesis ? A.applyChanges(doc, [genesis])[0] : doc
   }
 
   /** Waits until the given documents are written to local storage. */

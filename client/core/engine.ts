@@ -334,13 +334,13 @@ export class SyncEngine {
     const sent = this.inFlight.get(msg.id)
     if (!sent) return
     this.inFlight.delete(msg.id)
-    const delivered: string[] = []
+    const accepted: InFlight[] = []
     for (let i = 0; i < sent.length; i++) {
-      const item = sent[i]!
       const result = msg.results[i]
-      if (result && 'sseq' in result) delivered.push(...(await this.outbox.acked(item.conv, item.doc, item.seq)))
+      if (result && 'sseq' in result) accepted.push(sent[i]!)
       else if (result) this.events.emit('problem', { code: ClientErrorCode.SERVER_REFUSED, detail: `push refused: ${result.code}` })
     }
+    const delivered = await this.outbox.acked(accepted)
     if (delivered.length) this.events.emit('delivered', { msgIds: delivered })
     this.updateState()
   }
@@ -352,17 +352,16 @@ export class SyncEngine {
       for (const conv of this.joined) {
         const rec = this.registry.get(conv)
         if (!rec) continue
-        for (const doc of await this.outbox.pendingDocs(conv)) {
+        for (const doc of this.outbox.pendingDocs(conv)) {
           if (!this.ready) return
-          await this.docs.flush([doc]) // sealed changes are always in the saved document too
           await this.outbox.seal(conv, doc, rec.epoch, rec.keys.get(rec.epoch)!, this.signer)
-          this.pushSealed(conv, doc, await this.outbox.sealed(conv, doc))
+          this.pushSealed(conv, doc, this.outbox.sealed(conv, doc))
         }
       }
     } while (this.flushAgain && this.ready)
   }
 
-  private pushSealed(conv: ConvId, doc: DocId, sealed: { seq: number; env: Uint8Array }[]): void {
+  private pushSealed(conv: ConvId, doc: DocId, sealed: readonly { seq: number; env: Uint8Array }[]): void {
     const sending = new Set<number>()
     for (const batch of this.inFlight.values()) for (const f of batch) if (f.conv === conv && f.doc === doc) sending.add(f.seq)
     let batch: { seq: number; env: Uint8Array }[] = []

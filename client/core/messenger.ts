@@ -1,6 +1,7 @@
 import * as A from '@automerge/automerge'
-import { generateEpochKey } from '../../crypto/index.js'
-import type { ConvId, DeviceId, DocId } from '../../protocol/index.js'
+import { generateEpochKey, openEnvelope } from '../../crypto/index.js'
+import { idBytes, type ConvId, type DeviceId, type DocId } from '../../protocol/index.js'
+import { decodeChanges } from './payload.js'
 import { DocStore } from './docs.js'
 import { SyncEngine, type ConnectionState } from './engine.js'
 import { ClientError, ClientErrorCode, type ClientErrorCode as Code } from './errors.js'
@@ -10,8 +11,8 @@ import { createIdentity, loadIdentity, normaliseName, type Identity } from './id
 import { newConvId, newMessageId } from './ids.js'
 import { inviteLink, type Invitation } from './invite.js'
 import {
-  MAX_MESSAGE_CHARS, SEGMENT_CAPACITY, compareMessages, readMembers, readMessage, readSegment, readSegments, readTitle, segmentDocId,
-  type MessageView, type RootDoc, type SegmentDoc, type SegmentInfo,
+  MAX_MESSAGE_CHARS, SEGMENT_CAPACITY, SEGMENT_GENESIS, compareMessages, messageIdAt, messageList, readMembers, readMessage, readSegment, readSegments, readTitle, segmentDocId,
+  type MessageRecord, type MessageView, type RootDoc, type SegmentDoc, type SegmentInfo,
 } from './model.js'
 import { Outbox } from './outbox.js'
 import { Registry } from './registry.js'
@@ -51,6 +52,8 @@ export interface MessengerEvents extends Record<string, unknown> {
   status: Status
   conversations: void
   messages: { conv: ConvId }
+  /** Messages that appeared in a loaded segment (local or remote), in no particular order. */
+  added: { conv: ConvId; messages: MessageView[] }
   problem: { code: Code; detail?: string }
 }
 
@@ -97,12 +100,14 @@ export class Messenger {
     return this.identity
   }
 
+  /** Stored records that could not be read; they are kept aside, and the person is told. */
   get corruptRecords(): readonly string[] {
-    return this.registry.corrupt
+    return [...this.registry.corrupt, ...(this.outbox?.corrupt ?? [])]
   }
 
   private async boot(identity: Identity): Promise<void> {
-    this.docs = new DocStore(this.options.store, identity.actor)
+    // Segments start from the shared genesis change; the root starts empty.
+    this.docs = new DocStore(this.options.store, identity.actor, (doc) => (this.isRoot(doc) ? undefined : SEGMENT_GENESIS))
     this.outbox = new Outbox(this.options.store)
     this.engine = new SyncEngine(identity, this.registry, this.docs, this.outbox, {
       url: this.options.url,
@@ -111,7 +116,8 @@ export class Messenger {
       heartbeatMs: this.options.heartbeatMs,
       backoff: this.options.backoff,
     })
-    for (const id of await this.outbox.pendingMessageIds()) this.pending.add(id)
+    await this.outbox.load()
+    for (const id of this.outbox.pendingMessageIds()) this.pending.add(id)
     this.docs.events.on('change', ({ doc, patches }) => this.onDocChange(doc, patches))
     this.engine.events.on('state', () => this.emitStatus())
     this.engine.events.on('delivered', ({ msgIds }) => {
@@ -129,11 +135,21 @@ export class Messenger {
     }
   }
 
-  /** After a crash, queued changes may be newer than the saved document: apply them again. */
+  /**
+   * The outbox is the durability point; the document is saved a moment later. After a crash,
+   * queued changes may be newer than the saved document: apply them again (idempotent).
+   */
   private async recoverOutbox(conv: ConvId): Promise<void> {
-    for (const doc of await this.outbox.pendingDocs(conv)) {
+    const rec = this.registry.get(conv)!
+    for (const doc of this.outbox.pendingDocs(conv)) {
       this.convOfDoc.set(doc, conv)
-      const changes = await this.outbox.unackedChanges(conv, doc)
+      const changes = this.outbox.raw(conv, doc).flatMap((r) => r.changes)
+      const ctx = { conv: idBytes(conv), doc: idBytes(doc), keyFor: (epoch: number) => rec.keys.get(epoch) }
+      for (const sealed of this.outbox.sealed(conv, doc)) {
+        const opened = await openEnvelope(sealed.env, ctx)
+        const batch = opened.ok ? decodeChanges(opened.value.payload) : undefined
+        if (batch) changes.push(...batch)
+      }
       if (changes.length) await this.docs.apply(doc, changes)
     }
   }
@@ -278,7 +294,9 @@ export class Messenger {
       this.pending.add(id)
       await this.changeAndQueue(conv, segment, [
         (d: SegmentDoc) => {
-          d[id] = replyTo ? { ts, text: new A.ImmutableString(body), replyTo: new A.ImmutableString(replyTo) } : { ts, text: new A.ImmutableString(body) }
+          const rec: MessageRecord = { id: new A.ImmutableString(id), ts, text: new A.ImmutableString(body) }
+          if (replyTo) rec.replyTo = new A.ImmutableString(replyTo)
+          d.messages.push(rec)
         },
       ], [id], ts)
       this.emitStatus()
@@ -358,21 +376,37 @@ export class Messenger {
     // writer, the next segment after a rollover) is shown without loading all history.
     void this.docs.doc<SegmentDoc>(doc).then((d) => {
       if (!d) return
-      // Re-read only the messages the patches touched; a fresh document is read whole.
       let cache = this.segmentCache.get(doc)
-      const keys = cache && patches.length ? new Set(patches.map((p) => String(p.path[0]))) : undefined
       if (!cache) this.segmentCache.set(doc, (cache = new Map()))
-      for (const id of keys ?? Object.keys(d)) {
-        const m = readMessage(d, doc, id)
+      // New messages are usually at the end: scan back until every unknown id is found.
+      const n = messageList(d).length
+      let missing = n - cache.size
+      const added: MessageView[] = []
+      for (let i = n - 1; i >= 0 && missing > 0; i--) {
+        const id = messageIdAt(d, i)
+        if (id === undefined) {
+          missing--
+          continue
+        }
+        if (cache.has(id)) continue
+        missing--
+        const m = readMessage(d, doc, i)
         if (!m) continue
         this.clock.observe(m.ts)
         cache.set(id, m)
+        added.push(m)
       }
+      if (added.length) this.events.emit('added', { conv, messages: added })
       const loaded = this.loadedSegments.get(conv) ?? new Set()
       loaded.add(doc)
       this.loadedSegments.set(conv, loaded)
       this.events.emit('messages', { conv })
     })
+  }
+
+  private isRoot(doc: DocId): boolean {
+    const conv = this.convOfDoc.get(doc)
+    return conv !== undefined && rootDocOf(conv) === doc
   }
 
   private emitStatus(): void {

@@ -8,7 +8,8 @@ import { decodeRecord, encodeRecord } from './storage/records.js'
 /**
  * The outbox: local changes waiting for the server's ack. It is the durability point of a
  * message: `add` resolves only after the change is in local storage, and the UI shows a message
- * as written only then.
+ * as written only then. Reads come from an in-memory mirror loaded once (`load`); every change
+ * is written through to storage before the mirror changes, so the hot path costs one write.
  *
  * Invariant 1: a raw record holds changes not yet sealed; it is sealed (with the *current*
  * epoch key) only when a connection is there to push it, so pending work written under an old
@@ -17,8 +18,10 @@ import { decodeRecord, encodeRecord } from './storage/records.js'
  * writes the envelope, the chain state and the removal of the raw records in one atomic write.
  * Invariant 3: sealed envelopes are pushed oldest first and removed only on the server's ack.
  */
-export interface RawRecord { readonly seqKey: string; readonly changes: Uint8Array[]; readonly msgIds: string[] }
+export interface RawRecord { readonly key: string[]; readonly changes: Uint8Array[]; readonly msgIds: string[] }
 export interface SealedRecord { readonly seq: number; readonly env: Uint8Array; readonly msgIds: string[] }
+interface Chain { seq: number; prev: EnvelopeHash }
+interface DocQueue { raw: RawRecord[]; sealed: SealedRecord[]; chain: Chain | undefined }
 
 const rawSchema = z.object({ changes: z.array(z.instanceof(Uint8Array)), msgIds: z.array(z.string()) })
 const sealedSchema = z.object({ env: z.instanceof(Uint8Array), msgIds: z.array(z.string()) })
@@ -30,61 +33,78 @@ const MAX_BATCH_BYTES = 512 * 1024
 
 export class Outbox {
   private counter = Date.now() * 1000
+  private readonly queues = new Map<string, DocQueue>()
+  /** Keys of records that could not be read (set aside, reported; never silently dropped). */
+  readonly corrupt: string[] = []
 
   constructor(private readonly store: LocalStore) {}
+
+  async load(): Promise<void> {
+    for (const e of await this.store.range(['out', 'raw'])) {
+      const rec = decodeRecord(e.value, rawSchema)
+      if (rec) this.queue(e.key[2] as ConvId, e.key[3] as DocId).raw.push({ key: e.key, ...rec })
+      else this.corrupt.push(e.key.join('/'))
+    }
+    for (const e of await this.store.range(['out', 'sealed'])) {
+      const rec = decodeRecord(e.value, sealedSchema)
+      if (rec) this.queue(e.key[2] as ConvId, e.key[3] as DocId).sealed.push({ seq: Number(e.key[4]), ...rec })
+      else this.corrupt.push(e.key.join('/'))
+    }
+    for (const e of await this.store.range(['chain'])) {
+      const rec = decodeRecord(e.value, chainSchema)
+      if (rec) this.queue(e.key[1] as ConvId, e.key[2] as DocId).chain = { seq: rec.seq, prev: asEnvelopeHash(rec.prev) }
+      // A corrupt chain record stays unread: seal() refuses that document rather than reuse a seq.
+      else this.corrupt.push(e.key.join('/'))
+    }
+  }
+
+  private queue(conv: ConvId, doc: DocId): DocQueue {
+    const id = `${conv}/${doc}`
+    let q = this.queues.get(id)
+    if (!q) this.queues.set(id, (q = { raw: [], sealed: [], chain: undefined }))
+    return q
+  }
 
   /** Durably queues local changes of one document. */
   async add(conv: ConvId, doc: DocId, changes: Uint8Array[], msgIds: string[]): Promise<void> {
     const key = ['out', 'raw', conv, doc, pad(this.counter++)]
     await this.store.write([{ key, value: encodeRecord({ changes, msgIds }) }])
+    this.queue(conv, doc).raw.push({ key, changes, msgIds })
   }
 
-  async raw(conv: ConvId, doc?: DocId): Promise<RawRecord[]> {
-    const entries = await this.store.range(doc ? ['out', 'raw', conv, doc] : ['out', 'raw', conv])
-    const out: RawRecord[] = []
-    for (const e of entries) {
-      const rec = decodeRecord(e.value, rawSchema)
-      if (rec) out.push({ seqKey: e.key.join('/'), ...rec })
+  raw(conv: ConvId, doc: DocId): readonly RawRecord[] {
+    return this.queue(conv, doc).raw
+  }
+
+  sealed(conv: ConvId, doc: DocId): readonly SealedRecord[] {
+    return this.queue(conv, doc).sealed
+  }
+
+  /** Documents of a conversation with anything queued. */
+  pendingDocs(conv: ConvId): DocId[] {
+    const out: DocId[] = []
+    for (const [id, q] of this.queues) {
+      if ((q.raw.length || q.sealed.length) && id.startsWith(`${conv}/`)) out.push(id.slice(conv.length + 1) as DocId)
     }
     return out
   }
 
-  async sealed(conv: ConvId, doc: DocId): Promise<SealedRecord[]> {
-    const entries = await this.store.range(['out', 'sealed', conv, doc])
-    return entries.flatMap((e) => {
-      const rec = decodeRecord(e.value, sealedSchema)
-      return rec ? [{ seq: Number(e.key[4]), ...rec }] : []
-    })
-  }
-
-  /** Documents of a conversation with anything queued. */
-  async pendingDocs(conv: ConvId): Promise<DocId[]> {
-    const docs = new Set<DocId>()
-    for (const kind of ['raw', 'sealed']) for (const e of await this.store.range(['out', kind, conv])) docs.add(e.key[3] as DocId)
-    return [...docs]
-  }
-
   /** Message ids still waiting for an ack, across every conversation. */
-  async pendingMessageIds(): Promise<string[]> {
+  pendingMessageIds(): string[] {
     const ids: string[] = []
-    for (const e of await this.store.range(['out'])) {
-      const rec = decodeRecord(e.value, z.object({ msgIds: z.array(z.string()) }).loose())
-      if (rec) ids.push(...rec.msgIds)
-    }
+    for (const q of this.queues.values()) for (const r of [...q.raw, ...q.sealed]) ids.push(...r.msgIds)
     return ids
   }
 
   /** Invariant 2: seals every raw record of `doc` into envelopes under the given epoch. */
-  async seal(conv: ConvId, doc: DocId, epoch: number, key: EpochKey, signer: Signer): Promise<SealedRecord[]> {
-    const entries = await this.store.range(['out', 'raw', conv, doc])
-    if (entries.length === 0) return []
+  async seal(conv: ConvId, doc: DocId, epoch: number, key: EpochKey, signer: Signer): Promise<void> {
+    const q = this.queue(conv, doc)
+    if (q.raw.length === 0) return
     const chainKey = ['chain', conv, doc]
-    const chainBytes = await this.store.get(chainKey)
-    const chain = chainBytes ? decodeRecord(chainBytes, chainSchema) : { seq: 0, prev: ZERO_HASH as Uint8Array }
-    if (!chain) throw new Error('chain record corrupt') // never reuse a seq: refuse to seal rather than guess
-    let { seq } = chain
-    let prev = asEnvelopeHash(chain.prev)
-    const ops: WriteOp[] = []
+    if (!q.chain && (await this.store.get(chainKey))) throw new Error('chain record corrupt: refusing to reuse a sequence number')
+    let { seq, prev } = q.chain ?? { seq: 0, prev: ZERO_HASH }
+    const taken = q.raw.slice()
+    const ops: WriteOp[] = taken.map((r) => ({ key: r.key, value: undefined }))
     const sealed: SealedRecord[] = []
     let batch: { changes: Uint8Array[]; msgIds: string[]; bytes: number } = { changes: [], msgIds: [], bytes: 0 }
     const flush = async () => {
@@ -97,10 +117,7 @@ export class Outbox {
       sealed.push({ seq, env: env.bytes, msgIds: batch.msgIds })
       batch = { changes: [], msgIds: [], bytes: 0 }
     }
-    for (const e of entries) {
-      ops.push({ key: e.key, value: undefined })
-      const rec = decodeRecord(e.value, rawSchema)
-      if (!rec) continue // unreadable raw record: its changes are also in the document itself
+    for (const rec of taken) {
       const size = rec.changes.reduce((n, c) => n + c.length, 0)
       if (batch.bytes + size > MAX_BATCH_BYTES) await flush()
       batch.changes.push(...rec.changes)
@@ -110,22 +127,27 @@ export class Outbox {
     await flush()
     ops.push({ key: chainKey, value: encodeRecord({ seq, prev }) })
     await this.store.write(ops)
-    return sealed
+    q.raw.splice(0, taken.length)
+    q.sealed.push(...sealed)
+    q.chain = { seq, prev }
   }
 
-  /** Invariant 3: removes an envelope the server acknowledged. */
-  async acked(conv: ConvId, doc: DocId, seq: number): Promise<string[]> {
-    const key = ['out', 'sealed', conv, doc, pad(seq)]
-    const bytes = await this.store.get(key)
-    if (!bytes) return []
-    await this.store.write([{ key, value: undefined }])
-    return decodeRecord(bytes, sealedSchema)?.msgIds ?? []
-  }
-
-  /** Every queued change of a document (raw and sealed-unacked), to re-apply after a crash. */
-  async unackedChanges(conv: ConvId, doc: DocId): Promise<Uint8Array[]> {
-    return (await this.raw(conv, doc)).flatMap((r) => r.changes)
+  /** Invariant 3: removes envelopes the server acknowledged; returns their message ids. */
+  async acked(items: readonly { conv: ConvId; doc: DocId; seq: number }[]): Promise<string[]> {
+    const ops: WriteOp[] = []
+    const done: { q: DocQueue; seq: number }[] = []
+    const ids: string[] = []
+    for (const { conv, doc, seq } of items) {
+      const q = this.queue(conv, doc)
+      const rec = q.sealed.find((s) => s.seq === seq)
+      if (!rec) continue
+      ops.push({ key: ['out', 'sealed', conv, doc, pad(seq)], value: undefined })
+      done.push({ q, seq })
+      ids.push(...rec.msgIds)
+    }
+    if (ops.length === 0) return []
+    await this.store.write(ops)
+    for (const { q, seq } of done) q.sealed = q.sealed.filter((s) => s.seq !== seq)
+    return ids
   }
 }
-
-export type { EnvelopeHash }

@@ -55,7 +55,7 @@ export async function startChaosProxy(target: string, random: () => number, opti
     client.on('error', closeBoth)
   })
   const address = wss.address()
-  const port = typeof address === 'object' ? address.port : 0
+  const port = typeof address === 'object' && address ? address.port : 0
   return {
     url: `ws://127.0.0.1:${port}`,
     close: () => new Promise((r) => {

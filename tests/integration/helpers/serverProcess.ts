@@ -12,6 +12,7 @@ export interface ServerProcess {
   readonly httpUrl: string
   /** Everything the process wrote to stdout and stderr, across restarts. */
   output(): string
+  pid(): number
   kill(signal?: NodeJS.Signals): Promise<void>
   restart(): Promise<void>
 }
@@ -61,6 +62,7 @@ export async function startServerProcess(options: { dataDir?: string; staticDir?
     url: `ws://127.0.0.1:${port}/sync`,
     httpUrl,
     output: () => log,
+    pid: () => child?.pid ?? 0,
     async kill(signal = 'SIGTERM') {
       const c = child
       if (!c || c.exitCode !== null || c.signalCode !== null) return

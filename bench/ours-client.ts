@@ -1,0 +1,73 @@
+/** One device of ours in its own process (bench/sync.ts drives it over IPC). */
+import { mkdtempSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { Messenger } from '../client/core/messenger.js'
+import { parseInvitation } from '../client/core/invite.js'
+import { openSqliteLocalStore } from '../client/node/sqliteStore.js'
+import { nodeSocket } from '../client/node/socket.js'
+import type { ConvId } from '../protocol/index.js'
+import { emit, monotonicMs, serve } from './procs.js'
+
+const [url, name] = process.argv.slice(2) as [string, string]
+const store = openSqliteLocalStore(join(mkdtempSync(join(tmpdir(), `bench-${name}-`)), 'device.sqlite'))
+const messenger = await Messenger.open({ store, url, socket: nodeSocket })
+await messenger.createIdentity(name)
+messenger.start()
+
+let expected = 0
+let seen = 0
+messenger.events.on('added', ({ messages }) => {
+  const now = monotonicMs()
+  for (const m of messages) {
+    if (m.author === messenger.identity!.deviceId) continue
+    seen++
+    if (m.text.startsWith('paced ')) emit('arrived', { text: m.text, at: now })
+  }
+  if (expected && seen >= expected) {
+    emit('all', { at: now, seen })
+    expected = 0
+  }
+})
+
+serve({
+  async create() {
+    const conv = await messenger.createConversation('bench')
+    return { conv, link: messenger.inviteLink('http://bench', conv) }
+  },
+  async join({ link }) {
+    const conv = await messenger.join(parseInvitation(link as string))
+    await messenger.openConversation(conv)
+    return { conv }
+  },
+  expect({ count }) {
+    seen = 0
+    expected = count as number
+    return null
+  },
+  /** Writes `count` messages, one change each, yielding to the event loop between them. */
+  async burst({ conv, count }) {
+    const start = monotonicMs()
+    for (let i = 0; i < (count as number); i++) {
+      await messenger.send(conv as ConvId, `burst message ${i} from the field`)
+      await new Promise((r) => setImmediate(r))
+    }
+    return { start, loopMs: monotonicMs() - start }
+  },
+  async paced({ conv, count, gapMs }) {
+    const sentAt: Record<string, number> = {}
+    for (let i = 0; i < (count as number); i++) {
+      const text = `paced ${i}`
+      sentAt[text] = monotonicMs()
+      await messenger.send(conv as ConvId, text)
+      await new Promise((r) => setTimeout(r, gapMs as number))
+    }
+    return sentAt
+  },
+  async stop() {
+    await messenger.stop()
+    await store.close()
+    setTimeout(() => process.exit(0), 10)
+    return null
+  },
+})
