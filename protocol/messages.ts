@@ -24,7 +24,9 @@ export interface Delivery { sseq: number; env: Uint8Array }
 export interface Envelopes { type: 'envelopes'; conv: Uint8Array; doc: Uint8Array; items: Delivery[]; live: boolean }
 /** Sent once after the backlog of a subscription: everything up to `cursor` has been delivered. */
 export interface CaughtUp { type: 'caught-up'; conv: Uint8Array; doc: Uint8Array; cursor: number }
+/** Snapshots (kind-2 envelopes) that replace pruned envelopes, sent before a backlog ([S9]). */
+export interface Snapshots { type: 'snapshots'; conv: Uint8Array; doc: Uint8Array; envs: Uint8Array[] }
 export interface Pong { type: 'pong'; t: number }
 export interface ErrorMessage { type: 'error'; code: number; message: string; ref?: string; fatal: boolean }
 
-export type ServerMessage = Challenge | Welcome | Joined | Ack | Envelopes | CaughtUp | Pong | ErrorMessage
+export type ServerMessage = Challenge | Welcome | Joined | Ack | Envelopes | Snapshots | CaughtUp | Pong | ErrorMessage

@@ -41,6 +41,7 @@ export const serverMessageSchema = z.discriminatedUnion('type', [
     items: z.array(z.strictObject({ sseq: uint, env: bytes() })),
     live: z.boolean(),
   }),
+  z.strictObject({ type: z.literal('snapshots'), conv: bytes(16), doc: bytes(16), envs: z.array(bytes()) }),
   z.strictObject({ type: z.literal('caught-up'), conv: bytes(16), doc: bytes(16), cursor: uint }),
   z.strictObject({ type: z.literal('pong'), t: z.number() }),
   z.strictObject({ type: z.literal('error'), code: uint, message: z.string().max(1000), ref: z.string().max(200).optional(), fatal: z.boolean() }),

@@ -142,7 +142,7 @@ export class Connection implements Subscriber {
     checked.forEach((c, i) => {
       if (!signatures[i]) return void (results[c.index] = { code: ErrorCode.BAD_ENVELOPE })
       const h = c.parts.header
-      items.push({ conv: h.conv, doc: h.doc, device: h.device, seq: h.seq, prev: h.prev, hash: hashOfEnvelope(c.parts), bytes: c.bytes })
+      items.push({ kind: h.v, conv: h.conv, doc: h.doc, device: h.device, seq: h.seq, prev: h.prev, hash: hashOfEnvelope(c.parts), bytes: c.bytes })
       slots.push(c)
     })
     const appended = items.length ? await this.ctx.store.append(items) : []
@@ -173,6 +173,9 @@ export class Connection implements Subscriber {
     this.subs.set(key, sub)
     // Register before reading the backlog so nothing appended in between is missed.
     this.ctx.hub.add(msg.conv, msg.doc, this)
+    // [S9] snapshots that replaced envelopes this reader has not seen come first.
+    const snapshots = await this.ctx.store.snapshots(msg.conv, msg.doc, sub.cursor)
+    if (snapshots.length && !this.closed) this.send({ type: 'snapshots', conv: msg.conv, doc: msg.doc, envs: snapshots })
     for (;;) {
       const page = await this.ctx.store.read(msg.conv, msg.doc, sub.cursor, BACKLOG_PAGE)
       if (this.closed || this.subs.get(key) !== sub) return

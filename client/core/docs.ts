@@ -76,6 +76,13 @@ export class DocStore {
     return genesis ? A.applyChanges(doc, [genesis])[0] : doc
   }
 
+  /** Every change this device made to a document (for snapshots of its own log, [E12]). */
+  async ownChanges(id: DocId): Promise<Uint8Array[]> {
+    const doc = await this.doc<unknown>(id)
+    if (!doc) return []
+    return A.getAllChanges(doc).filter((c) => A.decodeChange(c).actor === this.actor)
+  }
+
   /** Waits until the given documents are written to local storage. */
   async flush(ids: readonly DocId[]): Promise<void> {
     const loaded = ids.filter((id) => this.handles.has(id)).map(documentId)

@@ -1,7 +1,7 @@
-import { deriveCapability, capabilityProofBytes, createSigner, deviceAuthBytes, openEnvelope, type Signer } from '../../crypto/index.js'
+import { SNAPSHOT_VERSION, capabilityProofBytes, createSigner, deriveCapability, deviceAuthBytes, openEnvelope, sealEnvelope, type Signer } from '../../crypto/index.js'
 import {
   ErrorCode, PROTOCOL_VERSION, convIdOf, decodeServerFrame, docIdOf, encodeFrame, idBytes,
-  type Ack, type ClientMessage, type ConvId, type DocId, type Envelopes, type ServerMessage,
+  type Ack, type ClientMessage, type ConvId, type DocId, type Envelopes, type ServerMessage, type Snapshots,
 } from '../../protocol/index.js'
 import type { DocStore } from './docs.js'
 import { ClientErrorCode, type ClientErrorCode as Code } from './errors.js'
@@ -9,7 +9,7 @@ import { Emitter } from './events.js'
 import type { Identity } from './identity.js'
 import type { Outbox } from './outbox.js'
 import { actorOf } from './identity.js'
-import { changesSignedBy, decodeChanges } from './payload.js'
+import { changesSignedBy, decodeChanges, encodeChanges } from './payload.js'
 import type { Registry } from './registry.js'
 import { OPEN, frameBytes, type SocketFactory, type SocketLike } from './transport.js'
 
@@ -32,9 +32,11 @@ export interface EngineOptions {
   readonly docsOf: (conv: ConvId) => DocId[]
   readonly backoff?: { initialMs: number; maxMs: number }
   readonly heartbeatMs?: number
+  /** Acknowledged envelopes of one document after which this device snapshots its own log ([E12]). */
+  readonly snapshotEvery?: number
 }
 
-interface InFlight { conv: ConvId; doc: DocId; seq: number }
+interface InFlight { conv: ConvId; doc: DocId; seq: number; snapshot?: boolean }
 
 /**
  * Moves encrypted batches between the local documents and the blind server.
@@ -228,6 +230,8 @@ export class SyncEngine {
       }
       case 'envelopes':
         return this.onEnvelopes(msg)
+      case 'snapshots':
+        return this.onSnapshots(msg)
       case 'caught-up':
         this.catchingUp.delete(convIdOf(msg.conv) + docIdOf(msg.doc))
         return this.updateState()
@@ -276,11 +280,26 @@ export class SyncEngine {
   private async onEnvelopes(msg: Envelopes): Promise<void> {
     const conv = convIdOf(msg.conv)
     const doc = docIdOf(msg.doc)
-    const rec = this.registry.get(conv)
-    if (!rec || msg.items.length === 0) return
-    const ctx = { conv: msg.conv, doc: msg.doc, keyFor: (epoch: number) => rec.keys.get(epoch) }
+    if (!this.registry.get(conv) || msg.items.length === 0) return
+    await this.openAndApply(conv, doc, msg.items.map((i) => i.env))
+    const last = msg.items[msg.items.length - 1]!.sseq
+    this.dirty.set(conv + doc, { conv, doc, cursor: Math.max(last, this.dirty.get(conv + doc)?.cursor ?? 0) })
+    this.scheduleCheckpoint()
+  }
+
+  /** [S9][E12] Snapshots replace pruned envelopes; they never move the cursor. */
+  private async onSnapshots(msg: Snapshots): Promise<void> {
+    const conv = convIdOf(msg.conv)
+    if (!this.registry.get(conv) || msg.envs.length === 0) return
+    await this.openAndApply(conv, docIdOf(msg.doc), msg.envs)
+  }
+
+  /** Invariant 3: verify, decrypt and check every envelope; apply what passes in one batch. */
+  private async openAndApply(conv: ConvId, doc: DocId, envs: readonly Uint8Array[]): Promise<void> {
+    const rec = this.registry.get(conv)!
+    const ctx = { conv: idBytes(conv), doc: idBytes(doc), keyFor: (epoch: number) => rec.keys.get(epoch) }
     // Signatures are checked in parallel (WebCrypto); then decrypt and check each ([E2]–[E9]).
-    const opened = await Promise.all(msg.items.map((item) => openEnvelope(item.env, ctx)))
+    const opened = await Promise.all(envs.map((env) => openEnvelope(env, ctx)))
     const changes: Uint8Array[] = []
     for (const result of opened) {
       if (!result.ok) {
@@ -299,17 +318,13 @@ export class SyncEngine {
       }
       changes.push(...batch)
     }
-    if (changes.length) {
-      try {
-        await this.docs.apply(doc, changes)
-      } catch (err) {
-        this.events.emit('problem', { code: ClientErrorCode.CHANGE_UNREADABLE, detail: String(err) })
-      }
+    if (changes.length === 0) return
+    try {
+      await this.docs.apply(doc, changes)
+      this.events.emit('applied', { conv, doc })
+    } catch (err) {
+      this.events.emit('problem', { code: ClientErrorCode.CHANGE_UNREADABLE, detail: String(err) })
     }
-    const last = msg.items[msg.items.length - 1]!.sseq
-    this.dirty.set(conv + doc, { conv, doc, cursor: Math.max(last, this.dirty.get(conv + doc)?.cursor ?? 0) })
-    this.scheduleCheckpoint()
-    if (changes.length) this.events.emit('applied', { conv, doc })
   }
 
   private scheduleCheckpoint(): void {
@@ -340,9 +355,40 @@ export class SyncEngine {
       if (result && 'sseq' in result) accepted.push(sent[i]!)
       else if (result) this.events.emit('problem', { code: ClientErrorCode.SERVER_REFUSED, detail: `push refused: ${result.code}` })
     }
-    const delivered = await this.outbox.acked(accepted)
+    for (const a of accepted) if (a.snapshot) await this.outbox.compactedTo(a.conv, a.doc, a.seq)
+    const delivered = await this.outbox.acked(accepted.filter((a) => !a.snapshot))
     if (delivered.length) this.events.emit('delivered', { msgIds: delivered })
+    for (const a of accepted) if (!a.snapshot) this.maybeSnapshot(a.conv, a.doc)
     this.updateState()
+  }
+
+  private readonly snapshotting = new Set<string>()
+
+  /**
+   * [E12] Once enough of this device's envelopes for a document are acknowledged and nothing
+   * is pending, replace them on the server with one snapshot of its own changes: one signature
+   * and one blob for a new device instead of hundreds, and the server prunes the rest.
+   */
+  private maybeSnapshot(conv: ConvId, doc: DocId): void {
+    const chain = this.outbox.chain(conv, doc)
+    const every = this.options.snapshotEvery ?? 256
+    const key = conv + doc
+    if (!chain || chain.seq - chain.compacted < every || !this.outbox.idle(conv, doc) || this.snapshotting.has(key)) return
+    this.snapshotting.add(key)
+    void (async () => {
+      try {
+        const rec = this.registry.get(conv)
+        const changes = await this.docs.ownChanges(doc)
+        if (!rec || !this.ready || changes.length === 0 || !this.outbox.idle(conv, doc)) return
+        const header = { v: SNAPSHOT_VERSION, conv: idBytes(conv), doc: idBytes(doc), epoch: rec.epoch, device: this.signer.publicKey, seq: chain.seq, prev: chain.prev } as const
+        const env = await sealEnvelope(header, encodeChanges(changes), rec.keys.get(rec.epoch)!, this.signer)
+        const id = this.nextPushId++
+        this.inFlight.set(id, [{ conv, doc, seq: chain.seq, snapshot: true }])
+        this.send({ type: 'push', id, envelopes: [env.bytes] })
+      } finally {
+        this.snapshotting.delete(key)
+      }
+    })()
   }
 
   /** Invariant 4: the only place that seals and pushes. */

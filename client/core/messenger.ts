@@ -29,6 +29,8 @@ export interface MessengerOptions {
   readonly backoff?: { initialMs: number; maxMs: number }
   /** Messages per segment before rolling over (tests use small values). */
   readonly segmentCapacity?: number
+  /** Acknowledged envelopes per document before this device snapshots its own log. */
+  readonly snapshotEvery?: number
 }
 
 export interface ConversationSummary {
@@ -115,6 +117,7 @@ export class Messenger {
       docsOf: (conv) => [rootDocOf(conv), ...(this.segments.get(conv) ?? []).map((s) => s.id)],
       heartbeatMs: this.options.heartbeatMs,
       backoff: this.options.backoff,
+      snapshotEvery: this.options.snapshotEvery,
     })
     await this.outbox.load()
     for (const id of this.outbox.pendingMessageIds()) this.pending.add(id)

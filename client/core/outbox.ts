@@ -20,12 +20,12 @@ import { decodeRecord, encodeRecord } from './storage/records.js'
  */
 export interface RawRecord { readonly key: string[]; readonly changes: Uint8Array[]; readonly msgIds: string[] }
 export interface SealedRecord { readonly seq: number; readonly env: Uint8Array; readonly msgIds: string[] }
-interface Chain { seq: number; prev: EnvelopeHash }
+interface Chain { seq: number; prev: EnvelopeHash; compacted: number }
 interface DocQueue { raw: RawRecord[]; sealed: SealedRecord[]; chain: Chain | undefined }
 
 const rawSchema = z.object({ changes: z.array(z.instanceof(Uint8Array)), msgIds: z.array(z.string()) })
 const sealedSchema = z.object({ env: z.instanceof(Uint8Array), msgIds: z.array(z.string()) })
-const chainSchema = z.object({ seq: z.number().int().nonnegative(), prev: z.instanceof(Uint8Array).refine((b) => b.length === 32) })
+const chainSchema = z.object({ seq: z.number().int().nonnegative(), prev: z.instanceof(Uint8Array).refine((b) => b.length === 32), compacted: z.number().int().nonnegative().optional() })
 
 const pad = (n: number) => n.toString().padStart(16, '0')
 /** Envelopes above this payload size are split (the server refuses frames over its limit). */
@@ -52,7 +52,7 @@ export class Outbox {
     }
     for (const e of await this.store.range(['chain'])) {
       const rec = decodeRecord(e.value, chainSchema)
-      if (rec) this.queue(e.key[1] as ConvId, e.key[2] as DocId).chain = { seq: rec.seq, prev: asEnvelopeHash(rec.prev) }
+      if (rec) this.queue(e.key[1] as ConvId, e.key[2] as DocId).chain = { seq: rec.seq, prev: asEnvelopeHash(rec.prev), compacted: rec.compacted ?? 0 }
       // A corrupt chain record stays unread: seal() refuses that document rather than reuse a seq.
       else this.corrupt.push(e.key.join('/'))
     }
@@ -103,6 +103,7 @@ export class Outbox {
     const chainKey = ['chain', conv, doc]
     if (!q.chain && (await this.store.get(chainKey))) throw new Error('chain record corrupt: refusing to reuse a sequence number')
     let { seq, prev } = q.chain ?? { seq: 0, prev: ZERO_HASH }
+    const compacted = q.chain?.compacted ?? 0
     const taken = q.raw.slice()
     const ops: WriteOp[] = taken.map((r) => ({ key: r.key, value: undefined }))
     const sealed: SealedRecord[] = []
@@ -125,11 +126,31 @@ export class Outbox {
       batch.bytes += size
     }
     await flush()
-    ops.push({ key: chainKey, value: encodeRecord({ seq, prev }) })
+    ops.push({ key: chainKey, value: encodeRecord({ seq, prev, compacted }) })
     await this.store.write(ops)
     q.raw.splice(0, taken.length)
     q.sealed.push(...sealed)
-    q.chain = { seq, prev }
+    q.chain = { seq, prev, compacted }
+  }
+
+  /** This device's chain head for a document (undefined before its first envelope). */
+  chain(conv: ConvId, doc: DocId): Readonly<Chain> | undefined {
+    return this.queue(conv, doc).chain
+  }
+
+  /** Nothing of this document waits to be sealed or acknowledged. */
+  idle(conv: ConvId, doc: DocId): boolean {
+    const q = this.queue(conv, doc)
+    return q.raw.length === 0 && q.sealed.length === 0
+  }
+
+  /** Records that the server holds a snapshot of this device's log up to `seq` ([E12]). */
+  async compactedTo(conv: ConvId, doc: DocId, seq: number): Promise<void> {
+    const q = this.queue(conv, doc)
+    if (!q.chain || seq <= q.chain.compacted) return
+    const chain = { ...q.chain, compacted: seq }
+    await this.store.write([{ key: ['chain', conv, doc], value: encodeRecord(chain) }])
+    q.chain = chain
   }
 
   /** Invariant 3: removes envelopes the server acknowledged; returns their message ids. */

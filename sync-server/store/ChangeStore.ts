@@ -10,6 +10,10 @@
  *  3. Per (doc, device), seq is gap-free from 1 and prev is the hash of seq - 1.
  *  4. sseq is per document, starts at 1, strictly increasing, never reused.
  *  5. A document belongs to exactly one conversation, fixed by its first envelope.
+ *  6. A snapshot (kind 2) of a device's own log 1..seq is kept only if envelope seq is stored
+ *     with hash = its prev; it then replaces that device's envelopes ≤ seq, which are deleted
+ *     (pruning). Later repeats of pruned envelopes are acked as duplicates. A reader whose
+ *     cursor is below the highest pruned sseq gets the snapshot before the backlog.
  */
 export interface StoredConv {
   readonly capPublic: Uint8Array
@@ -17,6 +21,8 @@ export interface StoredConv {
 }
 
 export interface AppendItem {
+  /** 1: change batch; 2: snapshot of the device's own log up to `seq` (invariant 6). */
+  readonly kind: 1 | 2
   readonly conv: Uint8Array
   readonly doc: Uint8Array
   readonly device: Uint8Array
@@ -43,5 +49,7 @@ export interface ChangeStore {
   append(items: readonly AppendItem[]): Promise<AppendResult[]>
   /** Envelopes of `doc` with sseq > after, ascending, at most `limit`; none if `doc` belongs to another conversation. */
   read(conv: Uint8Array, doc: Uint8Array, after: number, limit: number): Promise<StoredEnvelope[]>
+  /** Snapshots of `doc` that replace envelopes with sseq > after (invariant 6). */
+  snapshots(conv: Uint8Array, doc: Uint8Array, after: number): Promise<Uint8Array[]>
   close(): Promise<void>
 }

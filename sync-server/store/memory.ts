@@ -4,24 +4,36 @@ import type { AppendItem, AppendResult, ChangeStore, StoredConv, StoredEnvelope 
 /** In-memory store for tests; same invariants as sqlite.ts (see ChangeStore.ts). */
 export function openMemoryStore(): ChangeStore {
   const convs = new Map<string, StoredConv>()
-  const docs = new Map<string, { conv: Uint8Array; log: (StoredEnvelope & { key: string; hash: Uint8Array })[] }>()
+  const docs = new Map<string, { conv: Uint8Array; last: number; log: (StoredEnvelope & { key: string; seq: number; hash: Uint8Array })[] }>()
   const heads = new Map<string, { seq: number; hash: Uint8Array }>()
   const bySeq = new Map<string, { sseq: number; hash: Uint8Array }>()
+  const snaps = new Map<string, { seq: number; coversSseq: number; bytes: Uint8Array; doc: string }>()
 
   const appendOne = (item: AppendItem): AppendResult => {
     const docKey = toHex(item.doc)
     const doc = docs.get(docKey)
     if (doc && !bytesEqual(doc.conv, item.conv)) return { ok: false, reason: 'wrong-conv' }
     const deviceKey = `${docKey}/${toHex(item.device)}`
+    const snap = snaps.get(deviceKey)
+    if (item.kind === 2) {
+      if (!doc) return { ok: false, reason: 'chain-broken' }
+      if (snap && snap.seq >= item.seq) return { ok: true, sseq: snap.coversSseq, duplicate: true }
+      const head = bySeq.get(`${deviceKey}/${item.seq}`)
+      if (!head || !bytesEqual(head.hash, item.prev)) return { ok: false, reason: 'chain-broken' }
+      snaps.set(deviceKey, { seq: item.seq, coversSseq: head.sseq, bytes: item.bytes, doc: docKey })
+      doc.log = doc.log.filter((e) => !(e.key === deviceKey && e.seq <= item.seq))
+      return { ok: true, sseq: head.sseq, duplicate: true }
+    }
+    if (snap && item.seq <= snap.seq) return { ok: true, sseq: snap.coversSseq, duplicate: true }
     const existing = bySeq.get(`${deviceKey}/${item.seq}`)
     if (existing) return bytesEqual(existing.hash, item.hash) ? { ok: true, sseq: existing.sseq, duplicate: true } : { ok: false, reason: 'equivocation' }
     const head = heads.get(deviceKey)
     if (item.seq !== (head?.seq ?? 0) + 1) return { ok: false, reason: 'seq-gap' }
     if (head ? !bytesEqual(head.hash, item.prev) : item.prev.some((b) => b !== 0)) return { ok: false, reason: 'chain-broken' }
-    const entry = doc ?? { conv: item.conv, log: [] }
+    const entry = doc ?? { conv: item.conv, last: 0, log: [] }
     docs.set(docKey, entry)
-    const sseq = entry.log.length + 1
-    entry.log.push({ sseq, bytes: item.bytes, key: deviceKey, hash: item.hash })
+    const sseq = ++entry.last
+    entry.log.push({ sseq, bytes: item.bytes, key: deviceKey, seq: item.seq, hash: item.hash })
     heads.set(deviceKey, { seq: item.seq, hash: item.hash })
     bySeq.set(`${deviceKey}/${item.seq}`, { sseq, hash: item.hash })
     return { ok: true, sseq, duplicate: false }
@@ -42,8 +54,13 @@ export function openMemoryStore(): ChangeStore {
     async read(conv, doc, after, limit) {
       const entry = docs.get(toHex(doc))
       if (!entry || !bytesEqual(entry.conv, conv)) return []
-      const log = entry.log
-      return log.slice(after, after + limit).map(({ sseq, bytes }) => ({ sseq, bytes }))
+      return entry.log.filter((e) => e.sseq > after).slice(0, limit).map(({ sseq, bytes }) => ({ sseq, bytes }))
+    },
+    async snapshots(conv, doc, after) {
+      const docKey = toHex(doc)
+      const entry = docs.get(docKey)
+      if (!entry || !bytesEqual(entry.conv, conv)) return []
+      return [...snaps.values()].filter((s) => s.doc === docKey && s.coversSseq > after).sort((a, b) => a.coversSseq - b.coversSseq).map((s) => s.bytes)
     },
     async close() {},
   }

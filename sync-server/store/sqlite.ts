@@ -20,6 +20,8 @@ export function openSqliteStore(file: string, options: { durability?: 'normal' |
     CREATE TABLE IF NOT EXISTS envelopes (doc BLOB NOT NULL, sseq INTEGER NOT NULL, device BLOB NOT NULL, seq INTEGER NOT NULL,
       hash BLOB NOT NULL, bytes BLOB NOT NULL, PRIMARY KEY (doc, sseq)) WITHOUT ROWID;
     CREATE UNIQUE INDEX IF NOT EXISTS envelopes_by_device ON envelopes (doc, device, seq);
+    CREATE TABLE IF NOT EXISTS snapshots (doc BLOB NOT NULL, device BLOB NOT NULL, seq INTEGER NOT NULL, covers_sseq INTEGER NOT NULL,
+      hash BLOB NOT NULL, bytes BLOB NOT NULL, PRIMARY KEY (doc, device)) WITHOUT ROWID;
   `)
   const q = {
     getConv: db.prepare<[Uint8Array], { cap: Uint8Array; epoch: number }>('SELECT cap, epoch FROM convs WHERE conv = ?'),
@@ -33,6 +35,15 @@ export function openSqliteStore(file: string, options: { durability?: 'normal' |
     head: db.prepare<[Uint8Array, Uint8Array], { seq: number; hash: Uint8Array }>('SELECT seq, hash FROM heads WHERE doc = ? AND device = ?'),
     setHead: db.prepare('INSERT INTO heads (doc, device, seq, hash) VALUES (?, ?, ?, ?) ON CONFLICT (doc, device) DO UPDATE SET seq = excluded.seq, hash = excluded.hash'),
     insert: db.prepare('INSERT INTO envelopes (doc, sseq, device, seq, hash, bytes) VALUES (?, ?, ?, ?, ?, ?)'),
+    getSnap: db.prepare<[Uint8Array, Uint8Array], { seq: number; covers_sseq: number; hash: Uint8Array }>(
+      'SELECT seq, covers_sseq, hash FROM snapshots WHERE doc = ? AND device = ?',
+    ),
+    putSnap: db.prepare(
+      'INSERT INTO snapshots (doc, device, seq, covers_sseq, hash, bytes) VALUES (?, ?, ?, ?, ?, ?) ' +
+        'ON CONFLICT (doc, device) DO UPDATE SET seq = excluded.seq, covers_sseq = excluded.covers_sseq, hash = excluded.hash, bytes = excluded.bytes',
+    ),
+    prune: db.prepare('DELETE FROM envelopes WHERE doc = ? AND device = ? AND seq <= ?'),
+    snapsAfter: db.prepare<[Uint8Array, number], { bytes: Uint8Array }>('SELECT bytes FROM snapshots WHERE doc = ? AND covers_sseq > ? ORDER BY covers_sseq'),
     read: db.prepare<[Uint8Array, number, number], { sseq: number; bytes: Uint8Array }>(
       'SELECT sseq, bytes FROM envelopes WHERE doc = ? AND sseq > ? ORDER BY sseq LIMIT ?',
     ),
@@ -42,6 +53,10 @@ export function openSqliteStore(file: string, options: { durability?: 'normal' |
     const doc = q.getDoc.get(item.doc)
     // Invariant 5: a document never moves to another conversation.
     if (doc && !bytesEqual(doc.conv, item.conv)) return { ok: false, reason: 'wrong-conv' }
+    if (item.kind === 2) return snapshotOne(item, doc !== undefined)
+    // Invariant 6: an envelope a snapshot already replaced is a repeat.
+    const snap = q.getSnap.get(item.doc, item.device)
+    if (snap && item.seq <= snap.seq) return { ok: true, sseq: snap.covers_sseq, duplicate: true }
     // Invariant 2: repeats are idempotent, a different envelope at the same place is refused.
     const existing = q.existing.get(item.doc, item.device, item.seq)
     if (existing) return bytesEqual(existing.hash, item.hash) ? { ok: true, sseq: existing.sseq, duplicate: true } : { ok: false, reason: 'equivocation' }
@@ -57,6 +72,17 @@ export function openSqliteStore(file: string, options: { durability?: 'normal' |
     q.setHead.run(item.doc, item.device, item.seq, item.hash)
     q.insert.run(item.doc, sseq, item.device, item.seq, item.hash, item.bytes)
     return { ok: true, sseq, duplicate: false }
+  }
+  const snapshotOne = (item: AppendItem, docKnown: boolean): AppendResult => {
+    if (!docKnown) return { ok: false, reason: 'chain-broken' }
+    const snap = q.getSnap.get(item.doc, item.device)
+    if (snap && snap.seq >= item.seq) return { ok: true, sseq: snap.covers_sseq, duplicate: true }
+    // Invariant 6: the snapshot must end exactly at an envelope we hold.
+    const head = q.existing.get(item.doc, item.device, item.seq)
+    if (!head || !bytesEqual(head.hash, item.prev)) return { ok: false, reason: 'chain-broken' }
+    q.putSnap.run(item.doc, item.device, item.seq, head.sseq, item.hash, item.bytes)
+    q.prune.run(item.doc, item.device, item.seq)
+    return { ok: true, sseq: head.sseq, duplicate: true }
   }
   // Invariant 1: one transaction per push; better-sqlite3 commits before returning.
   const appendAll = db.transaction((items: readonly AppendItem[]) => items.map(appendOne))
@@ -78,6 +104,11 @@ export function openSqliteStore(file: string, options: { durability?: 'normal' |
       const owner = q.getDoc.get(doc)
       if (!owner || !bytesEqual(owner.conv, conv)) return []
       return q.read.all(doc, after, limit)
+    },
+    async snapshots(conv, doc, after) {
+      const owner = q.getDoc.get(doc)
+      if (!owner || !bytesEqual(owner.conv, conv)) return []
+      return q.snapsAfter.all(doc, after).map((r) => r.bytes)
     },
     async close() {
       db.close()

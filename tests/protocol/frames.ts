@@ -24,6 +24,7 @@ export const SERVER_EXAMPLES: Record<ServerMessage['type'], ServerMessage[]> = {
     { type: 'envelopes', conv: b(16, 23), doc: b(16, 24), items: [{ sseq: 1, env: b(469, 25) }, { sseq: 2, env: b(1, 26) }], live: false },
     { type: 'envelopes', conv: b(16, 23), doc: b(16, 24), items: [], live: true },
   ],
+  snapshots: [{ type: 'snapshots', conv: b(16, 30), doc: b(16, 31), envs: [b(300, 32)] }, { type: 'snapshots', conv: b(16, 30), doc: b(16, 31), envs: [] }],
   'caught-up': [{ type: 'caught-up', conv: b(16, 27), doc: b(16, 28), cursor: 29 }],
   pong: [{ type: 'pong', t: -1.25 }],
   error: [

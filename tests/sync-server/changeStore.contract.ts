@@ -3,7 +3,7 @@ import { randomBytes } from '../../crypto/verify.js'
 import type { AppendItem, ChangeStore } from '../../sync-server/store/ChangeStore.js'
 
 /**
- * The contract every ChangeStore runs (invariants 1–5 of sync-server/store/ChangeStore.ts).
+ * The contract every ChangeStore runs (invariants 1–6 of sync-server/store/ChangeStore.ts).
  * Items here are opaque: the store sees only public header fields and a hash the server computed.
  */
 export function changeStoreContract(name: string, open: () => ChangeStore | Promise<ChangeStore>): void {
@@ -144,6 +144,33 @@ export function changeStoreContract(name: string, open: () => ChangeStore | Prom
       expect(await store.getConv(randomBytes(16))).toBeUndefined()
     })
 
+    test('[S9] invariant 6: a snapshot ending at a stored envelope prunes that device\'s envelopes it covers, not others\'', async () => {
+      const w = world()
+      const mine = w.chain(w.alice, 3)
+      const theirs = w.chain(w.bob, 2)
+      await store.append([mine[0]!, theirs[0]!, mine[1]!, theirs[1]!, mine[2]!])
+      const snapshot = { ...mine[1]!, kind: 2 as const, prev: mine[1]!.hash, hash: randomBytes(32), bytes: randomBytes(99) }
+      expect(await store.append([snapshot])).toEqual([{ ok: true, sseq: 3, duplicate: true }])
+      expect(await sseqs(w.conv, w.doc)).toEqual([2, 4, 5]) // alice 1 and 2 pruned; bob and alice 3 stay
+      expect((await store.snapshots(w.conv, w.doc, 0)).map((b) => Buffer.from(b))).toEqual([Buffer.from(snapshot.bytes)])
+      expect(await store.snapshots(w.conv, w.doc, 3)).toEqual([]) // a reader past sseq 3 needs no snapshot
+      expect(await store.snapshots(randomBytes(16), w.doc, 0)).toEqual([])
+      // A pruned envelope sent again is a repeat, not a gap; the chain goes on after the head.
+      expect((await store.append([mine[0]!]))[0]).toMatchObject({ ok: true, duplicate: true })
+      expect((await store.append(w.chain(w.alice, 1)))[0]).toMatchObject({ ok: true, sseq: 6 })
+    })
+
+    test('[S9] invariant 6: a snapshot whose prev is not the stored envelope at its seq is refused and prunes nothing', async () => {
+      const w = world()
+      const mine = w.chain(w.alice, 2)
+      await store.append(mine)
+      const lying = { ...mine[1]!, kind: 2 as const, prev: randomBytes(32), hash: randomBytes(32), bytes: randomBytes(50) }
+      const beyond = { ...mine[1]!, kind: 2 as const, seq: 9, prev: mine[1]!.hash, hash: randomBytes(32), bytes: randomBytes(50) }
+      expect(await store.append([lying, beyond])).toEqual([{ ok: false, reason: 'chain-broken' }, { ok: false, reason: 'chain-broken' }])
+      expect(await sseqs(w.conv, w.doc)).toEqual([1, 2])
+      expect(await store.snapshots(w.conv, w.doc, 0)).toEqual([])
+    })
+
     test('[S4] invariant 1: an append has resolved before anything reads it; an empty append is a no-op', async () => {
       const w = world()
       const pending = store.append(w.chain(w.alice, 1))
@@ -172,7 +199,7 @@ export function world() {
       const out: AppendItem[] = []
       for (let i = 0; i < n; i++) {
         const head = heads.get(key) ?? { seq: 0, hash: new Uint8Array(32) }
-        const item = { conv, doc: forDoc, device, seq: head.seq + 1, prev: head.hash, hash: randomBytes(32), bytes: randomBytes(64 + i) }
+        const item = { kind: 1 as const, conv, doc: forDoc, device, seq: head.seq + 1, prev: head.hash, hash: randomBytes(32), bytes: randomBytes(64 + i) }
         heads.set(key, { seq: item.seq, hash: item.hash })
         out.push(item)
       }

@@ -1,15 +1,22 @@
 import { compareKeys, startsWith, type Entry, type Key, type LocalStore, type WriteOp } from './LocalStore.js'
 
-/** In-memory LocalStore for tests. Keys are joined with a separator no key part may contain. */
+/**
+ * In-memory LocalStore for tests. Keys are joined with a separator no key part may contain.
+ * Values and keys are copied in and out, as a real store would, so a caller mutating what it got
+ * back cannot change what is stored.
+ */
 export function createMemoryStore(): LocalStore {
   const map = new Map<string, { key: string[]; value: Uint8Array }>()
   const id = (key: Key) => key.join('\u0000')
   return {
     async get(key) {
-      return map.get(id(key))?.value
+      return map.get(id(key))?.value.slice()
     },
     async range(prefix): Promise<Entry[]> {
-      return [...map.values()].filter((e) => startsWith(e.key, prefix)).sort((a, b) => compareKeys(a.key, b.key))
+      return [...map.values()]
+        .filter((e) => startsWith(e.key, prefix))
+        .sort((a, b) => compareKeys(a.key, b.key))
+        .map((e) => ({ key: [...e.key], value: e.value.slice() }))
     },
     async write(ops: readonly WriteOp[]) {
       for (const op of ops) {

@@ -1,0 +1,54 @@
+import Database from 'better-sqlite3'
+import { join } from 'node:path'
+import { afterAll, beforeAll, expect, test } from 'vitest'
+import { parseInvitation } from '../../client/core/invite.js'
+import { closePersona, persona, texts, until, type Persona } from './helpers/clients.js'
+import { startServerProcess, type ServerProcess } from './helpers/serverProcess.js'
+
+let server: ServerProcess
+const people: Persona[] = []
+beforeAll(async () => {
+  server = await startServerProcess()
+})
+afterAll(async () => {
+  await Promise.all(people.map(closePersona))
+  await server.kill()
+})
+
+function count(sql: string): number {
+  const db = new Database(join(server.dataDir, 'sync.sqlite'), { readonly: true })
+  try {
+    return (db.prepare(sql).get() as { n: number }).n
+  } finally {
+    db.close()
+  }
+}
+
+test('[E12][S9] a device snapshots its own log; the server prunes what it covers; a new device reads snapshot + tail', async () => {
+  const alice = await persona('Alice', server.url, { snapshotEvery: 8 })
+  const bob = await persona('Bob', server.url, { snapshotEvery: 8 })
+  people.push(alice, bob)
+  alice.messenger.start()
+  bob.messenger.start()
+  const conv = await alice.messenger.createConversation('Depot')
+  const link = alice.messenger.inviteLink('http://x', conv)
+  await bob.messenger.join(parseInvitation(link))
+  await bob.messenger.openConversation(conv)
+  for (let i = 0; i < 30; i++) {
+    await alice.messenger.send(conv, `log ${i}`)
+    await until(() => alice.messenger.status.pending === 0, 'ack') // one envelope per message
+  }
+  await until(() => count('SELECT count(*) AS n FROM snapshots') >= 1, 'a snapshot on the server')
+  await until(() => count('SELECT count(*) AS n FROM envelopes') < 20, 'covered envelopes pruned')
+  expect(texts(bob, conv)).toHaveLength(30)
+
+  const carol = await persona('Carol', server.url)
+  people.push(carol)
+  carol.messenger.start()
+  await carol.messenger.join(parseInvitation(link))
+  await carol.messenger.openConversation(conv)
+  await until(() => texts(carol, conv).length === 30, 'all 30 on a new device')
+  expect(texts(carol, conv)).toEqual(texts(alice, conv))
+  expect(carol.messenger.messages(conv).every((m) => m.authorName === 'Alice')).toBe(true)
+  for (const p of people) expect(p.problems).toEqual([])
+})
