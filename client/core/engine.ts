@@ -359,6 +359,7 @@ export class SyncEngine {
     const delivered = await this.outbox.acked(accepted.filter((a) => !a.snapshot))
     if (delivered.length) this.events.emit('delivered', { msgIds: delivered })
     for (const a of accepted) if (!a.snapshot) this.maybeSnapshot(a.conv, a.doc)
+    this.requestFlush() // whatever gathered while this push was in flight
     this.updateState()
   }
 
@@ -400,11 +401,19 @@ export class SyncEngine {
         if (!rec) continue
         for (const doc of this.outbox.pendingDocs(conv)) {
           if (!this.ready) return
+          // One push in flight per document: while it waits for its ack, new changes gather
+          // and go out together in the next envelope (one signature, one write, one frame).
+          if (this.inFlightFor(conv, doc)) continue
           await this.outbox.seal(conv, doc, rec.epoch, rec.keys.get(rec.epoch)!, this.signer)
           this.pushSealed(conv, doc, this.outbox.sealed(conv, doc))
         }
       }
     } while (this.flushAgain && this.ready)
+  }
+
+  private inFlightFor(conv: ConvId, doc: DocId): boolean {
+    for (const batch of this.inFlight.values()) for (const f of batch) if (!f.snapshot && f.conv === conv && f.doc === doc) return true
+    return false
   }
 
   private pushSealed(conv: ConvId, doc: DocId, sealed: readonly { seq: number; env: Uint8Array }[]): void {

@@ -343,7 +343,8 @@ export class Messenger {
     loaded.add(seg)
     if (!this.segmentCache.has(seg)) {
       const doc = await this.docs.doc<SegmentDoc>(seg)
-      this.segmentCache.set(seg, new Map((doc ? readSegment(doc, seg) : []).map((m) => [m.id, m])))
+      // A change may have filled the cache while the document loaded: never replace newer entries.
+      if (!this.segmentCache.has(seg)) this.segmentCache.set(seg, new Map((doc ? readSegment(doc, seg) : []).map((m) => [m.id, m])))
     }
   }
 

@@ -96,7 +96,9 @@ describe('[E1] header encoding', () => {
     const r = room()
     const good = encodeHeader(headerFor(r, r.alice))
     const version = good.slice()
-    version[0] = 2
+    version[0] = 3 // 1 = change batch, 2 = snapshot ([E12]); nothing else
+    const versionZero = good.slice()
+    versionZero[0] = 0
     const seqZero = good.slice()
     seqZero.fill(0, 69, 77)
     const seqHuge = good.slice()
@@ -105,7 +107,7 @@ describe('[E1] header encoding', () => {
     const smallOrder = good.slice()
     smallOrder.fill(0, 37, 69)
     smallOrder[37] = 1
-    for (const bad of [version, seqZero, seqHuge, smallOrder, good.subarray(0, 108), new Uint8Array([...good, 0])]) {
+    for (const bad of [version, versionZero, seqZero, seqHuge, smallOrder, good.subarray(0, 108), new Uint8Array([...good, 0])]) {
       expect(decodeHeader(bad)).toBeUndefined()
     }
   })

@@ -1,0 +1,93 @@
+import { Match, Show, Switch } from 'solid-js'
+import type { MessengerBinding } from './binding.js'
+import { ConversationList } from './components/ConversationList.js'
+import { Footer } from './components/Footer.js'
+import { JoinPrompt } from './components/JoinPrompt.js'
+import { Onboarding } from './components/Onboarding.js'
+import { OpenConversation } from './components/OpenConversation.js'
+import { ProblemAlerts } from './components/ProblemAlerts.js'
+import { StatusBar } from './components/StatusBar.js'
+import { UpdateBanner } from './components/UpdateBanner.js'
+import type { Persistence } from './persist.js'
+import { createRouter, hrefOf } from './route.js'
+
+/**
+ * Screens: onboarding (no identity yet), an invitation to accept, or the conversation list with
+ * the open conversation. On narrow screens the list and the conversation take turns.
+ */
+export function App(props: { binding: MessengerBinding; persistence: Persistence; update: (() => void) | undefined }) {
+  const b = props.binding
+  const router = createRouter()
+  const route = router.route
+  const currentConv = () => {
+    const r = route()
+    return r.kind === 'conversation' ? r.conv : undefined
+  }
+  const invitation = () => {
+    const r = route()
+    return r.kind === 'join' ? r.invitation : undefined
+  }
+  const badInvite = () => {
+    const r = route()
+    return r.kind === 'bad-invite' ? r.message : undefined
+  }
+
+  return (
+    <div class="shell">
+      <header class="app-header">
+        <span class="brand">FieldChat</span>
+        <Show when={b.identity()}>
+          <StatusBar status={b.status()} />
+        </Show>
+      </header>
+      <UpdateBanner apply={props.update} />
+      <ProblemAlerts problems={b.problems} onDismiss={b.dismiss} />
+      <main class="app-main" data-view={currentConv() ? 'conversation' : 'list'}>
+        <Switch>
+          <Match when={badInvite()}>
+            {(message) => (
+              <section class="card" aria-labelledby="bad-invite-title">
+                <h2 id="bad-invite-title">Invitation</h2>
+                <p class="alert" role="alert">
+                  {message()}
+                </p>
+                <a href={hrefOf({ kind: 'home' })} onClick={(e) => (e.preventDefault(), router.go({ kind: 'home' }, { replace: true }))}>
+                  Back to conversations
+                </a>
+              </section>
+            )}
+          </Match>
+          <Match when={!b.identity()}>
+            <Onboarding onCreate={b.createIdentity}>
+              <Show when={invitation()}>{(inv) => <p class="lead">You were invited to {inv().title}. First, choose your name.</p>}</Show>
+            </Onboarding>
+          </Match>
+          <Match when={invitation()}>
+            {(inv) => (
+              <JoinPrompt
+                invitation={inv()}
+                onCancel={() => router.go({ kind: 'home' }, { replace: true })}
+                onJoin={async () => {
+                  const conv = await b.join(inv())
+                  // The link holds the conversation key: take it out of the address bar and history.
+                  router.go({ kind: 'conversation', conv }, { replace: true })
+                }}
+              />
+            )}
+          </Match>
+          <Match when={true}>
+            <ConversationList
+              conversations={b.conversations}
+              current={currentConv()}
+              onCreate={async (title) => router.go({ kind: 'conversation', conv: await b.createConversation(title) })}
+            />
+            <Show when={currentConv()} keyed fallback={<p class="placeholder muted">Choose a conversation.</p>}>
+              {(conv) => <OpenConversation binding={b} conv={conv} />}
+            </Show>
+          </Match>
+        </Switch>
+      </main>
+      <Footer name={b.identity()?.name} persistence={props.persistence} />
+    </div>
+  )
+}

@@ -1,0 +1,124 @@
+import { createSignal, onCleanup, type Accessor } from 'solid-js'
+import { createStore, reconcile } from 'solid-js/store'
+import { ClientError, ClientErrorCode, clientErrorText } from '../core/errors.js'
+import type { Identity } from '../core/identity.js'
+import type { Invitation } from '../core/invite.js'
+import type { ConversationSummary, DisplayMessage, Messenger, Status } from '../core/messenger.js'
+import type { ConvId } from '../../protocol/index.js'
+
+/**
+ * The thin layer between the engine and Solid: engine events become signals and stores, and
+ * every action is one engine call. Components read these and call these; they hold no sync,
+ * crypto or storage logic of their own.
+ */
+export interface Problem {
+  readonly id: number
+  readonly text: string
+  readonly detail?: string
+  readonly count: number
+}
+
+export interface ConversationBinding {
+  readonly conv: ConvId
+  readonly messages: readonly DisplayMessage[]
+  readonly hasEarlier: Accessor<boolean>
+  /** Set when the conversation cannot be opened (e.g. not on this device). */
+  readonly error: Accessor<string | undefined>
+  loadEarlier(): Promise<void>
+  send(text: string): Promise<void>
+  inviteLink(): string
+}
+
+export type MessengerBinding = ReturnType<typeof bindMessenger>
+
+const MAX_PROBLEMS = 5
+
+export function bindMessenger(messenger: Messenger) {
+  const [identity, setIdentity] = createSignal<Identity | undefined>(messenger.identity)
+  const [status, setStatus] = createSignal<Status>(messenger.status)
+  const [conversations, setConversations] = createStore<ConversationSummary[]>(messenger.conversations())
+  const [problems, setProblems] = createStore<Problem[]>([])
+  let nextProblem = 1
+
+  const refreshConversations = () => setConversations(reconcile(messenger.conversations(), { key: 'conv' }))
+
+  /** Repeats of the same problem raise a counter instead of stacking up identical alerts. */
+  function report(text: string, detail?: string): void {
+    const same = problems.findIndex((p) => p.text === text && p.detail === detail)
+    if (same >= 0) return void setProblems(same, (p) => ({ ...p, count: p.count + 1 }))
+    const problem: Problem = detail === undefined ? { id: nextProblem++, text, count: 1 } : { id: nextProblem++, text, detail, count: 1 }
+    setProblems((list) => [...list, problem].slice(-MAX_PROBLEMS))
+  }
+  const reportCode = (code: ClientErrorCode, detail?: string) => report(clientErrorText[code], detail)
+  const reportError = (err: unknown) => report(messageOf(err))
+
+  const unsubscribe = [
+    messenger.events.on('status', (s) => setStatus(s)),
+    messenger.events.on('conversations', refreshConversations),
+    messenger.events.on('problem', (p) => reportCode(p.code, p.detail)),
+  ]
+  if (messenger.corruptRecords.length) reportCode(ClientErrorCode.RECORD_CORRUPT, `${messenger.corruptRecords.length} item(s)`)
+
+  return {
+    messenger,
+    identity,
+    status,
+    conversations,
+    problems,
+    report,
+    reportError,
+    dismiss(id: number) {
+      setProblems((list) => list.filter((p) => p.id !== id))
+    },
+    /** Keys are made on this device; the engine starts once they exist. */
+    async createIdentity(name: string): Promise<void> {
+      const created = await messenger.createIdentity(name)
+      messenger.start()
+      setIdentity(created)
+      setStatus(messenger.status)
+      refreshConversations()
+    },
+    async createConversation(title: string): Promise<ConvId> {
+      const conv = await messenger.createConversation(title)
+      refreshConversations()
+      return conv
+    },
+    async join(invitation: Invitation): Promise<ConvId> {
+      const conv = await messenger.join(invitation)
+      refreshConversations()
+      return conv
+    },
+    titleOf(conv: ConvId): string {
+      return conversations.find((c) => c.conv === conv)?.title ?? messenger.titleOf(conv)
+    },
+    /** Opens a conversation for as long as the calling component lives. */
+    conversation(conv: ConvId): ConversationBinding {
+      const [messages, setMessages] = createStore<DisplayMessage[]>([])
+      const [hasEarlier, setHasEarlier] = createSignal(false)
+      const [error, setError] = createSignal<string>()
+      const refresh = () => {
+        setMessages(reconcile(messenger.messages(conv), { key: 'id' }))
+        setHasEarlier(messenger.hasEarlier(conv))
+      }
+      onCleanup(messenger.events.on('messages', (e) => e.conv === conv && refresh()))
+      messenger.openConversation(conv).then(refresh, (err: unknown) => setError(messageOf(err)))
+      return {
+        conv,
+        messages,
+        hasEarlier,
+        error,
+        loadEarlier: () => messenger.loadEarlier(conv).catch(reportError),
+        send: async (text) => void (await messenger.send(conv, text)),
+        inviteLink: () => messenger.inviteLink(location.origin, conv),
+      }
+    },
+    dispose() {
+      for (const off of unsubscribe) off()
+    },
+  }
+}
+
+export function messageOf(err: unknown): string {
+  if (err instanceof ClientError) return err.message
+  return `Something went wrong: ${err instanceof Error ? err.message : String(err)}`
+}

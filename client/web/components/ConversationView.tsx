@@ -1,0 +1,42 @@
+import { createSignal, Show } from 'solid-js'
+import type { ConversationBinding } from '../binding.js'
+import { hrefOf } from '../route.js'
+import { Composer } from './Composer.js'
+import { InvitePanel } from './InvitePanel.js'
+import { MessageList } from './MessageList.js'
+
+/** One open conversation: header with Invite, the message log, the composer. */
+export function ConversationView(props: { conversation: ConversationBinding; title: string; onError: (err: unknown) => void }) {
+  const [inviting, setInviting] = createSignal(false)
+  const c = () => props.conversation
+
+  return (
+    <section class="conversation" aria-labelledby="conversation-title">
+      <header class="conversation-header">
+        <a class="back" href={hrefOf({ kind: 'home' })} aria-label="Back to conversations">
+          ‹
+        </a>
+        <h2 id="conversation-title">{props.title}</h2>
+        <Show when={!c().error()}>
+          <button type="button" aria-expanded={inviting()} aria-controls="invite-panel" onClick={() => setInviting((v) => !v)}>
+            Invite
+          </button>
+        </Show>
+      </header>
+      <Show when={inviting() && !c().error()}>
+        <InvitePanel id="invite-panel" link={c().inviteLink()} />
+      </Show>
+      <Show
+        when={!c().error()}
+        fallback={
+          <p class="alert" role="alert">
+            {c().error()}
+          </p>
+        }
+      >
+        <MessageList messages={c().messages} hasEarlier={c().hasEarlier()} onLoadEarlier={() => void c().loadEarlier()} />
+        <Composer onSend={c().send} onError={props.onError} />
+      </Show>
+    </section>
+  )
+}

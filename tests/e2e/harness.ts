@@ -1,0 +1,211 @@
+import { spawn, type ChildProcess } from 'node:child_process'
+import { existsSync, mkdtempSync, rmSync } from 'node:fs'
+import { createServer } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join, resolve } from 'node:path'
+import { chromium, type Browser, type BrowserContext, type Locator, type Page } from 'playwright-core'
+import { expect } from 'vitest'
+
+/**
+ * End-to-end harness: the real sync server as a child process serving the built PWA (dist/),
+ * and Debian's Chromium via playwright-core, one browser context per persona.
+ * The tests assume `npm run build` ran (npm test does it first).
+ */
+const ROOT = resolve(import.meta.dirname, '../..')
+const DIST = join(ROOT, 'dist')
+
+export const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+]
+
+/** Generous: two browsers, the server and the rest of the suite share two cores. */
+export const WAIT = { timeout: 30_000, interval: 100 }
+
+export function assertBuilt(): void {
+  if (!existsSync(join(DIST, 'index.html')) || !existsSync(join(DIST, 'sw.js'))) {
+    throw new Error('dist/index.html or dist/sw.js is missing: build the PWA first with `npm run build` (`npm test` does it).')
+  }
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((ok, fail) => {
+    const srv = createServer()
+    srv.once('error', fail)
+    srv.listen(0, '127.0.0.1', () => {
+      const address = srv.address()
+      const port = typeof address === 'object' && address ? address.port : 0
+      srv.close(() => (port ? ok(port) : fail(new Error('no port'))))
+    })
+  })
+}
+
+export interface RunningServer {
+  readonly url: string
+  stop(): Promise<void>
+}
+
+export async function startServer(): Promise<RunningServer> {
+  const port = await freePort()
+  const data = mkdtempSync(join(tmpdir(), 'fieldchat-e2e-'))
+  const child: ChildProcess = spawn(
+    process.execPath,
+    ['--import', 'tsx', 'sync-server/main.ts', '--port', String(port), '--data', data, '--static', DIST],
+    { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn' } },
+  )
+  let output = ''
+  const keep = (chunk: Buffer) => (output = (output + chunk.toString()).slice(-8000))
+  child.stdout?.on('data', keep)
+  child.stderr?.on('data', keep)
+  const exited = new Promise<void>((ok) => child.once('exit', () => ok()))
+  const stop = async () => {
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGTERM')
+      const timer = setTimeout(() => child.kill('SIGKILL'), 5000)
+      await exited
+      clearTimeout(timer)
+    }
+    rmSync(data, { recursive: true, force: true })
+  }
+  const url = `http://localhost:${port}`
+  const deadline = Date.now() + 30_000
+  for (;;) {
+    if (child.exitCode !== null) {
+      await stop()
+      throw new Error(`sync server exited with ${child.exitCode}:\n${output}`)
+    }
+    try {
+      const res = await fetch(`http://127.0.0.1:${port}/healthz`)
+      if (res.ok) break
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) {
+      await stop()
+      throw new Error(`sync server did not answer /healthz within 30 s:\n${output}`)
+    }
+    await new Promise((r) => setTimeout(r, 100))
+  }
+  return { url, stop }
+}
+
+export function launchBrowser(): Promise<Browser> {
+  return chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS })
+}
+
+/** One person = one browser context (own IndexedDB, service worker, network switch). */
+export interface Person {
+  readonly name: string
+  readonly context: BrowserContext
+  readonly page: Page
+  /** Uncaught exceptions and console errors seen so far, for the final "no errors" check. */
+  readonly errors: string[]
+}
+
+export async function person(browser: Browser, name: string, url: string): Promise<Person> {
+  const context = await browser.newContext({ viewport: { width: 360, height: 740 } })
+  // The server's CSP forbids eval; a caught `new Function` probe only shows up as this event.
+  await context.addInitScript(() =>
+    document.addEventListener('securitypolicyviolation', (e) => console.error(`CSP violation: ${e.violatedDirective} ${e.blockedURI}`)),
+  )
+  const page = await context.newPage()
+  const errors: string[] = []
+  page.on('pageerror', (err) => errors.push(`${name} pageerror: ${err.message}`))
+  page.on('console', (msg) => {
+    if (msg.type() === 'error') errors.push(`${name} console: ${msg.text()}`)
+  })
+  await page.goto(url)
+  return { name, context, page, errors }
+}
+
+export const log = (page: Page): Locator => page.getByRole('log', { name: 'Messages' })
+export const status = (page: Page): Locator => page.getByRole('status', { name: 'Connection' })
+
+export async function messageTexts(page: Page): Promise<string[]> {
+  return log(page).getByTestId('message-text').allTextContents()
+}
+
+export async function statusText(page: Page): Promise<string> {
+  return (await status(page).textContent()) ?? ''
+}
+
+export async function onboard(page: Page, name: string): Promise<void> {
+  await page.getByRole('textbox', { name: 'Display name' }).fill(name)
+  await page.getByRole('button', { name: 'Continue' }).click()
+  await status(page).waitFor()
+}
+
+export async function createConversation(page: Page, title: string): Promise<void> {
+  await page.getByRole('button', { name: 'New conversation' }).click()
+  await page.getByRole('textbox', { name: 'Conversation name' }).fill(title)
+  await page.getByRole('button', { name: 'Create', exact: true }).click()
+  await page.getByRole('heading', { name: title }).waitFor()
+}
+
+/** Types and presses Enter, then waits until the message is on screen. */
+export async function send(page: Page, text: string): Promise<void> {
+  const box = page.getByRole('textbox', { name: 'Message', exact: true })
+  await box.fill(text)
+  await box.press('Enter')
+  await log(page).getByText(text, { exact: true }).waitFor()
+  await expect.poll(() => box.inputValue(), WAIT).toBe('')
+}
+
+export async function inviteLink(page: Page): Promise<string> {
+  const field = page.getByRole('textbox', { name: 'Invitation link' })
+  if (!(await field.isVisible())) await page.getByRole('button', { name: 'Invite', exact: true }).click()
+  return field.inputValue()
+}
+
+/**
+ * Makes sure the service worker controls the page, so a reload without network is served from
+ * its cache: wait until it is active, then reload once (online) and wait for the controller.
+ */
+export async function ensureServiceWorkerControls(page: Page): Promise<void> {
+  const active = await page.evaluate(
+    (ms) => Promise.race([navigator.serviceWorker.ready.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), ms))]),
+    WAIT.timeout,
+  )
+  if (!active) throw new Error('the service worker never became active: is it registered (production build)?')
+  await page.reload()
+  await page.waitForFunction(() => navigator.serviceWorker.controller !== null, undefined, { timeout: WAIT.timeout })
+}
+
+/** Reads one record of the app's IndexedDB, as base64, to prove it was not rewritten. */
+export async function storedRecord(page: Page, key: string[]): Promise<string | undefined> {
+  return page.evaluate(
+    (k) =>
+      new Promise<string | undefined>((ok, fail) => {
+        const open = indexedDB.open('fieldchat')
+        open.onerror = () => fail(open.error)
+        open.onsuccess = () => {
+          const db = open.result
+          const get = db.transaction('kv').objectStore('kv').get(k)
+          get.onerror = () => fail(get.error)
+          get.onsuccess = () => {
+            db.close()
+            const value: unknown = get.result
+            ok(value instanceof Uint8Array ? btoa(String.fromCharCode(...value)) : undefined)
+          }
+        }
+      }),
+    key,
+  )
+}
+
+/** Every message `name` can see, once no "Pending" marker is left. */
+export async function settledTexts(p: Person): Promise<string[]> {
+  await expect.poll(() => log(p.page).getByLabel('Pending', { exact: true }).count(), WAIT).toBe(0)
+  return messageTexts(p.page)
+}
+
+/** Console noise that is expected when the test itself cuts the network. */
+export function unexpectedErrors(p: Person): string[] {
+  return p.errors.filter((e) => !/ERR_INTERNET_DISCONNECTED/.test(e))
+}

@@ -1,0 +1,56 @@
+import type { Browser } from 'playwright-core'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { ClientErrorCode, clientErrorText } from '../../client/core/errors.js'
+import {
+  WAIT, assertBuilt, createConversation, inviteLink, launchBrowser, messageTexts, onboard, person, send, storedRecord,
+  unexpectedErrors, type RunningServer, startServer,
+} from './harness.js'
+
+/** [M100] A damaged invitation link explains itself and changes nothing stored on the device. */
+let server: RunningServer
+let browser: Browser
+
+beforeAll(async () => {
+  assertBuilt()
+  server = await startServer()
+  browser = await launchBrowser()
+}, 90_000)
+
+afterAll(async () => {
+  await browser?.close()
+  await server?.stop()
+})
+
+describe('[M100] mangled invitation link', () => {
+  it('shows the M100 alert and leaves the identity, conversations and messages untouched', async () => {
+    const alice = await person(browser, 'Alice', `${server.url}/`)
+    const { page } = alice
+    await onboard(page, 'Alice')
+    await createConversation(page, 'Site B')
+    await send(page, 'keep me')
+    const link = await inviteLink(page)
+    const conv = new URL(await page.evaluate(() => location.href)).hash.replace('#c=', '')
+    const identityBefore = await storedRecord(page, ['identity'])
+    const convBefore = await storedRecord(page, ['conv', conv])
+    expect(identityBefore).toBeDefined()
+    expect(convBefore).toBeDefined()
+
+    const truncated = link.slice(0, link.indexOf('#join=') + Math.floor((link.length - link.indexOf('#join=')) / 2))
+    const alert = page.getByRole('alert').filter({ hasText: clientErrorText[ClientErrorCode.INVITE_MALFORMED] })
+
+    // Opened in the running app (a hash change) and on a fresh load.
+    await page.goto(truncated)
+    await alert.waitFor()
+    await page.reload()
+    await alert.waitFor()
+    expect(await page.getByRole('button', { name: /^Join/ }).count()).toBe(0)
+
+    await page.getByRole('link', { name: 'Back to conversations' }).click()
+    await page.getByRole('link', { name: 'Site B' }).click()
+    await expect.poll(() => messageTexts(page), WAIT).toEqual(['keep me'])
+    await page.getByText('Signed in on this device as Alice.').waitFor()
+    expect(await storedRecord(page, ['identity'])).toBe(identityBefore)
+    expect(await storedRecord(page, ['conv', conv])).toBe(convBefore)
+    expect(unexpectedErrors(alice)).toEqual([])
+  }, 120_000)
+})

@@ -1,0 +1,85 @@
+import type { Browser } from 'playwright-core'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import {
+  WAIT, assertBuilt, createConversation, ensureServiceWorkerControls, inviteLink, launchBrowser, log, messageTexts, onboard,
+  person, send, settledTexts, statusText, unexpectedErrors, type Person, type RunningServer, startServer,
+} from './harness.js'
+
+/**
+ * Alice and Bob in two browser contexts against the real server and the built PWA. Bob loses
+ * the network, writes, reloads with no network (service worker + IndexedDB), comes back; both
+ * screens converge on the same messages in the same order (ARCHITECTURE §6, §8).
+ */
+let server: RunningServer
+let browser: Browser
+const people: Person[] = []
+
+beforeAll(async () => {
+  assertBuilt()
+  server = await startServer()
+  browser = await launchBrowser()
+}, 90_000)
+
+afterAll(async () => {
+  await browser?.close()
+  await server?.stop()
+})
+
+describe('offline PWA, two people', () => {
+  it('keeps writing, reloading and reading offline, then converges', async () => {
+    const alice = await person(browser, 'Alice', `${server.url}/`)
+    const bob = await person(browser, 'Bob', `${server.url}/`)
+    people.push(alice, bob)
+
+    // Alice starts a conversation and invites Bob.
+    await onboard(alice.page, 'Alice')
+    await createConversation(alice.page, 'Field team')
+    await send(alice.page, 'Hello from Alice')
+    const link = await inviteLink(alice.page)
+    expect(link).toMatch(new RegExp(`^${server.url}/#join=[A-Za-z0-9_-]+$`))
+
+    // Bob opens the link: onboarding first, then the join prompt.
+    await bob.page.goto(link)
+    await onboard(bob.page, 'Bob')
+    await bob.page.getByRole('button', { name: 'Join Field team' }).click()
+    await bob.page.getByRole('heading', { name: 'Field team' }).waitFor()
+    expect(await bob.page.evaluate(() => location.href)).not.toContain('join=')
+    await expect.poll(() => messageTexts(bob.page), WAIT).toEqual(['Hello from Alice'])
+    await expect.poll(() => log(bob.page).getByText('Alice', { exact: true }).count(), WAIT).toBe(1)
+
+    // Bob's page must be served by the service worker before the network goes.
+    await ensureServiceWorkerControls(bob.page)
+    await expect.poll(() => messageTexts(bob.page), WAIT).toEqual(['Hello from Alice'])
+    await expect.poll(() => statusText(bob.page), WAIT).toContain('Online')
+
+    await bob.context.setOffline(true)
+    await expect.poll(() => statusText(bob.page), WAIT).toContain('Offline')
+    await send(alice.page, 'Alice writes while Bob is away')
+    await send(bob.page, 'Bob writes offline')
+    const bobsMessage = log(bob.page).getByRole('listitem').filter({ hasText: 'Bob writes offline' })
+    await bobsMessage.getByLabel('Pending', { exact: true }).waitFor()
+    await expect.poll(() => statusText(bob.page), WAIT).toMatch(/Offline.*1 pending/)
+
+    // A reload with no network: the app, the history and the pending message are all still there.
+    await bob.page.reload()
+    await expect.poll(() => messageTexts(bob.page), WAIT).toEqual(['Hello from Alice', 'Bob writes offline'])
+    await bobsMessage.getByLabel('Pending', { exact: true }).waitFor()
+    await expect.poll(() => statusText(bob.page), WAIT).toMatch(/Offline.*1 pending/)
+
+    // Back online: the outbox drains and both sides see the same messages in the same order.
+    await bob.context.setOffline(false)
+    await expect.poll(() => messageTexts(bob.page), WAIT).toHaveLength(3)
+    await expect.poll(() => messageTexts(alice.page), WAIT).toHaveLength(3)
+    const bobSees = await settledTexts(bob)
+    const aliceSees = await settledTexts(alice)
+    expect(bobSees).toEqual(aliceSees)
+    expect([...bobSees].sort()).toEqual(['Alice writes while Bob is away', 'Bob writes offline', 'Hello from Alice'])
+    await expect.poll(() => statusText(bob.page), WAIT).toBe('Online')
+    await expect.poll(() => statusText(alice.page), WAIT).toBe('Online')
+
+    // Nothing was refused or rejected along the way (the engine reports those as alerts).
+    expect(await alice.page.getByRole('alert').allTextContents()).toEqual([])
+    expect(await bob.page.getByRole('alert').allTextContents()).toEqual([])
+    expect([...unexpectedErrors(alice), ...unexpectedErrors(bob)]).toEqual([])
+  }, 240_000)
+})
