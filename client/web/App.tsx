@@ -9,13 +9,15 @@ import { ProblemAlerts } from './components/ProblemAlerts.js'
 import { StatusBar } from './components/StatusBar.js'
 import { UpdateBanner } from './components/UpdateBanner.js'
 import type { Persistence } from './persist.js'
+import { StoreNotices } from './components/StoreNotices.js'
+import type { StoreHealth } from './storeHealth.js'
 import { createRouter, hrefOf } from './route.js'
 
 /**
  * Screens: onboarding (no identity yet), an invitation to accept, or the conversation list with
  * the open conversation. On narrow screens the list and the conversation take turns.
  */
-export function App(props: { binding: MessengerBinding; persistence: Persistence; update: (() => void) | undefined }) {
+export function App(props: { binding: MessengerBinding; health: StoreHealth; persistence: Persistence; update: (() => void) | undefined }) {
   const b = props.binding
   const router = createRouter()
   const route = router.route
@@ -42,6 +44,7 @@ export function App(props: { binding: MessengerBinding; persistence: Persistence
       </header>
       <UpdateBanner apply={props.update} />
       <ProblemAlerts problems={b.problems} onDismiss={b.dismiss} />
+      <StoreNotices health={props.health} />
       <main class="app-main" data-view={currentConv() ? 'conversation' : 'list'}>
         <Switch>
           <Match when={badInvite()}>

@@ -5,6 +5,7 @@ import type { Identity } from '../core/identity.js'
 import type { Invitation } from '../core/invite.js'
 import type { ConversationSummary, DisplayMessage, Messenger, Status } from '../core/messenger.js'
 import type { ConvId } from '../../protocol/index.js'
+import { rememberDevice } from './storeHealth.js'
 
 /**
  * The thin layer between the engine and Solid: engine events become signals and stores, and
@@ -73,6 +74,7 @@ export function bindMessenger(messenger: Messenger) {
     /** Keys are made on this device; the engine starts once they exist. */
     async createIdentity(name: string): Promise<void> {
       const created = await messenger.createIdentity(name)
+      rememberDevice(created.deviceId)
       messenger.start()
       setIdentity(created)
       setStatus(messenger.status)

@@ -11,6 +11,7 @@ import { acquireEngineLock } from './engineLock.js'
 import { openIdbStore } from './idbStore.js'
 import { requestPersistence, type Persistence } from './persist.js'
 import { registerServiceWorker } from './pwa.js'
+import { checkStoreHealth, type StoreHealth } from './storeHealth.js'
 import './styles.css'
 
 /**
@@ -21,7 +22,7 @@ type Phase =
   | { kind: 'starting' }
   | { kind: 'other-tab' }
   | { kind: 'failed'; message: string }
-  | { kind: 'ready'; binding: MessengerBinding }
+  | { kind: 'ready'; binding: MessengerBinding; health: StoreHealth }
 
 const [phase, setPhase] = createSignal<Phase>({ kind: 'starting' })
 const [persistence, setPersistence] = createSignal<Persistence>('unknown')
@@ -44,13 +45,14 @@ async function boot(): Promise<void> {
   }
   if (messenger.identity) messenger.start()
   window.addEventListener('online', () => messenger.kick())
-  setPhase({ kind: 'ready', binding: bindMessenger(messenger) })
+  const health = checkStoreHealth(messenger.identity?.deviceId, messenger.corruptRecords)
+  setPhase({ kind: 'ready', binding: bindMessenger(messenger), health })
 }
 
 function Root() {
   const ready = () => {
     const p = phase()
-    return p.kind === 'ready' ? p.binding : undefined
+    return p.kind === 'ready' ? p : undefined
   }
   const failed = () => {
     const p = phase()
@@ -58,7 +60,7 @@ function Root() {
   }
   return (
     <Switch fallback={<p class="boot">Starting FieldChat…</p>}>
-      <Match when={ready()}>{(binding) => <App binding={binding()} persistence={persistence()} update={update()} />}</Match>
+      <Match when={ready()}>{(r) => <App binding={r().binding} health={r().health} persistence={persistence()} update={update()} />}</Match>
       <Match when={failed()}>
         {(message) => (
           <Notice title="FieldChat cannot start" alert>
