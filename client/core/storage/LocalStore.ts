@@ -1,7 +1,8 @@
 /**
  * The device's local key-value store: IndexedDB in the browser (client/web/idbStore.ts),
- * SQLite in Node (client/cli/sqliteStore.ts), memory in tests. Keys are string tuples ordered
- * element by element; every implementation runs tests/client/core/localStore.contract.ts.
+ * SQLite in Node (client/node/sqliteStore.ts), memory in tests. Keys are string tuples ordered
+ * element by element (strings by UTF-16 code units); every implementation runs
+ * tests/client/localStore.contract.ts ([M4] in client/core/SPEC.md).
  *
  * Invariant 1: `write` is atomic: after a crash either every op of a call is visible or none.
  * Invariant 2: `range(prefix)` returns exactly the keys that start with `prefix`, in key order.

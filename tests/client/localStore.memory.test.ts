@@ -1,0 +1,4 @@
+import { createMemoryStore } from '../../client/core/storage/memory.js'
+import { localStoreContract } from './localStore.contract.js'
+
+localStoreContract('memory', { open: () => createMemoryStore() })
