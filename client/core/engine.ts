@@ -9,7 +9,8 @@ import { Emitter } from './events.js'
 import type { Identity } from './identity.js'
 import type { Outbox } from './outbox.js'
 import { actorOf } from './identity.js'
-import { changesSignedBy, decodeChanges, encodeChanges } from './payload.js'
+import { decodeChanges, encodeChanges } from './payload.js'
+import { checkChanges } from './writeRules.js'
 import type { Registry } from './registry.js'
 import { OPEN, frameBytes, type SocketFactory, type SocketLike } from './transport.js'
 
@@ -300,7 +301,7 @@ export class SyncEngine {
     const ctx = { conv: idBytes(conv), doc: idBytes(doc), keyFor: (epoch: number) => rec.keys.get(epoch) }
     // Signatures are checked in parallel (WebCrypto); then decrypt and check each ([E2]–[E9]).
     const opened = await Promise.all(envs.map((env) => openEnvelope(env, ctx)))
-    const changes: Uint8Array[] = []
+    const batches: Uint8Array[][] = []
     for (const result of opened) {
       if (!result.ok) {
         this.events.emit('problem', { code: ClientErrorCode.ENVELOPE_REJECTED, detail: result.code })
@@ -311,20 +312,28 @@ export class SyncEngine {
         this.events.emit('problem', { code: ClientErrorCode.CHANGE_UNREADABLE })
         continue
       }
-      // [E10] the author is the signer: refuse a change carrying any other actor.
-      if (!changesSignedBy(batch, actorOf(result.value.header.device))) {
-        this.events.emit('problem', { code: ClientErrorCode.ACTOR_MISMATCH })
+      // [E10] the author is the signer; [M20] and the signer wrote only what it may.
+      const verdict = checkChanges(batch, actorOf(result.value.header.device), doc === (conv as string) ? 'root' : 'segment')
+      if (!verdict.ok) {
+        this.events.emit('problem', { code: verdict.code })
         continue
       }
-      changes.push(...batch)
+      batches.push(batch)
     }
-    if (changes.length === 0) return
+    if (batches.length === 0) return
     try {
-      await this.docs.apply(doc, changes)
-      this.events.emit('applied', { conv, doc })
-    } catch (err) {
-      this.events.emit('problem', { code: ClientErrorCode.CHANGE_UNREADABLE, detail: String(err) })
+      await this.docs.apply(doc, batches.flat())
+    } catch {
+      // Defence in depth: one batch Automerge refuses must not take the others with it.
+      for (const batch of batches) {
+        try {
+          await this.docs.apply(doc, batch)
+        } catch (err) {
+          this.events.emit('problem', { code: ClientErrorCode.CHANGE_UNREADABLE, detail: String(err) })
+        }
+      }
     }
+    this.events.emit('applied', { conv, doc })
   }
 
   private scheduleCheckpoint(): void {

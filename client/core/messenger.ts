@@ -274,7 +274,7 @@ export class Messenger {
     const out: DisplayMessage[] = []
     for (const seg of this.loadedSegments.get(conv) ?? []) {
       for (const m of this.segmentCache.get(seg)?.values() ?? []) {
-        out.push({ ...m, authorName: names.get(m.author) ?? `Device ${m.author.slice(0, 6)}`, mine: m.author === me, pending: this.pending.has(m.id) })
+        out.push({ ...m, authorName: names.get(m.author) ?? `Device ${m.author.slice(0, 6)}`, mine: m.author === me, pending: this.pending.has(m.tag) })
       }
     }
     return out.sort(compareMessages)
@@ -292,29 +292,32 @@ export class Messenger {
     if (!this.registry.get(conv)) return Promise.reject(new ClientError(ClientErrorCode.UNKNOWN_CONVERSATION))
     const run = async (): Promise<MessageView> => {
       const segment = await this.writableSegment(conv)
-      const id = newMessageId()
+      const tag = newMessageId()
       const ts = this.clock.now()
-      this.pending.add(id)
-      await this.changeAndQueue(conv, segment, [
+      this.pending.add(tag)
+      const [change] = await this.changeAndQueue(conv, segment, [
         (d: SegmentDoc) => {
-          const rec: MessageRecord = { id: new A.ImmutableString(id), ts, text: new A.ImmutableString(body) }
+          const rec: MessageRecord = { id: new A.ImmutableString(tag), ts, text: new A.ImmutableString(body) }
           if (replyTo) rec.replyTo = new A.ImmutableString(replyTo)
           d.messages.push(rec)
         },
-      ], [id], ts)
+      ], [tag], ts)
       this.emitStatus()
-      return { id, segment, author: this.identity!.deviceId, ts, text: body, ...(replyTo ? { replyTo } : {}) }
+      // The message object is the change's first op: its id is startOp@actor.
+      const id = `${A.decodeChange(change!).startOp}@${this.identity!.actor}`
+      return { id, tag, segment, author: this.identity!.deviceId, ts, text: body, ...(replyTo ? { replyTo } : {}) }
     }
     const result = this.sendChain.then(run)
     this.sendChain = result.catch(() => undefined)
     return result
   }
 
-  private async changeAndQueue<T>(conv: ConvId, doc: DocId, fns: A.ChangeFn<T>[], msgIds: string[], ts?: number): Promise<void> {
+  private async changeAndQueue<T>(conv: ConvId, doc: DocId, fns: A.ChangeFn<T>[], msgIds: string[], ts?: number): Promise<Uint8Array[]> {
     this.convOfDoc.set(doc, conv)
     const changes = await this.docs.change<T>(doc, fns, ts)
     await this.outbox.add(conv, doc, changes, msgIds)
     this.engine.requestFlush()
+    return changes
   }
 
   /** The newest segment, or the next one when there is none or it is full. */
@@ -344,7 +347,11 @@ export class Messenger {
     if (!this.segmentCache.has(seg)) {
       const doc = await this.docs.doc<SegmentDoc>(seg)
       // A change may have filled the cache while the document loaded: never replace newer entries.
-      if (!this.segmentCache.has(seg)) this.segmentCache.set(seg, new Map((doc ? readSegment(doc, seg) : []).map((m) => [m.id, m])))
+      if (!this.segmentCache.has(seg)) {
+        const msgs = doc ? readSegment(doc, seg) : []
+        for (const m of msgs) this.clock.observe(m.ts) // [M14] a reply sorts after what it answers, after a reload too
+        this.segmentCache.set(seg, new Map(msgs.map((m) => [m.id, m])))
+      }
     }
   }
 

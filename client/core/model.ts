@@ -35,7 +35,10 @@ export const SEGMENT_GENESIS: Uint8Array = A.getLastLocalChange(
 )!
 
 export interface MessageView {
+  /** The message object's Automerge id (`counter@authorActor`): unique, and unforgeable by others. */
   readonly id: string
+  /** The random id the author gave it; used only to match the author's own outbox entries. */
+  readonly tag: string
   readonly segment: DocId
   /** The device whose signature covered the change that created this message ([E10]). */
   readonly author: DeviceId
@@ -79,17 +82,20 @@ export function readMessage(doc: A.Doc<SegmentDoc>, segment: DocId, index: numbe
   const rec = list[index] as unknown
   if (!rec || typeof rec !== 'object') return undefined
   const { id, ts, text, replyTo } = rec as Record<string, unknown>
-  const key = str(id)
+  const tag = str(id)
   const body = str(text)
   const author = creatorOf(list, index)
-  if (!key || typeof ts !== 'number' || !Number.isFinite(ts) || body === undefined || !author) return undefined
+  const objId = A.getObjectId(rec)
+  if (!tag || !objId || typeof ts !== 'number' || !Number.isFinite(ts) || body === undefined || !author) return undefined
   const reply = str(replyTo)
-  return reply ? { id: key, segment, author, ts, text: body, replyTo: reply } : { id: key, segment, author, ts, text: body }
+  const view = { id: objId, tag, segment, author, ts, text: body }
+  return reply ? { ...view, replyTo: reply } : view
 }
 
-/** The id stored at `index` without reading the rest (cheap scans for new messages). */
+/** The object id at `index` without reading the rest (cheap scans for new messages). */
 export function messageIdAt(doc: A.Doc<SegmentDoc>, index: number): string | undefined {
-  return str((messageList(doc)[index] as { id?: unknown } | undefined)?.id)
+  const rec = messageList(doc)[index] as unknown
+  return rec && typeof rec === 'object' ? (A.getObjectId(rec) ?? undefined) : undefined
 }
 
 export function readSegment(doc: A.Doc<SegmentDoc>, segment: DocId): MessageView[] {

@@ -166,10 +166,9 @@ describe('receiving from a hostile member', () => {
     expect(texts(bob).filter((t) => t.includes('alice'))).toEqual(['hello from alice', 'second from alice', 'alice, after the bad key', 'alice, after the unreadable payload', 'alice, after the poison'])
   })
 
-  // Known gap (client/core/SPEC.md): every accepted change of a frame is applied in one batch, so
-  // carol, catching up from one backlog page that holds eve's poison, loses the whole page and
-  // her cursor moves past it. `test.fails` until fixed; then drop `.fails`.
-  test.fails('[M9] known gap: one unapplicable change in a backlog page hides the rest of that page from a device catching up', async () => {
+  // Carol catches up from one backlog page that holds eve's poison: it is refused before apply
+  // ([M20] re-encoding check) or isolated by the per-envelope fallback; the rest of the page shows.
+  test('[M9] one unapplicable change in a backlog page does not hide the rest of that page from a device catching up', async () => {
     expect(poison).toBeDefined()
     const carol = await device('carol', url())
     try {

@@ -5,12 +5,12 @@ import { deviceIdOf, type DocId } from '../../protocol/index.js'
 import { actorOf } from '../../client/core/identity.js'
 import { SEGMENT_GENESIS, readMembers, readSegment, type RootDoc, type SegmentDoc } from '../../client/core/model.js'
 import { changesSignedBy } from '../../client/core/payload.js'
+import { checkChanges, type ChangeVerdict, type DocKind } from '../../client/core/writeRules.js'
 
 /**
- * [M15] Known gaps (client/core/SPEC.md, "Known gaps"): eve signs honestly, as herself, so
- * [E10] passes, but her change writes into objects alice created. These tests are `test.fails`:
- * they describe the wanted behaviour and fail today. When the gap is closed they turn red;
- * then drop `.fails`.
+ * [M20] Attacks by a member who signs honestly, as herself, so [E10] passes: her change writes
+ * into objects alice created. The receiver applies a change only when the write rules accept
+ * it (as engine.openAndApply does); nothing of hers may alter what alice wrote.
  */
 const alice = generateDeviceKeys()
 const eve = generateDeviceKeys()
@@ -24,33 +24,61 @@ function alicesSegment(): A.Doc<SegmentDoc> {
 }
 
 /** Eve's change, made on a copy of alice's document, and what a receiver ends up with. */
-function eveChanges<T>(doc: A.Doc<T>, fn: A.ChangeFn<T>): { received: A.Doc<T>; passesE10: boolean } {
+function eveChanges<T>(doc: A.Doc<T>, kind: DocKind, fn: A.ChangeFn<T>): { received: A.Doc<T>; passesE10: boolean; verdict: ChangeVerdict } {
   const change = A.getLastLocalChange(A.change(A.clone(doc, { actor: eveActor as A.ActorId }), fn))!
-  return { received: A.applyChanges(doc, [change])[0], passesE10: changesSignedBy([change], eveActor) }
+  const verdict = checkChanges([change], eveActor, kind)
+  return { received: verdict.ok ? A.applyChanges(doc, [change])[0] : doc, passesE10: changesSignedBy([change], eveActor), verdict }
 }
 
-describe('known gaps: writes into another device\'s objects', () => {
-  test.fails('[M15] known gap: eve rewrites the text of alice\'s message, and it still shows alice as its author', () => {
-    const { received, passesE10 } = eveChanges(alicesSegment(), (d) => void (d.messages[0]!.text = new A.ImmutableString('the depot is closed today')))
-    expect(passesE10).toBe(true) // eve's actor, eve's signature: [E10] is satisfied
-    const shown = readSegment(received, SEG)
-    expect(shown.filter((m) => m.author === deviceIdOf(alice.signPublic)).map((m) => m.text)).not.toContain('the depot is closed today')
-  })
-
-  test.fails('[M12] known gap: eve replaces a segment\'s message list and alice\'s history disappears', () => {
-    const { received } = eveChanges(alicesSegment(), (d) => void (d.messages = []))
+describe('[M20] a member cannot alter what another device wrote', () => {
+  test('[M20] eve rewriting the text of alice\'s message is refused (M303); alice\'s text stays', () => {
+    const { received, passesE10, verdict } = eveChanges(alicesSegment(), 'segment', (d) => void (d.messages[0]!.text = new A.ImmutableString('the depot is closed today')))
+    expect(passesE10).toBe(true) // eve's actor, eve's signature: [E10] alone does not catch it
+    expect(verdict).toEqual({ ok: false, code: 'M303_WRITE_REFUSED' })
     expect(readSegment(received, SEG).map((m) => m.text)).toEqual(['the depot opens at 6'])
   })
 
-  test.fails('[M15] known gap: eve deletes alice\'s message from the list', () => {
-    const { received } = eveChanges(alicesSegment(), (d) => void d.messages.splice(0, 1))
+  test('[M20] eve replacing a segment\'s message list is refused; the history stays', () => {
+    const { received, verdict } = eveChanges(alicesSegment(), 'segment', (d) => void (d.messages = []))
+    expect(verdict.ok).toBe(false)
     expect(readSegment(received, SEG).map((m) => m.text)).toEqual(['the depot opens at 6'])
   })
 
-  test.fails('[M15] known gap: eve overwrites the name inside alice\'s own member entry', () => {
+  test('[M20] eve deleting alice\'s message from the list is refused', () => {
+    const { received, verdict } = eveChanges(alicesSegment(), 'segment', (d) => void d.messages.splice(0, 1))
+    expect(verdict.ok).toBe(false)
+    expect(readSegment(received, SEG).map((m) => m.text)).toEqual(['the depot opens at 6'])
+  })
+
+  test('[M20] eve overwriting the name inside alice\'s member entry, or writing alice\'s entry, is refused', () => {
     const aliceId = deviceIdOf(alice.signPublic)
     const root = A.change(A.init<RootDoc>({ actor: aliceActor as A.ActorId }), (d) => void (d[`m:${aliceId}`] = { name: new A.ImmutableString('alice'), at: 1 }))
-    const { received } = eveChanges(root, (d) => void ((d[`m:${aliceId}`] as { name: A.ImmutableString }).name = new A.ImmutableString('alice (fired)')))
-    expect(readMembers(received).get(aliceId)).toBe('alice')
+    const rename = eveChanges(root, 'root', (d) => void ((d[`m:${aliceId}`] as { name: A.ImmutableString }).name = new A.ImmutableString('alice (fired)')))
+    expect(rename.verdict.ok).toBe(false)
+    expect(readMembers(rename.received).get(aliceId)).toBe('alice')
+    const replace = eveChanges(root, 'root', (d) => void (d[`m:${aliceId}`] = { name: new A.ImmutableString('alice (fired)'), at: 2 }))
+    expect(replace.verdict.ok).toBe(false)
+  })
+
+  test('[M20] what a member may do passes: add a message, delete her own, set the title, add a segment and her own entry', () => {
+    const eveId = deviceIdOf(eve.signPublic)
+    const seg = alicesSegment()
+    const add = eveChanges(seg, 'segment', (d) => void d.messages.push({ id: new A.ImmutableString('e1'), ts: 2000, text: new A.ImmutableString('on my way') }))
+    expect(add.verdict).toEqual({ ok: true })
+    const own = eveChanges(add.received, 'segment', (d) => void d.messages.splice(1, 1))
+    expect(own.verdict).toEqual({ ok: true })
+    const root = A.change(A.init<RootDoc>({ actor: aliceActor as A.ActorId }), (d) => void (d.title = new A.ImmutableString('Depot')))
+    const rootOps = eveChanges(root, 'root', (d) => {
+      d.title = new A.ImmutableString('Depot 4')
+      d['s:1'] = { start: 5 }
+      d[`m:${eveId}`] = { name: new A.ImmutableString('eve'), at: 3 }
+    })
+    expect(rootOps.verdict).toEqual({ ok: true })
+  })
+
+  test('[M20] a change that does not re-encode to its own bytes is refused as unreadable (M302)', () => {
+    const change = A.getLastLocalChange(alicesSegment())!.slice()
+    change[change.length - 1]! ^= 0x01
+    expect(checkChanges([change], aliceActor, 'segment').ok).toBe(false)
   })
 })

@@ -88,7 +88,7 @@ describe('segment ids and the root', () => {
 })
 
 describe('display order and authorship', () => {
-  const view = (id: string, ts: number): MessageView => ({ id, ts, segment: SEG, author: deviceIdOf(alice.signPublic), text: id })
+  const view = (id: string, ts: number): MessageView => ({ id, tag: id, ts, segment: SEG, author: deviceIdOf(alice.signPublic), text: id })
 
   test('[M14] display order is (timestamp, id), never arrival order', () => {
     const shuffled = [view('b', 2), view('z', 1), view('a', 2), view('c', 3)]
@@ -112,7 +112,7 @@ describe('display order and authorship', () => {
       list.push({ ts: 1, text: new A.ImmutableString('no id') })
       list.push({ id: new A.ImmutableString('ok'), ts: 1, text: new A.ImmutableString('fine') })
     })
-    expect(readSegment(a, SEG).map((m) => m.id)).toEqual(['ok'])
+    expect(readSegment(a, SEG).map((m) => m.tag)).toEqual(['ok'])
   })
 
   test('[M15] a message object created by the genesis actor (not a device) is not shown', () => {
