@@ -1,4 +1,4 @@
-import { SNAPSHOT_VERSION, capabilityProofBytes, createSigner, deriveCapability, deviceAuthBytes, openEnvelope, sealEnvelope, type Signer } from '../../crypto/index.js'
+import { SNAPSHOT_VERSION, capabilityProofBytes, createSigner, deriveCapability, deviceAuthBytes, openEnvelopes, sealEnvelope, type Signer } from '../../crypto/index.js'
 import {
   ErrorCode, PROTOCOL_VERSION, convIdOf, decodeServerFrame, docIdOf, encodeFrame, idBytes,
   type Ack, type ClientMessage, type ConvId, type DocId, type Envelopes, type ServerMessage, type Snapshots,
@@ -300,7 +300,7 @@ export class SyncEngine {
     const rec = this.registry.get(conv)!
     const ctx = { conv: idBytes(conv), doc: idBytes(doc), keyFor: (epoch: number) => rec.keys.get(epoch) }
     // Signatures are checked in parallel (WebCrypto); then decrypt and check each ([E2]–[E9]).
-    const opened = await Promise.all(envs.map((env) => openEnvelope(env, ctx)))
+    const opened = await openEnvelopes(envs, ctx) // [E11] one signature per device run
     const batches: Uint8Array[][] = []
     for (const result of opened) {
       if (!result.ok) {
