@@ -1,0 +1,143 @@
+import type { OpGraph } from './graph.js'
+import type { Op, OpId, UserId } from './ops.js'
+import type { OrgState } from './org.js'
+import { toHex } from '../../../crypto/index.js'
+import { resolveWithVoiding, type VoidingRules } from './voiding.js'
+
+export interface Epoch {
+  /** The epoch number written in envelope headers (random per rotation, unique per group). */
+  readonly epoch: number
+  readonly op: OpId
+  /** Device signing keys (hex) the key was sealed to, sorted. */
+  readonly recipients: readonly string[]
+  /** Sealed to a device that is no longer a member: never written under again ([T7]). */
+  readonly tainted: boolean
+}
+
+export interface GroupState {
+  readonly name: string
+  readonly history: boolean
+  readonly members: ReadonlyMap<UserId, { readonly admin: boolean }>
+  /** Valid epochs in [T4] order (oldest first). */
+  readonly epochs: readonly Epoch[]
+  /** [T7] The epoch to write under, or undefined when none is safe (a healing rotation is due). */
+  readonly current: Epoch | undefined
+  /** [T8] The newest epoch is tainted or missing: an admin should rotate. */
+  readonly needsRotation: boolean
+  /** Member devices now (hex signing keys, sorted): the recipients the next rotation must have. */
+  readonly devices: readonly string[]
+  readonly ignored: ReadonlySet<OpId>
+}
+
+const ADMIN_ONLY = new Set(['add', 'remove', 'promote', 'demote', 'rename', 'rotate'])
+
+/**
+ * [T3]–[T8] A group's state from its graph and the organisation directory. Organisation admins
+ * act as group admins; a user removed from the organisation is no longer a member of any group.
+ */
+export function resolveGroup(graph: OpGraph, org: OrgState, membershipOnly = false): GroupState {
+  const order = graph.order()
+  const seniority = new Map<UserId, number>()
+  order.forEach((op, i) => {
+    const b = op.body
+    const u = b.kind === 'create-group' ? b.user : b.kind === 'add' ? b.user : undefined
+    if (u && !seniority.has(u)) seniority.set(u, i)
+  })
+  const rules: VoidingRules = {
+    authorUser: (op) => org.bindings.get(op.author),
+    target: (op) => (op.body.kind === 'remove' ? { kind: 'remove', user: op.body.user } : op.body.kind === 'demote' ? { kind: 'demote', user: op.body.user } : undefined),
+    adds: (op) => (op.body.kind === 'add' ? op.body.user : undefined),
+    adminOnly: (op) => ADMIN_ONLY.has(op.body.kind),
+    // Organisation admins outrank every group member; then the order of joining the group.
+    seniority: (u) => (org.users.get(u)?.admin ? -1_000_000 + (org.seniority.get(u) ?? 0) : (seniority.get(u) ?? Number.MAX_SAFE_INTEGER)),
+  }
+  return resolveWithVoiding(graph, rules, (voided) => evaluate(graph, order, voided, org, membershipOnly))
+}
+
+/** Member devices for a member map: the users' live devices in the directory, sorted. */
+export function memberDevices(members: ReadonlyMap<UserId, unknown>, org: OrgState): string[] {
+  const out: string[] = []
+  for (const u of members.keys()) for (const d of org.users.get(u)?.devices.keys() ?? []) if (!org.removedDevices.has(d)) out.push(d)
+  return out.sort()
+}
+
+function evaluate(graph: OpGraph, order: readonly Op[], voided: ReadonlySet<OpId>, org: OrgState, membershipOnly: boolean) {
+  let name = ''
+  let history = true
+  const members = new Map<UserId, { admin: boolean }>()
+  const epochs: Omit<Epoch, 'tainted'>[] = []
+  const rejected = new Set<OpId>()
+  const ignored = new Set<OpId>(voided)
+  order.forEach((op, i) => {
+    if (voided.has(op.id)) return
+    const b = op.body
+    const user = org.bindings.get(op.author)
+    // [T3] a device bound to a user; that user a live member, or an organisation admin.
+    const orgAdmin = !!user && !!org.users.get(user)?.admin && !org.removedDevices.has(op.author)
+    const member = !!user && members.has(user) && !org.removedDevices.has(op.author) && org.users.has(user)
+    const admin = orgAdmin || (member && members.get(user!)!.admin)
+    let ok = false
+    switch (b.kind) {
+      case 'create-group':
+        ok = i === 0 && user === b.user && org.users.has(b.user)
+        if (ok) {
+          name = b.name
+          history = b.history
+          members.set(b.user, { admin: true })
+        }
+        break
+      case 'add':
+        ok = admin && org.users.has(b.user) && !members.has(b.user)
+        if (ok) members.set(b.user, { admin: false })
+        break
+      case 'remove':
+        ok = admin && members.has(b.user)
+        if (ok) members.delete(b.user)
+        break
+      case 'promote':
+      case 'demote':
+        ok = admin && members.has(b.user)
+        if (ok) members.get(b.user)!.admin = b.kind === 'promote'
+        break
+      case 'rename':
+        ok = admin
+        if (ok) name = b.name
+        break
+      case 'rotate': {
+        if (membershipOnly) return // membership never depends on rotations
+        // [T6] from an admin, sealed to exactly the member devices of the author's causal past.
+        const recipients = b.recipients.map(toHex)
+        const expected = devicesAt(graph, op.id, org)
+        ok = admin && b.epoch > 0 && !epochs.some((e) => e.epoch === b.epoch) && b.boxes.length === recipients.length && sameList(recipients, expected)
+        if (ok) epochs.push({ epoch: b.epoch, op: op.id, recipients })
+        break
+      }
+      default:
+        ok = false
+    }
+    if (!ok) {
+      rejected.add(op.id)
+      ignored.add(op.id)
+    }
+  })
+  // A user removed from the organisation is out of every group.
+  for (const u of [...members.keys()]) if (!org.users.has(u)) members.delete(u)
+  const devices = memberDevices(members, org)
+  const live = new Set(devices)
+  const all: Epoch[] = epochs.map((e) => ({ ...e, tainted: e.recipients.some((d) => !live.has(d)) }))
+  const current = [...all].reverse().find((e) => !e.tainted)
+  const newest = all[all.length - 1]
+  const state: GroupState = { name, history, members, epochs: all, current, needsRotation: !newest || newest.tainted, devices, ignored }
+  return { state, rejected }
+}
+
+/** Member devices in the causal past of `id` (what the author of that op could know). */
+function devicesAt(graph: OpGraph, id: OpId, org: OrgState): string[] {
+  const past = graph.past(id)
+  if (past.size === 0) return []
+  return [...resolveGroup(past, org, true).devices]
+}
+
+function sameList(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i])
+}

@@ -1,0 +1,79 @@
+import * as z from 'zod'
+import { domainHash, frame, toHex, verifySignature, type Signer } from '../../../crypto/index.js'
+import { decodeRecord, encodeRecord } from '../storage/records.js'
+
+/**
+ * [T1][T2] Membership operations. An op is CBOR bytes plus the author device's signature over
+ * domain ‖ bytes; its id is the hash of the bytes as received. Inbound ops are untrusted input:
+ * parsed with a schema, signature checked, then handed to the resolver (which checks authority).
+ */
+export type OpId = string & { readonly __op: true }
+export type UserId = string
+
+const bytes32 = z.custom<Uint8Array>((b) => b instanceof Uint8Array && b.length === 32, 'expected 32 bytes')
+const bytesAny = z.custom<Uint8Array>((b) => b instanceof Uint8Array, 'expected bytes')
+const user = z.string().min(1).max(64)
+
+export const bodySchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('create-org'), name: z.string().max(200), user, userName: z.string().max(64), device: bytes32, box: bytes32 }),
+  z.object({ kind: z.literal('admit'), user, userName: z.string().max(64), device: bytes32, box: bytes32, invite: z.string().optional() }),
+  z.object({ kind: z.literal('add-device'), user, device: bytes32, box: bytes32 }),
+  z.object({ kind: z.literal('remove-device'), device: bytes32 }),
+  z.object({ kind: z.literal('remove-user'), user }),
+  z.object({ kind: z.literal('create-group'), name: z.string().max(200), user, history: z.boolean() }),
+  z.object({ kind: z.literal('add'), user }),
+  z.object({ kind: z.literal('remove'), user }),
+  z.object({ kind: z.literal('promote'), user }),
+  z.object({ kind: z.literal('demote'), user }),
+  z.object({ kind: z.literal('rename'), name: z.string().max(200) }),
+  z.object({
+    kind: z.literal('rotate'),
+    epoch: z.number().int().nonnegative(),
+    ephemeral: bytes32,
+    recipients: z.array(bytes32).max(10_000),
+    boxes: z.array(bytesAny).max(10_000),
+    chain: bytesAny.optional(),
+  }),
+])
+export type OpBody = z.infer<typeof bodySchema>
+export type OpKind = OpBody['kind']
+
+const opSchema = z.object({
+  v: z.literal(1),
+  space: z.string().min(1).max(64),
+  parents: z.array(z.string().regex(/^[0-9a-f]{64}$/)).max(64),
+  author: bytes32,
+  time: z.number(),
+  body: bodySchema,
+})
+
+export interface Op {
+  readonly id: OpId
+  readonly space: string
+  readonly parents: readonly OpId[]
+  /** Signing key of the author device (hex), checked against the state by the resolver. */
+  readonly author: string
+  readonly time: number
+  readonly body: OpBody
+  /** The op as it travels: CBOR bytes and signature. */
+  readonly wire: { readonly bytes: Uint8Array; readonly sig: Uint8Array }
+}
+
+const DOMAIN_SIGN = 'fieldchat/v1/team/op'
+const DOMAIN_ID = 'fieldchat/v1/team/op-id'
+
+export const opIdOf = (bytes: Uint8Array): OpId => toHex(domainHash(DOMAIN_ID, bytes)) as OpId
+
+export async function signOp(signer: Signer, space: string, parents: readonly OpId[], body: OpBody, time = Date.now()): Promise<Op> {
+  const bytes = encodeRecord({ v: 1, space, parents: [...parents].sort(), author: signer.publicKey, time, body })
+  const sig = await signer.sign(frame(DOMAIN_SIGN, [bytes]))
+  return { id: opIdOf(bytes), space, parents: [...parents].sort() as OpId[], author: toHex(signer.publicKey), time, body, wire: { bytes, sig } }
+}
+
+/** Untrusted bytes → op, or undefined when malformed or the signature does not verify. */
+export async function readOp(bytes: Uint8Array, sig: Uint8Array): Promise<Op | undefined> {
+  const rec = decodeRecord(bytes, opSchema)
+  if (!rec || sig.length !== 64) return undefined
+  if (!(await verifySignature(frame(DOMAIN_SIGN, [bytes]), sig, rec.author))) return undefined
+  return { id: opIdOf(bytes), space: rec.space, parents: rec.parents as OpId[], author: toHex(rec.author), time: rec.time, body: rec.body, wire: { bytes, sig } }
+}

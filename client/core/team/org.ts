@@ -1,0 +1,131 @@
+import type { OpGraph } from './graph.js'
+import type { Op, OpId, UserId } from './ops.js'
+import { toHex } from '../../../crypto/index.js'
+import { resolveWithVoiding, type VoidingRules } from './voiding.js'
+
+/** The organisation directory: who is in, with which devices, and who is admin. */
+export interface OrgUser {
+  readonly name: string
+  readonly admin: boolean
+  /** Device signing key (hex) → box public key. */
+  readonly devices: ReadonlyMap<string, Uint8Array>
+}
+
+export interface OrgState {
+  readonly name: string
+  readonly users: ReadonlyMap<UserId, OrgUser>
+  /** Every device ever bound to a user (hex signing key → user), removed or not. */
+  readonly bindings: ReadonlyMap<string, UserId>
+  readonly removedUsers: ReadonlySet<UserId>
+  readonly removedDevices: ReadonlySet<string>
+  /** Position of each user's admission in the [T4] order: lower is more senior. */
+  readonly seniority: ReadonlyMap<UserId, number>
+  /** Ops that changed nothing (void or unauthorised), for display and tests. */
+  readonly ignored: ReadonlySet<OpId>
+}
+
+const ADMIN_ONLY = new Set(['admit', 'remove-user', 'promote', 'demote', 'invite', 'revoke-invite'])
+
+/** Device → user bindings and seniority as written in the graph (first binding wins). */
+export function bindingsOf(order: readonly Op[]): { bindings: Map<string, UserId>; seniority: Map<UserId, number> } {
+  const bindings = new Map<string, UserId>()
+  const seniority = new Map<UserId, number>()
+  order.forEach((op, i) => {
+    const b = op.body
+    if (b.kind === 'create-org' || b.kind === 'admit' || b.kind === 'add-device') {
+      const d = toHex(b.device)
+      if (!bindings.has(d)) bindings.set(d, b.user)
+      if (b.kind !== 'add-device' && !seniority.has(b.user)) seniority.set(b.user, i)
+    }
+  })
+  return { bindings, seniority }
+}
+
+/** [T3]–[T5] The organisation state every device computes from the same graph. */
+export function resolveOrg(graph: OpGraph): OrgState {
+  const order = graph.order()
+  const { bindings, seniority } = bindingsOf(order)
+  const rules: VoidingRules = {
+    authorUser: (op) => bindings.get(op.author),
+    target: (op) => (op.body.kind === 'remove-user' ? { kind: 'remove', user: op.body.user } : op.body.kind === 'demote' ? { kind: 'demote', user: op.body.user } : undefined),
+    adds: (op) => (op.body.kind === 'admit' ? op.body.user : undefined),
+    adminOnly: (op) => ADMIN_ONLY.has(op.body.kind),
+    seniority: (u) => seniority.get(u) ?? Number.MAX_SAFE_INTEGER,
+  }
+  return resolveWithVoiding(graph, rules, (voided) => evaluate(order, voided, bindings, seniority))
+}
+
+function evaluate(order: readonly Op[], voided: ReadonlySet<OpId>, bindings: Map<string, UserId>, seniority: Map<UserId, number>) {
+  let name = ''
+  const users = new Map<UserId, { name: string; admin: boolean; devices: Map<string, Uint8Array> }>()
+  const removedUsers = new Set<UserId>()
+  const removedDevices = new Set<string>()
+  const rejected = new Set<OpId>()
+  const ignored = new Set<OpId>(voided)
+  order.forEach((op, i) => {
+    if (voided.has(op.id)) return
+    const b = op.body
+    const authorUser = bindings.get(op.author)
+    const author = authorUser ? users.get(authorUser) : undefined
+    // [T3] the author is a live device of a live user.
+    const live = !!author && author.devices.has(op.author) && !removedDevices.has(op.author)
+    const isAdmin = live && author!.admin
+    let ok = false
+    switch (b.kind) {
+      case 'create-org':
+        ok = i === 0 && op.author === toHex(b.device)
+        if (ok) {
+          name = b.name
+          users.set(b.user, { name: b.userName, admin: true, devices: new Map([[toHex(b.device), b.box]]) })
+        }
+        break
+      case 'admit': {
+        const d = toHex(b.device)
+        ok = isAdmin && !users.has(b.user) && !removedDevices.has(d) && bindings.get(d) === b.user
+        if (ok) {
+          users.set(b.user, { name: b.userName, admin: false, devices: new Map([[d, b.box]]) })
+          removedUsers.delete(b.user)
+        }
+        break
+      }
+      case 'add-device': {
+        const d = toHex(b.device)
+        const owner = users.get(b.user)
+        ok = live && (authorUser === b.user || isAdmin) && !!owner && !removedDevices.has(d) && bindings.get(d) === b.user
+        if (ok) owner!.devices.set(d, b.box)
+        break
+      }
+      case 'remove-device': {
+        const d = toHex(b.device)
+        const owner = bindings.get(d)
+        ok = live && (owner === authorUser || isAdmin) && !!owner && !!users.get(owner)?.devices.has(d)
+        if (ok) {
+          users.get(owner!)!.devices.delete(d)
+          removedDevices.add(d)
+        }
+        break
+      }
+      case 'remove-user':
+        ok = isAdmin && users.has(b.user)
+        if (ok) {
+          for (const d of users.get(b.user)!.devices.keys()) removedDevices.add(d)
+          users.delete(b.user)
+          removedUsers.add(b.user)
+        }
+        break
+      case 'promote':
+      case 'demote':
+        ok = isAdmin && users.has(b.user)
+        if (ok) users.get(b.user)!.admin = b.kind === 'promote'
+        break
+      default:
+        ok = false // group ops do not belong in an organisation graph
+    }
+    if (!ok) {
+      rejected.add(op.id)
+      ignored.add(op.id)
+    }
+  })
+  const state: OrgState = { name, users, bindings, removedUsers, removedDevices, seniority, ignored }
+  return { state, rejected }
+}
