@@ -1,7 +1,6 @@
 import type { OpGraph } from './graph.js'
 import type { Op, OpId, UserId } from './ops.js'
 import type { OrgState } from './org.js'
-import { toHex } from '../../../crypto/index.js'
 import { resolveWithVoiding, type VoidingRules } from './voiding.js'
 
 export interface Epoch {
@@ -105,10 +104,10 @@ function evaluate(graph: OpGraph, order: readonly Op[], voided: ReadonlySet<OpId
         break
       case 'rotate': {
         if (membershipOnly) return // membership never depends on rotations
-        // [T6] from an admin, sealed to exactly the member devices of the author's causal past.
-        const recipients = b.recipients.map(toHex)
-        const expected = devicesAt(graph, op.id, org)
-        ok = admin && b.epoch > 0 && !epochs.some((e) => e.epoch === b.epoch) && b.boxes.length === recipients.length && sameList(recipients, expected)
+        // [T6] from an admin, one box per member device of the author's causal past. The
+        // recipients are not listed in the op: every device derives them, so they cannot differ.
+        const recipients = devicesAt(graph, op.id, org)
+        ok = admin && b.epoch > 0 && !epochs.some((e) => e.epoch === b.epoch) && b.boxes.length === recipients.length
         if (ok) epochs.push({ epoch: b.epoch, op: op.id, recipients })
         break
       }
@@ -136,8 +135,4 @@ function devicesAt(graph: OpGraph, id: OpId, org: OrgState): string[] {
   const past = graph.past(id)
   if (past.size === 0) return []
   return [...resolveGroup(past, org, true).devices]
-}
-
-function sameList(a: readonly string[], b: readonly string[]): boolean {
-  return a.length === b.length && a.every((x, i) => x === b[i])
 }

@@ -30,7 +30,7 @@ export const bodySchema = z.discriminatedUnion('kind', [
     kind: z.literal('rotate'),
     epoch: z.number().int().nonnegative(),
     ephemeral: bytes32,
-    recipients: z.array(bytes32).max(10_000),
+    /** One box per member device of the author's causal past, in sorted device order ([T9]). */
     boxes: z.array(bytesAny).max(10_000),
     chain: bytesAny.optional(),
   }),

@@ -34,12 +34,10 @@ export async function organisation(founder: Person, others: Person[], admins: Pe
 /** A fake rotation payload: the resolver checks recipients and authority, not box contents. */
 export async function rotateOp(by: Person, graph: OpGraph, org: OrgState, to?: string[]): Promise<Op> {
   const devices = to ?? resolveGroup(graph, org).devices
-  const recipients = [...devices].sort().map((d) => Uint8Array.from(Buffer.from(d, 'hex')))
   return signOp(by.signer, graph.space, graph.heads(), {
     kind: 'rotate',
     epoch: 1 + Math.floor(Math.random() * 0xfffffffe),
     ephemeral: randomBytes(32),
-    recipients,
-    boxes: recipients.map(() => randomBytes(48)),
+    boxes: devices.map(() => randomBytes(48)),
   })
 }
