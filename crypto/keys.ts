@@ -29,7 +29,7 @@ function exact(bytes: Uint8Array, length: number, what: string): void {
 export function isAcceptableSignPublicKey(bytes: Uint8Array): boolean {
   if (bytes.length !== 32) return false
   if (isNonCanonicalY(bytes)) return false
-  const y = bytes.slice()
+  const y = Uint8Array.from(bytes) // a copy even for a Node Buffer, whose slice() is a view
   y[31]! &= 0x7f
   return !SMALL_ORDER_Y.some((s) => s.every((b, i) => b === y[i]))
 }

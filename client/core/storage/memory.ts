@@ -10,18 +10,19 @@ export function createMemoryStore(): LocalStore {
   const id = (key: Key) => key.join('\u0000')
   return {
     async get(key) {
-      return map.get(id(key))?.value.slice()
+      const e = map.get(id(key))
+      return e ? Uint8Array.from(e.value) : undefined // copies (a Node Buffer's slice() would be a view)
     },
     async range(prefix): Promise<Entry[]> {
       return [...map.values()]
         .filter((e) => startsWith(e.key, prefix))
         .sort((a, b) => compareKeys(a.key, b.key))
-        .map((e) => ({ key: [...e.key], value: e.value.slice() }))
+        .map((e) => ({ key: [...e.key], value: Uint8Array.from(e.value) }))
     },
     async write(ops: readonly WriteOp[]) {
       for (const op of ops) {
         if (op.value === undefined) map.delete(id(op.key))
-        else map.set(id(op.key), { key: [...op.key], value: op.value.slice() })
+        else map.set(id(op.key), { key: [...op.key], value: Uint8Array.from(op.value) })
       }
     },
     async removeRange(prefix) {

@@ -8,8 +8,10 @@ import type * as z from 'zod'
 const encoder = new Encoder({ useRecords: false, mapsAsObjects: true, tagUint8Array: false })
 const decoder = new Decoder({ useRecords: false, mapsAsObjects: true })
 
+/** A plain Uint8Array (not a Node Buffer, whose slice() is a view rather than a copy). */
 export function encodeRecord(value: unknown): Uint8Array {
-  return encoder.encode(value)
+  const out = encoder.encode(value)
+  return new Uint8Array(out.buffer, out.byteOffset, out.byteLength)
 }
 
 export function decodeRecord<T>(bytes: Uint8Array, schema: z.ZodType<T>): T | undefined {
