@@ -23,11 +23,33 @@ export function deriveCapability(epochKey: EpochKey, conv: Uint8Array, epoch: nu
 }
 
 const DOMAIN_PROOF = 'fieldchat/v1/capability/proof'
+const DOMAIN_REKEY = 'fieldchat/v1/capability/rekey'
 const DOMAIN_AUTH = 'fieldchat/v1/auth/device'
 
 /** [K2] Proof of a capability for one connection: signs the server's per-connection challenge. */
 export function capabilityProofBytes(challenge: Uint8Array, conv: Uint8Array, epoch: number): Uint8Array {
   return frame(DOMAIN_PROOF, [challenge, conv, u32(epoch)])
+}
+
+/**
+ * [K4] Rotating a conversation's capability: the holder of the conversation's *admin* capability
+ * (a key only its admins hold, registered with the conversation) signs the new epoch, the new
+ * capability and the (possibly new) admin key, over this connection's challenge.
+ */
+export function rekeyProofBytes(challenge: Uint8Array, conv: Uint8Array, epoch: number, cap: Uint8Array, admin: Uint8Array): Uint8Array {
+  return frame(DOMAIN_REKEY, [challenge, conv, u32(epoch), cap, admin])
+}
+
+export function verifyRekeyProof(proof: Uint8Array, challenge: Uint8Array, conv: Uint8Array, epoch: number, cap: Uint8Array, admin: Uint8Array, currentAdmin: Uint8Array): Promise<boolean> {
+  return verifySignature(rekeyProofBytes(challenge, conv, epoch, cap, admin), proof, currentAdmin)
+}
+
+/** An admin capability from a random admin secret (32 bytes), bound to the conversation. */
+export function deriveAdminCapability(adminSecret: Uint8Array, conv: Uint8Array): Capability {
+  const seed = deriveKey(adminSecret, 'fieldchat/v1/admin-capability', conv)
+  const pair = nacl.sign.keyPair.fromSeed(seed)
+  seed.fill(0)
+  return { publicKey: asSignPublicKey(pair.publicKey), signer: createSigner(asSignSecretKey(pair.secretKey)) }
 }
 
 /** [K3] Device authentication in the handshake: the device signs the server's challenge. */

@@ -4,13 +4,15 @@
  */
 export interface Hello { type: 'hello'; v: number; device: Uint8Array; proof: Uint8Array }
 /** Prove the epoch capability of a conversation; registers `cap` when the server has none yet. */
-export interface Join { type: 'join'; conv: Uint8Array; epoch: number; cap: Uint8Array; proof: Uint8Array }
+export interface Join { type: 'join'; conv: Uint8Array; epoch: number; cap: Uint8Array; proof: Uint8Array; admin?: Uint8Array }
+/** Rotate a conversation's capability to a new epoch, proven with its admin capability ([S10]). */
+export interface Rekey { type: 'rekey'; conv: Uint8Array; epoch: number; cap: Uint8Array; admin: Uint8Array; proof: Uint8Array }
 export interface Push { type: 'push'; id: number; envelopes: Uint8Array[] }
 export interface Subscribe { type: 'subscribe'; conv: Uint8Array; doc: Uint8Array; cursor: number }
 export interface Unsubscribe { type: 'unsubscribe'; conv: Uint8Array; doc: Uint8Array }
 export interface Ping { type: 'ping'; t: number }
 
-export type ClientMessage = Hello | Join | Push | Subscribe | Unsubscribe | Ping
+export type ClientMessage = Hello | Join | Rekey | Push | Subscribe | Unsubscribe | Ping
 
 export interface Limits { maxFrameBytes: number; maxEnvelopesPerPush: number; framesPerSecond: number }
 export interface Challenge { type: 'challenge'; v: number; nonce: Uint8Array; limits: Limits }

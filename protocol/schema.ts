@@ -11,7 +11,8 @@ export const MAX_ENVELOPE_BYTES = 1024 * 1024
 
 export const clientMessageSchema = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('hello'), v: uint, device: bytes(32), proof: bytes(64) }),
-  z.strictObject({ type: z.literal('join'), conv: bytes(16), epoch: u32, cap: bytes(32), proof: bytes(64) }),
+  z.strictObject({ type: z.literal('join'), conv: bytes(16), epoch: u32, cap: bytes(32), proof: bytes(64), admin: bytes(32).optional() }),
+  z.strictObject({ type: z.literal('rekey'), conv: bytes(16), epoch: u32, cap: bytes(32), admin: bytes(32), proof: bytes(64) }),
   z.strictObject({
     type: z.literal('push'),
     id: uint,

@@ -1,11 +1,11 @@
 import type { WebSocket } from 'ws'
 import {
   ErrorCode, PROTOCOL_VERSION, decodeClientFrame, encodeFrame, errorText,
-  type ClientMessage, type Join, type Push, type PushResult, type ServerMessage, type Subscribe, type Unsubscribe,
+  type ClientMessage, type Join, type Push, type PushResult, type Rekey, type ServerMessage, type Subscribe, type Unsubscribe,
 } from '../protocol/index.js'
 import {
   bytesEqual, hashOfEnvelope, randomBytes, splitEnvelope, toBase64Url, verifyCapabilityProof, verifyDeviceAuth,
-  verifyEnvelopeSignature, type EnvelopeParts,
+  verifyEnvelopeSignature, verifyRekeyProof, type EnvelopeParts,
 } from '../crypto/verify.js'
 import type { AppendItem, AppendResult, ChangeStore } from './store/ChangeStore.js'
 import { subscriptionKey, type Hub, type Subscriber } from './hub.js'
@@ -13,6 +13,8 @@ import type { Logger } from './log.js'
 import { TokenBucket, type ServerLimits } from './limits.js'
 
 export interface ConnectionContext {
+  /** Connections joined to each conversation (base64url id), for revocation on rekey ([S10]). */
+  readonly joins: Map<string, Set<Connection>>
   readonly store: ChangeStore
   readonly hub: Hub
   readonly log: Logger
@@ -85,6 +87,8 @@ export class Connection implements Subscriber {
         return this.onHello(msg.v, msg.device, msg.proof)
       case 'join':
         return this.onJoin(msg)
+      case 'rekey':
+        return this.onRekey(msg)
       case 'push':
         return this.onPush(msg)
       case 'subscribe':
@@ -116,12 +120,51 @@ export class Connection implements Subscriber {
     if (!(await verifyCapabilityProof(msg.proof, this.challenge, msg.conv, msg.epoch, msg.cap))) {
       return this.reject(ErrorCode.CAPABILITY_REJECTED, undefined, toBase64Url(msg.conv))
     }
-    const stored = await this.ctx.store.registerConv(msg.conv, msg.cap, msg.epoch)
+    const stored = await this.ctx.store.registerConv(msg.conv, msg.cap, msg.epoch, msg.admin)
     if (stored.epoch !== msg.epoch || !bytesEqual(stored.capPublic, msg.cap)) {
       return this.reject(ErrorCode.CAPABILITY_REJECTED, undefined, toBase64Url(msg.conv))
     }
-    this.joined.set(toBase64Url(msg.conv), msg.epoch)
-    this.send({ type: 'joined', conv: msg.conv, epoch: msg.epoch })
+    this.markJoined(msg.conv, msg.epoch)
+  }
+
+  private markJoined(conv: Uint8Array, epoch: number): void {
+    const key = toBase64Url(conv)
+    this.joined.set(key, epoch)
+    let set = this.ctx.joins.get(key)
+    if (!set) this.ctx.joins.set(key, (set = new Set()))
+    set.add(this)
+    this.send({ type: 'joined', conv, epoch })
+  }
+
+  /**
+   * [S10] Capability rotation: proven with the conversation's admin capability. Every other
+   * connection joined to the conversation loses it (CAPABILITY_REVOKED) and must join again
+   * with the new epoch's capability, which a removed device cannot derive.
+   */
+  private async onRekey(msg: Rekey): Promise<void> {
+    const key = toBase64Url(msg.conv)
+    const stored = await this.ctx.store.getConv(msg.conv)
+    const valid =
+      !!stored?.admin &&
+      msg.epoch !== stored.epoch &&
+      (await verifyRekeyProof(msg.proof, this.challenge, msg.conv, msg.epoch, msg.cap, msg.admin, stored.admin))
+    if (!valid) return this.reject(ErrorCode.CAPABILITY_REJECTED, undefined, key)
+    await this.ctx.store.rekeyConv(msg.conv, msg.cap, msg.epoch, msg.admin)
+    for (const other of [...(this.ctx.joins.get(key) ?? [])]) if (other !== this) other.revoke(key)
+    this.ctx.log.info({ conn: this.id, conv: key }, 'capability rotated')
+    this.markJoined(msg.conv, msg.epoch)
+  }
+
+  /** Drops this connection's access to a conversation after a rotation ([S10]). */
+  revoke(convKey: string): void {
+    if (!this.joined.delete(convKey)) return
+    this.ctx.joins.get(convKey)?.delete(this)
+    for (const key of [...this.subs.keys()]) {
+      if (!key.startsWith(convKey)) continue
+      this.subs.delete(key)
+      this.ctx.hub.remove(key, this)
+    }
+    this.send({ type: 'error', code: ErrorCode.CAPABILITY_REVOKED, message: errorText[ErrorCode.CAPABILITY_REVOKED].remote, ref: convKey, fatal: false })
   }
 
   private async onPush(msg: Push): Promise<void> {
@@ -241,5 +284,6 @@ export class Connection implements Subscriber {
     clearTimeout(this.handshakeTimer)
     for (const key of this.subs.keys()) this.ctx.hub.remove(key, this)
     this.subs.clear()
+    for (const conv of this.joined.keys()) this.ctx.joins.get(conv)?.delete(this)
   }
 }

@@ -18,6 +18,8 @@
 export interface StoredConv {
   readonly capPublic: Uint8Array
   readonly epoch: number
+  /** The admin capability that may rotate `capPublic` ([S10]); absent for conversations without admins. */
+  readonly admin?: Uint8Array
 }
 
 export interface AppendItem {
@@ -44,7 +46,9 @@ export interface StoredEnvelope {
 export interface ChangeStore {
   getConv(conv: Uint8Array): Promise<StoredConv | undefined>
   /** Registers the conversation's capability if it has none; returns what is stored afterwards. */
-  registerConv(conv: Uint8Array, capPublic: Uint8Array, epoch: number): Promise<StoredConv>
+  registerConv(conv: Uint8Array, capPublic: Uint8Array, epoch: number, admin?: Uint8Array): Promise<StoredConv>
+  /** Replaces the capability, epoch and admin key of a registered conversation (after [S10] checks). */
+  rekeyConv(conv: Uint8Array, capPublic: Uint8Array, epoch: number, admin: Uint8Array): Promise<void>
   /** Appends in one durable transaction; results are in input order (invariants 1–5). */
   append(items: readonly AppendItem[]): Promise<AppendResult[]>
   /** Envelopes of `doc` with sseq > after, ascending, at most `limit`; none if `doc` belongs to another conversation. */

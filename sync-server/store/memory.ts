@@ -43,10 +43,14 @@ export function openMemoryStore(): ChangeStore {
     async getConv(conv) {
       return convs.get(toHex(conv))
     },
-    async registerConv(conv, capPublic, epoch) {
+    async registerConv(conv, capPublic, epoch, admin) {
       const key = toHex(conv)
-      if (!convs.has(key)) convs.set(key, { capPublic, epoch })
+      if (!convs.has(key)) convs.set(key, admin ? { capPublic, epoch, admin } : { capPublic, epoch })
       return convs.get(key)!
+    },
+    async rekeyConv(conv, capPublic, epoch, admin) {
+      const key = toHex(conv)
+      if (convs.has(key)) convs.set(key, { capPublic, epoch, admin })
     },
     async append(items) {
       return items.map(appendOne)

@@ -7,13 +7,16 @@ import type { AppendItem, AppendResult, ChangeStore, StoredConv, StoredEnvelope 
  * committed transaction across a process crash (kill -9) because WAL frames are written before
  * commit returns; `durability: 'full'` also fsyncs each commit against power loss.
  */
+const convOf = (row: { cap: Uint8Array; epoch: number; admin: Uint8Array | null }): StoredConv =>
+  row.admin ? { capPublic: row.cap, epoch: row.epoch, admin: row.admin } : { capPublic: row.cap, epoch: row.epoch }
+
 export function openSqliteStore(file: string, options: { durability?: 'normal' | 'full' } = {}): ChangeStore {
   const db = new Database(file)
   db.pragma('journal_mode = WAL')
   db.pragma(`synchronous = ${options.durability === 'full' ? 'FULL' : 'NORMAL'}`)
   db.pragma('foreign_keys = ON')
   db.exec(`
-    CREATE TABLE IF NOT EXISTS convs (conv BLOB PRIMARY KEY, cap BLOB NOT NULL, epoch INTEGER NOT NULL) WITHOUT ROWID;
+    CREATE TABLE IF NOT EXISTS convs (conv BLOB PRIMARY KEY, cap BLOB NOT NULL, epoch INTEGER NOT NULL, admin BLOB) WITHOUT ROWID;
     CREATE TABLE IF NOT EXISTS docs (doc BLOB PRIMARY KEY, conv BLOB NOT NULL, last_sseq INTEGER NOT NULL) WITHOUT ROWID;
     CREATE TABLE IF NOT EXISTS heads (doc BLOB NOT NULL, device BLOB NOT NULL, seq INTEGER NOT NULL, hash BLOB NOT NULL,
       PRIMARY KEY (doc, device)) WITHOUT ROWID;
@@ -24,8 +27,9 @@ export function openSqliteStore(file: string, options: { durability?: 'normal' |
       hash BLOB NOT NULL, bytes BLOB NOT NULL, PRIMARY KEY (doc, device)) WITHOUT ROWID;
   `)
   const q = {
-    getConv: db.prepare<[Uint8Array], { cap: Uint8Array; epoch: number }>('SELECT cap, epoch FROM convs WHERE conv = ?'),
-    insertConv: db.prepare('INSERT OR IGNORE INTO convs (conv, cap, epoch) VALUES (?, ?, ?)'),
+    getConv: db.prepare<[Uint8Array], { cap: Uint8Array; epoch: number; admin: Uint8Array | null }>('SELECT cap, epoch, admin FROM convs WHERE conv = ?'),
+    insertConv: db.prepare('INSERT OR IGNORE INTO convs (conv, cap, epoch, admin) VALUES (?, ?, ?, ?)'),
+    rekeyConv: db.prepare('UPDATE convs SET cap = ?, epoch = ?, admin = ? WHERE conv = ?'),
     getDoc: db.prepare<[Uint8Array], { conv: Uint8Array; last_sseq: number }>('SELECT conv, last_sseq FROM docs WHERE doc = ?'),
     insertDoc: db.prepare('INSERT INTO docs (doc, conv, last_sseq) VALUES (?, ?, 0)'),
     bumpDoc: db.prepare('UPDATE docs SET last_sseq = ? WHERE doc = ?'),
@@ -90,12 +94,14 @@ export function openSqliteStore(file: string, options: { durability?: 'normal' |
   return {
     async getConv(conv) {
       const row = q.getConv.get(conv)
-      return row ? { capPublic: row.cap, epoch: row.epoch } : undefined
+      return row ? convOf(row) : undefined
     },
-    async registerConv(conv, capPublic, epoch): Promise<StoredConv> {
-      q.insertConv.run(conv, capPublic, epoch)
-      const row = q.getConv.get(conv)!
-      return { capPublic: row.cap, epoch: row.epoch }
+    async registerConv(conv, capPublic, epoch, admin): Promise<StoredConv> {
+      q.insertConv.run(conv, capPublic, epoch, admin ?? null)
+      return convOf(q.getConv.get(conv)!)
+    },
+    async rekeyConv(conv, capPublic, epoch, admin) {
+      q.rekeyConv.run(capPublic, epoch, admin, conv)
     },
     async append(items) {
       return appendAll(items)

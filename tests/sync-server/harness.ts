@@ -60,6 +60,7 @@ export interface Server {
 export function server(options: { store?: ChangeStore; limits?: Partial<ServerLimits> } = {}): Server {
   const { log, lines } = captureLogs()
   const ctx: ConnectionContext = {
+    joins: new Map(),
     store: options.store ?? openMemoryStore(),
     hub: new Hub(),
     log,

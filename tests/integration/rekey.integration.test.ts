@@ -1,0 +1,93 @@
+import { afterAll, beforeAll, describe, expect, test } from 'vitest'
+import {
+  capabilityProofBytes, deriveAdminCapability, deriveCapability, generateEpochKey, randomBytes, rekeyProofBytes, type EpochKey,
+} from '../../crypto/index.js'
+import { ErrorCode } from '../../protocol/index.js'
+import { rawClient, type RawClient } from './helpers/rawClient.js'
+import { startServerProcess, type ServerProcess } from './helpers/serverProcess.js'
+
+let server: ServerProcess
+beforeAll(async () => {
+  server = await startServerProcess()
+})
+afterAll(async () => {
+  await server.kill()
+})
+
+async function join(c: RawClient, conv: Uint8Array, epoch: number, key: EpochKey, admin?: Uint8Array) {
+  const cap = deriveCapability(key, conv, epoch)
+  c.send({ type: 'join', conv, epoch, cap: cap.publicKey, proof: await cap.signer.sign(capabilityProofBytes(c.challenge, conv, epoch)), ...(admin ? { admin } : {}) })
+}
+
+async function rekey(c: RawClient, conv: Uint8Array, epoch: number, key: EpochKey, adminSecret: Uint8Array, signWith = deriveAdminCapability(adminSecret, conv)) {
+  const cap = deriveCapability(key, conv, epoch)
+  const admin = deriveAdminCapability(adminSecret, conv).publicKey
+  const proof = await signWith.signer.sign(rekeyProofBytes(c.challenge, conv, epoch, cap.publicKey, admin))
+  c.send({ type: 'rekey', conv, epoch, cap: cap.publicKey, admin, proof })
+}
+
+describe('[S10] capability rotation: the server stops serving a removed device', () => {
+  test('[S10] after an admin rekey, other connections lose the conversation and the old capability no longer opens it', async () => {
+    const conv = randomBytes(16)
+    const oldKey = generateEpochKey()
+    const adminSecret = randomBytes(32)
+    const admin = await rawClient(server.url)
+    const removed = await rawClient(server.url)
+    await admin.hello()
+    await removed.hello()
+    await join(admin, conv, 0, oldKey, deriveAdminCapability(adminSecret, conv).publicKey)
+    await admin.next('joined')
+    await join(removed, conv, 0, oldKey)
+    await removed.next('joined')
+    removed.send({ type: 'subscribe', conv, doc: conv, cursor: 0 })
+    await removed.next('caught-up')
+
+    const newKey = generateEpochKey()
+    await rekey(admin, conv, 7, newKey, adminSecret)
+    expect((await admin.next('joined')).epoch).toBe(7)
+    const revoked = await removed.next('error')
+    expect(revoked.code).toBe(ErrorCode.CAPABILITY_REVOKED)
+
+    // The removed device still holds the old key: it cannot rejoin, subscribe or push.
+    await join(removed, conv, 0, oldKey)
+    expect((await removed.next('error')).code).toBe(ErrorCode.CAPABILITY_REJECTED)
+    removed.send({ type: 'subscribe', conv, doc: conv, cursor: 0 })
+    expect((await removed.next('error')).code).toBe(ErrorCode.NOT_JOINED)
+
+    // A remaining member who received the new key joins with the new capability.
+    const member = await rawClient(server.url)
+    await member.hello()
+    await join(member, conv, 7, newKey)
+    expect((await member.next('joined')).epoch).toBe(7)
+  })
+
+  test('[S10] a rekey proven with the ordinary capability (a removed member racing the admin) is refused', async () => {
+    const conv = randomBytes(16)
+    const key = generateEpochKey()
+    const adminSecret = randomBytes(32)
+    const admin = await rawClient(server.url)
+    const eve = await rawClient(server.url)
+    await admin.hello()
+    await eve.hello()
+    await join(admin, conv, 0, key, deriveAdminCapability(adminSecret, conv).publicKey)
+    await admin.next('joined')
+    await join(eve, conv, 0, key)
+    await eve.next('joined')
+    await rekey(eve, conv, 9, generateEpochKey(), randomBytes(32), deriveCapability(key, conv, 0))
+    expect((await eve.next('error')).code).toBe(ErrorCode.CAPABILITY_REJECTED)
+    // The admin's own rotation still works afterwards.
+    await rekey(admin, conv, 9, generateEpochKey(), adminSecret)
+    expect((await admin.next('joined')).epoch).toBe(9)
+  })
+
+  test('[S10] a conversation registered without an admin capability cannot be rekeyed', async () => {
+    const conv = randomBytes(16)
+    const key = generateEpochKey()
+    const c = await rawClient(server.url)
+    await c.hello()
+    await join(c, conv, 0, key)
+    await c.next('joined')
+    await rekey(c, conv, 3, generateEpochKey(), randomBytes(32))
+    expect((await c.next('error')).code).toBe(ErrorCode.CAPABILITY_REJECTED)
+  })
+})
