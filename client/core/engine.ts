@@ -1,4 +1,4 @@
-import { SNAPSHOT_VERSION, capabilityProofBytes, createSigner, deriveCapability, deviceAuthBytes, openEnvelopes, sealEnvelope, type Signer } from '../../crypto/index.js'
+import { CryptoErrorCode, SNAPSHOT_VERSION, capabilityProofBytes, createSigner, deriveAdminCapability, deriveCapability, rekeyProofBytes, deviceAuthBytes, openEnvelopes, sealEnvelope, type Signer } from '../../crypto/index.js'
 import {
   ErrorCode, PROTOCOL_VERSION, convIdOf, decodeServerFrame, docIdOf, encodeFrame, idBytes,
   type Ack, type ClientMessage, type ConvId, type DocId, type Envelopes, type ServerMessage, type Snapshots,
@@ -22,6 +22,10 @@ export interface EngineEvents extends Record<string, unknown> {
   applied: { conv: ConvId; doc: DocId }
   /** The server acknowledged these messages: they are no longer pending. */
   delivered: { msgIds: string[] }
+  /** [T11] Envelopes of this conversation wait for a key this device does not hold yet. */
+  waiting: { conv: ConvId; waiting: boolean }
+  /** The server refused (lost: true) or granted this device's access to a conversation. */
+  access: { conv: ConvId; lost: boolean }
   /** Something was refused; the person can read `code`'s text. Nothing stored was lost. */
   problem: { code: Code; detail?: string }
 }
@@ -168,6 +172,7 @@ export class SyncEngine {
     this.ready = false
     this.joined.clear()
     this.joining.clear()
+    this.stalled.clear()
     this.subscribed.clear()
     this.catchingUp.clear()
     this.inFlight.clear()
@@ -226,6 +231,9 @@ export class SyncEngine {
         const conv = convIdOf(msg.conv)
         this.joining.delete(conv)
         this.joined.add(conv)
+        const rec = this.registry.get(conv)
+        if (rec?.rekeyPending && rec.epoch === msg.epoch) await this.registry.put({ ...rec, rekeyPending: false })
+        this.events.emit('access', { conv, lost: false })
         for (const doc of this.options.docsOf(conv)) this.subscribe(conv, doc)
         return this.requestFlush()
       }
@@ -243,7 +251,12 @@ export class SyncEngine {
       case 'error':
         if (msg.code === ErrorCode.VERSION_MISMATCH) return this.versionMismatch()
         if (msg.code === ErrorCode.RATE_LIMITED) return
-        if (msg.ref && this.joining.delete(msg.ref as ConvId)) this.updateState()
+        if (msg.code === ErrorCode.CAPABILITY_REVOKED && msg.ref) return void (await this.rejoin(msg.ref as ConvId)) // [S10]
+        if (msg.ref && this.joining.delete(msg.ref as ConvId)) {
+          this.updateState()
+          // [T10] the server no longer accepts this device's capability for the conversation.
+          if (msg.code === ErrorCode.CAPABILITY_REJECTED) return this.events.emit('access', { conv: msg.ref as ConvId, lost: true })
+        }
         return this.events.emit('problem', { code: ClientErrorCode.SERVER_REFUSED, detail: `${msg.code}: ${msg.message}` })
       default: {
         const never: never = msg
@@ -264,9 +277,24 @@ export class SyncEngine {
     const rec = this.registry.get(conv)
     if (!rec || !this.challenge || this.joined.has(conv) || this.joining.has(conv)) return
     this.joining.add(conv)
-    const cap = deriveCapability(rec.keys.get(rec.epoch)!, idBytes(conv), rec.epoch)
-    const proof = await cap.signer.sign(capabilityProofBytes(this.challenge, idBytes(conv), rec.epoch))
-    this.send({ type: 'join', conv: idBytes(conv), epoch: rec.epoch, cap: cap.publicKey, proof })
+    const id = idBytes(conv)
+    const cap = deriveCapability(rec.keys.get(rec.epoch)!, id, rec.epoch)
+    const admin = rec.adminSecret ? deriveAdminCapability(rec.adminSecret, id) : undefined
+    if (admin && rec.rekeyPending) {
+      // [S10] an offline rotation takes effect as soon as this admin device reconnects.
+      const proof = await admin.signer.sign(rekeyProofBytes(this.challenge, id, rec.epoch, cap.publicKey, admin.publicKey))
+      return this.send({ type: 'rekey', conv: id, epoch: rec.epoch, cap: cap.publicKey, admin: admin.publicKey, proof })
+    }
+    const proof = await cap.signer.sign(capabilityProofBytes(this.challenge, id, rec.epoch))
+    this.send({ type: 'join', conv: id, epoch: rec.epoch, cap: cap.publicKey, proof, ...(admin ? { admin: admin.publicKey } : {}) })
+  }
+
+  /** The conversation's epoch changed on this device (a rotation it made or received): join again. */
+  async rejoin(conv: ConvId): Promise<void> {
+    this.joined.delete(conv)
+    this.joining.delete(conv)
+    for (const key of [...this.subscribed]) if (key.startsWith(conv)) this.subscribed.delete(key)
+    await this.joinConversation(conv)
   }
 
   private subscribe(conv: ConvId, doc: DocId): void {
@@ -282,10 +310,49 @@ export class SyncEngine {
     const conv = convIdOf(msg.conv)
     const doc = docIdOf(msg.doc)
     if (!this.registry.get(conv) || msg.items.length === 0) return
-    await this.openAndApply(conv, doc, msg.items.map((i) => i.env))
-    const last = msg.items[msg.items.length - 1]!.sseq
-    this.dirty.set(conv + doc, { conv, doc, cursor: Math.max(last, this.dirty.get(conv + doc)?.cursor ?? 0) })
-    this.scheduleCheckpoint()
+    if (this.stalled.has(conv + doc)) return // [T11] everything after a missing key comes again later
+    const missing = await this.openAndApply(conv, doc, msg.items.map((i) => i.env))
+    // [T11] The cursor never passes an envelope whose key this device does not hold yet.
+    const stop = missing === undefined ? msg.items.length : missing
+    if (missing !== undefined) {
+      this.stalled.add(conv + doc)
+      this.setWaiting(conv, true)
+    }
+    const last = stop > 0 ? msg.items[stop - 1]!.sseq : 0
+    if (last > 0) {
+      this.dirty.set(conv + doc, { conv, doc, cursor: Math.max(last, this.dirty.get(conv + doc)?.cursor ?? 0) })
+      this.scheduleCheckpoint()
+    }
+  }
+
+  private readonly stalled = new Set<string>()
+  private readonly waiting = new Set<ConvId>()
+
+  /** Conversations with envelopes this device cannot open yet ([T11]). */
+  waitingForKey(conv: ConvId): boolean {
+    return this.waiting.has(conv)
+  }
+
+  private setWaiting(conv: ConvId, waiting: boolean): void {
+    if (waiting === this.waiting.has(conv)) return
+    if (waiting) this.waiting.add(conv)
+    else this.waiting.delete(conv)
+    this.events.emit('waiting', { conv, waiting })
+  }
+
+  /**
+   * [T11] New keys for a conversation (a rotation arrived, or "Retry"): fetch again from the
+   * saved cursors, so envelopes that were waiting for a key are opened now.
+   */
+  async retryKeys(conv: ConvId): Promise<void> {
+    await this.checkpoint()
+    for (const key of [...this.stalled]) if (key.startsWith(conv)) this.stalled.delete(key)
+    this.setWaiting(conv, false)
+    if (!this.ready || !this.joined.has(conv)) return
+    for (const doc of this.options.docsOf(conv)) {
+      this.subscribed.delete(conv + doc)
+      this.subscribe(conv, doc)
+    }
   }
 
   /** [S9][E12] Snapshots replace pruned envelopes; they never move the cursor. */
@@ -295,14 +362,19 @@ export class SyncEngine {
     await this.openAndApply(conv, docIdOf(msg.doc), msg.envs)
   }
 
-  /** Invariant 3: verify, decrypt and check every envelope; apply what passes in one batch. */
-  private async openAndApply(conv: ConvId, doc: DocId, envs: readonly Uint8Array[]): Promise<void> {
+  /**
+   * Invariant 3: verify, decrypt and check every envelope; apply what passes in one batch.
+   * Returns the index of the first envelope whose epoch key is missing ([T11]), if any.
+   */
+  private async openAndApply(conv: ConvId, doc: DocId, envs: readonly Uint8Array[]): Promise<number | undefined> {
     const rec = this.registry.get(conv)!
     const ctx = { conv: idBytes(conv), doc: idBytes(doc), keyFor: (epoch: number) => rec.keys.get(epoch) }
     // Signatures are checked in parallel (WebCrypto); then decrypt and check each ([E2]–[E9]).
     const opened = await openEnvelopes(envs, ctx) // [E11] one signature per device run
     const batches: Uint8Array[][] = []
+    const missing = opened.findIndex((r) => !r.ok && r.code === CryptoErrorCode.NO_KEY)
     for (const result of opened) {
+      if (!result.ok && result.code === CryptoErrorCode.NO_KEY) continue // waiting, not refused
       if (!result.ok) {
         this.events.emit('problem', { code: ClientErrorCode.ENVELOPE_REJECTED, detail: result.code })
         continue
@@ -320,7 +392,7 @@ export class SyncEngine {
       }
       batches.push(batch)
     }
-    if (batches.length === 0) return
+    if (batches.length === 0) return missing < 0 ? undefined : missing
     try {
       await this.docs.apply(doc, batches.flat())
     } catch {
@@ -334,6 +406,7 @@ export class SyncEngine {
       }
     }
     this.events.emit('applied', { conv, doc })
+    return missing < 0 ? undefined : missing
   }
 
   private scheduleCheckpoint(): void {

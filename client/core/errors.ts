@@ -13,6 +13,7 @@ export const ClientErrorCode = {
   MESSAGE_EMPTY: 'M500_MESSAGE_EMPTY',
   MESSAGE_TOO_LONG: 'M501_MESSAGE_TOO_LONG',
   UNKNOWN_CONVERSATION: 'M502_UNKNOWN_CONVERSATION',
+  NOT_ADMIN: 'M503_NOT_ADMIN',
 } as const
 export type ClientErrorCode = (typeof ClientErrorCode)[keyof typeof ClientErrorCode]
 
@@ -30,6 +31,7 @@ export const clientErrorText: Record<ClientErrorCode, string> = {
   M500_MESSAGE_EMPTY: 'Write something first.',
   M501_MESSAGE_TOO_LONG: 'This message is too long (at most 20,000 characters).',
   M502_UNKNOWN_CONVERSATION: 'This conversation is not on this device.',
+  M503_NOT_ADMIN: 'Only an admin of this conversation can do that.',
 }
 
 export class ClientError extends Error {

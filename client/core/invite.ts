@@ -15,6 +15,8 @@ export interface Invitation {
   readonly epoch: number
   readonly key: EpochKey
   readonly title: string
+  /** Keys of earlier epochs, so the invitee can read the history (omitted: no history). */
+  readonly history?: readonly { readonly epoch: number; readonly key: EpochKey }[]
 }
 
 const INVITE_VERSION = 1
@@ -24,10 +26,12 @@ const schema = z.object({
   e: z.number().int().nonnegative().max(0xffffffff),
   k: z.instanceof(Uint8Array).refine((b) => b.length === 32),
   t: z.string().max(200),
+  h: z.array(z.object({ e: z.number().int().nonnegative().max(0xffffffff), k: z.instanceof(Uint8Array).refine((b) => b.length === 32) })).max(1000).optional(),
 })
 
 export function inviteFragment(inv: Invitation): string {
-  return `join=${toBase64Url(encodeRecord({ v: INVITE_VERSION, c: idBytes(inv.conv), e: inv.epoch, k: inv.key, t: inv.title }))}`
+  const h = inv.history?.length ? { h: inv.history.map((x) => ({ e: x.epoch, k: x.key })) } : {}
+  return `join=${toBase64Url(encodeRecord({ v: INVITE_VERSION, c: idBytes(inv.conv), e: inv.epoch, k: inv.key, t: inv.title, ...h }))}`
 }
 
 export function inviteLink(origin: string, inv: Invitation): string {
@@ -44,5 +48,6 @@ export function parseInvitation(input: string): Invitation {
   if (version && version.v > INVITE_VERSION) throw new ClientError(ClientErrorCode.INVITE_VERSION)
   const record = decodeRecord(bytes, schema)
   if (!record || record.v !== INVITE_VERSION) throw new ClientError(ClientErrorCode.INVITE_MALFORMED)
-  return { conv: convIdOf(record.c), epoch: record.e, key: asEpochKey(record.k), title: record.t }
+  const history = record.h?.map((x) => ({ epoch: x.e, key: asEpochKey(x.k) }))
+  return { conv: convIdOf(record.c), epoch: record.e, key: asEpochKey(record.k), title: record.t, ...(history?.length ? { history } : {}) }
 }

@@ -1,5 +1,5 @@
 import * as A from '@automerge/automerge'
-import { generateEpochKey, openEnvelope } from '../../crypto/index.js'
+import { generateEpochKey, openEnvelope, randomBytes, type EpochKey } from '../../crypto/index.js'
 import { idBytes, type ConvId, type DeviceId, type DocId } from '../../protocol/index.js'
 import { decodeChanges } from './payload.js'
 import { DocStore } from './docs.js'
@@ -57,6 +57,10 @@ export interface MessengerEvents extends Record<string, unknown> {
   /** Messages that appeared in a loaded segment (local or remote), in no particular order. */
   added: { conv: ConvId; messages: MessageView[] }
   problem: { code: Code; detail?: string }
+  /** [T11] This conversation has messages waiting for a key this device does not hold yet. */
+  waiting: { conv: ConvId; waiting: boolean }
+  /** The server refused this device's access to a conversation (removed), or granted it again. */
+  access: { conv: ConvId; lost: boolean }
 }
 
 /** The root document of a conversation shares the conversation's id. */
@@ -79,6 +83,7 @@ export class Messenger {
   private readonly segmentCache = new Map<DocId, Map<string, MessageView>>()
   private readonly convOfDoc = new Map<DocId, ConvId>()
   private sendChain: Promise<unknown> = Promise.resolve()
+  private readonly lost = new Set<ConvId>()
   identity: Identity | undefined
 
   private constructor(private readonly options: MessengerOptions) {
@@ -131,6 +136,12 @@ export class Messenger {
       for (const conv of convs) this.events.emit('messages', { conv })
     })
     this.engine.events.on('problem', (p) => this.events.emit('problem', p))
+    this.engine.events.on('waiting', (w) => this.events.emit('waiting', w))
+    this.engine.events.on('access', (a) => {
+      if (a.lost) this.lost.add(a.conv)
+      else this.lost.delete(a.conv)
+      this.events.emit('access', a)
+    })
     for (const rec of this.registry.list()) {
       this.convOfDoc.set(rootDocOf(rec.conv), rec.conv)
       await this.recoverOutbox(rec.conv)
@@ -196,7 +207,8 @@ export class Messenger {
     const identity = this.requireIdentity()
     const clean = normaliseName(title) || 'Conversation'
     const conv = newConvId()
-    await this.registry.put({ conv, title: clean, epoch: 0, keys: new Map([[0, generateEpochKey()]]), joinedAt: Date.now() })
+    // The creator holds the conversation's admin capability: it may rotate the key ([S10]).
+    await this.registry.put({ conv, title: clean, epoch: 0, keys: new Map([[0, generateEpochKey()]]), joinedAt: Date.now(), adminSecret: randomBytes(32) })
     this.convOfDoc.set(rootDocOf(conv), conv)
     await this.changeAndQueue(conv, rootDocOf(conv), [
       (d: RootDoc) => {
@@ -209,10 +221,59 @@ export class Messenger {
     return conv
   }
 
+  /** [T11] Messages of this conversation wait for a key this device does not hold yet. */
+  waitingForKey(conv: ConvId): boolean {
+    return this.engine?.waitingForKey(conv) ?? false
+  }
+
+  /** The server no longer lets this device read or write the conversation ([T10]). */
+  accessLost(conv: ConvId): boolean {
+    return this.lost.has(conv)
+  }
+
+  /** "Retry" on a conversation waiting for its key: fetch again what could not be opened. */
+  retryKeys(conv: ConvId): Promise<void> {
+    return this.engine.retryKeys(conv)
+  }
+
+  /**
+   * Rotates a conversation's key (admins only): a new random epoch and key, registered on the
+   * server at once or on the next connection ([S10]). Other devices keep access only if they
+   * receive the new key (`addEpochKey`, delivered by a rotation op in issue 3's group flow).
+   */
+  async rotateKey(conv: ConvId): Promise<{ epoch: number; key: EpochKey }> {
+    const rec = this.registry.get(conv)
+    if (!rec) throw new ClientError(ClientErrorCode.UNKNOWN_CONVERSATION)
+    if (!rec.adminSecret) throw new ClientError(ClientErrorCode.NOT_ADMIN)
+    let epoch = rec.epoch
+    while (epoch === rec.epoch || epoch === 0 || rec.keys.has(epoch)) epoch = new DataView(randomBytes(4).buffer).getUint32(0)
+    const key = generateEpochKey()
+    await this.registry.put({ ...rec, epoch, keys: new Map([...rec.keys, [epoch, key]]), rekeyPending: true })
+    await this.engine.rejoin(conv)
+    this.engine.requestFlush() // pending changes are sealed under the new epoch from now on
+    return { epoch, key }
+  }
+
+  /** Adds an epoch key this device received; `current` makes it the epoch to write under. */
+  async addEpochKey(conv: ConvId, epoch: number, key: EpochKey, current: boolean): Promise<void> {
+    const rec = this.registry.get(conv)
+    if (!rec) throw new ClientError(ClientErrorCode.UNKNOWN_CONVERSATION)
+    await this.registry.put({ ...rec, keys: new Map([...rec.keys, [epoch, key]]), epoch: current ? epoch : rec.epoch })
+    if (current) await this.engine.rejoin(conv)
+    await this.engine.retryKeys(conv)
+  }
+
   invitation(conv: ConvId): Invitation {
     const rec = this.registry.get(conv)
     if (!rec) throw new ClientError(ClientErrorCode.UNKNOWN_CONVERSATION)
-    return { conv, epoch: rec.epoch, key: rec.keys.get(rec.epoch)!, title: this.titleOf(conv) }
+    const history = [...rec.keys].filter(([e]) => e !== rec.epoch).map(([epoch, key]) => ({ epoch, key }))
+    return { conv, epoch: rec.epoch, key: rec.keys.get(rec.epoch)!, title: this.titleOf(conv), ...(history.length ? { history } : {}) }
+  }
+
+  /** Every epoch key this device holds for a conversation (for key-chain handover). */
+  invitationKeys(conv: ConvId): { epoch: number; key: EpochKey }[] {
+    const rec = this.registry.get(conv)
+    return rec ? [...rec.keys].map(([epoch, key]) => ({ epoch, key })) : []
   }
 
   inviteLink(origin: string, conv: ConvId): string {
@@ -224,7 +285,8 @@ export class Messenger {
     const identity = this.requireIdentity()
     const existing = this.registry.get(inv.conv)
     if (!existing) {
-      await this.registry.put({ conv: inv.conv, title: inv.title, epoch: inv.epoch, keys: new Map([[inv.epoch, inv.key]]), joinedAt: Date.now() })
+      const keys = new Map([...(inv.history ?? []).map((h) => [h.epoch, h.key] as const), [inv.epoch, inv.key] as const])
+      await this.registry.put({ conv: inv.conv, title: inv.title, epoch: inv.epoch, keys, joinedAt: Date.now() })
     }
     this.convOfDoc.set(rootDocOf(inv.conv), inv.conv)
     const root = await this.docs.doc<RootDoc>(rootDocOf(inv.conv))

@@ -14,6 +14,10 @@ export interface ConversationRecord {
   readonly epoch: number
   readonly keys: ReadonlyMap<number, EpochKey>
   readonly joinedAt: number
+  /** Admins only: the secret of the conversation's admin capability ([K4]). */
+  readonly adminSecret?: Uint8Array
+  /** The current epoch is not yet registered on the server: rekey on the next connection ([S10]). */
+  readonly rekeyPending?: boolean
 }
 
 const convSchema = z.object({
@@ -22,6 +26,8 @@ const convSchema = z.object({
   epoch: z.number().int().nonnegative(),
   keys: z.array(z.object({ epoch: z.number().int().nonnegative(), key: z.instanceof(Uint8Array).refine((b) => b.length === 32) })),
   joinedAt: z.number(),
+  adminSecret: z.instanceof(Uint8Array).refine((b) => b.length === 32).optional(),
+  rekeyPending: z.boolean().optional(),
 })
 const cursorSchema = z.number().int().nonnegative()
 
@@ -46,7 +52,11 @@ export class Registry {
         this.corrupt.push(e.key.join('/'))
         continue
       }
-      this.convs.set(conv, { conv, title: rec.title, epoch: rec.epoch, keys, joinedAt: rec.joinedAt })
+      this.convs.set(conv, {
+        conv, title: rec.title, epoch: rec.epoch, keys, joinedAt: rec.joinedAt,
+        ...(rec.adminSecret ? { adminSecret: rec.adminSecret } : {}),
+        ...(rec.rekeyPending ? { rekeyPending: true } : {}),
+      })
     }
     for (const e of await this.store.range(['cursor'])) {
       const cursor = decodeRecord(e.value, cursorSchema)
@@ -64,7 +74,8 @@ export class Registry {
 
   async put(rec: ConversationRecord): Promise<void> {
     const keys = [...rec.keys].map(([epoch, key]) => ({ epoch, key }))
-    await this.store.write([{ key: ['conv', rec.conv], value: encodeRecord({ v: 1, title: rec.title, epoch: rec.epoch, keys, joinedAt: rec.joinedAt }) }])
+    const extra = { ...(rec.adminSecret ? { adminSecret: rec.adminSecret } : {}), ...(rec.rekeyPending ? { rekeyPending: true } : {}) }
+    await this.store.write([{ key: ['conv', rec.conv], value: encodeRecord({ v: 1, title: rec.title, epoch: rec.epoch, keys, joinedAt: rec.joinedAt, ...extra }) }])
     this.convs.set(rec.conv, rec)
   }
 
