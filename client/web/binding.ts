@@ -25,6 +25,11 @@ export interface ConversationBinding {
   readonly hasEarlier: Accessor<boolean>
   /** Set when the conversation cannot be opened (e.g. not on this device). */
   readonly error: Accessor<string | undefined>
+  /** [T11] Some messages wait for a key this device does not hold yet. */
+  readonly waitingForKey: Accessor<boolean>
+  /** [T10] The server no longer lets this device read or write here (removed). */
+  readonly accessLost: Accessor<boolean>
+  retryKeys(): Promise<void>
   loadEarlier(): Promise<void>
   send(text: string): Promise<void>
   inviteLink(): string
@@ -98,6 +103,10 @@ export function bindMessenger(messenger: Messenger) {
       const [messages, setMessages] = createStore<DisplayMessage[]>([])
       const [hasEarlier, setHasEarlier] = createSignal(false)
       const [error, setError] = createSignal<string>()
+      const [waitingForKey, setWaiting] = createSignal(messenger.waitingForKey(conv))
+      const [accessLost, setLost] = createSignal(messenger.accessLost(conv))
+      onCleanup(messenger.events.on('waiting', (e) => e.conv === conv && setWaiting(e.waiting)))
+      onCleanup(messenger.events.on('access', (e) => e.conv === conv && setLost(e.lost)))
       const refresh = () => {
         setMessages(reconcile(messenger.messages(conv), { key: 'id' }))
         setHasEarlier(messenger.hasEarlier(conv))
@@ -109,6 +118,9 @@ export function bindMessenger(messenger: Messenger) {
         messages,
         hasEarlier,
         error,
+        waitingForKey,
+        accessLost,
+        retryKeys: () => messenger.retryKeys(conv).catch(reportError),
         loadEarlier: () => messenger.loadEarlier(conv).catch(reportError),
         send: async (text) => void (await messenger.send(conv, text)),
         inviteLink: () => messenger.inviteLink(location.origin, conv),

@@ -34,8 +34,23 @@ export function ConversationView(props: { conversation: ConversationBinding; tit
           </p>
         }
       >
+        <Show when={c().accessLost()}>
+          <p class="alert" role="alert">
+            You were removed from {props.title}. You can still read what was written before; nothing new reaches this device.
+          </p>
+        </Show>
+        <Show when={c().waitingForKey() && !c().accessLost()}>
+          <p class="notice-line" role="status" aria-label="Waiting for key">
+            Some messages are waiting for a key this device has not received yet.{' '}
+            <button type="button" class="link-button" onClick={() => void c().retryKeys()}>
+              Retry
+            </button>
+          </p>
+        </Show>
         <MessageList messages={c().messages} hasEarlier={c().hasEarlier()} onLoadEarlier={() => void c().loadEarlier()} />
-        <Composer onSend={c().send} onError={props.onError} />
+        <Show when={!c().accessLost()}>
+          <Composer onSend={c().send} onError={props.onError} />
+        </Show>
       </Show>
     </section>
   )
