@@ -17,6 +17,7 @@ export const ErrorCode = {
   SEQ_GAP: 1202,
   CHAIN_BROKEN: 1203,
   EQUIVOCATION: 1204,
+  MAILBOX_FULL: 1300,
   INTERNAL: 1500,
 } as const
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode]
@@ -36,6 +37,7 @@ export const errorText: Record<ErrorCode, { local: string; remote: string }> = {
   1202: { local: 'Changes arrived out of order; resending.', remote: 'Sequence number gap.' },
   1203: { local: 'Changes do not follow on from each other.', remote: 'Envelope prev does not match the previous envelope.' },
   1204: { local: 'Two different changes claim the same place.', remote: 'Different envelope already stored at this sequence number.' },
+  1300: { local: 'A message could not be delivered to a device whose mailbox is full.', remote: 'Recipient mailbox is full.' },
   1500: { local: 'The server had a problem; retrying.', remote: 'Internal error.' },
 }
 

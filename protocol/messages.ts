@@ -11,8 +11,12 @@ export interface Push { type: 'push'; id: number; envelopes: Uint8Array[] }
 export interface Subscribe { type: 'subscribe'; conv: Uint8Array; doc: Uint8Array; cursor: number }
 export interface Unsubscribe { type: 'unsubscribe'; conv: Uint8Array; doc: Uint8Array }
 export interface Ping { type: 'ping'; t: number }
+/** Post sealed items (lockboxes, notices) to another device's mailbox ([S11]); answered by `ack`. */
+export interface Mail { type: 'mail'; id: number; to: Uint8Array; items: Uint8Array[] }
+/** The device has processed these mailbox items: the server deletes them. */
+export interface MailDone { type: 'mail-done'; ids: number[] }
 
-export type ClientMessage = Hello | Join | Rekey | Push | Subscribe | Unsubscribe | Ping
+export type ClientMessage = Hello | Join | Rekey | Push | Subscribe | Unsubscribe | Ping | Mail | MailDone
 
 export interface Limits { maxFrameBytes: number; maxEnvelopesPerPush: number; framesPerSecond: number }
 export interface Challenge { type: 'challenge'; v: number; nonce: Uint8Array; limits: Limits }
@@ -29,6 +33,8 @@ export interface CaughtUp { type: 'caught-up'; conv: Uint8Array; doc: Uint8Array
 /** Snapshots (kind-2 envelopes) that replace pruned envelopes, sent before a backlog ([S9]). */
 export interface Snapshots { type: 'snapshots'; conv: Uint8Array; doc: Uint8Array; envs: Uint8Array[] }
 export interface Pong { type: 'pong'; t: number }
+/** Items waiting in this device's mailbox: after `welcome`, and live as they arrive ([S11]). */
+export interface Mailbox { type: 'mailbox'; items: { id: number; from: Uint8Array; body: Uint8Array }[] }
 export interface ErrorMessage { type: 'error'; code: number; message: string; ref?: string; fatal: boolean }
 
-export type ServerMessage = Challenge | Welcome | Joined | Ack | Envelopes | Snapshots | CaughtUp | Pong | ErrorMessage
+export type ServerMessage = Challenge | Welcome | Joined | Ack | Envelopes | Snapshots | CaughtUp | Pong | Mailbox | ErrorMessage

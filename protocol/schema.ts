@@ -8,6 +8,7 @@ const uint = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER)
 const u32 = z.number().int().nonnegative().max(0xffffffff)
 
 export const MAX_ENVELOPE_BYTES = 1024 * 1024
+export const MAX_MAIL_BYTES = 64 * 1024
 
 export const clientMessageSchema = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('hello'), v: uint, device: bytes(32), proof: bytes(64) }),
@@ -21,6 +22,8 @@ export const clientMessageSchema = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('subscribe'), conv: bytes(16), doc: bytes(16), cursor: uint }),
   z.strictObject({ type: z.literal('unsubscribe'), conv: bytes(16), doc: bytes(16) }),
   z.strictObject({ type: z.literal('ping'), t: z.number().finite() }),
+  z.strictObject({ type: z.literal('mail'), id: uint, to: bytes(32), items: z.array(bytes().refine((b) => b.length <= MAX_MAIL_BYTES, { message: 'mail item too large' })).min(1).max(64) }),
+  z.strictObject({ type: z.literal('mail-done'), ids: z.array(uint).min(1).max(1000) }),
 ]) satisfies z.ZodType<ClientMessage>
 
 const pushResult = z.union([z.strictObject({ sseq: uint }), z.strictObject({ code: uint })])
@@ -45,5 +48,6 @@ export const serverMessageSchema = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('snapshots'), conv: bytes(16), doc: bytes(16), envs: z.array(bytes()) }),
   z.strictObject({ type: z.literal('caught-up'), conv: bytes(16), doc: bytes(16), cursor: uint }),
   z.strictObject({ type: z.literal('pong'), t: z.number() }),
+  z.strictObject({ type: z.literal('mailbox'), items: z.array(z.strictObject({ id: uint, from: bytes(32), body: bytes() })) }),
   z.strictObject({ type: z.literal('error'), code: uint, message: z.string().max(1000), ref: z.string().max(200).optional(), fatal: z.boolean() }),
 ]) satisfies z.ZodType<ServerMessage>

@@ -1,10 +1,10 @@
 import type { WebSocket } from 'ws'
 import {
   ErrorCode, PROTOCOL_VERSION, decodeClientFrame, encodeFrame, errorText,
-  type ClientMessage, type Join, type Push, type PushResult, type Rekey, type ServerMessage, type Subscribe, type Unsubscribe,
+  type ClientMessage, type Join, type Mail, type Push, type PushResult, type Rekey, type ServerMessage, type Subscribe, type Unsubscribe,
 } from '../protocol/index.js'
 import {
-  bytesEqual, hashOfEnvelope, randomBytes, splitEnvelope, toBase64Url, verifyCapabilityProof, verifyDeviceAuth,
+  bytesEqual, hashOfEnvelope, randomBytes, splitEnvelope, toBase64Url, toHex, verifyCapabilityProof, verifyDeviceAuth,
   verifyEnvelopeSignature, verifyRekeyProof, type EnvelopeParts,
 } from '../crypto/verify.js'
 import type { AppendItem, AppendResult, ChangeStore } from './store/ChangeStore.js'
@@ -13,6 +13,8 @@ import type { Logger } from './log.js'
 import { TokenBucket, type ServerLimits } from './limits.js'
 
 export interface ConnectionContext {
+  /** Authenticated connections per device (hex key), for live mailbox delivery ([S11]). */
+  readonly devices: Map<string, Set<Connection>>
   /** Connections joined to each conversation (base64url id), for revocation on rekey ([S10]). */
   readonly joins: Map<string, Set<Connection>>
   readonly store: ChangeStore
@@ -30,6 +32,8 @@ interface Subscription {
 }
 
 const BACKLOG_PAGE = 500
+/** Items one device's mailbox may hold before posts to it are refused (MAILBOX_FULL). */
+const MAILBOX_LIMIT = 1000
 const APPEND_REASON: Record<Exclude<AppendResult, { ok: true }>['reason'], number> = {
   'seq-gap': ErrorCode.SEQ_GAP,
   'chain-broken': ErrorCode.CHAIN_BROKEN,
@@ -97,6 +101,10 @@ export class Connection implements Subscriber {
         return this.onUnsubscribe(msg)
       case 'ping':
         return this.send({ type: 'pong', t: msg.t })
+      case 'mail':
+        return this.onMail(msg)
+      case 'mail-done':
+        return this.ctx.store.deleteMail(this.device!, msg.ids)
       default: {
         const never: never = msg
         return never
@@ -112,7 +120,27 @@ export class Connection implements Subscriber {
     this.device = device
     clearTimeout(this.handshakeTimer)
     this.strikes = 0
+    const key = toHex(device)
+    let set = this.ctx.devices.get(key)
+    if (!set) this.ctx.devices.set(key, (set = new Set()))
+    set.add(this)
     this.send({ type: 'welcome', v: PROTOCOL_VERSION })
+    // [S11] what waited in this device's mailbox comes right after the welcome.
+    const items = await this.ctx.store.readMail(device, MAILBOX_LIMIT)
+    if (items.length) this.send({ type: 'mailbox', items })
+  }
+
+  /** [S11] Sealed items for another device: stored durably, delivered live if it is connected. */
+  private async onMail(msg: Mail): Promise<void> {
+    const ids = await this.ctx.store.postMail(msg.to, this.device!, msg.items, MAILBOX_LIMIT)
+    if (!ids) return this.send({ type: 'ack', id: msg.id, results: msg.items.map(() => ({ code: ErrorCode.MAILBOX_FULL })) })
+    this.send({ type: 'ack', id: msg.id, results: ids.map((sseq) => ({ sseq })) })
+    const items = ids.map((id, i) => ({ id, from: this.device!, body: msg.items[i]! }))
+    for (const other of this.ctx.devices.get(toHex(msg.to)) ?? []) other.sendMail(items)
+  }
+
+  sendMail(items: { id: number; from: Uint8Array; body: Uint8Array }[]): void {
+    this.send({ type: 'mailbox', items })
   }
 
   private async onJoin(msg: Join): Promise<void> {
@@ -285,5 +313,6 @@ export class Connection implements Subscriber {
     for (const key of this.subs.keys()) this.ctx.hub.remove(key, this)
     this.subs.clear()
     for (const conv of this.joined.keys()) this.ctx.joins.get(conv)?.delete(this)
+    if (this.device) this.ctx.devices.get(toHex(this.device))?.delete(this)
   }
 }

@@ -11,6 +11,7 @@ import type { Outbox } from './outbox.js'
 import { actorOf } from './identity.js'
 import { decodeChanges, encodeChanges } from './payload.js'
 import { checkChanges } from './writeRules.js'
+import type { MailOutbox } from './mailOutbox.js'
 import type { Registry } from './registry.js'
 import { OPEN, frameBytes, type SocketFactory, type SocketLike } from './transport.js'
 
@@ -39,6 +40,10 @@ export interface EngineOptions {
   readonly heartbeatMs?: number
   /** Acknowledged envelopes of one document after which this device snapshots its own log ([E12]). */
   readonly snapshotEvery?: number
+  /** Mail to deliver to other devices ([S11]). */
+  readonly mail?: MailOutbox
+  /** Items from this device's mailbox, handled before the next frame; call `mailDone` after. */
+  readonly onMail?: (items: { id: number; from: Uint8Array; body: Uint8Array }[]) => Promise<void>
 }
 
 interface InFlight { conv: ConvId; doc: DocId; seq: number; snapshot?: boolean }
@@ -176,6 +181,7 @@ export class SyncEngine {
     this.subscribed.clear()
     this.catchingUp.clear()
     this.inFlight.clear()
+    this.mailInFlight.clear()
     if (socket) socket.onmessage = socket.onclose = socket.onerror = null
     this.setState('offline')
   }
@@ -224,6 +230,8 @@ export class SyncEngine {
         this.ready = true
         this.attempt = 0
         this.setState('syncing')
+        // Queued mail (sealed keys of a rotation) goes before any rekey, so members get it first.
+        await this.flushMail()
         for (const rec of this.registry.list()) await this.joinConversation(rec.conv)
         this.requestFlush()
         return
@@ -248,6 +256,9 @@ export class SyncEngine {
         return this.onAck(msg)
       case 'pong':
         return
+      case 'mailbox':
+        // Handled in line, so a rotation's key mail is taken before the revocation that follows it.
+        return this.options.onMail?.(msg.items)
       case 'error':
         if (msg.code === ErrorCode.VERSION_MISMATCH) return this.versionMismatch()
         if (msg.code === ErrorCode.RATE_LIMITED) return
@@ -385,7 +396,7 @@ export class SyncEngine {
         continue
       }
       // [E10] the author is the signer; [M20] and the signer wrote only what it may.
-      const verdict = checkChanges(batch, actorOf(result.value.header.device), doc === (conv as string) ? 'root' : 'segment')
+      const verdict = checkChanges(batch, actorOf(result.value.header.device), doc === (conv as string) ? 'root' : 'segment', new Set(rec.admins ?? []))
       if (!verdict.ok) {
         this.events.emit('problem', { code: verdict.code })
         continue
@@ -427,7 +438,31 @@ export class SyncEngine {
     await this.registry.saveCursors(entries)
   }
 
+  /** Sends queued mail; each item leaves the queue when the server acknowledges it. */
+  async flushMail(): Promise<void> {
+    const mail = this.options.mail
+    if (!this.ready || !mail) return
+    for (const item of await mail.list()) {
+      const id = this.nextPushId++
+      this.mailInFlight.set(id, item.key)
+      this.send({ type: 'mail', id, to: item.to, items: [item.body] })
+    }
+  }
+
+  mailDone(ids: number[]): void {
+    if (ids.length) this.send({ type: 'mail-done', ids })
+  }
+
+  private readonly mailInFlight = new Map<number, string[]>()
+
   private async onAck(msg: Ack): Promise<void> {
+    const mailKey = this.mailInFlight.get(msg.id)
+    if (mailKey) {
+      this.mailInFlight.delete(msg.id)
+      if (msg.results.every((r) => 'sseq' in r)) await this.options.mail?.remove([mailKey])
+      else this.events.emit('problem', { code: ClientErrorCode.SERVER_REFUSED, detail: 'mailbox full' })
+      return
+    }
     const sent = this.inFlight.get(msg.id)
     if (!sent) return
     this.inFlight.delete(msg.id)

@@ -1,6 +1,6 @@
 import * as z from 'zod'
 import { asEpochKey, fromBase64Url, toBase64Url, type EpochKey } from '../../crypto/index.js'
-import { convIdOf, idBytes, type ConvId } from '../../protocol/index.js'
+import { convIdOf, deviceIdOf, idBytes, type ConvId, type DeviceId } from '../../protocol/index.js'
 import { ClientError, ClientErrorCode } from './errors.js'
 import { decodeRecord, encodeRecord } from './storage/records.js'
 
@@ -17,6 +17,8 @@ export interface Invitation {
   readonly title: string
   /** Keys of earlier epochs, so the invitee can read the history (omitted: no history). */
   readonly history?: readonly { readonly epoch: number; readonly key: EpochKey }[]
+  /** Admin devices of the conversation: whose removals and sealed keys the invitee accepts. */
+  readonly admins?: readonly DeviceId[]
 }
 
 const INVITE_VERSION = 1
@@ -26,12 +28,14 @@ const schema = z.object({
   e: z.number().int().nonnegative().max(0xffffffff),
   k: z.instanceof(Uint8Array).refine((b) => b.length === 32),
   t: z.string().max(200),
+  a: z.array(z.instanceof(Uint8Array).refine((b) => b.length === 32)).max(100).optional(),
   h: z.array(z.object({ e: z.number().int().nonnegative().max(0xffffffff), k: z.instanceof(Uint8Array).refine((b) => b.length === 32) })).max(1000).optional(),
 })
 
 export function inviteFragment(inv: Invitation): string {
   const h = inv.history?.length ? { h: inv.history.map((x) => ({ e: x.epoch, k: x.key })) } : {}
-  return `join=${toBase64Url(encodeRecord({ v: INVITE_VERSION, c: idBytes(inv.conv), e: inv.epoch, k: inv.key, t: inv.title, ...h }))}`
+  const a = inv.admins?.length ? { a: inv.admins.map((d) => idBytes(d)) } : {}
+  return `join=${toBase64Url(encodeRecord({ v: INVITE_VERSION, c: idBytes(inv.conv), e: inv.epoch, k: inv.key, t: inv.title, ...h, ...a }))}`
 }
 
 export function inviteLink(origin: string, inv: Invitation): string {
@@ -49,5 +53,6 @@ export function parseInvitation(input: string): Invitation {
   const record = decodeRecord(bytes, schema)
   if (!record || record.v !== INVITE_VERSION) throw new ClientError(ClientErrorCode.INVITE_MALFORMED)
   const history = record.h?.map((x) => ({ epoch: x.e, key: asEpochKey(x.k) }))
-  return { conv: convIdOf(record.c), epoch: record.e, key: asEpochKey(record.k), title: record.t, ...(history?.length ? { history } : {}) }
+  const admins = record.a?.map((b) => deviceIdOf(b))
+  return { conv: convIdOf(record.c), epoch: record.e, key: asEpochKey(record.k), title: record.t, ...(history?.length ? { history } : {}), ...(admins?.length ? { admins } : {}) }
 }

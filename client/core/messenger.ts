@@ -1,5 +1,7 @@
 import * as A from '@automerge/automerge'
-import { generateEpochKey, openEnvelope, randomBytes, type EpochKey } from '../../crypto/index.js'
+import { asBoxPublicKey, createSigner, generateEpochKey, openEnvelope, randomBytes, toBase64Url, type EpochKey } from '../../crypto/index.js'
+import { openKeyMail, sealKeyMail } from './keyMail.js'
+import { MailOutbox } from './mailOutbox.js'
 import { idBytes, type ConvId, type DeviceId, type DocId } from '../../protocol/index.js'
 import { decodeChanges } from './payload.js'
 import { DocStore } from './docs.js'
@@ -11,7 +13,7 @@ import { createIdentity, loadIdentity, normaliseName, type Identity } from './id
 import { newConvId, newMessageId } from './ids.js'
 import { inviteLink, type Invitation } from './invite.js'
 import {
-  MAX_MESSAGE_CHARS, SEGMENT_CAPACITY, SEGMENT_GENESIS, compareMessages, messageIdAt, messageList, readMembers, readMessage, readSegment, readSegments, readTitle, segmentDocId,
+  MAX_MESSAGE_CHARS, SEGMENT_CAPACITY, SEGMENT_GENESIS, compareMessages, messageIdAt, messageList, readMemberBoxes, readMembers, readMessage, readSegment, readSegments, readTitle, segmentDocId,
   type MessageRecord, type MessageView, type RootDoc, type SegmentDoc, type SegmentInfo,
 } from './model.js'
 import { Outbox } from './outbox.js'
@@ -75,6 +77,7 @@ export class Messenger {
   private docs!: DocStore
   private engine!: SyncEngine
   private outbox!: Outbox
+  private mailOut!: MailOutbox
   private readonly registry: Registry
   private readonly clock: HybridClock
   private readonly pending = new Set<string>()
@@ -116,6 +119,7 @@ export class Messenger {
     // Segments start from the shared genesis change; the root starts empty.
     this.docs = new DocStore(this.options.store, identity.actor, (doc) => (this.isRoot(doc) ? undefined : SEGMENT_GENESIS))
     this.outbox = new Outbox(this.options.store)
+    this.mailOut = new MailOutbox(this.options.store)
     this.engine = new SyncEngine(identity, this.registry, this.docs, this.outbox, {
       url: this.options.url,
       socket: this.options.socket,
@@ -123,6 +127,8 @@ export class Messenger {
       heartbeatMs: this.options.heartbeatMs,
       backoff: this.options.backoff,
       snapshotEvery: this.options.snapshotEvery,
+      mail: this.mailOut,
+      onMail: (items) => this.onMail(items),
     })
     await this.outbox.load()
     for (const id of this.outbox.pendingMessageIds()) this.pending.add(id)
@@ -200,7 +206,16 @@ export class Messenger {
 
   members(conv: ConvId): Map<DeviceId, string> {
     const root = this.rootNow(conv)
-    return root ? readMembers(root) : new Map()
+    return root ? readMembers(root, this.adminsOf(conv)) : new Map()
+  }
+
+  /** Admin devices of a conversation (its creator, as named in the invitation). */
+  adminsOf(conv: ConvId): ReadonlySet<string> {
+    return new Set(this.registry.get(conv)?.admins ?? [])
+  }
+
+  isAdmin(conv: ConvId): boolean {
+    return !!this.registry.get(conv)?.adminSecret
   }
 
   async createConversation(title: string): Promise<ConvId> {
@@ -208,12 +223,14 @@ export class Messenger {
     const clean = normaliseName(title) || 'Conversation'
     const conv = newConvId()
     // The creator holds the conversation's admin capability: it may rotate the key ([S10]).
-    await this.registry.put({ conv, title: clean, epoch: 0, keys: new Map([[0, generateEpochKey()]]), joinedAt: Date.now(), adminSecret: randomBytes(32) })
+    await this.registry.put({
+      conv, title: clean, epoch: 0, keys: new Map([[0, generateEpochKey()]]), joinedAt: Date.now(), adminSecret: randomBytes(32), admins: [identity.deviceId],
+    })
     this.convOfDoc.set(rootDocOf(conv), conv)
     await this.changeAndQueue(conv, rootDocOf(conv), [
       (d: RootDoc) => {
         d.title = new A.ImmutableString(clean)
-        d[`m:${identity.deviceId}`] = { name: new A.ImmutableString(identity.name), at: Date.now() }
+        d[`m:${identity.deviceId}`] = { name: new A.ImmutableString(identity.name), at: Date.now(), box: new A.ImmutableString(toBase64Url(identity.keys.boxPublic)) }
       },
     ], [])
     this.events.emit('conversations', undefined)
@@ -239,9 +256,46 @@ export class Messenger {
   /**
    * Rotates a conversation's key (admins only): a new random epoch and key, registered on the
    * server at once or on the next connection ([S10]). Other devices keep access only if they
-   * receive the new key (`addEpochKey`, delivered by a rotation op in issue 3's group flow).
+   * receive the new key (key mail after `removeMember`, or `addEpochKey`).
    */
   async rotateKey(conv: ConvId): Promise<{ epoch: number; key: EpochKey }> {
+    const next = await this.newEpoch(conv)
+    await this.engine.rejoin(conv)
+    this.engine.requestFlush() // pending changes are sealed under the new epoch from now on
+    return next
+  }
+
+  /**
+   * Removes a device from a conversation (admins only): marks it removed in the root, makes a
+   * new epoch, seals the keys to every remaining member device by key mail, then rotates the
+   * server's capability — in that order, so the mail is stored before anyone is revoked. Works
+   * offline: it all takes effect when this device reconnects. The removed device keeps what it
+   * had and gets nothing new ([T10]).
+   */
+  async removeMember(conv: ConvId, device: DeviceId): Promise<void> {
+    const identity = this.requireIdentity()
+    const rec = this.registry.get(conv)
+    if (!rec) throw new ClientError(ClientErrorCode.UNKNOWN_CONVERSATION)
+    if (!rec.adminSecret) throw new ClientError(ClientErrorCode.NOT_ADMIN)
+    if (device === identity.deviceId) throw new ClientError(ClientErrorCode.NOT_ADMIN, 'an admin cannot remove itself')
+    await this.changeAndQueue(conv, rootDocOf(conv), [(d: RootDoc) => void (d[`x:${device}`] = { at: Date.now() })], [])
+    const root = await this.docs.doc<RootDoc>(rootDocOf(conv))
+    const boxes = root ? readMemberBoxes(root, this.adminsOf(conv)) : new Map<DeviceId, Uint8Array>()
+    boxes.delete(device)
+    boxes.delete(identity.deviceId)
+    const { epoch } = await this.newEpoch(conv)
+    const keys = this.invitationKeys(conv)
+    const signer = createSigner(identity.keys.signSecret)
+    const mail = await Promise.all([...boxes].map(async ([to, box]) => ({ to: idBytes(to), body: await sealKeyMail(conv, epoch, keys, asBoxPublicKey(box), signer) })))
+    await this.mailOut.add(mail)
+    await this.engine.flushMail()
+    await this.engine.rejoin(conv)
+    this.engine.requestFlush()
+    await this.refreshRoot(conv)
+    this.events.emit('conversations', undefined)
+  }
+
+  private async newEpoch(conv: ConvId): Promise<{ epoch: number; key: EpochKey }> {
     const rec = this.registry.get(conv)
     if (!rec) throw new ClientError(ClientErrorCode.UNKNOWN_CONVERSATION)
     if (!rec.adminSecret) throw new ClientError(ClientErrorCode.NOT_ADMIN)
@@ -249,9 +303,27 @@ export class Messenger {
     while (epoch === rec.epoch || epoch === 0 || rec.keys.has(epoch)) epoch = new DataView(randomBytes(4).buffer).getUint32(0)
     const key = generateEpochKey()
     await this.registry.put({ ...rec, epoch, keys: new Map([...rec.keys, [epoch, key]]), rekeyPending: true })
-    await this.engine.rejoin(conv)
-    this.engine.requestFlush() // pending changes are sealed under the new epoch from now on
     return { epoch, key }
+  }
+
+  /** [M21] Key mail from an admin: take the keys, switch to the new epoch, then let the server forget it. */
+  private async onMail(items: readonly { id: number; body: Uint8Array }[]): Promise<void> {
+    const identity = this.requireIdentity()
+    const done: number[] = []
+    for (const item of items) {
+      const mail = await openKeyMail(item.body, identity.keys)
+      const rec = mail && this.registry.get(mail.conv)
+      if (mail && rec && this.adminsOf(mail.conv).has(mail.sender)) {
+        const keys = new Map([...rec.keys, ...mail.keys.map((k) => [k.epoch, k.key] as const)])
+        await this.registry.put({ ...rec, keys, epoch: mail.current })
+        await this.engine.rejoin(mail.conv)
+        await this.engine.retryKeys(mail.conv)
+      } else {
+        this.events.emit('problem', { code: ClientErrorCode.ENVELOPE_REJECTED, detail: 'mailbox item refused' })
+      }
+      done.push(item.id)
+    }
+    this.engine.mailDone(done)
   }
 
   /** Adds an epoch key this device received; `current` makes it the epoch to write under. */
@@ -267,7 +339,8 @@ export class Messenger {
     const rec = this.registry.get(conv)
     if (!rec) throw new ClientError(ClientErrorCode.UNKNOWN_CONVERSATION)
     const history = [...rec.keys].filter(([e]) => e !== rec.epoch).map(([epoch, key]) => ({ epoch, key }))
-    return { conv, epoch: rec.epoch, key: rec.keys.get(rec.epoch)!, title: this.titleOf(conv), ...(history.length ? { history } : {}) }
+    const admins = (rec.admins ?? []) as DeviceId[]
+    return { conv, epoch: rec.epoch, key: rec.keys.get(rec.epoch)!, title: this.titleOf(conv), ...(history.length ? { history } : {}), ...(admins.length ? { admins } : {}) }
   }
 
   /** Every epoch key this device holds for a conversation (for key-chain handover). */
@@ -286,14 +359,14 @@ export class Messenger {
     const existing = this.registry.get(inv.conv)
     if (!existing) {
       const keys = new Map([...(inv.history ?? []).map((h) => [h.epoch, h.key] as const), [inv.epoch, inv.key] as const])
-      await this.registry.put({ conv: inv.conv, title: inv.title, epoch: inv.epoch, keys, joinedAt: Date.now() })
+      await this.registry.put({ conv: inv.conv, title: inv.title, epoch: inv.epoch, keys, joinedAt: Date.now(), ...(inv.admins ? { admins: inv.admins } : {}) })
     }
     this.convOfDoc.set(rootDocOf(inv.conv), inv.conv)
     const root = await this.docs.doc<RootDoc>(rootDocOf(inv.conv))
     if (!root || !readMembers(root).has(identity.deviceId)) {
       await this.changeAndQueue(inv.conv, rootDocOf(inv.conv), [
         (d: RootDoc) => {
-          d[`m:${identity.deviceId}`] = { name: new A.ImmutableString(identity.name), at: Date.now() }
+          d[`m:${identity.deviceId}`] = { name: new A.ImmutableString(identity.name), at: Date.now(), box: new A.ImmutableString(toBase64Url(identity.keys.boxPublic)) }
         },
       ], [])
     }

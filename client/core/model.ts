@@ -1,6 +1,6 @@
 import * as A from '@automerge/automerge'
 import { deviceIdOf, docIdOf, idBytes, type ConvId, type DeviceId, type DocId } from '../../protocol/index.js'
-import { domainHash, fromHex } from '../../crypto/index.js'
+import { domainHash, fromBase64Url, fromHex } from '../../crypto/index.js'
 
 /**
  * Document shapes.
@@ -20,7 +20,8 @@ import { domainHash, fromHex } from '../../crypto/index.js'
 export const SEGMENT_CAPACITY = 1000
 export const MAX_MESSAGE_CHARS = 20_000
 
-export interface MemberRecord { name: A.ImmutableString; at: number }
+/** `box`: the member device's X25519 public key, base64url (Automerge byte values do not survive [M20]'s re-encoding check). */
+export interface MemberRecord { name: A.ImmutableString; at: number; box?: A.ImmutableString }
 export interface SegmentRecord { start: number }
 export type RootDoc = Record<string, unknown>
 export interface MessageRecord { id: A.ImmutableString; ts: number; text: A.ImmutableString; replyTo?: A.ImmutableString }
@@ -116,15 +117,44 @@ export function readTitle(root: A.Doc<RootDoc>): string {
   return str(root.title) ?? ''
 }
 
-/** Display names: only a device's own entry counts, so nobody can rename someone else. */
-export function readMembers(root: A.Doc<RootDoc>): Map<DeviceId, string> {
+/**
+ * Display names: only a device's own entry counts, so nobody can rename someone else. Devices
+ * an admin marked removed (`x:<deviceId>`, written by a device in `admins`) are left out.
+ */
+export function readMembers(root: A.Doc<RootDoc>, admins: ReadonlySet<string> = new Set()): Map<DeviceId, string> {
   const out = new Map<DeviceId, string>()
+  const removed = readRemoved(root, admins)
   for (const key of Object.keys(root)) {
     if (!key.startsWith('m:')) continue
     const device = key.slice(2) as DeviceId
     const rec = root[key] as Partial<MemberRecord> | undefined
     const name = str(rec?.name)
-    if (name && creatorOf(root, key) === device) out.set(device, name)
+    if (name && creatorOf(root, key) === device && !removed.has(device)) out.set(device, name)
+  }
+  return out
+}
+
+/** Box keys members published in their own entries (for sealing new epoch keys to them). */
+export function readMemberBoxes(root: A.Doc<RootDoc>, admins: ReadonlySet<string>): Map<DeviceId, Uint8Array> {
+  const out = new Map<DeviceId, Uint8Array>()
+  const removed = readRemoved(root, admins)
+  for (const key of Object.keys(root)) {
+    if (!key.startsWith('m:')) continue
+    const device = key.slice(2) as DeviceId
+    const encoded = str((root[key] as Partial<MemberRecord> | undefined)?.box)
+    const box = encoded ? fromBase64Url(encoded) : undefined
+    if (box?.length === 32 && creatorOf(root, key) === device && !removed.has(device)) out.set(device, box)
+  }
+  return out
+}
+
+/** Devices an admin removed from the conversation. */
+export function readRemoved(root: A.Doc<RootDoc>, admins: ReadonlySet<string>): Set<DeviceId> {
+  const out = new Set<DeviceId>()
+  for (const key of Object.keys(root)) {
+    if (!key.startsWith('x:')) continue
+    const by = creatorOf(root, key)
+    if (by && admins.has(by)) out.add(key.slice(2) as DeviceId)
   }
   return out
 }

@@ -18,6 +18,8 @@ export interface ConversationRecord {
   readonly adminSecret?: Uint8Array
   /** The current epoch is not yet registered on the server: rekey on the next connection ([S10]). */
   readonly rekeyPending?: boolean
+  /** Devices (ids) whose sealed keys and removals this device accepts for the conversation. */
+  readonly admins?: readonly string[]
 }
 
 const convSchema = z.object({
@@ -28,6 +30,7 @@ const convSchema = z.object({
   joinedAt: z.number(),
   adminSecret: z.instanceof(Uint8Array).refine((b) => b.length === 32).optional(),
   rekeyPending: z.boolean().optional(),
+  admins: z.array(z.string().max(64)).max(100).optional(),
 })
 const cursorSchema = z.number().int().nonnegative()
 
@@ -56,6 +59,7 @@ export class Registry {
         conv, title: rec.title, epoch: rec.epoch, keys, joinedAt: rec.joinedAt,
         ...(rec.adminSecret ? { adminSecret: rec.adminSecret } : {}),
         ...(rec.rekeyPending ? { rekeyPending: true } : {}),
+        ...(rec.admins ? { admins: rec.admins } : {}),
       })
     }
     for (const e of await this.store.range(['cursor'])) {
@@ -74,7 +78,11 @@ export class Registry {
 
   async put(rec: ConversationRecord): Promise<void> {
     const keys = [...rec.keys].map(([epoch, key]) => ({ epoch, key }))
-    const extra = { ...(rec.adminSecret ? { adminSecret: rec.adminSecret } : {}), ...(rec.rekeyPending ? { rekeyPending: true } : {}) }
+    const extra = {
+      ...(rec.adminSecret ? { adminSecret: rec.adminSecret } : {}),
+      ...(rec.rekeyPending ? { rekeyPending: true } : {}),
+      ...(rec.admins ? { admins: [...rec.admins] } : {}),
+    }
     await this.store.write([{ key: ['conv', rec.conv], value: encodeRecord({ v: 1, title: rec.title, epoch: rec.epoch, keys, joinedAt: rec.joinedAt, ...extra }) }])
     this.convs.set(rec.conv, rec)
   }

@@ -55,5 +55,10 @@ export interface ChangeStore {
   read(conv: Uint8Array, doc: Uint8Array, after: number, limit: number): Promise<StoredEnvelope[]>
   /** Snapshots of `doc` that replace envelopes with sseq > after (invariant 6). */
   snapshots(conv: Uint8Array, doc: Uint8Array, after: number): Promise<Uint8Array[]>
+  /** [S11] Appends items to a device's mailbox; refuses (undefined) when it would exceed `limit`. */
+  postMail(to: Uint8Array, from: Uint8Array, bodies: readonly Uint8Array[], limit: number): Promise<number[] | undefined>
+  readMail(to: Uint8Array, limit: number): Promise<{ id: number; from: Uint8Array; body: Uint8Array }[]>
+  /** Deletes items of `to`'s mailbox (ids addressed to another device are ignored). */
+  deleteMail(to: Uint8Array, ids: readonly number[]): Promise<void>
   close(): Promise<void>
 }

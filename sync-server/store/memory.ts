@@ -7,6 +7,8 @@ export function openMemoryStore(): ChangeStore {
   const docs = new Map<string, { conv: Uint8Array; last: number; log: (StoredEnvelope & { key: string; seq: number; hash: Uint8Array })[] }>()
   const heads = new Map<string, { seq: number; hash: Uint8Array }>()
   const bySeq = new Map<string, { sseq: number; hash: Uint8Array }>()
+  const mail: { id: number; to: string; from: Uint8Array; body: Uint8Array }[] = []
+  let nextMail = 1
   const snaps = new Map<string, { seq: number; coversSseq: number; bytes: Uint8Array; doc: string }>()
 
   const appendOne = (item: AppendItem): AppendResult => {
@@ -65,6 +67,23 @@ export function openMemoryStore(): ChangeStore {
       const entry = docs.get(docKey)
       if (!entry || !bytesEqual(entry.conv, conv)) return []
       return [...snaps.values()].filter((s) => s.doc === docKey && s.coversSseq > after).sort((a, b) => a.coversSseq - b.coversSseq).map((s) => s.bytes)
+    },
+    async postMail(to, from, bodies, limit) {
+      const key = toHex(to)
+      if (mail.filter((m) => m.to === key).length + bodies.length > limit) return undefined
+      return bodies.map((body) => {
+        const id = nextMail++
+        mail.push({ id, to: key, from, body })
+        return id
+      })
+    },
+    async readMail(to, limit) {
+      const key = toHex(to)
+      return mail.filter((m) => m.to === key).slice(0, limit).map(({ id, from, body }) => ({ id, from, body }))
+    },
+    async deleteMail(to, ids) {
+      const key = toHex(to)
+      for (let i = mail.length - 1; i >= 0; i--) if (mail[i]!.to === key && ids.includes(mail[i]!.id)) mail.splice(i, 1)
     },
     async close() {},
   }

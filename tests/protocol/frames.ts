@@ -7,6 +7,8 @@ export const CLIENT_EXAMPLES: Record<ClientMessage['type'], ClientMessage> = {
   hello: { type: 'hello', v: 1, device: b(32, 1), proof: b(64, 2) },
   join: { type: 'join', conv: b(16, 3), epoch: 4, cap: b(32, 5), proof: b(64, 6) },
   push: { type: 'push', id: 7, envelopes: [b(500, 8), b(300, 9)] },
+  mail: { type: 'mail', id: 3, to: b(32, 50), items: [b(200, 51)] },
+  'mail-done': { type: 'mail-done', ids: [1, 2] },
   rekey: { type: 'rekey', conv: b(16, 40), epoch: 7, cap: b(32, 41), admin: b(32, 42), proof: b(64, 43) },
   subscribe: { type: 'subscribe', conv: b(16, 10), doc: b(16, 11), cursor: 12 },
   unsubscribe: { type: 'unsubscribe', conv: b(16, 13), doc: b(16, 14) },
@@ -28,6 +30,7 @@ export const SERVER_EXAMPLES: Record<ServerMessage['type'], ServerMessage[]> = {
   snapshots: [{ type: 'snapshots', conv: b(16, 30), doc: b(16, 31), envs: [b(300, 32)] }, { type: 'snapshots', conv: b(16, 30), doc: b(16, 31), envs: [] }],
   'caught-up': [{ type: 'caught-up', conv: b(16, 27), doc: b(16, 28), cursor: 29 }],
   pong: [{ type: 'pong', t: -1.25 }],
+  mailbox: [{ type: 'mailbox', items: [{ id: 1, from: b(32, 52), body: b(100, 53) }] }, { type: 'mailbox', items: [] }],
   error: [
     { type: 'error', code: 1001, message: 'Frame exceeds the size limit.', fatal: false },
     { type: 'error', code: 1101, message: 'Capability proof rejected.', ref: 'AAAAAAAAAAAAAAAAAAAAAA', fatal: false },

@@ -61,6 +61,7 @@ export function server(options: { store?: ChangeStore; limits?: Partial<ServerLi
   const { log, lines } = captureLogs()
   const ctx: ConnectionContext = {
     joins: new Map(),
+    devices: new Map(),
     store: options.store ?? openMemoryStore(),
     hub: new Hub(),
     log,
