@@ -3,7 +3,7 @@ import { join, resolve } from 'node:path'
 import { Messenger, type DisplayMessage } from '../core/messenger.js'
 import { ClientError } from '../core/errors.js'
 import { parseInvitation } from '../core/invite.js'
-import { parseConvId, type ConvId } from '../../protocol/index.js'
+import { parseConvId, parseDeviceId, type ConvId } from '../../protocol/index.js'
 import { openSqliteLocalStore } from '../node/sqliteStore.js'
 import { nodeSocket } from '../node/socket.js'
 import { waitForSync } from './wait.js'
@@ -20,6 +20,8 @@ usage: npm run cli -- [--home DIR] [--server URL] [--json] <command> [args]
   list                        conversations on this device
   messages CONV [--all]       print messages (newest segment; --all loads every segment)
   follow CONV                 print messages as they arrive (Ctrl-C to stop)
+  members CONV                list members (device id, name, admin)
+  remove CONV DEVICE          remove a member's device (conversation admins): rotates the key
   sync                        connect, deliver pending messages, fetch new ones, exit
 
   --home    data folder of this device (default ./.fieldchat, env FIELDCHAT_HOME)
@@ -128,10 +130,34 @@ try {
       for (const m of messenger.messages(id)) printMessage(m)
       break
     }
+    case 'members': {
+      const id = conv(args[0])
+      await messenger.openConversation(id)
+      const admins = messenger.adminsOf(id)
+      for (const [device, name] of messenger.members(id)) {
+        out(`${device}  ${name}${admins.has(device) ? '  (admin)' : ''}`, { device, name, admin: admins.has(device) })
+      }
+      break
+    }
+    case 'remove': {
+      requireIdentity()
+      const id = conv(args[0])
+      const device = parseDeviceId(args[1])
+      if (!device) throw new Error(`not a device id: ${args[1] ?? '(missing)'}`)
+      messenger.start()
+      await messenger.openConversation(id)
+      const name = messenger.members(id).get(device) ?? device
+      await messenger.removeMember(id, device)
+      await waitForSync(messenger, timeoutMs).catch(() => undefined)
+      out(`removed ${name}; the key of ${messenger.titleOf(id)} was rotated`, { removed: device, conv: id })
+      break
+    }
     case 'sync':
       requireIdentity()
       messenger.start()
       await waitForSync(messenger, timeoutMs)
+      const removedFrom = messenger.conversations().filter((c) => messenger.accessLost(c.conv))
+      for (const c of removedFrom) out(`You were removed from ${c.title}`, { removedFrom: c.conv, title: c.title })
       out(`in sync (${messenger.status.pending} pending)`, messenger.status)
       break
     case 'follow': {
