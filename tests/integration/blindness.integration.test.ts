@@ -1,20 +1,16 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs'
 import { join } from 'node:path'
-import { afterAll, beforeAll, expect, test } from 'vitest'
+import { expect, test } from 'vitest'
 import { toBase64Url, toHex } from '../../crypto/index.js'
 import { parseInvitation } from '../../client/core/invite.js'
-import { closePersona, persona, texts, until, type Persona } from './helpers/clients.js'
-import { startServerProcess, type ServerProcess } from './helpers/serverProcess.js'
+import { texts, until, type Persona } from './helpers/clients.js'
+import { useServer } from './helpers/lifecycle.js'
 
-let server: ServerProcess
+const env = useServer()
+const server = () => env.server()
+/** Personas are closed by useServer after the file's tests. */
 const people: Persona[] = []
-beforeAll(async () => {
-  server = await startServerProcess()
-})
-afterAll(async () => {
-  await Promise.all(people.map(closePersona))
-  await server.kill()
-})
+const persona = async (name: string, _url?: string, options?: Parameters<typeof env.persona>[1]) => env.persona(name, options)
 
 function filesUnder(dir: string): string[] {
   return readdirSync(dir).flatMap((name) => {
@@ -25,7 +21,7 @@ function filesUnder(dir: string): string[] {
 
 test('[§7] after a scripted conversation the server data folder and logs hold no plaintext, name or key', async () => {
   const names = ['Quinta Marker-Name-7731', 'Rafferty Marker-Name-8842', 'Sybil Marker-Name-9953']
-  people.push(...(await Promise.all(names.map((n) => persona(n, server.url)))))
+  people.push(...(await Promise.all(names.map((n) => persona(n, server().url)))))
   const [a, b, c] = people as [Persona, Persona, Persona]
   for (const p of people) p.messenger.start()
   const title = 'Marker-Title-Falcon-Depot'
@@ -41,9 +37,9 @@ test('[§7] after a scripted conversation the server data folder and logs hold n
     await people[i % 3]!.messenger.send(conv, text)
   }
   await until(() => people.every((p) => texts(p, conv).length === 30 && p.messenger.status.pending === 0), 'delivery')
-  await server.kill('SIGTERM') // flush the WAL into the main file as a real shutdown would
-  await server.restart()
-  await server.kill('SIGKILL')
+  await server().kill('SIGTERM') // flush the WAL into the main file as a real shutdown would
+  await server().restart()
+  await server().kill('SIGKILL')
 
   const inv = a.messenger.invitation(conv)
   const secrets: [string, Uint8Array][] = [['epoch key', inv.key]]
@@ -58,9 +54,9 @@ test('[§7] after a scripted conversation the server data folder and logs hold n
   }
   needles.push(['invitation fragment', Buffer.from(link.split('#')[1]!)])
 
-  const files = filesUnder(server.dataDir)
+  const files = filesUnder(server().dataDir)
   expect(files.some((f) => f.endsWith('sync.sqlite'))).toBe(true)
-  const haystacks: [string, Buffer][] = [...files.map((f) => [f, readFileSync(f)] as [string, Buffer]), ['server log', Buffer.from(server.output())]]
+  const haystacks: [string, Buffer][] = [...files.map((f) => [f, readFileSync(f)] as [string, Buffer]), ['server log', Buffer.from(server().output())]]
   // The scan reads the real store: what the server may see (the random conversation id) is there.
   expect(haystacks.some(([, h]) => h.includes(Buffer.from(conv, 'base64url')))).toBe(true)
   const leaks: string[] = []

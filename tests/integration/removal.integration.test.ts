@@ -1,21 +1,17 @@
-import { afterAll, beforeAll, expect, test } from 'vitest'
+import { expect, test } from 'vitest'
 import { parseInvitation } from '../../client/core/invite.js'
-import { closePersona, persona, texts, until, type Persona } from './helpers/clients.js'
+import { texts, until, type Persona } from './helpers/clients.js'
 import { switchableLink } from './helpers/switchableSocket.js'
-import { startServerProcess, type ServerProcess } from './helpers/serverProcess.js'
+import { useServer } from './helpers/lifecycle.js'
 
-let server: ServerProcess
+const env = useServer()
+const server = () => env.server()
+/** Personas are closed by useServer after the file's tests. */
 const people: Persona[] = []
-beforeAll(async () => {
-  server = await startServerProcess()
-})
-afterAll(async () => {
-  await Promise.all(people.map(closePersona))
-  await server.kill()
-})
+const persona = async (name: string, _url?: string, options?: Parameters<typeof env.persona>[1]) => env.persona(name, options)
 
 test('[M21][S10][S11] an admin removes Bob: Bob is cut off and told; Carol gets the new key by mail and the others keep talking', async () => {
-  const [admin, bob, carol] = await Promise.all(['Admin', 'Bob', 'Carol'].map((n) => persona(n, server.url)))
+  const [admin, bob, carol] = await Promise.all(['Admin', 'Bob', 'Carol'].map((n) => persona(n, server().url)))
   people.push(admin!, bob!, carol!)
   for (const p of people) p.messenger.start()
   const conv = await admin!.messenger.createConversation('Crew')
@@ -42,9 +38,9 @@ test('[M21][S10][S11] an admin removes Bob: Bob is cut off and told; Carol gets 
 test('[M21][S11] a removal made while the admin is offline takes effect when it reconnects; an offline member catches up by mail', async () => {
   const link1 = switchableLink()
   const link2 = switchableLink()
-  const admin = await persona('Admin2', server.url, { socket: link1.socket })
-  const bob = await persona('Bob2', server.url)
-  const carol = await persona('Carol2', server.url, { socket: link2.socket })
+  const admin = await persona('Admin2', server().url, { socket: link1.socket })
+  const bob = await persona('Bob2', server().url)
+  const carol = await persona('Carol2', server().url, { socket: link2.socket })
   people.push(admin, bob, carol)
   for (const p of [admin, bob, carol]) p.messenger.start()
   const conv = await admin.messenger.createConversation('Night')

@@ -1,20 +1,16 @@
-import { afterAll, beforeAll, expect, test } from 'vitest'
+import { expect, test } from 'vitest'
 import { parseInvitation } from '../../client/core/invite.js'
-import { closePersona, persona, texts, until, type Persona } from './helpers/clients.js'
-import { startServerProcess, type ServerProcess } from './helpers/serverProcess.js'
+import { texts, until, type Persona } from './helpers/clients.js'
+import { useServer } from './helpers/lifecycle.js'
 
-let server: ServerProcess
+const env = useServer()
+const server = () => env.server()
+/** Personas are closed by useServer after the file's tests. */
 const people: Persona[] = []
-beforeAll(async () => {
-  server = await startServerProcess()
-})
-afterAll(async () => {
-  await Promise.all(people.map(closePersona))
-  await server.kill()
-})
+const persona = async (name: string, _url?: string, options?: Parameters<typeof env.persona>[1]) => env.persona(name, options)
 
 test('[S10][T10][T11] a key rotation cuts off a device that does not get the new key; members who get it go on; history waits for its key', async () => {
-  const [alice, bob, carol] = await Promise.all(['Alice', 'Bob', 'Carol'].map((n) => persona(n, server.url)))
+  const [alice, bob, carol] = await Promise.all(['Alice', 'Bob', 'Carol'].map((n) => persona(n, server().url)))
   people.push(alice!, bob!, carol!)
   for (const p of [alice!, bob!, carol!]) p.messenger.start()
   const conv = await alice!.messenger.createConversation('Yard')
@@ -42,7 +38,7 @@ test('[S10][T10][T11] a key rotation cuts off a device that does not get the new
   expect(texts(alice!, conv)).not.toContain('bob tries to write')
 
   // Erin is invited now with the full key chain: she reads everything, old and new.
-  const erin = await persona('Erin', server.url)
+  const erin = await persona('Erin', server().url)
   people.push(erin)
   erin.messenger.start()
   await erin.messenger.join(parseInvitation(alice!.messenger.inviteLink('http://x', conv)))
@@ -50,7 +46,7 @@ test('[S10][T10][T11] a key rotation cuts off a device that does not get the new
   await until(() => texts(erin, conv).includes('before the rotation') && texts(erin, conv).includes('carol after the rotation'), 'erin reads the history')
 
   // Dave holds only the new key (a link without history): everything he cannot open waits.
-  const dave = await persona('Dave', server.url)
+  const dave = await persona('Dave', server().url)
   people.push(dave)
   dave.messenger.start()
   const inv = parseInvitation(alice!.messenger.inviteLink('http://x', conv))

@@ -1,22 +1,18 @@
 import Database from 'better-sqlite3'
 import { join } from 'node:path'
-import { afterAll, beforeAll, expect, test } from 'vitest'
+import { expect, test } from 'vitest'
 import { parseInvitation } from '../../client/core/invite.js'
-import { closePersona, persona, texts, until, type Persona } from './helpers/clients.js'
-import { startServerProcess, type ServerProcess } from './helpers/serverProcess.js'
+import { texts, until, type Persona } from './helpers/clients.js'
+import { useServer } from './helpers/lifecycle.js'
 
-let server: ServerProcess
+const env = useServer()
+const server = () => env.server()
+/** Personas are closed by useServer after the file's tests. */
 const people: Persona[] = []
-beforeAll(async () => {
-  server = await startServerProcess()
-})
-afterAll(async () => {
-  await Promise.all(people.map(closePersona))
-  await server.kill()
-})
+const persona = async (name: string, _url?: string, options?: Parameters<typeof env.persona>[1]) => env.persona(name, options)
 
 function count(sql: string): number {
-  const db = new Database(join(server.dataDir, 'sync.sqlite'), { readonly: true })
+  const db = new Database(join(server().dataDir, 'sync.sqlite'), { readonly: true })
   try {
     return (db.prepare(sql).get() as { n: number }).n
   } finally {
@@ -25,8 +21,8 @@ function count(sql: string): number {
 }
 
 test('[E12][S9] a device snapshots its own log; the server prunes what it covers; a new device reads snapshot + tail', async () => {
-  const alice = await persona('Alice', server.url, { snapshotEvery: 8 })
-  const bob = await persona('Bob', server.url, { snapshotEvery: 8 })
+  const alice = await persona('Alice', server().url, { snapshotEvery: 8 })
+  const bob = await persona('Bob', server().url, { snapshotEvery: 8 })
   people.push(alice, bob)
   alice.messenger.start()
   bob.messenger.start()
@@ -42,7 +38,7 @@ test('[E12][S9] a device snapshots its own log; the server prunes what it covers
   await until(() => count('SELECT count(*) AS n FROM envelopes') < 20, 'covered envelopes pruned')
   expect(texts(bob, conv)).toHaveLength(30)
 
-  const carol = await persona('Carol', server.url)
+  const carol = await persona('Carol', server().url)
   people.push(carol)
   carol.messenger.start()
   await carol.messenger.join(parseInvitation(link))
