@@ -254,12 +254,12 @@ export class Messenger {
   }
 
   /**
-   * Rotates a conversation's key (admins only): a new random epoch and key, registered on the
-   * server at once or on the next connection ([S10]). Other devices keep access only if they
-   * receive the new key (key mail after `removeMember`, or `addEpochKey`).
+   * Rotates a conversation's key (admins only): a new random epoch and key, mailed to every
+   * member device and registered on the server at once or on the next connection ([S10]).
    */
   async rotateKey(conv: ConvId): Promise<{ epoch: number; key: EpochKey }> {
     const next = await this.newEpoch(conv)
+    await this.mailKeysToNewcomers(conv) // every member keeps access
     await this.engine.rejoin(conv)
     this.engine.requestFlush() // pending changes are sealed under the new epoch from now on
     return next
@@ -279,20 +279,33 @@ export class Messenger {
     if (!rec.adminSecret) throw new ClientError(ClientErrorCode.NOT_ADMIN)
     if (device === identity.deviceId) throw new ClientError(ClientErrorCode.NOT_ADMIN, 'an admin cannot remove itself')
     await this.changeAndQueue(conv, rootDocOf(conv), [(d: RootDoc) => void (d[`x:${device}`] = { at: Date.now() })], [])
-    const root = await this.docs.doc<RootDoc>(rootDocOf(conv))
-    const boxes = root ? readMemberBoxes(root, this.adminsOf(conv)) : new Map<DeviceId, Uint8Array>()
-    boxes.delete(device)
-    boxes.delete(identity.deviceId)
-    const { epoch } = await this.newEpoch(conv)
-    const keys = this.invitationKeys(conv)
-    const signer = createSigner(identity.keys.signSecret)
-    const mail = await Promise.all([...boxes].map(async ([to, box]) => ({ to: idBytes(to), body: await sealKeyMail(conv, epoch, keys, asBoxPublicKey(box), signer) })))
-    await this.mailOut.add(mail)
-    await this.engine.flushMail()
+    await this.newEpoch(conv)
+    await this.mailKeysToNewcomers(conv)
     await this.engine.rejoin(conv)
     this.engine.requestFlush()
     await this.refreshRoot(conv)
     this.events.emit('conversations', undefined)
+  }
+
+  /**
+   * [M21] Admin devices: every member device that has not been sent the current epoch's keys
+   * (all of them right after a rotation; later, one whose entry arrives late) gets them by key
+   * mail, queued durably and sent before anything else on the next connection.
+   */
+  private async mailKeysToNewcomers(conv: ConvId): Promise<void> {
+    const identity = this.requireIdentity()
+    const rec = this.registry.get(conv)
+    const root = await this.docs.doc<RootDoc>(rootDocOf(conv))
+    if (!rec?.adminSecret || !root || rec.keyed?.epoch !== rec.epoch) return
+    const already = new Set(rec.keyed.devices)
+    const boxes = [...readMemberBoxes(root, this.adminsOf(conv))].filter(([d]) => d !== identity.deviceId && !already.has(d))
+    if (boxes.length === 0) return
+    const keys = this.invitationKeys(conv)
+    const signer = createSigner(identity.keys.signSecret)
+    const mail = await Promise.all(boxes.map(async ([to, box]) => ({ to: idBytes(to), body: await sealKeyMail(conv, rec.epoch, keys, asBoxPublicKey(box), signer) })))
+    await this.mailOut.add(mail)
+    await this.registry.put({ ...rec, keyed: { epoch: rec.epoch, devices: [...already, ...boxes.map(([d]) => d)] } })
+    await this.engine.flushMail()
   }
 
   private async newEpoch(conv: ConvId): Promise<{ epoch: number; key: EpochKey }> {
@@ -302,7 +315,7 @@ export class Messenger {
     let epoch = rec.epoch
     while (epoch === rec.epoch || epoch === 0 || rec.keys.has(epoch)) epoch = new DataView(randomBytes(4).buffer).getUint32(0)
     const key = generateEpochKey()
-    await this.registry.put({ ...rec, epoch, keys: new Map([...rec.keys, [epoch, key]]), rekeyPending: true })
+    await this.registry.put({ ...rec, epoch, keys: new Map([...rec.keys, [epoch, key]]), rekeyPending: true, keyed: { epoch, devices: [] } })
     return { epoch, key }
   }
 
@@ -506,6 +519,7 @@ export class Messenger {
       this.convOfDoc.set(s.id, conv)
       if (!before.has(s.id)) this.engine.trackDoc(conv, s.id)
     }
+    await this.mailKeysToNewcomers(conv)
   }
 
   private onDocChange(doc: DocId, patches: readonly A.Patch[]): void {

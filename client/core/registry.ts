@@ -20,6 +20,8 @@ export interface ConversationRecord {
   readonly rekeyPending?: boolean
   /** Devices (ids) whose sealed keys and removals this device accepts for the conversation. */
   readonly admins?: readonly string[]
+  /** Admins only: devices already sent the current epoch's keys by key mail ([M21]). */
+  readonly keyed?: { readonly epoch: number; readonly devices: readonly string[] }
 }
 
 const convSchema = z.object({
@@ -31,6 +33,7 @@ const convSchema = z.object({
   adminSecret: z.instanceof(Uint8Array).refine((b) => b.length === 32).optional(),
   rekeyPending: z.boolean().optional(),
   admins: z.array(z.string().max(64)).max(100).optional(),
+  keyed: z.object({ epoch: z.number().int().nonnegative(), devices: z.array(z.string().max(64)).max(10_000) }).optional(),
 })
 const cursorSchema = z.number().int().nonnegative()
 
@@ -60,6 +63,7 @@ export class Registry {
         ...(rec.adminSecret ? { adminSecret: rec.adminSecret } : {}),
         ...(rec.rekeyPending ? { rekeyPending: true } : {}),
         ...(rec.admins ? { admins: rec.admins } : {}),
+        ...(rec.keyed ? { keyed: rec.keyed } : {}),
       })
     }
     for (const e of await this.store.range(['cursor'])) {
@@ -82,6 +86,7 @@ export class Registry {
       ...(rec.adminSecret ? { adminSecret: rec.adminSecret } : {}),
       ...(rec.rekeyPending ? { rekeyPending: true } : {}),
       ...(rec.admins ? { admins: [...rec.admins] } : {}),
+      ...(rec.keyed ? { keyed: { epoch: rec.keyed.epoch, devices: [...rec.keyed.devices] } } : {}),
     }
     await this.store.write([{ key: ['conv', rec.conv], value: encodeRecord({ v: 1, title: rec.title, epoch: rec.epoch, keys, joinedAt: rec.joinedAt, ...extra }) }])
     this.convs.set(rec.conv, rec)

@@ -62,3 +62,31 @@ test('[M21][S11] a removal made while the admin is offline takes effect when it 
   expect(texts(bob, conv)).not.toContain('admin wrote offline after removing bob')
   expect(texts(bob, conv)).not.toContain('carol wrote offline')
 })
+
+test('[M21] a member the admin had not seen yet when it removed someone still gets the new key once its entry arrives', async () => {
+  const adminLink = switchableLink()
+  const admin = await persona('Admin3', server().url, { socket: adminLink.socket })
+  const bob = await persona('Bob3', server().url)
+  people.push(admin, bob)
+  admin.messenger.start()
+  bob.messenger.start()
+  const conv = await admin.messenger.createConversation('Late')
+  const link = admin.messenger.inviteLink('http://x', conv)
+  await bob.messenger.join(parseInvitation(link))
+  await until(() => admin.messenger.members(conv).size === 2, 'admin sees bob')
+
+  adminLink.setOnline(false)
+  const carol = await persona('Carol3', server().url)
+  people.push(carol)
+  carol.messenger.start()
+  await carol.messenger.join(parseInvitation(link)) // the admin is offline: it does not know carol yet
+  await carol.messenger.openConversation(conv)
+  await admin.messenger.removeMember(conv, bob.messenger.identity!.deviceId)
+  await admin.messenger.openConversation(conv)
+  await admin.messenger.send(conv, 'for carol, not bob')
+  adminLink.setOnline(true)
+
+  await until(() => texts(carol, conv).includes('for carol, not bob') && !carol.messenger.accessLost(conv), 'carol gets the key after all')
+  await until(() => bob.messenger.accessLost(conv), 'bob is out')
+  expect(texts(bob, conv)).not.toContain('for carol, not bob')
+})
