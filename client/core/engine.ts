@@ -240,7 +240,7 @@ export class SyncEngine {
         this.joining.delete(conv)
         this.joined.add(conv)
         const rec = this.registry.get(conv)
-        if (rec?.rekeyPending && rec.epoch === msg.epoch) await this.registry.put({ ...rec, rekeyPending: false })
+        if (rec?.rekeyPending && rec.epoch === msg.epoch) await this.registry.update(conv, (r) => (r.epoch === msg.epoch ? { ...r, rekeyPending: false } : r))
         this.events.emit('access', { conv, lost: false })
         for (const doc of this.options.docsOf(conv)) this.subscribe(conv, doc)
         return this.requestFlush()

@@ -14,6 +14,7 @@ export const ClientErrorCode = {
   MESSAGE_TOO_LONG: 'M501_MESSAGE_TOO_LONG',
   UNKNOWN_CONVERSATION: 'M502_UNKNOWN_CONVERSATION',
   NOT_ADMIN: 'M503_NOT_ADMIN',
+  NOT_MEMBER: 'M504_NOT_MEMBER',
 } as const
 export type ClientErrorCode = (typeof ClientErrorCode)[keyof typeof ClientErrorCode]
 
@@ -32,6 +33,7 @@ export const clientErrorText: Record<ClientErrorCode, string> = {
   M501_MESSAGE_TOO_LONG: 'This message is too long (at most 20,000 characters).',
   M502_UNKNOWN_CONVERSATION: 'This conversation is not on this device.',
   M503_NOT_ADMIN: 'Only an admin of this conversation can do that.',
+  M504_NOT_MEMBER: 'That device is not a member of this conversation (any more).',
 }
 
 export class ClientError extends Error {

@@ -278,6 +278,7 @@ export class Messenger {
     if (!rec) throw new ClientError(ClientErrorCode.UNKNOWN_CONVERSATION)
     if (!rec.adminSecret) throw new ClientError(ClientErrorCode.NOT_ADMIN)
     if (device === identity.deviceId) throw new ClientError(ClientErrorCode.NOT_ADMIN, 'an admin cannot remove itself')
+    if (!this.members(conv).has(device)) throw new ClientError(ClientErrorCode.NOT_MEMBER)
     await this.changeAndQueue(conv, rootDocOf(conv), [(d: RootDoc) => void (d[`x:${device}`] = { at: Date.now() })], [])
     await this.newEpoch(conv)
     await this.mailKeysToNewcomers(conv)
@@ -304,7 +305,8 @@ export class Messenger {
     const signer = createSigner(identity.keys.signSecret)
     const mail = await Promise.all(boxes.map(async ([to, box]) => ({ to: idBytes(to), body: await sealKeyMail(conv, rec.epoch, keys, asBoxPublicKey(box), signer) })))
     await this.mailOut.add(mail)
-    await this.registry.put({ ...rec, keyed: { epoch: rec.epoch, devices: [...already, ...boxes.map(([d]) => d)] } })
+    const sent = boxes.map(([d]) => d)
+    await this.registry.update(conv, (r) => (r.epoch === rec.epoch ? { ...r, keyed: { epoch: r.epoch, devices: [...new Set([...(r.keyed?.devices ?? []), ...sent])] } } : r))
     await this.engine.flushMail()
   }
 
@@ -315,7 +317,7 @@ export class Messenger {
     let epoch = rec.epoch
     while (epoch === rec.epoch || epoch === 0 || rec.keys.has(epoch)) epoch = new DataView(randomBytes(4).buffer).getUint32(0)
     const key = generateEpochKey()
-    await this.registry.put({ ...rec, epoch, keys: new Map([...rec.keys, [epoch, key]]), rekeyPending: true, keyed: { epoch, devices: [] } })
+    await this.registry.update(conv, (r) => ({ ...r, epoch, keys: new Map([...r.keys, [epoch, key]]), rekeyPending: true, keyed: { epoch, devices: [] } }))
     return { epoch, key }
   }
 
@@ -327,8 +329,7 @@ export class Messenger {
       const mail = await openKeyMail(item.body, identity.keys)
       const rec = mail && this.registry.get(mail.conv)
       if (mail && rec && this.adminsOf(mail.conv).has(mail.sender)) {
-        const keys = new Map([...rec.keys, ...mail.keys.map((k) => [k.epoch, k.key] as const)])
-        await this.registry.put({ ...rec, keys, epoch: mail.current })
+        await this.registry.update(mail.conv, (r) => ({ ...r, keys: new Map([...r.keys, ...mail.keys.map((k) => [k.epoch, k.key] as const)]), epoch: mail.current }))
         await this.engine.rejoin(mail.conv)
         await this.engine.retryKeys(mail.conv)
       } else {
@@ -343,7 +344,7 @@ export class Messenger {
   async addEpochKey(conv: ConvId, epoch: number, key: EpochKey, current: boolean): Promise<void> {
     const rec = this.registry.get(conv)
     if (!rec) throw new ClientError(ClientErrorCode.UNKNOWN_CONVERSATION)
-    await this.registry.put({ ...rec, keys: new Map([...rec.keys, [epoch, key]]), epoch: current ? epoch : rec.epoch })
+    await this.registry.update(conv, (r) => ({ ...r, keys: new Map([...r.keys, [epoch, key]]), epoch: current ? epoch : r.epoch }))
     if (current) await this.engine.rejoin(conv)
     await this.engine.retryKeys(conv)
   }
@@ -418,7 +419,9 @@ export class Messenger {
   /** Messages of the loaded segments in display order (timestamp, id). */
   messages(conv: ConvId): DisplayMessage[] {
     const me = this.identity?.deviceId
-    const names = this.members(conv)
+    // Every entry, removed members too: what they wrote keeps its author's name.
+    const root = this.rootNow(conv)
+    const names = root ? readMembers(root, this.adminsOf(conv), { includeRemoved: true }) : new Map<DeviceId, string>()
     const out: DisplayMessage[] = []
     for (const seg of this.loadedSegments.get(conv) ?? []) {
       for (const m of this.segmentCache.get(seg)?.values() ?? []) {

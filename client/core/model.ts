@@ -121,9 +121,9 @@ export function readTitle(root: A.Doc<RootDoc>): string {
  * Display names: only a device's own entry counts, so nobody can rename someone else. Devices
  * an admin marked removed (`x:<deviceId>`, written by a device in `admins`) are left out.
  */
-export function readMembers(root: A.Doc<RootDoc>, admins: ReadonlySet<string> = new Set()): Map<DeviceId, string> {
+export function readMembers(root: A.Doc<RootDoc>, admins: ReadonlySet<string> = new Set(), options: { includeRemoved?: boolean } = {}): Map<DeviceId, string> {
   const out = new Map<DeviceId, string>()
-  const removed = readRemoved(root, admins)
+  const removed = options.includeRemoved ? new Set<DeviceId>() : readRemoved(root, admins)
   for (const key of Object.keys(root)) {
     if (!key.startsWith('m:')) continue
     const device = key.slice(2) as DeviceId

@@ -92,6 +92,24 @@ export class Registry {
     this.convs.set(rec.conv, rec)
   }
 
+  private updates: Promise<unknown> = Promise.resolve()
+
+  /**
+   * Read-modify-write of one conversation's record, serialised with every other update, so two
+   * concurrent changes (a rotation being confirmed while key mail is recorded) never lose one.
+   */
+  update(conv: ConvId, change: (rec: ConversationRecord) => ConversationRecord): Promise<ConversationRecord | undefined> {
+    const run = this.updates.then(async () => {
+      const rec = this.convs.get(conv)
+      if (!rec) return undefined
+      const next = change(rec)
+      await this.put(next)
+      return next
+    })
+    this.updates = run.catch(() => undefined)
+    return run
+  }
+
   cursor(conv: ConvId, doc: DocId): number {
     return this.cursors.get(`${conv}/${doc}`) ?? 0
   }

@@ -4,7 +4,7 @@ import { ClientError, ClientErrorCode, clientErrorText } from '../core/errors.js
 import type { Identity } from '../core/identity.js'
 import type { Invitation } from '../core/invite.js'
 import type { ConversationSummary, DisplayMessage, Messenger, Status } from '../core/messenger.js'
-import type { ConvId } from '../../protocol/index.js'
+import type { ConvId, DeviceId } from '../../protocol/index.js'
 import { rememberDevice } from './storeHealth.js'
 
 /**
@@ -19,6 +19,15 @@ export interface Problem {
   readonly count: number
 }
 
+/** One member device as the members panel shows it. */
+export interface MemberRow {
+  readonly id: DeviceId
+  readonly name: string
+  /** This device. */
+  readonly you: boolean
+  readonly admin: boolean
+}
+
 export interface ConversationBinding {
   readonly conv: ConvId
   readonly messages: readonly DisplayMessage[]
@@ -29,9 +38,15 @@ export interface ConversationBinding {
   readonly waitingForKey: Accessor<boolean>
   /** [T10] The server no longer lets this device read or write here (removed). */
   readonly accessLost: Accessor<boolean>
+  /** Current members (removed devices left out), this device first, then by name. */
+  readonly members: Accessor<readonly MemberRow[]>
+  /** This device may remove members ([T10]). */
+  readonly isAdmin: Accessor<boolean>
   retryKeys(): Promise<void>
   loadEarlier(): Promise<void>
   send(text: string): Promise<void>
+  /** Rejects with the engine's error; the caller reports it. */
+  removeMember(id: DeviceId): Promise<void>
   inviteLink(): string
 }
 
@@ -112,6 +127,15 @@ export function bindMessenger(messenger: Messenger) {
         setHasEarlier(messenger.hasEarlier(conv))
       }
       onCleanup(messenger.events.on('messages', (e) => e.conv === conv && refresh()))
+      // Keyed reconcile: rows keep their identity across refreshes (an open "Confirm remove" stays open).
+      const [members, setMembers] = createStore<MemberRow[]>(memberRows(messenger, conv))
+      const [isAdmin, setAdmin] = createSignal(messenger.isAdmin(conv))
+      const refreshMembers = () => {
+        setMembers(reconcile(memberRows(messenger, conv), { key: 'id' }))
+        setAdmin(messenger.isAdmin(conv))
+      }
+      onCleanup(messenger.events.on('messages', (e) => e.conv === conv && refreshMembers()))
+      onCleanup(messenger.events.on('conversations', refreshMembers))
       messenger.openConversation(conv).then(refresh, (err: unknown) => setError(messageOf(err)))
       return {
         conv,
@@ -120,9 +144,12 @@ export function bindMessenger(messenger: Messenger) {
         error,
         waitingForKey,
         accessLost,
+        members: () => members,
+        isAdmin,
         retryKeys: () => messenger.retryKeys(conv).catch(reportError),
         loadEarlier: () => messenger.loadEarlier(conv).catch(reportError),
         send: async (text) => void (await messenger.send(conv, text)),
+        removeMember: (id) => messenger.removeMember(conv, id),
         inviteLink: () => messenger.inviteLink(location.origin, conv),
       }
     },
@@ -130,6 +157,13 @@ export function bindMessenger(messenger: Messenger) {
       for (const off of unsubscribe) off()
     },
   }
+}
+
+function memberRows(messenger: Messenger, conv: ConvId): MemberRow[] {
+  const me = messenger.identity?.deviceId
+  const admins = messenger.adminsOf(conv)
+  const rows = [...messenger.members(conv)].map(([id, name]) => ({ id, name, you: id === me, admin: admins.has(id) }))
+  return rows.sort((a, b) => Number(b.you) - Number(a.you) || a.name.localeCompare(b.name) || (a.id < b.id ? -1 : 1))
 }
 
 export function messageOf(err: unknown): string {

@@ -19,9 +19,13 @@ test('[M21][S10][S11] an admin removes Bob: Bob is cut off and told; Carol gets 
   for (const p of [bob!, carol!]) await p.messenger.join(parseInvitation(link))
   for (const p of people) await p.messenger.openConversation(conv)
   await admin!.messenger.send(conv, 'welcome all')
-  await until(() => people.every((p) => p.messenger.members(conv).size === 3 && texts(p, conv).includes('welcome all')), 'everyone in')
+  await bob!.messenger.send(conv, 'bob says hi')
+  await until(() => people.every((p) => p.messenger.members(conv).size === 3 && texts(p, conv).includes('bob says hi')), 'everyone in')
 
   await admin!.messenger.removeMember(conv, bob!.messenger.identity!.deviceId)
+  await expect(admin!.messenger.removeMember(conv, bob!.messenger.identity!.deviceId)).rejects.toMatchObject({ code: 'M504_NOT_MEMBER' })
+  // What Bob wrote stays, under his name.
+  expect(admin!.messenger.messages(conv).find((m) => m.text === 'bob says hi')?.authorName).toBe('Bob')
   await until(() => bob!.messenger.accessLost(conv), 'bob is told he lost access')
   await until(() => !carol!.messenger.accessLost(conv) && carol!.messenger.invitationKeys(conv).length === 2, 'carol has the new key')
 

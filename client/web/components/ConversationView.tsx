@@ -3,11 +3,13 @@ import type { ConversationBinding } from '../binding.js'
 import { hrefOf } from '../route.js'
 import { Composer } from './Composer.js'
 import { InvitePanel } from './InvitePanel.js'
+import { MembersPanel } from './MembersPanel.js'
 import { MessageList } from './MessageList.js'
 
-/** One open conversation: header with Invite, the message log, the composer. */
+/** One open conversation: header with Invite and Members, the message log, the composer. */
 export function ConversationView(props: { conversation: ConversationBinding; title: string; onError: (err: unknown) => void }) {
   const [inviting, setInviting] = createSignal(false)
+  const [showMembers, setShowMembers] = createSignal(false)
   const c = () => props.conversation
 
   return (
@@ -18,13 +20,22 @@ export function ConversationView(props: { conversation: ConversationBinding; tit
         </a>
         <h2 id="conversation-title">{props.title}</h2>
         <Show when={!c().error()}>
-          <button type="button" aria-expanded={inviting()} aria-controls="invite-panel" onClick={() => setInviting((v) => !v)}>
-            Invite
+          {/* A removed device's link would carry only keys the server no longer accepts. */}
+          <Show when={!c().accessLost()}>
+            <button type="button" aria-expanded={inviting()} aria-controls="invite-panel" onClick={() => setInviting((v) => !v)}>
+              Invite
+            </button>
+          </Show>
+          <button type="button" aria-expanded={showMembers()} aria-controls="members-panel" onClick={() => setShowMembers((v) => !v)}>
+            Members
           </button>
         </Show>
       </header>
-      <Show when={inviting() && !c().error()}>
+      <Show when={inviting() && !c().error() && !c().accessLost()}>
         <InvitePanel id="invite-panel" link={c().inviteLink()} />
+      </Show>
+      <Show when={showMembers() && !c().error()}>
+        <MembersPanel id="members-panel" members={c().members()} isAdmin={c().isAdmin()} onRemove={c().removeMember} onError={props.onError} />
       </Show>
       <Show
         when={!c().error()}

@@ -1,0 +1,26 @@
+import { For } from 'solid-js'
+import type { MemberRow } from '../binding.js'
+import type { DeviceId } from '../../../protocol/index.js'
+import { MemberItem } from './MemberItem.js'
+
+/** Who is in the conversation. An admin can remove the others ([T10]); nobody else sees that button. */
+export function MembersPanel(props: {
+  id: string
+  members: readonly MemberRow[]
+  isAdmin: boolean
+  onRemove: (id: DeviceId) => Promise<void>
+  onError: (err: unknown) => void
+}) {
+  return (
+    <div class="members" id={props.id}>
+      <ul aria-label="Members">
+        <For each={props.members}>
+          {(m) => <MemberItem member={m} canRemove={props.isAdmin && !m.you} onRemove={props.onRemove} onError={props.onError} />}
+        </For>
+      </ul>
+      <p class="muted small">
+        A removed member keeps what they already read; nothing written afterwards reaches their devices.
+      </p>
+    </div>
+  )
+}

@@ -1,0 +1,110 @@
+import type { Browser, Page } from 'playwright-core'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import {
+  WAIT, assertBuilt, createConversation, inviteLink, launchBrowser, log, messageTexts, onboard, person, send, settledTexts,
+  unexpectedErrors, type Person, type RunningServer, startServer,
+} from './harness.js'
+
+/**
+ * [T10] Admin, Bob and Carol in three browser contexts against the real server and the built
+ * PWA. Admin removes Bob from the members panel: Bob is told, loses the composer, keeps what he
+ * had read, and never sees what Admin and Carol write afterwards — not even after a reload.
+ */
+let server: RunningServer
+let browser: Browser
+
+const TITLE = 'Night shift'
+const FIRST = 'Welcome, everyone'
+const FROM_ADMIN = 'Admin writes after the removal'
+const FROM_CAROL = 'Carol writes after the removal'
+
+beforeAll(async () => {
+  assertBuilt()
+  server = await startServer()
+  browser = await launchBrowser()
+}, 90_000)
+
+afterAll(async () => {
+  await browser?.close()
+  await server?.stop()
+})
+
+async function joinByLink(p: Person, link: string): Promise<void> {
+  await p.page.goto(link)
+  await onboard(p.page, p.name)
+  await p.page.getByRole('button', { name: `Join ${TITLE}` }).click()
+  await p.page.getByRole('heading', { name: TITLE }).waitFor()
+}
+
+const members = (page: Page) => page.getByRole('list', { name: 'Members' })
+const composer = (page: Page) => page.getByRole('textbox', { name: 'Message', exact: true })
+
+describe('removing a member, three people', () => {
+  it('[T10] cuts Bob off from new messages and keeps his history', async () => {
+    const admin = await person(browser, 'Admin', `${server.url}/`)
+    const bob = await person(browser, 'Bob', `${server.url}/`)
+    const carol = await person(browser, 'Carol', `${server.url}/`)
+
+    await onboard(admin.page, 'Admin')
+    await createConversation(admin.page, TITLE)
+    const link = await inviteLink(admin.page)
+    await joinByLink(bob, link)
+    await joinByLink(carol, link)
+    await send(admin.page, FIRST)
+    for (const p of [admin, bob, carol]) await expect.poll(() => messageTexts(p.page), WAIT).toEqual([FIRST])
+
+    // Admin's members panel: everyone, with "(you)" and "admin" on Admin's own row.
+    const toggle = admin.page.getByRole('button', { name: 'Members', exact: true })
+    await expect.poll(() => toggle.getAttribute('aria-expanded'), WAIT).toBe('false')
+    await toggle.click()
+    await expect.poll(() => toggle.getAttribute('aria-expanded'), WAIT).toBe('true')
+    expect(await admin.page.locator(`#${await toggle.getAttribute('aria-controls')}`).count()).toBe(1)
+    await expect.poll(() => members(admin.page).getByRole('listitem').allTextContents(), WAIT).toHaveLength(3)
+    const rows = await members(admin.page).getByRole('listitem').allTextContents()
+    expect(rows[0]).toMatch(/^Admin \(you\)\s*admin$/)
+    expect(rows.slice(1).map((r) => r.replace(/Remove$/, '').trim())).toEqual(['Bob', 'Carol'])
+    expect(await members(admin.page).getByRole('button', { name: 'Remove Admin' }).count()).toBe(0)
+
+    // Bob and Carol are not admins: they see the list but no remove buttons.
+    await carol.page.getByRole('button', { name: 'Members', exact: true }).click()
+    await expect.poll(() => members(carol.page).getByRole('listitem').count(), WAIT).toBe(3)
+    expect(await members(carol.page).getByRole('button').count()).toBe(0)
+
+    // Two steps: "Remove Bob", then "Confirm remove Bob".
+    await members(admin.page).getByRole('button', { name: 'Remove Bob', exact: true }).click()
+    await members(admin.page).getByRole('button', { name: 'Confirm remove Bob', exact: true }).click()
+    await expect.poll(() => members(admin.page).getByRole('listitem').allTextContents(), WAIT).toHaveLength(2)
+    expect(await members(admin.page).getByText('Bob').count()).toBe(0)
+    await expect.poll(() => members(carol.page).getByRole('listitem').count(), WAIT).toBe(2)
+
+    // Bob is told, and can no longer write.
+    await expect.poll(() => bob.page.getByRole('alert').allTextContents(), WAIT).toContainEqual(expect.stringContaining(`You were removed from ${TITLE}`))
+    await expect.poll(() => composer(bob.page).count(), WAIT).toBe(0)
+    expect(await bob.page.getByRole('button', { name: 'Invite', exact: true }).count()).toBe(0)
+
+    // Admin and Carol carry on; both see both messages.
+    await send(admin.page, FROM_ADMIN)
+    await send(carol.page, FROM_CAROL)
+    for (const p of [admin, carol]) {
+      await expect.poll(() => messageTexts(p.page), WAIT).toHaveLength(3)
+      expect([...(await settledTexts(p))].sort()).toEqual([FROM_ADMIN, FROM_CAROL, FIRST].sort())
+    }
+
+    // Bob keeps his history and gets nothing new, before and after a reload.
+    await bob.page.waitForTimeout(1500)
+    expect(await messageTexts(bob.page)).toEqual([FIRST])
+    await bob.page.reload()
+    await log(bob.page).waitFor({ timeout: WAIT.timeout })
+    await expect.poll(() => messageTexts(bob.page), WAIT).toEqual([FIRST])
+    await expect.poll(() => bob.page.getByRole('alert').allTextContents(), WAIT).toContainEqual(expect.stringContaining(`You were removed from ${TITLE}`))
+    expect(await composer(bob.page).count()).toBe(0)
+    await bob.page.waitForTimeout(1500)
+    expect(await messageTexts(bob.page)).toEqual([FIRST])
+
+    // Nothing went wrong for the two who stayed.
+    expect(await admin.page.getByRole('alert').allTextContents()).toEqual([])
+    expect(await carol.page.getByRole('alert').allTextContents()).toEqual([])
+    expect([...unexpectedErrors(admin), ...unexpectedErrors(carol)]).toEqual([])
+    expect(unexpectedErrors(bob)).toEqual([])
+  }, 240_000)
+})
