@@ -1,6 +1,6 @@
 import * as A from '@automerge/automerge'
-import { asBoxPublicKey, createSigner, generateEpochKey, openEnvelope, randomBytes, toBase64Url, type EpochKey } from '../../crypto/index.js'
-import { openKeyMail, sealKeyMail } from './keyMail.js'
+import { generateEpochKey, openEnvelope, randomBytes, toBase64Url, type EpochKey } from '../../crypto/index.js'
+import { Keyring } from './keyring.js'
 import { MailOutbox } from './mailOutbox.js'
 import { idBytes, type ConvId, type DeviceId, type DocId } from '../../protocol/index.js'
 import { decodeChanges } from './payload.js'
@@ -78,6 +78,7 @@ export class Messenger {
   private engine!: SyncEngine
   private outbox!: Outbox
   private mailOut!: MailOutbox
+  private keyring!: Keyring
   private readonly registry: Registry
   private readonly clock: HybridClock
   private readonly pending = new Set<string>()
@@ -128,7 +129,19 @@ export class Messenger {
       backoff: this.options.backoff,
       snapshotEvery: this.options.snapshotEvery,
       mail: this.mailOut,
-      onMail: (items) => this.onMail(items),
+      onMail: (items) => this.keyring.onMail(items),
+    })
+    this.keyring = new Keyring({
+      registry: this.registry,
+      engine: this.engine,
+      mailOut: this.mailOut,
+      identity,
+      memberBoxes: async (conv) => {
+        const root = await this.docs.doc<RootDoc>(rootDocOf(conv))
+        return root ? readMemberBoxes(root, this.adminsOf(conv)) : new Map()
+      },
+      adminsOf: (conv) => this.adminsOf(conv),
+      refused: (detail) => this.events.emit('problem', { code: ClientErrorCode.ENVELOPE_REJECTED, detail }),
     })
     await this.outbox.load()
     for (const id of this.outbox.pendingMessageIds()) this.pending.add(id)
@@ -258,8 +271,8 @@ export class Messenger {
    * member device and registered on the server at once or on the next connection ([S10]).
    */
   async rotateKey(conv: ConvId): Promise<{ epoch: number; key: EpochKey }> {
-    const next = await this.newEpoch(conv)
-    await this.mailKeysToNewcomers(conv) // every member keeps access
+    const next = await this.keyring.newEpoch(conv)
+    await this.keyring.mailToNewcomers(conv) // every member keeps access
     await this.engine.rejoin(conv)
     this.engine.requestFlush() // pending changes are sealed under the new epoch from now on
     return next
@@ -280,73 +293,17 @@ export class Messenger {
     if (device === identity.deviceId) throw new ClientError(ClientErrorCode.NOT_ADMIN, 'an admin cannot remove itself')
     if (!this.members(conv).has(device)) throw new ClientError(ClientErrorCode.NOT_MEMBER)
     await this.changeAndQueue(conv, rootDocOf(conv), [(d: RootDoc) => void (d[`x:${device}`] = { at: Date.now() })], [])
-    await this.newEpoch(conv)
-    await this.mailKeysToNewcomers(conv)
+    await this.keyring.newEpoch(conv)
+    await this.keyring.mailToNewcomers(conv)
     await this.engine.rejoin(conv)
     this.engine.requestFlush()
     await this.refreshRoot(conv)
     this.events.emit('conversations', undefined)
   }
 
-  /**
-   * [M21] Admin devices: every member device that has not been sent the current epoch's keys
-   * (all of them right after a rotation; later, one whose entry arrives late) gets them by key
-   * mail, queued durably and sent before anything else on the next connection.
-   */
-  private async mailKeysToNewcomers(conv: ConvId): Promise<void> {
-    const identity = this.requireIdentity()
-    const rec = this.registry.get(conv)
-    const root = await this.docs.doc<RootDoc>(rootDocOf(conv))
-    if (!rec?.adminSecret || !root || rec.keyed?.epoch !== rec.epoch) return
-    const already = new Set(rec.keyed.devices)
-    const boxes = [...readMemberBoxes(root, this.adminsOf(conv))].filter(([d]) => d !== identity.deviceId && !already.has(d))
-    if (boxes.length === 0) return
-    const keys = this.invitationKeys(conv)
-    const signer = createSigner(identity.keys.signSecret)
-    const mail = await Promise.all(boxes.map(async ([to, box]) => ({ to: idBytes(to), body: await sealKeyMail(conv, rec.epoch, keys, asBoxPublicKey(box), signer) })))
-    await this.mailOut.add(mail)
-    const sent = boxes.map(([d]) => d)
-    await this.registry.update(conv, (r) => (r.epoch === rec.epoch ? { ...r, keyed: { epoch: r.epoch, devices: [...new Set([...(r.keyed?.devices ?? []), ...sent])] } } : r))
-    await this.engine.flushMail()
-  }
-
-  private async newEpoch(conv: ConvId): Promise<{ epoch: number; key: EpochKey }> {
-    const rec = this.registry.get(conv)
-    if (!rec) throw new ClientError(ClientErrorCode.UNKNOWN_CONVERSATION)
-    if (!rec.adminSecret) throw new ClientError(ClientErrorCode.NOT_ADMIN)
-    let epoch = rec.epoch
-    while (epoch === rec.epoch || epoch === 0 || rec.keys.has(epoch)) epoch = new DataView(randomBytes(4).buffer).getUint32(0)
-    const key = generateEpochKey()
-    await this.registry.update(conv, (r) => ({ ...r, epoch, keys: new Map([...r.keys, [epoch, key]]), rekeyPending: true, keyed: { epoch, devices: [] } }))
-    return { epoch, key }
-  }
-
-  /** [M21] Key mail from an admin: take the keys, switch to the new epoch, then let the server forget it. */
-  private async onMail(items: readonly { id: number; body: Uint8Array }[]): Promise<void> {
-    const identity = this.requireIdentity()
-    const done: number[] = []
-    for (const item of items) {
-      const mail = await openKeyMail(item.body, identity.keys)
-      const rec = mail && this.registry.get(mail.conv)
-      if (mail && rec && this.adminsOf(mail.conv).has(mail.sender)) {
-        await this.registry.update(mail.conv, (r) => ({ ...r, keys: new Map([...r.keys, ...mail.keys.map((k) => [k.epoch, k.key] as const)]), epoch: mail.current }))
-        await this.engine.rejoin(mail.conv)
-        await this.engine.retryKeys(mail.conv)
-      } else {
-        this.events.emit('problem', { code: ClientErrorCode.ENVELOPE_REJECTED, detail: 'mailbox item refused' })
-      }
-      done.push(item.id)
-    }
-    this.engine.mailDone(done)
-  }
-
   /** Adds an epoch key this device received; `current` makes it the epoch to write under. */
-  async addEpochKey(conv: ConvId, epoch: number, key: EpochKey, current: boolean): Promise<void> {
-    const rec = this.registry.get(conv)
-    if (!rec) throw new ClientError(ClientErrorCode.UNKNOWN_CONVERSATION)
-    await this.registry.update(conv, (r) => ({ ...r, keys: new Map([...r.keys, [epoch, key]]), epoch: current ? epoch : r.epoch }))
-    if (current) await this.engine.rejoin(conv)
-    await this.engine.retryKeys(conv)
+  addEpochKey(conv: ConvId, epoch: number, key: EpochKey, current: boolean): Promise<void> {
+    return this.keyring.add(conv, epoch, key, current)
   }
 
   invitation(conv: ConvId): Invitation {
@@ -522,7 +479,7 @@ export class Messenger {
       this.convOfDoc.set(s.id, conv)
       if (!before.has(s.id)) this.engine.trackDoc(conv, s.id)
     }
-    await this.mailKeysToNewcomers(conv)
+    await this.keyring.mailToNewcomers(conv)
   }
 
   private onDocChange(doc: DocId, patches: readonly A.Patch[]): void {
