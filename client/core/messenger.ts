@@ -1,6 +1,7 @@
 import * as A from '@automerge/automerge'
 import { generateEpochKey, openEnvelope, randomBytes, toBase64Url, type EpochKey } from '../../crypto/index.js'
 import { Keyring } from './keyring.js'
+import { SegmentWindow } from './segmentWindow.js'
 import { MailOutbox } from './mailOutbox.js'
 import { idBytes, type ConvId, type DeviceId, type DocId } from '../../protocol/index.js'
 import { decodeChanges } from './payload.js'
@@ -13,8 +14,8 @@ import { createIdentity, loadIdentity, normaliseName, type Identity } from './id
 import { newConvId, newMessageId } from './ids.js'
 import { inviteLink, type Invitation } from './invite.js'
 import {
-  MAX_MESSAGE_CHARS, SEGMENT_CAPACITY, SEGMENT_GENESIS, compareMessages, messageIdAt, messageList, readMemberBoxes, readMembers, readMessage, readSegment, readSegments, readTitle, segmentDocId,
-  type MessageRecord, type MessageView, type RootDoc, type SegmentDoc, type SegmentInfo,
+  MAX_MESSAGE_CHARS, SEGMENT_CAPACITY, SEGMENT_GENESIS, compareMessages, readMemberBoxes, readMembers, readSegments, readTitle, segmentDocId,
+  type MessageRecord, type MessageView, type RootDoc, type SegmentDoc,
 } from './model.js'
 import { Outbox } from './outbox.js'
 import { Registry } from './registry.js'
@@ -82,9 +83,7 @@ export class Messenger {
   private readonly registry: Registry
   private readonly clock: HybridClock
   private readonly pending = new Set<string>()
-  private readonly segments = new Map<ConvId, SegmentInfo[]>()
-  private readonly loadedSegments = new Map<ConvId, Set<DocId>>()
-  private readonly segmentCache = new Map<DocId, Map<string, MessageView>>()
+  private segs!: SegmentWindow
   private readonly convOfDoc = new Map<DocId, ConvId>()
   private sendChain: Promise<unknown> = Promise.resolve()
   private readonly lost = new Set<ConvId>()
@@ -120,11 +119,12 @@ export class Messenger {
     // Segments start from the shared genesis change; the root starts empty.
     this.docs = new DocStore(this.options.store, identity.actor, (doc) => (this.isRoot(doc) ? undefined : SEGMENT_GENESIS))
     this.outbox = new Outbox(this.options.store)
+    this.segs = new SegmentWindow(this.docs, this.clock)
     this.mailOut = new MailOutbox(this.options.store)
     this.engine = new SyncEngine(identity, this.registry, this.docs, this.outbox, {
       url: this.options.url,
       socket: this.options.socket,
-      docsOf: (conv) => [rootDocOf(conv), ...(this.segments.get(conv) ?? []).map((s) => s.id)],
+      docsOf: (conv) => [rootDocOf(conv), ...this.segs.segmentsOf(conv).map((s) => s.id)],
       heartbeatMs: this.options.heartbeatMs,
       backoff: this.options.backoff,
       snapshotEvery: this.options.snapshotEvery,
@@ -145,14 +145,12 @@ export class Messenger {
     })
     await this.outbox.load()
     for (const id of this.outbox.pendingMessageIds()) this.pending.add(id)
-    this.docs.events.on('change', ({ doc, patches }) => this.onDocChange(doc, patches))
+    this.docs.events.on('change', ({ doc }) => this.onDocChange(doc))
     this.engine.events.on('state', () => this.emitStatus())
     this.engine.events.on('delivered', ({ msgIds }) => {
-      const convs = new Set<ConvId>()
       for (const id of msgIds) this.pending.delete(id)
-      for (const [conv] of this.loadedSegments) convs.add(conv)
       this.emitStatus()
-      for (const conv of convs) this.events.emit('messages', { conv })
+      for (const rec of this.registry.list()) this.events.emit('messages', { conv: rec.conv })
     })
     this.engine.events.on('problem', (p) => this.events.emit('problem', p))
     this.engine.events.on('waiting', (w) => this.events.emit('waiting', w))
@@ -350,26 +348,17 @@ export class Messenger {
   async openConversation(conv: ConvId): Promise<void> {
     if (!this.registry.get(conv)) throw new ClientError(ClientErrorCode.UNKNOWN_CONVERSATION)
     await this.refreshRoot(conv)
-    const segs = this.segments.get(conv) ?? []
-    const newest = segs[segs.length - 1]
-    if (newest) await this.loadSegment(conv, newest.id)
-    else this.loadedSegments.set(conv, this.loadedSegments.get(conv) ?? new Set())
-    // Right after a rollover the newest segment is nearly empty: show the one before too.
-    const previous = segs[segs.length - 2]
-    if (newest && previous && (this.segmentCache.get(newest.id)?.size ?? 0) < 50) await this.loadSegment(conv, previous.id)
+    await this.segs.open(conv)
     this.events.emit('messages', { conv })
   }
 
   /** True when older segments exist that are not loaded yet. */
   hasEarlier(conv: ConvId): boolean {
-    const loaded = this.loadedSegments.get(conv) ?? new Set()
-    return (this.segments.get(conv) ?? []).some((s) => !loaded.has(s.id))
+    return this.segs.hasEarlier(conv)
   }
 
   async loadEarlier(conv: ConvId): Promise<void> {
-    const loaded = this.loadedSegments.get(conv) ?? new Set()
-    const older = (this.segments.get(conv) ?? []).filter((s) => !loaded.has(s.id)).pop()
-    if (older) await this.loadSegment(conv, older.id)
+    await this.segs.loadEarlier(conv)
     this.events.emit('messages', { conv })
   }
 
@@ -380,10 +369,8 @@ export class Messenger {
     const root = this.rootNow(conv)
     const names = root ? readMembers(root, this.adminsOf(conv), { includeRemoved: true }) : new Map<DeviceId, string>()
     const out: DisplayMessage[] = []
-    for (const seg of this.loadedSegments.get(conv) ?? []) {
-      for (const m of this.segmentCache.get(seg)?.values() ?? []) {
-        out.push({ ...m, authorName: names.get(m.author) ?? `Device ${m.author.slice(0, 6)}`, mine: m.author === me, pending: this.pending.has(m.tag) })
-      }
+    for (const m of this.segs.views(conv)) {
+      out.push({ ...m, authorName: names.get(m.author) ?? `Device ${m.author.slice(0, 6)}`, mine: m.author === me, pending: this.pending.has(m.tag) })
     }
     return out.sort(compareMessages)
   }
@@ -430,12 +417,11 @@ export class Messenger {
 
   /** The newest segment, or the next one when there is none or it is full. */
   private async writableSegment(conv: ConvId): Promise<DocId> {
-    const segs = this.segments.get(conv) ?? []
+    const segs = this.segs.segmentsOf(conv)
     const newest = segs[segs.length - 1]
     if (newest) {
-      await this.loadSegment(conv, newest.id)
-      const count = this.segmentCache.get(newest.id)?.size ?? 0
-      if (count < (this.options.segmentCapacity ?? SEGMENT_CAPACITY)) return newest.id
+      await this.segs.load(conv, newest.id)
+      if (this.segs.count(newest.id) < (this.options.segmentCapacity ?? SEGMENT_CAPACITY)) return newest.id
     }
     const index = newest ? newest.index + 1 : 0
     const id = segmentDocId(conv, index)
@@ -443,24 +429,9 @@ export class Messenger {
     this.convOfDoc.set(id, conv)
     await this.changeAndQueue(conv, rootDocOf(conv), [(d: RootDoc) => void (d[`s:${index}`] = { start })], [])
     await this.refreshRoot(conv)
-    await this.loadSegment(conv, id)
+    this.convOfDoc.set(id, conv)
+    await this.segs.load(conv, id)
     return id
-  }
-
-  private async loadSegment(conv: ConvId, seg: DocId): Promise<void> {
-    this.convOfDoc.set(seg, conv)
-    let loaded = this.loadedSegments.get(conv)
-    if (!loaded) this.loadedSegments.set(conv, (loaded = new Set()))
-    loaded.add(seg)
-    if (!this.segmentCache.has(seg)) {
-      const doc = await this.docs.doc<SegmentDoc>(seg)
-      // A change may have filled the cache while the document loaded: never replace newer entries.
-      if (!this.segmentCache.has(seg)) {
-        const msgs = doc ? readSegment(doc, seg) : []
-        for (const m of msgs) this.clock.observe(m.ts) // [M14] a reply sorts after what it answers, after a reload too
-        this.segmentCache.set(seg, new Map(msgs.map((m) => [m.id, m])))
-      }
-    }
   }
 
   private rootCache = new Map<ConvId, A.Doc<RootDoc>>()
@@ -472,17 +443,13 @@ export class Messenger {
     const root = await this.docs.doc<RootDoc>(rootDocOf(conv))
     if (!root) return
     this.rootCache.set(conv, root)
-    const before = new Set((this.segments.get(conv) ?? []).map((s) => s.id))
     const segs = readSegments(conv, root)
-    this.segments.set(conv, segs)
-    for (const s of segs) {
-      this.convOfDoc.set(s.id, conv)
-      if (!before.has(s.id)) this.engine.trackDoc(conv, s.id)
-    }
+    for (const s of segs) this.convOfDoc.set(s.id, conv)
+    for (const s of this.segs.setSegments(conv, segs)) this.engine.trackDoc(conv, s.id)
     await this.keyring.mailToNewcomers(conv)
   }
 
-  private onDocChange(doc: DocId, patches: readonly A.Patch[]): void {
+  private onDocChange(doc: DocId): void {
     const conv = this.convOfDoc.get(doc)
     if (!conv) return
     if (doc === rootDocOf(conv)) {
@@ -494,32 +461,8 @@ export class Messenger {
     }
     // A segment that receives changes joins the loaded window: fresh activity (a late offline
     // writer, the next segment after a rollover) is shown without loading all history.
-    void this.docs.doc<SegmentDoc>(doc).then((d) => {
-      if (!d) return
-      let cache = this.segmentCache.get(doc)
-      if (!cache) this.segmentCache.set(doc, (cache = new Map()))
-      // New messages are usually at the end: scan back until every unknown id is found.
-      const n = messageList(d).length
-      let missing = n - cache.size
-      const added: MessageView[] = []
-      for (let i = n - 1; i >= 0 && missing > 0; i--) {
-        const id = messageIdAt(d, i)
-        if (id === undefined) {
-          missing--
-          continue
-        }
-        if (cache.has(id)) continue
-        missing--
-        const m = readMessage(d, doc, i)
-        if (!m) continue
-        this.clock.observe(m.ts)
-        cache.set(id, m)
-        added.push(m)
-      }
+    void this.segs.scan(conv, doc).then((added) => {
       if (added.length) this.events.emit('added', { conv, messages: added })
-      const loaded = this.loadedSegments.get(conv) ?? new Set()
-      loaded.add(doc)
-      this.loadedSegments.set(conv, loaded)
       this.events.emit('messages', { conv })
     })
   }

@@ -36,7 +36,7 @@ test('[E12][S9] a device snapshots its own log; the server prunes what it covers
   }
   await until(() => count('SELECT count(*) AS n FROM snapshots') >= 1, 'a snapshot on the server')
   await until(() => count('SELECT count(*) AS n FROM envelopes') < 20, 'covered envelopes pruned')
-  expect(texts(bob, conv)).toHaveLength(30)
+  await until(() => texts(bob, conv).length === 30, 'bob, online all along, has all 30')
 
   const carol = await persona('Carol', server().url)
   people.push(carol)
