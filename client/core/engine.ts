@@ -304,7 +304,9 @@ export class SyncEngine {
   async rejoin(conv: ConvId): Promise<void> {
     this.joined.delete(conv)
     this.joining.delete(conv)
-    for (const key of [...this.subscribed]) if (key.startsWith(conv)) this.subscribed.delete(key)
+    // Fresh subscriptions follow the join: forget the old ones, their backlog and their stalls.
+    for (const set of [this.subscribed, this.catchingUp, this.stalled]) for (const key of [...set]) if (key.startsWith(conv)) set.delete(key)
+    this.updateState()
     await this.joinConversation(conv)
   }
 

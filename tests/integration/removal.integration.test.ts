@@ -27,6 +27,7 @@ test('[M21][S10][S11] an admin removes Bob: Bob is cut off and told; Carol gets 
   // What Bob wrote stays, under his name.
   expect(admin!.messenger.messages(conv).find((m) => m.text === 'bob says hi')?.authorName).toBe('Bob')
   await until(() => bob!.messenger.accessLost(conv), 'bob is told he lost access')
+  await until(() => bob!.messenger.status.connection === 'online', 'bob is not left "syncing" a conversation he lost')
   await until(() => !carol!.messenger.accessLost(conv) && carol!.messenger.invitationKeys(conv).length === 2, 'carol has the new key')
 
   await admin!.messenger.send(conv, 'after bob left')
