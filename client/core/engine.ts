@@ -178,6 +178,7 @@ export class SyncEngine {
     this.joined.clear()
     this.joining.clear()
     this.stalled.clear()
+    this.challenge = undefined
     this.subscribed.clear()
     this.catchingUp.clear()
     this.inFlight.clear()
@@ -286,7 +287,8 @@ export class SyncEngine {
 
   private async joinConversation(conv: ConvId): Promise<void> {
     const rec = this.registry.get(conv)
-    if (!rec || !this.challenge || this.joined.has(conv) || this.joining.has(conv)) return
+    // Only on an authenticated connection: a join "sent" offline would block the real one later.
+    if (!rec || !this.ready || !this.challenge || this.joined.has(conv) || this.joining.has(conv)) return
     this.joining.add(conv)
     const id = idBytes(conv)
     const cap = deriveCapability(rec.keys.get(rec.epoch)!, id, rec.epoch)
@@ -445,6 +447,7 @@ export class SyncEngine {
     const mail = this.options.mail
     if (!this.ready || !mail) return
     for (const item of await mail.list()) {
+      if (!this.ready || this.socket?.readyState !== OPEN) return
       const id = this.nextPushId++
       this.mailInFlight.set(id, item.key)
       this.send({ type: 'mail', id, to: item.to, items: [item.body] })
@@ -502,6 +505,7 @@ export class SyncEngine {
         if (!rec || !this.ready || changes.length === 0 || !this.outbox.idle(conv, doc)) return
         const header = { v: SNAPSHOT_VERSION, conv: idBytes(conv), doc: idBytes(doc), epoch: rec.epoch, device: this.signer.publicKey, seq: chain.seq, prev: chain.prev } as const
         const env = await sealEnvelope(header, encodeChanges(changes), rec.keys.get(rec.epoch)!, this.signer)
+        if (!this.ready || this.socket?.readyState !== OPEN) return
         const id = this.nextPushId++
         this.inFlight.set(id, [{ conv, doc, seq: chain.seq, snapshot: true }])
         this.send({ type: 'push', id, envelopes: [env.bytes] })
@@ -536,6 +540,9 @@ export class SyncEngine {
   }
 
   private pushSealed(conv: ConvId, doc: DocId, sealed: readonly { seq: number; env: Uint8Array }[]): void {
+    // The connection may have dropped while sealing: an in-flight entry with no socket would
+    // wait for an ack that never comes and hold the document back ([M5]: pushed again on reconnect).
+    if (!this.ready || this.socket?.readyState !== OPEN) return
     const sending = new Set<number>()
     for (const batch of this.inFlight.values()) for (const f of batch) if (f.conv === conv && f.doc === doc) sending.add(f.seq)
     let batch: { seq: number; env: Uint8Array }[] = []

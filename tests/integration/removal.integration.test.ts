@@ -86,6 +86,9 @@ test('[M21] a member the admin had not seen yet when it removed someone still ge
   carol.messenger.start()
   await carol.messenger.join(parseInvitation(link)) // the admin is offline: it does not know carol yet
   await carol.messenger.openConversation(conv)
+  await bob.messenger.openConversation(conv)
+  // Carol's entry is on the server (Bob sees her) before the admin, still offline, removes Bob.
+  await until(() => bob.messenger.members(conv).size === 3, 'carol\'s entry reached the server')
   await admin.messenger.removeMember(conv, bob.messenger.identity!.deviceId)
   await admin.messenger.openConversation(conv)
   await admin.messenger.send(conv, 'for carol, not bob')
