@@ -4,7 +4,7 @@ import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { chromium, type Browser, type BrowserContext, type Locator, type Page } from 'playwright-core'
-import { expect } from 'vitest'
+import { afterAll, beforeAll, expect } from 'vitest'
 
 /**
  * End-to-end harness: the real sync server as a child process serving the built PWA (dist/),
@@ -208,4 +208,30 @@ export async function settledTexts(p: Person): Promise<string[]> {
 /** Console noise that is expected when the test itself cuts the network. */
 export function unexpectedErrors(p: Person): string[] {
   return p.errors.filter((e) => !/ERR_INTERNET_DISCONNECTED/.test(e))
+}
+
+/**
+ * One real server process and one Chromium per test file: started before the file's tests
+ * (failing clearly when dist/ is not built), closed after them.
+ */
+export function useWorld(): { readonly server: RunningServer; readonly browser: Browser } {
+  let server: RunningServer | undefined
+  let browser: Browser | undefined
+  beforeAll(async () => {
+    assertBuilt()
+    server = await startServer()
+    browser = await launchBrowser()
+  }, 90_000)
+  afterAll(async () => {
+    await browser?.close()
+    await server?.stop()
+  })
+  return {
+    get server() {
+      return server!
+    },
+    get browser() {
+      return browser!
+    },
+  }
 }

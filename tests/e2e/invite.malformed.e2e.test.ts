@@ -1,29 +1,16 @@
-import type { Browser } from 'playwright-core'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { ClientErrorCode, clientErrorText } from '../../client/core/errors.js'
 import {
-  WAIT, assertBuilt, createConversation, inviteLink, launchBrowser, messageTexts, onboard, person, send, storedRecord,
-  unexpectedErrors, type RunningServer, startServer,
+  WAIT, createConversation, inviteLink, messageTexts, onboard, person, send, storedRecord,
+  unexpectedErrors, useWorld,
 } from './harness.js'
 
 /** [M100] A damaged invitation link explains itself and changes nothing stored on the device. */
-let server: RunningServer
-let browser: Browser
-
-beforeAll(async () => {
-  assertBuilt()
-  server = await startServer()
-  browser = await launchBrowser()
-}, 90_000)
-
-afterAll(async () => {
-  await browser?.close()
-  await server?.stop()
-})
+const world = useWorld()
 
 describe('[M100] mangled invitation link', () => {
   it('shows the M100 alert and leaves the identity, conversations and messages untouched', async () => {
-    const alice = await person(browser, 'Alice', `${server.url}/`)
+    const alice = await person(world.browser, 'Alice', `${world.server.url}/`)
     const { page } = alice
     await onboard(page, 'Alice')
     await createConversation(page, 'Site B')

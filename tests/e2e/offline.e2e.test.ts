@@ -1,8 +1,7 @@
-import type { Browser } from 'playwright-core'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import {
-  WAIT, assertBuilt, createConversation, ensureServiceWorkerControls, inviteLink, launchBrowser, log, messageTexts, onboard,
-  person, send, settledTexts, statusText, unexpectedErrors, type Person, type RunningServer, startServer,
+  WAIT, createConversation, ensureServiceWorkerControls, inviteLink, log, messageTexts, onboard,
+  person, send, settledTexts, statusText, unexpectedErrors, type Person, useWorld,
 } from './harness.js'
 
 /**
@@ -10,25 +9,13 @@ import {
  * the network, writes, reloads with no network (service worker + IndexedDB), comes back; both
  * screens converge on the same messages in the same order (ARCHITECTURE §6, §8).
  */
-let server: RunningServer
-let browser: Browser
+const world = useWorld()
 const people: Person[] = []
-
-beforeAll(async () => {
-  assertBuilt()
-  server = await startServer()
-  browser = await launchBrowser()
-}, 90_000)
-
-afterAll(async () => {
-  await browser?.close()
-  await server?.stop()
-})
 
 describe('offline PWA, two people', () => {
   it('keeps writing, reloading and reading offline, then converges', async () => {
-    const alice = await person(browser, 'Alice', `${server.url}/`)
-    const bob = await person(browser, 'Bob', `${server.url}/`)
+    const alice = await person(world.browser, 'Alice', `${world.server.url}/`)
+    const bob = await person(world.browser, 'Bob', `${world.server.url}/`)
     people.push(alice, bob)
 
     // Alice starts a conversation and invites Bob.
@@ -36,7 +23,7 @@ describe('offline PWA, two people', () => {
     await createConversation(alice.page, 'Field team')
     await send(alice.page, 'Hello from Alice')
     const link = await inviteLink(alice.page)
-    expect(link).toMatch(new RegExp(`^${server.url}/#join=[A-Za-z0-9_-]+$`))
+    expect(link).toMatch(new RegExp(`^${world.server.url}/#join=[A-Za-z0-9_-]+$`))
 
     // Bob opens the link: onboarding first, then the join prompt.
     await bob.page.goto(link)

@@ -1,8 +1,7 @@
-import type { Browser, Page } from 'playwright-core'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type { Page } from 'playwright-core'
+import { describe, expect, it } from 'vitest'
 import {
-  WAIT, assertBuilt, createConversation, inviteLink, launchBrowser, log, messageTexts, onboard, person, send, settledTexts,
-  unexpectedErrors, type Person, type RunningServer, startServer,
+  WAIT, createConversation, inviteLink, log, messageTexts, onboard, person, send, settledTexts, unexpectedErrors, useWorld, type Person,
 } from './harness.js'
 
 /**
@@ -10,24 +9,12 @@ import {
  * PWA. Admin removes Bob from the members panel: Bob is told, loses the composer, keeps what he
  * had read, and never sees what Admin and Carol write afterwards — not even after a reload.
  */
-let server: RunningServer
-let browser: Browser
+const world = useWorld()
 
 const TITLE = 'Night shift'
 const FIRST = 'Welcome, everyone'
 const FROM_ADMIN = 'Admin writes after the removal'
 const FROM_CAROL = 'Carol writes after the removal'
-
-beforeAll(async () => {
-  assertBuilt()
-  server = await startServer()
-  browser = await launchBrowser()
-}, 90_000)
-
-afterAll(async () => {
-  await browser?.close()
-  await server?.stop()
-})
 
 async function joinByLink(p: Person, link: string): Promise<void> {
   await p.page.goto(link)
@@ -41,9 +28,9 @@ const composer = (page: Page) => page.getByRole('textbox', { name: 'Message', ex
 
 describe('removing a member, three people', () => {
   it('[T10] cuts Bob off from new messages and keeps his history', async () => {
-    const admin = await person(browser, 'Admin', `${server.url}/`)
-    const bob = await person(browser, 'Bob', `${server.url}/`)
-    const carol = await person(browser, 'Carol', `${server.url}/`)
+    const admin = await person(world.browser, 'Admin', `${world.server.url}/`)
+    const bob = await person(world.browser, 'Bob', `${world.server.url}/`)
+    const carol = await person(world.browser, 'Carol', `${world.server.url}/`)
 
     await onboard(admin.page, 'Admin')
     await createConversation(admin.page, TITLE)

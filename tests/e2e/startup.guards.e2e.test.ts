@@ -1,29 +1,16 @@
-import type { Browser } from 'playwright-core'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { ClientErrorCode, clientErrorText } from '../../client/core/errors.js'
-import { assertBuilt, launchBrowser, onboard, person, status, storedRecord, unexpectedErrors, type RunningServer, startServer } from './harness.js'
+import { onboard, person, status, storedRecord, unexpectedErrors, useWorld } from './harness.js'
 
 /** What the PWA does before the engine runs: one engine per browser profile, and no overwriting a bad identity. */
-let server: RunningServer
-let browser: Browser
-
-beforeAll(async () => {
-  assertBuilt()
-  server = await startServer()
-  browser = await launchBrowser()
-}, 90_000)
-
-afterAll(async () => {
-  await browser?.close()
-  await server?.stop()
-})
+const world = useWorld()
 
 describe('startup guards', () => {
   it('runs the engine in one tab only; a second tab waits and takes over when the first closes', async () => {
-    const alice = await person(browser, 'Alice', `${server.url}/`)
+    const alice = await person(world.browser, 'Alice', `${world.server.url}/`)
     await onboard(alice.page, 'Alice')
     const second = await alice.context.newPage()
-    await second.goto(`${server.url}/`)
+    await second.goto(`${world.server.url}/`)
     await second.getByRole('heading', { name: 'FieldChat is open in another tab' }).waitFor()
     expect(await status(second).count()).toBe(0)
     await alice.page.close()
@@ -32,7 +19,7 @@ describe('startup guards', () => {
   }, 120_000)
 
   it('[M200] shows the corrupt-identity message and never replaces the stored keys', async () => {
-    const bob = await person(browser, 'Bob', `${server.url}/`)
+    const bob = await person(world.browser, 'Bob', `${world.server.url}/`)
     await onboard(bob.page, 'Bob')
     const garbage = await bob.page.evaluate(
       () =>
