@@ -19,8 +19,6 @@ export type ConnectionState = 'offline' | 'connecting' | 'syncing' | 'online'
 
 export interface EngineEvents extends Record<string, unknown> {
   state: ConnectionState
-  /** Remote changes were applied to a document. */
-  applied: { conv: ConvId; doc: DocId }
   /** The server acknowledged these messages: they are no longer pending. */
   delivered: { msgIds: string[] }
   /** [T11] Envelopes of this conversation wait for a key this device does not hold yet. */
@@ -420,7 +418,6 @@ export class SyncEngine {
         }
       }
     }
-    this.events.emit('applied', { conv, doc })
     return missing < 0 ? undefined : missing
   }
 

@@ -1,5 +1,3 @@
-import * as A from '@automerge/automerge'
-
 /**
  * The plaintext of an envelope: a batch of Automerge changes for one document.
  * Layout: u32 count ‖ (u32 length ‖ change bytes)*.
@@ -34,19 +32,4 @@ export function decodeChanges(payload: Uint8Array): Uint8Array[] | undefined {
     o += 4 + len
   }
   return o === payload.length ? out : undefined
-}
-
-/**
- * [E10] Every change must carry the signer's actor id: the author shown is the device whose
- * signature verified, never something a sender typed. Returns false for unreadable changes too.
- */
-export function changesSignedBy(changes: readonly Uint8Array[], actor: string): boolean {
-  for (const change of changes) {
-    try {
-      if (A.decodeChange(change).actor !== actor) return false
-    } catch {
-      return false
-    }
-  }
-  return true
 }

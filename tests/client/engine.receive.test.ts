@@ -9,7 +9,8 @@ import { ClientErrorCode } from '../../client/core/errors.js'
 import { actorOf } from '../../client/core/identity.js'
 import { parseInvitation, type Invitation } from '../../client/core/invite.js'
 import { SEGMENT_GENESIS, segmentDocId, type SegmentDoc } from '../../client/core/model.js'
-import { changesSignedBy, decodeChanges, encodeChanges } from '../../client/core/payload.js'
+import { decodeChanges, encodeChanges } from '../../client/core/payload.js'
+import { checkChanges } from '../../client/core/writeRules.js'
 import { startSyncServer, type RunningServer } from '../../sync-server/server.js'
 import { openMemoryStore } from '../../sync-server/store/memory.js'
 import { createLogger } from '../../sync-server/log.js'
@@ -49,7 +50,7 @@ async function eveReadsSegment(actor: string): Promise<A.Doc<SegmentDoc>> {
       const opened = await openEnvelope(item.env, { conv: idBytes(conv), doc: idBytes(segment), keyFor: (e) => (e === inv.epoch ? inv.key : undefined) })
       const batch = opened.ok ? decodeChanges(opened.value.payload) : undefined
       // Eve builds on what honest clients hold: her own forgeries were never applied by them.
-      if (opened.ok && batch && changesSignedBy(batch, actorOf(opened.value.header.device))) changes.push(...batch)
+      if (opened.ok && batch && checkChanges(batch, actorOf(opened.value.header.device), 'segment').ok) changes.push(...batch)
     }
   }
   reader.socket.close()
@@ -198,7 +199,7 @@ async function findPoison(): Promise<Uint8Array> {
   for (let bit = 0; bit < honest.length * 8; bit++) {
     const b = honest.slice()
     b[bit >> 3]! ^= 1 << (bit & 7)
-    if (!changesSignedBy([b], actorOf(eveKeys.signPublic))) continue
+    if (!actorIs(b, actorOf(eveKeys.signPublic))) continue // [E10] alone: the poison must pass it
     try {
       A.applyChanges(A.clone(base), [b])
     } catch {
@@ -206,4 +207,12 @@ async function findPoison(): Promise<Uint8Array> {
     }
   }
   throw new Error('no poisoned variant found')
+}
+
+function actorIs(change: Uint8Array, actor: string): boolean {
+  try {
+    return A.decodeChange(change).actor === actor
+  } catch {
+    return false
+  }
 }

@@ -4,7 +4,11 @@ import { describe, expect, test } from 'vitest'
 import { ZERO_HASH, createSigner, generateDeviceKeys, generateEpochKey, openEnvelope, randomBytes, sealEnvelope, type DeviceKeys } from '../../crypto/index.js'
 import { actorOf } from '../../client/core/identity.js'
 import { SEGMENT_GENESIS, type SegmentDoc } from '../../client/core/model.js'
-import { changesSignedBy, decodeChanges, encodeChanges } from '../../client/core/payload.js'
+import { decodeChanges, encodeChanges } from '../../client/core/payload.js'
+import { checkChanges } from '../../client/core/writeRules.js'
+
+/** [E10] as the engine applies it: the receipt check of every change in a segment. */
+const changesSignedBy = (batch: readonly Uint8Array[], actor: string): boolean => checkChanges(batch, actor, 'segment').ok
 
 /** [M2] / [E10]: the actor of every change is the hex of the signing device's key. */
 const alice = generateDeviceKeys()
@@ -32,7 +36,7 @@ async function sealAndOpen(signerKeys: DeviceKeys, changes: Uint8Array[]): Promi
   return { batch: decodeChanges(opened.value.payload)!, signerActor: actorOf(opened.value.header.device) }
 }
 
-describe('changesSignedBy', () => {
+describe('[E10] receipt check (checkChanges)', () => {
   test('[M2] actorOf is the lower-case hex of the 32-byte signing key', () => {
     expect(actorOf(alice.signPublic)).toMatch(/^[0-9a-f]{64}$/)
     expect(actorOf(alice.signPublic)).toBe(Buffer.from(alice.signPublic).toString('hex'))

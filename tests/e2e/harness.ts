@@ -1,6 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { existsSync, mkdtempSync, rmSync } from 'node:fs'
-import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { chromium, type Browser, type BrowserContext, type Locator, type Page } from 'playwright-core'
@@ -34,17 +33,8 @@ export function assertBuilt(): void {
   }
 }
 
-export async function freePort(): Promise<number> {
-  return new Promise((ok, fail) => {
-    const srv = createServer()
-    srv.once('error', fail)
-    srv.listen(0, '127.0.0.1', () => {
-      const address = srv.address()
-      const port = typeof address === 'object' && address ? address.port : 0
-      srv.close(() => (port ? ok(port) : fail(new Error('no port'))))
-    })
-  })
-}
+export { freePort } from '../integration/helpers/serverProcess.js'
+import { freePort } from '../integration/helpers/serverProcess.js'
 
 export interface RunningServer {
   readonly url: string
