@@ -32,11 +32,11 @@ async function setup(n: number) {
   const org = new OpGraph('org')
   const admin = people[0]!
   const put = async (graph: OpGraph, body: OpBody) => graph.add(await signOp(signers[0]!, graph.space, graph.heads(), body))
-  await put(org, { kind: 'create-org', name: 'Acme', user: admin.user, userName: 'Admin', device: admin.keys.signPublic, box: admin.keys.boxPublic })
+  await put(org, { kind: 'create-org', nonce: randomBytes(16), name: 'Acme', user: admin.user, userName: 'Admin', device: admin.keys.signPublic, box: admin.keys.boxPublic })
   for (const p of people.slice(1)) await put(org, { kind: 'admit', user: p.user, userName: p.user, device: p.keys.signPublic, box: p.keys.boxPublic })
   const orgState = resolveOrg(org)
   const group = new OpGraph('grp')
-  await put(group, { kind: 'create-group', name: 'Depot', user: admin.user, history: true })
+  await put(group, { kind: 'create-group', nonce: randomBytes(16), name: 'Depot', user: admin.user, history: true })
   for (const p of people.slice(1)) await put(group, { kind: 'add', user: p.user })
   return { people, signers, orgState, group }
 }

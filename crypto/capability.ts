@@ -71,3 +71,15 @@ function u32(n: number): Uint8Array {
   writeU32(new DataView(b.buffer), 0, n)
   return b
 }
+
+/**
+ * [K5] A one-time invitation key: an Ed25519 pair derived from the link's random secret, bound
+ * to the organisation. The organisation's graph holds its public half; whoever holds the link
+ * can sign a join request with it, nobody else (not the server) can.
+ */
+export function deriveInviteKey(secret: Uint8Array, org: Uint8Array): Capability {
+  const seed = deriveKey(secret, 'fieldchat/v1/invite-key', org)
+  const pair = nacl.sign.keyPair.fromSeed(seed)
+  seed.fill(0)
+  return { publicKey: asSignPublicKey(pair.publicKey), signer: createSigner(asSignSecretKey(pair.secretKey)) }
+}

@@ -50,6 +50,27 @@ export function openEpochKey(sealed: { ephemeral: Uint8Array; box: Uint8Array },
   return key && key.length === 32 ? ok(asEpochKey(key)) : fail(CryptoErrorCode.DECRYPT_FAILED)
 }
 
+/**
+ * [L3] Finding this device's box without knowing its index (a device that has not yet got the
+ * graph that orders the recipients): one shared secret, then a 48-byte secretbox check per box.
+ * Returns the key and the index it was found at.
+ */
+export function findEpochKey(sealed: { ephemeral: Uint8Array; boxes: readonly Uint8Array[] }, recipientSecret: BoxSecretKey, context: Uint8Array): Result<{ key: EpochKey; index: number }> {
+  if (sealed.ephemeral.length !== 32) return fail(CryptoErrorCode.MALFORMED)
+  const shared = nacl.box.before(sealed.ephemeral, recipientSecret)
+  try {
+    for (let i = 0; i < sealed.boxes.length; i++) {
+      const box = sealed.boxes[i]!
+      if (box.length !== 48) continue
+      const key = nacl.secretbox.open(box, epochBoxNonce(context, i), shared)
+      if (key && key.length === 32) return ok({ key: asEpochKey(key), index: i })
+    }
+    return fail(CryptoErrorCode.DECRYPT_FAILED)
+  } finally {
+    shared.fill(0)
+  }
+}
+
 export function sealChain(newKey: EpochKey, previous: { epoch: number; key: EpochKey }, context: Uint8Array): Uint8Array {
   const e = new Uint8Array(4)
   writeU32(new DataView(e.buffer), 0, previous.epoch)

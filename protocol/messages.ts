@@ -11,8 +11,12 @@ export interface Push { type: 'push'; id: number; envelopes: Uint8Array[] }
 export interface Subscribe { type: 'subscribe'; conv: Uint8Array; doc: Uint8Array; cursor: number }
 export interface Unsubscribe { type: 'unsubscribe'; conv: Uint8Array; doc: Uint8Array }
 export interface Ping { type: 'ping'; t: number }
-/** Post sealed items (lockboxes, notices) to another device's mailbox ([S11]); answered by `ack`. */
-export interface Mail { type: 'mail'; id: number; to: Uint8Array; items: Uint8Array[] }
+/**
+ * Post sealed items (lockboxes, signed rotation ops) to the mailboxes of the devices in `to`
+ * (1–10,000 distinct device keys): every item goes to every recipient and is stored once ([S11]).
+ * Answered by one `ack` with one result per item.
+ */
+export interface Mail { type: 'mail'; id: number; to: Uint8Array[]; items: Uint8Array[] }
 /** The device has processed these mailbox items: the server deletes them. */
 export interface MailDone { type: 'mail-done'; ids: number[] }
 

@@ -8,7 +8,13 @@ const uint = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER)
 const u32 = z.number().int().nonnegative().max(0xffffffff)
 
 export const MAX_ENVELOPE_BYTES = 1024 * 1024
-export const MAX_MAIL_BYTES = 64 * 1024
+/** One mail item: a rotation op carries a 48-byte box per device of a group of up to 10,000 devices. */
+export const MAX_MAIL_BYTES = 1024 * 1024
+/** Devices one `mail` may address; the frame as a whole stays under `maxFrameBytes` ([S6]). */
+export const MAX_MAIL_RECIPIENTS = 10_000
+
+/** Recipients are distinct, so the server's per-mailbox limit check sees each mailbox once. */
+const distinct = (keys: readonly Uint8Array[]) => new Set(keys.map((k) => k.join(','))).size === keys.length
 
 export const clientMessageSchema = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('hello'), v: uint, device: bytes(32), proof: bytes(64) }),
@@ -22,7 +28,12 @@ export const clientMessageSchema = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('subscribe'), conv: bytes(16), doc: bytes(16), cursor: uint }),
   z.strictObject({ type: z.literal('unsubscribe'), conv: bytes(16), doc: bytes(16) }),
   z.strictObject({ type: z.literal('ping'), t: z.number().finite() }),
-  z.strictObject({ type: z.literal('mail'), id: uint, to: bytes(32), items: z.array(bytes().refine((b) => b.length <= MAX_MAIL_BYTES, { message: 'mail item too large' })).min(1).max(64) }),
+  z.strictObject({
+    type: z.literal('mail'),
+    id: uint,
+    to: z.array(bytes(32)).min(1).max(MAX_MAIL_RECIPIENTS).refine(distinct, { message: 'duplicate mail recipient' }),
+    items: z.array(bytes().refine((b) => b.length <= MAX_MAIL_BYTES, { message: 'mail item too large' })).min(1).max(64),
+  }),
   z.strictObject({ type: z.literal('mail-done'), ids: z.array(uint).min(1).max(1000) }),
 ]) satisfies z.ZodType<ClientMessage>
 

@@ -7,7 +7,7 @@ import {
   bytesEqual, hashOfEnvelope, randomBytes, splitEnvelope, toBase64Url, toHex, verifyCapabilityProof, verifyDeviceAuth,
   verifyEnvelopeSignature, verifyRekeyProof, type EnvelopeParts,
 } from '../crypto/verify.js'
-import type { AppendItem, AppendResult, ChangeStore } from './store/ChangeStore.js'
+import type { AppendItem, AppendResult, ChangeStore, MailItem } from './store/ChangeStore.js'
 import { subscriptionKey, type Hub, type Subscriber } from './hub.js'
 import type { Logger } from './log.js'
 import { TokenBucket, type ServerLimits } from './limits.js'
@@ -41,6 +41,25 @@ const APPEND_REASON: Record<Exclude<AppendResult, { ok: true }>['reason'], numbe
   'wrong-conv': ErrorCode.BAD_ENVELOPE,
 }
 let nextId = 1
+
+/** Splits a mailbox into frames of at most about `maxBytes` of bodies; an item is never split. */
+function mailPages(items: readonly MailItem[], maxBytes: number): MailItem[][] {
+  const pages: MailItem[][] = []
+  let page: MailItem[] = []
+  let bytes = 0
+  for (const item of items) {
+    const size = item.body.length + 64 // id, sender key and CBOR framing
+    if (page.length && bytes + size > maxBytes) {
+      pages.push(page)
+      page = []
+      bytes = 0
+    }
+    page.push(item)
+    bytes += size
+  }
+  if (page.length) pages.push(page)
+  return pages
+}
 
 /**
  * One device's socket. Inbound messages are untrusted peer input: every frame is size- and
@@ -125,21 +144,32 @@ export class Connection implements Subscriber {
     if (!set) this.ctx.devices.set(key, (set = new Set()))
     set.add(this)
     this.send({ type: 'welcome', v: PROTOCOL_VERSION })
-    // [S11] what waited in this device's mailbox comes right after the welcome.
+    // [S11] what waited in this device's mailbox comes right after the welcome, in frames no
+    // larger than the announced maxFrameBytes (items may be 1 MiB each).
     const items = await this.ctx.store.readMail(device, MAILBOX_LIMIT)
-    if (items.length) this.send({ type: 'mailbox', items })
+    for (const page of mailPages(items, this.ctx.limits.maxFrameBytes)) {
+      this.send({ type: 'mailbox', items: page })
+      await this.drain()
+    }
   }
 
-  /** [S11] Sealed items for another device: stored durably, delivered live if it is connected. */
+  /**
+   * [S11] Sealed items for other devices: stored once for all recipients, durably and all or
+   * nothing (ChangeStore invariant 7), then delivered live to every connected recipient.
+   */
   private async onMail(msg: Mail): Promise<void> {
-    const ids = await this.ctx.store.postMail(msg.to, this.device!, msg.items, MAILBOX_LIMIT)
-    if (!ids) return this.send({ type: 'ack', id: msg.id, results: msg.items.map(() => ({ code: ErrorCode.MAILBOX_FULL })) })
-    this.send({ type: 'ack', id: msg.id, results: ids.map((sseq) => ({ sseq })) })
-    const items = ids.map((id, i) => ({ id, from: this.device!, body: msg.items[i]! }))
-    for (const other of this.ctx.devices.get(toHex(msg.to)) ?? []) other.sendMail(items)
+    const posted = await this.ctx.store.postMail(msg.to, this.device!, msg.items, MAILBOX_LIMIT)
+    if (!posted) return this.send({ type: 'ack', id: msg.id, results: msg.items.map(() => ({ code: ErrorCode.MAILBOX_FULL })) })
+    this.send({ type: 'ack', id: msg.id, results: posted.items.map((sseq) => ({ sseq })) })
+    msg.to.forEach((to, r) => {
+      const connections = this.ctx.devices.get(toHex(to))
+      if (!connections?.size) return
+      const items = posted.ids[r]!.map((id, i) => ({ id, from: this.device!, body: msg.items[i]! }))
+      for (const other of connections) other.sendMail(items)
+    })
   }
 
-  sendMail(items: { id: number; from: Uint8Array; body: Uint8Array }[]): void {
+  sendMail(items: MailItem[]): void {
     this.send({ type: 'mailbox', items })
   }
 

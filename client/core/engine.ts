@@ -518,7 +518,8 @@ export class SyncEngine {
       this.flushAgain = false
       for (const conv of this.joined) {
         const rec = this.registry.get(conv)
-        if (!rec) continue
+        // [T7] while no epoch is safe to write under, changes wait in the outbox.
+        if (!rec || rec.hold) continue
         for (const doc of this.outbox.pendingDocs(conv)) {
           if (!this.ready) return
           // One push in flight per document: while it waits for its ack, new changes gather

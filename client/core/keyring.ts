@@ -46,13 +46,14 @@ export class Keyring {
   async mailToNewcomers(conv: ConvId): Promise<void> {
     const { registry, identity } = this.deps
     const rec = registry.get(conv)
-    if (!rec?.adminSecret || rec.keyed?.epoch !== rec.epoch) return
+    // Organisation spaces get their keys from rotations in their graph ([T13]), never by key mail.
+    if (!rec?.adminSecret || rec.space || rec.keyed?.epoch !== rec.epoch) return
     const already = new Set(rec.keyed.devices)
     const boxes = [...(await this.deps.memberBoxes(conv))].filter(([d]) => d !== identity.deviceId && !already.has(d))
     if (boxes.length === 0) return
     const keys = [...rec.keys].map(([epoch, key]) => ({ epoch, key }))
     const signer = createSigner(identity.keys.signSecret)
-    const mail = await Promise.all(boxes.map(async ([to, box]) => ({ to: idBytes(to), body: await sealKeyMail(conv, rec.epoch, keys, asBoxPublicKey(box), signer) })))
+    const mail = await Promise.all(boxes.map(async ([to, box]) => ({ to: [idBytes(to)], body: await sealKeyMail(conv, rec.epoch, keys, asBoxPublicKey(box), signer) })))
     await this.deps.mailOut.add(mail)
     const sent = boxes.map(([d]) => d)
     await registry.update(conv, (r) => (r.epoch === rec.epoch ? { ...r, keyed: { epoch: r.epoch, devices: [...new Set([...(r.keyed?.devices ?? []), ...sent])] } } : r))

@@ -1,4 +1,5 @@
 import * as z from 'zod'
+import { MAX_MAIL_RECIPIENTS } from '../../protocol/index.js'
 import type { LocalStore } from './storage/LocalStore.js'
 import { decodeRecord, encodeRecord } from './storage/records.js'
 
@@ -7,16 +8,25 @@ import { decodeRecord, encodeRecord } from './storage/records.js'
  * Written before the rotation takes effect and sent first on every connection, so a rotation
  * made offline reaches the remaining members as soon as this device is back ([S11]).
  */
-const schema = z.object({ to: z.instanceof(Uint8Array).refine((b) => b.length === 32), body: z.instanceof(Uint8Array) })
+const device = z.instanceof(Uint8Array).refine((b) => b.length === 32)
+/** Records written before [S11] took many recipients hold a single `to`: read as a list of one, never dropped. */
+const schema = z.object({ to: z.union([device.transform((d) => [d]), z.array(device).min(1)]), body: z.instanceof(Uint8Array) })
 const pad = (n: number) => n.toString().padStart(16, '0')
 
-export interface QueuedMail { readonly key: string[]; readonly to: Uint8Array; readonly body: Uint8Array }
+export interface QueuedMail { readonly key: string[]; readonly to: Uint8Array[]; readonly body: Uint8Array }
 
 export class MailOutbox {
   private counter = Date.now() * 1000
   constructor(private readonly store: LocalStore) {}
 
-  async add(items: readonly { to: Uint8Array; body: Uint8Array }[]): Promise<void> {
+  /** Queues each body for every device in its `to` (1–10,000 distinct devices, [S11]). */
+  async add(items: readonly { to: Uint8Array[]; body: Uint8Array }[]): Promise<void> {
+    for (const { to } of items) {
+      // The server refuses such a frame whole, so the item would never leave the queue.
+      if (to.length < 1 || to.length > MAX_MAIL_RECIPIENTS || new Set(to.map((d) => d.join(','))).size !== to.length) {
+        throw new RangeError('mail needs 1 to 10,000 distinct recipients')
+      }
+    }
     await this.store.write(items.map((i) => ({ key: ['mail-out', pad(this.counter++)], value: encodeRecord(i) })))
   }
 

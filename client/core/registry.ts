@@ -22,6 +22,10 @@ export interface ConversationRecord {
   readonly admins?: readonly string[]
   /** Admins only: devices already sent the current epoch's keys by key mail ([M21]). */
   readonly keyed?: { readonly epoch: number; readonly devices: readonly string[] }
+  /** An organisation or group conversation: membership and keys come from its graph ([T13]). */
+  readonly space?: { readonly kind: 'org' | 'group'; readonly org: ConvId }
+  /** [T7] No epoch is safe to write under yet (a healing rotation is due): changes stay queued. */
+  readonly hold?: boolean
 }
 
 const convSchema = z.object({
@@ -34,6 +38,8 @@ const convSchema = z.object({
   rekeyPending: z.boolean().optional(),
   admins: z.array(z.string().max(64)).max(100).optional(),
   keyed: z.object({ epoch: z.number().int().nonnegative(), devices: z.array(z.string().max(64)).max(10_000) }).optional(),
+  space: z.object({ kind: z.enum(['org', 'group']), org: z.string().max(64) }).optional(),
+  hold: z.boolean().optional(),
 })
 const cursorSchema = z.number().int().nonnegative()
 
@@ -64,6 +70,8 @@ export class Registry {
         ...(rec.rekeyPending ? { rekeyPending: true } : {}),
         ...(rec.admins ? { admins: rec.admins } : {}),
         ...(rec.keyed ? { keyed: rec.keyed } : {}),
+        ...(rec.space ? { space: { kind: rec.space.kind, org: rec.space.org as ConvId } } : {}),
+        ...(rec.hold ? { hold: true } : {}),
       })
     }
     for (const e of await this.store.range(['cursor'])) {
@@ -87,6 +95,8 @@ export class Registry {
       ...(rec.rekeyPending ? { rekeyPending: true } : {}),
       ...(rec.admins ? { admins: [...rec.admins] } : {}),
       ...(rec.keyed ? { keyed: { epoch: rec.keyed.epoch, devices: [...rec.keyed.devices] } } : {}),
+      ...(rec.space ? { space: rec.space } : {}),
+      ...(rec.hold ? { hold: true } : {}),
     }
     await this.store.write([{ key: ['conv', rec.conv], value: encodeRecord({ v: 1, title: rec.title, epoch: rec.epoch, keys, joinedAt: rec.joinedAt, ...extra }) }])
     this.convs.set(rec.conv, rec)

@@ -14,6 +14,9 @@
  *     with hash = its prev; it then replaces that device's envelopes ≤ seq, which are deleted
  *     (pruning). Later repeats of pruned envelopes are acked as duplicates. A reader whose
  *     cursor is below the highest pruned sseq gets the snapshot before the backlog.
+ *  7. [S11] A mail post is all or nothing: if any recipient's mailbox would exceed the limit,
+ *     nothing is stored for anyone. Each item body is stored once however many devices it is
+ *     addressed to, and is deleted with the last mailbox entry that refers to it.
  */
 export interface StoredConv {
   readonly capPublic: Uint8Array
@@ -43,6 +46,20 @@ export interface StoredEnvelope {
   readonly bytes: Uint8Array
 }
 
+/** The outcome of a stored mail post (invariant 7). */
+export interface PostedMail {
+  /** Per item, in input order: the id of its one stored body. */
+  readonly items: number[]
+  /** Per recipient, in `to` order: its mailbox ids, one per item, in item order. */
+  readonly ids: number[][]
+}
+
+export interface MailItem {
+  readonly id: number
+  readonly from: Uint8Array
+  readonly body: Uint8Array
+}
+
 export interface ChangeStore {
   getConv(conv: Uint8Array): Promise<StoredConv | undefined>
   /** Registers the conversation's capability if it has none; returns what is stored afterwards. */
@@ -55,10 +72,17 @@ export interface ChangeStore {
   read(conv: Uint8Array, doc: Uint8Array, after: number, limit: number): Promise<StoredEnvelope[]>
   /** Snapshots of `doc` that replace envelopes with sseq > after (invariant 6). */
   snapshots(conv: Uint8Array, doc: Uint8Array, after: number): Promise<Uint8Array[]>
-  /** [S11] Appends items to a device's mailbox; refuses (undefined) when it would exceed `limit`. */
-  postMail(to: Uint8Array, from: Uint8Array, bodies: readonly Uint8Array[], limit: number): Promise<number[] | undefined>
-  readMail(to: Uint8Array, limit: number): Promise<{ id: number; from: Uint8Array; body: Uint8Array }[]>
+  /**
+   * [S11] Adds every body to the mailbox of every device in `to` (distinct keys, else it throws),
+   * in one durable transaction; undefined, storing nothing, when any mailbox would exceed `limit`
+   * (invariant 7).
+   */
+  postMail(to: readonly Uint8Array[], from: Uint8Array, bodies: readonly Uint8Array[], limit: number): Promise<PostedMail | undefined>
+  /** The oldest `limit` items of `to`'s mailbox, ascending id. */
+  readMail(to: Uint8Array, limit: number): Promise<MailItem[]>
   /** Deletes items of `to`'s mailbox (ids addressed to another device are ignored). */
   deleteMail(to: Uint8Array, ids: readonly number[]): Promise<void>
+  /** Diagnostics: how many distinct mail bodies are stored (invariant 7). */
+  mailBodies(): Promise<number>
   close(): Promise<void>
 }

@@ -1,5 +1,6 @@
 import { bytesEqual, toHex } from '../../crypto/verify.js'
 import type { AppendItem, AppendResult, ChangeStore, StoredConv, StoredEnvelope } from './ChangeStore.js'
+import { memoryMail } from './memoryMail.js'
 
 /** In-memory store for tests; same invariants as sqlite.ts (see ChangeStore.ts). */
 export function openMemoryStore(): ChangeStore {
@@ -7,8 +8,6 @@ export function openMemoryStore(): ChangeStore {
   const docs = new Map<string, { conv: Uint8Array; last: number; log: (StoredEnvelope & { key: string; seq: number; hash: Uint8Array })[] }>()
   const heads = new Map<string, { seq: number; hash: Uint8Array }>()
   const bySeq = new Map<string, { sseq: number; hash: Uint8Array }>()
-  const mail: { id: number; to: string; from: Uint8Array; body: Uint8Array }[] = []
-  let nextMail = 1
   const snaps = new Map<string, { seq: number; coversSseq: number; bytes: Uint8Array; doc: string }>()
 
   const appendOne = (item: AppendItem): AppendResult => {
@@ -68,23 +67,7 @@ export function openMemoryStore(): ChangeStore {
       if (!entry || !bytesEqual(entry.conv, conv)) return []
       return [...snaps.values()].filter((s) => s.doc === docKey && s.coversSseq > after).sort((a, b) => a.coversSseq - b.coversSseq).map((s) => s.bytes)
     },
-    async postMail(to, from, bodies, limit) {
-      const key = toHex(to)
-      if (mail.filter((m) => m.to === key).length + bodies.length > limit) return undefined
-      return bodies.map((body) => {
-        const id = nextMail++
-        mail.push({ id, to: key, from, body })
-        return id
-      })
-    },
-    async readMail(to, limit) {
-      const key = toHex(to)
-      return mail.filter((m) => m.to === key).slice(0, limit).map(({ id, from, body }) => ({ id, from, body }))
-    },
-    async deleteMail(to, ids) {
-      const key = toHex(to)
-      for (let i = mail.length - 1; i >= 0; i--) if (mail[i]!.to === key && ids.includes(mail[i]!.id)) mail.splice(i, 1)
-    },
+    ...memoryMail(),
     async close() {},
   }
 }

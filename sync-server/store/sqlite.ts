@@ -1,6 +1,7 @@
 import Database from 'better-sqlite3'
 import { bytesEqual } from '../../crypto/verify.js'
 import type { AppendItem, AppendResult, ChangeStore, StoredConv, StoredEnvelope } from './ChangeStore.js'
+import { migrateMailV1, sqliteMail } from './sqliteMail.js'
 
 /**
  * The embedded default store: one SQLite file in WAL mode. synchronous=NORMAL keeps every
@@ -23,11 +24,11 @@ export function openSqliteStore(file: string, options: { durability?: 'normal' |
     CREATE TABLE IF NOT EXISTS envelopes (doc BLOB NOT NULL, sseq INTEGER NOT NULL, device BLOB NOT NULL, seq INTEGER NOT NULL,
       hash BLOB NOT NULL, bytes BLOB NOT NULL, PRIMARY KEY (doc, sseq)) WITHOUT ROWID;
     CREATE UNIQUE INDEX IF NOT EXISTS envelopes_by_device ON envelopes (doc, device, seq);
-    CREATE TABLE IF NOT EXISTS mail (id INTEGER PRIMARY KEY AUTOINCREMENT, dest BLOB NOT NULL, sender BLOB NOT NULL, body BLOB NOT NULL);
-    CREATE INDEX IF NOT EXISTS mail_by_dest ON mail (dest, id);
     CREATE TABLE IF NOT EXISTS snapshots (doc BLOB NOT NULL, device BLOB NOT NULL, seq INTEGER NOT NULL, covers_sseq INTEGER NOT NULL,
       hash BLOB NOT NULL, bytes BLOB NOT NULL, PRIMARY KEY (doc, device)) WITHOUT ROWID;
   `)
+  migrateMailV1(db)
+  const mail = sqliteMail(db)
   const q = {
     getConv: db.prepare<[Uint8Array], { cap: Uint8Array; epoch: number; admin: Uint8Array | null }>('SELECT cap, epoch, admin FROM convs WHERE conv = ?'),
     insertConv: db.prepare('INSERT OR IGNORE INTO convs (conv, cap, epoch, admin) VALUES (?, ?, ?, ?)'),
@@ -50,10 +51,6 @@ export function openSqliteStore(file: string, options: { durability?: 'normal' |
     ),
     prune: db.prepare('DELETE FROM envelopes WHERE doc = ? AND device = ? AND seq <= ?'),
     snapsAfter: db.prepare<[Uint8Array, number], { bytes: Uint8Array }>('SELECT bytes FROM snapshots WHERE doc = ? AND covers_sseq > ? ORDER BY covers_sseq'),
-    mailCount: db.prepare<[Uint8Array], { n: number }>('SELECT count(*) AS n FROM mail WHERE dest = ?'),
-    mailPut: db.prepare('INSERT INTO mail (dest, sender, body) VALUES (?, ?, ?)'),
-    mailRead: db.prepare<[Uint8Array, number], { id: number; sender: Uint8Array; body: Uint8Array }>('SELECT id, sender, body FROM mail WHERE dest = ? ORDER BY id LIMIT ?'),
-    mailDelete: db.prepare('DELETE FROM mail WHERE dest = ? AND id = ?'),
     read: db.prepare<[Uint8Array, number, number], { sseq: number; bytes: Uint8Array }>(
       'SELECT sseq, bytes FROM envelopes WHERE doc = ? AND sseq > ? ORDER BY sseq LIMIT ?',
     ),
@@ -122,18 +119,7 @@ export function openSqliteStore(file: string, options: { durability?: 'normal' |
       if (!owner || !bytesEqual(owner.conv, conv)) return []
       return q.snapsAfter.all(doc, after).map((r) => r.bytes)
     },
-    async postMail(to, from, bodies, limit) {
-      return db.transaction(() => {
-        if (q.mailCount.get(to)!.n + bodies.length > limit) return undefined
-        return bodies.map((b) => Number(q.mailPut.run(to, from, b).lastInsertRowid))
-      })()
-    },
-    async readMail(to, limit) {
-      return q.mailRead.all(to, limit).map((r) => ({ id: r.id, from: r.sender, body: r.body }))
-    },
-    async deleteMail(to, ids) {
-      db.transaction(() => ids.forEach((id) => q.mailDelete.run(to, id)))()
-    },
+    ...mail,
     async close() {
       db.close()
     },

@@ -2,7 +2,7 @@ import nacl from 'tweetnacl'
 import { describe, expect, test } from 'vitest'
 import {
   asBoxPublicKey, asBoxSecretKey, generateEpochKey, openChain, openEpochKey, randomBytes, sealChain, sealEpochKey,
-  epochBoxNonce, type BoxPublicKey,
+  epochBoxNonce, findEpochKey, type BoxPublicKey,
 } from '../../crypto/index.js'
 
 const devices = (n: number) => Array.from({ length: n }, () => {
@@ -25,6 +25,21 @@ describe('[L3] one epoch key sealed to many devices', () => {
     expect(openEpochKey({ ephemeral: sealed.ephemeral, box: sealed.boxes[0]! }, 0, outsider.sec, context).ok).toBe(false)
     expect(openEpochKey({ ephemeral: sealed.ephemeral, box: sealed.boxes[0]! }, 1, ds[0]!.sec, context).ok).toBe(false)
     expect(openEpochKey({ ephemeral: sealed.ephemeral, box: sealed.boxes[0]! }, 0, ds[0]!.sec, randomBytes(16)).ok).toBe(false)
+  })
+
+  test('[L3] a recipient that does not know its index finds its box by trial; an outsider finds none', async () => {
+    const key = generateEpochKey()
+    const ds = devices(7)
+    const context = randomBytes(16)
+    const sealed = await sealEpochKey(key, ds.map((d) => d.pub), context)
+    ds.forEach((d, i) => {
+      const r = findEpochKey(sealed, d.sec, context)
+      expect(r.ok && r.value.index).toBe(i)
+      expect(r.ok && [...r.value.key]).toEqual([...key])
+    })
+    expect(findEpochKey(sealed, devices(1)[0]!.sec, context).ok).toBe(false)
+    expect(findEpochKey(sealed, ds[0]!.sec, randomBytes(16)).ok).toBe(false)
+    expect(findEpochKey({ ephemeral: new Uint8Array(3), boxes: sealed.boxes }, ds[0]!.sec, context).ok).toBe(false)
   })
 
   test('[L3] a box is exactly nacl.box from the ephemeral key (the WebCrypto path gives tweetnacl\'s bytes)', async () => {

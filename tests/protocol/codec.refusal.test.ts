@@ -1,7 +1,7 @@
 import { Encoder } from 'cbor-x'
 import fc from 'fast-check'
 import { describe, expect, test } from 'vitest'
-import { MAX_ENVELOPE_BYTES, decodeClientFrame, decodeServerFrame, encodeFrame, type ClientMessage } from '../../protocol/index.js'
+import { MAX_ENVELOPE_BYTES, MAX_MAIL_BYTES, MAX_MAIL_RECIPIENTS, decodeClientFrame, decodeServerFrame, encodeFrame, type ClientMessage } from '../../protocol/index.js'
 import { ALL_CLIENT, ALL_SERVER, CLIENT_EXAMPLES } from './frames.js'
 
 /** Encodes anything, including shapes the types forbid, the way a hostile peer could. */
@@ -91,6 +91,26 @@ describe('[P3] inbound frames are validated before use; a bad frame is ok:false,
     expect(refused(frameOf(withField(CLIENT_EXAMPLES.push, { envelopes: [new Uint8Array(MAX_ENVELOPE_BYTES + 1)] })))).toBe(true)
     expect(refused(frameOf(withField(CLIENT_EXAMPLES.push, { envelopes: Array.from({ length: 256 }, () => new Uint8Array(1)) })))).toBe(false)
     expect(refused(frameOf(withField(CLIENT_EXAMPLES.push, { envelopes: [new Uint8Array(MAX_ENVELOPE_BYTES)] })))).toBe(false)
+  })
+
+  test('[S11] [P6] a mail names 1 to 10,000 distinct 32-byte devices and carries 1 to 64 items of at most 1 MiB', () => {
+    const devices = (n: number) => Array.from({ length: n }, (_, i) => new Uint8Array(32).fill(i % 256).fill(i >> 8, 0, 2))
+    const mail = (patch: Record<string, unknown>) => frameOf(withField(CLIENT_EXAMPLES.mail, patch))
+    expect(refused(mail({ to: [] }))).toBe(true)
+    expect(refused(mail({ to: devices(MAX_MAIL_RECIPIENTS + 1) }))).toBe(true)
+    expect(refused(mail({ to: [new Uint8Array(31)] }))).toBe(true)
+    expect(refused(mail({ to: new Uint8Array(32) }))).toBe(true) // the old single-device shape
+    expect(refused(mail({ items: [new Uint8Array(MAX_MAIL_BYTES + 1)] }))).toBe(true)
+    expect(refused(mail({ items: Array.from({ length: 65 }, () => new Uint8Array(1)) }))).toBe(true)
+    expect(refused(mail({ to: devices(MAX_MAIL_RECIPIENTS) }))).toBe(false)
+    expect(refused(mail({ items: [new Uint8Array(MAX_MAIL_BYTES)] }))).toBe(false)
+  })
+
+  test('[S11] a mail naming the same device twice is refused by the schema', () => {
+    const alice = new Uint8Array(32).fill(7)
+    const bob = new Uint8Array(32).fill(8)
+    const decoded = decodeClientFrame(frameOf(withField(CLIENT_EXAMPLES.mail, { to: [alice, bob, alice.slice()] })))
+    expect(decoded).toEqual({ ok: false, reason: 'duplicate mail recipient' })
   })
 
   test('[P3] a __proto__ key cannot smuggle fields past validation', () => {

@@ -7,7 +7,7 @@ export const CLIENT_EXAMPLES: Record<ClientMessage['type'], ClientMessage> = {
   hello: { type: 'hello', v: 1, device: b(32, 1), proof: b(64, 2) },
   join: { type: 'join', conv: b(16, 3), epoch: 4, cap: b(32, 5), proof: b(64, 6) },
   push: { type: 'push', id: 7, envelopes: [b(500, 8), b(300, 9)] },
-  mail: { type: 'mail', id: 3, to: b(32, 50), items: [b(200, 51)] },
+  mail: { type: 'mail', id: 3, to: [b(32, 50), b(32, 54)], items: [b(200, 51)] },
   'mail-done': { type: 'mail-done', ids: [1, 2] },
   rekey: { type: 'rekey', conv: b(16, 40), epoch: 7, cap: b(32, 41), admin: b(32, 42), proof: b(64, 43) },
   subscribe: { type: 'subscribe', conv: b(16, 10), doc: b(16, 11), cursor: 12 },

@@ -1,9 +1,11 @@
 import { afterEach, beforeEach, describe, expect, test } from 'vitest'
 import { randomBytes } from '../../crypto/verify.js'
 import type { AppendItem, ChangeStore } from '../../sync-server/store/ChangeStore.js'
+import { mailContract } from './changeStore.mail.contract.js'
 
 /**
- * The contract every ChangeStore runs (invariants 1–6 of sync-server/store/ChangeStore.ts).
+ * The contract every ChangeStore runs (invariants 1–7 of sync-server/store/ChangeStore.ts; the
+ * mailbox part, invariant 7, is in changeStore.mail.contract.ts).
  * Items here are opaque: the store sees only public header fields and a hash the server computed.
  */
 export function changeStoreContract(name: string, open: () => ChangeStore | Promise<ChangeStore>): void {
@@ -179,6 +181,7 @@ export function changeStoreContract(name: string, open: () => ChangeStore | Prom
       expect(await store.append([])).toEqual([])
     })
   })
+  mailContract(name, open)
 }
 
 /** Builds device chains the way the server derives AppendItems from envelope headers. */

@@ -100,6 +100,19 @@ export class OpGraph {
     return out
   }
 
+  /** The sub-graph made of `heads` and their ancestors; undefined when a head is missing. */
+  upTo(heads: readonly OpId[]): OpGraph | undefined {
+    if (!heads.every((h) => this.ops.has(h))) return undefined
+    const keep = new Set<OpId>(heads)
+    for (const h of heads) for (const a of this.ancestors(h)) keep.add(a)
+    return new OpGraph(this.space, this.order().filter((op) => keep.has(op.id)))
+  }
+
+  /** Ops received whose parents have not all arrived yet (a gap in what this device was sent). */
+  get missing(): number {
+    return this.waiting.size
+  }
+
   /** The sub-graph of `id`'s causal past (its ancestors, without it). */
   past(id: OpId): OpGraph {
     const keep = this.ancestors(id)

@@ -1,40 +1,29 @@
 import type { OpGraph } from './graph.js'
 import type { Op, OpId, UserId } from './ops.js'
-import type { OrgState } from './org.js'
+import { resolveOrg, type OrgState } from './org.js'
 import { resolveWithVoiding, type VoidingRules } from './voiding.js'
+import { epochView, type Epoch, type EpochView } from './epochs.js'
 
-export interface Epoch {
-  /** The epoch number written in envelope headers (random per rotation, unique per group). */
-  readonly epoch: number
-  readonly op: OpId
-  /** Device signing keys (hex) the key was sealed to, sorted. */
-  readonly recipients: readonly string[]
-  /** Sealed to a device that is no longer a member: never written under again ([T7]). */
-  readonly tainted: boolean
-}
+export type { Epoch } from './epochs.js'
 
-export interface GroupState {
+export interface GroupState extends EpochView {
   readonly name: string
   readonly history: boolean
   readonly members: ReadonlyMap<UserId, { readonly admin: boolean }>
-  /** Valid epochs in [T4] order (oldest first). */
-  readonly epochs: readonly Epoch[]
-  /** [T7] The epoch to write under, or undefined when none is safe (a healing rotation is due). */
-  readonly current: Epoch | undefined
-  /** [T8] The newest epoch is tainted or missing: an admin should rotate. */
-  readonly needsRotation: boolean
   /** Member devices now (hex signing keys, sorted): the recipients the next rotation must have. */
   readonly devices: readonly string[]
+  /** Devices of group admins and organisation admins (sorted): who holds the admin secret. */
+  readonly adminDevices: readonly string[]
   readonly ignored: ReadonlySet<OpId>
 }
 
-const ADMIN_ONLY = new Set(['add', 'remove', 'promote', 'demote', 'rename', 'rotate'])
+const ADMIN_ONLY = new Set(['add', 'remove', 'promote', 'demote', 'rename', 'set-history', 'rotate'])
 
 /**
  * [T3]–[T8] A group's state from its graph and the organisation directory. Organisation admins
  * act as group admins; a user removed from the organisation is no longer a member of any group.
  */
-export function resolveGroup(graph: OpGraph, org: OrgState, membershipOnly = false): GroupState {
+export function resolveGroup(graph: OpGraph, org: OrgState, orgGraph?: OpGraph, membershipOnly = false): GroupState {
   const order = graph.order()
   const seniority = new Map<UserId, number>()
   order.forEach((op, i) => {
@@ -50,7 +39,7 @@ export function resolveGroup(graph: OpGraph, org: OrgState, membershipOnly = fal
     // Organisation admins outrank every group member; then the order of joining the group.
     seniority: (u) => (org.users.get(u)?.admin ? -1_000_000 + (org.seniority.get(u) ?? 0) : (seniority.get(u) ?? Number.MAX_SAFE_INTEGER)),
   }
-  return resolveWithVoiding(graph, rules, (voided) => evaluate(graph, order, voided, org, membershipOnly))
+  return resolveWithVoiding(graph, rules, (voided) => evaluate(graph, order, voided, org, orgGraph, membershipOnly))
 }
 
 /** Member devices for a member map: the users' live devices in the directory, sorted. */
@@ -60,7 +49,14 @@ export function memberDevices(members: ReadonlyMap<UserId, unknown>, org: OrgSta
   return out.sort()
 }
 
-function evaluate(graph: OpGraph, order: readonly Op[], voided: ReadonlySet<OpId>, org: OrgState, membershipOnly: boolean) {
+/** Devices of the group's admins and of the organisation's admins, sorted. */
+export function adminDevicesOf(members: ReadonlyMap<UserId, { admin: boolean }>, org: OrgState): string[] {
+  const admins = new Set(org.adminDevices)
+  for (const [u, m] of members) if (m.admin) for (const d of org.users.get(u)?.devices.keys() ?? []) if (!org.removedDevices.has(d)) admins.add(d)
+  return [...admins].sort()
+}
+
+function evaluate(graph: OpGraph, order: readonly Op[], voided: ReadonlySet<OpId>, org: OrgState, orgGraph: OpGraph | undefined, membershipOnly: boolean) {
   let name = ''
   let history = true
   const members = new Map<UserId, { admin: boolean }>()
@@ -102,13 +98,17 @@ function evaluate(graph: OpGraph, order: readonly Op[], voided: ReadonlySet<OpId
         ok = admin
         if (ok) name = b.name
         break
+      case 'set-history':
+        ok = admin
+        if (ok) history = b.history
+        break
       case 'rotate': {
         if (membershipOnly) return // membership never depends on rotations
         // [T6] from an admin, one box per member device of the author's causal past. The
         // recipients are not listed in the op: every device derives them, so they cannot differ.
-        const recipients = devicesAt(graph, op.id, org)
-        ok = admin && b.epoch > 0 && !epochs.some((e) => e.epoch === b.epoch) && b.boxes.length === recipients.length
-        if (ok) epochs.push({ epoch: b.epoch, op: op.id, recipients })
+        const at = devicesAt(graph, op.id, org, orgGraph, b.org as OpId[] | undefined)
+        ok = !!at && admin && b.epoch > 0 && !epochs.some((e) => e.epoch === b.epoch) && b.boxes.length === at.devices.length && (b.admins === undefined || b.admins.boxes.length === at.admins.length)
+        if (ok) epochs.push({ epoch: b.epoch, op: op.id, recipients: at!.devices, admins: b.admins ? at!.admins : [] })
         break
       }
       default:
@@ -122,17 +122,25 @@ function evaluate(graph: OpGraph, order: readonly Op[], voided: ReadonlySet<OpId
   // A user removed from the organisation is out of every group.
   for (const u of [...members.keys()]) if (!org.users.has(u)) members.delete(u)
   const devices = memberDevices(members, org)
-  const live = new Set(devices)
-  const all: Epoch[] = epochs.map((e) => ({ ...e, tainted: e.recipients.some((d) => !live.has(d)) }))
-  const current = [...all].reverse().find((e) => !e.tainted)
-  const newest = all[all.length - 1]
-  const state: GroupState = { name, history, members, epochs: all, current, needsRotation: !newest || newest.tainted, devices, ignored }
+  const adminDevices = adminDevicesOf(members, org)
+  const state: GroupState = { name, history, members, devices, adminDevices, ignored, ...epochView(epochs, devices, orgGraph ? adminDevices : []) }
   return { state, rejected }
 }
 
-/** Member devices in the causal past of `id` (what the author of that op could know). */
-function devicesAt(graph: OpGraph, id: OpId, org: OrgState): string[] {
+/**
+ * Member and admin devices in the causal past of `id` (what the author of that op could know),
+ * with the organisation directory as of the org heads the op names. Undefined while those org
+ * ops have not arrived.
+ */
+function devicesAt(graph: OpGraph, id: OpId, org: OrgState, orgGraph: OpGraph | undefined, orgHeads: readonly OpId[] | undefined) {
+  let orgThen = org
+  if (orgGraph && orgHeads) {
+    const sub = orgGraph.upTo(orgHeads)
+    if (!sub) return undefined
+    orgThen = resolveOrg(sub, true)
+  }
   const past = graph.past(id)
-  if (past.size === 0) return []
-  return [...resolveGroup(past, org, true).devices]
+  if (past.size === 0) return { devices: [], admins: [] }
+  const state = resolveGroup(past, orgThen, undefined, true)
+  return { devices: [...state.devices], admins: adminDevicesOf(state.members, orgThen) }
 }

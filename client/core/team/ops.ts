@@ -1,5 +1,5 @@
 import * as z from 'zod'
-import { domainHash, frame, toHex, verifySignature, type Signer } from '../../../crypto/index.js'
+import { domainHash, frame, fromHex, toBase64Url, toHex, verifySignature, type Signer } from '../../../crypto/index.js'
 import { decodeRecord, encodeRecord } from '../storage/records.js'
 
 /**
@@ -11,21 +11,27 @@ export type OpId = string & { readonly __op: true }
 export type UserId = string
 
 const bytes32 = z.custom<Uint8Array>((b) => b instanceof Uint8Array && b.length === 32, 'expected 32 bytes')
+const bytes16 = z.custom<Uint8Array>((b) => b instanceof Uint8Array && b.length === 16, 'expected 16 bytes')
 const bytesAny = z.custom<Uint8Array>((b) => b instanceof Uint8Array, 'expected bytes')
 const user = z.string().min(1).max(64)
+const opIdString = z.string().regex(/^[0-9a-f]{64}$/)
 
 export const bodySchema = z.discriminatedUnion('kind', [
-  z.object({ kind: z.literal('create-org'), name: z.string().max(200), user, userName: z.string().max(64), device: bytes32, box: bytes32 }),
-  z.object({ kind: z.literal('admit'), user, userName: z.string().max(64), device: bytes32, box: bytes32, invite: z.string().optional() }),
+  z.object({ kind: z.literal('create-org'), nonce: bytes16, name: z.string().max(200), user, userName: z.string().max(64), device: bytes32, box: bytes32 }),
+  z.object({ kind: z.literal('admit'), user, userName: z.string().max(64), device: bytes32, box: bytes32, invite: z.string().max(64).optional() }),
+  /** [T12] A one-time invitation: the public half of a key derived from the link's secret. */
+  z.object({ kind: z.literal('invite'), invite: z.string().min(1).max(64), key: bytes32, expires: z.number() }),
+  z.object({ kind: z.literal('revoke-invite'), invite: z.string().min(1).max(64) }),
   z.object({ kind: z.literal('add-device'), user, device: bytes32, box: bytes32 }),
   z.object({ kind: z.literal('remove-device'), device: bytes32 }),
   z.object({ kind: z.literal('remove-user'), user }),
-  z.object({ kind: z.literal('create-group'), name: z.string().max(200), user, history: z.boolean() }),
+  z.object({ kind: z.literal('create-group'), nonce: bytes16, name: z.string().max(200), user, history: z.boolean() }),
   z.object({ kind: z.literal('add'), user }),
   z.object({ kind: z.literal('remove'), user }),
   z.object({ kind: z.literal('promote'), user }),
   z.object({ kind: z.literal('demote'), user }),
   z.object({ kind: z.literal('rename'), name: z.string().max(200) }),
+  z.object({ kind: z.literal('set-history'), history: z.boolean() }),
   z.object({
     kind: z.literal('rotate'),
     epoch: z.number().int().nonnegative(),
@@ -33,6 +39,10 @@ export const bodySchema = z.discriminatedUnion('kind', [
     /** One box per member device of the author's causal past, in sorted device order ([T9]). */
     boxes: z.array(bytesAny).max(10_000),
     chain: bytesAny.optional(),
+    /** The space's admin secret ([K4]) sealed ([L3]) to every admin device, in sorted order. */
+    admins: z.object({ ephemeral: bytes32, boxes: z.array(bytesAny).max(10_000) }).optional(),
+    /** Groups: the organisation heads the recipients were derived from ([T6]). */
+    org: z.array(opIdString).max(64).optional(),
   }),
 ])
 export type OpBody = z.infer<typeof bodySchema>
@@ -57,6 +67,20 @@ export interface Op {
   readonly body: OpBody
   /** The op as it travels: CBOR bytes and signature. */
   readonly wire: { readonly bytes: Uint8Array; readonly sig: Uint8Array }
+}
+
+const DOMAIN_SPACE = 'fieldchat/v1/team/space-id'
+
+/**
+ * [T1] A space's id is derived from its creator device and a random nonce written in the
+ * creating op: nobody else can make a first op for that id.
+ */
+export const spaceIdOf = (author: Uint8Array, nonce: Uint8Array): string => toBase64Url(domainHash(DOMAIN_SPACE, author, nonce).subarray(0, 16))
+
+/** A first op (no parents) is only the creation of its own space, by its creator ([T1]). */
+export function isGenesisOf(op: Op): boolean {
+  const b = op.body
+  return op.parents.length === 0 && (b.kind === 'create-org' || b.kind === 'create-group') && op.space === spaceIdOf(fromHex(op.author)!, b.nonce)
 }
 
 const DOMAIN_SIGN = 'fieldchat/v1/team/op'

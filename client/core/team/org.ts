@@ -2,6 +2,7 @@ import type { OpGraph } from './graph.js'
 import type { Op, OpId, UserId } from './ops.js'
 import { toHex } from '../../../crypto/index.js'
 import { resolveWithVoiding, type VoidingRules } from './voiding.js'
+import { epochView, type Epoch, type EpochView } from './epochs.js'
 
 /** The organisation directory: who is in, with which devices, and who is admin. */
 export interface OrgUser {
@@ -11,7 +12,15 @@ export interface OrgUser {
   readonly devices: ReadonlyMap<string, Uint8Array>
 }
 
-export interface OrgState {
+export interface Invite {
+  readonly key: Uint8Array
+  readonly expires: number
+  readonly by: UserId
+  readonly used: boolean
+  readonly revoked: boolean
+}
+
+export interface OrgState extends EpochView {
   readonly name: string
   readonly users: ReadonlyMap<UserId, OrgUser>
   /** Every device ever bound to a user (hex signing key → user), removed or not. */
@@ -20,11 +29,17 @@ export interface OrgState {
   readonly removedDevices: ReadonlySet<string>
   /** Position of each user's admission in the [T4] order: lower is more senior. */
   readonly seniority: ReadonlyMap<UserId, number>
+  /** [T12] Invitations by id. */
+  readonly invites: ReadonlyMap<string, Invite>
+  /** Live devices of live users (hex signing keys, sorted): the next rotation's recipients. */
+  readonly devices: readonly string[]
+  /** Live devices of admins (sorted): who gets the organisation's admin secret. */
+  readonly adminDevices: readonly string[]
   /** Ops that changed nothing (void or unauthorised), for display and tests. */
   readonly ignored: ReadonlySet<OpId>
 }
 
-const ADMIN_ONLY = new Set(['admit', 'remove-user', 'promote', 'demote', 'invite', 'revoke-invite'])
+const ADMIN_ONLY = new Set(['admit', 'remove-user', 'promote', 'demote', 'invite', 'revoke-invite', 'rotate'])
 
 /** Device → user bindings and seniority as written in the graph (first binding wins). */
 export function bindingsOf(order: readonly Op[]): { bindings: Map<string, UserId>; seniority: Map<UserId, number> } {
@@ -42,7 +57,7 @@ export function bindingsOf(order: readonly Op[]): { bindings: Map<string, UserId
 }
 
 /** [T3]–[T5] The organisation state every device computes from the same graph. */
-export function resolveOrg(graph: OpGraph): OrgState {
+export function resolveOrg(graph: OpGraph, membershipOnly = false): OrgState {
   const order = graph.order()
   const { bindings, seniority } = bindingsOf(order)
   const rules: VoidingRules = {
@@ -52,11 +67,20 @@ export function resolveOrg(graph: OpGraph): OrgState {
     adminOnly: (op) => ADMIN_ONLY.has(op.body.kind),
     seniority: (u) => seniority.get(u) ?? Number.MAX_SAFE_INTEGER,
   }
-  return resolveWithVoiding(graph, rules, (voided) => evaluate(order, voided, bindings, seniority))
+  return resolveWithVoiding(graph, rules, (voided) => evaluate(graph, order, voided, bindings, seniority, membershipOnly))
 }
 
-function evaluate(order: readonly Op[], voided: ReadonlySet<OpId>, bindings: Map<string, UserId>, seniority: Map<UserId, number>) {
+/** Live devices of the users in `users` (all of them, or only admins), sorted. */
+export function liveDevices(users: ReadonlyMap<UserId, OrgUser>, removedDevices: ReadonlySet<string>, adminsOnly = false): string[] {
+  const out: string[] = []
+  for (const u of users.values()) if (!adminsOnly || u.admin) for (const d of u.devices.keys()) if (!removedDevices.has(d)) out.push(d)
+  return out.sort()
+}
+
+function evaluate(graph: OpGraph, order: readonly Op[], voided: ReadonlySet<OpId>, bindings: Map<string, UserId>, seniority: Map<UserId, number>, membershipOnly: boolean) {
   let name = ''
+  const invites = new Map<string, { key: Uint8Array; expires: number; by: UserId; used: boolean; revoked: boolean }>()
+  const epochs: Omit<Epoch, 'tainted'>[] = []
   const users = new Map<UserId, { name: string; admin: boolean; devices: Map<string, Uint8Array> }>()
   const removedUsers = new Set<UserId>()
   const removedDevices = new Set<string>()
@@ -81,7 +105,10 @@ function evaluate(order: readonly Op[], voided: ReadonlySet<OpId>, bindings: Map
         break
       case 'admit': {
         const d = toHex(b.device)
-        ok = isAdmin && !users.has(b.user) && !removedDevices.has(d) && bindings.get(d) === b.user
+        // [T12] an admit that names an invitation uses it up; a used or revoked one admits nobody.
+        const inv = b.invite !== undefined ? invites.get(b.invite) : undefined
+        ok = isAdmin && !users.has(b.user) && !removedDevices.has(d) && bindings.get(d) === b.user && (b.invite === undefined || (!!inv && !inv.used && !inv.revoked))
+        if (ok && inv) inv.used = true
         if (ok) {
           users.set(b.user, { name: b.userName, admin: false, devices: new Map([[d, b.box]]) })
           removedUsers.delete(b.user)
@@ -118,6 +145,24 @@ function evaluate(order: readonly Op[], voided: ReadonlySet<OpId>, bindings: Map
         ok = isAdmin && users.has(b.user)
         if (ok) users.get(b.user)!.admin = b.kind === 'promote'
         break
+      case 'invite':
+        ok = isAdmin && !invites.has(b.invite)
+        if (ok) invites.set(b.invite, { key: b.key, expires: b.expires, by: authorUser!, used: false, revoked: false })
+        break
+      case 'revoke-invite': {
+        const inv = invites.get(b.invite)
+        ok = isAdmin && !!inv
+        if (ok) inv!.revoked = true
+        break
+      }
+      case 'rotate': {
+        if (membershipOnly) return
+        // [T6] from an admin; one box per live device, and one admin box per admin device, of the author's causal past.
+        const past = resolveOrg(graph.past(op.id), true)
+        ok = isAdmin && b.epoch > 0 && !epochs.some((e) => e.epoch === b.epoch) && b.boxes.length === past.devices.length && (b.admins?.boxes.length ?? 0) === past.adminDevices.length
+        if (ok) epochs.push({ epoch: b.epoch, op: op.id, recipients: past.devices, admins: past.adminDevices })
+        break
+      }
       default:
         ok = false // group ops do not belong in an organisation graph
     }
@@ -126,6 +171,8 @@ function evaluate(order: readonly Op[], voided: ReadonlySet<OpId>, bindings: Map
       ignored.add(op.id)
     }
   })
-  const state: OrgState = { name, users, bindings, removedUsers, removedDevices, seniority, ignored }
+  const devices = liveDevices(users, removedDevices)
+  const adminDevices = liveDevices(users, removedDevices, true)
+  const state: OrgState = { name, users, bindings, removedUsers, removedDevices, seniority, invites, devices, adminDevices, ignored, ...epochView(epochs, devices, adminDevices) }
   return { state, rejected }
 }

@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest'
-import { createSigner, generateDeviceKeys } from '../../../crypto/index.js'
+import { createSigner, generateDeviceKeys, randomBytes } from '../../../crypto/index.js'
 import { OpGraph } from '../../../client/core/team/graph.js'
 import { readOp, signOp, type Op, type OpBody } from '../../../client/core/team/ops.js'
 import { resolveGroup } from '../../../client/core/team/group.js'
@@ -19,7 +19,7 @@ async function setup() {
     g.add(op)
     return op
   }
-  await put(alice, { kind: 'create-group', name: 'Depot', user: alice.user, history: true })
+  await put(alice, { kind: 'create-group', nonce: randomBytes(16), name: 'Depot', user: alice.user, history: true })
   for (const p of [bob, carol, eve]) await put(alice, { kind: 'add', user: p.user })
   await put(alice, { kind: 'promote', user: bob.user })
   g.add(await rotateOp(alice, g, org))

@@ -1,5 +1,6 @@
 import fc from 'fast-check'
 import { describe, expect, test } from 'vitest'
+import { randomBytes } from '../../../crypto/index.js'
 import { OpGraph } from '../../../client/core/team/graph.js'
 import { signOp, type Op, type OpBody } from '../../../client/core/team/ops.js'
 import { resolveGroup, type GroupState } from '../../../client/core/team/group.js'
@@ -62,7 +63,7 @@ describe('[T4][T5][T6][T7][T8] concurrent group histories', () => {
           // Setup, seen by everyone: the founder creates the group, adds everyone, promotes the admins, rotates.
           const base = new OpGraph('g')
           const put = async (by: Person, body: OpBody) => base.add(await signOp(by.signer, 'g', base.heads(), body))
-          await put(founder, { kind: 'create-group', name: 'Depot', user: founder.user, history: true })
+          await put(founder, { kind: 'create-group', nonce: randomBytes(16), name: 'Depot', user: founder.user, history: true })
           for (const p of everyone.slice(1)) await put(founder, { kind: 'add', user: p.user })
           for (const p of admins.slice(1)) await put(founder, { kind: 'promote', user: p.user })
           base.add(await rotateOp(founder, base, org))

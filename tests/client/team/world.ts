@@ -25,7 +25,7 @@ export async function organisation(founder: Person, others: Person[], admins: Pe
     graph.add(op)
     return op
   }
-  await add(founder, { kind: 'create-org', name: 'Acme Field Ops', user: founder.user, userName: founder.user, device: founder.keys.signPublic, box: founder.keys.boxPublic })
+  await add(founder, { kind: 'create-org', nonce: randomBytes(16), name: 'Acme Field Ops', user: founder.user, userName: founder.user, device: founder.keys.signPublic, box: founder.keys.boxPublic })
   for (const p of others) await add(founder, { kind: 'admit', user: p.user, userName: p.user, device: p.keys.signPublic, box: p.keys.boxPublic })
   for (const p of admins) await add(founder, { kind: 'promote', user: p.user })
   return { graph, org: resolveOrg(graph) }

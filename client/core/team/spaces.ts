@@ -1,0 +1,169 @@
+import * as z from 'zod'
+import { createSigner, openChain, openEpochKey, toHex, type DeviceKeys, type EpochKey, type Signer } from '../../../crypto/index.js'
+import type { ConvId } from '../../../protocol/index.js'
+import type { LocalStore } from '../storage/LocalStore.js'
+import { decodeRecord, encodeRecord } from '../storage/records.js'
+import { OpGraph } from './graph.js'
+import { resolveGroup, type GroupState } from './group.js'
+import { isGenesisOf, readOp, signOp, type Op, type OpBody, type OpId } from './ops.js'
+import { resolveOrg, type OrgState } from './org.js'
+import { boxContext } from './contexts.js'
+
+export type SpaceKind = 'org' | 'group'
+export interface SpaceMeta {
+  readonly kind: SpaceKind
+  /** The organisation a group belongs to (an organisation's own id for itself). */
+  readonly org: ConvId
+}
+export interface OpWire { readonly b: Uint8Array; readonly s: Uint8Array }
+
+const metaSchema = z.object({ kind: z.enum(['org', 'group']), org: z.string().min(1).max(64) })
+const wireSchema = z.object({ b: z.instanceof(Uint8Array), s: z.instanceof(Uint8Array) })
+
+/** What this device can open of a space's epochs ([T9]): keys by epoch, and the admin secret. */
+export interface SpaceKeys {
+  readonly keys: Map<number, EpochKey>
+  readonly adminSecret: Uint8Array | undefined
+}
+
+/**
+ * The membership graphs of the spaces (organisations, groups) this device knows, kept in local
+ * storage op by op, and what they resolve to. Ops arrive in any order from bundles ([T13]) or
+ * are made here; every op is checked (schema, signature) before it is stored.
+ */
+export class Spaces {
+  private readonly graphs = new Map<ConvId, OpGraph>()
+  private readonly metas = new Map<ConvId, SpaceMeta>()
+  private readonly opened = new Map<OpId, { key?: EpochKey; chain?: { epoch: number; key: EpochKey }; admin?: Uint8Array }>()
+  private readonly signer: Signer
+  readonly me: string
+
+  constructor(
+    private readonly store: LocalStore,
+    private readonly keys: DeviceKeys,
+  ) {
+    this.signer = createSigner(keys.signSecret)
+    this.me = toHex(keys.signPublic)
+  }
+
+  async load(): Promise<void> {
+    for (const e of await this.store.range(['space'])) {
+      const meta = decodeRecord(e.value, metaSchema)
+      if (meta) this.metas.set(e.key[1] as ConvId, { kind: meta.kind, org: meta.org as ConvId })
+    }
+    for (const e of await this.store.range(['team-op'])) {
+      const w = decodeRecord(e.value, wireSchema)
+      const op = w && (await readOp(w.b, w.s))
+      if (op) this.graph(op.space as ConvId).add(op)
+    }
+  }
+
+  list(): ConvId[] {
+    return [...this.metas.keys()]
+  }
+
+  meta(space: ConvId): SpaceMeta | undefined {
+    return this.metas.get(space)
+  }
+
+  async setMeta(space: ConvId, meta: SpaceMeta): Promise<void> {
+    if (this.metas.get(space)) return
+    this.metas.set(space, meta)
+    await this.store.write([{ key: ['space', space], value: encodeRecord(meta) }])
+  }
+
+  graph(space: ConvId): OpGraph {
+    let g = this.graphs.get(space)
+    if (!g) this.graphs.set(space, (g = new OpGraph(space)))
+    return g
+  }
+
+  /** Verifies and stores ops received from elsewhere; returns those that were new. */
+  async receive(wires: readonly OpWire[]): Promise<Op[]> {
+    const added: Op[] = []
+    for (const w of wires) {
+      const op = await readOp(w.b, w.s)
+      if (!op || !this.metas.has(op.space as ConvId)) continue
+      const g = this.graph(op.space as ConvId)
+      if (g.has(op.id) || (op.parents.length === 0 && !isGenesisOf(op))) continue
+      g.add(op)
+      added.push(op)
+    }
+    await this.persist(added)
+    return added
+  }
+
+  /** Signs an op of this device at the space's heads and stores it. */
+  async sign(space: ConvId, body: OpBody): Promise<Op> {
+    const g = this.graph(space)
+    const op = await signOp(this.signer, space, g.heads(), body)
+    g.add(op)
+    await this.persist([op])
+    return op
+  }
+
+  private async persist(ops: readonly Op[]): Promise<void> {
+    if (ops.length) await this.store.write(ops.map((op) => ({ key: ['team-op', op.space, op.id], value: encodeRecord({ b: op.wire.bytes, s: op.wire.sig }) })))
+  }
+
+  org(org: ConvId): OrgState {
+    return resolveOrg(this.graph(org))
+  }
+
+  group(group: ConvId): GroupState | undefined {
+    const meta = this.metas.get(group)
+    if (meta?.kind !== 'group') return undefined
+    return resolveGroup(this.graph(group), this.org(meta.org), this.graph(meta.org))
+  }
+
+  /** The resolved epochs of a space, whichever kind it is. */
+  state(space: ConvId): OrgState | GroupState | undefined {
+    const meta = this.metas.get(space)
+    if (!meta) return undefined
+    return meta.kind === 'org' ? this.org(space) : this.group(space)
+  }
+
+  /** The user this device is in an organisation, if admitted. */
+  myUser(org: ConvId): string | undefined {
+    return this.org(org).bindings.get(this.me)
+  }
+
+  /** Every epoch key and the admin secret this device can open, from valid rotations only ([T6]). */
+  keysOf(space: ConvId): SpaceKeys {
+    const state = this.state(space)
+    const keys = new Map<number, EpochKey>()
+    let adminSecret: Uint8Array | undefined
+    for (const e of state?.epochs ?? []) {
+      const opened = this.open(space, e.op, e.epoch, e.recipients.indexOf(this.me), e.admins.indexOf(this.me))
+      if (opened.chain && !keys.has(opened.chain.epoch)) keys.set(opened.chain.epoch, opened.chain.key)
+      if (opened.key) keys.set(e.epoch, opened.key)
+      if (opened.admin) adminSecret = opened.admin
+    }
+    return { keys, adminSecret }
+  }
+
+  private open(space: ConvId, id: OpId, epoch: number, index: number, adminIndex: number) {
+    const cached = this.opened.get(id)
+    if (cached) return cached
+    const op = this.graph(space).all().find((o) => o.id === id)
+    const b = op?.body
+    const out: { key?: EpochKey; chain?: { epoch: number; key: EpochKey }; admin?: Uint8Array } = {}
+    if (b?.kind === 'rotate') {
+      const ctx = boxContext(space, epoch, 'key')
+      if (index >= 0) {
+        const found = openEpochKey({ ephemeral: b.ephemeral, box: b.boxes[index]! }, index, this.keys.boxSecret, ctx)
+        if (found.ok) out.key = found.value
+      }
+      if (out.key && b.chain) {
+        const chain = openChain(b.chain, out.key, ctx)
+        if (chain.ok) out.chain = chain.value
+      }
+      if (adminIndex >= 0 && b.admins) {
+        const found = openEpochKey({ ephemeral: b.admins.ephemeral, box: b.admins.boxes[adminIndex]! }, adminIndex, this.keys.boxSecret, boxContext(space, epoch, 'admin'))
+        if (found.ok) out.admin = found.value
+      }
+    }
+    this.opened.set(id, out)
+    return out
+  }
+}

@@ -1,0 +1,101 @@
+import { afterEach, beforeEach, describe, expect, test } from 'vitest'
+import { randomBytes } from '../../crypto/verify.js'
+import type { ChangeStore, MailItem } from '../../sync-server/store/ChangeStore.js'
+
+/**
+ * [S11] Mailboxes: the part of the ChangeStore contract about mail (invariant 7 of
+ * sync-server/store/ChangeStore.ts). Run by changeStoreContract for every implementation.
+ */
+export function mailContract(name: string, open: () => ChangeStore | Promise<ChangeStore>): void {
+  describe(`ChangeStore mail contract: ${name}`, () => {
+    let store: ChangeStore
+    beforeEach(async () => {
+      store = await open()
+    })
+    afterEach(async () => {
+      await store.close()
+    })
+
+    // Personas: alice posts (an admin rotating keys), the others are recipient devices.
+    const alice = randomBytes(32)
+    const bob = randomBytes(32)
+    const carol = randomBytes(32)
+    const dave = randomBytes(32)
+    const op = randomBytes(48 * 300)
+    const note = randomBytes(100)
+    /** Stores may hand back Buffers (sqlite) or Uint8Arrays: compare content only. */
+    const plain = (items: MailItem[]) => items.map((m) => ({ id: m.id, from: new Uint8Array(m.from), body: new Uint8Array(m.body) }))
+    const bodiesOf = async (device: Uint8Array) => plain(await store.readMail(device, 1000)).map((m) => m.body)
+
+    test('[S11] invariant 7: one post to three devices is read by each, with its own ids, and each body is stored once', async () => {
+      const posted = await store.postMail([bob, carol, dave], alice, [op, note], 1000)
+      expect(posted?.items).toHaveLength(2)
+      expect(posted?.ids.map((ids) => ids.length)).toEqual([2, 2, 2])
+      expect(new Set(posted!.ids.flat()).size).toBe(6)
+      for (const [r, device] of [bob, carol, dave].entries()) {
+        expect(plain(await store.readMail(device, 1000))).toEqual([
+          { id: posted!.ids[r]![0], from: alice, body: op },
+          { id: posted!.ids[r]![1], from: alice, body: note },
+        ])
+      }
+      expect(await store.readMail(alice, 1000)).toEqual([])
+      expect(await store.mailBodies()).toBe(2)
+    })
+
+    test('[S11] deleting an item for one device leaves it for the others; the body goes with the last delete', async () => {
+      const posted = (await store.postMail([bob, carol, dave], alice, [op], 1000))!
+      const [forBob, forCarol, forDave] = posted.ids.map((ids) => ids[0]!)
+      await store.deleteMail(bob, [forBob!])
+      expect(await bodiesOf(bob)).toEqual([])
+      expect(await bodiesOf(carol)).toEqual([op])
+      expect(await bodiesOf(dave)).toEqual([op])
+      expect(await store.mailBodies()).toBe(1)
+      await store.deleteMail(carol, [forCarol!])
+      expect(await store.mailBodies()).toBe(1)
+      await store.deleteMail(dave, [forDave!])
+      expect(await store.mailBodies()).toBe(0)
+      // Deleting again is a no-op and does not disturb later mail.
+      await store.postMail([bob], alice, [note], 1000)
+      await store.deleteMail(dave, [forDave!])
+      expect(await bodiesOf(bob)).toEqual([note])
+      expect(await store.mailBodies()).toBe(1)
+    })
+
+    test('[S11] a device cannot delete items of another device\'s mailbox', async () => {
+      const posted = (await store.postMail([bob, carol], alice, [op], 1000))!
+      await store.deleteMail(dave, posted.ids.flat())
+      await store.deleteMail(bob, [posted.ids[1]![0]!]) // carol's id
+      expect(await bodiesOf(bob)).toEqual([op])
+      expect(await bodiesOf(carol)).toEqual([op])
+      expect(await store.mailBodies()).toBe(1)
+    })
+
+    test('[S11] invariant 7: when one recipient\'s mailbox would be full, nothing is stored for anyone', async () => {
+      await store.postMail([carol], alice, [note, note, note], 4)
+      expect(await store.postMail([bob, carol, dave], alice, [op, op], 4)).toBeUndefined()
+      expect(await bodiesOf(bob)).toEqual([])
+      expect(await bodiesOf(dave)).toEqual([])
+      expect(await store.readMail(carol, 1000)).toHaveLength(3)
+      expect(await store.mailBodies()).toBe(3)
+      // Exactly at the limit is allowed.
+      expect(await store.postMail([bob, carol, dave], alice, [op], 4)).toBeDefined()
+      expect(await store.readMail(carol, 1000)).toHaveLength(4)
+    })
+
+    test('[S11] a mailbox reads in post order, at most `limit` items', async () => {
+      const first = randomBytes(10)
+      const second = randomBytes(20)
+      const third = randomBytes(30)
+      await store.postMail([bob], alice, [first], 1000)
+      await store.postMail([bob, carol], dave, [second, third], 1000)
+      expect(await bodiesOf(bob)).toEqual([first, second, third])
+      expect(plain(await store.readMail(bob, 2)).map((m) => m.from)).toEqual([alice, dave])
+    })
+
+    test('[S11] a post naming the same device twice is a programmer error and stores nothing', async () => {
+      await expect(store.postMail([bob, carol, bob.slice()], alice, [op], 1000)).rejects.toThrow(/duplicate/)
+      expect(await store.readMail(bob, 1000)).toEqual([])
+      expect(await store.mailBodies()).toBe(0)
+    })
+  })
+}
