@@ -15,6 +15,9 @@ export const ClientErrorCode = {
   UNKNOWN_CONVERSATION: 'M502_UNKNOWN_CONVERSATION',
   NOT_ADMIN: 'M503_NOT_ADMIN',
   NOT_MEMBER: 'M504_NOT_MEMBER',
+  INVITE_REFUSED: 'M505_INVITE_REFUSED',
+  TEAM_REFUSED: 'M506_TEAM_REFUSED',
+  TEAM_GAP: 'M507_TEAM_GAP',
 } as const
 export type ClientErrorCode = (typeof ClientErrorCode)[keyof typeof ClientErrorCode]
 
@@ -34,6 +37,9 @@ export const clientErrorText: Record<ClientErrorCode, string> = {
   M502_UNKNOWN_CONVERSATION: 'This conversation is not on this device.',
   M503_NOT_ADMIN: 'Only an admin of this conversation can do that.',
   M504_NOT_MEMBER: 'That device is not a member of this conversation (any more).',
+  M505_INVITE_REFUSED: 'An answer to an invitation was refused (expired, revoked, already used, or not signed with the invitation).',
+  M506_TEAM_REFUSED: 'A membership change could not be verified and was ignored.',
+  M507_TEAM_GAP: 'Some membership changes have not arrived yet; new keys may be missing until they do.',
 }
 
 export class ClientError extends Error {

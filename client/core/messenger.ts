@@ -19,6 +19,7 @@ import {
 } from './model.js'
 import { Outbox } from './outbox.js'
 import { Registry } from './registry.js'
+import { Team } from './team/team.js'
 import type { LocalStore } from './storage/LocalStore.js'
 import type { SocketFactory } from './transport.js'
 
@@ -87,6 +88,9 @@ export class Messenger {
   private readonly convOfDoc = new Map<DocId, ConvId>()
   private sendChain: Promise<unknown> = Promise.resolve()
   private readonly lost = new Set<ConvId>()
+  /** Organisations and groups ([T1]–[T13]); undefined until this device has an identity. */
+  team!: Team
+  private readonly refusedJoins = new Map<ConvId, number>()
   identity: Identity | undefined
 
   private constructor(private readonly options: MessengerOptions) {
@@ -129,7 +133,7 @@ export class Messenger {
       backoff: this.options.backoff,
       snapshotEvery: this.options.snapshotEvery,
       mail: this.mailOut,
-      onMail: (items) => this.keyring.onMail(items),
+      onMail: (items) => this.onMail(items),
     })
     this.keyring = new Keyring({
       registry: this.registry,
@@ -143,6 +147,20 @@ export class Messenger {
       adminsOf: (conv) => this.adminsOf(conv),
       refused: (detail) => this.events.emit('problem', { code: ClientErrorCode.ENVELOPE_REJECTED, detail }),
     })
+    this.team = new Team({
+      store: this.options.store,
+      identity,
+      registry: this.registry,
+      engine: this.engine,
+      mailOut: this.mailOut,
+      changed: (conv) => {
+        this.convOfDoc.set(rootDocOf(conv), conv)
+        this.events.emit('conversations', undefined)
+        this.events.emit('messages', { conv })
+      },
+      problem: (code, detail) => this.events.emit('problem', { code, ...(detail ? { detail } : {}) }),
+      removed: (conv, removed) => this.setLost(conv, removed),
+    })
     await this.outbox.load()
     for (const id of this.outbox.pendingMessageIds()) this.pending.add(id)
     this.docs.events.on('change', ({ doc }) => this.onDocChange(doc))
@@ -154,16 +172,48 @@ export class Messenger {
     })
     this.engine.events.on('problem', (p) => this.events.emit('problem', p))
     this.engine.events.on('waiting', (w) => this.events.emit('waiting', w))
-    this.engine.events.on('access', (a) => {
-      if (a.lost) this.lost.add(a.conv)
-      else this.lost.delete(a.conv)
-      this.events.emit('access', a)
-    })
+    this.engine.events.on('access', (a) => this.onAccess(a.conv, a.lost))
     for (const rec of this.registry.list()) {
       this.convOfDoc.set(rootDocOf(rec.conv), rec.conv)
       await this.recoverOutbox(rec.conv)
       await this.refreshRoot(rec.conv)
     }
+    await this.team.load()
+  }
+
+  private setLost(conv: ConvId, lost: boolean): void {
+    if (lost === this.lost.has(conv)) return
+    if (lost) this.lost.add(conv)
+    else this.lost.delete(conv)
+    this.events.emit('access', { conv, lost })
+  }
+
+  /**
+   * The server refused this device's capability. For a team space whose graph still lists this
+   * device, that is a rotation not registered yet (or not received): try again a few times
+   * before saying access is lost; the graph, not the server, says who was removed ([T10]).
+   */
+  private onAccess(conv: ConvId, lost: boolean): void {
+    if (!lost || !this.team.isSpace(conv) || !this.team.isMember(conv)) {
+      this.refusedJoins.delete(conv)
+      return this.setLost(conv, lost)
+    }
+    const tries = (this.refusedJoins.get(conv) ?? 0) + 1
+    this.refusedJoins.set(conv, tries)
+    if (tries > 6) return this.setLost(conv, true)
+    setTimeout(() => void this.engine.rejoin(conv), 300 * 2 ** tries)
+  }
+
+  /** Mailbox items: team bundles and join requests first, the rest is key mail ([M21]). */
+  private async onMail(items: readonly { id: number; body: Uint8Array }[]): Promise<void> {
+    const rest: { id: number; body: Uint8Array }[] = []
+    const done: number[] = []
+    for (const item of items) {
+      if (await this.team.core.onMail(item.body)) done.push(item.id)
+      else rest.push(item)
+    }
+    if (done.length) this.engine.mailDone(done)
+    if (rest.length) await this.keyring.onMail(rest)
   }
 
   /**
@@ -211,11 +261,16 @@ export class Messenger {
   }
 
   titleOf(conv: ConvId): string {
+    if (this.team?.isSpace(conv)) return this.team.group(conv)?.name || this.registry.get(conv)?.title || 'Group'
     const root = this.rootNow(conv)
     return (root && readTitle(root)) || this.registry.get(conv)?.title || 'Conversation'
   }
 
   members(conv: ConvId): Map<DeviceId, string> {
+    if (this.team?.isSpace(conv)) {
+      const names = this.team.deviceNames(conv)
+      return new Map(this.team.memberDevices(conv).map((d) => [d, names.get(d) ?? 'Unknown']))
+    }
     const root = this.rootNow(conv)
     return root ? readMembers(root, this.adminsOf(conv)) : new Map()
   }
@@ -226,6 +281,7 @@ export class Messenger {
   }
 
   isAdmin(conv: ConvId): boolean {
+    if (this.team?.isSpace(conv)) return this.team.canAdmin(conv)
     return !!this.registry.get(conv)?.adminSecret
   }
 
@@ -287,6 +343,13 @@ export class Messenger {
     const identity = this.requireIdentity()
     const rec = this.registry.get(conv)
     if (!rec) throw new ClientError(ClientErrorCode.UNKNOWN_CONVERSATION)
+    if (this.team.isSpace(conv)) {
+      // A group: the person (all their devices) leaves it; an organisation: they leave it all.
+      const user = this.team.userOfDevice(conv, device)
+      if (!user) throw new ClientError(ClientErrorCode.NOT_MEMBER)
+      if (device === identity.deviceId) throw new ClientError(ClientErrorCode.NOT_ADMIN, 'an admin cannot remove itself')
+      return rec.space?.kind === 'org' ? this.team.removeFromOrg(conv, user) : this.team.removeFromGroup(conv, user)
+    }
     if (!rec.adminSecret) throw new ClientError(ClientErrorCode.NOT_ADMIN)
     if (device === identity.deviceId) throw new ClientError(ClientErrorCode.NOT_ADMIN, 'an admin cannot remove itself')
     if (!this.members(conv).has(device)) throw new ClientError(ClientErrorCode.NOT_MEMBER)
@@ -367,7 +430,7 @@ export class Messenger {
     const me = this.identity?.deviceId
     // Every entry, removed members too: what they wrote keeps its author's name.
     const root = this.rootNow(conv)
-    const names = root ? readMembers(root, this.adminsOf(conv), { includeRemoved: true }) : new Map<DeviceId, string>()
+    const names: Map<DeviceId, string> = this.team?.isSpace(conv) ? this.team.deviceNames(conv) : root ? readMembers(root, this.adminsOf(conv), { includeRemoved: true }) : new Map()
     const out: DisplayMessage[] = []
     for (const m of this.segs.views(conv)) {
       out.push({ ...m, authorName: names.get(m.author) ?? `Device ${m.author.slice(0, 6)}`, mine: m.author === me, pending: this.pending.has(m.tag) })

@@ -1,5 +1,6 @@
 import * as z from 'zod'
-import { findEpochKey, openUnder, sealUnder, type BoxSecretKey, type EpochKey } from '../../../crypto/index.js'
+import { openUnder, sealUnder, type BoxSecretKey } from '../../../crypto/index.js'
+import { openRotation } from './rotation.js'
 import { parseConvId, type ConvId } from '../../../protocol/index.js'
 import { decodeRecord, encodeRecord } from '../storage/records.js'
 import { boxContext } from './contexts.js'
@@ -34,7 +35,8 @@ const schema = z.object({
 })
 const opsSchema = z.array(wire).max(100_000)
 
-export async function sealBundle(b: { space: ConvId; kind: SpaceKind; org: ConvId; epoch: number; key: EpochKey; rotation?: Op; ops: readonly Op[] }): Promise<Uint8Array> {
+/** Seals ops under the roster key of `epoch` ([T13]); a rotation rides beside them. */
+export async function sealBundle(b: { space: ConvId; kind: SpaceKind; org: ConvId; epoch: number; key: Uint8Array; rotation?: Op; ops: readonly Op[] }): Promise<Uint8Array> {
   const plain = encodeRecord(b.ops.map((op) => ({ b: op.wire.bytes, s: op.wire.sig })))
   const c = sealUnder(b.key, 'team/bundle', boxContext(b.space, b.epoch, 'bundle'), plain)
   return encodeRecord({ t: 'team/1', s: b.space, k: b.kind, o: b.org, e: b.epoch, ...(b.rotation ? { r: { b: b.rotation.wire.bytes, s: b.rotation.wire.sig } } : {}), c })
@@ -54,12 +56,11 @@ export function parseBundle(body: Uint8Array): Bundle | undefined {
  * rotation's boxes. Returns the op wires (rotation first), or undefined when it does not open.
  * Nothing here is trusted yet: the ops still go through signature and resolver checks.
  */
-export async function openBundle(bundle: Bundle, keyFor: (epoch: number) => EpochKey | undefined, boxSecret: BoxSecretKey): Promise<OpWire[] | undefined> {
-  let key = keyFor(bundle.epoch)
+export async function openBundle(bundle: Bundle, rosterFor: (epoch: number) => Uint8Array | undefined, boxSecret: BoxSecretKey): Promise<OpWire[] | undefined> {
+  let key = rosterFor(bundle.epoch)
   const rotation = bundle.rotation && (await readOp(bundle.rotation.b, bundle.rotation.s))
   if (!key && rotation?.body.kind === 'rotate' && rotation.body.epoch === bundle.epoch && rotation.space === bundle.space) {
-    const found = findEpochKey({ ephemeral: rotation.body.ephemeral, boxes: rotation.body.boxes }, boxSecret, boxContext(bundle.space, bundle.epoch, 'key'))
-    if (found.ok) key = found.value.key
+    key = openRotation(bundle.space, rotation.body, boxSecret).roster
   }
   if (!key) return undefined
   const opened = openUnder(key, 'team/bundle', boxContext(bundle.space, bundle.epoch, 'bundle'), bundle.ops)

@@ -37,6 +37,10 @@ export class OpGraph {
     return true
   }
 
+  get(id: OpId): Op | undefined {
+    return this.ops.get(id)
+  }
+
   has(id: OpId): boolean {
     return this.ops.has(id)
   }

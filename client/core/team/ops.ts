@@ -39,8 +39,13 @@ export const bodySchema = z.discriminatedUnion('kind', [
     /** One box per member device of the author's causal past, in sorted device order ([T9]). */
     boxes: z.array(bytesAny).max(10_000),
     chain: bytesAny.optional(),
-    /** The space's admin secret ([K4]) sealed ([L3]) to every admin device, in sorted order. */
-    admins: z.object({ ephemeral: bytes32, boxes: z.array(bytesAny).max(10_000) }).optional(),
+    /** The epoch's roster key ([T13]) under the epoch key ([L5]). */
+    roster: bytesAny.optional(),
+    /**
+     * A fresh admin key sealed ([L3]) to every admin device, in sorted order; under it, the
+     * space's admin secret ([K4]) and the roster key, so admins who are not members can act.
+     */
+    admins: z.object({ ephemeral: bytes32, boxes: z.array(bytesAny).max(10_000), secret: bytesAny, roster: bytesAny }).optional(),
     /** Groups: the organisation heads the recipients were derived from ([T6]). */
     org: z.array(opIdString).max(64).optional(),
   }),

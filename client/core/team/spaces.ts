@@ -1,5 +1,5 @@
 import * as z from 'zod'
-import { createSigner, openChain, openEpochKey, toHex, type DeviceKeys, type EpochKey, type Signer } from '../../../crypto/index.js'
+import { createSigner, toHex, type DeviceKeys, type EpochKey, type Signer } from '../../../crypto/index.js'
 import type { ConvId } from '../../../protocol/index.js'
 import type { LocalStore } from '../storage/LocalStore.js'
 import { decodeRecord, encodeRecord } from '../storage/records.js'
@@ -7,7 +7,8 @@ import { OpGraph } from './graph.js'
 import { resolveGroup, type GroupState } from './group.js'
 import { isGenesisOf, readOp, signOp, type Op, type OpBody, type OpId } from './ops.js'
 import { resolveOrg, type OrgState } from './org.js'
-import { boxContext } from './contexts.js'
+import { openRotation, type OpenedRotation } from './rotation.js'
+import type { Epoch } from './epochs.js'
 
 export type SpaceKind = 'org' | 'group'
 export interface SpaceMeta {
@@ -23,6 +24,8 @@ const wireSchema = z.object({ b: z.instanceof(Uint8Array), s: z.instanceof(Uint8
 /** What this device can open of a space's epochs ([T9]): keys by epoch, and the admin secret. */
 export interface SpaceKeys {
   readonly keys: Map<number, EpochKey>
+  /** Roster keys by epoch: what membership bundles of that epoch are sealed under ([T13]). */
+  readonly rosters: Map<number, Uint8Array>
   readonly adminSecret: Uint8Array | undefined
 }
 
@@ -34,7 +37,7 @@ export interface SpaceKeys {
 export class Spaces {
   private readonly graphs = new Map<ConvId, OpGraph>()
   private readonly metas = new Map<ConvId, SpaceMeta>()
-  private readonly opened = new Map<OpId, { key?: EpochKey; chain?: { epoch: number; key: EpochKey }; admin?: Uint8Array }>()
+  private readonly opened = new Map<OpId, OpenedRotation>()
   private readonly signer: Signer
   readonly me: string
 
@@ -78,12 +81,12 @@ export class Spaces {
     return g
   }
 
-  /** Verifies and stores ops received from elsewhere; returns those that were new. */
-  async receive(wires: readonly OpWire[]): Promise<Op[]> {
+  /** Verifies and stores ops of `space` received from elsewhere; returns those that were new. */
+  async receive(wires: readonly OpWire[], space: ConvId): Promise<Op[]> {
     const added: Op[] = []
     for (const w of wires) {
       const op = await readOp(w.b, w.s)
-      if (!op || !this.metas.has(op.space as ConvId)) continue
+      if (!op || op.space !== space || !this.metas.has(space)) continue
       const g = this.graph(op.space as ConvId)
       if (g.has(op.id) || (op.parents.length === 0 && !isGenesisOf(op))) continue
       g.add(op)
@@ -128,42 +131,28 @@ export class Spaces {
     return this.org(org).bindings.get(this.me)
   }
 
-  /** Every epoch key and the admin secret this device can open, from valid rotations only ([T6]). */
+  /** Every epoch key, roster key and the admin secret this device can open, from valid rotations only ([T6]). */
   keysOf(space: ConvId): SpaceKeys {
     const state = this.state(space)
     const keys = new Map<number, EpochKey>()
+    const rosters = new Map<number, Uint8Array>()
     let adminSecret: Uint8Array | undefined
     for (const e of state?.epochs ?? []) {
-      const opened = this.open(space, e.op, e.epoch, e.recipients.indexOf(this.me), e.admins.indexOf(this.me))
+      const opened = this.open(space, e)
       if (opened.chain && !keys.has(opened.chain.epoch)) keys.set(opened.chain.epoch, opened.chain.key)
       if (opened.key) keys.set(e.epoch, opened.key)
-      if (opened.admin) adminSecret = opened.admin
+      if (opened.roster) rosters.set(e.epoch, opened.roster)
+      if (opened.adminSecret) adminSecret = opened.adminSecret
     }
-    return { keys, adminSecret }
+    return { keys, rosters, adminSecret }
   }
 
-  private open(space: ConvId, id: OpId, epoch: number, index: number, adminIndex: number) {
-    const cached = this.opened.get(id)
+  private open(space: ConvId, e: Epoch): OpenedRotation {
+    const cached = this.opened.get(e.op)
     if (cached) return cached
-    const op = this.graph(space).all().find((o) => o.id === id)
-    const b = op?.body
-    const out: { key?: EpochKey; chain?: { epoch: number; key: EpochKey }; admin?: Uint8Array } = {}
-    if (b?.kind === 'rotate') {
-      const ctx = boxContext(space, epoch, 'key')
-      if (index >= 0) {
-        const found = openEpochKey({ ephemeral: b.ephemeral, box: b.boxes[index]! }, index, this.keys.boxSecret, ctx)
-        if (found.ok) out.key = found.value
-      }
-      if (out.key && b.chain) {
-        const chain = openChain(b.chain, out.key, ctx)
-        if (chain.ok) out.chain = chain.value
-      }
-      if (adminIndex >= 0 && b.admins) {
-        const found = openEpochKey({ ephemeral: b.admins.ephemeral, box: b.admins.boxes[adminIndex]! }, adminIndex, this.keys.boxSecret, boxContext(space, epoch, 'admin'))
-        if (found.ok) out.admin = found.value
-      }
-    }
-    this.opened.set(id, out)
+    const b = this.graph(space).get(e.op)?.body
+    const out = b?.kind === 'rotate' ? openRotation(space, b, this.keys.boxSecret, { member: e.recipients.indexOf(this.me), admin: e.admins.indexOf(this.me) }) : {}
+    this.opened.set(e.op, out)
     return out
   }
 }

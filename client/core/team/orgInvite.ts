@@ -1,0 +1,84 @@
+import * as z from 'zod'
+import { asBoxPublicKey, deriveInviteKey, fromBase64Url, openLockbox, randomBytes, sealLockbox, toBase64Url, toHex, utf8, type DeviceKeys } from '../../../crypto/index.js'
+import { convIdOf, idBytes, type ConvId } from '../../../protocol/index.js'
+import { ClientError, ClientErrorCode } from '../errors.js'
+import { decodeRecord, encodeRecord } from '../storage/records.js'
+
+/**
+ * [T12] An organisation invitation link: `#org=` then base64url(CBOR). It carries the
+ * organisation id (bound to its founder, [T1]), the invitation id and secret, and the inviting
+ * admin device's signing and box keys, so the answer is sealed to that device and signed with
+ * the invitation key: the server can neither read it nor forge or alter one.
+ */
+export interface OrgInvitation {
+  readonly org: ConvId
+  readonly name: string
+  readonly invite: string
+  readonly secret: Uint8Array
+  readonly admin: Uint8Array
+  readonly adminBox: Uint8Array
+  readonly expires: number
+}
+
+const b32 = z.instanceof(Uint8Array).refine((b) => b.length === 32)
+const linkSchema = z.object({
+  v: z.literal(1),
+  o: z.instanceof(Uint8Array).refine((b) => b.length === 16),
+  n: z.string().max(200),
+  i: z.string().min(1).max(64),
+  s: b32,
+  a: b32,
+  x: b32,
+  e: z.number(),
+})
+
+export function newInviteSecret(): { invite: string; secret: Uint8Array } {
+  return { invite: toBase64Url(randomBytes(9)), secret: randomBytes(32) }
+}
+
+export function orgInviteLink(origin: string, inv: OrgInvitation): string {
+  const rec = { v: 1, o: idBytes(inv.org), n: inv.name, i: inv.invite, s: inv.secret, a: inv.admin, x: inv.adminBox, e: inv.expires }
+  return `${origin.replace(/\/+$/, '')}/#org=${toBase64Url(encodeRecord(rec))}`
+}
+
+/** Accepts a full link or its fragment; throws M100 on anything else. */
+export function parseOrgInvitation(input: string): OrgInvitation {
+  const match = /(?:^|#|&)org=([A-Za-z0-9_-]+)\s*$/.exec(input.trim())
+  const bytes = match ? fromBase64Url(match[1]!) : undefined
+  const rec = bytes && decodeRecord(bytes, linkSchema)
+  if (!rec) throw new ClientError(ClientErrorCode.INVITE_MALFORMED)
+  return { org: convIdOf(rec.o), name: rec.n, invite: rec.i, secret: rec.s, admin: rec.a, adminBox: rec.x, expires: rec.e }
+}
+
+export function isOrgInvitation(input: string): boolean {
+  return /(?:^|#|&)org=/.test(input.trim())
+}
+
+const JOIN_CONTEXT = utf8.encode('fieldchat/v1/team/join-request')
+const requestSchema = z.object({ t: z.literal('join/1'), o: z.string().max(64), i: z.string().max(64), u: z.string().min(1).max(64), n: z.string().min(1).max(64), d: b32, x: b32 })
+
+export interface JoinRequest {
+  readonly org: ConvId
+  readonly invite: string
+  readonly user: string
+  readonly name: string
+  readonly device: Uint8Array
+  readonly box: Uint8Array
+  /** Hex of the key that signed the request: must be the invitation's key. */
+  readonly signedBy: string
+}
+
+/** The invitee's answer: its keys and name, sealed to the admin device, signed with the invitation key. */
+export function sealJoinRequest(inv: OrgInvitation, user: string, name: string, me: DeviceKeys): Promise<Uint8Array> {
+  const signer = deriveInviteKey(inv.secret, idBytes(inv.org)).signer
+  const body = encodeRecord({ t: 'join/1', o: inv.org, i: inv.invite, u: user, n: name, d: me.signPublic, x: me.boxPublic })
+  return sealLockbox(body, asBoxPublicKey(inv.adminBox), JOIN_CONTEXT, signer)
+}
+
+export async function openJoinRequest(body: Uint8Array, me: DeviceKeys): Promise<JoinRequest | undefined> {
+  const opened = await openLockbox(body, me.boxPublic, me.boxSecret, JOIN_CONTEXT)
+  if (!opened.ok) return undefined
+  const rec = decodeRecord(opened.value.secret, requestSchema)
+  if (!rec) return undefined
+  return { org: rec.o as ConvId, invite: rec.i, user: rec.u, name: rec.n, device: rec.d, box: rec.x, signedBy: toHex(opened.value.sender) }
+}

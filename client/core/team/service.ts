@@ -1,0 +1,317 @@
+import * as z from 'zod'
+import { fromHex, toHex } from '../../../crypto/index.js'
+import type { ConvId } from '../../../protocol/index.js'
+import type { SyncEngine } from '../engine.js'
+import { ClientErrorCode, type ClientErrorCode as Code } from '../errors.js'
+import type { Identity } from '../identity.js'
+import type { MailOutbox } from '../mailOutbox.js'
+import type { Registry } from '../registry.js'
+import type { LocalStore } from '../storage/LocalStore.js'
+import { decodeRecord, encodeRecord } from '../storage/records.js'
+import { openBundle, parseBundle, sealBundle } from './bundle.js'
+import type { Epoch } from './epochs.js'
+import type { GroupState } from './group.js'
+import type { Op, OpBody } from './ops.js'
+import { openJoinRequest, sealJoinRequest, type JoinRequest, type OrgInvitation } from './orgInvite.js'
+import type { OrgState } from './org.js'
+import { makeRotation } from './rotation.js'
+import { Spaces, type SpaceMeta } from './spaces.js'
+
+export interface TeamDeps {
+  readonly store: LocalStore
+  readonly identity: Identity
+  readonly registry: Registry
+  readonly engine: SyncEngine
+  readonly mailOut: MailOutbox
+  /** A space's membership, name or keys changed (refresh what shows it). */
+  readonly changed: (space: ConvId) => void
+  readonly problem: (code: Code, detail?: string) => void
+  /** [T10] This device was removed from a space (by a signed op it received), or is in again. */
+  readonly removed: (space: ConvId, removed: boolean) => void
+}
+
+const pendingSchema = z.object({ user: z.string(), name: z.string(), invite: z.string(), orgName: z.string(), admin: z.string() })
+
+/**
+ * [T13] Organisations and groups on this device: applies what the graphs resolve to (keys,
+ * epoch to write under, hold, removal) to the conversation registry, heals ([T8]), and sends
+ * every op it makes to the devices that must learn it in bundles. All team work is serialised.
+ */
+export class TeamCore {
+  readonly spaces: Spaces
+  private queue: Promise<unknown> = Promise.resolve()
+  private readonly pendingJoins = new Map<ConvId, z.infer<typeof pendingSchema>>()
+
+  constructor(readonly deps: TeamDeps) {
+    this.spaces = new Spaces(deps.store, deps.identity.keys)
+  }
+
+  get me(): string {
+    return this.spaces.me
+  }
+
+  async load(): Promise<void> {
+    await this.spaces.load()
+    for (const e of await this.deps.store.range(['org-join'])) {
+      const rec = decodeRecord(e.value, pendingSchema)
+      if (rec) this.pendingJoins.set(e.key[1] as ConvId, rec)
+    }
+    await this.run(async () => {
+      for (const space of this.spaces.list()) await this.apply(space)
+    })
+  }
+
+  /** Runs team work one piece at a time (ops, rotations and registry changes must not interleave). */
+  run<T>(fn: () => Promise<T>): Promise<T> {
+    const next = this.queue.then(fn)
+    this.queue = next.catch(() => undefined)
+    return next
+  }
+
+  pendingJoin(org: ConvId): { orgName: string } | undefined {
+    return this.pendingJoins.get(org)
+  }
+
+  pendingJoinList(): { org: ConvId; orgName: string }[] {
+    return [...this.pendingJoins].map(([org, p]) => ({ org, orgName: p.orgName }))
+  }
+
+  // ---- what the graphs say ----------------------------------------------------------------
+
+  isMember(space: ConvId): boolean {
+    return this.spaces.state(space)?.devices.includes(this.me) ?? false
+  }
+
+  /** This device may make admin ops and rotations in the space. */
+  canAdmin(space: ConvId): boolean {
+    return this.spaces.state(space)?.adminDevices.includes(this.me) ?? false
+  }
+
+  /** Display names by device, removed people included (what they wrote keeps their name). */
+  deviceNames(org: ConvId): Map<string, string> {
+    const names = new Map<string, string>()
+    const users = new Map<string, string>()
+    for (const op of this.spaces.graph(org).order()) {
+      const b = op.body
+      if (b.kind === 'create-org' || b.kind === 'admit') users.set(b.user, b.userName)
+    }
+    for (const [d, u] of this.spaces.org(org).bindings) names.set(d, users.get(u) ?? 'Unknown')
+    return names
+  }
+
+  // ---- applying state ---------------------------------------------------------------------
+
+  /** Brings the registry in line with the space's graph; heals when this device is the admin to do it. */
+  async apply(space: ConvId, heal = true): Promise<void> {
+    const meta = this.spaces.meta(space)
+    const state = this.spaces.state(space)
+    if (!meta || !state) return
+    const { keys, adminSecret } = this.spaces.keysOf(space)
+    const member = state.devices.includes(this.me)
+    if (heal && member && adminSecret && state.adminDevices.includes(this.me) && state.needsRotation && this.complete(space, meta)) {
+      await this.rotateAndSend(space)
+      return this.apply(space, false)
+    }
+    const rec = this.deps.registry.get(space)
+    if (!member) {
+      if (rec && this.removedBySignedOp(space, meta)) this.deps.removed(space, true)
+      this.deps.changed(space)
+      return
+    }
+    if (meta.kind === 'org') await this.clearPending(space)
+    const current = state.current
+    const key = current && keys.get(current.epoch)
+    if (!rec) {
+      if (!current || !key) return
+      await this.deps.registry.put({ conv: space, title: state.name, epoch: current.epoch, keys, joinedAt: Date.now(), space: meta, ...(adminSecret ? { adminSecret } : {}) })
+      await this.deps.engine.track(space)
+    } else {
+      const epoch = current && key ? current.epoch : rec.epoch
+      const moved = epoch !== rec.epoch
+      await this.deps.registry.update(space, (r) => ({
+        ...r,
+        title: state.name || r.title,
+        keys: new Map([...r.keys, ...keys]),
+        epoch,
+        hold: !(current && key),
+        ...(adminSecret ? { adminSecret } : {}),
+        rekeyPending: moved && !!(adminSecret ?? r.adminSecret) ? true : r.rekeyPending,
+      }))
+      if (moved) {
+        await this.deps.engine.flushMail()
+        await this.deps.engine.rejoin(space)
+      }
+      this.deps.engine.requestFlush()
+      await this.deps.engine.retryKeys(space)
+    }
+    this.deps.removed(space, false)
+    this.deps.changed(space)
+  }
+
+  /** Apply a space and, for an organisation, every group of it (their members depend on it). */
+  async applyAll(space: ConvId): Promise<void> {
+    await this.apply(space)
+    if (this.spaces.meta(space)?.kind !== 'org') return
+    for (const g of this.spaces.list()) if (this.spaces.meta(g)?.kind === 'group' && this.spaces.meta(g)?.org === space) await this.apply(g)
+  }
+
+  /** No gaps: every op's parents and every rotation's organisation heads are here (else healing waits). */
+  private complete(space: ConvId, meta: SpaceMeta): boolean {
+    const g = this.spaces.graph(space)
+    const orgGraph = this.spaces.graph(meta.org)
+    if (g.missing > 0 || orgGraph.missing > 0) return false
+    return g.all().every((op) => op.body.kind !== 'rotate' || !op.body.org || op.body.org.every((h) => orgGraph.has(h as never)))
+  }
+
+  private removedBySignedOp(space: ConvId, meta: SpaceMeta): boolean {
+    const org = this.spaces.org(meta.org)
+    return org.removedDevices.has(this.me) || (meta.kind === 'group' && this.spaces.graph(space).size > 0)
+  }
+
+  private async clearPending(org: ConvId): Promise<void> {
+    if (!this.pendingJoins.delete(org)) return
+    await this.deps.store.write([{ key: ['org-join', org], value: undefined }])
+  }
+
+  // ---- making and sending ops --------------------------------------------------------------
+
+  async sign(space: ConvId, body: OpBody): Promise<Op> {
+    return this.spaces.sign(space, body)
+  }
+
+  /** A new epoch for the space's current members and admins, sent with every op they may lack. */
+  async rotateAndSend(space: ConvId, fresh?: Uint8Array): Promise<void> {
+    const meta = this.spaces.meta(space)!
+    const state = this.spaces.state(space)!
+    const org = this.spaces.org(meta.org)
+    const { keys, adminSecret } = this.spaces.keysOf(space)
+    const secret = adminSecret ?? fresh
+    if (!secret) return
+    const prev = state.epochs[state.epochs.length - 1]
+    const history = meta.kind === 'org' || (state as GroupState).history
+    const prevKey = state.current && keys.get(state.current.epoch)
+    const { body } = await makeRotation({
+      space,
+      existing: new Set(state.epochs.map((e) => e.epoch)),
+      members: state.devices.map((d) => boxOf(org, d)),
+      admins: state.adminDevices.map((d) => boxOf(org, d)),
+      adminSecret: secret,
+      ...(history && state.current && prevKey ? { previous: { epoch: state.current.epoch, key: prevKey } } : {}),
+      ...(meta.kind === 'group' ? { orgHeads: this.spaces.graph(meta.org).heads() } : {}),
+    })
+    const rotation = await this.spaces.sign(space, body)
+    await this.send(space, rotation, prev)
+  }
+
+  /**
+   * [T13] Bundles: devices that knew the previous epoch get the ops since it; newcomers get the
+   * whole graph; devices that are out get the ops since it under the previous roster key, so
+   * their app learns from a signed op that they were removed.
+   */
+  async send(space: ConvId, rotation?: Op, prev?: Epoch, ops: readonly Op[] = []): Promise<void> {
+    const meta = this.spaces.meta(space)!
+    const state = this.spaces.state(space)!
+    const { rosters } = this.spaces.keysOf(space)
+    const graph = this.spaces.graph(space)
+    const everyone = new Set([...state.devices, ...state.adminDevices])
+    everyone.delete(this.me)
+    const base = { space, kind: meta.kind, org: meta.org }
+    const post = async (to: Iterable<string>, body: Uint8Array) => {
+      const list = [...to]
+      if (list.length) await this.deps.mailOut.add([{ to: list.map((d) => fromHex(d)!), body }])
+    }
+    if (!rotation || rotation.body.kind !== 'rotate') {
+      const epoch = state.current?.epoch ?? state.epochs[state.epochs.length - 1]?.epoch
+      const key = epoch !== undefined ? rosters.get(epoch) : undefined
+      if (key) await post(everyone, await sealBundle({ ...base, epoch: epoch!, key, ops }))
+    } else {
+      const epoch = rotation.body.epoch
+      const key = rosters.get(epoch)
+      if (!key) return
+      const all = graph.order().filter((op) => op.id !== rotation.id)
+      const before = prev ? new Set([prev.op, ...graph.ancestors(prev.op)]) : new Set<string>()
+      const delta = all.filter((op) => !before.has(op.id))
+      const knew = new Set(prev ? [...prev.recipients, ...prev.admins] : [])
+      const old = [...everyone].filter((d) => knew.has(d))
+      const fresh = [...everyone].filter((d) => !knew.has(d))
+      await post(old, await sealBundle({ ...base, epoch, key, rotation, ops: delta }))
+      await post(fresh, await sealBundle({ ...base, epoch, key, rotation, ops: all }))
+      const gone = [...knew].filter((d) => !everyone.has(d) && d !== this.me)
+      const prevKey = prev && rosters.get(prev.epoch)
+      if (gone.length && prev && prevKey) await post(gone, await sealBundle({ ...base, epoch: prev.epoch, key: prevKey, ops: delta }))
+    }
+    await this.deps.engine.flushMail()
+  }
+
+  // ---- receiving ---------------------------------------------------------------------------
+
+  /** A mailbox item: a bundle or a join request. False when it is neither (left to other readers). */
+  async onMail(body: Uint8Array): Promise<boolean> {
+    const bundle = parseBundle(body)
+    if (bundle) {
+      await this.run(() => this.onBundle(bundle))
+      return true
+    }
+    const request = await openJoinRequest(body, this.deps.identity.keys)
+    if (request) {
+      await this.run(() => this.onJoinRequest(request))
+      return true
+    }
+    return false
+  }
+
+  private async onBundle(bundle: NonNullable<ReturnType<typeof parseBundle>>): Promise<void> {
+    const org = bundle.kind === 'org' ? bundle.space : bundle.org
+    const meta = this.spaces.meta(bundle.space)
+    if (meta && (meta.kind !== bundle.kind || meta.org !== org)) return this.deps.problem(ClientErrorCode.TEAM_REFUSED, 'bundle for the wrong space')
+    if (!meta) {
+      // Only an organisation this device asked to join, or a group of an organisation it is in.
+      const expected = bundle.kind === 'org' ? this.pendingJoins.has(org) : this.spaces.meta(org)?.kind === 'org' && this.isMember(org)
+      if (!expected) return this.deps.problem(ClientErrorCode.TEAM_REFUSED, 'bundle for a space this device did not ask for')
+    }
+    const { rosters } = this.spaces.keysOf(bundle.space)
+    const wires = await openBundle(bundle, (e) => rosters.get(e), this.deps.identity.keys.boxSecret)
+    if (!wires) return this.deps.problem(ClientErrorCode.TEAM_REFUSED, 'a membership bundle did not open')
+    if (!meta) await this.spaces.setMeta(bundle.space, { kind: bundle.kind, org })
+    await this.spaces.receive(wires, bundle.space)
+    if (this.spaces.graph(bundle.space).missing > 0) this.deps.problem(ClientErrorCode.TEAM_GAP)
+    await this.applyAll(bundle.space)
+  }
+
+  /** [T12] An admin device checks an answer to its invitation, then admits and rotates. */
+  private async onJoinRequest(req: JoinRequest): Promise<void> {
+    const org = req.org
+    const state = this.spaces.meta(org)?.kind === 'org' ? this.spaces.org(org) : undefined
+    const inv = state?.invites.get(req.invite)
+    const reason = !state || !this.canAdmin(org)
+      ? 'not an admin of that organisation'
+      : !inv ? 'unknown invitation'
+      : toHex(inv.key) !== req.signedBy ? 'not signed with the invitation'
+      : inv.revoked ? 'invitation revoked'
+      : inv.used ? 'invitation already used'
+      : Date.now() > inv.expires ? 'invitation expired'
+      : state.bindings.has(toHex(req.device)) || state.users.has(req.user) ? 'device or person already enrolled'
+      : undefined
+    if (reason) return this.deps.problem(ClientErrorCode.INVITE_REFUSED, reason)
+    await this.spaces.sign(org, { kind: 'admit', user: req.user, userName: req.name, device: req.device, box: req.box, invite: req.invite })
+    await this.rotateAndSend(org)
+    await this.applyAll(org)
+  }
+
+  /** The invitee's side: remember the request (to accept the organisation's bundle), then mail it. */
+  async requestJoin(inv: OrgInvitation, user: string): Promise<void> {
+    const pending = { user, name: this.deps.identity.name, invite: inv.invite, orgName: inv.name, admin: toHex(inv.admin) }
+    await this.deps.store.write([{ key: ['org-join', inv.org], value: encodeRecord(pending) }])
+    this.pendingJoins.set(inv.org, pending)
+    const body = await sealJoinRequest(inv, user, this.deps.identity.name, this.deps.identity.keys)
+    await this.deps.mailOut.add([{ to: [inv.admin], body }])
+    await this.deps.engine.flushMail()
+  }
+}
+
+function boxOf(org: OrgState, device: string): Uint8Array {
+  const user = org.bindings.get(device)
+  const box = user ? org.users.get(user)?.devices.get(device) : undefined
+  if (!box) throw new Error(`no box key for device ${device.slice(0, 8)}`)
+  return box
+}

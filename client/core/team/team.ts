@@ -1,0 +1,277 @@
+import { deriveInviteKey, fromHex, randomBytes, toBase64Url, toHex } from '../../../crypto/index.js'
+import { deviceIdOf, idBytes, type ConvId, type DeviceId } from '../../../protocol/index.js'
+import { ClientError, ClientErrorCode } from '../errors.js'
+import { normaliseName } from '../identity.js'
+import type { GroupState } from './group.js'
+import { spaceIdOf, type OpBody } from './ops.js'
+import { newInviteSecret, orgInviteLink, parseOrgInvitation, type OrgInvitation } from './orgInvite.js'
+import { TeamCore, type TeamDeps } from './service.js'
+
+export interface DirectoryEntry {
+  readonly user: string
+  readonly name: string
+  readonly admin: boolean
+  /** Device signing keys (hex), sorted. */
+  readonly devices: readonly string[]
+  readonly me: boolean
+}
+
+export interface GroupSummary {
+  readonly group: ConvId
+  readonly name: string
+  readonly member: boolean
+  readonly history: boolean
+  readonly members: readonly { user: string; name: string; admin: boolean }[]
+}
+
+/** Default lifetime of an invitation link. */
+export const INVITE_TTL_MS = 7 * 24 * 3600_000
+
+/**
+ * What people and admins do with organisations and groups ([T1]–[T13]). Every method is a local
+ * change first (signed ops stored here), sent in bundles through the mail outbox: it all works
+ * offline and takes effect when this device is back.
+ */
+export class Team {
+  readonly core: TeamCore
+
+  constructor(deps: TeamDeps) {
+    this.core = new TeamCore(deps)
+  }
+
+  load(): Promise<void> {
+    return this.core.load()
+  }
+
+  private get spaces() {
+    return this.core.spaces
+  }
+
+  // ---- reading ------------------------------------------------------------------------------
+
+  /** Organisations this device is in. */
+  orgs(): { org: ConvId; name: string; admin: boolean }[] {
+    return this.spaces
+      .list()
+      .filter((s) => this.spaces.meta(s)?.kind === 'org' && this.core.isMember(s))
+      .map((org) => ({ org, name: this.spaces.org(org).name, admin: this.core.canAdmin(org) }))
+  }
+
+  isSpace(conv: ConvId): boolean {
+    return !!this.spaces.meta(conv)
+  }
+
+  orgOf(conv: ConvId): ConvId | undefined {
+    return this.spaces.meta(conv)?.org
+  }
+
+  directory(org: ConvId): DirectoryEntry[] {
+    const state = this.spaces.org(org)
+    const mine = state.bindings.get(this.core.me)
+    return [...state.users]
+      .map(([user, u]) => ({ user, name: u.name, admin: u.admin, devices: [...u.devices.keys()].sort(), me: user === mine }))
+      .sort((a, b) => a.name.localeCompare(b.name) || a.user.localeCompare(b.user))
+  }
+
+  /** Groups of an organisation this device knows (its own, and every group when it is an org admin). */
+  groups(org: ConvId): GroupSummary[] {
+    const names = this.spaces.org(org)
+    return this.spaces
+      .list()
+      .filter((g) => this.spaces.meta(g)?.kind === 'group' && this.spaces.meta(g)?.org === org)
+      .flatMap((group) => {
+        const s = this.spaces.group(group)
+        if (!s || !s.name) return []
+        const members = [...s.members].map(([user, m]) => ({ user, name: names.users.get(user)?.name ?? 'Unknown', admin: m.admin }))
+        return [{ group, name: s.name, member: this.core.isMember(group), history: s.history, members }]
+      })
+  }
+
+  group(group: ConvId): GroupState | undefined {
+    return this.spaces.group(group)
+  }
+
+  /** Names of devices (removed people included) for a conversation's messages. */
+  deviceNames(conv: ConvId): Map<DeviceId, string> {
+    const org = this.orgOf(conv)
+    return new Map([...(org ? this.core.deviceNames(org) : [])].map(([d, n]) => [hexToDevice(d), n]))
+  }
+
+  /** Member devices of a space, for the members list. */
+  memberDevices(conv: ConvId): DeviceId[] {
+    return (this.spaces.state(conv)?.devices ?? []).map(hexToDevice)
+  }
+
+  canAdmin(conv: ConvId): boolean {
+    return this.core.canAdmin(conv)
+  }
+
+  isMember(conv: ConvId): boolean {
+    return this.core.isMember(conv)
+  }
+
+  userOfDevice(conv: ConvId, device: DeviceId): string | undefined {
+    const org = this.orgOf(conv)
+    return org ? this.spaces.org(org).bindings.get(toHex(idBytes(device))) : undefined
+  }
+
+  /** Invitations of an organisation still open (admins). */
+  invites(org: ConvId): { invite: string; expires: number }[] {
+    return [...this.spaces.org(org).invites].filter(([, i]) => !i.used && !i.revoked && i.expires > Date.now()).map(([invite, i]) => ({ invite, expires: i.expires }))
+  }
+
+  // ---- organisation -------------------------------------------------------------------------
+
+  /** Creates an organisation with this device's person as its first admin. */
+  createOrg(name: string): Promise<ConvId> {
+    const clean = normaliseName(name)
+    if (!clean) return Promise.reject(new ClientError(ClientErrorCode.MESSAGE_EMPTY, 'name'))
+    return this.core.run(async () => {
+      const { keys, name: myName } = this.core.deps.identity
+      const nonce = randomBytes(16)
+      const org = spaceIdOf(keys.signPublic, nonce) as ConvId
+      await this.spaces.setMeta(org, { kind: 'org', org })
+      await this.core.sign(org, { kind: 'create-org', nonce, name: clean, user: newUserId(), userName: myName, device: keys.signPublic, box: keys.boxPublic })
+      await this.core.rotateAndSend(org, randomBytes(32))
+      await this.core.apply(org)
+      return org
+    })
+  }
+
+  /** [T12] A one-time invitation link (admins), valid for `ttlMs`. */
+  invite(org: ConvId, origin: string, ttlMs = INVITE_TTL_MS): Promise<{ link: string; invite: string; expires: number }> {
+    return this.core.run(async () => {
+      this.requireAdmin(org)
+      const { invite, secret } = newInviteSecret()
+      const expires = Date.now() + ttlMs
+      const key = deriveInviteKey(secret, idBytes(org)).publicKey
+      const op = await this.core.sign(org, { kind: 'invite', invite, key, expires })
+      await this.core.send(org, undefined, undefined, [op])
+      const { keys } = this.core.deps.identity
+      const inv: OrgInvitation = { org, name: this.spaces.org(org).name, invite, secret, admin: keys.signPublic, adminBox: keys.boxPublic, expires }
+      this.core.deps.changed(org)
+      return { link: orgInviteLink(origin, inv), invite, expires }
+    })
+  }
+
+  revokeInvite(org: ConvId, invite: string): Promise<void> {
+    return this.adminOp(org, { kind: 'revoke-invite', invite }, false)
+  }
+
+  /** The invitee: answers the invitation; the organisation appears once an admin device admits it. */
+  async acceptInvite(link: string): Promise<{ org: ConvId; name: string }> {
+    const inv = parseOrgInvitation(link)
+    if (inv.expires < Date.now()) throw new ClientError(ClientErrorCode.INVITE_REFUSED, 'this invitation has expired')
+    await this.core.run(async () => {
+      if (this.core.isMember(inv.org) || this.core.pendingJoin(inv.org)) return
+      await this.core.requestJoin(inv, newUserId())
+    })
+    return { org: inv.org, name: inv.name }
+  }
+
+  pendingJoins(): { org: ConvId; orgName: string }[] {
+    return this.core.pendingJoinList().filter((p) => !this.core.isMember(p.org))
+  }
+
+  promote(org: ConvId, user: string): Promise<void> {
+    return this.adminOp(org, { kind: 'promote', user }, true)
+  }
+
+  demote(org: ConvId, user: string): Promise<void> {
+    return this.adminOp(org, { kind: 'demote', user }, true)
+  }
+
+  /** A departed person: out of the organisation and every group, devices revoked, keys rotated. */
+  removeFromOrg(org: ConvId, user: string): Promise<void> {
+    if (this.spaces.org(org).bindings.get(this.core.me) === user) return Promise.reject(new ClientError(ClientErrorCode.NOT_ADMIN, 'an admin cannot remove themselves'))
+    return this.adminOp(org, { kind: 'remove-user', user }, true)
+  }
+
+  // ---- groups -------------------------------------------------------------------------------
+
+  createGroup(org: ConvId, name: string, opts: { history?: boolean } = {}): Promise<ConvId> {
+    const clean = normaliseName(name)
+    if (!clean) return Promise.reject(new ClientError(ClientErrorCode.MESSAGE_EMPTY, 'name'))
+    return this.core.run(async () => {
+      const user = this.spaces.org(org).bindings.get(this.core.me)
+      if (!user || !this.core.isMember(org)) throw new ClientError(ClientErrorCode.NOT_MEMBER)
+      const nonce = randomBytes(16)
+      const group = spaceIdOf(this.core.deps.identity.keys.signPublic, nonce) as ConvId
+      await this.spaces.setMeta(group, { kind: 'group', org })
+      await this.core.sign(group, { kind: 'create-group', nonce, name: clean, user, history: opts.history ?? true })
+      await this.core.rotateAndSend(group, randomBytes(32))
+      await this.core.apply(group)
+      return group
+    })
+  }
+
+  addToGroup(group: ConvId, users: readonly string[]): Promise<void> {
+    return this.core.run(async () => {
+      this.requireAdmin(group)
+      const state = this.spaces.group(group)!
+      const org = this.spaces.org(this.orgOf(group)!)
+      const fresh = users.filter((u) => !state.members.has(u))
+      for (const u of fresh) if (!org.users.has(u)) throw new ClientError(ClientErrorCode.NOT_MEMBER, 'not in the organisation')
+      if (!fresh.length) return
+      for (const user of fresh) await this.core.sign(group, { kind: 'add', user })
+      await this.rotateIfMember(group)
+    })
+  }
+
+  removeFromGroup(group: ConvId, user: string): Promise<void> {
+    return this.core.run(async () => {
+      this.requireAdmin(group)
+      if (!this.spaces.group(group)?.members.has(user)) throw new ClientError(ClientErrorCode.NOT_MEMBER)
+      await this.core.sign(group, { kind: 'remove', user })
+      await this.rotateIfMember(group)
+    })
+  }
+
+  setGroupAdmin(group: ConvId, user: string, admin: boolean): Promise<void> {
+    return this.adminOp(group, { kind: admin ? 'promote' : 'demote', user }, true)
+  }
+
+  renameGroup(group: ConvId, name: string): Promise<void> {
+    return this.adminOp(group, { kind: 'rename', name: normaliseName(name) }, false)
+  }
+
+  setHistory(group: ConvId, history: boolean): Promise<void> {
+    return this.adminOp(group, { kind: 'set-history', history }, false)
+  }
+
+  // ---- helpers ------------------------------------------------------------------------------
+
+  private adminOp(space: ConvId, body: OpBody, rotate: boolean): Promise<void> {
+    return this.core.run(async () => {
+      this.requireAdmin(space)
+      const op = await this.core.sign(space, body)
+      if (rotate) await this.rotateIfMember(space)
+      else await this.core.send(space, undefined, undefined, [op])
+      await this.core.applyAll(space)
+    })
+  }
+
+  /**
+   * After a membership change: rotate now (this device holds the admin secret), or, for an
+   * organisation admin outside the group, send the op under the roster key it holds so that a
+   * group admin heals ([T8]) — members hold back their writes until then ([T7]).
+   */
+  private async rotateIfMember(space: ConvId): Promise<void> {
+    const state = this.spaces.state(space)!
+    const prev = state.epochs[state.epochs.length - 1]
+    if (this.core.isMember(space) || this.spaces.meta(space)?.kind === 'org') await this.core.rotateAndSend(space)
+    else await this.core.send(space, undefined, prev, this.spaces.graph(space).order().filter((op) => !prev || !this.spaces.graph(space).ancestors(prev.op).has(op.id)))
+    await this.core.apply(space)
+  }
+
+  private requireAdmin(space: ConvId): void {
+    if (!this.spaces.meta(space)) throw new ClientError(ClientErrorCode.UNKNOWN_CONVERSATION)
+    if (!this.core.canAdmin(space)) throw new ClientError(ClientErrorCode.NOT_ADMIN)
+  }
+}
+
+const hexToDevice = (hex: string): DeviceId => deviceIdOf(fromHex(hex)!)
+
+export function newUserId(): string {
+  return toBase64Url(randomBytes(12))
+}

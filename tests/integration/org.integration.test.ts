@@ -1,0 +1,112 @@
+import { expect, test } from 'vitest'
+import type { ConvId } from '../../protocol/index.js'
+import { texts, until, type Persona } from './helpers/clients.js'
+import { useServer } from './helpers/lifecycle.js'
+import { keysServerAccepts } from './helpers/capability.js'
+
+const env = useServer()
+
+/** An organisation founded by Admin, with Bob and Carol enrolled by one-time invitations. */
+async function organisation(tag: string): Promise<{ org: ConvId; admin: Persona; bob: Persona; carol: Persona }> {
+  const [admin, bob, carol] = await Promise.all([`Admin${tag}`, `Bob${tag}`, `Carol${tag}`].map((n) => env.persona(n)))
+  for (const p of [admin!, bob!, carol!]) p.messenger.start()
+  const org = await admin!.messenger.team.createOrg(`Acme ${tag}`)
+  for (const p of [bob!, carol!]) {
+    const { link } = await admin!.messenger.team.invite(org, 'http://x')
+    await p.messenger.team.acceptInvite(link)
+  }
+  await until(() => [admin!, bob!, carol!].every((p) => p.messenger.team.directory(org).length === 3), 'everyone enrolled')
+  return { org, admin: admin!, bob: bob!, carol: carol! }
+}
+
+const userOf = (p: Persona, org: ConvId) => p.messenger.team.directory(org).find((e) => e.me)!.user
+
+test('[T12][T13] an admin enrols people by one-time invitation; everyone sees the same signed directory', async () => {
+  const { org, admin, bob, carol } = await organisation('E')
+  const names = (p: Persona) => p.messenger.team.directory(org).map((e) => `${e.name}${e.admin ? '*' : ''}`)
+  for (const p of [admin, bob, carol]) expect(names(p)).toEqual(['AdminE*', 'BobE', 'CarolE'])
+  // The organisation is also a conversation everyone can write in.
+  await until(() => [bob, carol].every((p) => p.messenger.conversations().some((c) => c.conv === org)), 'org conversation on every device')
+  await bob.messenger.openConversation(org)
+  await admin.messenger.openConversation(org)
+  await bob.messenger.send(org, 'hello everyone')
+  await until(() => texts(admin, org).includes('hello everyone'), 'admin reads bob in the org conversation')
+  expect(admin.messenger.messages(org).find((m) => m.text === 'hello everyone')?.authorName).toBe('BobE')
+})
+
+test('[T12] an invitation works once: a second device answering the same link is refused', async () => {
+  const admin = await env.persona('AdminOnce')
+  const bob = await env.persona('BobOnce')
+  const mallory = await env.persona('MalloryOnce')
+  for (const p of [admin, bob, mallory]) p.messenger.start()
+  const org = await admin.messenger.team.createOrg('Once Ltd')
+  const { link } = await admin.messenger.team.invite(org, 'http://x')
+  await bob.messenger.team.acceptInvite(link)
+  await until(() => bob.messenger.team.directory(org).length === 2, 'bob enrolled')
+  await mallory.messenger.team.acceptInvite(link)
+  await until(() => admin.problems.some((p) => p.includes('M505') && p.includes('already used')), 'second answer refused')
+  expect(admin.messenger.team.directory(org).map((e) => e.name)).toEqual(['AdminOnce', 'BobOnce'])
+  expect(mallory.messenger.team.orgs()).toEqual([])
+})
+
+test('[T12] a revoked or expired invitation admits nobody', async () => {
+  const admin = await env.persona('AdminRev')
+  const bob = await env.persona('BobRev')
+  const carol = await env.persona('CarolRev')
+  for (const p of [admin, bob, carol]) p.messenger.start()
+  const org = await admin.messenger.team.createOrg('Rev Ltd')
+  const revoked = await admin.messenger.team.invite(org, 'http://x')
+  await admin.messenger.team.revokeInvite(org, revoked.invite)
+  await bob.messenger.team.acceptInvite(revoked.link)
+  await until(() => admin.problems.some((p) => p.includes('invitation revoked')), 'revoked answer refused')
+  const short = await admin.messenger.team.invite(org, 'http://x', 50)
+  await new Promise((r) => setTimeout(r, 120))
+  await expect(carol.messenger.team.acceptInvite(short.link)).rejects.toMatchObject({ code: 'M505_INVITE_REFUSED' })
+  expect(admin.messenger.team.directory(org)).toHaveLength(1)
+})
+
+test('[T6][T10][T13] removing a member from a group rotates its key: the removed person is told, reads nothing new, and the server refuses them', async () => {
+  const { org, admin, bob, carol } = await organisation('G')
+  const group = await admin.messenger.team.createGroup(org, 'Depot')
+  await admin.messenger.team.addToGroup(group, [userOf(bob, org), userOf(carol, org)])
+  await until(() => [bob, carol].every((p) => p.messenger.conversations().some((c) => c.conv === group)), 'group on bob and carol')
+  for (const p of [admin, bob, carol]) await p.messenger.openConversation(group)
+  await admin.messenger.send(group, 'morning depot')
+  await bob.messenger.send(group, 'bob here')
+  await until(() => [admin, bob, carol].every((p) => texts(p, group).includes('bob here') && texts(p, group).includes('morning depot')), 'group talking')
+  expect(bob.messenger.titleOf(group)).toBe('Depot')
+  expect(carol.messenger.members(group).size).toBe(3)
+
+  await admin.messenger.team.removeFromGroup(group, userOf(bob, org))
+  await until(() => bob.messenger.accessLost(group), 'bob is told he was removed')
+  await until(() => carol.messenger.members(group).size === 2, 'carol sees bob gone')
+  await admin.messenger.send(group, 'after bob left')
+  await carol.messenger.send(group, 'carol still here')
+  await until(() => texts(carol, group).includes('after bob left') && texts(admin, group).includes('carol still here'), 'admin and carol keep talking')
+  await new Promise((r) => setTimeout(r, 300))
+  expect(texts(bob, group)).not.toContain('after bob left')
+  expect(texts(bob, group)).not.toContain('carol still here')
+  expect(texts(bob, group)).toContain('morning depot')
+  // What Bob wrote stays for the others, under his name.
+  expect(carol.messenger.messages(group).find((m) => m.text === 'bob here')?.authorName).toBe('BobG')
+  // A modified client holding every key Bob ever had: the server accepts none of them now.
+  await until(async () => (await keysServerAccepts(env.server().url, group, bob.messenger.invitationKeys(group))).length === 0, 'server refuses all of bob\'s keys')
+  expect((await keysServerAccepts(env.server().url, group, carol.messenger.invitationKeys(group))).length).toBeGreaterThan(0)
+})
+
+test('[T5][T13] removing a person from the organisation removes them from every group and the org conversation at once', async () => {
+  const { org, admin, bob, carol } = await organisation('R')
+  const g1 = await admin.messenger.team.createGroup(org, 'North')
+  const g2 = await admin.messenger.team.createGroup(org, 'South')
+  for (const g of [g1, g2]) await admin.messenger.team.addToGroup(g, [userOf(bob, org), userOf(carol, org)])
+  await until(() => [g1, g2].every((g) => bob.messenger.conversations().some((c) => c.conv === g)), 'bob in both groups')
+  await admin.messenger.team.removeFromOrg(org, userOf(bob, org))
+  await until(() => [org, g1, g2].every((c) => bob.messenger.accessLost(c)), 'bob is out of everything')
+  await until(() => carol.messenger.team.directory(org).length === 2, 'carol sees bob gone from the directory')
+  for (const g of [g1, g2]) {
+    await carol.messenger.openConversation(g)
+    await admin.messenger.send(g, `after bob in ${g}`)
+    await until(() => texts(carol, g).includes(`after bob in ${g}`), 'carol reads the group')
+    expect(texts(bob, g)).not.toContain(`after bob in ${g}`)
+  }
+})
