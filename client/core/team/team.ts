@@ -1,4 +1,6 @@
-import { deriveInviteKey, fromHex, randomBytes, toBase64Url, toHex } from '../../../crypto/index.js'
+import {
+  compareVerificationText, deriveInviteKey, fromHex, randomBytes, safetyNumber, toBase64Url, toHex, verificationCode, type VerificationVerdict,
+} from '../../../crypto/index.js'
 import { deviceIdOf, idBytes, type ConvId, type DeviceId } from '../../../protocol/index.js'
 import { ClientError, ClientErrorCode } from '../errors.js'
 import { normaliseName } from '../identity.js'
@@ -113,6 +115,26 @@ export class Team {
   userOfDevice(conv: ConvId, device: DeviceId): string | undefined {
     const org = this.orgOf(conv)
     return org ? this.spaces.org(org).bindings.get(toHex(idBytes(device))) : undefined
+  }
+
+  /**
+   * [V1] Verifying a colleague: the safety number both of you see for your two sets of device
+   * keys (as the directory states them), this device's person's code to show as a QR code, and a
+   * check of the code scanned from the colleague's screen.
+   */
+  verification(org: ConvId, user: string): { safetyNumber: string; myCode: Uint8Array; myCodeText: string; check: (scanned: string) => VerificationVerdict } | undefined {
+    const dir = this.directory(org)
+    const me = dir.find((e) => e.me)
+    const them = dir.find((e) => e.user === user)
+    if (!me || !them) return undefined
+    const devs = (e: DirectoryEntry) => e.devices.map((d) => fromHex(d)!)
+    const myCode = verificationCode(me.user, devs(me))
+    return {
+      safetyNumber: safetyNumber({ user: me.user, devices: devs(me) }, { user: them.user, devices: devs(them) }),
+      myCode,
+      myCodeText: toBase64Url(myCode),
+      check: (scanned) => compareVerificationText(scanned, them.user, devs(them)),
+    }
   }
 
   /** Invitations of an organisation still open (admins). */
