@@ -67,7 +67,10 @@ export class Keyring {
     for (const item of items) {
       const mail = await openKeyMail(item.body, identity.keys)
       if (mail && registry.get(mail.conv) && this.deps.adminsOf(mail.conv).has(mail.sender)) {
-        await registry.update(mail.conv, (r) => ({ ...r, keys: new Map([...r.keys, ...mail.keys.map((k) => [k.epoch, k.key] as const)]), epoch: mail.current }))
+        // A replayed older mail (its current epoch is one this device already moved past) must
+        // not take the conversation back to a key a removed member holds.
+        const replay = (r: { epoch: number; keys: ReadonlyMap<number, unknown> }) => r.keys.has(mail.current) && r.epoch !== mail.current
+        await registry.update(mail.conv, (r) => ({ ...r, keys: new Map([...r.keys, ...mail.keys.map((k) => [k.epoch, k.key] as const)]), epoch: replay(r) ? r.epoch : mail.current }))
         await engine.rejoin(mail.conv)
         await engine.retryKeys(mail.conv)
       } else {

@@ -91,6 +91,8 @@ export class Messenger {
   /** Organisations and groups ([T1]–[T13]); undefined until this device has an identity. */
   team!: Team
   private readonly refusedJoins = new Map<ConvId, number>()
+  /** Team spaces whose current key the server refuses while the graph says this device is in. */
+  private readonly keyMissing = new Set<ConvId>()
   identity: Identity | undefined
 
   private constructor(private readonly options: MessengerOptions) {
@@ -196,12 +198,17 @@ export class Messenger {
   private onAccess(conv: ConvId, lost: boolean): void {
     if (!lost || !this.team.isSpace(conv) || !this.team.isMember(conv)) {
       this.refusedJoins.delete(conv)
+      if (this.keyMissing.delete(conv)) this.events.emit('waiting', { conv, waiting: this.waitingForKey(conv) })
       return this.setLost(conv, lost)
     }
     const tries = (this.refusedJoins.get(conv) ?? 0) + 1
     this.refusedJoins.set(conv, tries)
-    if (tries > 6) return this.setLost(conv, true)
-    setTimeout(() => void this.engine.rejoin(conv), 300 * 2 ** tries)
+    if (tries <= 5) return void setTimeout(() => void this.engine.rejoin(conv), 100 * 2 ** tries)
+    // Still a member by the signed graph, refused by the server: the newest rotation has not
+    // reached this device (delayed, or withheld). Say so, with a retry — never "removed".
+    this.keyMissing.add(conv)
+    this.events.emit('waiting', { conv, waiting: true })
+    this.events.emit('problem', { code: ClientErrorCode.TEAM_GAP, detail: 'the server refuses this device\'s key for a conversation it is still a member of' })
   }
 
   /** Mailbox items: team bundles and join requests first, the rest is key mail ([M21]). */
@@ -307,7 +314,7 @@ export class Messenger {
 
   /** [T11] Messages of this conversation wait for a key this device does not hold yet. */
   waitingForKey(conv: ConvId): boolean {
-    return this.engine?.waitingForKey(conv) ?? false
+    return this.keyMissing.has(conv) || (this.engine?.waitingForKey(conv) ?? false)
   }
 
   /** The server no longer lets this device read or write the conversation ([T10]). */
@@ -316,7 +323,11 @@ export class Messenger {
   }
 
   /** "Retry" on a conversation waiting for its key: fetch again what could not be opened. */
-  retryKeys(conv: ConvId): Promise<void> {
+  async retryKeys(conv: ConvId): Promise<void> {
+    if (this.keyMissing.has(conv)) {
+      this.refusedJoins.set(conv, 0)
+      await this.engine.rejoin(conv)
+    }
     return this.engine.retryKeys(conv)
   }
 

@@ -1,0 +1,167 @@
+import { expect, test } from 'vitest'
+import { fromHex, randomBytes } from '../../crypto/index.js'
+import type { ConvId, ServerMessage } from '../../protocol/index.js'
+import { sealBundle } from '../../client/core/team/bundle.js'
+import { makeRotation } from '../../client/core/team/rotation.js'
+import { sealJoinRequest, parseOrgInvitation } from '../../client/core/team/orgInvite.js'
+import { generateDeviceKeys } from '../../crypto/index.js'
+import { texts, until, type Persona } from './helpers/clients.js'
+import { useServer } from './helpers/lifecycle.js'
+import { tappedLink } from './helpers/tappedSocket.js'
+import { keysServerAccepts } from './helpers/capability.js'
+
+const env = useServer()
+const me = (p: Persona) => p.messenger.team.core.me
+const userOf = (p: Persona, org: ConvId) => p.messenger.team.directory(org).find((e) => e.me)!.user
+const pause = (ms: number) => new Promise((r) => setTimeout(r, ms))
+
+/** Admin, Bob and Carol in an organisation and a group "Yard"; Carol's link can be tapped. */
+async function world(tag: string) {
+  const tap = tappedLink()
+  const admin = await env.persona(`Admin${tag}`)
+  const bob = await env.persona(`Bob${tag}`)
+  const carol = await env.persona(`Carol${tag}`, { socket: tap.socket })
+  for (const p of [admin, bob, carol]) p.messenger.start()
+  const org = await admin.messenger.team.createOrg(`Org ${tag}`)
+  for (const p of [bob, carol]) await p.messenger.team.acceptInvite((await admin.messenger.team.invite(org, 'http://x')).link)
+  await until(() => [admin, bob, carol].every((p) => p.messenger.team.directory(org).length === 3), 'enrolled')
+  const group = await admin.messenger.team.createGroup(org, 'Yard')
+  await admin.messenger.team.addToGroup(group, [userOf(bob, org), userOf(carol, org)])
+  await until(() => [bob, carol].every((p) => p.messenger.conversations().some((c) => c.conv === group)), 'group everywhere')
+  for (const p of [admin, bob, carol]) await p.messenger.openConversation(group)
+  return { tap, admin, bob, carol, org, group }
+}
+
+/** Bob's modified client posts a bundle of `ops` under the newest roster key he still holds. */
+async function bobPosts(bob: Persona, group: ConvId, org: ConvId, to: Persona[], ops: Parameters<typeof sealBundle>[0]['ops'], rotation?: Parameters<typeof sealBundle>[0]['rotation']) {
+  const { rosters } = bob.messenger.team.core.spaces.keysOf(group)
+  const [epoch, key] = [...rosters].pop()!
+  const body = await sealBundle({ space: group, kind: 'group', org, epoch: rotation?.body.kind === 'rotate' ? rotation.body.epoch : epoch, key, ops, ...(rotation ? { rotation } : {}) })
+  await bob.messenger.team.core.deps.mailOut.add([{ to: to.map((p) => fromHex(me(p))!), body }])
+  await bob.messenger.team.core.deps.engine.flushMail()
+}
+
+test('[T5][T6][T10] a removed member with old keys and a modified client: cannot read, push, forge ops, inject a lockbox or replay; nothing of theirs shows', async () => {
+  const { admin, bob, carol, org, group } = await world('A')
+  await bob.messenger.send(group, 'bob before')
+  await until(() => texts(carol, group).includes('bob before'), 'bob heard')
+  const oldOps = bob.messenger.team.core.spaces.graph(group).order()
+  await admin.messenger.team.removeFromGroup(group, userOf(bob, org))
+  await until(() => bob.messenger.accessLost(group) && carol.messenger.members(group).size === 2, 'bob out')
+  const epochBefore = carol.messenger.invitationKeys(group).length
+
+  // Read: the server accepts none of his keys, and he holds no key of the new epoch.
+  await until(async () => (await keysServerAccepts(env.server().url, group, bob.messenger.invitationKeys(group))).length === 0, 'server refuses bob')
+  const carolEpochs = new Set(carol.messenger.invitationKeys(group).map((k) => k.epoch))
+  const bobEpochs = new Set(bob.messenger.invitationKeys(group).map((k) => k.epoch))
+  const newest = carol.messenger.team.group(group)!.current!.epoch
+  expect(carolEpochs.has(newest)).toBe(true)
+  expect(bobEpochs.has(newest)).toBe(false)
+
+  // Push: what he writes now never reaches the others.
+  await bob.messenger.send(group, 'bob sneaks in').catch(() => undefined)
+
+  // Forge: he signs "add me back" and "remove Carol", and a rotation sealed to everyone (a lockbox).
+  const spaces = bob.messenger.team.core.spaces
+  const addBack = await spaces.sign(group, { kind: 'add', user: userOf(bob, org) })
+  const removeCarol = await spaces.sign(group, { kind: 'remove', user: userOf(carol, org) })
+  const orgState = spaces.org(org)
+  const boxes = [me(admin), me(bob), me(carol)].sort().map((d) => orgState.users.get(orgState.bindings.get(d)!)!.devices.get(d)!)
+  const { body } = await makeRotation({ space: group, existing: new Set(), members: boxes, admins: boxes, adminSecret: randomBytes(32), orgHeads: spaces.graph(org).heads() })
+  const lockbox = await spaces.sign(group, body)
+  await bobPosts(bob, group, org, [admin, carol], [addBack, removeCarol])
+  await bobPosts(bob, group, org, [admin, carol], [addBack], lockbox)
+  // Replay: the ops that once added him, again.
+  await bobPosts(bob, group, org, [admin, carol], oldOps)
+
+  await admin.messenger.send(group, 'after the attacks')
+  await until(() => texts(carol, group).includes('after the attacks'), 'group goes on')
+  await pause(500)
+  for (const p of [admin, carol]) {
+    const state = p.messenger.team.group(group)!
+    expect([...state.members.keys()].sort()).toEqual([userOf(admin, org), userOf(carol, org)].sort())
+    expect(state.current!.epoch).toBe(newest)
+    expect(state.ignored.has(addBack.id) || !p.messenger.team.core.spaces.graph(group).has(addBack.id)).toBe(true)
+    expect(texts(p, group)).not.toContain('bob sneaks in')
+    expect(p.messenger.invitationKeys(group).length).toBe(epochBefore)
+  }
+  expect(texts(bob, group)).not.toContain('after the attacks')
+})
+
+test('[T12][K5] malicious server: a join request with substituted device keys (not signed with the invitation) admits nobody and is reported', async () => {
+  const admin = await env.persona('AdminSub')
+  admin.messenger.start()
+  const org = await admin.messenger.team.createOrg('Sub Ltd')
+  const { link } = await admin.messenger.team.invite(org, 'http://x')
+  const inv = parseOrgInvitation(link)
+  // The server never sees the link's secret: it can only make up its own.
+  const forged = await sealJoinRequest({ ...inv, secret: randomBytes(32) }, 'mallory', 'Bob', generateDeviceKeys())
+  const { rawClient } = await import('./helpers/rawClient.js')
+  const server = await rawClient(env.server().url)
+  await server.hello()
+  server.send({ type: 'mail', id: 1, to: [fromHex(me(admin))!], items: [forged] })
+  await until(() => admin.problems.some((p) => p.includes('M505') && p.includes('not signed with the invitation')), 'forged answer refused')
+  expect(admin.messenger.team.directory(org)).toHaveLength(1)
+  server.socket.terminate()
+})
+
+test('[T13] malicious server: a tampered bundle is refused and changes nothing', async () => {
+  const { admin, carol, tap, org, group } = await world('T')
+  tap.filter = (m) => {
+    if (m.type !== 'mailbox') return m
+    return { ...m, items: m.items.map((i) => ({ ...i, body: flipLast(i.body) })) }
+  }
+  await admin.messenger.team.renameGroup(group, 'Renamed by admin')
+  await until(() => carol.problems.some((p) => p.includes('M506')), 'carol refuses the tampered bundle')
+  expect(carol.messenger.titleOf(group)).toBe('Yard')
+  expect(carol.messenger.team.directory(org)).toHaveLength(3)
+})
+
+test('[T11][T13] malicious server: a withheld rotation is shown as "waiting for key", never as removal, and never silently accepted', async () => {
+  const { admin, bob, carol, tap, org, group } = await world('D')
+  let withheld = 0
+  tap.filter = (m) => {
+    if (m.type === 'mailbox') {
+      withheld += m.items.length
+      return undefined
+    }
+    return m
+  }
+  await admin.messenger.team.removeFromGroup(group, userOf(bob, org))
+  await until(() => withheld > 0, 'the rotation reached the (malicious) server')
+  await admin.messenger.send(group, 'secret after bob')
+  await until(() => carol.messenger.waitingForKey(group), 'carol shows waiting for key', 20_000)
+  expect(carol.messenger.accessLost(group)).toBe(false)
+  expect(carol.problems.some((p) => p.includes('M507'))).toBe(true)
+  expect(texts(carol, group)).not.toContain('secret after bob')
+})
+
+test('[T7][T13] malicious server: replaying an old rotation does not take a device back to an old epoch', async () => {
+  const { admin, bob, carol, tap, org, group } = await world('P')
+  const seen: Extract<ServerMessage, { type: 'mailbox' }>[] = []
+  tap.filter = (m) => {
+    if (m.type === 'mailbox') seen.push(m)
+    return m
+  }
+  await admin.messenger.team.renameGroup(group, 'Yard 2')
+  await until(() => carol.messenger.titleOf(group) === 'Yard 2', 'carol renamed')
+  const old = seen.slice()
+  await admin.messenger.team.removeFromGroup(group, userOf(bob, org))
+  await until(() => carol.messenger.members(group).size === 2, 'bob out for carol')
+  const current = carol.messenger.team.group(group)!.current!.epoch
+  // The server plays the older bundles again (with fresh mailbox ids).
+  for (const m of old) tap.inject({ ...m, items: m.items.map((i) => ({ ...i, id: i.id + 100_000 })) })
+  await pause(500)
+  expect(carol.messenger.team.group(group)!.current!.epoch).toBe(current)
+  expect(carol.messenger.members(group).size).toBe(2)
+  await carol.messenger.send(group, 'still on the new key')
+  await until(() => texts(admin, group).includes('still on the new key'), 'admin reads carol')
+  await pause(300)
+  expect(texts(bob, group)).not.toContain('still on the new key')
+})
+
+function flipLast(b: Uint8Array): Uint8Array {
+  const out = Uint8Array.from(b)
+  out[out.length - 5]! ^= 1
+  return out
+}
