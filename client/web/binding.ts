@@ -6,6 +6,7 @@ import type { Invitation } from '../core/invite.js'
 import type { ConversationSummary, DisplayMessage, Messenger, Status } from '../core/messenger.js'
 import type { ConvId, DeviceId } from '../../protocol/index.js'
 import { rememberDevice } from './storeHealth.js'
+import { bindTeam, type SpaceInfo } from './teamBinding.js'
 
 /**
  * The thin layer between the engine and Solid: engine events become signals and stores, and
@@ -42,6 +43,8 @@ export interface ConversationBinding {
   readonly members: Accessor<readonly MemberRow[]>
   /** This device may remove members ([T10]). */
   readonly isAdmin: Accessor<boolean>
+  /** The organisation itself or one of its groups; undefined for a conversation joined by link. */
+  readonly space: SpaceInfo | undefined
   retryKeys(): Promise<void>
   loadEarlier(): Promise<void>
   send(text: string): Promise<void>
@@ -60,6 +63,7 @@ export function bindMessenger(messenger: Messenger) {
   const [conversations, setConversations] = createStore<ConversationSummary[]>(messenger.conversations())
   const [problems, setProblems] = createStore<Problem[]>([])
   let nextProblem = 1
+  const team = bindTeam(messenger)
 
   const refreshConversations = () => setConversations(reconcile(messenger.conversations(), { key: 'conv' }))
 
@@ -86,6 +90,7 @@ export function bindMessenger(messenger: Messenger) {
     status,
     conversations,
     problems,
+    team,
     report,
     reportError,
     dismiss(id: number) {
@@ -99,6 +104,7 @@ export function bindMessenger(messenger: Messenger) {
       setIdentity(created)
       setStatus(messenger.status)
       refreshConversations()
+      team.refresh()
     },
     async createConversation(title: string): Promise<ConvId> {
       const conv = await messenger.createConversation(title)
@@ -146,6 +152,7 @@ export function bindMessenger(messenger: Messenger) {
         accessLost,
         members: () => members,
         isAdmin,
+        space: team.spaceOf(conv),
         retryKeys: () => messenger.retryKeys(conv).catch(reportError),
         loadEarlier: () => messenger.loadEarlier(conv).catch(reportError),
         send: async (text) => void (await messenger.send(conv, text)),
@@ -155,6 +162,7 @@ export function bindMessenger(messenger: Messenger) {
     },
     dispose() {
       for (const off of unsubscribe) off()
+      team.dispose()
     },
   }
 }

@@ -1,41 +1,74 @@
 import { createSignal, onCleanup, type Accessor } from 'solid-js'
 import { ClientError } from '../core/errors.js'
 import { parseInvitation, type Invitation } from '../core/invite.js'
+import { parseOrgInvitation } from '../core/team/orgInvite.js'
 import { parseConvId, type ConvId } from '../../protocol/index.js'
 
 /**
  * Where the app is, kept in the URL fragment (never sent to any server):
- *   `#c=<convId>`  a conversation      `#join=<invitation>`  an invitation link ([I1])
+ *   `#c=<convId>`  a conversation      `#join=<invitation>`  a conversation invitation link ([I1])
+ *   `#o=<orgId>`   an organisation's people, groups and invitations
+ *   `#org=<invitation>`  a one-time organisation invitation ([T12])
  * The fragment is untrusted input: it is parsed here, and anything unreadable is a typed route.
  */
 export type Route =
   | { readonly kind: 'home' }
   | { readonly kind: 'conversation'; readonly conv: ConvId }
+  | { readonly kind: 'org'; readonly org: ConvId }
   | { readonly kind: 'join'; readonly invitation: Invitation }
+  /** `link` is the fragment as opened: the engine parses it again when the person accepts. */
+  | { readonly kind: 'org-join'; readonly link: string; readonly org: ConvId; readonly name: string; readonly expires: number }
   | { readonly kind: 'bad-invite'; readonly message: string }
 
+/** The routes a link or `Router.go` may lead to (invitations only ever arrive from outside). */
+export type Place = { kind: 'home' } | { kind: 'conversation'; conv: ConvId } | { kind: 'org'; org: ConvId }
+
 export function parseRoute(hash: string): Route {
-  if (hash.startsWith('#join=')) {
-    try {
-      return { kind: 'join', invitation: parseInvitation(hash) }
-    } catch (err) {
-      if (err instanceof ClientError) return { kind: 'bad-invite', message: err.message }
-      throw err
-    }
+  if (hash.startsWith('#join=')) return invitationRoute(() => ({ kind: 'join', invitation: parseInvitation(hash) }))
+  if (hash.startsWith('#org=')) {
+    return invitationRoute(() => {
+      const inv = parseOrgInvitation(hash)
+      return { kind: 'org-join', link: hash, org: inv.org, name: inv.name, expires: inv.expires }
+    })
+  }
+  if (hash.startsWith('#o=')) {
+    const org = parseConvId(hash.slice(3))
+    return org ? { kind: 'org', org } : { kind: 'home' }
   }
   const conv = hash.startsWith('#c=') ? parseConvId(hash.slice(3)) : undefined
   return conv ? { kind: 'conversation', conv } : { kind: 'home' }
 }
 
+/** A damaged link is a coded message for the person (M100), never a throw. */
+function invitationRoute(parse: () => Route): Route {
+  try {
+    return parse()
+  } catch (err) {
+    if (err instanceof ClientError) return { kind: 'bad-invite', message: err.message }
+    throw err
+  }
+}
+
 /** Link targets stay in the fragment, so following one never reloads the app. */
-export function hrefOf(route: { kind: 'home' } | { kind: 'conversation'; conv: ConvId }): string {
-  return route.kind === 'home' ? '#/' : `#c=${route.conv}`
+export function hrefOf(route: Place): string {
+  switch (route.kind) {
+    case 'home':
+      return '#/'
+    case 'conversation':
+      return `#c=${route.conv}`
+    case 'org':
+      return `#o=${route.org}`
+    default: {
+      const never: never = route
+      return never
+    }
+  }
 }
 
 export interface Router {
   readonly route: Accessor<Route>
   /** `replace` rewrites the current history entry, e.g. to drop an invitation key from it. */
-  go(route: { kind: 'home' } | { kind: 'conversation'; conv: ConvId }, opts?: { replace?: boolean }): void
+  go(route: Place, opts?: { replace?: boolean }): void
 }
 
 /** Call inside a component: follows back/forward and links typed into the address bar. */

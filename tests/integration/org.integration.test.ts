@@ -3,6 +3,9 @@ import type { ConvId } from '../../protocol/index.js'
 import { texts, until, type Persona } from './helpers/clients.js'
 import { useServer } from './helpers/lifecycle.js'
 import { keysServerAccepts } from './helpers/capability.js'
+import { switchableLink } from './helpers/switchableSocket.js'
+
+const pause = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
 const env = useServer()
 
@@ -109,4 +112,46 @@ test('[T5][T13] removing a person from the organisation removes them from every 
     await until(() => texts(carol, g).includes(`after bob in ${g}`), 'carol reads the group')
     expect(texts(bob, g)).not.toContain(`after bob in ${g}`)
   }
+})
+
+test('[T8][T13] a person removed from the organisation while the admin is offline is cut off when it reconnects; what members wrote offline meanwhile is re-sealed and kept', async () => {
+  const adminLink = switchableLink()
+  const carolLink = switchableLink()
+  const admin = await env.persona('AdminOff', { socket: adminLink.socket })
+  const bob = await env.persona('BobOff')
+  const carol = await env.persona('CarolOff', { socket: carolLink.socket })
+  for (const p of [admin, bob, carol]) p.messenger.start()
+  const org = await admin.messenger.team.createOrg('Offline Ltd')
+  for (const p of [bob, carol]) await p.messenger.team.acceptInvite((await admin.messenger.team.invite(org, 'http://x')).link)
+  await until(() => [admin, bob, carol].every((p) => p.messenger.team.directory(org).length === 3), 'enrolled')
+  const group = await admin.messenger.team.createGroup(org, 'Night shift')
+  await admin.messenger.team.addToGroup(group, [userOf(bob, org), userOf(carol, org)])
+  await until(() => [bob, carol].every((p) => p.messenger.conversations().some((c) => c.conv === group)), 'group everywhere')
+  for (const p of [admin, bob, carol]) await p.messenger.openConversation(group)
+
+  adminLink.setOnline(false)
+  carolLink.setOnline(false)
+  await admin.messenger.team.removeFromOrg(org, userOf(bob, org)) // offline: queued
+  await admin.messenger.send(group, 'admin offline after removing bob')
+  await carol.messenger.send(group, 'carol offline meanwhile')
+  await pause(200)
+  expect(bob.messenger.accessLost(group)).toBe(false) // nothing has happened yet for the others
+  adminLink.setOnline(true)
+  await until(() => bob.messenger.accessLost(group) && bob.messenger.accessLost(org), 'bob cut off once the admin is back')
+  carolLink.setOnline(true)
+  await until(() => texts(carol, group).includes('admin offline after removing bob') && texts(admin, group).includes('carol offline meanwhile'), 'carol and admin converge')
+  await pause(300)
+  expect(texts(bob, group)).not.toContain('admin offline after removing bob')
+  expect(texts(bob, group)).not.toContain('carol offline meanwhile')
+})
+
+test('[T13] with history (the default) a newcomer reads the group from the start', async () => {
+  const { org, admin, bob } = await organisation('K')
+  const group = await admin.messenger.team.createGroup(org, 'Open book')
+  await admin.messenger.openConversation(group)
+  await admin.messenger.send(group, 'first words')
+  await admin.messenger.team.addToGroup(group, [userOf(bob, org)])
+  await until(() => bob.messenger.conversations().some((c) => c.conv === group), 'bob in')
+  await bob.messenger.openConversation(group)
+  await until(() => texts(bob, group).includes('first words'), 'bob reads the history')
 })

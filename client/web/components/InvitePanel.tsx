@@ -1,10 +1,15 @@
 import { createSignal, Show } from 'solid-js'
+import { formatTime } from '../format.js'
+import { QrCode } from './QrCode.js'
+
+const CONVERSATION_NOTE = 'Anyone with this link can join and read this conversation. Share it only with the people you mean.'
 
 /**
- * The invitation link of a conversation ([I1]): it carries the conversation key in its fragment,
- * so whoever holds it can read along. Shown read-only with a copy button.
+ * An invitation link, read-only with a copy button: a conversation's ([I1]: it carries the
+ * conversation key in its fragment, so whoever holds it can read along), or an organisation's
+ * one-time link ([T12]), which also gets a QR code to scan from this screen and its expiry.
  */
-export function InvitePanel(props: { id: string; link: string }) {
+export function InvitePanel(props: { id: string; link: string; note?: string; expires?: number; qr?: boolean }) {
   const [copied, setCopied] = createSignal<'yes' | 'no'>()
   let input!: HTMLInputElement
 
@@ -28,11 +33,15 @@ export function InvitePanel(props: { id: string; link: string }) {
           Copy link
         </button>
       </div>
+      <Show when={props.expires}>{(at) => <p class="small">Expires {formatTime(at())}.</p>}</Show>
       <p class="muted small" aria-live="polite">
-        <Show when={copied()} fallback="Anyone with this link can join and read this conversation. Share it only with the people you mean.">
+        <Show when={copied()} fallback={props.note ?? CONVERSATION_NOTE}>
           {copied() === 'yes' ? 'Link copied.' : 'Could not copy automatically: the link is selected, copy it by hand.'}
         </Show>
       </p>
+      <Show when={props.qr}>
+        <QrCode data={props.link} label="QR code of the invitation link" caption="Scan with the phone of the person you invite." />
+      </Show>
     </div>
   )
 }

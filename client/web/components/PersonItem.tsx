@@ -1,0 +1,79 @@
+import { createSignal, Show } from 'solid-js'
+import type { DirectoryEntry, OrgBinding } from '../teamBinding.js'
+import { PersonVerify } from './PersonVerify.js'
+
+/**
+ * One person in an organisation's directory: name, "admin", how many devices; "Verify <name>"
+ * for everyone else; admins also "Make <name> admin" and a two-step "Remove <name> from
+ * organisation" (removal takes them out of every group and rotates every key they held, [T13]).
+ */
+export function PersonItem(props: { person: DirectoryEntry; org: OrgBinding; myName: string; onError: (err: unknown) => void }) {
+  const [verifying, setVerifying] = createSignal(false)
+  const [confirming, setConfirming] = createSignal(false)
+  const [busy, setBusy] = createSignal(false)
+  const p = () => props.person
+  const devices = () => (p().devices.length === 1 ? '1 device' : `${p().devices.length} devices`)
+  const focusOnMount = (el: HTMLButtonElement) => queueMicrotask(() => el.focus())
+
+  const act = (action: () => Promise<void>) => {
+    setBusy(true)
+    action()
+      .catch(props.onError)
+      .finally(() => {
+        setBusy(false)
+        setConfirming(false)
+      })
+  }
+
+  return (
+    <li class="member person">
+      <span class="member-name">
+        {p().name}
+        <Show when={p().me}> (you)</Show>
+      </span>
+      <Show when={p().admin}>
+        <span class="member-badge">admin</span>
+      </Show>
+      <span class="muted small">{devices()}</span>
+      <Show when={!p().me}>
+        <span class="member-actions">
+          <button type="button" aria-label={`Verify ${p().name}`} aria-expanded={verifying()} onClick={() => setVerifying((v) => !v)}>
+            Verify
+          </button>
+          <Show when={props.org.isAdmin() && !p().admin}>
+            <button type="button" aria-label={`Make ${p().name} admin`} disabled={busy()} onClick={() => act(() => props.org.promote(p().user))}>
+              Make admin
+            </button>
+          </Show>
+          <Show when={props.org.isAdmin()}>
+            <Show
+              when={confirming()}
+              fallback={
+                <button type="button" aria-label={`Remove ${p().name} from organisation`} onClick={() => setConfirming(true)}>
+                  Remove
+                </button>
+              }
+            >
+              <button
+                type="button"
+                class="danger"
+                aria-label={`Confirm remove ${p().name}`}
+                disabled={busy()}
+                onClick={() => act(() => props.org.remove(p().user))}
+                ref={focusOnMount}
+              >
+                Confirm remove
+              </button>
+              <button type="button" aria-label={`Cancel removing ${p().name}`} disabled={busy()} onClick={() => setConfirming(false)}>
+                Cancel
+              </button>
+            </Show>
+          </Show>
+        </span>
+      </Show>
+      <Show when={verifying()}>
+        <PersonVerify org={props.org} user={p().user} theirName={p().name} myName={props.myName} />
+      </Show>
+    </li>
+  )
+}

@@ -1,0 +1,155 @@
+import { createSignal, onCleanup, type Accessor } from 'solid-js'
+import { createStore, reconcile } from 'solid-js/store'
+import type { Messenger } from '../core/messenger.js'
+import type { DirectoryEntry, GroupSummary, Team } from '../core/team/team.js'
+import type { ConvId } from '../../protocol/index.js'
+
+/**
+ * Organisations and groups for the UI ([T1]–[T13]): `messenger.team` read into keyed stores
+ * (rows keep their identity across refreshes, so an open confirm step or a ticked box survives
+ * a sync), and every action is one `Team` call. The engine emits `conversations` whenever a
+ * space's membership, names or keys change; that is the one refresh signal.
+ */
+export interface OrgRow {
+  readonly org: ConvId
+  readonly name: string
+  readonly admin: boolean
+}
+
+export interface PendingJoin {
+  readonly org: ConvId
+  readonly orgName: string
+}
+
+export interface OpenInvite {
+  readonly invite: string
+  readonly expires: number
+}
+
+export interface NewInvite {
+  readonly link: string
+  readonly invite: string
+  readonly expires: number
+}
+
+export type { DirectoryEntry, GroupSummary }
+
+/** A conversation that is a team space: the organisation itself, or a group of one. */
+export interface SpaceInfo {
+  readonly kind: 'org' | 'group'
+  readonly org: ConvId
+}
+
+/** What one organisation's page reads and does. */
+export interface OrgBinding {
+  readonly org: ConvId
+  readonly name: Accessor<string>
+  /** This device is in the organisation (false for an unknown id, or once removed). */
+  readonly known: Accessor<boolean>
+  readonly isAdmin: Accessor<boolean>
+  readonly directory: Accessor<readonly DirectoryEntry[]>
+  readonly groups: Accessor<readonly GroupSummary[]>
+  readonly invites: Accessor<readonly OpenInvite[]>
+  invite(): Promise<NewInvite>
+  revoke(invite: string): Promise<void>
+  promote(user: string): Promise<void>
+  remove(user: string): Promise<void>
+  verification(user: string): ReturnType<Team['verification']>
+  createGroup(name: string, history: boolean): Promise<ConvId>
+}
+
+/** A group's "Add people": the organisation's people who are not in it yet. */
+export interface GroupAdmin {
+  readonly candidates: Accessor<readonly DirectoryEntry[]>
+  readonly canAdd: Accessor<boolean>
+  add(users: readonly string[]): Promise<void>
+}
+
+export type TeamBinding = ReturnType<typeof bindTeam>
+
+export function bindTeam(messenger: Messenger) {
+  // `messenger.team` exists once the device has an identity.
+  const team = (): Team | undefined => (messenger.identity ? messenger.team : undefined)
+  const [orgs, setOrgs] = createStore<OrgRow[]>(team()?.orgs() ?? [])
+  const [pending, setPending] = createStore<PendingJoin[]>(team()?.pendingJoins() ?? [])
+  const refresh = () => {
+    setOrgs(reconcile(team()?.orgs() ?? [], { key: 'org' }))
+    setPending(reconcile(team()?.pendingJoins() ?? [], { key: 'org' }))
+  }
+  const off = messenger.events.on('conversations', refresh)
+
+  /** A store that follows the engine for as long as the calling component lives. */
+  function live<T extends object>(read: () => T[], key: string): Accessor<readonly T[]> {
+    const [list, setList] = createStore<T[]>(read())
+    onCleanup(messenger.events.on('conversations', () => setList(reconcile(read(), { key }))))
+    return () => list
+  }
+  function liveValue<T>(read: () => T): Accessor<T> {
+    const [value, setValue] = createSignal<T>(read())
+    onCleanup(messenger.events.on('conversations', () => setValue(() => read())))
+    return value
+  }
+  const need = (): Team => {
+    const t = team()
+    if (!t) throw new Error('create an identity first')
+    return t
+  }
+
+  return {
+    orgs: (): readonly OrgRow[] => orgs,
+    pending: (): readonly PendingJoin[] => pending,
+    refresh,
+    async createOrg(name: string): Promise<ConvId> {
+      const org = await need().createOrg(name)
+      refresh()
+      return org
+    },
+    /** The invitee's answer goes out (now or when online); the organisation appears once admitted. */
+    async acceptInvite(link: string): Promise<void> {
+      await need().acceptInvite(link)
+      refresh()
+    },
+    /** Organisation or group, for a conversation on this device. */
+    spaceOf(conv: ConvId): SpaceInfo | undefined {
+      const t = team()
+      const org = t?.isSpace(conv) ? t.orgOf(conv) : undefined
+      return org ? { kind: org === conv ? 'org' : 'group', org } : undefined
+    },
+    /** Call inside a component: one organisation's page. */
+    org(org: ConvId): OrgBinding {
+      const known = () => team()?.orgs().some((o) => o.org === org) ?? false
+      const ifKnown = <T>(read: (t: Team) => T[]) => () => (known() ? read(need()) : [])
+      return {
+        org,
+        name: liveValue(() => team()?.orgs().find((o) => o.org === org)?.name ?? ''),
+        known: liveValue(known),
+        isAdmin: liveValue(() => known() && need().canAdmin(org)),
+        directory: live(ifKnown((t) => t.directory(org)), 'user'),
+        groups: live(ifKnown((t) => t.groups(org)), 'group'),
+        invites: live(ifKnown((t) => t.invites(org)), 'invite'),
+        invite: () => need().invite(org, location.origin),
+        revoke: (invite) => need().revokeInvite(org, invite),
+        promote: (user) => need().promote(org, user),
+        remove: (user) => need().removeFromOrg(org, user),
+        verification: (user) => need().verification(org, user),
+        createGroup: (name, history) => need().createGroup(org, name, { history }),
+      }
+    },
+    /** Call inside a component: adding people to a group (its admins, and the organisation's). */
+    groupAdmin(group: ConvId): GroupAdmin {
+      const candidates = () => {
+        const t = team()
+        const org = t?.orgOf(group)
+        const state = t?.group(group)
+        if (!t || !org || !state) return []
+        return t.directory(org).filter((e) => !state.members.has(e.user))
+      }
+      return {
+        candidates: live(candidates, 'user'),
+        canAdd: liveValue(() => team()?.canAdmin(group) ?? false),
+        add: (users) => need().addToGroup(group, users),
+      }
+    },
+    dispose: off,
+  }
+}
