@@ -1,19 +1,19 @@
 /**
  * npm run bench:rotation — removing one member from a group of 10, 100 and 1,000 devices.
- * For each size: CPU time on the admin's device (resolve, sign the removal, seal the new epoch
- * key to every remaining device, sign the rotation), bytes uploaded (both ops as the envelopes
- * that would carry them, padded), and time until every remaining device can read the next
- * message (admin's wall time + the slowest device's verify/resolve/open, measured on a sample of
- * devices in this process: network transfer excluded). The named peer is per-recipient signed
+ * For each size: CPU time on the admin's device (sign the removal, resolve, make the rotation,
+ * sign it, seal the bundles), bytes uploaded (the `mail` frames as encoded), and time until
+ * every remaining device can read the next message (admin's wall time + the slowest device's
+ * bundle/verify/resolve/open, measured on a sample of devices in this process: network excluded). The named peer is per-recipient signed
  * lockboxes (one ephemeral key + one Ed25519 signature per device, localfirst/auth style) using
  * crypto/lockbox.ts, in the same run. Last line of stdout: JSON.
  */
-import {
-  ZERO_HASH, asBoxPublicKey, createSigner, generateDeviceKeys, generateEpochKey, openEpochKey, randomBytes, sealChain,
-  sealEnvelope, sealEpochKey, sealLockbox, toHex, utf8, type DeviceKeys,
-} from '../crypto/index.js'
+import { createSigner, fromHex, generateDeviceKeys, generateEpochKey, randomBytes, sealLockbox, toHex, utf8 } from '../crypto/index.js'
+import { encodeFrame, type ConvId } from '../protocol/index.js'
+import { newConvId } from '../client/core/ids.js'
+import { openBundle, parseBundle, sealBundle } from '../client/core/team/bundle.js'
+import { makeRotation, openRotation } from '../client/core/team/rotation.js'
 import { OpGraph } from '../client/core/team/graph.js'
-import { readOp, signOp, type Op, type OpBody } from '../client/core/team/ops.js'
+import { readOp, signOp, type OpBody } from '../client/core/team/ops.js'
 import { resolveOrg } from '../client/core/team/org.js'
 import { resolveGroup } from '../client/core/team/group.js'
 import { round } from './procs.js'
@@ -29,60 +29,71 @@ const cpuMs = (start: NodeJS.CpuUsage) => {
 async function setup(n: number) {
   const people = Array.from({ length: n }, (_, i) => ({ user: `u${i}`, keys: generateDeviceKeys() }))
   const signers = people.map((p) => createSigner(p.keys.signSecret))
-  const org = new OpGraph('org')
+  const org = new OpGraph(newConvId())
+  const space = newConvId()
   const admin = people[0]!
   const put = async (graph: OpGraph, body: OpBody) => graph.add(await signOp(signers[0]!, graph.space, graph.heads(), body))
   await put(org, { kind: 'create-org', nonce: randomBytes(16), name: 'Acme', user: admin.user, userName: 'Admin', device: admin.keys.signPublic, box: admin.keys.boxPublic })
   for (const p of people.slice(1)) await put(org, { kind: 'admit', user: p.user, userName: p.user, device: p.keys.signPublic, box: p.keys.boxPublic })
   const orgState = resolveOrg(org)
-  const group = new OpGraph('grp')
+  const group = new OpGraph(space)
   await put(group, { kind: 'create-group', nonce: randomBytes(16), name: 'Depot', user: admin.user, history: true })
   for (const p of people.slice(1)) await put(group, { kind: 'add', user: p.user })
-  return { people, signers, orgState, group }
+  return { people, signers, orgState, org, group, space }
 }
 
-/** What travels: each op sealed in an envelope under the current epoch key (sizes are padded). */
-async function envelopeBytes(op: Op, keys: DeviceKeys): Promise<number> {
-  const header = { v: 1 as const, conv: randomBytes(16), doc: randomBytes(16), epoch: 1, device: keys.signPublic, seq: 1, prev: ZERO_HASH }
-  const payload = new Uint8Array(op.wire.bytes.length + op.wire.sig.length)
-  return (await sealEnvelope(header, payload, generateEpochKey(), createSigner(keys.signSecret))).bytes.length
-}
-
+/**
+ * The real path (client/core/team): the admin signs the removal, makes the rotation (epoch key
+ * to every member device, roster and admin keys, key chain), and posts bundles by mail: the ops
+ * since the last epoch with the rotation to the remaining devices (one post), and the removal
+ * under the old roster key to the removed device. Upload = the `mail` frames as encoded.
+ */
 async function ours(n: number) {
-  const { people, signers, orgState, group } = await setup(n)
+  const { people, signers, orgState, org, group, space } = await setup(n)
   const admin = people[0]!
   const victim = people[n - 1]!
-  const context = utf8.encode(`grp/${n}`)
+  const adminSecret = randomBytes(32)
   const previous = { epoch: 1, key: generateEpochKey() }
+  const oldRoster = randomBytes(32)
+  const boxOf = (d: string) => orgState.users.get(orgState.bindings.get(d)!)!.devices.get(d)!
 
   const wall0 = performance.now()
   const cpu0 = process.cpuUsage()
-  const removal = await signOp(signers[0]!, 'grp', group.heads(), { kind: 'remove', user: victim.user })
+  const removal = await signOp(signers[0]!, space, group.heads(), { kind: 'remove', user: victim.user })
   group.add(removal)
-  const state = resolveGroup(group, orgState)
-  const recipients = state.devices.map((d) => orgState.users.get(orgState.bindings.get(d)!)!.devices.get(d)!).map(asBoxPublicKey)
-  const key = generateEpochKey()
-  const sealed = await sealEpochKey(key, recipients, context)
-  const rotation = await signOp(signers[0]!, 'grp', group.heads(), {
-    kind: 'rotate', epoch: 2, ephemeral: sealed.ephemeral, boxes: sealed.boxes, chain: sealChain(key, previous, context),
+  const state = resolveGroup(group, orgState, org)
+  const made = await makeRotation({
+    space, existing: new Set([previous.epoch]), members: state.devices.map(boxOf), admins: state.adminDevices.map(boxOf), adminSecret, previous, orgHeads: org.heads(),
   })
+  const rotation = await signOp(signers[0]!, space, group.heads(), made.body)
   group.add(rotation)
+  const base = { space, kind: 'group' as const, org: org.space as ConvId }
+  const toMembers = await sealBundle({ ...base, epoch: made.body.epoch, key: made.roster, rotation, ops: [removal] })
+  const toRemoved = await sealBundle({ ...base, epoch: previous.epoch, key: oldRoster, ops: [removal] })
+  const members = state.devices.filter((d) => d !== toHex(admin.keys.signPublic)).map((d) => fromHex(d)!)
+  const frames = [
+    encodeFrame({ type: 'mail', id: 1, to: members, items: [toMembers] }),
+    encodeFrame({ type: 'mail', id: 2, to: [victim.keys.signPublic], items: [toRemoved] }),
+  ]
   const adminCpu = cpuMs(cpu0)
   const adminWall = performance.now() - wall0
-  const upload = (await envelopeBytes(removal, admin.keys)) + (await envelopeBytes(rotation, admin.keys))
+  const upload = frames.reduce((s, f) => s + f.length, 0)
 
-  // A receiving device: verify both ops, resolve, find its box, open it.
+  // A receiving device: parse the bundle, find its roster key by trial, verify the ops, resolve, open its key box.
   let slowest = 0
+  const before = group.all().filter((op) => op.id !== removal.id && op.id !== rotation.id)
   for (const p of people.slice(1, 1 + SAMPLE_DEVICES)) {
     const t = performance.now()
-    const ops = await Promise.all([removal, rotation].map((op) => readOp(op.wire.bytes, op.wire.sig)))
-    const g = new OpGraph('grp', group.all().filter((op) => op.id !== removal.id && op.id !== rotation.id))
-    for (const op of ops) g.add(op!)
-    const s = resolveGroup(g, orgState)
+    const bundle = parseBundle(toMembers)!
+    const wires = await openBundle(bundle, () => undefined, p.keys.boxSecret)
+    if (!wires) throw new Error('bundle did not open')
+    const g = new OpGraph(space, before)
+    for (const w of wires) g.add((await readOp(w.b, w.s))!)
+    const s = resolveGroup(g, orgState, org)
     if (s.current?.op !== rotation.id) throw new Error('rotation not accepted')
-    const index = s.current.recipients.indexOf(toHex(p.keys.signPublic))
-    const opened = openEpochKey({ ephemeral: sealed.ephemeral, box: sealed.boxes[index]! }, index, p.keys.boxSecret, context)
-    if (!opened.ok) throw new Error('box did not open')
+    const me = toHex(p.keys.signPublic)
+    const opened = openRotation(space, made.body, p.keys.boxSecret, { member: s.current.recipients.indexOf(me), admin: s.current.admins.indexOf(me) })
+    if (!opened.key) throw new Error('box did not open')
     slowest = Math.max(slowest, performance.now() - t)
   }
   return { devices: n, cpuMs: round(adminCpu), uploadBytes: upload, readyMs: round(adminWall + slowest), adminWallMs: round(adminWall), slowestDeviceMs: round(slowest) }

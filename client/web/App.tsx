@@ -5,6 +5,9 @@ import { Footer } from './components/Footer.js'
 import { JoinPrompt } from './components/JoinPrompt.js'
 import { Onboarding } from './components/Onboarding.js'
 import { OpenConversation } from './components/OpenConversation.js'
+import { OrgJoinPrompt } from './components/OrgJoinPrompt.js'
+import { Organisations } from './components/Organisations.js'
+import { OrgView } from './components/OrgView.js'
 import { ProblemAlerts } from './components/ProblemAlerts.js'
 import { StatusBar } from './components/StatusBar.js'
 import { UpdateBanner } from './components/UpdateBanner.js'
@@ -14,8 +17,9 @@ import type { StoreHealth } from './storeHealth.js'
 import { createRouter, hrefOf } from './route.js'
 
 /**
- * Screens: onboarding (no identity yet), an invitation to accept, or the conversation list with
- * the open conversation. On narrow screens the list and the conversation take turns.
+ * Screens: onboarding (no identity yet), an invitation to accept (a conversation's, or an
+ * organisation's), or the organisations and conversation lists with the open conversation or
+ * organisation. On narrow screens the lists and the open item take turns.
  */
 export function App(props: { binding: MessengerBinding; health: StoreHealth; persistence: Persistence; update: (() => void) | undefined }) {
   const b = props.binding
@@ -28,6 +32,14 @@ export function App(props: { binding: MessengerBinding; health: StoreHealth; per
   const invitation = () => {
     const r = route()
     return r.kind === 'join' ? r.invitation : undefined
+  }
+  const currentOrg = () => {
+    const r = route()
+    return r.kind === 'org' ? r.org : undefined
+  }
+  const orgInvitation = () => {
+    const r = route()
+    return r.kind === 'org-join' ? r : undefined
   }
   const badInvite = () => {
     const r = route()
@@ -45,7 +57,7 @@ export function App(props: { binding: MessengerBinding; health: StoreHealth; per
       <UpdateBanner apply={props.update} />
       <ProblemAlerts problems={b.problems} onDismiss={b.dismiss} />
       <StoreNotices health={props.health} />
-      <main class="app-main" data-view={currentConv() ? 'conversation' : 'list'}>
+      <main class="app-main" data-view={currentConv() || currentOrg() ? 'conversation' : 'list'}>
         <Switch>
           <Match when={badInvite()}>
             {(message) => (
@@ -63,6 +75,7 @@ export function App(props: { binding: MessengerBinding; health: StoreHealth; per
           <Match when={!b.identity()}>
             <Onboarding onCreate={b.createIdentity}>
               <Show when={invitation()}>{(inv) => <p class="lead">You were invited to {inv().title}. First, choose your name.</p>}</Show>
+              <Show when={orgInvitation()}>{(inv) => <p class="lead">You were invited to {inv().name}. First, choose your name.</p>}</Show>
             </Onboarding>
           </Match>
           <Match when={invitation()}>
@@ -78,15 +91,52 @@ export function App(props: { binding: MessengerBinding; health: StoreHealth; per
               />
             )}
           </Match>
+          <Match when={orgInvitation()}>
+            {(inv) => (
+              <OrgJoinPrompt
+                name={inv().name}
+                expires={inv().expires}
+                onCancel={() => router.go({ kind: 'home' }, { replace: true })}
+                onJoin={async () => {
+                  const org = inv().org
+                  await b.team.acceptInvite(inv().link)
+                  // The link holds the invitation secret: take it out of the address bar and history.
+                  const member = b.team.orgs().some((o) => o.org === org)
+                  router.go(member ? { kind: 'org', org } : { kind: 'home' }, { replace: true })
+                }}
+              />
+            )}
+          </Match>
           <Match when={true}>
-            <ConversationList
-              conversations={b.conversations}
-              current={currentConv()}
-              onCreate={async (title) => router.go({ kind: 'conversation', conv: await b.createConversation(title) })}
-            />
-            <Show when={currentConv()} keyed fallback={<p class="placeholder muted">Choose a conversation.</p>}>
-              {(conv) => <OpenConversation binding={b} conv={conv} />}
-            </Show>
+            <div class="sidebar">
+              <Organisations
+                orgs={b.team.orgs()}
+                pending={b.team.pending()}
+                current={currentOrg()}
+                onCreate={async (name) => router.go({ kind: 'org', org: await b.team.createOrg(name) })}
+              />
+              <ConversationList
+                conversations={b.conversations}
+                current={currentConv()}
+                onCreate={async (title) => router.go({ kind: 'conversation', conv: await b.createConversation(title) })}
+              />
+            </div>
+            <Switch fallback={<p class="placeholder muted">Choose a conversation.</p>}>
+              <Match when={currentConv()} keyed>
+                {(conv) => <OpenConversation binding={b} conv={conv} />}
+              </Match>
+              <Match when={currentOrg()} keyed>
+                {(org) => (
+                  <OrgView
+                    team={b.team}
+                    org={org}
+                    myName={b.identity()?.name ?? ''}
+                    onGroupCreated={(group) => router.go({ kind: 'conversation', conv: group })}
+                    onError={b.reportError}
+                  />
+                )}
+              </Match>
+            </Switch>
           </Match>
         </Switch>
       </main>

@@ -1,4 +1,4 @@
-import { createSignal, Show } from 'solid-js'
+import { createSignal, Show, type JSX } from 'solid-js'
 import type { ConversationBinding } from '../binding.js'
 import { hrefOf } from '../route.js'
 import { Composer } from './Composer.js'
@@ -6,8 +6,18 @@ import { InvitePanel } from './InvitePanel.js'
 import { MembersPanel } from './MembersPanel.js'
 import { MessageList } from './MessageList.js'
 
-/** One open conversation: header with Invite and Members, the message log, the composer. */
-export function ConversationView(props: { conversation: ConversationBinding; title: string; onError: (err: unknown) => void }) {
+/**
+ * One open conversation: header with Invite and Members, the message log, the composer. An
+ * organisation or group has no link invitation (people join the organisation by a one-time
+ * invitation, then an admin adds them): its header links to the organisation instead.
+ */
+export function ConversationView(props: {
+  conversation: ConversationBinding
+  title: string
+  onError: (err: unknown) => void
+  /** Below the members list (a group's "Add people"). */
+  membersExtra?: JSX.Element
+}) {
   const [inviting, setInviting] = createSignal(false)
   const [showMembers, setShowMembers] = createSignal(false)
   const c = () => props.conversation
@@ -20,8 +30,11 @@ export function ConversationView(props: { conversation: ConversationBinding; tit
         </a>
         <h2 id="conversation-title">{props.title}</h2>
         <Show when={!c().error()}>
+          <Show when={c().space}>
+            {(space) => <a href={hrefOf({ kind: 'org', org: space().org })}>Organisation</a>}
+          </Show>
           {/* A removed device's link would carry only keys the server no longer accepts. */}
-          <Show when={!c().accessLost()}>
+          <Show when={!c().accessLost() && !c().space}>
             <button type="button" aria-expanded={inviting()} aria-controls="invite-panel" onClick={() => setInviting((v) => !v)}>
               Invite
             </button>
@@ -31,11 +44,13 @@ export function ConversationView(props: { conversation: ConversationBinding; tit
           </button>
         </Show>
       </header>
-      <Show when={inviting() && !c().error() && !c().accessLost()}>
+      <Show when={inviting() && !c().error() && !c().accessLost() && !c().space}>
         <InvitePanel id="invite-panel" link={c().inviteLink()} />
       </Show>
       <Show when={showMembers() && !c().error()}>
-        <MembersPanel id="members-panel" members={c().members()} isAdmin={c().isAdmin()} onRemove={c().removeMember} onError={props.onError} />
+        <MembersPanel id="members-panel" members={c().members()} isAdmin={c().isAdmin()} onRemove={c().removeMember} onError={props.onError}>
+          {props.membersExtra}
+        </MembersPanel>
       </Show>
       <Show
         when={!c().error()}

@@ -1,4 +1,4 @@
-import { For } from 'solid-js'
+import { For, type JSX } from 'solid-js'
 import type { MemberRow } from '../binding.js'
 import type { DeviceId } from '../../../protocol/index.js'
 import { MemberItem } from './MemberItem.js'
@@ -10,6 +10,8 @@ export function MembersPanel(props: {
   isAdmin: boolean
   onRemove: (id: DeviceId) => Promise<void>
   onError: (err: unknown) => void
+  /** Below the list, e.g. a group's "Add people". */
+  children?: JSX.Element
 }) {
   return (
     <div class="members" id={props.id}>
@@ -18,6 +20,7 @@ export function MembersPanel(props: {
           {(m) => <MemberItem member={m} canRemove={props.isAdmin && !m.you} onRemove={props.onRemove} onError={props.onError} />}
         </For>
       </ul>
+      {props.children}
       <p class="muted small">
         A removed member keeps what they already read; nothing written afterwards reaches their devices.
       </p>

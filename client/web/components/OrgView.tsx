@@ -1,0 +1,52 @@
+import { Show } from 'solid-js'
+import type { ConvId } from '../../../protocol/index.js'
+import { hrefOf } from '../route.js'
+import type { TeamBinding } from '../teamBinding.js'
+import { GroupsPanel } from './GroupsPanel.js'
+import { OrgInvites } from './OrgInvites.js'
+import { PeoplePanel } from './PeoplePanel.js'
+
+/**
+ * One organisation: its invitations (admins), its people, its groups. The organisation is also a
+ * conversation with everyone in it, linked from here. Mounted per id (the parent is keyed).
+ */
+export function OrgView(props: {
+  team: TeamBinding
+  org: ConvId
+  myName: string
+  onGroupCreated: (group: ConvId) => void
+  onError: (err: unknown) => void
+}) {
+  // Read once on purpose: the parent is keyed on the id.
+  const org = props.team.org(props.org)
+
+  return (
+    <section class="conversation org" aria-labelledby="org-title">
+      <header class="conversation-header">
+        <a class="back" href={hrefOf({ kind: 'home' })} aria-label="Back to conversations">
+          ‹
+        </a>
+        <h2 id="org-title">{org.name() || 'Organisation'}</h2>
+        <Show when={org.known()}>
+          <a href={hrefOf({ kind: 'conversation', conv: props.org })}>Open conversation</a>
+        </Show>
+      </header>
+      <Show
+        when={org.known()}
+        fallback={
+          <p class="alert" role="alert">
+            This organisation is not on this device, or you are no longer in it.
+          </p>
+        }
+      >
+        <div class="org-panels">
+          <Show when={org.isAdmin()}>
+            <OrgInvites orgName={org.name()} invites={org.invites()} onInvite={org.invite} onRevoke={org.revoke} onError={props.onError} />
+          </Show>
+          <PeoplePanel org={org} myName={props.myName} onError={props.onError} />
+          <GroupsPanel groups={org.groups()} onCreate={async (name, history) => props.onGroupCreated(await org.createGroup(name, history))} />
+        </div>
+      </Show>
+    </section>
+  )
+}
