@@ -1,0 +1,73 @@
+import type { Messenger } from '../core/messenger.js'
+import type { Identity } from '../core/identity.js'
+import type { Team } from '../core/team/team.js'
+import { CliError, CliErrorCode, usageError } from './errors.js'
+import type { Result } from './output.js'
+import { waitForDelivery } from './wait.js'
+
+/** The options every command may read (parsed in main.ts). */
+export interface Options {
+  readonly json: boolean
+  readonly origin: string
+  readonly name?: string
+  readonly title?: string
+  readonly count?: string
+  readonly all: boolean
+  readonly ttl?: string
+  readonly code?: string
+  readonly noHistory: boolean
+}
+
+/** What a command gets: the engine, the options, and the waits bounded by --timeout. */
+export interface Cli {
+  readonly messenger: Messenger
+  readonly options: Options
+  /** Milliseconds left of --timeout (shared by every wait of the command). */
+  remaining(): number
+  identity(): Identity
+  team(): Team
+  /**
+   * Connects and waits until what waited for this device (its mailbox: bundles, join requests)
+   * is handled, so names and ids resolve against the newest directory. C300 when the server
+   * cannot be reached in time; nothing has changed then.
+   */
+  connect(): Promise<void>
+  /** Waits until what this command changed (messages, mail, key rotations) is on the server. */
+  delivered(): Promise<void>
+}
+
+export type Command = (cli: Cli, args: readonly string[]) => Promise<Result | undefined>
+
+export function makeCli(messenger: Messenger, options: Options, timeoutMs: number): Cli {
+  const deadline = Date.now() + timeoutMs
+  const remaining = () => Math.max(0, deadline - Date.now())
+  const identity = () => {
+    if (!messenger.identity) throw new CliError(CliErrorCode.NO_IDENTITY, 'no identity on this device yet: run `init --name NAME` first')
+    return messenger.identity
+  }
+  return {
+    messenger,
+    options,
+    remaining,
+    identity,
+    team: () => (identity(), messenger.team),
+    async connect() {
+      identity()
+      messenger.start()
+      await waitForDelivery(messenger, remaining())
+    },
+    async delivered() {
+      await waitForDelivery(messenger, remaining()).catch((err: unknown) => {
+        if (!(err instanceof CliError)) throw err
+        throw new CliError(err.code, `${err.message}; the change is saved on this device and goes out with the next \`sync\``, err.data)
+      })
+    },
+  }
+}
+
+/** The argument at `i`, or a usage error naming it. */
+export function arg(args: readonly string[], i: number, what: string): string {
+  const value = args[i]
+  if (value === undefined || value === '') throw usageError(`missing ${what}`)
+  return value
+}
