@@ -40,6 +40,8 @@ export interface EngineOptions {
   readonly snapshotEvery?: number
   /** Mail to deliver to other devices ([S11]). */
   readonly mail?: MailOutbox
+  /** Root documents of a conversation (every generation's, [M24]); default: the conversation id. */
+  readonly isRoot?: (conv: ConvId, doc: DocId) => boolean
   /** Items from this device's mailbox, handled before the next frame; call `mailDone` after. */
   readonly onMail?: (items: { id: number; from: Uint8Array; body: Uint8Array }[]) => Promise<void>
 }
@@ -398,7 +400,8 @@ export class SyncEngine {
         continue
       }
       // [E10] the author is the signer; [M20] and the signer wrote only what it may.
-      const verdict = checkChanges(batch, actorOf(result.value.header.device), doc === (conv as string) ? 'root' : 'segment', new Set(rec.admins ?? []))
+      const isRoot = this.options.isRoot ? this.options.isRoot(conv, doc) : doc === (conv as string)
+      const verdict = checkChanges(batch, actorOf(result.value.header.device), isRoot ? 'root' : 'segment', new Set(rec.admins ?? []))
       if (!verdict.ok) {
         this.events.emit('problem', { code: verdict.code })
         continue

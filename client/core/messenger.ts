@@ -15,7 +15,7 @@ import { newConvId, newMessageId } from './ids.js'
 import { inviteLink, type Invitation } from './invite.js'
 import {
   MAX_MESSAGE_CHARS, SEGMENT_CAPACITY, SEGMENT_GENESIS, compareMessages, readMemberBoxes, readMembers, readSegments, readTitle, segmentDocId,
-  type MessageRecord, type MessageView, type RootDoc, type SegmentDoc,
+  type MessageRecord, type MessageView, type RootDoc, type SegmentDoc, type SegmentInfo,
 } from './model.js'
 import { Outbox } from './outbox.js'
 import { Registry } from './registry.js'
@@ -130,7 +130,8 @@ export class Messenger {
     this.engine = new SyncEngine(identity, this.registry, this.docs, this.outbox, {
       url: this.options.url,
       socket: this.options.socket,
-      docsOf: (conv) => [rootDocOf(conv), ...this.segs.segmentsOf(conv).map((s) => s.id)],
+      docsOf: (conv) => [...this.rootsOf(conv), ...this.segs.segmentsOf(conv).map((s) => s.id)],
+      isRoot: (conv, doc) => this.rootsOf(conv).includes(doc),
       heartbeatMs: this.options.heartbeatMs,
       backoff: this.options.backoff,
       snapshotEvery: this.options.snapshotEvery,
@@ -159,6 +160,7 @@ export class Messenger {
         this.convOfDoc.set(rootDocOf(conv), conv)
         this.events.emit('conversations', undefined)
         this.events.emit('messages', { conv })
+        if (this.registry.get(conv)) void this.refreshRoot(conv)
       },
       problem: (code, detail) => this.events.emit('problem', { code, ...(detail ? { detail } : {}) }),
       removed: (conv, removed) => this.setLost(conv, removed),
@@ -491,17 +493,18 @@ export class Messenger {
 
   /** The newest segment, or the next one when there is none or it is full. */
   private async writableSegment(conv: ConvId): Promise<DocId> {
-    const segs = this.segs.segmentsOf(conv)
+    const root = this.writeRoot(conv)
+    const segs = this.segs.segmentsOf(conv).filter((s) => (s.root ?? rootDocOf(conv)) === root)
     const newest = segs[segs.length - 1]
     if (newest) {
       await this.segs.load(conv, newest.id)
       if (this.segs.count(newest.id) < (this.options.segmentCapacity ?? SEGMENT_CAPACITY)) return newest.id
     }
     const index = newest ? newest.index + 1 : 0
-    const id = segmentDocId(conv, index)
+    const id = segmentDocId(root as string as ConvId, index)
     const start = this.clock.now()
     this.convOfDoc.set(id, conv)
-    await this.changeAndQueue(conv, rootDocOf(conv), [(d: RootDoc) => void (d[`s:${index}`] = { start })], [])
+    await this.changeAndQueue(conv, root, [(d: RootDoc) => void (d[`s:${index}`] = { start })], [])
     await this.refreshRoot(conv)
     this.convOfDoc.set(id, conv)
     await this.segs.load(conv, id)
@@ -513,11 +516,31 @@ export class Messenger {
     return this.rootCache.get(conv)
   }
 
+  /** [M24] The root documents of a conversation's generations this device reads, oldest first. */
+  private rootsOf(conv: ConvId): DocId[] {
+    const gens = this.team?.isSpace(conv) ? this.team.generations(conv) : []
+    return gens.length ? gens : [rootDocOf(conv)]
+  }
+
+  /** The root of the generation this device writes in. */
+  private writeRoot(conv: ConvId): DocId {
+    const roots = this.rootsOf(conv)
+    return roots[roots.length - 1]!
+  }
+
   private async refreshRoot(conv: ConvId): Promise<void> {
-    const root = await this.docs.doc<RootDoc>(rootDocOf(conv))
-    if (!root) return
-    this.rootCache.set(conv, root)
-    const segs = readSegments(conv, root)
+    const roots = this.rootsOf(conv)
+    const segs: SegmentInfo[] = []
+    for (const id of roots) {
+      this.convOfDoc.set(id, conv)
+      this.engine.trackDoc(conv, id)
+      const doc = await this.docs.doc<RootDoc>(id)
+      if (!doc) continue
+      if (id === rootDocOf(conv)) this.rootCache.set(conv, doc)
+      segs.push(...readSegments(id as string as ConvId, doc).map((s) => ({ ...s, root: id })))
+    }
+    const root = this.rootCache.get(conv)
+    if (!root && !segs.length) return
     for (const s of segs) this.convOfDoc.set(s.id, conv)
     for (const s of this.segs.setSegments(conv, segs)) this.engine.trackDoc(conv, s.id)
     await this.keyring.mailToNewcomers(conv)
@@ -526,7 +549,7 @@ export class Messenger {
   private onDocChange(doc: DocId): void {
     const conv = this.convOfDoc.get(doc)
     if (!conv) return
-    if (doc === rootDocOf(conv)) {
+    if (this.isRoot(doc)) {
       void this.refreshRoot(conv).then(() => {
         this.events.emit('conversations', undefined)
         this.events.emit('messages', { conv })
@@ -543,7 +566,7 @@ export class Messenger {
 
   private isRoot(doc: DocId): boolean {
     const conv = this.convOfDoc.get(doc)
-    return conv !== undefined && rootDocOf(conv) === doc
+    return conv !== undefined && this.rootsOf(conv).includes(doc)
   }
 
   private emitStatus(): void {

@@ -48,7 +48,19 @@ export interface MessageView {
   readonly replyTo?: string
 }
 
-export interface SegmentInfo { readonly index: number; readonly id: DocId; readonly start: number }
+export interface SegmentInfo { readonly index: number; readonly id: DocId; readonly start: number; readonly root?: DocId }
+
+/**
+ * [M24] The root document of a later *generation* of a conversation (a group without history for
+ * new members starts one at each rotation, team/SPEC.md [T14]): derived from the conversation and
+ * the epoch that starts it, so every device names it alike. The first generation's root is the
+ * conversation id itself; a generation's segments derive from its root id ([M11]).
+ */
+export function generationRootId(conv: ConvId, epoch: number): DocId {
+  const n = new Uint8Array(4)
+  new DataView(n.buffer).setUint32(0, epoch)
+  return docIdOf(domainHash('fieldchat/v1/generation-root', idBytes(conv), n).subarray(0, 16))
+}
 
 /**
  * Segment n of a conversation has a derived document id, so devices that roll over to a new

@@ -189,14 +189,16 @@ export class TeamCore {
     if (!secret) return
     const prev = state.epochs[state.epochs.length - 1]
     const history = meta.kind === 'org' || (state as GroupState).history
-    const prevKey = state.current && keys.get(state.current.epoch)
+    // The chain carries the newest epoch this device holds (tainted or not: it only gives history).
+    const chainFrom = [...state.epochs].reverse().find((e) => keys.has(e.epoch))
+    const prevKey = chainFrom && keys.get(chainFrom.epoch)
     const { body } = await makeRotation({
       space,
       existing: new Set(state.epochs.map((e) => e.epoch)),
       members: state.devices.map((d) => boxOf(org, d)),
       admins: state.adminDevices.map((d) => boxOf(org, d)),
       adminSecret: secret,
-      ...(history && state.current && prevKey ? { previous: { epoch: state.current.epoch, key: prevKey } } : {}),
+      ...(history && chainFrom && prevKey ? { previous: { epoch: chainFrom.epoch, key: prevKey } } : {}),
       ...(meta.kind === 'group' ? { orgHeads: this.spaces.graph(meta.org).heads() } : {}),
     })
     const rotation = await this.spaces.sign(space, body)

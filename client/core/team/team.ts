@@ -1,7 +1,8 @@
 import {
   compareVerificationText, deriveInviteKey, fromHex, randomBytes, safetyNumber, toBase64Url, toHex, verificationCode, type VerificationVerdict,
 } from '../../../crypto/index.js'
-import { deviceIdOf, idBytes, type ConvId, type DeviceId } from '../../../protocol/index.js'
+import { deviceIdOf, idBytes, type ConvId, type DeviceId, type DocId } from '../../../protocol/index.js'
+import { generationRootId } from '../model.js'
 import { ClientError, ClientErrorCode } from '../errors.js'
 import { normaliseName } from '../identity.js'
 import type { GroupState } from './group.js'
@@ -135,6 +136,29 @@ export class Team {
       myCodeText: toBase64Url(myCode),
       check: (scanned) => compareVerificationText(scanned, them.user, devs(them)),
     }
+  }
+
+  /**
+   * [T14] The document generations of a space this device can read, oldest first: a rotation
+   * without a key chain (the first, and every one in a group without history) starts one. The
+   * last is the generation of the epoch to write under.
+   */
+  generations(conv: ConvId): DocId[] {
+    const state = this.spaces.state(conv)
+    if (!state) return []
+    const { keys } = this.spaces.keysOf(conv)
+    const graph = this.spaces.graph(conv)
+    const gens: { root: DocId; epochs: number[] }[] = []
+    for (const e of state.epochs) {
+      const body = graph.get(e.op)?.body
+      const chained = body?.kind === 'rotate' && !!body.chain
+      if (!gens.length || !chained) gens.push({ root: gens.length ? generationRootId(conv, e.epoch) : (conv as string as DocId), epochs: [] })
+      gens[gens.length - 1]!.epochs.push(e.epoch)
+    }
+    const current = state.current?.epoch
+    const readable = gens.filter((g) => g.epochs.some((e) => keys.has(e)))
+    const cur = readable.find((g) => current !== undefined && g.epochs.includes(current))
+    return [...readable.filter((g) => g !== cur), ...(cur ? [cur] : [])].map((g) => g.root)
   }
 
   /** Invitations of an organisation still open (admins). */
