@@ -19,6 +19,7 @@ import {
 } from './model.js'
 import { Outbox } from './outbox.js'
 import { Registry } from './registry.js'
+import { AccessState } from './access.js'
 import { Team } from './team/team.js'
 import type { LocalStore } from './storage/LocalStore.js'
 import type { SocketFactory } from './transport.js'
@@ -87,12 +88,9 @@ export class Messenger {
   private segs!: SegmentWindow
   private readonly convOfDoc = new Map<DocId, ConvId>()
   private sendChain: Promise<unknown> = Promise.resolve()
-  private readonly lost = new Set<ConvId>()
   /** Organisations and groups ([T1]–[T13]); undefined until this device has an identity. */
   team!: Team
-  private readonly refusedJoins = new Map<ConvId, number>()
-  /** Team spaces whose current key the server refuses while the graph says this device is in. */
-  private readonly keyMissing = new Set<ConvId>()
+  private access!: AccessState
   identity: Identity | undefined
 
   private constructor(private readonly options: MessengerOptions) {
@@ -163,7 +161,7 @@ export class Messenger {
         if (this.registry.get(conv)) void this.refreshRoot(conv)
       },
       problem: (code, detail) => this.events.emit('problem', { code, ...(detail ? { detail } : {}) }),
-      removed: (conv, removed) => this.setLost(conv, removed),
+      removed: (conv, removed) => this.access.setLost(conv, removed),
     })
     await this.outbox.load()
     for (const id of this.outbox.pendingMessageIds()) this.pending.add(id)
@@ -176,41 +174,20 @@ export class Messenger {
     })
     this.engine.events.on('problem', (p) => this.events.emit('problem', p))
     this.engine.events.on('waiting', (w) => this.events.emit('waiting', w))
-    this.engine.events.on('access', (a) => this.onAccess(a.conv, a.lost))
+    this.access = new AccessState({
+      memberByGraph: (conv) => this.team.isSpace(conv) && this.team.isMember(conv),
+      rejoin: (conv) => void this.engine.rejoin(conv),
+      emitAccess: (conv, lost) => this.events.emit('access', { conv, lost }),
+      emitWaiting: (conv) => this.events.emit('waiting', { conv, waiting: this.waitingForKey(conv) }),
+      problem: (code, detail) => this.events.emit('problem', { code, detail }),
+    })
+    this.engine.events.on('access', (a) => this.access.onServer(a.conv, a.lost))
     for (const rec of this.registry.list()) {
       this.convOfDoc.set(rootDocOf(rec.conv), rec.conv)
       await this.recoverOutbox(rec.conv)
       await this.refreshRoot(rec.conv)
     }
     await this.team.load()
-  }
-
-  private setLost(conv: ConvId, lost: boolean): void {
-    if (lost === this.lost.has(conv)) return
-    if (lost) this.lost.add(conv)
-    else this.lost.delete(conv)
-    this.events.emit('access', { conv, lost })
-  }
-
-  /**
-   * The server refused this device's capability. For a team space whose graph still lists this
-   * device, that is a rotation not registered yet (or not received): try again a few times
-   * before saying access is lost; the graph, not the server, says who was removed ([T10]).
-   */
-  private onAccess(conv: ConvId, lost: boolean): void {
-    if (!lost || !this.team.isSpace(conv) || !this.team.isMember(conv)) {
-      this.refusedJoins.delete(conv)
-      if (this.keyMissing.delete(conv)) this.events.emit('waiting', { conv, waiting: this.waitingForKey(conv) })
-      return this.setLost(conv, lost)
-    }
-    const tries = (this.refusedJoins.get(conv) ?? 0) + 1
-    this.refusedJoins.set(conv, tries)
-    if (tries <= 5) return void setTimeout(() => void this.engine.rejoin(conv), 100 * 2 ** tries)
-    // Still a member by the signed graph, refused by the server: the newest rotation has not
-    // reached this device (delayed, or withheld). Say so, with a retry — never "removed".
-    this.keyMissing.add(conv)
-    this.events.emit('waiting', { conv, waiting: true })
-    this.events.emit('problem', { code: ClientErrorCode.TEAM_GAP, detail: 'the server refuses this device\'s key for a conversation it is still a member of' })
   }
 
   /** Mailbox items: team bundles and join requests first, the rest is key mail ([M21]). */
@@ -316,20 +293,17 @@ export class Messenger {
 
   /** [T11] Messages of this conversation wait for a key this device does not hold yet. */
   waitingForKey(conv: ConvId): boolean {
-    return this.keyMissing.has(conv) || (this.engine?.waitingForKey(conv) ?? false)
+    return !!this.access?.isKeyMissing(conv) || (this.engine?.waitingForKey(conv) ?? false)
   }
 
   /** The server no longer lets this device read or write the conversation ([T10]). */
   accessLost(conv: ConvId): boolean {
-    return this.lost.has(conv)
+    return !!this.access?.isLost(conv)
   }
 
   /** "Retry" on a conversation waiting for its key: fetch again what could not be opened. */
   async retryKeys(conv: ConvId): Promise<void> {
-    if (this.keyMissing.has(conv)) {
-      this.refusedJoins.set(conv, 0)
-      await this.engine.rejoin(conv)
-    }
+    if (this.access.retry(conv)) await this.engine.rejoin(conv)
     return this.engine.retryKeys(conv)
   }
 

@@ -1,0 +1,62 @@
+import type { ConvId } from '../../protocol/index.js'
+import { ClientErrorCode, type ClientErrorCode as Code } from './errors.js'
+
+export interface AccessDeps {
+  /** Is this a team space whose signed graph still lists this device? */
+  readonly memberByGraph: (conv: ConvId) => boolean
+  readonly rejoin: (conv: ConvId) => void
+  readonly emitAccess: (conv: ConvId, lost: boolean) => void
+  readonly emitWaiting: (conv: ConvId) => void
+  readonly problem: (code: Code, detail: string) => void
+}
+
+/**
+ * [T10][M23] Whether this device may still read a conversation. A removal known from a signed op
+ * (or, for ad-hoc conversations, the server's refusal) is "lost". The server refusing a team
+ * space whose graph still lists this device is a rotation that has not reached it: it is retried
+ * (five times, from 200 ms) and then shown as *waiting for key* (M507), never as a removal.
+ */
+export class AccessState {
+  private readonly lost = new Set<ConvId>()
+  private readonly refused = new Map<ConvId, number>()
+  private readonly keyMissing = new Set<ConvId>()
+
+  constructor(private readonly deps: AccessDeps) {}
+
+  isLost(conv: ConvId): boolean {
+    return this.lost.has(conv)
+  }
+
+  isKeyMissing(conv: ConvId): boolean {
+    return this.keyMissing.has(conv)
+  }
+
+  setLost(conv: ConvId, lost: boolean): void {
+    if (lost === this.lost.has(conv)) return
+    if (lost) this.lost.add(conv)
+    else this.lost.delete(conv)
+    this.deps.emitAccess(conv, lost)
+  }
+
+  /** The engine's word: the server accepted (lost = false) or refused this device's capability. */
+  onServer(conv: ConvId, lost: boolean): void {
+    if (!lost || !this.deps.memberByGraph(conv)) {
+      this.refused.delete(conv)
+      if (this.keyMissing.delete(conv)) this.deps.emitWaiting(conv)
+      return this.setLost(conv, lost)
+    }
+    const tries = (this.refused.get(conv) ?? 0) + 1
+    this.refused.set(conv, tries)
+    if (tries <= 5) return void setTimeout(() => this.deps.rejoin(conv), 100 * 2 ** tries)
+    this.keyMissing.add(conv)
+    this.deps.emitWaiting(conv)
+    this.deps.problem(ClientErrorCode.TEAM_GAP, 'the server refuses this device\'s key for a conversation it is still a member of')
+  }
+
+  /** "Retry" on a conversation waiting for its key: start the attempts again. */
+  retry(conv: ConvId): boolean {
+    if (!this.keyMissing.has(conv)) return false
+    this.refused.set(conv, 0)
+    return true
+  }
+}
