@@ -1,0 +1,34 @@
+import type { Page } from 'playwright-core'
+import { expect } from 'vitest'
+import { WAIT, onboard, type Person } from './harness.js'
+
+/** Steps shared by the organisation e2e tests, written the way a person clicks through them. */
+
+export async function createOrganisation(page: Page, name: string): Promise<void> {
+  await page.getByRole('button', { name: 'Create organisation' }).click()
+  await page.getByRole('textbox', { name: 'Organisation name' }).fill(name)
+  await page.getByRole('button', { name: 'Create organisation' }).click()
+  await page.getByRole('heading', { name, exact: true }).waitFor()
+}
+
+/** On the organisation page: "Invite someone", and the new one-time link it shows. */
+export async function inviteSomeone(page: Page): Promise<string> {
+  const field = page.getByRole('textbox', { name: 'Invitation link' })
+  const before = (await field.count()) ? await field.inputValue() : ''
+  await page.getByRole('button', { name: 'Invite someone' }).click()
+  await expect.poll(async () => ((await field.count()) ? field.inputValue() : ''), WAIT).toMatch(/#org=/)
+  await expect.poll(() => field.inputValue(), WAIT).not.toBe(before)
+  return field.inputValue()
+}
+
+/** Opens an invitation link in `p`'s context, chooses a name if needed, and answers it. */
+export async function joinOrganisation(p: Person, link: string, org: string): Promise<void> {
+  await p.page.goto(link)
+  const name = p.page.getByRole('textbox', { name: 'Display name' })
+  const join = p.page.getByRole('button', { name: `Join ${org}`, exact: true })
+  await expect.poll(async () => (await name.count()) + (await join.count()), WAIT).toBeGreaterThan(0)
+  if (await name.count()) await onboard(p.page, p.name)
+  await p.page.getByRole('heading', { name: `Join ${org}?` }).waitFor()
+  await join.click()
+  await p.page.getByRole('navigation', { name: 'Organisations' }).waitFor()
+}
