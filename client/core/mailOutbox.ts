@@ -17,7 +17,13 @@ export interface QueuedMail { readonly key: string[]; readonly to: Uint8Array[];
 
 export class MailOutbox {
   private counter = Date.now() * 1000
-  constructor(private readonly store: LocalStore) {}
+  /** Items waiting to be acknowledged by the server (shown with the pending count). */
+  size = 0
+  constructor(private readonly store: LocalStore, private readonly changed: () => void = () => undefined) {}
+
+  async load(): Promise<void> {
+    this.size = (await this.store.range(['mail-out'])).length
+  }
 
   /** Queues each body for every device in its `to` (1–10,000 distinct devices, [S11]). */
   async add(items: readonly { to: Uint8Array[]; body: Uint8Array }[]): Promise<void> {
@@ -28,6 +34,8 @@ export class MailOutbox {
       }
     }
     await this.store.write(items.map((i) => ({ key: ['mail-out', pad(this.counter++)], value: encodeRecord(i) })))
+    this.size += items.length
+    this.changed()
   }
 
   async list(): Promise<QueuedMail[]> {
@@ -39,5 +47,7 @@ export class MailOutbox {
 
   async remove(keys: readonly string[][]): Promise<void> {
     await this.store.write(keys.map((key) => ({ key, value: undefined })))
+    this.size = Math.max(0, this.size - keys.length)
+    this.changed()
   }
 }

@@ -124,7 +124,7 @@ export class Messenger {
     this.docs = new DocStore(this.options.store, identity.actor, (doc) => (this.isRoot(doc) ? undefined : SEGMENT_GENESIS))
     this.outbox = new Outbox(this.options.store)
     this.segs = new SegmentWindow(this.docs, this.clock)
-    this.mailOut = new MailOutbox(this.options.store)
+    this.mailOut = new MailOutbox(this.options.store, () => this.emitStatus())
     this.engine = new SyncEngine(identity, this.registry, this.docs, this.outbox, {
       url: this.options.url,
       socket: this.options.socket,
@@ -164,6 +164,7 @@ export class Messenger {
       removed: (conv, removed) => this.access.setLost(conv, removed),
     })
     await this.outbox.load()
+    await this.mailOut.load()
     for (const id of this.outbox.pendingMessageIds()) this.pending.add(id)
     this.docs.events.on('change', ({ doc }) => this.onDocChange(doc))
     this.engine.events.on('state', () => this.emitStatus())
@@ -239,7 +240,8 @@ export class Messenger {
   }
 
   get status(): Status {
-    return { connection: this.engine?.state ?? 'offline', pending: this.pending.size }
+    // Messages not yet delivered, and membership changes, invitations and keys not yet posted.
+    return { connection: this.engine?.state ?? 'offline', pending: this.pending.size + (this.mailOut?.size ?? 0) }
   }
 
   conversations(): ConversationSummary[] {
@@ -255,7 +257,7 @@ export class Messenger {
   members(conv: ConvId): Map<DeviceId, string> {
     if (this.team?.isSpace(conv)) {
       const names = this.team.deviceNames(conv)
-      return new Map(this.team.memberDevices(conv).map((d) => [d, names.get(d) ?? 'Unknown']))
+      return new Map(this.team.memberPeople(conv).map((d) => [d, names.get(d) ?? 'Unknown']))
     }
     const root = this.rootNow(conv)
     return root ? readMembers(root, this.adminsOf(conv)) : new Map()

@@ -34,8 +34,12 @@ export class OpGraph {
       }
     }
     this.orderCache = undefined
+    this.version++
     return true
   }
+
+  /** Changes whenever an op is added (for caches of what the graph resolves to). */
+  version = 0
 
   get(id: OpId): Op | undefined {
     return this.ops.get(id)

@@ -109,14 +109,28 @@ export class Spaces {
     if (ops.length) await this.store.write(ops.map((op) => ({ key: ['team-op', op.space, op.id], value: encodeRecord({ b: op.wire.bytes, s: op.wire.sig }) })))
   }
 
+  private readonly resolved = new Map<ConvId, { key: string; state: OrgState | GroupState }>()
+
+  /** Resolved once per graph version: the UI asks often, the graphs change rarely. */
+  private cached<S extends OrgState | GroupState>(space: ConvId, key: string, resolve: () => S): S {
+    const hit = this.resolved.get(space)
+    if (hit?.key === key) return hit.state as S
+    const state = resolve()
+    this.resolved.set(space, { key, state })
+    return state
+  }
+
   org(org: ConvId): OrgState {
-    return resolveOrg(this.graph(org))
+    const g = this.graph(org)
+    return this.cached(org, `${g.version}`, () => resolveOrg(g))
   }
 
   group(group: ConvId): GroupState | undefined {
     const meta = this.metas.get(group)
     if (meta?.kind !== 'group') return undefined
-    return resolveGroup(this.graph(group), this.org(meta.org), this.graph(meta.org))
+    const g = this.graph(group)
+    const o = this.graph(meta.org)
+    return this.cached(group, `${g.version}/${o.version}`, () => resolveGroup(g, this.org(meta.org), o))
   }
 
   /** The resolved epochs of a space, whichever kind it is. */

@@ -105,6 +105,22 @@ export class Team {
     return (this.spaces.state(conv)?.devices ?? []).map(hexToDevice)
   }
 
+  /** One device per member person (the first, sorted): a person with two devices is listed once. */
+  memberPeople(conv: ConvId): DeviceId[] {
+    const org = this.orgOf(conv)
+    if (!org) return []
+    const bindings = this.spaces.org(org).bindings
+    const seen = new Set<string>()
+    const out: DeviceId[] = []
+    for (const d of this.spaces.state(conv)?.devices ?? []) {
+      const user = bindings.get(d)
+      if (!user || seen.has(user)) continue
+      seen.add(user)
+      out.push(hexToDevice(d))
+    }
+    return out
+  }
+
   canAdmin(conv: ConvId): boolean {
     return this.core.canAdmin(conv)
   }
