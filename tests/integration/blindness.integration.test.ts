@@ -63,3 +63,44 @@ test('[§7] after a scripted conversation the server data folder and logs hold n
   for (const [where, hay] of haystacks) for (const [what, needle] of needles) if (hay.includes(needle)) leaks.push(`${what} in ${where}`)
   expect(leaks).toEqual([])
 })
+
+test('[§7][T13] after an organisation is run (enrolment, groups, a removal) the server data holds no name, role, member list or key', async () => {
+  await server().restart()
+  const names = ['Ulla Marker-Person-1187', 'Viggo Marker-Person-2298', 'Wanda Marker-Person-3309']
+  const [admin, bob, carol] = await Promise.all(names.map((n) => persona(n)))
+  for (const p of [admin!, bob!, carol!]) p.messenger.start()
+  const orgName = 'Marker-Org-Heron-Logistics'
+  const groupName = 'Marker-Group-Night-Yard'
+  const org = await admin!.messenger.team.createOrg(orgName)
+  const links: string[] = []
+  for (const p of [bob!, carol!]) {
+    const { link } = await admin!.messenger.team.invite(org, 'http://localhost')
+    links.push(link)
+    await p.messenger.team.acceptInvite(link)
+  }
+  await until(() => [admin!, bob!, carol!].every((p) => p.messenger.team.directory(org).length === 3), 'enrolled')
+  const group = await admin!.messenger.team.createGroup(org, groupName)
+  const user = (p: Persona) => p.messenger.team.directory(org).find((e) => e.me)!.user
+  await admin!.messenger.team.addToGroup(group, [user(bob!), user(carol!)])
+  await until(() => carol!.messenger.conversations().some((c) => c.conv === group), 'carol in the group')
+  await carol!.messenger.openConversation(group)
+  await carol!.messenger.send(group, 'Marker-Group-Message-Quay')
+  await admin!.messenger.team.removeFromGroup(group, user(bob!))
+  await until(() => bob!.messenger.accessLost(group) && [admin!, carol!].every((p) => p.messenger.status.pending === 0), 'removal delivered')
+  await server().kill('SIGTERM')
+  await server().restart()
+  await server().kill('SIGKILL')
+
+  const markers = [orgName, groupName, ...names, 'Marker-Group-Message-Quay']
+  const needles: [string, Buffer][] = []
+  for (const m of markers) needles.push([m, Buffer.from(m)], [`${m} (utf16)`, Buffer.from(m, 'utf16le')])
+  // No user id (the directory's member list), and no epoch key of any device.
+  for (const p of [admin!, bob!, carol!]) needles.push([`${p.name} user id`, Buffer.from(user(p))])
+  for (const k of carol!.messenger.invitationKeys(group)) needles.push([`group epoch key ${k.epoch}`, Buffer.from(k.key)])
+  for (const l of links) needles.push(['invitation secret', Buffer.from(l.split('#')[1]!)])
+  const files = filesUnder(server().dataDir)
+  const haystacks: [string, Buffer][] = [...files.map((f) => [f, readFileSync(f)] as [string, Buffer]), ['server log', Buffer.from(server().output())]]
+  const leaks: string[] = []
+  for (const [where, hay] of haystacks) for (const [what, needle] of needles) if (hay.includes(needle)) leaks.push(`${what} in ${where}`)
+  expect(leaks).toEqual([])
+})
