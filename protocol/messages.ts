@@ -6,7 +6,8 @@ export interface Hello { type: 'hello'; v: number; device: Uint8Array; proof: Ui
 /** Prove the epoch capability of a conversation; registers `cap` when the server has none yet. */
 export interface Join { type: 'join'; conv: Uint8Array; epoch: number; cap: Uint8Array; proof: Uint8Array; admin?: Uint8Array }
 /** Rotate a conversation's capability to a new epoch, proven with its admin capability ([S10]). */
-export interface Rekey { type: 'rekey'; conv: Uint8Array; epoch: number; cap: Uint8Array; admin: Uint8Array; proof: Uint8Array }
+/** `from`: the epoch the rotating device saw on the server; the server moves only from that one ([S10]). */
+export interface Rekey { type: 'rekey'; conv: Uint8Array; from: number; epoch: number; cap: Uint8Array; admin: Uint8Array; proof: Uint8Array }
 export interface Push { type: 'push'; id: number; envelopes: Uint8Array[] }
 export interface Subscribe { type: 'subscribe'; conv: Uint8Array; doc: Uint8Array; cursor: number }
 export interface Unsubscribe { type: 'unsubscribe'; conv: Uint8Array; doc: Uint8Array }
@@ -39,6 +40,7 @@ export interface Snapshots { type: 'snapshots'; conv: Uint8Array; doc: Uint8Arra
 export interface Pong { type: 'pong'; t: number }
 /** Items waiting in this device's mailbox: after `welcome`, and live as they arrive ([S11]). */
 export interface Mailbox { type: 'mailbox'; items: { id: number; from: Uint8Array; body: Uint8Array }[] }
-export interface ErrorMessage { type: 'error'; code: number; message: string; ref?: string; fatal: boolean }
+/** `epoch`: with 1103 REKEY_CONFLICT, the epoch the conversation is at. */
+export interface ErrorMessage { type: 'error'; code: number; message: string; ref?: string; fatal: boolean; epoch?: number }
 
 export type ServerMessage = Challenge | Welcome | Joined | Ack | Envelopes | Snapshots | CaughtUp | Pong | Mailbox | ErrorMessage

@@ -202,6 +202,11 @@ export class Connection implements Subscriber {
   private async onRekey(msg: Rekey): Promise<void> {
     const key = toBase64Url(msg.conv)
     const stored = await this.ctx.store.getConv(msg.conv)
+    // Compare-and-swap: a device that rotates from an epoch the conversation has left (a device
+    // catching up, or a concurrent rotation) must not take the conversation back.
+    if (stored?.admin && stored.epoch !== msg.from) {
+      return this.send({ type: 'error', code: ErrorCode.REKEY_CONFLICT, message: errorText[ErrorCode.REKEY_CONFLICT].remote, ref: key, fatal: false, epoch: stored.epoch })
+    }
     const valid =
       !!stored?.admin &&
       msg.epoch !== stored.epoch &&

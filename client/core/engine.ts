@@ -12,7 +12,7 @@ import { actorOf } from './identity.js'
 import { decodeChanges, encodeChanges } from './payload.js'
 import { checkChanges } from './writeRules.js'
 import type { MailOutbox } from './mailOutbox.js'
-import type { Registry } from './registry.js'
+import type { ConversationRecord, Registry } from './registry.js'
 import { OPEN, frameBytes, type SocketFactory, type SocketLike } from './transport.js'
 
 export type ConnectionState = 'offline' | 'connecting' | 'syncing' | 'online'
@@ -27,6 +27,10 @@ export interface EngineEvents extends Record<string, unknown> {
   access: { conv: ConvId; lost: boolean }
   /** Something was refused; the person can read `code`'s text. Nothing stored was lost. */
   problem: { code: Code; detail?: string }
+  /** The server confirmed this device's access to a conversation at `epoch`. */
+  joined: { conv: ConvId; epoch: number }
+  /** [S10] A rekey from an epoch the conversation has left; `epoch` is where the server is. */
+  rekeyConflict: { conv: ConvId; epoch: number }
 }
 
 export interface EngineOptions {
@@ -40,6 +44,11 @@ export interface EngineOptions {
   readonly snapshotEvery?: number
   /** Mail to deliver to other devices ([S11]). */
   readonly mail?: MailOutbox
+  /**
+   * The admin secrets for a rotation of the server's capability: `sign` (the admin key the server
+   * holds, for the epoch it is at) and `next` (the new admin key). Default: the record's one secret.
+   */
+  readonly adminSecrets?: (conv: ConvId, rec: ConversationRecord) => { sign: Uint8Array; next: Uint8Array } | undefined
   /** Root documents of a conversation (every generation's, [M24]); default: the conversation id. */
   readonly isRoot?: (conv: ConvId, doc: DocId) => boolean
   /** Items from this device's mailbox, handled before the next frame; call `mailDone` after. */
@@ -240,9 +249,9 @@ export class SyncEngine {
         const conv = convIdOf(msg.conv)
         this.joining.delete(conv)
         this.joined.add(conv)
-        const rec = this.registry.get(conv)
-        if (rec?.rekeyPending && rec.epoch === msg.epoch) await this.registry.update(conv, (r) => (r.epoch === msg.epoch ? { ...r, rekeyPending: false } : r))
+        await this.registry.update(conv, (r) => ({ ...r, serverEpoch: msg.epoch, ...(r.rekeyPending && r.epoch === msg.epoch ? { rekeyPending: false } : {}) }))
         this.events.emit('access', { conv, lost: false })
+        this.events.emit('joined', { conv, epoch: msg.epoch })
         for (const doc of this.options.docsOf(conv)) this.subscribe(conv, doc)
         return this.requestFlush()
       }
@@ -264,6 +273,10 @@ export class SyncEngine {
         if (msg.code === ErrorCode.VERSION_MISMATCH) return this.versionMismatch()
         if (msg.code === ErrorCode.RATE_LIMITED) return
         if (msg.code === ErrorCode.CAPABILITY_REVOKED && msg.ref) return void (await this.rejoin(msg.ref as ConvId)) // [S10]
+        if (msg.code === ErrorCode.REKEY_CONFLICT && msg.ref && msg.epoch !== undefined) {
+          this.joining.delete(msg.ref as ConvId)
+          return this.events.emit('rekeyConflict', { conv: msg.ref as ConvId, epoch: msg.epoch })
+        }
         if (msg.ref && this.joining.delete(msg.ref as ConvId)) {
           this.updateState()
           // [T10] the server no longer accepts this device's capability for the conversation.
@@ -292,11 +305,14 @@ export class SyncEngine {
     this.joining.add(conv)
     const id = idBytes(conv)
     const cap = deriveCapability(rec.keys.get(rec.epoch)!, id, rec.epoch)
-    const admin = rec.adminSecret ? deriveAdminCapability(rec.adminSecret, id) : undefined
-    if (admin && rec.rekeyPending) {
-      // [S10] an offline rotation takes effect as soon as this admin device reconnects.
-      const proof = await admin.signer.sign(rekeyProofBytes(this.challenge, id, rec.epoch, cap.publicKey, admin.publicKey))
-      return this.send({ type: 'rekey', conv: id, epoch: rec.epoch, cap: cap.publicKey, admin: admin.publicKey, proof })
+    const secrets = this.options.adminSecrets ? this.options.adminSecrets(conv, rec) : rec.adminSecret && { sign: rec.adminSecret, next: rec.adminSecret }
+    const admin = secrets ? deriveAdminCapability(secrets.next, id) : undefined
+    // [S10] an offline rotation takes effect as soon as this admin device reconnects; from the
+    // epoch the server last confirmed (compare-and-swap). Never confirmed: a plain join registers.
+    if (secrets && admin && rec.rekeyPending && rec.serverEpoch !== undefined) {
+      const signer = deriveAdminCapability(secrets.sign, id).signer
+      const proof = await signer.sign(rekeyProofBytes(this.challenge, id, rec.epoch, cap.publicKey, admin.publicKey))
+      return this.send({ type: 'rekey', conv: id, from: rec.serverEpoch, epoch: rec.epoch, cap: cap.publicKey, admin: admin.publicKey, proof })
     }
     const proof = await cap.signer.sign(capabilityProofBytes(this.challenge, id, rec.epoch))
     this.send({ type: 'join', conv: id, epoch: rec.epoch, cap: cap.publicKey, proof, ...(admin ? { admin: admin.publicKey } : {}) })

@@ -130,6 +130,8 @@ export class Messenger {
       socket: this.options.socket,
       docsOf: (conv) => [...this.rootsOf(conv), ...this.segs.segmentsOf(conv).map((s) => s.id)],
       isRoot: (conv, doc) => this.rootsOf(conv).includes(doc),
+      adminSecrets: (conv, rec) =>
+        this.team?.isSpace(conv) ? this.team.core.adminSecretsFor(conv, rec.serverEpoch, rec.epoch) : rec.adminSecret && { sign: rec.adminSecret, next: rec.adminSecret },
       heartbeatMs: this.options.heartbeatMs,
       backoff: this.options.backoff,
       snapshotEvery: this.options.snapshotEvery,
@@ -183,12 +185,27 @@ export class Messenger {
       problem: (code, detail) => this.events.emit('problem', { code, detail }),
     })
     this.engine.events.on('access', (a) => this.access.onServer(a.conv, a.lost))
+    this.engine.events.on('rekeyConflict', ({ conv, epoch }) => void this.onRekeyConflict(conv, epoch))
+    this.engine.events.on('joined', ({ conv, epoch }) => {
+      if (this.team.isSpace(conv)) void this.team.core.run(() => this.team.core.onJoined(conv, epoch))
+    })
     for (const rec of this.registry.list()) {
       this.convOfDoc.set(rootDocOf(rec.conv), rec.conv)
       await this.recoverOutbox(rec.conv)
       await this.refreshRoot(rec.conv)
     }
     await this.team.load()
+  }
+
+  /**
+   * [S10] The server is not at the epoch this device rotated from. A team space decides from its
+   * graph; an ad-hoc conversation (one admin, who made every rotation) rotates again from the
+   * server's epoch when it is one of its own.
+   */
+  private async onRekeyConflict(conv: ConvId, epoch: number): Promise<void> {
+    if (this.team.isSpace(conv)) return this.team.core.run(() => this.team.core.onRekeyConflict(conv, epoch))
+    await this.registry.update(conv, (r) => ({ ...r, serverEpoch: epoch, rekeyPending: r.keys.has(epoch) && r.epoch !== epoch }))
+    await this.engine.rejoin(conv)
   }
 
   /** Mailbox items: team bundles and join requests first, the rest is key mail ([M21]). */

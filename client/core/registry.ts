@@ -26,6 +26,8 @@ export interface ConversationRecord {
   readonly space?: { readonly kind: 'org' | 'group'; readonly org: ConvId }
   /** [T7] No epoch is safe to write under yet (a healing rotation is due): changes stay queued. */
   readonly hold?: boolean
+  /** The epoch the server last confirmed (`joined`): a rekey rotates from it ([S10]). */
+  readonly serverEpoch?: number
 }
 
 const convSchema = z.object({
@@ -40,6 +42,7 @@ const convSchema = z.object({
   keyed: z.object({ epoch: z.number().int().nonnegative(), devices: z.array(z.string().max(64)).max(10_000) }).optional(),
   space: z.object({ kind: z.enum(['org', 'group']), org: z.string().max(64) }).optional(),
   hold: z.boolean().optional(),
+  serverEpoch: z.number().int().nonnegative().optional(),
 })
 const cursorSchema = z.number().int().nonnegative()
 
@@ -72,6 +75,7 @@ export class Registry {
         ...(rec.keyed ? { keyed: rec.keyed } : {}),
         ...(rec.space ? { space: { kind: rec.space.kind, org: rec.space.org as ConvId } } : {}),
         ...(rec.hold ? { hold: true } : {}),
+        ...(rec.serverEpoch !== undefined ? { serverEpoch: rec.serverEpoch } : {}),
       })
     }
     for (const e of await this.store.range(['cursor'])) {
@@ -97,6 +101,7 @@ export class Registry {
       ...(rec.keyed ? { keyed: { epoch: rec.keyed.epoch, devices: [...rec.keyed.devices] } } : {}),
       ...(rec.space ? { space: rec.space } : {}),
       ...(rec.hold ? { hold: true } : {}),
+      ...(rec.serverEpoch !== undefined ? { serverEpoch: rec.serverEpoch } : {}),
     }
     await this.store.write([{ key: ['conv', rec.conv], value: encodeRecord({ v: 1, title: rec.title, epoch: rec.epoch, keys, joinedAt: rec.joinedAt, ...extra }) }])
     this.convs.set(rec.conv, rec)

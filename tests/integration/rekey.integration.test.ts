@@ -19,11 +19,11 @@ async function join(c: RawClient, conv: Uint8Array, epoch: number, key: EpochKey
   c.send({ type: 'join', conv, epoch, cap: cap.publicKey, proof: await cap.signer.sign(capabilityProofBytes(c.challenge, conv, epoch)), ...(admin ? { admin } : {}) })
 }
 
-async function rekey(c: RawClient, conv: Uint8Array, epoch: number, key: EpochKey, adminSecret: Uint8Array, signWith = deriveAdminCapability(adminSecret, conv)) {
+async function rekey(c: RawClient, conv: Uint8Array, epoch: number, key: EpochKey, adminSecret: Uint8Array, signWith = deriveAdminCapability(adminSecret, conv), from = 0) {
   const cap = deriveCapability(key, conv, epoch)
   const admin = deriveAdminCapability(adminSecret, conv).publicKey
   const proof = await signWith.signer.sign(rekeyProofBytes(c.challenge, conv, epoch, cap.publicKey, admin))
-  c.send({ type: 'rekey', conv, epoch, cap: cap.publicKey, admin, proof })
+  c.send({ type: 'rekey', conv, from, epoch, cap: cap.publicKey, admin, proof })
 }
 
 describe('[S10] capability rotation: the server stops serving a removed device', () => {
@@ -78,6 +78,27 @@ describe('[S10] capability rotation: the server stops serving a removed device',
     // The admin's own rotation still works afterwards.
     await rekey(admin, conv, 9, generateEpochKey(), adminSecret)
     expect((await admin.next('joined')).epoch).toBe(9)
+  })
+
+  test('[S10] rekey is compare-and-swap: a rotation from an epoch the conversation has left is refused (1103, with the current epoch), never a rollback', async () => {
+    const conv = randomBytes(16)
+    const adminSecret = randomBytes(32)
+    const admin = await rawClient(server.url)
+    await admin.hello()
+    await join(admin, conv, 0, generateEpochKey(), deriveAdminCapability(adminSecret, conv).publicKey)
+    await admin.next('joined')
+    await rekey(admin, conv, 7, generateEpochKey(), adminSecret)
+    expect((await admin.next('joined')).epoch).toBe(7)
+    // A device catching up (or a concurrent admin) still thinks the conversation is at 0.
+    const late = await rawClient(server.url)
+    await late.hello()
+    await rekey(late, conv, 5, generateEpochKey(), adminSecret)
+    const conflict = await late.next('error')
+    expect(conflict.code).toBe(ErrorCode.REKEY_CONFLICT)
+    expect(conflict.epoch).toBe(7)
+    // From the epoch the server is at, it moves on.
+    await rekey(late, conv, 5, generateEpochKey(), adminSecret, undefined, 7)
+    expect((await late.next('joined')).epoch).toBe(5)
   })
 
   test('[S10] a conversation registered without an admin capability cannot be rekeyed', async () => {

@@ -9,7 +9,7 @@ export const CLIENT_EXAMPLES: Record<ClientMessage['type'], ClientMessage> = {
   push: { type: 'push', id: 7, envelopes: [b(500, 8), b(300, 9)] },
   mail: { type: 'mail', id: 3, to: [b(32, 50), b(32, 54)], items: [b(200, 51)] },
   'mail-done': { type: 'mail-done', ids: [1, 2] },
-  rekey: { type: 'rekey', conv: b(16, 40), epoch: 7, cap: b(32, 41), admin: b(32, 42), proof: b(64, 43) },
+  rekey: { type: 'rekey', conv: b(16, 40), from: 3, epoch: 7, cap: b(32, 41), admin: b(32, 42), proof: b(64, 43) },
   subscribe: { type: 'subscribe', conv: b(16, 10), doc: b(16, 11), cursor: 12 },
   unsubscribe: { type: 'unsubscribe', conv: b(16, 13), doc: b(16, 14) },
   ping: { type: 'ping', t: 1_700_000_000_000.5 },

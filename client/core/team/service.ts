@@ -1,5 +1,5 @@
 import * as z from 'zod'
-import { fromHex, toHex } from '../../../crypto/index.js'
+import { fromHex, randomBytes, toHex } from '../../../crypto/index.js'
 import type { ConvId } from '../../../protocol/index.js'
 import type { SyncEngine } from '../engine.js'
 import { ClientErrorCode, type ClientErrorCode as Code } from '../errors.js'
@@ -128,6 +128,7 @@ export class TeamCore {
     } else {
       const epoch = current && key ? current.epoch : rec.epoch
       const moved = epoch !== rec.epoch
+      const rekey = !!adminSecret && this.shouldRekey(space, current, rec.serverEpoch)
       await this.deps.registry.update(space, (r) => ({
         ...r,
         title: state.name || r.title,
@@ -135,9 +136,11 @@ export class TeamCore {
         epoch,
         hold: !(current && key),
         ...(adminSecret ? { adminSecret } : {}),
-        rekeyPending: moved && !!(adminSecret ?? r.adminSecret) ? true : r.rekeyPending,
+        // Only the device that made the current rotation registers it on the server ([S10]);
+        // a device catching up never rekeys to an epoch that others may have moved past.
+        rekeyPending: rekey,
       }))
-      if (moved) {
+      if (moved || (rekey && !rec.rekeyPending)) {
         await this.deps.engine.flushMail()
         await this.deps.engine.rejoin(space)
       }
@@ -146,6 +149,51 @@ export class TeamCore {
     }
     this.deps.removed(space, false)
     this.deps.changed(space)
+  }
+
+  /**
+   * [S10] This device registers the current epoch on the server only if it made that rotation
+   * and the server is at an epoch that comes before it in the graph's order (or has not been
+   * seen yet). A device catching up never rekeys; the server refuses a stale `from` anyway.
+   */
+  private shouldRekey(space: ConvId, current: Epoch | undefined, serverEpoch: number | undefined): boolean {
+    const state = this.spaces.state(space)
+    if (!state || !current || this.spaces.graph(space).get(current.op)?.author !== this.me) return false
+    if (serverEpoch === undefined || serverEpoch === current.epoch) return false
+    const at = state.epochs.findIndex((e) => e.epoch === serverEpoch)
+    return at >= 0 && at < state.epochs.findIndex((e) => e.epoch === current.epoch)
+  }
+
+  /**
+   * The server confirmed an epoch: when it is behind a rotation this device made (the rotation
+   * happened before the first confirmation arrived), register the rotation now.
+   */
+  async onJoined(space: ConvId, serverEpoch: number): Promise<void> {
+    const state = this.spaces.state(space)
+    if (!state || !this.shouldRekey(space, state.current, serverEpoch) || !this.adminSecretsFor(space, serverEpoch, state.current!.epoch)) return
+    await this.deps.registry.update(space, (r) => ({ ...r, serverEpoch, rekeyPending: true }))
+    await this.deps.engine.rejoin(space)
+  }
+
+  /** The admin secrets a rekey of the space needs: the server's epoch's (to sign) and the current one. */
+  adminSecretsFor(space: ConvId, serverEpoch: number | undefined, epoch: number): { sign: Uint8Array; next: Uint8Array } | undefined {
+    const { adminSecrets } = this.spaces.keysOf(space)
+    const next = adminSecrets.get(epoch)
+    const sign = serverEpoch === undefined ? next : adminSecrets.get(serverEpoch)
+    return sign && next ? { sign, next } : undefined
+  }
+
+  /**
+   * [S10] The server is at another epoch than this device rotated from. If that epoch is older
+   * (in the graph's order) than the current one, rotate the server from it; if it is newer or
+   * unknown, this device is behind: drop the rekey and wait for the bundle that moves it on.
+   */
+  async onRekeyConflict(space: ConvId, serverEpoch: number): Promise<void> {
+    const state = this.spaces.state(space)
+    if (!state) return
+    const rekey = this.shouldRekey(space, state.current, serverEpoch) && !!this.adminSecretsFor(space, serverEpoch, state.current!.epoch)
+    await this.deps.registry.update(space, (r) => ({ ...r, serverEpoch, rekeyPending: rekey }))
+    await this.deps.engine.rejoin(space)
   }
 
   /** Apply a space and, for an organisation, every group of it (their members depend on it). */
@@ -185,8 +233,10 @@ export class TeamCore {
     const state = this.spaces.state(space)!
     const org = this.spaces.org(meta.org)
     const { keys, adminSecret } = this.spaces.keysOf(space)
-    const secret = adminSecret ?? fresh
-    if (!secret) return
+    // Only an admin holding the current admin secret (or the creator) rotates; each rotation
+    // makes a fresh admin secret, so a demoted or removed admin's secret stops working ([K4]).
+    if (!adminSecret && !fresh) return
+    const secret = randomBytes(32)
     const prev = state.epochs[state.epochs.length - 1]
     const history = meta.kind === 'org' || (state as GroupState).history
     // The chain carries the newest epoch this device holds (tainted or not: it only gives history).

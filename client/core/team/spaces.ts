@@ -26,7 +26,10 @@ export interface SpaceKeys {
   readonly keys: Map<number, EpochKey>
   /** Roster keys by epoch: what membership bundles of that epoch are sealed under ([T13]). */
   readonly rosters: Map<number, Uint8Array>
+  /** The newest admin secret this device holds (its device is an admin of the newest such epoch). */
   readonly adminSecret: Uint8Array | undefined
+  /** Admin secrets by epoch: each rotation makes a fresh one, so a demoted admin's goes stale. */
+  readonly adminSecrets: Map<number, Uint8Array>
 }
 
 /**
@@ -151,14 +154,18 @@ export class Spaces {
     const keys = new Map<number, EpochKey>()
     const rosters = new Map<number, Uint8Array>()
     let adminSecret: Uint8Array | undefined
+    const adminSecrets = new Map<number, Uint8Array>()
     for (const e of state?.epochs ?? []) {
       const opened = this.open(space, e)
       if (opened.chain && !keys.has(opened.chain.epoch)) keys.set(opened.chain.epoch, opened.chain.key)
       if (opened.key) keys.set(e.epoch, opened.key)
       if (opened.roster) rosters.set(e.epoch, opened.roster)
-      if (opened.adminSecret) adminSecret = opened.adminSecret
+      if (opened.adminSecret) adminSecrets.set(e.epoch, (adminSecret = opened.adminSecret))
     }
-    return { keys, rosters, adminSecret }
+    // Only an admin of the newest epoch holds the current admin secret.
+    const newest = state?.epochs[state.epochs.length - 1]
+    if (!newest || !adminSecrets.has(newest.epoch)) adminSecret = undefined
+    return { keys, rosters, adminSecret, adminSecrets }
   }
 
   private open(space: ConvId, e: Epoch): OpenedRotation {
