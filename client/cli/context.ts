@@ -32,8 +32,11 @@ export interface Cli {
    * cannot be reached in time; nothing has changed then.
    */
   connect(): Promise<void>
-  /** Waits until what this command changed (messages, mail, key rotations) is on the server. */
-  delivered(): Promise<void>
+  /**
+   * Waits until what this command changed is on the server: mail (team bundles, join requests,
+   * key mail) and key rotations; with `messages`, every pending message too.
+   */
+  delivered(opts?: { messages?: boolean }): Promise<void>
 }
 
 export type Command = (cli: Cli, args: readonly string[]) => Promise<Result | undefined>
@@ -54,10 +57,13 @@ export function makeCli(messenger: Messenger, options: Options, timeoutMs: numbe
     async connect() {
       identity()
       messenger.start()
-      await waitForDelivery(messenger, remaining())
-    },
-    async delivered() {
       await waitForDelivery(messenger, remaining()).catch((err: unknown) => {
+        if (!(err instanceof CliError)) throw err
+        throw new CliError(err.code, `${err.message}; nothing was changed`, err.data)
+      })
+    },
+    async delivered(opts = {}) {
+      await waitForDelivery(messenger, remaining(), opts).catch((err: unknown) => {
         if (!(err instanceof CliError)) throw err
         throw new CliError(err.code, `${err.message}; the change is saved on this device and goes out with the next \`sync\``, err.data)
       })
@@ -70,4 +76,9 @@ export function arg(args: readonly string[], i: number, what: string): string {
   const value = args[i]
   if (value === undefined || value === '') throw usageError(`missing ${what}`)
   return value
+}
+
+/** The first arguments, named for the usage error when one is missing (checked before connecting). */
+export function need<const N extends readonly string[]>(args: readonly string[], ...names: N): { [K in keyof N]: string } {
+  return names.map((what, i) => arg(args, i, what)) as { [K in keyof N]: string }
 }

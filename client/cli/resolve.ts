@@ -17,7 +17,7 @@ function pick<T>(items: readonly T[], input: string, idOf: (t: T) => string, nam
   if (named.length > 1) {
     const candidates = named.map((t) => ({ id: idOf(t), name: nameOf(t) }))
     const list = candidates.map((c) => `${c.name} (${c.id})`).join(', ')
-    throw new CliError(CliErrorCode.AMBIGUOUS_NAME, `${named.length} ${what}s are called "${wanted}": ${list}; give the id instead`, { candidates })
+    throw new CliError(CliErrorCode.AMBIGUOUS_NAME, `${named.length} ${what === 'person' ? 'people' : `${what}s`} are called "${wanted}": ${list}; give the id instead`, { candidates })
   }
   const near = items.filter((t) => nameOf(t).toLowerCase() === wanted.toLowerCase()).map(nameOf)
   throw new CliError(unknown, `no ${what} "${input}"${near.length ? ` (did you mean "${near[0]}"?)` : ''}; ${hint}`)
@@ -55,4 +55,9 @@ export function resolveGroup(team: Team, input: string): GroupRef {
 /** A person of the organisation's directory, by user id or exact display name. */
 export function resolveUser(team: Team, org: ConvId, input: string): DirectoryEntry {
   return pick(team.directory(org), input, (e) => e.user, (e) => e.name, 'person', CliErrorCode.UNKNOWN_USER, '`org members ORG` lists user ids and names')
+}
+
+/** What a conversation on this device is: an organisation's, a group's, or a plain one. */
+export function kindOf(team: Team, conv: ConvId): 'org' | 'group' | 'conversation' {
+  return !team.isSpace(conv) ? 'conversation' : team.orgOf(conv) === conv ? 'org' : 'group'
 }

@@ -1,38 +1,22 @@
 import type { Messenger, MessengerEvents } from '../core/messenger.js'
 import { CliError, CliErrorCode } from './errors.js'
 
-/** Resolves when the engine is online with nothing pending; rejects after `timeoutMs`. */
-export function waitForSync(messenger: Messenger, timeoutMs: number): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const done = () => messenger.status.connection === 'online' && messenger.status.pending === 0
-    if (done()) return resolve()
-    const timer = setTimeout(() => {
-      off()
-      reject(new Error(`not in sync after ${timeoutMs / 1000}s (${messenger.status.connection}, ${messenger.status.pending} pending)`))
-    }, timeoutMs)
-    const off = messenger.events.on('status', () => {
-      if (!done()) return
-      clearTimeout(timer)
-      off()
-      resolve()
-    })
-  })
-}
-
 /**
  * Mailbox items (team bundles, join requests, key mail) this device has not handed to the
- * server yet. The Messenger has no accessor for its mail queue, so this reads it through the
- * team's dependencies, read-only. `status.pending` counts only messages, not mail.
+ * server yet. `status.pending` counts them together with undelivered messages; the Messenger
+ * has no accessor for the mail alone, so this reads the queue through the team's
+ * dependencies, read-only.
  */
-export async function queuedMail(messenger: Messenger): Promise<number> {
-  return (await messenger.team.core.deps.mailOut.list()).length
+export function queuedMail(messenger: Messenger): number {
+  return messenger.team.core.deps.mailOut.size
 }
 
 const ACTIVITY: (keyof MessengerEvents)[] = ['status', 'conversations', 'messages', 'access', 'waiting']
 
 /**
- * Resolves once the device is online, with no message pending, no mail queued, and nothing
- * happening for `quietMs`; rejects with C300 after `timeoutMs`.
+ * Resolves once the device is online, with no mail queued (and, with `messages`, no message
+ * pending), and nothing happening for `quietMs`; rejects with C300 after `timeoutMs`. Team
+ * commands leave `messages` off: a message stuck in some conversation is not theirs to wait for.
  *
  * Why the quiet time: the server sends a device's mailbox right after `welcome`, before it
  * answers any `join` (it handles a connection's frames in order), so a device with at least one
@@ -41,17 +25,20 @@ const ACTIVITY: (keyof MessengerEvents)[] = ['status', 'conversations', 'message
  * the quiet time lets them start. Callers that know what they wait for (`org accept`) also
  * check for it.
  */
-export function waitForDelivery(messenger: Messenger, timeoutMs: number, quietMs = 200): Promise<void> {
+export function waitForDelivery(messenger: Messenger, timeoutMs: number, opts: { messages?: boolean; quietMs?: number } = {}): Promise<void> {
+  const quietMs = opts.quietMs ?? 200
   let lastActivity = Date.now()
   const offs = ACTIVITY.map((e) => messenger.events.on(e, () => (lastActivity = Date.now())))
   const deadline = Date.now() + timeoutMs
   const run = async (): Promise<void> => {
     for (;;) {
       const { connection, pending } = messenger.status
-      const mail = await queuedMail(messenger)
-      if (connection === 'online' && pending === 0 && mail === 0 && Date.now() - lastActivity >= quietMs) return
+      const mail = queuedMail(messenger)
+      const messages = Math.max(0, pending - mail)
+      if (connection === 'online' && mail === 0 && (!opts.messages || messages === 0) && Date.now() - lastActivity >= quietMs) return
       if (Date.now() > deadline) {
-        throw new CliError(CliErrorCode.NOT_IN_SYNC, `not in sync after ${Math.round(timeoutMs / 1000)}s (${connection}, ${pending} messages and ${mail} mail items not delivered)`, { connection, pending, mail })
+        const what = opts.messages ? `${messages} messages and ${mail} mail items` : `${mail} mail items`
+        throw new CliError(CliErrorCode.NOT_IN_SYNC, `not in sync after ${(timeoutMs / 1000).toFixed(1)}s (${connection}, ${what} not delivered)`, { connection, messages, mail })
       }
       await sleep(50)
     }

@@ -165,3 +165,44 @@ function flipLast(b: Uint8Array): Uint8Array {
   out[out.length - 5]! ^= 1
   return out
 }
+
+test('[S10][K4] a removed group admin cannot move the server: his admin secret is stale and a rekey from an old epoch is refused', async () => {
+  const { admin, bob, carol, org, group } = await world('K')
+  await admin.messenger.team.setGroupAdmin(group, userOf(bob, org), true)
+  await until(() => bob.messenger.team.canAdmin(group) && bob.messenger.team.core.spaces.keysOf(group).adminSecret !== undefined, 'bob is a group admin')
+  const bobSecrets = [...bob.messenger.team.core.spaces.keysOf(group).adminSecrets]
+  const bobKeys = bob.messenger.invitationKeys(group)
+  await admin.messenger.team.removeFromGroup(group, userOf(bob, org))
+  await until(() => bob.messenger.accessLost(group), 'bob removed')
+  const registry = (p: Persona) => (p.messenger as unknown as { registry: { get(c: ConvId): { serverEpoch?: number; epoch: number } | undefined } }).registry.get(group)!
+  await until(() => registry(admin).serverEpoch === registry(admin).epoch, 'the server is at the new epoch')
+  const serverEpoch = registry(admin).epoch
+
+  const { rawClient } = await import('./helpers/rawClient.js')
+  const { deriveAdminCapability, deriveCapability, rekeyProofBytes, generateEpochKey } = await import('../../crypto/index.js')
+  const { ErrorCode, idBytes } = await import('../../protocol/index.js')
+  const c = await rawClient(env.server().url)
+  await c.hello()
+  const conv = idBytes(group)
+  const attempt = async (from: number, secret: Uint8Array) => {
+    const cap = deriveCapability(generateEpochKey(), conv, 4242)
+    const adminCap = deriveAdminCapability(secret, conv)
+    const proof = await adminCap.signer.sign(rekeyProofBytes(c.challenge, conv, 4242, cap.publicKey, adminCap.publicKey))
+    const from0 = c.received.length
+    c.send({ type: 'rekey', conv, from, epoch: 4242, cap: cap.publicKey, admin: adminCap.publicKey, proof })
+    for (let i = 0; i < 100; i++) {
+      const reply = c.received.slice(from0).find((m) => m.type === 'error' || m.type === 'joined')
+      if (reply) return reply
+      await pause(30)
+    }
+    throw new Error('no answer')
+  }
+  // From an epoch Bob knew: refused as stale (and the server says where it is).
+  const stale = await attempt(bobKeys[bobKeys.length - 1]!.epoch, bobSecrets[bobSecrets.length - 1]![1])
+  expect(stale).toMatchObject({ type: 'error', code: ErrorCode.REKEY_CONFLICT, epoch: serverEpoch })
+  // From the server's epoch, with every admin secret he ever had: refused.
+  for (const [, secret] of bobSecrets) expect(await attempt(serverEpoch, secret)).toMatchObject({ type: 'error', code: ErrorCode.CAPABILITY_REJECTED })
+  c.socket.terminate()
+  await carol.messenger.send(group, 'server still ours')
+  await until(() => texts(admin, group).includes('server still ours'), 'admin and carol keep talking')
+})

@@ -1,0 +1,133 @@
+import type { DisplayMessage } from '../core/messenger.js'
+import { parseInvitation } from '../core/invite.js'
+import { isOrgInvitation } from '../core/team/orgInvite.js'
+import { parseConvId, parseDeviceId, type ConvId } from '../../protocol/index.js'
+import { arg, type Command } from './context.js'
+import { usageError } from './errors.js'
+import { accept } from './orgCommands.js'
+import { iso, lines, printLine, result } from './output.js'
+import { kindOf } from './resolve.js'
+import { sync } from './sync.js'
+
+/** Conversations: the commands the CLI had before organisations. */
+export const convCommands: Record<string, Command> = {
+  async init(cli) {
+    const name = cli.options.name
+    if (!name) throw usageError('init needs --name')
+    const identity = cli.messenger.identity ?? (await cli.messenger.createIdentity(name))
+    return result(`device ${identity.deviceId} (${identity.name})`, { deviceId: identity.deviceId, name: identity.name })
+  },
+
+  async create(cli) {
+    cli.identity()
+    const { messenger } = cli
+    const id = await messenger.createConversation(cli.options.title ?? 'Conversation')
+    messenger.start()
+    // Offline is fine here: the link works at once and the conversation goes out later.
+    await cli.delivered({ messages: true }).catch(() => undefined)
+    const link = messenger.inviteLink(cli.options.origin, id)
+    return result(`${id}\n${link}`, { conv: id, link })
+  },
+
+  async invite(cli, args) {
+    const link = cli.messenger.inviteLink(cli.options.origin, conv(args[0]))
+    return result(link, { link })
+  },
+
+  async join(cli, args) {
+    const link = arg(args, 0, 'LINK')
+    if (isOrgInvitation(link)) return accept(cli, args)
+    cli.identity()
+    const { messenger } = cli
+    const id = await messenger.join(parseInvitation(link))
+    messenger.start()
+    await cli.delivered({ messages: true }).catch(() => undefined)
+    return result(`joined ${id} (${messenger.titleOf(id)})`, { conv: id, title: messenger.titleOf(id) })
+  },
+
+  async send(cli, args) {
+    cli.identity()
+    const { messenger } = cli
+    const id = conv(args[0])
+    const text = args.slice(1).join(' ')
+    const n = Number(cli.options.count ?? 1)
+    if (!Number.isInteger(n) || n < 1) throw usageError(`--count takes a positive whole number, not ${cli.options.count}`)
+    messenger.start()
+    await messenger.openConversation(id)
+    const sent = []
+    for (let i = 0; i < n; i++) sent.push(await messenger.send(id, n > 1 ? `${text} ${i + 1}` : text))
+    await cli.delivered({ messages: true })
+    return result(`sent ${sent.length}`, { sent: sent.map((m) => m.id) })
+  },
+
+  async list(cli) {
+    const { messenger } = cli
+    const conversations = messenger.identity
+      ? messenger.conversations().map((c) => ({ ...c, kind: kindOf(messenger.team, c.conv), removed: messenger.accessLost(c.conv) }))
+      : []
+    const human = lines(conversations.map((c) => [c.conv, c.title, `(${c.members} members)`, c.kind === 'conversation' ? '' : c.kind, c.removed ? '(removed)' : '']))
+    return result(human, { conversations })
+  },
+
+  async messages(cli, args) {
+    const { messenger } = cli
+    const id = conv(args[0])
+    await messenger.openConversation(id)
+    if (cli.options.all) while (messenger.hasEarlier(id)) await messenger.loadEarlier(id)
+    const messages = messenger.messages(id)
+    return result(messages.map(describe).join('\n'), { conv: id, messages: messages.map(messageData) })
+  },
+
+  async follow(cli, args) {
+    cli.identity()
+    const { messenger } = cli
+    const id = conv(args[0])
+    const seen = new Set<string>()
+    const show = () => {
+      for (const m of messenger.messages(id)) if (!seen.has(m.id)) (seen.add(m.id), printLine(cli.options.json, describe(m), messageData(m)))
+    }
+    await messenger.openConversation(id)
+    show()
+    messenger.events.on('messages', (e) => e.conv === id && show())
+    messenger.start()
+    await new Promise<void>((r) => process.once('SIGINT', r).once('SIGTERM', r))
+    return undefined
+  },
+
+  async members(cli, args) {
+    const { messenger } = cli
+    const id = conv(args[0])
+    await messenger.openConversation(id)
+    const admins = messenger.adminsOf(id)
+    const members = [...messenger.members(id)].map(([device, name]) => ({ device, name, admin: admins.has(device) }))
+    return result(lines(members.map((m) => [m.device, m.name, m.admin ? '(admin)' : ''])), { conv: id, members })
+  },
+
+  async remove(cli, args) {
+    cli.identity()
+    const { messenger } = cli
+    const id = conv(args[0])
+    const device = parseDeviceId(args[1])
+    if (!device) throw usageError(`not a device id: ${args[1] ?? '(missing)'}`)
+    messenger.start()
+    await messenger.openConversation(id)
+    const name = messenger.members(id).get(device) ?? device
+    await messenger.removeMember(id, device)
+    await cli.delivered({ messages: true })
+    return result(`removed ${name}; the key of ${messenger.titleOf(id)} was rotated`, { removed: device, conv: id })
+  },
+
+  sync,
+}
+
+function conv(input: string | undefined): ConvId {
+  const id = parseConvId(input)
+  if (!id) throw usageError(`not a conversation id: ${input ?? '(missing)'}`)
+  return id
+}
+
+const describe = (m: DisplayMessage): string => `${iso(m.ts)} ${m.authorName}${m.pending ? ' (pending)' : ''}: ${m.text}`
+
+const messageData = (m: DisplayMessage) => ({
+  id: m.id, ts: m.ts, author: m.author, authorName: m.authorName, text: m.text, pending: m.pending, ...(m.replyTo ? { replyTo: m.replyTo } : {}),
+})

@@ -1,0 +1,55 @@
+export const USAGE = `fieldchat CLI: a headless client on the same engine as the app.
+
+usage: npm run cli -- [--home DIR] [--server URL] [--json] <command> [args]
+
+conversations
+  init --name NAME            create this device's keys and display name
+  create --title TITLE        create a conversation; prints its id and invitation link
+  invite CONV                 print a conversation's invitation link
+  join LINK                   join from an invitation link (or its #join=… fragment)
+  send CONV TEXT [--count N]  write a message (N numbered copies with --count); waits for delivery
+  list                        conversations on this device (removed ones are marked)
+  messages CONV [--all]       print messages (newest segment; --all loads every segment)
+  follow CONV                 print messages as they arrive (Ctrl-C to stop; one JSON line each)
+  members CONV                list members (device id, name, admin)
+  remove CONV DEVICE          remove a member's device (conversation admins): rotates the key
+  sync                        connect, deliver what is queued, handle the mailbox (admit people,
+                              receive membership changes), report removals, exit
+
+organisations (ORG: id or exact name; USER: user id or exact display name)
+  org create NAME             create an organisation, this device's person its first admin
+  org list                    organisations on this device, pending join requests, removals
+  org invite ORG [--ttl H]    one-time invitation link valid H hours (default 168)
+  org invites ORG             open invitations
+  org revoke ORG INVITE       revoke an open invitation
+  org accept LINK             answer an invitation, then wait (up to --timeout) to be admitted;
+                              status "admitted" or "pending" (exit 0 either way)
+  org sync                    the same as sync
+  org members ORG             the directory: user id, name, admin, devices, (you)
+  org promote ORG USER        make an admin
+  org demote ORG USER         no longer an admin
+  org remove ORG USER         remove a person from the organisation and all its groups; rotates keys
+  org verify ORG USER         the safety number with USER, and your code for USER to check
+  org verify ORG USER --code TEXT
+                              check USER's code: match, mismatch or malformed (exit 1 unless match)
+
+groups (GROUP: id or exact name)
+  group create ORG NAME [--no-history]
+                              create a group; --no-history: new members cannot read earlier messages
+  group list ORG              groups: id, name, member?, number of members
+  group add GROUP USER...     add people; rotates the key
+  group remove GROUP USER     remove a person; rotates the key
+  group promote GROUP USER    make a group admin
+  group demote GROUP USER     no longer a group admin
+  group members GROUP         members: user id, name, admin
+
+  --home    data folder of this device (default ./.fieldchat, env FIELDCHAT_HOME)
+  --server  sync server WebSocket URL (default ws://127.0.0.1:8787/sync, env FIELDCHAT_SERVER)
+  --origin  app origin used in invitation links (default http://localhost:8787)
+  --timeout seconds a command may wait for the server (default 30)
+  --json    one JSON document on stdout; errors as {"error": {"code", "message"}}
+
+Commands that change something wait until the server has it (C300 and exit 1 otherwise: the
+change stays on this device and goes out with the next sync). Exit codes: 0 done, 1 error,
+2 usage.
+`
