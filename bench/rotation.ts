@@ -11,7 +11,7 @@ import { createSigner, fromHex, generateDeviceKeys, generateEpochKey, randomByte
 import { encodeFrame, type ConvId } from '../protocol/index.js'
 import { newConvId } from '../client/core/ids.js'
 import { openBundle, parseBundle, sealBundle } from '../client/core/team/bundle.js'
-import { makeRotation, openRotation } from '../client/core/team/rotation.js'
+import { makeRotation, openRotation, readBoxes } from '../client/core/team/rotation.js'
 import { OpGraph } from '../client/core/team/graph.js'
 import { readOp, signOp, type OpBody } from '../client/core/team/ops.js'
 import { resolveOrg } from '../client/core/team/org.js'
@@ -67,8 +67,9 @@ async function ours(n: number) {
   })
   const rotation = await signOp(signers[0]!, space, group.heads(), made.body)
   group.add(rotation)
+  const detached = { op: rotation, boxes: made.boxes }
   const base = { space, kind: 'group' as const, org: org.space as ConvId }
-  const toMembers = await sealBundle({ ...base, epoch: made.body.epoch, key: made.roster, rotation, ops: [removal] })
+  const toMembers = await sealBundle({ ...base, epoch: made.body.epoch, key: made.roster, rotation: detached, ops: [removal] })
   const toRemoved = await sealBundle({ ...base, epoch: previous.epoch, key: oldRoster, ops: [removal] })
   const members = state.devices.filter((d) => d !== toHex(admin.keys.signPublic)).map((d) => fromHex(d)!)
   const frames = [
@@ -92,7 +93,7 @@ async function ours(n: number) {
     const s = resolveGroup(g, orgState, org)
     if (s.current?.op !== rotation.id) throw new Error('rotation not accepted')
     const me = toHex(p.keys.signPublic)
-    const opened = openRotation(space, made.body, p.keys.boxSecret, { member: s.current.recipients.indexOf(me), admin: s.current.admins.indexOf(me) })
+    const opened = openRotation(space, made.body, readBoxes(bundle.rotation!.x!, made.body)!, p.keys.boxSecret, { member: s.current.recipients.indexOf(me), admin: s.current.admins.indexOf(me) })
     if (!opened.key) throw new Error('box did not open')
     slowest = Math.max(slowest, performance.now() - t)
   }

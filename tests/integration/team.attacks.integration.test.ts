@@ -36,7 +36,7 @@ async function world(tag: string) {
 async function bobPosts(bob: Persona, group: ConvId, org: ConvId, to: Persona[], ops: Parameters<typeof sealBundle>[0]['ops'], rotation?: Parameters<typeof sealBundle>[0]['rotation']) {
   const { rosters } = bob.messenger.team.core.spaces.keysOf(group)
   const [epoch, key] = [...rosters].pop()!
-  const body = await sealBundle({ space: group, kind: 'group', org, epoch: rotation?.body.kind === 'rotate' ? rotation.body.epoch : epoch, key, ops, ...(rotation ? { rotation } : {}) })
+  const body = await sealBundle({ space: group, kind: 'group', org, epoch: rotation?.op.body.kind === 'rotate' ? rotation.op.body.epoch : epoch, key, ops, ...(rotation ? { rotation } : {}) })
   await bob.messenger.team.core.deps.mailOut.add([{ to: to.map((p) => fromHex(me(p))!), body }])
   await bob.messenger.team.core.deps.engine.flushMail()
 }
@@ -67,8 +67,8 @@ test('[T5][T6][T10] a removed member with old keys and a modified client: cannot
   const removeCarol = await spaces.sign(group, { kind: 'remove', user: userOf(carol, org) })
   const orgState = spaces.org(org)
   const boxes = [me(admin), me(bob), me(carol)].sort().map((d) => orgState.users.get(orgState.bindings.get(d)!)!.devices.get(d)!)
-  const { body } = await makeRotation({ space: group, existing: new Set(), members: boxes, admins: boxes, adminSecret: randomBytes(32), orgHeads: spaces.graph(org).heads() })
-  const lockbox = await spaces.sign(group, body)
+  const made = await makeRotation({ space: group, existing: new Set(), members: boxes, admins: boxes, adminSecret: randomBytes(32), orgHeads: spaces.graph(org).heads() })
+  const lockbox = { op: await spaces.sign(group, made.body, made.boxes), boxes: made.boxes }
   await bobPosts(bob, group, org, [admin, carol], [addBack, removeCarol])
   await bobPosts(bob, group, org, [admin, carol], [addBack], lockbox)
   // Replay: the ops that once added him, again.
@@ -82,6 +82,7 @@ test('[T5][T6][T10] a removed member with old keys and a modified client: cannot
     expect([...state.members.keys()].sort()).toEqual([userOf(admin, org), userOf(carol, org)].sort())
     expect(state.current!.epoch).toBe(newest)
     expect(state.ignored.has(addBack.id) || !p.messenger.team.core.spaces.graph(group).has(addBack.id)).toBe(true)
+    expect(state.epochs.some((e) => e.op === lockbox.op.id)).toBe(false)
     expect(texts(p, group)).not.toContain('bob sneaks in')
     expect(p.messenger.invitationKeys(group).length).toBe(epochBefore)
   }

@@ -1,6 +1,6 @@
 import * as z from 'zod'
 import { openUnder, sealUnder, type BoxSecretKey } from '../../../crypto/index.js'
-import { openRotation } from './rotation.js'
+import { encodeBoxes, openRotation, readBoxes, type RotationBoxes } from './rotation.js'
 import { parseConvId, type ConvId } from '../../../protocol/index.js'
 import { decodeRecord, encodeRecord } from '../storage/records.js'
 import { boxContext } from './contexts.js'
@@ -23,7 +23,7 @@ export interface Bundle {
   readonly ops: Uint8Array
 }
 
-const wire = z.object({ b: z.instanceof(Uint8Array), s: z.instanceof(Uint8Array).refine((b) => b.length === 64) })
+const wire = z.object({ b: z.instanceof(Uint8Array), s: z.instanceof(Uint8Array).refine((b) => b.length === 64), x: z.instanceof(Uint8Array).optional() })
 const schema = z.object({
   t: z.literal('team/1'),
   s: z.string().max(64),
@@ -36,10 +36,11 @@ const schema = z.object({
 const opsSchema = z.array(wire).max(100_000)
 
 /** Seals ops under the roster key of `epoch` ([T13]); a rotation rides beside them. */
-export async function sealBundle(b: { space: ConvId; kind: SpaceKind; org: ConvId; epoch: number; key: Uint8Array; rotation?: Op; ops: readonly Op[] }): Promise<Uint8Array> {
+export async function sealBundle(b: { space: ConvId; kind: SpaceKind; org: ConvId; epoch: number; key: Uint8Array; rotation?: { op: Op; boxes: RotationBoxes }; ops: readonly Op[] }): Promise<Uint8Array> {
   const plain = encodeRecord(b.ops.map((op) => ({ b: op.wire.bytes, s: op.wire.sig })))
   const c = sealUnder(b.key, 'team/bundle', boxContext(b.space, b.epoch, 'bundle'), plain)
-  return encodeRecord({ t: 'team/1', s: b.space, k: b.kind, o: b.org, e: b.epoch, ...(b.rotation ? { r: { b: b.rotation.wire.bytes, s: b.rotation.wire.sig } } : {}), c })
+  const r = b.rotation && { b: b.rotation.op.wire.bytes, s: b.rotation.op.wire.sig, x: encodeBoxes(b.rotation.boxes) }
+  return encodeRecord({ t: 'team/1', s: b.space, k: b.kind, o: b.org, e: b.epoch, ...(r ? { r } : {}), c })
 }
 
 /** Mail bodies that are bundles parse here; anything else is left to other readers. */
@@ -59,8 +60,9 @@ export function parseBundle(body: Uint8Array): Bundle | undefined {
 export async function openBundle(bundle: Bundle, rosterFor: (epoch: number) => Uint8Array | undefined, boxSecret: BoxSecretKey): Promise<OpWire[] | undefined> {
   let key = rosterFor(bundle.epoch)
   const rotation = bundle.rotation && (await readOp(bundle.rotation.b, bundle.rotation.s))
-  if (!key && rotation?.body.kind === 'rotate' && rotation.body.epoch === bundle.epoch && rotation.space === bundle.space) {
-    key = openRotation(bundle.space, rotation.body, boxSecret).roster
+  const boxes = rotation?.body.kind === 'rotate' && bundle.rotation?.x ? readBoxes(bundle.rotation.x, rotation.body) : undefined
+  if (!key && boxes && rotation?.body.kind === 'rotate' && rotation.body.epoch === bundle.epoch && rotation.space === bundle.space) {
+    key = openRotation(bundle.space, rotation.body, boxes, boxSecret).roster
   }
   if (!key) return undefined
   const opened = openUnder(key, 'team/bundle', boxContext(bundle.space, bundle.epoch, 'bundle'), bundle.ops)

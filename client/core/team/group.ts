@@ -107,7 +107,7 @@ function evaluate(graph: OpGraph, order: readonly Op[], voided: ReadonlySet<OpId
         // [T6] from an admin, one box per member device of the author's causal past. The
         // recipients are not listed in the op: every device derives them, so they cannot differ.
         const at = devicesAt(graph, op.id, org, orgGraph, b.org as OpId[] | undefined)
-        ok = !!at && admin && b.epoch > 0 && !epochs.some((e) => e.epoch === b.epoch) && b.boxes.length === at.devices.length && (b.admins === undefined || b.admins.boxes.length === at.admins.length)
+        ok = !!at && admin && b.epoch > 0 && !epochs.some((e) => e.epoch === b.epoch) && b.boxes.count === at.devices.length && (b.admins === undefined || b.admins.boxes.count === at.admins.length)
         if (ok) epochs.push({ epoch: b.epoch, op: op.id, recipients: at!.devices, admins: b.admins ? at!.admins : [] })
         break
       }

@@ -14,6 +14,7 @@ const bytes32 = z.custom<Uint8Array>((b) => b instanceof Uint8Array && b.length 
 const bytes16 = z.custom<Uint8Array>((b) => b instanceof Uint8Array && b.length === 16, 'expected 16 bytes')
 const bytesAny = z.custom<Uint8Array>((b) => b instanceof Uint8Array, 'expected bytes')
 const user = z.string().min(1).max(64)
+const detached = z.object({ count: z.number().int().nonnegative().max(10_000), hash: z.custom<Uint8Array>((b) => b instanceof Uint8Array && b.length === 32, 'expected 32 bytes') })
 const opIdString = z.string().regex(/^[0-9a-f]{64}$/)
 
 export const bodySchema = z.discriminatedUnion('kind', [
@@ -36,8 +37,11 @@ export const bodySchema = z.discriminatedUnion('kind', [
     kind: z.literal('rotate'),
     epoch: z.number().int().nonnegative(),
     ephemeral: bytes32,
-    /** One box per member device of the author's causal past, in sorted device order ([T9]). */
-    boxes: z.array(bytesAny).max(10_000),
+    /**
+     * One box per member device of the author's causal past, in sorted device order ([T9]),
+     * *detached*: the op signs their number and hash; the boxes travel beside it ([T16]).
+     */
+    boxes: detached,
     chain: bytesAny.optional(),
     /** The epoch's roster key ([T13]) under the epoch key ([L5]). */
     roster: bytesAny.optional(),
@@ -45,7 +49,7 @@ export const bodySchema = z.discriminatedUnion('kind', [
      * A fresh admin key sealed ([L3]) to every admin device, in sorted order; under it, the
      * space's admin secret ([K4]) and the roster key, so admins who are not members can act.
      */
-    admins: z.object({ ephemeral: bytes32, boxes: z.array(bytesAny).max(10_000), secret: bytesAny, roster: bytesAny }).optional(),
+    admins: z.object({ ephemeral: bytes32, boxes: detached, secret: bytesAny, roster: bytesAny }).optional(),
     /** Groups: the organisation heads the recipients were derived from ([T6]). */
     org: z.array(opIdString).max(64).optional(),
   }),

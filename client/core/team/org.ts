@@ -159,7 +159,7 @@ function evaluate(graph: OpGraph, order: readonly Op[], voided: ReadonlySet<OpId
         if (membershipOnly) return
         // [T6] from an admin; one box per live device, and one admin box per admin device, of the author's causal past.
         const past = resolveOrg(graph.past(op.id), true)
-        ok = isAdmin && b.epoch > 0 && !epochs.some((e) => e.epoch === b.epoch) && b.boxes.length === past.devices.length && (b.admins?.boxes.length ?? 0) === past.adminDevices.length
+        ok = isAdmin && b.epoch > 0 && !epochs.some((e) => e.epoch === b.epoch) && b.boxes.count === past.devices.length && (b.admins?.boxes.count ?? 0) === past.adminDevices.length
         if (ok) epochs.push({ epoch: b.epoch, op: op.id, recipients: past.devices, admins: past.adminDevices })
         break
       }

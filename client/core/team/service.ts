@@ -14,7 +14,7 @@ import type { GroupState } from './group.js'
 import type { Op, OpBody } from './ops.js'
 import { openJoinRequest, sealJoinRequest, type JoinRequest, type OrgInvitation } from './orgInvite.js'
 import type { OrgState } from './org.js'
-import { makeRotation } from './rotation.js'
+import { makeRotation, type RotationBoxes } from './rotation.js'
 import { Spaces, type SpaceMeta } from './spaces.js'
 
 export interface TeamDeps {
@@ -242,7 +242,7 @@ export class TeamCore {
     // The chain carries the newest epoch this device holds (tainted or not: it only gives history).
     const chainFrom = [...state.epochs].reverse().find((e) => keys.has(e.epoch))
     const prevKey = chainFrom && keys.get(chainFrom.epoch)
-    const { body } = await makeRotation({
+    const { body, boxes } = await makeRotation({
       space,
       existing: new Set(state.epochs.map((e) => e.epoch)),
       members: state.devices.map((d) => boxOf(org, d)),
@@ -251,8 +251,8 @@ export class TeamCore {
       ...(history && chainFrom && prevKey ? { previous: { epoch: chainFrom.epoch, key: prevKey } } : {}),
       ...(meta.kind === 'group' ? { orgHeads: this.spaces.graph(meta.org).heads() } : {}),
     })
-    const rotation = await this.spaces.sign(space, body)
-    await this.send(space, rotation, prev)
+    const op = await this.spaces.sign(space, body, boxes)
+    await this.send(space, { op, boxes }, prev)
   }
 
   /**
@@ -260,7 +260,7 @@ export class TeamCore {
    * whole graph; devices that are out get the ops since it under the previous roster key, so
    * their app learns from a signed op that they were removed.
    */
-  async send(space: ConvId, rotation?: Op, prev?: Epoch, ops: readonly Op[] = []): Promise<void> {
+  async send(space: ConvId, rotation?: { op: Op; boxes: RotationBoxes }, prev?: Epoch, ops: readonly Op[] = []): Promise<void> {
     const meta = this.spaces.meta(space)!
     const state = this.spaces.state(space)!
     const { rosters } = this.spaces.keysOf(space)
@@ -272,15 +272,16 @@ export class TeamCore {
       const list = [...to]
       if (list.length) await this.deps.mailOut.add([{ to: list.map((d) => fromHex(d)!), body }])
     }
-    if (!rotation || rotation.body.kind !== 'rotate') {
+    if (!rotation || rotation.op.body.kind !== 'rotate') {
       const epoch = state.current?.epoch ?? state.epochs[state.epochs.length - 1]?.epoch
       const key = epoch !== undefined ? rosters.get(epoch) : undefined
       if (key) await post(everyone, await sealBundle({ ...base, epoch: epoch!, key, ops }))
     } else {
-      const epoch = rotation.body.epoch
+      const epoch = rotation.op.body.epoch
       const key = rosters.get(epoch)
       if (!key) return
-      const all = graph.order().filter((op) => op.id !== rotation.id)
+      // Earlier rotations travel without their boxes ([T16]): nobody new can open them anyway.
+      const all = graph.order().filter((op) => op.id !== rotation.op.id)
       const before = prev ? new Set([prev.op, ...graph.ancestors(prev.op)]) : new Set<string>()
       const delta = all.filter((op) => !before.has(op.id))
       const knew = new Set(prev ? [...prev.recipients, ...prev.admins] : [])

@@ -1,5 +1,5 @@
 import * as z from 'zod'
-import { createSigner, toHex, type DeviceKeys, type EpochKey, type Signer } from '../../../crypto/index.js'
+import { createSigner, findEpochKey, toHex, type DeviceKeys, type EpochKey, type Signer } from '../../../crypto/index.js'
 import type { ConvId } from '../../../protocol/index.js'
 import type { LocalStore } from '../storage/LocalStore.js'
 import { decodeRecord, encodeRecord } from '../storage/records.js'
@@ -7,7 +7,8 @@ import { OpGraph } from './graph.js'
 import { resolveGroup, type GroupState } from './group.js'
 import { isGenesisOf, readOp, signOp, type Op, type OpBody, type OpId } from './ops.js'
 import { resolveOrg, type OrgState } from './org.js'
-import { openRotation, type OpenedRotation } from './rotation.js'
+import { openRotation, readBoxes, type OpenedRotation, type RotationBoxes } from './rotation.js'
+import { boxContext } from './contexts.js'
 import type { Epoch } from './epochs.js'
 
 export type SpaceKind = 'org' | 'group'
@@ -16,7 +17,12 @@ export interface SpaceMeta {
   /** The organisation a group belongs to (an organisation's own id for itself). */
   readonly org: ConvId
 }
-export interface OpWire { readonly b: Uint8Array; readonly s: Uint8Array }
+/** An op as it travels: bytes, signature, and for a rotation possibly its detached boxes ([T16]). */
+export interface OpWire { readonly b: Uint8Array; readonly s: Uint8Array; readonly x?: Uint8Array }
+
+/** This device's own boxes of a rotation, with their indexes: all it ever needs of them. */
+interface MyBoxes { readonly m?: readonly [number, Uint8Array]; readonly a?: readonly [number, Uint8Array] }
+const myBoxesSchema = z.object({ m: z.tuple([z.number().int(), z.instanceof(Uint8Array)]).optional(), a: z.tuple([z.number().int(), z.instanceof(Uint8Array)]).optional() })
 
 const metaSchema = z.object({ kind: z.enum(['org', 'group']), org: z.string().min(1).max(64) })
 const wireSchema = z.object({ b: z.instanceof(Uint8Array), s: z.instanceof(Uint8Array) })
@@ -57,6 +63,10 @@ export class Spaces {
       const meta = decodeRecord(e.value, metaSchema)
       if (meta) this.metas.set(e.key[1] as ConvId, { kind: meta.kind, org: meta.org as ConvId })
     }
+    for (const e of await this.store.range(['team-box'])) {
+      const mine = decodeRecord(e.value, myBoxesSchema)
+      if (mine) this.myBoxes.set(e.key[2] as OpId, mine)
+    }
     for (const e of await this.store.range(['team-op'])) {
       const w = decodeRecord(e.value, wireSchema)
       const op = w && (await readOp(w.b, w.s))
@@ -90,6 +100,9 @@ export class Spaces {
     for (const w of wires) {
       const op = await readOp(w.b, w.s)
       if (!op || op.space !== space || !this.metas.has(space)) continue
+      // Detached boxes count only when they match what the rotation signs ([T16]).
+      const boxes = w.x && op.body.kind === 'rotate' ? readBoxes(w.x, op.body) : undefined
+      if (boxes && !this.myBoxes.has(op.id)) await this.keepMine(op, boxes)
       const g = this.graph(op.space as ConvId)
       if (g.has(op.id) || (op.parents.length === 0 && !isGenesisOf(op))) continue
       g.add(op)
@@ -99,13 +112,31 @@ export class Spaces {
     return added
   }
 
-  /** Signs an op of this device at the space's heads and stores it. */
-  async sign(space: ConvId, body: OpBody): Promise<Op> {
+
+  /** Signs an op of this device at the space's heads and stores it (with its boxes, for a rotation). */
+  async sign(space: ConvId, body: OpBody, boxes?: RotationBoxes): Promise<Op> {
     const g = this.graph(space)
     const op = await signOp(this.signer, space, g.heads(), body)
     g.add(op)
+    if (boxes) await this.keepMine(op, boxes)
     await this.persist([op])
     return op
+  }
+
+  private readonly myBoxes = new Map<OpId, MyBoxes>()
+
+  /** [T16] Of a rotation's boxes, this device keeps the ones that open for it (found by trial). */
+  private async keepMine(op: Op, boxes: RotationBoxes): Promise<void> {
+    const b = op.body
+    if (b.kind !== 'rotate') return
+    const space = op.space as ConvId
+    const m = findEpochKey({ ephemeral: b.ephemeral, boxes: boxes.members }, this.keys.boxSecret, boxContext(space, b.epoch, 'key'))
+    const a = b.admins ? findEpochKey({ ephemeral: b.admins.ephemeral, boxes: boxes.admins }, this.keys.boxSecret, boxContext(space, b.epoch, 'admin')) : undefined
+    const mine: MyBoxes = { ...(m.ok ? { m: [m.value.index, boxes.members[m.value.index]!] as const } : {}), ...(a?.ok ? { a: [a.value.index, boxes.admins[a.value.index]!] as const } : {}) }
+    if (!mine.m && !mine.a) return
+    this.myBoxes.set(op.id, mine)
+    this.opened.delete(op.id)
+    await this.store.write([{ key: ['team-box', space, op.id], value: encodeRecord(mine) }])
   }
 
   private async persist(ops: readonly Op[]): Promise<void> {
@@ -172,8 +203,21 @@ export class Spaces {
     const cached = this.opened.get(e.op)
     if (cached) return cached
     const b = this.graph(space).get(e.op)?.body
-    const out = b?.kind === 'rotate' ? openRotation(space, b, this.keys.boxSecret, { member: e.recipients.indexOf(this.me), admin: e.admins.indexOf(this.me) }) : {}
+    const mine = this.myBoxes.get(e.op)
+    if (b?.kind !== 'rotate' || !mine) return {}
+    // Boxes at the indexes the resolver derives: one placed elsewhere by the rotator does not open.
+    const member = e.recipients.indexOf(this.me)
+    const admin = e.admins.indexOf(this.me)
+    const boxes = { members: sparse(member, mine.m), admins: sparse(admin, mine.a) }
+    const out = openRotation(space, b, boxes, this.keys.boxSecret, { member, admin })
     this.opened.set(e.op, out)
     return out
   }
+}
+
+/** An array with only this device's box, at the index the resolver gives it (if it matches). */
+function sparse(index: number, mine: readonly [number, Uint8Array] | undefined): Uint8Array[] {
+  const out: Uint8Array[] = []
+  if (index >= 0 && mine && mine[0] === index) out[index] = mine[1]
+  return out
 }

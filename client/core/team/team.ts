@@ -217,6 +217,8 @@ export class Team {
   }
 
   revokeInvite(org: ConvId, invite: string): Promise<void> {
+    const inv = this.spaces.meta(org) ? this.spaces.org(org).invites.get(invite) : undefined
+    if (!inv || inv.revoked || inv.used) return Promise.reject(new ClientError(ClientErrorCode.INVITE_REFUSED, 'no such open invitation'))
     return this.adminOp(org, { kind: 'revoke-invite', invite }, false)
   }
 
@@ -236,11 +238,18 @@ export class Team {
   }
 
   promote(org: ConvId, user: string): Promise<void> {
-    return this.adminOp(org, { kind: 'promote', user }, true)
+    return this.setOrgAdmin(org, user, true)
   }
 
   demote(org: ConvId, user: string): Promise<void> {
-    return this.adminOp(org, { kind: 'demote', user }, true)
+    return this.setOrgAdmin(org, user, false)
+  }
+
+  private setOrgAdmin(org: ConvId, user: string, admin: boolean): Promise<void> {
+    const person = this.spaces.meta(org) ? this.spaces.org(org).users.get(user) : undefined
+    if (!person) return Promise.reject(new ClientError(ClientErrorCode.NOT_MEMBER))
+    if (person.admin === admin) return Promise.resolve()
+    return this.adminOp(org, { kind: admin ? 'promote' : 'demote', user }, true)
   }
 
   /** A departed person: out of the organisation and every group, devices revoked, keys rotated. */
@@ -290,6 +299,9 @@ export class Team {
   }
 
   setGroupAdmin(group: ConvId, user: string, admin: boolean): Promise<void> {
+    const member = this.spaces.group(group)?.members.get(user)
+    if (!member) return Promise.reject(new ClientError(ClientErrorCode.NOT_MEMBER))
+    if (member.admin === admin) return Promise.resolve()
     return this.adminOp(group, { kind: admin ? 'promote' : 'demote', user }, true)
   }
 

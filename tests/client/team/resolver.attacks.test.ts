@@ -115,7 +115,7 @@ describe('attacks by a removed member with old keys and a modified client', () =
     const { org, g, put } = await setup()
     const heads = g.heads()
     await put(alice, { kind: 'remove', user: eve.user }, heads)
-    const concurrent = await signOp(bob.signer, 'g', heads, { kind: 'rotate', epoch: 99, ephemeral: new Uint8Array(32), boxes: Array.from({ length: 4 }, () => new Uint8Array(48)) })
+    const concurrent = await signOp(bob.signer, 'g', heads, { kind: 'rotate', epoch: 99, ephemeral: new Uint8Array(32), boxes: { count: 4, hash: new Uint8Array(32) } })
     g.add(concurrent)
     const s = resolveGroup(g, org)
     const epoch = s.epochs.find((e) => e.op === concurrent.id)

@@ -38,6 +38,6 @@ export async function rotateOp(by: Person, graph: OpGraph, org: OrgState, to?: s
     kind: 'rotate',
     epoch: 1 + Math.floor(Math.random() * 0xfffffffe),
     ephemeral: randomBytes(32),
-    boxes: devices.map(() => randomBytes(48)),
+    boxes: { count: devices.length, hash: randomBytes(32) },
   })
 }
