@@ -175,3 +175,44 @@ test('[T14][M24] a group set to "no history for new members": a newcomer reads o
   expect(texts(carol, group)).not.toContain('before carol')
   expect(carol.messenger.invitationKeys(group)).toHaveLength(1)
 })
+
+test('[T5][T7][T8] two admins act concurrently (one offline adds Eve, the other removes Bob): after the merge a healing rotation leaves Bob out and Eve in', async () => {
+  const danaLink = switchableLink()
+  const admin = await env.persona('AdminHeal')
+  const dana = await env.persona('DanaHeal', { socket: danaLink.socket })
+  const [bob, carol, eve] = await Promise.all(['BobHeal', 'CarolHeal', 'EveHeal'].map((n) => env.persona(n)))
+  const everyone = [admin, dana, bob!, carol!, eve!]
+  for (const p of everyone) p.messenger.start()
+  const org = await admin.messenger.team.createOrg('Heal Ltd')
+  for (const p of [dana, bob!, carol!, eve!]) await p.messenger.team.acceptInvite((await admin.messenger.team.invite(org, 'http://x')).link)
+  await until(() => everyone.every((p) => p.messenger.team.directory(org).length === 5), 'enrolled')
+  await admin.messenger.team.promote(org, userOf(dana, org))
+  await until(() => dana.messenger.team.canAdmin(org), 'dana is an org admin')
+  const group = await admin.messenger.team.createGroup(org, 'Depot')
+  await admin.messenger.team.addToGroup(group, [userOf(dana, org), userOf(bob!, org), userOf(carol!, org)])
+  await until(() => [dana, bob!, carol!].every((p) => p.messenger.conversations().some((c) => c.conv === group)), 'group on everyone')
+  await until(() => dana.messenger.team.canAdmin(group) && !!dana.messenger.team.core.spaces.keysOf(group).adminSecret, 'dana can act on the group')
+
+  danaLink.setOnline(false)
+  await dana.messenger.team.addToGroup(group, [userOf(eve!, org)]) // offline: a rotation that includes Bob
+  await admin.messenger.team.removeFromGroup(group, userOf(bob!, org)) // online: a rotation without Bob (and without Eve)
+  await until(() => bob!.messenger.accessLost(group), 'bob removed')
+  danaLink.setOnline(true)
+
+  const settled = () => {
+    const states = [admin, dana, carol!, eve!].map((p) => p.messenger.team.group(group))
+    const first = states[0]
+    return states.every((s) => s && s.current && !s.needsRotation && s.current.epoch === first!.current!.epoch && s.members.size === 4)
+  }
+  await until(settled, 'everyone converges on one healed epoch with Eve in and Bob out')
+  const current = admin.messenger.team.group(group)!.current!
+  expect(current.recipients).not.toContain(bob!.messenger.team.core.me)
+  expect(current.recipients).toContain(eve!.messenger.team.core.me)
+  for (const p of [admin, dana, carol!, eve!]) await p.messenger.openConversation(group)
+  await eve!.messenger.send(group, 'eve after the merge')
+  await carol!.messenger.send(group, 'carol after the merge')
+  await until(() => [admin, dana, carol!, eve!].every((p) => texts(p, group).includes('eve after the merge') && texts(p, group).includes('carol after the merge')), 'the four talk')
+  await pause(300)
+  expect(texts(bob!, group)).not.toContain('eve after the merge')
+  expect(bob!.messenger.invitationKeys(group).map((k) => k.epoch)).not.toContain(current.epoch)
+})
