@@ -1,6 +1,5 @@
-import { createSignal, Show } from 'solid-js'
-import { messageOf } from '../binding.js'
 import { formatTime } from '../format.js'
+import { InvitationCard } from './InvitationCard.js'
 
 /**
  * An organisation invitation was opened ([T12]): say what it is, and answer only when the person
@@ -8,41 +7,19 @@ import { formatTime } from '../format.js'
  * organisation waits in the list as "Waiting for an admin to let you in".
  */
 export function OrgJoinPrompt(props: { name: string; expires: number; onJoin: () => Promise<void>; onCancel: () => void }) {
-  const [busy, setBusy] = createSignal(false)
-  const [error, setError] = createSignal<string>()
-
-  const join = async () => {
-    setBusy(true)
-    setError(undefined)
-    try {
-      await props.onJoin()
-    } catch (err) {
-      setError(messageOf(err))
-      setBusy(false)
-    }
-  }
-
   return (
-    <section class="card" aria-labelledby="org-join-title">
-      <h2 id="org-join-title">Join {props.name}?</h2>
+    <InvitationCard
+      titleId="org-join-title"
+      title={<>Join {props.name}?</>}
+      join={<>Join {props.name}</>}
+      onJoin={() => props.onJoin()}
+      onCancel={() => props.onCancel()}
+    >
       <p>
         You were invited to the organisation <strong>{props.name}</strong>. Joining sends your name and this device's public keys to
         the admin who invited you; you are in once their device lets you in. The invitation works once and expires{' '}
         {formatTime(props.expires)}.
       </p>
-      <Show when={error()}>
-        <p class="form-error" role="alert">
-          {error()}
-        </p>
-      </Show>
-      <div class="row">
-        <button type="button" class="primary" disabled={busy()} onClick={join}>
-          Join {props.name}
-        </button>
-        <button type="button" onClick={() => props.onCancel()}>
-          Not now
-        </button>
-      </div>
-    </section>
+    </InvitationCard>
   )
 }
