@@ -216,3 +216,41 @@ test('[T5][T7][T8] two admins act concurrently (one offline adds Eve, the other 
   expect(texts(bob!, group)).not.toContain('eve after the merge')
   expect(bob!.messenger.invitationKeys(group).map((k) => k.epoch)).not.toContain(current.epoch)
 })
+
+test('[T17] a person links a second device with a one-time link; it reads and writes the groups; removing it (a lost laptop) cuts it off', async () => {
+  const { org, admin, bob, carol } = await organisation('L')
+  const group = await admin.messenger.team.createGroup(org, 'Field')
+  await admin.messenger.team.addToGroup(group, [userOf(bob, org), userOf(carol, org)])
+  await until(() => [bob, carol].every((p) => p.messenger.conversations().some((c) => c.conv === group)), 'group everywhere')
+  for (const p of [admin, bob, carol]) await p.messenger.openConversation(group)
+  await carol.messenger.send(group, 'before the laptop')
+
+  const laptop = await env.persona('BobL laptop')
+  laptop.messenger.start()
+  const { link } = await bob.messenger.team.linkDevice(org, 'http://x')
+  await laptop.messenger.team.acceptInvite(link)
+  await until(() => laptop.messenger.team.orgs().length === 1, 'the laptop is admitted by bob and keyed by an admin')
+  const bobEntry = () => admin.messenger.team.directory(org).find((e) => e.user === userOf(bob, org))!
+  expect(bobEntry().devices).toHaveLength(2)
+  expect(laptop.messenger.team.directory(org).find((e) => e.me)!.user).toBe(userOf(bob, org))
+  await until(() => laptop.messenger.conversations().some((c) => c.conv === group), 'the laptop has the group')
+  await laptop.messenger.openConversation(group)
+  await until(() => texts(laptop, group).includes('before the laptop'), 'the laptop reads the history')
+  await laptop.messenger.send(group, 'from bob\'s laptop')
+  await until(() => texts(carol, group).includes('from bob\'s laptop'), 'carol reads the laptop')
+  expect(carol.messenger.messages(group).find((m) => m.text === 'from bob\'s laptop')?.authorName).toBe('BobL')
+  expect(carol.messenger.members(group).size).toBe(3) // one entry per person
+
+  // The laptop is lost: Bob removes it from his phone.
+  await bob.messenger.team.removeDevice(org, laptop.messenger.identity!.deviceId)
+  await until(() => laptop.messenger.accessLost(group) && laptop.messenger.accessLost(org), 'the laptop is cut off')
+  await until(() => bobEntry().devices.length === 1, 'the directory shows one device again')
+  await until(() => {
+    const s = carol.messenger.team.group(group)
+    return !!s?.current && !s.needsRotation && !s.current.recipients.includes(laptop.messenger.team.core.me)
+  }, 'the group rotated without the laptop')
+  await carol.messenger.send(group, 'after the laptop was lost')
+  await until(() => texts(bob, group).includes('after the laptop was lost'), 'bob reads on his phone')
+  await pause(300)
+  expect(texts(laptop, group)).not.toContain('after the laptop was lost')
+})

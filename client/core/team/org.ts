@@ -18,6 +18,8 @@ export interface Invite {
   readonly by: UserId
   readonly used: boolean
   readonly revoked: boolean
+  /** [T17] A device-link invitation: only a device of this person may answer it. */
+  readonly user?: UserId
 }
 
 export interface OrgState extends EpochView {
@@ -64,7 +66,8 @@ export function resolveOrg(graph: OpGraph, membershipOnly = false): OrgState {
     authorUser: (op) => bindings.get(op.author),
     target: (op) => (op.body.kind === 'remove-user' ? { kind: 'remove', user: op.body.user } : op.body.kind === 'demote' ? { kind: 'demote', user: op.body.user } : undefined),
     adds: (op) => (op.body.kind === 'admit' ? op.body.user : undefined),
-    adminOnly: (op) => ADMIN_ONLY.has(op.body.kind),
+    // A person linking their own device is not acting as an admin ([T17]).
+    adminOnly: (op) => ADMIN_ONLY.has(op.body.kind) && !(op.body.kind === 'invite' && op.body.user !== undefined),
     seniority: (u) => seniority.get(u) ?? Number.MAX_SAFE_INTEGER,
   }
   return resolveWithVoiding(graph, rules, (voided) => evaluate(graph, order, voided, bindings, seniority, membershipOnly))
@@ -79,7 +82,7 @@ export function liveDevices(users: ReadonlyMap<UserId, OrgUser>, removedDevices:
 
 function evaluate(graph: OpGraph, order: readonly Op[], voided: ReadonlySet<OpId>, bindings: Map<string, UserId>, seniority: Map<UserId, number>, membershipOnly: boolean) {
   let name = ''
-  const invites = new Map<string, { key: Uint8Array; expires: number; by: UserId; used: boolean; revoked: boolean }>()
+  const invites = new Map<string, { key: Uint8Array; expires: number; by: UserId; used: boolean; revoked: boolean; user?: UserId }>()
   const epochs: Omit<Epoch, 'tainted'>[] = []
   const users = new Map<UserId, { name: string; admin: boolean; devices: Map<string, Uint8Array> }>()
   const removedUsers = new Set<UserId>()
@@ -107,7 +110,7 @@ function evaluate(graph: OpGraph, order: readonly Op[], voided: ReadonlySet<OpId
         const d = toHex(b.device)
         // [T12] an admit that names an invitation uses it up; a used or revoked one admits nobody.
         const inv = b.invite !== undefined ? invites.get(b.invite) : undefined
-        ok = isAdmin && !users.has(b.user) && !removedDevices.has(d) && bindings.get(d) === b.user && (b.invite === undefined || (!!inv && !inv.used && !inv.revoked))
+        ok = isAdmin && !users.has(b.user) && !removedDevices.has(d) && bindings.get(d) === b.user && (b.invite === undefined || (!!inv && !inv.used && !inv.revoked && inv.user === undefined))
         if (ok && inv) inv.used = true
         if (ok) {
           users.set(b.user, { name: b.userName, admin: false, devices: new Map([[d, b.box]]) })
@@ -118,7 +121,10 @@ function evaluate(graph: OpGraph, order: readonly Op[], voided: ReadonlySet<OpId
       case 'add-device': {
         const d = toHex(b.device)
         const owner = users.get(b.user)
-        ok = live && (authorUser === b.user || isAdmin) && !!owner && !removedDevices.has(d) && bindings.get(d) === b.user
+        // [T17] a linking invitation is used up, and only for the person it was made for.
+        const inv = b.invite !== undefined ? invites.get(b.invite) : undefined
+        ok = live && (authorUser === b.user || isAdmin) && !!owner && !removedDevices.has(d) && bindings.get(d) === b.user && (b.invite === undefined || (!!inv && !inv.used && !inv.revoked && inv.user === b.user))
+        if (ok && inv) inv.used = true
         if (ok) owner!.devices.set(d, b.box)
         break
       }
@@ -146,12 +152,13 @@ function evaluate(graph: OpGraph, order: readonly Op[], voided: ReadonlySet<OpId
         if (ok) users.get(b.user)!.admin = b.kind === 'promote'
         break
       case 'invite':
-        ok = isAdmin && !invites.has(b.invite)
-        if (ok) invites.set(b.invite, { key: b.key, expires: b.expires, by: authorUser!, used: false, revoked: false })
+        // Admins invite people; anyone may invite a device of their own ([T17]).
+        ok = !invites.has(b.invite) && (b.user === undefined ? isAdmin : live && (b.user === authorUser || isAdmin) && users.has(b.user))
+        if (ok) invites.set(b.invite, { key: b.key, expires: b.expires, by: authorUser!, used: false, revoked: false, ...(b.user ? { user: b.user } : {}) })
         break
       case 'revoke-invite': {
         const inv = invites.get(b.invite)
-        ok = isAdmin && !!inv
+        ok = !!inv && (isAdmin || (live && inv.user !== undefined && inv.user === authorUser))
         if (ok) inv!.revoked = true
         break
       }

@@ -18,6 +18,8 @@ export interface OrgInvitation {
   readonly admin: Uint8Array
   readonly adminBox: Uint8Array
   readonly expires: number
+  /** [T17] Set on a link to add another device of this person (not a new person). */
+  readonly user?: string
 }
 
 const b32 = z.instanceof(Uint8Array).refine((b) => b.length === 32)
@@ -30,6 +32,7 @@ const linkSchema = z.object({
   a: b32,
   x: b32,
   e: z.number(),
+  u: z.string().min(1).max(64).optional(),
 })
 
 export function newInviteSecret(): { invite: string; secret: Uint8Array } {
@@ -37,7 +40,7 @@ export function newInviteSecret(): { invite: string; secret: Uint8Array } {
 }
 
 export function orgInviteLink(origin: string, inv: OrgInvitation): string {
-  const rec = { v: 1, o: idBytes(inv.org), n: inv.name, i: inv.invite, s: inv.secret, a: inv.admin, x: inv.adminBox, e: inv.expires }
+  const rec = { v: 1, o: idBytes(inv.org), n: inv.name, i: inv.invite, s: inv.secret, a: inv.admin, x: inv.adminBox, e: inv.expires, ...(inv.user ? { u: inv.user } : {}) }
   return `${origin.replace(/\/+$/, '')}/#org=${toBase64Url(encodeRecord(rec))}`
 }
 
@@ -47,7 +50,7 @@ export function parseOrgInvitation(input: string): OrgInvitation {
   const bytes = match ? fromBase64Url(match[1]!) : undefined
   const rec = bytes && decodeRecord(bytes, linkSchema)
   if (!rec) throw new ClientError(ClientErrorCode.INVITE_MALFORMED)
-  return { org: convIdOf(rec.o), name: rec.n, invite: rec.i, secret: rec.s, admin: rec.a, adminBox: rec.x, expires: rec.e }
+  return { org: convIdOf(rec.o), name: rec.n, invite: rec.i, secret: rec.s, admin: rec.a, adminBox: rec.x, expires: rec.e, ...(rec.u ? { user: rec.u } : {}) }
 }
 
 export function isOrgInvitation(input: string): boolean {

@@ -273,9 +273,11 @@ export class TeamCore {
       if (list.length) await this.deps.mailOut.add([{ to: list.map((d) => fromHex(d)!), body }])
     }
     if (!rotation || rotation.op.body.kind !== 'rotate') {
-      const epoch = state.current?.epoch ?? state.epochs[state.epochs.length - 1]?.epoch
-      const key = epoch !== undefined ? rosters.get(epoch) : undefined
-      if (key) await post(everyone, await sealBundle({ ...base, epoch: epoch!, key, ops }))
+      const e = state.current ?? state.epochs[state.epochs.length - 1]
+      const key = e ? rosters.get(e.epoch) : undefined
+      // Only devices that hold that roster key can open it; a device added since waits for the rotation.
+      const holders = new Set([...(e?.recipients ?? []), ...(e?.admins ?? [])])
+      if (key) await post([...everyone].filter((d) => holders.has(d)), await sealBundle({ ...base, epoch: e!.epoch, key, ops }))
     } else {
       const epoch = rotation.op.body.epoch
       const key = rosters.get(epoch)
@@ -336,18 +338,27 @@ export class TeamCore {
     const org = req.org
     const state = this.spaces.meta(org)?.kind === 'org' ? this.spaces.org(org) : undefined
     const inv = state?.invites.get(req.invite)
-    const reason = !state || !this.canAdmin(org)
-      ? 'not an admin of that organisation'
-      : !inv ? 'unknown invitation'
+    // [T17] a device link is answered by the person's own device (or an admin); an invitation by an admin.
+    const mine = state?.bindings.get(this.me)
+    const mayAnswer = !!inv && (this.canAdmin(org) || (inv.user !== undefined && inv.user === mine && this.isMember(org)))
+    const reason = !state || !inv
+      ? 'unknown invitation'
+      : !mayAnswer ? 'not an admin of that organisation'
       : toHex(inv.key) !== req.signedBy ? 'not signed with the invitation'
       : inv.revoked ? 'invitation revoked'
       : inv.used ? 'invitation already used'
       : Date.now() > inv.expires ? 'invitation expired'
-      : state.bindings.has(toHex(req.device)) || state.users.has(req.user) ? 'device or person already enrolled'
+      : state.bindings.has(toHex(req.device)) ? 'device already enrolled'
+      : inv.user === undefined && state.users.has(req.user) ? 'person already enrolled'
+      : inv.user !== undefined && req.user !== inv.user ? 'a device link answered for another person'
       : undefined
     if (reason) return this.deps.problem(ClientErrorCode.INVITE_REFUSED, reason)
-    await this.spaces.sign(org, { kind: 'admit', user: req.user, userName: req.name, device: req.device, box: req.box, invite: req.invite })
-    await this.rotateAndSend(org)
+    const op = inv!.user === undefined
+      ? await this.spaces.sign(org, { kind: 'admit', user: req.user, userName: req.name, device: req.device, box: req.box, invite: req.invite })
+      : await this.spaces.sign(org, { kind: 'add-device', user: req.user, device: req.device, box: req.box, invite: req.invite })
+    // An admin rotates at once; a person linking their own device leaves it to an admin ([T8]).
+    if (this.canAdmin(org)) await this.rotateAndSend(org)
+    else await this.send(org, undefined, undefined, [op])
     await this.applyAll(org)
   }
 

@@ -202,17 +202,49 @@ export class Team {
 
   /** [T12] A one-time invitation link (admins), valid for `ttlMs`. */
   invite(org: ConvId, origin: string, ttlMs = INVITE_TTL_MS): Promise<{ link: string; invite: string; expires: number }> {
+    return this.makeInvite(org, origin, ttlMs)
+  }
+
+  /**
+   * [T17] A one-time link to add another device (a laptop, a new phone) for this device's person:
+   * opened on the new device, answered to this one, which adds it; an admin device then rotates
+   * the keys to include it.
+   */
+  linkDevice(org: ConvId, origin: string, ttlMs = 24 * 3600_000): Promise<{ link: string; invite: string; expires: number }> {
+    const user = this.spaces.meta(org) ? this.spaces.org(org).bindings.get(this.core.me) : undefined
+    if (!user || !this.core.isMember(org)) return Promise.reject(new ClientError(ClientErrorCode.NOT_MEMBER))
+    return this.makeInvite(org, origin, ttlMs, user)
+  }
+
+  private makeInvite(org: ConvId, origin: string, ttlMs: number, user?: string): Promise<{ link: string; invite: string; expires: number }> {
     return this.core.run(async () => {
-      this.requireAdmin(org)
+      if (!user) this.requireAdmin(org)
       const { invite, secret } = newInviteSecret()
       const expires = Date.now() + ttlMs
       const key = deriveInviteKey(secret, idBytes(org)).publicKey
-      const op = await this.core.sign(org, { kind: 'invite', invite, key, expires })
+      const op = await this.core.sign(org, { kind: 'invite', invite, key, expires, ...(user ? { user } : {}) })
       await this.core.send(org, undefined, undefined, [op])
       const { keys } = this.core.deps.identity
-      const inv: OrgInvitation = { org, name: this.spaces.org(org).name, invite, secret, admin: keys.signPublic, adminBox: keys.boxPublic, expires }
+      const inv: OrgInvitation = { org, name: this.spaces.org(org).name, invite, secret, admin: keys.signPublic, adminBox: keys.boxPublic, expires, ...(user ? { user } : {}) }
       this.core.deps.changed(org)
       return { link: orgInviteLink(origin, inv), invite, expires }
+    })
+  }
+
+  /** [T17] Removes a device (a lost phone): its person or an admin; keys rotate without it. */
+  removeDevice(org: ConvId, device: DeviceId): Promise<void> {
+    const hex = toHex(idBytes(device))
+    const state = this.spaces.meta(org) ? this.spaces.org(org) : undefined
+    const owner = state?.bindings.get(hex)
+    if (!state || !owner || !state.users.get(owner)?.devices.has(hex)) return Promise.reject(new ClientError(ClientErrorCode.NOT_MEMBER))
+    if (hex === this.core.me) return Promise.reject(new ClientError(ClientErrorCode.NOT_ADMIN, 'this device cannot remove itself'))
+    const mine = state.bindings.get(this.core.me) === owner
+    if (!mine && !this.core.canAdmin(org)) return Promise.reject(new ClientError(ClientErrorCode.NOT_ADMIN))
+    return this.core.run(async () => {
+      const op = await this.core.sign(org, { kind: 'remove-device', device: fromHex(hex)! })
+      if (this.core.canAdmin(org)) await this.core.rotateAndSend(org)
+      else await this.core.send(org, undefined, undefined, [op])
+      await this.core.applyAll(org)
     })
   }
 
@@ -228,7 +260,7 @@ export class Team {
     if (inv.expires < Date.now()) throw new ClientError(ClientErrorCode.INVITE_REFUSED, 'this invitation has expired')
     await this.core.run(async () => {
       if (this.core.isMember(inv.org) || this.core.pendingJoin(inv.org)) return
-      await this.core.requestJoin(inv, newUserId())
+      await this.core.requestJoin(inv, inv.user ?? newUserId())
     })
     return { org: inv.org, name: inv.name }
   }
