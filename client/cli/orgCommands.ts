@@ -1,4 +1,5 @@
 import { INVITE_TTL_MS } from '../core/team/team.js'
+import { parseDeviceId } from '../../protocol/index.js'
 import { parseOrgInvitation } from '../core/team/orgInvite.js'
 import { arg, need, type Cli, type Command } from './context.js'
 import { CliError, CliErrorCode, usageError } from './errors.js'
@@ -39,6 +40,40 @@ export const orgCommands: Record<string, Command> = {
     const inv = await cli.team().invite(org, cli.options.origin, ttlMs)
     await cli.delivered()
     return result(`${inv.link}\ninvite ${inv.invite}, valid until ${iso(inv.expires)}`, { org, link: inv.link, invite: inv.invite, expires: inv.expires, expiresAt: iso(inv.expires) })
+  },
+
+  /** [T17] A one-time link to add another device of this person; answered with `org accept` there. */
+  async 'link-device'(cli, args) {
+    const ttlMs = hours(cli.options.ttl, 24 * 3600_000)
+    const [orgArg] = need(args, 'ORG')
+    await cli.connect()
+    const { org } = resolveOrg(cli.team(), orgArg)
+    const inv = await cli.team().linkDevice(org, cli.options.origin, ttlMs)
+    await cli.delivered()
+    return result(`${inv.link}
+open it on the new device (or: org accept LINK there); valid until ${iso(inv.expires)}`, { org, link: inv.link, invite: inv.invite, expires: inv.expires, expiresAt: iso(inv.expires) })
+  },
+
+  /** Devices of a person (default: this device's person), with ids for `org remove-device`. */
+  async devices(cli, args) {
+    const { org } = resolveOrg(cli.team(), arg(args, 0, 'ORG'))
+    const entry = args[1] ? resolveUser(cli.team(), org, args[1]) : cli.team().directory(org).find((e) => e.me)
+    if (!entry) throw new CliError(CliErrorCode.UNKNOWN_USER, 'this device is not in that organisation')
+    const person = cli.team().directory(org).find((e) => e.user === entry.user)!
+    const devices = cli.team().devicesOf(org, person.user)
+    return result(lines(devices.map((d) => [d.device, d.me ? '(this device)' : ''])), { org, user: person.user, name: person.name, devices })
+  },
+
+  /** [T17] Removes a device (a lost phone): its person or an admin; keys rotate without it. */
+  async 'remove-device'(cli, args) {
+    const [orgArg, input] = need(args, 'ORG', 'DEVICE')
+    const device = parseDeviceId(input)
+    if (!device) throw usageError(`not a device id: ${input} (\`org devices ORG USER\` lists them)`)
+    await cli.connect()
+    const { org } = resolveOrg(cli.team(), orgArg)
+    await cli.team().removeDevice(org, device)
+    await cli.delivered()
+    return result(`removed device ${device}; keys rotate without it`, { org, removed: device })
   },
 
   async invites(cli, args) {

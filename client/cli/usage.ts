@@ -26,6 +26,9 @@ organisations (ORG: id or exact name; USER: user id or exact display name)
                               status "admitted" or "pending" (exit 0 either way)
   org sync                    the same as sync
   org members ORG             the directory: user id, name, admin, devices, (you)
+  org link-device ORG [--ttl H]  one-time link to add another device of yours (default 24 h)
+  org devices ORG [USER]      devices of a person (default: you), with their ids
+  org remove-device ORG DEVICE   remove a device (yours, or anyone's as an admin); rotates keys
   org promote ORG USER        make an admin
   org demote ORG USER         no longer an admin
   org remove ORG USER         remove a person from the organisation and all its groups; rotates keys

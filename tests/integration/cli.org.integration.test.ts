@@ -211,3 +211,23 @@ test('[T5][T13] admins promote and demote from the CLI; a person removed from th
   const after = ok(await kim.run('--json', 'org', 'members', org)).json<{ members: Member[] }>().members
   expect(after.map((m) => m.name)).toEqual(['Bob', 'Kim'])
 }, 180_000)
+
+test('[T17] a person links a second device from the CLI, lists and removes it', async () => {
+  const { kim, bob, org } = await provisioned()
+  const laptop = home('bob-laptop')
+  ok(await laptop.run('init', '--name', 'Bob laptop'))
+  const link = ok(await bob.run('--json', 'org', 'link-device', org)).json<{ link: string }>().link
+  const pending = ok(await laptop.run('--json', '--timeout', '4', 'org', 'accept', link)).json<{ status: string }>()
+  expect(pending.status).toBe('pending') // Bob's device answers it when it runs
+  ok(await bob.run('--json', 'org', 'sync')) // Bob's device adds the laptop...
+  ok(await kim.run('--json', 'org', 'sync')) // ...and an admin's device rotates the keys to include it
+  const admitted = ok(await laptop.run('--json', '--timeout', '20', 'org', 'accept', link)).json<{ status: string }>()
+  expect(admitted.status).toBe('admitted')
+  const devices = ok(await bob.run('--json', 'org', 'devices', org)).json<{ devices: { device: string; me: boolean }[] }>().devices
+  expect(devices).toHaveLength(2)
+  const other = devices.find((d) => !d.me)!.device
+  ok(await bob.run('--json', 'org', 'remove-device', org, other))
+  expect(ok(await bob.run('--json', 'org', 'devices', org)).json<{ devices: unknown[] }>().devices).toHaveLength(1)
+  const bad = await bob.run('--json', 'org', 'remove-device', org, 'not-a-device')
+  expect(bad.code).not.toBe(0)
+}, 180_000)

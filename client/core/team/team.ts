@@ -231,6 +231,12 @@ export class Team {
     })
   }
 
+  /** A person's devices (ids as shown in the app), this one marked. */
+  devicesOf(org: ConvId, user: string): { device: DeviceId; me: boolean }[] {
+    const u = this.spaces.meta(org) ? this.spaces.org(org).users.get(user) : undefined
+    return [...(u?.devices.keys() ?? [])].sort().map((d) => ({ device: hexToDevice(d), me: d === this.core.me }))
+  }
+
   /** [T17] Removes a device (a lost phone): its person or an admin; keys rotate without it. */
   removeDevice(org: ConvId, device: DeviceId): Promise<void> {
     const hex = toHex(idBytes(device))
