@@ -4,6 +4,7 @@ import { texts, until, type Persona } from './helpers/clients.js'
 import { useServer } from './helpers/lifecycle.js'
 import { keysServerAccepts } from './helpers/capability.js'
 import { switchableLink } from './helpers/switchableSocket.js'
+import { enrol, groupWith, userOf } from './helpers/team.js'
 
 const pause = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
@@ -13,16 +14,10 @@ const env = useServer()
 async function organisation(tag: string): Promise<{ org: ConvId; admin: Persona; bob: Persona; carol: Persona }> {
   const [admin, bob, carol] = await Promise.all([`Admin${tag}`, `Bob${tag}`, `Carol${tag}`].map((n) => env.persona(n)))
   for (const p of [admin!, bob!, carol!]) p.messenger.start()
-  const org = await admin!.messenger.team.createOrg(`Acme ${tag}`)
-  for (const p of [bob!, carol!]) {
-    const { link } = await admin!.messenger.team.invite(org, 'http://x')
-    await p.messenger.team.acceptInvite(link)
-  }
-  await until(() => [admin!, bob!, carol!].every((p) => p.messenger.team.directory(org).length === 3), 'everyone enrolled')
+  const org = await enrol(admin!, [bob!, carol!], `Acme ${tag}`)
   return { org, admin: admin!, bob: bob!, carol: carol! }
 }
 
-const userOf = (p: Persona, org: ConvId) => p.messenger.team.directory(org).find((e) => e.me)!.user
 
 test('[T12][T13] an admin enrols people by one-time invitation; everyone sees the same signed directory', async () => {
   const { org, admin, bob, carol } = await organisation('E')
@@ -70,10 +65,7 @@ test('[T12] a revoked or expired invitation admits nobody', async () => {
 
 test('[T6][T10][T13] removing a member from a group rotates its key: the removed person is told, reads nothing new, and the server refuses them', async () => {
   const { org, admin, bob, carol } = await organisation('G')
-  const group = await admin.messenger.team.createGroup(org, 'Depot')
-  await admin.messenger.team.addToGroup(group, [userOf(bob, org), userOf(carol, org)])
-  await until(() => [bob, carol].every((p) => p.messenger.conversations().some((c) => c.conv === group)), 'group on bob and carol')
-  for (const p of [admin, bob, carol]) await p.messenger.openConversation(group)
+  const group = await groupWith(admin, org, 'Depot', [bob, carol])
   await admin.messenger.send(group, 'morning depot')
   await bob.messenger.send(group, 'bob here')
   await until(() => [admin, bob, carol].every((p) => texts(p, group).includes('bob here') && texts(p, group).includes('morning depot')), 'group talking')
@@ -121,13 +113,8 @@ test('[T8][T13] a person removed from the organisation while the admin is offlin
   const bob = await env.persona('BobOff')
   const carol = await env.persona('CarolOff', { socket: carolLink.socket })
   for (const p of [admin, bob, carol]) p.messenger.start()
-  const org = await admin.messenger.team.createOrg('Offline Ltd')
-  for (const p of [bob, carol]) await p.messenger.team.acceptInvite((await admin.messenger.team.invite(org, 'http://x')).link)
-  await until(() => [admin, bob, carol].every((p) => p.messenger.team.directory(org).length === 3), 'enrolled')
-  const group = await admin.messenger.team.createGroup(org, 'Night shift')
-  await admin.messenger.team.addToGroup(group, [userOf(bob, org), userOf(carol, org)])
-  await until(() => [bob, carol].every((p) => p.messenger.conversations().some((c) => c.conv === group)), 'group everywhere')
-  for (const p of [admin, bob, carol]) await p.messenger.openConversation(group)
+  const org = await enrol(admin, [bob, carol], 'Offline Ltd')
+  const group = await groupWith(admin, org, 'Night shift', [bob, carol])
 
   adminLink.setOnline(false)
   carolLink.setOnline(false)
@@ -219,10 +206,7 @@ test('[T5][T7][T8] two admins act concurrently (one offline adds Eve, the other 
 
 test('[T17] a person links a second device with a one-time link; it reads and writes the groups; removing it (a lost laptop) cuts it off', async () => {
   const { org, admin, bob, carol } = await organisation('L')
-  const group = await admin.messenger.team.createGroup(org, 'Field')
-  await admin.messenger.team.addToGroup(group, [userOf(bob, org), userOf(carol, org)])
-  await until(() => [bob, carol].every((p) => p.messenger.conversations().some((c) => c.conv === group)), 'group everywhere')
-  for (const p of [admin, bob, carol]) await p.messenger.openConversation(group)
+  const group = await groupWith(admin, org, 'Field', [bob, carol])
   await carol.messenger.send(group, 'before the laptop')
 
   const laptop = await env.persona('BobL laptop')

@@ -9,10 +9,10 @@ import { texts, until, type Persona } from './helpers/clients.js'
 import { useServer } from './helpers/lifecycle.js'
 import { tappedLink } from './helpers/tappedSocket.js'
 import { keysServerAccepts } from './helpers/capability.js'
+import { enrol, groupWith, userOf } from './helpers/team.js'
 
 const env = useServer()
 const me = (p: Persona) => p.messenger.team.core.me
-const userOf = (p: Persona, org: ConvId) => p.messenger.team.directory(org).find((e) => e.me)!.user
 const pause = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
 /** Admin, Bob and Carol in an organisation and a group "Yard"; Carol's link can be tapped. */
@@ -22,13 +22,8 @@ async function world(tag: string) {
   const bob = await env.persona(`Bob${tag}`)
   const carol = await env.persona(`Carol${tag}`, { socket: tap.socket })
   for (const p of [admin, bob, carol]) p.messenger.start()
-  const org = await admin.messenger.team.createOrg(`Org ${tag}`)
-  for (const p of [bob, carol]) await p.messenger.team.acceptInvite((await admin.messenger.team.invite(org, 'http://x')).link)
-  await until(() => [admin, bob, carol].every((p) => p.messenger.team.directory(org).length === 3), 'enrolled')
-  const group = await admin.messenger.team.createGroup(org, 'Yard')
-  await admin.messenger.team.addToGroup(group, [userOf(bob, org), userOf(carol, org)])
-  await until(() => [bob, carol].every((p) => p.messenger.conversations().some((c) => c.conv === group)), 'group everywhere')
-  for (const p of [admin, bob, carol]) await p.messenger.openConversation(group)
+  const org = await enrol(admin, [bob, carol], `Org ${tag}`)
+  const group = await groupWith(admin, org, 'Yard', [bob, carol])
   return { tap, admin, bob, carol, org, group }
 }
 
