@@ -36,6 +36,8 @@ export interface MessengerOptions {
   readonly segmentCapacity?: number
   /** Acknowledged envelopes per document before this device snapshots its own log. */
   readonly snapshotEvery?: number
+  /** Bytes of membership ops per bundle part ([T13]); tests make it small. */
+  readonly bundleBytes?: number
 }
 
 export interface ConversationSummary {
@@ -164,6 +166,7 @@ export class Messenger {
       },
       problem: (code, detail) => this.events.emit('problem', { code, ...(detail ? { detail } : {}) }),
       removed: (conv, removed) => this.access.setLost(conv, removed),
+      ...(this.options.bundleBytes ? { bundleBytes: this.options.bundleBytes } : {}),
     })
     await this.outbox.load()
     await this.mailOut.load()

@@ -5,6 +5,7 @@ import { useServer } from './helpers/lifecycle.js'
 import { keysServerAccepts } from './helpers/capability.js'
 import { switchableLink } from './helpers/switchableSocket.js'
 import { enrol, groupWith, userOf } from './helpers/team.js'
+import { inParts } from '../../client/core/team/service.js'
 
 const pause = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
@@ -237,4 +238,24 @@ test('[T17] a person links a second device with a one-time link; it reads and wr
   await until(() => texts(bob, group).includes('after the laptop was lost'), 'bob reads on his phone')
   await pause(300)
   expect(texts(laptop, group)).not.toContain('after the laptop was lost')
+})
+
+test('[T13][T16] a newcomer\'s whole-graph bundle larger than a mail item goes in parts; the newcomer still joins and reads', async () => {
+  const small = { bundleBytes: 1500 } // a few ops per part, as a very large organisation would need
+  const admin = await env.persona('AdminParts', small)
+  const people = await Promise.all(['P1', 'P2', 'P3', 'P4'].map((n) => env.persona(`${n}Parts`, small)))
+  for (const p of [admin, ...people]) p.messenger.start()
+  const org = await enrol(admin, people.slice(0, 3), 'Parts Ltd')
+  const group = await groupWith(admin, org, 'Parts', people.slice(0, 2))
+  await admin.messenger.send(group, 'history in parts')
+  // The fourth person joins late: the whole graph (four admissions, their rotations, the group's ops) comes in parts.
+  const late = people[3]!
+  await late.messenger.team.acceptInvite((await admin.messenger.team.invite(org, 'http://x')).link)
+  await until(() => late.messenger.team.directory(org).length === 5, 'the late person has the whole directory')
+  await admin.messenger.team.addToGroup(group, [userOf(late, org)])
+  await until(() => late.messenger.conversations().some((c) => c.conv === group), 'the late person is in the group')
+  await late.messenger.openConversation(group)
+  await until(() => texts(late, group).includes('history in parts'), 'and reads its history')
+  expect(late.problems.filter((p) => p.includes('M506'))).toEqual([])
+  expect(inParts(admin.messenger.team.core.spaces.graph(org).order(), small.bundleBytes).length).toBeGreaterThan(3)
 })

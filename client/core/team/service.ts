@@ -14,7 +14,7 @@ import type { GroupState } from './group.js'
 import type { Op, OpBody } from './ops.js'
 import { openJoinRequest, sealJoinRequest, type JoinRequest, type OrgInvitation } from './orgInvite.js'
 import type { OrgState } from './org.js'
-import { makeRotation, type RotationBoxes } from './rotation.js'
+import { encodeBoxes, makeRotation, type RotationBoxes } from './rotation.js'
 import { Spaces, type SpaceMeta } from './spaces.js'
 
 export interface TeamDeps {
@@ -28,6 +28,8 @@ export interface TeamDeps {
   readonly problem: (code: Code, detail?: string) => void
   /** [T10] This device was removed from a space (by a signed op it received), or is in again. */
   readonly removed: (space: ConvId, removed: boolean) => void
+  /** Bytes of ops per bundle part (tests make it small); default BUNDLE_BYTES. */
+  readonly bundleBytes?: number
 }
 
 const pendingSchema = z.object({ user: z.string(), name: z.string(), invite: z.string(), orgName: z.string(), admin: z.string() })
@@ -268,16 +270,22 @@ export class TeamCore {
     const everyone = new Set([...state.devices, ...state.adminDevices])
     everyone.delete(this.me)
     const base = { space, kind: meta.kind, org: meta.org }
-    const post = async (to: Iterable<string>, body: Uint8Array) => {
-      const list = [...to]
-      if (list.length) await this.deps.mailOut.add([{ to: list.map((d) => fromHex(d)!), body }])
+    // A bundle bigger than a mail item allows goes in parts, each with the rotation (a device
+    // opens any part alone); ops whose parents are in a later part wait in the graph ([T13]).
+    const post = async (to: Iterable<string>, b: Omit<Parameters<typeof sealBundle>[0], 'ops'>, list: readonly Op[]) => {
+      const devices = [...to].map((d) => fromHex(d)!)
+      if (!devices.length) return
+      const budget = Math.max(64 * 1024, (this.deps.bundleBytes ?? BUNDLE_BYTES) - (b.rotation ? encodeBoxes(b.rotation.boxes).length + b.rotation.op.wire.bytes.length : 0))
+      const bodies: Uint8Array[] = []
+      for (const part of inParts(list, this.deps.bundleBytes ? this.deps.bundleBytes : budget)) bodies.push(await sealBundle({ ...b, ops: part }))
+      await this.deps.mailOut.add(bodies.map((body) => ({ to: devices, body })))
     }
     if (!rotation || rotation.op.body.kind !== 'rotate') {
       const e = state.current ?? state.epochs[state.epochs.length - 1]
       const key = e ? rosters.get(e.epoch) : undefined
       // Only devices that hold that roster key can open it; a device added since waits for the rotation.
       const holders = new Set([...(e?.recipients ?? []), ...(e?.admins ?? [])])
-      if (key) await post([...everyone].filter((d) => holders.has(d)), await sealBundle({ ...base, epoch: e!.epoch, key, ops }))
+      if (key) await post([...everyone].filter((d) => holders.has(d)), { ...base, epoch: e!.epoch, key }, ops)
     } else {
       const epoch = rotation.op.body.epoch
       const key = rosters.get(epoch)
@@ -289,11 +297,11 @@ export class TeamCore {
       const knew = new Set(prev ? [...prev.recipients, ...prev.admins] : [])
       const old = [...everyone].filter((d) => knew.has(d))
       const fresh = [...everyone].filter((d) => !knew.has(d))
-      await post(old, await sealBundle({ ...base, epoch, key, rotation, ops: delta }))
-      await post(fresh, await sealBundle({ ...base, epoch, key, rotation, ops: all }))
+      await post(old, { ...base, epoch, key, rotation }, delta)
+      await post(fresh, { ...base, epoch, key, rotation }, all)
       const gone = [...knew].filter((d) => !everyone.has(d) && d !== this.me)
       const prevKey = prev && rosters.get(prev.epoch)
-      if (gone.length && prev && prevKey) await post(gone, await sealBundle({ ...base, epoch: prev.epoch, key: prevKey, ops: delta }))
+      if (gone.length && prev && prevKey) await post(gone, { ...base, epoch: prev.epoch, key: prevKey }, delta)
     }
     await this.deps.engine.flushMail()
   }
@@ -371,6 +379,25 @@ export class TeamCore {
     await this.deps.mailOut.add([{ to: [inv.admin], body }])
     await this.deps.engine.flushMail()
   }
+}
+
+/** Bytes of ops per bundle part: well under the 1 MiB mail item limit ([S11]) after sealing. */
+export const BUNDLE_BYTES = 768 * 1024
+
+/** Ops in order, cut into parts of at most `bytes` (at least one op each; one empty part for none). */
+export function inParts(ops: readonly Op[], bytes: number): Op[][] {
+  const parts: Op[][] = [[]]
+  let size = 0
+  for (const op of ops) {
+    const n = op.wire.bytes.length + op.wire.sig.length + 16
+    if (size + n > bytes && parts[parts.length - 1]!.length) {
+      parts.push([])
+      size = 0
+    }
+    parts[parts.length - 1]!.push(op)
+    size += n
+  }
+  return parts
 }
 
 function boxOf(org: OrgState, device: string): Uint8Array {

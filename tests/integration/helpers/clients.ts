@@ -16,10 +16,10 @@ export interface Persona {
   readonly problems: string[]
 }
 
-export async function persona(name: string, url: string, options: { socket?: SocketFactory; file?: string; segmentCapacity?: number; snapshotEvery?: number } = {}): Promise<Persona> {
+export async function persona(name: string, url: string, options: { socket?: SocketFactory; file?: string; segmentCapacity?: number; snapshotEvery?: number; bundleBytes?: number } = {}): Promise<Persona> {
   const file = options.file ?? join(mkdtempSync(join(tmpdir(), `fieldchat-${name}-`)), 'device.sqlite')
   const store = openSqliteLocalStore(file)
-  const messenger = await Messenger.open({ store, url, socket: options.socket ?? nodeSocket, backoff: { initialMs: 100, maxMs: 1000 }, heartbeatMs: 2000, segmentCapacity: options.segmentCapacity, snapshotEvery: options.snapshotEvery })
+  const messenger = await Messenger.open({ store, url, socket: options.socket ?? nodeSocket, backoff: { initialMs: 100, maxMs: 1000 }, heartbeatMs: 2000, segmentCapacity: options.segmentCapacity, snapshotEvery: options.snapshotEvery, bundleBytes: options.bundleBytes })
   if (!messenger.identity) await messenger.createIdentity(name)
   const problems: string[] = []
   messenger.events.on('problem', (p) => problems.push(`${p.code} ${p.detail ?? ''}`))
