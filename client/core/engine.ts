@@ -273,6 +273,11 @@ export class SyncEngine {
         if (msg.code === ErrorCode.VERSION_MISMATCH) return this.versionMismatch()
         if (msg.code === ErrorCode.RATE_LIMITED) return
         if (msg.code === ErrorCode.CAPABILITY_REVOKED && msg.ref) return void (await this.rejoin(msg.ref as ConvId)) // [S10]
+        // A subscribe that crossed a revocation on the wire: the rejoin under way subscribes again.
+        if (msg.code === ErrorCode.NOT_JOINED && msg.ref && this.registry.get(msg.ref as ConvId)) {
+          if (!this.joining.has(msg.ref as ConvId)) await this.rejoin(msg.ref as ConvId)
+          return
+        }
         if (msg.code === ErrorCode.REKEY_CONFLICT && msg.ref && msg.epoch !== undefined) {
           this.joining.delete(msg.ref as ConvId)
           return this.events.emit('rekeyConflict', { conv: msg.ref as ConvId, epoch: msg.epoch })

@@ -75,7 +75,15 @@ export function App(props: { binding: MessengerBinding; health: StoreHealth; per
           <Match when={!b.identity()}>
             <Onboarding onCreate={b.createIdentity}>
               <Show when={invitation()}>{(inv) => <p class="lead">You were invited to {inv().title}. First, choose your name.</p>}</Show>
-              <Show when={orgInvitation()}>{(inv) => <p class="lead">You were invited to {inv().name}. First, choose your name.</p>}</Show>
+              <Show when={orgInvitation()}>
+                {(inv) =>
+                  inv().device ? (
+                    <p class="lead">This link adds this device to {inv().name}. First, choose a name for this device's profile.</p>
+                  ) : (
+                    <p class="lead">You were invited to {inv().name}. First, choose your name.</p>
+                  )
+                }
+              </Show>
             </Onboarding>
           </Match>
           <Match when={invitation()}>
@@ -96,6 +104,7 @@ export function App(props: { binding: MessengerBinding; health: StoreHealth; per
               <OrgJoinPrompt
                 name={inv().name}
                 expires={inv().expires}
+                device={inv().device}
                 onCancel={() => router.go({ kind: 'home' }, { replace: true })}
                 onJoin={async () => {
                   const org = inv().org

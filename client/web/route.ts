@@ -8,7 +8,7 @@ import { parseConvId, type ConvId } from '../../protocol/index.js'
  * Where the app is, kept in the URL fragment (never sent to any server):
  *   `#c=<convId>`  a conversation      `#join=<invitation>`  a conversation invitation link ([I1])
  *   `#o=<orgId>`   an organisation's people, groups and invitations
- *   `#org=<invitation>`  a one-time organisation invitation ([T12])
+ *   `#org=<invitation>`  a one-time organisation invitation ([T12]), or device link ([T17])
  * The fragment is untrusted input: it is parsed here, and anything unreadable is a typed route.
  */
 export type Route =
@@ -16,8 +16,11 @@ export type Route =
   | { readonly kind: 'conversation'; readonly conv: ConvId }
   | { readonly kind: 'org'; readonly org: ConvId }
   | { readonly kind: 'join'; readonly invitation: Invitation }
-  /** `link` is the fragment as opened: the engine parses it again when the person accepts. */
-  | { readonly kind: 'org-join'; readonly link: string; readonly org: ConvId; readonly name: string; readonly expires: number }
+  /**
+   * `link` is the fragment as opened: the engine parses it again when the person accepts.
+   * `device`: a link to add another device of the person who made it ([T17]), not a new person.
+   */
+  | { readonly kind: 'org-join'; readonly link: string; readonly org: ConvId; readonly name: string; readonly expires: number; readonly device?: true }
   | { readonly kind: 'bad-invite'; readonly message: string }
 
 /** The routes a link or `Router.go` may lead to (invitations only ever arrive from outside). */
@@ -28,7 +31,7 @@ export function parseRoute(hash: string): Route {
   if (hash.startsWith('#org=')) {
     return invitationRoute(() => {
       const inv = parseOrgInvitation(hash)
-      return { kind: 'org-join', link: hash, org: inv.org, name: inv.name, expires: inv.expires }
+      return { kind: 'org-join', link: hash, org: inv.org, name: inv.name, expires: inv.expires, ...(inv.user !== undefined ? { device: true as const } : {}) }
     })
   }
   if (hash.startsWith('#o=')) {

@@ -2,7 +2,9 @@ import { createSignal, onCleanup, type Accessor } from 'solid-js'
 import { createStore, reconcile } from 'solid-js/store'
 import type { Messenger } from '../core/messenger.js'
 import type { DirectoryEntry, GroupSummary, Team } from '../core/team/team.js'
-import type { ConvId } from '../../protocol/index.js'
+import type { ConvId, DeviceId } from '../../protocol/index.js'
+import { parseOrgInvitation } from '../core/team/orgInvite.js'
+import { readDeviceLinks, writeDeviceLinks } from './deviceLinks.js'
 
 /**
  * Organisations and groups for the UI ([T1]–[T13]): `messenger.team` read into keyed stores
@@ -19,6 +21,8 @@ export interface OrgRow {
 export interface PendingJoin {
   readonly org: ConvId
   readonly orgName: string
+  /** [T17] This device answered a device link: it waits for its person's device, then an admin's. */
+  readonly device: boolean
 }
 
 export interface OpenInvite {
@@ -30,6 +34,12 @@ export interface NewInvite {
   readonly link: string
   readonly invite: string
   readonly expires: number
+}
+
+/** One device of a person ([T17]); `me` is this device. */
+export interface DeviceRow {
+  readonly device: DeviceId
+  readonly me: boolean
 }
 
 export type { DirectoryEntry, GroupSummary }
@@ -50,7 +60,13 @@ export interface OrgBinding {
   readonly directory: Accessor<readonly DirectoryEntry[]>
   readonly groups: Accessor<readonly GroupSummary[]>
   readonly invites: Accessor<readonly OpenInvite[]>
+  /** Call inside a component: a person's devices, following the engine. */
+  devices(user: string): Accessor<readonly DeviceRow[]>
   invite(): Promise<NewInvite>
+  /** [T17] A one-time link (24 hours) to add another device of this device's person. */
+  linkDevice(): Promise<NewInvite>
+  /** [T17] This person's other device, or (admins) anyone's; never this device. */
+  removeDevice(device: DeviceId): Promise<void>
   revoke(invite: string): Promise<void>
   promote(user: string): Promise<void>
   remove(user: string): Promise<void>
@@ -71,10 +87,23 @@ export function bindTeam(messenger: Messenger) {
   // `messenger.team` exists once the device has an identity.
   const team = (): Team | undefined => (messenger.identity ? messenger.team : undefined)
   const [orgs, setOrgs] = createStore<OrgRow[]>(team()?.orgs() ?? [])
-  const [pending, setPending] = createStore<PendingJoin[]>(team()?.pendingJoins() ?? [])
+  const deviceLinks = readDeviceLinks()
+  const pendingRows = (): PendingJoin[] => {
+    const t = team()
+    const rows = (t?.pendingJoins() ?? []).map((p) => ({ ...p, device: deviceLinks.has(p.org) }))
+    // Admitted (or never known to the engine): forget the kind of answer.
+    const waiting = new Set(rows.map((p) => p.org))
+    const done = [...deviceLinks].filter((org) => !waiting.has(org))
+    if (t && done.length) {
+      for (const org of done) deviceLinks.delete(org)
+      writeDeviceLinks(deviceLinks)
+    }
+    return rows
+  }
+  const [pending, setPending] = createStore<PendingJoin[]>(pendingRows())
   const refresh = () => {
     setOrgs(reconcile(team()?.orgs() ?? [], { key: 'org' }))
-    setPending(reconcile(team()?.pendingJoins() ?? [], { key: 'org' }))
+    setPending(reconcile(pendingRows(), { key: 'org' }))
   }
   const off = messenger.events.on('conversations', refresh)
 
@@ -106,7 +135,11 @@ export function bindTeam(messenger: Messenger) {
     },
     /** The invitee's answer goes out (now or when online); the organisation appears once admitted. */
     async acceptInvite(link: string): Promise<void> {
-      await need().acceptInvite(link)
+      const { org } = await need().acceptInvite(link)
+      if (parseOrgInvitation(link).user !== undefined && !need().isMember(org)) {
+        deviceLinks.add(org)
+        writeDeviceLinks(deviceLinks)
+      }
       refresh()
     },
     /** Organisation or group, for a conversation on this device. */
@@ -127,7 +160,10 @@ export function bindTeam(messenger: Messenger) {
         directory: live(ifKnown((t) => t.directory(org)), 'user'),
         groups: live(ifKnown((t) => t.groups(org)), 'group'),
         invites: live(ifKnown((t) => t.invites(org)), 'invite'),
+        devices: (user) => live(ifKnown((t) => t.devicesOf(org, user)), 'device'),
         invite: () => need().invite(org, location.origin),
+        linkDevice: () => need().linkDevice(org, location.origin),
+        removeDevice: (device) => need().removeDevice(org, device),
         revoke: (invite) => need().revokeInvite(org, invite),
         promote: (user) => need().promote(org, user),
         remove: (user) => need().removeFromOrg(org, user),

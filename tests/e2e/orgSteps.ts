@@ -32,3 +32,25 @@ export async function joinOrganisation(p: Person, link: string, org: string): Pr
   await join.click()
   await p.page.getByRole('navigation', { name: 'Organisations' }).waitFor()
 }
+
+/** [T17] On the organisation page: "Link another device", and the new one-time device link it shows. */
+export async function linkAnotherDevice(page: Page): Promise<string> {
+  const field = page.getByRole('textbox', { name: 'Device link' })
+  const before = (await field.count()) ? await field.inputValue() : ''
+  await page.getByRole('button', { name: 'Link another device' }).click()
+  await expect.poll(async () => ((await field.count()) ? field.inputValue() : ''), WAIT).toMatch(/#org=/)
+  await expect.poll(() => field.inputValue(), WAIT).not.toBe(before)
+  return field.inputValue()
+}
+
+/** [T17] Opens a device link in `p`'s context, chooses a name if needed, and answers "Add this device". */
+export async function addThisDevice(p: Person, link: string, org: string): Promise<void> {
+  await p.page.goto(link)
+  const name = p.page.getByRole('textbox', { name: 'Display name' })
+  const add = p.page.getByRole('button', { name: 'Add this device', exact: true })
+  await expect.poll(async () => (await name.count()) + (await add.count()), WAIT).toBeGreaterThan(0)
+  if (await name.count()) await onboard(p.page, p.name)
+  await p.page.getByRole('heading', { name: `Add this device to ${org}?` }).waitFor()
+  await add.click()
+  await p.page.getByRole('navigation', { name: 'Organisations' }).waitFor()
+}

@@ -8,8 +8,19 @@ const CONVERSATION_NOTE = 'Anyone with this link can join and read this conversa
  * An invitation link, read-only with a copy button: a conversation's ([I1]: it carries the
  * conversation key in its fragment, so whoever holds it can read along), or an organisation's
  * one-time link ([T12]), which also gets a QR code to scan from this screen and its expiry.
+ * A device link ([T17]) is the same panel under its own `label` and QR caption.
  */
-export function InvitePanel(props: { id: string; link: string; note?: string; expires?: number; qr?: boolean }) {
+export function InvitePanel(props: {
+  id: string
+  link: string
+  note?: string
+  expires?: number
+  qr?: boolean
+  /** The field's name (default "Invitation link"); the QR code is "QR code of the <label, lower case>". */
+  label?: string
+  qrCaption?: string
+}) {
+  const label = () => props.label ?? 'Invitation link'
   const [copied, setCopied] = createSignal<'yes' | 'no'>()
   let input!: HTMLInputElement
 
@@ -26,7 +37,7 @@ export function InvitePanel(props: { id: string; link: string; note?: string; ex
 
   return (
     <div class="invite" id={props.id}>
-      <label for={`${props.id}-link`}>Invitation link</label>
+      <label for={`${props.id}-link`}>{label()}</label>
       <div class="row">
         <input id={`${props.id}-link`} ref={input} readOnly value={props.link} onFocus={(e) => e.currentTarget.select()} />
         <button type="button" onClick={copy}>
@@ -40,7 +51,11 @@ export function InvitePanel(props: { id: string; link: string; note?: string; ex
         </Show>
       </p>
       <Show when={props.qr}>
-        <QrCode data={props.link} label="QR code of the invitation link" caption="Scan with the phone of the person you invite." />
+        <QrCode
+          data={props.link}
+          label={`QR code of the ${label().toLowerCase()}`}
+          caption={props.qrCaption ?? 'Scan with the phone of the person you invite.'}
+        />
       </Show>
     </div>
   )

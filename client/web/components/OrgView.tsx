@@ -3,11 +3,13 @@ import type { ConvId } from '../../../protocol/index.js'
 import { hrefOf } from '../route.js'
 import type { TeamBinding } from '../teamBinding.js'
 import { GroupsPanel } from './GroupsPanel.js'
+import { MyDevices } from './MyDevices.js'
 import { OrgInvites } from './OrgInvites.js'
 import { PeoplePanel } from './PeoplePanel.js'
 
 /**
- * One organisation: its invitations (admins), its people, its groups. The organisation is also a
+ * One organisation: its invitations (admins), its people, this person's devices ([T17]), its
+ * groups. The organisation is also a
  * conversation with everyone in it, linked from here. Mounted per id (the parent is keyed).
  */
 export function OrgView(props: {
@@ -19,6 +21,7 @@ export function OrgView(props: {
 }) {
   // Read once on purpose: the parent is keyed on the id.
   const org = props.team.org(props.org)
+  const myUser = () => org.directory().find((e) => e.me)?.user
 
   return (
     <section class="conversation org" aria-labelledby="org-title">
@@ -44,6 +47,9 @@ export function OrgView(props: {
             <OrgInvites orgName={org.name()} invites={org.invites()} onInvite={org.invite} onRevoke={org.revoke} onError={props.onError} />
           </Show>
           <PeoplePanel org={org} myName={props.myName} onError={props.onError} />
+          <Show when={myUser()} keyed>
+            {(user) => <MyDevices org={org} user={user} onError={props.onError} />}
+          </Show>
           <GroupsPanel groups={org.groups()} onCreate={async (name, history) => props.onGroupCreated(await org.createGroup(name, history))} />
         </div>
       </Show>

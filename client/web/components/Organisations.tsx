@@ -6,7 +6,8 @@ import { CreateOrganisation } from './CreateOrganisation.js'
 
 /**
  * The organisations this device is in (each links to its people, groups and invitations), the
- * ones it asked to join and waits for ([T12]: only an admin's device admits), and "Create organisation".
+ * ones it asked to join and waits for ([T12]: only an admin's device admits; [T17] a device link
+ * waits for the person's own device too), and "Create organisation".
  */
 export function Organisations(props: {
   orgs: readonly OrgRow[]
@@ -36,7 +37,7 @@ export function Organisations(props: {
               <li class="pending-join">
                 <span class="org-name">{p.orgName}</span>
                 <span class="muted small" role="status">
-                  Waiting for an admin to let you in
+                  {p.device ? 'Waiting for your other device and an admin to let this device in' : 'Waiting for an admin to let you in'}
                 </span>
               </li>
             )}

@@ -1,14 +1,17 @@
 import { createSignal, Show } from 'solid-js'
 import type { DirectoryEntry, OrgBinding } from '../teamBinding.js'
+import { DeviceList } from './DeviceList.js'
 import { PersonVerify } from './PersonVerify.js'
 
 /**
  * One person in an organisation's directory: name, "admin", how many devices; "Verify <name>"
- * for everyone else; admins also "Make <name> admin" and a two-step "Remove <name> from
- * organisation" (removal takes them out of every group and rotates every key they held, [T13]).
+ * for everyone else; admins also "Make <name> admin", a two-step "Remove <name> from
+ * organisation" (removal takes them out of every group and rotates every key they held, [T13]),
+ * and "Devices of <name>", which lists them, each removable in two steps ([T17], a lost phone).
  */
 export function PersonItem(props: { person: DirectoryEntry; org: OrgBinding; myName: string; onError: (err: unknown) => void }) {
   const [verifying, setVerifying] = createSignal(false)
+  const [showDevices, setShowDevices] = createSignal(false)
   const [confirming, setConfirming] = createSignal(false)
   const [busy, setBusy] = createSignal(false)
   const p = () => props.person
@@ -40,6 +43,11 @@ export function PersonItem(props: { person: DirectoryEntry; org: OrgBinding; myN
           <button type="button" aria-label={`Verify ${p().name}`} aria-expanded={verifying()} onClick={() => setVerifying((v) => !v)}>
             Verify
           </button>
+          <Show when={props.org.isAdmin()}>
+            <button type="button" aria-label={`Devices of ${p().name}`} aria-expanded={showDevices()} onClick={() => setShowDevices((v) => !v)}>
+              Devices
+            </button>
+          </Show>
           <Show when={props.org.isAdmin() && !p().admin}>
             <button type="button" aria-label={`Make ${p().name} admin`} disabled={busy()} onClick={() => act(() => props.org.promote(p().user))}>
               Make admin
@@ -70,6 +78,9 @@ export function PersonItem(props: { person: DirectoryEntry; org: OrgBinding; myN
             </Show>
           </Show>
         </span>
+      </Show>
+      <Show when={showDevices() && props.org.isAdmin()}>
+        <DeviceList org={props.org} user={p().user} label={`Devices of ${p().name}`} canRemove onError={props.onError} />
       </Show>
       <Show when={verifying()}>
         <PersonVerify org={props.org} user={p().user} theirName={p().name} myName={props.myName} />
