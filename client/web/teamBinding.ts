@@ -3,8 +3,6 @@ import { createStore, reconcile } from 'solid-js/store'
 import type { Messenger } from '../core/messenger.js'
 import type { DirectoryEntry, GroupSummary, Team } from '../core/team/team.js'
 import type { ConvId, DeviceId } from '../../protocol/index.js'
-import { parseOrgInvitation } from '../core/team/orgInvite.js'
-import { readDeviceLinks, writeDeviceLinks } from './deviceLinks.js'
 
 /**
  * Organisations and groups for the UI ([T1]–[T13]): `messenger.team` read into keyed stores
@@ -87,19 +85,7 @@ export function bindTeam(messenger: Messenger) {
   // `messenger.team` exists once the device has an identity.
   const team = (): Team | undefined => (messenger.identity ? messenger.team : undefined)
   const [orgs, setOrgs] = createStore<OrgRow[]>(team()?.orgs() ?? [])
-  const deviceLinks = readDeviceLinks()
-  const pendingRows = (): PendingJoin[] => {
-    const t = team()
-    const rows = (t?.pendingJoins() ?? []).map((p) => ({ ...p, device: deviceLinks.has(p.org) }))
-    // Admitted (or never known to the engine): forget the kind of answer.
-    const waiting = new Set(rows.map((p) => p.org))
-    const done = [...deviceLinks].filter((org) => !waiting.has(org))
-    if (t && done.length) {
-      for (const org of done) deviceLinks.delete(org)
-      writeDeviceLinks(deviceLinks)
-    }
-    return rows
-  }
+  const pendingRows = (): PendingJoin[] => team()?.pendingJoins() ?? []
   const [pending, setPending] = createStore<PendingJoin[]>(pendingRows())
   const refresh = () => {
     setOrgs(reconcile(team()?.orgs() ?? [], { key: 'org' }))
@@ -135,11 +121,7 @@ export function bindTeam(messenger: Messenger) {
     },
     /** The invitee's answer goes out (now or when online); the organisation appears once admitted. */
     async acceptInvite(link: string): Promise<void> {
-      const { org } = await need().acceptInvite(link)
-      if (parseOrgInvitation(link).user !== undefined && !need().isMember(org)) {
-        deviceLinks.add(org)
-        writeDeviceLinks(deviceLinks)
-      }
+      await need().acceptInvite(link)
       refresh()
     },
     /** Organisation or group, for a conversation on this device. */

@@ -32,7 +32,7 @@ export interface TeamDeps {
   readonly bundleBytes?: number
 }
 
-const pendingSchema = z.object({ user: z.string(), name: z.string(), invite: z.string(), orgName: z.string(), admin: z.string() })
+const pendingSchema = z.object({ user: z.string(), name: z.string(), invite: z.string(), orgName: z.string(), admin: z.string(), device: z.boolean().optional() })
 
 /**
  * [T13] Organisations and groups on this device: applies what the graphs resolve to (keys,
@@ -74,8 +74,9 @@ export class TeamCore {
     return this.pendingJoins.get(org)
   }
 
-  pendingJoinList(): { org: ConvId; orgName: string }[] {
-    return [...this.pendingJoins].map(([org, p]) => ({ org, orgName: p.orgName }))
+  /** `device`: the answer to a device link ([T17]), not to an invitation of a new person. */
+  pendingJoinList(): { org: ConvId; orgName: string; device: boolean }[] {
+    return [...this.pendingJoins].map(([org, p]) => ({ org, orgName: p.orgName, device: !!p.device }))
   }
 
   // ---- what the graphs say ----------------------------------------------------------------
@@ -372,7 +373,7 @@ export class TeamCore {
 
   /** The invitee's side: remember the request (to accept the organisation's bundle), then mail it. */
   async requestJoin(inv: OrgInvitation, user: string): Promise<void> {
-    const pending = { user, name: this.deps.identity.name, invite: inv.invite, orgName: inv.name, admin: toHex(inv.admin) }
+    const pending = { user, name: this.deps.identity.name, invite: inv.invite, orgName: inv.name, admin: toHex(inv.admin), ...(inv.user ? { device: true } : {}) }
     await this.deps.store.write([{ key: ['org-join', inv.org], value: encodeRecord(pending) }])
     this.pendingJoins.set(inv.org, pending)
     const body = await sealJoinRequest(inv, user, this.deps.identity.name, this.deps.identity.keys)

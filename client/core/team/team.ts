@@ -271,7 +271,7 @@ export class Team {
     return { org: inv.org, name: inv.name }
   }
 
-  pendingJoins(): { org: ConvId; orgName: string }[] {
+  pendingJoins(): { org: ConvId; orgName: string; device: boolean }[] {
     return this.core.pendingJoinList().filter((p) => !this.core.isMember(p.org))
   }
 
