@@ -28,28 +28,42 @@ function commandFor(positionals: readonly string[]): { run: Command; args: reado
   return { run, args: rest }
 }
 
+const OPTIONS = {
+  home: { type: 'string' },
+  server: { type: 'string' },
+  origin: { type: 'string' },
+  json: { type: 'boolean', default: false },
+  name: { type: 'string' },
+  title: { type: 'string' },
+  count: { type: 'string' },
+  all: { type: 'boolean', default: false },
+  timeout: { type: 'string' },
+  ttl: { type: 'string' },
+  code: { type: 'string' },
+  'no-history': { type: 'boolean', default: false },
+  help: { type: 'boolean', short: 'h', default: false },
+} as const
+
+/**
+ * Ids are base64url and may begin with '-' (one in 32): an argument shaped like an id that is not
+ * one of the options is a positional (or an option's value), never an unknown option.
+ */
+const MARK = '\u0001'
+const known = new Set(['-h', ...Object.keys(OPTIONS).map((k) => `--${k}`)])
+const idShaped = /^-[A-Za-z0-9_-]{11,}$/
+const protectIds = (argv: readonly string[]) => argv.map((a) => (idShaped.test(a) && !known.has(a.split('=')[0]!) ? MARK + a : a))
+const unmark = (a: string) => (a.startsWith(MARK) ? a.slice(MARK.length) : a)
+function unprotect<T extends Record<string, unknown>>(values: T): T {
+  return Object.fromEntries(Object.entries(values).map(([k, v]) => [k, typeof v === 'string' ? unmark(v) : v])) as T
+}
+
 // Known before parsing, so that even a malformed command line gets its error as JSON.
 const json = process.argv.includes('--json')
 
 async function main(): Promise<number> {
-  const { values, positionals } = parseArgs({
-    allowPositionals: true,
-    options: {
-      home: { type: 'string' },
-      server: { type: 'string' },
-      origin: { type: 'string' },
-      json: { type: 'boolean', default: false },
-      name: { type: 'string' },
-      title: { type: 'string' },
-      count: { type: 'string' },
-      all: { type: 'boolean', default: false },
-      timeout: { type: 'string' },
-      ttl: { type: 'string' },
-      code: { type: 'string' },
-      'no-history': { type: 'boolean', default: false },
-      help: { type: 'boolean', short: 'h', default: false },
-    },
-  })
+  const parsed = parseArgs({ args: protectIds(process.argv.slice(2)), allowPositionals: true, options: OPTIONS })
+  const values = unprotect(parsed.values)
+  const positionals = parsed.positionals.map(unmark)
   if (values.help || positionals.length === 0) {
     process.stdout.write(USAGE)
     return values.help ? 0 : 2

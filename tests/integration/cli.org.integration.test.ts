@@ -122,6 +122,8 @@ test('bad input: unknown org, unknown user, ambiguous name, bad link, not an adm
 
   expectError(await bob.run('--json', 'org', 'invite', org), 'M503_NOT_ADMIN')
   expectError(await kim.run('--json', 'group', 'add'), 'C100_USAGE', 2)
+  // Ids are base64url: one that begins with '-' is an id, not an unknown option.
+  expectError(await kim.run('--json', 'group', 'members', '-N2JLiS37hw8VjbR2aspXA'), 'C201_UNKNOWN_GROUP')
   // Without --json: one readable line on stderr, nothing on stdout.
   const human = await kim.run('org', 'remove', org, 'Kim')
   expect(human.code).toBe(1)
