@@ -14,12 +14,13 @@ import { createIdentity, loadIdentity, normaliseName, type Identity } from './id
 import { newConvId, newMessageId } from './ids.js'
 import { inviteLink, type Invitation } from './invite.js'
 import {
-  MAX_MESSAGE_CHARS, SEGMENT_CAPACITY, SEGMENT_GENESIS, compareMessages, readMemberBoxes, readMembers, readSegments, readTitle, segmentDocId,
-  type MessageRecord, type MessageView, type RootDoc, type SegmentDoc, type SegmentInfo,
+  MAX_MESSAGE_CHARS, SEGMENT_CAPACITY, SEGMENT_GENESIS, compareMessages, readMemberBoxes, readMembers, readTitle,
+  type MessageRecord, type MessageView, type RootDoc, type SegmentDoc,
 } from './model.js'
 import { Outbox } from './outbox.js'
 import { Registry } from './registry.js'
 import { AccessState } from './access.js'
+import { ConversationLayout, rootDocOf } from './layout.js'
 import { Team } from './team/team.js'
 import type { LocalStore } from './storage/LocalStore.js'
 import type { SocketFactory } from './transport.js'
@@ -71,7 +72,7 @@ export interface MessengerEvents extends Record<string, unknown> {
 }
 
 /** The root document of a conversation shares the conversation's id. */
-export const rootDocOf = (conv: ConvId): DocId => conv as string as DocId
+export { rootDocOf }
 
 /**
  * The engine's public face: everything a person does is a local change first, then queued in
@@ -88,6 +89,7 @@ export class Messenger {
   private readonly clock: HybridClock
   private readonly pending = new Set<string>()
   private segs!: SegmentWindow
+  private layout!: ConversationLayout
   private readonly convOfDoc = new Map<DocId, ConvId>()
   private sendChain: Promise<unknown> = Promise.resolve()
   /** Organisations and groups ([T1]–[T13]); undefined until this device has an identity. */
@@ -123,15 +125,15 @@ export class Messenger {
 
   private async boot(identity: Identity): Promise<void> {
     // Segments start from the shared genesis change; the root starts empty.
-    this.docs = new DocStore(this.options.store, identity.actor, (doc) => (this.isRoot(doc) ? undefined : SEGMENT_GENESIS))
+    this.docs = new DocStore(this.options.store, identity.actor, (doc) => (this.layout.isRoot(doc) ? undefined : SEGMENT_GENESIS))
     this.outbox = new Outbox(this.options.store)
     this.segs = new SegmentWindow(this.docs, this.clock)
     this.mailOut = new MailOutbox(this.options.store, () => this.emitStatus())
     this.engine = new SyncEngine(identity, this.registry, this.docs, this.outbox, {
       url: this.options.url,
       socket: this.options.socket,
-      docsOf: (conv) => [...this.rootsOf(conv), ...this.segs.segmentsOf(conv).map((s) => s.id)],
-      isRoot: (conv, doc) => this.rootsOf(conv).includes(doc),
+      docsOf: (conv) => [...this.layout.rootsOf(conv), ...this.segs.segmentsOf(conv).map((s) => s.id)],
+      isRoot: (conv, doc) => this.layout.rootsOf(conv).includes(doc),
       adminSecrets: (conv, rec) =>
         this.team?.isSpace(conv) ? this.team.core.adminSecretsFor(conv, rec.serverEpoch, rec.epoch) : rec.adminSecret && { sign: rec.adminSecret, next: rec.adminSecret },
       heartbeatMs: this.options.heartbeatMs,
@@ -152,6 +154,17 @@ export class Messenger {
       adminsOf: (conv) => this.adminsOf(conv),
       refused: (detail) => this.events.emit('problem', { code: ClientErrorCode.ENVELOPE_REJECTED, detail }),
     })
+    this.layout = new ConversationLayout({
+      docs: this.docs,
+      segs: this.segs,
+      engine: this.engine,
+      keyring: this.keyring,
+      clock: this.clock,
+      team: () => this.team,
+      convOfDoc: this.convOfDoc,
+      segmentCapacity: this.options.segmentCapacity ?? SEGMENT_CAPACITY,
+      change: (conv, doc, fns) => this.changeAndQueue(conv, doc, fns, []),
+    })
     this.team = new Team({
       store: this.options.store,
       identity,
@@ -162,7 +175,7 @@ export class Messenger {
         this.convOfDoc.set(rootDocOf(conv), conv)
         this.events.emit('conversations', undefined)
         this.events.emit('messages', { conv })
-        if (this.registry.get(conv)) void this.refreshRoot(conv)
+        if (this.registry.get(conv)) void this.layout.refresh(conv)
       },
       problem: (code, detail) => this.events.emit('problem', { code, ...(detail ? { detail } : {}) }),
       removed: (conv, removed) => this.access.setLost(conv, removed),
@@ -195,7 +208,7 @@ export class Messenger {
     for (const rec of this.registry.list()) {
       this.convOfDoc.set(rootDocOf(rec.conv), rec.conv)
       await this.recoverOutbox(rec.conv)
-      await this.refreshRoot(rec.conv)
+      await this.layout.refresh(rec.conv)
     }
     await this.team.load()
   }
@@ -270,7 +283,7 @@ export class Messenger {
 
   titleOf(conv: ConvId): string {
     if (this.team?.isSpace(conv)) return this.team.group(conv)?.name || this.registry.get(conv)?.title || 'Group'
-    const root = this.rootNow(conv)
+    const root = this.layout.rootNow(conv)
     return (root && readTitle(root)) || this.registry.get(conv)?.title || 'Conversation'
   }
 
@@ -279,7 +292,7 @@ export class Messenger {
       const names = this.team.deviceNames(conv)
       return new Map(this.team.memberPeople(conv).map((d) => [d, names.get(d) ?? 'Unknown']))
     }
-    const root = this.rootNow(conv)
+    const root = this.layout.rootNow(conv)
     return root ? readMembers(root, this.adminsOf(conv)) : new Map()
   }
 
@@ -367,7 +380,7 @@ export class Messenger {
     await this.keyring.mailToNewcomers(conv)
     await this.engine.rejoin(conv)
     this.engine.requestFlush()
-    await this.refreshRoot(conv)
+    await this.layout.refresh(conv)
     this.events.emit('conversations', undefined)
   }
 
@@ -419,7 +432,7 @@ export class Messenger {
   /** Loads the conversation's root and its newest segment (not its whole history). */
   async openConversation(conv: ConvId): Promise<void> {
     if (!this.registry.get(conv)) throw new ClientError(ClientErrorCode.UNKNOWN_CONVERSATION)
-    await this.refreshRoot(conv)
+    await this.layout.refresh(conv)
     await this.segs.open(conv)
     this.events.emit('messages', { conv })
   }
@@ -438,7 +451,7 @@ export class Messenger {
   messages(conv: ConvId): DisplayMessage[] {
     const me = this.identity?.deviceId
     // Every entry, removed members too: what they wrote keeps its author's name.
-    const root = this.rootNow(conv)
+    const root = this.layout.rootNow(conv)
     const names: Map<DeviceId, string> = this.team?.isSpace(conv) ? this.team.deviceNames(conv) : root ? readMembers(root, this.adminsOf(conv), { includeRemoved: true }) : new Map()
     const out: DisplayMessage[] = []
     for (const m of this.segs.views(conv)) {
@@ -458,7 +471,7 @@ export class Messenger {
     if (body.length > MAX_MESSAGE_CHARS) return Promise.reject(new ClientError(ClientErrorCode.MESSAGE_TOO_LONG))
     if (!this.registry.get(conv)) return Promise.reject(new ClientError(ClientErrorCode.UNKNOWN_CONVERSATION))
     const run = async (): Promise<MessageView> => {
-      const segment = await this.writableSegment(conv)
+      const segment = await this.layout.writableSegment(conv)
       const tag = newMessageId()
       const ts = this.clock.now()
       this.pending.add(tag)
@@ -487,66 +500,11 @@ export class Messenger {
     return changes
   }
 
-  /** The newest segment, or the next one when there is none or it is full. */
-  private async writableSegment(conv: ConvId): Promise<DocId> {
-    const root = this.writeRoot(conv)
-    const segs = this.segs.segmentsOf(conv).filter((s) => (s.root ?? rootDocOf(conv)) === root)
-    const newest = segs[segs.length - 1]
-    if (newest) {
-      await this.segs.load(conv, newest.id)
-      if (this.segs.count(newest.id) < (this.options.segmentCapacity ?? SEGMENT_CAPACITY)) return newest.id
-    }
-    const index = newest ? newest.index + 1 : 0
-    const id = segmentDocId(root as string as ConvId, index)
-    const start = this.clock.now()
-    this.convOfDoc.set(id, conv)
-    await this.changeAndQueue(conv, root, [(d: RootDoc) => void (d[`s:${index}`] = { start })], [])
-    await this.refreshRoot(conv)
-    this.convOfDoc.set(id, conv)
-    await this.segs.load(conv, id)
-    return id
-  }
-
-  private rootCache = new Map<ConvId, A.Doc<RootDoc>>()
-  private rootNow(conv: ConvId): A.Doc<RootDoc> | undefined {
-    return this.rootCache.get(conv)
-  }
-
-  /** [M24] The root documents of a conversation's generations this device reads, oldest first. */
-  private rootsOf(conv: ConvId): DocId[] {
-    const gens = this.team?.isSpace(conv) ? this.team.generations(conv) : []
-    return gens.length ? gens : [rootDocOf(conv)]
-  }
-
-  /** The root of the generation this device writes in. */
-  private writeRoot(conv: ConvId): DocId {
-    const roots = this.rootsOf(conv)
-    return roots[roots.length - 1]!
-  }
-
-  private async refreshRoot(conv: ConvId): Promise<void> {
-    const roots = this.rootsOf(conv)
-    const segs: SegmentInfo[] = []
-    for (const id of roots) {
-      this.convOfDoc.set(id, conv)
-      this.engine.trackDoc(conv, id)
-      const doc = await this.docs.doc<RootDoc>(id)
-      if (!doc) continue
-      if (id === rootDocOf(conv)) this.rootCache.set(conv, doc)
-      segs.push(...readSegments(id as string as ConvId, doc).map((s) => ({ ...s, root: id })))
-    }
-    const root = this.rootCache.get(conv)
-    if (!root && !segs.length) return
-    for (const s of segs) this.convOfDoc.set(s.id, conv)
-    for (const s of this.segs.setSegments(conv, segs)) this.engine.trackDoc(conv, s.id)
-    await this.keyring.mailToNewcomers(conv)
-  }
-
   private onDocChange(doc: DocId): void {
     const conv = this.convOfDoc.get(doc)
     if (!conv) return
-    if (this.isRoot(doc)) {
-      void this.refreshRoot(conv).then(() => {
+    if (this.layout.isRoot(doc)) {
+      void this.layout.refresh(conv).then(() => {
         this.events.emit('conversations', undefined)
         this.events.emit('messages', { conv })
       })
@@ -558,11 +516,6 @@ export class Messenger {
       if (added.length) this.events.emit('added', { conv, messages: added })
       this.events.emit('messages', { conv })
     })
-  }
-
-  private isRoot(doc: DocId): boolean {
-    const conv = this.convOfDoc.get(doc)
-    return conv !== undefined && this.rootsOf(conv).includes(doc)
   }
 
   private emitStatus(): void {

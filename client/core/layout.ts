@@ -1,0 +1,97 @@
+import type * as A from '@automerge/automerge'
+import type { ConvId, DocId } from '../../protocol/index.js'
+import type { DocStore } from './docs.js'
+import type { SyncEngine } from './engine.js'
+import type { HybridClock } from './hlc.js'
+import type { Keyring } from './keyring.js'
+import { readSegments, segmentDocId, type RootDoc, type SegmentInfo } from './model.js'
+import type { SegmentWindow } from './segmentWindow.js'
+import type { Team } from './team/team.js'
+
+/** The root document of a conversation's first generation shares the conversation's id. */
+export const rootDocOf = (conv: ConvId): DocId => conv as string as DocId
+
+export interface LayoutDeps {
+  readonly docs: DocStore
+  readonly segs: SegmentWindow
+  readonly engine: SyncEngine
+  readonly keyring: Keyring
+  readonly clock: HybridClock
+  readonly team: () => Team | undefined
+  readonly convOfDoc: Map<DocId, ConvId>
+  readonly segmentCapacity: number
+  /** Makes a local change to a document and queues it in the outbox. */
+  readonly change: (conv: ConvId, doc: DocId, fns: A.ChangeFn<RootDoc>[]) => Promise<unknown>
+}
+
+/**
+ * [M11][M24] Which documents make up a conversation: the roots of the generations this device
+ * reads (one for an ad-hoc conversation), the segments they list, and where new messages go.
+ */
+export class ConversationLayout {
+  private readonly roots = new Map<ConvId, A.Doc<RootDoc>>()
+
+  constructor(private readonly deps: LayoutDeps) {}
+
+  /** The first generation's root as last read (title and members of ad-hoc conversations). */
+  rootNow(conv: ConvId): A.Doc<RootDoc> | undefined {
+    return this.roots.get(conv)
+  }
+
+  /** [M24] The root documents of a conversation's generations this device reads, oldest first. */
+  rootsOf(conv: ConvId): DocId[] {
+    const team = this.deps.team()
+    const gens = team?.isSpace(conv) ? team.generations(conv) : []
+    return gens.length ? gens : [rootDocOf(conv)]
+  }
+
+  /** The root of the generation this device writes in. */
+  writeRoot(conv: ConvId): DocId {
+    const roots = this.rootsOf(conv)
+    return roots[roots.length - 1]!
+  }
+
+  isRoot(doc: DocId): boolean {
+    const conv = this.deps.convOfDoc.get(doc)
+    return conv !== undefined && this.rootsOf(conv).includes(doc)
+  }
+
+  /** Reads the roots again: new segments are subscribed, newcomers get keys (ad-hoc admins). */
+  async refresh(conv: ConvId): Promise<void> {
+    const { docs, engine, convOfDoc, segs } = this.deps
+    const found: SegmentInfo[] = []
+    for (const id of this.rootsOf(conv)) {
+      convOfDoc.set(id, conv)
+      engine.trackDoc(conv, id)
+      const doc = await docs.doc<RootDoc>(id)
+      if (!doc) continue
+      if (id === rootDocOf(conv)) this.roots.set(conv, doc)
+      found.push(...readSegments(id as string as ConvId, doc).map((s) => ({ ...s, root: id })))
+    }
+    if (!this.roots.has(conv) && !found.length) return
+    for (const s of found) convOfDoc.set(s.id, conv)
+    for (const s of segs.setSegments(conv, found)) engine.trackDoc(conv, s.id)
+    await this.deps.keyring.mailToNewcomers(conv)
+  }
+
+  /** The newest segment of the generation written in, or the next one when there is none or it is full. */
+  async writableSegment(conv: ConvId): Promise<DocId> {
+    const { segs, convOfDoc } = this.deps
+    const root = this.writeRoot(conv)
+    const mine = segs.segmentsOf(conv).filter((s) => (s.root ?? rootDocOf(conv)) === root)
+    const newest = mine[mine.length - 1]
+    if (newest) {
+      await segs.load(conv, newest.id)
+      if (segs.count(newest.id) < this.deps.segmentCapacity) return newest.id
+    }
+    const index = newest ? newest.index + 1 : 0
+    const id = segmentDocId(root as string as ConvId, index)
+    const start = this.deps.clock.now()
+    convOfDoc.set(id, conv)
+    await this.deps.change(conv, root, [(d: RootDoc) => void (d[`s:${index}`] = { start })])
+    await this.refresh(conv)
+    convOfDoc.set(id, conv)
+    await segs.load(conv, id)
+    return id
+  }
+}
