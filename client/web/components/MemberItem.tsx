@@ -1,4 +1,5 @@
-import { createSignal, Show } from 'solid-js'
+import { Show } from 'solid-js'
+import { ConfirmRemove } from './ConfirmRemove.js'
 import type { MemberRow } from '../binding.js'
 import type { DeviceId } from '../../../protocol/index.js'
 
@@ -12,23 +13,6 @@ export function MemberItem(props: {
   onRemove: (id: DeviceId) => Promise<void>
   onError: (err: unknown) => void
 }) {
-  const [confirming, setConfirming] = createSignal(false)
-  const [busy, setBusy] = createSignal(false)
-
-  // The Remove button that the confirm step replaces had focus: keep keyboard users on the next step.
-  const focusOnMount = (el: HTMLButtonElement) => queueMicrotask(() => el.focus())
-
-  const remove = () => {
-    setBusy(true)
-    props
-      .onRemove(props.member.id)
-      .catch(props.onError)
-      .finally(() => {
-        setBusy(false)
-        setConfirming(false)
-      })
-  }
-
   return (
     <li class="member">
       <span class="member-name">
@@ -40,28 +24,7 @@ export function MemberItem(props: {
       </Show>
       <Show when={props.canRemove}>
         <span class="member-actions">
-          <Show
-            when={confirming()}
-            fallback={
-              <button type="button" aria-label={`Remove ${props.member.name}`} onClick={() => setConfirming(true)}>
-                Remove
-              </button>
-            }
-          >
-            <button
-              type="button"
-              class="danger"
-              aria-label={`Confirm remove ${props.member.name}`}
-              disabled={busy()}
-              onClick={remove}
-              ref={focusOnMount}
-            >
-              Confirm remove
-            </button>
-            <button type="button" aria-label={`Cancel removing ${props.member.name}`} disabled={busy()} onClick={() => setConfirming(false)}>
-              Cancel
-            </button>
-          </Show>
+          <ConfirmRemove subject={props.member.name} onConfirm={() => props.onRemove(props.member.id)} onError={props.onError} />
         </span>
       </Show>
     </li>

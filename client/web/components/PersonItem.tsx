@@ -1,5 +1,6 @@
 import { createSignal, Show } from 'solid-js'
 import type { DirectoryEntry, OrgBinding } from '../teamBinding.js'
+import { ConfirmRemove } from './ConfirmRemove.js'
 import { DeviceList } from './DeviceList.js'
 import { PersonVerify } from './PersonVerify.js'
 
@@ -12,20 +13,15 @@ import { PersonVerify } from './PersonVerify.js'
 export function PersonItem(props: { person: DirectoryEntry; org: OrgBinding; myName: string; onError: (err: unknown) => void }) {
   const [verifying, setVerifying] = createSignal(false)
   const [showDevices, setShowDevices] = createSignal(false)
-  const [confirming, setConfirming] = createSignal(false)
   const [busy, setBusy] = createSignal(false)
   const p = () => props.person
   const devices = () => (p().devices.length === 1 ? '1 device' : `${p().devices.length} devices`)
-  const focusOnMount = (el: HTMLButtonElement) => queueMicrotask(() => el.focus())
 
   const act = (action: () => Promise<void>) => {
     setBusy(true)
     action()
       .catch(props.onError)
-      .finally(() => {
-        setBusy(false)
-        setConfirming(false)
-      })
+      .finally(() => setBusy(false))
   }
 
   return (
@@ -54,28 +50,7 @@ export function PersonItem(props: { person: DirectoryEntry; org: OrgBinding; myN
             </button>
           </Show>
           <Show when={props.org.isAdmin()}>
-            <Show
-              when={confirming()}
-              fallback={
-                <button type="button" aria-label={`Remove ${p().name} from organisation`} onClick={() => setConfirming(true)}>
-                  Remove
-                </button>
-              }
-            >
-              <button
-                type="button"
-                class="danger"
-                aria-label={`Confirm remove ${p().name}`}
-                disabled={busy()}
-                onClick={() => act(() => props.org.remove(p().user))}
-                ref={focusOnMount}
-              >
-                Confirm remove
-              </button>
-              <button type="button" aria-label={`Cancel removing ${p().name}`} disabled={busy()} onClick={() => setConfirming(false)}>
-                Cancel
-              </button>
-            </Show>
+            <ConfirmRemove subject={p().name} start={`Remove ${p().name} from organisation`} onConfirm={() => props.org.remove(p().user)} onError={props.onError} />
           </Show>
         </span>
       </Show>
