@@ -92,15 +92,22 @@ export class TeamCore {
 
   /** Display names by device, removed people included (what they wrote keeps their name). */
   deviceNames(org: ConvId): Map<string, string> {
+    // Read on every render of a conversation: computed once per version of the graph.
+    const graph = this.spaces.graph(org)
+    const hit = this.names.get(org)
+    if (hit?.version === graph.version) return hit.names
     const names = new Map<string, string>()
     const users = new Map<string, string>()
-    for (const op of this.spaces.graph(org).order()) {
+    for (const op of graph.order()) {
       const b = op.body
       if (b.kind === 'create-org' || b.kind === 'admit') users.set(b.user, b.userName)
     }
     for (const [d, u] of this.spaces.org(org).bindings) names.set(d, users.get(u) ?? 'Unknown')
+    this.names.set(org, { version: graph.version, names })
     return names
   }
+
+  private readonly names = new Map<ConvId, { version: number; names: Map<string, string> }>()
 
   // ---- applying state ---------------------------------------------------------------------
 

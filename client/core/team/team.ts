@@ -97,8 +97,14 @@ export class Team {
   /** Names of devices (removed people included) for a conversation's messages. */
   deviceNames(conv: ConvId): Map<DeviceId, string> {
     const org = this.orgOf(conv)
-    return new Map([...(org ? this.core.deviceNames(org) : [])].map(([d, n]) => [hexToDevice(d), n]))
+    if (!org) return new Map()
+    const byHex = this.core.deviceNames(org) // a new map only when the directory changed
+    let byId = this.namesById.get(byHex)
+    if (!byId) this.namesById.set(byHex, (byId = new Map([...byHex].map(([d, n]) => [hexToDevice(d), n]))))
+    return byId
   }
+
+  private readonly namesById = new WeakMap<Map<string, string>, Map<DeviceId, string>>()
 
   /** Member devices of a space, for the members list. */
   memberDevices(conv: ConvId): DeviceId[] {
