@@ -375,10 +375,11 @@ export class Team {
    * group admin heals ([T8]) — members hold back their writes until then ([T7]).
    */
   private async rotateIfMember(space: ConvId): Promise<void> {
-    const state = this.spaces.state(space)!
-    const prev = state.epochs[state.epochs.length - 1]
+    const graph = this.spaces.graph(space)
+    const prev = this.spaces.state(space)!.epochs.at(-1)
     if (this.core.isMember(space) || this.spaces.meta(space)?.kind === 'org') await this.core.rotateAndSend(space)
-    else await this.core.send(space, undefined, prev, this.spaces.graph(space).order().filter((op) => !prev || !this.spaces.graph(space).ancestors(prev.op).has(op.id)))
+    // The ops since the newest epoch, under its roster key: members learn them and a member admin heals.
+    else await this.core.send(space, undefined, undefined, graph.order().filter((op) => !prev || !graph.ancestors(prev.op).has(op.id)))
     await this.core.apply(space)
   }
 
