@@ -1,5 +1,4 @@
 import type { ConvId } from '../../protocol/index.js'
-import { ClientErrorCode, type ClientErrorCode as Code } from './errors.js'
 
 export interface AccessDeps {
   /** Is this a team space whose signed graph still lists this device? */
@@ -7,14 +6,13 @@ export interface AccessDeps {
   readonly rejoin: (conv: ConvId) => void
   readonly emitAccess: (conv: ConvId, lost: boolean) => void
   readonly emitWaiting: (conv: ConvId) => void
-  readonly problem: (code: Code, detail: string) => void
 }
 
 /**
  * [T10][M23] Whether this device may still read a conversation. A removal known from a signed op
  * (or, for ad-hoc conversations, the server's refusal) is "lost". The server refusing a team
  * space whose graph still lists this device is a rotation that has not reached it: it is retried
- * (five times, from 200 ms) and then shown as *waiting for key* (M507), never as a removal.
+ * (five times, from 200 ms) and then shown as *waiting for key*, never as a removal.
  */
 export class AccessState {
   private readonly lost = new Set<ConvId>()
@@ -48,9 +46,10 @@ export class AccessState {
     const tries = (this.refused.get(conv) ?? 0) + 1
     this.refused.set(conv, tries)
     if (tries <= 5) return void setTimeout(() => this.deps.rejoin(conv), 100 * 2 ** tries)
+    // Shown as the conversation's waiting state (with Retry), which clears itself once the
+    // rotation arrives — not as an alert that would outlive it.
     this.keyMissing.add(conv)
     this.deps.emitWaiting(conv)
-    this.deps.problem(ClientErrorCode.TEAM_GAP, 'the server refuses this device\'s key for a conversation it is still a member of')
   }
 
   /** "Retry" on a conversation waiting for its key: start the attempts again. */

@@ -198,7 +198,6 @@ export class Messenger {
       rejoin: (conv) => void this.engine.rejoin(conv),
       emitAccess: (conv, lost) => this.events.emit('access', { conv, lost }),
       emitWaiting: (conv) => this.events.emit('waiting', { conv, waiting: this.waitingForKey(conv) }),
-      problem: (code, detail) => this.events.emit('problem', { code, detail }),
     })
     this.engine.events.on('access', (a) => this.access.onServer(a.conv, a.lost))
     this.engine.events.on('rekeyConflict', ({ conv, epoch }) => void this.onRekeyConflict(conv, epoch))
