@@ -65,8 +65,8 @@ describe('offline PWA, two people', () => {
     await expect.poll(() => statusText(alice.page), WAIT).toBe('Online')
 
     // Nothing was refused or rejected along the way (the engine reports those as alerts).
-    expect(await alice.page.getByRole('alert').allTextContents()).toEqual([])
-    expect(await bob.page.getByRole('alert').allTextContents()).toEqual([])
+    expect(JSON.stringify(await alice.page.getByRole('alert').allTextContents())).toBe('[]')
+    expect(JSON.stringify(await bob.page.getByRole('alert').allTextContents())).toBe('[]')
     expect([...unexpectedErrors(alice), ...unexpectedErrors(bob)]).toEqual([])
   }, 240_000)
 })

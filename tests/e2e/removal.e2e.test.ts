@@ -89,8 +89,8 @@ describe('removing a member, three people', () => {
     expect(await messageTexts(bob.page)).toEqual([FIRST])
 
     // Nothing went wrong for the two who stayed.
-    expect(await admin.page.getByRole('alert').allTextContents()).toEqual([])
-    expect(await carol.page.getByRole('alert').allTextContents()).toEqual([])
+    expect(JSON.stringify(await admin.page.getByRole('alert').allTextContents())).toBe('[]')
+    expect(JSON.stringify(await carol.page.getByRole('alert').allTextContents())).toBe('[]')
     expect([...unexpectedErrors(admin), ...unexpectedErrors(carol)]).toEqual([])
     expect(unexpectedErrors(bob)).toEqual([])
   }, 240_000)
