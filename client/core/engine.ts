@@ -282,6 +282,13 @@ export class SyncEngine {
           this.joining.delete(msg.ref as ConvId)
           return this.events.emit('rekeyConflict', { conv: msg.ref as ConvId, epoch: msg.epoch })
         }
+        // A refused capability is an access signal whether or not a join is still counted as in
+        // flight (two joins may cross): the messenger decides between removed and waiting ([M23]).
+        if (msg.code === ErrorCode.CAPABILITY_REJECTED && msg.ref && this.registry.get(msg.ref as ConvId)) {
+          this.joining.delete(msg.ref as ConvId)
+          this.updateState()
+          return this.events.emit('access', { conv: msg.ref as ConvId, lost: true })
+        }
         if (msg.ref && this.joining.delete(msg.ref as ConvId)) {
           this.updateState()
           // [T10] the server no longer accepts this device's capability for the conversation.
