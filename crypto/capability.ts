@@ -1,7 +1,7 @@
 import nacl from 'tweetnacl'
 import { concat, writeU32 } from './bytes.js'
 import { CryptoMisuse } from './errors.js'
-import { deriveKey, frame } from './hash.js'
+import { deriveKey, domainHash, frame } from './hash.js'
 import { asSignPublicKey, asSignSecretKey, type EpochKey, type SignPublicKey } from './keys.js'
 import { createSigner, verifySignature, type Signer } from './sign.js'
 
@@ -50,6 +50,18 @@ export function deriveAdminCapability(adminSecret: Uint8Array, conv: Uint8Array)
   const pair = nacl.sign.keyPair.fromSeed(seed)
   seed.fill(0)
   return { publicKey: asSignPublicKey(pair.publicKey), signer: createSigner(asSignSecretKey(pair.secretKey)) }
+}
+
+const DOMAIN_ORIGIN = 'fieldchat/v1/conversation/origin'
+
+/**
+ * [K6] A conversation's id is bound to the device that created it: the first 16 bytes of a
+ * domain hash of that device's signing key and a random 16-byte origin. The server registers a
+ * conversation only from a connection authenticated as that device, so no member racing the
+ * creator can register its own capability or admin key first.
+ */
+export function conversationIdOf(creator: Uint8Array, origin: Uint8Array): Uint8Array {
+  return domainHash(DOMAIN_ORIGIN, creator, origin).subarray(0, 16)
 }
 
 /** [K3] Device authentication in the handshake: the device signs the server's challenge. */

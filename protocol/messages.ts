@@ -4,7 +4,8 @@
  */
 export interface Hello { type: 'hello'; v: number; device: Uint8Array; proof: Uint8Array }
 /** Prove the epoch capability of a conversation; registers `cap` when the server has none yet. */
-export interface Join { type: 'join'; conv: Uint8Array; epoch: number; cap: Uint8Array; proof: Uint8Array; admin?: Uint8Array }
+/** `origin` (16 B): the creator's origin, so the server can check the id derives from it ([S3], crypto [K6]). */
+export interface Join { type: 'join'; conv: Uint8Array; epoch: number; cap: Uint8Array; proof: Uint8Array; admin?: Uint8Array; origin?: Uint8Array }
 /** Rotate a conversation's capability to a new epoch, proven with its admin capability ([S10]). */
 /** `from`: the epoch the rotating device saw on the server; the server moves only from that one ([S10]). */
 export interface Rekey { type: 'rekey'; conv: Uint8Array; from: number; epoch: number; cap: Uint8Array; admin: Uint8Array; proof: Uint8Array }

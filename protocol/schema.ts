@@ -18,7 +18,7 @@ const distinct = (keys: readonly Uint8Array[]) => new Set(keys.map((k) => k.join
 
 export const clientMessageSchema = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('hello'), v: uint, device: bytes(32), proof: bytes(64) }),
-  z.strictObject({ type: z.literal('join'), conv: bytes(16), epoch: u32, cap: bytes(32), proof: bytes(64), admin: bytes(32).optional() }),
+  z.strictObject({ type: z.literal('join'), conv: bytes(16), epoch: u32, cap: bytes(32), proof: bytes(64), admin: bytes(32).optional(), origin: bytes(16).optional() }),
   z.strictObject({ type: z.literal('rekey'), conv: bytes(16), from: u32, epoch: u32, cap: bytes(32), admin: bytes(32), proof: bytes(64) }),
   z.strictObject({
     type: z.literal('push'),

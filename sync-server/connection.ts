@@ -4,7 +4,7 @@ import {
   type ClientMessage, type Join, type Mail, type Push, type PushResult, type Rekey, type ServerMessage, type Subscribe, type Unsubscribe,
 } from '../protocol/index.js'
 import {
-  bytesEqual, hashOfEnvelope, randomBytes, splitEnvelope, toBase64Url, toHex, verifyCapabilityProof, verifyDeviceAuth,
+  bytesEqual, conversationIdOf, hashOfEnvelope, randomBytes, splitEnvelope, toBase64Url, toHex, verifyCapabilityProof, verifyDeviceAuth,
   verifyEnvelopeSignature, verifyRekeyProof, type EnvelopeParts,
 } from '../crypto/verify.js'
 import type { AppendItem, AppendResult, ChangeStore, MailItem } from './store/ChangeStore.js'
@@ -174,13 +174,20 @@ export class Connection implements Subscriber {
   }
 
   private async onJoin(msg: Join): Promise<void> {
-    // [S3] capability proof over this connection's challenge; first proof registers the capability.
+    const key = toBase64Url(msg.conv)
+    // [S3] capability proof over this connection's challenge.
     if (!(await verifyCapabilityProof(msg.proof, this.challenge, msg.conv, msg.epoch, msg.cap))) {
-      return this.reject(ErrorCode.CAPABILITY_REJECTED, undefined, toBase64Url(msg.conv))
+      return this.reject(ErrorCode.CAPABILITY_REJECTED, undefined, key)
     }
-    const stored = await this.ctx.store.registerConv(msg.conv, msg.cap, msg.epoch, msg.admin)
+    let stored = await this.ctx.store.getConv(msg.conv)
+    if (!stored) {
+      // [S3][K6] Only the creator device registers a conversation, and always with its admin key.
+      const creator = !!msg.origin && bytesEqual(conversationIdOf(this.device!, msg.origin), msg.conv)
+      if (!creator || !msg.admin) return this.reject(ErrorCode.NOT_REGISTERED, undefined, key)
+      stored = await this.ctx.store.registerConv(msg.conv, msg.cap, msg.epoch, msg.admin)
+    }
     if (stored.epoch !== msg.epoch || !bytesEqual(stored.capPublic, msg.cap)) {
-      return this.reject(ErrorCode.CAPABILITY_REJECTED, undefined, toBase64Url(msg.conv))
+      return this.reject(ErrorCode.CAPABILITY_REJECTED, undefined, key)
     }
     this.markJoined(msg.conv, msg.epoch)
   }

@@ -11,6 +11,7 @@ import type { Outbox } from './outbox.js'
 import { actorOf } from './identity.js'
 import { decodeChanges, encodeChanges } from './payload.js'
 import { checkChanges } from './writeRules.js'
+import { JoinRetry } from './joinRetry.js'
 import type { MailOutbox } from './mailOutbox.js'
 import type { ConversationRecord, Registry } from './registry.js'
 import { OPEN, frameBytes, type SocketFactory, type SocketLike } from './transport.js'
@@ -80,6 +81,7 @@ export class SyncEngine {
   private readonly signer: Signer
   private readonly joined = new Set<ConvId>()
   private readonly joining = new Set<ConvId>()
+  private readonly unregistered = new JoinRetry((conv) => void this.rejoin(conv))
   private readonly subscribed = new Set<string>()
   private readonly catchingUp = new Set<string>()
   private readonly inFlight = new Map<number, InFlight[]>()
@@ -186,6 +188,7 @@ export class SyncEngine {
     this.ready = false
     this.joined.clear()
     this.joining.clear()
+    this.unregistered.clear()
     this.stalled.clear()
     this.challenge = undefined
     this.subscribed.clear()
@@ -249,6 +252,7 @@ export class SyncEngine {
         const conv = convIdOf(msg.conv)
         this.joining.delete(conv)
         this.joined.add(conv)
+        this.unregistered.joined(conv)
         await this.registry.update(conv, (r) => ({ ...r, serverEpoch: msg.epoch, ...(r.rekeyPending && r.epoch === msg.epoch ? { rekeyPending: false } : {}) }))
         this.events.emit('access', { conv, lost: false })
         this.events.emit('joined', { conv, epoch: msg.epoch })
@@ -281,6 +285,12 @@ export class SyncEngine {
         if (msg.code === ErrorCode.REKEY_CONFLICT && msg.ref && msg.epoch !== undefined) {
           this.joining.delete(msg.ref as ConvId)
           return this.events.emit('rekeyConflict', { conv: msg.ref as ConvId, epoch: msg.epoch })
+        }
+        // [S3] Not on the server until its creator's device registers it: ask again later, quietly.
+        if (msg.code === ErrorCode.NOT_REGISTERED && msg.ref && this.registry.get(msg.ref as ConvId)) {
+          this.joining.delete(msg.ref as ConvId)
+          this.updateState()
+          return this.unregistered.retryLater(msg.ref as ConvId)
         }
         // A refused capability is an access signal whether or not a join is still counted as in
         // flight (two joins may cross): the messenger decides between removed and waiting ([M23]).
@@ -327,7 +337,7 @@ export class SyncEngine {
       return this.send({ type: 'rekey', conv: id, from: rec.serverEpoch, epoch: rec.epoch, cap: cap.publicKey, admin: admin.publicKey, proof })
     }
     const proof = await cap.signer.sign(capabilityProofBytes(this.challenge, id, rec.epoch))
-    this.send({ type: 'join', conv: id, epoch: rec.epoch, cap: cap.publicKey, proof, ...(admin ? { admin: admin.publicKey } : {}) })
+    this.send({ type: 'join', conv: id, epoch: rec.epoch, cap: cap.publicKey, proof, ...(admin ? { admin: admin.publicKey } : {}), ...(rec.origin ? { origin: rec.origin } : {}) })
   }
 
   /** The conversation's epoch changed on this device (a rotation it made or received): join again. */

@@ -11,7 +11,7 @@ import { ClientError, ClientErrorCode, type ClientErrorCode as Code } from './er
 import { Emitter } from './events.js'
 import { HybridClock } from './hlc.js'
 import { createIdentity, loadIdentity, normaliseName, type Identity } from './identity.js'
-import { newConvId, newMessageId } from './ids.js'
+import { newConversationId, newMessageId } from './ids.js'
 import { inviteLink, type Invitation } from './invite.js'
 import {
   MAX_MESSAGE_CHARS, SEGMENT_CAPACITY, SEGMENT_GENESIS, compareMessages, readMemberBoxes, readMembers, readTitle,
@@ -308,10 +308,11 @@ export class Messenger {
   async createConversation(title: string): Promise<ConvId> {
     const identity = this.requireIdentity()
     const clean = normaliseName(title) || 'Conversation'
-    const conv = newConvId()
-    // The creator holds the conversation's admin capability: it may rotate the key ([S10]).
+    const { conv, origin } = newConversationId(identity.keys.signPublic)
+    // The creator holds the conversation's admin capability: it may rotate the key ([S10]), and
+    // only it can register the conversation on the server ([S3]).
     await this.registry.put({
-      conv, title: clean, epoch: 0, keys: new Map([[0, generateEpochKey()]]), joinedAt: Date.now(), adminSecret: randomBytes(32), admins: [identity.deviceId],
+      conv, title: clean, epoch: 0, keys: new Map([[0, generateEpochKey()]]), joinedAt: Date.now(), adminSecret: randomBytes(32), admins: [identity.deviceId], origin,
     })
     this.convOfDoc.set(rootDocOf(conv), conv)
     await this.changeAndQueue(conv, rootDocOf(conv), [

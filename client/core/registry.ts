@@ -28,6 +28,8 @@ export interface ConversationRecord {
   readonly hold?: boolean
   /** The epoch the server last confirmed (`joined`): a rekey rotates from it ([S10]). */
   readonly serverEpoch?: number
+  /** Conversations this device created: the origin its id derives from, to register it ([S3], [K6]). */
+  readonly origin?: Uint8Array
 }
 
 const convSchema = z.object({
@@ -43,6 +45,7 @@ const convSchema = z.object({
   space: z.object({ kind: z.enum(['org', 'group']), org: z.string().max(64) }).optional(),
   hold: z.boolean().optional(),
   serverEpoch: z.number().int().nonnegative().optional(),
+  origin: z.instanceof(Uint8Array).refine((b) => b.length === 16).optional(),
 })
 const cursorSchema = z.number().int().nonnegative()
 
@@ -76,6 +79,7 @@ export class Registry {
         ...(rec.space ? { space: { kind: rec.space.kind, org: rec.space.org as ConvId } } : {}),
         ...(rec.hold ? { hold: true } : {}),
         ...(rec.serverEpoch !== undefined ? { serverEpoch: rec.serverEpoch } : {}),
+        ...(rec.origin ? { origin: rec.origin } : {}),
       })
     }
     for (const e of await this.store.range(['cursor'])) {
@@ -102,6 +106,7 @@ export class Registry {
       ...(rec.space ? { space: rec.space } : {}),
       ...(rec.hold ? { hold: true } : {}),
       ...(rec.serverEpoch !== undefined ? { serverEpoch: rec.serverEpoch } : {}),
+      ...(rec.origin ? { origin: rec.origin } : {}),
     }
     await this.store.write([{ key: ['conv', rec.conv], value: encodeRecord({ v: 1, title: rec.title, epoch: rec.epoch, keys, joinedAt: rec.joinedAt, ...extra }) }])
     this.convs.set(rec.conv, rec)

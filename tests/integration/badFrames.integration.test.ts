@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { encode } from 'cbor-x'
 import {
-  ZERO_HASH, capabilityProofBytes, createSigner, deriveCapability, deviceAuthBytes, generateDeviceKeys, generateEpochKey,
+  ZERO_HASH, capabilityProofBytes, conversationIdOf, createSigner, deriveAdminCapability, deriveCapability, deviceAuthBytes, generateDeviceKeys, generateEpochKey,
   randomBytes, sealEnvelope,
 } from '../../crypto/index.js'
 import { ErrorCode, PROTOCOL_VERSION, encodeFrame } from '../../protocol/index.js'
@@ -95,7 +95,8 @@ describe('malformed, truncated and oversized frames get coded errors on that soc
     const c = await rawClient(server.url)
     await c.hello()
     const key = generateEpochKey()
-    const convBytes = randomBytes(16)
+    const origin = randomBytes(16)
+    const convBytes = conversationIdOf(c.keys.signPublic, origin) // c creates it ([K6])
     const header = (device: Uint8Array) => ({ v: 1 as const, conv: convBytes, doc: randomBytes(16), epoch: 0, device: device as never, seq: 1, prev: ZERO_HASH })
     const mine = await sealEnvelope(header(c.keys.signPublic), new Uint8Array(10), key, createSigner(c.keys.signSecret))
     const other = generateDeviceKeys()
@@ -104,7 +105,8 @@ describe('malformed, truncated and oversized frames get coded errors on that soc
     expect((await c.next('ack')).results).toEqual([{ code: ErrorCode.NOT_JOINED }, { code: ErrorCode.NOT_YOUR_DEVICE }, { code: ErrorCode.BAD_ENVELOPE }])
 
     const cap = deriveCapability(key, convBytes, 0)
-    c.send({ type: 'join', conv: convBytes, epoch: 0, cap: cap.publicKey, proof: await cap.signer.sign(capabilityProofBytes(c.challenge, convBytes, 0)) })
+    const admin = deriveAdminCapability(randomBytes(32), convBytes).publicKey
+    c.send({ type: 'join', conv: convBytes, epoch: 0, cap: cap.publicKey, proof: await cap.signer.sign(capabilityProofBytes(c.challenge, convBytes, 0)), admin, origin })
     await c.next('joined')
     const tampered = mine.bytes.slice()
     tampered[tampered.length - 1]! ^= 1

@@ -18,9 +18,9 @@ const flip = (bytes: Uint8Array, at: number) => {
 const items = (m: ServerMessage | undefined) => (m?.type === 'envelopes' ? m.items.map((i) => i.sseq) : undefined)
 
 describe('[S3] capability join', () => {
-  test('[S3] [K2] the first valid proof registers the capability; the same capability joins again', async () => {
+  test('[S3] [K2] [K6] the creator\'s first valid proof registers the capability and admin key; a member joins with the same capability', async () => {
     const srv = server()
-    const room = new Room(3)
+    const room = new Room(3, undefined, alice)
     const a = srv.connect()
     await alice.hello(a)
     expect(await room.join(a)).toEqual([{ type: 'joined', conv: room.conv, epoch: 3 }])
@@ -30,6 +30,32 @@ describe('[S3] capability join', () => {
     const stored = await srv.ctx.store.getConv(room.conv)
     expect(stored?.epoch).toBe(3)
     expect(new Uint8Array(stored!.capPublic)).toEqual(room.capability.publicKey)
+    expect(new Uint8Array(stored!.admin!)).toEqual(room.admin)
+  })
+
+  test('[S3] [K6] a member who joins before the creator, or who copies its origin, gets NOT_REGISTERED and registers nothing; the creator still registers', async () => {
+    const srv = server()
+    const room = new Room(0, undefined, alice)
+    const b = srv.connect()
+    await bob.hello(b)
+    // Bob holds the invitation (the epoch key) and even the creator's origin: he is not its creator.
+    const [refused] = await room.join(b)
+    expect(refused).toEqual({ type: 'error', code: ErrorCode.NOT_REGISTERED, message: expect.any(String), ref: toBase64Url(room.conv), fatal: false })
+    // An attacker who brings an admin key of its own and no origin is refused the same way.
+    const cap = room.capability
+    const proof = await cap.signer.sign(capabilityProofBytes(b.challenge, room.conv, room.epoch))
+    const [alsoRefused] = await b.ask({ type: 'join', conv: room.conv, epoch: room.epoch, cap: cap.publicKey, proof, admin: randomBytes(32) })
+    expect(alsoRefused).toMatchObject({ code: ErrorCode.NOT_REGISTERED, fatal: false })
+    expect(await srv.ctx.store.getConv(room.conv)).toBeUndefined()
+    // The creator without its admin key registers nothing either: every conversation can be rotated.
+    const a = srv.connect()
+    await alice.hello(a)
+    const aliceProof = await cap.signer.sign(capabilityProofBytes(a.challenge, room.conv, room.epoch))
+    const [noAdmin] = await a.ask({ type: 'join', conv: room.conv, epoch: room.epoch, cap: cap.publicKey, proof: aliceProof, origin: room.origin })
+    expect(noAdmin).toMatchObject({ code: ErrorCode.NOT_REGISTERED })
+    expect(await room.join(a)).toEqual([{ type: 'joined', conv: room.conv, epoch: 0 }])
+    expect(new Uint8Array((await srv.ctx.store.getConv(room.conv))!.admin!)).toEqual(room.admin)
+    expect(await room.join(b)).toEqual([{ type: 'joined', conv: room.conv, epoch: 0 }])
   })
 
   test('[S3] eve, with a capability from another key, cannot join a registered conversation', async () => {

@@ -4,7 +4,7 @@ import { pino } from 'pino'
 import type { WebSocket } from 'ws'
 import { vi } from 'vitest'
 import {
-  ZERO_HASH, capabilityProofBytes, createSigner, deriveCapability, deviceAuthBytes, generateDeviceKeys, generateEpochKey,
+  ZERO_HASH, capabilityProofBytes, conversationIdOf, createSigner, deriveAdminCapability, deriveCapability, deviceAuthBytes, generateDeviceKeys, generateEpochKey,
   randomBytes, sealEnvelope, type DeviceKeys, type EnvelopeHash, type EpochKey, type Signer,
 } from '../../crypto/index.js'
 import { decodeServerFrame, encodeFrame, type ClientMessage, type ServerMessage } from '../../protocol/index.js'
@@ -75,7 +75,7 @@ export function server(options: { store?: ChangeStore; limits?: Partial<ServerLi
 export class Peer {
   readonly socket = new FakeSocket()
   readonly connection: Connection
-  constructor(ctx: ConnectionContext) {
+  constructor(readonly ctx: ConnectionContext) {
     this.connection = new Connection(this.socket as unknown as WebSocket, ctx)
   }
   get trace(): ServerMessage[] {
@@ -139,21 +139,35 @@ export class Device {
   }
 }
 
-/** A conversation: random ids, an epoch key, and the capability derived from it. */
+/**
+ * A conversation: ids, an epoch key, the capability derived from it and an admin key. With a
+ * `creator`, the id derives from that device and an origin ([K6]) and its joins carry them, so
+ * the creator's first join registers the conversation ([S3]). Without one, the first join
+ * registers it directly in the store, as if its creator had joined earlier.
+ */
 export class Room {
-  readonly conv = randomBytes(16)
+  readonly origin = randomBytes(16)
+  readonly conv: Uint8Array
   readonly doc = randomBytes(16)
+  readonly adminSecret = randomBytes(32)
   constructor(
     readonly epoch = 0,
     readonly epochKey: EpochKey = generateEpochKey(),
-  ) {}
+    readonly creator?: Device,
+  ) {
+    this.conv = creator ? conversationIdOf(creator.keys.signPublic, this.origin) : randomBytes(16)
+  }
   get capability() {
     return deriveCapability(this.epochKey, this.conv, this.epoch)
   }
+  get admin() {
+    return deriveAdminCapability(this.adminSecret, this.conv).publicKey
+  }
   async join(peer: Peer): Promise<ServerMessage[]> {
     const cap = this.capability
+    if (!this.creator && !(await peer.ctx.store.getConv(this.conv))) await peer.ctx.store.registerConv(this.conv, cap.publicKey, this.epoch, this.admin)
     const proof = await cap.signer.sign(capabilityProofBytes(peer.challenge, this.conv, this.epoch))
-    return peer.ask({ type: 'join', conv: this.conv, epoch: this.epoch, cap: cap.publicKey, proof })
+    return peer.ask({ type: 'join', conv: this.conv, epoch: this.epoch, cap: cap.publicKey, proof, ...(this.creator ? { admin: this.admin, origin: this.origin } : {}) })
   }
 }
 

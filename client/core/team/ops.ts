@@ -1,5 +1,5 @@
 import * as z from 'zod'
-import { domainHash, frame, fromHex, toBase64Url, toHex, verifySignature, type Signer } from '../../../crypto/index.js'
+import { conversationIdOf, domainHash, frame, fromHex, toBase64Url, toHex, verifySignature, type Signer } from '../../../crypto/index.js'
 import { decodeRecord, encodeRecord } from '../storage/records.js'
 
 /**
@@ -79,13 +79,12 @@ export interface Op {
   readonly wire: { readonly bytes: Uint8Array; readonly sig: Uint8Array }
 }
 
-const DOMAIN_SPACE = 'fieldchat/v1/team/space-id'
-
 /**
  * [T1] A space's id is derived from its creator device and a random nonce written in the
- * creating op: nobody else can make a first op for that id.
+ * creating op: nobody else can make a first op for that id, and only that device can register
+ * the space on the server (crypto [K6], the nonce is the conversation's origin).
  */
-export const spaceIdOf = (author: Uint8Array, nonce: Uint8Array): string => toBase64Url(domainHash(DOMAIN_SPACE, author, nonce).subarray(0, 16))
+export const spaceIdOf = (author: Uint8Array, nonce: Uint8Array): string => toBase64Url(conversationIdOf(author, nonce))
 
 /** A first op (no parents) is only the creation of its own space, by its creator ([T1]). */
 export function isGenesisOf(op: Op): boolean {

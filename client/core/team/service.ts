@@ -133,7 +133,10 @@ export class TeamCore {
     const key = current && keys.get(current.epoch)
     if (!rec) {
       if (!current || !key) return
-      await this.deps.registry.put({ conv: space, title: state.name, epoch: current.epoch, keys, joinedAt: Date.now(), space: meta, ...(adminSecret ? { adminSecret } : {}) })
+      const origin = this.spaces.originOf(space)
+      await this.deps.registry.put({
+        conv: space, title: state.name, epoch: current.epoch, keys, joinedAt: Date.now(), space: meta, ...(adminSecret ? { adminSecret } : {}), ...(origin ? { origin } : {}),
+      })
       await this.deps.engine.track(space)
     } else {
       const epoch = current && key ? current.epoch : rec.epoch

@@ -94,6 +94,13 @@ export class Spaces {
     return g
   }
 
+  /** The origin of a space this device created (its first op's nonce), to register it ([S3], [K6]). */
+  originOf(space: ConvId): Uint8Array | undefined {
+    const first = this.graph(space).all().find((op) => op.parents.length === 0)
+    const b = first?.body
+    return first && first.author === this.me && (b?.kind === 'create-org' || b?.kind === 'create-group') ? b.nonce : undefined
+  }
+
   /** Verifies and stores ops of `space` received from elsewhere; returns those that were new. */
   async receive(wires: readonly OpWire[], space: ConvId): Promise<Op[]> {
     const added: Op[] = []
