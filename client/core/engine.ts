@@ -12,6 +12,7 @@ import { actorOf } from './identity.js'
 import { decodeChanges, encodeChanges } from './payload.js'
 import { checkChanges } from './writeRules.js'
 import { JoinRetry } from './joinRetry.js'
+import { ProxyRekeys, type ProxyOutcome, type ProxyRekey } from './proxyRekey.js'
 import type { MailOutbox } from './mailOutbox.js'
 import type { ConversationRecord, Registry } from './registry.js'
 import { OPEN, frameBytes, type SocketFactory, type SocketLike } from './transport.js'
@@ -32,6 +33,8 @@ export interface EngineEvents extends Record<string, unknown> {
   joined: { conv: ConvId; epoch: number }
   /** [S10] A rekey from an epoch the conversation has left; `epoch` is where the server is. */
   rekeyConflict: { conv: ConvId; epoch: number }
+  /** [T18] The server answered a rekey made for a space this device is not a member of. */
+  proxyRekey: { conv: ConvId; outcome: ProxyOutcome; epoch?: number }
 }
 
 export interface EngineOptions {
@@ -82,6 +85,7 @@ export class SyncEngine {
   private readonly joined = new Set<ConvId>()
   private readonly joining = new Set<ConvId>()
   private readonly unregistered = new JoinRetry((conv) => void this.rejoin(conv))
+  private readonly proxies = new ProxyRekeys((m) => this.send(m), (conv, outcome, epoch) => this.events.emit('proxyRekey', { conv, outcome, ...(epoch !== undefined ? { epoch } : {}) }))
   private readonly subscribed = new Set<string>()
   private readonly catchingUp = new Set<string>()
   private readonly inFlight = new Map<number, InFlight[]>()
@@ -246,10 +250,12 @@ export class SyncEngine {
         // Queued mail (sealed keys of a rotation) goes before any rekey, so members get it first.
         await this.flushMail()
         for (const rec of this.registry.list()) await this.joinConversation(rec.conv)
+        if (this.challenge) await this.proxies.sendAll(this.challenge)
         this.requestFlush()
         return
       case 'joined': {
         const conv = convIdOf(msg.conv)
+        if (!this.registry.get(conv) && this.proxies.answer(conv, { joined: msg.epoch })) return
         this.joining.delete(conv)
         this.joined.add(conv)
         this.unregistered.joined(conv)
@@ -276,6 +282,7 @@ export class SyncEngine {
       case 'error':
         if (msg.code === ErrorCode.VERSION_MISMATCH) return this.versionMismatch()
         if (msg.code === ErrorCode.RATE_LIMITED) return
+        if (msg.ref && !this.registry.get(msg.ref as ConvId) && this.proxies.answer(msg.ref as ConvId, { code: msg.code, ...(msg.epoch !== undefined ? { epoch: msg.epoch } : {}) })) return
         if (msg.code === ErrorCode.CAPABILITY_REVOKED && msg.ref) return void (await this.rejoin(msg.ref as ConvId)) // [S10]
         // A subscribe that crossed a revocation on the wire: the rejoin under way subscribes again.
         if (msg.code === ErrorCode.NOT_JOINED && msg.ref && this.registry.get(msg.ref as ConvId)) {
@@ -338,6 +345,11 @@ export class SyncEngine {
     }
     const proof = await cap.signer.sign(capabilityProofBytes(this.challenge, id, rec.epoch))
     this.send({ type: 'join', conv: id, epoch: rec.epoch, cap: cap.publicKey, proof, ...(admin ? { admin: admin.publicKey } : {}), ...(rec.origin ? { origin: rec.origin } : {}) })
+  }
+
+  /** [T18] Rotates the server's capability of a space this device is not a member of. */
+  proxyRekey(r: ProxyRekey): Promise<void> {
+    return this.proxies.add(r, this.ready ? this.challenge : undefined)
   }
 
   /** The conversation's epoch changed on this device (a rotation it made or received): join again. */

@@ -201,6 +201,7 @@ export class Messenger {
     })
     this.engine.events.on('access', (a) => this.access.onServer(a.conv, a.lost))
     this.engine.events.on('rekeyConflict', ({ conv, epoch }) => void this.onRekeyConflict(conv, epoch))
+    this.engine.events.on('proxyRekey', ({ conv, outcome, epoch }) => void this.team.core.run(() => this.team.core.proxies.settled(conv, outcome, epoch)))
     this.engine.events.on('joined', ({ conv, epoch }) => {
       if (this.team.isSpace(conv)) void this.team.core.run(() => this.team.core.onJoined(conv, epoch))
     })

@@ -259,3 +259,62 @@ test('[T13][T16] a newcomer\'s whole-graph bundle larger than a mail item goes i
   expect(late.problems.filter((p) => p.includes('M506'))).toEqual([])
   expect(inParts(admin.messenger.team.core.spaces.graph(org).order(), small.bundleBytes).length).toBeGreaterThan(3)
 })
+
+test('[T18][T5] an organisation admin outside a group removes a departed person: the group is rotated at once, the server refuses them, and members write on while the group\'s own admin is offline', async () => {
+  const { org, admin, bob, carol } = await organisation('X')
+  const danaLink = switchableLink()
+  const dana = await env.persona('DanaX', { socket: danaLink.socket })
+  dana.messenger.start()
+  await dana.messenger.team.acceptInvite((await admin.messenger.team.invite(org, 'http://x')).link)
+  await until(() => [admin, bob, carol, dana].every((p) => p.messenger.team.directory(org).length === 4), 'dana enrolled')
+  // Dana's group: the organisation admin is not in it.
+  const group = await groupWith(dana, org, 'Dana\'s crew', [bob, carol])
+  await bob.messenger.send(group, 'bob before')
+  await until(() => texts(carol, group).includes('bob before'), 'the crew talks')
+  await until(() => admin.messenger.team.groups(org).some((g) => g.group === group && !g.member), 'the admin sees the group, outside it')
+
+  danaLink.setOnline(false)
+  await admin.messenger.team.removeFromOrg(org, userOf(bob, org))
+  await until(() => bob.messenger.accessLost(group), 'bob is told he is out of the group')
+  await until(async () => (await keysServerAccepts(env.server().url, group, bob.messenger.invitationKeys(group))).length === 0, 'the server refuses every key bob had')
+  // Carol is not held back waiting for Dana: her message reaches the server under the new epoch.
+  await until(() => carol.messenger.members(group).size === 2, 'carol sees bob gone')
+  await carol.messenger.send(group, 'carol after bob')
+  await until(() => carol.messenger.status.pending === 0, 'carol\'s message is delivered while dana is offline')
+  // The admin made the rotation without keeping its key: it still cannot read the group.
+  expect(admin.messenger.invitationKeys(group)).toEqual([])
+  expect(admin.messenger.conversations().some((c) => c.conv === group)).toBe(false)
+
+  danaLink.setOnline(true)
+  await until(() => texts(dana, group).includes('carol after bob'), 'dana reads it when she is back')
+  await dana.messenger.send(group, 'dana back')
+  await until(() => texts(carol, group).includes('dana back'), 'dana writes on')
+  await pause(300)
+  expect(texts(bob, group)).not.toContain('carol after bob')
+  expect(texts(bob, group)).not.toContain('dana back')
+})
+
+test('[T18] an organisation admin outside a group who removes someone while offline registers the group\'s rotation when it reconnects', async () => {
+  const adminLink = switchableLink()
+  const danaLink = switchableLink()
+  const admin = await env.persona('AdminY', { socket: adminLink.socket })
+  const dana = await env.persona('DanaY', { socket: danaLink.socket })
+  const [bob, carol] = await Promise.all(['BobY', 'CarolY'].map((n) => env.persona(n)))
+  for (const p of [admin, dana, bob!, carol!]) p.messenger.start()
+  const org = await enrol(admin, [bob!, carol!, dana], 'Proxy Ltd')
+  const group = await groupWith(dana, org, 'Yard', [bob!, carol!])
+  await until(() => admin.messenger.team.groups(org).some((g) => g.group === group && !g.member), 'the admin sees the group, outside it')
+
+  danaLink.setOnline(false) // the group's own admin stays away: only the organisation admin can act
+  adminLink.setOnline(false)
+  await admin.messenger.team.removeFromOrg(org, userOf(bob!, org))
+  await pause(200)
+  expect((await keysServerAccepts(env.server().url, group, bob!.messenger.invitationKeys(group))).length).toBeGreaterThan(0) // nothing sent yet
+  adminLink.setOnline(true)
+  await until(async () => (await keysServerAccepts(env.server().url, group, bob!.messenger.invitationKeys(group))).length === 0, 'the server refuses bob once the admin is back')
+  await until(() => carol!.messenger.members(group).size === 2, 'carol sees bob gone')
+  await carol!.messenger.send(group, 'carol after bob')
+  await until(() => carol!.messenger.status.pending === 0, 'carol writes under the new epoch')
+  await pause(200)
+  expect(texts(bob!, group)).not.toContain('carol after bob')
+})

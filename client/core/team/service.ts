@@ -15,6 +15,7 @@ import type { Op, OpBody } from './ops.js'
 import { openJoinRequest, sealJoinRequest, type JoinRequest, type OrgInvitation } from './orgInvite.js'
 import type { OrgState } from './org.js'
 import { encodeBoxes, makeRotation, type RotationBoxes } from './rotation.js'
+import { ProxyRotations } from './proxy.js'
 import { Spaces, type SpaceMeta } from './spaces.js'
 
 export interface TeamDeps {
@@ -41,11 +42,18 @@ const pendingSchema = z.object({ user: z.string(), name: z.string(), invite: z.s
  */
 export class TeamCore {
   readonly spaces: Spaces
+  readonly proxies: ProxyRotations
   private queue: Promise<unknown> = Promise.resolve()
   private readonly pendingJoins = new Map<ConvId, z.infer<typeof pendingSchema>>()
 
   constructor(readonly deps: TeamDeps) {
     this.spaces = new Spaces(deps.store, deps.identity.keys)
+    this.proxies = new ProxyRotations({
+      store: deps.store,
+      engine: deps.engine,
+      secrets: (space, from, epoch) => this.adminSecretsFor(space, from, epoch),
+      before: (space, a, b) => this.epochBefore(space, a, b),
+    })
   }
 
   get me(): string {
@@ -60,6 +68,7 @@ export class TeamCore {
     }
     await this.run(async () => {
       for (const space of this.spaces.list()) await this.apply(space)
+      await this.proxies.load()
     })
   }
 
@@ -111,14 +120,19 @@ export class TeamCore {
 
   // ---- applying state ---------------------------------------------------------------------
 
-  /** Brings the registry in line with the space's graph; heals when this device is the admin to do it. */
-  async apply(space: ConvId, heal = true): Promise<void> {
+  /**
+   * Brings the registry in line with the space's graph; heals when this device is the admin to do
+   * it: a member admin, or an admin outside the space that just acted on it (`acting`) or that
+   * the space has no member admin but ([T8], [T18]).
+   */
+  async apply(space: ConvId, heal = true, acting = false): Promise<void> {
     const meta = this.spaces.meta(space)
     const state = this.spaces.state(space)
     if (!meta || !state) return
     const { keys, adminSecret } = this.spaces.keysOf(space)
     const member = state.devices.includes(this.me)
-    if (heal && member && adminSecret && state.adminDevices.includes(this.me) && state.needsRotation && this.complete(space, meta)) {
+    const healer = member || acting || !state.adminDevices.some((d) => state.devices.includes(d))
+    if (heal && healer && adminSecret && state.adminDevices.includes(this.me) && state.needsRotation && this.complete(space, meta)) {
       await this.rotateAndSend(space)
       return this.apply(space, false)
     }
@@ -172,9 +186,14 @@ export class TeamCore {
   private shouldRekey(space: ConvId, current: Epoch | undefined, serverEpoch: number | undefined): boolean {
     const state = this.spaces.state(space)
     if (!state || !current || this.spaces.graph(space).get(current.op)?.author !== this.me) return false
-    if (serverEpoch === undefined || serverEpoch === current.epoch) return false
-    const at = state.epochs.findIndex((e) => e.epoch === serverEpoch)
-    return at >= 0 && at < state.epochs.findIndex((e) => e.epoch === current.epoch)
+    return serverEpoch !== undefined && this.epochBefore(space, serverEpoch, current.epoch)
+  }
+
+  /** Epoch `a` comes before `b` in the space's order of rotations. */
+  private epochBefore(space: ConvId, a: number, b: number): boolean {
+    const epochs = this.spaces.state(space)?.epochs ?? []
+    const at = epochs.findIndex((e) => e.epoch === a)
+    return a !== b && at >= 0 && at < epochs.findIndex((e) => e.epoch === b)
   }
 
   /**
@@ -209,11 +228,15 @@ export class TeamCore {
     await this.deps.engine.rejoin(space)
   }
 
-  /** Apply a space and, for an organisation, every group of it (their members depend on it). */
-  async applyAll(space: ConvId): Promise<void> {
+  /**
+   * Apply a space and, for an organisation, every group of it (their members depend on it).
+   * `acting`: this device just changed the organisation, so it rotates every group that needs it,
+   * members or not (a departed person is cut off everywhere at once, [T5][T18]).
+   */
+  async applyAll(space: ConvId, acting = false): Promise<void> {
     await this.apply(space)
     if (this.spaces.meta(space)?.kind !== 'org') return
-    for (const g of this.spaces.list()) if (this.spaces.meta(g)?.kind === 'group' && this.spaces.meta(g)?.org === space) await this.apply(g)
+    for (const g of this.spaces.list()) if (this.spaces.meta(g)?.kind === 'group' && this.spaces.meta(g)?.org === space) await this.apply(g, true, acting)
   }
 
   /** No gaps: every op's parents and every rotation's organisation heads are here (else healing waits). */
@@ -255,7 +278,7 @@ export class TeamCore {
     // The chain carries the newest epoch this device holds (tainted or not: it only gives history).
     const chainFrom = [...state.epochs].reverse().find((e) => keys.has(e.epoch))
     const prevKey = chainFrom && keys.get(chainFrom.epoch)
-    const { body, boxes } = await makeRotation({
+    const { body, boxes, key } = await makeRotation({
       space,
       existing: new Set(state.epochs.map((e) => e.epoch)),
       members: state.devices.map((d) => boxOf(org, d)),
@@ -266,6 +289,9 @@ export class TeamCore {
     })
     const op = await this.spaces.sign(space, body, boxes)
     await this.send(space, { op, boxes }, prev)
+    // [T18] Outside the space (an organisation admin acting on a group), this device registers
+    // the rotation on the server itself and keeps nothing of the new key but its capability.
+    if (!this.isMember(space) && prev) await this.proxies.register(space, prev.epoch, body.epoch, key)
   }
 
   /**

@@ -329,7 +329,7 @@ export class Team {
       for (const u of fresh) if (!org.users.has(u)) throw new ClientError(ClientErrorCode.NOT_MEMBER, 'not in the organisation')
       if (!fresh.length) return
       for (const user of fresh) await this.core.sign(group, { kind: 'add', user })
-      await this.rotateIfMember(group)
+      await this.rotateAfterChange(group)
     })
   }
 
@@ -338,7 +338,7 @@ export class Team {
       this.requireAdmin(group)
       if (!this.spaces.group(group)?.members.has(user)) throw new ClientError(ClientErrorCode.NOT_MEMBER)
       await this.core.sign(group, { kind: 'remove', user })
-      await this.rotateIfMember(group)
+      await this.rotateAfterChange(group)
     })
   }
 
@@ -363,22 +363,22 @@ export class Team {
     return this.core.run(async () => {
       this.requireAdmin(space)
       const op = await this.core.sign(space, body)
-      if (rotate) await this.rotateIfMember(space)
+      if (rotate) await this.rotateAfterChange(space)
       else await this.core.send(space, undefined, undefined, [op])
-      await this.core.applyAll(space)
+      await this.core.applyAll(space, true)
     })
   }
 
   /**
-   * After a membership change: rotate now (this device holds the admin secret), or, for an
-   * organisation admin outside the group, send the op under the roster key it holds so that a
-   * group admin heals ([T8]) — members hold back their writes until then ([T7]).
+   * After a membership change: rotate now — also as an organisation admin outside a group, which
+   * registers the rotation on the server without keeping its key ([T18]). Without the space's
+   * admin secret (its admin box has not reached this device), send the ops under the roster key
+   * so that a group admin heals ([T8]); members hold back their writes until then ([T7]).
    */
-  private async rotateIfMember(space: ConvId): Promise<void> {
+  private async rotateAfterChange(space: ConvId): Promise<void> {
     const graph = this.spaces.graph(space)
     const prev = this.spaces.state(space)!.epochs.at(-1)
-    if (this.core.isMember(space) || this.spaces.meta(space)?.kind === 'org') await this.core.rotateAndSend(space)
-    // The ops since the newest epoch, under its roster key: members learn them and a member admin heals.
+    if (this.core.isMember(space) || this.spaces.meta(space)?.kind === 'org' || this.spaces.keysOf(space).adminSecret) await this.core.rotateAndSend(space)
     else await this.core.send(space, undefined, undefined, graph.order().filter((op) => !prev || !graph.ancestors(prev.op).has(op.id)))
     await this.core.apply(space)
   }
