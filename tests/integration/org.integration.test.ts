@@ -133,8 +133,8 @@ test('[T8][T13] a person removed from the organisation while the admin is offlin
   expect(texts(bob, group)).not.toContain('carol offline meanwhile')
 })
 
-test('[T13] with history (the default) a newcomer reads the group from the start', async () => {
-  const { org, admin, bob } = await organisation('K')
+test('[T13][L4] with history (the default) a newcomer reads the group from the start, across every earlier rotation', async () => {
+  const { org, admin, bob, carol } = await organisation('K')
   const group = await admin.messenger.team.createGroup(org, 'Open book')
   await admin.messenger.openConversation(group)
   await admin.messenger.send(group, 'first words')
@@ -142,6 +142,14 @@ test('[T13] with history (the default) a newcomer reads the group from the start
   await until(() => bob.messenger.conversations().some((c) => c.conv === group), 'bob in')
   await bob.messenger.openConversation(group)
   await until(() => texts(bob, group).includes('first words'), 'bob reads the history')
+  await bob.messenger.send(group, 'bob in the second epoch')
+  await until(() => texts(admin, group).includes('bob in the second epoch'), 'admin reads bob')
+  // Two rotations later (a removal and an add), Carol's one box opens a chain of every key before.
+  await admin.messenger.team.removeFromGroup(group, userOf(bob, org))
+  await admin.messenger.team.addToGroup(group, [userOf(carol, org)])
+  await until(() => carol.messenger.conversations().some((c) => c.conv === group), 'carol in')
+  await carol.messenger.openConversation(group)
+  await until(() => texts(carol, group).includes('first words') && texts(carol, group).includes('bob in the second epoch'), 'carol reads everything since the start')
 })
 
 test('[T14][M24] a group set to "no history for new members": a newcomer reads only what is written after joining; the others keep everything', async () => {

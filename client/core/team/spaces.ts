@@ -1,5 +1,5 @@
 import * as z from 'zod'
-import { createSigner, findEpochKey, toHex, type DeviceKeys, type EpochKey, type Signer } from '../../../crypto/index.js'
+import { createSigner, findEpochKey, openChain, toHex, type DeviceKeys, type EpochKey, type Signer } from '../../../crypto/index.js'
 import type { ConvId } from '../../../protocol/index.js'
 import type { LocalStore } from '../storage/LocalStore.js'
 import { decodeRecord, encodeRecord } from '../storage/records.js'
@@ -47,6 +47,7 @@ export class Spaces {
   private readonly graphs = new Map<ConvId, OpGraph>()
   private readonly metas = new Map<ConvId, SpaceMeta>()
   private readonly opened = new Map<OpId, OpenedRotation>()
+  private readonly chains = new Map<OpId, { epoch: number; key: EpochKey }>()
   private readonly signer: Signer
   readonly me: string
 
@@ -199,6 +200,20 @@ export class Spaces {
       if (opened.key) keys.set(e.epoch, opened.key)
       if (opened.roster) rosters.set(e.epoch, opened.roster)
       if (opened.adminSecret) adminSecrets.set(e.epoch, (adminSecret = opened.adminSecret))
+    }
+    // [L4] Each chain holds one earlier key: follow them back from every key held, newest first,
+    // so a newcomer's one box opens the whole history its space keeps.
+    for (const e of [...(state?.epochs ?? [])].reverse()) {
+      const key = keys.get(e.epoch)
+      const b = key && this.graph(space).get(e.op)?.body
+      if (!key || b?.kind !== 'rotate' || !b.chain) continue
+      let chain = this.chains.get(e.op)
+      if (!chain) {
+        const opened = openChain(b.chain, key, boxContext(space, e.epoch, 'key'))
+        if (!opened.ok) continue
+        this.chains.set(e.op, (chain = opened.value))
+      }
+      if (!keys.has(chain.epoch)) keys.set(chain.epoch, chain.key)
     }
     // Only an admin of the newest epoch holds the current admin secret.
     const newest = state?.epochs[state.epochs.length - 1]
