@@ -2,6 +2,19 @@ import { spawn } from 'node:child_process'
 import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { build } from 'esbuild'
+
+/**
+ * The CLI's sources bundled once per test worker (dependencies stay in node_modules), so each of
+ * the test's many runs starts in plain node instead of transpiling every file again with tsx.
+ * Same code as `npm run cli`; about 0.6 s less per run.
+ */
+let bundle: Promise<string> | undefined
+function cliBundle(): Promise<string> {
+  const outfile = join(process.cwd(), 'node_modules', '.cache', 'fieldchat-cli', 'main.mjs')
+  bundle ??= build({ entryPoints: ['client/cli/main.ts'], bundle: true, platform: 'node', format: 'esm', packages: 'external', outfile, logLevel: 'warning' }).then(() => outfile)
+  return bundle
+}
 
 /** One run of the CLI as a child process, as a script would run it. */
 export interface CliRun {
@@ -25,10 +38,11 @@ export function cliHome(name: string, serverUrl: () => string): CliHome {
   return { name, dir, run: (...args) => runCli(['--home', dir, '--server', serverUrl(), ...args]) }
 }
 
-/** `node --import tsx client/cli/main.ts …`, as `npm run cli` runs it (without npm's own start-up). */
-export function runCli(args: readonly string[], timeoutMs = 90_000): Promise<CliRun> {
+/** The CLI (client/cli/main.ts, bundled) in a child process, as a script would run it. */
+export async function runCli(args: readonly string[], timeoutMs = 90_000): Promise<CliRun> {
+  const main = await cliBundle()
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'client/cli/main.ts', ...args], { cwd: process.cwd(), stdio: ['ignore', 'pipe', 'pipe'] })
+    const child = spawn(process.execPath, [main, ...args], { cwd: process.cwd(), stdio: ['ignore', 'pipe', 'pipe'] })
     let stdout = ''
     let stderr = ''
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()))
