@@ -268,7 +268,7 @@ test('[T13][T16] a newcomer\'s whole-graph bundle larger than a mail item goes i
   expect(inParts(admin.messenger.team.core.spaces.graph(org).order(), small.bundleBytes).length).toBeGreaterThan(3)
 })
 
-test('[T18][T5] an organisation admin outside a group removes a departed person: the group is rotated at once, the server refuses them, and members write on while the group\'s own admin is offline', async () => {
+test('[T18][T5] an organisation admin outside a group removes a departed person: the group is rotated at once, the server refuses them, members write on while the group\'s own admin is offline, and a later newcomer still reads the history', async () => {
   const { org, admin, bob, carol } = await organisation('X')
   const danaLink = switchableLink()
   const dana = await env.persona('DanaX', { socket: danaLink.socket })
@@ -300,6 +300,13 @@ test('[T18][T5] an organisation admin outside a group removes a departed person:
   await pause(300)
   expect(texts(bob, group)).not.toContain('carol after bob')
   expect(texts(bob, group)).not.toContain('dana back')
+
+  // Dana, a member admin, links the key chain across the admin's rotation: a newcomer added
+  // later (here the organisation admin itself) reads the group from the start.
+  await dana.messenger.team.addToGroup(group, [userOf(admin, org)])
+  await until(() => admin.messenger.conversations().some((c) => c.conv === group), 'the admin is in the group now')
+  await admin.messenger.openConversation(group)
+  await until(() => ['bob before', 'carol after bob', 'dana back'].every((t) => texts(admin, group).includes(t)), 'the newcomer reads from before the outside rotation')
 })
 
 test('[T18] an organisation admin outside a group who removes someone while offline registers the group\'s rotation when it reconnects', async () => {

@@ -17,7 +17,7 @@ export interface GroupState extends EpochView {
   readonly ignored: ReadonlySet<OpId>
 }
 
-const ADMIN_ONLY = new Set(['add', 'remove', 'promote', 'demote', 'rename', 'set-history', 'rotate'])
+const ADMIN_ONLY = new Set(['add', 'remove', 'promote', 'demote', 'rename', 'set-history', 'rotate', 'link'])
 
 /**
  * [T3]–[T8] A group's state from its graph and the organisation directory. Organisation admins
@@ -101,6 +101,11 @@ function evaluate(graph: OpGraph, order: readonly Op[], voided: ReadonlySet<OpId
       case 'set-history':
         ok = admin
         if (ok) history = b.history
+        break
+      case 'link':
+        if (membershipOnly) return
+        // [T18] a member admin (it holds the keys) completes the chain of an earlier rotation.
+        ok = member && admin && epochs.some((e) => e.epoch === b.epoch)
         break
       case 'rotate': {
         if (membershipOnly) return // membership never depends on rotations

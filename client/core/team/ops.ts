@@ -54,6 +54,8 @@ export const bodySchema = z.discriminatedUnion('kind', [
     /** Groups: the organisation heads the recipients were derived from ([T6]). */
     org: z.array(opIdString).max(64).optional(),
   }),
+  /** [T18] The key chain ([L4]) a rotation made without one: the previous key under `epoch`'s key. */
+  z.object({ kind: z.literal('link'), epoch: z.number().int().nonnegative(), chain: bytesAny }),
 ])
 export type OpBody = z.infer<typeof bodySchema>
 export type OpKind = OpBody['kind']

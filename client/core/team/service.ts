@@ -15,6 +15,7 @@ import type { Op, OpBody } from './ops.js'
 import { openJoinRequest, sealJoinRequest, type JoinRequest, type OrgInvitation } from './orgInvite.js'
 import type { OrgState } from './org.js'
 import { encodeBoxes, makeRotation, type RotationBoxes } from './rotation.js'
+import { missingLinks } from './links.js'
 import { ProxyRotations } from './proxy.js'
 import { Spaces, type SpaceMeta } from './spaces.js'
 
@@ -174,8 +175,18 @@ export class TeamCore {
       this.deps.engine.requestFlush()
       await this.deps.engine.retryKeys(space)
     }
+    if (meta.kind === 'group' && state.adminDevices.includes(this.me)) await this.writeLinks(space)
     this.deps.removed(space, false)
     this.deps.changed(space)
+  }
+
+  /** [T18] As a member admin, complete the key chain across rotations made from outside the group. */
+  private async writeLinks(space: ConvId): Promise<void> {
+    const state = this.spaces.group(space)
+    if (!state) return
+    const ops: Op[] = []
+    for (const body of missingLinks(space, this.spaces.graph(space), state, this.spaces.keysOf(space).keys)) ops.push(await this.spaces.sign(space, body))
+    if (ops.length) await this.send(space, undefined, undefined, ops)
   }
 
   /**

@@ -202,23 +202,37 @@ export class Spaces {
       if (opened.adminSecret) adminSecrets.set(e.epoch, (adminSecret = opened.adminSecret))
     }
     // [L4] Each chain holds one earlier key: follow them back from every key held, newest first,
-    // so a newcomer's one box opens the whole history its space keeps.
+    // so a newcomer's one box opens the whole history its space keeps. A rotation's own chain,
+    // or a link op that a member admin wrote for a rotation made without one ([T18]).
+    const links = new Map<number, Op[]>()
+    for (const op of this.graph(space).all()) {
+      if (op.body.kind === 'link' && !state?.ignored.has(op.id)) links.set(op.body.epoch, [...(links.get(op.body.epoch) ?? []), op])
+    }
     for (const e of [...(state?.epochs ?? [])].reverse()) {
       const key = keys.get(e.epoch)
-      const b = key && this.graph(space).get(e.op)?.body
-      if (!key || b?.kind !== 'rotate' || !b.chain) continue
-      let chain = this.chains.get(e.op)
-      if (!chain) {
-        const opened = openChain(b.chain, key, boxContext(space, e.epoch, 'key'))
-        if (!opened.ok) continue
-        this.chains.set(e.op, (chain = opened.value))
+      if (!key) continue
+      for (const op of [this.graph(space).get(e.op), ...(links.get(e.epoch) ?? [])]) {
+        const chain = op && this.chainOf(space, op, e.epoch, key)
+        if (chain && !keys.has(chain.epoch)) keys.set(chain.epoch, chain.key)
       }
-      if (!keys.has(chain.epoch)) keys.set(chain.epoch, chain.key)
     }
     // Only an admin of the newest epoch holds the current admin secret.
     const newest = state?.epochs[state.epochs.length - 1]
     if (!newest || !adminSecrets.has(newest.epoch)) adminSecret = undefined
     return { keys, rosters, adminSecret, adminSecrets }
+  }
+
+  /** The earlier key a rotation's chain or a link op holds, opened with `epoch`'s key (cached). */
+  private chainOf(space: ConvId, op: Op, epoch: number, key: EpochKey): { epoch: number; key: EpochKey } | undefined {
+    const b = op.body
+    const sealed = b.kind === 'rotate' || b.kind === 'link' ? b.chain : undefined
+    if (!sealed) return undefined
+    const hit = this.chains.get(op.id)
+    if (hit) return hit
+    const opened = openChain(sealed, key, boxContext(space, epoch, 'key'))
+    if (!opened.ok) return undefined
+    this.chains.set(op.id, opened.value)
+    return opened.value
   }
 
   private open(space: ConvId, e: Epoch): OpenedRotation {

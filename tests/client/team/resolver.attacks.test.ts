@@ -53,6 +53,20 @@ describe('attacks by a removed member with old keys and a modified client', () =
     expect(s.members.has(carol.user)).toBe(true)
   })
 
+  test('[T18] a link (key chain for an earlier rotation) is accepted from a member admin only, never from a plain member or a removed one', async () => {
+    const { g, org, put } = await setup()
+    const epoch = resolveGroup(g, org).epochs[0]!.epoch
+    const byCarol = await put(carol, { kind: 'link', epoch, chain: randomBytes(60) })
+    const byBob = await put(bob, { kind: 'link', epoch, chain: randomBytes(60) })
+    const unknownEpoch = await put(bob, { kind: 'link', epoch: epoch + 1, chain: randomBytes(60) })
+    await put(alice, { kind: 'remove', user: eve.user })
+    const byEve = await put(eve, { kind: 'link', epoch, chain: randomBytes(60) })
+    const s = resolveGroup(g, org)
+    expect([byCarol, unknownEpoch, byEve].map((op) => s.ignored.has(op.id))).toEqual([true, true, true])
+    expect(s.ignored.has(byBob.id)).toBe(false)
+    expect(s.members.size).toBe(3) // a link changes no membership
+  })
+
   test('[T6] a member who is not an admin cannot inject a rotation (lockbox)', async () => {
     const { org, g } = await setup()
     const inject = await rotateOp(carol, g, org)
