@@ -85,8 +85,8 @@ export async function startServer(): Promise<RunningServer> {
   return { url, stop }
 }
 
-export function launchBrowser(): Promise<Browser> {
-  return chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS })
+export function launchBrowser(extraArgs: readonly string[] = []): Promise<Browser> {
+  return chromium.launch({ executablePath: '/usr/bin/chromium', args: [...CHROMIUM_ARGS, ...extraArgs] })
 }
 
 /** One person = one browser context (own IndexedDB, service worker, network switch). */

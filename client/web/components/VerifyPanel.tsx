@@ -1,15 +1,17 @@
 import { createMemo, createSignal, createUniqueId, For, Match, Show, Switch } from 'solid-js'
 import { base64url } from '../base64url.js'
 import { qrPath } from '../qrSvg.js'
+import { QrScanner } from './QrScanner.js'
 
 /** What comparing a pasted code gives (crypto [V1] `compareVerificationText`). */
 export type VerifyVerdict = 'match' | 'mismatch' | 'malformed'
 
 /**
  * Verifying someone's keys ([V1]): both people compare the 60-digit safety number aloud, or one
- * scans the other's QR code with any scanner and pastes the text here. The QR code carries the
- * base64url text of `code` rather than raw bytes, because scanner apps hand over text; the panel
- * only renders and passes the pasted text to `onScanned`, which does the comparison in crypto/.
+ * scans the other's QR code with this device's camera (or any scanner app, and pastes the text
+ * here). The QR code carries the base64url text of `code` rather than raw bytes, because scanner
+ * apps hand over text; the panel only passes the text to `onScanned`, which does the comparison
+ * in crypto/.
  */
 export function VerifyPanel(props: {
   myName: string
@@ -24,6 +26,7 @@ export function VerifyPanel(props: {
   const qr = createMemo(() => qrPath(codeText()))
   const [pasted, setPasted] = createSignal('')
   const [verdict, setVerdict] = createSignal<VerifyVerdict>()
+  const [scanning, setScanning] = createSignal(false)
 
   const check = () => {
     const text = pasted().trim() // a copied line often brings a newline; the decoder itself stays strict
@@ -75,6 +78,30 @@ export function VerifyPanel(props: {
               Check
             </button>
           </div>
+          <Show
+            when={scanning()}
+            fallback={
+              <button
+                type="button"
+                onClick={() => {
+                  setVerdict(undefined)
+                  setScanning(true)
+                }}
+              >
+                Scan {props.theirName}'s code
+              </button>
+            }
+          >
+            <QrScanner
+              label={`Camera, scanning ${props.theirName}'s code`}
+              onClose={() => setScanning(false)}
+              onText={(text) => {
+                setScanning(false)
+                setPasted(text)
+                check()
+              }}
+            />
+          </Show>
         </form>
         {/* A live region that exists before the verdict does, so screen readers announce it. */}
         <div aria-live="polite">
