@@ -46,6 +46,29 @@ export const groupCommands: Record<string, Command> = {
     return result(`removed ${user.name} from ${g.summary.name}; key rotated`, { group: g.group, removed: user.user, name: user.name })
   },
 
+  async rename(cli, args) {
+    const name = args.slice(1).join(' ').trim()
+    if (!name) throw usageError('missing NAME: group rename GROUP NAME')
+    const [groupArg] = need(args, 'GROUP')
+    await cli.connect()
+    const g = resolveGroup(cli.team(), groupArg)
+    await cli.team().renameGroup(g.group, name)
+    await cli.delivered()
+    const now = cli.team().groups(g.org).find((x) => x.group === g.group)?.name ?? name
+    return result(`${g.summary.name} is now ${now}`, { group: g.group, name: now })
+  },
+
+  async history(cli, args) {
+    const [groupArg, setting] = need(args, 'GROUP', 'on|off')
+    if (setting !== 'on' && setting !== 'off') throw usageError(`expected on or off, got ${setting}: group history GROUP on|off`)
+    await cli.connect()
+    const g = resolveGroup(cli.team(), groupArg)
+    const history = setting === 'on'
+    await cli.team().setHistory(g.group, history)
+    await cli.delivered()
+    return result(`new members of ${g.summary.name} ${history ? 'read its history' : 'read only what is written after they join'}`, { group: g.group, history })
+  },
+
   promote: (cli, args) => setAdmin(cli, args, true),
   demote: (cli, args) => setAdmin(cli, args, false),
 

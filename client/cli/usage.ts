@@ -42,6 +42,8 @@ groups (GROUP: id or exact name)
   group list ORG              groups: id, name, member?, number of members
   group add GROUP USER...     add people; rotates the key
   group remove GROUP USER     remove a person; rotates the key
+  group rename GROUP NAME     rename a group (admins)
+  group history GROUP on|off  whether people added later read earlier messages
   group promote GROUP USER    make a group admin
   group demote GROUP USER     no longer a group admin
   group members GROUP         members: user id, name, admin

@@ -168,7 +168,7 @@ test('[T13] group create/add/remove from the CLI; the removed person\'s CLI repo
 // Regression: a device that received a rotation giving it the admin secret used to rekey the
 // server to the epoch it already held, was refused, and lost the group ([S10]: only the device
 // that made a rotation registers it).
-test('[S10][T13] a person promoted to group admin from the CLI can still write in the group', async () => {
+test('[S10][T13] a person promoted to group admin from the CLI can still write in the group, rename it and set its history', async () => {
   const { kim, bob, org } = await provisioned()
   const group = ok(await kim.run('--json', 'group', 'create', org, 'Yard')).json<{ group: string }>().group
   ok(await kim.run('--json', 'group', 'add', group, 'Bob'))
@@ -176,6 +176,13 @@ test('[S10][T13] a person promoted to group admin from the CLI can still write i
   ok(await bob.run('--json', 'sync'))
   const sent = await bob.run('--json', '--timeout', '15', 'send', group, 'as a group admin')
   expect(sent.code, sent.stdout).toBe(0)
+  // As a group admin Bob renames the group and turns history for new members off; Kim sees both.
+  expect(ok(await bob.run('--json', 'group', 'rename', group, 'Yard', 'East')).json()).toEqual({ group, name: 'Yard East' })
+  expect(ok(await bob.run('--json', 'group', 'history', 'Yard East', 'off')).json()).toEqual({ group, history: false })
+  const wrong = await bob.run('--json', 'group', 'history', group, 'maybe')
+  expect([wrong.code, wrong.json<{ error: { code: string } }>().error.code]).toEqual([2, 'C100_USAGE'])
+  ok(await kim.run('--json', 'sync'))
+  expect(ok(await kim.run('--json', 'group', 'list', org)).json<{ groups: unknown[] }>().groups).toEqual([{ group, name: 'Yard East', member: true, members: 2, history: false }])
 }, 120_000)
 
 test('[V1] colleagues verify each other from the CLI: the same safety number; a code matches, mismatches or is malformed (exit 1)', async () => {
