@@ -98,8 +98,9 @@ open it on the new device (or: org accept LINK there); valid until ${iso(inv.exp
 
   async members(cli, args) {
     const { org, name } = resolveOrg(cli.team(), arg(args, 0, 'ORG'))
-    const members = cli.team().directory(org).map((e) => ({ user: e.user, name: e.name, admin: e.admin, devices: e.devices.length, me: e.me }))
-    const human = lines(members.map((m) => [m.user, m.name, m.admin ? '(admin)' : '', count(m.devices, 'device'), m.me ? '(you)' : '']))
+    const members = cli.team().directory(org).map((e) => ({ user: e.user, name: e.name, admin: e.admin, devices: e.devices.length, me: e.me, verified: e.verified }))
+    const marks = { verified: '(verified)', changed: '(DEVICES CHANGED since you verified)', unverified: '' }
+    const human = lines(members.map((m) => [m.user, m.name, m.admin ? '(admin)' : '', count(m.devices, 'device'), m.me ? '(you)' : marks[m.verified]]))
     return result(human, { org, name, members })
   },
 
@@ -127,6 +128,8 @@ open it on the new device (or: org accept LINK there); valid until ${iso(inv.exp
       return result(`safety number with ${user.name}: ${v.safetyNumber}\nyour code (for ${user.name} to check): ${v.myCodeText}`, { ...who, safetyNumber: v.safetyNumber, myCode: v.myCodeText })
     }
     const verdict = v.check(cli.options.code)
+    // [V2] A matching code marks them verified on this device (`org members` shows it).
+    if (verdict === 'match') await cli.team().setVerified(org, user.user, true)
     const human = { match: `match: this is ${user.name}'s code`, mismatch: `MISMATCH: this is not the code of ${user.name}'s devices as the directory states them`, malformed: 'malformed: not a verification code (copy all of it)' }[verdict]
     return result(human, { ...who, verdict }, verdict === 'match' ? 0 : 1)
   },

@@ -2,6 +2,7 @@ import { createSignal, onCleanup, type Accessor } from 'solid-js'
 import { createStore, reconcile } from 'solid-js/store'
 import type { Messenger } from '../core/messenger.js'
 import type { DirectoryEntry, GroupSummary, Team } from '../core/team/team.js'
+import type { VerifiedState } from '../core/team/verified.js'
 import type { ConvId, DeviceId } from '../../protocol/index.js'
 
 /**
@@ -40,7 +41,7 @@ export interface DeviceRow {
   readonly me: boolean
 }
 
-export type { DirectoryEntry, GroupSummary }
+export type { DirectoryEntry, GroupSummary, VerifiedState }
 
 /** A conversation that is a team space: the organisation itself, or a group of one. */
 export interface SpaceInfo {
@@ -69,6 +70,8 @@ export interface OrgBinding {
   promote(user: string): Promise<void>
   remove(user: string): Promise<void>
   verification(user: string): ReturnType<Team['verification']>
+  /** [V2] Marks a colleague verified with their current devices, or clears it. */
+  setVerified(user: string, verified: boolean): Promise<void>
   createGroup(name: string, history: boolean): Promise<ConvId>
 }
 
@@ -150,6 +153,7 @@ export function bindTeam(messenger: Messenger) {
         promote: (user) => need().promote(org, user),
         remove: (user) => need().removeFromOrg(org, user),
         verification: (user) => need().verification(org, user),
+        setVerified: (user, verified) => need().setVerified(org, user, verified),
         createGroup: (name, history) => need().createGroup(org, name, { history }),
       }
     },

@@ -12,7 +12,7 @@ const world = useWorld()
 const ORG = 'Dock Four'
 
 describe('verifying a colleague with the camera', () => {
-  it('[V1] Bob scans the admin\'s QR code with his camera: the keys match; a code of somebody else is caught', async () => {
+  it('[V1][V2] Bob scans the admin\'s QR code with his camera: the keys match and the admin shows as verified; a code of somebody else is caught', async () => {
     const video = join(mkdtempSync(join(tmpdir(), 'fieldchat-camera-')), 'camera.y4m')
     writeQrVideo(video, 'not a code yet')
     const cameraBrowser = await launchBrowser(fakeCameraArgs(video))
@@ -33,6 +33,9 @@ describe('verifying a colleague with the camera', () => {
       await bob.page.getByText('Keys match').waitFor(WAIT)
       // The camera is released once the code is read.
       expect(await bob.page.getByRole('button', { name: 'Stop scanning' }).count()).toBe(0)
+      // [V2] Remembered: the directory marks the admin verified on Bob's device.
+      await bob.page.getByText('You verified Admin.').waitFor(WAIT)
+      await bob.page.getByRole('list', { name: 'People' }).getByText('verified', { exact: true }).waitFor(WAIT)
 
       // A swapped key: the camera shows a valid code that is not the admin's (Bob's own, here).
       writeQrVideo(video, await bob.page.getByRole('textbox', { name: 'Your code as text' }).inputValue())

@@ -185,7 +185,7 @@ test('[S10][T13] a person promoted to group admin from the CLI can still write i
   expect(ok(await kim.run('--json', 'group', 'list', org)).json<{ groups: unknown[] }>().groups).toEqual([{ group, name: 'Yard East', member: true, members: 2, history: false }])
 }, 120_000)
 
-test('[V1] colleagues verify each other from the CLI: the same safety number; a code matches, mismatches or is malformed (exit 1)', async () => {
+test('[V1][V2] colleagues verify each other from the CLI: the same safety number; a code matches (and is remembered), mismatches or is malformed (exit 1)', async () => {
   const w = await provisioned()
   const { kim, bob, org } = w
   const ids = await users(w)
@@ -194,8 +194,11 @@ test('[V1] colleagues verify each other from the CLI: the same safety number; a 
   const b = ok(fromBob).json<{ safetyNumber: string; myCode: string }>()
   expect(a.safetyNumber).toMatch(/^[\d ]+$/)
   expect(b.safetyNumber).toBe(a.safetyNumber)
+  const verifiedBob = async () => ok(await kim.run('--json', 'org', 'members', org)).json<{ members: (Member & { verified: string })[] }>().members.find((m) => m.name === 'Bob')?.verified
+  expect(await verifiedBob()).toBe('unverified')
   const match = await kim.run('--json', 'org', 'verify', org, 'Bob', '--code', b.myCode)
   expect([match.code, match.json<{ verdict: string }>().verdict]).toEqual([0, 'match'])
+  expect(await verifiedBob()).toBe('verified') // [V2] remembered on Kim's device
   const mismatch = await kim.run('--json', 'org', 'verify', org, ids.kim2, '--code', b.myCode)
   expect([mismatch.code, mismatch.json<{ verdict: string }>().verdict]).toEqual([1, 'mismatch'])
   const malformed = await kim.run('org', 'verify', org, 'Bob', '--code', 'not a code')

@@ -213,10 +213,15 @@ test('[T5][T7][T8] two admins act concurrently (one offline adds Eve, the other 
   expect(bob!.messenger.invitationKeys(group).map((k) => k.epoch)).not.toContain(current.epoch)
 })
 
-test('[T17] a person links a second device with a one-time link; it reads and writes the groups; removing it (a lost laptop) cuts it off', async () => {
+test('[T17][V2] a person links a second device with a one-time link; it reads and writes the groups; removing it (a lost laptop) cuts it off; a colleague who verified them sees the change', async () => {
   const { org, admin, bob, carol } = await organisation('L')
   const group = await groupWith(admin, org, 'Field', [bob, carol])
   await carol.messenger.send(group, 'before the laptop')
+  // [V2] The admin verified Bob with his phone alone.
+  const verified = () => admin.messenger.team.directory(org).find((e) => e.user === userOf(bob, org))?.verified
+  expect(verified()).toBe('unverified')
+  await admin.messenger.team.setVerified(org, userOf(bob, org), true)
+  expect(verified()).toBe('verified')
 
   const laptop = await env.persona('BobL laptop')
   laptop.messenger.start()
@@ -225,6 +230,9 @@ test('[T17] a person links a second device with a one-time link; it reads and wr
   await until(() => laptop.messenger.team.orgs().length === 1, 'the laptop is admitted by bob and keyed by an admin')
   const bobEntry = () => admin.messenger.team.directory(org).find((e) => e.user === userOf(bob, org))!
   expect(bobEntry().devices).toHaveLength(2)
+  expect(verified()).toBe('changed') // a new device: compare again
+  await admin.messenger.team.setVerified(org, userOf(bob, org), true)
+  expect(verified()).toBe('verified')
   expect(laptop.messenger.team.directory(org).find((e) => e.me)!.user).toBe(userOf(bob, org))
   await until(() => laptop.messenger.conversations().some((c) => c.conv === group), 'the laptop has the group')
   await laptop.messenger.openConversation(group)

@@ -1,12 +1,11 @@
-import {
-  compareVerificationText, deriveInviteKey, fromHex, randomBytes, safetyNumber, toBase64Url, toHex, verificationCode, type VerificationVerdict,
-} from '../../../crypto/index.js'
+import { deriveInviteKey, fromHex, randomBytes, toBase64Url, toHex } from '../../../crypto/index.js'
 import { deviceIdOf, idBytes, type ConvId, type DeviceId, type DocId } from '../../../protocol/index.js'
 import { generationRootId } from '../model.js'
 import { ClientError, ClientErrorCode } from '../errors.js'
 import { normaliseName } from '../identity.js'
 import type { GroupState } from './group.js'
 import { spaceIdOf, type OpBody } from './ops.js'
+import { VerifiedPeople, verificationBetween, type Verification, type VerifiedState } from './verified.js'
 import { newInviteSecret, orgInviteLink, parseOrgInvitation, type OrgInvitation } from './orgInvite.js'
 import { TeamCore, type TeamDeps } from './service.js'
 
@@ -17,6 +16,8 @@ export interface DirectoryEntry {
   /** Device signing keys (hex), sorted. */
   readonly devices: readonly string[]
   readonly me: boolean
+  /** [V2] Whether this person verified them, and whether their devices changed since. */
+  readonly verified: VerifiedState
 }
 
 export interface GroupSummary {
@@ -37,13 +38,16 @@ export const INVITE_TTL_MS = 7 * 24 * 3600_000
  */
 export class Team {
   readonly core: TeamCore
+  private readonly verifiedPeople: VerifiedPeople
 
   constructor(deps: TeamDeps) {
     this.core = new TeamCore(deps)
+    this.verifiedPeople = new VerifiedPeople(deps.store)
   }
 
-  load(): Promise<void> {
-    return this.core.load()
+  async load(): Promise<void> {
+    await this.verifiedPeople.load()
+    await this.core.load()
   }
 
   private get spaces() {
@@ -72,7 +76,10 @@ export class Team {
     const state = this.spaces.org(org)
     const mine = state.bindings.get(this.core.me)
     return [...state.users]
-      .map(([user, u]) => ({ user, name: u.name, admin: u.admin, devices: [...u.devices.keys()].sort(), me: user === mine }))
+      .map(([user, u]) => {
+        const devices = [...u.devices.keys()].sort()
+        return { user, name: u.name, admin: u.admin, devices, me: user === mine, verified: user === mine ? 'unverified' : this.verifiedPeople.state(org, user, devices) } as const
+      })
       .sort((a, b) => a.name.localeCompare(b.name) || a.user.localeCompare(b.user))
   }
 
@@ -145,19 +152,22 @@ export class Team {
    * keys (as the directory states them), this device's person's code to show as a QR code, and a
    * check of the code scanned from the colleague's screen.
    */
-  verification(org: ConvId, user: string): { safetyNumber: string; myCode: Uint8Array; myCodeText: string; check: (scanned: string) => VerificationVerdict } | undefined {
+  verification(org: ConvId, user: string): Verification | undefined {
     const dir = this.directory(org)
     const me = dir.find((e) => e.me)
     const them = dir.find((e) => e.user === user)
-    if (!me || !them) return undefined
-    const devs = (e: DirectoryEntry) => e.devices.map((d) => fromHex(d)!)
-    const myCode = verificationCode(me.user, devs(me))
-    return {
-      safetyNumber: safetyNumber({ user: me.user, devices: devs(me) }, { user: them.user, devices: devs(them) }),
-      myCode,
-      myCodeText: toBase64Url(myCode),
-      check: (scanned) => compareVerificationText(scanned, them.user, devs(them)),
-    }
+    return me && them ? verificationBetween(me, them) : undefined
+  }
+
+  /**
+   * [V2] Marks a colleague verified (after a matching code, or safety numbers compared aloud),
+   * with the devices the directory states for them now; `false` clears it.
+   */
+  async setVerified(org: ConvId, user: string, verified: boolean): Promise<void> {
+    const them = this.directory(org).find((e) => e.user === user && !e.me)
+    if (!them) throw new ClientError(ClientErrorCode.NOT_MEMBER)
+    await this.verifiedPeople.set(org, user, verified ? them.devices : undefined)
+    this.core.deps.changed(org)
   }
 
   /**

@@ -33,6 +33,12 @@ export function PersonItem(props: { person: DirectoryEntry; org: OrgBinding; myN
       <Show when={p().admin}>
         <span class="member-badge">admin</span>
       </Show>
+      <Show when={p().verified === 'verified'}>
+        <span class="member-badge ok">verified</span>
+      </Show>
+      <Show when={p().verified === 'changed'}>
+        <span class="member-badge warn">devices changed</span>
+      </Show>
       <span class="muted small">{devices()}</span>
       <Show when={!p().me}>
         <span class="member-actions">
@@ -58,7 +64,7 @@ export function PersonItem(props: { person: DirectoryEntry; org: OrgBinding; myN
         <DeviceList org={props.org} user={p().user} label={`Devices of ${p().name}`} canRemove onError={props.onError} />
       </Show>
       <Show when={verifying()}>
-        <PersonVerify org={props.org} user={p().user} theirName={p().name} myName={props.myName} />
+        <PersonVerify org={props.org} user={p().user} theirName={p().name} myName={props.myName} verified={p().verified} onError={props.onError} />
       </Show>
     </li>
   )

@@ -19,6 +19,9 @@ export function VerifyPanel(props: {
   safetyNumber: string
   code: Uint8Array
   onScanned?: (text: string) => VerifyVerdict
+  /** [V2] Whether this person verified them already, and marking it (a matching code marks it too). */
+  verified?: 'verified' | 'changed' | 'unverified'
+  onVerified?: (verified: boolean) => void
 }) {
   const id = createUniqueId()
   const groups = createMemo(() => props.safetyNumber.split(' '))
@@ -30,7 +33,10 @@ export function VerifyPanel(props: {
 
   const check = () => {
     const text = pasted().trim() // a copied line often brings a newline; the decoder itself stays strict
-    if (text && props.onScanned) setVerdict(props.onScanned(text))
+    if (!text || !props.onScanned) return
+    const v = props.onScanned(text)
+    setVerdict(v)
+    if (v === 'match' && props.verified !== 'verified') props.onVerified?.(true)
   }
 
   return (
@@ -42,6 +48,26 @@ export function VerifyPanel(props: {
       <div class="safety-number" role="group" aria-label={`Safety number with ${props.theirName}`}>
         <For each={groups()}>{(g) => <span>{g}</span>}</For>
       </div>
+      <Show when={props.onVerified}>
+        <Switch>
+          <Match when={props.verified === 'verified'}>
+            <p class="row small">
+              <span>You verified {props.theirName}.</span>
+              <button type="button" onClick={() => props.onVerified?.(false)}>
+                Clear verification
+              </button>
+            </p>
+          </Match>
+          <Match when={true}>
+            <Show when={props.verified === 'changed'}>
+              <p class="verify-result bad">{props.theirName}'s devices changed since you verified them. Compare again.</p>
+            </Show>
+            <button type="button" onClick={() => props.onVerified?.(true)}>
+              Mark {props.theirName} as verified
+            </button>
+          </Match>
+        </Switch>
+      </Show>
 
       <figure class="verify-qr">
         <svg role="img" aria-label={`QR code to verify ${props.myName}`} viewBox={`0 0 ${qr().size} ${qr().size}`} shape-rendering="crispEdges">
