@@ -69,6 +69,8 @@ describe('organisation invitations and verification', () => {
     await expect.poll(() => admin.page.getByRole('button', { name: 'Make Bob admin' }).count(), WAIT).toBe(0)
     await expect.poll(() => bob.page.getByRole('button', { name: 'Invite someone' }).count(), WAIT).toBe(1)
     await admin.page.getByRole('button', { name: 'Remove Bob from organisation' }).click()
+    // The confirm step says what the removal does to keys and messages.
+    await admin.page.getByText('Bob leaves the organisation and every group in it', { exact: false }).waitFor()
     await admin.page.getByRole('button', { name: 'Confirm remove Bob' }).click()
     await expect.poll(() => admin.page.getByRole('list', { name: 'People' }).getByRole('listitem').count(), WAIT).toBe(1)
 

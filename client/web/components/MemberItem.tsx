@@ -24,7 +24,7 @@ export function MemberItem(props: {
       </Show>
       <Show when={props.canRemove}>
         <span class="member-actions">
-          <ConfirmRemove subject={props.member.name} onConfirm={() => props.onRemove(props.member.id)} onError={props.onError} />
+          <ConfirmRemove subject={props.member.name} consequence={`The key is replaced: ${props.member.name} reads nothing new here. What they wrote stays.`} onConfirm={() => props.onRemove(props.member.id)} onError={props.onError} />
         </span>
       </Show>
     </li>

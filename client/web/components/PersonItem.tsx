@@ -56,7 +56,11 @@ export function PersonItem(props: { person: DirectoryEntry; org: OrgBinding; myN
             </button>
           </Show>
           <Show when={props.org.isAdmin()}>
-            <ConfirmRemove subject={p().name} start={`Remove ${p().name} from organisation`} onConfirm={() => props.org.remove(p().user)} onError={props.onError} />
+            <ConfirmRemove
+              subject={p().name}
+              start={`Remove ${p().name} from organisation`}
+              consequence={`${p().name} leaves the organisation and every group in it; every key they held is replaced, so their devices read nothing new. What is already on them stays.`}
+              onConfirm={() => props.org.remove(p().user)} onError={props.onError} />
           </Show>
         </span>
       </Show>
