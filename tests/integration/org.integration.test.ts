@@ -172,7 +172,7 @@ test('[T14][M24] a group set to "no history for new members": a newcomer reads o
   expect(carol.messenger.invitationKeys(group)).toHaveLength(1)
 })
 
-test('[T5][T7][T8] two admins act concurrently (one offline adds Eve, the other removes Bob): after the merge a healing rotation leaves Bob out and Eve in', async () => {
+test('[T5][T7][T8][T18] two admins act concurrently (one offline adds Eve, the other removes Bob): after the merge a healing rotation leaves Bob out and Eve in; someone added later reads both branches', async () => {
   const danaLink = switchableLink()
   const admin = await env.persona('AdminHeal')
   const dana = await env.persona('DanaHeal', { socket: danaLink.socket })
@@ -193,6 +193,9 @@ test('[T5][T7][T8] two admins act concurrently (one offline adds Eve, the other 
   await dana.messenger.team.addToGroup(group, [userOf(eve!, org)]) // offline: a rotation that includes Bob
   await admin.messenger.team.removeFromGroup(group, userOf(bob!, org)) // online: a rotation without Bob (and without Eve)
   await until(() => bob!.messenger.accessLost(group), 'bob removed')
+  await carol!.messenger.openConversation(group)
+  await carol!.messenger.send(group, 'carol during the split') // under the admin's branch
+  await until(() => carol!.messenger.status.pending === 0, 'carol wrote under the admin\'s branch')
   danaLink.setOnline(true)
 
   const settled = () => {
@@ -211,6 +214,13 @@ test('[T5][T7][T8] two admins act concurrently (one offline adds Eve, the other 
   await pause(300)
   expect(texts(bob!, group)).not.toContain('eve after the merge')
   expect(bob!.messenger.invitationKeys(group).map((k) => k.epoch)).not.toContain(current.epoch)
+
+  // [T18][L4] Added back later, Bob reads the history of both branches: the healing rotation
+  // chains one of them, a member admin's link the other.
+  await admin.messenger.team.addToGroup(group, [userOf(bob!, org)])
+  await until(() => !bob!.messenger.accessLost(group), 'bob is back')
+  await bob!.messenger.openConversation(group)
+  await until(() => ['carol during the split', 'eve after the merge'].every((t) => texts(bob!, group).includes(t)), 'bob reads both branches')
 })
 
 test('[T17][V2] a person links a second device with a one-time link; it reads and writes the groups; removing it (a lost laptop) cuts it off; a colleague who verified them sees the change', async () => {

@@ -41,7 +41,7 @@ export interface OrgState extends EpochView {
   readonly ignored: ReadonlySet<OpId>
 }
 
-const ADMIN_ONLY = new Set(['admit', 'remove-user', 'promote', 'demote', 'invite', 'revoke-invite', 'rotate'])
+const ADMIN_ONLY = new Set(['admit', 'remove-user', 'promote', 'demote', 'invite', 'revoke-invite', 'rotate', 'link'])
 
 /** Device → user bindings and seniority as written in the graph (first binding wins). */
 export function bindingsOf(order: readonly Op[]): { bindings: Map<string, UserId>; seniority: Map<UserId, number> } {
@@ -170,6 +170,11 @@ function evaluate(graph: OpGraph, order: readonly Op[], voided: ReadonlySet<OpId
         if (ok) epochs.push({ epoch: b.epoch, op: op.id, recipients: past.devices, admins: past.adminDevices })
         break
       }
+      case 'link':
+        if (membershipOnly) return
+        // [T18] an admin (a member: it holds the keys) links a key the chains do not reach.
+        ok = isAdmin && epochs.some((e) => e.epoch === b.epoch)
+        break
       default:
         ok = false // group ops do not belong in an organisation graph
     }

@@ -1,5 +1,5 @@
 import * as z from 'zod'
-import { fromHex, randomBytes, toHex } from '../../../crypto/index.js'
+import { fromHex, randomBytes, toHex, type EpochKey } from '../../../crypto/index.js'
 import type { ConvId } from '../../../protocol/index.js'
 import type { SyncEngine } from '../engine.js'
 import { ClientErrorCode, type ClientErrorCode as Code } from '../errors.js'
@@ -175,17 +175,18 @@ export class TeamCore {
       this.deps.engine.requestFlush()
       await this.deps.engine.retryKeys(space)
     }
-    if (meta.kind === 'group' && state.adminDevices.includes(this.me)) await this.writeLinks(space)
+    if (state.adminDevices.includes(this.me)) await this.writeLinks(space)
     this.deps.removed(space, false)
     this.deps.changed(space)
   }
 
-  /** [T18] As a member admin, complete the key chain across rotations made from outside the group. */
+  /** [T18] As a member admin, link every key of the history that the chains do not reach from the current one. */
   private async writeLinks(space: ConvId): Promise<void> {
-    const state = this.spaces.group(space)
+    const state = this.spaces.state(space)
     if (!state) return
+    const open = (op: Op, epoch: number, key: EpochKey) => this.spaces.chainOf(space, op, epoch, key)
     const ops: Op[] = []
-    for (const body of missingLinks(space, this.spaces.graph(space), state, this.spaces.keysOf(space).keys)) ops.push(await this.spaces.sign(space, body))
+    for (const body of missingLinks(space, this.spaces.graph(space), state, this.spaces.keysOf(space).keys, open, this.me)) ops.push(await this.spaces.sign(space, body))
     if (ops.length) await this.send(space, undefined, undefined, ops)
   }
 

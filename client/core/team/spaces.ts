@@ -9,6 +9,7 @@ import { isGenesisOf, readOp, signOp, type Op, type OpBody, type OpId } from './
 import { resolveOrg, type OrgState } from './org.js'
 import { openRotation, readBoxes, type OpenedRotation, type RotationBoxes } from './rotation.js'
 import { boxContext } from './contexts.js'
+import { chainSources } from './links.js'
 import type { Epoch } from './epochs.js'
 
 export type SpaceKind = 'org' | 'group'
@@ -203,16 +204,13 @@ export class Spaces {
     }
     // [L4] Each chain holds one earlier key: follow them back from every key held, newest first,
     // so a newcomer's one box opens the whole history its space keeps. A rotation's own chain,
-    // or a link op that a member admin wrote for a rotation made without one ([T18]).
-    const links = new Map<number, Op[]>()
-    for (const op of this.graph(space).all()) {
-      if (op.body.kind === 'link' && !state?.ignored.has(op.id)) links.set(op.body.epoch, [...(links.get(op.body.epoch) ?? []), op])
-    }
+    // or a link op that a member admin wrote for a key the chains did not reach ([T18]).
+    const sources = chainSources(this.graph(space), state?.ignored ?? new Set())
     for (const e of [...(state?.epochs ?? [])].reverse()) {
       const key = keys.get(e.epoch)
       if (!key) continue
-      for (const op of [this.graph(space).get(e.op), ...(links.get(e.epoch) ?? [])]) {
-        const chain = op && this.chainOf(space, op, e.epoch, key)
+      for (const op of sources(e.op, e.epoch)) {
+        const chain = this.chainOf(space, op, e.epoch, key)
         if (chain && !keys.has(chain.epoch)) keys.set(chain.epoch, chain.key)
       }
     }
@@ -223,7 +221,7 @@ export class Spaces {
   }
 
   /** The earlier key a rotation's chain or a link op holds, opened with `epoch`'s key (cached). */
-  private chainOf(space: ConvId, op: Op, epoch: number, key: EpochKey): { epoch: number; key: EpochKey } | undefined {
+  chainOf(space: ConvId, op: Op, epoch: number, key: EpochKey): { epoch: number; key: EpochKey } | undefined {
     const b = op.body
     const sealed = b.kind === 'rotate' || b.kind === 'link' ? b.chain : undefined
     if (!sealed) return undefined

@@ -1,0 +1,102 @@
+import { describe, expect, test } from 'vitest'
+import { generateEpochKey, openChain, randomBytes, sealChain, type EpochKey } from '../../../crypto/index.js'
+import type { ConvId } from '../../../protocol/index.js'
+import { newConvId } from '../../../client/core/ids.js'
+import { boxContext } from '../../../client/core/team/contexts.js'
+import { OpGraph } from '../../../client/core/team/graph.js'
+import { resolveGroup } from '../../../client/core/team/group.js'
+import { chainSources, missingLinks } from '../../../client/core/team/links.js'
+import { signOp, type Op, type OpBody, type OpId } from '../../../client/core/team/ops.js'
+import type { OrgState } from '../../../client/core/team/org.js'
+import { organisation, person, type Person } from './world.js'
+
+const alice = person('alice') // org admin, group creator
+const bob = person('bob') // group admin
+const carol = person('carol')
+
+/** A rotation to the group's devices whose chain (if any) holds `previous` under `key`. */
+async function rotation(space: ConvId, by: Person, g: OpGraph, devices: number, key: EpochKey, previous?: { epoch: number; key: EpochKey }, parents = g.heads()): Promise<Op> {
+  const epoch = 1 + Math.floor(Math.random() * 0xfffffffe)
+  const body: OpBody = {
+    kind: 'rotate', epoch, ephemeral: randomBytes(32), boxes: { count: devices, hash: randomBytes(32) },
+    ...(previous ? { chain: sealChain(key, previous, boxContext(space, epoch, 'key')) } : {}),
+  }
+  const op = await signOp(by.signer, space, parents, body)
+  g.add(op)
+  return op
+}
+
+const epochOf = (op: Op) => (op.body.kind === 'rotate' ? op.body.epoch : -1)
+const open = (space: ConvId) => (op: Op, epoch: number, key: EpochKey) => {
+  const b = op.body
+  const sealed = b.kind === 'rotate' || b.kind === 'link' ? b.chain : undefined
+  const r = sealed && openChain(sealed, key, boxContext(space, epoch, 'key'))
+  return r && r.ok ? r.value : undefined
+}
+
+/** What a newcomer holding only `epoch`'s key reaches through chains and links. */
+function reach(space: ConvId, g: OpGraph, ignored: ReadonlySet<OpId>, keys: ReadonlyMap<number, EpochKey>, from: { epoch: number; op: OpId }): Set<number> {
+  const sources = chainSources(g, ignored)
+  const ops = new Map(resolveGroup(g, orgState).epochs.map((e) => [e.epoch, e.op]))
+  const out = new Set([from.epoch])
+  const todo = [from.epoch]
+  for (let e = todo.pop(); e !== undefined; e = todo.pop()) {
+    for (const op of sources(ops.get(e)!, e)) {
+      const earlier = open(space)(op, e, keys.get(e)!)
+      if (earlier && !out.has(earlier.epoch)) out.add(earlier.epoch), todo.push(earlier.epoch)
+    }
+  }
+  return out
+}
+
+let orgState: OrgState
+
+describe('[T18][L4] links: every key of the history stays reachable from the current one', () => {
+  test('[T18] after a merge of concurrent rotations, a member admin links the branch the healing chain missed; then nothing is missing', async () => {
+    const { org } = await organisation(alice, [bob, carol])
+    orgState = org
+    const space = newConvId()
+    const g = new OpGraph(space)
+    const put = async (by: Person, body: OpBody) => g.add(await signOp(by.signer, space, g.heads(), body))
+    await put(alice, { kind: 'create-group', nonce: randomBytes(16), name: 'Depot', user: alice.user, history: true })
+    for (const p of [bob, carol]) await put(alice, { kind: 'add', user: p.user })
+    await put(alice, { kind: 'promote', user: bob.user })
+    const k0 = generateEpochKey()
+    const r0 = await rotation(space, alice, g, 3, k0)
+    // Two admins rotate concurrently; the healing rotation chains only bob's branch.
+    const [k1, k2, k3] = [generateEpochKey(), generateEpochKey(), generateEpochKey()]
+    const fork = g.heads()
+    const r1 = await rotation(space, alice, g, 3, k1, { epoch: epochOf(r0), key: k0 }, fork)
+    const r2 = await rotation(space, bob, g, 3, k2, { epoch: epochOf(r0), key: k0 }, fork)
+    const r3 = await rotation(space, alice, g, 3, k3, { epoch: epochOf(r2), key: k2 }, [r1.id, r2.id])
+    const keys = new Map([[epochOf(r0), k0], [epochOf(r1), k1], [epochOf(r2), k2], [epochOf(r3), k3]])
+
+    let state = resolveGroup(g, org)
+    expect(state.current?.epoch).toBe(epochOf(r3))
+    expect(reach(space, g, state.ignored, keys, state.current!)).toEqual(new Set([epochOf(r3), epochOf(r2), epochOf(r0)]))
+    const links = missingLinks(space, g, state, keys, open(space), bob.device)
+    expect(links.map((l) => l.epoch)).toEqual([epochOf(r3)]) // one link, under the current key
+    for (const body of links) g.add(await signOp(bob.signer, space, g.heads(), body))
+
+    state = resolveGroup(g, org)
+    expect(reach(space, g, state.ignored, keys, state.current!)).toEqual(new Set(keys.keys()))
+    expect(missingLinks(space, g, state, keys, open(space), alice.device)).toEqual([])
+  })
+
+  test('[T14] never across a cut made on purpose: nothing before a member\'s chain-less rotation ("no history for new members") is linked', async () => {
+    const { org } = await organisation(alice, [bob, carol])
+    orgState = org
+    const space = newConvId()
+    const g = new OpGraph(space)
+    const put = async (by: Person, body: OpBody) => g.add(await signOp(by.signer, space, g.heads(), body))
+    await put(alice, { kind: 'create-group', nonce: randomBytes(16), name: 'Depot', user: alice.user, history: true })
+    await put(alice, { kind: 'add', user: bob.user })
+    const [k0, k1, k2] = [generateEpochKey(), generateEpochKey(), generateEpochKey()]
+    const r0 = await rotation(space, alice, g, 2, k0)
+    const r1 = await rotation(space, alice, g, 2, k1) // history was off for this one: no chain
+    const r2 = await rotation(space, alice, g, 2, k2, { epoch: epochOf(r1), key: k1 })
+    const state = resolveGroup(g, org)
+    const keys = new Map([[epochOf(r0), k0], [epochOf(r1), k1], [epochOf(r2), k2]])
+    expect(missingLinks(space, g, state, keys, open(space), alice.device)).toEqual([])
+  })
+})
