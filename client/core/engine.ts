@@ -1,20 +1,20 @@
-import { CryptoErrorCode, SNAPSHOT_VERSION, capabilityProofBytes, createSigner, deriveAdminCapability, deriveCapability, rekeyProofBytes, deviceAuthBytes, openEnvelopes, sealEnvelope, type Signer } from '../../crypto/index.js'
+import { capabilityProofBytes, createSigner, deriveAdminCapability, deriveCapability, rekeyProofBytes, deviceAuthBytes, type Signer } from '../../crypto/index.js'
 import {
-  ErrorCode, PROTOCOL_VERSION, convIdOf, decodeServerFrame, docIdOf, encodeFrame, idBytes,
-  type Ack, type ClientMessage, type ConvId, type DocId, type Envelopes, type ServerMessage, type Snapshots,
+  PROTOCOL_VERSION, convIdOf, decodeServerFrame, docIdOf, encodeFrame, idBytes,
+  type ClientMessage, type ConvId, type DocId, type ServerMessage,
 } from '../../protocol/index.js'
 import type { DocStore } from './docs.js'
 import { ClientErrorCode, type ClientErrorCode as Code } from './errors.js'
 import { Emitter } from './events.js'
 import type { Identity } from './identity.js'
 import type { Outbox } from './outbox.js'
-import { actorOf } from './identity.js'
-import { decodeChanges, encodeChanges } from './payload.js'
-import { checkChanges } from './writeRules.js'
 import { JoinRetry } from './joinRetry.js'
 import { ProxyRekeys, type ProxyOutcome, type ProxyRekey } from './proxyRekey.js'
 import type { MailOutbox } from './mailOutbox.js'
+import { Pusher } from './push.js'
+import { Receiver } from './receive.js'
 import type { ConversationRecord, Registry } from './registry.js'
+import { onServerError, type ServerErrorDeps } from './serverError.js'
 import { OPEN, frameBytes, type SocketFactory, type SocketLike } from './transport.js'
 
 export type ConnectionState = 'offline' | 'connecting' | 'syncing' | 'online'
@@ -59,8 +59,6 @@ export interface EngineOptions {
   readonly onMail?: (items: { id: number; from: Uint8Array; body: Uint8Array }[]) => Promise<void>
 }
 
-interface InFlight { conv: ConvId; doc: DocId; seq: number; snapshot?: boolean }
-
 /**
  * Moves encrypted batches between the local documents and the blind server.
  *
@@ -70,6 +68,8 @@ interface InFlight { conv: ConvId; doc: DocId; seq: number; snapshot?: boolean }
  *     crash replays from an older cursor (duplicates are harmless) and never skips.
  *  3. Nothing is applied from an envelope that fails any check ([E2]–[E10]); nothing partial.
  *  4. Sealing and pushing run in one loop at a time, so seq numbers are never reused.
+ *
+ * Receiving is in `receive.ts`, sealing and pushing in `push.ts`, error frames in `serverError.ts`.
  */
 export class SyncEngine {
   readonly events = new Emitter<EngineEvents>()
@@ -88,23 +88,33 @@ export class SyncEngine {
   private readonly proxies = new ProxyRekeys((m) => this.send(m), (conv, outcome, epoch) => this.events.emit('proxyRekey', { conv, outcome, ...(epoch !== undefined ? { epoch } : {}) }))
   private readonly subscribed = new Set<string>()
   private readonly catchingUp = new Set<string>()
-  private readonly inFlight = new Map<number, InFlight[]>()
-  private nextPushId = 1
-  private flushing: Promise<void> | undefined
-  private flushAgain = false
-  private readonly dirty = new Map<string, { conv: ConvId; doc: DocId; cursor: number }>()
-  private checkpointTimer: ReturnType<typeof setTimeout> | undefined
-  private limits = { maxEnvelopesPerPush: 256, maxFrameBytes: 4 * 1024 * 1024 }
+  private readonly receiver: Receiver
+  private readonly pusher: Pusher
+  private readonly errors: ServerErrorDeps
   state: ConnectionState = 'offline'
 
   constructor(
     private readonly identity: Identity,
     private readonly registry: Registry,
-    private readonly docs: DocStore,
-    private readonly outbox: Outbox,
+    docs: DocStore,
+    outbox: Outbox,
     private readonly options: EngineOptions,
   ) {
     this.signer = createSigner(identity.keys.signSecret)
+    this.receiver = new Receiver({ registry, docs, events: this.events, isRoot: options.isRoot })
+    this.pusher = new Pusher({
+      registry, docs, outbox, signer: this.signer, events: this.events, mail: options.mail, snapshotEvery: options.snapshotEvery, joined: this.joined,
+      ready: () => this.ready,
+      open: () => this.socket?.readyState === OPEN,
+      send: (m) => this.send(m),
+      updateState: () => this.updateState(),
+    })
+    this.errors = {
+      registry, events: this.events, proxies: this.proxies, unregistered: this.unregistered, joining: this.joining,
+      versionMismatch: () => this.versionMismatch(),
+      rejoin: (conv) => this.rejoin(conv),
+      updateState: () => this.updateState(),
+    }
   }
 
   start(): void {
@@ -121,7 +131,7 @@ export class SyncEngine {
     this.socket?.close(1000, 'bye')
     this.dropSocket()
     await this.inbound
-    await this.checkpoint()
+    await this.receiver.checkpoint()
   }
 
   /** Reconnect now (the browser's `online` event, a person pressing "Retry"). */
@@ -147,15 +157,7 @@ export class SyncEngine {
 
   /** Seal and push whatever the outbox holds, as soon as possible. */
   requestFlush(): void {
-    if (!this.ready) return
-    if (this.flushing) {
-      this.flushAgain = true
-      return
-    }
-    this.flushing = this.flushLoop().finally(() => {
-      this.flushing = undefined
-      this.updateState()
-    })
+    this.pusher.requestFlush()
   }
 
   private connect(): void {
@@ -193,12 +195,11 @@ export class SyncEngine {
     this.joined.clear()
     this.joining.clear()
     this.unregistered.clear()
-    this.stalled.clear()
+    this.receiver.stalled.clear()
     this.challenge = undefined
     this.subscribed.clear()
     this.catchingUp.clear()
-    this.inFlight.clear()
-    this.mailInFlight.clear()
+    this.pusher.clear()
     if (socket) socket.onmessage = socket.onclose = socket.onerror = null
     this.setState('offline')
   }
@@ -237,7 +238,7 @@ export class SyncEngine {
     switch (msg.type) {
       case 'challenge': {
         if (msg.v !== PROTOCOL_VERSION) return this.versionMismatch()
-        this.limits = { maxEnvelopesPerPush: msg.limits.maxEnvelopesPerPush, maxFrameBytes: msg.limits.maxFrameBytes }
+        this.pusher.limits = { maxEnvelopesPerPush: msg.limits.maxEnvelopesPerPush, maxFrameBytes: msg.limits.maxFrameBytes }
         const device = this.identity.keys.signPublic
         const proof = await this.signer.sign(deviceAuthBytes(msg.nonce, device))
         this.challenge = msg.nonce
@@ -248,7 +249,7 @@ export class SyncEngine {
         this.attempt = 0
         this.setState('syncing')
         // Queued mail (sealed keys of a rotation) goes before any rekey, so members get it first.
-        await this.flushMail()
+        await this.pusher.flushMail()
         for (const rec of this.registry.list()) await this.joinConversation(rec.conv)
         if (this.challenge) await this.proxies.sendAll(this.challenge)
         this.requestFlush()
@@ -266,52 +267,21 @@ export class SyncEngine {
         return this.requestFlush()
       }
       case 'envelopes':
-        return this.onEnvelopes(msg)
+        return this.receiver.onEnvelopes(msg)
       case 'snapshots':
-        return this.onSnapshots(msg)
+        return this.receiver.onSnapshots(msg)
       case 'caught-up':
         this.catchingUp.delete(convIdOf(msg.conv) + docIdOf(msg.doc))
         return this.updateState()
       case 'ack':
-        return this.onAck(msg)
+        return this.pusher.onAck(msg)
       case 'pong':
         return
       case 'mailbox':
         // Handled in line, so a rotation's key mail is taken before the revocation that follows it.
         return this.options.onMail?.(msg.items)
       case 'error':
-        if (msg.code === ErrorCode.VERSION_MISMATCH) return this.versionMismatch()
-        if (msg.code === ErrorCode.RATE_LIMITED) return
-        if (msg.ref && !this.registry.get(msg.ref as ConvId) && this.proxies.answer(msg.ref as ConvId, { code: msg.code, ...(msg.epoch !== undefined ? { epoch: msg.epoch } : {}) })) return
-        if (msg.code === ErrorCode.CAPABILITY_REVOKED && msg.ref) return void (await this.rejoin(msg.ref as ConvId)) // [S10]
-        // A subscribe that crossed a revocation on the wire: the rejoin under way subscribes again.
-        if (msg.code === ErrorCode.NOT_JOINED && msg.ref && this.registry.get(msg.ref as ConvId)) {
-          if (!this.joining.has(msg.ref as ConvId)) await this.rejoin(msg.ref as ConvId)
-          return
-        }
-        if (msg.code === ErrorCode.REKEY_CONFLICT && msg.ref && msg.epoch !== undefined) {
-          this.joining.delete(msg.ref as ConvId)
-          return this.events.emit('rekeyConflict', { conv: msg.ref as ConvId, epoch: msg.epoch })
-        }
-        // [S3] Not on the server until its creator's device registers it: ask again later, quietly.
-        if (msg.code === ErrorCode.NOT_REGISTERED && msg.ref && this.registry.get(msg.ref as ConvId)) {
-          this.joining.delete(msg.ref as ConvId)
-          this.updateState()
-          return this.unregistered.retryLater(msg.ref as ConvId)
-        }
-        // A refused capability is an access signal whether or not a join is still counted as in
-        // flight (two joins may cross): the messenger decides between removed and waiting ([M23]).
-        if (msg.code === ErrorCode.CAPABILITY_REJECTED && msg.ref && this.registry.get(msg.ref as ConvId)) {
-          this.joining.delete(msg.ref as ConvId)
-          this.updateState()
-          return this.events.emit('access', { conv: msg.ref as ConvId, lost: true })
-        }
-        if (msg.ref && this.joining.delete(msg.ref as ConvId)) {
-          this.updateState()
-          // [T10] the server no longer accepts this device's capability for the conversation.
-          if (msg.code === ErrorCode.CAPABILITY_REJECTED) return this.events.emit('access', { conv: msg.ref as ConvId, lost: true })
-        }
-        return this.events.emit('problem', { code: ClientErrorCode.SERVER_REFUSED, detail: `${msg.code}: ${msg.message}` })
+        return onServerError(msg, this.errors)
       default: {
         const never: never = msg
         return never
@@ -357,7 +327,7 @@ export class SyncEngine {
     this.joined.delete(conv)
     this.joining.delete(conv)
     // Fresh subscriptions follow the join: forget the old ones, their backlog and their stalls.
-    for (const set of [this.subscribed, this.catchingUp, this.stalled]) for (const key of [...set]) if (key.startsWith(conv)) set.delete(key)
+    for (const set of [this.subscribed, this.catchingUp, this.receiver.stalled]) for (const key of [...set]) if (key.startsWith(conv)) set.delete(key)
     this.updateState()
     await this.joinConversation(conv)
   }
@@ -371,38 +341,9 @@ export class SyncEngine {
     this.send({ type: 'subscribe', conv: idBytes(conv), doc: idBytes(doc), cursor: this.registry.cursor(conv, doc) })
   }
 
-  private async onEnvelopes(msg: Envelopes): Promise<void> {
-    const conv = convIdOf(msg.conv)
-    const doc = docIdOf(msg.doc)
-    if (!this.registry.get(conv) || msg.items.length === 0) return
-    if (this.stalled.has(conv + doc)) return // [T11] everything after a missing key comes again later
-    const missing = await this.openAndApply(conv, doc, msg.items.map((i) => i.env))
-    // [T11] The cursor never passes an envelope whose key this device does not hold yet.
-    const stop = missing === undefined ? msg.items.length : missing
-    if (missing !== undefined) {
-      this.stalled.add(conv + doc)
-      this.setWaiting(conv, true)
-    }
-    const last = stop > 0 ? msg.items[stop - 1]!.sseq : 0
-    if (last > 0) {
-      this.dirty.set(conv + doc, { conv, doc, cursor: Math.max(last, this.dirty.get(conv + doc)?.cursor ?? 0) })
-      this.scheduleCheckpoint()
-    }
-  }
-
-  private readonly stalled = new Set<string>()
-  private readonly waiting = new Set<ConvId>()
-
   /** Conversations with envelopes this device cannot open yet ([T11]). */
   waitingForKey(conv: ConvId): boolean {
-    return this.waiting.has(conv)
-  }
-
-  private setWaiting(conv: ConvId, waiting: boolean): void {
-    if (waiting === this.waiting.has(conv)) return
-    if (waiting) this.waiting.add(conv)
-    else this.waiting.delete(conv)
-    this.events.emit('waiting', { conv, waiting })
+    return this.receiver.waitingForKey(conv)
   }
 
   /**
@@ -410,9 +351,8 @@ export class SyncEngine {
    * saved cursors, so envelopes that were waiting for a key are opened now.
    */
   async retryKeys(conv: ConvId): Promise<void> {
-    await this.checkpoint()
-    for (const key of [...this.stalled]) if (key.startsWith(conv)) this.stalled.delete(key)
-    this.setWaiting(conv, false)
+    await this.receiver.checkpoint()
+    this.receiver.unstall(conv)
     if (!this.ready || !this.joined.has(conv)) return
     for (const doc of this.options.docsOf(conv)) {
       this.subscribed.delete(conv + doc)
@@ -420,204 +360,18 @@ export class SyncEngine {
     }
   }
 
-  /** [S9][E12] Snapshots replace pruned envelopes; they never move the cursor. */
-  private async onSnapshots(msg: Snapshots): Promise<void> {
-    const conv = convIdOf(msg.conv)
-    if (!this.registry.get(conv) || msg.envs.length === 0) return
-    await this.openAndApply(conv, docIdOf(msg.doc), msg.envs)
-  }
-
-  /**
-   * Invariant 3: verify, decrypt and check every envelope; apply what passes in one batch.
-   * Returns the index of the first envelope whose epoch key is missing ([T11]), if any.
-   */
-  private async openAndApply(conv: ConvId, doc: DocId, envs: readonly Uint8Array[]): Promise<number | undefined> {
-    const rec = this.registry.get(conv)!
-    const ctx = { conv: idBytes(conv), doc: idBytes(doc), keyFor: (epoch: number) => rec.keys.get(epoch) }
-    // Signatures are checked in parallel (WebCrypto); then decrypt and check each ([E2]–[E9]).
-    const opened = await openEnvelopes(envs, ctx) // [E11] one signature per device run
-    const batches: Uint8Array[][] = []
-    const missing = opened.findIndex((r) => !r.ok && r.code === CryptoErrorCode.NO_KEY)
-    for (const result of opened) {
-      if (!result.ok && result.code === CryptoErrorCode.NO_KEY) continue // waiting, not refused
-      if (!result.ok) {
-        this.events.emit('problem', { code: ClientErrorCode.ENVELOPE_REJECTED, detail: result.code })
-        continue
-      }
-      const batch = decodeChanges(result.value.payload)
-      if (!batch) {
-        this.events.emit('problem', { code: ClientErrorCode.CHANGE_UNREADABLE })
-        continue
-      }
-      // [E10] the author is the signer; [M20] and the signer wrote only what it may.
-      const isRoot = this.options.isRoot ? this.options.isRoot(conv, doc) : doc === (conv as string)
-      const verdict = checkChanges(batch, actorOf(result.value.header.device), isRoot ? 'root' : 'segment', new Set(rec.admins ?? []))
-      if (!verdict.ok) {
-        this.events.emit('problem', { code: verdict.code })
-        continue
-      }
-      batches.push(batch)
-    }
-    if (batches.length === 0) return missing < 0 ? undefined : missing
-    try {
-      await this.docs.apply(doc, batches.flat())
-    } catch {
-      // Defence in depth: one batch Automerge refuses must not take the others with it.
-      for (const batch of batches) {
-        try {
-          await this.docs.apply(doc, batch)
-        } catch (err) {
-          this.events.emit('problem', { code: ClientErrorCode.CHANGE_UNREADABLE, detail: String(err) })
-        }
-      }
-    }
-    return missing < 0 ? undefined : missing
-  }
-
-  private scheduleCheckpoint(): void {
-    this.checkpointTimer ??= setTimeout(() => {
-      this.checkpointTimer = undefined
-      void this.checkpoint()
-    }, 250)
-  }
-
-  /** Invariant 2: documents first, cursors after. */
-  private async checkpoint(): Promise<void> {
-    clearTimeout(this.checkpointTimer)
-    this.checkpointTimer = undefined
-    const entries = [...this.dirty.values()]
-    this.dirty.clear()
-    if (entries.length === 0) return
-    await this.docs.flush(entries.map((e) => e.doc))
-    await this.registry.saveCursors(entries)
-  }
-
   /** Sends queued mail; each item leaves the queue when the server acknowledges it. */
-  async flushMail(): Promise<void> {
-    const mail = this.options.mail
-    if (!this.ready || !mail) return
-    for (const item of await mail.list()) {
-      if (!this.ready || this.socket?.readyState !== OPEN) return
-      const id = this.nextPushId++
-      this.mailInFlight.set(id, item.key)
-      this.send({ type: 'mail', id, to: item.to, items: [item.body] })
-    }
+  flushMail(): Promise<void> {
+    return this.pusher.flushMail()
   }
 
   mailDone(ids: number[]): void {
     if (ids.length) this.send({ type: 'mail-done', ids })
   }
 
-  private readonly mailInFlight = new Map<number, string[]>()
-
-  private async onAck(msg: Ack): Promise<void> {
-    const mailKey = this.mailInFlight.get(msg.id)
-    if (mailKey) {
-      this.mailInFlight.delete(msg.id)
-      if (msg.results.every((r) => 'sseq' in r)) await this.options.mail?.remove([mailKey])
-      else this.events.emit('problem', { code: ClientErrorCode.SERVER_REFUSED, detail: 'mailbox full' })
-      return
-    }
-    const sent = this.inFlight.get(msg.id)
-    if (!sent) return
-    this.inFlight.delete(msg.id)
-    const accepted: InFlight[] = []
-    for (let i = 0; i < sent.length; i++) {
-      const result = msg.results[i]
-      if (result && 'sseq' in result) accepted.push(sent[i]!)
-      else if (result) this.events.emit('problem', { code: ClientErrorCode.SERVER_REFUSED, detail: `push refused: ${result.code}` })
-    }
-    for (const a of accepted) if (a.snapshot) await this.outbox.compactedTo(a.conv, a.doc, a.seq)
-    const delivered = await this.outbox.acked(accepted.filter((a) => !a.snapshot))
-    if (delivered.length) this.events.emit('delivered', { msgIds: delivered })
-    for (const a of accepted) if (!a.snapshot) this.maybeSnapshot(a.conv, a.doc)
-    this.requestFlush() // whatever gathered while this push was in flight
-    this.updateState()
-  }
-
-  private readonly snapshotting = new Set<string>()
-
-  /**
-   * [E12] Once enough of this device's envelopes for a document are acknowledged and nothing
-   * is pending, replace them on the server with one snapshot of its own changes: one signature
-   * and one blob for a new device instead of hundreds, and the server prunes the rest.
-   */
-  private maybeSnapshot(conv: ConvId, doc: DocId): void {
-    const chain = this.outbox.chain(conv, doc)
-    const every = this.options.snapshotEvery ?? 256
-    const key = conv + doc
-    if (!chain || chain.seq - chain.compacted < every || !this.outbox.idle(conv, doc) || this.snapshotting.has(key)) return
-    this.snapshotting.add(key)
-    void (async () => {
-      try {
-        const rec = this.registry.get(conv)
-        const changes = await this.docs.ownChanges(doc)
-        if (!rec || !this.ready || changes.length === 0 || !this.outbox.idle(conv, doc)) return
-        const header = { v: SNAPSHOT_VERSION, conv: idBytes(conv), doc: idBytes(doc), epoch: rec.epoch, device: this.signer.publicKey, seq: chain.seq, prev: chain.prev } as const
-        const env = await sealEnvelope(header, encodeChanges(changes), rec.keys.get(rec.epoch)!, this.signer)
-        if (!this.ready || this.socket?.readyState !== OPEN) return
-        const id = this.nextPushId++
-        this.inFlight.set(id, [{ conv, doc, seq: chain.seq, snapshot: true }])
-        this.send({ type: 'push', id, envelopes: [env.bytes] })
-      } finally {
-        this.snapshotting.delete(key)
-      }
-    })()
-  }
-
-  /** Invariant 4: the only place that seals and pushes. */
-  private async flushLoop(): Promise<void> {
-    do {
-      this.flushAgain = false
-      for (const conv of this.joined) {
-        const rec = this.registry.get(conv)
-        // [T7] while no epoch is safe to write under, changes wait in the outbox.
-        if (!rec || rec.hold) continue
-        for (const doc of this.outbox.pendingDocs(conv)) {
-          if (!this.ready) return
-          // One push in flight per document: while it waits for its ack, new changes gather
-          // and go out together in the next envelope (one signature, one write, one frame).
-          if (this.inFlightFor(conv, doc)) continue
-          await this.outbox.seal(conv, doc, rec.epoch, rec.keys.get(rec.epoch)!, this.signer)
-          this.pushSealed(conv, doc, this.outbox.sealed(conv, doc))
-        }
-      }
-    } while (this.flushAgain && this.ready)
-  }
-
-  private inFlightFor(conv: ConvId, doc: DocId): boolean {
-    for (const batch of this.inFlight.values()) for (const f of batch) if (!f.snapshot && f.conv === conv && f.doc === doc) return true
-    return false
-  }
-
-  private pushSealed(conv: ConvId, doc: DocId, sealed: readonly { seq: number; env: Uint8Array }[]): void {
-    // The connection may have dropped while sealing: an in-flight entry with no socket would
-    // wait for an ack that never comes and hold the document back ([M5]: pushed again on reconnect).
-    if (!this.ready || this.socket?.readyState !== OPEN) return
-    const sending = new Set<number>()
-    for (const batch of this.inFlight.values()) for (const f of batch) if (f.conv === conv && f.doc === doc) sending.add(f.seq)
-    let batch: { seq: number; env: Uint8Array }[] = []
-    let bytes = 0
-    const sendBatch = () => {
-      if (!batch.length) return
-      const id = this.nextPushId++
-      this.inFlight.set(id, batch.map((b) => ({ conv, doc, seq: b.seq })))
-      this.send({ type: 'push', id, envelopes: batch.map((b) => b.env) })
-      batch = []
-      bytes = 0
-    }
-    for (const s of sealed) {
-      if (sending.has(s.seq)) continue
-      if (batch.length >= this.limits.maxEnvelopesPerPush || bytes + s.env.length > this.limits.maxFrameBytes / 2) sendBatch()
-      batch.push(s)
-      bytes += s.env.length
-    }
-    sendBatch()
-  }
-
   private updateState(): void {
     if (!this.socket || !this.ready) return
-    this.setState(this.joining.size > 0 || this.catchingUp.size > 0 || this.inFlight.size > 0 || this.flushing ? 'syncing' : 'online')
+    this.setState(this.joining.size > 0 || this.catchingUp.size > 0 || this.pusher.busy ? 'syncing' : 'online')
   }
 
   private setState(state: ConnectionState): void {

@@ -1,27 +1,25 @@
-import * as A from '@automerge/automerge'
-import { generateEpochKey, openEnvelope, randomBytes, toBase64Url, type EpochKey } from '../../crypto/index.js'
-import { Keyring } from './keyring.js'
-import { SegmentWindow } from './segmentWindow.js'
-import { MailOutbox } from './mailOutbox.js'
-import { idBytes, type ConvId, type DeviceId, type DocId } from '../../protocol/index.js'
-import { decodeChanges } from './payload.js'
-import { DocStore } from './docs.js'
-import { SyncEngine, type ConnectionState } from './engine.js'
+import type { EpochKey } from '../../crypto/index.js'
+import type { AdHocConversations } from './adhoc.js'
+import type { Keyring } from './keyring.js'
+import type { SegmentWindow } from './segmentWindow.js'
+import type { MailOutbox } from './mailOutbox.js'
+import type { ConvId, DeviceId, DocId } from '../../protocol/index.js'
+import type { DocStore } from './docs.js'
+import type { SyncEngine, ConnectionState } from './engine.js'
 import { ClientError, ClientErrorCode, type ClientErrorCode as Code } from './errors.js'
 import { Emitter } from './events.js'
 import { HybridClock } from './hlc.js'
-import { createIdentity, loadIdentity, normaliseName, type Identity } from './identity.js'
-import { newConversationId, newMessageId } from './ids.js'
+import { createIdentity, loadIdentity, type Identity } from './identity.js'
 import { inviteLink, type Invitation } from './invite.js'
-import {
-  MAX_MESSAGE_CHARS, SEGMENT_CAPACITY, SEGMENT_GENESIS, compareMessages, readMemberBoxes, readMembers, readTitle,
-  type MessageRecord, type MessageView, type RootDoc, type SegmentDoc,
-} from './model.js'
-import { Outbox } from './outbox.js'
+import type { DisplayMessage, MessageLog } from './messageLog.js'
+import { readMembers, readTitle, type MessageView } from './model.js'
+import type { Outbox } from './outbox.js'
+import { makeParts } from './parts.js'
+import { recoverOutbox } from './recoverOutbox.js'
 import { Registry } from './registry.js'
-import { AccessState } from './access.js'
-import { ConversationLayout, rootDocOf } from './layout.js'
-import { Team } from './team/team.js'
+import type { AccessState } from './access.js'
+import { rootDocOf, type ConversationLayout } from './layout.js'
+import type { Team } from './team/team.js'
 import type { LocalStore } from './storage/LocalStore.js'
 import type { SocketFactory } from './transport.js'
 
@@ -47,12 +45,6 @@ export interface ConversationSummary {
   readonly members: number
 }
 
-export interface DisplayMessage extends MessageView {
-  readonly authorName: string
-  readonly mine: boolean
-  readonly pending: boolean
-}
-
 export interface Status {
   readonly connection: ConnectionState
   readonly pending: number
@@ -73,6 +65,7 @@ export interface MessengerEvents extends Record<string, unknown> {
 
 /** The root document of a conversation shares the conversation's id. */
 export { rootDocOf }
+export type { DisplayMessage }
 
 /**
  * The engine's public face: everything a person does is a local change first, then queued in
@@ -91,10 +84,11 @@ export class Messenger {
   private segs!: SegmentWindow
   private layout!: ConversationLayout
   private readonly convOfDoc = new Map<DocId, ConvId>()
-  private sendChain: Promise<unknown> = Promise.resolve()
   /** Organisations and groups ([T1]–[T13]); undefined until this device has an identity. */
   team!: Team
   private access!: AccessState
+  private adhoc!: AdHocConversations
+  private log!: MessageLog
   identity: Identity | undefined
 
   private constructor(private readonly options: MessengerOptions) {
@@ -124,63 +118,28 @@ export class Messenger {
   }
 
   private async boot(identity: Identity): Promise<void> {
-    // Segments start from the shared genesis change; the root starts empty.
-    this.docs = new DocStore(this.options.store, identity.actor, (doc) => (this.layout.isRoot(doc) ? undefined : SEGMENT_GENESIS))
-    this.outbox = new Outbox(this.options.store)
-    this.segs = new SegmentWindow(this.docs, this.clock)
-    this.mailOut = new MailOutbox(this.options.store, () => this.emitStatus())
-    this.engine = new SyncEngine(identity, this.registry, this.docs, this.outbox, {
-      url: this.options.url,
-      socket: this.options.socket,
-      docsOf: (conv) => [...this.layout.rootsOf(conv), ...this.segs.segmentsOf(conv).map((s) => s.id)],
-      isRoot: (conv, doc) => this.layout.rootsOf(conv).includes(doc),
-      adminSecrets: (conv, rec) =>
-        this.team?.isSpace(conv) ? this.team.core.adminSecretsFor(conv, rec.serverEpoch, rec.epoch) : rec.adminSecret && { sign: rec.adminSecret, next: rec.adminSecret },
-      heartbeatMs: this.options.heartbeatMs,
-      backoff: this.options.backoff,
-      snapshotEvery: this.options.snapshotEvery,
-      mail: this.mailOut,
-      onMail: (items) => this.onMail(items),
-    })
-    this.keyring = new Keyring({
+    const parts = makeParts(identity, {
+      options: this.options,
       registry: this.registry,
-      engine: this.engine,
-      mailOut: this.mailOut,
-      identity,
-      memberBoxes: async (conv) => {
-        const root = await this.docs.doc<RootDoc>(rootDocOf(conv))
-        return root ? readMemberBoxes(root, this.adminsOf(conv)) : new Map()
-      },
-      adminsOf: (conv) => this.adminsOf(conv),
-      refused: (detail) => this.events.emit('problem', { code: ClientErrorCode.ENVELOPE_REJECTED, detail }),
-    })
-    this.layout = new ConversationLayout({
-      docs: this.docs,
-      segs: this.segs,
-      engine: this.engine,
-      keyring: this.keyring,
       clock: this.clock,
-      team: () => this.team,
+      events: this.events,
       convOfDoc: this.convOfDoc,
-      segmentCapacity: this.options.segmentCapacity ?? SEGMENT_CAPACITY,
-      change: (conv, doc, fns) => this.changeAndQueue(conv, doc, fns, []),
+      pending: this.pending,
+      emitStatus: () => this.emitStatus(),
+      adminsOf: (conv) => this.adminsOf(conv),
+      members: (conv) => this.members(conv),
+      waitingForKey: (conv) => this.waitingForKey(conv),
     })
-    this.team = new Team({
-      store: this.options.store,
-      identity,
-      registry: this.registry,
-      engine: this.engine,
-      mailOut: this.mailOut,
-      changed: (conv) => {
-        this.convOfDoc.set(rootDocOf(conv), conv)
-        this.events.emit('conversations', undefined)
-        this.events.emit('messages', { conv })
-        if (this.registry.get(conv)) void this.layout.refresh(conv)
-      },
-      problem: (code, detail) => this.events.emit('problem', { code, ...(detail ? { detail } : {}) }),
-      removed: (conv, removed) => this.access.setLost(conv, removed),
-      ...(this.options.bundleBytes ? { bundleBytes: this.options.bundleBytes } : {}),
-    })
+    this.docs = parts.docs
+    this.outbox = parts.outbox
+    this.segs = parts.segs
+    this.mailOut = parts.mailOut
+    this.engine = parts.engine
+    this.keyring = parts.keyring
+    this.layout = parts.layout
+    this.adhoc = parts.adhoc
+    this.log = parts.log
+    this.team = parts.team
     await this.outbox.load()
     await this.mailOut.load()
     for (const id of this.outbox.pendingMessageIds()) this.pending.add(id)
@@ -193,12 +152,7 @@ export class Messenger {
     })
     this.engine.events.on('problem', (p) => this.events.emit('problem', p))
     this.engine.events.on('waiting', (w) => this.events.emit('waiting', w))
-    this.access = new AccessState({
-      memberByGraph: (conv) => this.team.isSpace(conv) && this.team.isMember(conv),
-      rejoin: (conv) => void this.engine.rejoin(conv),
-      emitAccess: (conv, lost) => this.events.emit('access', { conv, lost }),
-      emitWaiting: (conv) => this.events.emit('waiting', { conv, waiting: this.waitingForKey(conv) }),
-    })
+    this.access = parts.access
     this.engine.events.on('access', (a) => this.access.onServer(a.conv, a.lost))
     this.engine.events.on('rekeyConflict', ({ conv, epoch }) => void this.onRekeyConflict(conv, epoch))
     this.engine.events.on('proxyRekey', ({ conv, outcome, epoch }) => void this.team.core.run(() => this.team.core.proxies.settled(conv, outcome, epoch)))
@@ -207,7 +161,7 @@ export class Messenger {
     })
     for (const rec of this.registry.list()) {
       this.convOfDoc.set(rootDocOf(rec.conv), rec.conv)
-      await this.recoverOutbox(rec.conv)
+      await recoverOutbox(rec.conv, { registry: this.registry, outbox: this.outbox, docs: this.docs, convOfDoc: this.convOfDoc })
       await this.layout.refresh(rec.conv)
     }
     await this.team.load()
@@ -220,39 +174,7 @@ export class Messenger {
    */
   private async onRekeyConflict(conv: ConvId, epoch: number): Promise<void> {
     if (this.team.isSpace(conv)) return this.team.core.run(() => this.team.core.onRekeyConflict(conv, epoch))
-    await this.registry.update(conv, (r) => ({ ...r, serverEpoch: epoch, rekeyPending: r.keys.has(epoch) && r.epoch !== epoch }))
-    await this.engine.rejoin(conv)
-  }
-
-  /** Mailbox items: team bundles and join requests first, the rest is key mail ([M21]). */
-  private async onMail(items: readonly { id: number; body: Uint8Array }[]): Promise<void> {
-    const rest: { id: number; body: Uint8Array }[] = []
-    const done: number[] = []
-    for (const item of items) {
-      if (await this.team.core.onMail(item.body)) done.push(item.id)
-      else rest.push(item)
-    }
-    if (done.length) this.engine.mailDone(done)
-    if (rest.length) await this.keyring.onMail(rest)
-  }
-
-  /**
-   * The outbox is the durability point; the document is saved a moment later. After a crash,
-   * queued changes may be newer than the saved document: apply them again (idempotent).
-   */
-  private async recoverOutbox(conv: ConvId): Promise<void> {
-    const rec = this.registry.get(conv)!
-    for (const doc of this.outbox.pendingDocs(conv)) {
-      this.convOfDoc.set(doc, conv)
-      const changes = this.outbox.raw(conv, doc).flatMap((r) => r.changes)
-      const ctx = { conv: idBytes(conv), doc: idBytes(doc), keyFor: (epoch: number) => rec.keys.get(epoch) }
-      for (const sealed of this.outbox.sealed(conv, doc)) {
-        const opened = await openEnvelope(sealed.env, ctx)
-        const batch = opened.ok ? decodeChanges(opened.value.payload) : undefined
-        if (batch) changes.push(...batch)
-      }
-      if (changes.length) await this.docs.apply(doc, changes)
-    }
+    return this.adhoc.onRekeyConflict(conv, epoch)
   }
 
   start(): void {
@@ -262,7 +184,7 @@ export class Messenger {
 
   async stop(): Promise<void> {
     if (!this.identity) return
-    await this.sendChain
+    await this.log.settled
     await this.engine.stop()
     await this.docs.shutdown()
   }
@@ -306,25 +228,10 @@ export class Messenger {
     return !!this.registry.get(conv)?.adminSecret
   }
 
+  /** A new ad-hoc conversation with this device as its admin. */
   async createConversation(title: string): Promise<ConvId> {
     const identity = this.requireIdentity()
-    const clean = normaliseName(title) || 'Conversation'
-    const { conv, origin } = newConversationId(identity.keys.signPublic)
-    // The creator holds the conversation's admin capability: it may rotate the key ([S10]), and
-    // only it can register the conversation on the server ([S3]).
-    await this.registry.put({
-      conv, title: clean, epoch: 0, keys: new Map([[0, generateEpochKey()]]), joinedAt: Date.now(), adminSecret: randomBytes(32), admins: [identity.deviceId], origin,
-    })
-    this.convOfDoc.set(rootDocOf(conv), conv)
-    await this.changeAndQueue(conv, rootDocOf(conv), [
-      (d: RootDoc) => {
-        d.title = new A.ImmutableString(clean)
-        d[`m:${identity.deviceId}`] = { name: new A.ImmutableString(identity.name), at: Date.now(), box: new A.ImmutableString(toBase64Url(identity.keys.boxPublic)) }
-      },
-    ], [])
-    this.events.emit('conversations', undefined)
-    await this.engine.track(conv)
-    return conv
+    return this.adhoc.create(identity, title)
   }
 
   /** [T11] Messages of this conversation wait for a key this device does not hold yet. */
@@ -373,16 +280,7 @@ export class Messenger {
       if (device === identity.deviceId) throw new ClientError(ClientErrorCode.NOT_ADMIN, 'an admin cannot remove itself')
       return rec.space?.kind === 'org' ? this.team.removeFromOrg(conv, user) : this.team.removeFromGroup(conv, user)
     }
-    if (!rec.adminSecret) throw new ClientError(ClientErrorCode.NOT_ADMIN)
-    if (device === identity.deviceId) throw new ClientError(ClientErrorCode.NOT_ADMIN, 'an admin cannot remove itself')
-    if (!this.members(conv).has(device)) throw new ClientError(ClientErrorCode.NOT_MEMBER)
-    await this.changeAndQueue(conv, rootDocOf(conv), [(d: RootDoc) => void (d[`x:${device}`] = { at: Date.now() })], [])
-    await this.keyring.newEpoch(conv)
-    await this.keyring.mailToNewcomers(conv)
-    await this.engine.rejoin(conv)
-    this.engine.requestFlush()
-    await this.layout.refresh(conv)
-    this.events.emit('conversations', undefined)
+    return this.adhoc.remove(identity, conv, rec, device)
   }
 
   /** Adds an epoch key this device received; `current` makes it the epoch to write under. */
@@ -411,23 +309,7 @@ export class Messenger {
   /** Joins from an invitation; works offline (the history arrives when the link is back). */
   async join(inv: Invitation): Promise<ConvId> {
     const identity = this.requireIdentity()
-    const existing = this.registry.get(inv.conv)
-    if (!existing) {
-      const keys = new Map([...(inv.history ?? []).map((h) => [h.epoch, h.key] as const), [inv.epoch, inv.key] as const])
-      await this.registry.put({ conv: inv.conv, title: inv.title, epoch: inv.epoch, keys, joinedAt: Date.now(), ...(inv.admins ? { admins: inv.admins } : {}) })
-    }
-    this.convOfDoc.set(rootDocOf(inv.conv), inv.conv)
-    const root = await this.docs.doc<RootDoc>(rootDocOf(inv.conv))
-    if (!root || !readMembers(root).has(identity.deviceId)) {
-      await this.changeAndQueue(inv.conv, rootDocOf(inv.conv), [
-        (d: RootDoc) => {
-          d[`m:${identity.deviceId}`] = { name: new A.ImmutableString(identity.name), at: Date.now(), box: new A.ImmutableString(toBase64Url(identity.keys.boxPublic)) }
-        },
-      ], [])
-    }
-    this.events.emit('conversations', undefined)
-    await this.engine.track(inv.conv)
-    return inv.conv
+    return this.adhoc.join(identity, inv)
   }
 
   /** Loads the conversation's root and its newest segment (not its whole history). */
@@ -450,15 +332,7 @@ export class Messenger {
 
   /** Messages of the loaded segments in display order (timestamp, id). */
   messages(conv: ConvId): DisplayMessage[] {
-    const me = this.identity?.deviceId
-    // Every entry, removed members too: what they wrote keeps its author's name.
-    const root = this.layout.rootNow(conv)
-    const names: Map<DeviceId, string> = this.team?.isSpace(conv) ? this.team.deviceNames(conv) : root ? readMembers(root, this.adminsOf(conv), { includeRemoved: true }) : new Map()
-    const out: DisplayMessage[] = []
-    for (const m of this.segs.views(conv)) {
-      out.push({ ...m, authorName: names.get(m.author) ?? `Device ${m.author.slice(0, 6)}`, mine: m.author === me, pending: this.pending.has(m.tag) })
-    }
-    return out.sort(compareMessages)
+    return this.log.list(conv)
   }
 
   /**
@@ -467,38 +341,7 @@ export class Messenger {
    */
   send(conv: ConvId, text: string, replyTo?: string): Promise<MessageView> {
     this.requireIdentity()
-    const body = text.replace(/\r\n/g, '\n').trim()
-    if (!body) return Promise.reject(new ClientError(ClientErrorCode.MESSAGE_EMPTY))
-    if (body.length > MAX_MESSAGE_CHARS) return Promise.reject(new ClientError(ClientErrorCode.MESSAGE_TOO_LONG))
-    if (!this.registry.get(conv)) return Promise.reject(new ClientError(ClientErrorCode.UNKNOWN_CONVERSATION))
-    const run = async (): Promise<MessageView> => {
-      const segment = await this.layout.writableSegment(conv)
-      const tag = newMessageId()
-      const ts = this.clock.now()
-      this.pending.add(tag)
-      const [change] = await this.changeAndQueue(conv, segment, [
-        (d: SegmentDoc) => {
-          const rec: MessageRecord = { id: new A.ImmutableString(tag), ts, text: new A.ImmutableString(body) }
-          if (replyTo) rec.replyTo = new A.ImmutableString(replyTo)
-          d.messages.push(rec)
-        },
-      ], [tag], ts)
-      this.emitStatus()
-      // The message object is the change's first op: its id is startOp@actor.
-      const id = `${A.decodeChange(change!).startOp}@${this.identity!.actor}`
-      return { id, tag, segment, author: this.identity!.deviceId, ts, text: body, ...(replyTo ? { replyTo } : {}) }
-    }
-    const result = this.sendChain.then(run)
-    this.sendChain = result.catch(() => undefined)
-    return result
-  }
-
-  private async changeAndQueue<T>(conv: ConvId, doc: DocId, fns: A.ChangeFn<T>[], msgIds: string[], ts?: number): Promise<Uint8Array[]> {
-    this.convOfDoc.set(doc, conv)
-    const changes = await this.docs.change<T>(doc, fns, ts)
-    await this.outbox.add(conv, doc, changes, msgIds)
-    this.engine.requestFlush()
-    return changes
+    return this.log.send(conv, text, replyTo)
   }
 
   private onDocChange(doc: DocId): void {

@@ -1,0 +1,86 @@
+import * as A from '@automerge/automerge'
+import type { ConvId, DeviceId, DocId } from '../../protocol/index.js'
+import { ClientError, ClientErrorCode } from './errors.js'
+import type { HybridClock } from './hlc.js'
+import type { Identity } from './identity.js'
+import { newMessageId } from './ids.js'
+import type { ConversationLayout } from './layout.js'
+import { MAX_MESSAGE_CHARS, compareMessages, readMembers, type MessageRecord, type MessageView, type SegmentDoc } from './model.js'
+import type { Registry } from './registry.js'
+import type { SegmentWindow } from './segmentWindow.js'
+import type { Team } from './team/team.js'
+
+export interface DisplayMessage extends MessageView {
+  readonly authorName: string
+  readonly mine: boolean
+  readonly pending: boolean
+}
+
+export interface MessageLogDeps {
+  readonly registry: Registry
+  readonly layout: ConversationLayout
+  readonly segs: SegmentWindow
+  readonly clock: HybridClock
+  readonly identity: Identity
+  readonly team: () => Team | undefined
+  /** Tags of this device's messages not delivered yet. */
+  readonly pending: Set<string>
+  readonly adminsOf: (conv: ConvId) => ReadonlySet<string>
+  /** Makes a local change to a segment and queues it in the outbox with the messages it carries. */
+  readonly change: (conv: ConvId, doc: DocId, fns: A.ChangeFn<SegmentDoc>[], msgIds: string[], ts: number) => Promise<Uint8Array[]>
+  readonly emitStatus: () => void
+}
+
+/** A conversation's messages: written here one at a time, and listed as the person sees them. */
+export class MessageLog {
+  private sendChain: Promise<unknown> = Promise.resolve()
+
+  constructor(private readonly deps: MessageLogDeps) {}
+
+  /** Settles once every message sent so far is in the outbox (or refused). */
+  get settled(): Promise<unknown> {
+    return this.sendChain
+  }
+
+  /** Messages of the loaded segments in display order (timestamp, id). */
+  list(conv: ConvId): DisplayMessage[] {
+    const me = this.deps.identity.deviceId
+    // Every entry, removed members too: what they wrote keeps its author's name.
+    const root = this.deps.layout.rootNow(conv)
+    const team = this.deps.team()
+    const names: Map<DeviceId, string> = team?.isSpace(conv) ? team.deviceNames(conv) : root ? readMembers(root, this.deps.adminsOf(conv), { includeRemoved: true }) : new Map()
+    const out: DisplayMessage[] = []
+    for (const m of this.deps.segs.views(conv)) {
+      out.push({ ...m, authorName: names.get(m.author) ?? `Device ${m.author.slice(0, 6)}`, mine: m.author === me, pending: this.deps.pending.has(m.tag) })
+    }
+    return out.sort(compareMessages)
+  }
+
+  /** Resolves once the message is in the outbox; messages are written in the order sent. */
+  send(conv: ConvId, text: string, replyTo?: string): Promise<MessageView> {
+    const body = text.replace(/\r\n/g, '\n').trim()
+    if (!body) return Promise.reject(new ClientError(ClientErrorCode.MESSAGE_EMPTY))
+    if (body.length > MAX_MESSAGE_CHARS) return Promise.reject(new ClientError(ClientErrorCode.MESSAGE_TOO_LONG))
+    if (!this.deps.registry.get(conv)) return Promise.reject(new ClientError(ClientErrorCode.UNKNOWN_CONVERSATION))
+    const run = async (): Promise<MessageView> => {
+      const segment = await this.deps.layout.writableSegment(conv)
+      const tag = newMessageId()
+      const ts = this.deps.clock.now()
+      this.deps.pending.add(tag)
+      const [change] = await this.deps.change(conv, segment, [
+        (d: SegmentDoc) => {
+          const rec: MessageRecord = { id: new A.ImmutableString(tag), ts, text: new A.ImmutableString(body) }
+          if (replyTo) rec.replyTo = new A.ImmutableString(replyTo)
+          d.messages.push(rec)
+        },
+      ], [tag], ts)
+      this.deps.emitStatus()
+      // The message object is the change's first op: its id is startOp@actor.
+      const id = `${A.decodeChange(change!).startOp}@${this.deps.identity.actor}`
+      return { id, tag, segment, author: this.deps.identity.deviceId, ts, text: body, ...(replyTo ? { replyTo } : {}) }
+    }
+    const result = this.sendChain.then(run)
+    this.sendChain = result.catch(() => undefined)
+    return result
+  }
+}

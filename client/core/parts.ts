@@ -1,0 +1,164 @@
+import type * as A from '@automerge/automerge'
+import type { ConvId, DeviceId, DocId } from '../../protocol/index.js'
+import { AccessState } from './access.js'
+import { AdHocConversations } from './adhoc.js'
+import { DocStore } from './docs.js'
+import { SyncEngine } from './engine.js'
+import { ClientErrorCode } from './errors.js'
+import type { Emitter } from './events.js'
+import type { HybridClock } from './hlc.js'
+import type { Identity } from './identity.js'
+import { Keyring } from './keyring.js'
+import { ConversationLayout, rootDocOf } from './layout.js'
+import { MailOutbox } from './mailOutbox.js'
+import { MessageLog } from './messageLog.js'
+import type { MessengerEvents, MessengerOptions } from './messenger.js'
+import { SEGMENT_CAPACITY, SEGMENT_GENESIS, readMemberBoxes, type RootDoc } from './model.js'
+import { Outbox } from './outbox.js'
+import type { Registry } from './registry.js'
+import { SegmentWindow } from './segmentWindow.js'
+import { Team } from './team/team.js'
+
+/** What a Messenger is built from once this device has an identity. */
+export interface Parts {
+  readonly docs: DocStore
+  readonly outbox: Outbox
+  readonly segs: SegmentWindow
+  readonly mailOut: MailOutbox
+  readonly engine: SyncEngine
+  readonly keyring: Keyring
+  readonly layout: ConversationLayout
+  readonly adhoc: AdHocConversations
+  readonly log: MessageLog
+  readonly team: Team
+  readonly access: AccessState
+}
+
+/** What the parts ask of the Messenger they make up. */
+export interface PartsHost {
+  readonly options: MessengerOptions
+  readonly registry: Registry
+  readonly clock: HybridClock
+  readonly events: Emitter<MessengerEvents>
+  /** The conversation of every document this device knows. */
+  readonly convOfDoc: Map<DocId, ConvId>
+  /** Tags of this device's messages not delivered yet. */
+  readonly pending: Set<string>
+  readonly emitStatus: () => void
+  readonly adminsOf: (conv: ConvId) => ReadonlySet<string>
+  readonly members: (conv: ConvId) => Map<DeviceId, string>
+  readonly waitingForKey: (conv: ConvId) => boolean
+}
+
+/** Makes the parts and wires them to each other; nothing is loaded or started yet. */
+export function makeParts(identity: Identity, host: PartsHost): Parts {
+  const { options, registry, clock, events, convOfDoc } = host
+  // Segments start from the shared genesis change; the root starts empty.
+  const docs = new DocStore(options.store, identity.actor, (doc) => (layout.isRoot(doc) ? undefined : SEGMENT_GENESIS))
+  const outbox = new Outbox(options.store)
+  const segs = new SegmentWindow(docs, clock)
+  const mailOut = new MailOutbox(options.store, () => host.emitStatus())
+  const engine = new SyncEngine(identity, registry, docs, outbox, {
+    url: options.url,
+    socket: options.socket,
+    docsOf: (conv) => [...layout.rootsOf(conv), ...segs.segmentsOf(conv).map((s) => s.id)],
+    isRoot: (conv, doc) => layout.rootsOf(conv).includes(doc),
+    adminSecrets: (conv, rec) =>
+      team?.isSpace(conv) ? team.core.adminSecretsFor(conv, rec.serverEpoch, rec.epoch) : rec.adminSecret && { sign: rec.adminSecret, next: rec.adminSecret },
+    heartbeatMs: options.heartbeatMs,
+    backoff: options.backoff,
+    snapshotEvery: options.snapshotEvery,
+    mail: mailOut,
+    onMail: (items) => onMail(items),
+  })
+  const keyring = new Keyring({
+    registry,
+    engine,
+    mailOut,
+    identity,
+    memberBoxes: async (conv) => {
+      const root = await docs.doc<RootDoc>(rootDocOf(conv))
+      return root ? readMemberBoxes(root, host.adminsOf(conv)) : new Map()
+    },
+    adminsOf: (conv) => host.adminsOf(conv),
+    refused: (detail) => events.emit('problem', { code: ClientErrorCode.ENVELOPE_REJECTED, detail }),
+  })
+  const layout: ConversationLayout = new ConversationLayout({
+    docs,
+    segs,
+    engine,
+    keyring,
+    clock,
+    team: () => team,
+    convOfDoc,
+    segmentCapacity: options.segmentCapacity ?? SEGMENT_CAPACITY,
+    change: (conv, doc, fns) => changeAndQueue(conv, doc, fns, []),
+  })
+  const adhoc = new AdHocConversations({
+    registry,
+    docs,
+    engine,
+    keyring,
+    layout,
+    convOfDoc,
+    change: (conv, doc, fns) => changeAndQueue(conv, doc, fns, []),
+    members: (conv) => host.members(conv),
+    conversationsChanged: () => events.emit('conversations', undefined),
+  })
+  const log = new MessageLog({
+    registry,
+    layout,
+    segs,
+    clock,
+    identity,
+    team: () => team,
+    pending: host.pending,
+    adminsOf: (conv) => host.adminsOf(conv),
+    change: (conv, doc, fns, msgIds, ts) => changeAndQueue(conv, doc, fns, msgIds, ts),
+    emitStatus: () => host.emitStatus(),
+  })
+  const team: Team = new Team({
+    store: options.store,
+    identity,
+    registry,
+    engine,
+    mailOut,
+    changed: (conv) => {
+      convOfDoc.set(rootDocOf(conv), conv)
+      events.emit('conversations', undefined)
+      events.emit('messages', { conv })
+      if (registry.get(conv)) void layout.refresh(conv)
+    },
+    problem: (code, detail) => events.emit('problem', { code, ...(detail ? { detail } : {}) }),
+    removed: (conv, removed) => access.setLost(conv, removed),
+    ...(options.bundleBytes ? { bundleBytes: options.bundleBytes } : {}),
+  })
+  const access = new AccessState({
+    memberByGraph: (conv) => team.isSpace(conv) && team.isMember(conv),
+    rejoin: (conv) => void engine.rejoin(conv),
+    emitAccess: (conv, lost) => events.emit('access', { conv, lost }),
+    emitWaiting: (conv) => events.emit('waiting', { conv, waiting: host.waitingForKey(conv) }),
+  })
+
+  async function changeAndQueue<T>(conv: ConvId, doc: DocId, fns: A.ChangeFn<T>[], msgIds: string[], ts?: number): Promise<Uint8Array[]> {
+    convOfDoc.set(doc, conv)
+    const changes = await docs.change<T>(doc, fns, ts)
+    await outbox.add(conv, doc, changes, msgIds)
+    engine.requestFlush()
+    return changes
+  }
+
+  /** Mailbox items: team bundles and join requests first, the rest is key mail ([M21]). */
+  async function onMail(items: readonly { id: number; body: Uint8Array }[]): Promise<void> {
+    const rest: { id: number; body: Uint8Array }[] = []
+    const done: number[] = []
+    for (const item of items) {
+      if (await team.core.onMail(item.body)) done.push(item.id)
+      else rest.push(item)
+    }
+    if (done.length) engine.mailDone(done)
+    if (rest.length) await keyring.onMail(rest)
+  }
+
+  return { docs, outbox, segs, mailOut, engine, keyring, layout, adhoc, log, team, access }
+}

@@ -1,0 +1,188 @@
+import { SNAPSHOT_VERSION, sealEnvelope, type Signer } from '../../crypto/index.js'
+import { idBytes, type Ack, type ClientMessage, type ConvId, type DocId } from '../../protocol/index.js'
+import type { DocStore } from './docs.js'
+import type { EngineEvents } from './engine.js'
+import { ClientErrorCode } from './errors.js'
+import type { Emitter } from './events.js'
+import type { MailOutbox } from './mailOutbox.js'
+import type { Outbox } from './outbox.js'
+import { encodeChanges } from './payload.js'
+import type { Registry } from './registry.js'
+
+export interface PusherDeps {
+  readonly registry: Registry
+  readonly docs: DocStore
+  readonly outbox: Outbox
+  readonly signer: Signer
+  readonly events: Emitter<EngineEvents>
+  /** Mail to deliver to other devices ([S11]). */
+  readonly mail: MailOutbox | undefined
+  /** Acknowledged envelopes of one document after which this device snapshots its own log ([E12]). */
+  readonly snapshotEvery: number | undefined
+  /** Conversations the server confirmed this device's access to. */
+  readonly joined: ReadonlySet<ConvId>
+  /** The connection is authenticated. */
+  readonly ready: () => boolean
+  /** The socket is open. */
+  readonly open: () => boolean
+  readonly send: (msg: ClientMessage) => void
+  /** A flush or an ack ended: the connection state may have changed. */
+  readonly updateState: () => void
+}
+
+interface InFlight { conv: ConvId; doc: DocId; seq: number; snapshot?: boolean }
+
+/**
+ * The engine's send path: seals what the outbox holds and pushes it, sends queued mail, and
+ * settles both when the server acknowledges them. Invariants are SyncEngine's, numbered there.
+ */
+export class Pusher {
+  /** The server's limits, from its challenge. */
+  limits = { maxEnvelopesPerPush: 256, maxFrameBytes: 4 * 1024 * 1024 }
+  private readonly inFlight = new Map<number, InFlight[]>()
+  private readonly mailInFlight = new Map<number, string[]>()
+  private readonly snapshotting = new Set<string>()
+  private nextPushId = 1
+  private flushing: Promise<void> | undefined
+  private flushAgain = false
+
+  constructor(private readonly deps: PusherDeps) {}
+
+  /** Pushes or a flush are under way: the connection is still syncing. */
+  get busy(): boolean {
+    return this.inFlight.size > 0 || !!this.flushing
+  }
+
+  /** The connection dropped: no ack comes for what was in flight. */
+  clear(): void {
+    this.inFlight.clear()
+    this.mailInFlight.clear()
+  }
+
+  requestFlush(): void {
+    if (!this.deps.ready()) return
+    if (this.flushing) {
+      this.flushAgain = true
+      return
+    }
+    this.flushing = this.flushLoop().finally(() => {
+      this.flushing = undefined
+      this.deps.updateState()
+    })
+  }
+
+  /** Sends queued mail; each item leaves the queue when the server acknowledges it. */
+  async flushMail(): Promise<void> {
+    const mail = this.deps.mail
+    if (!this.deps.ready() || !mail) return
+    for (const item of await mail.list()) {
+      if (!this.deps.ready() || !this.deps.open()) return
+      const id = this.nextPushId++
+      this.mailInFlight.set(id, item.key)
+      this.deps.send({ type: 'mail', id, to: item.to, items: [item.body] })
+    }
+  }
+
+  async onAck(msg: Ack): Promise<void> {
+    const mailKey = this.mailInFlight.get(msg.id)
+    if (mailKey) {
+      this.mailInFlight.delete(msg.id)
+      if (msg.results.every((r) => 'sseq' in r)) await this.deps.mail?.remove([mailKey])
+      else this.deps.events.emit('problem', { code: ClientErrorCode.SERVER_REFUSED, detail: 'mailbox full' })
+      return
+    }
+    const sent = this.inFlight.get(msg.id)
+    if (!sent) return
+    this.inFlight.delete(msg.id)
+    const accepted: InFlight[] = []
+    for (let i = 0; i < sent.length; i++) {
+      const result = msg.results[i]
+      if (result && 'sseq' in result) accepted.push(sent[i]!)
+      else if (result) this.deps.events.emit('problem', { code: ClientErrorCode.SERVER_REFUSED, detail: `push refused: ${result.code}` })
+    }
+    for (const a of accepted) if (a.snapshot) await this.deps.outbox.compactedTo(a.conv, a.doc, a.seq)
+    const delivered = await this.deps.outbox.acked(accepted.filter((a) => !a.snapshot))
+    if (delivered.length) this.deps.events.emit('delivered', { msgIds: delivered })
+    for (const a of accepted) if (!a.snapshot) this.maybeSnapshot(a.conv, a.doc)
+    this.requestFlush() // whatever gathered while this push was in flight
+    this.deps.updateState()
+  }
+
+  /**
+   * [E12] Once enough of this device's envelopes for a document are acknowledged and nothing
+   * is pending, replace them on the server with one snapshot of its own changes: one signature
+   * and one blob for a new device instead of hundreds, and the server prunes the rest.
+   */
+  private maybeSnapshot(conv: ConvId, doc: DocId): void {
+    const chain = this.deps.outbox.chain(conv, doc)
+    const every = this.deps.snapshotEvery ?? 256
+    const key = conv + doc
+    if (!chain || chain.seq - chain.compacted < every || !this.deps.outbox.idle(conv, doc) || this.snapshotting.has(key)) return
+    this.snapshotting.add(key)
+    void (async () => {
+      try {
+        const rec = this.deps.registry.get(conv)
+        const changes = await this.deps.docs.ownChanges(doc)
+        if (!rec || !this.deps.ready() || changes.length === 0 || !this.deps.outbox.idle(conv, doc)) return
+        const header = { v: SNAPSHOT_VERSION, conv: idBytes(conv), doc: idBytes(doc), epoch: rec.epoch, device: this.deps.signer.publicKey, seq: chain.seq, prev: chain.prev } as const
+        const env = await sealEnvelope(header, encodeChanges(changes), rec.keys.get(rec.epoch)!, this.deps.signer)
+        if (!this.deps.ready() || !this.deps.open()) return
+        const id = this.nextPushId++
+        this.inFlight.set(id, [{ conv, doc, seq: chain.seq, snapshot: true }])
+        this.deps.send({ type: 'push', id, envelopes: [env.bytes] })
+      } finally {
+        this.snapshotting.delete(key)
+      }
+    })()
+  }
+
+  /** Invariant 4: the only place that seals and pushes. */
+  private async flushLoop(): Promise<void> {
+    do {
+      this.flushAgain = false
+      for (const conv of this.deps.joined) {
+        const rec = this.deps.registry.get(conv)
+        // [T7] while no epoch is safe to write under, changes wait in the outbox.
+        if (!rec || rec.hold) continue
+        for (const doc of this.deps.outbox.pendingDocs(conv)) {
+          if (!this.deps.ready()) return
+          // One push in flight per document: while it waits for its ack, new changes gather
+          // and go out together in the next envelope (one signature, one write, one frame).
+          if (this.inFlightFor(conv, doc)) continue
+          await this.deps.outbox.seal(conv, doc, rec.epoch, rec.keys.get(rec.epoch)!, this.deps.signer)
+          this.pushSealed(conv, doc, this.deps.outbox.sealed(conv, doc))
+        }
+      }
+    } while (this.flushAgain && this.deps.ready())
+  }
+
+  private inFlightFor(conv: ConvId, doc: DocId): boolean {
+    for (const batch of this.inFlight.values()) for (const f of batch) if (!f.snapshot && f.conv === conv && f.doc === doc) return true
+    return false
+  }
+
+  private pushSealed(conv: ConvId, doc: DocId, sealed: readonly { seq: number; env: Uint8Array }[]): void {
+    // The connection may have dropped while sealing: an in-flight entry with no socket would
+    // wait for an ack that never comes and hold the document back ([M5]: pushed again on reconnect).
+    if (!this.deps.ready() || !this.deps.open()) return
+    const sending = new Set<number>()
+    for (const batch of this.inFlight.values()) for (const f of batch) if (f.conv === conv && f.doc === doc) sending.add(f.seq)
+    let batch: { seq: number; env: Uint8Array }[] = []
+    let bytes = 0
+    const sendBatch = () => {
+      if (!batch.length) return
+      const id = this.nextPushId++
+      this.inFlight.set(id, batch.map((b) => ({ conv, doc, seq: b.seq })))
+      this.deps.send({ type: 'push', id, envelopes: batch.map((b) => b.env) })
+      batch = []
+      bytes = 0
+    }
+    for (const s of sealed) {
+      if (sending.has(s.seq)) continue
+      if (batch.length >= this.limits.maxEnvelopesPerPush || bytes + s.env.length > this.limits.maxFrameBytes / 2) sendBatch()
+      batch.push(s)
+      bytes += s.env.length
+    }
+    sendBatch()
+  }
+}

@@ -1,0 +1,141 @@
+import { CryptoErrorCode, openEnvelopes } from '../../crypto/index.js'
+import { convIdOf, docIdOf, idBytes, type ConvId, type DocId, type Envelopes, type Snapshots } from '../../protocol/index.js'
+import type { DocStore } from './docs.js'
+import type { EngineEvents } from './engine.js'
+import { ClientErrorCode } from './errors.js'
+import type { Emitter } from './events.js'
+import { actorOf } from './identity.js'
+import { decodeChanges } from './payload.js'
+import type { Registry } from './registry.js'
+import { checkChanges } from './writeRules.js'
+
+export interface ReceiverDeps {
+  readonly registry: Registry
+  readonly docs: DocStore
+  readonly events: Emitter<EngineEvents>
+  /** Root documents of a conversation ([M24]); default: the conversation id. */
+  readonly isRoot: ((conv: ConvId, doc: DocId) => boolean) | undefined
+}
+
+/**
+ * The engine's receive path: envelopes and snapshots from the server are opened, checked and
+ * applied, then the cursors saved behind them. Invariants are SyncEngine's, numbered there.
+ */
+export class Receiver {
+  /** [T11] `conv + doc` whose envelopes wait for a key: skipped until fetched again. */
+  readonly stalled = new Set<string>()
+  private readonly waiting = new Set<ConvId>()
+  private readonly dirty = new Map<string, { conv: ConvId; doc: DocId; cursor: number }>()
+  private checkpointTimer: ReturnType<typeof setTimeout> | undefined
+
+  constructor(private readonly deps: ReceiverDeps) {}
+
+  async onEnvelopes(msg: Envelopes): Promise<void> {
+    const conv = convIdOf(msg.conv)
+    const doc = docIdOf(msg.doc)
+    if (!this.deps.registry.get(conv) || msg.items.length === 0) return
+    if (this.stalled.has(conv + doc)) return // [T11] everything after a missing key comes again later
+    const missing = await this.openAndApply(conv, doc, msg.items.map((i) => i.env))
+    // [T11] The cursor never passes an envelope whose key this device does not hold yet.
+    const stop = missing === undefined ? msg.items.length : missing
+    if (missing !== undefined) {
+      this.stalled.add(conv + doc)
+      this.setWaiting(conv, true)
+    }
+    const last = stop > 0 ? msg.items[stop - 1]!.sseq : 0
+    if (last > 0) {
+      this.dirty.set(conv + doc, { conv, doc, cursor: Math.max(last, this.dirty.get(conv + doc)?.cursor ?? 0) })
+      this.scheduleCheckpoint()
+    }
+  }
+
+  /** Conversations with envelopes this device cannot open yet ([T11]). */
+  waitingForKey(conv: ConvId): boolean {
+    return this.waiting.has(conv)
+  }
+
+  /** [T11] New keys for a conversation: its documents are no longer skipped. */
+  unstall(conv: ConvId): void {
+    for (const key of [...this.stalled]) if (key.startsWith(conv)) this.stalled.delete(key)
+    this.setWaiting(conv, false)
+  }
+
+  private setWaiting(conv: ConvId, waiting: boolean): void {
+    if (waiting === this.waiting.has(conv)) return
+    if (waiting) this.waiting.add(conv)
+    else this.waiting.delete(conv)
+    this.deps.events.emit('waiting', { conv, waiting })
+  }
+
+  /** [S9][E12] Snapshots replace pruned envelopes; they never move the cursor. */
+  async onSnapshots(msg: Snapshots): Promise<void> {
+    const conv = convIdOf(msg.conv)
+    if (!this.deps.registry.get(conv) || msg.envs.length === 0) return
+    await this.openAndApply(conv, docIdOf(msg.doc), msg.envs)
+  }
+
+  /**
+   * Invariant 3: verify, decrypt and check every envelope; apply what passes in one batch.
+   * Returns the index of the first envelope whose epoch key is missing ([T11]), if any.
+   */
+  private async openAndApply(conv: ConvId, doc: DocId, envs: readonly Uint8Array[]): Promise<number | undefined> {
+    const rec = this.deps.registry.get(conv)!
+    const ctx = { conv: idBytes(conv), doc: idBytes(doc), keyFor: (epoch: number) => rec.keys.get(epoch) }
+    // Signatures are checked in parallel (WebCrypto); then decrypt and check each ([E2]–[E9]).
+    const opened = await openEnvelopes(envs, ctx) // [E11] one signature per device run
+    const batches: Uint8Array[][] = []
+    const missing = opened.findIndex((r) => !r.ok && r.code === CryptoErrorCode.NO_KEY)
+    for (const result of opened) {
+      if (!result.ok && result.code === CryptoErrorCode.NO_KEY) continue // waiting, not refused
+      if (!result.ok) {
+        this.deps.events.emit('problem', { code: ClientErrorCode.ENVELOPE_REJECTED, detail: result.code })
+        continue
+      }
+      const batch = decodeChanges(result.value.payload)
+      if (!batch) {
+        this.deps.events.emit('problem', { code: ClientErrorCode.CHANGE_UNREADABLE })
+        continue
+      }
+      // [E10] the author is the signer; [M20] and the signer wrote only what it may.
+      const isRoot = this.deps.isRoot ? this.deps.isRoot(conv, doc) : doc === (conv as string)
+      const verdict = checkChanges(batch, actorOf(result.value.header.device), isRoot ? 'root' : 'segment', new Set(rec.admins ?? []))
+      if (!verdict.ok) {
+        this.deps.events.emit('problem', { code: verdict.code })
+        continue
+      }
+      batches.push(batch)
+    }
+    if (batches.length === 0) return missing < 0 ? undefined : missing
+    try {
+      await this.deps.docs.apply(doc, batches.flat())
+    } catch {
+      // Defence in depth: one batch Automerge refuses must not take the others with it.
+      for (const batch of batches) {
+        try {
+          await this.deps.docs.apply(doc, batch)
+        } catch (err) {
+          this.deps.events.emit('problem', { code: ClientErrorCode.CHANGE_UNREADABLE, detail: String(err) })
+        }
+      }
+    }
+    return missing < 0 ? undefined : missing
+  }
+
+  private scheduleCheckpoint(): void {
+    this.checkpointTimer ??= setTimeout(() => {
+      this.checkpointTimer = undefined
+      void this.checkpoint()
+    }, 250)
+  }
+
+  /** Invariant 2: documents first, cursors after. */
+  async checkpoint(): Promise<void> {
+    clearTimeout(this.checkpointTimer)
+    this.checkpointTimer = undefined
+    const entries = [...this.dirty.values()]
+    this.dirty.clear()
+    if (entries.length === 0) return
+    await this.deps.docs.flush(entries.map((e) => e.doc))
+    await this.deps.registry.saveCursors(entries)
+  }
+}
