@@ -157,7 +157,7 @@ export class Messenger {
     this.engine.events.on('rekeyConflict', ({ conv, epoch }) => void this.onRekeyConflict(conv, epoch))
     this.engine.events.on('proxyRekey', ({ conv, outcome, epoch }) => void this.team.core.run(() => this.team.core.proxies.settled(conv, outcome, epoch)))
     this.engine.events.on('joined', ({ conv, epoch }) => {
-      if (this.team.isSpace(conv)) void this.team.core.run(() => this.team.core.onJoined(conv, epoch))
+      if (this.team.isSpace(conv)) void this.team.core.run(() => this.team.core.server.onJoined(conv, epoch))
     })
     for (const rec of this.registry.list()) {
       this.convOfDoc.set(rootDocOf(rec.conv), rec.conv)
@@ -173,7 +173,7 @@ export class Messenger {
    * server's epoch when it is one of its own.
    */
   private async onRekeyConflict(conv: ConvId, epoch: number): Promise<void> {
-    if (this.team.isSpace(conv)) return this.team.core.run(() => this.team.core.onRekeyConflict(conv, epoch))
+    if (this.team.isSpace(conv)) return this.team.core.run(() => this.team.core.server.onRekeyConflict(conv, epoch))
     return this.adhoc.onRekeyConflict(conv, epoch)
   }
 

@@ -64,7 +64,7 @@ export function makeParts(identity: Identity, host: PartsHost): Parts {
     docsOf: (conv) => [...layout.rootsOf(conv), ...segs.segmentsOf(conv).map((s) => s.id)],
     isRoot: (conv, doc) => layout.rootsOf(conv).includes(doc),
     adminSecrets: (conv, rec) =>
-      team?.isSpace(conv) ? team.core.adminSecretsFor(conv, rec.serverEpoch, rec.epoch) : rec.adminSecret && { sign: rec.adminSecret, next: rec.adminSecret },
+      team?.isSpace(conv) ? team.core.server.adminSecretsFor(conv, rec.serverEpoch, rec.epoch) : rec.adminSecret && { sign: rec.adminSecret, next: rec.adminSecret },
     heartbeatMs: options.heartbeatMs,
     backoff: options.backoff,
     snapshotEvery: options.snapshotEvery,

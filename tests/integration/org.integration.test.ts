@@ -5,7 +5,7 @@ import { useServer } from './helpers/lifecycle.js'
 import { keysServerAccepts } from './helpers/capability.js'
 import { switchableLink } from './helpers/switchableSocket.js'
 import { enrol, groupWith, userOf } from './helpers/team.js'
-import { inParts } from '../../client/core/team/service.js'
+import { inParts } from '../../client/core/team/bundle.js'
 
 const pause = (ms: number) => new Promise((r) => setTimeout(r, ms))
 

@@ -70,3 +70,22 @@ export async function openBundle(bundle: Bundle, rosterFor: (epoch: number) => U
   if (!ops) return undefined
   return [...(bundle.rotation ? [bundle.rotation] : []), ...ops]
 }
+
+/** Bytes of ops per bundle part: well under the 1 MiB mail item limit ([S11]) after sealing. */
+export const BUNDLE_BYTES = 768 * 1024
+
+/** Ops in order, cut into parts of at most `bytes` (at least one op each; one empty part for none). */
+export function inParts(ops: readonly Op[], bytes: number): Op[][] {
+  const parts: Op[][] = [[]]
+  let size = 0
+  for (const op of ops) {
+    const n = op.wire.bytes.length + op.wire.sig.length + 16
+    if (size + n > bytes && parts[parts.length - 1]!.length) {
+      parts.push([])
+      size = 0
+    }
+    parts[parts.length - 1]!.push(op)
+    size += n
+  }
+  return parts
+}

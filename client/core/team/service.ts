@@ -8,7 +8,7 @@ import type { MailOutbox } from '../mailOutbox.js'
 import type { Registry } from '../registry.js'
 import type { LocalStore } from '../storage/LocalStore.js'
 import { decodeRecord, encodeRecord } from '../storage/records.js'
-import { openBundle, parseBundle, sealBundle } from './bundle.js'
+import { BUNDLE_BYTES, inParts, openBundle, parseBundle, sealBundle } from './bundle.js'
 import type { Epoch } from './epochs.js'
 import type { GroupState } from './group.js'
 import type { Op, OpBody } from './ops.js'
@@ -17,6 +17,7 @@ import type { OrgState } from './org.js'
 import { encodeBoxes, makeRotation, type RotationBoxes } from './rotation.js'
 import { missingLinks } from './links.js'
 import { ProxyRotations } from './proxy.js'
+import { ServerRegistration } from './registration.js'
 import { Spaces, type SpaceMeta } from './spaces.js'
 
 export interface TeamDeps {
@@ -44,16 +45,18 @@ const pendingSchema = z.object({ user: z.string(), name: z.string(), invite: z.s
 export class TeamCore {
   readonly spaces: Spaces
   readonly proxies: ProxyRotations
+  readonly server: ServerRegistration
   private queue: Promise<unknown> = Promise.resolve()
   private readonly pendingJoins = new Map<ConvId, z.infer<typeof pendingSchema>>()
 
   constructor(readonly deps: TeamDeps) {
     this.spaces = new Spaces(deps.store, deps.identity.keys)
+    this.server = new ServerRegistration({ spaces: this.spaces, registry: deps.registry, engine: deps.engine, me: this.spaces.me })
     this.proxies = new ProxyRotations({
       store: deps.store,
       engine: deps.engine,
-      secrets: (space, from, epoch) => this.adminSecretsFor(space, from, epoch),
-      before: (space, a, b) => this.epochBefore(space, a, b),
+      secrets: (space, from, epoch) => this.server.adminSecretsFor(space, from, epoch),
+      before: (space, a, b) => this.server.epochBefore(space, a, b),
     })
   }
 
@@ -156,7 +159,7 @@ export class TeamCore {
     } else {
       const epoch = current && key ? current.epoch : rec.epoch
       const moved = epoch !== rec.epoch
-      const rekey = !!adminSecret && this.shouldRekey(space, current, rec.serverEpoch)
+      const rekey = !!adminSecret && this.server.shouldRekey(space, current, rec.serverEpoch)
       await this.deps.registry.update(space, (r) => ({
         ...r,
         title: state.name || r.title,
@@ -188,56 +191,6 @@ export class TeamCore {
     const ops: Op[] = []
     for (const body of missingLinks(space, this.spaces.graph(space), state, this.spaces.keysOf(space).keys, open, this.me)) ops.push(await this.spaces.sign(space, body))
     if (ops.length) await this.send(space, undefined, undefined, ops)
-  }
-
-  /**
-   * [S10] This device registers the current epoch on the server only if it made that rotation
-   * and the server is at an epoch that comes before it in the graph's order (or has not been
-   * seen yet). A device catching up never rekeys; the server refuses a stale `from` anyway.
-   */
-  private shouldRekey(space: ConvId, current: Epoch | undefined, serverEpoch: number | undefined): boolean {
-    const state = this.spaces.state(space)
-    if (!state || !current || this.spaces.graph(space).get(current.op)?.author !== this.me) return false
-    return serverEpoch !== undefined && this.epochBefore(space, serverEpoch, current.epoch)
-  }
-
-  /** Epoch `a` comes before `b` in the space's order of rotations. */
-  private epochBefore(space: ConvId, a: number, b: number): boolean {
-    const epochs = this.spaces.state(space)?.epochs ?? []
-    const at = epochs.findIndex((e) => e.epoch === a)
-    return a !== b && at >= 0 && at < epochs.findIndex((e) => e.epoch === b)
-  }
-
-  /**
-   * The server confirmed an epoch: when it is behind a rotation this device made (the rotation
-   * happened before the first confirmation arrived), register the rotation now.
-   */
-  async onJoined(space: ConvId, serverEpoch: number): Promise<void> {
-    const state = this.spaces.state(space)
-    if (!state || !this.shouldRekey(space, state.current, serverEpoch) || !this.adminSecretsFor(space, serverEpoch, state.current!.epoch)) return
-    await this.deps.registry.update(space, (r) => ({ ...r, serverEpoch, rekeyPending: true }))
-    await this.deps.engine.rejoin(space)
-  }
-
-  /** The admin secrets a rekey of the space needs: the server's epoch's (to sign) and the current one. */
-  adminSecretsFor(space: ConvId, serverEpoch: number | undefined, epoch: number): { sign: Uint8Array; next: Uint8Array } | undefined {
-    const { adminSecrets } = this.spaces.keysOf(space)
-    const next = adminSecrets.get(epoch)
-    const sign = serverEpoch === undefined ? next : adminSecrets.get(serverEpoch)
-    return sign && next ? { sign, next } : undefined
-  }
-
-  /**
-   * [S10] The server is at another epoch than this device rotated from. If that epoch is older
-   * (in the graph's order) than the current one, rotate the server from it; if it is newer or
-   * unknown, this device is behind: drop the rekey and wait for the bundle that moves it on.
-   */
-  async onRekeyConflict(space: ConvId, serverEpoch: number): Promise<void> {
-    const state = this.spaces.state(space)
-    if (!state) return
-    const rekey = this.shouldRekey(space, state.current, serverEpoch) && !!this.adminSecretsFor(space, serverEpoch, state.current!.epoch)
-    await this.deps.registry.update(space, (r) => ({ ...r, serverEpoch, rekeyPending: rekey }))
-    await this.deps.engine.rejoin(space)
   }
 
   /**
@@ -428,25 +381,6 @@ export class TeamCore {
     await this.deps.mailOut.add([{ to: [inv.admin], body }])
     await this.deps.engine.flushMail()
   }
-}
-
-/** Bytes of ops per bundle part: well under the 1 MiB mail item limit ([S11]) after sealing. */
-export const BUNDLE_BYTES = 768 * 1024
-
-/** Ops in order, cut into parts of at most `bytes` (at least one op each; one empty part for none). */
-export function inParts(ops: readonly Op[], bytes: number): Op[][] {
-  const parts: Op[][] = [[]]
-  let size = 0
-  for (const op of ops) {
-    const n = op.wire.bytes.length + op.wire.sig.length + 16
-    if (size + n > bytes && parts[parts.length - 1]!.length) {
-      parts.push([])
-      size = 0
-    }
-    parts[parts.length - 1]!.push(op)
-    size += n
-  }
-  return parts
 }
 
 function boxOf(org: OrgState, device: string): Uint8Array {
