@@ -1,3 +1,4 @@
+import fc from 'fast-check'
 import { describe, expect, test } from 'vitest'
 import { generateEpochKey, openChain, randomBytes, sealChain, type EpochKey } from '../../../crypto/index.js'
 import type { ConvId } from '../../../protocol/index.js'
@@ -98,5 +99,55 @@ describe('[T18][L4] links: every key of the history stays reachable from the cur
     const state = resolveGroup(g, org)
     const keys = new Map([[epochOf(r0), k0], [epochOf(r1), k1], [epochOf(r2), k2]])
     expect(missingLinks(space, g, state, keys, open(space), alice.device)).toEqual([])
+  })
+
+  test('[T18][L4] property: after any mix of concurrent rotations, healing merges and rotations from outside the group, one member admin\'s links let a newcomer holding only the current key reach every key', async () => {
+    const dave = person('dave') // an organisation admin outside the group
+    const { org } = await organisation(alice, [bob, carol, dave], [dave])
+    orgState = org
+    // Each round: 1–3 rotations from the same heads (by alice, bob or dave), then (if several) a
+    // healing rotation by a member admin that chains one of the branches.
+    const round = fc.record({ authors: fc.array(fc.constantFrom(0, 1, 2), { minLength: 1, maxLength: 3 }), chainTo: fc.nat(), healer: fc.constantFrom(0, 1) })
+    await fc.assert(
+      fc.asyncProperty(fc.array(round, { minLength: 1, maxLength: 5 }), async (rounds) => {
+        const space = newConvId()
+        const g = new OpGraph(space)
+        const put = async (by: Person, body: OpBody) => g.add(await signOp(by.signer, space, g.heads(), body))
+        await put(alice, { kind: 'create-group', nonce: randomBytes(16), name: 'Depot', user: alice.user, history: true })
+        for (const p of [bob, carol]) await put(alice, { kind: 'add', user: p.user })
+        await put(alice, { kind: 'promote', user: bob.user })
+        const keys = new Map<number, EpochKey>()
+        const k0 = generateEpochKey()
+        let last = await rotation(space, alice, g, 3, k0)
+        keys.set(epochOf(last), k0)
+        for (const r of rounds) {
+          const fork = g.heads()
+          const from = { epoch: epochOf(last), key: keys.get(epochOf(last))! }
+          const branch: Op[] = []
+          for (const a of r.authors) {
+            const by = [alice, bob, dave][a]!
+            const key = generateEpochKey()
+            // Dave holds no key of the group: his rotation carries no chain.
+            const op = await rotation(space, by, g, 3, key, by === dave ? undefined : from, fork)
+            keys.set(epochOf(op), key)
+            branch.push(op)
+          }
+          last = branch[0]!
+          if (branch.length > 1) {
+            const chained = branch[r.chainTo % branch.length]!
+            const key = generateEpochKey()
+            last = await rotation(space, [alice, bob][r.healer]!, g, 3, key, { epoch: epochOf(chained), key: keys.get(epochOf(chained))! }, g.heads())
+            keys.set(epochOf(last), key)
+          }
+        }
+        let state = resolveGroup(g, org)
+        if (!state.current) return // a round left the group waiting for a heal: nothing to read yet
+        for (const body of missingLinks(space, g, state, keys, open(space), bob.device)) g.add(await signOp(bob.signer, space, g.heads(), body))
+        state = resolveGroup(g, org)
+        expect(reach(space, g, state.ignored, keys, state.current!)).toEqual(new Set(state.epochs.map((e) => e.epoch)))
+        expect(missingLinks(space, g, state, keys, open(space), alice.device)).toEqual([])
+      }),
+      { numRuns: 40 },
+    )
   })
 })
