@@ -42,17 +42,13 @@ export async function onServerError(msg: ErrorMessage, d: ServerErrorDeps): Prom
     d.updateState()
     return d.unregistered.retryLater(msg.ref as ConvId)
   }
-  // A refused capability is an access signal whether or not a join is still counted as in
+  // [T10] A refused capability is an access signal whether or not a join is still counted as in
   // flight (two joins may cross): the messenger decides between removed and waiting ([M23]).
   if (msg.code === ErrorCode.CAPABILITY_REJECTED && msg.ref && d.registry.get(msg.ref as ConvId)) {
     d.joining.delete(msg.ref as ConvId)
     d.updateState()
     return d.events.emit('access', { conv: msg.ref as ConvId, lost: true })
   }
-  if (msg.ref && d.joining.delete(msg.ref as ConvId)) {
-    d.updateState()
-    // [T10] the server no longer accepts this device's capability for the conversation.
-    if (msg.code === ErrorCode.CAPABILITY_REJECTED) return d.events.emit('access', { conv: msg.ref as ConvId, lost: true })
-  }
+  if (msg.ref && d.joining.delete(msg.ref as ConvId)) d.updateState()
   return d.events.emit('problem', { code: ClientErrorCode.SERVER_REFUSED, detail: `${msg.code}: ${msg.message}` })
 }

@@ -11,6 +11,14 @@ export type ScanProblem = 'denied' | 'no-camera' | 'failed'
  */
 export async function scanCamera(video: HTMLVideoElement, onText: (text: string) => void): Promise<{ stop: () => void } | ScanProblem> {
   if (!navigator.mediaDevices?.getUserMedia) return 'no-camera'
+  // The decoder is loaded only when someone scans (a separate chunk, precached for offline use),
+  // and before the camera opens, so a failed load never leaves the camera on.
+  let jsQR: Decoder
+  try {
+    jsQR = (await import('jsqr')).default
+  } catch {
+    return 'failed'
+  }
   let stream: MediaStream
   try {
     stream = await navigator.mediaDevices.getUserMedia({ video: { facingMode: 'environment' }, audio: false })
@@ -26,8 +34,6 @@ export async function scanCamera(video: HTMLVideoElement, onText: (text: string)
     for (const track of stream.getTracks()) track.stop()
     video.srcObject = null
   }
-  // The decoder is loaded only when someone scans (a separate chunk, precached for offline use).
-  const { default: jsQR } = await import('jsqr')
   video.srcObject = stream
   await video.play().catch(() => undefined)
   const canvas = document.createElement('canvas')

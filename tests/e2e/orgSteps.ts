@@ -12,13 +12,8 @@ export async function createOrganisation(page: Page, name: string): Promise<void
 }
 
 /** On the organisation page: "Invite someone", and the new one-time link it shows. */
-export async function inviteSomeone(page: Page): Promise<string> {
-  const field = page.getByRole('textbox', { name: 'Invitation link' })
-  const before = (await field.count()) ? await field.inputValue() : ''
-  await page.getByRole('button', { name: 'Invite someone' }).click()
-  await expect.poll(async () => ((await field.count()) ? field.inputValue() : ''), WAIT).toMatch(/#org=/)
-  await expect.poll(() => field.inputValue(), WAIT).not.toBe(before)
-  return field.inputValue()
+export function inviteSomeone(page: Page): Promise<string> {
+  return freshLink(page, 'Invite someone', 'Invitation link')
 }
 
 /** Opens an invitation link in `p`'s context, chooses a name if needed, and answers it. */
@@ -34,13 +29,18 @@ export async function joinOrganisation(p: Person, link: string, org: string): Pr
 }
 
 /** [T17] On the organisation page: "Link another device", and the new one-time device link it shows. */
-export async function linkAnotherDevice(page: Page): Promise<string> {
-  const field = page.getByRole('textbox', { name: 'Device link' })
-  const before = (await field.count()) ? await field.inputValue() : ''
-  await page.getByRole('button', { name: 'Link another device' }).click()
-  await expect.poll(async () => ((await field.count()) ? field.inputValue() : ''), WAIT).toMatch(/#org=/)
-  await expect.poll(() => field.inputValue(), WAIT).not.toBe(before)
-  return field.inputValue()
+export function linkAnotherDevice(page: Page): Promise<string> {
+  return freshLink(page, 'Link another device', 'Device link')
+}
+
+/** Presses `button` and waits until the `field` shows a new `#org=` link, which it returns. */
+async function freshLink(page: Page, button: string, field: string): Promise<string> {
+  const box = page.getByRole('textbox', { name: field })
+  const before = (await box.count()) ? await box.inputValue() : ''
+  await page.getByRole('button', { name: button }).click()
+  await expect.poll(async () => ((await box.count()) ? box.inputValue() : ''), WAIT).toMatch(/#org=/)
+  await expect.poll(() => box.inputValue(), WAIT).not.toBe(before)
+  return box.inputValue()
 }
 
 /** [T17] Opens a device link in `p`'s context, chooses a name if needed, and answers "Add this device". */

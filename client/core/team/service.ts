@@ -178,18 +178,16 @@ export class TeamCore {
       this.deps.engine.requestFlush()
       await this.deps.engine.retryKeys(space)
     }
-    if (state.adminDevices.includes(this.me)) await this.writeLinks(space)
+    if (state.adminDevices.includes(this.me)) await this.writeLinks(space, state, keys)
     this.deps.removed(space, false)
     this.deps.changed(space)
   }
 
   /** [T18] As a member admin, link every key of the history that the chains do not reach from the current one. */
-  private async writeLinks(space: ConvId): Promise<void> {
-    const state = this.spaces.state(space)
-    if (!state) return
+  private async writeLinks(space: ConvId, state: OrgState | GroupState, keys: ReadonlyMap<number, EpochKey>): Promise<void> {
     const open = (op: Op, epoch: number, key: EpochKey) => this.spaces.chainOf(space, op, epoch, key)
     const ops: Op[] = []
-    for (const body of missingLinks(space, this.spaces.graph(space), state, this.spaces.keysOf(space).keys, open, this.me)) ops.push(await this.spaces.sign(space, body))
+    for (const body of missingLinks(space, this.spaces.graph(space), state, keys, open, this.me)) ops.push(await this.spaces.sign(space, body))
     if (ops.length) await this.send(space, undefined, undefined, ops)
   }
 

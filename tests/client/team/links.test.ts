@@ -5,10 +5,9 @@ import type { ConvId } from '../../../protocol/index.js'
 import { newConvId } from '../../../client/core/ids.js'
 import { boxContext } from '../../../client/core/team/contexts.js'
 import { OpGraph } from '../../../client/core/team/graph.js'
-import { resolveGroup } from '../../../client/core/team/group.js'
+import { resolveGroup, type GroupState } from '../../../client/core/team/group.js'
 import { chainSources, missingLinks } from '../../../client/core/team/links.js'
-import { signOp, type Op, type OpBody, type OpId } from '../../../client/core/team/ops.js'
-import type { OrgState } from '../../../client/core/team/org.js'
+import { signOp, type Op, type OpBody } from '../../../client/core/team/ops.js'
 import { organisation, person, type Person } from './world.js'
 
 const alice = person('alice') // org admin, group creator
@@ -35,12 +34,23 @@ const open = (space: ConvId) => (op: Op, epoch: number, key: EpochKey) => {
   return r && r.ok ? r.value : undefined
 }
 
-/** What a newcomer holding only `epoch`'s key reaches through chains and links. */
-function reach(space: ConvId, g: OpGraph, ignored: ReadonlySet<OpId>, keys: ReadonlyMap<number, EpochKey>, from: { epoch: number; op: OpId }): Set<number> {
-  const sources = chainSources(g, ignored)
-  const ops = new Map(resolveGroup(g, orgState).epochs.map((e) => [e.epoch, e.op]))
-  const out = new Set([from.epoch])
-  const todo = [from.epoch]
+/** Alice's group with `members` added and Bob promoted when he is one (a fresh space id each time). */
+async function depot(members: Person[]): Promise<{ space: ConvId; g: OpGraph }> {
+  const space = newConvId()
+  const g = new OpGraph(space)
+  const put = async (body: OpBody) => g.add(await signOp(alice.signer, space, g.heads(), body))
+  await put({ kind: 'create-group', nonce: randomBytes(16), name: 'Depot', user: alice.user, history: true })
+  for (const p of members) await put({ kind: 'add', user: p.user })
+  if (members.includes(bob)) await put({ kind: 'promote', user: bob.user })
+  return { space, g }
+}
+
+/** What a newcomer holding only the current epoch's key reaches through chains and links. */
+function reach(space: ConvId, g: OpGraph, state: GroupState, keys: ReadonlyMap<number, EpochKey>): Set<number> {
+  const sources = chainSources(g, state.ignored)
+  const ops = new Map(state.epochs.map((e) => [e.epoch, e.op]))
+  const out = new Set([state.current!.epoch])
+  const todo = [state.current!.epoch]
   for (let e = todo.pop(); e !== undefined; e = todo.pop()) {
     for (const op of sources(ops.get(e)!, e)) {
       const earlier = open(space)(op, e, keys.get(e)!)
@@ -50,18 +60,10 @@ function reach(space: ConvId, g: OpGraph, ignored: ReadonlySet<OpId>, keys: Read
   return out
 }
 
-let orgState: OrgState
-
 describe('[T18][L4] links: every key of the history stays reachable from the current one', () => {
   test('[T18] after a merge of concurrent rotations, a member admin links the branch the healing chain missed; then nothing is missing', async () => {
     const { org } = await organisation(alice, [bob, carol])
-    orgState = org
-    const space = newConvId()
-    const g = new OpGraph(space)
-    const put = async (by: Person, body: OpBody) => g.add(await signOp(by.signer, space, g.heads(), body))
-    await put(alice, { kind: 'create-group', nonce: randomBytes(16), name: 'Depot', user: alice.user, history: true })
-    for (const p of [bob, carol]) await put(alice, { kind: 'add', user: p.user })
-    await put(alice, { kind: 'promote', user: bob.user })
+    const { space, g } = await depot([bob, carol])
     const k0 = generateEpochKey()
     const r0 = await rotation(space, alice, g, 3, k0)
     // Two admins rotate concurrently; the healing rotation chains only bob's branch.
@@ -74,24 +76,19 @@ describe('[T18][L4] links: every key of the history stays reachable from the cur
 
     let state = resolveGroup(g, org)
     expect(state.current?.epoch).toBe(epochOf(r3))
-    expect(reach(space, g, state.ignored, keys, state.current!)).toEqual(new Set([epochOf(r3), epochOf(r2), epochOf(r0)]))
+    expect(reach(space, g, state, keys)).toEqual(new Set([epochOf(r3), epochOf(r2), epochOf(r0)]))
     const links = missingLinks(space, g, state, keys, open(space), bob.device)
     expect(links.map((l) => l.epoch)).toEqual([epochOf(r3)]) // one link, under the current key
     for (const body of links) g.add(await signOp(bob.signer, space, g.heads(), body))
 
     state = resolveGroup(g, org)
-    expect(reach(space, g, state.ignored, keys, state.current!)).toEqual(new Set(keys.keys()))
+    expect(reach(space, g, state, keys)).toEqual(new Set(keys.keys()))
     expect(missingLinks(space, g, state, keys, open(space), alice.device)).toEqual([])
   })
 
   test('[T14] never across a cut made on purpose: nothing before a member\'s chain-less rotation ("no history for new members") is linked', async () => {
     const { org } = await organisation(alice, [bob, carol])
-    orgState = org
-    const space = newConvId()
-    const g = new OpGraph(space)
-    const put = async (by: Person, body: OpBody) => g.add(await signOp(by.signer, space, g.heads(), body))
-    await put(alice, { kind: 'create-group', nonce: randomBytes(16), name: 'Depot', user: alice.user, history: true })
-    await put(alice, { kind: 'add', user: bob.user })
+    const { space, g } = await depot([bob])
     const [k0, k1, k2] = [generateEpochKey(), generateEpochKey(), generateEpochKey()]
     const r0 = await rotation(space, alice, g, 2, k0)
     const r1 = await rotation(space, alice, g, 2, k1) // history was off for this one: no chain
@@ -104,18 +101,12 @@ describe('[T18][L4] links: every key of the history stays reachable from the cur
   test('[T18][L4] property: after any mix of concurrent rotations, healing merges and rotations from outside the group, one member admin\'s links let a newcomer holding only the current key reach every key', async () => {
     const dave = person('dave') // an organisation admin outside the group
     const { org } = await organisation(alice, [bob, carol, dave], [dave])
-    orgState = org
     // Each round: 1–3 rotations from the same heads (by alice, bob or dave), then (if several) a
     // healing rotation by a member admin that chains one of the branches.
     const round = fc.record({ authors: fc.array(fc.constantFrom(0, 1, 2), { minLength: 1, maxLength: 3 }), chainTo: fc.nat(), healer: fc.constantFrom(0, 1) })
     await fc.assert(
       fc.asyncProperty(fc.array(round, { minLength: 1, maxLength: 5 }), async (rounds) => {
-        const space = newConvId()
-        const g = new OpGraph(space)
-        const put = async (by: Person, body: OpBody) => g.add(await signOp(by.signer, space, g.heads(), body))
-        await put(alice, { kind: 'create-group', nonce: randomBytes(16), name: 'Depot', user: alice.user, history: true })
-        for (const p of [bob, carol]) await put(alice, { kind: 'add', user: p.user })
-        await put(alice, { kind: 'promote', user: bob.user })
+        const { space, g } = await depot([bob, carol])
         const keys = new Map<number, EpochKey>()
         const k0 = generateEpochKey()
         let last = await rotation(space, alice, g, 3, k0)
@@ -144,7 +135,7 @@ describe('[T18][L4] links: every key of the history stays reachable from the cur
         if (!state.current) return // a round left the group waiting for a heal: nothing to read yet
         for (const body of missingLinks(space, g, state, keys, open(space), bob.device)) g.add(await signOp(bob.signer, space, g.heads(), body))
         state = resolveGroup(g, org)
-        expect(reach(space, g, state.ignored, keys, state.current!)).toEqual(new Set(state.epochs.map((e) => e.epoch)))
+        expect(reach(space, g, state, keys)).toEqual(new Set(state.epochs.map((e) => e.epoch)))
         expect(missingLinks(space, g, state, keys, open(space), alice.device)).toEqual([])
       }),
       { numRuns: 40 },
