@@ -3,17 +3,21 @@ import { concat, utf8, writeU32 } from './bytes.js'
 import { CryptoErrorCode, CryptoMisuse, fail, ok, type Result } from './errors.js'
 import { domainHash } from './hash.js'
 import { asEpochKey, type BoxPublicKey, type BoxSecretKey, type EpochKey } from './keys.js'
+import { openUnder, sealUnder } from './secretBox.js'
 
 /**
  * [L3] Sealing one epoch key to many devices (a rotation). One fresh ephemeral X25519 key per
  * rotation; for recipient i, `nacl.box(key, nonce_i, recipient_i, ephemeralSecret)` with
- * nonce_i = H(domain, context, i)[0..24], so each (ephemeral, recipient) pair has its own nonce
- * and a box opened under another context or index fails. 48 bytes per recipient, no per-box
+ * nonce_i = H(domain, context, i)[0..24]. The nonce is deterministic but never repeats under a
+ * key: the box key is the X25519 secret of a fresh ephemeral key (one per call) and the
+ * recipient, and within one call the index differs ([C5]). A box opened under another context or
+ * index fails. 48 bytes per recipient, no per-box
  * signature: the rotation op's one signature covers every box ([T9]). The X25519 shared secrets
  * come from WebCrypto where available (same bytes as tweetnacl's `box.before`, ~5× faster),
  * tweetnacl otherwise; the boxes open with plain `nacl.box.open`.
  *
- * [L4] The key chain: the previous epoch's key and number, in a secretbox under the new key.
+ * [L4] The key chain: the previous epoch's key and number, sealed under a subkey of the new key
+ * with a random nonce, behind a version byte.
  */
 export interface SealedEpochKey {
   readonly ephemeral: Uint8Array
@@ -21,7 +25,11 @@ export interface SealedEpochKey {
 }
 
 const DOMAIN_NONCE = 'fieldchat/v1/epoch-box/nonce'
-const DOMAIN_CHAIN = 'fieldchat/v1/epoch-box/chain'
+/** [L4] The chain format's version byte; version 1 (no byte, a nonce derived from the context) is refused. */
+export const CHAIN_VERSION = 2
+const CHAIN_PURPOSE = 'epoch-box/chain-key'
+const CHAIN_BYTES = 1 + 24 + 16 + 36
+const CHAIN_V1_BYTES = 16 + 36
 const SIGMA = utf8.encode('expand 32-byte k')
 const ZERO16 = new Uint8Array(16)
 /** tweetnacl's own HSalsa20 core (the step of `box.before` after X25519); its typings omit `lowlevel`. */
@@ -71,16 +79,28 @@ export function findEpochKey(sealed: { ephemeral: Uint8Array; boxes: readonly Ui
   }
 }
 
+/**
+ * [L4] `u8(2) ‖ nonce(24) ‖ secretbox(u32be(epoch) ‖ key)` under HKDF(new key, context): a random
+ * nonce, because one key seals several chains under one context (a rotation's chain and the links
+ * a member admin writes under the same current epoch, [T18]). A derived nonce made those share a
+ * keystream: XOR of two chains and one known old key gave the other old key ([C5]).
+ */
 export function sealChain(newKey: EpochKey, previous: { epoch: number; key: EpochKey }, context: Uint8Array): Uint8Array {
+  if (newKey.length !== 32 || previous.key.length !== 32) throw new CryptoMisuse('EpochKey must be 32 bytes')
   const e = new Uint8Array(4)
   writeU32(new DataView(e.buffer), 0, previous.epoch)
-  return nacl.secretbox(concat(e, previous.key), domainHash(DOMAIN_CHAIN, context).subarray(0, 24), newKey)
+  return concat(Uint8Array.of(CHAIN_VERSION), sealUnder(newKey, CHAIN_PURPOSE, context, concat(e, previous.key)))
 }
 
+/** [L4] Opens a chain; an old (version 1) chain is `C108_UNSUPPORTED_VERSION`, never misread. */
 export function openChain(chain: Uint8Array, newKey: EpochKey, context: Uint8Array): Result<{ epoch: number; key: EpochKey }> {
-  const plain = nacl.secretbox.open(chain, domainHash(DOMAIN_CHAIN, context).subarray(0, 24), newKey)
-  if (!plain || plain.length !== 36) return fail(CryptoErrorCode.DECRYPT_FAILED)
-  return ok({ epoch: new DataView(plain.buffer, plain.byteOffset).getUint32(0, false), key: asEpochKey(plain.slice(4)) })
+  if (chain.length === CHAIN_V1_BYTES) return fail(CryptoErrorCode.UNSUPPORTED_VERSION, 'chain v1')
+  if (chain.length !== CHAIN_BYTES) return fail(CryptoErrorCode.MALFORMED)
+  if (chain[0] !== CHAIN_VERSION) return fail(CryptoErrorCode.UNSUPPORTED_VERSION, `chain v${chain[0]}`)
+  const plain = openUnder(newKey, CHAIN_PURPOSE, context, chain.subarray(1))
+  if (!plain.ok) return plain
+  if (plain.value.length !== 36) return fail(CryptoErrorCode.MALFORMED)
+  return ok({ epoch: new DataView(plain.value.buffer, plain.value.byteOffset).getUint32(0, false), key: asEpochKey(plain.value.slice(4)) })
 }
 
 interface Ephemeral { public: Uint8Array; secret: Uint8Array; webcrypto?: CryptoKey }

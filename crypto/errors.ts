@@ -16,6 +16,7 @@ export const CryptoErrorCode = {
   HEADER_MISMATCH: 'C105_HEADER_MISMATCH',
   BAD_PADDING: 'C106_BAD_PADDING',
   BAD_KEY: 'C107_BAD_KEY',
+  UNSUPPORTED_VERSION: 'C108_UNSUPPORTED_VERSION',
 } as const
 export type CryptoErrorCode = (typeof CryptoErrorCode)[keyof typeof CryptoErrorCode]
 
