@@ -57,6 +57,8 @@ export interface EngineOptions {
   readonly isRoot?: (conv: ConvId, doc: DocId) => boolean
   /** Items from this device's mailbox, handled before the next frame; call `mailDone` after. */
   readonly onMail?: (items: { id: number; from: Uint8Array; body: Uint8Array }[]) => Promise<void>
+  /** [T19] Removal notices in the mail outbox may leave now. Default: always. */
+  readonly noticesMayGo?: () => boolean
 }
 
 /**
@@ -103,7 +105,7 @@ export class SyncEngine {
     this.signer = createSigner(identity.keys.signSecret)
     this.receiver = new Receiver({ registry, docs, events: this.events, isRoot: options.isRoot })
     this.pusher = new Pusher({
-      registry, docs, outbox, signer: this.signer, events: this.events, mail: options.mail, snapshotEvery: options.snapshotEvery, joined: this.joined,
+      registry, docs, outbox, signer: this.signer, events: this.events, mail: options.mail, snapshotEvery: options.snapshotEvery, joined: this.joined, noticesMayGo: options.noticesMayGo,
       ready: () => this.ready,
       open: () => this.socket?.readyState === OPEN,
       send: (m) => this.send(m),

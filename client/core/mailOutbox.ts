@@ -10,10 +10,15 @@ import { decodeRecord, encodeRecord } from './storage/records.js'
  */
 const device = z.instanceof(Uint8Array).refine((b) => b.length === 32)
 /** Records written before [S11] took many recipients hold a single `to`: read as a list of one, never dropped. */
-const schema = z.object({ to: z.union([device.transform((d) => [d]), z.array(device).min(1)]), body: z.instanceof(Uint8Array) })
+const schema = z.object({ to: z.union([device.transform((d) => [d]), z.array(device).min(1)]), body: z.instanceof(Uint8Array), notice: z.literal(true).optional() })
 const pad = (n: number) => n.toString().padStart(16, '0')
 
-export interface QueuedMail { readonly key: string[]; readonly to: Uint8Array[]; readonly body: Uint8Array }
+/**
+ * `notice`: tells devices that are out that they were removed ([T19]). It leaves only when the
+ * sender says notices may go (every rotation it made is registered on the server), so a removed
+ * device never learns of its removal while the server still takes its pushes.
+ */
+export interface QueuedMail { readonly key: string[]; readonly to: Uint8Array[]; readonly body: Uint8Array; readonly notice?: true }
 
 export class MailOutbox {
   private counter = Date.now() * 1000
@@ -26,7 +31,7 @@ export class MailOutbox {
   }
 
   /** Queues each body for every device in its `to` (1–10,000 distinct devices, [S11]). */
-  async add(items: readonly { to: Uint8Array[]; body: Uint8Array }[]): Promise<void> {
+  async add(items: readonly { to: Uint8Array[]; body: Uint8Array; notice?: true }[]): Promise<void> {
     for (const { to } of items) {
       // The server refuses such a frame whole, so the item would never leave the queue.
       if (to.length < 1 || to.length > MAX_MAIL_RECIPIENTS || new Set(to.map((d) => d.join(','))).size !== to.length) {

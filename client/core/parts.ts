@@ -70,6 +70,7 @@ export function makeParts(identity: Identity, host: PartsHost): Parts {
     snapshotEvery: options.snapshotEvery,
     mail: mailOut,
     onMail: (items) => onMail(items),
+    noticesMayGo: () => team?.core.noticesMayGo() ?? true,
   })
   const keyring = new Keyring({
     registry,

@@ -19,6 +19,8 @@ export interface PusherDeps {
   readonly mail: MailOutbox | undefined
   /** Acknowledged envelopes of one document after which this device snapshots its own log ([E12]). */
   readonly snapshotEvery: number | undefined
+  /** [T19] Removal notices may leave now (every rotation this device made is registered). */
+  readonly noticesMayGo: (() => boolean) | undefined
   /** Conversations the server confirmed this device's access to. */
   readonly joined: ReadonlySet<ConvId>
   /** The connection is authenticated. */
@@ -71,11 +73,18 @@ export class Pusher {
     })
   }
 
-  /** Sends queued mail; each item leaves the queue when the server acknowledges it. */
+  /**
+   * Sends queued mail that is not already on its way; each item leaves the queue when the server
+   * acknowledges it. [T19] Removal notices wait until `noticesMayGo` says the server has every
+   * rotation this device made.
+   */
   async flushMail(): Promise<void> {
     const mail = this.deps.mail
     if (!this.deps.ready() || !mail) return
+    const sending = new Set([...this.mailInFlight.values()].map((k) => k.join('/')))
+    const notices = this.deps.noticesMayGo?.() ?? true
     for (const item of await mail.list()) {
+      if (sending.has(item.key.join('/')) || (item.notice && !notices)) continue
       if (!this.deps.ready() || !this.deps.open()) return
       const id = this.nextPushId++
       this.mailInFlight.set(id, item.key)

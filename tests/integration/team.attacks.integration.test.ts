@@ -1,5 +1,5 @@
 import { expect, test } from 'vitest'
-import { fromHex, randomBytes } from '../../crypto/index.js'
+import { fromHex, randomBytes, toBase64Url } from '../../crypto/index.js'
 import type { ConvId, ServerMessage } from '../../protocol/index.js'
 import { sealBundle } from '../../client/core/team/bundle.js'
 import { makeRotation } from '../../client/core/team/rotation.js'
@@ -200,4 +200,65 @@ test('[S10][K4] a removed group admin cannot move the server: his admin secret i
   c.socket.terminate()
   await carol.messenger.send(group, 'server still ours')
   await until(() => texts(admin, group).includes('server still ours'), 'admin and carol keep talking')
+})
+
+/**
+ * [T19] The removal race, with Carol's client modified to push the moment it learns that it was
+ * removed (it keeps the old keys and still holds the old epoch's join on its connection).
+ * `slowRekey`: the admin's rekey is held on its way to the server (the order that broke before:
+ * Carol heard of her removal while the server still took her pushes); otherwise it goes at once.
+ */
+async function removalRace(tag: string, slowRekey: boolean, fromOrg = false) {
+  const adminTap = tappedLink()
+  const admin = await env.persona(`Admin${tag}`, { socket: adminTap.socket })
+  const bob = await env.persona(`Bob${tag}`)
+  const carol = await env.persona(`Carol${tag}`)
+  for (const p of [admin, bob, carol]) p.messenger.start()
+  const org = await enrol(admin, [bob, carol], `Org ${tag}`)
+  const group = await groupWith(admin, org, 'Yard', [bob, carol])
+  await carol.messenger.send(group, 'carol before')
+  await until(() => texts(bob, group).includes('carol before'), 'carol heard')
+
+  let toldAt = 0
+  carol.messenger.events.on('access', ({ conv, lost }) => {
+    if ((conv !== group && conv !== org) || !lost || toldAt) return
+    toldAt = Date.now()
+    void carol.messenger.send(group, 'carol after removal').catch(() => undefined)
+  })
+  const oldKeys = carol.messenger.invitationKeys(group)
+  let rekeySent = 0
+  // Removed from the organisation, the organisation's rekey goes at once and only the group's
+  // waits: hearing of the organisation's removal would tell Carol she is out of the group too.
+  adminTap.hold = (m) => slowRekey && m.type === 'rekey' && !rekeySent && toBase64Url(m.conv) === group
+  if (fromOrg) await admin.messenger.team.removeFromOrg(org, userOf(carol, org))
+  else await admin.messenger.team.removeFromGroup(group, userOf(carol, org))
+  if (slowRekey) {
+    // The rekey waits on the admin's link: Carol must not hear of her removal meanwhile.
+    await pause(1500)
+    expect(toldAt).toBe(0)
+    expect(await keysServerAccepts(env.server().url, group, oldKeys)).not.toHaveLength(0)
+    rekeySent = Date.now()
+    adminTap.release()
+  }
+  await until(() => toldAt > 0, 'carol is told she was removed')
+  expect((await keysServerAccepts(env.server().url, group, oldKeys))).toHaveLength(0)
+  await admin.messenger.send(group, 'after the removal')
+  await until(() => texts(bob, group).includes('after the removal'), 'group goes on')
+  await pause(800)
+  for (const p of [admin, bob]) {
+    expect(texts(p, group)).toContain('carol before')
+    expect(texts(p, group)).not.toContain('carol after removal')
+  }
+}
+
+test('[T19][S10] removal race, rekey held on the admin\'s link: Carol hears of her removal only once the server refuses her; her push never shows', async () => {
+  await removalRace('R1', true)
+})
+
+test('[T19][S10] removal race, rekey at once: Carol pushes the moment she hears; the server refuses it and nothing of hers shows', async () => {
+  await removalRace('R2', false)
+})
+
+test('[T19][T18] removal race, removed from the organisation while the group\'s rekey is held: the organisation\'s notice waits for it too', async () => {
+  await removalRace('R3', true, true)
 })

@@ -29,7 +29,14 @@ export interface ProxyDeps {
  * so a rotation made offline is registered when the device reconnects.
  */
 export class ProxyRotations {
+  /** Spaces with a proxy rotation the server has not answered yet ([T19] holds removal notices). */
+  private readonly waiting = new Set<ConvId>()
+
   constructor(private readonly deps: ProxyDeps) {}
+
+  get pending(): number {
+    return this.waiting.size
+  }
 
   async load(): Promise<void> {
     for (const e of await this.deps.store.range(['team-rekey'])) {
@@ -45,21 +52,28 @@ export class ProxyRotations {
   /** The server's answer: done, or a conflict (rekey again from the server's epoch if it comes first). */
   async settled(space: ConvId, outcome: ProxyOutcome, serverEpoch?: number): Promise<void> {
     const rec = decodeRecord((await this.deps.store.get(['team-rekey', space])) ?? new Uint8Array(), recordSchema)
-    if (!rec) return
+    if (!rec) return void this.waiting.delete(space)
     if (outcome === 'conflict' && serverEpoch !== undefined && this.deps.before(space, serverEpoch, rec.epoch)) {
       return this.save(space, { ...rec, from: serverEpoch })
     }
+    await this.forget(space)
+  }
+
+  private async forget(space: ConvId): Promise<void> {
     await this.deps.store.write([{ key: ['team-rekey', space], value: undefined }])
+    this.waiting.delete(space)
   }
 
   private async save(space: ConvId, rec: PendingProxy): Promise<void> {
     await this.deps.store.write([{ key: ['team-rekey', space], value: encodeRecord(rec) }])
+    this.waiting.add(space)
     await this.submit(space, rec)
   }
 
   private async submit(space: ConvId, rec: PendingProxy): Promise<void> {
     const secrets = this.deps.secrets(space, rec.from, rec.epoch)
-    if (!secrets) return void (await this.deps.store.write([{ key: ['team-rekey', space], value: undefined }]))
+    if (!secrets) return this.forget(space)
+    this.waiting.add(space)
     await this.deps.engine.proxyRekey({ conv: space, from: rec.from, epoch: rec.epoch, cap: rec.cap, ...secrets })
   }
 }

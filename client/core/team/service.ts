@@ -47,6 +47,8 @@ export class TeamCore {
   readonly proxies: ProxyRotations
   readonly server: ServerRegistration
   private queue: Promise<unknown> = Promise.resolve()
+  /** Pieces of team work queued or running ([T19]: no removal notice leaves meanwhile). */
+  private working = 0
   private readonly pendingJoins = new Map<ConvId, z.infer<typeof pendingSchema>>()
 
   constructor(readonly deps: TeamDeps) {
@@ -78,9 +80,33 @@ export class TeamCore {
 
   /** Runs team work one piece at a time (ops, rotations and registry changes must not interleave). */
   run<T>(fn: () => Promise<T>): Promise<T> {
-    const next = this.queue.then(fn)
+    this.working++
+    const next = this.queue.then(fn).finally(() => {
+      // [T19] The work that may have held a removal notice is done: send what may go now.
+      if (--this.working === 0) void this.deps.engine.flushMail()
+    })
     this.queue = next.catch(() => undefined)
     return next
+  }
+
+  /**
+   * [T19] Removal notices may leave: no team work is under way (a removal from the organisation
+   * rotates every group of the person in one piece of work), and the server holds every rotation
+   * this device made — its own current epochs, and its proxy rotations. Until then a removed
+   * device cannot learn from this device that it is out while the server still takes its pushes.
+   */
+  noticesMayGo(): boolean {
+    if (this.working > 0 || this.proxies.pending > 0) return false
+    return this.spaces.list().every((space) => this.registered(space))
+  }
+
+  private registered(space: ConvId): boolean {
+    const current = this.spaces.state(space)?.current
+    if (!current || this.spaces.graph(space).get(current.op)?.author !== this.me) return true
+    const server = this.deps.registry.get(space)?.serverEpoch
+    // Not a member (no record): a proxy rotation, counted in `proxies.pending`.
+    if (!this.deps.registry.get(space)) return true
+    return server !== undefined && (server === current.epoch || this.server.epochBefore(space, current.epoch, server))
   }
 
   pendingJoin(org: ConvId): { orgName: string } | undefined {
@@ -251,10 +277,11 @@ export class TeamCore {
       ...(meta.kind === 'group' ? { orgHeads: this.spaces.graph(meta.org).heads() } : {}),
     })
     const op = await this.spaces.sign(space, body, boxes)
-    await this.send(space, { op, boxes }, prev)
     // [T18] Outside the space (an organisation admin acting on a group), this device registers
     // the rotation on the server itself and keeps nothing of the new key but its capability.
+    // Before the bundles, so that the removal notice among them waits for it ([T19]).
     if (!this.isMember(space) && prev) await this.proxies.register(space, prev.epoch, body.epoch, key)
+    await this.send(space, { op, boxes }, prev)
   }
 
   /**
@@ -272,13 +299,13 @@ export class TeamCore {
     const base = { space, kind: meta.kind, org: meta.org }
     // A bundle bigger than a mail item allows goes in parts, each with the rotation (a device
     // opens any part alone); ops whose parents are in a later part wait in the graph ([T13]).
-    const post = async (to: Iterable<string>, b: Omit<Parameters<typeof sealBundle>[0], 'ops'>, list: readonly Op[]) => {
+    const post = async (to: Iterable<string>, b: Omit<Parameters<typeof sealBundle>[0], 'ops'>, list: readonly Op[], notice = false) => {
       const devices = [...to].map((d) => fromHex(d)!)
       if (!devices.length) return
       const budget = Math.max(64 * 1024, (this.deps.bundleBytes ?? BUNDLE_BYTES) - (b.rotation ? encodeBoxes(b.rotation.boxes).length + b.rotation.op.wire.bytes.length : 0))
       const bodies: Uint8Array[] = []
       for (const part of inParts(list, this.deps.bundleBytes ? this.deps.bundleBytes : budget)) bodies.push(await sealBundle({ ...b, ops: part }))
-      await this.deps.mailOut.add(bodies.map((body) => ({ to: devices, body })))
+      await this.deps.mailOut.add(bodies.map((body) => ({ to: devices, body, ...(notice ? { notice: true as const } : {}) })))
     }
     if (!rotation || rotation.op.body.kind !== 'rotate') {
       const e = state.current ?? state.epochs[state.epochs.length - 1]
@@ -301,7 +328,8 @@ export class TeamCore {
       await post(fresh, { ...base, epoch, key, rotation }, all)
       const gone = [...knew].filter((d) => !everyone.has(d) && d !== this.me)
       const prevKey = prev && rosters.get(prev.epoch)
-      if (gone.length && prev && prevKey) await post(gone, { ...base, epoch: prev.epoch, key: prevKey }, delta)
+      // [T19] A removal notice: held until the server has the rotation that cuts these devices off.
+      if (gone.length && prev && prevKey) await post(gone, { ...base, epoch: prev.epoch, key: prevKey }, delta, true)
     }
     await this.deps.engine.flushMail()
   }
