@@ -15,10 +15,11 @@ export const ErrorCode = {
   REKEY_CONFLICT: 1103,
   NOT_REGISTERED: 1104,
   BAD_ENVELOPE: 1200,
-  NOT_YOUR_DEVICE: 1201,
   SEQ_GAP: 1202,
   CHAIN_BROKEN: 1203,
   EQUIVOCATION: 1204,
+  /** [S12] The envelope's epoch is not the conversation's current one; 1201 (a device check) is retired with protocol 2. */
+  STALE_EPOCH: 1205,
   MAILBOX_FULL: 1300,
   INTERNAL: 1500,
 } as const
@@ -37,10 +38,10 @@ export const errorText: Record<ErrorCode, { local: string; remote: string }> = {
   1103: { local: 'Another admin changed this conversation\'s key at the same time.', remote: 'Rekey from an epoch the conversation is no longer at.' },
   1104: { local: 'This conversation is not on the server yet: it waits for the device that created it to connect.', remote: 'Conversation not registered: only its creator device can register it.' },
   1200: { local: 'A change could not be verified.', remote: 'Envelope is malformed or its signature is invalid.' },
-  1201: { local: 'A change was signed by another device.', remote: 'Envelope device is not the connected device.' },
   1202: { local: 'Changes arrived out of order; resending.', remote: 'Sequence number gap.' },
   1203: { local: 'Changes do not follow on from each other.', remote: 'Envelope prev does not match the previous envelope.' },
   1204: { local: 'Two different changes claim the same place.', remote: 'Different envelope already stored at this sequence number.' },
+  1205: { local: 'Changes were sealed under a key this conversation has left; sealing them again.', remote: 'Envelope epoch is not the conversation\'s current epoch.' },
   1300: { local: 'A message could not be delivered to a device whose mailbox is full.', remote: 'Recipient mailbox is full.' },
   1500: { local: 'The server had a problem; retrying.', remote: 'Internal error.' },
 }

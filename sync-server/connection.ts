@@ -245,8 +245,10 @@ export class Connection implements Subscriber {
     msg.envelopes.forEach((bytes, index) => {
       const parts = splitEnvelope(bytes)
       if (!parts) results[index] = { code: ErrorCode.BAD_ENVELOPE }
-      else if (!bytesEqual(parts.header.device, this.device!)) results[index] = { code: ErrorCode.NOT_YOUR_DEVICE }
       else if (!this.joined.has(toBase64Url(parts.header.conv))) results[index] = { code: ErrorCode.NOT_JOINED }
+      // [S12] only the conversation's current epoch: a removed member's last envelope under the
+      // epoch it still holds, or one pushed for it by a colluding member, is never stored.
+      else if (this.joined.get(toBase64Url(parts.header.conv)) !== parts.header.epoch) results[index] = { code: ErrorCode.STALE_EPOCH }
       else checked.push({ index, parts, bytes })
     })
     const signatures = await Promise.all(checked.map((c) => verifyEnvelopeSignature(c.parts)))
@@ -255,7 +257,7 @@ export class Connection implements Subscriber {
     checked.forEach((c, i) => {
       if (!signatures[i]) return void (results[c.index] = { code: ErrorCode.BAD_ENVELOPE })
       const h = c.parts.header
-      items.push({ kind: h.v, conv: h.conv, doc: h.doc, device: h.device, seq: h.seq, prev: h.prev, hash: hashOfEnvelope(c.parts), bytes: c.bytes })
+      items.push({ kind: h.kind, conv: h.conv, doc: h.doc, chain: h.chain, seq: h.seq, prev: h.prev, hash: hashOfEnvelope(c.parts), bytes: c.bytes })
       slots.push(c)
     })
     const appended = items.length ? await this.ctx.store.append(items) : []

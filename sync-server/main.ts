@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util'
 import { existsSync } from 'node:fs'
 import { startSyncServer } from './server.js'
 import { createLogger } from './log.js'
+import { StoreFormatError } from './store/sqlite.js'
 
 /**
  * `npm start` entry. Flags win over environment variables:
@@ -38,6 +39,14 @@ const server = await startSyncServer({
   staticDir: existsSync(staticDir) ? staticDir : undefined,
   durability,
   log,
+}).catch((err: unknown) => {
+  // A data directory of another format is refused with its code, never read as this one.
+  if (err instanceof StoreFormatError) {
+    log.error({ code: 'S100_STORE_FORMAT', found: err.found }, err.message)
+    console.error(err.message)
+    process.exit(2)
+  }
+  throw err
 })
 console.error(`fieldchat is running at ${server.url.replace('127.0.0.1', 'localhost')}`)
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {

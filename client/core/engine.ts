@@ -1,4 +1,4 @@
-import { capabilityProofBytes, createSigner, deriveAdminCapability, deriveCapability, rekeyProofBytes, deviceAuthBytes, type Signer } from '../../crypto/index.js'
+import { EnvelopeAuthors, capabilityProofBytes, createSigner, deriveAdminCapability, deriveCapability, rekeyProofBytes, deviceAuthBytes, type Signer } from '../../crypto/index.js'
 import {
   PROTOCOL_VERSION, convIdOf, decodeServerFrame, docIdOf, encodeFrame, idBytes,
   type ClientMessage, type ConvId, type DocId, type ServerMessage,
@@ -57,6 +57,8 @@ export interface EngineOptions {
   readonly isRoot?: (conv: ConvId, doc: DocId) => boolean
   /** Items from this device's mailbox, handled before the next frame; call `mailDone` after. */
   readonly onMail?: (items: { id: number; from: Uint8Array; body: Uint8Array }[]) => Promise<void>
+  /** [M26] Was `device` (hex) a member device of `epoch`? undefined: the conversation has no membership graph. */
+  readonly memberOfEpoch?: (conv: ConvId, epoch: number, device: string) => boolean | undefined
   /** [T19] Removal notices in the mail outbox may leave now. Default: always. */
   readonly noticesMayGo?: () => boolean
 }
@@ -84,7 +86,8 @@ export class SyncEngine {
   private lastFrameAt = 0
   private inbound: Promise<void> = Promise.resolve()
   private readonly signer: Signer
-  private readonly joined = new Set<ConvId>()
+  /** Conversations the server confirmed on this connection, at the epoch it confirmed. */
+  private readonly joined = new Map<ConvId, number>()
   private readonly joining = new Set<ConvId>()
   private readonly unregistered = new JoinRetry((conv) => void this.rejoin(conv))
   private readonly proxies = new ProxyRekeys((m) => this.send(m), (conv, outcome, epoch) => this.events.emit('proxyRekey', { conv, outcome, ...(epoch !== undefined ? { epoch } : {}) }))
@@ -103,9 +106,9 @@ export class SyncEngine {
     private readonly options: EngineOptions,
   ) {
     this.signer = createSigner(identity.keys.signSecret)
-    this.receiver = new Receiver({ registry, docs, events: this.events, isRoot: options.isRoot })
+    this.receiver = new Receiver({ registry, docs, events: this.events, isRoot: options.isRoot, memberOfEpoch: options.memberOfEpoch })
     this.pusher = new Pusher({
-      registry, docs, outbox, signer: this.signer, events: this.events, mail: options.mail, snapshotEvery: options.snapshotEvery, joined: this.joined, noticesMayGo: options.noticesMayGo,
+      registry, docs, outbox, authors: new EnvelopeAuthors(identity.keys.signSecret), events: this.events, mail: options.mail, snapshotEvery: options.snapshotEvery, joined: this.joined, noticesMayGo: options.noticesMayGo,
       ready: () => this.ready,
       open: () => this.socket?.readyState === OPEN,
       send: (m) => this.send(m),
@@ -260,7 +263,7 @@ export class SyncEngine {
         const conv = convIdOf(msg.conv)
         if (!this.registry.get(conv) && this.proxies.answer(conv, { joined: msg.epoch })) return
         this.joining.delete(conv)
-        this.joined.add(conv)
+        this.joined.set(conv, msg.epoch)
         this.unregistered.joined(conv)
         await this.registry.update(conv, (r) => ({ ...r, serverEpoch: msg.epoch, ...(r.rekeyPending && r.epoch === msg.epoch ? { rekeyPending: false } : {}) }))
         this.events.emit('access', { conv, lost: false })

@@ -17,6 +17,7 @@ import type { Outbox } from './outbox.js'
 import { makeParts } from './parts.js'
 import { recoverOutbox } from './recoverOutbox.js'
 import { Registry } from './registry.js'
+import { checkLocalFormat } from './storage/format.js'
 import type { AccessState } from './access.js'
 import { rootDocOf, type ConversationLayout } from './layout.js'
 import type { Team } from './team/team.js'
@@ -98,6 +99,7 @@ export class Messenger {
 
   /** Opens local state; the device may have no identity yet (see `createIdentity`). */
   static async open(options: MessengerOptions): Promise<Messenger> {
+    await checkLocalFormat(options.store)
     const m = new Messenger(options)
     m.identity = await loadIdentity(options.store)
     await m.registry.load()

@@ -1,5 +1,5 @@
 import * as z from 'zod'
-import { ZERO_HASH, asEnvelopeHash, sealEnvelope, type EnvelopeHash, type EpochKey, type Signer } from '../../crypto/index.js'
+import { BATCH_KIND, ZERO_HASH, asEnvelopeHash, sealEnvelope, type EnvelopeAuthors, type EnvelopeHash, type EpochKey } from '../../crypto/index.js'
 import { idBytes, type ConvId, type DocId } from '../../protocol/index.js'
 import { encodeChanges } from './payload.js'
 import type { LocalStore, WriteOp } from './storage/LocalStore.js'
@@ -14,20 +14,26 @@ import { decodeRecord, encodeRecord } from './storage/records.js'
  * Invariant 1: a raw record holds changes not yet sealed; it is sealed (with the *current*
  * epoch key) only when a connection is there to push it, so pending work written under an old
  * epoch is encrypted under the new one.
- * Invariant 2: sealing assigns seq = last + 1 and prev = hash of last for (doc, this device) and
- * writes the envelope, the chain state and the removal of the raw records in one atomic write.
+ * Invariant 2: sealing assigns seq = last + 1 and prev = hash of last for (doc, this device's
+ * chain of that epoch, crypto [E13]) and writes the envelope, the chain state and the removal of
+ * the raw records in one atomic write. Every epoch has its own chain, kept for good: a writer
+ * that falls back to an earlier epoch ([T7]) continues that epoch's chain, never reuses a seq.
  * Invariant 3: sealed envelopes are pushed oldest first and removed only on the server's ack.
+ * Invariant 4: all sealed envelopes of a document are under one epoch. Sealing under another
+ * epoch first takes the unacknowledged ones back (the server refuses them, [S12]: nobody has
+ * them) and seals their changes again under the new epoch, in the same atomic write.
  */
 export interface RawRecord { readonly key: string[]; readonly changes: Uint8Array[]; readonly msgIds: string[] }
-export interface SealedRecord { readonly seq: number; readonly env: Uint8Array; readonly msgIds: string[] }
+export interface SealedRecord { readonly seq: number; readonly epoch: number; readonly env: Uint8Array; readonly msgIds: string[]; readonly changes: Uint8Array[] }
 interface Chain { seq: number; prev: EnvelopeHash; compacted: number }
-interface DocQueue { raw: RawRecord[]; sealed: SealedRecord[]; chain: Chain | undefined }
+interface DocQueue { raw: RawRecord[]; sealed: SealedRecord[]; chains: Map<number, Chain> }
 
 const rawSchema = z.object({ changes: z.array(z.instanceof(Uint8Array)), msgIds: z.array(z.string()) })
-const sealedSchema = z.object({ env: z.instanceof(Uint8Array), msgIds: z.array(z.string()) })
+const sealedSchema = z.object({ env: z.instanceof(Uint8Array), msgIds: z.array(z.string()), changes: z.array(z.instanceof(Uint8Array)), epoch: z.number().int().nonnegative().max(0xffffffff) })
 const chainSchema = z.object({ seq: z.number().int().nonnegative(), prev: z.instanceof(Uint8Array).refine((b) => b.length === 32), compacted: z.number().int().nonnegative().optional() })
 
 const pad = (n: number) => n.toString().padStart(16, '0')
+const chainKey = (conv: ConvId, doc: DocId, epoch: number) => ['chain', conv, doc, pad(epoch)]
 /** Envelopes above this payload size are split (the server refuses frames over its limit). */
 const MAX_BATCH_BYTES = 512 * 1024
 
@@ -52,16 +58,16 @@ export class Outbox {
     }
     for (const e of await this.store.range(['chain'])) {
       const rec = decodeRecord(e.value, chainSchema)
-      if (rec) this.queue(e.key[1] as ConvId, e.key[2] as DocId).chain = { seq: rec.seq, prev: asEnvelopeHash(rec.prev), compacted: rec.compacted ?? 0 }
-      // A corrupt chain record stays unread: seal() refuses that document rather than reuse a seq.
-      else this.corrupt.push(e.key.join('/'))
+      // A corrupt chain record stays unread: seal() refuses that chain rather than reuse a seq.
+      if (!rec || e.key.length !== 4) this.corrupt.push(e.key.join('/'))
+      else this.queue(e.key[1] as ConvId, e.key[2] as DocId).chains.set(Number(e.key[3]), { seq: rec.seq, prev: asEnvelopeHash(rec.prev), compacted: rec.compacted ?? 0 })
     }
   }
 
   private queue(conv: ConvId, doc: DocId): DocQueue {
     const id = `${conv}/${doc}`
     let q = this.queues.get(id)
-    if (!q) this.queues.set(id, (q = { raw: [], sealed: [], chain: undefined }))
+    if (!q) this.queues.set(id, (q = { raw: [], sealed: [], chains: new Map() }))
     return q
   }
 
@@ -96,26 +102,37 @@ export class Outbox {
     return ids
   }
 
-  /** Invariant 2: seals every raw record of `doc` into envelopes under the given epoch. */
-  async seal(conv: ConvId, doc: DocId, epoch: number, key: EpochKey, signer: Signer): Promise<void> {
+  /**
+   * Invariants 2 and 4: seals every raw record of `doc` into envelopes of this device's chain for
+   * `epoch`, first taking back sealed ones of another epoch that the server has not acknowledged.
+   */
+  async seal(conv: ConvId, doc: DocId, epoch: number, key: EpochKey, authors: EnvelopeAuthors): Promise<void> {
     const q = this.queue(conv, doc)
-    if (q.raw.length === 0) return
-    const chainKey = ['chain', conv, doc]
-    if (!q.chain && (await this.store.get(chainKey))) throw new Error('chain record corrupt: refusing to reuse a sequence number')
-    let { seq, prev } = q.chain ?? { seq: 0, prev: ZERO_HASH }
-    const compacted = q.chain?.compacted ?? 0
-    const taken = q.raw.slice()
-    const ops: WriteOp[] = taken.map((r) => ({ key: r.key, value: undefined }))
+    const stale = q.sealed.length > 0 && q.sealed[0]!.epoch !== epoch ? q.sealed.slice() : []
+    if (q.raw.length === 0 && stale.length === 0) return
+    const ck = chainKey(conv, doc, epoch)
+    const known = q.chains.get(epoch)
+    if (!known && (await this.store.get(ck))) throw new Error('chain record corrupt: refusing to reuse a sequence number')
+    let { seq, prev } = known ?? { seq: 0, prev: ZERO_HASH }
+    const compacted = known?.compacted ?? 0
+    const author = await authors.forEpoch(idBytes(conv), epoch)
+    const taken = [...stale, ...q.raw]
+    const ops: WriteOp[] = [
+      ...stale.map((r) => ({ key: ['out', 'sealed', conv, doc, pad(r.seq)], value: undefined })),
+      ...q.raw.map((r) => ({ key: r.key, value: undefined })),
+    ]
+    const takenRaw = q.raw.length
     const sealed: SealedRecord[] = []
     let batch: { changes: Uint8Array[]; msgIds: string[]; bytes: number } = { changes: [], msgIds: [], bytes: 0 }
     const flush = async () => {
       if (batch.changes.length === 0) return
       seq += 1
-      const header = { v: 1 as const, conv: idBytes(conv), doc: idBytes(doc), epoch, device: signer.publicKey, seq, prev }
-      const env = await sealEnvelope(header, encodeChanges(batch.changes), key, signer)
+      const header = { kind: BATCH_KIND, conv: idBytes(conv), doc: idBytes(doc), epoch, chain: author.chain, seq, prev } as const
+      const env = await sealEnvelope(header, encodeChanges(batch.changes), key, author)
       prev = env.hash
-      ops.push({ key: ['out', 'sealed', conv, doc, pad(seq)], value: encodeRecord({ env: env.bytes, msgIds: batch.msgIds }) })
-      sealed.push({ seq, env: env.bytes, msgIds: batch.msgIds })
+      const rec = { seq, epoch, env: env.bytes, msgIds: batch.msgIds, changes: batch.changes }
+      ops.push({ key: ['out', 'sealed', conv, doc, pad(seq)], value: encodeRecord({ env: rec.env, msgIds: rec.msgIds, changes: rec.changes, epoch }) })
+      sealed.push(rec)
       batch = { changes: [], msgIds: [], bytes: 0 }
     }
     for (const rec of taken) {
@@ -126,16 +143,21 @@ export class Outbox {
       batch.bytes += size
     }
     await flush()
-    ops.push({ key: chainKey, value: encodeRecord({ seq, prev, compacted }) })
+    ops.push({ key: ck, value: encodeRecord({ seq, prev, compacted }) })
     await this.store.write(ops)
-    q.raw.splice(0, taken.length)
-    q.sealed.push(...sealed)
-    q.chain = { seq, prev, compacted }
+    q.raw.splice(0, takenRaw)
+    q.sealed = stale.length ? sealed : [...q.sealed, ...sealed]
+    q.chains.set(epoch, { seq, prev, compacted })
   }
 
-  /** This device's chain head for a document (undefined before its first envelope). */
-  chain(conv: ConvId, doc: DocId): Readonly<Chain> | undefined {
-    return this.queue(conv, doc).chain
+  /** This device's chain head for a document in one epoch (undefined before its first envelope there). */
+  chain(conv: ConvId, doc: DocId, epoch: number): Readonly<Chain> | undefined {
+    return this.queue(conv, doc).chains.get(epoch)
+  }
+
+  /** The epochs this device has written `doc` in. */
+  epochsOf(conv: ConvId, doc: DocId): number[] {
+    return [...this.queue(conv, doc).chains.keys()]
   }
 
   /** Nothing of this document waits to be sealed or acknowledged. */
@@ -144,13 +166,14 @@ export class Outbox {
     return q.raw.length === 0 && q.sealed.length === 0
   }
 
-  /** Records that the server holds a snapshot of this device's log up to `seq` ([E12]). */
-  async compactedTo(conv: ConvId, doc: DocId, seq: number): Promise<void> {
+  /** Records that the server holds a snapshot of this device's chain of `epoch` up to `seq` ([E12]). */
+  async compactedTo(conv: ConvId, doc: DocId, epoch: number, seq: number): Promise<void> {
     const q = this.queue(conv, doc)
-    if (!q.chain || seq <= q.chain.compacted) return
-    const chain = { ...q.chain, compacted: seq }
-    await this.store.write([{ key: ['chain', conv, doc], value: encodeRecord(chain) }])
-    q.chain = chain
+    const known = q.chains.get(epoch)
+    if (!known || seq <= known.compacted) return
+    const chain = { ...known, compacted: seq }
+    await this.store.write([{ key: chainKey(conv, doc, epoch), value: encodeRecord(chain) }])
+    q.chains.set(epoch, chain)
   }
 
   /** Invariant 3: removes envelopes the server acknowledged; returns their message ids. */

@@ -71,6 +71,7 @@ export function makeParts(identity: Identity, host: PartsHost): Parts {
     mail: mailOut,
     onMail: (items) => onMail(items),
     noticesMayGo: () => team?.core.noticesMayGo() ?? true,
+    memberOfEpoch: (conv, epoch, device) => team?.core.memberOfEpoch(conv, epoch, device),
   })
   const keyring = new Keyring({
     registry,

@@ -1,5 +1,5 @@
-import { SNAPSHOT_VERSION, sealEnvelope, type Signer } from '../../crypto/index.js'
-import { idBytes, type Ack, type ClientMessage, type ConvId, type DocId } from '../../protocol/index.js'
+import { SNAPSHOT_KIND, sealEnvelope, type EnvelopeAuthors } from '../../crypto/index.js'
+import { ErrorCode, idBytes, type Ack, type ClientMessage, type ConvId, type DocId } from '../../protocol/index.js'
 import type { DocStore } from './docs.js'
 import type { EngineEvents } from './engine.js'
 import { ClientErrorCode } from './errors.js'
@@ -13,7 +13,8 @@ export interface PusherDeps {
   readonly registry: Registry
   readonly docs: DocStore
   readonly outbox: Outbox
-  readonly signer: Signer
+  /** This device's chain keys and certificates per conversation and epoch (crypto [E13]). */
+  readonly authors: EnvelopeAuthors
   readonly events: Emitter<EngineEvents>
   /** Mail to deliver to other devices ([S11]). */
   readonly mail: MailOutbox | undefined
@@ -21,8 +22,8 @@ export interface PusherDeps {
   readonly snapshotEvery: number | undefined
   /** [T19] Removal notices may leave now (every rotation this device made is registered). */
   readonly noticesMayGo: (() => boolean) | undefined
-  /** Conversations the server confirmed this device's access to. */
-  readonly joined: ReadonlySet<ConvId>
+  /** Conversations the server confirmed this device's access to, at the epoch it confirmed. */
+  readonly joined: ReadonlyMap<ConvId, number>
   /** The connection is authenticated. */
   readonly ready: () => boolean
   /** The socket is open. */
@@ -32,7 +33,7 @@ export interface PusherDeps {
   readonly updateState: () => void
 }
 
-interface InFlight { conv: ConvId; doc: DocId; seq: number; snapshot?: boolean }
+interface InFlight { conv: ConvId; doc: DocId; seq: number; epoch: number; snapshot?: boolean }
 
 /**
  * The engine's send path: seals what the outbox holds and pushes it, sends queued mail, and
@@ -107,12 +108,15 @@ export class Pusher {
     for (let i = 0; i < sent.length; i++) {
       const result = msg.results[i]
       if (result && 'sseq' in result) accepted.push(sent[i]!)
+      // [S12] The server moved to another epoch meanwhile: the envelope stays sealed until this
+      // device has joined the new epoch, then it is sealed again under it (outbox invariant 4).
+      else if (result?.code === ErrorCode.STALE_EPOCH) continue
       else if (result) this.deps.events.emit('problem', { code: ClientErrorCode.SERVER_REFUSED, detail: `push refused: ${result.code}` })
     }
-    for (const a of accepted) if (a.snapshot) await this.deps.outbox.compactedTo(a.conv, a.doc, a.seq)
+    for (const a of accepted) if (a.snapshot) await this.deps.outbox.compactedTo(a.conv, a.doc, a.epoch, a.seq)
     const delivered = await this.deps.outbox.acked(accepted.filter((a) => !a.snapshot))
     if (delivered.length) this.deps.events.emit('delivered', { msgIds: delivered })
-    for (const a of accepted) if (!a.snapshot) this.maybeSnapshot(a.conv, a.doc)
+    for (const a of accepted) if (!a.snapshot) this.maybeSnapshot(a.conv, a.doc, a.epoch)
     this.requestFlush() // whatever gathered while this push was in flight
     this.deps.updateState()
   }
@@ -122,22 +126,27 @@ export class Pusher {
    * is pending, replace them on the server with one snapshot of its own changes: one signature
    * and one blob for a new device instead of hundreds, and the server prunes the rest.
    */
-  private maybeSnapshot(conv: ConvId, doc: DocId): void {
-    const chain = this.deps.outbox.chain(conv, doc)
+  private maybeSnapshot(conv: ConvId, doc: DocId, epoch: number): void {
+    const chain = this.deps.outbox.chain(conv, doc, epoch)
     const every = this.deps.snapshotEvery ?? 256
     const key = conv + doc
-    if (!chain || chain.seq - chain.compacted < every || !this.deps.outbox.idle(conv, doc) || this.snapshotting.has(key)) return
+    // A snapshot carries every change this device made to the document, under the key of one
+    // epoch: only when it wrote the document in that epoch alone, so no change reaches a reader
+    // under a key other than the one it was written under (a newcomer of a group without history).
+    const single = this.deps.outbox.epochsOf(conv, doc).length === 1
+    if (!chain || !single || chain.seq - chain.compacted < every || !this.deps.outbox.idle(conv, doc) || this.snapshotting.has(key)) return
     this.snapshotting.add(key)
     void (async () => {
       try {
         const rec = this.deps.registry.get(conv)
         const changes = await this.deps.docs.ownChanges(doc)
-        if (!rec || !this.deps.ready() || changes.length === 0 || !this.deps.outbox.idle(conv, doc)) return
-        const header = { v: SNAPSHOT_VERSION, conv: idBytes(conv), doc: idBytes(doc), epoch: rec.epoch, device: this.deps.signer.publicKey, seq: chain.seq, prev: chain.prev } as const
-        const env = await sealEnvelope(header, encodeChanges(changes), rec.keys.get(rec.epoch)!, this.deps.signer)
+        if (!rec || rec.epoch !== epoch || !this.deps.ready() || changes.length === 0 || !this.deps.outbox.idle(conv, doc)) return
+        const author = await this.deps.authors.forEpoch(idBytes(conv), epoch)
+        const header = { kind: SNAPSHOT_KIND, conv: idBytes(conv), doc: idBytes(doc), epoch, chain: author.chain, seq: chain.seq, prev: chain.prev } as const
+        const env = await sealEnvelope(header, encodeChanges(changes), rec.keys.get(epoch)!, author)
         if (!this.deps.ready() || !this.deps.open()) return
         const id = this.nextPushId++
-        this.inFlight.set(id, [{ conv, doc, seq: chain.seq, snapshot: true }])
+        this.inFlight.set(id, [{ conv, doc, seq: chain.seq, epoch, snapshot: true }])
         this.deps.send({ type: 'push', id, envelopes: [env.bytes] })
       } finally {
         this.snapshotting.delete(key)
@@ -149,16 +158,17 @@ export class Pusher {
   private async flushLoop(): Promise<void> {
     do {
       this.flushAgain = false
-      for (const conv of this.deps.joined) {
+      for (const [conv, joinedAt] of this.deps.joined) {
         const rec = this.deps.registry.get(conv)
-        // [T7] while no epoch is safe to write under, changes wait in the outbox.
-        if (!rec || rec.hold) continue
+        // [T7] while no epoch is safe to write under, changes wait in the outbox; [S12] and they
+        // are pushed only under the epoch the server confirmed (else it refuses them anyway).
+        if (!rec || rec.hold || rec.epoch !== joinedAt) continue
         for (const doc of this.deps.outbox.pendingDocs(conv)) {
           if (!this.deps.ready()) return
           // One push in flight per document: while it waits for its ack, new changes gather
           // and go out together in the next envelope (one signature, one write, one frame).
           if (this.inFlightFor(conv, doc)) continue
-          await this.deps.outbox.seal(conv, doc, rec.epoch, rec.keys.get(rec.epoch)!, this.deps.signer)
+          await this.deps.outbox.seal(conv, doc, rec.epoch, rec.keys.get(rec.epoch)!, this.deps.authors)
           this.pushSealed(conv, doc, this.deps.outbox.sealed(conv, doc))
         }
       }
@@ -170,18 +180,18 @@ export class Pusher {
     return false
   }
 
-  private pushSealed(conv: ConvId, doc: DocId, sealed: readonly { seq: number; env: Uint8Array }[]): void {
+  private pushSealed(conv: ConvId, doc: DocId, sealed: readonly { seq: number; epoch: number; env: Uint8Array }[]): void {
     // The connection may have dropped while sealing: an in-flight entry with no socket would
     // wait for an ack that never comes and hold the document back ([M5]: pushed again on reconnect).
     if (!this.deps.ready() || !this.deps.open()) return
     const sending = new Set<number>()
     for (const batch of this.inFlight.values()) for (const f of batch) if (f.conv === conv && f.doc === doc) sending.add(f.seq)
-    let batch: { seq: number; env: Uint8Array }[] = []
+    let batch: { seq: number; epoch: number; env: Uint8Array }[] = []
     let bytes = 0
     const sendBatch = () => {
       if (!batch.length) return
       const id = this.nextPushId++
-      this.inFlight.set(id, batch.map((b) => ({ conv, doc, seq: b.seq })))
+      this.inFlight.set(id, batch.map((b) => ({ conv, doc, seq: b.seq, epoch: b.epoch })))
       this.deps.send({ type: 'push', id, envelopes: batch.map((b) => b.env) })
       batch = []
       bytes = 0

@@ -1,4 +1,4 @@
-import { CryptoErrorCode, openEnvelopes } from '../../crypto/index.js'
+import { CryptoErrorCode, openEnvelopes, toHex } from '../../crypto/index.js'
 import { convIdOf, docIdOf, idBytes, type ConvId, type DocId, type Envelopes, type Snapshots } from '../../protocol/index.js'
 import type { DocStore } from './docs.js'
 import type { EngineEvents } from './engine.js'
@@ -15,6 +15,11 @@ export interface ReceiverDeps {
   readonly events: Emitter<EngineEvents>
   /** Root documents of a conversation ([M24]); default: the conversation id. */
   readonly isRoot: ((conv: ConvId, doc: DocId) => boolean) | undefined
+  /**
+   * [M26] Whether `device` (hex) was a member device of the conversation's `epoch` in the
+   * membership this device holds; undefined for a conversation without a membership graph.
+   */
+  readonly memberOfEpoch: ((conv: ConvId, epoch: number, device: string) => boolean | undefined) | undefined
 }
 
 /**
@@ -82,13 +87,19 @@ export class Receiver {
     const rec = this.deps.registry.get(conv)!
     const ctx = { conv: idBytes(conv), doc: idBytes(doc), keyFor: (epoch: number) => rec.keys.get(epoch) }
     // Signatures are checked in parallel (WebCrypto); then decrypt and check each ([E2]–[E9]).
-    const opened = await openEnvelopes(envs, ctx) // [E11] one signature per device run
+    const opened = await openEnvelopes(envs, ctx) // [E11] one signature per chain run
     const batches: Uint8Array[][] = []
     const missing = opened.findIndex((r) => !r.ok && r.code === CryptoErrorCode.NO_KEY)
     for (const result of opened) {
       if (!result.ok && result.code === CryptoErrorCode.NO_KEY) continue // waiting, not refused
       if (!result.ok) {
         this.deps.events.emit('problem', { code: ClientErrorCode.ENVELOPE_REJECTED, detail: result.code })
+        continue
+      }
+      // [M26] only a member device of the epoch it wrote under: a removed member's envelope under
+      // an epoch that no longer included it (whatever a server accepted) is never shown.
+      if (this.deps.memberOfEpoch?.(conv, result.value.header.epoch, toHex(result.value.device)) === false) {
+        this.deps.events.emit('problem', { code: ClientErrorCode.NOT_EPOCH_MEMBER, detail: `epoch ${result.value.header.epoch}` })
         continue
       }
       const batch = decodeChanges(result.value.payload)
@@ -98,7 +109,7 @@ export class Receiver {
       }
       // [E10] the author is the signer; [M20] and the signer wrote only what it may.
       const isRoot = this.deps.isRoot ? this.deps.isRoot(conv, doc) : doc === (conv as string)
-      const verdict = checkChanges(batch, actorOf(result.value.header.device), isRoot ? 'root' : 'segment', new Set(rec.admins ?? []))
+      const verdict = checkChanges(batch, actorOf(result.value.device), isRoot ? 'root' : 'segment', new Set(rec.admins ?? []))
       if (!verdict.ok) {
         this.deps.events.emit('problem', { code: verdict.code })
         continue

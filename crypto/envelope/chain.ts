@@ -2,28 +2,28 @@ import { bytesEqual, toHex } from '../bytes.js'
 import { CryptoErrorCode, fail, type Result } from '../errors.js'
 import { decryptVerified, type OpenContext, type OpenedEnvelope } from './open.js'
 import { verifyEnvelopeSignature } from './signature.js'
-import { ENVELOPE_VERSION } from './header.js'
+import { BATCH_KIND } from './header.js'
 import { hashOfEnvelope, splitEnvelope, type EnvelopeParts } from './wire.js'
 
 /**
- * [E11] Open a batch (a backlog page): per device, only the newest envelope of each run of
+ * [E11] Open a batch (a backlog page): per chain ([E13]), only the newest envelope of each run of
  * consecutive change batches has its signature verified; each older one is accepted because its
  * successor, already accepted, commits to its hash in `prev`. Everything else — decryption, the
  * header hash, the context — is checked for every envelope as in `openEnvelope`. Results are in
  * input order and equal what `openEnvelope` would return for each, at a fraction of the
- * signature checks (one per device and run instead of one per envelope).
+ * signature checks (one per chain and run instead of one per envelope).
  */
 export async function openEnvelopes(envs: readonly Uint8Array[], ctx: OpenContext): Promise<Result<OpenedEnvelope>[]> {
   const parts = envs.map((e) => splitEnvelope(e))
   const hashes = parts.map((p) => (p ? hashOfEnvelope(p) : undefined))
   const bySeq = new Map<string, number>()
   parts.forEach((p, i) => {
-    if (p && p.header.v === ENVELOPE_VERSION) bySeq.set(`${toHex(p.header.device)}/${p.header.seq}`, i)
+    if (p && p.header.kind === BATCH_KIND) bySeq.set(`${toHex(p.header.chain)}/${p.header.seq}`, i)
   })
   // An envelope is vouched for by its successor when the successor's prev is its hash.
   const successor = parts.map((p, i) => {
-    if (!p || p.header.v !== ENVELOPE_VERSION) return undefined
-    const next = bySeq.get(`${toHex(p.header.device)}/${p.header.seq + 1}`)
+    if (!p || p.header.kind !== BATCH_KIND) return undefined
+    const next = bySeq.get(`${toHex(p.header.chain)}/${p.header.seq + 1}`)
     const np = next === undefined ? undefined : parts[next]
     return np && bytesEqual(np.header.prev, hashes[i]!) ? next : undefined
   })

@@ -2,7 +2,8 @@ import nacl from 'tweetnacl'
 import { bytesEqual } from '../bytes.js'
 import { domainHash } from '../hash.js'
 import { CryptoErrorCode, fail, ok, type Result } from '../errors.js'
-import type { EnvelopeHash, EpochKey } from '../keys.js'
+import type { EnvelopeHash, EpochKey, SignPublicKey } from '../keys.js'
+import { certifiedDevice } from './author.js'
 import type { EnvelopeHeader } from './header.js'
 import { unpad } from './padding.js'
 import { verifyEnvelopeSignature } from './signature.js'
@@ -14,6 +15,8 @@ export interface OpenedEnvelope {
   readonly header: EnvelopeHeader
   readonly hash: EnvelopeHash
   readonly payload: Uint8Array
+  /** The author's device, from the certificate inside the ciphertext ([E13]). */
+  readonly device: SignPublicKey
 }
 
 export interface OpenContext {
@@ -25,9 +28,10 @@ export interface OpenContext {
 }
 
 /**
- * Open = parse [E2] → verify signature [E3] → context [E8] → key [E9] → decrypt → header hash [E5].
- * Every failure is a coded result; nothing partial is returned. The actor check [E10] needs
- * Automerge and lives in client/core.
+ * Open = parse [E2] → verify signature [E3] → context [E8] → key [E9] → decrypt → padding and
+ * header hash [E5] → certificate [E13]. Every failure is a coded result; nothing partial is
+ * returned. The membership [E9] and actor [E10] checks need the membership and Automerge and
+ * live in client/core.
  */
 export async function openEnvelope(bytes: Uint8Array, ctx: OpenContext): Promise<Result<OpenedEnvelope>> {
   const parts = splitEnvelope(bytes)
@@ -37,7 +41,7 @@ export async function openEnvelope(bytes: Uint8Array, ctx: OpenContext): Promise
 }
 
 /** Decrypt an envelope whose signature was already verified (for example by a chain check, [E11]). */
-export function decryptVerified(parts: EnvelopeParts, ctx: OpenContext): Result<OpenedEnvelope> {
+export async function decryptVerified(parts: EnvelopeParts, ctx: OpenContext): Promise<Result<OpenedEnvelope>> {
   const { header } = parts
   if (!bytesEqual(header.conv, ctx.conv) || !bytesEqual(header.doc, ctx.doc)) return fail(CryptoErrorCode.WRONG_CONTEXT)
   const key = ctx.keyFor(header.epoch)
@@ -47,5 +51,7 @@ export function decryptVerified(parts: EnvelopeParts, ctx: OpenContext): Result<
   const inner = unpad(plaintext)
   if (!inner) return fail(CryptoErrorCode.BAD_PADDING)
   if (!bytesEqual(inner.headerHash, domainHash(DOMAIN_HEADER_HASH, parts.headerBytes))) return fail(CryptoErrorCode.HEADER_MISMATCH)
-  return ok({ header, hash: hashOfEnvelope(parts), payload: inner.payload })
+  const device = await certifiedDevice(inner.cert, header.conv, header.epoch, header.chain)
+  if (!device) return fail(CryptoErrorCode.BAD_SIGNATURE, 'certificate')
+  return ok({ header, hash: hashOfEnvelope(parts), payload: inner.payload, device })
 }

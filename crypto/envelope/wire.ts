@@ -2,9 +2,10 @@ import { concat } from '../bytes.js'
 import { HEADER_BYTES, NONCE_BYTES, SIGNATURE_BYTES, decodeHeader, type EnvelopeHeader } from './header.js'
 import { domainHash, frame } from '../hash.js'
 import type { EnvelopeHash } from '../keys.js'
+import { MIN_BUCKET } from './padding.js'
 
-/** secretbox adds a 16-byte Poly1305 tag; the smallest padded plaintext is 256 bytes. */
-export const MIN_CIPHERTEXT_BYTES = 16 + 256
+/** secretbox adds a 16-byte Poly1305 tag; the smallest padded plaintext is one bucket ([E5]). */
+export const MIN_CIPHERTEXT_BYTES = 16 + MIN_BUCKET
 
 /** [E2] Envelope bytes: header ‖ nonce ‖ signature ‖ ciphertext. */
 export interface EnvelopeParts {

@@ -1,17 +1,18 @@
 /**
- * Where the blind server keeps envelopes. Everything here is opaque bytes plus the public header
+ * Where the blind server keeps envelopes. A chain is a pseudonymous author key per conversation and
+ * epoch (crypto [E13]); the store never holds a device key for an envelope. Everything here is opaque bytes plus the public header
  * fields the server may see (ARCHITECTURE §7). Every implementation runs tests/sync-server/
  * changeStore.contract.ts.
  *
  * Key invariants (cited where enforced):
  *  1. An append resolves only after its envelopes are durable; the ack follows it.
- *  2. (doc, device, seq) names at most one envelope: a byte-identical repeat returns the stored
+ *  2. (doc, chain, seq) names at most one envelope: a byte-identical repeat returns the stored
  *     sseq; different bytes are an equivocation and are refused.
- *  3. Per (doc, device), seq is gap-free from 1 and prev is the hash of seq - 1.
+ *  3. Per (doc, chain), seq is gap-free from 1 and prev is the hash of seq - 1.
  *  4. sseq is per document, starts at 1, strictly increasing, never reused.
  *  5. A document belongs to exactly one conversation, fixed by its first envelope.
- *  6. A snapshot (kind 2) of a device's own log 1..seq is kept only if envelope seq is stored
- *     with hash = its prev; it then replaces that device's envelopes ≤ seq, which are deleted
+ *  6. A snapshot (kind 2) of a chain's own log 1..seq is kept only if envelope seq is stored
+ *     with hash = its prev; it then replaces that chain's envelopes ≤ seq, which are deleted
  *     (pruning). Later repeats of pruned envelopes are acked as duplicates. A reader whose
  *     cursor is below the highest pruned sseq gets the snapshot before the backlog.
  *  7. [S11] A mail post is all or nothing: if any recipient's mailbox would exceed the limit,
@@ -26,11 +27,12 @@ export interface StoredConv {
 }
 
 export interface AppendItem {
-  /** 1: change batch; 2: snapshot of the device's own log up to `seq` (invariant 6). */
+  /** 1: change batch; 2: snapshot of the chain's own log up to `seq` (invariant 6). */
   readonly kind: 1 | 2
   readonly conv: Uint8Array
   readonly doc: Uint8Array
-  readonly device: Uint8Array
+  /** The envelope's pseudonymous chain key (crypto [E13]): never a device key. */
+  readonly chain: Uint8Array
   readonly seq: number
   readonly prev: Uint8Array
   readonly hash: Uint8Array

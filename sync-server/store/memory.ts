@@ -14,7 +14,7 @@ export function openMemoryStore(): ChangeStore {
     const docKey = toHex(item.doc)
     const doc = docs.get(docKey)
     if (doc && !bytesEqual(doc.conv, item.conv)) return { ok: false, reason: 'wrong-conv' }
-    const deviceKey = `${docKey}/${toHex(item.device)}`
+    const deviceKey = `${docKey}/${toHex(item.chain)}`
     const snap = snaps.get(deviceKey)
     if (item.kind === 2) {
       if (!doc) return { ok: false, reason: 'chain-broken' }

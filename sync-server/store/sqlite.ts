@@ -11,22 +11,52 @@ import { migrateMailV1, sqliteMail } from './sqliteMail.js'
 const convOf = (row: { cap: Uint8Array; epoch: number; admin: Uint8Array | null }): StoredConv =>
   row.admin ? { capPublic: row.cap, epoch: row.epoch, admin: row.admin } : { capPublic: row.cap, epoch: row.epoch }
 
+/**
+ * The layout of the data this store keeps. Format 2: envelopes keyed by pseudonymous chain
+ * (crypto [E13]), no device keys. A file written in another format is refused at start
+ * (StoreFormatError), never read as if it were this one.
+ */
+export const STORE_FORMAT = 2
+
+export class StoreFormatError extends Error {
+  override name = 'StoreFormatError'
+  constructor(readonly file: string, readonly found: number) {
+    super(`S100_STORE_FORMAT: ${file} holds data in format ${found}; this server reads format ${STORE_FORMAT}. ` +
+      'Its envelopes and mailboxes cannot be converted (they name device keys); start with an empty data directory.')
+  }
+}
+
+function checkFormat(db: Database.Database, file: string): void {
+  const hasTables = db.prepare<[], { n: number }>("SELECT count(*) AS n FROM sqlite_master WHERE type = 'table' AND name = 'convs'").get()!.n > 0
+  // Format 1 files predate the format number (SQLite's user_version 0).
+  const found = (db.pragma('user_version', { simple: true }) as number) || 1
+  if (hasTables && found !== STORE_FORMAT) {
+    db.close()
+    throw new StoreFormatError(file, found)
+  }
+}
+
 export function openSqliteStore(file: string, options: { durability?: 'normal' | 'full' } = {}): ChangeStore {
   const db = new Database(file)
+  checkFormat(db, file)
   db.pragma('journal_mode = WAL')
   db.pragma(`synchronous = ${options.durability === 'full' ? 'FULL' : 'NORMAL'}`)
   db.pragma('foreign_keys = ON')
+  // Deleted rows (handled mail, pruned envelopes) are overwritten, not left in free pages where a
+  // copy of the file would still show them.
+  db.pragma('secure_delete = ON')
   db.exec(`
     CREATE TABLE IF NOT EXISTS convs (conv BLOB PRIMARY KEY, cap BLOB NOT NULL, epoch INTEGER NOT NULL, admin BLOB) WITHOUT ROWID;
     CREATE TABLE IF NOT EXISTS docs (doc BLOB PRIMARY KEY, conv BLOB NOT NULL, last_sseq INTEGER NOT NULL) WITHOUT ROWID;
-    CREATE TABLE IF NOT EXISTS heads (doc BLOB NOT NULL, device BLOB NOT NULL, seq INTEGER NOT NULL, hash BLOB NOT NULL,
-      PRIMARY KEY (doc, device)) WITHOUT ROWID;
-    CREATE TABLE IF NOT EXISTS envelopes (doc BLOB NOT NULL, sseq INTEGER NOT NULL, device BLOB NOT NULL, seq INTEGER NOT NULL,
+    CREATE TABLE IF NOT EXISTS heads (doc BLOB NOT NULL, chain BLOB NOT NULL, seq INTEGER NOT NULL, hash BLOB NOT NULL,
+      PRIMARY KEY (doc, chain)) WITHOUT ROWID;
+    CREATE TABLE IF NOT EXISTS envelopes (doc BLOB NOT NULL, sseq INTEGER NOT NULL, chain BLOB NOT NULL, seq INTEGER NOT NULL,
       hash BLOB NOT NULL, bytes BLOB NOT NULL, PRIMARY KEY (doc, sseq)) WITHOUT ROWID;
-    CREATE UNIQUE INDEX IF NOT EXISTS envelopes_by_device ON envelopes (doc, device, seq);
-    CREATE TABLE IF NOT EXISTS snapshots (doc BLOB NOT NULL, device BLOB NOT NULL, seq INTEGER NOT NULL, covers_sseq INTEGER NOT NULL,
-      hash BLOB NOT NULL, bytes BLOB NOT NULL, PRIMARY KEY (doc, device)) WITHOUT ROWID;
+    CREATE UNIQUE INDEX IF NOT EXISTS envelopes_by_chain ON envelopes (doc, chain, seq);
+    CREATE TABLE IF NOT EXISTS snapshots (doc BLOB NOT NULL, chain BLOB NOT NULL, seq INTEGER NOT NULL, covers_sseq INTEGER NOT NULL,
+      hash BLOB NOT NULL, bytes BLOB NOT NULL, PRIMARY KEY (doc, chain)) WITHOUT ROWID;
   `)
+  db.pragma(`user_version = ${STORE_FORMAT}`)
   migrateMailV1(db)
   const mail = sqliteMail(db)
   const q = {
@@ -37,19 +67,19 @@ export function openSqliteStore(file: string, options: { durability?: 'normal' |
     insertDoc: db.prepare('INSERT INTO docs (doc, conv, last_sseq) VALUES (?, ?, 0)'),
     bumpDoc: db.prepare('UPDATE docs SET last_sseq = ? WHERE doc = ?'),
     existing: db.prepare<[Uint8Array, Uint8Array, number], { sseq: number; hash: Uint8Array }>(
-      'SELECT sseq, hash FROM envelopes WHERE doc = ? AND device = ? AND seq = ?',
+      'SELECT sseq, hash FROM envelopes WHERE doc = ? AND chain = ? AND seq = ?',
     ),
-    head: db.prepare<[Uint8Array, Uint8Array], { seq: number; hash: Uint8Array }>('SELECT seq, hash FROM heads WHERE doc = ? AND device = ?'),
-    setHead: db.prepare('INSERT INTO heads (doc, device, seq, hash) VALUES (?, ?, ?, ?) ON CONFLICT (doc, device) DO UPDATE SET seq = excluded.seq, hash = excluded.hash'),
-    insert: db.prepare('INSERT INTO envelopes (doc, sseq, device, seq, hash, bytes) VALUES (?, ?, ?, ?, ?, ?)'),
+    head: db.prepare<[Uint8Array, Uint8Array], { seq: number; hash: Uint8Array }>('SELECT seq, hash FROM heads WHERE doc = ? AND chain = ?'),
+    setHead: db.prepare('INSERT INTO heads (doc, chain, seq, hash) VALUES (?, ?, ?, ?) ON CONFLICT (doc, chain) DO UPDATE SET seq = excluded.seq, hash = excluded.hash'),
+    insert: db.prepare('INSERT INTO envelopes (doc, sseq, chain, seq, hash, bytes) VALUES (?, ?, ?, ?, ?, ?)'),
     getSnap: db.prepare<[Uint8Array, Uint8Array], { seq: number; covers_sseq: number; hash: Uint8Array }>(
-      'SELECT seq, covers_sseq, hash FROM snapshots WHERE doc = ? AND device = ?',
+      'SELECT seq, covers_sseq, hash FROM snapshots WHERE doc = ? AND chain = ?',
     ),
     putSnap: db.prepare(
-      'INSERT INTO snapshots (doc, device, seq, covers_sseq, hash, bytes) VALUES (?, ?, ?, ?, ?, ?) ' +
-        'ON CONFLICT (doc, device) DO UPDATE SET seq = excluded.seq, covers_sseq = excluded.covers_sseq, hash = excluded.hash, bytes = excluded.bytes',
+      'INSERT INTO snapshots (doc, chain, seq, covers_sseq, hash, bytes) VALUES (?, ?, ?, ?, ?, ?) ' +
+        'ON CONFLICT (doc, chain) DO UPDATE SET seq = excluded.seq, covers_sseq = excluded.covers_sseq, hash = excluded.hash, bytes = excluded.bytes',
     ),
-    prune: db.prepare('DELETE FROM envelopes WHERE doc = ? AND device = ? AND seq <= ?'),
+    prune: db.prepare('DELETE FROM envelopes WHERE doc = ? AND chain = ? AND seq <= ?'),
     snapsAfter: db.prepare<[Uint8Array, number], { bytes: Uint8Array }>('SELECT bytes FROM snapshots WHERE doc = ? AND covers_sseq > ? ORDER BY covers_sseq'),
     read: db.prepare<[Uint8Array, number, number], { sseq: number; bytes: Uint8Array }>(
       'SELECT sseq, bytes FROM envelopes WHERE doc = ? AND sseq > ? ORDER BY sseq LIMIT ?',
@@ -62,13 +92,13 @@ export function openSqliteStore(file: string, options: { durability?: 'normal' |
     if (doc && !bytesEqual(doc.conv, item.conv)) return { ok: false, reason: 'wrong-conv' }
     if (item.kind === 2) return snapshotOne(item, doc !== undefined)
     // Invariant 6: an envelope a snapshot already replaced is a repeat.
-    const snap = q.getSnap.get(item.doc, item.device)
+    const snap = q.getSnap.get(item.doc, item.chain)
     if (snap && item.seq <= snap.seq) return { ok: true, sseq: snap.covers_sseq, duplicate: true }
     // Invariant 2: repeats are idempotent, a different envelope at the same place is refused.
-    const existing = q.existing.get(item.doc, item.device, item.seq)
+    const existing = q.existing.get(item.doc, item.chain, item.seq)
     if (existing) return bytesEqual(existing.hash, item.hash) ? { ok: true, sseq: existing.sseq, duplicate: true } : { ok: false, reason: 'equivocation' }
-    // Invariant 3: gap-free, hash-linked per device.
-    const head = q.head.get(item.doc, item.device)
+    // Invariant 3: gap-free, hash-linked per chain.
+    const head = q.head.get(item.doc, item.chain)
     const lastSeq = head?.seq ?? 0
     if (item.seq !== lastSeq + 1) return { ok: false, reason: 'seq-gap' }
     if (head ? !bytesEqual(head.hash, item.prev) : item.prev.some((b) => b !== 0)) return { ok: false, reason: 'chain-broken' }
@@ -76,19 +106,19 @@ export function openSqliteStore(file: string, options: { durability?: 'normal' |
     // Invariant 4: sseq strictly increasing per document.
     const sseq = (doc?.last_sseq ?? 0) + 1
     q.bumpDoc.run(sseq, item.doc)
-    q.setHead.run(item.doc, item.device, item.seq, item.hash)
-    q.insert.run(item.doc, sseq, item.device, item.seq, item.hash, item.bytes)
+    q.setHead.run(item.doc, item.chain, item.seq, item.hash)
+    q.insert.run(item.doc, sseq, item.chain, item.seq, item.hash, item.bytes)
     return { ok: true, sseq, duplicate: false }
   }
   const snapshotOne = (item: AppendItem, docKnown: boolean): AppendResult => {
     if (!docKnown) return { ok: false, reason: 'chain-broken' }
-    const snap = q.getSnap.get(item.doc, item.device)
+    const snap = q.getSnap.get(item.doc, item.chain)
     if (snap && snap.seq >= item.seq) return { ok: true, sseq: snap.covers_sseq, duplicate: true }
     // Invariant 6: the snapshot must end exactly at an envelope we hold.
-    const head = q.existing.get(item.doc, item.device, item.seq)
+    const head = q.existing.get(item.doc, item.chain, item.seq)
     if (!head || !bytesEqual(head.hash, item.prev)) return { ok: false, reason: 'chain-broken' }
-    q.putSnap.run(item.doc, item.device, item.seq, head.sseq, item.hash, item.bytes)
-    q.prune.run(item.doc, item.device, item.seq)
+    q.putSnap.run(item.doc, item.chain, item.seq, head.sseq, item.hash, item.bytes)
+    q.prune.run(item.doc, item.chain, item.seq)
     return { ok: true, sseq: head.sseq, duplicate: true }
   }
   // Invariant 1: one transaction per push; better-sqlite3 commits before returning.

@@ -1,9 +1,6 @@
 import * as A from '@automerge/automerge'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
-import {
-  ZERO_HASH, capabilityProofBytes, createSigner, deriveCapability, generateDeviceKeys, generateEpochKey, openEnvelope, sealEnvelope,
-  type EnvelopeHash, type EpochKey,
-} from '../../crypto/index.js'
+import { EnvelopeAuthors, BATCH_KIND, ZERO_HASH, capabilityProofBytes, createSigner, deriveCapability, generateDeviceKeys, generateEpochKey, openEnvelope, sealEnvelope, type EnvelopeHash, type EpochKey } from '../../crypto/index.js'
 import { deviceIdOf, idBytes, type ConvId, type DocId } from '../../protocol/index.js'
 import { ClientErrorCode } from '../../client/core/errors.js'
 import { actorOf } from '../../client/core/identity.js'
@@ -50,7 +47,7 @@ async function eveReadsSegment(actor: string): Promise<A.Doc<SegmentDoc>> {
       const opened = await openEnvelope(item.env, { conv: idBytes(conv), doc: idBytes(segment), keyFor: (e) => (e === inv.epoch ? inv.key : undefined) })
       const batch = opened.ok ? decodeChanges(opened.value.payload) : undefined
       // Eve builds on what honest clients hold: her own forgeries were never applied by them.
-      if (opened.ok && batch && checkChanges(batch, actorOf(opened.value.header.device), 'segment').ok) changes.push(...batch)
+      if (opened.ok && batch && checkChanges(batch, actorOf(opened.value.device), 'segment').ok) changes.push(...batch)
     }
   }
   reader.socket.close()
@@ -65,8 +62,9 @@ function messageChange(doc: A.Doc<SegmentDoc>, text: string): Uint8Array {
 /** Seals under eve's own device chain and pushes; the server accepts anything correctly signed. */
 async function evePushes(payload: Uint8Array, key: EpochKey = inv.key): Promise<void> {
   const seq = eveChain.seq + 1
-  const header = { v: 1 as const, conv: idBytes(conv), doc: idBytes(segment), epoch: inv.epoch, device: eveKeys.signPublic, seq, prev: eveChain.prev }
-  const env = await sealEnvelope(header, payload, key, eveSigner)
+  const author = await new EnvelopeAuthors(eveKeys.signSecret).forEpoch(idBytes(conv), inv.epoch)
+  const header = { kind: BATCH_KIND, conv: idBytes(conv), doc: idBytes(segment), epoch: inv.epoch, chain: author.chain, seq, prev: eveChain.prev } as const
+  const env = await sealEnvelope(header, payload, key, author)
   eve.send({ type: 'push', id: seq, envelopes: [env.bytes] })
   const ack = await eve.next('ack')
   expect(ack.results).toEqual([{ sseq: expect.any(Number) }])

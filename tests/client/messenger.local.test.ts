@@ -6,6 +6,7 @@ import { newConvId } from '../../client/core/ids.js'
 import { Messenger } from '../../client/core/messenger.js'
 import { SEGMENT_GENESIS, segmentDocId } from '../../client/core/model.js'
 import { Outbox } from '../../client/core/outbox.js'
+import { LOCAL_FORMAT } from '../../client/core/storage/format.js'
 import { createMemoryStore } from '../../client/core/storage/memory.js'
 import type { LocalStore } from '../../client/core/storage/LocalStore.js'
 import { encodeRecord } from '../../client/core/storage/records.js'
@@ -160,7 +161,8 @@ describe('identity and corrupt records', () => {
     ]
     for (const bytes of records) {
       const store = createMemoryStore()
-      await store.write([{ key: ['identity'], value: bytes }])
+      // A store of this format ([M25]) whose identity record is damaged.
+      await store.write([{ key: ['meta', 'format'], value: encodeRecord({ format: LOCAL_FORMAT }) }, { key: ['identity'], value: bytes }])
       const err = await Messenger.open({ store, url: 'ws://127.0.0.1:1/sync', socket: nodeSocket }).catch((e: unknown) => e)
       expect(err).toBeInstanceOf(ClientError)
       expect((err as ClientError).code).toBe(ClientErrorCode.IDENTITY_CORRUPT)

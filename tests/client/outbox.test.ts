@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest'
 import {
-  ZERO_HASH, bytesEqual, createSigner, generateDeviceKeys, generateEpochKey, hashOfEnvelope, openEnvelope, randomBytes, splitEnvelope,
+  EnvelopeAuthors, ZERO_HASH, bytesEqual, generateDeviceKeys, generateEpochKey, hashOfEnvelope, openEnvelope, randomBytes, splitEnvelope,
   type EnvelopeHash,
 } from '../../crypto/index.js'
 import { idBytes, type ConvId, type DocId } from '../../protocol/index.js'
@@ -38,7 +38,7 @@ function recordingStore(inner: LocalStore = createMemoryStore()): Recorded {
 
 function world() {
   const alice = generateDeviceKeys()
-  return { conv: newConvId(), doc: newDocId(), key: generateEpochKey(), signer: createSigner(alice.signSecret), alice }
+  return { conv: newConvId(), doc: newDocId(), key: generateEpochKey(), authors: new EnvelopeAuthors(alice.signSecret), alice }
 }
 
 const change = (n: number, size = 20) => Uint8Array.from({ length: size }, (_, i) => (n * 7 + i) & 0xff)
@@ -88,7 +88,7 @@ describe('Outbox', () => {
     const outbox = new Outbox(createMemoryStore())
     for (let i = 1; i <= 4; i++) {
       await outbox.add(w.conv, w.doc, [change(i)], [`m${i}`])
-      await outbox.seal(w.conv, w.doc, 3, w.key, w.signer)
+      await outbox.seal(w.conv, w.doc, 3, w.key, w.authors)
     }
     const links = chainOf(outbox, w.conv, w.doc)
     expect(links.map((l) => l.seq)).toEqual([1, 2, 3, 4])
@@ -102,7 +102,7 @@ describe('Outbox', () => {
     const outbox = new Outbox(createMemoryStore())
     await outbox.add(w.conv, w.doc, [change(1), change(2)], ['m1'])
     await outbox.add(w.conv, w.doc, [change(3)], ['m2'])
-    await outbox.seal(w.conv, w.doc, 0, w.key, w.signer)
+    await outbox.seal(w.conv, w.doc, 0, w.key, w.authors)
     const [one] = outbox.sealed(w.conv, w.doc)
     const opened = await openEnvelope(one!.env, { conv: idBytes(w.conv), doc: idBytes(w.doc), keyFor: () => w.key })
     expect(opened.ok && decodeChanges(opened.value.payload)).toEqual([change(1), change(2), change(3)])
@@ -110,7 +110,7 @@ describe('Outbox', () => {
 
     // Three 300 KiB records exceed the 512 KiB batch limit: three envelopes, seq 2..4.
     for (let i = 0; i < 3; i++) await outbox.add(w.conv, w.doc, [change(10 + i, 300 * 1024)], [`big${i}`])
-    await outbox.seal(w.conv, w.doc, 0, w.key, w.signer)
+    await outbox.seal(w.conv, w.doc, 0, w.key, w.authors)
     const links = chainOf(outbox, w.conv, w.doc)
     expect(links.map((l) => l.seq)).toEqual([1, 2, 3, 4])
     expectLinked(links)
@@ -125,13 +125,13 @@ describe('Outbox', () => {
     await outbox.add(w.conv, w.doc, [change(2)], ['m2'])
     const rawKeys = await keysUnder(store, ['out', 'raw'])
     store.writes.length = 0
-    await outbox.seal(w.conv, w.doc, 0, w.key, w.signer)
+    await outbox.seal(w.conv, w.doc, 0, w.key, w.authors)
     expect(store.writes).toHaveLength(1)
     const [ops] = store.writes
     expect(ops!.filter((o) => o.value === undefined).map((o) => o.key.join('/')).sort()).toEqual(rawKeys.sort())
     expect(ops!.filter((o) => o.value !== undefined).map((o) => o.key.join('/'))).toEqual([
       `out/sealed/${w.conv}/${w.doc}/0000000000000001`,
-      `chain/${w.conv}/${w.doc}`,
+      `chain/${w.conv}/${w.doc}/0000000000000000`,
     ])
     expect(await keysUnder(store, ['out', 'raw'])).toEqual([])
     expect(await keysUnder(store, ['out', 'sealed'])).toEqual([`out/sealed/${w.conv}/${w.doc}/0000000000000001`])
@@ -143,11 +143,11 @@ describe('Outbox', () => {
     const outbox = new Outbox(store)
     await outbox.add(w.conv, w.doc, [change(1)], ['m1'])
     store.failNextWrite = true
-    await expect(outbox.seal(w.conv, w.doc, 0, w.key, w.signer)).rejects.toThrow('disk full')
+    await expect(outbox.seal(w.conv, w.doc, 0, w.key, w.authors)).rejects.toThrow('disk full')
     expect(outbox.raw(w.conv, w.doc)).toHaveLength(1)
     expect(outbox.sealed(w.conv, w.doc)).toEqual([])
     expect(await keysUnder(store, ['chain'])).toEqual([])
-    await outbox.seal(w.conv, w.doc, 0, w.key, w.signer)
+    await outbox.seal(w.conv, w.doc, 0, w.key, w.authors)
     expect(chainOf(outbox, w.conv, w.doc).map((l) => [l.seq, l.msgIds])).toEqual([[1, ['m1']]])
   })
 
@@ -156,7 +156,7 @@ describe('Outbox', () => {
     const outbox = new Outbox(createMemoryStore())
     await outbox.add(w.conv, w.doc, [change(1)], ['m1'])
     const newKey = generateEpochKey() // the conversation rotated while alice was offline
-    await outbox.seal(w.conv, w.doc, 1, newKey, w.signer)
+    await outbox.seal(w.conv, w.doc, 1, newKey, w.authors)
     const [env] = outbox.sealed(w.conv, w.doc)
     expect(splitEnvelope(env!.env)!.header.epoch).toBe(1)
     const opened = await openEnvelope(env!.env, { conv: idBytes(w.conv), doc: idBytes(w.doc), keyFor: (e) => (e === 1 ? newKey : undefined) })
@@ -170,10 +170,10 @@ describe('Outbox', () => {
     const outbox = new Outbox(store)
     await outbox.add(w.conv, w.doc, [change(1)], ['a'])
     await outbox.add(w.conv, other, [change(2)], ['b'])
-    await outbox.seal(w.conv, w.doc, 0, w.key, w.signer)
-    await outbox.seal(w.conv, other, 0, w.key, w.signer)
+    await outbox.seal(w.conv, w.doc, 0, w.key, w.authors)
+    await outbox.seal(w.conv, other, 0, w.key, w.authors)
     const writes = store.writes.length
-    await outbox.seal(w.conv, w.doc, 0, w.key, w.signer)
+    await outbox.seal(w.conv, w.doc, 0, w.key, w.authors)
     expect(store.writes.length).toBe(writes)
     expect(chainOf(outbox, w.conv, w.doc).map((l) => l.seq)).toEqual([1])
     expect(chainOf(outbox, w.conv, other).map((l) => l.seq)).toEqual([1])
@@ -186,7 +186,7 @@ describe('Outbox', () => {
     const outbox = new Outbox(store)
     for (let i = 1; i <= 3; i++) {
       await outbox.add(w.conv, w.doc, [change(i)], [`m${i}`])
-      await outbox.seal(w.conv, w.doc, 0, w.key, w.signer)
+      await outbox.seal(w.conv, w.doc, 0, w.key, w.authors)
     }
     expect(await outbox.acked([{ conv: w.conv, doc: w.doc, seq: 2 }])).toEqual(['m2'])
     expect(outbox.sealed(w.conv, w.doc).map((s) => s.seq)).toEqual([1, 3])
@@ -201,7 +201,7 @@ describe('Outbox', () => {
     const conv2 = newConvId()
     const outbox = new Outbox(createMemoryStore())
     await outbox.add(w.conv, w.doc, [change(1)], ['m1', 'm2'])
-    await outbox.seal(w.conv, w.doc, 0, w.key, w.signer)
+    await outbox.seal(w.conv, w.doc, 0, w.key, w.authors)
     await outbox.add(w.conv, w.doc, [change(2)], ['m3'])
     await outbox.add(conv2, w.doc, [change(3)], ['m4'])
     await outbox.add(conv2, newDocId(), [change(4)], []) // a root change carries no message
@@ -215,9 +215,9 @@ describe('Outbox', () => {
     const store = createMemoryStore()
     const before = new Outbox(store)
     await before.add(w.conv, w.doc, [change(1)], ['m1'])
-    await before.seal(w.conv, w.doc, 0, w.key, w.signer)
+    await before.seal(w.conv, w.doc, 0, w.key, w.authors)
     await before.add(w.conv, w.doc, [change(2)], ['m2'])
-    await before.seal(w.conv, w.doc, 0, w.key, w.signer)
+    await before.seal(w.conv, w.doc, 0, w.key, w.authors)
     await before.acked([{ conv: w.conv, doc: w.doc, seq: 1 }])
     await before.add(w.conv, w.doc, [change(3)], ['m3'])
     await before.add(w.conv, w.doc, [change(4)], ['m4'])
@@ -232,7 +232,7 @@ describe('Outbox', () => {
     expect(after.pendingDocs(w.conv)).toEqual([w.doc])
 
     // The chain continues where it stopped: seq 3, prev = hash of seq 2.
-    await after.seal(w.conv, w.doc, 0, w.key, w.signer)
+    await after.seal(w.conv, w.doc, 0, w.key, w.authors)
     const links = chainOf(after, w.conv, w.doc)
     expect(links.map((l) => l.seq)).toEqual([2, 3])
     expectLinked(links, 2, links[0]!.prev)
@@ -243,19 +243,19 @@ describe('Outbox', () => {
     const store = createMemoryStore()
     const before = new Outbox(store)
     await before.add(w.conv, w.doc, [change(1)], ['m1'])
-    await before.seal(w.conv, w.doc, 0, w.key, w.signer)
+    await before.seal(w.conv, w.doc, 0, w.key, w.authors)
     await before.acked([{ conv: w.conv, doc: w.doc, seq: 1 }])
     const garbage = randomBytes(40)
-    await store.write([{ key: ['chain', w.conv, w.doc], value: garbage }])
+    await store.write([{ key: ['chain', w.conv, w.doc, '0000000000000000'], value: garbage }])
 
     const after = new Outbox(store)
     await after.load()
-    expect(after.corrupt).toEqual([`chain/${w.conv}/${w.doc}`])
+    expect(after.corrupt).toEqual([`chain/${w.conv}/${w.doc}/0000000000000000`])
     await after.add(w.conv, w.doc, [change(2)], ['m2'])
-    await expect(after.seal(w.conv, w.doc, 0, w.key, w.signer)).rejects.toThrow(/chain record corrupt/)
+    await expect(after.seal(w.conv, w.doc, 0, w.key, w.authors)).rejects.toThrow(/chain record corrupt/)
     expect(after.sealed(w.conv, w.doc)).toEqual([])
     expect(after.raw(w.conv, w.doc)).toHaveLength(1) // the message stays queued, nothing lost
-    expect(await store.get(['chain', w.conv, w.doc])).toEqual(garbage) // set aside, not overwritten
+    expect(await store.get(['chain', w.conv, w.doc, '0000000000000000'])).toEqual(garbage) // set aside, not overwritten
   })
 
   test('[M3] corrupt raw and sealed records are reported, kept in storage, and the rest loads', async () => {

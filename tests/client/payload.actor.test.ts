@@ -1,7 +1,7 @@
 import * as A from '@automerge/automerge'
 import fc from 'fast-check'
 import { describe, expect, test } from 'vitest'
-import { ZERO_HASH, createSigner, generateDeviceKeys, generateEpochKey, openEnvelope, randomBytes, sealEnvelope, type DeviceKeys } from '../../crypto/index.js'
+import { EnvelopeAuthors, BATCH_KIND, ZERO_HASH, createSigner, generateDeviceKeys, generateEpochKey, openEnvelope, randomBytes, sealEnvelope, type DeviceKeys } from '../../crypto/index.js'
 import { actorOf } from '../../client/core/identity.js'
 import { SEGMENT_GENESIS, type SegmentDoc } from '../../client/core/model.js'
 import { decodeChanges, encodeChanges } from '../../client/core/payload.js'
@@ -29,11 +29,12 @@ async function sealAndOpen(signerKeys: DeviceKeys, changes: Uint8Array[]): Promi
   const key = generateEpochKey()
   const conv = randomBytes(16)
   const doc = randomBytes(16)
-  const header = { v: 1 as const, conv, doc, epoch: 0, device: signerKeys.signPublic, seq: 1, prev: ZERO_HASH }
-  const env = await sealEnvelope(header, encodeChanges(changes), key, createSigner(signerKeys.signSecret))
+  const author = await new EnvelopeAuthors(signerKeys.signSecret).forEpoch(conv, 0)
+  const header = { kind: BATCH_KIND, conv, doc, epoch: 0, chain: author.chain, seq: 1, prev: ZERO_HASH } as const
+  const env = await sealEnvelope(header, encodeChanges(changes), key, author)
   const opened = await openEnvelope(env.bytes, { conv, doc, keyFor: () => key })
   if (!opened.ok) throw new Error(opened.code)
-  return { batch: decodeChanges(opened.value.payload)!, signerActor: actorOf(opened.value.header.device) }
+  return { batch: decodeChanges(opened.value.payload)!, signerActor: actorOf(opened.value.device) }
 }
 
 describe('[E10] receipt check (checkChanges)', () => {

@@ -2,8 +2,8 @@ import fc from 'fast-check'
 import nacl from 'tweetnacl'
 import { afterEach, beforeEach, describe, expect, test, vi } from 'vitest'
 import {
-  asBoxPublicKey, createSigner, generateDeviceKeys, generateEpochKey, openChain, randomBytes, sealChain, sealEpochKey, sealEnvelope,
-  sealLockbox, sealUnder, toHex, ZERO_HASH, type EpochKey,
+  asBoxPublicKey, BATCH_KIND, createSigner, EnvelopeAuthors, generateDeviceKeys, generateEpochKey, openChain, randomBytes, sealChain, sealEpochKey,
+  sealEnvelope, sealLockbox, sealUnder, toHex, ZERO_HASH, type EpochKey,
 } from '../../crypto/index.js'
 
 /**
@@ -32,6 +32,7 @@ const keys = Array.from({ length: 3 }, () => generateEpochKey())
 const contexts = Array.from({ length: 3 }, () => randomBytes(16))
 const devices = Array.from({ length: 4 }, () => generateDeviceKeys())
 const signer = createSigner(devices[0]!.signSecret)
+const authors = new EnvelopeAuthors(devices[0]!.signSecret)
 
 type Action =
   | { kind: 'chain'; key: number; ctx: number; epoch: number }
@@ -64,9 +65,11 @@ async function run(a: Action): Promise<void> {
     case 'lockbox':
       await sealLockbox(randomBytes(32), asBoxPublicKey(devices[a.to]!.boxPublic), contexts[a.ctx]!, signer)
       return
-    case 'envelope':
-      await sealEnvelope({ v: 1, conv: contexts[0]!, doc: contexts[1]!, epoch: 1, device: signer.publicKey, seq: a.seq, prev: ZERO_HASH }, randomBytes(8), key(a.key), signer)
+    case 'envelope': {
+      const author = await authors.forEpoch(contexts[0]!, 1)
+      await sealEnvelope({ kind: BATCH_KIND, conv: contexts[0]!, doc: contexts[1]!, epoch: 1, chain: author.chain, seq: a.seq, prev: ZERO_HASH }, randomBytes(8), key(a.key), author)
       return
+    }
     default: {
       const never: never = a
       throw new Error(`unknown action ${String(never)}`)

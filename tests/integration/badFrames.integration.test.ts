@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { encode } from 'cbor-x'
 import {
-  ZERO_HASH, capabilityProofBytes, conversationIdOf, createSigner, deriveAdminCapability, deriveCapability, deviceAuthBytes, generateDeviceKeys, generateEpochKey,
+  BATCH_KIND, EnvelopeAuthors, ZERO_HASH, capabilityProofBytes, conversationIdOf, createSigner, deriveAdminCapability, deriveCapability, deviceAuthBytes, generateDeviceKeys, generateEpochKey,
   randomBytes, sealEnvelope,
 } from '../../crypto/index.js'
 import { ErrorCode, PROTOCOL_VERSION, encodeFrame } from '../../protocol/index.js'
@@ -91,18 +91,20 @@ describe('malformed, truncated and oversized frames get coded errors on that soc
     await stillServing('after forged hello')
   })
 
-  test('[S3][S4] push without joining, envelopes of another device, garbage envelopes get per-envelope codes', async () => {
+  test('[S3][S4][S12] push without joining, under another epoch, garbage envelopes get per-envelope codes', async () => {
     const c = await rawClient(server.url)
     await c.hello()
     const key = generateEpochKey()
     const origin = randomBytes(16)
     const convBytes = conversationIdOf(c.keys.signPublic, origin) // c creates it ([K6])
-    const header = (device: Uint8Array) => ({ v: 1 as const, conv: convBytes, doc: randomBytes(16), epoch: 0, device: device as never, seq: 1, prev: ZERO_HASH })
-    const mine = await sealEnvelope(header(c.keys.signPublic), new Uint8Array(10), key, createSigner(c.keys.signSecret))
-    const other = generateDeviceKeys()
-    const theirs = await sealEnvelope(header(other.signPublic), new Uint8Array(10), key, createSigner(other.signSecret))
-    c.send({ type: 'push', id: 1, envelopes: [mine.bytes, theirs.bytes, randomBytes(500)] })
-    expect((await c.next('ack')).results).toEqual([{ code: ErrorCode.NOT_JOINED }, { code: ErrorCode.NOT_YOUR_DEVICE }, { code: ErrorCode.BAD_ENVELOPE }])
+    const authors = new EnvelopeAuthors(c.keys.signSecret)
+    const seal = async (epoch: number) => {
+      const author = await authors.forEpoch(convBytes, epoch)
+      return sealEnvelope({ kind: BATCH_KIND, conv: convBytes, doc: randomBytes(16), epoch, chain: author.chain, seq: 1, prev: ZERO_HASH }, new Uint8Array(10), key, author)
+    }
+    const mine = await seal(0)
+    c.send({ type: 'push', id: 1, envelopes: [mine.bytes, randomBytes(500)] })
+    expect((await c.next('ack')).results).toEqual([{ code: ErrorCode.NOT_JOINED }, { code: ErrorCode.BAD_ENVELOPE }])
 
     const cap = deriveCapability(key, convBytes, 0)
     const admin = deriveAdminCapability(randomBytes(32), convBytes).publicKey
@@ -110,9 +112,11 @@ describe('malformed, truncated and oversized frames get coded errors on that soc
     await c.next('joined')
     const tampered = mine.bytes.slice()
     tampered[tampered.length - 1]! ^= 1
-    c.send({ type: 'push', id: 2, envelopes: [tampered, mine.bytes, mine.bytes] })
+    const otherEpoch = await seal(1)
+    c.send({ type: 'push', id: 2, envelopes: [tampered, mine.bytes, mine.bytes, otherEpoch.bytes] })
     const ack = await c.next('ack')
     expect(ack.results[0]).toEqual({ code: ErrorCode.BAD_ENVELOPE })
+    expect(ack.results[3]).toEqual({ code: ErrorCode.STALE_EPOCH })
     expect(ack.results[1]).toEqual(ack.results[2]) // duplicate acked idempotently with the same sseq
     expect(ack.results[1]).toHaveProperty('sseq')
     c.socket.close()

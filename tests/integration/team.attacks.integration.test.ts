@@ -262,3 +262,22 @@ test('[T19][S10] removal race, rekey at once: Carol pushes the moment she hears;
 test('[T19][T18] removal race, removed from the organisation while the group\'s rekey is held: the organisation\'s notice waits for it too', async () => {
   await removalRace('R3', true, true)
 })
+
+test('[M26][E13] a colluding member leaks the new key to a removed member: the server takes her envelopes, nobody shows them', async () => {
+  const { admin, bob, carol, org, group } = await world('L')
+  await admin.messenger.team.removeFromGroup(group, userOf(carol, org))
+  await until(() => carol.messenger.accessLost(group), 'carol out')
+  // Bob hands Carol the current key; her modified client joins with the capability it derives.
+  const current = bob.messenger.team.group(group)!.current!.epoch
+  const key = bob.messenger.invitationKeys(group).find((k) => k.epoch === current)!.key
+  await carol.messenger.addEpochKey(group, current, key, true)
+  await carol.messenger.send(group, 'carol with a leaked key')
+  await until(() => carol.messenger.status.pending === 0, 'the server took carol\'s envelope')
+  await admin.messenger.send(group, 'after the leak')
+  await until(() => texts(bob, group).includes('after the leak'), 'group goes on')
+  await pause(500)
+  for (const p of [admin, bob]) {
+    expect(texts(p, group)).not.toContain('carol with a leaked key')
+    expect(p.problems.some((x) => x.startsWith('M304_NOT_EPOCH_MEMBER'))).toBe(true)
+  }
+})

@@ -42,7 +42,7 @@ export function changeStoreContract(name: string, open: () => ChangeStore | Prom
       expect(await store.append([one!, one!])).toEqual([ok(1), { ok: true, sseq: 1, duplicate: true }])
     })
 
-    test('[S4] invariant 2: a different envelope at a stored (doc, device, seq) is equivocation, and the first one stays', async () => {
+    test('[S4] invariant 2: a different envelope at a stored (doc, chain, seq) is equivocation, and the first one stays', async () => {
       const w = world()
       const [one] = w.chain(w.alice, 1)
       await store.append([one!])
@@ -77,7 +77,7 @@ export function changeStoreContract(name: string, open: () => ChangeStore | Prom
       expect(await store.append([two!])).toEqual([ok(2)])
     })
 
-    test('[S4] invariant 3: chains are per (document, device)', async () => {
+    test('[S4] invariant 3: chains are per (document, chain)', async () => {
       const w = world()
       const otherDoc = randomBytes(16)
       const a = w.chain(w.alice, 2)
@@ -93,7 +93,7 @@ export function changeStoreContract(name: string, open: () => ChangeStore | Prom
       expect(await store.append([two!, one!, bobOne!, two!])).toEqual([{ ok: false, reason: 'seq-gap' }, ok(1), ok(2), ok(3)])
     })
 
-    test('[S4] invariant 4: sseq starts at 1 per document, increases by one across devices, and is never reused', async () => {
+    test('[S4] invariant 4: sseq starts at 1 per document, increases by one across chains, and is never reused', async () => {
       const w = world()
       const otherDoc = randomBytes(16)
       const [a1, a2] = w.chain(w.alice, 2)
@@ -146,7 +146,7 @@ export function changeStoreContract(name: string, open: () => ChangeStore | Prom
       expect(await store.getConv(randomBytes(16))).toBeUndefined()
     })
 
-    test('[S9] invariant 6: a snapshot ending at a stored envelope prunes that device\'s envelopes it covers, not others\'', async () => {
+    test('[S9] invariant 6: a snapshot ending at a stored envelope prunes that chain\'s envelopes it covers, not others\'', async () => {
       const w = world()
       const mine = w.chain(w.alice, 3)
       const theirs = w.chain(w.bob, 2)
@@ -202,7 +202,7 @@ export function world() {
       const out: AppendItem[] = []
       for (let i = 0; i < n; i++) {
         const head = heads.get(key) ?? { seq: 0, hash: new Uint8Array(32) }
-        const item = { kind: 1 as const, conv, doc: forDoc, device, seq: head.seq + 1, prev: head.hash, hash: randomBytes(32), bytes: randomBytes(64 + i) }
+        const item = { kind: 1 as const, conv, doc: forDoc, chain: device, seq: head.seq + 1, prev: head.hash, hash: randomBytes(32), bytes: randomBytes(64 + i) }
         heads.set(key, { seq: item.seq, hash: item.hash })
         out.push(item)
       }

@@ -1,11 +1,11 @@
 import Database from 'better-sqlite3'
-import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, expect, test } from 'vitest'
 import { randomBytes } from '../../crypto/verify.js'
 import type { ChangeStore } from '../../sync-server/store/ChangeStore.js'
-import { openSqliteStore } from '../../sync-server/store/sqlite.js'
+import { STORE_FORMAT, StoreFormatError, openSqliteStore } from '../../sync-server/store/sqlite.js'
 
 const dir = mkdtempSync(join(tmpdir(), 'fieldchat-migrate-'))
 afterAll(() => rmSync(dir, { recursive: true, force: true }))
@@ -75,4 +75,29 @@ test('[S11] invariant 7: mail and its shared bodies survive close and reopen', a
   await second.deleteMail(carol, posted.ids[1]!)
   expect(await second.mailBodies()).toBe(0)
   await second.close()
+})
+
+test('[S13] a data file of format 1 (device keys in envelope rows) is refused at open with S100, and left as it was', async () => {
+  const file = join(dir, 'format1.sqlite')
+  const db = new Database(file)
+  db.exec(`
+    CREATE TABLE convs (conv BLOB PRIMARY KEY, cap BLOB NOT NULL, epoch INTEGER NOT NULL, admin BLOB) WITHOUT ROWID;
+    CREATE TABLE envelopes (doc BLOB NOT NULL, sseq INTEGER NOT NULL, device BLOB NOT NULL, seq INTEGER NOT NULL,
+      hash BLOB NOT NULL, bytes BLOB NOT NULL, PRIMARY KEY (doc, sseq)) WITHOUT ROWID;
+  `)
+  db.prepare('INSERT INTO envelopes VALUES (?, 1, ?, 1, ?, ?)').run(randomBytes(16), alice, randomBytes(32), randomBytes(300))
+  db.close()
+  const before = readFileSync(file)
+  expect(() => openSqliteStore(file)).toThrow(StoreFormatError)
+  expect(() => openSqliteStore(file)).toThrow(/S100_STORE_FORMAT.*format 1.*format 2/)
+  expect(readFileSync(file).equals(before)).toBe(true)
+})
+
+test('[S13] a fresh file records its format; reopening it works', async () => {
+  const file = join(dir, 'format2.sqlite')
+  await openSqliteStore(file).close()
+  const db = new Database(file, { readonly: true })
+  expect(db.pragma('user_version', { simple: true })).toBe(STORE_FORMAT)
+  db.close()
+  await openSqliteStore(file).close()
 })

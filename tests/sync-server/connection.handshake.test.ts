@@ -32,7 +32,8 @@ describe('[S2] handshake: version, then the device proves its key', () => {
   test('[S2] [P1] a hello with another protocol version is a fatal VERSION_MISMATCH (close 4003)', async () => {
     const peer = server().connect()
     const proof = await alice.signer.sign(deviceAuthBytes(peer.challenge, alice.keys.signPublic))
-    const [error] = await peer.ask({ type: 'hello', v: 2, device: alice.keys.signPublic, proof })
+    // A device of protocol 1 (device keys in envelope headers) meets a coded refusal.
+    const [error] = await peer.ask({ type: 'hello', v: 1, device: alice.keys.signPublic, proof })
     expect(error).toMatchObject({ type: 'error', code: ErrorCode.VERSION_MISMATCH, fatal: true })
     expect(peer.socket.closed?.code).toBe(4003)
   })
@@ -42,7 +43,7 @@ describe('[S2] handshake: version, then the device proves its key', () => {
     const first = srv.connect()
     const replayed = await alice.signer.sign(deviceAuthBytes(first.challenge, alice.keys.signPublic))
     const second = srv.connect()
-    const [error] = await second.ask({ type: 'hello', v: 1, device: alice.keys.signPublic, proof: replayed })
+    const [error] = await second.ask({ type: 'hello', v: PROTOCOL_VERSION, device: alice.keys.signPublic, proof: replayed })
     expect(error).toMatchObject({ type: 'error', code: ErrorCode.AUTH_FAILED, fatal: true })
     expect(second.socket.closed?.code).toBe(4005)
   })
@@ -50,7 +51,7 @@ describe('[S2] handshake: version, then the device proves its key', () => {
   test('[S2] eve cannot log in as alice with her own signature', async () => {
     const peer = server().connect()
     const proof = await eve.signer.sign(deviceAuthBytes(peer.challenge, alice.keys.signPublic))
-    const [error] = await peer.ask({ type: 'hello', v: 1, device: alice.keys.signPublic, proof })
+    const [error] = await peer.ask({ type: 'hello', v: PROTOCOL_VERSION, device: alice.keys.signPublic, proof })
     expect(error).toMatchObject({ code: ErrorCode.AUTH_FAILED, fatal: true })
   })
 
@@ -67,7 +68,7 @@ describe('[S2] handshake: version, then the device proves its key', () => {
     const peer = server().connect()
     await alice.hello(peer)
     const proof = await alice.signer.sign(deviceAuthBytes(peer.challenge, alice.keys.signPublic))
-    const [error] = await peer.ask({ type: 'hello', v: 1, device: alice.keys.signPublic, proof })
+    const [error] = await peer.ask({ type: 'hello', v: PROTOCOL_VERSION, device: alice.keys.signPublic, proof })
     expect(error).toMatchObject({ code: ErrorCode.BAD_FRAME, fatal: false })
     expect(peer.socket.closed).toBeUndefined()
   })

@@ -115,16 +115,16 @@ describe('[S4] push', () => {
     expect(await srv.ctx.store.read(room.conv, room.doc, 0, 10)).toHaveLength(1)
   })
 
-  test('[S4] refusals are per envelope: malformed, forged, another device\'s, gap, broken chain, equivocation', async () => {
+  test('[S4][S12] refusals are per envelope: malformed, forged, another epoch\'s, gap, broken chain, equivocation', async () => {
     const srv = server()
     const room = new Room()
     const peer = await online(srv, alice, room)
     const [one, two, three] = [await alice.envelope(room), await alice.envelope(room), await alice.envelope(room)]
-    const bobs = await bob.envelope(room)
+    const stale = await alice.envelope(room, room.doc, 'under an epoch the conversation is not at', room.epoch + 1)
     const [ack] = await peer.ask({
       type: 'push',
       id: 3,
-      envelopes: [randomBytes(600), flip(one, 300), bobs, three, one],
+      envelopes: [randomBytes(600), flip(one, 300), stale, three, one],
     })
     expect(ack).toEqual({
       type: 'ack',
@@ -132,7 +132,7 @@ describe('[S4] push', () => {
       results: [
         { code: ErrorCode.BAD_ENVELOPE },
         { code: ErrorCode.BAD_ENVELOPE },
-        { code: ErrorCode.NOT_YOUR_DEVICE },
+        { code: ErrorCode.STALE_EPOCH },
         { code: ErrorCode.SEQ_GAP },
         { sseq: 1 },
       ],

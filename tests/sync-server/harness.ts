@@ -4,10 +4,10 @@ import { pino } from 'pino'
 import type { WebSocket } from 'ws'
 import { vi } from 'vitest'
 import {
-  ZERO_HASH, capabilityProofBytes, conversationIdOf, createSigner, deriveAdminCapability, deriveCapability, deviceAuthBytes, generateDeviceKeys, generateEpochKey,
+  BATCH_KIND, EnvelopeAuthors, ZERO_HASH, capabilityProofBytes, conversationIdOf, createSigner, deriveAdminCapability, deriveCapability, deviceAuthBytes, generateDeviceKeys, generateEpochKey,
   randomBytes, sealEnvelope, type DeviceKeys, type EnvelopeHash, type EpochKey, type Signer,
 } from '../../crypto/index.js'
-import { decodeServerFrame, encodeFrame, type ClientMessage, type ServerMessage } from '../../protocol/index.js'
+import { PROTOCOL_VERSION, decodeServerFrame, encodeFrame, type ClientMessage, type ServerMessage } from '../../protocol/index.js'
 import { Connection, type ConnectionContext } from '../../sync-server/connection.js'
 import { Hub } from '../../sync-server/hub.js'
 import { defaultLimits, type ServerLimits } from '../../sync-server/limits.js'
@@ -110,12 +110,14 @@ export class Peer {
 /** A device persona: keys, a signer, and its envelope chain per document. */
 export class Device {
   readonly signer: Signer
+  readonly authors: EnvelopeAuthors
   private readonly heads = new Map<string, { seq: number; hash: EnvelopeHash }>()
   constructor(
     readonly name: string,
     readonly keys: DeviceKeys = generateDeviceKeys(),
   ) {
     this.signer = createSigner(keys.signSecret)
+    this.authors = new EnvelopeAuthors(keys.signSecret)
   }
 
   /** The same keys with a fresh chain: a cloned or buggy device that forks its own history. */
@@ -125,15 +127,16 @@ export class Device {
 
   async hello(peer: Peer): Promise<ServerMessage[]> {
     const proof = await this.signer.sign(deviceAuthBytes(peer.challenge, this.keys.signPublic))
-    return peer.ask({ type: 'hello', v: 1, device: this.keys.signPublic, proof })
+    return peer.ask({ type: 'hello', v: PROTOCOL_VERSION, device: this.keys.signPublic, proof })
   }
 
-  /** Seals the next envelope of this device's chain in `doc`. */
-  async envelope(room: Room, doc = room.doc, text = `${this.name} says hi`): Promise<Uint8Array> {
-    const key = Buffer.from(doc).toString('hex')
+  /** Seals the next envelope of this device's chain in `doc` (its chain key of the room's epoch, [E13]). */
+  async envelope(room: Room, doc = room.doc, text = `${this.name} says hi`, epoch = room.epoch): Promise<Uint8Array> {
+    const key = `${Buffer.from(doc).toString('hex')}/${epoch}`
     const head = this.heads.get(key) ?? { seq: 0, hash: ZERO_HASH }
-    const header = { v: 1 as const, conv: room.conv, doc, epoch: room.epoch, device: this.keys.signPublic, seq: head.seq + 1, prev: head.hash }
-    const sealed = await sealEnvelope(header, new TextEncoder().encode(text), room.epochKey, this.signer)
+    const author = await this.authors.forEpoch(room.conv, epoch)
+    const header = { kind: BATCH_KIND, conv: room.conv, doc, epoch, chain: author.chain, seq: head.seq + 1, prev: head.hash } as const
+    const sealed = await sealEnvelope(header, new TextEncoder().encode(text), room.epochKey, author)
     this.heads.set(key, { seq: header.seq, hash: sealed.hash })
     return sealed.bytes
   }

@@ -89,6 +89,13 @@ export class TeamCore {
     return next
   }
 
+  /** [M26] `device` (hex) was a recipient of `epoch` in the space's graph; undefined outside spaces. */
+  memberOfEpoch(space: ConvId, epoch: number, device: string): boolean | undefined {
+    const state = this.spaces.meta(space) && this.spaces.state(space)
+    if (!state) return undefined
+    return state.epochs.some((e) => e.epoch === epoch && e.recipients.includes(device))
+  }
+
   /**
    * [T19] Removal notices may leave: no team work is under way (a removal from the organisation
    * rotates every group of the person in one piece of work), and the server holds every rotation
