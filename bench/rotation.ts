@@ -7,7 +7,7 @@
  * lockboxes (one ephemeral key + one Ed25519 signature per device, localfirst/auth style) using
  * crypto/lockbox.ts, in the same run. Last line of stdout: JSON.
  */
-import { createSigner, fromHex, generateDeviceKeys, generateEpochKey, randomBytes, sealLockbox, toHex, utf8 } from '../crypto/index.js'
+import { deriveMailboxKey, createSigner, fromHex, generateDeviceKeys, generateEpochKey, randomBytes, sealLockbox, toHex, utf8 } from '../crypto/index.js'
 import { encodeFrame, type ConvId } from '../protocol/index.js'
 import { newConvId } from '../client/core/ids.js'
 import { openBundle, parseBundle, sealBundle } from '../client/core/team/bundle.js'
@@ -33,8 +33,8 @@ async function setup(n: number) {
   const space = newConvId()
   const admin = people[0]!
   const put = async (graph: OpGraph, body: OpBody) => graph.add(await signOp(signers[0]!, graph.space, graph.heads(), body))
-  await put(org, { kind: 'create-org', nonce: randomBytes(16), name: 'Acme', user: admin.user, userName: 'Admin', device: admin.keys.signPublic, box: admin.keys.boxPublic })
-  for (const p of people.slice(1)) await put(org, { kind: 'admit', user: p.user, userName: p.user, device: p.keys.signPublic, box: p.keys.boxPublic })
+  await put(org, { kind: 'create-org', nonce: randomBytes(16), name: 'Acme', user: admin.user, userName: 'Admin', device: admin.keys.signPublic, box: admin.keys.boxPublic, mailbox: deriveMailboxKey(admin.keys.signSecret).address })
+  for (const p of people.slice(1)) await put(org, { kind: 'admit', user: p.user, userName: p.user, device: p.keys.signPublic, box: p.keys.boxPublic, mailbox: deriveMailboxKey(p.keys.signSecret).address })
   const orgState = resolveOrg(org)
   const group = new OpGraph(space)
   await put(group, { kind: 'create-group', nonce: randomBytes(16), name: 'Depot', user: admin.user, history: true })

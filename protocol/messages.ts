@@ -2,7 +2,8 @@
  * The wire contract: one discriminated union per direction ([P2]). Ids and keys travel as raw
  * bytes; envelopes are opaque byte strings whose public header the server may parse.
  */
-export interface Hello { type: 'hello'; v: number; device: Uint8Array; proof: Uint8Array }
+/** `mailbox`: this device's mailbox address (crypto [K7]), proven by `mailboxProof` over the same challenge. */
+export interface Hello { type: 'hello'; v: number; device: Uint8Array; proof: Uint8Array; mailbox: Uint8Array; mailboxProof: Uint8Array }
 /** Prove the epoch capability of a conversation; registers `cap` when the server has none yet. */
 /** `origin` (16 B): the creator's origin, so the server can check the id derives from it ([S3], crypto [K6]). */
 export interface Join { type: 'join'; conv: Uint8Array; epoch: number; cap: Uint8Array; proof: Uint8Array; admin?: Uint8Array; origin?: Uint8Array }
@@ -14,8 +15,9 @@ export interface Subscribe { type: 'subscribe'; conv: Uint8Array; doc: Uint8Arra
 export interface Unsubscribe { type: 'unsubscribe'; conv: Uint8Array; doc: Uint8Array }
 export interface Ping { type: 'ping'; t: number }
 /**
- * Post sealed items (lockboxes, signed rotation ops) to the mailboxes of the devices in `to`
- * (1–10,000 distinct device keys): every item goes to every recipient and is stored once ([S11]).
+ * Post sealed items (lockboxes, membership bundles) to the mailboxes in `to` (1–10,000 distinct
+ * mailbox addresses, crypto [K7]): every item goes to every recipient and is stored once ([S11]).
+ * The server stores no sender.
  * Answered by one `ack` with one result per item.
  */
 export interface Mail { type: 'mail'; id: number; to: Uint8Array[]; items: Uint8Array[] }
@@ -40,7 +42,7 @@ export interface CaughtUp { type: 'caught-up'; conv: Uint8Array; doc: Uint8Array
 export interface Snapshots { type: 'snapshots'; conv: Uint8Array; doc: Uint8Array; envs: Uint8Array[] }
 export interface Pong { type: 'pong'; t: number }
 /** Items waiting in this device's mailbox: after `welcome`, and live as they arrive ([S11]). */
-export interface Mailbox { type: 'mailbox'; items: { id: number; from: Uint8Array; body: Uint8Array }[] }
+export interface Mailbox { type: 'mailbox'; items: { id: number; body: Uint8Array }[] }
 /** `epoch`: with 1103 REKEY_CONFLICT, the epoch the conversation is at. */
 export interface ErrorMessage { type: 'error'; code: number; message: string; ref?: string; fatal: boolean; epoch?: number }
 

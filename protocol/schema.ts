@@ -17,7 +17,7 @@ export const MAX_MAIL_RECIPIENTS = 10_000
 const distinct = (keys: readonly Uint8Array[]) => new Set(keys.map((k) => k.join(','))).size === keys.length
 
 export const clientMessageSchema = z.discriminatedUnion('type', [
-  z.strictObject({ type: z.literal('hello'), v: uint, device: bytes(32), proof: bytes(64) }),
+  z.strictObject({ type: z.literal('hello'), v: uint, device: bytes(32), proof: bytes(64), mailbox: bytes(32), mailboxProof: bytes(64) }),
   z.strictObject({ type: z.literal('join'), conv: bytes(16), epoch: u32, cap: bytes(32), proof: bytes(64), admin: bytes(32).optional(), origin: bytes(16).optional() }),
   z.strictObject({ type: z.literal('rekey'), conv: bytes(16), from: u32, epoch: u32, cap: bytes(32), admin: bytes(32), proof: bytes(64) }),
   z.strictObject({
@@ -59,6 +59,6 @@ export const serverMessageSchema = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('snapshots'), conv: bytes(16), doc: bytes(16), envs: z.array(bytes()) }),
   z.strictObject({ type: z.literal('caught-up'), conv: bytes(16), doc: bytes(16), cursor: uint }),
   z.strictObject({ type: z.literal('pong'), t: z.number() }),
-  z.strictObject({ type: z.literal('mailbox'), items: z.array(z.strictObject({ id: uint, from: bytes(32), body: bytes() })) }),
+  z.strictObject({ type: z.literal('mailbox'), items: z.array(z.strictObject({ id: uint, body: bytes() })) }),
   z.strictObject({ type: z.literal('error'), code: uint, message: z.string().max(1000), ref: z.string().max(200).optional(), fatal: z.boolean(), epoch: u32.optional() }),
 ]) satisfies z.ZodType<ServerMessage>

@@ -1,10 +1,10 @@
 import type { WebSocket } from 'ws'
 import {
   ErrorCode, PROTOCOL_VERSION, decodeClientFrame, encodeFrame, errorText,
-  type ClientMessage, type Join, type Mail, type Push, type PushResult, type Rekey, type ServerMessage, type Subscribe, type Unsubscribe,
+  type ClientMessage, type Hello, type Join, type Mail, type Push, type PushResult, type Rekey, type ServerMessage, type Subscribe, type Unsubscribe,
 } from '../protocol/index.js'
 import {
-  bytesEqual, conversationIdOf, hashOfEnvelope, randomBytes, splitEnvelope, toBase64Url, toHex, verifyCapabilityProof, verifyDeviceAuth,
+  bytesEqual, conversationIdOf, hashOfEnvelope, randomBytes, splitEnvelope, toBase64Url, toHex, verifyCapabilityProof, verifyDeviceAuth, verifyMailboxProof,
   verifyEnvelopeSignature, verifyRekeyProof, type EnvelopeParts,
 } from '../crypto/verify.js'
 import type { AppendItem, AppendResult, ChangeStore, MailItem } from './store/ChangeStore.js'
@@ -13,8 +13,8 @@ import type { Logger } from './log.js'
 import { TokenBucket, type ServerLimits } from './limits.js'
 
 export interface ConnectionContext {
-  /** Authenticated connections per device (hex key), for live mailbox delivery ([S11]). */
-  readonly devices: Map<string, Set<Connection>>
+  /** Authenticated connections per mailbox address (hex, crypto [K7]), for live delivery ([S11]). */
+  readonly mailboxes: Map<string, Set<Connection>>
   /** Connections joined to each conversation (base64url id), for revocation on rekey ([S10]). */
   readonly joins: Map<string, Set<Connection>>
   readonly store: ChangeStore
@@ -70,6 +70,8 @@ export class Connection implements Subscriber {
   readonly id = (nextId++).toString(36)
   private readonly challenge = randomBytes(32)
   private device: Uint8Array | undefined
+  /** This device's mailbox address, proven in the hello ([S2], crypto [K7]). */
+  private mailbox: Uint8Array | undefined
   private readonly joined = new Map<string, number>()
   private readonly subs = new Map<string, Subscription>()
   private readonly bucket: TokenBucket
@@ -107,7 +109,7 @@ export class Connection implements Subscriber {
     if (msg.type !== 'hello' && msg.type !== 'ping' && !this.device) return this.fail(ErrorCode.NOT_AUTHENTICATED, true)
     switch (msg.type) {
       case 'hello':
-        return this.onHello(msg.v, msg.device, msg.proof)
+        return this.onHello(msg)
       case 'join':
         return this.onJoin(msg)
       case 'rekey':
@@ -123,7 +125,7 @@ export class Connection implements Subscriber {
       case 'mail':
         return this.onMail(msg)
       case 'mail-done':
-        return this.ctx.store.deleteMail(this.device!, msg.ids)
+        return this.ctx.store.deleteMail(this.mailbox!, msg.ids)
       default: {
         const never: never = msg
         return never
@@ -131,22 +133,27 @@ export class Connection implements Subscriber {
     }
   }
 
-  private async onHello(v: number, device: Uint8Array, proof: Uint8Array): Promise<void> {
+  private async onHello(msg: Hello): Promise<void> {
     if (this.device) return this.reject(ErrorCode.BAD_FRAME)
-    if (v !== PROTOCOL_VERSION) return this.fail(ErrorCode.VERSION_MISMATCH, true, `server speaks v${PROTOCOL_VERSION}`)
-    // [S2] the device proves its key by signing this connection's challenge.
-    if (!(await verifyDeviceAuth(proof, this.challenge, device))) return this.fail(ErrorCode.AUTH_FAILED, true)
-    this.device = device
+    if (msg.v !== PROTOCOL_VERSION) return this.fail(ErrorCode.VERSION_MISMATCH, true, `server speaks v${PROTOCOL_VERSION}`)
+    // [S2] the device proves its key, and its mailbox address ([K7]), over this connection's challenge.
+    const [device, mailbox] = await Promise.all([
+      verifyDeviceAuth(msg.proof, this.challenge, msg.device),
+      verifyMailboxProof(msg.mailboxProof, this.challenge, msg.mailbox),
+    ])
+    if (!device || !mailbox) return this.fail(ErrorCode.AUTH_FAILED, true)
+    this.device = msg.device
+    this.mailbox = msg.mailbox
     clearTimeout(this.handshakeTimer)
     this.strikes = 0
-    const key = toHex(device)
-    let set = this.ctx.devices.get(key)
-    if (!set) this.ctx.devices.set(key, (set = new Set()))
+    const key = toHex(msg.mailbox)
+    let set = this.ctx.mailboxes.get(key)
+    if (!set) this.ctx.mailboxes.set(key, (set = new Set()))
     set.add(this)
     this.send({ type: 'welcome', v: PROTOCOL_VERSION })
-    // [S11] what waited in this device's mailbox comes right after the welcome, in frames no
-    // larger than the announced maxFrameBytes (items may be 1 MiB each).
-    const items = await this.ctx.store.readMail(device, MAILBOX_LIMIT)
+    // [S11] what waited in this mailbox comes right after the welcome, in frames no larger than
+    // the announced maxFrameBytes (items may be 1 MiB each).
+    const items = await this.ctx.store.readMail(msg.mailbox, MAILBOX_LIMIT)
     for (const page of mailPages(items, this.ctx.limits.maxFrameBytes)) {
       this.send({ type: 'mailbox', items: page })
       await this.drain()
@@ -154,17 +161,18 @@ export class Connection implements Subscriber {
   }
 
   /**
-   * [S11] Sealed items for other devices: stored once for all recipients, durably and all or
-   * nothing (ChangeStore invariant 7), then delivered live to every connected recipient.
+   * [S11] Sealed items for other devices' mailboxes: stored once for all recipients, with no
+   * sender, durably and all or nothing (ChangeStore invariant 7), then delivered live to every
+   * connected recipient.
    */
   private async onMail(msg: Mail): Promise<void> {
-    const posted = await this.ctx.store.postMail(msg.to, this.device!, msg.items, MAILBOX_LIMIT)
+    const posted = await this.ctx.store.postMail(msg.to, msg.items, MAILBOX_LIMIT)
     if (!posted) return this.send({ type: 'ack', id: msg.id, results: msg.items.map(() => ({ code: ErrorCode.MAILBOX_FULL })) })
     this.send({ type: 'ack', id: msg.id, results: posted.items.map((sseq) => ({ sseq })) })
     msg.to.forEach((to, r) => {
-      const connections = this.ctx.devices.get(toHex(to))
+      const connections = this.ctx.mailboxes.get(toHex(to))
       if (!connections?.size) return
-      const items = posted.ids[r]!.map((id, i) => ({ id, from: this.device!, body: msg.items[i]! }))
+      const items = posted.ids[r]!.map((id, i) => ({ id, body: msg.items[i]! }))
       for (const other of connections) other.sendMail(items)
     })
   }
@@ -357,6 +365,6 @@ export class Connection implements Subscriber {
     for (const key of this.subs.keys()) this.ctx.hub.remove(key, this)
     this.subs.clear()
     for (const conv of this.joined.keys()) this.ctx.joins.get(conv)?.delete(this)
-    if (this.device) this.ctx.devices.get(toHex(this.device))?.delete(this)
+    if (this.mailbox) this.ctx.mailboxes.get(toHex(this.mailbox))?.delete(this)
   }
 }

@@ -42,7 +42,7 @@ export async function startSyncServer(options: SyncServerOptions): Promise<Runni
     store = openSqliteStore(join(dir, 'sync.sqlite'), { durability: options.durability ?? 'normal' })
   }
   const metrics = { envelopesIn: 0, envelopesOut: 0, framesRejected: 0 }
-  const ctx: ConnectionContext = { devices: new Map(), joins: new Map(), store, hub: new Hub(), log, limits, metrics }
+  const ctx: ConnectionContext = { mailboxes: new Map(), joins: new Map(), store, hub: new Hub(), log, limits, metrics }
   const serveStatic = staticHandler(options.staticDir)
   const started = Date.now()
   let connections = 0

@@ -26,8 +26,13 @@ export interface AdHocDeps {
   readonly conversationsChanged: () => void
 }
 
-/** This device's member entry in a root: its name, and its box key for key mail. */
-const memberEntry = (identity: Identity) => ({ name: new A.ImmutableString(identity.name), at: Date.now(), box: new A.ImmutableString(toBase64Url(identity.keys.boxPublic)) })
+/** This device's member entry in a root: its name, and its box key and mailbox address for key mail ([M21]). */
+const memberEntry = (identity: Identity) => ({
+  name: new A.ImmutableString(identity.name),
+  at: Date.now(),
+  box: new A.ImmutableString(toBase64Url(identity.keys.boxPublic)),
+  mailbox: new A.ImmutableString(toBase64Url(identity.mailbox)),
+})
 
 /**
  * Conversations outside any team space: created by one device, their one admin, and joined from

@@ -1,4 +1,4 @@
-import { EnvelopeAuthors, capabilityProofBytes, createSigner, deriveAdminCapability, deriveCapability, rekeyProofBytes, deviceAuthBytes, type Signer } from '../../crypto/index.js'
+import { EnvelopeAuthors, capabilityProofBytes, createSigner, deriveMailboxKey, mailboxProofBytes, type MailboxKey, deriveAdminCapability, deriveCapability, rekeyProofBytes, deviceAuthBytes, type Signer } from '../../crypto/index.js'
 import {
   PROTOCOL_VERSION, convIdOf, decodeServerFrame, docIdOf, encodeFrame, idBytes,
   type ClientMessage, type ConvId, type DocId, type ServerMessage,
@@ -56,7 +56,7 @@ export interface EngineOptions {
   /** Root documents of a conversation (every generation's, [M24]); default: the conversation id. */
   readonly isRoot?: (conv: ConvId, doc: DocId) => boolean
   /** Items from this device's mailbox, handled before the next frame; call `mailDone` after. */
-  readonly onMail?: (items: { id: number; from: Uint8Array; body: Uint8Array }[]) => Promise<void>
+  readonly onMail?: (items: { id: number; body: Uint8Array }[]) => Promise<void>
   /** [M26] Was `device` (hex) a member device of `epoch`? undefined: the conversation has no membership graph. */
   readonly memberOfEpoch?: (conv: ConvId, epoch: number, device: string) => boolean | undefined
   /** [T19] Removal notices in the mail outbox may leave now. Default: always. */
@@ -86,6 +86,7 @@ export class SyncEngine {
   private lastFrameAt = 0
   private inbound: Promise<void> = Promise.resolve()
   private readonly signer: Signer
+  private readonly mailbox: MailboxKey
   /** Conversations the server confirmed on this connection, at the epoch it confirmed. */
   private readonly joined = new Map<ConvId, number>()
   private readonly joining = new Set<ConvId>()
@@ -106,6 +107,7 @@ export class SyncEngine {
     private readonly options: EngineOptions,
   ) {
     this.signer = createSigner(identity.keys.signSecret)
+    this.mailbox = deriveMailboxKey(identity.keys.signSecret)
     this.receiver = new Receiver({ registry, docs, events: this.events, isRoot: options.isRoot, memberOfEpoch: options.memberOfEpoch })
     this.pusher = new Pusher({
       registry, docs, outbox, authors: new EnvelopeAuthors(identity.keys.signSecret), events: this.events, mail: options.mail, snapshotEvery: options.snapshotEvery, joined: this.joined, noticesMayGo: options.noticesMayGo,
@@ -245,9 +247,13 @@ export class SyncEngine {
         if (msg.v !== PROTOCOL_VERSION) return this.versionMismatch()
         this.pusher.limits = { maxEnvelopesPerPush: msg.limits.maxEnvelopesPerPush, maxFrameBytes: msg.limits.maxFrameBytes }
         const device = this.identity.keys.signPublic
-        const proof = await this.signer.sign(deviceAuthBytes(msg.nonce, device))
+        const mailbox = this.mailbox.address
+        const [proof, mailboxProof] = await Promise.all([
+          this.signer.sign(deviceAuthBytes(msg.nonce, device)),
+          this.mailbox.signer.sign(mailboxProofBytes(msg.nonce, mailbox)),
+        ])
         this.challenge = msg.nonce
-        return this.send({ type: 'hello', v: PROTOCOL_VERSION, device, proof })
+        return this.send({ type: 'hello', v: PROTOCOL_VERSION, device, proof, mailbox, mailboxProof })
       }
       case 'welcome':
         this.ready = true

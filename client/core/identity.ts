@@ -1,5 +1,5 @@
 import * as z from 'zod'
-import { generateDeviceKeys, restoreDeviceKeys, toHex, type DeviceKeys } from '../../crypto/index.js'
+import { deriveMailboxKey, generateDeviceKeys, restoreDeviceKeys, toHex, type DeviceKeys } from '../../crypto/index.js'
 import { deviceIdOf, type DeviceId } from '../../protocol/index.js'
 import { ClientError, ClientErrorCode } from './errors.js'
 import type { LocalStore } from './storage/LocalStore.js'
@@ -12,6 +12,8 @@ export interface Identity {
   /** Automerge actor id: hex of the signing public key ([E10]). */
   readonly actor: string
   readonly name: string
+  /** This device's mailbox address (crypto [K7]): where others post to it; not its device key. */
+  readonly mailbox: Uint8Array
 }
 
 const KEY = ['identity']
@@ -32,7 +34,7 @@ export async function loadIdentity(store: LocalStore): Promise<Identity | undefi
   const record = decodeRecord(bytes, schema)
   const keys = record && restoreDeviceKeys(record.signSecret, record.boxSecret)
   if (!record || !keys) throw new ClientError(ClientErrorCode.IDENTITY_CORRUPT)
-  return { keys, deviceId: deviceIdOf(keys.signPublic), actor: actorOf(keys.signPublic), name: record.name }
+  return { keys, deviceId: deviceIdOf(keys.signPublic), actor: actorOf(keys.signPublic), name: record.name, mailbox: deriveMailboxKey(keys.signSecret).address }
 }
 
 export async function createIdentity(store: LocalStore, displayName: string): Promise<Identity> {
@@ -41,5 +43,5 @@ export async function createIdentity(store: LocalStore, displayName: string): Pr
   if (await store.get(KEY)) throw new Error('identity already exists')
   const keys = generateDeviceKeys()
   await store.write([{ key: KEY, value: encodeRecord({ v: 1, signSecret: keys.signSecret, boxSecret: keys.boxSecret, name }) }])
-  return { keys, deviceId: deviceIdOf(keys.signPublic), actor: actorOf(keys.signPublic), name }
+  return { keys, deviceId: deviceIdOf(keys.signPublic), actor: actorOf(keys.signPublic), name, mailbox: deriveMailboxKey(keys.signSecret).address }
 }

@@ -1,5 +1,5 @@
 import { asBoxPublicKey, createSigner, generateEpochKey, randomBytes, type EpochKey } from '../../crypto/index.js'
-import { idBytes, type ConvId, type DeviceId } from '../../protocol/index.js'
+import type { ConvId, DeviceId } from '../../protocol/index.js'
 import type { SyncEngine } from './engine.js'
 import { ClientError, ClientErrorCode } from './errors.js'
 import type { Identity } from './identity.js'
@@ -13,7 +13,7 @@ export interface KeyringDeps {
   readonly mailOut: MailOutbox
   readonly identity: Identity
   /** Member devices and their box keys, from the conversation's root ([M21]). */
-  readonly memberBoxes: (conv: ConvId) => Promise<Map<DeviceId, Uint8Array>>
+  readonly memberBoxes: (conv: ConvId) => Promise<Map<DeviceId, { box: Uint8Array; mailbox: Uint8Array }>>
   readonly adminsOf: (conv: ConvId) => ReadonlySet<string>
   readonly refused: (detail: string) => void
 }
@@ -53,7 +53,7 @@ export class Keyring {
     if (boxes.length === 0) return
     const keys = [...rec.keys].map(([epoch, key]) => ({ epoch, key }))
     const signer = createSigner(identity.keys.signSecret)
-    const mail = await Promise.all(boxes.map(async ([to, box]) => ({ to: [idBytes(to)], body: await sealKeyMail(conv, rec.epoch, keys, asBoxPublicKey(box), signer) })))
+    const mail = await Promise.all(boxes.map(async ([, m]) => ({ to: [m.mailbox], body: await sealKeyMail(conv, rec.epoch, keys, asBoxPublicKey(m.box), signer) })))
     await this.deps.mailOut.add(mail)
     const sent = boxes.map(([d]) => d)
     await registry.update(conv, (r) => (r.epoch === rec.epoch ? { ...r, keyed: { epoch: r.epoch, devices: [...new Set([...(r.keyed?.devices ?? []), ...sent])] } } : r))

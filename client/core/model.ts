@@ -20,8 +20,11 @@ import { domainHash, fromBase64Url, fromHex } from '../../crypto/index.js'
 export const SEGMENT_CAPACITY = 1000
 export const MAX_MESSAGE_CHARS = 20_000
 
-/** `box`: the member device's X25519 public key, base64url (Automerge byte values do not survive [M20]'s re-encoding check). */
-export interface MemberRecord { name: A.ImmutableString; at: number; box?: A.ImmutableString }
+/**
+ * `box`: the member device's X25519 public key, `mailbox`: its mailbox address (crypto [K7]), both
+ * base64url (Automerge byte values do not survive [M20]'s re-encoding check).
+ */
+export interface MemberRecord { name: A.ImmutableString; at: number; box?: A.ImmutableString; mailbox?: A.ImmutableString }
 export interface SegmentRecord { start: number }
 export type RootDoc = Record<string, unknown>
 export interface MessageRecord { id: A.ImmutableString; ts: number; text: A.ImmutableString; replyTo?: A.ImmutableString }
@@ -146,16 +149,22 @@ export function readMembers(root: A.Doc<RootDoc>, admins: ReadonlySet<string> = 
   return out
 }
 
-/** Box keys members published in their own entries (for sealing new epoch keys to them). */
-export function readMemberBoxes(root: A.Doc<RootDoc>, admins: ReadonlySet<string>): Map<DeviceId, Uint8Array> {
-  const out = new Map<DeviceId, Uint8Array>()
+/** Box keys and mailbox addresses members published in their own entries (for key mail to them, [M21]). */
+export function readMemberBoxes(root: A.Doc<RootDoc>, admins: ReadonlySet<string>): Map<DeviceId, { box: Uint8Array; mailbox: Uint8Array }> {
+  const out = new Map<DeviceId, { box: Uint8Array; mailbox: Uint8Array }>()
   const removed = readRemoved(root, admins)
+  const bytes32 = (v: unknown) => {
+    const encoded = str(v)
+    const b = encoded ? fromBase64Url(encoded) : undefined
+    return b?.length === 32 ? b : undefined
+  }
   for (const key of Object.keys(root)) {
     if (!key.startsWith('m:')) continue
     const device = key.slice(2) as DeviceId
-    const encoded = str((root[key] as Partial<MemberRecord> | undefined)?.box)
-    const box = encoded ? fromBase64Url(encoded) : undefined
-    if (box?.length === 32 && creatorOf(root, key) === device && !removed.has(device)) out.set(device, box)
+    const rec = root[key] as Partial<MemberRecord> | undefined
+    const box = bytes32(rec?.box)
+    const mailbox = bytes32(rec?.mailbox)
+    if (box && mailbox && creatorOf(root, key) === device && !removed.has(device)) out.set(device, { box, mailbox })
   }
   return out
 }

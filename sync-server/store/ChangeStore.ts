@@ -58,7 +58,6 @@ export interface PostedMail {
 
 export interface MailItem {
   readonly id: number
-  readonly from: Uint8Array
   readonly body: Uint8Array
 }
 
@@ -75,11 +74,11 @@ export interface ChangeStore {
   /** Snapshots of `doc` that replace envelopes with sseq > after (invariant 6). */
   snapshots(conv: Uint8Array, doc: Uint8Array, after: number): Promise<Uint8Array[]>
   /**
-   * [S11] Adds every body to the mailbox of every device in `to` (distinct keys, else it throws),
+   * [S11] Adds every body to every mailbox in `to` (distinct addresses, else it throws; no sender is kept),
    * in one durable transaction; undefined, storing nothing, when any mailbox would exceed `limit`
    * (invariant 7).
    */
-  postMail(to: readonly Uint8Array[], from: Uint8Array, bodies: readonly Uint8Array[], limit: number): Promise<PostedMail | undefined>
+  postMail(to: readonly Uint8Array[], bodies: readonly Uint8Array[], limit: number): Promise<PostedMail | undefined>
   /** The oldest `limit` items of `to`'s mailbox, ascending id. */
   readMail(to: Uint8Array, limit: number): Promise<MailItem[]>
   /** Deletes items of `to`'s mailbox (ids addressed to another device are ignored). */

@@ -5,21 +5,21 @@ type MailPart = Pick<ChangeStore, 'postMail' | 'readMail' | 'deleteMail' | 'mail
 
 /** [S11] Mailboxes in memory; same invariant 7 as sqliteMail.ts (see ChangeStore.ts). */
 export function memoryMail(): MailPart {
-  const bodies = new Map<number, { from: Uint8Array; body: Uint8Array; refs: number }>()
-  /** Per device (hex): mailbox id → body id, in ascending id order (ids only grow). */
+  const bodies = new Map<number, { body: Uint8Array; refs: number }>()
+  /** Per mailbox address (hex): mailbox id → body id, in ascending id order (ids only grow). */
   const boxes = new Map<string, Map<number, number>>()
   let nextBody = 1
   let nextId = 1
 
   return {
-    async postMail(to, from, items, limit) {
+    async postMail(to, items, limit) {
       const keys = to.map(toHex)
       if (new Set(keys).size !== keys.length) throw new Error('postMail: duplicate recipient')
       // Invariant 7: check every mailbox before storing anything.
       if (keys.some((k) => (boxes.get(k)?.size ?? 0) + items.length > limit)) return undefined
       const bodyIds = items.map((body) => {
         const id = nextBody++
-        bodies.set(id, { from, body, refs: keys.length })
+        bodies.set(id, { body, refs: keys.length })
         return id
       })
       const ids = keys.map((k) => {
@@ -37,8 +37,7 @@ export function memoryMail(): MailPart {
     async readMail(to, limit) {
       const box = boxes.get(toHex(to)) ?? new Map<number, number>()
       return [...box].slice(0, limit).map(([id, bodyId]) => {
-        const { from, body } = bodies.get(bodyId)!
-        return { id, from, body }
+        return { id, body: bodies.get(bodyId)!.body }
       })
     },
     async deleteMail(to, ids) {

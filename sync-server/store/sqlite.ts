@@ -1,7 +1,7 @@
 import Database from 'better-sqlite3'
 import { bytesEqual } from '../../crypto/verify.js'
 import type { AppendItem, AppendResult, ChangeStore, StoredConv, StoredEnvelope } from './ChangeStore.js'
-import { migrateMailV1, sqliteMail } from './sqliteMail.js'
+import { sqliteMail } from './sqliteMail.js'
 
 /**
  * The embedded default store: one SQLite file in WAL mode. synchronous=NORMAL keeps every
@@ -13,7 +13,7 @@ const convOf = (row: { cap: Uint8Array; epoch: number; admin: Uint8Array | null 
 
 /**
  * The layout of the data this store keeps. Format 2: envelopes keyed by pseudonymous chain
- * (crypto [E13]), no device keys. A file written in another format is refused at start
+ * (crypto [E13]), mail by mailbox address ([K7]) with no sender: no device keys. A file written in another format is refused at start
  * (StoreFormatError), never read as if it were this one.
  */
 export const STORE_FORMAT = 2
@@ -27,7 +27,7 @@ export class StoreFormatError extends Error {
 }
 
 function checkFormat(db: Database.Database, file: string): void {
-  const hasTables = db.prepare<[], { n: number }>("SELECT count(*) AS n FROM sqlite_master WHERE type = 'table' AND name = 'convs'").get()!.n > 0
+  const hasTables = db.prepare<[], { n: number }>("SELECT count(*) AS n FROM sqlite_master WHERE type = 'table'").get()!.n > 0
   // Format 1 files predate the format number (SQLite's user_version 0).
   const found = (db.pragma('user_version', { simple: true }) as number) || 1
   if (hasTables && found !== STORE_FORMAT) {
@@ -57,7 +57,6 @@ export function openSqliteStore(file: string, options: { durability?: 'normal' |
       hash BLOB NOT NULL, bytes BLOB NOT NULL, PRIMARY KEY (doc, chain)) WITHOUT ROWID;
   `)
   db.pragma(`user_version = ${STORE_FORMAT}`)
-  migrateMailV1(db)
   const mail = sqliteMail(db)
   const q = {
     getConv: db.prepare<[Uint8Array], { cap: Uint8Array; epoch: number; admin: Uint8Array | null }>('SELECT cap, epoch, admin FROM convs WHERE conv = ?'),

@@ -7,20 +7,20 @@ type MailPart = Pick<ChangeStore, 'postMail' | 'readMail' | 'deleteMail' | 'mail
 /**
  * [S11] Mailboxes in SQLite. A body is stored once in `mail_body` with a count of the mailbox
  * entries (`mail`) that refer to it; each recipient's entry has its own id, so `mail-done` stays
- * per device. Call after migrateMailV1.
+ * per mailbox. `dest` is a mailbox address (crypto [K7]), never a device key; no sender is kept.
  */
 export function sqliteMail(db: Database): MailPart {
   db.exec(`
-    CREATE TABLE IF NOT EXISTS mail_body (id INTEGER PRIMARY KEY AUTOINCREMENT, sender BLOB NOT NULL, body BLOB NOT NULL, refs INTEGER NOT NULL);
+    CREATE TABLE IF NOT EXISTS mail_body (id INTEGER PRIMARY KEY AUTOINCREMENT, body BLOB NOT NULL, refs INTEGER NOT NULL);
     CREATE TABLE IF NOT EXISTS mail (id INTEGER PRIMARY KEY AUTOINCREMENT, dest BLOB NOT NULL, body_id INTEGER NOT NULL REFERENCES mail_body (id));
     CREATE INDEX IF NOT EXISTS mail_by_dest ON mail (dest, id);
   `)
   const q = {
     count: db.prepare<[Uint8Array], { n: number }>('SELECT count(*) AS n FROM mail WHERE dest = ?'),
-    putBody: db.prepare('INSERT INTO mail_body (sender, body, refs) VALUES (?, ?, ?)'),
+    putBody: db.prepare('INSERT INTO mail_body (body, refs) VALUES (?, ?)'),
     put: db.prepare('INSERT INTO mail (dest, body_id) VALUES (?, ?)'),
-    read: db.prepare<[Uint8Array, number], { id: number; sender: Uint8Array; body: Uint8Array }>(
-      'SELECT mail.id, sender, body FROM mail JOIN mail_body ON mail_body.id = mail.body_id WHERE dest = ? ORDER BY mail.id LIMIT ?',
+    read: db.prepare<[Uint8Array, number], { id: number; body: Uint8Array }>(
+      'SELECT mail.id, body FROM mail JOIN mail_body ON mail_body.id = mail.body_id WHERE dest = ? ORDER BY mail.id LIMIT ?',
     ),
     entry: db.prepare<[Uint8Array, number], { body_id: number }>('SELECT body_id FROM mail WHERE dest = ? AND id = ?'),
     delete: db.prepare('DELETE FROM mail WHERE id = ?'),
@@ -28,10 +28,10 @@ export function sqliteMail(db: Database): MailPart {
     dropBody: db.prepare('DELETE FROM mail_body WHERE id = ? AND refs <= 0'),
     bodies: db.prepare<[], { n: number }>('SELECT count(*) AS n FROM mail_body'),
   }
-  const post = db.transaction((to: readonly Uint8Array[], from: Uint8Array, bodies: readonly Uint8Array[], limit: number) => {
+  const post = db.transaction((to: readonly Uint8Array[], bodies: readonly Uint8Array[], limit: number) => {
     // Invariant 7: every mailbox is checked before anything is stored.
     if (to.some((d) => q.count.get(d)!.n + bodies.length > limit)) return undefined
-    const items = bodies.map((b) => Number(q.putBody.run(from, b, to.length).lastInsertRowid))
+    const items = bodies.map((b) => Number(q.putBody.run(b, to.length).lastInsertRowid))
     const ids = to.map((d) => items.map((bodyId) => Number(q.put.run(d, bodyId).lastInsertRowid)))
     return { items, ids }
   })
@@ -47,12 +47,12 @@ export function sqliteMail(db: Database): MailPart {
   })
 
   return {
-    async postMail(to, from, bodies, limit) {
+    async postMail(to, bodies, limit) {
       if (new Set(to.map(toHex)).size !== to.length) throw new Error('postMail: duplicate recipient')
-      return post(to, from, bodies, limit)
+      return post(to, bodies, limit)
     },
     async readMail(to, limit) {
-      return q.read.all(to, limit).map((r) => ({ id: r.id, from: r.sender, body: r.body }))
+      return q.read.all(to, limit).map((r) => ({ id: r.id, body: r.body }))
     },
     async deleteMail(to, ids) {
       remove(to, ids)
@@ -61,28 +61,4 @@ export function sqliteMail(db: Database): MailPart {
       return q.bodies.get()!.n
     },
   }
-}
-
-/**
- * The first layout kept one row per (recipient, item): `mail (id, dest, sender, body)`. Moves
- * those rows into the shared-body layout in one transaction at open, keeping every id and the
- * id sequence, so waiting mail is neither lost nor renumbered. A no-op on any other layout.
- */
-export function migrateMailV1(db: Database): void {
-  const columns = db.prepare<[], { name: string }>("SELECT name FROM pragma_table_info('mail')").all().map((c) => c.name)
-  if (!columns.includes('sender')) return
-  db.transaction(() => {
-    db.exec(`
-      DROP INDEX IF EXISTS mail_by_dest;
-      ALTER TABLE mail RENAME TO mail_v1;
-      CREATE TABLE mail_body (id INTEGER PRIMARY KEY AUTOINCREMENT, sender BLOB NOT NULL, body BLOB NOT NULL, refs INTEGER NOT NULL);
-      CREATE TABLE mail (id INTEGER PRIMARY KEY AUTOINCREMENT, dest BLOB NOT NULL, body_id INTEGER NOT NULL REFERENCES mail_body (id));
-      INSERT INTO mail_body (id, sender, body, refs) SELECT id, sender, body, 1 FROM mail_v1;
-      INSERT INTO mail (id, dest, body_id) SELECT id, dest, id FROM mail_v1;
-      DELETE FROM sqlite_sequence WHERE name IN ('mail', 'mail_body');
-      INSERT INTO sqlite_sequence (name, seq) SELECT 'mail', seq FROM sqlite_sequence WHERE name = 'mail_v1';
-      INSERT INTO sqlite_sequence (name, seq) SELECT 'mail_body', seq FROM sqlite_sequence WHERE name = 'mail_v1';
-      DROP TABLE mail_v1;
-    `)
-  })()
 }

@@ -7,6 +7,7 @@ import {
 import { ErrorCode, PROTOCOL_VERSION, encodeFrame } from '../../protocol/index.js'
 import { parseInvitation } from '../../client/core/invite.js'
 import { closePersona, persona, texts, until, type Persona } from './helpers/clients.js'
+import { helloFor } from '../helpers/hello.js'
 import { rawClient, type RawClient } from './helpers/rawClient.js'
 import { startServerProcess, type ServerProcess } from './helpers/serverProcess.js'
 
@@ -70,8 +71,7 @@ describe('malformed, truncated and oversized frames get coded errors on that soc
 
   test('[P1] a wrong protocol version is refused with VERSION_MISMATCH and the socket closed', async () => {
     const c = await rawClient(server.url)
-    const proof = await createSigner(c.keys.signSecret).sign(deviceAuthBytes(c.challenge, c.keys.signPublic))
-    c.send({ type: 'hello', v: PROTOCOL_VERSION + 1, device: c.keys.signPublic, proof })
+    c.send(await helloFor(c.keys, c.challenge, { v: PROTOCOL_VERSION + 1 }))
     await expectError(c, ErrorCode.VERSION_MISMATCH)
     await c.closed()
   })
@@ -85,7 +85,7 @@ describe('malformed, truncated and oversized frames get coded errors on that soc
     const forger = await rawClient(server.url)
     const victim = generateDeviceKeys()
     const proof = await createSigner(forger.keys.signSecret).sign(deviceAuthBytes(forger.challenge, victim.signPublic))
-    forger.send({ type: 'hello', v: PROTOCOL_VERSION, device: victim.signPublic, proof })
+    forger.send(await helloFor(forger.keys, forger.challenge, { device: victim.signPublic, proof }))
     await expectError(forger, ErrorCode.AUTH_FAILED)
     await forger.closed()
     await stillServing('after forged hello')

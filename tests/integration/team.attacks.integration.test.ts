@@ -32,7 +32,7 @@ async function bobPosts(bob: Persona, group: ConvId, org: ConvId, to: Persona[],
   const { rosters } = bob.messenger.team.core.spaces.keysOf(group)
   const [epoch, key] = [...rosters].pop()!
   const body = await sealBundle({ space: group, kind: 'group', org, epoch: rotation?.op.body.kind === 'rotate' ? rotation.op.body.epoch : epoch, key, ops, ...(rotation ? { rotation } : {}) })
-  await bob.messenger.team.core.deps.mailOut.add([{ to: to.map((p) => fromHex(me(p))!), body }])
+  await bob.messenger.team.core.deps.mailOut.add([{ to: to.map((p) => p.messenger.identity!.mailbox), body }])
   await bob.messenger.team.core.deps.engine.flushMail()
 }
 
@@ -95,7 +95,7 @@ test('[T12][K5] malicious server: a join request with substituted device keys (n
   const { rawClient } = await import('./helpers/rawClient.js')
   const server = await rawClient(env.server().url)
   await server.hello()
-  server.send({ type: 'mail', id: 1, to: [fromHex(me(admin))!], items: [forged] })
+  server.send({ type: 'mail', id: 1, to: [admin.messenger.identity!.mailbox], items: [forged] })
   await until(() => admin.problems.some((p) => p.includes('M505') && p.includes('not signed with the invitation')), 'forged answer refused')
   expect(admin.messenger.team.directory(org)).toHaveLength(1)
   server.socket.terminate()

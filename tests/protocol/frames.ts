@@ -4,7 +4,7 @@ import type { ClientMessage, ServerMessage } from '../../protocol/index.js'
 const b = (length: number, fill: number) => new Uint8Array(length).fill(fill)
 
 export const CLIENT_EXAMPLES: Record<ClientMessage['type'], ClientMessage> = {
-  hello: { type: 'hello', v: 1, device: b(32, 1), proof: b(64, 2) },
+  hello: { type: 'hello', v: 2, device: b(32, 1), proof: b(64, 2), mailbox: b(32, 3), mailboxProof: b(64, 4) },
   join: { type: 'join', conv: b(16, 3), epoch: 4, cap: b(32, 5), proof: b(64, 6) },
   push: { type: 'push', id: 7, envelopes: [b(500, 8), b(300, 9)] },
   mail: { type: 'mail', id: 3, to: [b(32, 50), b(32, 54)], items: [b(200, 51)] },
@@ -16,8 +16,8 @@ export const CLIENT_EXAMPLES: Record<ClientMessage['type'], ClientMessage> = {
 }
 
 export const SERVER_EXAMPLES: Record<ServerMessage['type'], ServerMessage[]> = {
-  challenge: [{ type: 'challenge', v: 1, nonce: b(32, 20), limits: { maxFrameBytes: 4_194_304, maxEnvelopesPerPush: 256, framesPerSecond: 400 } }],
-  welcome: [{ type: 'welcome', v: 1 }],
+  challenge: [{ type: 'challenge', v: 2, nonce: b(32, 20), limits: { maxFrameBytes: 4_194_304, maxEnvelopesPerPush: 256, framesPerSecond: 400 } }],
+  welcome: [{ type: 'welcome', v: 2 }],
   joined: [{ type: 'joined', conv: b(16, 21), epoch: 0xffffffff }],
   ack: [
     { type: 'ack', id: 22, results: [{ sseq: 1 }, { code: 1202 }, { sseq: Number.MAX_SAFE_INTEGER }] },
@@ -30,7 +30,7 @@ export const SERVER_EXAMPLES: Record<ServerMessage['type'], ServerMessage[]> = {
   snapshots: [{ type: 'snapshots', conv: b(16, 30), doc: b(16, 31), envs: [b(300, 32)] }, { type: 'snapshots', conv: b(16, 30), doc: b(16, 31), envs: [] }],
   'caught-up': [{ type: 'caught-up', conv: b(16, 27), doc: b(16, 28), cursor: 29 }],
   pong: [{ type: 'pong', t: -1.25 }],
-  mailbox: [{ type: 'mailbox', items: [{ id: 1, from: b(32, 52), body: b(100, 53) }] }, { type: 'mailbox', items: [] }],
+  mailbox: [{ type: 'mailbox', items: [{ id: 1, body: b(100, 53) }] }, { type: 'mailbox', items: [] }],
   error: [
     { type: 'error', code: 1001, message: 'Frame exceeds the size limit.', fatal: false },
     { type: 'error', code: 1101, message: 'Capability proof rejected.', ref: 'AAAAAAAAAAAAAAAAAAAAAA', fatal: false },

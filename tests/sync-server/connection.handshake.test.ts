@@ -2,6 +2,7 @@ import { describe, expect, test } from 'vitest'
 import { deviceAuthBytes } from '../../crypto/index.js'
 import { ErrorCode, PROTOCOL_VERSION, encodeFrame } from '../../protocol/index.js'
 import { defaultLimits } from '../../sync-server/limits.js'
+import { helloFor } from '../helpers/hello.js'
 import { Device, Room, server } from './harness.js'
 
 const alice = new Device('alice')
@@ -31,9 +32,8 @@ describe('[S2] handshake: version, then the device proves its key', () => {
 
   test('[S2] [P1] a hello with another protocol version is a fatal VERSION_MISMATCH (close 4003)', async () => {
     const peer = server().connect()
-    const proof = await alice.signer.sign(deviceAuthBytes(peer.challenge, alice.keys.signPublic))
     // A device of protocol 1 (device keys in envelope headers) meets a coded refusal.
-    const [error] = await peer.ask({ type: 'hello', v: 1, device: alice.keys.signPublic, proof })
+    const [error] = await peer.ask(await helloFor(alice.keys, peer.challenge, { v: 1 }))
     expect(error).toMatchObject({ type: 'error', code: ErrorCode.VERSION_MISMATCH, fatal: true })
     expect(peer.socket.closed?.code).toBe(4003)
   })
@@ -41,9 +41,9 @@ describe('[S2] handshake: version, then the device proves its key', () => {
   test('[S2] a proof replayed from another connection is a fatal AUTH_FAILED (close 4005)', async () => {
     const srv = server()
     const first = srv.connect()
-    const replayed = await alice.signer.sign(deviceAuthBytes(first.challenge, alice.keys.signPublic))
+    const replayed = await helloFor(alice.keys, first.challenge)
     const second = srv.connect()
-    const [error] = await second.ask({ type: 'hello', v: PROTOCOL_VERSION, device: alice.keys.signPublic, proof: replayed })
+    const [error] = await second.ask(replayed)
     expect(error).toMatchObject({ type: 'error', code: ErrorCode.AUTH_FAILED, fatal: true })
     expect(second.socket.closed?.code).toBe(4005)
   })
@@ -51,8 +51,20 @@ describe('[S2] handshake: version, then the device proves its key', () => {
   test('[S2] eve cannot log in as alice with her own signature', async () => {
     const peer = server().connect()
     const proof = await eve.signer.sign(deviceAuthBytes(peer.challenge, alice.keys.signPublic))
-    const [error] = await peer.ask({ type: 'hello', v: PROTOCOL_VERSION, device: alice.keys.signPublic, proof })
+    const [error] = await peer.ask(await helloFor(eve.keys, peer.challenge, { device: alice.keys.signPublic, proof }))
     expect(error).toMatchObject({ code: ErrorCode.AUTH_FAILED, fatal: true })
+  })
+
+  test('[S2][K7] eve cannot claim alice\'s mailbox: her hello names it with a proof she cannot make', async () => {
+    const peer = server().connect()
+    const mine = await helloFor(eve.keys, peer.challenge)
+    const alices = await helloFor(alice.keys, peer.challenge)
+    const [error] = await peer.ask({ ...mine, mailbox: alices.mailbox })
+    expect(error).toMatchObject({ code: ErrorCode.AUTH_FAILED, fatal: true })
+    const other = server().connect()
+    const replayedProof = await helloFor(eve.keys, other.challenge, { mailbox: alices.mailbox, mailboxProof: alices.mailboxProof })
+    const [again] = await other.ask(replayedProof)
+    expect(again).toMatchObject({ code: ErrorCode.AUTH_FAILED, fatal: true })
   })
 
   test('[S2] before the hello only ping is answered; anything else is a fatal NOT_AUTHENTICATED', async () => {
@@ -67,8 +79,7 @@ describe('[S2] handshake: version, then the device proves its key', () => {
   test('[S2] a second hello is refused without closing', async () => {
     const peer = server().connect()
     await alice.hello(peer)
-    const proof = await alice.signer.sign(deviceAuthBytes(peer.challenge, alice.keys.signPublic))
-    const [error] = await peer.ask({ type: 'hello', v: PROTOCOL_VERSION, device: alice.keys.signPublic, proof })
+    const [error] = await peer.ask(await helloFor(alice.keys, peer.challenge))
     expect(error).toMatchObject({ code: ErrorCode.BAD_FRAME, fatal: false })
     expect(peer.socket.closed).toBeUndefined()
   })

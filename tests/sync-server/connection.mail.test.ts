@@ -14,17 +14,17 @@ async function connected(srv: Server, device: Device): Promise<Peer> {
   await device.hello(peer)
   return peer
 }
-const mailboxes = (trace: ServerMessage[]) => trace.flatMap((m) => (m.type === 'mailbox' ? [m.items.map((i) => ({ from: i.from, body: i.body }))] : []))
+const mailboxes = (trace: ServerMessage[]) => trace.flatMap((m) => (m.type === 'mailbox' ? [m.items.map((i) => ({ body: i.body }))] : []))
 
 describe('[S11] one mail item, many recipients', () => {
   test('[S11] one post to three devices: one ack result per item, live to the connected ones, after welcome for the offline one', async () => {
     const srv = server()
     const [a, b, c] = [await connected(srv, alice), await connected(srv, bob), await connected(srv, carol)]
     const op = randomBytes(48 * 200)
-    const to = [bob, carol, dave].map((d) => d.keys.signPublic)
+    const to = [bob, carol, dave].map((d) => d.mailbox)
     const [ack] = await a.ask({ type: 'mail', id: 9, to, items: [op] })
     expect(ack).toEqual({ type: 'ack', id: 9, results: [{ sseq: expect.any(Number) }] })
-    const expected = [[{ from: alice.keys.signPublic, body: op }]]
+    const expected = [[{ body: op }]]
     expect(mailboxes(await b.next(1, 2))).toEqual(expected)
     expect(mailboxes(await c.next(1, 2))).toEqual(expected)
     expect(a.types()).toEqual(['challenge', 'welcome', 'ack'])
@@ -37,28 +37,28 @@ describe('[S11] one mail item, many recipients', () => {
     const [bobItem] = (b.trace[2] as Extract<ServerMessage, { type: 'mailbox' }>).items
     b.send({ type: 'mail-done', ids: [bobItem!.id] })
     await a.ask({ type: 'ping', t: 1 })
-    expect(await srv.ctx.store.readMail(bob.keys.signPublic, 10)).toEqual([])
-    expect(await srv.ctx.store.readMail(carol.keys.signPublic, 10)).toHaveLength(1)
+    expect(await srv.ctx.store.readMail(bob.mailbox, 10)).toEqual([])
+    expect(await srv.ctx.store.readMail(carol.mailbox, 10)).toHaveLength(1)
   })
 
   test('[S11] 1300: when one recipient\'s mailbox is full the whole post is refused and nobody gets it', async () => {
     const srv = server()
     const full = Array.from({ length: 1000 }, () => randomBytes(4))
-    await srv.ctx.store.postMail([carol.keys.signPublic], alice.keys.signPublic, full.slice(0, 64), 1000)
-    for (let i = 64; i < 1000; i += 64) await srv.ctx.store.postMail([carol.keys.signPublic], alice.keys.signPublic, full.slice(i, i + 64), 1000)
+    await srv.ctx.store.postMail([carol.mailbox], full.slice(0, 64), 1000)
+    for (let i = 64; i < 1000; i += 64) await srv.ctx.store.postMail([carol.mailbox], full.slice(i, i + 64), 1000)
     const [a, b] = [await connected(srv, alice), await connected(srv, bob)]
-    const to = [bob, carol].map((d) => d.keys.signPublic)
+    const to = [bob, carol].map((d) => d.mailbox)
     expect(await a.ask({ type: 'mail', id: 2, to, items: [randomBytes(8), randomBytes(8)] })).toEqual([
       { type: 'ack', id: 2, results: [{ code: ErrorCode.MAILBOX_FULL }, { code: ErrorCode.MAILBOX_FULL }] },
     ])
-    expect(await srv.ctx.store.readMail(bob.keys.signPublic, 10)).toEqual([])
+    expect(await srv.ctx.store.readMail(bob.mailbox, 10)).toEqual([])
     expect(b.types()).toEqual(['challenge', 'welcome'])
   })
 
   test('[S11] a mail naming the same device twice is BAD_FRAME and stores nothing', async () => {
     const srv = server()
     const a = await connected(srv, alice)
-    const frame = encodeFrame({ type: 'mail', id: 3, to: [bob.keys.signPublic, carol.keys.signPublic, bob.keys.signPublic], items: [randomBytes(8)] })
+    const frame = encodeFrame({ type: 'mail', id: 3, to: [bob.mailbox, carol.mailbox, bob.mailbox], items: [randomBytes(8)] })
     const [error] = await a.ask(frame)
     expect(error).toMatchObject({ type: 'error', code: ErrorCode.BAD_FRAME, fatal: false })
     expect(await srv.ctx.store.mailBodies()).toBe(0)
@@ -67,7 +67,7 @@ describe('[S11] one mail item, many recipients', () => {
   test('[S11] [S6] waiting mail comes after welcome in frames within maxFrameBytes; an item is never split', async () => {
     const srv = server({ limits: { maxFrameBytes: 1000 } })
     const bodies = [400, 400, 400, 2000, 10].map((n) => randomBytes(n))
-    await srv.ctx.store.postMail([bob.keys.signPublic], alice.keys.signPublic, bodies, 1000)
+    await srv.ctx.store.postMail([bob.mailbox], bodies, 1000)
     const b = srv.connect()
     await bob.hello(b)
     const frames = mailboxes(await b.next(4, 2))

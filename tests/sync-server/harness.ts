@@ -3,6 +3,7 @@ import { Writable } from 'node:stream'
 import { pino } from 'pino'
 import type { WebSocket } from 'ws'
 import { vi } from 'vitest'
+import { helloFor, mailboxOf } from '../helpers/hello.js'
 import {
   BATCH_KIND, EnvelopeAuthors, ZERO_HASH, capabilityProofBytes, conversationIdOf, createSigner, deriveAdminCapability, deriveCapability, deviceAuthBytes, generateDeviceKeys, generateEpochKey,
   randomBytes, sealEnvelope, type DeviceKeys, type EnvelopeHash, type EpochKey, type Signer,
@@ -61,7 +62,7 @@ export function server(options: { store?: ChangeStore; limits?: Partial<ServerLi
   const { log, lines } = captureLogs()
   const ctx: ConnectionContext = {
     joins: new Map(),
-    devices: new Map(),
+    mailboxes: new Map(),
     store: options.store ?? openMemoryStore(),
     hub: new Hub(),
     log,
@@ -120,14 +121,18 @@ export class Device {
     this.authors = new EnvelopeAuthors(keys.signSecret)
   }
 
+  /** This device's mailbox address (crypto [K7]): where mail to it is posted. */
+  get mailbox(): Uint8Array {
+    return mailboxOf(this.keys)
+  }
+
   /** The same keys with a fresh chain: a cloned or buggy device that forks its own history. */
   fork(): Device {
     return new Device(`${this.name}-fork`, this.keys)
   }
 
   async hello(peer: Peer): Promise<ServerMessage[]> {
-    const proof = await this.signer.sign(deviceAuthBytes(peer.challenge, this.keys.signPublic))
-    return peer.ask({ type: 'hello', v: PROTOCOL_VERSION, device: this.keys.signPublic, proof })
+    return peer.ask(await helloFor(this.keys, peer.challenge))
   }
 
   /** Seals the next envelope of this device's chain in `doc` (its chain key of the room's epoch, [E13]). */

@@ -8,7 +8,7 @@ import { hrefOf, parseRoute } from '../../client/web/route.js'
 describe('parseRoute, organisations', () => {
   const org = newConvId()
   const bytes = (fill: number) => new Uint8Array(32).fill(fill)
-  const link = orgInviteLink('https://chat.example', { org, name: 'Acme', invite: 'inv1', secret: bytes(1), admin: bytes(2), adminBox: bytes(3), expires: 1_900_000_000_000 })
+  const link = orgInviteLink('https://chat.example', { org, name: 'Acme', invite: 'inv1', secret: bytes(1), admin: bytes(2), adminBox: bytes(3), adminMailbox: bytes(4), expires: 1_900_000_000_000 })
   const fragment = link.slice(link.indexOf('#'))
 
   it('reads an organisation page link and round-trips hrefOf', () => {

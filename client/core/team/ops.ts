@@ -18,13 +18,14 @@ const detached = z.object({ count: z.number().int().nonnegative().max(10_000), h
 const opIdString = z.string().regex(/^[0-9a-f]{64}$/)
 
 export const bodySchema = z.discriminatedUnion('kind', [
-  z.object({ kind: z.literal('create-org'), nonce: bytes16, name: z.string().max(200), user, userName: z.string().max(64), device: bytes32, box: bytes32 }),
-  z.object({ kind: z.literal('admit'), user, userName: z.string().max(64), device: bytes32, box: bytes32, invite: z.string().max(64).optional() }),
+  /** `mailbox`: the device's mailbox address (crypto [K7]), where bundles reach it ([T13]). */
+  z.object({ kind: z.literal('create-org'), nonce: bytes16, name: z.string().max(200), user, userName: z.string().max(64), device: bytes32, box: bytes32, mailbox: bytes32 }),
+  z.object({ kind: z.literal('admit'), user, userName: z.string().max(64), device: bytes32, box: bytes32, mailbox: bytes32, invite: z.string().max(64).optional() }),
   /** [T12] A one-time invitation: the public half of a key derived from the link's secret. */
   /** With `user`: an invitation to link another device of that person ([T17]). */
   z.object({ kind: z.literal('invite'), invite: z.string().min(1).max(64), key: bytes32, expires: z.number(), user: user.optional() }),
   z.object({ kind: z.literal('revoke-invite'), invite: z.string().min(1).max(64) }),
-  z.object({ kind: z.literal('add-device'), user, device: bytes32, box: bytes32, invite: z.string().max(64).optional() }),
+  z.object({ kind: z.literal('add-device'), user, device: bytes32, box: bytes32, mailbox: bytes32, invite: z.string().max(64).optional() }),
   z.object({ kind: z.literal('remove-device'), device: bytes32 }),
   z.object({ kind: z.literal('remove-user'), user }),
   z.object({ kind: z.literal('create-group'), nonce: bytes16, name: z.string().max(200), user, history: z.boolean() }),

@@ -27,6 +27,8 @@ export interface OrgState extends EpochView {
   readonly users: ReadonlyMap<UserId, OrgUser>
   /** Every device ever bound to a user (hex signing key → user), removed or not. */
   readonly bindings: ReadonlyMap<string, UserId>
+  /** Mailbox address (crypto [K7]) of every device ever admitted, removed or not (a removal notice reaches it, [T19]). */
+  readonly mailboxes: ReadonlyMap<string, Uint8Array>
   readonly removedUsers: ReadonlySet<UserId>
   readonly removedDevices: ReadonlySet<string>
   /** Position of each user's admission in the [T4] order: lower is more senior. */
@@ -87,6 +89,7 @@ function evaluate(graph: OpGraph, order: readonly Op[], voided: ReadonlySet<OpId
   const users = new Map<UserId, { name: string; admin: boolean; devices: Map<string, Uint8Array> }>()
   const removedUsers = new Set<UserId>()
   const removedDevices = new Set<string>()
+  const mailboxes = new Map<string, Uint8Array>()
   const rejected = new Set<OpId>()
   const ignored = new Set<OpId>(voided)
   order.forEach((op, i) => {
@@ -104,6 +107,7 @@ function evaluate(graph: OpGraph, order: readonly Op[], voided: ReadonlySet<OpId
         if (ok) {
           name = b.name
           users.set(b.user, { name: b.userName, admin: true, devices: new Map([[toHex(b.device), b.box]]) })
+          mailboxes.set(toHex(b.device), b.mailbox)
         }
         break
       case 'admit': {
@@ -114,6 +118,7 @@ function evaluate(graph: OpGraph, order: readonly Op[], voided: ReadonlySet<OpId
         if (ok && inv) inv.used = true
         if (ok) {
           users.set(b.user, { name: b.userName, admin: false, devices: new Map([[d, b.box]]) })
+          mailboxes.set(d, b.mailbox)
           removedUsers.delete(b.user)
         }
         break
@@ -125,7 +130,7 @@ function evaluate(graph: OpGraph, order: readonly Op[], voided: ReadonlySet<OpId
         const inv = b.invite !== undefined ? invites.get(b.invite) : undefined
         ok = live && (authorUser === b.user || isAdmin) && !!owner && !removedDevices.has(d) && bindings.get(d) === b.user && (b.invite === undefined || (!!inv && !inv.used && !inv.revoked && inv.user === b.user))
         if (ok && inv) inv.used = true
-        if (ok) owner!.devices.set(d, b.box)
+        if (ok) owner!.devices.set(d, b.box), mailboxes.set(d, b.mailbox)
         break
       }
       case 'remove-device': {
@@ -185,6 +190,6 @@ function evaluate(graph: OpGraph, order: readonly Op[], voided: ReadonlySet<OpId
   })
   const devices = liveDevices(users, removedDevices)
   const adminDevices = liveDevices(users, removedDevices, true)
-  const state: OrgState = { name, users, bindings, removedUsers, removedDevices, seniority, invites, devices, adminDevices, ignored, ...epochView(epochs, devices, adminDevices) }
+  const state: OrgState = { name, users, bindings, mailboxes, removedUsers, removedDevices, seniority, invites, devices, adminDevices, ignored, ...epochView(epochs, devices, adminDevices) }
   return { state, rejected }
 }

@@ -1,5 +1,5 @@
 import * as z from 'zod'
-import { asBoxPublicKey, deriveInviteKey, fromBase64Url, openLockbox, randomBytes, sealLockbox, toBase64Url, toHex, utf8, type DeviceKeys } from '../../../crypto/index.js'
+import { asBoxPublicKey, deriveInviteKey, deriveMailboxKey, fromBase64Url, openLockbox, randomBytes, sealLockbox, toBase64Url, toHex, utf8, type DeviceKeys } from '../../../crypto/index.js'
 import { convIdOf, idBytes, type ConvId } from '../../../protocol/index.js'
 import { ClientError, ClientErrorCode } from '../errors.js'
 import { decodeRecord, encodeRecord } from '../storage/records.js'
@@ -17,6 +17,8 @@ export interface OrgInvitation {
   readonly secret: Uint8Array
   readonly admin: Uint8Array
   readonly adminBox: Uint8Array
+  /** The inviting device's mailbox address (crypto [K7]): where the answer is posted. */
+  readonly adminMailbox: Uint8Array
   readonly expires: number
   /** [T17] Set on a link to add another device of this person (not a new person). */
   readonly user?: string
@@ -24,13 +26,14 @@ export interface OrgInvitation {
 
 const b32 = z.instanceof(Uint8Array).refine((b) => b.length === 32)
 const linkSchema = z.object({
-  v: z.literal(1),
+  v: z.literal(2),
   o: z.instanceof(Uint8Array).refine((b) => b.length === 16),
   n: z.string().max(200),
   i: z.string().min(1).max(64),
   s: b32,
   a: b32,
   x: b32,
+  m: b32,
   e: z.number(),
   u: z.string().min(1).max(64).optional(),
 })
@@ -40,7 +43,7 @@ export function newInviteSecret(): { invite: string; secret: Uint8Array } {
 }
 
 export function orgInviteLink(origin: string, inv: OrgInvitation): string {
-  const rec = { v: 1, o: idBytes(inv.org), n: inv.name, i: inv.invite, s: inv.secret, a: inv.admin, x: inv.adminBox, e: inv.expires, ...(inv.user ? { u: inv.user } : {}) }
+  const rec = { v: 2, o: idBytes(inv.org), n: inv.name, i: inv.invite, s: inv.secret, a: inv.admin, x: inv.adminBox, m: inv.adminMailbox, e: inv.expires, ...(inv.user ? { u: inv.user } : {}) }
   return `${origin.replace(/\/+$/, '')}/#org=${toBase64Url(encodeRecord(rec))}`
 }
 
@@ -50,7 +53,7 @@ export function parseOrgInvitation(input: string): OrgInvitation {
   const bytes = match ? fromBase64Url(match[1]!) : undefined
   const rec = bytes && decodeRecord(bytes, linkSchema)
   if (!rec) throw new ClientError(ClientErrorCode.INVITE_MALFORMED)
-  return { org: convIdOf(rec.o), name: rec.n, invite: rec.i, secret: rec.s, admin: rec.a, adminBox: rec.x, expires: rec.e, ...(rec.u ? { user: rec.u } : {}) }
+  return { org: convIdOf(rec.o), name: rec.n, invite: rec.i, secret: rec.s, admin: rec.a, adminBox: rec.x, adminMailbox: rec.m, expires: rec.e, ...(rec.u ? { user: rec.u } : {}) }
 }
 
 export function isOrgInvitation(input: string): boolean {
@@ -58,7 +61,7 @@ export function isOrgInvitation(input: string): boolean {
 }
 
 const JOIN_CONTEXT = utf8.encode('fieldchat/v1/team/join-request')
-const requestSchema = z.object({ t: z.literal('join/1'), o: z.string().max(64), i: z.string().max(64), u: z.string().min(1).max(64), n: z.string().min(1).max(64), d: b32, x: b32 })
+const requestSchema = z.object({ t: z.literal('join/2'), o: z.string().max(64), i: z.string().max(64), u: z.string().min(1).max(64), n: z.string().min(1).max(64), d: b32, x: b32, m: b32 })
 
 export interface JoinRequest {
   readonly org: ConvId
@@ -67,6 +70,8 @@ export interface JoinRequest {
   readonly name: string
   readonly device: Uint8Array
   readonly box: Uint8Array
+  /** The new device's mailbox address (crypto [K7]), written into the directory with it. */
+  readonly mailbox: Uint8Array
   /** Hex of the key that signed the request: must be the invitation's key. */
   readonly signedBy: string
 }
@@ -74,7 +79,7 @@ export interface JoinRequest {
 /** The invitee's answer: its keys and name, sealed to the admin device, signed with the invitation key. */
 export function sealJoinRequest(inv: OrgInvitation, user: string, name: string, me: DeviceKeys): Promise<Uint8Array> {
   const signer = deriveInviteKey(inv.secret, idBytes(inv.org)).signer
-  const body = encodeRecord({ t: 'join/1', o: inv.org, i: inv.invite, u: user, n: name, d: me.signPublic, x: me.boxPublic })
+  const body = encodeRecord({ t: 'join/2', o: inv.org, i: inv.invite, u: user, n: name, d: me.signPublic, x: me.boxPublic, m: deriveMailboxKey(me.signSecret).address })
   return sealLockbox(body, asBoxPublicKey(inv.adminBox), JOIN_CONTEXT, signer)
 }
 
@@ -83,5 +88,5 @@ export async function openJoinRequest(body: Uint8Array, me: DeviceKeys): Promise
   if (!opened.ok) return undefined
   const rec = decodeRecord(opened.value.secret, requestSchema)
   if (!rec) return undefined
-  return { org: rec.o as ConvId, invite: rec.i, user: rec.u, name: rec.n, device: rec.d, box: rec.x, signedBy: toHex(opened.value.sender) }
+  return { org: rec.o as ConvId, invite: rec.i, user: rec.u, name: rec.n, device: rec.d, box: rec.x, mailbox: rec.m, signedBy: toHex(opened.value.sender) }
 }

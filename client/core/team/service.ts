@@ -306,8 +306,10 @@ export class TeamCore {
     const base = { space, kind: meta.kind, org: meta.org }
     // A bundle bigger than a mail item allows goes in parts, each with the rotation (a device
     // opens any part alone); ops whose parents are in a later part wait in the graph ([T13]).
+    const mailboxes = this.spaces.org(meta.org).mailboxes
     const post = async (to: Iterable<string>, b: Omit<Parameters<typeof sealBundle>[0], 'ops'>, list: readonly Op[], notice = false) => {
-      const devices = [...to].map((d) => fromHex(d)!)
+      // [K7] to each device's mailbox address from the signed directory, never to its device key.
+      const devices = [...to].flatMap((d) => mailboxes.get(d) ?? [])
       if (!devices.length) return
       const budget = Math.max(64 * 1024, (this.deps.bundleBytes ?? BUNDLE_BYTES) - (b.rotation ? encodeBoxes(b.rotation.boxes).length + b.rotation.op.wire.bytes.length : 0))
       const bodies: Uint8Array[] = []
@@ -397,8 +399,8 @@ export class TeamCore {
       : undefined
     if (reason) return this.deps.problem(ClientErrorCode.INVITE_REFUSED, reason)
     const op = inv!.user === undefined
-      ? await this.spaces.sign(org, { kind: 'admit', user: req.user, userName: req.name, device: req.device, box: req.box, invite: req.invite })
-      : await this.spaces.sign(org, { kind: 'add-device', user: req.user, device: req.device, box: req.box, invite: req.invite })
+      ? await this.spaces.sign(org, { kind: 'admit', user: req.user, userName: req.name, device: req.device, box: req.box, mailbox: req.mailbox, invite: req.invite })
+      : await this.spaces.sign(org, { kind: 'add-device', user: req.user, device: req.device, box: req.box, mailbox: req.mailbox, invite: req.invite })
     // An admin rotates at once; a person linking their own device leaves it to an admin ([T8]).
     if (this.canAdmin(org)) await this.rotateAndSend(org)
     else await this.send(org, undefined, undefined, [op])
@@ -411,7 +413,7 @@ export class TeamCore {
     await this.deps.store.write([{ key: ['org-join', inv.org], value: encodeRecord(pending) }])
     this.pendingJoins.set(inv.org, pending)
     const body = await sealJoinRequest(inv, user, this.deps.identity.name, this.deps.identity.keys)
-    await this.deps.mailOut.add([{ to: [inv.admin], body }])
+    await this.deps.mailOut.add([{ to: [inv.adminMailbox], body }])
     await this.deps.engine.flushMail()
   }
 }

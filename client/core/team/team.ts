@@ -209,7 +209,7 @@ export class Team {
       const nonce = randomBytes(16)
       const org = spaceIdOf(keys.signPublic, nonce) as ConvId
       await this.spaces.setMeta(org, { kind: 'org', org })
-      await this.core.sign(org, { kind: 'create-org', nonce, name: clean, user: newUserId(), userName: myName, device: keys.signPublic, box: keys.boxPublic })
+      await this.core.sign(org, { kind: 'create-org', nonce, name: clean, user: newUserId(), userName: myName, device: keys.signPublic, box: keys.boxPublic, mailbox: this.core.deps.identity.mailbox })
       await this.core.rotateAndSend(org, randomBytes(32))
       await this.core.apply(org)
       return org
@@ -240,8 +240,8 @@ export class Team {
       const key = deriveInviteKey(secret, idBytes(org)).publicKey
       const op = await this.core.sign(org, { kind: 'invite', invite, key, expires, ...(user ? { user } : {}) })
       await this.core.send(org, undefined, undefined, [op])
-      const { keys } = this.core.deps.identity
-      const inv: OrgInvitation = { org, name: this.spaces.org(org).name, invite, secret, admin: keys.signPublic, adminBox: keys.boxPublic, expires, ...(user ? { user } : {}) }
+      const { keys, mailbox } = this.core.deps.identity
+      const inv: OrgInvitation = { org, name: this.spaces.org(org).name, invite, secret, admin: keys.signPublic, adminBox: keys.boxPublic, adminMailbox: mailbox, expires, ...(user ? { user } : {}) }
       this.core.deps.changed(org)
       return { link: orgInviteLink(origin, inv), invite, expires }
     })

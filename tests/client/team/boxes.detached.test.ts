@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest'
-import { createSigner, generateDeviceKeys, randomBytes, toHex } from '../../../crypto/index.js'
+import { deriveMailboxKey, createSigner, generateDeviceKeys, randomBytes, toHex } from '../../../crypto/index.js'
 import { newConvId } from '../../../client/core/ids.js'
 import { sealBundle } from '../../../client/core/team/bundle.js'
 import { OpGraph } from '../../../client/core/team/graph.js'
@@ -18,13 +18,13 @@ async function grownOrg(n: number) {
     g.add(op)
     return op
   }
-  await put({ kind: 'create-org', nonce: randomBytes(16), name: 'Big', user: 'u0', userName: 'Founder', device: founder.signPublic, box: founder.boxPublic })
+  await put({ kind: 'create-org', nonce: randomBytes(16), name: 'Big', user: 'u0', userName: 'Founder', device: founder.signPublic, box: founder.boxPublic, mailbox: deriveMailboxKey(founder.signSecret).address })
   let last: { op: Op; boxes: Awaited<ReturnType<typeof makeRotation>>['boxes'] } | undefined
   const people = [founder]
   for (let i = 1; i <= n; i++) {
     const p = generateDeviceKeys()
     people.push(p)
-    await put({ kind: 'admit', user: `u${i}`, userName: `Person ${i}`, device: p.signPublic, box: p.boxPublic })
+    await put({ kind: 'admit', user: `u${i}`, userName: `Person ${i}`, device: p.signPublic, box: p.boxPublic, mailbox: deriveMailboxKey(p.signSecret).address })
     const s = resolveOrg(g)
     const boxOf = (d: string) => s.users.get(s.bindings.get(d)!)!.devices.get(d)!
     const made = await makeRotation({ space, existing: new Set(s.epochs.map((e) => e.epoch)), members: s.devices.map(boxOf), admins: s.adminDevices.map(boxOf), adminSecret: randomBytes(32) })

@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest'
-import { createSigner, generateDeviceKeys, randomBytes } from '../../../crypto/index.js'
+import { deriveMailboxKey, createSigner, generateDeviceKeys, randomBytes } from '../../../crypto/index.js'
 import { OpGraph } from '../../../client/core/team/graph.js'
 import { readOp, signOp, type Op, type OpBody } from '../../../client/core/team/ops.js'
 import { resolveGroup } from '../../../client/core/team/group.js'
@@ -160,9 +160,9 @@ describe('organisation: a departed employee', () => {
   test('[T3] only an admin admits; a device bound to one user cannot be admitted as another', async () => {
     const { graph: orgGraph } = await organisation(alice, [bob])
     const mallory = { user: 'mallory', keys: generateDeviceKeys() }
-    const byBob = await signOp(bob.signer, 'org', orgGraph.heads(), { kind: 'admit', user: mallory.user, userName: 'm', device: mallory.keys.signPublic, box: mallory.keys.boxPublic })
+    const byBob = await signOp(bob.signer, 'org', orgGraph.heads(), { kind: 'admit', user: mallory.user, userName: 'm', device: mallory.keys.signPublic, box: mallory.keys.boxPublic, mailbox: deriveMailboxKey(mallory.keys.signSecret).address })
     orgGraph.add(byBob)
-    const steal = await signOp(alice.signer, 'org', orgGraph.heads(), { kind: 'add-device', user: 'alice', device: bob.keys.signPublic, box: bob.keys.boxPublic })
+    const steal = await signOp(alice.signer, 'org', orgGraph.heads(), { kind: 'add-device', user: 'alice', device: bob.keys.signPublic, box: bob.keys.boxPublic, mailbox: deriveMailboxKey(bob.keys.signSecret).address })
     orgGraph.add(steal)
     const org = resolveOrg(orgGraph)
     expect(org.users.has(mallory.user)).toBe(false)

@@ -1,4 +1,4 @@
-import { createSigner, generateDeviceKeys, randomBytes, toHex, type DeviceKeys, type Signer } from '../../../crypto/index.js'
+import { deriveMailboxKey, createSigner, generateDeviceKeys, randomBytes, toHex, type DeviceKeys, type Signer } from '../../../crypto/index.js'
 import { OpGraph } from '../../../client/core/team/graph.js'
 import { signOp, type Op, type OpBody } from '../../../client/core/team/ops.js'
 import { resolveOrg, type OrgState } from '../../../client/core/team/org.js'
@@ -25,8 +25,8 @@ export async function organisation(founder: Person, others: Person[], admins: Pe
     graph.add(op)
     return op
   }
-  await add(founder, { kind: 'create-org', nonce: randomBytes(16), name: 'Acme Field Ops', user: founder.user, userName: founder.user, device: founder.keys.signPublic, box: founder.keys.boxPublic })
-  for (const p of others) await add(founder, { kind: 'admit', user: p.user, userName: p.user, device: p.keys.signPublic, box: p.keys.boxPublic })
+  await add(founder, { kind: 'create-org', nonce: randomBytes(16), name: 'Acme Field Ops', user: founder.user, userName: founder.user, device: founder.keys.signPublic, box: founder.keys.boxPublic, mailbox: deriveMailboxKey(founder.keys.signSecret).address })
+  for (const p of others) await add(founder, { kind: 'admit', user: p.user, userName: p.user, device: p.keys.signPublic, box: p.keys.boxPublic, mailbox: deriveMailboxKey(p.keys.signSecret).address })
   for (const p of admins) await add(founder, { kind: 'promote', user: p.user })
   return { graph, org: resolveOrg(graph) }
 }

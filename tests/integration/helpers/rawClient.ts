@@ -1,4 +1,5 @@
 import WebSocket from 'ws'
+import { helloFor } from '../../helpers/hello.js'
 import { createSigner, deviceAuthBytes, generateDeviceKeys, type DeviceKeys } from '../../../crypto/index.js'
 import { PROTOCOL_VERSION, decodeServerFrame, encodeFrame, type ClientMessage, type ServerMessage } from '../../../protocol/index.js'
 
@@ -57,8 +58,7 @@ export async function rawClient(url: string, keys: DeviceKeys = generateDeviceKe
     },
     closed: () => new Promise((r) => (closeCode !== undefined ? r(closeCode) : socket.once('close', (code) => r(code)))),
     async hello() {
-      const proof = await createSigner(keys.signSecret).sign(deviceAuthBytes(client.challenge, keys.signPublic))
-      client.send({ type: 'hello', v: PROTOCOL_VERSION, device: keys.signPublic, proof })
+      client.send(await helloFor(keys, client.challenge))
       await client.next('welcome')
     },
   }
