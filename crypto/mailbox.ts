@@ -2,6 +2,7 @@ import nacl from 'tweetnacl'
 import { CryptoMisuse } from './errors.js'
 import { deriveKey, frame } from './hash.js'
 import { asSignPublicKey, asSignSecretKey, type SignPublicKey, type SignSecretKey } from './keys.js'
+import { randomBytes } from './random.js'
 import { createSigner, verifySignature, type Signer } from './sign.js'
 
 /**
@@ -30,6 +31,16 @@ export function deriveMailboxKey(signSecret: SignSecretKey): MailboxKey {
 /** [K7] What the mailbox key signs in the handshake: the challenge and the address. */
 export function mailboxProofBytes(challenge: Uint8Array, address: Uint8Array): Uint8Array {
   return frame(DOMAIN_PROOF, [challenge, address])
+}
+
+/**
+ * [K7] A decoy address: a real Ed25519 public key nobody keeps the secret of, so it cannot be
+ * told from a device's address (random bytes would fail to decode as a point half the time).
+ */
+export function decoyMailboxAddress(): SignPublicKey {
+  const pair = nacl.sign.keyPair.fromSeed(randomBytes(32))
+  pair.secretKey.fill(0)
+  return asSignPublicKey(pair.publicKey)
 }
 
 export function verifyMailboxProof(proof: Uint8Array, challenge: Uint8Array, address: Uint8Array): Promise<boolean> {

@@ -45,6 +45,15 @@ export async function startSyncServer(options: SyncServerOptions): Promise<Runni
   const ctx: ConnectionContext = { mailboxes: new Map(), joins: new Map(), store, hub: new Hub(), log, limits, metrics }
   const serveStatic = staticHandler(options.staticDir)
   const started = Date.now()
+  // [S11] Mail older than MAIL_TTL_DAYS goes (decoy recipients, [M27], never read theirs): at
+  // start and every hour.
+  const expire = async () => {
+    const gone = await store.expireMail(Date.now()).catch((err: unknown) => (log.error({ err: (err as Error).message }, 'mail expiry failed'), 0))
+    if (gone) log.info({ gone }, 'expired mail')
+  }
+  await expire()
+  const expiry = setInterval(() => void expire(), 3_600_000)
+  expiry.unref()
   let connections = 0
 
   const http: Server = createServer((req, res) => {
@@ -76,6 +85,7 @@ export async function startSyncServer(options: SyncServerOptions): Promise<Runni
     port,
     url: `http://${options.host.includes(':') ? `[${options.host}]` : options.host}:${port}`,
     async close() {
+      clearInterval(expiry)
       for (const client of wss.clients) client.terminate()
       await new Promise<void>((r) => wss.close(() => r()))
       await new Promise<void>((r) => http.close(() => r()))

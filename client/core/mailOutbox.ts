@@ -1,4 +1,5 @@
 import * as z from 'zod'
+import { decoyMailboxAddress, randomBytes } from '../../crypto/index.js'
 import { MAX_MAIL_RECIPIENTS } from '../../protocol/index.js'
 import type { LocalStore } from './storage/LocalStore.js'
 import { decodeRecord, encodeRecord } from './storage/records.js'
@@ -20,6 +21,24 @@ const pad = (n: number) => n.toString().padStart(16, '0')
  */
 export interface QueuedMail { readonly key: string[]; readonly to: Uint8Array[]; readonly body: Uint8Array; readonly notice?: true }
 
+/** [M27] Recipient buckets: at least 8, then powers of two, at most the frame's cap. */
+export function recipientBucket(n: number): number {
+  let bucket = 8
+  while (bucket < n) bucket *= 2
+  return Math.min(bucket, MAX_MAIL_RECIPIENTS)
+}
+
+function withDecoys(to: readonly Uint8Array[]): Uint8Array[] {
+  const out = [...to]
+  while (out.length < recipientBucket(to.length)) out.push(decoyMailboxAddress())
+  // Real and decoy addresses in random order: a position says nothing either.
+  for (let i = out.length - 1; i > 0; i--) {
+    const j = randomBytes(4).reduce((a, b) => a * 256 + b, 0) % (i + 1)
+    ;[out[i], out[j]] = [out[j]!, out[i]!]
+  }
+  return out
+}
+
 export class MailOutbox {
   private counter = Date.now() * 1000
   /** Items waiting to be acknowledged by the server (shown with the pending count). */
@@ -30,7 +49,11 @@ export class MailOutbox {
     this.size = (await this.store.range(['mail-out'])).length
   }
 
-  /** Queues each body for every device in its `to` (1–10,000 distinct devices, [S11]). */
+  /**
+   * Queues each body for every mailbox in its `to` (1–10,000 distinct addresses, [S11]), padded
+   * with decoy addresses to a bucket ([M27]), so the number of rows an item has on the server
+   * does not tell how many devices it was for.
+   */
   async add(items: readonly { to: Uint8Array[]; body: Uint8Array; notice?: true }[]): Promise<void> {
     for (const { to } of items) {
       // The server refuses such a frame whole, so the item would never leave the queue.
@@ -38,7 +61,8 @@ export class MailOutbox {
         throw new RangeError('mail needs 1 to 10,000 distinct recipients')
       }
     }
-    await this.store.write(items.map((i) => ({ key: ['mail-out', pad(this.counter++)], value: encodeRecord(i) })))
+    const padded = items.map((i) => ({ ...i, to: withDecoys(i.to) }))
+    await this.store.write(padded.map((i) => ({ key: ['mail-out', pad(this.counter++)], value: encodeRecord(i) })))
     this.size += items.length
     this.changed()
   }

@@ -19,6 +19,11 @@
  *     nothing is stored for anyone. Each item body is stored once however many devices it is
  *     addressed to, and is deleted with the last mailbox entry that refers to it.
  */
+/** [S11] How long an item waits in a mailbox before the server deletes it unread. */
+export const MAIL_TTL_DAYS = 90
+/** Days since the epoch: mail expiry is kept to the day. */
+export const dayOf = (ms: number): number => Math.floor(ms / 86_400_000)
+
 export interface StoredConv {
   readonly capPublic: Uint8Array
   readonly epoch: number
@@ -78,12 +83,18 @@ export interface ChangeStore {
    * in one durable transaction; undefined, storing nothing, when any mailbox would exceed `limit`
    * (invariant 7).
    */
-  postMail(to: readonly Uint8Array[], bodies: readonly Uint8Array[], limit: number): Promise<PostedMail | undefined>
+  postMail(to: readonly Uint8Array[], bodies: readonly Uint8Array[], limit: number, now?: number): Promise<PostedMail | undefined>
   /** The oldest `limit` items of `to`'s mailbox, ascending id. */
   readMail(to: Uint8Array, limit: number): Promise<MailItem[]>
   /** Deletes items of `to`'s mailbox (ids addressed to another device are ignored). */
   deleteMail(to: Uint8Array, ids: readonly number[]): Promise<void>
   /** Diagnostics: how many distinct mail bodies are stored (invariant 7). */
   mailBodies(): Promise<number>
+  /**
+   * [S11] Deletes mailbox entries older than MAIL_TTL_DAYS (to the day) at `now`, and bodies no
+   * entry refers to any more; returns how many entries went. Decoy recipients ([M27]) never
+   * read their mail: this is what removes it.
+   */
+  expireMail(now: number): Promise<number>
   close(): Promise<void>
 }

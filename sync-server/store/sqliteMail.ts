@@ -1,8 +1,9 @@
 import type { Database } from 'better-sqlite3'
 import { toHex } from '../../crypto/verify.js'
-import type { ChangeStore } from './ChangeStore.js'
+import { MAIL_TTL_DAYS, dayOf, type ChangeStore } from './ChangeStore.js'
 
-type MailPart = Pick<ChangeStore, 'postMail' | 'readMail' | 'deleteMail' | 'mailBodies'>
+type MailPart = Pick<ChangeStore, 'postMail' | 'readMail' | 'deleteMail' | 'mailBodies' | 'expireMail'>
+
 
 /**
  * [S11] Mailboxes in SQLite. A body is stored once in `mail_body` with a count of the mailbox
@@ -12,13 +13,16 @@ type MailPart = Pick<ChangeStore, 'postMail' | 'readMail' | 'deleteMail' | 'mail
 export function sqliteMail(db: Database): MailPart {
   db.exec(`
     CREATE TABLE IF NOT EXISTS mail_body (id INTEGER PRIMARY KEY AUTOINCREMENT, body BLOB NOT NULL, refs INTEGER NOT NULL);
-    CREATE TABLE IF NOT EXISTS mail (id INTEGER PRIMARY KEY AUTOINCREMENT, dest BLOB NOT NULL, body_id INTEGER NOT NULL REFERENCES mail_body (id));
+    CREATE TABLE IF NOT EXISTS mail (id INTEGER PRIMARY KEY AUTOINCREMENT, dest BLOB NOT NULL, body_id INTEGER NOT NULL REFERENCES mail_body (id),
+      expires INTEGER NOT NULL);
     CREATE INDEX IF NOT EXISTS mail_by_dest ON mail (dest, id);
+    CREATE INDEX IF NOT EXISTS mail_by_expiry ON mail (expires);
   `)
   const q = {
     count: db.prepare<[Uint8Array], { n: number }>('SELECT count(*) AS n FROM mail WHERE dest = ?'),
     putBody: db.prepare('INSERT INTO mail_body (body, refs) VALUES (?, ?)'),
-    put: db.prepare('INSERT INTO mail (dest, body_id) VALUES (?, ?)'),
+    put: db.prepare('INSERT INTO mail (dest, body_id, expires) VALUES (?, ?, ?)'),
+    expired: db.prepare<[number], { id: number; body_id: number }>('SELECT id, body_id FROM mail WHERE expires < ?'),
     read: db.prepare<[Uint8Array, number], { id: number; body: Uint8Array }>(
       'SELECT mail.id, body FROM mail JOIN mail_body ON mail_body.id = mail.body_id WHERE dest = ? ORDER BY mail.id LIMIT ?',
     ),
@@ -28,12 +32,21 @@ export function sqliteMail(db: Database): MailPart {
     dropBody: db.prepare('DELETE FROM mail_body WHERE id = ? AND refs <= 0'),
     bodies: db.prepare<[], { n: number }>('SELECT count(*) AS n FROM mail_body'),
   }
-  const post = db.transaction((to: readonly Uint8Array[], bodies: readonly Uint8Array[], limit: number) => {
+  const post = db.transaction((to: readonly Uint8Array[], bodies: readonly Uint8Array[], limit: number, expires: number) => {
     // Invariant 7: every mailbox is checked before anything is stored.
     if (to.some((d) => q.count.get(d)!.n + bodies.length > limit)) return undefined
     const items = bodies.map((b) => Number(q.putBody.run(b, to.length).lastInsertRowid))
-    const ids = to.map((d) => items.map((bodyId) => Number(q.put.run(d, bodyId).lastInsertRowid)))
+    const ids = to.map((d) => items.map((bodyId) => Number(q.put.run(d, bodyId, expires).lastInsertRowid)))
     return { items, ids }
+  })
+  const expire = db.transaction((today: number) => {
+    const rows = q.expired.all(today)
+    for (const row of rows) {
+      q.delete.run(row.id)
+      q.unref.run(row.body_id)
+      q.dropBody.run(row.body_id)
+    }
+    return rows.length
   })
   const remove = db.transaction((to: Uint8Array, ids: readonly number[]) => {
     for (const id of ids) {
@@ -47,9 +60,9 @@ export function sqliteMail(db: Database): MailPart {
   })
 
   return {
-    async postMail(to, bodies, limit) {
+    async postMail(to, bodies, limit, now = Date.now()) {
       if (new Set(to.map(toHex)).size !== to.length) throw new Error('postMail: duplicate recipient')
-      return post(to, bodies, limit)
+      return post(to, bodies, limit, dayOf(now) + MAIL_TTL_DAYS)
     },
     async readMail(to, limit) {
       return q.read.all(to, limit).map((r) => ({ id: r.id, body: r.body }))
@@ -59,6 +72,9 @@ export function sqliteMail(db: Database): MailPart {
     },
     async mailBodies() {
       return q.bodies.get()!.n
+    },
+    async expireMail(now) {
+      return expire(dayOf(now))
     },
   }
 }

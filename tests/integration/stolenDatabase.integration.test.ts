@@ -147,10 +147,15 @@ afterAll(async () => {
   await server?.kill('SIGKILL')
 })
 
-// KNOWN GAP (issue 7, part 3, not yet done): a membership bundle still carries its rotation op
-// (the author's device key, box counts) and its space id in clear, and one stored item has one
-// mailbox row per recipient. These two attacks succeed today: `test.fails` keeps them running
-// (and the suite green) and turns red the day they stop succeeding, which is when `.fails` must go.
+// KNOWN GAPS (issue 7, part 3, not yet done). These attacks still succeed: `test.fails` keeps
+// them running (and the suite green) and turns red the day they stop succeeding, which is when
+// `.fails` must go.
+// - A membership bundle carries its rotation op (the author's device key, box counts) and its
+//   space id in clear.
+// - Fan-out: every post is padded with decoy recipients to a bucket ([M27]), so mail that waits
+//   unread shows only the bucket; but real recipients delete their rows when they read, decoys do
+//   not, so an item some have read keeps `decoys + unread` rows, which gives the group size away
+//   (here: 4 or 5 rows left of 8 for a group of 5).
 test.fails('[S12][S2][S11] no device public key of any person appears in any stolen file or the log, in any encoding', () => {
   const leaks = new Set<string>()
   for (const [where, hay] of haystacks()) {

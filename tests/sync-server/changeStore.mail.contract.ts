@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, test } from 'vitest'
 import { randomBytes } from '../../crypto/verify.js'
-import type { ChangeStore, MailItem } from '../../sync-server/store/ChangeStore.js'
+import { MAIL_TTL_DAYS, type ChangeStore, type MailItem } from '../../sync-server/store/ChangeStore.js'
 
 /**
  * [S11] Mailboxes: the part of the ChangeStore contract about mail (invariant 7 of
@@ -90,6 +90,22 @@ export function mailContract(name: string, open: () => ChangeStore | Promise<Cha
       await store.postMail([bob, carol], [second, third], 1000)
       expect(await bodiesOf(bob)).toEqual([first, second, third])
       expect(plain(await store.readMail(bob, 2)).map((m) => m.body)).toEqual([first, second])
+    })
+
+    test('[S11] unread mail expires after MAIL_TTL_DAYS, to the day, with its body; read and fresh mail stays', async () => {
+      const day = 86_400_000
+      const t0 = Date.UTC(2026, 11, 5, 12)
+      const old = (await store.postMail([bob, carol], [op], 1000, t0))!
+      const fresh = (await store.postMail([bob], [note], 1000, t0 + 10 * day))!
+      expect(await store.expireMail(t0 + MAIL_TTL_DAYS * day)).toBe(0)
+      expect(await store.expireMail(t0 + (MAIL_TTL_DAYS + 1) * day)).toBe(2)
+      expect(await bodiesOf(bob)).toEqual([note])
+      expect(await bodiesOf(carol)).toEqual([])
+      expect(await store.mailBodies()).toBe(1)
+      expect(old.items).toHaveLength(1)
+      await store.deleteMail(bob, fresh.ids[0]!)
+      expect(await store.expireMail(t0 + 1000 * day)).toBe(0)
+      expect(await store.mailBodies()).toBe(0)
     })
 
     test('[S11] a post naming the same mailbox twice is a programmer error and stores nothing', async () => {
