@@ -67,7 +67,7 @@ async function ours(n: number) {
   })
   const rotation = await signOp(signers[0]!, space, group.heads(), made.body)
   group.add(rotation)
-  const detached = { op: rotation, boxes: made.boxes }
+  const detached = { op: rotation, boxes: made.boxes, epochKey: made.key, adminKey: made.adminKey }
   const base = { space, kind: 'group' as const, org: org.space as ConvId }
   const toMembers = await sealBundle({ ...base, epoch: made.body.epoch, key: made.roster, rotation: detached, ops: [removal] })
   const toRemoved = await sealBundle({ ...base, epoch: previous.epoch, key: oldRoster, ops: [removal] })
@@ -85,15 +85,14 @@ async function ours(n: number) {
   const before = group.all().filter((op) => op.id !== removal.id && op.id !== rotation.id)
   for (const p of people.slice(1, 1 + SAMPLE_DEVICES)) {
     const t = performance.now()
-    const bundle = parseBundle(toMembers)!
-    const wires = await openBundle(bundle, () => undefined, p.keys.boxSecret)
-    if (!wires) throw new Error('bundle did not open')
+    const bundle = await openBundle(parseBundle(toMembers)!, [], p.keys.boxSecret)
+    if (!bundle) throw new Error('bundle did not open')
     const g = new OpGraph(space, before)
-    for (const w of wires) g.add((await readOp(w.b, w.s))!)
+    for (const w of bundle.wires) g.add((await readOp(w.b, w.s))!)
     const s = resolveGroup(g, orgState, org)
     if (s.current?.op !== rotation.id) throw new Error('rotation not accepted')
     const me = toHex(p.keys.signPublic)
-    const opened = openRotation(space, made.body, readBoxes(bundle.rotation!.x!, made.body)!, p.keys.boxSecret, { member: s.current.recipients.indexOf(me), admin: s.current.admins.indexOf(me) })
+    const opened = openRotation(space, made.body, readBoxes(bundle.wires[0]!.x!, made.body)!, p.keys.boxSecret, { member: s.current.recipients.indexOf(me), admin: s.current.admins.indexOf(me) })
     if (!opened.key) throw new Error('box did not open')
     slowest = Math.max(slowest, performance.now() - t)
   }

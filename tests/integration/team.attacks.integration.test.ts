@@ -63,7 +63,7 @@ test('[T5][T6][T10] a removed member with old keys and a modified client: cannot
   const orgState = spaces.org(org)
   const boxes = [me(admin), me(bob), me(carol)].sort().map((d) => orgState.users.get(orgState.bindings.get(d)!)!.devices.get(d)!)
   const made = await makeRotation({ space: group, existing: new Set(), members: boxes, admins: boxes, adminSecret: randomBytes(32), orgHeads: spaces.graph(org).heads() })
-  const lockbox = { op: await spaces.sign(group, made.body, made.boxes), boxes: made.boxes }
+  const lockbox = { op: await spaces.sign(group, made.body, made.boxes), boxes: made.boxes, epochKey: made.key, adminKey: made.adminKey }
   await bobPosts(bob, group, org, [admin, carol], [addBack, removeCarol])
   await bobPosts(bob, group, org, [admin, carol], [addBack], lockbox)
   // Replay: the ops that once added him, again.

@@ -25,11 +25,11 @@ describe('[P4] CBOR codec', () => {
     expect(frame.includes(0xd8)).toBe(false) // no 1-byte tags (tag 64 for Uint8Array)
     expect(frame.includes(0xd9)).toBe(false) // no 2-byte tags (cbor-x records use 0xd9dfxx)
     // A generic decoder with no shared structures reads it back.
-    expect(new Decoder({ useRecords: false, mapsAsObjects: true }).decode(frame)).toMatchObject({ type: 'hello', v: 2 })
+    expect(new Decoder({ useRecords: false, mapsAsObjects: true }).decode(frame)).toMatchObject({ type: 'hello', v: 3 })
   })
 
   test('[P1] the protocol version is one constant, carried by challenge, hello and welcome', () => {
-    expect(PROTOCOL_VERSION).toBe(2)
+    expect(PROTOCOL_VERSION).toBe(3)
     expect(CLIENT_EXAMPLES.hello).toHaveProperty('v')
     expect(SERVER_EXAMPLES.challenge[0]).toHaveProperty('v')
     expect(SERVER_EXAMPLES.welcome[0]).toHaveProperty('v')

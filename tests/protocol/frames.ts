@@ -4,7 +4,7 @@ import type { ClientMessage, ServerMessage } from '../../protocol/index.js'
 const b = (length: number, fill: number) => new Uint8Array(length).fill(fill)
 
 export const CLIENT_EXAMPLES: Record<ClientMessage['type'], ClientMessage> = {
-  hello: { type: 'hello', v: 2, device: b(32, 1), proof: b(64, 2), mailbox: b(32, 3), mailboxProof: b(64, 4) },
+  hello: { type: 'hello', v: 3, device: b(32, 1), proof: b(64, 2), mailbox: b(32, 3), mailboxProof: b(64, 4) },
   join: { type: 'join', conv: b(16, 3), epoch: 4, cap: b(32, 5), proof: b(64, 6) },
   push: { type: 'push', id: 7, envelopes: [b(500, 8), b(300, 9)] },
   mail: { type: 'mail', id: 3, to: [b(32, 50), b(32, 54)], items: [b(200, 51)] },
@@ -16,8 +16,8 @@ export const CLIENT_EXAMPLES: Record<ClientMessage['type'], ClientMessage> = {
 }
 
 export const SERVER_EXAMPLES: Record<ServerMessage['type'], ServerMessage[]> = {
-  challenge: [{ type: 'challenge', v: 2, nonce: b(32, 20), limits: { maxFrameBytes: 4_194_304, maxEnvelopesPerPush: 256, framesPerSecond: 400 } }],
-  welcome: [{ type: 'welcome', v: 2 }],
+  challenge: [{ type: 'challenge', v: 3, nonce: b(32, 20), limits: { maxFrameBytes: 4_194_304, maxEnvelopesPerPush: 256, framesPerSecond: 400 } }],
+  welcome: [{ type: 'welcome', v: 3 }],
   joined: [{ type: 'joined', conv: b(16, 21), epoch: 0xffffffff }],
   ack: [
     { type: 'ack', id: 22, results: [{ sseq: 1 }, { code: 1202 }, { sseq: Number.MAX_SAFE_INTEGER }] },

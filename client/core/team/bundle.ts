@@ -1,75 +1,194 @@
 import * as z from 'zod'
-import { openUnder, sealUnder, type BoxSecretKey } from '../../../crypto/index.js'
-import { encodeBoxes, openRotation, readBoxes, type RotationBoxes } from './rotation.js'
+import { findEpochKey, openUnder, paddedLength, randomBytes, sealUnder, type BoxSecretKey, type EpochKey } from '../../../crypto/index.js'
+import { encodeBoxes, readBoxes, type RotationBoxes } from './rotation.js'
 import { parseConvId, type ConvId } from '../../../protocol/index.js'
 import { decodeRecord, encodeRecord } from '../storage/records.js'
-import { boxContext } from './contexts.js'
+import { boxTag } from './contexts.js'
 import { readOp, type Op } from './ops.js'
 import type { OpWire, SpaceKind } from './spaces.js'
 
 /**
  * [T13] A membership bundle: the ops a space's devices must learn, posted once to all of them
- * through their mailboxes ([S11]). The ops are sealed under an epoch key of the space ([L5]);
- * a rotation travels beside them in the clear (its boxes are the secret part), so a device that
- * did not hold any key yet finds its box by trial ([L3]), then opens the ops.
+ * through their mailboxes ([S11]). It is sealed *whole* ([T20]): the space, the organisation,
+ * the epoch and every op, the rotation included, are inside one secretbox under a fresh bundle
+ * key. What travels in the clear is only what finds that key:
+ * - a rotation bundle ('r'): the rotation's member and admin boxes ([L3], padded with decoy boxes
+ *   to a bucket) with their ephemeral keys and context tags, and the bundle key wrapped under the
+ *   new epoch key and under the new admin key: a device finds its box by trial and unwraps;
+ * - a keyed bundle ('k'): the bundle key wrapped under a roster key the recipients hold ([L5]): a
+ *   device tries the roster keys it holds.
+ * Nothing here is trusted after opening either: the ops still go through signature and resolver
+ * checks, and the opened bundle must name the space and epoch its key belongs to.
  */
 export interface Bundle {
   readonly space: ConvId
   readonly kind: SpaceKind
   readonly org: ConvId
-  /** The epoch whose key seals `ops`. */
+  /** The epoch whose key sealed it: the rotation's, or the roster's. */
   readonly epoch: number
-  readonly rotation?: OpWire
-  readonly ops: Uint8Array
+  /** The rotation first (with its boxes, [T16]), then the other ops. */
+  readonly wires: OpWire[]
 }
 
-const wire = z.object({ b: z.instanceof(Uint8Array), s: z.instanceof(Uint8Array).refine((b) => b.length === 64), x: z.instanceof(Uint8Array).optional() })
-const schema = z.object({
-  t: z.literal('team/1'),
+export interface OuterBundle {
+  readonly v: 2
+  readonly f: 'r' | 'k'
+  readonly m?: Boxes
+  readonly a?: Boxes
+  readonly wm?: Uint8Array
+  readonly wa?: Uint8Array
+  readonly w?: Uint8Array
+  readonly c: Uint8Array
+}
+interface Boxes { readonly t: Uint8Array; readonly x: Uint8Array; readonly b: Uint8Array[] }
+
+const bytes = z.instanceof(Uint8Array)
+const boxesSchema = z.object({ t: bytes.refine((b) => b.length === 32), x: bytes.refine((b) => b.length === 32), b: z.array(bytes).max(10_000) })
+const outerSchema = z.object({
+  v: z.literal(2),
+  f: z.enum(['r', 'k']),
+  m: boxesSchema.optional(),
+  a: boxesSchema.optional(),
+  wm: bytes.optional(),
+  wa: bytes.optional(),
+  w: bytes.optional(),
+  c: bytes,
+})
+const wire = z.object({ b: bytes, s: bytes.refine((b) => b.length === 64) })
+const innerSchema = z.object({
+  t: z.literal('team/2'),
   s: z.string().max(64),
   k: z.enum(['org', 'group']),
   o: z.string().max(64),
   e: z.number().int().nonnegative().max(0xffffffff),
   r: wire.optional(),
-  c: z.instanceof(Uint8Array),
+  c: z.array(wire).max(100_000),
 })
-const opsSchema = z.array(wire).max(100_000)
+const NO_CONTEXT = new Uint8Array(0)
 
-/** Seals ops under the roster key of `epoch` ([T13]); a rotation rides beside them. */
-export async function sealBundle(b: { space: ConvId; kind: SpaceKind; org: ConvId; epoch: number; key: Uint8Array; rotation?: { op: Op; boxes: RotationBoxes }; ops: readonly Op[] }): Promise<Uint8Array> {
-  const plain = encodeRecord(b.ops.map((op) => ({ b: op.wire.bytes, s: op.wire.sig })))
-  const c = sealUnder(b.key, 'team/bundle', boxContext(b.space, b.epoch, 'bundle'), plain)
-  const r = b.rotation && { b: b.rotation.op.wire.bytes, s: b.rotation.op.wire.sig, x: encodeBoxes(b.rotation.boxes) }
-  return encodeRecord({ t: 'team/1', s: b.space, k: b.kind, o: b.org, e: b.epoch, ...(r ? { r } : {}), c })
+export interface SealBundleInput {
+  readonly space: ConvId
+  readonly kind: SpaceKind
+  readonly org: ConvId
+  readonly epoch: number
+  /** The roster key of `epoch` (a keyed bundle). */
+  readonly key: Uint8Array
+  /** A rotation bundle: the rotation, its boxes, and the new epoch and admin keys that wrap the bundle key. */
+  readonly rotation?: { op: Op; boxes: RotationBoxes; epochKey: EpochKey; adminKey?: Uint8Array }
+  readonly ops: readonly Op[]
+}
+
+/** [T13][T20] Seals a bundle whole; a rotation bundle when `rotation` is given, else keyed under `key`. */
+export async function sealBundle(b: SealBundleInput): Promise<Uint8Array> {
+  const r = b.rotation
+  const inner = encodeRecord({
+    t: 'team/2', s: b.space, k: b.kind, o: b.org, e: b.epoch,
+    ...(r ? { r: { b: r.op.wire.bytes, s: r.op.wire.sig } } : {}),
+    c: b.ops.map((op) => ({ b: op.wire.bytes, s: op.wire.sig })),
+  })
+  const bundleKey = randomBytes(32)
+  const c = sealUnder(bundleKey, 'team/bundle', NO_CONTEXT, padded(inner))
+  let outer: OuterBundle
+  if (r && r.op.body.kind === 'rotate') {
+    const body = r.op.body
+    const m = { t: boxTag(b.space, body.epoch, 'key'), x: body.ephemeral, b: withDecoys(r.boxes.members) }
+    const a = body.admins && r.adminKey ? { t: boxTag(b.space, body.epoch, 'admin'), x: body.admins.ephemeral, b: withDecoys(r.boxes.admins) } : undefined
+    outer = {
+      v: 2, f: 'r', m, c,
+      wm: sealUnder(r.epochKey, 'team/bundle-wrap', m.t, bundleKey),
+      ...(a ? { a, wa: sealUnder(r.adminKey!, 'team/bundle-wrap', a.t, bundleKey) } : {}),
+    }
+  } else {
+    outer = { v: 2, f: 'k', w: sealUnder(b.key, 'team/bundle-wrap', NO_CONTEXT, bundleKey), c }
+  }
+  bundleKey.fill(0)
+  return encodeRecord(outer)
 }
 
 /** Mail bodies that are bundles parse here; anything else is left to other readers. */
-export function parseBundle(body: Uint8Array): Bundle | undefined {
-  const rec = decodeRecord(body, schema)
+export function parseBundle(body: Uint8Array): OuterBundle | undefined {
+  return decodeRecord(body, outerSchema) as OuterBundle | undefined
+}
+
+/** A roster key this device holds, for trying keyed bundles. */
+export interface HeldRoster { readonly space: ConvId; readonly epoch: number; readonly key: Uint8Array }
+
+/**
+ * [T20] Opens a bundle: by trial of this device's box in a rotation bundle, or of the roster keys
+ * it holds in a keyed one. Undefined when it does not open, or when what it names inside is not
+ * what its key was for (another space or epoch, boxes or ephemeral keys other than the rotation's).
+ */
+export async function openBundle(outer: OuterBundle, rosters: Iterable<HeldRoster>, boxSecret: BoxSecretKey): Promise<Bundle | undefined> {
+  let bundleKey: Uint8Array | undefined
+  let heldFor: HeldRoster | undefined
+  if (outer.f === 'r' && outer.m && outer.wm) {
+    const member = findEpochKey({ ephemeral: outer.m.x, boxes: outer.m.b }, boxSecret, outer.m.t)
+    if (member.ok) bundleKey = unwrap(member.value.key, outer.m.t, outer.wm)
+    if (!bundleKey && outer.a && outer.wa) {
+      const admin = findEpochKey({ ephemeral: outer.a.x, boxes: outer.a.b }, boxSecret, outer.a.t)
+      if (admin.ok) bundleKey = unwrap(admin.value.key, outer.a.t, outer.wa)
+    }
+  } else if (outer.f === 'k' && outer.w) {
+    for (const r of rosters) {
+      bundleKey = unwrap(r.key, NO_CONTEXT, outer.w)
+      if (bundleKey) {
+        heldFor = r
+        break
+      }
+    }
+  }
+  if (!bundleKey) return undefined
+  const opened = openUnder(bundleKey, 'team/bundle', NO_CONTEXT, outer.c)
+  const inner = opened.ok ? unpadded(opened.value) : undefined
+  const rec = inner && decodeRecord(inner, innerSchema)
   const space = rec && parseConvId(rec.s)
   const org = rec && parseConvId(rec.o)
   if (!rec || !space || !org) return undefined
-  return { space, kind: rec.k, org, epoch: rec.e, ...(rec.r ? { rotation: rec.r } : {}), ops: rec.c }
+  if (outer.f === 'k') {
+    // The roster key that opened it belongs to one space and epoch: the bundle must say so.
+    if (heldFor!.space !== space || heldFor!.epoch !== rec.e || rec.r) return undefined
+    return { space, kind: rec.k, org, epoch: rec.e, wires: rec.c }
+  }
+  const rotation = rec.r && (await readOp(rec.r.b, rec.r.s))
+  const body = rotation?.body
+  if (!rotation || body?.kind !== 'rotate' || body.epoch !== rec.e || rotation.space !== space) return undefined
+  // The boxes and tags in the clear must be this rotation's: real boxes first, decoys after.
+  const m = outer.m!
+  if (!sameBytes(m.t, boxTag(space, body.epoch, 'key')) || !sameBytes(m.x, body.ephemeral)) return undefined
+  if (body.admins && outer.a && (!sameBytes(outer.a.t, boxTag(space, body.epoch, 'admin')) || !sameBytes(outer.a.x, body.admins.ephemeral))) return undefined
+  const boxes = { members: m.b.slice(0, body.boxes.count), admins: outer.a?.b.slice(0, body.admins?.boxes.count ?? 0) ?? [] }
+  const x = encodeBoxes(boxes)
+  if (!readBoxes(x, body)) return undefined
+  return { space, kind: rec.k, org, epoch: rec.e, wires: [{ b: rec.r!.b, s: rec.r!.s, x }, ...rec.c] }
 }
 
-/**
- * Opens a bundle with a key this device holds for its epoch, or else with the key in its
- * rotation's boxes. Returns the op wires (rotation first), or undefined when it does not open.
- * Nothing here is trusted yet: the ops still go through signature and resolver checks.
- */
-export async function openBundle(bundle: Bundle, rosterFor: (epoch: number) => Uint8Array | undefined, boxSecret: BoxSecretKey): Promise<OpWire[] | undefined> {
-  let key = rosterFor(bundle.epoch)
-  const rotation = bundle.rotation && (await readOp(bundle.rotation.b, bundle.rotation.s))
-  const boxes = rotation?.body.kind === 'rotate' && bundle.rotation?.x ? readBoxes(bundle.rotation.x, rotation.body) : undefined
-  if (!key && boxes && rotation?.body.kind === 'rotate' && rotation.body.epoch === bundle.epoch && rotation.space === bundle.space) {
-    key = openRotation(bundle.space, rotation.body, boxes, boxSecret).roster
-  }
-  if (!key) return undefined
-  const opened = openUnder(key, 'team/bundle', boxContext(bundle.space, bundle.epoch, 'bundle'), bundle.ops)
-  const ops = opened.ok ? decodeRecord(opened.value, opsSchema) : undefined
-  if (!ops) return undefined
-  return [...(bundle.rotation ? [bundle.rotation] : []), ...ops]
+function unwrap(key: Uint8Array, context: Uint8Array, wrapped: Uint8Array): Uint8Array | undefined {
+  const r = openUnder(key, 'team/bundle-wrap', context, wrapped)
+  return r.ok && r.value.length === 32 ? r.value : undefined
 }
+
+/** [T20] Real boxes first, then random 48-byte decoys up to at least 8 and the next power of two. */
+function withDecoys(boxes: readonly Uint8Array[]): Uint8Array[] {
+  let bucket = 8
+  while (bucket < boxes.length) bucket *= 2
+  return [...boxes, ...Array.from({ length: bucket - boxes.length }, () => randomBytes(48))]
+}
+
+/** The inner record padded to a size bucket ([E5]'s buckets): u32 length ‖ record ‖ zeros. */
+function padded(inner: Uint8Array): Uint8Array {
+  const out = new Uint8Array(paddedLength(4 + inner.length))
+  new DataView(out.buffer).setUint32(0, inner.length, false)
+  out.set(inner, 4)
+  return out
+}
+
+function unpadded(plain: Uint8Array): Uint8Array | undefined {
+  if (plain.length < 4) return undefined
+  const n = new DataView(plain.buffer, plain.byteOffset, plain.byteLength).getUint32(0, false)
+  return 4 + n <= plain.length ? plain.subarray(4, 4 + n) : undefined
+}
+
+const sameBytes = (a: Uint8Array, b: Uint8Array) => a.length === b.length && a.every((x, i) => x === b[i])
 
 /** Bytes of ops per bundle part: well under the 1 MiB mail item limit ([S11]) after sealing. */
 export const BUNDLE_BYTES = 768 * 1024

@@ -1,4 +1,4 @@
-import { concat, utf8, writeU32 } from '../../../crypto/index.js'
+import { concat, domainHash, utf8, writeU32 } from '../../../crypto/index.js'
 import { idBytes, type ConvId } from '../../../protocol/index.js'
 
 /**
@@ -9,4 +9,13 @@ export function boxContext(space: ConvId, epoch: number, purpose: 'key' | 'admin
   const e = new Uint8Array(4)
   writeU32(new DataView(e.buffer), 0, epoch)
   return concat(utf8.encode(`fieldchat/v1/team/${purpose}`), idBytes(space), e)
+}
+
+/**
+ * [T20] The context of a rotation's key boxes ([L3]) as it travels in a bundle's clear part: a
+ * hash of the space, epoch and purpose, so a device can find its box before it knows which space
+ * the bundle is for, and the server learns neither (tags of one space and epoch are equal).
+ */
+export function boxTag(space: ConvId, epoch: number, purpose: 'key' | 'admin'): Uint8Array {
+  return domainHash('fieldchat/v1/team/box-tag', boxContext(space, epoch, purpose))
 }

@@ -5,7 +5,7 @@ import {
 } from '../../../crypto/index.js'
 import type { ConvId } from '../../../protocol/index.js'
 import { decodeRecord, encodeRecord } from '../storage/records.js'
-import { boxContext } from './contexts.js'
+import { boxContext, boxTag } from './contexts.js'
 import type { OpBody, OpId } from './ops.js'
 
 type RotateBody = Extract<OpBody, { kind: 'rotate' }>
@@ -54,8 +54,12 @@ export interface RotationInput {
   readonly orgHeads?: readonly OpId[]
 }
 
-/** [T9] A rotation's body: a new epoch key to the members, a new admin key to the admins. */
-export async function makeRotation(input: RotationInput): Promise<{ body: RotateBody; boxes: RotationBoxes; key: EpochKey; roster: Uint8Array }> {
+/**
+ * [T9] A rotation's body: a new epoch key to the members, a new admin key to the admins. The
+ * admin key is returned so that the bundle carrying the rotation can be wrapped under it ([T20]);
+ * the caller wipes it after.
+ */
+export async function makeRotation(input: RotationInput): Promise<{ body: RotateBody; boxes: RotationBoxes; key: EpochKey; roster: Uint8Array; adminKey: EpochKey }> {
   let epoch = 0
   while (epoch === 0 || input.existing.has(epoch)) epoch = new DataView(randomBytes(4).buffer).getUint32(0)
   const key = generateEpochKey()
@@ -63,8 +67,9 @@ export async function makeRotation(input: RotationInput): Promise<{ body: Rotate
   const adminKey = generateEpochKey()
   const ctx = boxContext(input.space, epoch, 'key')
   const adminCtx = boxContext(input.space, epoch, 'admin')
-  const sealed = await sealEpochKey(key, input.members.map((b) => asBoxPublicKey(b)), ctx)
-  const admins = await sealEpochKey(adminKey, input.admins.map((b) => asBoxPublicKey(b)), adminCtx)
+  // [T20] boxes are bound to a hash of the context, which travels in a bundle's clear part.
+  const sealed = await sealEpochKey(key, input.members.map((b) => asBoxPublicKey(b)), boxTag(input.space, epoch, 'key'))
+  const admins = await sealEpochKey(adminKey, input.admins.map((b) => asBoxPublicKey(b)), boxTag(input.space, epoch, 'admin'))
   const body: RotateBody = {
     kind: 'rotate',
     epoch,
@@ -80,8 +85,7 @@ export async function makeRotation(input: RotationInput): Promise<{ body: Rotate
     ...(input.previous ? { chain: sealChain(key, input.previous, ctx) } : {}),
     ...(input.orgHeads ? { org: [...input.orgHeads] } : {}),
   }
-  adminKey.fill(0)
-  return { body, boxes: { members: sealed.boxes, admins: admins.boxes }, key, roster }
+  return { body, boxes: { members: sealed.boxes, admins: admins.boxes }, key, roster, adminKey }
 }
 
 /**
@@ -92,9 +96,11 @@ export function openRotation(space: ConvId, b: RotateBody, boxes: RotationBoxes,
   const out: OpenedRotation = {}
   const ctx = boxContext(space, b.epoch, 'key')
   const adminCtx = boxContext(space, b.epoch, 'admin')
+  const tag = boxTag(space, b.epoch, 'key')
+  const adminTag = boxTag(space, b.epoch, 'admin')
   const key = at
-    ? at.member >= 0 && boxes.members[at.member] ? openEpochKey({ ephemeral: b.ephemeral, box: boxes.members[at.member]! }, at.member, secret, ctx) : undefined
-    : mapFound(findEpochKey({ ephemeral: b.ephemeral, boxes: boxes.members }, secret, ctx))
+    ? at.member >= 0 && boxes.members[at.member] ? openEpochKey({ ephemeral: b.ephemeral, box: boxes.members[at.member]! }, at.member, secret, tag) : undefined
+    : mapFound(findEpochKey({ ephemeral: b.ephemeral, boxes: boxes.members }, secret, tag))
   if (key?.ok) {
     out.key = key.value
     const chain = b.chain && openChain(b.chain, key.value, ctx)
@@ -104,8 +110,8 @@ export function openRotation(space: ConvId, b: RotateBody, boxes: RotationBoxes,
   }
   if (b.admins) {
     const adminKey = at
-      ? at.admin >= 0 && boxes.admins[at.admin] ? openEpochKey({ ephemeral: b.admins.ephemeral, box: boxes.admins[at.admin]! }, at.admin, secret, adminCtx) : undefined
-      : mapFound(findEpochKey({ ephemeral: b.admins.ephemeral, boxes: boxes.admins }, secret, adminCtx))
+      ? at.admin >= 0 && boxes.admins[at.admin] ? openEpochKey({ ephemeral: b.admins.ephemeral, box: boxes.admins[at.admin]! }, at.admin, secret, adminTag) : undefined
+      : mapFound(findEpochKey({ ephemeral: b.admins.ephemeral, boxes: boxes.admins }, secret, adminTag))
     if (adminKey?.ok) {
       const s = openUnder(adminKey.value, 'team/admin-secret', adminCtx, b.admins.secret)
       if (s.ok && s.value.length === 32) out.adminSecret = s.value

@@ -8,7 +8,7 @@ import type { MailOutbox } from '../mailOutbox.js'
 import type { Registry } from '../registry.js'
 import type { LocalStore } from '../storage/LocalStore.js'
 import { decodeRecord, encodeRecord } from '../storage/records.js'
-import { BUNDLE_BYTES, inParts, openBundle, parseBundle, sealBundle } from './bundle.js'
+import { BUNDLE_BYTES, inParts, openBundle, parseBundle, sealBundle, type HeldRoster, type OuterBundle } from './bundle.js'
 import type { Epoch } from './epochs.js'
 import type { GroupState } from './group.js'
 import type { Op, OpBody } from './ops.js'
@@ -274,7 +274,7 @@ export class TeamCore {
     // The chain carries the newest epoch this device holds (tainted or not: it only gives history).
     const chainFrom = [...state.epochs].reverse().find((e) => keys.has(e.epoch))
     const prevKey = chainFrom && keys.get(chainFrom.epoch)
-    const { body, boxes, key } = await makeRotation({
+    const { body, boxes, key, adminKey } = await makeRotation({
       space,
       existing: new Set(state.epochs.map((e) => e.epoch)),
       members: state.devices.map((d) => boxOf(org, d)),
@@ -288,7 +288,11 @@ export class TeamCore {
     // the rotation on the server itself and keeps nothing of the new key but its capability.
     // Before the bundles, so that the removal notice among them waits for it ([T19]).
     if (!this.isMember(space) && prev) await this.proxies.register(space, prev.epoch, body.epoch, key)
-    await this.send(space, { op, boxes }, prev)
+    try {
+      await this.send(space, { op, boxes, epochKey: key, adminKey }, prev)
+    } finally {
+      adminKey.fill(0)
+    }
   }
 
   /**
@@ -296,7 +300,7 @@ export class TeamCore {
    * whole graph; devices that are out get the ops since it under the previous roster key, so
    * their app learns from a signed op that they were removed.
    */
-  async send(space: ConvId, rotation?: { op: Op; boxes: RotationBoxes }, prev?: Epoch, ops: readonly Op[] = []): Promise<void> {
+  async send(space: ConvId, rotation?: { op: Op; boxes: RotationBoxes; epochKey: EpochKey; adminKey: EpochKey }, prev?: Epoch, ops: readonly Op[] = []): Promise<void> {
     const meta = this.spaces.meta(space)!
     const state = this.spaces.state(space)!
     const { rosters } = this.spaces.keysOf(space)
@@ -360,7 +364,13 @@ export class TeamCore {
     return false
   }
 
-  private async onBundle(bundle: NonNullable<ReturnType<typeof parseBundle>>): Promise<void> {
+  private async onBundle(outer: OuterBundle): Promise<void> {
+    // [T20] A bundle names nothing in the clear: open it first (this device's box in a rotation,
+    // or a roster key it holds), then check what it is for.
+    const held: HeldRoster[] = []
+    for (const space of this.spaces.list()) for (const [epoch, key] of this.spaces.keysOf(space).rosters) held.push({ space, epoch, key })
+    const bundle = await openBundle(outer, held, this.deps.identity.keys.boxSecret)
+    if (!bundle) return this.deps.problem(ClientErrorCode.TEAM_REFUSED, 'a membership bundle did not open')
     const org = bundle.kind === 'org' ? bundle.space : bundle.org
     const meta = this.spaces.meta(bundle.space)
     if (meta && (meta.kind !== bundle.kind || meta.org !== org)) return this.deps.problem(ClientErrorCode.TEAM_REFUSED, 'bundle for the wrong space')
@@ -369,11 +379,8 @@ export class TeamCore {
       const expected = bundle.kind === 'org' ? this.pendingJoins.has(org) : this.spaces.meta(org)?.kind === 'org' && this.isMember(org)
       if (!expected) return this.deps.problem(ClientErrorCode.TEAM_REFUSED, 'bundle for a space this device did not ask for')
     }
-    const { rosters } = this.spaces.keysOf(bundle.space)
-    const wires = await openBundle(bundle, (e) => rosters.get(e), this.deps.identity.keys.boxSecret)
-    if (!wires) return this.deps.problem(ClientErrorCode.TEAM_REFUSED, 'a membership bundle did not open')
     if (!meta) await this.spaces.setMeta(bundle.space, { kind: bundle.kind, org })
-    await this.spaces.receive(wires, bundle.space)
+    await this.spaces.receive(bundle.wires, bundle.space)
     if (this.spaces.graph(bundle.space).missing > 0) this.deps.problem(ClientErrorCode.TEAM_GAP)
     await this.applyAll(bundle.space)
   }

@@ -8,7 +8,7 @@ import { resolveGroup, type GroupState } from './group.js'
 import { isGenesisOf, readOp, signOp, type Op, type OpBody, type OpId } from './ops.js'
 import { resolveOrg, type OrgState } from './org.js'
 import { openRotation, readBoxes, type OpenedRotation, type RotationBoxes } from './rotation.js'
-import { boxContext } from './contexts.js'
+import { boxContext, boxTag } from './contexts.js'
 import { chainSources } from './links.js'
 import type { Epoch } from './epochs.js'
 
@@ -139,8 +139,8 @@ export class Spaces {
     const b = op.body
     if (b.kind !== 'rotate') return
     const space = op.space as ConvId
-    const m = findEpochKey({ ephemeral: b.ephemeral, boxes: boxes.members }, this.keys.boxSecret, boxContext(space, b.epoch, 'key'))
-    const a = b.admins ? findEpochKey({ ephemeral: b.admins.ephemeral, boxes: boxes.admins }, this.keys.boxSecret, boxContext(space, b.epoch, 'admin')) : undefined
+    const m = findEpochKey({ ephemeral: b.ephemeral, boxes: boxes.members }, this.keys.boxSecret, boxTag(space, b.epoch, 'key'))
+    const a = b.admins ? findEpochKey({ ephemeral: b.admins.ephemeral, boxes: boxes.admins }, this.keys.boxSecret, boxTag(space, b.epoch, 'admin')) : undefined
     const mine: MyBoxes = { ...(m.ok ? { m: [m.value.index, boxes.members[m.value.index]!] as const } : {}), ...(a?.ok ? { a: [a.value.index, boxes.admins[a.value.index]!] as const } : {}) }
     if (!mine.m && !mine.a) return
     this.myBoxes.set(op.id, mine)
