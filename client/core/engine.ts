@@ -9,7 +9,8 @@ import { Emitter } from './events.js'
 import type { Identity } from './identity.js'
 import type { Outbox } from './outbox.js'
 import { JoinRetry } from './joinRetry.js'
-import { ProxyRekeys, type ProxyOutcome, type ProxyRekey } from './proxyRekey.js'
+import { ProxyRekeys, type ProxyRekey } from './proxyRekey.js'
+import type { ConnectionState, EngineEvents } from './engineEvents.js'
 import type { MailOutbox } from './mailOutbox.js'
 import { Pusher } from './push.js'
 import { Receiver } from './receive.js'
@@ -17,25 +18,7 @@ import type { ConversationRecord, Registry } from './registry.js'
 import { onServerError, type ServerErrorDeps } from './serverError.js'
 import { OPEN, frameBytes, type SocketFactory, type SocketLike } from './transport.js'
 
-export type ConnectionState = 'offline' | 'connecting' | 'syncing' | 'online'
-
-export interface EngineEvents extends Record<string, unknown> {
-  state: ConnectionState
-  /** The server acknowledged these messages: they are no longer pending. */
-  delivered: { msgIds: string[] }
-  /** [T11] Envelopes of this conversation wait for a key this device does not hold yet. */
-  waiting: { conv: ConvId; waiting: boolean }
-  /** The server refused (lost: true) or granted this device's access to a conversation. */
-  access: { conv: ConvId; lost: boolean }
-  /** Something was refused; the person can read `code`'s text. Nothing stored was lost. */
-  problem: { code: Code; detail?: string }
-  /** The server confirmed this device's access to a conversation at `epoch`. */
-  joined: { conv: ConvId; epoch: number }
-  /** [S10] A rekey from an epoch the conversation has left; `epoch` is where the server is. */
-  rekeyConflict: { conv: ConvId; epoch: number }
-  /** [T18] The server answered a rekey made for a space this device is not a member of. */
-  proxyRekey: { conv: ConvId; outcome: ProxyOutcome; epoch?: number }
-}
+export type { ConnectionState, EngineEvents } from './engineEvents.js'
 
 export interface EngineOptions {
   readonly url: string

@@ -5,8 +5,8 @@ import type { SegmentWindow } from './segmentWindow.js'
 import type { MailOutbox } from './mailOutbox.js'
 import type { ConvId, DeviceId, DocId } from '../../protocol/index.js'
 import type { DocStore } from './docs.js'
-import type { SyncEngine, ConnectionState } from './engine.js'
-import { ClientError, ClientErrorCode, type ClientErrorCode as Code } from './errors.js'
+import type { SyncEngine } from './engine.js'
+import { ClientError, ClientErrorCode } from './errors.js'
 import { Emitter } from './events.js'
 import { HybridClock } from './hlc.js'
 import { createIdentity, loadIdentity, type Identity } from './identity.js'
@@ -17,52 +17,13 @@ import type { Outbox } from './outbox.js'
 import { makeParts } from './parts.js'
 import { recoverOutbox } from './recoverOutbox.js'
 import { Registry } from './registry.js'
+import type { MessengerEvents, MessengerOptions, Status, ConversationSummary } from './messengerTypes.js'
 import { checkLocalFormat } from './storage/format.js'
 import type { AccessState } from './access.js'
 import { rootDocOf, type ConversationLayout } from './layout.js'
 import type { Team } from './team/team.js'
-import type { LocalStore } from './storage/LocalStore.js'
-import type { SocketFactory } from './transport.js'
 
-export interface MessengerOptions {
-  readonly store: LocalStore
-  /** ws(s)://host/sync */
-  readonly url: string
-  readonly socket: SocketFactory
-  readonly clock?: HybridClock
-  readonly heartbeatMs?: number
-  readonly backoff?: { initialMs: number; maxMs: number }
-  /** Messages per segment before rolling over (tests use small values). */
-  readonly segmentCapacity?: number
-  /** Acknowledged envelopes per document before this device snapshots its own log. */
-  readonly snapshotEvery?: number
-  /** Bytes of membership ops per bundle part ([T13]); tests make it small. */
-  readonly bundleBytes?: number
-}
-
-export interface ConversationSummary {
-  readonly conv: ConvId
-  readonly title: string
-  readonly members: number
-}
-
-export interface Status {
-  readonly connection: ConnectionState
-  readonly pending: number
-}
-
-export interface MessengerEvents extends Record<string, unknown> {
-  status: Status
-  conversations: void
-  messages: { conv: ConvId }
-  /** Messages that appeared in a loaded segment (local or remote), in no particular order. */
-  added: { conv: ConvId; messages: MessageView[] }
-  problem: { code: Code; detail?: string }
-  /** [T11] This conversation has messages waiting for a key this device does not hold yet. */
-  waiting: { conv: ConvId; waiting: boolean }
-  /** The server refused this device's access to a conversation (removed), or granted it again. */
-  access: { conv: ConvId; lost: boolean }
-}
+export type { ConversationSummary, MessengerEvents, MessengerOptions, Status } from './messengerTypes.js'
 
 /** The root document of a conversation shares the conversation's id. */
 export { rootDocOf }

@@ -1,7 +1,7 @@
 import { SNAPSHOT_KIND, sealEnvelope, type EnvelopeAuthors } from '../../crypto/index.js'
 import { ErrorCode, idBytes, type Ack, type ClientMessage, type ConvId, type DocId } from '../../protocol/index.js'
 import type { DocStore } from './docs.js'
-import type { EngineEvents } from './engine.js'
+import type { EngineEvents } from './engineEvents.js'
 import { ClientErrorCode } from './errors.js'
 import type { Emitter } from './events.js'
 import type { MailOutbox } from './mailOutbox.js'

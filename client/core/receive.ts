@@ -1,7 +1,7 @@
 import { CryptoErrorCode, openEnvelopes, toHex } from '../../crypto/index.js'
 import { convIdOf, docIdOf, idBytes, type ConvId, type DocId, type Envelopes, type Snapshots } from '../../protocol/index.js'
 import type { DocStore } from './docs.js'
-import type { EngineEvents } from './engine.js'
+import type { EngineEvents } from './engineEvents.js'
 import { ClientErrorCode } from './errors.js'
 import type { Emitter } from './events.js'
 import { actorOf } from './identity.js'

@@ -141,3 +141,34 @@ describe('crypto is one folder (STYLE: crypto as an ambient utility is a trap)',
     }
   })
 })
+
+describe('layers import one way (no cycles)', () => {
+  /** Strongly connected groups of more than one file among `files`, through relative imports. */
+  function cycles(files: string[]): string[][] {
+    const deps = new Map(files.map((f) => [f, specifiers(f).filter((s) => s.startsWith('.')).map((s) => resolveRelative(f, s))]))
+    const index = new Map<string, number>()
+    const low = new Map<string, number>()
+    const stack: string[] = []
+    const out: string[][] = []
+    const visit = (v: string) => {
+      index.set(v, index.size)
+      low.set(v, index.get(v)!)
+      stack.push(v)
+      for (const w of deps.get(v) ?? []) {
+        if (!deps.has(w)) continue
+        if (!index.has(w)) visit(w), low.set(v, Math.min(low.get(v)!, low.get(w)!))
+        else if (stack.includes(w)) low.set(v, Math.min(low.get(v)!, index.get(w)!))
+      }
+      if (low.get(v) !== index.get(v)) return
+      const group: string[] = []
+      for (let w = stack.pop(); w; w = w === v ? undefined : stack.pop()) group.push(rel(w))
+      if (group.length > 1) out.push(group)
+    }
+    for (const f of files) if (!index.has(f)) visit(f)
+    return out
+  }
+
+  test('no import cycle in crypto/, protocol/, sync-server/ or client/ (the engine and its parts, the Messenger and its parts included)', () => {
+    for (const folder of ['crypto', 'protocol', 'sync-server', 'client']) expect(cycles(walk(join(ROOT, folder))), folder).toEqual([])
+  })
+})

@@ -1,0 +1,48 @@
+import type { ConvId } from '../../protocol/index.js'
+import type { ConnectionState } from './engineEvents.js'
+import type { ClientErrorCode as Code } from './errors.js'
+import type { HybridClock } from './hlc.js'
+import type { MessageView } from './model.js'
+import type { LocalStore } from './storage/LocalStore.js'
+import type { SocketFactory } from './transport.js'
+
+/** The Messenger's options and events, apart from it so that its parts can name them without importing it. */
+export interface MessengerOptions {
+  readonly store: LocalStore
+  /** ws(s)://host/sync */
+  readonly url: string
+  readonly socket: SocketFactory
+  readonly clock?: HybridClock
+  readonly heartbeatMs?: number
+  readonly backoff?: { initialMs: number; maxMs: number }
+  /** Messages per segment before rolling over (tests use small values). */
+  readonly segmentCapacity?: number
+  /** Acknowledged envelopes per document before this device snapshots its own log. */
+  readonly snapshotEvery?: number
+  /** Bytes of membership ops per bundle part ([T13]); tests make it small. */
+  readonly bundleBytes?: number
+}
+
+export interface ConversationSummary {
+  readonly conv: ConvId
+  readonly title: string
+  readonly members: number
+}
+
+export interface Status {
+  readonly connection: ConnectionState
+  readonly pending: number
+}
+
+export interface MessengerEvents extends Record<string, unknown> {
+  status: Status
+  conversations: void
+  messages: { conv: ConvId }
+  /** Messages that appeared in a loaded segment (local or remote), in no particular order. */
+  added: { conv: ConvId; messages: MessageView[] }
+  problem: { code: Code; detail?: string }
+  /** [T11] This conversation has messages waiting for a key this device does not hold yet. */
+  waiting: { conv: ConvId; waiting: boolean }
+  /** The server refused this device's access to a conversation (removed), or granted it again. */
+  access: { conv: ConvId; lost: boolean }
+}
