@@ -1,5 +1,5 @@
 import type { DisplayMessage } from '../core/messenger.js'
-import { parseInvitation } from '../core/invite.js'
+import { parseInvitation } from '../core/conversations/invite.js'
 import { isOrgInvitation } from '../core/team/orgInvite.js'
 import { parseConvId, parseDeviceId, type ConvId } from '../../protocol/index.js'
 import { arg, type Command } from './context.js'

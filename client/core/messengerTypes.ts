@@ -1,10 +1,10 @@
 import type { ConvId } from '../../protocol/index.js'
-import type { ConnectionState } from './engineEvents.js'
+import type { ConnectionState } from './sync/engineEvents.js'
 import type { ClientErrorCode as Code } from './errors.js'
-import type { HybridClock } from './hlc.js'
-import type { MessageView } from './model.js'
+import type { HybridClock } from './documents/hlc.js'
+import type { MessageView } from './documents/model.js'
 import type { LocalStore } from './storage/LocalStore.js'
-import type { SocketFactory } from './transport.js'
+import type { SocketFactory } from './sync/transport.js'
 
 /** The Messenger's options and events, apart from it so that its parts can name them without importing it. */
 export interface MessengerOptions {

@@ -1,5 +1,5 @@
 import WebSocket from 'ws'
-import type { SocketFactory, SocketLike } from '../core/transport.js'
+import type { SocketFactory, SocketLike } from '../core/sync/transport.js'
 
 /**
  * Node has no global WebSocket before v22: use `ws`, whose API matches the parts we use.

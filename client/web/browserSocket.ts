@@ -1,4 +1,4 @@
-import type { SocketFactory, SocketLike } from '../core/transport.js'
+import type { SocketFactory, SocketLike } from '../core/sync/transport.js'
 
 /**
  * The browser's WebSocket, made honest about the network for the engine:

@@ -1,6 +1,6 @@
 import { createSignal, onCleanup, type Accessor } from 'solid-js'
 import { ClientError } from '../core/errors.js'
-import { parseInvitation, type Invitation } from '../core/invite.js'
+import { parseInvitation, type Invitation } from '../core/conversations/invite.js'
 import { parseOrgInvitation } from '../core/team/orgInvite.js'
 import { parseConvId, type ConvId } from '../../protocol/index.js'
 

@@ -4,7 +4,7 @@ import { PROTOCOL_VERSION, decodeClientFrame, encodeFrame, type ClientMessage, t
 import { ClientErrorCode } from '../../client/core/errors.js'
 import { Messenger } from '../../client/core/messenger.js'
 import { createMemoryStore } from '../../client/core/storage/memory.js'
-import type { SocketFactory, SocketLike } from '../../client/core/transport.js'
+import type { SocketFactory, SocketLike } from '../../client/core/sync/transport.js'
 import { startSyncServer } from '../../sync-server/server.js'
 import { openMemoryStore } from '../../sync-server/store/memory.js'
 import { createLogger } from '../../sync-server/log.js'

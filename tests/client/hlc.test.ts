@@ -1,6 +1,6 @@
 import fc from 'fast-check'
 import { describe, expect, test } from 'vitest'
-import { HybridClock } from '../../client/core/hlc.js'
+import { HybridClock } from '../../client/core/documents/hlc.js'
 
 /** [M14] The hybrid clock behind display order, against a wall clock the test controls. */
 const DAY = 86_400_000

@@ -3,7 +3,7 @@ import { describe, expect, test } from 'vitest'
 import { generateEpochKey, randomBytes, toBase64Url } from '../../crypto/index.js'
 import { ClientError, ClientErrorCode } from '../../client/core/errors.js'
 import { newConvId } from '../../client/core/ids.js'
-import { inviteFragment, inviteLink, parseInvitation, type Invitation } from '../../client/core/invite.js'
+import { inviteFragment, inviteLink, parseInvitation, type Invitation } from '../../client/core/conversations/invite.js'
 import { encodeRecord } from '../../client/core/storage/records.js'
 
 /** [I1] Invitations in the URL fragment: what alice shares and bob (or eve) pastes. */

@@ -1,6 +1,6 @@
 import { expect, test } from 'vitest'
 import { parseSignPublicKey, randomBytes } from '../../crypto/index.js'
-import { MailOutbox, recipientBucket } from '../../client/core/mailOutbox.js'
+import { MailOutbox, recipientBucket } from '../../client/core/outbox/mailOutbox.js'
 import { createMemoryStore } from '../../client/core/storage/memory.js'
 import { encodeRecord } from '../../client/core/storage/records.js'
 

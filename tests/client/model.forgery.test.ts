@@ -3,8 +3,8 @@ import { describe, expect, test } from 'vitest'
 import { generateDeviceKeys } from '../../crypto/index.js'
 import { deviceIdOf, type DocId } from '../../protocol/index.js'
 import { actorOf } from '../../client/core/identity.js'
-import { SEGMENT_GENESIS, readMembers, readSegment, type RootDoc, type SegmentDoc } from '../../client/core/model.js'
-import { checkChanges, type ChangeVerdict, type DocKind } from '../../client/core/writeRules.js'
+import { SEGMENT_GENESIS, readMembers, readSegment, type RootDoc, type SegmentDoc } from '../../client/core/documents/model.js'
+import { checkChanges, type ChangeVerdict, type DocKind } from '../../client/core/documents/writeRules.js'
 
 /**
  * [M20] Attacks by a member who signs honestly, as herself, so [E10] passes: her change writes

@@ -4,7 +4,7 @@ import { generateDeviceKeys } from '../../crypto/index.js'
 import { deviceIdOf, type ConvId, type DocId } from '../../protocol/index.js'
 import { actorOf } from '../../client/core/identity.js'
 import { newConvId } from '../../client/core/ids.js'
-import { SEGMENT_GENESIS, compareMessages, readMembers, readSegment, readSegments, segmentDocId, type MessageView, type RootDoc, type SegmentDoc } from '../../client/core/model.js'
+import { SEGMENT_GENESIS, compareMessages, readMembers, readSegment, readSegments, segmentDocId, type MessageView, type RootDoc, type SegmentDoc } from '../../client/core/documents/model.js'
 
 /** [M11], [M12], [M14], [M15]: document shapes, the shared genesis, order and authorship. */
 const alice = generateDeviceKeys()

@@ -5,8 +5,8 @@ import {
 } from '../../crypto/index.js'
 import { idBytes, type ConvId, type DocId } from '../../protocol/index.js'
 import { newConvId, newDocId } from '../../client/core/ids.js'
-import { Outbox } from '../../client/core/outbox.js'
-import { decodeChanges } from '../../client/core/payload.js'
+import { Outbox } from '../../client/core/outbox/outbox.js'
+import { decodeChanges } from '../../client/core/documents/payload.js'
 import type { Key, LocalStore, WriteOp } from '../../client/core/storage/LocalStore.js'
 import { createMemoryStore } from '../../client/core/storage/memory.js'
 

@@ -3,9 +3,9 @@ import fc from 'fast-check'
 import { describe, expect, test } from 'vitest'
 import { EnvelopeAuthors, BATCH_KIND, ZERO_HASH, createSigner, generateDeviceKeys, generateEpochKey, openEnvelope, randomBytes, sealEnvelope, type DeviceKeys } from '../../crypto/index.js'
 import { actorOf } from '../../client/core/identity.js'
-import { SEGMENT_GENESIS, type SegmentDoc } from '../../client/core/model.js'
-import { decodeChanges, encodeChanges } from '../../client/core/payload.js'
-import { checkChanges } from '../../client/core/writeRules.js'
+import { SEGMENT_GENESIS, type SegmentDoc } from '../../client/core/documents/model.js'
+import { decodeChanges, encodeChanges } from '../../client/core/documents/payload.js'
+import { checkChanges } from '../../client/core/documents/writeRules.js'
 
 /** [E10] as the engine applies it: the receipt check of every change in a segment. */
 const changesSignedBy = (batch: readonly Uint8Array[], actor: string): boolean => checkChanges(batch, actor, 'segment').ok

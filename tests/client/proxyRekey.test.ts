@@ -2,7 +2,7 @@ import { describe, expect, test } from 'vitest'
 import { deriveAdminCapability, deriveCapability, generateEpochKey, randomBytes, verifyRekeyProof } from '../../crypto/index.js'
 import { ErrorCode, idBytes, type ClientMessage, type ConvId } from '../../protocol/index.js'
 import { newConvId } from '../../client/core/ids.js'
-import { ProxyRekeys, type ProxyOutcome } from '../../client/core/proxyRekey.js'
+import { ProxyRekeys, type ProxyOutcome } from '../../client/core/sync/proxyRekey.js'
 
 function setup() {
   const sent: ClientMessage[] = []

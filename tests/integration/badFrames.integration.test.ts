@@ -5,7 +5,7 @@ import {
   randomBytes, sealEnvelope,
 } from '../../crypto/index.js'
 import { ErrorCode, PROTOCOL_VERSION, encodeFrame } from '../../protocol/index.js'
-import { parseInvitation } from '../../client/core/invite.js'
+import { parseInvitation } from '../../client/core/conversations/invite.js'
 import { closePersona, persona, texts, until, type Persona } from './helpers/clients.js'
 import { helloFor } from '../helpers/hello.js'
 import { rawClient, type RawClient } from './helpers/rawClient.js'

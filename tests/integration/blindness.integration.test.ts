@@ -2,7 +2,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import { expect, test } from 'vitest'
 import { toBase64Url, toHex } from '../../crypto/index.js'
-import { parseInvitation } from '../../client/core/invite.js'
+import { parseInvitation } from '../../client/core/conversations/invite.js'
 import { texts, until, type Persona } from './helpers/clients.js'
 import { useServer } from './helpers/lifecycle.js'
 

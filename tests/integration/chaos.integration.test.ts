@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, expect, test } from 'vitest'
 import fc from 'fast-check'
-import { parseInvitation } from '../../client/core/invite.js'
+import { parseInvitation } from '../../client/core/conversations/invite.js'
 import { closePersona, persona, texts, until } from './helpers/clients.js'
 import { startChaosProxy } from './helpers/chaosProxy.js'
 import { switchableLink } from './helpers/switchableSocket.js'

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
-import { parseInvitation } from '../../client/core/invite.js'
+import { parseInvitation } from '../../client/core/conversations/invite.js'
 import { closePersona, persona, texts, until, type Persona } from './helpers/clients.js'
 import { startServerProcess, type ServerProcess } from './helpers/serverProcess.js'
 

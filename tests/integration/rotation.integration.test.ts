@@ -1,5 +1,5 @@
 import { expect, test } from 'vitest'
-import { parseInvitation } from '../../client/core/invite.js'
+import { parseInvitation } from '../../client/core/conversations/invite.js'
 import { texts, until, type Persona } from './helpers/clients.js'
 import { useServer } from './helpers/lifecycle.js'
 

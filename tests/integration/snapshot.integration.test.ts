@@ -1,7 +1,7 @@
 import Database from 'better-sqlite3'
 import { join } from 'node:path'
 import { expect, test } from 'vitest'
-import { parseInvitation } from '../../client/core/invite.js'
+import { parseInvitation } from '../../client/core/conversations/invite.js'
 import { texts, until, type Persona } from './helpers/clients.js'
 import { useServer } from './helpers/lifecycle.js'
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { generateEpochKey } from '../../crypto/index.js'
 import { ClientErrorCode, clientErrorText } from '../../client/core/errors.js'
-import { inviteFragment } from '../../client/core/invite.js'
+import { inviteFragment } from '../../client/core/conversations/invite.js'
 import { newConvId } from '../../client/core/ids.js'
 import { hrefOf, parseRoute } from '../../client/web/route.js'
 

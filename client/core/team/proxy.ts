@@ -1,8 +1,8 @@
 import * as z from 'zod'
 import { deriveCapability, type EpochKey } from '../../../crypto/index.js'
 import { idBytes, type ConvId } from '../../../protocol/index.js'
-import type { SyncEngine } from '../engine.js'
-import type { ProxyOutcome } from '../proxyRekey.js'
+import type { SyncEngine } from '../sync/engine.js'
+import type { ProxyOutcome } from '../sync/proxyRekey.js'
 import type { LocalStore } from '../storage/LocalStore.js'
 import { decodeRecord, encodeRecord } from '../storage/records.js'
 

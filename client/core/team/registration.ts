@@ -1,6 +1,6 @@
 import type { ConvId } from '../../../protocol/index.js'
-import type { SyncEngine } from '../engine.js'
-import type { Registry } from '../registry.js'
+import type { SyncEngine } from '../sync/engine.js'
+import type { Registry } from '../conversations/registry.js'
 import type { Epoch } from './epochs.js'
 import type { Spaces } from './spaces.js'
 

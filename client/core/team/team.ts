@@ -1,6 +1,6 @@
 import { deriveInviteKey, fromHex, randomBytes, toBase64Url, toHex } from '../../../crypto/index.js'
 import { deviceIdOf, idBytes, type ConvId, type DeviceId, type DocId } from '../../../protocol/index.js'
-import { generationRootId } from '../model.js'
+import { generationRootId } from '../documents/model.js'
 import { ClientError, ClientErrorCode } from '../errors.js'
 import { normaliseName } from '../identity.js'
 import type { GroupState } from './group.js'

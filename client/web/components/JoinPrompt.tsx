@@ -1,4 +1,4 @@
-import type { Invitation } from '../../core/invite.js'
+import type { Invitation } from '../../core/conversations/invite.js'
 import { InvitationCard } from './InvitationCard.js'
 
 /** An invitation link was opened: say what it is and join only when the person asks. */

@@ -4,7 +4,7 @@ import { join } from 'node:path'
 import { Messenger } from '../../../client/core/messenger.js'
 import { openSqliteLocalStore } from '../../../client/node/sqliteStore.js'
 import { nodeSocket } from '../../../client/node/socket.js'
-import type { SocketFactory } from '../../../client/core/transport.js'
+import type { SocketFactory } from '../../../client/core/sync/transport.js'
 import type { LocalStore } from '../../../client/core/storage/LocalStore.js'
 
 /** A persona: a Node device with its own SQLite store, as the CLI runs it. */

@@ -1,5 +1,5 @@
 import { nodeSocket } from '../../../client/node/socket.js'
-import type { SocketFactory, SocketLike } from '../../../client/core/transport.js'
+import type { SocketFactory, SocketLike } from '../../../client/core/sync/transport.js'
 
 /** A device's network link that a test can cut and restore, like airplane mode. */
 export interface Link {

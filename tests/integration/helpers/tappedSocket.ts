@@ -1,5 +1,5 @@
 import { nodeSocket } from '../../../client/node/socket.js'
-import { frameBytes, type SocketFactory, type SocketLike } from '../../../client/core/transport.js'
+import { frameBytes, type SocketFactory, type SocketLike } from '../../../client/core/sync/transport.js'
 import { decodeClientFrame, decodeServerFrame, encodeFrame, type ClientMessage, type ServerMessage } from '../../../protocol/index.js'
 
 /**

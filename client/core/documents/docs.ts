@@ -1,9 +1,9 @@
 import * as A from '@automerge/automerge'
 import { Repo, interpretAsDocumentId, type AnyDocumentId, type DocHandle, type DocumentId } from '@automerge/automerge-repo'
-import { idBytes, type DocId } from '../../protocol/index.js'
-import { Emitter } from './events.js'
-import type { LocalStore } from './storage/LocalStore.js'
-import { RepoStorageAdapter } from './storage/repoAdapter.js'
+import { idBytes, type DocId } from '../../../protocol/index.js'
+import { Emitter } from '../events.js'
+import type { LocalStore } from '../storage/LocalStore.js'
+import { RepoStorageAdapter } from '../storage/repoAdapter.js'
 
 export interface DocChange {
   readonly doc: DocId

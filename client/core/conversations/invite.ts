@@ -1,8 +1,8 @@
 import * as z from 'zod'
-import { asEpochKey, fromBase64Url, toBase64Url, type EpochKey } from '../../crypto/index.js'
-import { convIdOf, deviceIdOf, idBytes, type ConvId, type DeviceId } from '../../protocol/index.js'
-import { ClientError, ClientErrorCode } from './errors.js'
-import { decodeRecord, encodeRecord } from './storage/records.js'
+import { asEpochKey, fromBase64Url, toBase64Url, type EpochKey } from '../../../crypto/index.js'
+import { convIdOf, deviceIdOf, idBytes, type ConvId, type DeviceId } from '../../../protocol/index.js'
+import { ClientError, ClientErrorCode } from '../errors.js'
+import { decodeRecord, encodeRecord } from '../storage/records.js'
 
 /**
  * [I1] An invitation travels in the URL fragment (`#join=…`), which browsers never send to a

@@ -1,10 +1,10 @@
-import { asBoxPublicKey, createSigner, generateEpochKey, randomBytes, type EpochKey } from '../../crypto/index.js'
-import type { ConvId, DeviceId } from '../../protocol/index.js'
-import type { SyncEngine } from './engine.js'
-import { ClientError, ClientErrorCode } from './errors.js'
-import type { Identity } from './identity.js'
+import { asBoxPublicKey, createSigner, generateEpochKey, randomBytes, type EpochKey } from '../../../crypto/index.js'
+import type { ConvId, DeviceId } from '../../../protocol/index.js'
+import type { SyncEngine } from '../sync/engine.js'
+import { ClientError, ClientErrorCode } from '../errors.js'
+import type { Identity } from '../identity.js'
 import { openKeyMail, sealKeyMail } from './keyMail.js'
-import type { MailOutbox } from './mailOutbox.js'
+import type { MailOutbox } from '../outbox/mailOutbox.js'
 import type { Registry } from './registry.js'
 
 export interface KeyringDeps {

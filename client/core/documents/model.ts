@@ -1,6 +1,6 @@
 import * as A from '@automerge/automerge'
-import { deviceIdOf, docIdOf, idBytes, type ConvId, type DeviceId, type DocId } from '../../protocol/index.js'
-import { domainHash, fromBase64Url, fromHex } from '../../crypto/index.js'
+import { deviceIdOf, docIdOf, idBytes, type ConvId, type DeviceId, type DocId } from '../../../protocol/index.js'
+import { domainHash, fromBase64Url, fromHex } from '../../../crypto/index.js'
 
 /**
  * Document shapes.

@@ -1,8 +1,8 @@
 import * as z from 'zod'
-import { decoyMailboxAddress, randomBytes } from '../../crypto/index.js'
-import { MAX_MAIL_RECIPIENTS } from '../../protocol/index.js'
-import type { LocalStore } from './storage/LocalStore.js'
-import { decodeRecord, encodeRecord } from './storage/records.js'
+import { decoyMailboxAddress, randomBytes } from '../../../crypto/index.js'
+import { MAX_MAIL_RECIPIENTS } from '../../../protocol/index.js'
+import type { LocalStore } from '../storage/LocalStore.js'
+import { decodeRecord, encodeRecord } from '../storage/records.js'
 
 /**
  * Mailbox items this device must deliver to other devices (sealed epoch keys after a removal).

@@ -1,4 +1,4 @@
-import type { ConvId } from '../../protocol/index.js'
+import type { ConvId } from '../../../protocol/index.js'
 
 export interface AccessDeps {
   /** Is this a team space whose signed graph still lists this device? */

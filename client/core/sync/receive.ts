@@ -1,13 +1,13 @@
-import { CryptoErrorCode, openEnvelopes, toHex } from '../../crypto/index.js'
-import { convIdOf, docIdOf, idBytes, type ConvId, type DocId, type Envelopes, type Snapshots } from '../../protocol/index.js'
-import type { DocStore } from './docs.js'
+import { CryptoErrorCode, openEnvelopes, toHex } from '../../../crypto/index.js'
+import { convIdOf, docIdOf, idBytes, type ConvId, type DocId, type Envelopes, type Snapshots } from '../../../protocol/index.js'
+import type { DocStore } from '../documents/docs.js'
 import type { EngineEvents } from './engineEvents.js'
-import { ClientErrorCode } from './errors.js'
-import type { Emitter } from './events.js'
-import { actorOf } from './identity.js'
-import { decodeChanges } from './payload.js'
-import type { Registry } from './registry.js'
-import { checkChanges } from './writeRules.js'
+import { ClientErrorCode } from '../errors.js'
+import type { Emitter } from '../events.js'
+import { actorOf } from '../identity.js'
+import { decodeChanges } from '../documents/payload.js'
+import type { Registry } from '../conversations/registry.js'
+import { checkChanges } from '../documents/writeRules.js'
 
 export interface ReceiverDeps {
   readonly registry: Registry

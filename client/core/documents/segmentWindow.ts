@@ -1,4 +1,4 @@
-import type { ConvId, DocId } from '../../protocol/index.js'
+import type { ConvId, DocId } from '../../../protocol/index.js'
 import type { DocStore } from './docs.js'
 import type { HybridClock } from './hlc.js'
 import { messageIdAt, messageList, readMessage, readSegment, type MessageView, type SegmentDoc, type SegmentInfo } from './model.js'

@@ -1,5 +1,5 @@
-import { deriveAdminCapability, rekeyProofBytes } from '../../crypto/index.js'
-import { ErrorCode, idBytes, type ClientMessage, type ConvId } from '../../protocol/index.js'
+import { deriveAdminCapability, rekeyProofBytes } from '../../../crypto/index.js'
+import { ErrorCode, idBytes, type ClientMessage, type ConvId } from '../../../protocol/index.js'
 
 /**
  * [T18] A rotation of the server's capability made for a space this device is not a member of

@@ -1,9 +1,9 @@
 import * as z from 'zod'
 import {
   asEpochKey, openLockbox, sealLockbox, utf8, type BoxPublicKey, type DeviceKeys, type EpochKey, type Signer,
-} from '../../crypto/index.js'
-import { convIdOf, deviceIdOf, idBytes, type ConvId, type DeviceId } from '../../protocol/index.js'
-import { decodeRecord, encodeRecord } from './storage/records.js'
+} from '../../../crypto/index.js'
+import { convIdOf, deviceIdOf, idBytes, type ConvId, type DeviceId } from '../../../protocol/index.js'
+import { decodeRecord, encodeRecord } from '../storage/records.js'
 
 /**
  * [M21] Key mail: after a removal, an admin device seals the conversation's keys (the new

@@ -1,12 +1,12 @@
 import type * as A from '@automerge/automerge'
-import type { ConvId, DocId } from '../../protocol/index.js'
+import type { ConvId, DocId } from '../../../protocol/index.js'
 import type { DocStore } from './docs.js'
-import type { SyncEngine } from './engine.js'
+import type { SyncEngine } from '../sync/engine.js'
 import type { HybridClock } from './hlc.js'
-import type { Keyring } from './keyring.js'
+import type { Keyring } from '../conversations/keyring.js'
 import { readSegments, segmentDocId, type RootDoc, type SegmentInfo } from './model.js'
 import type { SegmentWindow } from './segmentWindow.js'
-import type { Team } from './team/team.js'
+import type { Team } from '../team/team.js'
 
 /** The root document of a conversation's first generation shares the conversation's id. */
 export const rootDocOf = (conv: ConvId): DocId => conv as string as DocId

@@ -1,5 +1,5 @@
-import type { ConvId } from '../../protocol/index.js'
-import type { ClientErrorCode as Code } from './errors.js'
+import type { ConvId } from '../../../protocol/index.js'
+import type { ClientErrorCode as Code } from '../errors.js'
 import type { ProxyOutcome } from './proxyRekey.js'
 
 /** What the sync engine tells the rest of the client (its own file, so push/receive/serverError need not import the engine). */

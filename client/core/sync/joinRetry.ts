@@ -1,4 +1,4 @@
-import type { ConvId } from '../../protocol/index.js'
+import type { ConvId } from '../../../protocol/index.js'
 
 /**
  * [S3] Joins the server refused because the conversation is not registered yet (its creator's

@@ -1,13 +1,13 @@
-import { SNAPSHOT_KIND, sealEnvelope, type EnvelopeAuthors } from '../../crypto/index.js'
-import { ErrorCode, idBytes, type Ack, type ClientMessage, type ConvId, type DocId } from '../../protocol/index.js'
-import type { DocStore } from './docs.js'
+import { SNAPSHOT_KIND, sealEnvelope, type EnvelopeAuthors } from '../../../crypto/index.js'
+import { ErrorCode, idBytes, type Ack, type ClientMessage, type ConvId, type DocId } from '../../../protocol/index.js'
+import type { DocStore } from '../documents/docs.js'
 import type { EngineEvents } from './engineEvents.js'
-import { ClientErrorCode } from './errors.js'
-import type { Emitter } from './events.js'
-import type { MailOutbox } from './mailOutbox.js'
-import type { Outbox } from './outbox.js'
-import { encodeChanges } from './payload.js'
-import type { Registry } from './registry.js'
+import { ClientErrorCode } from '../errors.js'
+import type { Emitter } from '../events.js'
+import type { MailOutbox } from '../outbox/mailOutbox.js'
+import type { Outbox } from '../outbox/outbox.js'
+import { encodeChanges } from '../documents/payload.js'
+import type { Registry } from '../conversations/registry.js'
 
 export interface PusherDeps {
   readonly registry: Registry

@@ -1,9 +1,9 @@
 import * as z from 'zod'
-import { BATCH_KIND, ZERO_HASH, asEnvelopeHash, sealEnvelope, type EnvelopeAuthors, type EnvelopeHash, type EpochKey } from '../../crypto/index.js'
-import { idBytes, type ConvId, type DocId } from '../../protocol/index.js'
-import { encodeChanges } from './payload.js'
-import type { LocalStore, WriteOp } from './storage/LocalStore.js'
-import { decodeRecord, encodeRecord } from './storage/records.js'
+import { BATCH_KIND, ZERO_HASH, asEnvelopeHash, sealEnvelope, type EnvelopeAuthors, type EnvelopeHash, type EpochKey } from '../../../crypto/index.js'
+import { idBytes, type ConvId, type DocId } from '../../../protocol/index.js'
+import { encodeChanges } from '../documents/payload.js'
+import type { LocalStore, WriteOp } from '../storage/LocalStore.js'
+import { decodeRecord, encodeRecord } from '../storage/records.js'
 
 /**
  * The outbox: local changes waiting for the server's ack. It is the durability point of a

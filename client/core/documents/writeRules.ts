@@ -1,8 +1,8 @@
 import * as A from '@automerge/automerge'
-import { bytesEqual } from '../../crypto/index.js'
-import { deviceIdOf } from '../../protocol/index.js'
-import { ClientErrorCode } from './errors.js'
-import { fromHex } from '../../crypto/index.js'
+import { bytesEqual } from '../../../crypto/index.js'
+import { deviceIdOf } from '../../../protocol/index.js'
+import { ClientErrorCode } from '../errors.js'
+import { fromHex } from '../../../crypto/index.js'
 
 /**
  * [M20] Write rules: what a change signed by one device may touch. [E10] ties a change to its

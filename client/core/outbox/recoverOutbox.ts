@@ -1,7 +1,7 @@
-import type { ConvId, DocId } from '../../protocol/index.js'
-import type { DocStore } from './docs.js'
+import type { ConvId, DocId } from '../../../protocol/index.js'
+import type { DocStore } from '../documents/docs.js'
 import type { Outbox } from './outbox.js'
-import type { Registry } from './registry.js'
+import type { Registry } from '../conversations/registry.js'
 
 export interface RecoverDeps {
   readonly registry: Registry

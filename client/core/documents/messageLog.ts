@@ -1,14 +1,14 @@
 import * as A from '@automerge/automerge'
-import type { ConvId, DeviceId, DocId } from '../../protocol/index.js'
-import { ClientError, ClientErrorCode } from './errors.js'
+import type { ConvId, DeviceId, DocId } from '../../../protocol/index.js'
+import { ClientError, ClientErrorCode } from '../errors.js'
 import type { HybridClock } from './hlc.js'
-import type { Identity } from './identity.js'
-import { newMessageId } from './ids.js'
+import type { Identity } from '../identity.js'
+import { newMessageId } from '../ids.js'
 import type { ConversationLayout } from './layout.js'
 import { MAX_MESSAGE_CHARS, compareMessages, readMembers, type MessageRecord, type MessageView, type SegmentDoc } from './model.js'
-import type { Registry } from './registry.js'
+import type { Registry } from '../conversations/registry.js'
 import type { SegmentWindow } from './segmentWindow.js'
-import type { Team } from './team/team.js'
+import type { Team } from '../team/team.js'
 
 export interface DisplayMessage extends MessageView {
   readonly authorName: string

@@ -1,10 +1,10 @@
-import { ErrorCode, parseConvId, type ConvId, type ErrorMessage } from '../../protocol/index.js'
+import { ErrorCode, parseConvId, type ConvId, type ErrorMessage } from '../../../protocol/index.js'
 import type { EngineEvents } from './engineEvents.js'
-import { ClientErrorCode } from './errors.js'
-import type { Emitter } from './events.js'
+import { ClientErrorCode } from '../errors.js'
+import type { Emitter } from '../events.js'
 import type { JoinRetry } from './joinRetry.js'
 import type { ProxyRekeys } from './proxyRekey.js'
-import type { Registry } from './registry.js'
+import type { Registry } from '../conversations/registry.js'
 
 export interface ServerErrorDeps {
   readonly registry: Registry

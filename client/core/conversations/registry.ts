@@ -1,8 +1,8 @@
 import * as z from 'zod'
-import { asEpochKey, type EpochKey } from '../../crypto/index.js'
-import type { ConvId, DocId } from '../../protocol/index.js'
-import type { LocalStore } from './storage/LocalStore.js'
-import { decodeRecord, encodeRecord } from './storage/records.js'
+import { asEpochKey, type EpochKey } from '../../../crypto/index.js'
+import type { ConvId, DocId } from '../../../protocol/index.js'
+import type { LocalStore } from '../storage/LocalStore.js'
+import { decodeRecord, encodeRecord } from '../storage/records.js'
 
 /**
  * Conversations this device belongs to, with their epoch keys and per-document sync cursors.
