@@ -3,12 +3,10 @@ import { CliError, CliErrorCode } from './errors.js'
 
 /**
  * Mailbox items (team bundles, join requests, key mail) this device has not handed to the
- * server yet. `status.pending` counts them together with undelivered messages; the Messenger
- * has no accessor for the mail alone, so this reads the queue through the team's
- * dependencies, read-only.
+ * server yet (`status.pending` counts them together with undelivered messages).
  */
 export function queuedMail(messenger: Messenger): number {
-  return messenger.team.core.deps.mailOut.size
+  return messenger.queuedMail
 }
 
 const ACTIVITY: (keyof MessengerEvents)[] = ['status', 'conversations', 'messages', 'access', 'waiting']

@@ -1,26 +1,18 @@
 import type { EpochKey } from '../../crypto/index.js'
-import type { AdHocConversations } from './conversations/adhoc.js'
-import type { Keyring } from './conversations/keyring.js'
-import type { SegmentWindow } from './documents/segmentWindow.js'
-import type { MailOutbox } from './outbox/mailOutbox.js'
 import type { ConvId, DeviceId, DocId } from '../../protocol/index.js'
-import type { DocStore } from './documents/docs.js'
-import type { SyncEngine } from './sync/engine.js'
 import { ClientError, ClientErrorCode } from './errors.js'
 import { Emitter } from './events.js'
 import { HybridClock } from './documents/hlc.js'
 import { createIdentity, loadIdentity, type Identity } from './identity.js'
 import { inviteLink, type Invitation } from './conversations/invite.js'
-import type { DisplayMessage, MessageLog } from './documents/messageLog.js'
+import type { DisplayMessage } from './documents/messageLog.js'
 import { readMembers, readTitle, type MessageView } from './documents/model.js'
-import type { Outbox } from './outbox/outbox.js'
-import { makeParts } from './parts.js'
+import { makeParts, type Parts } from './parts.js'
 import { recoverOutbox } from './outbox/recoverOutbox.js'
 import { Registry } from './conversations/registry.js'
 import type { MessengerEvents, MessengerOptions, Status, ConversationSummary } from './messengerTypes.js'
 import { checkLocalFormat } from './storage/format.js'
-import type { AccessState } from './conversations/access.js'
-import { rootDocOf, type ConversationLayout } from './documents/layout.js'
+import { rootDocOf } from './documents/layout.js'
 import type { Team } from './team/team.js'
 
 export type { ConversationSummary, MessengerEvents, MessengerOptions, Status } from './messengerTypes.js'
@@ -35,23 +27,26 @@ export type { DisplayMessage }
  */
 export class Messenger {
   readonly events = new Emitter<MessengerEvents>()
-  private docs!: DocStore
-  private engine!: SyncEngine
-  private outbox!: Outbox
-  private mailOut!: MailOutbox
-  private keyring!: Keyring
   private readonly registry: Registry
   private readonly clock: HybridClock
   private readonly pending = new Set<string>()
-  private segs!: SegmentWindow
-  private layout!: ConversationLayout
   private readonly convOfDoc = new Map<DocId, ConvId>()
-  /** Organisations and groups ([T1]–[T13]); undefined until this device has an identity. */
-  team!: Team
-  private access!: AccessState
-  private adhoc!: AdHocConversations
-  private log!: MessageLog
+  /**
+   * Everything made from this device's identity, built whole by `makeParts` and set once (in
+   * `open`, or in `createIdentity` for a new device); undefined only before there is an identity.
+   */
+  private parts: Parts | undefined
   identity: Identity | undefined
+
+  /** Organisations and groups ([T1]–[T13]); there is a team once this device has an identity. */
+  get team(): Team {
+    return this.p.team
+  }
+
+  private get p(): Parts {
+    if (!this.parts) throw new Error('this device has no identity yet: createIdentity first')
+    return this.parts
+  }
 
   private constructor(private readonly options: MessengerOptions) {
     this.registry = new Registry(options.store)
@@ -77,7 +72,7 @@ export class Messenger {
 
   /** Stored records that could not be read; they are kept aside, and the person is told. */
   get corruptRecords(): readonly string[] {
-    return [...this.registry.corrupt, ...(this.outbox?.corrupt ?? [])]
+    return [...this.registry.corrupt, ...(this.parts?.outbox.corrupt ?? [])]
   }
 
   private async boot(identity: Identity): Promise<void> {
@@ -93,41 +88,31 @@ export class Messenger {
       members: (conv) => this.members(conv),
       waitingForKey: (conv) => this.waitingForKey(conv),
     })
-    this.docs = parts.docs
-    this.outbox = parts.outbox
-    this.segs = parts.segs
-    this.mailOut = parts.mailOut
-    this.engine = parts.engine
-    this.keyring = parts.keyring
-    this.layout = parts.layout
-    this.adhoc = parts.adhoc
-    this.log = parts.log
-    this.team = parts.team
-    await this.outbox.load()
-    await this.mailOut.load()
-    for (const id of this.outbox.pendingMessageIds()) this.pending.add(id)
-    this.docs.events.on('change', ({ doc }) => this.onDocChange(doc))
-    this.engine.events.on('state', () => this.emitStatus())
-    this.engine.events.on('delivered', ({ msgIds }) => {
+    this.parts = parts
+    await this.p.outbox.load()
+    await this.p.mailOut.load()
+    for (const id of this.p.outbox.pendingMessageIds()) this.pending.add(id)
+    this.p.docs.events.on('change', ({ doc }) => this.onDocChange(doc))
+    this.p.engine.events.on('state', () => this.emitStatus())
+    this.p.engine.events.on('delivered', ({ msgIds }) => {
       for (const id of msgIds) this.pending.delete(id)
       this.emitStatus()
       for (const rec of this.registry.list()) this.events.emit('messages', { conv: rec.conv })
     })
-    this.engine.events.on('problem', (p) => this.events.emit('problem', p))
-    this.engine.events.on('waiting', (w) => this.events.emit('waiting', w))
-    this.access = parts.access
-    this.engine.events.on('access', (a) => this.access.onServer(a.conv, a.lost))
-    this.engine.events.on('rekeyConflict', ({ conv, epoch }) => void this.onRekeyConflict(conv, epoch))
-    this.engine.events.on('proxyRekey', ({ conv, outcome, epoch }) => void this.team.core.run(() => this.team.core.proxies.settled(conv, outcome, epoch)))
-    this.engine.events.on('joined', ({ conv, epoch }) => {
-      if (this.team.isSpace(conv)) void this.team.core.run(() => this.team.core.server.onJoined(conv, epoch))
+    this.p.engine.events.on('problem', (p) => this.events.emit('problem', p))
+    this.p.engine.events.on('waiting', (w) => this.events.emit('waiting', w))
+    this.p.engine.events.on('access', (a) => this.p.access.onServer(a.conv, a.lost))
+    this.p.engine.events.on('rekeyConflict', ({ conv, epoch }) => void this.onRekeyConflict(conv, epoch))
+    this.p.engine.events.on('proxyRekey', ({ conv, outcome, epoch }) => void this.p.team.onProxyRekey(conv, outcome, epoch))
+    this.p.engine.events.on('joined', ({ conv, epoch }) => {
+      void this.p.team.onJoined(conv, epoch)
     })
     for (const rec of this.registry.list()) {
       this.convOfDoc.set(rootDocOf(rec.conv), rec.conv)
-      await recoverOutbox(rec.conv, { registry: this.registry, outbox: this.outbox, docs: this.docs, convOfDoc: this.convOfDoc })
-      await this.layout.refresh(rec.conv)
+      await recoverOutbox(rec.conv, { registry: this.registry, outbox: this.p.outbox, docs: this.p.docs, convOfDoc: this.convOfDoc })
+      await this.p.layout.refresh(rec.conv)
     }
-    await this.team.load()
+    await this.p.team.load()
   }
 
   /**
@@ -136,30 +121,35 @@ export class Messenger {
    * server's epoch when it is one of its own.
    */
   private async onRekeyConflict(conv: ConvId, epoch: number): Promise<void> {
-    if (this.team.isSpace(conv)) return this.team.core.run(() => this.team.core.server.onRekeyConflict(conv, epoch))
-    return this.adhoc.onRekeyConflict(conv, epoch)
+    if (this.p.team.isSpace(conv)) return this.p.team.onRekeyConflict(conv, epoch)
+    return this.p.adhoc.onRekeyConflict(conv, epoch)
   }
 
   start(): void {
     this.requireIdentity()
-    this.engine.start()
+    this.p.engine.start()
   }
 
   async stop(): Promise<void> {
     if (!this.identity) return
-    await this.log.settled
-    await this.engine.stop()
-    await this.docs.shutdown()
+    await this.p.log.settled
+    await this.p.engine.stop()
+    await this.p.docs.shutdown()
   }
 
   /** Reconnect now, e.g. on the browser's `online` event. */
   kick(): void {
-    this.engine?.kick()
+    this.parts?.engine.kick()
+  }
+
+  /** Mailbox items (bundles, join requests, key mail) not yet handed to the server. */
+  get queuedMail(): number {
+    return this.parts?.mailOut.size ?? 0
   }
 
   get status(): Status {
     // Messages not yet delivered, and membership changes, invitations and keys not yet posted.
-    return { connection: this.engine?.state ?? 'offline', pending: this.pending.size + (this.mailOut?.size ?? 0) }
+    return { connection: this.parts?.engine.state ?? 'offline', pending: this.pending.size + (this.parts?.mailOut.size ?? 0) }
   }
 
   conversations(): ConversationSummary[] {
@@ -167,17 +157,17 @@ export class Messenger {
   }
 
   titleOf(conv: ConvId): string {
-    if (this.team?.isSpace(conv)) return this.team.group(conv)?.name || this.registry.get(conv)?.title || 'Group'
-    const root = this.layout.rootNow(conv)
+    if (this.parts?.team.isSpace(conv)) return this.p.team.group(conv)?.name || this.registry.get(conv)?.title || 'Group'
+    const root = this.p.layout.rootNow(conv)
     return (root && readTitle(root)) || this.registry.get(conv)?.title || 'Conversation'
   }
 
   members(conv: ConvId): Map<DeviceId, string> {
-    if (this.team?.isSpace(conv)) {
-      const names = this.team.deviceNames(conv)
-      return new Map(this.team.memberPeople(conv).map((d) => [d, names.get(d) ?? 'Unknown']))
+    if (this.parts?.team.isSpace(conv)) {
+      const names = this.p.team.deviceNames(conv)
+      return new Map(this.p.team.memberPeople(conv).map((d) => [d, names.get(d) ?? 'Unknown']))
     }
-    const root = this.layout.rootNow(conv)
+    const root = this.p.layout.rootNow(conv)
     return root ? readMembers(root, this.adminsOf(conv)) : new Map()
   }
 
@@ -187,30 +177,30 @@ export class Messenger {
   }
 
   isAdmin(conv: ConvId): boolean {
-    if (this.team?.isSpace(conv)) return this.team.canAdmin(conv)
+    if (this.parts?.team.isSpace(conv)) return this.p.team.canAdmin(conv)
     return !!this.registry.get(conv)?.adminSecret
   }
 
   /** A new ad-hoc conversation with this device as its admin. */
   async createConversation(title: string): Promise<ConvId> {
     const identity = this.requireIdentity()
-    return this.adhoc.create(identity, title)
+    return this.p.adhoc.create(identity, title)
   }
 
   /** [T11] Messages of this conversation wait for a key this device does not hold yet. */
   waitingForKey(conv: ConvId): boolean {
-    return !!this.access?.isKeyMissing(conv) || (this.engine?.waitingForKey(conv) ?? false)
+    return !!this.parts?.access.isKeyMissing(conv) || (this.parts?.engine.waitingForKey(conv) ?? false)
   }
 
   /** The server no longer lets this device read or write the conversation ([T10]). */
   accessLost(conv: ConvId): boolean {
-    return !!this.access?.isLost(conv)
+    return !!this.parts?.access.isLost(conv)
   }
 
   /** "Retry" on a conversation waiting for its key: fetch again what could not be opened. */
   async retryKeys(conv: ConvId): Promise<void> {
-    if (this.access.retry(conv)) await this.engine.rejoin(conv)
-    return this.engine.retryKeys(conv)
+    if (this.p.access.retry(conv)) await this.p.engine.rejoin(conv)
+    return this.p.engine.retryKeys(conv)
   }
 
   /**
@@ -218,10 +208,10 @@ export class Messenger {
    * member device and registered on the server at once or on the next connection ([S10]).
    */
   async rotateKey(conv: ConvId): Promise<{ epoch: number; key: EpochKey }> {
-    const next = await this.keyring.newEpoch(conv)
-    await this.keyring.mailToNewcomers(conv) // every member keeps access
-    await this.engine.rejoin(conv)
-    this.engine.requestFlush() // pending changes are sealed under the new epoch from now on
+    const next = await this.p.keyring.newEpoch(conv)
+    await this.p.keyring.mailToNewcomers(conv) // every member keeps access
+    await this.p.engine.rejoin(conv)
+    this.p.engine.requestFlush() // pending changes are sealed under the new epoch from now on
     return next
   }
 
@@ -236,19 +226,19 @@ export class Messenger {
     const identity = this.requireIdentity()
     const rec = this.registry.get(conv)
     if (!rec) throw new ClientError(ClientErrorCode.UNKNOWN_CONVERSATION)
-    if (this.team.isSpace(conv)) {
+    if (this.p.team.isSpace(conv)) {
       // A group: the person (all their devices) leaves it; an organisation: they leave it all.
-      const user = this.team.userOfDevice(conv, device)
+      const user = this.p.team.userOfDevice(conv, device)
       if (!user) throw new ClientError(ClientErrorCode.NOT_MEMBER)
       if (device === identity.deviceId) throw new ClientError(ClientErrorCode.NOT_ADMIN, 'an admin cannot remove itself')
-      return rec.space?.kind === 'org' ? this.team.removeFromOrg(conv, user) : this.team.removeFromGroup(conv, user)
+      return rec.space?.kind === 'org' ? this.p.team.removeFromOrg(conv, user) : this.p.team.removeFromGroup(conv, user)
     }
-    return this.adhoc.remove(identity, conv, rec, device)
+    return this.p.adhoc.remove(identity, conv, rec, device)
   }
 
   /** Adds an epoch key this device received; `current` makes it the epoch to write under. */
   addEpochKey(conv: ConvId, epoch: number, key: EpochKey, current: boolean): Promise<void> {
-    return this.keyring.add(conv, epoch, key, current)
+    return this.p.keyring.add(conv, epoch, key, current)
   }
 
   invitation(conv: ConvId): Invitation {
@@ -272,30 +262,30 @@ export class Messenger {
   /** Joins from an invitation; works offline (the history arrives when the link is back). */
   async join(inv: Invitation): Promise<ConvId> {
     const identity = this.requireIdentity()
-    return this.adhoc.join(identity, inv)
+    return this.p.adhoc.join(identity, inv)
   }
 
   /** Loads the conversation's root and its newest segment (not its whole history). */
   async openConversation(conv: ConvId): Promise<void> {
     if (!this.registry.get(conv)) throw new ClientError(ClientErrorCode.UNKNOWN_CONVERSATION)
-    await this.layout.refresh(conv)
-    await this.segs.open(conv)
+    await this.p.layout.refresh(conv)
+    await this.p.segs.open(conv)
     this.events.emit('messages', { conv })
   }
 
   /** True when older segments exist that are not loaded yet. */
   hasEarlier(conv: ConvId): boolean {
-    return this.segs.hasEarlier(conv)
+    return this.p.segs.hasEarlier(conv)
   }
 
   async loadEarlier(conv: ConvId): Promise<void> {
-    await this.segs.loadEarlier(conv)
+    await this.p.segs.loadEarlier(conv)
     this.events.emit('messages', { conv })
   }
 
   /** Messages of the loaded segments in display order (timestamp, id). */
   messages(conv: ConvId): DisplayMessage[] {
-    return this.log.list(conv)
+    return this.p.log.list(conv)
   }
 
   /**
@@ -304,14 +294,14 @@ export class Messenger {
    */
   send(conv: ConvId, text: string, replyTo?: string): Promise<MessageView> {
     this.requireIdentity()
-    return this.log.send(conv, text, replyTo)
+    return this.p.log.send(conv, text, replyTo)
   }
 
   private onDocChange(doc: DocId): void {
     const conv = this.convOfDoc.get(doc)
     if (!conv) return
-    if (this.layout.isRoot(doc)) {
-      void this.layout.refresh(conv).then(() => {
+    if (this.p.layout.isRoot(doc)) {
+      void this.p.layout.refresh(conv).then(() => {
         this.events.emit('conversations', undefined)
         this.events.emit('messages', { conv })
       })
@@ -319,7 +309,7 @@ export class Messenger {
     }
     // A segment that receives changes joins the loaded window: fresh activity (a late offline
     // writer, the next segment after a rollover) is shown without loading all history.
-    void this.segs.scan(conv, doc).then((added) => {
+    void this.p.segs.scan(conv, doc).then((added) => {
       if (added.length) this.events.emit('added', { conv, messages: added })
       this.events.emit('messages', { conv })
     })

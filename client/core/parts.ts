@@ -64,14 +64,14 @@ export function makeParts(identity: Identity, host: PartsHost): Parts {
     docsOf: (conv) => [...layout.rootsOf(conv), ...segs.segmentsOf(conv).map((s) => s.id)],
     isRoot: (conv, doc) => layout.rootsOf(conv).includes(doc),
     adminSecrets: (conv, rec) =>
-      team?.isSpace(conv) ? team.core.server.adminSecretsFor(conv, rec.serverEpoch, rec.epoch) : rec.adminSecret && { sign: rec.adminSecret, next: rec.adminSecret },
+      team?.isSpace(conv) ? team.adminSecretsFor(conv, rec.serverEpoch, rec.epoch) : rec.adminSecret && { sign: rec.adminSecret, next: rec.adminSecret },
     heartbeatMs: options.heartbeatMs,
     backoff: options.backoff,
     snapshotEvery: options.snapshotEvery,
     mail: mailOut,
     onMail: (items) => onMail(items),
-    noticesMayGo: () => team?.core.noticesMayGo() ?? true,
-    memberOfEpoch: (conv, epoch, device) => team?.core.memberOfEpoch(conv, epoch, device),
+    noticesMayGo: () => team?.noticesMayGo() ?? true,
+    memberOfEpoch: (conv, epoch, device) => team?.memberOfEpoch(conv, epoch, device),
   })
   const keyring = new Keyring({
     registry,
@@ -155,7 +155,7 @@ export function makeParts(identity: Identity, host: PartsHost): Parts {
     const rest: { id: number; body: Uint8Array }[] = []
     const done: number[] = []
     for (const item of items) {
-      if (await team.core.onMail(item.body)) done.push(item.id)
+      if (await team.onMail(item.body)) done.push(item.id)
       else rest.push(item)
     }
     if (done.length) engine.mailDone(done)

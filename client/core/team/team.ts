@@ -8,6 +8,7 @@ import { spaceIdOf, type OpBody } from './ops.js'
 import { VerifiedPeople, verificationBetween, type Verification, type VerifiedState } from './verified.js'
 import { newInviteSecret, orgInviteLink, parseOrgInvitation, type OrgInvitation } from './orgInvite.js'
 import { TeamCore, type TeamDeps } from './service.js'
+import type { ProxyOutcome } from '../sync/proxyRekey.js'
 
 export interface DirectoryEntry {
   readonly user: string
@@ -37,6 +38,7 @@ export const INVITE_TTL_MS = 7 * 24 * 3600_000
  * offline and takes effect when this device is back.
  */
 export class Team {
+  /** The team's workings. Nothing outside team/ reaches through it; white-box tests may. */
   readonly core: TeamCore
   private readonly verifiedPeople: VerifiedPeople
 
@@ -52,6 +54,43 @@ export class Team {
 
   private get spaces() {
     return this.core.spaces
+  }
+
+  // ---- what the engine and the mailbox tell the team, and what they ask of it ---------------
+
+  /** A mailbox item: a bundle or a join request. False when it is neither (left to other readers). */
+  onMail(body: Uint8Array): Promise<boolean> {
+    return this.core.onMail(body)
+  }
+
+  /** [S10][T15] The server confirmed a space at `epoch`. */
+  onJoined(conv: ConvId, epoch: number): Promise<void> {
+    return this.isSpace(conv) ? this.core.run(() => this.core.server.onJoined(conv, epoch)) : Promise.resolve()
+  }
+
+  /** [S10][T15] The server is at another epoch than this device rotated from. */
+  onRekeyConflict(conv: ConvId, epoch: number): Promise<void> {
+    return this.core.run(() => this.core.server.onRekeyConflict(conv, epoch))
+  }
+
+  /** [T18] The server answered a rekey made for a space this device is not a member of. */
+  onProxyRekey(conv: ConvId, outcome: ProxyOutcome, epoch?: number): Promise<void> {
+    return this.core.run(() => this.core.proxies.settled(conv, outcome, epoch))
+  }
+
+  /** [S10] The admin secrets a rekey of the space needs (the server's epoch's, and the current one). */
+  adminSecretsFor(conv: ConvId, serverEpoch: number | undefined, epoch: number): { sign: Uint8Array; next: Uint8Array } | undefined {
+    return this.core.server.adminSecretsFor(conv, serverEpoch, epoch)
+  }
+
+  /** [T19] Removal notices may leave now. */
+  noticesMayGo(): boolean {
+    return this.core.noticesMayGo()
+  }
+
+  /** [M26] `device` (hex) was a member device of the space's `epoch`; undefined outside spaces. */
+  memberOfEpoch(conv: ConvId, epoch: number, device: string): boolean | undefined {
+    return this.core.memberOfEpoch(conv, epoch, device)
   }
 
   // ---- reading ------------------------------------------------------------------------------
