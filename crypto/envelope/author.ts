@@ -16,6 +16,9 @@ import { CERT_BYTES } from './header.js'
  * chain) — tells readers who the author is; it is made once per conversation and epoch.
  */
 export interface ChainAuthor {
+  /** The conversation and epoch this chain key and certificate are for. */
+  readonly conv: Uint8Array
+  readonly epoch: number
   /** The author's device (what readers learn from the certificate). */
   readonly device: SignPublicKey
   /** The chain key's public half: the header's `chain`. */
@@ -63,7 +66,7 @@ export class EnvelopeAuthors {
     seed.fill(0)
     const chain = asSignPublicKey(pair.publicKey)
     const signature = await this.device.sign(certBytes(conv, epoch, chain))
-    return { device: this.device.publicKey, chain, signer: createSigner(asSignSecretKey(pair.secretKey)), cert: concat(this.device.publicKey, signature) }
+    return { conv: conv.slice(), epoch, device: this.device.publicKey, chain, signer: createSigner(asSignSecretKey(pair.secretKey)), cert: concat(this.device.publicKey, signature) }
   }
 }
 

@@ -22,6 +22,8 @@ export interface SealedEnvelope {
 export async function sealEnvelope(header: EnvelopeHeader, payload: Uint8Array, key: EpochKey, author: ChainAuthor): Promise<SealedEnvelope> {
   if (key.length !== 32) throw new CryptoMisuse('EpochKey must be 32 bytes')
   if (!bytesEqual(header.chain, author.chain)) throw new CryptoMisuse('header.chain must be the author\'s chain key')
+  // [E13] an author is for one conversation and epoch: sealing it under another is a bug (readers would refuse it).
+  if (!bytesEqual(header.conv, author.conv) || header.epoch !== author.epoch) throw new CryptoMisuse('the author is for another conversation or epoch')
   const headerBytes = encodeHeader(header)
   const nonce = randomBytes(NONCE_BYTES)
   const ciphertext = nacl.secretbox(pad(domainHash(DOMAIN_HEADER_HASH, headerBytes), author.cert, payload), nonce, key)

@@ -2,7 +2,7 @@ import nacl from 'tweetnacl'
 import { afterEach, beforeEach, describe, expect, test, vi } from 'vitest'
 import * as signature from '../../crypto/envelope/signature.js'
 import {
-  CERT_BYTES, CryptoErrorCode, EnvelopeAuthors, HEADER_BYTES, deriveKey, MIN_BUCKET, SNAPSHOT_KIND, bytesEqual, concat, encodeHeader, frame,
+  CERT_BYTES, CryptoErrorCode, CryptoMisuse, EnvelopeAuthors, HEADER_BYTES, deriveKey, MIN_BUCKET, SNAPSHOT_KIND, bytesEqual, concat, encodeHeader, frame,
   generateEpochKey, hashOfEnvelope, joinEnvelope, openEnvelope, openEnvelopes, parseSignPublicKey, randomBytes, sealEnvelope, signedBytes,
   splitEnvelope, useSignatureBackend, verifySignature, type ChainAuthor, type EnvelopeHash, type EpochKey,
 } from '../../crypto/index.js'
@@ -193,13 +193,16 @@ describe.each(BACKENDS)('[E13] sealed sender (%s backend)', (backend) => {
       expect(await open(env.bytes, ctx)).toEqual(C101_CERT)
     }
     // a whole author (chain and certificate) of epoch 1 under a header saying epoch 0, and the
-    // reverse: sealEnvelope does not notice (it only compares chain keys), every reader refuses
-    const early = await sealEnvelope(headerFor(r, alice1, { epoch: 0 }), text('x'), keys[0], alice1)
+    // reverse: sealEnvelope refuses it as misuse; a modified client that relabels the author gets
+    // it sealed, and every reader refuses it
+    await expect(sealEnvelope(headerFor(r, alice1, { epoch: 0 }), text('x'), keys[0], alice1)).rejects.toThrow(CryptoMisuse)
+    const early = await sealEnvelope(headerFor(r, alice1, { epoch: 0 }), text('x'), keys[0], { ...alice1, epoch: 0 })
     expect(await open(early.bytes, ctx)).toEqual(C101_CERT)
-    const late = await sealEnvelope(headerFor(r, alice, { epoch: 1 }), text('x'), keys[1], alice)
+    const late = await sealEnvelope(headerFor(r, alice, { epoch: 1 }), text('x'), keys[1], { ...alice, epoch: 1 })
     expect(await open(late.bytes, ctx)).toEqual(C101_CERT)
     // an author of another conversation under this conversation's header
-    const moved = await sealEnvelope(headerFor(r, otherConv), text('x'), r.epochKey, otherConv)
+    await expect(sealEnvelope(headerFor(r, otherConv), text('x'), r.epochKey, otherConv)).rejects.toThrow(CryptoMisuse)
+    const moved = await sealEnvelope(headerFor(r, otherConv), text('x'), r.epochKey, { ...otherConv, conv: r.conv })
     expect(await open(moved.bytes, ctx)).toEqual(C101_CERT)
     // the genuine ones open
     const good = await sealEnvelope(headerFor(r, alice1, { epoch: 1 }), text('x'), keys[1], alice1)

@@ -1,3 +1,4 @@
+import { parseOrgInvitation } from '../../client/core/team/orgInvite.js'
 import { expect, test } from 'vitest'
 import type { ConvId } from '../../protocol/index.js'
 import { texts, until, type Persona } from './helpers/clients.js'
@@ -46,6 +47,23 @@ test('[T12] an invitation works once: a second device answering the same link is
   await until(() => admin.problems.some((p) => p.includes('M505') && p.includes('already used')), 'second answer refused')
   expect(admin.messenger.team.directory(org).map((e) => e.name)).toEqual(['AdminOnce', 'BobOnce'])
   expect(mallory.messenger.team.orgs()).toEqual([])
+})
+
+test('[T12] mail is delivered at least once: the same answer arriving again for an admitted device is a repeat, not a refusal', async () => {
+  const admin = await env.persona('AdminRepeat')
+  const bob = await env.persona('BobRepeat')
+  for (const p of [admin, bob]) p.messenger.start()
+  const org = await admin.messenger.team.createOrg('Repeat Ltd')
+  const { link } = await admin.messenger.team.invite(org, 'http://x')
+  await bob.messenger.team.acceptInvite(link)
+  await until(() => bob.messenger.team.directory(org).length === 2, 'bob enrolled')
+  // Bob's answer again (a resend after a dropped ack, or a server delivering it twice).
+  await bob.messenger.team.core.requestJoin(parseOrgInvitation(link), bob.messenger.team.directory(org).find((e) => e.me)!.user)
+  await until(() => bob.messenger.queuedMail === 0, 'the repeat posted')
+  await admin.messenger.send(org, 'after the repeat')
+  await until(() => texts(bob, org).includes('after the repeat'), 'still working')
+  expect(admin.problems.filter((p) => p.includes('M505'))).toEqual([])
+  expect(admin.messenger.team.directory(org)).toHaveLength(2)
 })
 
 test('[T12] a revoked or expired invitation admits nobody', async () => {

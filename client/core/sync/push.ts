@@ -44,6 +44,7 @@ export class Pusher {
   limits = { maxEnvelopesPerPush: 256, maxFrameBytes: 4 * 1024 * 1024 }
   private readonly inFlight = new Map<number, InFlight[]>()
   private readonly mailInFlight = new Map<number, string[]>()
+  private mailFlush: Promise<void> = Promise.resolve()
   private readonly snapshotting = new Set<string>()
   private nextPushId = 1
   private flushing: Promise<void> | undefined
@@ -79,12 +80,21 @@ export class Pusher {
    * acknowledges it. [T19] Removal notices wait until `noticesMayGo` says the server has every
    * rotation this device made.
    */
-  async flushMail(): Promise<void> {
+  flushMail(): Promise<void> {
+    // One flush at a time: two that listed the queue together would both send an item, and the
+    // recipient would handle it twice (a join request answered twice is refused the second time).
+    const next = this.mailFlush.then(() => this.flushMailOnce())
+    this.mailFlush = next.catch(() => undefined)
+    return next
+  }
+
+  private async flushMailOnce(): Promise<void> {
     const mail = this.deps.mail
     if (!this.deps.ready() || !mail) return
-    const sending = new Set([...this.mailInFlight.values()].map((k) => k.join('/')))
     const notices = this.deps.noticesMayGo?.() ?? true
-    for (const item of await mail.list()) {
+    const items = await mail.list()
+    const sending = new Set([...this.mailInFlight.values()].map((k) => k.join('/')))
+    for (const item of items) {
       if (sending.has(item.key.join('/')) || (item.notice && !notices)) continue
       if (!this.deps.ready() || !this.deps.open()) return
       const id = this.nextPushId++
@@ -96,9 +106,10 @@ export class Pusher {
   async onAck(msg: Ack): Promise<void> {
     const mailKey = this.mailInFlight.get(msg.id)
     if (mailKey) {
-      this.mailInFlight.delete(msg.id)
+      // Still counted as in flight until it has left the queue, so no flush sends it again.
       if (msg.results.every((r) => 'sseq' in r)) await this.deps.mail?.remove([mailKey])
       else this.deps.events.emit('problem', { code: ClientErrorCode.SERVER_REFUSED, detail: 'mailbox full' })
+      this.mailInFlight.delete(msg.id)
       return
     }
     const sent = this.inFlight.get(msg.id)

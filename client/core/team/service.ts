@@ -393,6 +393,9 @@ export class TeamCore {
     // [T17] a device link is answered by the person's own device (or an admin); an invitation by an admin.
     const mine = state?.bindings.get(this.me)
     const mayAnswer = !!inv && (this.canAdmin(org) || (inv.user !== undefined && inv.user === mine && this.isMember(org)))
+    // Mail is delivered at least once: the same answer again, for a device this invitation
+    // already let in, is a repeat, not a refusal.
+    if (inv?.used && state?.bindings.get(toHex(req.device)) === (inv.user ?? req.user)) return
     const reason = !state || !inv
       ? 'unknown invitation'
       : !mayAnswer ? 'not an admin of that organisation'
