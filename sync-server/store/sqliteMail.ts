@@ -74,7 +74,11 @@ export function sqliteMail(db: Database): MailPart {
       return q.bodies.get()!.n
     },
     async expireMail(now) {
-      return expire(dayOf(now))
+      const gone = expire(dayOf(now))
+      // secure_delete zeroes freed pages in the database file, but in WAL mode the old page images
+      // stay in the -wal file until a checkpoint: truncate it, so deleted mail leaves both files.
+      db.pragma('wal_checkpoint(TRUNCATE)')
+      return gone
     },
   }
 }

@@ -210,6 +210,24 @@ test('[S12][S11] no mail table holds a device key (recipient, sender) in any 32-
   expect([...leaks]).toEqual([])
 })
 
+test('[S12][S11] the night copy holds the waiting mail (the attacks below have something to work on)', () => {
+  expect(mailTables(night).reduce((n, t) => n + t.rows.length, 0)).toBeGreaterThan(0)
+})
+
+// KNOWN GAP (issue 7, part 3): decoy addresses are fresh for every item, while a device's real
+// address is the same on every item it receives. An address on two or more waiting items is real:
+// counting them gives the recipients of the night's rotations (4 = a group of 5 minus the admin)
+// and their pseudonymous addresses. This attack still succeeds: `test.fails` keeps it running.
+test.fails('[S12][S11][M27] addresses that recur across waiting items do not single out the real recipients', () => {
+  const seen = new Map<string, number>()
+  for (const { rows } of mailTables(night)) for (const row of rows) for (const v of Object.values(row)) {
+    const k = key32(v)
+    if (k) seen.set(k, (seen.get(k) ?? 0) + 1)
+  }
+  const recurring = [...seen.values()].filter((n) => n >= 2).length
+  expect(nightRotations.some(({ devices }) => recurring === devices - 1 || recurring === devices)).toBe(false)
+})
+
 // KNOWN GAP (issue 7, part 3): every post is padded with decoy recipients to a bucket ([M27]),
 // so mail that waits unread shows only the bucket; but real recipients delete their rows when
 // they read and decoys do not, so an item some have read keeps `decoys + unread` rows, which gives
@@ -224,7 +242,6 @@ test.fails('[S12][S11][T6] the mail waiting in the night does not tell the size 
   // either lets a thief read the group's size straight off the mailbox. Rotations the night
   // did not make (pair, trio) are not compared: their mail was delivered and deleted by day.
   const tables = mailTables(night)
-  expect(tables.reduce((n, t) => n + t.rows.length, 0), 'the night copy holds the waiting mail').toBeGreaterThan(0)
   const fanOuts: number[] = []
   for (const { rows, fks } of tables) {
     for (const col of fks) fanOuts.push(...countBy(rows, (r) => String(r[col])))

@@ -1,5 +1,5 @@
 import Database from 'better-sqlite3'
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, expect, test } from 'vitest'
@@ -69,4 +69,18 @@ test('[S13] a fresh file records its format; reopening it works', async () => {
   expect(db.pragma('user_version', { simple: true })).toBe(STORE_FORMAT)
   db.close()
   await openSqliteStore(file).close()
+})
+
+test('[S11] handled mail leaves the files: after the hourly sweep neither the database nor its -wal holds a deleted body', async () => {
+  const file = join(dir, 'wal.sqlite')
+  const store = openSqliteStore(file)
+  const marker = Buffer.from(`MARKER-${Date.now()}-`.repeat(20))
+  const posted = (await store.postMail([bob], [new Uint8Array(marker)], 1000))!
+  await store.deleteMail(bob, posted.ids[0]!)
+  await store.expireMail(Date.now())
+  for (const f of [file, `${file}-wal`]) {
+    const bytes = existsSync(f) ? readFileSync(f) : Buffer.alloc(0)
+    expect(bytes.includes(marker.subarray(0, 40)), f).toBe(false)
+  }
+  await store.close()
 })

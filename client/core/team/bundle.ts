@@ -1,6 +1,7 @@
 import * as z from 'zod'
 import { findEpochKey, openUnder, paddedLength, randomBytes, sealUnder, type BoxSecretKey, type EpochKey } from '../../../crypto/index.js'
 import { encodeBoxes, readBoxes, type RotationBoxes } from './rotation.js'
+import { recipientBucket } from '../outbox/mailOutbox.js'
 import { parseConvId, type ConvId } from '../../../protocol/index.js'
 import { decodeRecord, encodeRecord } from '../storage/records.js'
 import { boxTag } from './contexts.js'
@@ -167,11 +168,16 @@ function unwrap(key: Uint8Array, context: Uint8Array, wrapped: Uint8Array): Uint
   return r.ok && r.value.length === 32 ? r.value : undefined
 }
 
-/** [T20] Real boxes first, then random 48-byte decoys up to at least 8 and the next power of two. */
+/** [T20] Real boxes first, then random 48-byte decoys up to the recipient bucket ([M27]: at least 8, powers of two, at most 10,000). */
 function withDecoys(boxes: readonly Uint8Array[]): Uint8Array[] {
-  let bucket = 8
-  while (bucket < boxes.length) bucket *= 2
+  const bucket = Math.max(boxes.length, recipientBucket(boxes.length))
   return [...boxes, ...Array.from({ length: bucket - boxes.length }, () => randomBytes(48))]
+}
+
+/** Bytes a rotation's boxes take in a bundle's clear part, decoys included. */
+export function rotationBoxBytes(boxes: RotationBoxes): number {
+  const padded = (n: number) => Math.max(n, recipientBucket(n)) * (48 + 2)
+  return padded(boxes.members.length) + padded(boxes.admins.length)
 }
 
 /** The inner record padded to a size bucket ([E5]'s buckets): u32 length ‖ record ‖ zeros. */

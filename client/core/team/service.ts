@@ -8,13 +8,13 @@ import type { MailOutbox } from '../outbox/mailOutbox.js'
 import type { Registry } from '../conversations/registry.js'
 import type { LocalStore } from '../storage/LocalStore.js'
 import { decodeRecord, encodeRecord } from '../storage/records.js'
-import { BUNDLE_BYTES, inParts, openBundle, parseBundle, sealBundle, type HeldRoster, type OuterBundle } from './bundle.js'
+import { BUNDLE_BYTES, inParts, openBundle, parseBundle, rotationBoxBytes, sealBundle, type HeldRoster, type OuterBundle } from './bundle.js'
 import type { Epoch } from './epochs.js'
 import type { GroupState } from './group.js'
 import type { Op, OpBody } from './ops.js'
 import { openJoinRequest, sealJoinRequest, type JoinRequest, type OrgInvitation } from './orgInvite.js'
 import type { OrgState } from './org.js'
-import { encodeBoxes, makeRotation, type RotationBoxes } from './rotation.js'
+import { makeRotation, type RotationBoxes } from './rotation.js'
 import { missingLinks } from './links.js'
 import { ProxyRotations } from './proxy.js'
 import { ServerRegistration } from './registration.js'
@@ -315,7 +315,7 @@ export class TeamCore {
       // [K7] to each device's mailbox address from the signed directory, never to its device key.
       const devices = [...to].flatMap((d) => mailboxes.get(d) ?? [])
       if (!devices.length) return
-      const budget = Math.max(64 * 1024, (this.deps.bundleBytes ?? BUNDLE_BYTES) - (b.rotation ? encodeBoxes(b.rotation.boxes).length + b.rotation.op.wire.bytes.length : 0))
+      const budget = Math.max(64 * 1024, (this.deps.bundleBytes ?? BUNDLE_BYTES) - (b.rotation ? rotationBoxBytes(b.rotation.boxes) + b.rotation.op.wire.bytes.length : 0))
       const bodies: Uint8Array[] = []
       for (const part of inParts(list, this.deps.bundleBytes ? this.deps.bundleBytes : budget)) bodies.push(await sealBundle({ ...b, ops: part }))
       await this.deps.mailOut.add(bodies.map((body) => ({ to: devices, body, ...(notice ? { notice: true as const } : {}) })))

@@ -77,4 +77,11 @@ describe('[T20] bundles sealed whole', () => {
     const other = await makeRotation({ space, existing: new Set(), members: [alice, bob, carol].map((p) => p.keys.boxPublic), admins: [alice.keys.boxPublic], adminSecret: randomBytes(32) })
     expect(await openBundle(parseBundle(await seal({ members: other.boxes.members, admins: made.boxes.admins }))!, [], alice.keys.boxSecret)).toBeUndefined()
   })
+
+  test('[T20][M27] decoy boxes stop at 10,000: a rotation of 9,000 devices still parses (the cap a bundle may carry)', async () => {
+    const { space, org, op, made, rotation } = await world()
+    const many = { members: Array.from({ length: 9000 }, () => randomBytes(48)), admins: made.boxes.admins }
+    const body = await sealBundle({ space, kind: 'group', org, epoch: made.body.epoch, key: made.roster, rotation: { op: rotation, boxes: many, epochKey: made.key, adminKey: made.adminKey }, ops: [op] })
+    expect(parseBundle(body)?.m?.b).toHaveLength(10_000)
+  })
 })
