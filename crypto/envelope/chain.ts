@@ -27,18 +27,18 @@ export async function openEnvelopes(envs: readonly Uint8Array[], ctx: OpenContex
     const np = next === undefined ? undefined : parts[next]
     return np && bytesEqual(np.header.prev, hashes[i]!) ? next : undefined
   })
+  // Newest first, so that a successor's verdict exists before its predecessor's is made from it:
+  // no recursion, however long a chain's run is (a hostile frame may carry thousands).
   const verified = new Map<number, Promise<boolean>>()
-  const accepted = (i: number): Promise<boolean> => {
-    let v = verified.get(i)
-    if (!v) {
-      const next = successor[i]
-      const own = () => verifyEnvelopeSignature(parts[i] as EnvelopeParts)
-      // A successor that fails vouches for nothing: fall back to this envelope's own signature.
-      v = next === undefined ? own() : accepted(next).then((ok) => ok || own())
-      verified.set(i, v)
-    }
-    return v
+  const order = parts.map((_, i) => i).sort((a, b) => (parts[b]?.header.seq ?? 0) - (parts[a]?.header.seq ?? 0))
+  for (const i of order) {
+    if (!parts[i]) continue
+    const next = successor[i]
+    const own = () => verifyEnvelopeSignature(parts[i] as EnvelopeParts)
+    // A successor that fails vouches for nothing: fall back to this envelope's own signature.
+    verified.set(i, next === undefined ? own() : verified.get(next)!.then((ok) => ok || own()))
   }
+  const accepted = (i: number): Promise<boolean> => verified.get(i)!
   return Promise.all(
     parts.map(async (p, i): Promise<Result<OpenedEnvelope>> => {
       if (!p) return fail(CryptoErrorCode.MALFORMED)

@@ -32,6 +32,16 @@ describe('[E11] a backlog page verifies one signature per chain run', () => {
     expect(batch.every((b) => b.ok)).toBe(true)
   })
 
+  test('[E11] a run of 10,000 envelopes of one chain, in any order, opens with one signature check (verdicts are made newest first, without recursion)', async () => {
+    const r = room()
+    const envs = await chain(r, r.alice, 10_000)
+    const spy = vi.spyOn(signature, 'verifyEnvelopeSignature')
+    const out = await openEnvelopes([...envs].reverse(), readerContext(r))
+    expect(spy).toHaveBeenCalledTimes(1)
+    spy.mockRestore()
+    expect(out.every((o) => o.ok)).toBe(true)
+  }, 120_000)
+
   test('[E11] two authors interleaved: one check per chain; order of results is the input order', async () => {
     const r = room()
     const [a, b] = [await chain(r, r.alice, 3), await chain(r, r.bob, 3)]
