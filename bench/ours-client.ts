@@ -3,7 +3,6 @@ import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Messenger } from '../client/core/messenger.js'
-import { parseInvitation } from '../client/core/conversations/invite.js'
 import { openSqliteLocalStore } from '../client/node/sqliteStore.js'
 import { nodeSocket } from '../client/node/socket.js'
 import type { ConvId } from '../protocol/index.js'
@@ -33,10 +32,12 @@ messenger.events.on('added', ({ messages }) => {
 serve({
   async create() {
     const conv = await messenger.createConversation('bench')
-    return { conv, link: messenger.inviteLink('http://bench', conv) }
+    return { conv, link: (await messenger.invite(conv, 'http://bench')).link }
   },
+  /** Answers the invitation, then waits until A's device admits this one (not timed). */
   async join({ link }) {
-    const conv = await messenger.join(parseInvitation(link as string))
+    const { org: conv } = await messenger.join(link as string)
+    while (!messenger.conversations().some((c) => c.conv === conv && c.members === 2)) await new Promise((r) => setTimeout(r, 20))
     await messenger.openConversation(conv)
     return { conv }
   },

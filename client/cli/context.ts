@@ -33,8 +33,8 @@ export interface Cli {
    */
   connect(): Promise<void>
   /**
-   * Waits until what this command changed is on the server: mail (team bundles, join requests,
-   * key mail) and key rotations; with `messages`, every pending message too.
+   * Waits until what this command changed is on the server: mail (team bundles, join requests)
+   * and key rotations; with `messages`, every pending message too.
    */
   delivered(opts?: { messages?: boolean }): Promise<void>
 }

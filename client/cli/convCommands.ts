@@ -1,10 +1,9 @@
 import type { DisplayMessage } from '../core/messenger.js'
-import { parseInvitation } from '../core/conversations/invite.js'
-import { isOrgInvitation } from '../core/team/orgInvite.js'
+import { INVITE_TTL_MS } from '../core/team/team.js'
 import { parseConvId, parseDeviceId, type ConvId } from '../../protocol/index.js'
 import { arg, type Command } from './context.js'
 import { usageError } from './errors.js'
-import { accept } from './orgCommands.js'
+import { accept, hours } from './orgCommands.js'
 import { iso, lines, printLine, result } from './output.js'
 import { kindOf } from './resolve.js'
 import { sync } from './sync.js'
@@ -21,29 +20,28 @@ export const convCommands: Record<string, Command> = {
   async create(cli) {
     cli.identity()
     const { messenger } = cli
+    const ttlMs = hours(cli.options.ttl, INVITE_TTL_MS)
     const id = await messenger.createConversation(cli.options.title ?? 'Conversation')
     messenger.start()
-    // Offline is fine here: the link works at once and the conversation goes out later.
+    // Offline is fine here: the conversation and its invitation go out when the link is back;
+    // the invitee is admitted by this device the next time it connects (`sync`).
+    const inv = await messenger.invite(id, cli.options.origin, ttlMs)
     await cli.delivered({ messages: true }).catch(() => undefined)
-    const link = messenger.inviteLink(cli.options.origin, id)
-    return result(`${id}\n${link}`, { conv: id, link })
+    return result(`${id}\n${inv.link}`, { conv: id, link: inv.link, invite: inv.invite, expires: inv.expires, expiresAt: iso(inv.expires) })
   },
 
+  /** A one-time invitation link (admins): one link admits one person. */
   async invite(cli, args) {
-    const link = cli.messenger.inviteLink(cli.options.origin, conv(args[0]))
-    return result(link, { link })
+    const ttlMs = hours(cli.options.ttl, INVITE_TTL_MS)
+    const id = conv(args[0])
+    await cli.connect()
+    const inv = await cli.messenger.invite(id, cli.options.origin, ttlMs)
+    await cli.delivered()
+    return result(`${inv.link}\ninvite ${inv.invite}, valid until ${iso(inv.expires)}`, { conv: id, link: inv.link, invite: inv.invite, expires: inv.expires, expiresAt: iso(inv.expires) })
   },
 
-  async join(cli, args) {
-    const link = arg(args, 0, 'LINK')
-    if (isOrgInvitation(link)) return accept(cli, args)
-    cli.identity()
-    const { messenger } = cli
-    const id = await messenger.join(parseInvitation(link))
-    messenger.start()
-    await cli.delivered({ messages: true }).catch(() => undefined)
-    return result(`joined ${id} (${messenger.titleOf(id)})`, { conv: id, title: messenger.titleOf(id) })
-  },
+  /** Answers an invitation (a conversation's or an organisation's); waits to be admitted. */
+  join: (cli, args) => accept(cli, args),
 
   async send(cli, args) {
     cli.identity()

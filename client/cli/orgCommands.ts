@@ -21,7 +21,7 @@ export const orgCommands: Record<string, Command> = {
 
   async list(cli) {
     const team = cli.team()
-    const orgs = team.orgs()
+    const orgs = team.orgs().filter((o) => !o.conversation).map(({ org, name, admin }) => ({ org, name, admin }))
     const pending = team.pendingJoins().map((p) => ({ org: p.org, name: p.orgName }))
     const removed = cli.messenger.conversations().filter((c) => team.orgOf(c.conv) === c.conv && cli.messenger.accessLost(c.conv)).map((c) => ({ org: c.conv, name: c.title }))
     const human = lines([
@@ -150,13 +150,15 @@ export async function accept(cli: Cli, args: readonly string[]) {
   await team.acceptInvite(link)
   await cli.delivered()
   const admitted = () => team.orgs().some((o) => o.org === inv.org)
+  // A conversation's answer names it `conv` as every conversation command does.
+  const ids = (org: string) => (inv.conversation ? { conv: org, org } : { org })
   if (!(await waitUntil(admitted, cli.remaining()))) {
-    return result(`asked to join ${inv.name}: pending until an admin device admits this one (run \`org accept\` or \`sync\` again later)`, { status: 'pending', org: inv.org, name: inv.name })
+    return result(`asked to join ${inv.name}: pending until an admin device admits this one (run \`join\` or \`sync\` again later)`, { status: 'pending', ...ids(inv.org), name: inv.name })
   }
-  // The organisation conversation is joined in the background; best effort before exiting.
+  // The conversation is joined in the background; best effort before exiting.
   await cli.delivered().catch(() => undefined)
   const org = team.orgs().find((o) => o.org === inv.org)!
-  return result(`admitted to ${org.name} (${org.org})`, { status: 'admitted', org: org.org, name: org.name, admin: org.admin })
+  return result(`admitted to ${org.name} (${org.org})`, { status: 'admitted', ...ids(org.org), name: org.name, admin: org.admin })
 }
 
 async function setAdmin(cli: Cli, args: readonly string[], admin: boolean) {
@@ -170,7 +172,7 @@ async function setAdmin(cli: Cli, args: readonly string[], admin: boolean) {
 }
 
 /** --ttl in hours (fractions allowed), as milliseconds. */
-function hours(value: string | undefined, fallbackMs: number): number {
+export function hours(value: string | undefined, fallbackMs: number): number {
   if (value === undefined) return fallbackMs
   const h = Number(value)
   if (!Number.isFinite(h) || h <= 0) throw usageError(`--ttl takes a positive number of hours, not ${value}`)

@@ -57,7 +57,7 @@ export function resolveUser(team: Team, org: ConvId, input: string): DirectoryEn
   return pick(team.directory(org), input, (e) => e.user, (e) => e.name, 'person', CliErrorCode.UNKNOWN_USER, '`org members ORG` lists user ids and names')
 }
 
-/** What a conversation on this device is: an organisation's, a group's, or a plain one. */
+/** What a conversation on this device is: an organisation's, a group's, or one outside any organisation. */
 export function kindOf(team: Team, conv: ConvId): 'org' | 'group' | 'conversation' {
-  return !team.isSpace(conv) ? 'conversation' : team.orgOf(conv) === conv ? 'org' : 'group'
+  return team.isConversation(conv) ? 'conversation' : team.orgOf(conv) === conv ? 'org' : 'group'
 }

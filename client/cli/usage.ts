@@ -4,19 +4,24 @@ usage: npm run cli -- [--home DIR] [--server URL] [--json] <command> [args]
 
 conversations
   init --name NAME            create this device's keys and display name
-  create --title TITLE        create a conversation; prints its id and invitation link
-  invite CONV                 print a conversation's invitation link
-  join LINK                   join from an invitation link (or its #join=… fragment)
+  create --title TITLE [--ttl H]  create a conversation, this device's person its admin; prints
+                              its id and a one-time invitation link (valid H hours, default 168)
+  invite CONV [--ttl H]       a new one-time invitation link (admins); one link admits one person
+  join LINK                   answer an invitation (a conversation's or an organisation's), then
+                              wait (up to --timeout) to be admitted by an admin device: status
+                              "admitted" or "pending" (exit 0 either way)
   send CONV TEXT [--count N]  write a message (N numbered copies with --count); waits for delivery
   list                        conversations on this device (removed ones are marked)
   messages CONV [--all]       print messages (newest segment; --all loads every segment)
   follow CONV                 print messages as they arrive (Ctrl-C to stop; one JSON line each)
   members CONV                list members (device id, name, admin)
-  remove CONV DEVICE          remove a member's device (conversation admins): rotates the key
+  remove CONV DEVICE          remove the person of DEVICE (admins): rotates the key; in an
+                              organisation's conversation, they leave the organisation
   sync                        connect, deliver what is queued, handle the mailbox (admit people,
                               receive membership changes), report removals, exit
 
-organisations (ORG: id or exact name; USER: user id or exact display name)
+organisations (ORG: id or exact name — a conversation's id too, to promote, demote, list or
+revoke its invitations; USER: user id or exact display name)
   org create NAME             create an organisation, this device's person its first admin
   org list                    organisations on this device, pending join requests, removals
   org invite ORG [--ttl H]    one-time invitation link valid H hours (default 168)

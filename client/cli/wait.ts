@@ -2,7 +2,7 @@ import type { Messenger, MessengerEvents } from '../core/messenger.js'
 import { CliError, CliErrorCode } from './errors.js'
 
 /**
- * Mailbox items (team bundles, join requests, key mail) this device has not handed to the
+ * Mailbox items (team bundles, join requests) this device has not handed to the
  * server yet (`status.pending` counts them together with undelivered messages).
  */
 export function queuedMail(messenger: Messenger): number {

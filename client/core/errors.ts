@@ -2,6 +2,7 @@
 export const ClientErrorCode = {
   INVITE_MALFORMED: 'M100_INVITE_MALFORMED',
   INVITE_VERSION: 'M101_INVITE_VERSION',
+  INVITE_RETIRED: 'M102_INVITE_RETIRED',
   IDENTITY_CORRUPT: 'M200_IDENTITY_CORRUPT',
   RECORD_CORRUPT: 'M201_RECORD_CORRUPT',
   LOCAL_FORMAT: 'M202_LOCAL_FORMAT',
@@ -20,12 +21,14 @@ export const ClientErrorCode = {
   INVITE_REFUSED: 'M505_INVITE_REFUSED',
   TEAM_REFUSED: 'M506_TEAM_REFUSED',
   TEAM_GAP: 'M507_TEAM_GAP',
+  NOT_AN_ORGANISATION: 'M508_NOT_AN_ORGANISATION',
 } as const
 export type ClientErrorCode = (typeof ClientErrorCode)[keyof typeof ClientErrorCode]
 
 export const clientErrorText: Record<ClientErrorCode, string> = {
   M100_INVITE_MALFORMED: 'This invitation link is incomplete or damaged. Ask for a new link and copy all of it.',
   M101_INVITE_VERSION: 'This invitation was made by a newer version of the app. Reload to update, then open it again.',
+  M102_INVITE_RETIRED: 'This invitation link was made by an earlier version of the app; such links no longer let anyone in. Ask for a new link.',
   M200_IDENTITY_CORRUPT: 'The keys of this device could not be read. Nothing was deleted; contact your admin.',
   M201_RECORD_CORRUPT: 'A stored item could not be read and was set aside. Your other data is intact.',
   M202_LOCAL_FORMAT: 'This device\'s data was written by another version of the app and cannot be read by this one. Nothing was changed. Use the matching version, or clear this site\'s data (or the CLI\'s home folder) and join your conversations again.',
@@ -44,6 +47,7 @@ export const clientErrorText: Record<ClientErrorCode, string> = {
   M505_INVITE_REFUSED: 'An answer to an invitation was refused (expired, revoked, already used, or not signed with the invitation).',
   M506_TEAM_REFUSED: 'A membership change could not be verified and was ignored.',
   M507_TEAM_GAP: 'Some membership changes have not arrived yet; new keys may be missing until they do.',
+  M508_NOT_AN_ORGANISATION: 'Groups are made inside an organisation, not inside a conversation.',
 }
 
 export class ClientError extends Error {

@@ -1,12 +1,10 @@
-import type { EpochKey } from '../../crypto/index.js'
 import type { ConvId, DeviceId, DocId } from '../../protocol/index.js'
 import { ClientError, ClientErrorCode } from './errors.js'
 import { Emitter } from './events.js'
 import { HybridClock } from './documents/hlc.js'
 import { createIdentity, loadIdentity, type Identity } from './identity.js'
-import { inviteLink, type Invitation } from './conversations/invite.js'
 import type { DisplayMessage } from './documents/messageLog.js'
-import { readMembers, readTitle, type MessageView } from './documents/model.js'
+import type { MessageView } from './documents/model.js'
 import { makeParts, type Parts } from './parts.js'
 import { recoverOutbox } from './outbox/recoverOutbox.js'
 import { Registry } from './conversations/registry.js'
@@ -84,8 +82,6 @@ export class Messenger {
       convOfDoc: this.convOfDoc,
       pending: this.pending,
       emitStatus: () => this.emitStatus(),
-      adminsOf: (conv) => this.adminsOf(conv),
-      members: (conv) => this.members(conv),
       waitingForKey: (conv) => this.waitingForKey(conv),
     })
     this.parts = parts
@@ -102,7 +98,7 @@ export class Messenger {
     this.p.engine.events.on('problem', (p) => this.events.emit('problem', p))
     this.p.engine.events.on('waiting', (w) => this.events.emit('waiting', w))
     this.p.engine.events.on('access', (a) => this.p.access.onServer(a.conv, a.lost))
-    this.p.engine.events.on('rekeyConflict', ({ conv, epoch }) => void this.onRekeyConflict(conv, epoch))
+    this.p.engine.events.on('rekeyConflict', ({ conv, epoch }) => void this.p.team.onRekeyConflict(conv, epoch))
     this.p.engine.events.on('proxyRekey', ({ conv, outcome, epoch }) => void this.p.team.onProxyRekey(conv, outcome, epoch))
     this.p.engine.events.on('joined', ({ conv, epoch }) => {
       void this.p.team.onJoined(conv, epoch)
@@ -113,16 +109,6 @@ export class Messenger {
       await this.p.layout.refresh(rec.conv)
     }
     await this.p.team.load()
-  }
-
-  /**
-   * [S10] The server is not at the epoch this device rotated from. A team space decides from its
-   * graph; an ad-hoc conversation (one admin, who made every rotation) rotates again from the
-   * server's epoch when it is one of its own.
-   */
-  private async onRekeyConflict(conv: ConvId, epoch: number): Promise<void> {
-    if (this.p.team.isSpace(conv)) return this.p.team.onRekeyConflict(conv, epoch)
-    return this.p.adhoc.onRekeyConflict(conv, epoch)
   }
 
   start(): void {
@@ -142,7 +128,7 @@ export class Messenger {
     this.parts?.engine.kick()
   }
 
-  /** Mailbox items (bundles, join requests, key mail) not yet handed to the server. */
+  /** Mailbox items (bundles, join requests) not yet handed to the server. */
   get queuedMail(): number {
     return this.parts?.mailOut.size ?? 0
   }
@@ -157,34 +143,52 @@ export class Messenger {
   }
 
   titleOf(conv: ConvId): string {
-    if (this.parts?.team.isSpace(conv)) return this.p.team.group(conv)?.name || this.registry.get(conv)?.title || 'Group'
-    const root = this.p.layout.rootNow(conv)
-    return (root && readTitle(root)) || this.registry.get(conv)?.title || 'Conversation'
+    return (this.parts && this.p.team.nameOf(conv)) || this.registry.get(conv)?.title || 'Conversation'
   }
 
+  /** Member people of a conversation, one device each (the first), with their names. */
   members(conv: ConvId): Map<DeviceId, string> {
-    if (this.parts?.team.isSpace(conv)) {
-      const names = this.p.team.deviceNames(conv)
-      return new Map(this.p.team.memberPeople(conv).map((d) => [d, names.get(d) ?? 'Unknown']))
-    }
-    const root = this.p.layout.rootNow(conv)
-    return root ? readMembers(root, this.adminsOf(conv)) : new Map()
+    if (!this.parts) return new Map()
+    const names = this.p.team.deviceNames(conv)
+    return new Map(this.p.team.memberPeople(conv).map((d) => [d, names.get(d) ?? 'Unknown']))
   }
 
-  /** Admin devices of a conversation (its creator, as named in the invitation). */
-  adminsOf(conv: ConvId): ReadonlySet<string> {
-    return new Set(this.registry.get(conv)?.admins ?? [])
+  /** Admin devices of a conversation, as its signed membership states them ([T3]). */
+  adminsOf(conv: ConvId): ReadonlySet<DeviceId> {
+    return new Set(this.parts?.team.adminDevices(conv) ?? [])
   }
 
   isAdmin(conv: ConvId): boolean {
-    if (this.parts?.team.isSpace(conv)) return this.p.team.canAdmin(conv)
-    return !!this.registry.get(conv)?.adminSecret
+    return !!this.parts?.team.canAdmin(conv)
   }
 
-  /** A new ad-hoc conversation with this device as its admin. */
+  /**
+   * A new conversation with this device's person as its admin. Every conversation is a space
+   * with a signed membership ([T1]): one started here is a one-space organisation whose
+   * directory is its member list; people are admitted by invitation ([T12]).
+   */
   async createConversation(title: string): Promise<ConvId> {
-    const identity = this.requireIdentity()
-    return this.p.adhoc.create(identity, title)
+    this.requireIdentity()
+    return this.p.team.createOrg(title || 'Conversation', { conversation: true })
+  }
+
+  /**
+   * [T12] A one-time invitation link to a conversation (admins), valid for `ttlMs` (default
+   * seven days). The invitee's answer is admitted by an admin device when it next connects.
+   */
+  async invite(conv: ConvId, origin: string, ttlMs?: number): Promise<{ link: string; invite: string; expires: number }> {
+    this.requireIdentity()
+    if (!this.registry.get(conv)) throw new ClientError(ClientErrorCode.UNKNOWN_CONVERSATION)
+    return this.p.team.invite(conv, origin, ttlMs)
+  }
+
+  /**
+   * Answers an invitation link (a conversation or an organisation). Works offline: the answer
+   * waits in the mail outbox; the conversation appears once an admin device admits this one.
+   */
+  join(link: string): Promise<{ org: ConvId; name: string }> {
+    this.requireIdentity()
+    return this.p.team.acceptInvite(link)
   }
 
   /** [T11] Messages of this conversation wait for a key this device does not hold yet. */
@@ -204,65 +208,25 @@ export class Messenger {
   }
 
   /**
-   * Rotates a conversation's key (admins only): a new random epoch and key, mailed to every
-   * member device and registered on the server at once or on the next connection ([S10]).
-   */
-  async rotateKey(conv: ConvId): Promise<{ epoch: number; key: EpochKey }> {
-    const next = await this.p.keyring.newEpoch(conv)
-    await this.p.keyring.mailToNewcomers(conv) // every member keeps access
-    await this.p.engine.rejoin(conv)
-    this.p.engine.requestFlush() // pending changes are sealed under the new epoch from now on
-    return next
-  }
-
-  /**
-   * Removes a device from a conversation (admins only): marks it removed in the root, makes a
-   * new epoch, seals the keys to every remaining member device by key mail, then rotates the
-   * server's capability — in that order, so the mail is stored before anyone is revoked. Works
-   * offline: it all takes effect when this device reconnects. The removed device keeps what it
-   * had and gets nothing new ([T10]).
+   * Removes a person from a conversation (admins only): from a group, the person leaves it; from
+   * an organisation or a conversation started outside one, they leave it all. The keys rotate
+   * without them ([T8]) and the removal notice reaches them only once the server refuses them
+   * ([T19]). Works offline: it takes effect when this device reconnects.
    */
   async removeMember(conv: ConvId, device: DeviceId): Promise<void> {
     const identity = this.requireIdentity()
     const rec = this.registry.get(conv)
     if (!rec) throw new ClientError(ClientErrorCode.UNKNOWN_CONVERSATION)
-    if (this.p.team.isSpace(conv)) {
-      // A group: the person (all their devices) leaves it; an organisation: they leave it all.
-      const user = this.p.team.userOfDevice(conv, device)
-      if (!user) throw new ClientError(ClientErrorCode.NOT_MEMBER)
-      if (device === identity.deviceId) throw new ClientError(ClientErrorCode.NOT_ADMIN, 'an admin cannot remove itself')
-      return rec.space?.kind === 'org' ? this.p.team.removeFromOrg(conv, user) : this.p.team.removeFromGroup(conv, user)
-    }
-    return this.p.adhoc.remove(identity, conv, rec, device)
+    const user = this.p.team.userOfDevice(conv, device)
+    if (!user) throw new ClientError(ClientErrorCode.NOT_MEMBER)
+    if (device === identity.deviceId) throw new ClientError(ClientErrorCode.NOT_ADMIN, 'an admin cannot remove itself')
+    return rec.space?.kind === 'group' ? this.p.team.removeFromGroup(conv, user) : this.p.team.removeFromOrg(conv, user)
   }
 
-  /** Adds an epoch key this device received; `current` makes it the epoch to write under. */
-  addEpochKey(conv: ConvId, epoch: number, key: EpochKey, current: boolean): Promise<void> {
-    return this.p.keyring.add(conv, epoch, key, current)
-  }
-
-  invitation(conv: ConvId): Invitation {
-    const rec = this.registry.get(conv)
-    if (!rec) throw new ClientError(ClientErrorCode.UNKNOWN_CONVERSATION)
-    const history = [...rec.keys].filter(([e]) => e !== rec.epoch).map(([epoch, key]) => ({ epoch, key }))
-    const admins = (rec.admins ?? []) as DeviceId[]
-    return { conv, epoch: rec.epoch, key: rec.keys.get(rec.epoch)!, title: this.titleOf(conv), ...(history.length ? { history } : {}), ...(admins.length ? { admins } : {}) }
-  }
-
-  /** Every epoch key this device holds for a conversation (for key-chain handover). */
-  invitationKeys(conv: ConvId): { epoch: number; key: EpochKey }[] {
+  /** Every epoch key this device holds for a conversation (key-chain checks and tests). */
+  epochKeys(conv: ConvId): { epoch: number; key: Uint8Array }[] {
     const rec = this.registry.get(conv)
     return rec ? [...rec.keys].map(([epoch, key]) => ({ epoch, key })) : []
-  }
-
-  inviteLink(origin: string, conv: ConvId): string {
-    return inviteLink(origin, this.invitation(conv))
-  }
-
-  /** Joins from an invitation; works offline (the history arrives when the link is back). */
-  async join(inv: Invitation): Promise<ConvId> {
-    const identity = this.requireIdentity()
-    return this.p.adhoc.join(identity, inv)
   }
 
   /** Loads the conversation's root and its newest segment (not its whole history). */

@@ -1,19 +1,17 @@
 import type * as A from '@automerge/automerge'
 import type { ConvId, DeviceId, DocId } from '../../protocol/index.js'
 import { AccessState } from './conversations/access.js'
-import { AdHocConversations } from './conversations/adhoc.js'
 import { DocStore } from './documents/docs.js'
 import { SyncEngine } from './sync/engine.js'
 import { ClientErrorCode } from './errors.js'
 import type { Emitter } from './events.js'
 import type { HybridClock } from './documents/hlc.js'
 import type { Identity } from './identity.js'
-import { Keyring } from './conversations/keyring.js'
 import { ConversationLayout, rootDocOf } from './documents/layout.js'
 import { MailOutbox } from './outbox/mailOutbox.js'
 import { MessageLog } from './documents/messageLog.js'
 import type { MessengerEvents, MessengerOptions } from './messengerTypes.js'
-import { SEGMENT_CAPACITY, SEGMENT_GENESIS, readMemberBoxes, type RootDoc } from './documents/model.js'
+import { SEGMENT_CAPACITY, SEGMENT_GENESIS } from './documents/model.js'
 import { Outbox } from './outbox/outbox.js'
 import type { Registry } from './conversations/registry.js'
 import { SegmentWindow } from './documents/segmentWindow.js'
@@ -26,9 +24,7 @@ export interface Parts {
   readonly segs: SegmentWindow
   readonly mailOut: MailOutbox
   readonly engine: SyncEngine
-  readonly keyring: Keyring
   readonly layout: ConversationLayout
-  readonly adhoc: AdHocConversations
   readonly log: MessageLog
   readonly team: Team
   readonly access: AccessState
@@ -45,8 +41,6 @@ export interface PartsHost {
   /** Tags of this device's messages not delivered yet. */
   readonly pending: Set<string>
   readonly emitStatus: () => void
-  readonly adminsOf: (conv: ConvId) => ReadonlySet<string>
-  readonly members: (conv: ConvId) => Map<DeviceId, string>
   readonly waitingForKey: (conv: ConvId) => boolean
 }
 
@@ -63,8 +57,7 @@ export function makeParts(identity: Identity, host: PartsHost): Parts {
     socket: options.socket,
     docsOf: (conv) => [...layout.rootsOf(conv), ...segs.segmentsOf(conv).map((s) => s.id)],
     isRoot: (conv, doc) => layout.rootsOf(conv).includes(doc),
-    adminSecrets: (conv, rec) =>
-      team?.isSpace(conv) ? team.adminSecretsFor(conv, rec.serverEpoch, rec.epoch) : rec.adminSecret && { sign: rec.adminSecret, next: rec.adminSecret },
+    adminSecrets: (conv, rec) => team?.adminSecretsFor(conv, rec.serverEpoch, rec.epoch),
     heartbeatMs: options.heartbeatMs,
     backoff: options.backoff,
     snapshotEvery: options.snapshotEvery,
@@ -73,39 +66,15 @@ export function makeParts(identity: Identity, host: PartsHost): Parts {
     noticesMayGo: () => team?.noticesMayGo() ?? true,
     memberOfEpoch: (conv, epoch, device) => team?.memberOfEpoch(conv, epoch, device),
   })
-  const keyring = new Keyring({
-    registry,
-    engine,
-    mailOut,
-    identity,
-    memberBoxes: async (conv) => {
-      const root = await docs.doc<RootDoc>(rootDocOf(conv))
-      return root ? readMemberBoxes(root, host.adminsOf(conv)) : new Map()
-    },
-    adminsOf: (conv) => host.adminsOf(conv),
-    refused: (detail) => events.emit('problem', { code: ClientErrorCode.ENVELOPE_REJECTED, detail }),
-  })
   const layout: ConversationLayout = new ConversationLayout({
     docs,
     segs,
     engine,
-    keyring,
     clock,
     team: () => team,
     convOfDoc,
     segmentCapacity: options.segmentCapacity ?? SEGMENT_CAPACITY,
     change: (conv, doc, fns) => changeAndQueue(conv, doc, fns, []),
-  })
-  const adhoc = new AdHocConversations({
-    registry,
-    docs,
-    engine,
-    keyring,
-    layout,
-    convOfDoc,
-    change: (conv, doc, fns) => changeAndQueue(conv, doc, fns, []),
-    members: (conv) => host.members(conv),
-    conversationsChanged: () => events.emit('conversations', undefined),
   })
   const log = new MessageLog({
     registry,
@@ -115,7 +84,6 @@ export function makeParts(identity: Identity, host: PartsHost): Parts {
     identity,
     team: () => team,
     pending: host.pending,
-    adminsOf: (conv) => host.adminsOf(conv),
     change: (conv, doc, fns, msgIds, ts) => changeAndQueue(conv, doc, fns, msgIds, ts),
     emitStatus: () => host.emitStatus(),
   })
@@ -136,7 +104,7 @@ export function makeParts(identity: Identity, host: PartsHost): Parts {
     ...(options.bundleBytes ? { bundleBytes: options.bundleBytes } : {}),
   })
   const access = new AccessState({
-    memberByGraph: (conv) => team.isSpace(conv) && team.isMember(conv),
+    memberByGraph: (conv) => team.isMember(conv),
     rejoin: (conv) => void engine.rejoin(conv),
     emitAccess: (conv, lost) => events.emit('access', { conv, lost }),
     emitWaiting: (conv) => events.emit('waiting', { conv, waiting: host.waitingForKey(conv) }),
@@ -150,17 +118,15 @@ export function makeParts(identity: Identity, host: PartsHost): Parts {
     return changes
   }
 
-  /** Mailbox items: team bundles and join requests first, the rest is key mail ([M21]). */
+  /** Mailbox items: team bundles and join requests; anything else is refused and let go. */
   async function onMail(items: readonly { id: number; body: Uint8Array }[]): Promise<void> {
-    const rest: { id: number; body: Uint8Array }[] = []
     const done: number[] = []
     for (const item of items) {
-      if (await team.onMail(item.body)) done.push(item.id)
-      else rest.push(item)
+      if (!(await team.onMail(item.body))) events.emit('problem', { code: ClientErrorCode.ENVELOPE_REJECTED, detail: 'mailbox item refused' })
+      done.push(item.id)
     }
-    if (done.length) engine.mailDone(done)
-    if (rest.length) await keyring.onMail(rest)
+    engine.mailDone(done)
   }
 
-  return { docs, outbox, segs, mailOut, engine, keyring, layout, adhoc, log, team, access }
+  return { docs, outbox, segs, mailOut, engine, layout, log, team, access }
 }

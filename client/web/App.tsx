@@ -5,8 +5,8 @@ import { Footer } from './components/Footer.js'
 import { JoinPrompt } from './components/JoinPrompt.js'
 import { Onboarding } from './components/Onboarding.js'
 import { OpenConversation } from './components/OpenConversation.js'
-import { OrgJoinPrompt } from './components/OrgJoinPrompt.js'
 import { Organisations } from './components/Organisations.js'
+import { PendingJoins } from './components/PendingJoins.js'
 import { OrgView } from './components/OrgView.js'
 import { ProblemAlerts } from './components/ProblemAlerts.js'
 import { StatusBar } from './components/StatusBar.js'
@@ -14,12 +14,14 @@ import { UpdateBanner } from './components/UpdateBanner.js'
 import type { Persistence } from './persist.js'
 import { StoreNotices } from './components/StoreNotices.js'
 import type { StoreHealth } from './storeHealth.js'
-import { createRouter, hrefOf } from './route.js'
+import { createRouter, hrefOf, type Place } from './route.js'
+import type { ConvId } from '../../protocol/index.js'
 
 /**
- * Screens: onboarding (no identity yet), an invitation to accept (a conversation's, or an
- * organisation's), or the organisations and conversation lists with the open conversation or
- * organisation. On narrow screens the lists and the open item take turns.
+ * Screens: onboarding (no identity yet), an invitation to accept (a conversation's, an
+ * organisation's, or a device link), or the lists — invitations waiting for an admin,
+ * organisations, conversations — with the open conversation or organisation. On narrow screens
+ * the lists and the open item take turns.
  */
 export function App(props: { binding: MessengerBinding; health: StoreHealth; persistence: Persistence; update: (() => void) | undefined }) {
   const b = props.binding
@@ -29,15 +31,11 @@ export function App(props: { binding: MessengerBinding; health: StoreHealth; per
     const r = route()
     return r.kind === 'conversation' ? r.conv : undefined
   }
-  const invitation = () => {
-    const r = route()
-    return r.kind === 'join' ? r.invitation : undefined
-  }
   const currentOrg = () => {
     const r = route()
     return r.kind === 'org' ? r.org : undefined
   }
-  const orgInvitation = () => {
+  const invitation = () => {
     const r = route()
     return r.kind === 'org-join' ? r : undefined
   }
@@ -74,13 +72,14 @@ export function App(props: { binding: MessengerBinding; health: StoreHealth; per
           </Match>
           <Match when={!b.identity()}>
             <Onboarding onCreate={b.createIdentity}>
-              <Show when={invitation()}>{(inv) => <p class="lead">You were invited to {inv().title}. First, choose your name.</p>}</Show>
-              <Show when={orgInvitation()}>
+              <Show when={invitation()}>
                 {(inv) =>
                   inv().device ? (
                     <p class="lead">This link adds this device to {inv().name}. First, choose a name for this device's profile.</p>
                   ) : (
-                    <p class="lead">You were invited to {inv().name}. First, choose your name.</p>
+                    <p class="lead">
+                      You were invited to the {inv().conversation ? 'conversation' : 'organisation'} {inv().name}. First, choose your name.
+                    </p>
                   )
                 }
               </Show>
@@ -89,38 +88,25 @@ export function App(props: { binding: MessengerBinding; health: StoreHealth; per
           <Match when={invitation()}>
             {(inv) => (
               <JoinPrompt
-                invitation={inv()}
-                onCancel={() => router.go({ kind: 'home' }, { replace: true })}
-                onJoin={async () => {
-                  const conv = await b.join(inv())
-                  // The link holds the conversation key: take it out of the address bar and history.
-                  router.go({ kind: 'conversation', conv }, { replace: true })
-                }}
-              />
-            )}
-          </Match>
-          <Match when={orgInvitation()}>
-            {(inv) => (
-              <OrgJoinPrompt
                 name={inv().name}
                 expires={inv().expires}
+                conversation={inv().conversation}
                 device={inv().device}
                 onCancel={() => router.go({ kind: 'home' }, { replace: true })}
                 onJoin={async () => {
-                  const org = inv().org
-                  await b.team.acceptInvite(inv().link)
+                  const conversation = inv().conversation
+                  const { org, member } = await b.join(inv().link)
                   // The link holds the invitation secret: take it out of the address bar and history.
-                  const member = b.team.orgs().some((o) => o.org === org)
-                  router.go(member ? { kind: 'org', org } : { kind: 'home' }, { replace: true })
+                  router.go(afterJoin(org, member, conversation), { replace: true })
                 }}
               />
             )}
           </Match>
           <Match when={true}>
             <div class="sidebar">
+              <PendingJoins pending={b.team.pending()} />
               <Organisations
                 orgs={b.team.orgs()}
-                pending={b.team.pending()}
                 current={currentOrg()}
                 onCreate={async (name) => router.go({ kind: 'org', org: await b.team.createOrg(name) })}
               />
@@ -152,4 +138,10 @@ export function App(props: { binding: MessengerBinding; health: StoreHealth; per
       <Footer name={b.identity()?.name} persistence={props.persistence} />
     </div>
   )
+}
+
+/** Where an answered invitation leads: the lists (it waits there for an admin, the usual case), or the space when already in. */
+function afterJoin(org: ConvId, member: boolean, conversation: true | undefined): Place {
+  if (!member) return { kind: 'home' }
+  return conversation ? { kind: 'conversation', conv: org } : { kind: 'org', org }
 }

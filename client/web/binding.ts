@@ -2,11 +2,10 @@ import { createSignal, onCleanup, type Accessor } from 'solid-js'
 import { createStore, reconcile } from 'solid-js/store'
 import { ClientError, ClientErrorCode, clientErrorText } from '../core/errors.js'
 import type { Identity } from '../core/identity.js'
-import type { Invitation } from '../core/conversations/invite.js'
 import type { ConversationSummary, DisplayMessage, Messenger, Status } from '../core/messenger.js'
 import type { ConvId, DeviceId } from '../../protocol/index.js'
 import { rememberDevice } from './storeHealth.js'
-import { bindTeam, type SpaceInfo } from './teamBinding.js'
+import { bindTeam, type InviteBinding, type SpaceInfo } from './teamBinding.js'
 
 /**
  * The thin layer between the engine and Solid: engine events become signals and stores, and
@@ -43,14 +42,20 @@ export interface ConversationBinding {
   readonly members: Accessor<readonly MemberRow[]>
   /** This device may remove members ([T10]). */
   readonly isAdmin: Accessor<boolean>
-  /** The organisation itself or one of its groups; undefined for a conversation joined by link. */
+  /** The organisation itself or one of its groups; undefined for a conversation on its own. */
   readonly space: SpaceInfo | undefined
+  /**
+   * A conversation on its own: its one-time invitations ([T12]), which its admins make. An
+   * organisation invites on its own page, and a group's people come from its organisation.
+   */
+  readonly invitations: InviteBinding | undefined
   retryKeys(): Promise<void>
   loadEarlier(): Promise<void>
   send(text: string): Promise<void>
   /** Rejects with the engine's error; the caller reports it. */
   removeMember(id: DeviceId): Promise<void>
-  inviteLink(): string
+  /** [T3] A conversation on its own: make a member admin, or take it back. Undefined elsewhere. */
+  readonly setAdmin: ((id: DeviceId, admin: boolean) => Promise<void>) | undefined
 }
 
 export type MessengerBinding = ReturnType<typeof bindMessenger>
@@ -111,10 +116,16 @@ export function bindMessenger(messenger: Messenger) {
       refreshConversations()
       return conv
     },
-    async join(invitation: Invitation): Promise<ConvId> {
-      const conv = await messenger.join(invitation)
+    /**
+     * Answers an invitation link (a conversation's or an organisation's, [T12]). The answer goes
+     * out now or once online; the space appears only when an admin's device lets this one in, so
+     * `member` is usually false (true when this device was in already).
+     */
+    async join(link: string): Promise<{ org: ConvId; member: boolean }> {
+      const { org } = await messenger.join(link)
       refreshConversations()
-      return conv
+      team.refresh()
+      return { org, member: messenger.team.isMember(org) }
     },
     titleOf(conv: ConvId): string {
       return conversations.find((c) => c.conv === conv)?.title ?? messenger.titleOf(conv)
@@ -142,6 +153,8 @@ export function bindMessenger(messenger: Messenger) {
       }
       onCleanup(messenger.events.on('messages', (e) => e.conv === conv && refreshMembers()))
       onCleanup(messenger.events.on('conversations', refreshMembers))
+      // Read once: whether a conversation stands on its own does not change while it is open.
+      const alone = team.isConversation(conv)
       messenger.openConversation(conv).then(refresh, (err: unknown) => setError(messageOf(err)))
       return {
         conv,
@@ -153,11 +166,12 @@ export function bindMessenger(messenger: Messenger) {
         members: () => members,
         isAdmin,
         space: team.spaceOf(conv),
+        invitations: alone ? team.invitations(conv) : undefined,
         retryKeys: () => messenger.retryKeys(conv).catch(reportError),
         loadEarlier: () => messenger.loadEarlier(conv).catch(reportError),
         send: async (text) => void (await messenger.send(conv, text)),
         removeMember: (id) => messenger.removeMember(conv, id),
-        inviteLink: () => messenger.inviteLink(location.origin, conv),
+        setAdmin: alone ? (id, admin) => team.setAdmin(conv, id, admin) : undefined,
       }
     },
     dispose() {

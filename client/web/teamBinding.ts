@@ -1,14 +1,15 @@
 import { createSignal, onCleanup, type Accessor } from 'solid-js'
 import { createStore, reconcile } from 'solid-js/store'
+import { ClientError, ClientErrorCode } from '../core/errors.js'
 import type { Messenger } from '../core/messenger.js'
-import type { DirectoryEntry, GroupSummary, Team } from '../core/team/team.js'
+import { INVITE_TTL_MS, type DirectoryEntry, type GroupSummary, type Team } from '../core/team/team.js'
 import type { VerifiedState } from '../core/team/verified.js'
 import type { ConvId, DeviceId } from '../../protocol/index.js'
 
 /**
- * Organisations and groups for the UI ([T1]–[T13]): `messenger.team` read into keyed stores
- * (rows keep their identity across refreshes, so an open confirm step or a ticked box survives
- * a sync), and every action is one `Team` call. The engine emits `conversations` whenever a
+ * Organisations, groups and conversations' invitations for the UI ([T1]–[T13]): `messenger.team`
+ * read into keyed stores (rows keep their identity across refreshes, so an open confirm step or
+ * a ticked box survives a sync), and every action is one `Team` call. The engine emits `conversations` whenever a
  * space's membership, names or keys change; that is the one refresh signal.
  */
 export interface OrgRow {
@@ -17,6 +18,10 @@ export interface OrgRow {
   readonly admin: boolean
 }
 
+/**
+ * An invitation this device answered, waiting for an admin's device to let it in. The engine does
+ * not say whether it leads to an organisation or a conversation, so the list says neither.
+ */
 export interface PendingJoin {
   readonly org: ConvId
   readonly orgName: string
@@ -28,6 +33,9 @@ export interface OpenInvite {
   readonly invite: string
   readonly expires: number
 }
+
+/** How long an invitation link works ([T12]): the engine's default, in days, for the words under it. */
+export const INVITE_DAYS = Math.round(INVITE_TTL_MS / 86_400_000)
 
 export interface NewInvite {
   readonly link: string
@@ -43,7 +51,10 @@ export interface DeviceRow {
 
 export type { DirectoryEntry, GroupSummary, VerifiedState }
 
-/** A conversation that is a team space: the organisation itself, or a group of one. */
+/**
+ * A conversation inside an organisation: the organisation itself, or a group of one. A
+ * conversation started on its own (a one-space organisation) has none: it has no organisation page.
+ */
 export interface SpaceInfo {
   readonly kind: 'org' | 'group'
   readonly org: ConvId
@@ -75,6 +86,16 @@ export interface OrgBinding {
   createGroup(name: string, history: boolean): Promise<ConvId>
 }
 
+/**
+ * [T12] A conversation's one-time invitations (admins): make one, list the open ones, revoke.
+ * Each link admits one person, once, within seven days (`INVITE_TTL_MS`).
+ */
+export interface InviteBinding {
+  readonly invites: Accessor<readonly OpenInvite[]>
+  invite(): Promise<NewInvite>
+  revoke(invite: string): Promise<void>
+}
+
 /** A group's "Add people": the organisation's people who are not in it yet. */
 export interface GroupAdmin {
   readonly candidates: Accessor<readonly DirectoryEntry[]>
@@ -87,11 +108,13 @@ export type TeamBinding = ReturnType<typeof bindTeam>
 export function bindTeam(messenger: Messenger) {
   // `messenger.team` exists once the device has an identity.
   const team = (): Team | undefined => (messenger.identity ? messenger.team : undefined)
-  const [orgs, setOrgs] = createStore<OrgRow[]>(team()?.orgs() ?? [])
+  // Conversations are one-space organisations: they are listed with the conversations, never here.
+  const orgRows = (): OrgRow[] => (team()?.orgs() ?? []).filter((o) => !o.conversation).map(({ org, name, admin }) => ({ org, name, admin }))
+  const [orgs, setOrgs] = createStore<OrgRow[]>(orgRows())
   const pendingRows = (): PendingJoin[] => team()?.pendingJoins() ?? []
   const [pending, setPending] = createStore<PendingJoin[]>(pendingRows())
   const refresh = () => {
-    setOrgs(reconcile(team()?.orgs() ?? [], { key: 'org' }))
+    setOrgs(reconcile(orgRows(), { key: 'org' }))
     setPending(reconcile(pendingRows(), { key: 'org' }))
   }
   const off = messenger.events.on('conversations', refresh)
@@ -122,24 +145,42 @@ export function bindTeam(messenger: Messenger) {
       refresh()
       return org
     },
-    /** The invitee's answer goes out (now or when online); the organisation appears once admitted. */
-    async acceptInvite(link: string): Promise<void> {
-      await need().acceptInvite(link)
-      refresh()
-    },
-    /** Organisation or group, for a conversation on this device. */
+    /** Organisation or group, for a conversation on this device; none for a conversation on its own. */
     spaceOf(conv: ConvId): SpaceInfo | undefined {
       const t = team()
-      const org = t?.isSpace(conv) ? t.orgOf(conv) : undefined
+      const org = t?.isSpace(conv) && !t.isConversation(conv) ? t.orgOf(conv) : undefined
       return org ? { kind: org === conv ? 'org' : 'group', org } : undefined
+    },
+    /** A conversation started on its own (not an organisation or a group), on this device. */
+    isConversation(conv: ConvId): boolean {
+      return team()?.isConversation(conv) ?? false
+    },
+    /** Call inside a component: a conversation's invitations (its admins make and revoke them). */
+    invitations(conv: ConvId): InviteBinding {
+      const open = () => {
+        const t = team()
+        return t?.isConversation(conv) && t.canAdmin(conv) ? t.invites(conv) : []
+      }
+      return {
+        invites: live(open, 'invite'),
+        invite: () => messenger.invite(conv, location.origin),
+        revoke: (invite) => need().revokeInvite(conv, invite),
+      }
+    },
+    /** [T3] A conversation's admins make another member admin, or take it back (never their own). */
+    setAdmin(conv: ConvId, device: DeviceId, admin: boolean): Promise<void> {
+      const t = need()
+      const user = t.userOfDevice(conv, device)
+      if (!user) return Promise.reject(new ClientError(ClientErrorCode.NOT_MEMBER))
+      return admin ? t.promote(conv, user) : t.demote(conv, user)
     },
     /** Call inside a component: one organisation's page. */
     org(org: ConvId): OrgBinding {
-      const known = () => team()?.orgs().some((o) => o.org === org) ?? false
+      const known = () => orgRows().some((o) => o.org === org)
       const ifKnown = <T>(read: (t: Team) => T[]) => () => (known() ? read(need()) : [])
       return {
         org,
-        name: liveValue(() => team()?.orgs().find((o) => o.org === org)?.name ?? ''),
+        name: liveValue(() => orgRows().find((o) => o.org === org)?.name ?? ''),
         known: liveValue(known),
         isAdmin: liveValue(() => known() && need().canAdmin(org)),
         directory: live(ifKnown((t) => t.directory(org)), 'user'),

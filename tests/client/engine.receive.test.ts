@@ -1,10 +1,9 @@
 import * as A from '@automerge/automerge'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
-import { EnvelopeAuthors, BATCH_KIND, ZERO_HASH, capabilityProofBytes, createSigner, deriveCapability, generateDeviceKeys, generateEpochKey, openEnvelope, sealEnvelope, type EnvelopeHash, type EpochKey } from '../../crypto/index.js'
+import { EnvelopeAuthors, BATCH_KIND, ZERO_HASH, capabilityProofBytes, deriveCapability, generateDeviceKeys, generateEpochKey, openEnvelope, sealEnvelope, toHex, type DeviceKeys, type EnvelopeHash, type EpochKey } from '../../crypto/index.js'
 import { deviceIdOf, idBytes, type ConvId, type DocId } from '../../protocol/index.js'
 import { ClientErrorCode } from '../../client/core/errors.js'
 import { actorOf } from '../../client/core/identity.js'
-import { parseInvitation, type Invitation } from '../../client/core/conversations/invite.js'
 import { SEGMENT_GENESIS, segmentDocId, type SegmentDoc } from '../../client/core/documents/model.js'
 import { decodeChanges, encodeChanges } from '../../client/core/documents/payload.js'
 import { checkChanges } from '../../client/core/documents/writeRules.js'
@@ -12,26 +11,55 @@ import { startSyncServer, type RunningServer } from '../../sync-server/server.js
 import { openMemoryStore } from '../../sync-server/store/memory.js'
 import { createLogger } from '../../sync-server/log.js'
 import { rawClient, type RawClient } from '../integration/helpers/rawClient.js'
+import { keysServerAccepts } from '../integration/helpers/capability.js'
 import { device, until, type Device } from './helpers/devices.js'
 
 /**
- * [M9] Inbound envelopes are untrusted peer input, even from a member. alice and bob talk through
- * a real in-process server; eve holds the invitation too (a legitimate member device) and speaks
- * the protocol directly, pushing envelopes she crafted into the conversation's current segment.
+ * [M9] Inbound envelopes are untrusted peer input, even from a member. alice, bob and eve talk
+ * through a real in-process server; eve is a real member (admitted to alice's conversation by
+ * invitation, so she is a recipient of its current epoch, [M26]) who also speaks the protocol
+ * directly with her own device keys, pushing envelopes she crafted into the conversation's
+ * current segment under the epoch key she holds.
  */
 let server: RunningServer
 let alice: Device
 let bob: Device
-let eve: RawClient
+let eve: Device
+/** eve's hand-made client: her own device keys, speaking the protocol directly. */
+let eveRaw: RawClient
+let eveKeys: DeviceKeys
 let conv: ConvId
-let inv: Invitation
+/** The epoch eve writes under (the server's current one, with eve among its recipients) and its key. */
+let epoch: number
+let key: EpochKey
 let segment: DocId
-const eveKeys = generateDeviceKeys()
-const eveSigner = createSigner(eveKeys.signSecret)
 const eveChain: { seq: number; prev: EnvelopeHash } = { seq: 0, prev: ZERO_HASH }
 
 const texts = (d: Device) => d.messenger.messages(conv).map((m) => m.text)
 const codes = (d: Device) => d.problems.map((p) => p.code)
+
+/** A device answers a one-time invitation of alice's and is admitted by her (online) device. */
+async function admit(d: Device): Promise<void> {
+  await d.messenger.join((await alice.messenger.invite(conv, 'https://chat.example')).link)
+  await until(() => d.messenger.conversations().some((c) => c.conv === conv), `${d.name} is admitted`)
+  await d.messenger.openConversation(conv)
+}
+
+/**
+ * The epoch eve writes under: the one among the keys she holds that the server accepts now,
+ * once alice's, bob's and eve's graphs all make eve's device a recipient of it ([M26]).
+ */
+async function eveCurrentEpoch(): Promise<{ epoch: number; key: EpochKey }> {
+  const me = toHex(eve.messenger.identity!.keys.signPublic)
+  let found: { epoch: number; key: Uint8Array } | undefined
+  await until(async () => {
+    const held = eve.messenger.epochKeys(conv)
+    const [accepted] = await keysServerAccepts(url(), conv, held)
+    found = held.find((k) => k.epoch === accepted)
+    return !!found && [alice, bob, eve].every((d) => d.messenger.team.memberOfEpoch(conv, found!.epoch, me) === true)
+  }, 'the server is at an epoch eve is a member of')
+  return { epoch: found!.epoch, key: found!.key as EpochKey }
+}
 
 /** Eve reads the segment as any member can: subscribe, open every envelope, apply the changes. */
 async function eveReadsSegment(actor: string): Promise<A.Doc<SegmentDoc>> {
@@ -44,7 +72,9 @@ async function eveReadsSegment(actor: string): Promise<A.Doc<SegmentDoc>> {
   for (const msg of reader.received) {
     if (msg.type !== 'envelopes') continue
     for (const item of msg.items) {
-      const opened = await openEnvelope(item.env, { conv: idBytes(conv), doc: idBytes(segment), keyFor: (e) => (e === inv.epoch ? inv.key : undefined) })
+      // Every key eve holds: alice's first messages were written under an earlier epoch.
+      const held = new Map(eve.messenger.epochKeys(conv).map((k) => [k.epoch, k.key as EpochKey]))
+      const opened = await openEnvelope(item.env, { conv: idBytes(conv), doc: idBytes(segment), keyFor: (e) => held.get(e) })
       const batch = opened.ok ? decodeChanges(opened.value.payload) : undefined
       // Eve builds on what honest clients hold: her own forgeries were never applied by them.
       if (opened.ok && batch && checkChanges(batch, actorOf(opened.value.device), 'segment').ok) changes.push(...batch)
@@ -59,23 +89,28 @@ function messageChange(doc: A.Doc<SegmentDoc>, text: string): Uint8Array {
   return A.getLastLocalChange(next)!
 }
 
-/** Seals under eve's own device chain and pushes; the server accepts anything correctly signed. */
-async function evePushes(payload: Uint8Array, key: EpochKey = inv.key): Promise<void> {
-  const seq = eveChain.seq + 1
-  const author = await new EnvelopeAuthors(eveKeys.signSecret).forEpoch(idBytes(conv), inv.epoch)
-  const header = { kind: BATCH_KIND, conv: idBytes(conv), doc: idBytes(segment), epoch: inv.epoch, chain: author.chain, seq, prev: eveChain.prev } as const
-  const env = await sealEnvelope(header, payload, key, author)
-  eve.send({ type: 'push', id: seq, envelopes: [env.bytes] })
-  const ack = await eve.next('ack')
+/**
+ * Seals under the chain of `client`'s device for the epoch and pushes; the server accepts
+ * anything correctly signed under the epoch the connection joined at.
+ */
+async function pushAs(client: RawClient, chain: { seq: number; prev: EnvelopeHash }, payload: Uint8Array, sealKey: EpochKey = key): Promise<void> {
+  const seq = chain.seq + 1
+  const author = await new EnvelopeAuthors(client.keys.signSecret).forEpoch(idBytes(conv), epoch)
+  const header = { kind: BATCH_KIND, conv: idBytes(conv), doc: idBytes(segment), epoch, chain: author.chain, seq, prev: chain.prev } as const
+  const env = await sealEnvelope(header, payload, sealKey, author)
+  client.send({ type: 'push', id: seq, envelopes: [env.bytes] })
+  const ack = await client.next('ack')
   expect(ack.results).toEqual([{ sseq: expect.any(Number) }])
-  eveChain.seq = seq
-  eveChain.prev = env.hash
+  chain.seq = seq
+  chain.prev = env.hash
 }
 
+const evePushes = (payload: Uint8Array, sealKey: EpochKey = key) => pushAs(eveRaw, eveChain, payload, sealKey)
+
 async function joinAs(client: RawClient): Promise<void> {
-  const cap = deriveCapability(inv.key, idBytes(conv), inv.epoch)
-  const proof = await cap.signer.sign(capabilityProofBytes(client.challenge, idBytes(conv), inv.epoch))
-  client.send({ type: 'join', conv: idBytes(conv), epoch: inv.epoch, cap: cap.publicKey, proof })
+  const cap = deriveCapability(key, idBytes(conv), epoch)
+  const proof = await cap.signer.sign(capabilityProofBytes(client.challenge, idBytes(conv), epoch))
+  client.send({ type: 'join', conv: idBytes(conv), epoch, cap: cap.publicKey, proof })
   await client.next('joined')
 }
 
@@ -91,25 +126,27 @@ beforeAll(async () => {
   server = await startSyncServer({ port: 0, host: '127.0.0.1', store: openMemoryStore(), log: createLogger('silent') })
   alice = await device('alice', url())
   bob = await device('bob', url())
-  alice.messenger.start()
-  bob.messenger.start()
+  eve = await device('eve', url())
+  for (const d of [alice, bob, eve]) d.messenger.start()
   conv = await alice.messenger.createConversation('Depot crew')
   await alice.messenger.openConversation(conv)
   await alice.messenger.send(conv, 'hello from alice')
   await alice.messenger.send(conv, 'second from alice')
-  inv = parseInvitation(alice.messenger.inviteLink('https://chat.example', conv))
   segment = segmentDocId(conv, 0)
-  await bob.messenger.join(inv)
-  await bob.messenger.openConversation(conv)
+  await admit(bob)
   await until(() => texts(bob).length === 2 && alice.messenger.status.pending === 0, 'bob has alice\'s history')
-  eve = await rawClient(url(), eveKeys)
-  await eve.hello()
-  await joinAs(eve)
+  await admit(eve)
+  await until(() => texts(eve).length === 2, 'eve has alice\'s history')
+  eveKeys = eve.messenger.identity!.keys
+  ;({ epoch, key } = await eveCurrentEpoch())
+  eveRaw = await rawClient(url(), eveKeys)
+  await eveRaw.hello()
+  await joinAs(eveRaw)
 })
 
 afterAll(async () => {
-  eve?.socket.close()
-  await Promise.all([alice, bob].filter(Boolean).map((d) => d.messenger.stop()))
+  eveRaw?.socket.close()
+  await Promise.all([alice, bob, eve].filter(Boolean).map((d) => d.messenger.stop()))
   await server?.close()
 })
 
@@ -131,9 +168,11 @@ describe('receiving from a hostile member', () => {
     for (const d of [bob, alice]) {
       expect(texts(d)).not.toContain('alice: send the payroll file to eve')
       expect(codes(d)).toContain(ClientErrorCode.ACTOR_MISMATCH)
+      // eve is a member of the epoch she wrote under: nothing of hers was dropped for that ([M26]).
+      expect(codes(d)).not.toContain(ClientErrorCode.NOT_EPOCH_MEMBER)
       const shown = d.messenger.messages(conv)
       expect(shown.filter((m) => m.author === alice.messenger.identity!.deviceId).map((m) => m.text)).toEqual(['hello from alice', 'second from alice'])
-      expect(shown.find((m) => m.text === 'eve, speaking for herself')!.author).toBe(deviceIdOf(eveKeys.signPublic))
+      expect(shown.find((m) => m.text === 'eve, speaking for herself')!.author).toBe(eve.messenger.identity!.deviceId)
     }
   })
 
@@ -165,6 +204,30 @@ describe('receiving from a hostile member', () => {
     expect(texts(bob).filter((t) => t.includes('alice'))).toEqual(['hello from alice', 'second from alice', 'alice, after the bad key', 'alice, after the unreadable payload', 'alice, after the poison'])
   })
 
+  // [M26] The epoch key leaked to a device outside the membership graph: the server takes its
+  // pushes (it holds the capability), but no member shows them, however honest the change.
+  test('[M26] an envelope signed by a device that is not a member of the epoch, under the leaked epoch key, is dropped with M304 and nothing of it is shown', async () => {
+    const outsiderKeys = generateDeviceKeys()
+    const outsider = await rawClient(url(), outsiderKeys)
+    try {
+      await outsider.hello()
+      await joinAs(outsider)
+      const before = { alice: alice.problems.length, bob: bob.problems.length }
+      // An honest change of its own (its own actor, on the real history): only [M26] refuses it.
+      const base = await eveReadsSegment(actorOf(outsiderKeys.signPublic))
+      await pushAs(outsider, { seq: 0, prev: ZERO_HASH }, encodeChanges([messageChange(base, 'outsider with a leaked key')]))
+      await aliceWritesAndBobSees('alice, after the outsider')
+      await until(() => texts(alice).includes('alice, after the outsider'), 'alice shows her own message')
+      for (const [d, from] of [[bob, before.bob], [alice, before.alice]] as const) {
+        expect(d.problems.slice(from)).toEqual([{ code: ClientErrorCode.NOT_EPOCH_MEMBER, detail: `epoch ${epoch}` }])
+        expect(texts(d)).not.toContain('outsider with a leaked key')
+        expect(d.messenger.messages(conv).some((m) => m.author === deviceIdOf(outsiderKeys.signPublic))).toBe(false)
+      }
+    } finally {
+      outsider.socket.close()
+    }
+  })
+
   // Carol catches up from one backlog page that holds eve's poison: it is refused before apply
   // ([M20] re-encoding check) or isolated by the per-envelope fallback; the rest of the page shows.
   test('[M9] one unapplicable change in a backlog page does not hide the rest of that page from a device catching up', async () => {
@@ -172,8 +235,7 @@ describe('receiving from a hostile member', () => {
     const carol = await device('carol', url())
     try {
       carol.messenger.start()
-      await carol.messenger.join(inv)
-      await carol.messenger.openConversation(conv)
+      await admit(carol)
       // Today carol ends up with nothing: the whole segment came in one page with the poison.
       const hit = () => carol.problems.some((p) => p.code === ClientErrorCode.CHANGE_UNREADABLE)
       await until(() => hit() || texts(carol).includes('alice, after the poison'), 'carol reaches the poison')

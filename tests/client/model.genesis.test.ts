@@ -4,7 +4,7 @@ import { generateDeviceKeys } from '../../crypto/index.js'
 import { deviceIdOf, type ConvId, type DocId } from '../../protocol/index.js'
 import { actorOf } from '../../client/core/identity.js'
 import { newConvId } from '../../client/core/ids.js'
-import { SEGMENT_GENESIS, compareMessages, readMembers, readSegment, readSegments, segmentDocId, type MessageView, type RootDoc, type SegmentDoc } from '../../client/core/documents/model.js'
+import { SEGMENT_GENESIS, compareMessages, readSegment, readSegments, segmentDocId, type MessageView, type RootDoc, type SegmentDoc } from '../../client/core/documents/model.js'
 
 /** [M11], [M12], [M14], [M15]: document shapes, the shared genesis, order and authorship. */
 const alice = generateDeviceKeys()
@@ -123,16 +123,4 @@ describe('display order and authorship', () => {
     expect(readSegment(g, SEG)).toEqual([])
   })
 
-  test('[M15] names come only from a device\'s own member entry: an entry written under another device\'s key is ignored', () => {
-    const aliceId = deviceIdOf(alice.signPublic)
-    const bobId = deviceIdOf(bob.signPublic)
-    let root = A.change(A.init<RootDoc>({ actor: actorOf(alice.signPublic) as A.ActorId }), (d) => {
-      d[`m:${aliceId}`] = { name: new A.ImmutableString('alice'), at: 1 }
-      d[`m:${bobId}`] = { name: new A.ImmutableString('bob (says alice)'), at: 1 }
-    })
-    root = A.change(A.clone(root, { actor: actorOf(bob.signPublic) as A.ActorId }), (d) => void (d[`m:${bobId}`] = { name: new A.ImmutableString('bob'), at: 2 }))
-    expect(readMembers(root)).toEqual(new Map([[aliceId, 'alice'], [bobId, 'bob']]))
-    const onlyAlice = A.change(A.init<RootDoc>({ actor: actorOf(alice.signPublic) as A.ActorId }), (d) => void (d[`m:${bobId}`] = { name: new A.ImmutableString('bob?'), at: 1 }))
-    expect(readMembers(onlyAlice).has(bobId)).toBe(false)
-  })
 })

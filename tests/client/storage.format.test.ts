@@ -26,7 +26,7 @@ describe('[M25] the local store format', () => {
   })
 
   test('[M25] another format number, or an unreadable format record, is refused with M202', async () => {
-    for (const value of [encodeRecord({ format: 4 }), encodeRecord({ format: 2 }), encodeRecord({ format: 1 }), new Uint8Array([0xff])]) {
+    for (const value of [encodeRecord({ format: 5 }), encodeRecord({ format: 3 }), encodeRecord({ format: 2 }), encodeRecord({ format: 1 }), new Uint8Array([0xff])]) {
       const store = createMemoryStore()
       await store.write([{ key: ['meta', 'format'], value }])
       await expect(checkLocalFormat(store)).rejects.toMatchObject({ code: 'M202_LOCAL_FORMAT' })

@@ -147,10 +147,64 @@ export async function send(page: Page, text: string): Promise<void> {
   await expect.poll(() => box.inputValue(), WAIT).toBe('')
 }
 
+/**
+ * [T12] In an open conversation (its admin): opens "Invite" if it is closed, presses "Invite
+ * someone", and returns the new one-time `#org=` link. Each call makes a new link: one per person.
+ */
 export async function inviteLink(page: Page): Promise<string> {
-  const field = page.getByRole('textbox', { name: 'Invitation link' })
-  if (!(await field.isVisible())) await page.getByRole('button', { name: 'Invite', exact: true }).click()
-  return field.inputValue()
+  const invite = page.getByRole('button', { name: 'Invite', exact: true })
+  if ((await invite.getAttribute('aria-expanded')) !== 'true') await invite.click()
+  return freshLink(page, 'Invite someone', 'Invitation link')
+}
+
+/** Presses `button` and waits until the `field` shows a new `#org=` link, which it returns. */
+export async function freshLink(page: Page, button: string, field: string): Promise<string> {
+  const box = page.getByRole('textbox', { name: field })
+  const before = (await box.count()) ? await box.inputValue() : ''
+  await page.getByRole('button', { name: button }).click()
+  await expect.poll(async () => ((await box.count()) ? box.inputValue() : ''), WAIT).toMatch(/#org=/)
+  await expect.poll(() => box.inputValue(), WAIT).not.toBe(before)
+  return box.inputValue()
+}
+
+/** The line that says `p` asked to join `name` and waits for an admin's device. */
+export const waitingToJoin = (page: Page, name: string): Locator =>
+  page.getByRole('list', { name: 'Waiting to join' }).getByText(`Asked to join ${name}`)
+
+/** From the lists (going back to them first on a narrow screen), opens the conversation `title`. */
+export async function openConversation(page: Page, title: string): Promise<void> {
+  const back = page.getByRole('link', { name: 'Back to conversations' })
+  if (await back.isVisible()) await back.click()
+  await page.getByRole('navigation', { name: 'Conversations' }).getByRole('link', { name: title, exact: true }).click({ timeout: WAIT.timeout })
+  await page.getByRole('heading', { name: title, exact: true }).waitFor()
+}
+
+/**
+ * Opens a conversation's invitation link in `p`'s browser, chooses a name if needed, answers
+ * "Join <title>", and waits — visibly "waiting for an admin" — until an admin's device (open
+ * and online) lets `p` in and the conversation appears; then opens it.
+ */
+export async function joinConversation(p: Person, link: string, title: string): Promise<void> {
+  await p.page.goto(link)
+  const name = p.page.getByRole('textbox', { name: 'Display name' })
+  const join = p.page.getByRole('button', { name: `Join ${title}`, exact: true })
+  await expect.poll(async () => (await name.count()) + (await join.count()), WAIT).toBeGreaterThan(0)
+  if (await name.count()) {
+    await p.page.getByText(`You were invited to the conversation ${title}.`).waitFor()
+    await onboard(p.page, p.name)
+  }
+  await p.page.getByRole('heading', { name: `Join ${title}?` }).waitFor()
+  await p.page.getByText(`You were invited to the conversation ${title}.`, { exact: false }).waitFor()
+  await join.click()
+  // The link holds the invitation secret: it leaves the address bar once answered.
+  await p.page.getByRole('navigation', { name: 'Conversations' }).waitFor()
+  expect(await p.page.evaluate(() => location.hash)).not.toContain('org=')
+  await p.page
+    .getByRole('navigation', { name: 'Conversations' })
+    .getByRole('link', { name: title, exact: true })
+    .waitFor({ timeout: WAIT.timeout })
+  await expect.poll(() => waitingToJoin(p.page, title).count(), WAIT).toBe(0)
+  await openConversation(p.page, title)
 }
 
 /**

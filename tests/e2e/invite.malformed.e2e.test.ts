@@ -5,11 +5,14 @@ import {
   unexpectedErrors, useWorld,
 } from './harness.js'
 
-/** [M100] A damaged invitation link explains itself and changes nothing stored on the device. */
+/**
+ * [M100][M102] A damaged invitation link, or one of the retired `#join=` format, explains itself
+ * with its coded message and changes nothing stored on the device.
+ */
 const world = useWorld()
 
-describe('[M100] mangled invitation link', () => {
-  it('shows the M100 alert and leaves the identity, conversations and messages untouched', async () => {
+describe('[M100][M102] mangled and retired invitation links', () => {
+  it('shows the M100 and M102 alerts and leaves the identity, conversations and messages untouched', async () => {
     const alice = await person(world.browser, 'Alice', `${world.server.url}/`)
     const { page } = alice
     await onboard(page, 'Alice')
@@ -22,14 +25,23 @@ describe('[M100] mangled invitation link', () => {
     expect(identityBefore).toBeDefined()
     expect(convBefore).toBeDefined()
 
-    const truncated = link.slice(0, link.indexOf('#join=') + Math.floor((link.length - link.indexOf('#join=')) / 2))
-    const alert = page.getByRole('alert').filter({ hasText: clientErrorText[ClientErrorCode.INVITE_MALFORMED] })
+    const start = link.indexOf('#org=')
+    const truncated = link.slice(0, start + Math.floor((link.length - start) / 2))
+    const malformed = page.getByRole('alert').filter({ hasText: clientErrorText[ClientErrorCode.INVITE_MALFORMED] })
 
     // Opened in the running app (a hash change) and on a fresh load.
     await page.goto(truncated)
-    await alert.waitFor()
+    await malformed.waitFor()
     await page.reload()
-    await alert.waitFor()
+    await malformed.waitFor()
+    expect(await page.getByRole('button', { name: /^Join/ }).count()).toBe(0)
+
+    // A link of the retired format (it carried the conversation key itself) lets nobody in: M102.
+    const retired = page.getByRole('alert').filter({ hasText: clientErrorText[ClientErrorCode.INVITE_RETIRED] })
+    await page.goto(`${world.server.url}/#join=${'A'.repeat(43)}`)
+    await retired.waitFor()
+    await page.reload()
+    await retired.waitFor()
     expect(await page.getByRole('button', { name: /^Join/ }).count()).toBe(0)
 
     await page.getByRole('link', { name: 'Back to conversations' }).click()

@@ -1,13 +1,14 @@
 import { describe, expect, it } from 'vitest'
 import {
-  WAIT, createConversation, ensureServiceWorkerControls, inviteLink, log, messageTexts, onboard,
+  WAIT, createConversation, ensureServiceWorkerControls, inviteLink, joinConversation, log, messageTexts, onboard,
   person, send, settledTexts, statusText, unexpectedErrors, type Person, useWorld,
 } from './harness.js'
 
 /**
- * Alice and Bob in two browser contexts against the real server and the built PWA. Bob loses
- * the network, writes, reloads with no network (service worker + IndexedDB), comes back; both
- * screens converge on the same messages in the same order (ARCHITECTURE §6, §8).
+ * Alice and Bob in two browser contexts against the real server and the built PWA. Alice invites
+ * Bob with a one-time link, and her open page lets him in ([T12]). Bob loses the network, writes,
+ * reloads with no network (service worker + IndexedDB), comes back; both screens converge on the
+ * same messages in the same order (ARCHITECTURE §6, §8).
  */
 const world = useWorld()
 const people: Person[] = []
@@ -23,14 +24,11 @@ describe('offline PWA, two people', () => {
     await createConversation(alice.page, 'Field team')
     await send(alice.page, 'Hello from Alice')
     const link = await inviteLink(alice.page)
-    expect(link).toMatch(new RegExp(`^${world.server.url}/#join=[A-Za-z0-9_-]+$`))
+    expect(link).toMatch(new RegExp(`^${world.server.url}/#org=[A-Za-z0-9_-]+$`))
 
-    // Bob opens the link: onboarding first, then the join prompt.
-    await bob.page.goto(link)
-    await onboard(bob.page, 'Bob')
-    await bob.page.getByRole('button', { name: 'Join Field team' }).click()
-    await bob.page.getByRole('heading', { name: 'Field team' }).waitFor()
-    expect(await bob.page.evaluate(() => location.href)).not.toContain('join=')
+    // Bob opens the link: onboarding first, then the join prompt; Alice's device lets him in.
+    await joinConversation(bob, link, 'Field team')
+    expect(await bob.page.evaluate(() => location.href)).not.toContain('org=')
     await expect.poll(() => messageTexts(bob.page), WAIT).toEqual(['Hello from Alice'])
     await expect.poll(() => log(bob.page).getByText('Alice', { exact: true }).count(), WAIT).toBe(1)
 

@@ -1,6 +1,6 @@
 import type { Page } from 'playwright-core'
 import { expect } from 'vitest'
-import { WAIT, onboard, type Person } from './harness.js'
+import { WAIT, freshLink, onboard, type Person } from './harness.js'
 
 /** Steps shared by the organisation e2e tests, written the way a person clicks through them. */
 
@@ -31,16 +31,6 @@ export async function joinOrganisation(p: Person, link: string, org: string): Pr
 /** [T17] On the organisation page: "Link another device", and the new one-time device link it shows. */
 export function linkAnotherDevice(page: Page): Promise<string> {
   return freshLink(page, 'Link another device', 'Device link')
-}
-
-/** Presses `button` and waits until the `field` shows a new `#org=` link, which it returns. */
-async function freshLink(page: Page, button: string, field: string): Promise<string> {
-  const box = page.getByRole('textbox', { name: field })
-  const before = (await box.count()) ? await box.inputValue() : ''
-  await page.getByRole('button', { name: button }).click()
-  await expect.poll(async () => ((await box.count()) ? box.inputValue() : ''), WAIT).toMatch(/#org=/)
-  await expect.poll(() => box.inputValue(), WAIT).not.toBe(before)
-  return box.inputValue()
 }
 
 /** [T17] Opens a device link in `p`'s context, chooses a name if needed, and answers "Add this device". */

@@ -1,13 +1,14 @@
 import type { Page } from 'playwright-core'
 import { describe, expect, it } from 'vitest'
 import {
-  WAIT, createConversation, inviteLink, log, messageTexts, onboard, person, send, settledTexts, unexpectedErrors, useWorld, type Person,
+  WAIT, createConversation, inviteLink, joinConversation, log, messageTexts, onboard, person, send, settledTexts, unexpectedErrors, useWorld,
 } from './harness.js'
 
 /**
- * [T10] Admin, Bob and Carol in three browser contexts against the real server and the built
- * PWA. Admin removes Bob from the members panel: Bob is told, loses the composer, keeps what he
- * had read, and never sees what Admin and Carol write afterwards — not even after a reload.
+ * [T10][T12] Admin, Bob and Carol in three browser contexts against the real server and the
+ * built PWA. Admin invites Bob and Carol with a one-time link each, and Admin's open page lets
+ * them in. Admin removes Bob from the members panel: Bob is told, loses the composer, keeps what
+ * he had read, and never sees what Admin and Carol write afterwards — not even after a reload.
  */
 const world = useWorld()
 
@@ -15,13 +16,6 @@ const TITLE = 'Night shift'
 const FIRST = 'Welcome, everyone'
 const FROM_ADMIN = 'Admin writes after the removal'
 const FROM_CAROL = 'Carol writes after the removal'
-
-async function joinByLink(p: Person, link: string): Promise<void> {
-  await p.page.goto(link)
-  await onboard(p.page, p.name)
-  await p.page.getByRole('button', { name: `Join ${TITLE}` }).click()
-  await p.page.getByRole('heading', { name: TITLE }).waitFor()
-}
 
 const members = (page: Page) => page.getByRole('list', { name: 'Members' })
 const composer = (page: Page) => page.getByRole('textbox', { name: 'Message', exact: true })
@@ -34,9 +28,13 @@ describe('removing a member, three people', () => {
 
     await onboard(admin.page, 'Admin')
     await createConversation(admin.page, TITLE)
-    const link = await inviteLink(admin.page)
-    await joinByLink(bob, link)
-    await joinByLink(carol, link)
+    const bobLink = await inviteLink(admin.page)
+    const carolLink = await inviteLink(admin.page)
+    expect(carolLink).not.toBe(bobLink)
+    await joinConversation(bob, bobLink, TITLE)
+    await joinConversation(carol, carolLink, TITLE)
+    // Both links are used up: no open invitation is left.
+    await expect.poll(() => admin.page.getByRole('list', { name: 'Open invitations' }).count(), WAIT).toBe(0)
     await send(admin.page, FIRST)
     for (const p of [admin, bob, carol]) await expect.poll(() => messageTexts(p.page), WAIT).toEqual([FIRST])
 
@@ -49,7 +47,7 @@ describe('removing a member, three people', () => {
     await expect.poll(() => members(admin.page).getByRole('listitem').allTextContents(), WAIT).toHaveLength(3)
     const rows = await members(admin.page).getByRole('listitem').allTextContents()
     expect(rows[0]).toMatch(/^Admin \(you\)\s*admin$/)
-    expect(rows.slice(1).map((r) => r.replace(/Remove$/, '').trim())).toEqual(['Bob', 'Carol'])
+    expect(rows.slice(1).map((r) => r.replace(/Make admin|Remove/g, '').trim())).toEqual(['Bob', 'Carol'])
     expect(await members(admin.page).getByRole('button', { name: 'Remove Admin' }).count()).toBe(0)
 
     // Bob and Carol are not admins: they see the list but no remove buttons.

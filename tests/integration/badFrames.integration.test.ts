@@ -5,11 +5,11 @@ import {
   randomBytes, sealEnvelope,
 } from '../../crypto/index.js'
 import { ErrorCode, PROTOCOL_VERSION, encodeFrame } from '../../protocol/index.js'
-import { parseInvitation } from '../../client/core/conversations/invite.js'
 import { closePersona, persona, texts, until, type Persona } from './helpers/clients.js'
 import { helloFor } from '../helpers/hello.js'
 import { rawClient, type RawClient } from './helpers/rawClient.js'
 import { startServerProcess, type ServerProcess } from './helpers/serverProcess.js'
+import { conversationWith } from './helpers/team.js'
 
 let server: ServerProcess
 let alice: Persona
@@ -22,9 +22,7 @@ beforeAll(async () => {
   bob = await persona('Bob', server.url)
   alice.messenger.start()
   bob.messenger.start()
-  conv = await alice.messenger.createConversation('Ops')
-  await bob.messenger.join(parseInvitation(alice.messenger.inviteLink('http://x', conv)))
-  await bob.messenger.openConversation(conv)
+  conv = await conversationWith(alice, [bob], 'Ops')
 })
 afterAll(async () => {
   await closePersona(alice)

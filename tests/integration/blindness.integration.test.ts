@@ -2,7 +2,6 @@ import { readdirSync, readFileSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import { expect, test } from 'vitest'
 import { toBase64Url, toHex } from '../../crypto/index.js'
-import { parseInvitation } from '../../client/core/conversations/invite.js'
 import { texts, until, type Persona } from './helpers/clients.js'
 import { useServer } from './helpers/lifecycle.js'
 
@@ -26,9 +25,13 @@ test('[§7] after a scripted conversation the server data folder and logs hold n
   for (const p of people) p.messenger.start()
   const title = 'Marker-Title-Falcon-Depot'
   const conv = await a.messenger.createConversation(title)
-  const link = a.messenger.inviteLink('http://localhost', conv)
-  await b.messenger.join(parseInvitation(link))
-  await c.messenger.join(parseInvitation(link))
+  const links: string[] = []
+  for (const p of [b, c]) {
+    const { link } = await a.messenger.invite(conv, 'http://localhost')
+    links.push(link)
+    await p.messenger.join(link)
+  }
+  await until(() => people.every((p) => p.messenger.conversations().some((x) => x.conv === conv && x.members === 3)), 'everyone admitted')
   await Promise.all(people.map((p) => p.messenger.openConversation(conv)))
   const markers = [title, ...names]
   for (let i = 0; i < 30; i++) {
@@ -41,8 +44,9 @@ test('[§7] after a scripted conversation the server data folder and logs hold n
   await server().restart()
   await server().kill('SIGKILL')
 
-  const inv = a.messenger.invitation(conv)
-  const secrets: [string, Uint8Array][] = [['epoch key', inv.key]]
+  // Every epoch key of the conversation (its creation, and the rotation of each admission).
+  const secrets: [string, Uint8Array][] = a.messenger.epochKeys(conv).map((k) => [`epoch key ${k.epoch}`, k.key])
+  expect(secrets.length).toBeGreaterThan(1)
   for (const p of people) {
     secrets.push([`${p.name} sign secret`, p.messenger.identity!.keys.signSecret.subarray(0, 32)])
     secrets.push([`${p.name} box secret`, p.messenger.identity!.keys.boxSecret])
@@ -52,7 +56,7 @@ test('[§7] after a scripted conversation the server data folder and logs hold n
   for (const [what, bytes] of secrets) {
     needles.push([what, Buffer.from(bytes)], [`${what} hex`, Buffer.from(toHex(bytes))], [`${what} b64url`, Buffer.from(toBase64Url(bytes))], [`${what} b64`, Buffer.from(Buffer.from(bytes).toString('base64').replace(/=+$/, ''))])
   }
-  needles.push(['invitation fragment', Buffer.from(link.split('#')[1]!)])
+  for (const l of links) needles.push(['invitation fragment', Buffer.from(l.split('#')[1]!)])
 
   const files = filesUnder(server().dataDir)
   expect(files.some((f) => f.endsWith('sync.sqlite'))).toBe(true)
@@ -96,7 +100,7 @@ test('[§7][T13] after an organisation is run (enrolment, groups, a removal) the
   for (const m of markers) needles.push([m, Buffer.from(m)], [`${m} (utf16)`, Buffer.from(m, 'utf16le')])
   // No user id (the directory's member list), and no epoch key of any device.
   for (const p of [admin!, bob!, carol!]) needles.push([`${p.name} user id`, Buffer.from(user(p))])
-  for (const k of carol!.messenger.invitationKeys(group)) needles.push([`group epoch key ${k.epoch}`, Buffer.from(k.key)])
+  for (const k of carol!.messenger.epochKeys(group)) needles.push([`group epoch key ${k.epoch}`, Buffer.from(k.key)])
   for (const l of links) needles.push(['invitation secret', Buffer.from(l.split('#')[1]!)])
   const files = filesUnder(server().dataDir)
   const haystacks: [string, Buffer][] = [...files.map((f) => [f, readFileSync(f)] as [string, Buffer]), ['server log', Buffer.from(server().output())]]

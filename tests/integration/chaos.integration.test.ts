@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, expect, test } from 'vitest'
 import fc from 'fast-check'
-import { parseInvitation } from '../../client/core/conversations/invite.js'
 import { closePersona, persona, texts, until } from './helpers/clients.js'
 import { startChaosProxy } from './helpers/chaosProxy.js'
 import { switchableLink } from './helpers/switchableSocket.js'
 import { startServerProcess, type ServerProcess } from './helpers/serverProcess.js'
+import { conversationWith } from './helpers/team.js'
 
 let server: ServerProcess
 beforeAll(async () => {
@@ -31,10 +31,7 @@ test('[S5][E4] duplicated and reordered delivery and offline writers change noth
         const people = await Promise.all(['Ann', 'Ben', 'Cat'].map((n, i) => persona(n, `${proxy.url}/sync`, { segmentCapacity: 7, socket: links[i]!.socket })))
         try {
           for (const p of people) p.messenger.start()
-          const conv = await people[0]!.messenger.createConversation('Chaos')
-          const link = people[0]!.messenger.inviteLink('http://x', conv)
-          for (const p of people.slice(1)) await p.messenger.join(parseInvitation(link))
-          for (const p of people) await p.messenger.openConversation(conv)
+          const conv = await conversationWith(people[0]!, people.slice(1), 'Chaos')
           let total = 0
           for (const step of script) {
             const p = people[step.who]!

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
-import { parseInvitation } from '../../client/core/conversations/invite.js'
 import { closePersona, persona, texts, until, type Persona } from './helpers/clients.js'
 import { startServerProcess, type ServerProcess } from './helpers/serverProcess.js'
+import { conversationWith } from './helpers/team.js'
 
 let server: ServerProcess
 let people: Persona[] = []
@@ -18,11 +18,7 @@ describe('three devices through the real server', () => {
   test('[S4][S5] concurrent writers converge to one history ordered by (timestamp, id), authors from signatures', async () => {
     const [alice, bob, carol] = (people = await Promise.all(['Alice', 'Bob', 'Carol'].map((n) => persona(n, server.url))))
     for (const p of people) p.messenger.start()
-    const conv = await alice!.messenger.createConversation('Site crew')
-    const link = alice!.messenger.inviteLink('http://localhost', conv)
-    await bob!.messenger.join(parseInvitation(link))
-    await carol!.messenger.join(parseInvitation(link))
-    await Promise.all(people.map((p) => p.messenger.openConversation(conv)))
+    const conv = await conversationWith(alice!, [bob!, carol!], 'Site crew')
 
     await Promise.all(people.map(async (p) => {
       for (let i = 0; i < 20; i++) await p.messenger.send(conv, `${p.name} ${i}`)

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, expect, test } from 'vitest'
-import { parseInvitation } from '../../client/core/conversations/invite.js'
 import { closePersona, persona, texts, until, type Persona } from './helpers/clients.js'
 import { startServerProcess, type ServerProcess } from './helpers/serverProcess.js'
+import { conversationWith } from './helpers/team.js'
 
 let server: ServerProcess
 const people: Persona[] = []
@@ -20,10 +20,7 @@ test('[S4] server killed with SIGKILL mid-stream loses no acked envelope; client
   people.push(alice, bob)
   alice.messenger.start()
   bob.messenger.start()
-  const conv = await alice.messenger.createConversation('Night shift')
-  const link = alice.messenger.inviteLink('http://localhost', conv)
-  await bob.messenger.join(parseInvitation(link))
-  await bob.messenger.openConversation(conv)
+  const conv = await conversationWith(alice, [bob], 'Night shift')
 
   // Track which messages the server acknowledged before the crash.
   const acked = new Set<string>()
@@ -46,7 +43,9 @@ test('[S4] server killed with SIGKILL mid-stream loses no acked envelope; client
   const carol = await persona('Carol', server.url)
   people.push(carol)
   carol.messenger.start()
-  await carol.messenger.join(parseInvitation(link))
+  // Alice admits her once she is back (admission needs an admin device online).
+  await carol.messenger.join((await alice.messenger.invite(conv, 'http://localhost')).link)
+  await until(() => carol.messenger.conversations().some((c) => c.conv === conv), 'carol admitted')
   await carol.messenger.openConversation(conv)
   await until(() => [...acked].every((id) => carol.messenger.messages(conv).some((m) => m.id === id)), 'every acked message on a fresh device')
 

@@ -104,8 +104,8 @@ test('[T6][T10][T13] removing a member from a group rotates its key: the removed
   // What Bob wrote stays for the others, under his name.
   expect(carol.messenger.messages(group).find((m) => m.text === 'bob here')?.authorName).toBe('BobG')
   // A modified client holding every key Bob ever had: the server accepts none of them now.
-  await until(async () => (await keysServerAccepts(env.server().url, group, bob.messenger.invitationKeys(group))).length === 0, 'server refuses all of bob\'s keys')
-  expect((await keysServerAccepts(env.server().url, group, carol.messenger.invitationKeys(group))).length).toBeGreaterThan(0)
+  await until(async () => (await keysServerAccepts(env.server().url, group, bob.messenger.epochKeys(group))).length === 0, 'server refuses all of bob\'s keys')
+  expect((await keysServerAccepts(env.server().url, group, carol.messenger.epochKeys(group))).length).toBeGreaterThan(0)
 })
 
 test('[T5][T13] removing a person from the organisation removes them from every group and the org conversation at once', async () => {
@@ -187,7 +187,7 @@ test('[T14][M24] a group set to "no history for new members": a newcomer reads o
   await until(() => ['after carol', 'bob after carol', 'carol says hi'].every((t) => texts(carol, group).includes(t)), 'carol reads and writes new messages')
   await until(() => ['before carol', 'after carol', 'carol says hi'].every((t) => texts(bob, group).includes(t)), 'bob keeps the history and reads carol')
   expect(texts(carol, group)).not.toContain('before carol')
-  expect(carol.messenger.invitationKeys(group)).toHaveLength(1)
+  expect(carol.messenger.epochKeys(group)).toHaveLength(1)
 })
 
 test('[T5][T7][T8][T18] two admins act concurrently (one offline adds Eve, the other removes Bob): after the merge a healing rotation leaves Bob out and Eve in; someone added later reads both branches', async () => {
@@ -231,7 +231,7 @@ test('[T5][T7][T8][T18] two admins act concurrently (one offline adds Eve, the o
   await until(() => [admin, dana, carol!, eve!].every((p) => texts(p, group).includes('eve after the merge') && texts(p, group).includes('carol after the merge')), 'the four talk')
   await pause(300)
   expect(texts(bob!, group)).not.toContain('eve after the merge')
-  expect(bob!.messenger.invitationKeys(group).map((k) => k.epoch)).not.toContain(current.epoch)
+  expect(bob!.messenger.epochKeys(group).map((k) => k.epoch)).not.toContain(current.epoch)
 
   // [T18][L4] Added back later, Bob reads the history of both branches: the healing rotation
   // chains one of them, a member admin's link the other.
@@ -320,13 +320,13 @@ test('[T18][T5] an organisation admin outside a group removes a departed person:
   danaLink.setOnline(false)
   await admin.messenger.team.removeFromOrg(org, userOf(bob, org))
   await until(() => bob.messenger.accessLost(group), 'bob is told he is out of the group')
-  await until(async () => (await keysServerAccepts(env.server().url, group, bob.messenger.invitationKeys(group))).length === 0, 'the server refuses every key bob had')
+  await until(async () => (await keysServerAccepts(env.server().url, group, bob.messenger.epochKeys(group))).length === 0, 'the server refuses every key bob had')
   // Carol is not held back waiting for Dana: her message reaches the server under the new epoch.
   await until(() => carol.messenger.members(group).size === 2, 'carol sees bob gone')
   await carol.messenger.send(group, 'carol after bob')
   await until(() => carol.messenger.status.pending === 0, 'carol\'s message is delivered while dana is offline')
   // The admin made the rotation without keeping its key: it still cannot read the group.
-  expect(admin.messenger.invitationKeys(group)).toEqual([])
+  expect(admin.messenger.epochKeys(group)).toEqual([])
   expect(admin.messenger.conversations().some((c) => c.conv === group)).toBe(false)
 
   danaLink.setOnline(true)
@@ -360,9 +360,9 @@ test('[T18] an organisation admin outside a group who removes someone while offl
   adminLink.setOnline(false)
   await admin.messenger.team.removeFromOrg(org, userOf(bob!, org))
   await pause(200)
-  expect((await keysServerAccepts(env.server().url, group, bob!.messenger.invitationKeys(group))).length).toBeGreaterThan(0) // nothing sent yet
+  expect((await keysServerAccepts(env.server().url, group, bob!.messenger.epochKeys(group))).length).toBeGreaterThan(0) // nothing sent yet
   adminLink.setOnline(true)
-  await until(async () => (await keysServerAccepts(env.server().url, group, bob!.messenger.invitationKeys(group))).length === 0, 'the server refuses bob once the admin is back')
+  await until(async () => (await keysServerAccepts(env.server().url, group, bob!.messenger.epochKeys(group))).length === 0, 'the server refuses bob once the admin is back')
   await until(() => carol!.messenger.members(group).size === 2, 'carol sees bob gone')
   await carol!.messenger.send(group, 'carol after bob')
   await until(() => carol!.messenger.status.pending === 0, 'carol writes under the new epoch')

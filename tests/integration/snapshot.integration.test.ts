@@ -1,9 +1,9 @@
 import Database from 'better-sqlite3'
 import { join } from 'node:path'
 import { expect, test } from 'vitest'
-import { parseInvitation } from '../../client/core/conversations/invite.js'
 import { texts, until, type Persona } from './helpers/clients.js'
 import { useServer } from './helpers/lifecycle.js'
+import { conversationWith } from './helpers/team.js'
 
 const env = useServer()
 const server = () => env.server()
@@ -26,10 +26,7 @@ test('[E12][S9] a device snapshots its own log; the server prunes what it covers
   people.push(alice, bob)
   alice.messenger.start()
   bob.messenger.start()
-  const conv = await alice.messenger.createConversation('Depot')
-  const link = alice.messenger.inviteLink('http://x', conv)
-  await bob.messenger.join(parseInvitation(link))
-  await bob.messenger.openConversation(conv)
+  const conv = await conversationWith(alice, [bob], 'Depot')
   for (let i = 0; i < 30; i++) {
     await alice.messenger.send(conv, `log ${i}`)
     await until(() => alice.messenger.status.pending === 0, 'ack') // one envelope per message
@@ -41,7 +38,9 @@ test('[E12][S9] a device snapshots its own log; the server prunes what it covers
   const carol = await persona('Carol', server().url)
   people.push(carol)
   carol.messenger.start()
-  await carol.messenger.join(parseInvitation(link))
+  // Admitting Carol rotates the key; the key chain gives her the history ([T9]).
+  await carol.messenger.join((await alice.messenger.invite(conv, 'http://x')).link)
+  await until(() => carol.messenger.conversations().some((c) => c.conv === conv), 'carol admitted')
   await carol.messenger.openConversation(conv)
   await until(() => texts(carol, conv).length === 30, 'all 30 on a new device')
   expect(texts(carol, conv)).toEqual(texts(alice, conv))

@@ -9,7 +9,7 @@ import { texts, until, type Persona } from './helpers/clients.js'
 import { useServer } from './helpers/lifecycle.js'
 import { tappedLink } from './helpers/tappedSocket.js'
 import { keysServerAccepts } from './helpers/capability.js'
-import { enrol, groupWith, userOf } from './helpers/team.js'
+import { addKeyByHand, enrol, groupWith, userOf } from './helpers/team.js'
 
 const env = useServer()
 const me = (p: Persona) => p.messenger.team.core.me
@@ -43,12 +43,12 @@ test('[T5][T6][T10] a removed member with old keys and a modified client: cannot
   const oldOps = bob.messenger.team.core.spaces.graph(group).order()
   await admin.messenger.team.removeFromGroup(group, userOf(bob, org))
   await until(() => bob.messenger.accessLost(group) && carol.messenger.members(group).size === 2, 'bob out')
-  const epochBefore = carol.messenger.invitationKeys(group).length
+  const epochBefore = carol.messenger.epochKeys(group).length
 
   // Read: the server accepts none of his keys, and he holds no key of the new epoch.
-  await until(async () => (await keysServerAccepts(env.server().url, group, bob.messenger.invitationKeys(group))).length === 0, 'server refuses bob')
-  const carolEpochs = new Set(carol.messenger.invitationKeys(group).map((k) => k.epoch))
-  const bobEpochs = new Set(bob.messenger.invitationKeys(group).map((k) => k.epoch))
+  await until(async () => (await keysServerAccepts(env.server().url, group, bob.messenger.epochKeys(group))).length === 0, 'server refuses bob')
+  const carolEpochs = new Set(carol.messenger.epochKeys(group).map((k) => k.epoch))
+  const bobEpochs = new Set(bob.messenger.epochKeys(group).map((k) => k.epoch))
   const newest = carol.messenger.team.group(group)!.current!.epoch
   expect(carolEpochs.has(newest)).toBe(true)
   expect(bobEpochs.has(newest)).toBe(false)
@@ -79,7 +79,7 @@ test('[T5][T6][T10] a removed member with old keys and a modified client: cannot
     expect(state.ignored.has(addBack.id) || !p.messenger.team.core.spaces.graph(group).has(addBack.id)).toBe(true)
     expect(state.epochs.some((e) => e.op === lockbox.op.id)).toBe(false)
     expect(texts(p, group)).not.toContain('bob sneaks in')
-    expect(p.messenger.invitationKeys(group).length).toBe(epochBefore)
+    expect(p.messenger.epochKeys(group).length).toBe(epochBefore)
   }
   expect(texts(bob, group)).not.toContain('after the attacks')
 })
@@ -166,7 +166,7 @@ test('[S10][K4] a removed group admin cannot move the server: his admin secret i
   await admin.messenger.team.setGroupAdmin(group, userOf(bob, org), true)
   await until(() => bob.messenger.team.canAdmin(group) && bob.messenger.team.core.spaces.keysOf(group).adminSecret !== undefined, 'bob is a group admin')
   const bobSecrets = [...bob.messenger.team.core.spaces.keysOf(group).adminSecrets]
-  const bobKeys = bob.messenger.invitationKeys(group)
+  const bobKeys = bob.messenger.epochKeys(group)
   await admin.messenger.team.removeFromGroup(group, userOf(bob, org))
   await until(() => bob.messenger.accessLost(group), 'bob removed')
   const registry = (p: Persona) => (p.messenger as unknown as { registry: { get(c: ConvId): { serverEpoch?: number; epoch: number } | undefined } }).registry.get(group)!
@@ -225,7 +225,7 @@ async function removalRace(tag: string, slowRekey: boolean, fromOrg = false) {
     toldAt = Date.now()
     void carol.messenger.send(group, 'carol after removal').catch(() => undefined)
   })
-  const oldKeys = carol.messenger.invitationKeys(group)
+  const oldKeys = carol.messenger.epochKeys(group)
   let rekeySent = 0
   // Removed from the organisation, the organisation's rekey goes at once and only the group's
   // waits: hearing of the organisation's removal would tell Carol she is out of the group too.
@@ -269,8 +269,8 @@ test('[M26][E13] a colluding member leaks the new key to a removed member: the s
   await until(() => carol.messenger.accessLost(group), 'carol out')
   // Bob hands Carol the current key; her modified client joins with the capability it derives.
   const current = bob.messenger.team.group(group)!.current!.epoch
-  const key = bob.messenger.invitationKeys(group).find((k) => k.epoch === current)!.key
-  await carol.messenger.addEpochKey(group, current, key, true)
+  const key = bob.messenger.epochKeys(group).find((k) => k.epoch === current)!.key
+  await addKeyByHand(carol, group, current, key, true)
   await carol.messenger.send(group, 'carol with a leaked key')
   await until(() => carol.messenger.status.pending === 0, 'the server took carol\'s envelope')
   await admin.messenger.send(group, 'after the leak')

@@ -18,7 +18,15 @@ describe('parseRoute, organisations', () => {
   })
 
   it('reads an organisation invitation, keeping the fragment for the engine', () => {
-    expect(parseRoute(fragment)).toEqual({ kind: 'org-join', link: fragment, org, name: 'Acme', expires: 1_900_000_000_000 })
+    const route = parseRoute(fragment)
+    expect(route).toEqual({ kind: 'org-join', link: fragment, org, name: 'Acme', expires: 1_900_000_000_000 })
+    // An organisation's invitation is not a conversation's: the join screen says "organisation".
+    expect(route.kind === 'org-join' && route.conversation).toBeFalsy()
+  })
+
+  it('[T17] reads a device link as one', () => {
+    const device = orgInviteLink('https://chat.example', { org, name: 'Acme', invite: 'inv2', secret: bytes(1), admin: bytes(2), adminBox: bytes(3), adminMailbox: bytes(4), expires: 1_900_000_000_000, user: 'u1' })
+    expect(parseRoute(device.slice(device.indexOf('#')))).toMatchObject({ kind: 'org-join', org, device: true })
   })
 
   it('[M100] turns a truncated or altered organisation invitation into the M100 message', () => {

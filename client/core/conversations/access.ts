@@ -10,8 +10,8 @@ export interface AccessDeps {
 
 /**
  * [T10][M23] Whether this device may still read a conversation. A removal known from a signed op
- * (or, for ad-hoc conversations, the server's refusal) is "lost". The server refusing a team
- * space whose graph still lists this device is a rotation that has not reached it: it is retried
+ * (or the server's refusal of a space whose graph this device does not hold) is "lost". The
+ * server refusing a space whose graph still lists this device is a rotation that has not reached it: it is retried
  * (five times, from 200 ms) and then shown as *waiting for key*, never as a removal.
  */
 export class AccessState {

@@ -18,10 +18,6 @@ export interface ConversationRecord {
   readonly adminSecret?: Uint8Array
   /** The current epoch is not yet registered on the server: rekey on the next connection ([S10]). */
   readonly rekeyPending?: boolean
-  /** Devices (ids) whose sealed keys and removals this device accepts for the conversation. */
-  readonly admins?: readonly string[]
-  /** Admins only: devices already sent the current epoch's keys by key mail ([M21]). */
-  readonly keyed?: { readonly epoch: number; readonly devices: readonly string[] }
   /** An organisation or group conversation: membership and keys come from its graph ([T13]). */
   readonly space?: { readonly kind: 'org' | 'group'; readonly org: ConvId }
   /** [T7] No epoch is safe to write under yet (a healing rotation is due): changes stay queued. */
@@ -40,8 +36,6 @@ const convSchema = z.object({
   joinedAt: z.number(),
   adminSecret: z.instanceof(Uint8Array).refine((b) => b.length === 32).optional(),
   rekeyPending: z.boolean().optional(),
-  admins: z.array(z.string().max(64)).max(100).optional(),
-  keyed: z.object({ epoch: z.number().int().nonnegative(), devices: z.array(z.string().max(64)).max(10_000) }).optional(),
   space: z.object({ kind: z.enum(['org', 'group']), org: z.string().max(64) }).optional(),
   hold: z.boolean().optional(),
   serverEpoch: z.number().int().nonnegative().optional(),
@@ -74,8 +68,6 @@ export class Registry {
         conv, title: rec.title, epoch: rec.epoch, keys, joinedAt: rec.joinedAt,
         ...(rec.adminSecret ? { adminSecret: rec.adminSecret } : {}),
         ...(rec.rekeyPending ? { rekeyPending: true } : {}),
-        ...(rec.admins ? { admins: rec.admins } : {}),
-        ...(rec.keyed ? { keyed: rec.keyed } : {}),
         ...(rec.space ? { space: { kind: rec.space.kind, org: rec.space.org as ConvId } } : {}),
         ...(rec.hold ? { hold: true } : {}),
         ...(rec.serverEpoch !== undefined ? { serverEpoch: rec.serverEpoch } : {}),
@@ -101,8 +93,6 @@ export class Registry {
     const extra = {
       ...(rec.adminSecret ? { adminSecret: rec.adminSecret } : {}),
       ...(rec.rekeyPending ? { rekeyPending: true } : {}),
-      ...(rec.admins ? { admins: [...rec.admins] } : {}),
-      ...(rec.keyed ? { keyed: { epoch: rec.keyed.epoch, devices: [...rec.keyed.devices] } } : {}),
       ...(rec.space ? { space: rec.space } : {}),
       ...(rec.hold ? { hold: true } : {}),
       ...(rec.serverEpoch !== undefined ? { serverEpoch: rec.serverEpoch } : {}),
@@ -116,7 +106,7 @@ export class Registry {
 
   /**
    * Read-modify-write of one conversation's record, serialised with every other update, so two
-   * concurrent changes (a rotation being confirmed while key mail is recorded) never lose one.
+   * concurrent changes (a rotation being confirmed while another is recorded) never lose one.
    */
   update(conv: ConvId, change: (rec: ConversationRecord) => ConversationRecord): Promise<ConversationRecord | undefined> {
     const run = this.updates.then(async () => {

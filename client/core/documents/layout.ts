@@ -3,7 +3,6 @@ import type { ConvId, DocId } from '../../../protocol/index.js'
 import type { DocStore } from './docs.js'
 import type { SyncEngine } from '../sync/engine.js'
 import type { HybridClock } from './hlc.js'
-import type { Keyring } from '../conversations/keyring.js'
 import { readSegments, segmentDocId, type RootDoc, type SegmentInfo } from './model.js'
 import type { SegmentWindow } from './segmentWindow.js'
 import type { Team } from '../team/team.js'
@@ -15,7 +14,6 @@ export interface LayoutDeps {
   readonly docs: DocStore
   readonly segs: SegmentWindow
   readonly engine: SyncEngine
-  readonly keyring: Keyring
   readonly clock: HybridClock
   readonly team: () => Team | undefined
   readonly convOfDoc: Map<DocId, ConvId>
@@ -26,22 +24,15 @@ export interface LayoutDeps {
 
 /**
  * [M11][M24] Which documents make up a conversation: the roots of the generations this device
- * reads (one for an ad-hoc conversation), the segments they list, and where new messages go.
+ * reads, the segments they list, and where new messages go.
  */
 export class ConversationLayout {
-  private readonly roots = new Map<ConvId, A.Doc<RootDoc>>()
-
   constructor(private readonly deps: LayoutDeps) {}
-
-  /** The first generation's root as last read (title and members of ad-hoc conversations). */
-  rootNow(conv: ConvId): A.Doc<RootDoc> | undefined {
-    return this.roots.get(conv)
-  }
 
   /** [M24] The root documents of a conversation's generations this device reads, oldest first. */
   rootsOf(conv: ConvId): DocId[] {
     const team = this.deps.team()
-    const gens = team?.isSpace(conv) ? team.generations(conv) : []
+    const gens = team?.generations(conv) ?? []
     return gens.length ? gens : [rootDocOf(conv)]
   }
 
@@ -56,7 +47,7 @@ export class ConversationLayout {
     return conv !== undefined && this.rootsOf(conv).includes(doc)
   }
 
-  /** Reads the roots again: new segments are subscribed, newcomers get keys (ad-hoc admins). */
+  /** Reads the roots again: new segments are subscribed. */
   async refresh(conv: ConvId): Promise<void> {
     const { docs, engine, convOfDoc, segs } = this.deps
     const found: SegmentInfo[] = []
@@ -65,13 +56,11 @@ export class ConversationLayout {
       engine.trackDoc(conv, id)
       const doc = await docs.doc<RootDoc>(id)
       if (!doc) continue
-      if (id === rootDocOf(conv)) this.roots.set(conv, doc)
       found.push(...readSegments(id as string as ConvId, doc).map((s) => ({ ...s, root: id })))
     }
-    if (!this.roots.has(conv) && !found.length) return
+    if (!found.length) return
     for (const s of found) convOfDoc.set(s.id, conv)
     for (const s of segs.setSegments(conv, found)) engine.trackDoc(conv, s.id)
-    await this.deps.keyring.mailToNewcomers(conv)
   }
 
   /** The newest segment of the generation written in, or the next one when there is none or it is full. */

@@ -1,11 +1,11 @@
 import * as A from '@automerge/automerge'
-import type { ConvId, DeviceId, DocId } from '../../../protocol/index.js'
+import type { ConvId, DocId } from '../../../protocol/index.js'
 import { ClientError, ClientErrorCode } from '../errors.js'
 import type { HybridClock } from './hlc.js'
 import type { Identity } from '../identity.js'
 import { newMessageId } from '../ids.js'
 import type { ConversationLayout } from './layout.js'
-import { MAX_MESSAGE_CHARS, compareMessages, readMembers, type MessageRecord, type MessageView, type SegmentDoc } from './model.js'
+import { MAX_MESSAGE_CHARS, compareMessages, type MessageRecord, type MessageView, type SegmentDoc } from './model.js'
 import type { Registry } from '../conversations/registry.js'
 import type { SegmentWindow } from './segmentWindow.js'
 import type { Team } from '../team/team.js'
@@ -25,7 +25,6 @@ export interface MessageLogDeps {
   readonly team: () => Team | undefined
   /** Tags of this device's messages not delivered yet. */
   readonly pending: Set<string>
-  readonly adminsOf: (conv: ConvId) => ReadonlySet<string>
   /** Makes a local change to a segment and queues it in the outbox with the messages it carries. */
   readonly change: (conv: ConvId, doc: DocId, fns: A.ChangeFn<SegmentDoc>[], msgIds: string[], ts: number) => Promise<Uint8Array[]>
   readonly emitStatus: () => void
@@ -45,10 +44,8 @@ export class MessageLog {
   /** Messages of the loaded segments in display order (timestamp, id). */
   list(conv: ConvId): DisplayMessage[] {
     const me = this.deps.identity.deviceId
-    // Every entry, removed members too: what they wrote keeps its author's name.
-    const root = this.deps.layout.rootNow(conv)
-    const team = this.deps.team()
-    const names: Map<DeviceId, string> = team?.isSpace(conv) ? team.deviceNames(conv) : root ? readMembers(root, this.deps.adminsOf(conv), { includeRemoved: true }) : new Map()
+    // Every device of the directory, removed people too: what they wrote keeps its author's name.
+    const names = this.deps.team()?.deviceNames(conv) ?? new Map()
     const out: DisplayMessage[] = []
     for (const m of this.deps.segs.views(conv)) {
       out.push({ ...m, authorName: names.get(m.author) ?? `Device ${m.author.slice(0, 6)}`, mine: m.author === me, pending: this.deps.pending.has(m.tag) })

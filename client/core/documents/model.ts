@@ -8,7 +8,7 @@ import { domainHash, fromBase64Url, fromHex } from '../../../crypto/index.js'
  * Root document (id = conversation id): a *flat* map on the document root, which always exists,
  * so two devices starting concurrently never create rival nested containers (Automerge would
  * keep one and hide the other with everything inside it):
- *   `title` → string, `m:<deviceId>` → Member, `s:<n>` → Segment n
+ *   `s:<n>` → Segment n (the conversation's name and members are in its signed graph, [T1])
  *
  * Segment document: `{ messages: MessageRecord[] }`. Appending to a list costs ~0.4 ms at 1,000
  * messages where a flat map costs ~1 ms (every change copies the map). The list is created by
@@ -24,7 +24,6 @@ export const MAX_MESSAGE_CHARS = 20_000
  * `box`: the member device's X25519 public key, `mailbox`: its mailbox address (crypto [K7]), both
  * base64url (Automerge byte values do not survive [M20]'s re-encoding check).
  */
-export interface MemberRecord { name: A.ImmutableString; at: number; box?: A.ImmutableString; mailbox?: A.ImmutableString }
 export interface SegmentRecord { start: number }
 export type RootDoc = Record<string, unknown>
 export interface MessageRecord { id: A.ImmutableString; ts: number; text: A.ImmutableString; replyTo?: A.ImmutableString }
@@ -126,58 +125,6 @@ export function readSegment(doc: A.Doc<SegmentDoc>, segment: DocId): MessageView
 
 export function compareMessages(a: MessageView, b: MessageView): number {
   return a.ts - b.ts || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)
-}
-
-export function readTitle(root: A.Doc<RootDoc>): string {
-  return str(root.title) ?? ''
-}
-
-/**
- * Display names: only a device's own entry counts, so nobody can rename someone else. Devices
- * an admin marked removed (`x:<deviceId>`, written by a device in `admins`) are left out.
- */
-export function readMembers(root: A.Doc<RootDoc>, admins: ReadonlySet<string> = new Set(), options: { includeRemoved?: boolean } = {}): Map<DeviceId, string> {
-  const out = new Map<DeviceId, string>()
-  const removed = options.includeRemoved ? new Set<DeviceId>() : readRemoved(root, admins)
-  for (const key of Object.keys(root)) {
-    if (!key.startsWith('m:')) continue
-    const device = key.slice(2) as DeviceId
-    const rec = root[key] as Partial<MemberRecord> | undefined
-    const name = str(rec?.name)
-    if (name && creatorOf(root, key) === device && !removed.has(device)) out.set(device, name)
-  }
-  return out
-}
-
-/** Box keys and mailbox addresses members published in their own entries (for key mail to them, [M21]). */
-export function readMemberBoxes(root: A.Doc<RootDoc>, admins: ReadonlySet<string>): Map<DeviceId, { box: Uint8Array; mailbox: Uint8Array }> {
-  const out = new Map<DeviceId, { box: Uint8Array; mailbox: Uint8Array }>()
-  const removed = readRemoved(root, admins)
-  const bytes32 = (v: unknown) => {
-    const encoded = str(v)
-    const b = encoded ? fromBase64Url(encoded) : undefined
-    return b?.length === 32 ? b : undefined
-  }
-  for (const key of Object.keys(root)) {
-    if (!key.startsWith('m:')) continue
-    const device = key.slice(2) as DeviceId
-    const rec = root[key] as Partial<MemberRecord> | undefined
-    const box = bytes32(rec?.box)
-    const mailbox = bytes32(rec?.mailbox)
-    if (box && mailbox && creatorOf(root, key) === device && !removed.has(device)) out.set(device, { box, mailbox })
-  }
-  return out
-}
-
-/** Devices an admin removed from the conversation. */
-export function readRemoved(root: A.Doc<RootDoc>, admins: ReadonlySet<string>): Set<DeviceId> {
-  const out = new Set<DeviceId>()
-  for (const key of Object.keys(root)) {
-    if (!key.startsWith('x:')) continue
-    const by = creatorOf(root, key)
-    if (by && admins.has(by)) out.add(key.slice(2) as DeviceId)
-  }
-  return out
 }
 
 export function readSegments(conv: ConvId, root: A.Doc<RootDoc>): SegmentInfo[] {

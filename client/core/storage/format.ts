@@ -4,14 +4,16 @@ import type { LocalStore } from './LocalStore.js'
 import { decodeRecord, encodeRecord } from './records.js'
 
 /**
- * [M25] The layout of this device's local data. Format 3: envelopes of per-epoch chains
- * (crypto [E13]), outbox chains per epoch, sealed records with their changes, mail to mailbox
- * addresses ([K7]), rotation boxes under context tags (team [T20]). (Format 2 lived only between
- * two commits of the same change.) A store written in
+ * [M25] The layout of this device's local data. Format 4: every conversation is a space with a
+ * signed graph (team [T1]); no conversation records of the ad-hoc kind (admins, key mail) and no
+ * member entries in roots. Format 3: envelopes of per-epoch chains (crypto [E13]), outbox chains
+ * per epoch, sealed records with their changes, mail to mailbox addresses ([K7]), rotation boxes
+ * under context tags (team [T20]). (Format 2 lived only between two commits of the same change.)
+ * A store written in
  * format 1 (no format record, but an identity) or any other format is refused with M202 before
  * anything is read from it, so nothing is misread and nothing is changed.
  */
-export const LOCAL_FORMAT = 3
+export const LOCAL_FORMAT = 4
 const KEY = ['meta', 'format']
 const schema = z.object({ format: z.number().int().nonnegative() })
 

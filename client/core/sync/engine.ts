@@ -272,7 +272,7 @@ export class SyncEngine {
       case 'pong':
         return
       case 'mailbox':
-        // Handled in line, so a rotation's key mail is taken before the revocation that follows it.
+        // Handled in line, so a rotation's bundle is taken before the revocation that follows it.
         return this.options.onMail?.(msg.items)
       case 'error':
         return onServerError(msg, this.errors)

@@ -109,7 +109,7 @@ export class Receiver {
       }
       // [E10] the author is the signer; [M20] and the signer wrote only what it may.
       const isRoot = this.deps.isRoot ? this.deps.isRoot(conv, doc) : doc === (conv as string)
-      const verdict = checkChanges(batch, actorOf(result.value.device), isRoot ? 'root' : 'segment', new Set(rec.admins ?? []))
+      const verdict = checkChanges(batch, actorOf(result.value.device), isRoot ? 'root' : 'segment')
       if (!verdict.ok) {
         this.deps.events.emit('problem', { code: verdict.code })
         continue

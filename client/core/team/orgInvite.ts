@@ -1,5 +1,5 @@
 import * as z from 'zod'
-import { asBoxPublicKey, deriveInviteKey, deriveMailboxKey, fromBase64Url, openLockbox, randomBytes, sealLockbox, toBase64Url, toHex, utf8, type DeviceKeys } from '../../../crypto/index.js'
+import { asBoxPublicKey, createSigner, deriveInviteKey, deriveMailboxKey, fromBase64Url, openLockbox, randomBytes, sealLockbox, toBase64Url, toHex, utf8, type DeviceKeys } from '../../../crypto/index.js'
 import { convIdOf, idBytes, type ConvId } from '../../../protocol/index.js'
 import { ClientError, ClientErrorCode } from '../errors.js'
 import { decodeRecord, encodeRecord } from '../storage/records.js'
@@ -22,11 +22,14 @@ export interface OrgInvitation {
   readonly expires: number
   /** [T17] Set on a link to add another device of this person (not a new person). */
   readonly user?: string
+  /** The invitation is to a conversation (a one-space organisation), for the join screen's words. */
+  readonly conversation?: true
 }
 
 const b32 = z.instanceof(Uint8Array).refine((b) => b.length === 32)
+const LINK_VERSION = 2
 const linkSchema = z.object({
-  v: z.literal(2),
+  v: z.literal(LINK_VERSION),
   o: z.instanceof(Uint8Array).refine((b) => b.length === 16),
   n: z.string().max(200),
   i: z.string().min(1).max(64),
@@ -36,6 +39,7 @@ const linkSchema = z.object({
   m: b32,
   e: z.number(),
   u: z.string().min(1).max(64).optional(),
+  c: z.literal(1).optional(),
 })
 
 export function newInviteSecret(): { invite: string; secret: Uint8Array } {
@@ -43,17 +47,28 @@ export function newInviteSecret(): { invite: string; secret: Uint8Array } {
 }
 
 export function orgInviteLink(origin: string, inv: OrgInvitation): string {
-  const rec = { v: 2, o: idBytes(inv.org), n: inv.name, i: inv.invite, s: inv.secret, a: inv.admin, x: inv.adminBox, m: inv.adminMailbox, e: inv.expires, ...(inv.user ? { u: inv.user } : {}) }
+  const rec = { v: LINK_VERSION, o: idBytes(inv.org), n: inv.name, i: inv.invite, s: inv.secret, a: inv.admin, x: inv.adminBox, m: inv.adminMailbox, e: inv.expires, ...(inv.user ? { u: inv.user } : {}), ...(inv.conversation ? { c: 1 } : {}) }
   return `${origin.replace(/\/+$/, '')}/#org=${toBase64Url(encodeRecord(rec))}`
 }
 
-/** Accepts a full link or its fragment; throws M100 on anything else. */
+/**
+ * Accepts a full link or its fragment; throws M101 for a newer link version, M102 on a conversation link of the format before
+ * every conversation was a space (`#join=`, which carried the key itself), M100 on anything else.
+ */
 export function parseOrgInvitation(input: string): OrgInvitation {
+  if (isRetiredInvitation(input)) throw new ClientError(ClientErrorCode.INVITE_RETIRED)
   const match = /(?:^|#|&)org=([A-Za-z0-9_-]+)\s*$/.exec(input.trim())
   const bytes = match ? fromBase64Url(match[1]!) : undefined
+  const version = bytes && decodeRecord(bytes, z.object({ v: z.number() }).loose())
+  if (version && version.v > LINK_VERSION) throw new ClientError(ClientErrorCode.INVITE_VERSION)
   const rec = bytes && decodeRecord(bytes, linkSchema)
   if (!rec) throw new ClientError(ClientErrorCode.INVITE_MALFORMED)
-  return { org: convIdOf(rec.o), name: rec.n, invite: rec.i, secret: rec.s, admin: rec.a, adminBox: rec.x, adminMailbox: rec.m, expires: rec.e, ...(rec.u ? { user: rec.u } : {}) }
+  return { org: convIdOf(rec.o), name: rec.n, invite: rec.i, secret: rec.s, admin: rec.a, adminBox: rec.x, adminMailbox: rec.m, expires: rec.e, ...(rec.u ? { user: rec.u } : {}), ...(rec.c ? { conversation: true as const } : {}) }
+}
+
+/** A `#join=` link: the retired conversation invitation ([I1] before format 4). */
+export function isRetiredInvitation(input: string): boolean {
+  return /(?:^|#)join=/.test(input.trim())
 }
 
 export function isOrgInvitation(input: string): boolean {
@@ -89,4 +104,21 @@ export async function openJoinRequest(body: Uint8Array, me: DeviceKeys): Promise
   const rec = decodeRecord(opened.value.secret, requestSchema)
   if (!rec) return undefined
   return { org: rec.o as ConvId, invite: rec.i, user: rec.u, name: rec.n, device: rec.d, box: rec.x, mailbox: rec.m, signedBy: toHex(opened.value.sender) }
+}
+
+const REFUSAL_CONTEXT = utf8.encode('fieldchat/v1/team/join-refusal')
+const refusalSchema = z.object({ t: z.literal('refused/1'), o: z.string().max(64), i: z.string().max(64), r: z.string().max(200) })
+
+/** [T12] The answer to a refused join request: why, sealed to the invitee and signed by the inviting device. */
+export function sealJoinRefusal(req: JoinRequest, reason: string, me: DeviceKeys): Promise<Uint8Array> {
+  return sealLockbox(encodeRecord({ t: 'refused/1', o: req.org, i: req.invite, r: reason }), asBoxPublicKey(req.box), REFUSAL_CONTEXT, createSigner(me.signSecret))
+}
+
+export interface JoinRefusal { readonly org: ConvId; readonly invite: string; readonly reason: string; /** Hex of the signing device. */ readonly signedBy: string }
+
+export async function openJoinRefusal(body: Uint8Array, me: DeviceKeys): Promise<JoinRefusal | undefined> {
+  const opened = await openLockbox(body, me.boxPublic, me.boxSecret, REFUSAL_CONTEXT)
+  if (!opened.ok) return undefined
+  const rec = decodeRecord(opened.value.secret, refusalSchema)
+  return rec ? { org: rec.o as ConvId, invite: rec.i, reason: rec.r, signedBy: toHex(opened.value.sender) } : undefined
 }

@@ -12,7 +12,7 @@ import { BUNDLE_BYTES, inParts, openBundle, parseBundle, rotationBoxBytes, sealB
 import type { Epoch } from './epochs.js'
 import type { GroupState } from './group.js'
 import type { Op, OpBody } from './ops.js'
-import { openJoinRequest, sealJoinRequest, type JoinRequest, type OrgInvitation } from './orgInvite.js'
+import { openJoinRefusal, openJoinRequest, sealJoinRefusal, sealJoinRequest, type JoinRefusal, type JoinRequest, type OrgInvitation } from './orgInvite.js'
 import type { OrgState } from './org.js'
 import { makeRotation, type RotationBoxes } from './rotation.js'
 import { missingLinks } from './links.js'
@@ -35,7 +35,7 @@ export interface TeamDeps {
   readonly bundleBytes?: number
 }
 
-const pendingSchema = z.object({ user: z.string(), name: z.string(), invite: z.string(), orgName: z.string(), admin: z.string(), device: z.boolean().optional() })
+const pendingSchema = z.object({ user: z.string(), name: z.string(), invite: z.string(), orgName: z.string(), admin: z.string(), device: z.boolean().optional(), conversation: z.boolean().optional() })
 
 /**
  * [T13] Organisations and groups on this device: applies what the graphs resolve to (keys,
@@ -121,8 +121,13 @@ export class TeamCore {
   }
 
   /** `device`: the answer to a device link ([T17]), not to an invitation of a new person. */
-  pendingJoinList(): { org: ConvId; orgName: string; device: boolean }[] {
-    return [...this.pendingJoins].map(([org, p]) => ({ org, orgName: p.orgName, device: !!p.device }))
+  pendingJoinList(): { org: ConvId; orgName: string; device: boolean; conversation: boolean }[] {
+    return [...this.pendingJoins].map(([org, p]) => ({ org, orgName: p.orgName, device: !!p.device, conversation: !!p.conversation }))
+  }
+
+  /** The invitee gives up waiting: a later bundle for that space is refused (M506). */
+  cancelJoin(org: ConvId): Promise<void> {
+    return this.clearPending(org)
   }
 
   // ---- what the graphs say ----------------------------------------------------------------
@@ -349,7 +354,7 @@ export class TeamCore {
 
   // ---- receiving ---------------------------------------------------------------------------
 
-  /** A mailbox item: a bundle or a join request. False when it is neither (left to other readers). */
+  /** A mailbox item: a bundle, a join request or a refusal of one. False when it is none of them. */
   async onMail(body: Uint8Array): Promise<boolean> {
     const bundle = parseBundle(body)
     if (bundle) {
@@ -361,7 +366,22 @@ export class TeamCore {
       await this.run(() => this.onJoinRequest(request))
       return true
     }
+    const refusal = await openJoinRefusal(body, this.deps.identity.keys)
+    if (refusal) {
+      await this.run(() => this.onJoinRefusal(refusal))
+      return true
+    }
     return false
+  }
+
+  /** [T12] The inviting device refused this device's answer: stop waiting, and say why. */
+  private async onJoinRefusal(refusal: JoinRefusal): Promise<void> {
+    const pending = this.pendingJoins.get(refusal.org)
+    // Only the device the invitation named, about the invitation this device answered.
+    if (!pending || pending.invite !== refusal.invite || pending.admin !== refusal.signedBy || this.isMember(refusal.org)) return
+    await this.clearPending(refusal.org)
+    this.deps.problem(ClientErrorCode.INVITE_REFUSED, `${pending.orgName}: ${refusal.reason}`)
+    this.deps.changed(refusal.org)
   }
 
   private async onBundle(outer: OuterBundle): Promise<void> {
@@ -407,7 +427,16 @@ export class TeamCore {
       : inv.user === undefined && state.users.has(req.user) ? 'person already enrolled'
       : inv.user !== undefined && req.user !== inv.user ? 'a device link answered for another person'
       : undefined
-    if (reason) return this.deps.problem(ClientErrorCode.INVITE_REFUSED, reason)
+    if (reason) {
+      this.deps.problem(ClientErrorCode.INVITE_REFUSED, reason)
+      // The holder of the link (the answer is signed with its key) learns why, instead of waiting
+      // for ever; an answer not signed with the invitation gets nothing back.
+      if (inv && toHex(inv.key) === req.signedBy && mayAnswer) {
+        await this.deps.mailOut.add([{ to: [req.mailbox], body: await sealJoinRefusal(req, reason, this.deps.identity.keys) }])
+        await this.deps.engine.flushMail()
+      }
+      return
+    }
     const op = inv!.user === undefined
       ? await this.spaces.sign(org, { kind: 'admit', user: req.user, userName: req.name, device: req.device, box: req.box, mailbox: req.mailbox, invite: req.invite })
       : await this.spaces.sign(org, { kind: 'add-device', user: req.user, device: req.device, box: req.box, mailbox: req.mailbox, invite: req.invite })
@@ -419,7 +448,7 @@ export class TeamCore {
 
   /** The invitee's side: remember the request (to accept the organisation's bundle), then mail it. */
   async requestJoin(inv: OrgInvitation, user: string): Promise<void> {
-    const pending = { user, name: this.deps.identity.name, invite: inv.invite, orgName: inv.name, admin: toHex(inv.admin), ...(inv.user ? { device: true } : {}) }
+    const pending = { user, name: this.deps.identity.name, invite: inv.invite, orgName: inv.name, admin: toHex(inv.admin), ...(inv.user ? { device: true } : {}), ...(inv.conversation ? { conversation: true } : {}) }
     await this.deps.store.write([{ key: ['org-join', inv.org], value: encodeRecord(pending) }])
     this.pendingJoins.set(inv.org, pending)
     const body = await sealJoinRequest(inv, user, this.deps.identity.name, this.deps.identity.keys)

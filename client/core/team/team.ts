@@ -95,12 +95,20 @@ export class Team {
 
   // ---- reading ------------------------------------------------------------------------------
 
-  /** Organisations this device is in. */
-  orgs(): { org: ConvId; name: string; admin: boolean }[] {
+  /** Organisations this device is in; `conversation`: one started outside any organisation. */
+  orgs(): { org: ConvId; name: string; admin: boolean; conversation: boolean }[] {
     return this.spaces
       .list()
       .filter((s) => this.spaces.meta(s)?.kind === 'org' && this.core.isMember(s))
-      .map((org) => ({ org, name: this.spaces.org(org).name, admin: this.core.canAdmin(org) }))
+      .map((org) => {
+        const state = this.spaces.org(org)
+        return { org, name: state.name, admin: this.core.canAdmin(org), conversation: state.conversation }
+      })
+  }
+
+  /** A conversation started outside any organisation (a one-space organisation, [T2]). */
+  isConversation(conv: ConvId): boolean {
+    return this.spaces.meta(conv)?.kind === 'org' && this.spaces.org(conv).conversation
   }
 
   isSpace(conv: ConvId): boolean {
@@ -138,6 +146,18 @@ export class Team {
 
   group(group: ConvId): GroupState | undefined {
     return this.spaces.group(group)
+  }
+
+  /** The name a space's graph gives it (organisation, group or conversation); '' when unknown. */
+  nameOf(conv: ConvId): string {
+    const meta = this.spaces.meta(conv)
+    if (!meta) return ''
+    return meta.kind === 'org' ? this.spaces.org(conv).name : (this.spaces.group(conv)?.name ?? '')
+  }
+
+  /** Admin devices of a space: group admins and the organisation's admins ([T3]). */
+  adminDevices(conv: ConvId): DeviceId[] {
+    return (this.spaces.state(conv)?.adminDevices ?? []).map(hexToDevice)
   }
 
   /** Names of devices (removed people included) for a conversation's messages. */
@@ -239,8 +259,12 @@ export class Team {
 
   // ---- organisation -------------------------------------------------------------------------
 
-  /** Creates an organisation with this device's person as its first admin. */
-  createOrg(name: string): Promise<ConvId> {
+  /**
+   * Creates an organisation with this device's person as its first admin; `conversation`: a
+   * conversation outside any organisation, the same kind of space with its member list as its
+   * directory (no groups inside).
+   */
+  createOrg(name: string, opts: { conversation?: boolean } = {}): Promise<ConvId> {
     const clean = normaliseName(name)
     if (!clean) return Promise.reject(new ClientError(ClientErrorCode.MESSAGE_EMPTY, 'name'))
     return this.core.run(async () => {
@@ -248,7 +272,7 @@ export class Team {
       const nonce = randomBytes(16)
       const org = spaceIdOf(keys.signPublic, nonce) as ConvId
       await this.spaces.setMeta(org, { kind: 'org', org })
-      await this.core.sign(org, { kind: 'create-org', nonce, name: clean, user: newUserId(), userName: myName, device: keys.signPublic, box: keys.boxPublic, mailbox: this.core.deps.identity.mailbox })
+      await this.core.sign(org, { kind: 'create-org', nonce, name: clean, user: newUserId(), userName: myName, device: keys.signPublic, box: keys.boxPublic, mailbox: this.core.deps.identity.mailbox, ...(opts.conversation ? { conversation: true as const } : {}) })
       await this.core.rotateAndSend(org, randomBytes(32))
       await this.core.apply(org)
       return org
@@ -280,7 +304,7 @@ export class Team {
       const op = await this.core.sign(org, { kind: 'invite', invite, key, expires, ...(user ? { user } : {}) })
       await this.core.send(org, undefined, undefined, [op])
       const { keys, mailbox } = this.core.deps.identity
-      const inv: OrgInvitation = { org, name: this.spaces.org(org).name, invite, secret, admin: keys.signPublic, adminBox: keys.boxPublic, adminMailbox: mailbox, expires, ...(user ? { user } : {}) }
+      const inv: OrgInvitation = { org, name: this.spaces.org(org).name, invite, secret, admin: keys.signPublic, adminBox: keys.boxPublic, adminMailbox: mailbox, expires, ...(user ? { user } : {}), ...(this.spaces.org(org).conversation ? { conversation: true as const } : {}) }
       this.core.deps.changed(org)
       return { link: orgInviteLink(origin, inv), invite, expires }
     })
@@ -326,8 +350,17 @@ export class Team {
     return { org: inv.org, name: inv.name }
   }
 
-  pendingJoins(): { org: ConvId; orgName: string; device: boolean }[] {
+  /** Answers this device sent and still waits on; `conversation`: the invitation was to a conversation. */
+  pendingJoins(): { org: ConvId; orgName: string; device: boolean; conversation: boolean }[] {
     return this.core.pendingJoinList().filter((p) => !this.core.isMember(p.org))
+  }
+
+  /** Stops waiting for an answer to an invitation (the person gave up, or was told it was refused). */
+  cancelJoin(org: ConvId): Promise<void> {
+    return this.core.run(async () => {
+      await this.core.cancelJoin(org)
+      this.core.deps.changed(org)
+    })
   }
 
   promote(org: ConvId, user: string): Promise<void> {
@@ -348,6 +381,8 @@ export class Team {
   /** A departed person: out of the organisation and every group, devices revoked, keys rotated. */
   removeFromOrg(org: ConvId, user: string): Promise<void> {
     if (this.spaces.org(org).bindings.get(this.core.me) === user) return Promise.reject(new ClientError(ClientErrorCode.NOT_ADMIN, 'an admin cannot remove themselves'))
+    // Someone already out: no op that changes nothing, and no rotation for everyone.
+    if (!this.spaces.org(org).users.has(user)) return Promise.reject(new ClientError(ClientErrorCode.NOT_MEMBER))
     return this.adminOp(org, { kind: 'remove-user', user }, true)
   }
 
@@ -359,6 +394,7 @@ export class Team {
     return this.core.run(async () => {
       const user = this.spaces.org(org).bindings.get(this.core.me)
       if (!user || !this.core.isMember(org)) throw new ClientError(ClientErrorCode.NOT_MEMBER)
+      if (this.isConversation(org)) throw new ClientError(ClientErrorCode.NOT_AN_ORGANISATION)
       const nonce = randomBytes(16)
       const group = spaceIdOf(this.core.deps.identity.keys.signPublic, nonce) as ConvId
       await this.spaces.setMeta(group, { kind: 'group', org })

@@ -2,14 +2,16 @@ import { createSignal, Show, type JSX } from 'solid-js'
 import type { ConversationBinding } from '../binding.js'
 import { hrefOf } from '../route.js'
 import { Composer } from './Composer.js'
-import { InvitePanel } from './InvitePanel.js'
+import { CONVERSATION_NOTE } from './InvitePanel.js'
+import { Invitations } from './Invitations.js'
 import { MembersPanel } from './MembersPanel.js'
 import { MessageList } from './MessageList.js'
 
 /**
- * One open conversation: header with Invite and Members, the message log, the composer. An
- * organisation or group has no link invitation (people join the organisation by a one-time
- * invitation, then an admin adds them): its header links to the organisation instead.
+ * One open conversation: header with Invite (its admins) and Members, the message log, the
+ * composer. Invite opens the conversation's one-time invitations ([T12]): each link admits one
+ * person, once an admin's device lets them in. An organisation or group is not invited to here
+ * (people join the organisation, then an admin adds them): its header links to the organisation.
  */
 export function ConversationView(props: {
   conversation: ConversationBinding
@@ -21,6 +23,8 @@ export function ConversationView(props: {
   const [inviting, setInviting] = createSignal(false)
   const [showMembers, setShowMembers] = createSignal(false)
   const c = () => props.conversation
+  // A removed device cannot invite: nothing it signs is accepted any more.
+  const invitations = () => (!c().error() && !c().accessLost() && c().isAdmin() ? c().invitations : undefined)
 
   return (
     <section class="conversation" aria-labelledby="conversation-title">
@@ -33,8 +37,7 @@ export function ConversationView(props: {
           <Show when={c().space}>
             {(space) => <a href={hrefOf({ kind: 'org', org: space().org })}>Organisation</a>}
           </Show>
-          {/* A removed device's link would carry only keys the server no longer accepts. */}
-          <Show when={!c().accessLost() && !c().space}>
+          <Show when={invitations()}>
             <button type="button" aria-expanded={inviting()} aria-controls="invite-panel" onClick={() => setInviting((v) => !v)}>
               Invite
             </button>
@@ -44,11 +47,29 @@ export function ConversationView(props: {
           </button>
         </Show>
       </header>
-      <Show when={inviting() && !c().error() && !c().accessLost() && !c().space}>
-        <InvitePanel id="invite-panel" link={c().inviteLink()} />
+      <Show when={inviting() && invitations()}>
+        {(inv) => (
+          <div id="invite-panel" class="conversation-invites">
+            <Invitations
+              id="conversation-invite"
+              note={CONVERSATION_NOTE}
+              invites={inv().invites()}
+              onInvite={inv().invite}
+              onRevoke={inv().revoke}
+              onError={props.onError}
+            />
+          </div>
+        )}
       </Show>
       <Show when={showMembers() && !c().error()}>
-        <MembersPanel id="members-panel" members={c().members()} isAdmin={c().isAdmin()} onRemove={c().removeMember} onError={props.onError}>
+        <MembersPanel
+          id="members-panel"
+          members={c().members()}
+          isAdmin={c().isAdmin()}
+          onRemove={c().removeMember}
+          onSetAdmin={c().setAdmin}
+          onError={props.onError}
+        >
           {props.membersExtra}
         </MembersPanel>
       </Show>

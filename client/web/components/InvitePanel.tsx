@@ -1,13 +1,15 @@
 import { createSignal, Show } from 'solid-js'
 import { formatTime } from '../format.js'
+import { INVITE_DAYS } from '../teamBinding.js'
 import { QrCode } from './QrCode.js'
 
-const CONVERSATION_NOTE = 'Anyone with this link can join and read this conversation. Share it only with the people you mean.'
+/** True of every conversation invitation ([T12]): the engine makes them one-time, for `INVITE_DAYS`. */
+export const CONVERSATION_NOTE = `One person can use this link, once, within ${INVITE_DAYS} days, to ask to join this conversation; an admin's device lets them in. Share it only with the person you mean.`
 
 /**
- * An invitation link, read-only with a copy button: a conversation's ([I1]: it carries the
- * conversation key in its fragment, so whoever holds it can read along), or an organisation's
- * one-time link ([T12]), which also gets a QR code to scan from this screen and its expiry.
+ * An invitation link, read-only with a copy button: a one-time link to a conversation or an
+ * organisation ([T12]), with its expiry and (`qr`) a QR code to scan from this screen. The
+ * link holds no key: it only lets its holder ask an admin's device to let them in, once.
  * A device link ([T17]) is the same panel under its own `label` and QR caption.
  */
 export function InvitePanel(props: {

@@ -4,7 +4,7 @@ import { hrefOf } from '../route.js'
 import type { TeamBinding } from '../teamBinding.js'
 import { GroupsPanel } from './GroupsPanel.js'
 import { MyDevices } from './MyDevices.js'
-import { OrgInvites } from './OrgInvites.js'
+import { Invitations } from './Invitations.js'
 import { PeoplePanel } from './PeoplePanel.js'
 
 /**
@@ -44,7 +44,14 @@ export function OrgView(props: {
       >
         <div class="org-panels">
           <Show when={org.isAdmin()}>
-            <OrgInvites orgName={org.name()} invites={org.invites()} onInvite={org.invite} onRevoke={org.revoke} onError={props.onError} />
+            <Invitations
+              id="org-invite"
+              note={`One person can use this link, once, to ask to join ${org.name()}; your device lets them in. Share it only with them.`}
+              invites={org.invites()}
+              onInvite={org.invite}
+              onRevoke={org.revoke}
+              onError={props.onError}
+            />
           </Show>
           <PeoplePanel org={org} myName={props.myName} onError={props.onError} />
           <Show when={myUser()} keyed>

@@ -6,14 +6,14 @@ import { rawClient } from './rawClient.js'
  * A modified client: joins `conv` at the server with a capability derived from each key it
  * holds. Resolves with the keys the server still accepts (none, once a rotation has cut it off).
  */
-export async function keysServerAccepts(url: string, conv: ConvId, keys: readonly { epoch: number; key: EpochKey }[]): Promise<number[]> {
+export async function keysServerAccepts(url: string, conv: ConvId, keys: readonly { epoch: number; key: Uint8Array }[]): Promise<number[]> {
   const c = await rawClient(url)
   try {
     await c.hello()
     const accepted: number[] = []
     for (const { epoch, key } of keys) {
       const id = idBytes(conv)
-      const cap = deriveCapability(key, id, epoch)
+      const cap = deriveCapability(key as EpochKey, id, epoch)
       const proof = await cap.signer.sign(capabilityProofBytes(c.challenge, id, epoch))
       const from = c.received.length
       c.send({ type: 'join', conv: id, epoch, cap: cap.publicKey, proof })

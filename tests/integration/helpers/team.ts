@@ -1,3 +1,4 @@
+import type { EpochKey } from '../../../crypto/index.js'
 import type { ConvId } from '../../../protocol/index.js'
 import { until, type Persona } from './clients.js'
 
@@ -19,4 +20,28 @@ export async function groupWith(admin: Persona, org: ConvId, name: string, membe
   await until(() => members.every((p) => p.messenger.conversations().some((c) => c.conv === group)), `group ${name} on every member`)
   for (const p of [admin, ...members]) await p.messenger.openConversation(group)
   return group
+}
+
+/**
+ * A conversation started by `admin` (a one-space organisation, [T2]) with `others` admitted by
+ * one-time invitation each; open on every device once everyone is in.
+ */
+export async function conversationWith(admin: Persona, others: readonly Persona[], title: string): Promise<ConvId> {
+  const conv = await admin.messenger.createConversation(title)
+  for (const p of others) await p.messenger.join((await admin.messenger.invite(conv, 'http://x')).link)
+  await until(() => [admin, ...others].every((p) => p.messenger.conversations().some((c) => c.conv === conv && c.members === others.length + 1)), `${title} on every device`)
+  for (const p of [admin, ...others]) await p.messenger.openConversation(conv)
+  return conv
+}
+
+/**
+ * A modified client: takes an epoch key it got outside the graph (leaked to it by someone) into
+ * its record, as the removed `addEpochKey` did; `current` makes it the epoch to write under and
+ * joins the server with the capability derived from it.
+ */
+export async function addKeyByHand(p: Persona, conv: ConvId, epoch: number, key: Uint8Array, current: boolean): Promise<void> {
+  const { registry, engine } = p.messenger.team.core.deps
+  await registry.update(conv, (r) => ({ ...r, keys: new Map([...r.keys, [epoch, key as EpochKey]]), epoch: current ? epoch : r.epoch }))
+  if (current) await engine.rejoin(conv)
+  await engine.retryKeys(conv)
 }

@@ -4,13 +4,15 @@ import type { NewInvite, OpenInvite } from '../teamBinding.js'
 import { InvitePanel } from './InvitePanel.js'
 
 /**
- * Admins: "Invite someone" makes a new one-time invitation ([T12]) — a link and its QR code —
- * and lists the open ones, each with "Revoke". Made locally first: offline, the invitation is
- * announced to the other admins when this device is back, and the link already works for the
- * person who answers it once this device is online.
+ * Admins of an organisation or a conversation: "Invite someone" makes a new one-time invitation
+ * ([T12]) — a link and its QR code — and lists the open ones, each with "Revoke". Made locally
+ * first: offline, the invitation is announced to the other admins when this device is back, and
+ * the link already works for the person who answers it once this device is online.
+ * `id` names the new link's panel; `note` says what the link does, under it.
  */
-export function OrgInvites(props: {
-  orgName: string
+export function Invitations(props: {
+  id: string
+  note: string
   invites: readonly OpenInvite[]
   onInvite: () => Promise<NewInvite>
   onRevoke: (invite: string) => Promise<void>
@@ -32,21 +34,13 @@ export function OrgInvites(props: {
   }
 
   return (
-    <section class="panel" aria-labelledby="org-invites-title">
-      <h3 id="org-invites-title">Invitations</h3>
-      <button type="button" class="primary" disabled={busy()} onClick={invite} aria-controls="org-invite">
+    <section class="panel" aria-labelledby={`${props.id}-title`}>
+      <h3 id={`${props.id}-title`}>Invitations</h3>
+      <button type="button" class="primary" disabled={busy()} onClick={invite} aria-controls={props.id}>
         Invite someone
       </button>
       <Show when={made()} keyed>
-        {(inv) => (
-          <InvitePanel
-            id="org-invite"
-            link={inv.link}
-            expires={inv.expires}
-            qr
-            note={`One person can use this link, once, to ask to join ${props.orgName}; your device lets them in. Share it only with them.`}
-          />
-        )}
+        {(inv) => <InvitePanel id={props.id} link={inv.link} expires={inv.expires} qr note={props.note} />}
       </Show>
       <Show when={props.invites.length > 0}>
         <ul class="plain-list" aria-label="Open invitations">
@@ -54,7 +48,7 @@ export function OrgInvites(props: {
             {(i) => (
               <li>
                 <span>Invitation expiring {formatTime(i.expires)}</span>
-                <button type="button" onClick={() => revoke(i.invite)}>
+                <button type="button" aria-label={`Revoke the invitation expiring ${formatTime(i.expires)}`} onClick={() => revoke(i.invite)}>
                   Revoke
                 </button>
               </li>
