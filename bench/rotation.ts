@@ -16,6 +16,7 @@ import { OpGraph } from '../client/core/team/graph.js'
 import { readOp, signOp, type OpBody } from '../client/core/team/ops.js'
 import { resolveOrg } from '../client/core/team/org.js'
 import { resolveGroup } from '../client/core/team/group.js'
+import { decoysFor } from '../client/core/outbox/mailOutbox.js'
 import { round } from './procs.js'
 
 const SIZES = (process.env.BENCH_SIZES ?? '10,100,1000').split(',').map(Number)
@@ -57,6 +58,9 @@ async function ours(n: number) {
   const oldRoster = randomBytes(32)
   const boxOf = (d: string) => orgState.users.get(orgState.bindings.get(d)!)!.devices.get(d)!
 
+  const pool = randomBytes(32)
+  // Mailbox addresses as the directory holds them (orgState.mailboxes), not derived on the way.
+  const mailbox = orgState.mailboxes
   const wall0 = performance.now()
   const cpu0 = process.cpuUsage()
   const removal = await signOp(signers[0]!, space, group.heads(), { kind: 'remove', user: victim.user })
@@ -71,10 +75,12 @@ async function ours(n: number) {
   const base = { space, kind: 'group' as const, org: org.space as ConvId }
   const toMembers = await sealBundle({ ...base, epoch: made.body.epoch, key: made.roster, rotation: detached, ops: [removal] })
   const toRemoved = await sealBundle({ ...base, epoch: previous.epoch, key: oldRoster, ops: [removal] })
-  const members = state.devices.filter((d) => d !== toHex(admin.keys.signPublic)).map((d) => fromHex(d)!)
+  // As the mail outbox posts them: to mailbox addresses, padded with decoys from the
+  // organisation's pool to a bucket ([M27]).
+  const members = state.devices.filter((d) => d !== toHex(admin.keys.signPublic)).map((d) => mailbox.get(d)!)
   const frames = [
-    encodeFrame({ type: 'mail', id: 1, to: members, items: [toMembers] }),
-    encodeFrame({ type: 'mail', id: 2, to: [victim.keys.signPublic], items: [toRemoved] }),
+    encodeFrame({ type: 'mail', id: 1, to: members, decoys: decoysFor(members.length, pool), items: [toMembers] }),
+    encodeFrame({ type: 'mail', id: 2, to: [mailbox.get(toHex(victim.keys.signPublic))!], decoys: decoysFor(1, pool), items: [toRemoved] }),
   ]
   const adminCpu = cpuMs(cpu0)
   const adminWall = performance.now() - wall0

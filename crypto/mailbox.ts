@@ -1,6 +1,6 @@
 import nacl from 'tweetnacl'
 import { CryptoMisuse } from './errors.js'
-import { deriveKey, frame } from './hash.js'
+import { deriveKey, domainHash, frame } from './hash.js'
 import { asSignPublicKey, asSignSecretKey, type SignPublicKey, type SignSecretKey } from './keys.js'
 import { randomBytes } from './random.js'
 import { createSigner, verifySignature, type Signer } from './sign.js'
@@ -34,13 +34,45 @@ export function mailboxProofBytes(challenge: Uint8Array, address: Uint8Array): U
 }
 
 /**
- * [K7] A decoy address: a real Ed25519 public key nobody keeps the secret of, so it cannot be
- * told from a device's address (random bytes would fail to decode as a point half the time).
+ * [K8] Where the server stores a mailbox's rows: a domain-separated hash of the address, so the
+ * stored `dest` values are uniform 32-byte strings and a decoy ([K8] pools) cannot be told from
+ * a real one by decoding it as a curve point. The server computes it from the address it is
+ * given (in a post, or proven in the hello); the address itself is never stored.
  */
-export function decoyMailboxAddress(): SignPublicKey {
-  const pair = nacl.sign.keyPair.fromSeed(randomBytes(32))
-  pair.secretKey.fill(0)
-  return asSignPublicKey(pair.publicKey)
+export function mailDest(address: Uint8Array): Uint8Array {
+  if (address.length !== 32) throw new CryptoMisuse('a mailbox address is 32 bytes')
+  return domainHash('fieldchat/v1/mail/dest', address)
+}
+
+/** Decoy pool entries a post with `fanout` rows draws from: at least 32, twice the fanout, at most 20,000. */
+export function decoyPoolSize(fanout: number): number {
+  return Math.min(20_000, Math.max(32, 2 * fanout))
+}
+
+/**
+ * [K8] An organisation's decoy pool: `dest_i = H('fieldchat/v1/mail/decoy', poolKey, u32be(i))`.
+ * Every device of the organisation holds the pool key (from its signed graph), so posts to its
+ * spaces draw decoys from the same recurring pool — they recur across stored items as real
+ * addresses do — and a recipient that reads an item can hand the key to the server, which then
+ * recognises the item's decoy rows and removes them in step with the reads.
+ */
+export function decoyPool(poolKey: Uint8Array, size: number): Uint8Array[] {
+  if (!Number.isInteger(size) || size < 0 || size > 20_000) throw new CryptoMisuse('decoy pool size out of range')
+  return Array.from({ length: size }, (_, i) => decoyPoolEntry(poolKey, i))
+}
+
+/** [K8] Entry `i` of a decoy pool alone (a poster needs only the entries it draws). */
+export function decoyPoolEntry(poolKey: Uint8Array, i: number): Uint8Array {
+  if (poolKey.length !== 32) throw new CryptoMisuse('a decoy pool key is 32 bytes')
+  if (!Number.isInteger(i) || i < 0 || i >= 20_000) throw new CryptoMisuse('decoy pool index out of range')
+  const index = new Uint8Array(4)
+  new DataView(index.buffer).setUint32(0, i)
+  return domainHash('fieldchat/v1/mail/decoy', poolKey, index)
+}
+
+/** [K8] A decoy for a post with no pool (an invitee's answer to an organisation without one): 32 random bytes. */
+export function randomDecoy(): Uint8Array {
+  return randomBytes(32)
 }
 
 export function verifyMailboxProof(proof: Uint8Array, challenge: Uint8Array, address: Uint8Array): Promise<boolean> {

@@ -16,13 +16,18 @@ export interface Unsubscribe { type: 'unsubscribe'; conv: Uint8Array; doc: Uint8
 export interface Ping { type: 'ping'; t: number }
 /**
  * Post sealed items (lockboxes, membership bundles) to the mailboxes in `to` (1–10,000 distinct
- * mailbox addresses, crypto [K7]): every item goes to every recipient and is stored once ([S11]).
- * The server stores no sender.
- * Answered by one `ack` with one result per item.
+ * mailbox addresses, crypto [K7]) and to `decoys` (row destinations from a decoy pool, crypto
+ * [K8]; `to` and `decoys` together at most 10,000): every item goes to every recipient and is
+ * stored once ([S11]). The server stores no sender, and no address: rows are kept under
+ * `mailDest(address)`. Answered by one `ack` with one result per item.
  */
-export interface Mail { type: 'mail'; id: number; to: Uint8Array[]; items: Uint8Array[] }
-/** The device has processed these mailbox items: the server deletes them. */
-export interface MailDone { type: 'mail-done'; ids: number[] }
+export interface Mail { type: 'mail'; id: number; to: Uint8Array[]; decoys?: Uint8Array[]; items: Uint8Array[] }
+/**
+ * The device has processed these mailbox items: the server deletes them. `pools`: for an item,
+ * the decoy pool key it was posted with ([K8]), so the server removes its decoy rows in step
+ * with the reads ([S11]).
+ */
+export interface MailDone { type: 'mail-done'; ids: number[]; pools?: { id: number; key: Uint8Array }[] }
 
 export type ClientMessage = Hello | Join | Rekey | Push | Subscribe | Unsubscribe | Ping | Mail | MailDone
 
@@ -41,8 +46,11 @@ export interface CaughtUp { type: 'caught-up'; conv: Uint8Array; doc: Uint8Array
 /** Snapshots (kind-2 envelopes) that replace pruned envelopes, sent before a backlog ([S9]). */
 export interface Snapshots { type: 'snapshots'; conv: Uint8Array; doc: Uint8Array; envs: Uint8Array[] }
 export interface Pong { type: 'pong'; t: number }
-/** Items waiting in this device's mailbox: after `welcome`, and live as they arrive ([S11]). */
-export interface Mailbox { type: 'mailbox'; items: { id: number; body: Uint8Array }[] }
+/**
+ * Items waiting in this device's mailbox: after `welcome`, and live as they arrive ([S11]).
+ * `fanout`: the rows the item was posted with (recipients and decoys, a bucket).
+ */
+export interface Mailbox { type: 'mailbox'; items: { id: number; body: Uint8Array; fanout: number }[] }
 /** `epoch`: with 1103 REKEY_CONFLICT, the epoch the conversation is at. */
 export interface ErrorMessage { type: 'error'; code: number; message: string; ref?: string; fatal: boolean; epoch?: number }
 

@@ -28,13 +28,22 @@ export const clientMessageSchema = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('subscribe'), conv: bytes(16), doc: bytes(16), cursor: uint }),
   z.strictObject({ type: z.literal('unsubscribe'), conv: bytes(16), doc: bytes(16) }),
   z.strictObject({ type: z.literal('ping'), t: z.number().finite() }),
-  z.strictObject({
-    type: z.literal('mail'),
-    id: uint,
-    to: z.array(bytes(32)).min(1).max(MAX_MAIL_RECIPIENTS).refine(distinct, { message: 'duplicate mail recipient' }),
-    items: z.array(bytes().refine((b) => b.length <= MAX_MAIL_BYTES, { message: 'mail item too large' })).min(1).max(64),
-  }),
-  z.strictObject({ type: z.literal('mail-done'), ids: z.array(uint).min(1).max(1000) }),
+  z
+    .strictObject({
+      type: z.literal('mail'),
+      id: uint,
+      to: z.array(bytes(32)).min(1).max(MAX_MAIL_RECIPIENTS).refine(distinct, { message: 'duplicate mail recipient' }),
+      decoys: z.array(bytes(32)).max(MAX_MAIL_RECIPIENTS - 1).refine(distinct, { message: 'duplicate mail decoy' }).optional(),
+      items: z.array(bytes().refine((b) => b.length <= MAX_MAIL_BYTES, { message: 'mail item too large' })).min(1).max(64),
+    })
+    .refine((m) => m.to.length + (m.decoys?.length ?? 0) <= MAX_MAIL_RECIPIENTS, { message: 'too many mail rows' }),
+  z
+    .strictObject({
+      type: z.literal('mail-done'),
+      ids: z.array(uint).min(1).max(1000),
+      pools: z.array(z.strictObject({ id: uint, key: bytes(32) })).max(1000).optional(),
+    })
+    .refine((m) => !m.pools || m.pools.every((p) => m.ids.includes(p.id)), { message: 'a pool for an item not done' }),
 ]) satisfies z.ZodType<ClientMessage>
 
 const pushResult = z.union([z.strictObject({ sseq: uint }), z.strictObject({ code: uint })])
@@ -59,6 +68,6 @@ export const serverMessageSchema = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('snapshots'), conv: bytes(16), doc: bytes(16), envs: z.array(bytes()) }),
   z.strictObject({ type: z.literal('caught-up'), conv: bytes(16), doc: bytes(16), cursor: uint }),
   z.strictObject({ type: z.literal('pong'), t: z.number() }),
-  z.strictObject({ type: z.literal('mailbox'), items: z.array(z.strictObject({ id: uint, body: bytes() })) }),
+  z.strictObject({ type: z.literal('mailbox'), items: z.array(z.strictObject({ id: uint, body: bytes(), fanout: uint })) }),
   z.strictObject({ type: z.literal('error'), code: uint, message: z.string().max(1000), ref: z.string().max(200).optional(), fatal: z.boolean(), epoch: u32.optional() }),
 ]) satisfies z.ZodType<ServerMessage>

@@ -1,13 +1,14 @@
 import type { WebSocket } from 'ws'
 import {
   ErrorCode, PROTOCOL_VERSION, decodeClientFrame, encodeFrame, errorText,
-  type ClientMessage, type Hello, type Join, type Mail, type Push, type PushResult, type Rekey, type ServerMessage, type Subscribe, type Unsubscribe,
+  type ClientMessage, type Hello, type Join, type Mail, type MailDone, type Push, type PushResult, type Rekey, type ServerMessage, type Subscribe, type Unsubscribe,
 } from '../protocol/index.js'
 import {
-  bytesEqual, conversationIdOf, hashOfEnvelope, randomBytes, splitEnvelope, toBase64Url, toHex, verifyCapabilityProof, verifyDeviceAuth, verifyMailboxProof,
+  bytesEqual, conversationIdOf, hashOfEnvelope, mailDest, randomBytes, splitEnvelope, toBase64Url, toHex, verifyCapabilityProof, verifyDeviceAuth, verifyMailboxProof,
   verifyEnvelopeSignature, verifyRekeyProof, type EnvelopeParts,
 } from '../crypto/verify.js'
 import type { AppendItem, AppendResult, ChangeStore, MailItem } from './store/ChangeStore.js'
+import type { DecoyPoolCache } from './decoyPools.js'
 import { subscriptionKey, type Hub, type Subscriber } from './hub.js'
 import type { Logger } from './log.js'
 import { TokenBucket, type ServerLimits } from './limits.js'
@@ -15,6 +16,8 @@ import { TokenBucket, type ServerLimits } from './limits.js'
 export interface ConnectionContext {
   /** Authenticated connections per mailbox address (hex, crypto [K7]), for live delivery ([S11]). */
   readonly mailboxes: Map<string, Set<Connection>>
+  /** [S11] Decoy pools readers handed over, in memory only. */
+  readonly decoyPools: DecoyPoolCache
   /** Connections joined to each conversation (base64url id), for revocation on rekey ([S10]). */
   readonly joins: Map<string, Set<Connection>>
   readonly store: ChangeStore
@@ -72,6 +75,8 @@ export class Connection implements Subscriber {
   private device: Uint8Array | undefined
   /** This device's mailbox address, proven in the hello ([S2], crypto [K7]). */
   private mailbox: Uint8Array | undefined
+  /** Where its rows are stored: `mailDest(mailbox)` (crypto [K8]). */
+  private dest: Uint8Array | undefined
   private readonly joined = new Map<string, number>()
   private readonly subs = new Map<string, Subscription>()
   private readonly bucket: TokenBucket
@@ -125,7 +130,7 @@ export class Connection implements Subscriber {
       case 'mail':
         return this.onMail(msg)
       case 'mail-done':
-        return this.ctx.store.deleteMail(this.mailbox!, msg.ids)
+        return this.onMailDone(msg)
       default: {
         const never: never = msg
         return never
@@ -144,6 +149,7 @@ export class Connection implements Subscriber {
     if (!device || !mailbox) return this.fail(ErrorCode.AUTH_FAILED, true)
     this.device = msg.device
     this.mailbox = msg.mailbox
+    this.dest = mailDest(msg.mailbox)
     clearTimeout(this.handshakeTimer)
     this.strikes = 0
     const key = toHex(msg.mailbox)
@@ -153,7 +159,7 @@ export class Connection implements Subscriber {
     this.send({ type: 'welcome', v: PROTOCOL_VERSION })
     // [S11] what waited in this mailbox comes right after the welcome, in frames no larger than
     // the announced maxFrameBytes (items may be 1 MiB each).
-    const items = await this.ctx.store.readMail(msg.mailbox, MAILBOX_LIMIT)
+    const items = await this.ctx.store.readMail(this.dest, MAILBOX_LIMIT)
     for (const page of mailPages(items, this.ctx.limits.maxFrameBytes)) {
       this.send({ type: 'mailbox', items: page })
       await this.drain()
@@ -166,15 +172,30 @@ export class Connection implements Subscriber {
    * connected recipient.
    */
   private async onMail(msg: Mail): Promise<void> {
-    const posted = await this.ctx.store.postMail(msg.to, msg.items, MAILBOX_LIMIT)
+    // Rows are stored under hashed destinations (crypto [K8]); decoys come as destinations.
+    const dests = msg.to.map(mailDest)
+    const decoys = msg.decoys ?? []
+    if (decoys.some((d) => dests.some((t) => bytesEqual(t, d)))) return this.reject(ErrorCode.BAD_FRAME)
+    const posted = await this.ctx.store.postMail(dests, msg.items, MAILBOX_LIMIT, undefined, decoys)
     if (!posted) return this.send({ type: 'ack', id: msg.id, results: msg.items.map(() => ({ code: ErrorCode.MAILBOX_FULL })) })
     this.send({ type: 'ack', id: msg.id, results: posted.items.map((sseq) => ({ sseq })) })
+    const fanout = dests.length + decoys.length
     msg.to.forEach((to, r) => {
       const connections = this.ctx.mailboxes.get(toHex(to))
       if (!connections?.size) return
-      const items = posted.ids[r]!.map((id, i) => ({ id, body: msg.items[i]! }))
+      const items = posted.ids[r]!.map((id, i) => ({ id, body: msg.items[i]!, fanout }))
       for (const other of connections) other.sendMail(items)
     })
+  }
+
+  /** [S11] Handled items go; with a pool key, their decoy rows go in step (ChangeStore invariant 8). */
+  private onMailDone(msg: MailDone): Promise<void> {
+    const keys = new Map((msg.pools ?? []).map((p) => [p.id, p.key]))
+    const pools = keys.size ? (id: number, fanout: number) => {
+      const key = keys.get(id)
+      return key && this.ctx.decoyPools.get(key, fanout)
+    } : undefined
+    return this.ctx.store.deleteMail(this.dest!, msg.ids, pools)
   }
 
   sendMail(items: MailItem[]): void {

@@ -3,6 +3,7 @@ import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { WebSocketServer } from 'ws'
 import { Connection, type ConnectionContext } from './connection.js'
+import { DecoyPoolCache } from './decoyPools.js'
 import { Hub } from './hub.js'
 import { defaultLimits, type ServerLimits } from './limits.js'
 import { createLogger, type Logger } from './log.js'
@@ -42,7 +43,7 @@ export async function startSyncServer(options: SyncServerOptions): Promise<Runni
     store = openSqliteStore(join(dir, 'sync.sqlite'), { durability: options.durability ?? 'normal' })
   }
   const metrics = { envelopesIn: 0, envelopesOut: 0, framesRejected: 0 }
-  const ctx: ConnectionContext = { mailboxes: new Map(), joins: new Map(), store, hub: new Hub(), log, limits, metrics }
+  const ctx: ConnectionContext = { mailboxes: new Map(), decoyPools: new DecoyPoolCache(), joins: new Map(), store, hub: new Hub(), log, limits, metrics }
   const serveStatic = staticHandler(options.staticDir)
   const started = Date.now()
   // [S11] Mail older than MAIL_TTL_DAYS goes (decoy recipients, [M27], never read theirs): at

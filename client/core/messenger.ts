@@ -232,6 +232,7 @@ export class Messenger {
   /** Loads the conversation's root and its newest segment (not its whole history). */
   async openConversation(conv: ConvId): Promise<void> {
     if (!this.registry.get(conv)) throw new ClientError(ClientErrorCode.UNKNOWN_CONVERSATION)
+    await this.p.epochs.load(conv)
     await this.p.layout.refresh(conv)
     await this.p.segs.open(conv)
     this.events.emit('messages', { conv })

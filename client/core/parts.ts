@@ -10,6 +10,7 @@ import type { Identity } from './identity.js'
 import { ConversationLayout, rootDocOf } from './documents/layout.js'
 import { MailOutbox } from './outbox/mailOutbox.js'
 import { MessageLog } from './documents/messageLog.js'
+import { MessageEpochs } from './documents/messageEpochs.js'
 import type { MessengerEvents, MessengerOptions } from './messengerTypes.js'
 import { SEGMENT_CAPACITY, SEGMENT_GENESIS } from './documents/model.js'
 import { Outbox } from './outbox/outbox.js'
@@ -28,6 +29,7 @@ export interface Parts {
   readonly log: MessageLog
   readonly team: Team
   readonly access: AccessState
+  readonly epochs: MessageEpochs
 }
 
 /** What the parts ask of the Messenger they make up. */
@@ -52,6 +54,7 @@ export function makeParts(identity: Identity, host: PartsHost): Parts {
   const outbox = new Outbox(options.store)
   const segs = new SegmentWindow(docs, clock)
   const mailOut = new MailOutbox(options.store, () => host.emitStatus())
+  const epochs = new MessageEpochs(options.store)
   const engine = new SyncEngine(identity, registry, docs, outbox, {
     url: options.url,
     socket: options.socket,
@@ -65,6 +68,8 @@ export function makeParts(identity: Identity, host: PartsHost): Parts {
     onMail: (items) => onMail(items),
     noticesMayGo: () => team?.noticesMayGo() ?? true,
     memberOfEpoch: (conv, epoch, device) => team?.memberOfEpoch(conv, epoch, device),
+    epochRank: (conv, epoch) => team?.epochRank(conv, epoch),
+    recordEpochs: (conv, ids, epoch) => epochs.record(conv, ids, epoch),
   })
   const layout: ConversationLayout = new ConversationLayout({
     docs,
@@ -83,6 +88,7 @@ export function makeParts(identity: Identity, host: PartsHost): Parts {
     clock,
     identity,
     team: () => team,
+    epochs,
     pending: host.pending,
     change: (conv, doc, fns, msgIds, ts) => changeAndQueue(conv, doc, fns, msgIds, ts),
     emitStatus: () => host.emitStatus(),
@@ -118,15 +124,19 @@ export function makeParts(identity: Identity, host: PartsHost): Parts {
     return changes
   }
 
-  /** Mailbox items: team bundles and join requests; anything else is refused and let go. */
+  /**
+   * Mailbox items: team bundles, join requests and refusals; anything else is reported and let
+   * go. Each goes with the decoy pool key of its organisation, so its decoys leave with it.
+   */
   async function onMail(items: readonly { id: number; body: Uint8Array }[]): Promise<void> {
-    const done: number[] = []
+    const done: { id: number; pool?: Uint8Array }[] = []
     for (const item of items) {
-      if (!(await team.onMail(item.body))) events.emit('problem', { code: ClientErrorCode.ENVELOPE_REJECTED, detail: 'mailbox item refused' })
-      done.push(item.id)
+      const handled = await team.onMail(item.body)
+      if (!handled) events.emit('problem', { code: ClientErrorCode.ENVELOPE_REJECTED, detail: 'mailbox item refused' })
+      done.push({ id: item.id, ...(handled && handled.pool ? { pool: handled.pool } : {}) })
     }
     engine.mailDone(done)
   }
 
-  return { docs, outbox, segs, mailOut, engine, layout, log, team, access }
+  return { docs, outbox, segs, mailOut, engine, layout, log, team, access, epochs }
 }

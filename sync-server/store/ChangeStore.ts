@@ -18,6 +18,10 @@
  *  7. [S11] A mail post is all or nothing: if any recipient's mailbox would exceed the limit,
  *     nothing is stored for anyone. Each item body is stored once however many devices it is
  *     addressed to, and is deleted with the last mailbox entry that refers to it.
+ *  8. [S11] Decoy rows leave in step with reads: a read that leaves `r` real rows of an item
+ *     with `d` decoy rows takes `ceil(d/(r+1))` decoys with it (all of them when r = 0), so an
+ *     item keeps about `fanout·r/n` rows while `r` of its `n` recipients have not read it, and
+ *     none once all have.
  */
 /** [S11] How long an item waits in a mailbox before the server deletes it unread. */
 export const MAIL_TTL_DAYS = 90
@@ -64,7 +68,12 @@ export interface PostedMail {
 export interface MailItem {
   readonly id: number
   readonly body: Uint8Array
+  /** The rows the item was posted with (recipients and decoys). */
+  readonly fanout: number
 }
+
+/** [S11] For an item read (by row id and its fanout): the destinations (hex) of the decoy pool it was posted with. */
+export type DecoyPools = (id: number, fanout: number) => ReadonlySet<string> | undefined
 
 export interface ChangeStore {
   getConv(conv: Uint8Array): Promise<StoredConv | undefined>
@@ -79,15 +88,21 @@ export interface ChangeStore {
   /** Snapshots of `doc` that replace envelopes with sseq > after (invariant 6). */
   snapshots(conv: Uint8Array, doc: Uint8Array, after: number): Promise<Uint8Array[]>
   /**
-   * [S11] Adds every body to every mailbox in `to` (distinct addresses, else it throws; no sender is kept),
-   * in one durable transaction; undefined, storing nothing, when any mailbox would exceed `limit`
-   * (invariant 7).
+   * [S11] Adds every body to every destination in `to` and `decoys` (row destinations, crypto
+   * [K8]: all distinct, else it throws; no sender is kept), in one durable transaction;
+   * undefined, storing nothing, when any mailbox of `to` would exceed `limit` (invariant 7;
+   * decoys are not limited). `ids` are given for `to`, then `decoys`.
    */
-  postMail(to: readonly Uint8Array[], bodies: readonly Uint8Array[], limit: number, now?: number): Promise<PostedMail | undefined>
+  postMail(to: readonly Uint8Array[], bodies: readonly Uint8Array[], limit: number, now?: number, decoys?: readonly Uint8Array[]): Promise<PostedMail | undefined>
   /** The oldest `limit` items of `to`'s mailbox, ascending id. */
   readMail(to: Uint8Array, limit: number): Promise<MailItem[]>
-  /** Deletes items of `to`'s mailbox (ids addressed to another device are ignored). */
-  deleteMail(to: Uint8Array, ids: readonly number[]): Promise<void>
+  /**
+   * Deletes items of `to`'s mailbox (ids addressed to another destination are ignored). For an
+   * item with a pool in `pools`, its decoy rows (destinations in the pool) go in step with the
+   * reads (invariant 8): when `r` real rows remain, `ceil(d / (r + 1))` of its `d` decoy rows go
+   * with this one, chosen at random, and all of them with the last.
+   */
+  deleteMail(to: Uint8Array, ids: readonly number[], pools?: DecoyPools): Promise<void>
   /** Diagnostics: how many distinct mail bodies are stored (invariant 7). */
   mailBodies(): Promise<number>
   /**

@@ -12,12 +12,14 @@ const convOf = (row: { cap: Uint8Array; epoch: number; admin: Uint8Array | null 
   row.admin ? { capPublic: row.cap, epoch: row.epoch, admin: row.admin } : { capPublic: row.cap, epoch: row.epoch }
 
 /**
- * The layout of the data this store keeps. Format 3: envelopes keyed by pseudonymous chain
- * (crypto [E13]), mail by mailbox address ([K7]) with no sender and an expiry day: no device
- * keys. (Format 2 lived only between two commits of the same change.) A file written in another format is refused at start
- * (StoreFormatError), never read as if it were this one.
+ * The layout of the data this store keeps. Format 4: mail rows under hashed destinations (a
+ * mailbox address's or a decoy's, crypto [K8]), bodies with their fanout. Format 3: envelopes
+ * keyed by pseudonymous chain (crypto [E13]), mail by mailbox address ([K7]) with no sender and an
+ * expiry day: no device keys. (Format 2 lived only between two commits of the same change.) A
+ * file written in another format is refused at start (StoreFormatError), never read as if it were
+ * this one.
  */
-export const STORE_FORMAT = 3
+export const STORE_FORMAT = 4
 
 export class StoreFormatError extends Error {
   override name = 'StoreFormatError'

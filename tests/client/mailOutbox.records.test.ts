@@ -1,10 +1,10 @@
 import { expect, test } from 'vitest'
-import { parseSignPublicKey, randomBytes } from '../../crypto/index.js'
+import { decoyPool, decoyPoolSize, randomBytes } from '../../crypto/index.js'
 import { MailOutbox, recipientBucket } from '../../client/core/outbox/mailOutbox.js'
 import { createMemoryStore } from '../../client/core/storage/memory.js'
 import { encodeRecord } from '../../client/core/storage/records.js'
 
-// Personas: alice's admin device queues key mail for bob's and carol's devices.
+// Personas: alice's admin device queues a bundle for bob's and carol's devices.
 const bob = randomBytes(32)
 const carol = randomBytes(32)
 
@@ -13,24 +13,36 @@ test('[S11] a queued record from before many-recipient mail (a single `to`) is r
   const body = randomBytes(80)
   await store.write([{ key: ['mail-out', '0000000000000001'], value: encodeRecord({ to: bob, body }) }])
   const outbox = new MailOutbox(store)
-  expect(await outbox.list()).toEqual([{ key: ['mail-out', '0000000000000001'], to: [bob], body }])
+  expect(await outbox.list()).toEqual([{ key: ['mail-out', '0000000000000001'], to: [bob], decoys: [], body }])
 })
 
-test('[S11][M27] queued mail keeps every recipient, among decoys up to a bucket, and leaves only when removed', async () => {
+test('[S11][M27] queued mail keeps every recipient, with decoys up to a bucket drawn from the organisation\'s pool, and leaves only when removed', async () => {
   const outbox = new MailOutbox(createMemoryStore())
   const body = randomBytes(48)
-  await outbox.add([{ to: [bob, carol], body }])
-  const [item] = await outbox.list()
+  const key = randomBytes(32)
+  await outbox.add([{ to: [bob, carol], body, pool: key }, { to: [bob], body }])
+  const [item, other] = await outbox.list()
   expect(item!.body).toEqual(body)
-  expect(item!.to).toHaveLength(8)
-  const hex = item!.to.map((d) => Buffer.from(d).toString('hex'))
-  expect(hex).toContain(Buffer.from(bob).toString('hex'))
-  expect(hex).toContain(Buffer.from(carol).toString('hex'))
-  expect(new Set(hex).size).toBe(8)
-  // Decoys are valid Ed25519 keys, like real addresses: a point check does not tell them apart.
-  for (const d of item!.to.filter((d) => d !== bob && d !== carol)) expect(parseSignPublicKey(d)).toBeDefined()
-  await outbox.remove([item!.key])
+  expect(item!.to).toEqual([bob, carol])
+  expect(item!.decoys).toHaveLength(6)
+  // From the pool of a bucket of 8 (its first 32 entries), distinct.
+  const pool = new Set(decoyPool(key, decoyPoolSize(8)).map((d) => Buffer.from(d).toString('hex')))
+  const hex = item!.decoys.map((d) => Buffer.from(d).toString('hex'))
+  expect(hex.every((h) => pool.has(h))).toBe(true)
+  expect(new Set(hex).size).toBe(6)
+  // Without a pool: random destinations (hashes and random bytes look alike).
+  expect(other!.decoys).toHaveLength(7)
+  expect(other!.decoys.some((d) => pool.has(Buffer.from(d).toString('hex')))).toBe(false)
+  await outbox.remove([item!.key, other!.key])
   expect(await outbox.list()).toEqual([])
+})
+
+test('[M27] decoys drawn from a pool vary between items, so the same few are not on every item', async () => {
+  const outbox = new MailOutbox(createMemoryStore())
+  const key = randomBytes(32)
+  await outbox.add(Array.from({ length: 20 }, () => ({ to: [bob], body: randomBytes(8), pool: key })))
+  const sets = (await outbox.list()).map((i) => i.decoys.map((d) => Buffer.from(d).toString('hex')).sort().join())
+  expect(new Set(sets).size).toBeGreaterThan(15)
 })
 
 test('[M27] recipient buckets: at least 8, then powers of two, at most the 10,000 a frame may name', () => {

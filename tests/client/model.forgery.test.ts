@@ -67,12 +67,14 @@ describe('[M20] a member cannot alter what another device wrote', () => {
   test('[M20] what a member may do passes: add a message, delete her own, add a segment', () => {
     const seg = alicesSegment()
     const add = eveChanges(seg, 'segment', (d) => void d.messages.push({ id: new A.ImmutableString('e1'), ts: 2000, text: new A.ImmutableString('on my way') }))
-    expect(add.verdict).toEqual({ ok: true })
+    // The change creates one message object: its id is what [M26] records the epoch of.
+    expect(add.verdict).toEqual({ ok: true, created: [expect.stringMatching(new RegExp(`^\\d+@${eveActor}$`))] })
+    expect(readSegment(add.received, SEG).map((m) => m.id)).toContain((add.verdict as { created: string[] }).created[0])
     const own = eveChanges(add.received, 'segment', (d) => void d.messages.splice(1, 1))
-    expect(own.verdict).toEqual({ ok: true })
+    expect(own.verdict).toEqual({ ok: true, created: [] })
     const root = A.change(A.init<RootDoc>({ actor: aliceActor as A.ActorId }), (d) => void (d['s:0'] = { start: 1 }))
     const rootOps = eveChanges(root, 'root', (d) => void (d['s:1'] = { start: 5 }))
-    expect(rootOps.verdict).toEqual({ ok: true })
+    expect(rootOps.verdict).toEqual({ ok: true, created: [] })
   })
 
   test('[M20] a change that does not re-encode to its own bytes is refused as unreadable (M302)', () => {

@@ -214,11 +214,11 @@ test('[S12][S11] the night copy holds the waiting mail (the attacks below have s
   expect(mailTables(night).reduce((n, t) => n + t.rows.length, 0)).toBeGreaterThan(0)
 })
 
-// KNOWN GAP (issue 7, part 3): decoy addresses are fresh for every item, while a device's real
-// address is the same on every item it receives. An address on two or more waiting items is real:
-// counting them gives the recipients of the night's rotations (4 = a group of 5 minus the admin)
-// and their pseudonymous addresses. This attack still succeeds: `test.fails` keeps it running.
-test.fails('[S12][S11][M27] addresses that recur across waiting items do not single out the real recipients', () => {
+// Recurrence: a device's destination is the same on every item it receives. Decoys are drawn
+// from the organisation's pool (crypto [K8]), so they recur across items too: counting the
+// destinations seen on two or more waiting items must not give the night's rotated groups'
+// recipients (D - 1, everyone but the posting admin) or their device count D.
+test('[S12][S11][M27] addresses that recur across waiting items do not single out the real recipients', () => {
   const seen = new Map<string, number>()
   for (const { rows } of mailTables(night)) for (const row of rows) for (const v of Object.values(row)) {
     const k = key32(v)
@@ -228,12 +228,11 @@ test.fails('[S12][S11][M27] addresses that recur across waiting items do not sin
   expect(nightRotations.some(({ devices }) => recurring === devices - 1 || recurring === devices)).toBe(false)
 })
 
-// KNOWN GAP (issue 7, part 3): every post is padded with decoy recipients to a bucket ([M27]),
-// so mail that waits unread shows only the bucket; but real recipients delete their rows when
-// they read and decoys do not, so an item some have read keeps `decoys + unread` rows, which gives
-// the group size away (here: 4 or 5 rows left of 8 for a group of 5). This attack still succeeds:
-// `test.fails` keeps it running (and the suite green) and turns red the day it stops succeeding.
-test.fails('[S12][S11][T6] the mail waiting in the night does not tell the size of the groups the removal rotated', () => {
+// Fan-out: every post is padded with decoys to a bucket ([M27]), and decoys leave in step with
+// the reads (protocol [S11], ChangeStore invariant 8), so an item that some have read keeps about
+// `fanout · unread / recipients` rows, and none once everyone has: no item's row count is the
+// size of a group the night's removal rotated.
+test('[S12][S11][T6] the mail waiting in the night does not tell the size of the groups the removal rotated', () => {
   // What is asserted: in the night copy (every device but the admin offline, the mail of Erin's
   // removal waiting), count the recipients of each stored item — the rows of a mail table that
   // reference one body (a foreign key), or identical stored bodies (> 64 bytes) repeated per

@@ -106,6 +106,21 @@ describe('[P3] inbound frames are validated before use; a bad frame is ok:false,
     expect(refused(mail({ items: [new Uint8Array(MAX_MAIL_BYTES)] }))).toBe(false)
   })
 
+  test('[S11] [P6] decoys: 32-byte, distinct, and with the recipients at most 10,000 rows; mail-done pools only for items it names', () => {
+    const dests = (n: number, fill: number) => Array.from({ length: n }, (_, i) => new Uint8Array(32).fill(fill).fill(i % 256, 0, 1).fill(i >> 8, 1, 2))
+    const mail = (patch: Record<string, unknown>) => frameOf(withField(CLIENT_EXAMPLES.mail, patch))
+    expect(refused(mail({ decoys: dests(6, 200) }))).toBe(false)
+    expect(refused(mail({ decoys: [] }))).toBe(false)
+    expect(refused(mail({ decoys: [new Uint8Array(31)] }))).toBe(true)
+    expect(refused(mail({ decoys: [new Uint8Array(32), new Uint8Array(32)] }))).toBe(true)
+    expect(refused(mail({ to: dests(5_000, 1), decoys: dests(5_000, 2) }))).toBe(false)
+    expect(refused(mail({ to: dests(5_000, 1), decoys: dests(5_001, 2) }))).toBe(true)
+    const done = (patch: Record<string, unknown>) => frameOf(withField(CLIENT_EXAMPLES['mail-done'], patch))
+    expect(refused(done({ pools: [{ id: 2, key: new Uint8Array(32) }] }))).toBe(false)
+    expect(refused(done({ pools: [{ id: 9, key: new Uint8Array(32) }] }))).toBe(true)
+    expect(refused(done({ pools: [{ id: 2, key: new Uint8Array(16) }] }))).toBe(true)
+  })
+
   test('[S11] a mail naming the same device twice is refused by the schema', () => {
     const alice = new Uint8Array(32).fill(7)
     const bob = new Uint8Array(32).fill(8)

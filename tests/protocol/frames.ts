@@ -30,7 +30,7 @@ export const SERVER_EXAMPLES: Record<ServerMessage['type'], ServerMessage[]> = {
   snapshots: [{ type: 'snapshots', conv: b(16, 30), doc: b(16, 31), envs: [b(300, 32)] }, { type: 'snapshots', conv: b(16, 30), doc: b(16, 31), envs: [] }],
   'caught-up': [{ type: 'caught-up', conv: b(16, 27), doc: b(16, 28), cursor: 29 }],
   pong: [{ type: 'pong', t: -1.25 }],
-  mailbox: [{ type: 'mailbox', items: [{ id: 1, body: b(100, 53) }] }, { type: 'mailbox', items: [] }],
+  mailbox: [{ type: 'mailbox', items: [{ id: 1, body: b(100, 53), fanout: 8 }] }, { type: 'mailbox', items: [] }],
   error: [
     { type: 'error', code: 1001, message: 'Frame exceeds the size limit.', fatal: false },
     { type: 'error', code: 1101, message: 'Capability proof rejected.', ref: 'AAAAAAAAAAAAAAAAAAAAAA', fatal: false },

@@ -108,6 +108,26 @@ export function mailContract(name: string, open: () => ChangeStore | Promise<Cha
       expect(await store.mailBodies()).toBe(0)
     })
 
+    test('[S11] invariant 8: decoys are never limited, carry the fanout, and leave in step with reads that name their pool', async () => {
+      const decoys = Array.from({ length: 5 }, () => randomBytes(32))
+      const pool = new Set(decoys.map((d) => Buffer.from(d).toString('hex')))
+      // A full decoy destination does not refuse a post: only real mailboxes are limited.
+      for (let i = 0; i < 3; i++) expect(await store.postMail([carol], [randomBytes(4)], 1000, undefined, [decoys[0]!])).toBeDefined()
+      await store.deleteMail(carol, (await store.readMail(carol, 10)).map((m) => m.id), () => pool)
+      expect(await store.mailBodies()).toBe(0)
+      const posted = await store.postMail([bob, carol, dave], [note], 1, undefined, decoys)
+      expect(posted?.ids).toHaveLength(8)
+      expect((await store.readMail(bob, 10)).map((m) => m.fanout)).toEqual([8])
+      const left = async () => (await Promise.all(decoys.map((d) => store.readMail(d, 10)))).filter((r) => r.length).length
+      await store.deleteMail(bob, posted!.ids[0]!) // no pool: the decoys stay
+      expect(await left()).toBe(5)
+      await store.deleteMail(carol, posted!.ids[1]!, (id, fanout) => (id === posted!.ids[1]![0] && fanout === 8 ? pool : undefined))
+      expect(await left()).toBe(2) // 1 real row left: ceil(5 / 2) = 3 went
+      await store.deleteMail(dave, posted!.ids[2]!, () => pool)
+      expect(await left()).toBe(0)
+      expect(await store.mailBodies()).toBe(0)
+    })
+
     test('[S11] a post naming the same mailbox twice is a programmer error and stores nothing', async () => {
       await expect(store.postMail([bob, carol, bob.slice()], [op], 1000)).rejects.toThrow(/duplicate/)
       expect(await store.readMail(bob, 1000)).toEqual([])

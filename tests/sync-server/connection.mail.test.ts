@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest'
-import { randomBytes } from '../../crypto/index.js'
+import { decoyPool, decoyPoolSize, mailDest, randomBytes } from '../../crypto/index.js'
 import { ErrorCode, encodeFrame, type ServerMessage } from '../../protocol/index.js'
 import { Device, server, type Peer, type Server } from './harness.js'
 
@@ -37,21 +37,21 @@ describe('[S11] one mail item, many recipients', () => {
     const [bobItem] = (b.trace[2] as Extract<ServerMessage, { type: 'mailbox' }>).items
     b.send({ type: 'mail-done', ids: [bobItem!.id] })
     await a.ask({ type: 'ping', t: 1 })
-    expect(await srv.ctx.store.readMail(bob.mailbox, 10)).toEqual([])
-    expect(await srv.ctx.store.readMail(carol.mailbox, 10)).toHaveLength(1)
+    expect(await srv.ctx.store.readMail(mailDest(bob.mailbox), 10)).toEqual([])
+    expect(await srv.ctx.store.readMail(mailDest(carol.mailbox), 10)).toHaveLength(1)
   })
 
   test('[S11] 1300: when one recipient\'s mailbox is full the whole post is refused and nobody gets it', async () => {
     const srv = server()
     const full = Array.from({ length: 1000 }, () => randomBytes(4))
-    await srv.ctx.store.postMail([carol.mailbox], full.slice(0, 64), 1000)
-    for (let i = 64; i < 1000; i += 64) await srv.ctx.store.postMail([carol.mailbox], full.slice(i, i + 64), 1000)
+    await srv.ctx.store.postMail([mailDest(carol.mailbox)], full.slice(0, 64), 1000)
+    for (let i = 64; i < 1000; i += 64) await srv.ctx.store.postMail([mailDest(carol.mailbox)], full.slice(i, i + 64), 1000)
     const [a, b] = [await connected(srv, alice), await connected(srv, bob)]
     const to = [bob, carol].map((d) => d.mailbox)
     expect(await a.ask({ type: 'mail', id: 2, to, items: [randomBytes(8), randomBytes(8)] })).toEqual([
       { type: 'ack', id: 2, results: [{ code: ErrorCode.MAILBOX_FULL }, { code: ErrorCode.MAILBOX_FULL }] },
     ])
-    expect(await srv.ctx.store.readMail(bob.mailbox, 10)).toEqual([])
+    expect(await srv.ctx.store.readMail(mailDest(bob.mailbox), 10)).toEqual([])
     expect(b.types()).toEqual(['challenge', 'welcome'])
   })
 
@@ -67,11 +67,37 @@ describe('[S11] one mail item, many recipients', () => {
   test('[S11] [S6] waiting mail comes after welcome in frames within maxFrameBytes; an item is never split', async () => {
     const srv = server({ limits: { maxFrameBytes: 1000 } })
     const bodies = [400, 400, 400, 2000, 10].map((n) => randomBytes(n))
-    await srv.ctx.store.postMail([bob.mailbox], bodies, 1000)
+    await srv.ctx.store.postMail([mailDest(bob.mailbox)], bodies, 1000)
     const b = srv.connect()
     await bob.hello(b)
     const frames = mailboxes(await b.next(4, 2))
     expect(frames.map((f) => f.map((i) => i.body.length))).toEqual([[400, 400], [400], [2000], [10]])
     expect(frames.flat().map((i) => i.body)).toEqual(bodies)
+  })
+
+  test('[S11] decoys are stored under the destinations given and never fill a mailbox; a reader\'s pool key takes them away in step with the reads (invariant 8)', async () => {
+    const srv = server()
+    const a = await connected(srv, alice)
+    const key = randomBytes(32)
+    const decoys = decoyPool(key, decoyPoolSize(8)).slice(3, 8)
+    const [ack] = await a.ask({ type: 'mail', id: 4, to: [bob, carol, dave].map((d) => d.mailbox), decoys, items: [randomBytes(64)] })
+    expect(ack).toMatchObject({ type: 'ack', id: 4, results: [{ sseq: expect.any(Number) }] })
+    const decoysLeft = async () => (await Promise.all(decoys.map((d) => srv.ctx.store.readMail(d, 10)))).filter((r) => r.length).length
+    expect(await decoysLeft()).toBe(5)
+    const readBy = async (device: Device, pool?: Uint8Array) => {
+      const peer = srv.connect()
+      await device.hello(peer)
+      const [box] = (await peer.next(1, 2)).filter((m) => m.type === 'mailbox') as Extract<ServerMessage, { type: 'mailbox' }>[]
+      expect(box!.items.map((i) => i.fanout)).toEqual([8])
+      peer.send({ type: 'mail-done', ids: [box!.items[0]!.id], ...(pool ? { pools: [{ id: box!.items[0]!.id, key: pool }] } : {}) })
+      await peer.ask({ type: 'ping', t: 1 })
+    }
+    await readBy(bob, randomBytes(32)) // a wrong key recognises nothing
+    expect(await decoysLeft()).toBe(5)
+    await readBy(carol, key) // 1 real row left after it: ceil(5 / 2) = 3 decoys go
+    expect(await decoysLeft()).toBe(2)
+    await readBy(dave, key) // the last reader takes the rest, and the body
+    expect(await decoysLeft()).toBe(0)
+    expect(await srv.ctx.store.mailBodies()).toBe(0)
   })
 })

@@ -10,6 +10,7 @@ import {
 } from '../../crypto/index.js'
 import { PROTOCOL_VERSION, decodeServerFrame, encodeFrame, type ClientMessage, type ServerMessage } from '../../protocol/index.js'
 import { Connection, type ConnectionContext } from '../../sync-server/connection.js'
+import { DecoyPoolCache } from '../../sync-server/decoyPools.js'
 import { Hub } from '../../sync-server/hub.js'
 import { defaultLimits, type ServerLimits } from '../../sync-server/limits.js'
 import type { ChangeStore } from '../../sync-server/store/ChangeStore.js'
@@ -63,6 +64,7 @@ export function server(options: { store?: ChangeStore; limits?: Partial<ServerLi
   const ctx: ConnectionContext = {
     joins: new Map(),
     mailboxes: new Map(),
+    decoyPools: new DecoyPoolCache(),
     store: options.store ?? openMemoryStore(),
     hub: new Hub(),
     log,

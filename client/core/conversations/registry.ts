@@ -46,6 +46,8 @@ const cursorSchema = z.number().int().nonnegative()
 export class Registry {
   private readonly convs = new Map<ConvId, ConversationRecord>()
   private readonly cursors = new Map<string, number>()
+  /** [S12] Per document: the newest epoch seen in its stream, saved with its cursor. */
+  private readonly seen = new Map<string, number>()
   /** Keys of records that failed to decode, set aside for the person to see ([M201]). */
   readonly corrupt: string[] = []
 
@@ -77,6 +79,10 @@ export class Registry {
     for (const e of await this.store.range(['cursor'])) {
       const cursor = decodeRecord(e.value, cursorSchema)
       if (cursor !== undefined) this.cursors.set(`${e.key[1]}/${e.key[2]}`, cursor)
+    }
+    for (const e of await this.store.range(['epoch-seen'])) {
+      const epoch = decodeRecord(e.value, cursorSchema)
+      if (epoch !== undefined) this.seen.set(`${e.key[1]}/${e.key[2]}`, epoch)
     }
   }
 
@@ -125,12 +131,23 @@ export class Registry {
   }
 
   /** Cursors only move forward, and are written only after the documents are saved (see engine). */
-  async saveCursors(entries: readonly { conv: ConvId; doc: DocId; cursor: number }[]): Promise<void> {
-    const ops = entries
-      .filter((e) => e.cursor > this.cursor(e.conv, e.doc))
-      .map((e) => ({ key: ['cursor', e.conv, e.doc], value: encodeRecord(e.cursor) }))
+  /** [S12] The newest epoch seen in a document's stream up to its cursor, if recorded. */
+  newestEpoch(conv: ConvId, doc: DocId): number | undefined {
+    return this.seen.get(`${conv}/${doc}`)
+  }
+
+  /** Cursors (only forward), each with the newest epoch seen below it when given. */
+  async saveCursors(entries: readonly { conv: ConvId; doc: DocId; cursor: number; epoch?: number }[]): Promise<void> {
+    const moved = entries.filter((e) => e.cursor > this.cursor(e.conv, e.doc))
+    const ops = moved.flatMap((e) => [
+      { key: ['cursor', e.conv, e.doc], value: encodeRecord(e.cursor) },
+      ...(e.epoch !== undefined ? [{ key: ['epoch-seen', e.conv, e.doc], value: encodeRecord(e.epoch) }] : []),
+    ])
     if (ops.length === 0) return
     await this.store.write(ops)
-    for (const e of entries) if (e.cursor > this.cursor(e.conv, e.doc)) this.cursors.set(`${e.conv}/${e.doc}`, e.cursor)
+    for (const e of moved) {
+      this.cursors.set(`${e.conv}/${e.doc}`, e.cursor)
+      if (e.epoch !== undefined) this.seen.set(`${e.conv}/${e.doc}`, e.epoch)
+    }
   }
 }

@@ -9,6 +9,9 @@ import { MAX_MESSAGE_CHARS, compareMessages, type MessageRecord, type MessageVie
 import type { Registry } from '../conversations/registry.js'
 import type { SegmentWindow } from './segmentWindow.js'
 import type { Team } from '../team/team.js'
+import type { MessageEpochs } from './messageEpochs.js'
+import { idBytes, type DeviceId } from '../../../protocol/index.js'
+import { toHex } from '../../../crypto/index.js'
 
 export interface DisplayMessage extends MessageView {
   readonly authorName: string
@@ -23,11 +26,24 @@ export interface MessageLogDeps {
   readonly clock: HybridClock
   readonly identity: Identity
   readonly team: () => Team | undefined
+  /** [M26] The epoch each received message was written under. */
+  readonly epochs: MessageEpochs
   /** Tags of this device's messages not delivered yet. */
   readonly pending: Set<string>
   /** Makes a local change to a segment and queues it in the outbox with the messages it carries. */
   readonly change: (conv: ConvId, doc: DocId, fns: A.ChangeFn<SegmentDoc>[], msgIds: string[], ts: number) => Promise<Uint8Array[]>
   readonly emitStatus: () => void
+}
+
+const hexes = new Map<DeviceId, string>()
+/** A device id as the graphs name it (hex of its key), remembered: asked for every message shown. */
+function hexOf(device: DeviceId): string {
+  let hex = hexes.get(device)
+  if (!hex) {
+    if (hexes.size > 10_000) hexes.clear()
+    hexes.set(device, (hex = toHex(idBytes(device))))
+  }
+  return hex
 }
 
 /** A conversation's messages: written here one at a time, and listed as the person sees them. */
@@ -45,9 +61,14 @@ export class MessageLog {
   list(conv: ConvId): DisplayMessage[] {
     const me = this.deps.identity.deviceId
     // Every device of the directory, removed people too: what they wrote keeps its author's name.
-    const names = this.deps.team()?.deviceNames(conv) ?? new Map()
+    const team = this.deps.team()
+    const names = team?.deviceNames(conv) ?? new Map()
     const out: DisplayMessage[] = []
     for (const m of this.deps.segs.views(conv)) {
+      // [M26] checked again against the membership as it is now: a device found to have been
+      // removed concurrently with the epoch it wrote under is not shown.
+      const epoch = m.author === me ? undefined : this.deps.epochs.epochOf(conv, m.id)
+      if (epoch !== undefined && team?.memberOfEpoch(conv, epoch, hexOf(m.author)) === false) continue
       out.push({ ...m, authorName: names.get(m.author) ?? `Device ${m.author.slice(0, 6)}`, mine: m.author === me, pending: this.deps.pending.has(m.tag) })
     }
     return out.sort(compareMessages)

@@ -19,12 +19,14 @@ import { ClientErrorCode } from '../errors.js'
  * checksum on decode, and a crafted change can otherwise pass these checks and fail on apply.
  */
 export type DocKind = 'root' | 'segment'
-export type ChangeVerdict = { ok: true } | { ok: false; code: ClientErrorCode }
+/** `created`: ids (`counter@actor`) of the message objects the changes create, for [M26]'s re-check. */
+export type ChangeVerdict = { ok: true; created: string[] } | { ok: false; code: ClientErrorCode }
 
 const GENESIS_LIST = `1@${'00'.repeat(16)}`
 const actorOfId = (id: string | undefined): string | undefined => (id && id.includes('@') ? id.slice(id.indexOf('@') + 1) : undefined)
 
 export function checkChanges(changes: readonly Uint8Array[], signerActor: string, kind: DocKind): ChangeVerdict {
+  const created: string[] = []
   for (const bytes of changes) {
     let change: A.DecodedChange
     try {
@@ -35,11 +37,13 @@ export function checkChanges(changes: readonly Uint8Array[], signerActor: string
     }
     // [E10] the author is the signer.
     if (change.actor !== signerActor) return { ok: false, code: ClientErrorCode.ACTOR_MISMATCH }
-    for (const op of change.ops) {
+    for (const [i, op] of (change.ops as DecodedOp[]).entries()) {
       if (!opAllowed(op, signerActor, kind)) return { ok: false, code: ClientErrorCode.WRITE_REFUSED }
+      // An op's id is (startOp + its index)@actor: a message object inserted into the list.
+      if (kind === 'segment' && op.obj === GENESIS_LIST && op.insert) created.push(`${change.startOp + i}@${change.actor}`)
     }
   }
-  return { ok: true }
+  return { ok: true, created }
 }
 
 /** Decoded ops carry `insert` and `elemId` for list ops at run time; the typings omit them. */

@@ -1,17 +1,17 @@
 import * as z from 'zod'
-import { decoyMailboxAddress, randomBytes } from '../../../crypto/index.js'
+import { decoyPoolEntry, decoyPoolSize, randomBytes, randomDecoy } from '../../../crypto/index.js'
 import { MAX_MAIL_RECIPIENTS } from '../../../protocol/index.js'
 import type { LocalStore } from '../storage/LocalStore.js'
 import { decodeRecord, encodeRecord } from '../storage/records.js'
 
 /**
- * Mailbox items this device must deliver to other devices (sealed epoch keys after a removal).
- * Written before the rotation takes effect and sent first on every connection, so a rotation
- * made offline reaches the remaining members as soon as this device is back ([S11]).
+ * Mailbox items this device must deliver to other devices (bundles, join requests and their
+ * refusals). Written before a rotation takes effect and sent first on every connection, so a
+ * rotation made offline reaches the remaining members as soon as this device is back ([S11]).
  */
 const device = z.instanceof(Uint8Array).refine((b) => b.length === 32)
 /** Records written before [S11] took many recipients hold a single `to`: read as a list of one, never dropped. */
-const schema = z.object({ to: z.union([device.transform((d) => [d]), z.array(device).min(1)]), body: z.instanceof(Uint8Array), notice: z.literal(true).optional() })
+const schema = z.object({ to: z.union([device.transform((d) => [d]), z.array(device).min(1)]), decoys: z.array(device).default([]), body: z.instanceof(Uint8Array), notice: z.literal(true).optional() })
 const pad = (n: number) => n.toString().padStart(16, '0')
 
 /**
@@ -19,7 +19,10 @@ const pad = (n: number) => n.toString().padStart(16, '0')
  * sender says notices may go (every rotation it made is registered on the server), so a removed
  * device never learns of its removal while the server still takes its pushes.
  */
-export interface QueuedMail { readonly key: string[]; readonly to: Uint8Array[]; readonly body: Uint8Array; readonly notice?: true }
+export interface QueuedMail { readonly key: string[]; readonly to: Uint8Array[]; readonly decoys: Uint8Array[]; readonly body: Uint8Array; readonly notice?: true }
+
+/** What a caller queues: `pool`, the decoy pool key of the organisation the item is for (crypto [K8]). */
+export interface OutgoingMail { readonly to: Uint8Array[]; readonly body: Uint8Array; readonly notice?: true; readonly pool?: Uint8Array }
 
 /** [M27] Recipient buckets: at least 8, then powers of two, at most the frame's cap. */
 export function recipientBucket(n: number): number {
@@ -28,15 +31,21 @@ export function recipientBucket(n: number): number {
   return Math.min(bucket, MAX_MAIL_RECIPIENTS)
 }
 
-function withDecoys(to: readonly Uint8Array[]): Uint8Array[] {
-  const out = [...to]
-  while (out.length < recipientBucket(to.length)) out.push(decoyMailboxAddress())
-  // Real and decoy addresses in random order: a position says nothing either.
-  for (let i = out.length - 1; i > 0; i--) {
-    const j = randomBytes(4).reduce((a, b) => a * 256 + b, 0) % (i + 1)
-    ;[out[i], out[j]] = [out[j]!, out[i]!]
-  }
-  return out
+/**
+ * [M27] Decoy destinations that bring an item's rows up to its bucket: drawn at random from the
+ * organisation's pool when there is one (so they recur across stored items as real addresses do,
+ * and readers can have them removed in step with their reads), else random.
+ */
+export function decoysFor(recipients: number, pool: Uint8Array | undefined): Uint8Array[] {
+  const bucket = recipientBucket(recipients)
+  const count = bucket - recipients
+  if (!pool) return Array.from({ length: count }, randomDecoy)
+  // `count` distinct indices drawn uniformly from the pool (at most half of it: the pool is
+  // twice the bucket), and only those entries computed.
+  const size = decoyPoolSize(bucket)
+  const picked = new Set<number>()
+  while (picked.size < count) picked.add(randomBytes(4).reduce((a, b) => a * 256 + b, 0) % size)
+  return [...picked].map((i) => decoyPoolEntry(pool, i))
 }
 
 export class MailOutbox {
@@ -51,17 +60,17 @@ export class MailOutbox {
 
   /**
    * Queues each body for every mailbox in its `to` (1–10,000 distinct addresses, [S11]), padded
-   * with decoy addresses to a bucket ([M27]), so the number of rows an item has on the server
+   * with decoy destinations to a bucket ([M27]), so the number of rows an item has on the server
    * does not tell how many devices it was for.
    */
-  async add(items: readonly { to: Uint8Array[]; body: Uint8Array; notice?: true }[]): Promise<void> {
+  async add(items: readonly OutgoingMail[]): Promise<void> {
     for (const { to } of items) {
       // The server refuses such a frame whole, so the item would never leave the queue.
       if (to.length < 1 || to.length > MAX_MAIL_RECIPIENTS || new Set(to.map((d) => d.join(','))).size !== to.length) {
         throw new RangeError('mail needs 1 to 10,000 distinct recipients')
       }
     }
-    const padded = items.map((i) => ({ ...i, to: withDecoys(i.to) }))
+    const padded = items.map(({ to, body, notice, pool }) => ({ to, decoys: decoysFor(to.length, pool), body, ...(notice ? { notice } : {}) }))
     await this.store.write(padded.map((i) => ({ key: ['mail-out', pad(this.counter++)], value: encodeRecord(i) })))
     this.size += items.length
     this.changed()

@@ -39,9 +39,13 @@ export interface EngineOptions {
   /** Root documents of a conversation (every generation's, [M24]); default: the conversation id. */
   readonly isRoot?: (conv: ConvId, doc: DocId) => boolean
   /** Items from this device's mailbox, handled before the next frame; call `mailDone` after. */
-  readonly onMail?: (items: { id: number; body: Uint8Array }[]) => Promise<void>
+  readonly onMail?: (items: { id: number; body: Uint8Array; fanout: number }[]) => Promise<void>
   /** [M26] Was `device` (hex) a member device of `epoch`? undefined: the conversation has no membership graph. */
   readonly memberOfEpoch?: (conv: ConvId, epoch: number, device: string) => boolean | undefined
+  /** [S12] The position of an epoch in the conversation's graph order; undefined when unknown. */
+  readonly epochRank?: (conv: ConvId, epoch: number) => number | undefined
+  /** [M26] Messages a received envelope created, with its epoch (kept for re-checking). */
+  readonly recordEpochs?: (conv: ConvId, ids: readonly string[], epoch: number) => Promise<void>
   /** [T19] Removal notices in the mail outbox may leave now. Default: always. */
   readonly noticesMayGo?: () => boolean
 }
@@ -91,7 +95,7 @@ export class SyncEngine {
   ) {
     this.signer = createSigner(identity.keys.signSecret)
     this.mailbox = deriveMailboxKey(identity.keys.signSecret)
-    this.receiver = new Receiver({ registry, docs, events: this.events, isRoot: options.isRoot, memberOfEpoch: options.memberOfEpoch })
+    this.receiver = new Receiver({ registry, docs, events: this.events, isRoot: options.isRoot, memberOfEpoch: options.memberOfEpoch, epochRank: options.epochRank, recordEpochs: options.recordEpochs })
     this.pusher = new Pusher({
       registry, docs, outbox, authors: new EnvelopeAuthors(identity.keys.signSecret), events: this.events, mail: options.mail, snapshotEvery: options.snapshotEvery, joined: this.joined, noticesMayGo: options.noticesMayGo,
       ready: () => this.ready,
@@ -359,8 +363,13 @@ export class SyncEngine {
     return this.pusher.flushMail()
   }
 
-  mailDone(ids: number[]): void {
-    if (ids.length) this.send({ type: 'mail-done', ids })
+  /** [S11] Handled items; `pool`: the decoy pool key an item was posted with (crypto [K8]), so its decoys go too. */
+  mailDone(done: readonly { id: number; pool?: Uint8Array }[]): void {
+    for (let i = 0; i < done.length; i += 1000) {
+      const part = done.slice(i, i + 1000)
+      const pools = part.flatMap((d) => (d.pool ? [{ id: d.id, key: d.pool }] : []))
+      this.send({ type: 'mail-done', ids: part.map((d) => d.id), ...(pools.length ? { pools } : {}) })
+    }
   }
 
   private updateState(): void {

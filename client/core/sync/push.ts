@@ -99,7 +99,7 @@ export class Pusher {
       if (!this.deps.ready() || !this.deps.open()) return
       const id = this.nextPushId++
       this.mailInFlight.set(id, item.key)
-      this.deps.send({ type: 'mail', id, to: item.to, items: [item.body] })
+      this.deps.send({ type: 'mail', id, to: item.to, ...(item.decoys.length ? { decoys: item.decoys } : {}), items: [item.body] })
     }
   }
 

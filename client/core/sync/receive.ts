@@ -1,4 +1,4 @@
-import { CryptoErrorCode, openEnvelopes, toHex } from '../../../crypto/index.js'
+import { CryptoErrorCode, openEnvelopes, splitEnvelope, toHex } from '../../../crypto/index.js'
 import { convIdOf, docIdOf, idBytes, type ConvId, type DocId, type Envelopes, type Snapshots } from '../../../protocol/index.js'
 import type { DocStore } from '../documents/docs.js'
 import type { EngineEvents } from './engineEvents.js'
@@ -20,6 +20,10 @@ export interface ReceiverDeps {
    * membership this device holds; undefined for a conversation without a membership graph.
    */
   readonly memberOfEpoch: ((conv: ConvId, epoch: number, device: string) => boolean | undefined) | undefined
+  /** [M26] Messages a received envelope created, with the epoch it was written under. */
+  readonly recordEpochs?: ((conv: ConvId, ids: readonly string[], epoch: number) => Promise<void>) | undefined
+  /** [S12] The position of `epoch` among the conversation's epochs (graph order); undefined when unknown. */
+  readonly epochRank?: ((conv: ConvId, epoch: number) => number | undefined) | undefined
 }
 
 /**
@@ -30,7 +34,9 @@ export class Receiver {
   /** [T11] `conv + doc` whose envelopes wait for a key: skipped until fetched again. */
   readonly stalled = new Set<string>()
   private readonly waiting = new Set<ConvId>()
-  private readonly dirty = new Map<string, { conv: ConvId; doc: DocId; cursor: number }>()
+  private readonly dirty = new Map<string, { conv: ConvId; doc: DocId; cursor: number; epoch?: number }>()
+  /** [S12] Per `conv + doc`: the newest epoch seen in its stream so far (ranked afresh each time: merges move ranks). */
+  private readonly newestEpoch = new Map<string, number>()
   private checkpointTimer: ReturnType<typeof setTimeout> | undefined
 
   constructor(private readonly deps: ReceiverDeps) {}
@@ -40,7 +46,7 @@ export class Receiver {
     const doc = docIdOf(msg.doc)
     if (!this.deps.registry.get(conv) || msg.items.length === 0) return
     if (this.stalled.has(conv + doc)) return // [T11] everything after a missing key comes again later
-    const missing = await this.openAndApply(conv, doc, msg.items.map((i) => i.env))
+    const missing = await this.openAndApply(conv, doc, msg.items.map((i) => i.env), this.lateInStream(conv, doc, msg.items.map((i) => i.env)))
     // [T11] The cursor never passes an envelope whose key this device does not hold yet.
     const stop = missing === undefined ? msg.items.length : missing
     if (missing !== undefined) {
@@ -49,9 +55,35 @@ export class Receiver {
     }
     const last = stop > 0 ? msg.items[stop - 1]!.sseq : 0
     if (last > 0) {
-      this.dirty.set(conv + doc, { conv, doc, cursor: Math.max(last, this.dirty.get(conv + doc)?.cursor ?? 0) })
+      const epoch = this.newestEpoch.get(conv + doc)
+      this.dirty.set(conv + doc, { conv, doc, cursor: Math.max(last, this.dirty.get(conv + doc)?.cursor ?? 0), ...(epoch !== undefined ? { epoch } : {}) })
       this.scheduleCheckpoint()
     }
+  }
+
+  /**
+   * [S12] An honest server stores a document's envelopes in the order of the epochs it moved
+   * through: once an envelope under a newer epoch is in the stream, one under an older epoch after
+   * it was stored after the rotation — a server that took a push [S12] refuses (a removed member's
+   * late words, relayed or its own). Such envelopes are reported (M305) and never applied. Epochs
+   * this device does not know yet are not judged. Returns their indices in `envs`.
+   */
+  private lateInStream(conv: ConvId, doc: DocId, envs: readonly Uint8Array[]): Set<number> {
+    const late = new Set<number>()
+    const rank = this.deps.epochRank
+    if (!rank) return late
+    // After a restart the stream resumes at the cursor: start from what was seen below it.
+    let newest = this.newestEpoch.get(conv + doc) ?? this.deps.registry.newestEpoch(conv, doc)
+    envs.forEach((env, i) => {
+      const epoch = splitEnvelope(env)?.header.epoch
+      const r = epoch === undefined ? undefined : rank(conv, epoch)
+      if (r === undefined) return
+      const top = newest === undefined ? undefined : rank(conv, newest)
+      if (top !== undefined && r < top) late.add(i)
+      else newest = epoch
+    })
+    if (newest !== undefined) this.newestEpoch.set(conv + doc, newest)
+    return late
   }
 
   /** Conversations with envelopes this device cannot open yet ([T11]). */
@@ -83,15 +115,20 @@ export class Receiver {
    * Invariant 3: verify, decrypt and check every envelope; apply what passes in one batch.
    * Returns the index of the first envelope whose epoch key is missing ([T11]), if any.
    */
-  private async openAndApply(conv: ConvId, doc: DocId, envs: readonly Uint8Array[]): Promise<number | undefined> {
+  private async openAndApply(conv: ConvId, doc: DocId, envs: readonly Uint8Array[], late: ReadonlySet<number> = new Set()): Promise<number | undefined> {
     const rec = this.deps.registry.get(conv)!
     const ctx = { conv: idBytes(conv), doc: idBytes(doc), keyFor: (epoch: number) => rec.keys.get(epoch) }
     // Signatures are checked in parallel (WebCrypto); then decrypt and check each ([E2]–[E9]).
     const opened = await openEnvelopes(envs, ctx) // [E11] one signature per chain run
     const batches: Uint8Array[][] = []
+    const created: { ids: string[]; epoch: number }[] = []
     const missing = opened.findIndex((r) => !r.ok && r.code === CryptoErrorCode.NO_KEY)
-    for (const result of opened) {
+    for (const [i, result] of opened.entries()) {
       if (!result.ok && result.code === CryptoErrorCode.NO_KEY) continue // waiting, not refused
+      if (late.has(i)) {
+        this.deps.events.emit('problem', { code: ClientErrorCode.LATE_ENVELOPE, detail: result.ok ? `epoch ${result.value.header.epoch}` : result.code })
+        continue
+      }
       if (!result.ok) {
         this.deps.events.emit('problem', { code: ClientErrorCode.ENVELOPE_REJECTED, detail: result.code })
         continue
@@ -115,8 +152,11 @@ export class Receiver {
         continue
       }
       batches.push(batch)
+      created.push({ ids: verdict.created, epoch: result.value.header.epoch })
     }
     if (batches.length === 0) return missing < 0 ? undefined : missing
+    // Recorded before the changes are applied: a message is never shown without its epoch.
+    for (const c of created) await this.deps.recordEpochs?.(conv, c.ids, c.epoch)
     try {
       await this.deps.docs.apply(doc, batches.flat())
     } catch {

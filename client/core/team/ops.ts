@@ -19,7 +19,7 @@ const opIdString = z.string().regex(/^[0-9a-f]{64}$/)
 
 export const bodySchema = z.discriminatedUnion('kind', [
   /** `mailbox`: the device's mailbox address (crypto [K7]), where bundles reach it ([T13]). */
-  z.object({ kind: z.literal('create-org'), nonce: bytes16, name: z.string().max(200), user, userName: z.string().max(64), device: bytes32, box: bytes32, mailbox: bytes32, conversation: z.literal(true).optional() }),
+  z.object({ kind: z.literal('create-org'), nonce: bytes16, name: z.string().max(200), user, userName: z.string().max(64), device: bytes32, box: bytes32, mailbox: bytes32, conversation: z.literal(true).optional(), decoys: bytes32.optional() }),
   z.object({ kind: z.literal('admit'), user, userName: z.string().max(64), device: bytes32, box: bytes32, mailbox: bytes32, invite: z.string().max(64).optional() }),
   /** [T12] A one-time invitation: the public half of a key derived from the link's secret. */
   /** With `user`: an invitation to link another device of that person ([T17]). */

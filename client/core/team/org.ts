@@ -26,6 +26,8 @@ export interface OrgState extends EpochView {
   readonly name: string
   /** A conversation started outside any organisation: a one-space organisation whose directory is its member list. */
   readonly conversation: boolean
+  /** The key of the organisation's decoy pool (crypto [K8]), from its first op; absent in graphs made before it. */
+  readonly decoySeed?: Uint8Array
   readonly users: ReadonlyMap<UserId, OrgUser>
   /** Every device ever bound to a user (hex signing key → user), removed or not. */
   readonly bindings: ReadonlyMap<string, UserId>
@@ -87,6 +89,7 @@ export function liveDevices(users: ReadonlyMap<UserId, OrgUser>, removedDevices:
 function evaluate(graph: OpGraph, order: readonly Op[], voided: ReadonlySet<OpId>, bindings: Map<string, UserId>, seniority: Map<UserId, number>, membershipOnly: boolean) {
   let name = ''
   let conversation = false
+  let decoySeed: Uint8Array | undefined
   const invites = new Map<string, { key: Uint8Array; expires: number; by: UserId; used: boolean; revoked: boolean; user?: UserId }>()
   const epochs: Omit<Epoch, 'tainted'>[] = []
   const users = new Map<UserId, { name: string; admin: boolean; devices: Map<string, Uint8Array> }>()
@@ -110,6 +113,7 @@ function evaluate(graph: OpGraph, order: readonly Op[], voided: ReadonlySet<OpId
         if (ok) {
           name = b.name
           conversation = b.conversation === true
+          decoySeed = b.decoys
           users.set(b.user, { name: b.userName, admin: true, devices: new Map([[toHex(b.device), b.box]]) })
           mailboxes.set(toHex(b.device), b.mailbox)
         }
@@ -194,6 +198,6 @@ function evaluate(graph: OpGraph, order: readonly Op[], voided: ReadonlySet<OpId
   })
   const devices = liveDevices(users, removedDevices)
   const adminDevices = liveDevices(users, removedDevices, true)
-  const state: OrgState = { name, conversation, users, bindings, mailboxes, removedUsers, removedDevices, seniority, invites, devices, adminDevices, ignored, ...epochView(epochs, devices, adminDevices) }
+  const state: OrgState = { name, conversation, ...(decoySeed ? { decoySeed } : {}), users, bindings, mailboxes, removedUsers, removedDevices, seniority, invites, devices, adminDevices, ignored, ...epochView(epochs, devices, adminDevices) }
   return { state, rejected }
 }

@@ -24,6 +24,8 @@ export interface OrgInvitation {
   readonly user?: string
   /** The invitation is to a conversation (a one-space organisation), for the join screen's words. */
   readonly conversation?: true
+  /** The organisation's decoy pool key (crypto [K8]): the answer's decoys come from it. */
+  readonly decoySeed?: Uint8Array
 }
 
 const b32 = z.instanceof(Uint8Array).refine((b) => b.length === 32)
@@ -40,6 +42,7 @@ const linkSchema = z.object({
   e: z.number(),
   u: z.string().min(1).max(64).optional(),
   c: z.literal(1).optional(),
+  d: b32.optional(),
 })
 
 export function newInviteSecret(): { invite: string; secret: Uint8Array } {
@@ -47,7 +50,7 @@ export function newInviteSecret(): { invite: string; secret: Uint8Array } {
 }
 
 export function orgInviteLink(origin: string, inv: OrgInvitation): string {
-  const rec = { v: LINK_VERSION, o: idBytes(inv.org), n: inv.name, i: inv.invite, s: inv.secret, a: inv.admin, x: inv.adminBox, m: inv.adminMailbox, e: inv.expires, ...(inv.user ? { u: inv.user } : {}), ...(inv.conversation ? { c: 1 } : {}) }
+  const rec = { v: LINK_VERSION, o: idBytes(inv.org), n: inv.name, i: inv.invite, s: inv.secret, a: inv.admin, x: inv.adminBox, m: inv.adminMailbox, e: inv.expires, ...(inv.user ? { u: inv.user } : {}), ...(inv.conversation ? { c: 1 } : {}), ...(inv.decoySeed ? { d: inv.decoySeed } : {}) }
   return `${origin.replace(/\/+$/, '')}/#org=${toBase64Url(encodeRecord(rec))}`
 }
 
@@ -63,7 +66,7 @@ export function parseOrgInvitation(input: string): OrgInvitation {
   if (version && version.v > LINK_VERSION) throw new ClientError(ClientErrorCode.INVITE_VERSION)
   const rec = bytes && decodeRecord(bytes, linkSchema)
   if (!rec) throw new ClientError(ClientErrorCode.INVITE_MALFORMED)
-  return { org: convIdOf(rec.o), name: rec.n, invite: rec.i, secret: rec.s, admin: rec.a, adminBox: rec.x, adminMailbox: rec.m, expires: rec.e, ...(rec.u ? { user: rec.u } : {}), ...(rec.c ? { conversation: true as const } : {}) }
+  return { org: convIdOf(rec.o), name: rec.n, invite: rec.i, secret: rec.s, admin: rec.a, adminBox: rec.x, adminMailbox: rec.m, expires: rec.e, ...(rec.u ? { user: rec.u } : {}), ...(rec.c ? { conversation: true as const } : {}), ...(rec.d ? { decoySeed: rec.d } : {}) }
 }
 
 /** A `#join=` link: the retired conversation invitation ([I1] before format 4). */

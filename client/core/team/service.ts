@@ -12,6 +12,7 @@ import { BUNDLE_BYTES, inParts, openBundle, parseBundle, rotationBoxBytes, sealB
 import type { Epoch } from './epochs.js'
 import type { GroupState } from './group.js'
 import type { Op, OpBody } from './ops.js'
+import { EpochMembers } from './epochMembers.js'
 import { openJoinRefusal, openJoinRequest, sealJoinRefusal, sealJoinRequest, type JoinRefusal, type JoinRequest, type OrgInvitation } from './orgInvite.js'
 import type { OrgState } from './org.js'
 import { makeRotation, type RotationBoxes } from './rotation.js'
@@ -35,7 +36,10 @@ export interface TeamDeps {
   readonly bundleBytes?: number
 }
 
-const pendingSchema = z.object({ user: z.string(), name: z.string(), invite: z.string(), orgName: z.string(), admin: z.string(), device: z.boolean().optional(), conversation: z.boolean().optional() })
+/** The decoy pool key of an organisation for its mail (crypto [K8]), when its graph has one. */
+const poolOfOrg = (state: OrgState | undefined) => (state?.decoySeed ? { pool: state.decoySeed } : {})
+
+const pendingSchema = z.object({ user: z.string(), name: z.string(), invite: z.string(), orgName: z.string(), admin: z.string(), device: z.boolean().optional(), conversation: z.boolean().optional(), pool: z.string().optional() })
 
 /**
  * [T13] Organisations and groups on this device: applies what the graphs resolve to (keys,
@@ -89,12 +93,18 @@ export class TeamCore {
     return next
   }
 
-  /** [M26] `device` (hex) was a recipient of `epoch` in the space's graph; undefined outside spaces. */
+  /**
+   * [M26] `device` (hex) was a member device of `epoch` in the space's graph: a recipient of its
+   * rotation, not removed concurrently with it (epochMembers.ts); undefined outside spaces.
+   */
   memberOfEpoch(space: ConvId, epoch: number, device: string): boolean | undefined {
-    const state = this.spaces.meta(space) && this.spaces.state(space)
-    if (!state) return undefined
-    return state.epochs.some((e) => e.epoch === epoch && e.recipients.includes(device))
+    const meta = this.spaces.meta(space)
+    const state = meta && this.spaces.state(space)
+    if (!meta || !state) return undefined
+    return this.epochMembers.member(state, this.spaces.graph(space), this.spaces.org(meta.org).bindings, epoch, device)
   }
+
+  private readonly epochMembers = new EpochMembers()
 
   /**
    * [T19] Removal notices may leave: no team work is under way (a removal from the organisation
@@ -323,7 +333,7 @@ export class TeamCore {
       const budget = Math.max(64 * 1024, (this.deps.bundleBytes ?? BUNDLE_BYTES) - (b.rotation ? rotationBoxBytes(b.rotation.boxes) + b.rotation.op.wire.bytes.length : 0))
       const bodies: Uint8Array[] = []
       for (const part of inParts(list, this.deps.bundleBytes ? this.deps.bundleBytes : budget)) bodies.push(await sealBundle({ ...b, ops: part }))
-      await this.deps.mailOut.add(bodies.map((body) => ({ to: devices, body, ...(notice ? { notice: true as const } : {}) })))
+      await this.deps.mailOut.add(bodies.map((body) => ({ to: devices, body, ...(notice ? { notice: true as const } : {}), ...poolOfOrg(this.spaces.org(meta.org)) })))
     }
     if (!rotation || rotation.op.body.kind !== 'rotate') {
       const e = state.current ?? state.epochs[state.epochs.length - 1]
@@ -354,22 +364,28 @@ export class TeamCore {
 
   // ---- receiving ---------------------------------------------------------------------------
 
-  /** A mailbox item: a bundle, a join request or a refusal of one. False when it is none of them. */
-  async onMail(body: Uint8Array): Promise<boolean> {
-    const bundle = parseBundle(body)
-    if (bundle) {
-      await this.run(() => this.onBundle(bundle))
-      return true
+  /**
+   * A mailbox item: a bundle, a join request or a refusal of one; false when it is none of them.
+   * `pool`: the decoy pool key of the organisation it is for (crypto [K8]), when this device
+   * knows it, for the server to remove the item's decoys in step with the reads ([S11]).
+   */
+  async onMail(body: Uint8Array): Promise<false | { pool?: Uint8Array }> {
+    const poolOf = (org: ConvId | undefined) => {
+      const seed = org && this.spaces.meta(org)?.kind === 'org' ? this.spaces.org(org).decoySeed : undefined
+      return seed ? { pool: seed } : {}
     }
+    const bundle = parseBundle(body)
+    if (bundle) return poolOf(await this.run(() => this.onBundle(bundle)))
     const request = await openJoinRequest(body, this.deps.identity.keys)
     if (request) {
       await this.run(() => this.onJoinRequest(request))
-      return true
+      return poolOf(request.org)
     }
     const refusal = await openJoinRefusal(body, this.deps.identity.keys)
     if (refusal) {
+      const pool = this.pendingJoins.get(refusal.org)?.pool
       await this.run(() => this.onJoinRefusal(refusal))
-      return true
+      return pool ? { pool: fromHex(pool)! } : {}
     }
     return false
   }
@@ -384,25 +400,27 @@ export class TeamCore {
     this.deps.changed(refusal.org)
   }
 
-  private async onBundle(outer: OuterBundle): Promise<void> {
+  /** The organisation the bundle was for, once it opened. */
+  private async onBundle(outer: OuterBundle): Promise<ConvId | undefined> {
     // [T20] A bundle names nothing in the clear: open it first (this device's box in a rotation,
     // or a roster key it holds), then check what it is for.
     const held: HeldRoster[] = []
     for (const space of this.spaces.list()) for (const [epoch, key] of this.spaces.keysOf(space).rosters) held.push({ space, epoch, key })
     const bundle = await openBundle(outer, held, this.deps.identity.keys.boxSecret)
-    if (!bundle) return this.deps.problem(ClientErrorCode.TEAM_REFUSED, 'a membership bundle did not open')
+    if (!bundle) return void this.deps.problem(ClientErrorCode.TEAM_REFUSED, 'a membership bundle did not open')
     const org = bundle.kind === 'org' ? bundle.space : bundle.org
     const meta = this.spaces.meta(bundle.space)
-    if (meta && (meta.kind !== bundle.kind || meta.org !== org)) return this.deps.problem(ClientErrorCode.TEAM_REFUSED, 'bundle for the wrong space')
+    if (meta && (meta.kind !== bundle.kind || meta.org !== org)) return void this.deps.problem(ClientErrorCode.TEAM_REFUSED, 'bundle for the wrong space')
     if (!meta) {
       // Only an organisation this device asked to join, or a group of an organisation it is in.
       const expected = bundle.kind === 'org' ? this.pendingJoins.has(org) : this.spaces.meta(org)?.kind === 'org' && this.isMember(org)
-      if (!expected) return this.deps.problem(ClientErrorCode.TEAM_REFUSED, 'bundle for a space this device did not ask for')
+      if (!expected) return void this.deps.problem(ClientErrorCode.TEAM_REFUSED, 'bundle for a space this device did not ask for')
     }
     if (!meta) await this.spaces.setMeta(bundle.space, { kind: bundle.kind, org })
     await this.spaces.receive(bundle.wires, bundle.space)
     if (this.spaces.graph(bundle.space).missing > 0) this.deps.problem(ClientErrorCode.TEAM_GAP)
     await this.applyAll(bundle.space)
+    return org
   }
 
   /** [T12] An admin device checks an answer to its invitation, then admits and rotates. */
@@ -432,7 +450,7 @@ export class TeamCore {
       // The holder of the link (the answer is signed with its key) learns why, instead of waiting
       // for ever; an answer not signed with the invitation gets nothing back.
       if (inv && toHex(inv.key) === req.signedBy && mayAnswer) {
-        await this.deps.mailOut.add([{ to: [req.mailbox], body: await sealJoinRefusal(req, reason, this.deps.identity.keys) }])
+        await this.deps.mailOut.add([{ to: [req.mailbox], body: await sealJoinRefusal(req, reason, this.deps.identity.keys), ...poolOfOrg(state) }])
         await this.deps.engine.flushMail()
       }
       return
@@ -448,11 +466,11 @@ export class TeamCore {
 
   /** The invitee's side: remember the request (to accept the organisation's bundle), then mail it. */
   async requestJoin(inv: OrgInvitation, user: string): Promise<void> {
-    const pending = { user, name: this.deps.identity.name, invite: inv.invite, orgName: inv.name, admin: toHex(inv.admin), ...(inv.user ? { device: true } : {}), ...(inv.conversation ? { conversation: true } : {}) }
+    const pending = { user, name: this.deps.identity.name, invite: inv.invite, orgName: inv.name, admin: toHex(inv.admin), ...(inv.user ? { device: true } : {}), ...(inv.conversation ? { conversation: true } : {}), ...(inv.decoySeed ? { pool: toHex(inv.decoySeed) } : {}) }
     await this.deps.store.write([{ key: ['org-join', inv.org], value: encodeRecord(pending) }])
     this.pendingJoins.set(inv.org, pending)
     const body = await sealJoinRequest(inv, user, this.deps.identity.name, this.deps.identity.keys)
-    await this.deps.mailOut.add([{ to: [inv.adminMailbox], body }])
+    await this.deps.mailOut.add([{ to: [inv.adminMailbox], body, ...(inv.decoySeed ? { pool: inv.decoySeed } : {}) }])
     await this.deps.engine.flushMail()
   }
 }

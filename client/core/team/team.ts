@@ -59,7 +59,7 @@ export class Team {
   // ---- what the engine and the mailbox tell the team, and what they ask of it ---------------
 
   /** A mailbox item: a bundle or a join request. False when it is neither (left to other readers). */
-  onMail(body: Uint8Array): Promise<boolean> {
+  onMail(body: Uint8Array): Promise<false | { pool?: Uint8Array }> {
     return this.core.onMail(body)
   }
 
@@ -89,6 +89,12 @@ export class Team {
   }
 
   /** [M26] `device` (hex) was a member device of the space's `epoch`; undefined outside spaces. */
+  /** [S12] The position of `epoch` among the space's valid epochs, in graph order ([T4]); undefined when unknown. */
+  epochRank(conv: ConvId, epoch: number): number | undefined {
+    const i = this.spaces.meta(conv) ? (this.spaces.state(conv)?.epochs.findIndex((e) => e.epoch === epoch) ?? -1) : -1
+    return i < 0 ? undefined : i
+  }
+
   memberOfEpoch(conv: ConvId, epoch: number, device: string): boolean | undefined {
     return this.core.memberOfEpoch(conv, epoch, device)
   }
@@ -272,7 +278,7 @@ export class Team {
       const nonce = randomBytes(16)
       const org = spaceIdOf(keys.signPublic, nonce) as ConvId
       await this.spaces.setMeta(org, { kind: 'org', org })
-      await this.core.sign(org, { kind: 'create-org', nonce, name: clean, user: newUserId(), userName: myName, device: keys.signPublic, box: keys.boxPublic, mailbox: this.core.deps.identity.mailbox, ...(opts.conversation ? { conversation: true as const } : {}) })
+      await this.core.sign(org, { kind: 'create-org', nonce, name: clean, user: newUserId(), userName: myName, device: keys.signPublic, box: keys.boxPublic, mailbox: this.core.deps.identity.mailbox, ...(opts.conversation ? { conversation: true as const } : {}), decoys: randomBytes(32) })
       await this.core.rotateAndSend(org, randomBytes(32))
       await this.core.apply(org)
       return org
@@ -304,7 +310,8 @@ export class Team {
       const op = await this.core.sign(org, { kind: 'invite', invite, key, expires, ...(user ? { user } : {}) })
       await this.core.send(org, undefined, undefined, [op])
       const { keys, mailbox } = this.core.deps.identity
-      const inv: OrgInvitation = { org, name: this.spaces.org(org).name, invite, secret, admin: keys.signPublic, adminBox: keys.boxPublic, adminMailbox: mailbox, expires, ...(user ? { user } : {}), ...(this.spaces.org(org).conversation ? { conversation: true as const } : {}) }
+      const seed = this.spaces.org(org).decoySeed
+      const inv: OrgInvitation = { org, name: this.spaces.org(org).name, invite, secret, admin: keys.signPublic, adminBox: keys.boxPublic, adminMailbox: mailbox, expires, ...(user ? { user } : {}), ...(this.spaces.org(org).conversation ? { conversation: true as const } : {}), ...(seed ? { decoySeed: seed } : {}) }
       this.core.deps.changed(org)
       return { link: orgInviteLink(origin, inv), invite, expires }
     })
