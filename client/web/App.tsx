@@ -104,7 +104,7 @@ export function App(props: { binding: MessengerBinding; health: StoreHealth; per
           </Match>
           <Match when={true}>
             <div class="sidebar">
-              <PendingJoins pending={b.team.pending()} />
+              <PendingJoins pending={b.team.pending()} onCancel={(org) => b.team.cancelJoin(org)} onError={b.reportError} />
               <Organisations
                 orgs={b.team.orgs()}
                 current={currentOrg()}

@@ -27,6 +27,8 @@ export interface PendingJoin {
   readonly orgName: string
   /** [T17] This device answered a device link: it waits for its person's device, then an admin's. */
   readonly device: boolean
+  /** The invitation was to a conversation, not an organisation. */
+  readonly conversation: boolean
 }
 
 export interface OpenInvite {
@@ -139,6 +141,11 @@ export function bindTeam(messenger: Messenger) {
   return {
     orgs: (): readonly OrgRow[] => orgs,
     pending: (): readonly PendingJoin[] => pending,
+    /** Stop waiting for an answer to an invitation ([T12]). */
+    async cancelJoin(org: ConvId): Promise<void> {
+      await need().cancelJoin(org)
+      refresh()
+    },
     refresh,
     async createOrg(name: string): Promise<ConvId> {
       const org = await need().createOrg(name)

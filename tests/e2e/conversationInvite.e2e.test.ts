@@ -74,4 +74,34 @@ describe('conversation invitations, two people', () => {
     expect(JSON.stringify(await bob.page.getByRole('alert').allTextContents())).toBe('[]')
     expect([...unexpectedErrors(admin), ...unexpectedErrors(bob)]).toEqual([])
   }, 180_000)
+
+  it('[T12] a second person answering a used link is told why and stops waiting; a person may stop waiting with Cancel', async () => {
+    const admin = await person(world.browser, 'Admin', `${world.server.url}/`)
+    const bob = await person(world.browser, 'Bob', `${world.server.url}/`)
+    const carol = await person(world.browser, 'Carol', `${world.server.url}/`)
+    await onboard(admin.page, 'Admin')
+    await createConversation(admin.page, 'Yard')
+    const link = await inviteLink(admin.page)
+    for (const p of [bob, carol]) {
+      await p.page.goto(link)
+      await onboard(p.page, p === bob ? 'Bob' : 'Carol')
+      await p.page.getByRole('button', { name: 'Join Yard', exact: true }).click()
+      if (p === bob) await openConversation(bob.page, 'Yard')
+    }
+    // Admin's device refuses Carol's answer (the link is used up) and tells her.
+    await expect.poll(() => carol.page.getByRole('alert').allTextContents(), WAIT).toContainEqual(expect.stringContaining('already used'))
+    await expect.poll(() => waitingToJoin(carol.page, 'Yard').count(), WAIT).toBe(0)
+
+    // Dave answers while Admin is offline, then gives up.
+    const dave = await person(world.browser, 'Dave', `${world.server.url}/`)
+    const second = await inviteLink(admin.page)
+    await admin.context.setOffline(true)
+    await dave.page.goto(second)
+    await onboard(dave.page, 'Dave')
+    await dave.page.getByRole('button', { name: 'Join Yard', exact: true }).click()
+    await waitingToJoin(dave.page, 'Yard').waitFor({ timeout: WAIT.timeout })
+    await dave.page.getByRole('button', { name: 'Stop waiting to join Yard' }).click()
+    await expect.poll(() => waitingToJoin(dave.page, 'Yard').count(), WAIT).toBe(0)
+    expect([...unexpectedErrors(admin), ...unexpectedErrors(bob), ...unexpectedErrors(carol), ...unexpectedErrors(dave)]).toEqual([])
+  }, 180_000)
 })

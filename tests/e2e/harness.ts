@@ -169,7 +169,7 @@ export async function freshLink(page: Page, button: string, field: string): Prom
 
 /** The line that says `p` asked to join `name` and waits for an admin's device. */
 export const waitingToJoin = (page: Page, name: string): Locator =>
-  page.getByRole('list', { name: 'Waiting to join' }).getByText(`Asked to join ${name}`)
+  page.getByRole('list', { name: 'Waiting to join' }).getByText(`Asked to join the conversation ${name}`)
 
 /** From the lists (going back to them first on a narrow screen), opens the conversation `title`. */
 export async function openConversation(page: Page, title: string): Promise<void> {
