@@ -67,7 +67,8 @@ export function makeParts(identity: Identity, host: PartsHost): Parts {
     mail: mailOut,
     onMail: (items) => onMail(items),
     noticesMayGo: () => team?.noticesMayGo() ?? true,
-    memberOfEpoch: (conv, epoch, device) => team?.memberOfEpoch(conv, epoch, device),
+    // [M26] applying needs a recipient of the epoch; a concurrent removal only hides (messageLog).
+    memberOfEpoch: (conv, epoch, device) => team?.memberOfEpoch(conv, epoch, device, true),
     epochRank: (conv, epoch) => team?.epochRank(conv, epoch),
     recordEpochs: (conv, ids, epoch) => epochs.record(conv, ids, epoch),
   })

@@ -133,8 +133,9 @@ export class Receiver {
         this.deps.events.emit('problem', { code: ClientErrorCode.ENVELOPE_REJECTED, detail: result.code })
         continue
       }
-      // [M26] only a member device of the epoch it wrote under: a removed member's envelope under
-      // an epoch that no longer included it (whatever a server accepted) is never shown.
+      // [M26] only a recipient of the epoch it wrote under: a removed member's envelope under an
+      // epoch that did not include it (whatever a server accepted) is never applied. A recipient
+      // removed concurrently is applied (others may have built on it) and hidden when shown.
       if (this.deps.memberOfEpoch?.(conv, result.value.header.epoch, toHex(result.value.device)) === false) {
         this.deps.events.emit('problem', { code: ClientErrorCode.NOT_EPOCH_MEMBER, detail: `epoch ${result.value.header.epoch}` })
         continue

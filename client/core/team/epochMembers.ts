@@ -16,6 +16,11 @@ export class EpochMembers {
   private readonly cache = new WeakMap<OrgState | GroupState, Map<number, { op: OpId; members: ReadonlySet<string> }>>()
   private readonly removed = new WeakMap<OrgState | GroupState, ReadonlyMap<string, readonly OpId[]>>()
 
+  /** [M26] A recipient of the epoch's rotation (what the receiver requires to apply an envelope). */
+  recipient(state: OrgState | GroupState, epoch: number, device: string): boolean {
+    return !!this.epochs(state).get(epoch)?.members.has(device)
+  }
+
   /** `bindings`: the organisation's device → person, for removals of a person. */
   member(state: OrgState | GroupState, graph: OpGraph, bindings: ReadonlyMap<string, string>, epoch: number, device: string): boolean {
     const e = this.epochs(state).get(epoch)
@@ -38,12 +43,16 @@ export class EpochMembers {
 }
 
 /**
- * The ops (valid ones) that removed each device: in an organisation a `remove-device` of it or a
- * `remove-user` of its person; in a group a `remove` of its person (`bindings`: the
- * organisation's device → person).
+ * The ops (valid ones) that removed each device and still stand: in an organisation a
+ * `remove-device` of it or a `remove-user` of its person; in a group a `remove` of its person
+ * (`bindings`: the organisation's device → person). A removal of a person that a later
+ * admission of that person (`admit`, `add`, with the removal in its past) undid does not stand:
+ * the person is a member again, and what they wrote under an epoch concurrent with the removal
+ * counts.
  */
 export function removalsIn(graph: OpGraph, ignored: ReadonlySet<OpId>, bindings: ReadonlyMap<string, string>): Map<string, OpId[]> {
   const byUser = new Map<string, OpId[]>()
+  const readded = new Map<string, OpId[]>()
   const out = new Map<string, OpId[]>()
   const add = <K>(map: Map<K, OpId[]>, key: K, id: OpId) => void (map.get(key) ?? map.set(key, []).get(key)!).push(id)
   for (const op of graph.order()) {
@@ -51,6 +60,11 @@ export function removalsIn(graph: OpGraph, ignored: ReadonlySet<OpId>, bindings:
     const b = op.body
     if (b.kind === 'remove-device') add(out, toHex(b.device), op.id)
     if (b.kind === 'remove-user' || b.kind === 'remove') add(byUser, b.user, op.id)
+    if (b.kind === 'admit' || b.kind === 'add') add(readded, b.user, op.id)
+  }
+  for (const [user, removals] of byUser) {
+    const undone = (r: OpId) => (readded.get(user) ?? []).some((a) => graph.ancestors(a).has(r))
+    byUser.set(user, removals.filter((r) => !undone(r)))
   }
   for (const [device, user] of bindings) for (const r of byUser.get(user) ?? []) add(out, device, r)
   return out

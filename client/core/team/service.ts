@@ -96,11 +96,16 @@ export class TeamCore {
   /**
    * [M26] `device` (hex) was a member device of `epoch` in the space's graph: a recipient of its
    * rotation, not removed concurrently with it (epochMembers.ts); undefined outside spaces.
+   * `recipientOnly`: whether its rotation sealed the key to it at all — what a receiver requires
+   * to apply an envelope (a change every other member also refuses, so no later change of theirs
+   * depends on it); a concurrent removal only hides what it wrote, since others may have applied
+   * it before the removal reached them and built on it.
    */
-  memberOfEpoch(space: ConvId, epoch: number, device: string): boolean | undefined {
+  memberOfEpoch(space: ConvId, epoch: number, device: string, recipientOnly = false): boolean | undefined {
     const meta = this.spaces.meta(space)
     const state = meta && this.spaces.state(space)
     if (!meta || !state) return undefined
+    if (recipientOnly) return this.epochMembers.recipient(state, epoch, device)
     return this.epochMembers.member(state, this.spaces.graph(space), this.spaces.org(meta.org).bindings, epoch, device)
   }
 

@@ -95,8 +95,8 @@ export class Team {
     return i < 0 ? undefined : i
   }
 
-  memberOfEpoch(conv: ConvId, epoch: number, device: string): boolean | undefined {
-    return this.core.memberOfEpoch(conv, epoch, device)
+  memberOfEpoch(conv: ConvId, epoch: number, device: string, recipientOnly = false): boolean | undefined {
+    return this.core.memberOfEpoch(conv, epoch, device, recipientOnly)
   }
 
   // ---- reading ------------------------------------------------------------------------------
