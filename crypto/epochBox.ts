@@ -1,7 +1,8 @@
 import nacl from 'tweetnacl'
 import { concat, utf8, writeU32 } from './bytes.js'
 import { CryptoErrorCode, CryptoMisuse, fail, ok, type Result } from './errors.js'
-import { domainHash } from './hash.js'
+import { sha256 } from '@noble/hashes/sha2.js'
+import { frame } from './hash.js'
 import { asEpochKey, type BoxPublicKey, type BoxSecretKey, type EpochKey } from './keys.js'
 import { openUnder, sealUnder } from './secretBox.js'
 
@@ -37,16 +38,33 @@ const hsalsa20 = (nacl as unknown as { lowlevel: { crypto_core_hsalsa20(o: Uint8
   .crypto_core_hsalsa20
 
 export function epochBoxNonce(context: Uint8Array, index: number): Uint8Array {
+  return epochBoxNonces(context)(index)
+}
+
+/**
+ * The [L3] nonces of one context, for many indices: the hash state of the framed domain and
+ * context is made once and copied per index (the same bytes as `epochBoxNonce`; a rotation or a
+ * trial over a thousand boxes does not frame and hash the prefix a thousand times).
+ */
+export function epochBoxNonces(context: Uint8Array): (index: number) => Uint8Array {
+  const lengths = new Uint8Array(4)
+  writeU32(new DataView(lengths.buffer), 0, 4)
+  const framed = frame(DOMAIN_NONCE, [context])
+  const prefix = sha256.create().update(framed).update(lengths)
   const i = new Uint8Array(4)
-  writeU32(new DataView(i.buffer), 0, index)
-  return domainHash(DOMAIN_NONCE, context, i).subarray(0, 24)
+  const view = new DataView(i.buffer)
+  return (index) => {
+    writeU32(view, 0, index)
+    return prefix.clone().update(i).digest().subarray(0, 24)
+  }
 }
 
 export async function sealEpochKey(key: EpochKey, recipients: readonly BoxPublicKey[], context: Uint8Array): Promise<SealedEpochKey> {
   if (key.length !== 32) throw new CryptoMisuse('EpochKey must be 32 bytes')
   const eph = await ephemeralKey()
   const shared = await Promise.all(recipients.map((r) => sharedKey(eph, r)))
-  const boxes = shared.map((k, i) => nacl.secretbox(key, epochBoxNonce(context, i), k))
+  const nonce = epochBoxNonces(context)
+  const boxes = shared.map((k, i) => nacl.secretbox(key, nonce(i), k))
   for (const k of shared) k.fill(0)
   eph.secret.fill(0)
   return { ephemeral: eph.public, boxes }
@@ -66,11 +84,12 @@ export function openEpochKey(sealed: { ephemeral: Uint8Array; box: Uint8Array },
 export function findEpochKey(sealed: { ephemeral: Uint8Array; boxes: readonly Uint8Array[] }, recipientSecret: BoxSecretKey, context: Uint8Array): Result<{ key: EpochKey; index: number }> {
   if (sealed.ephemeral.length !== 32) return fail(CryptoErrorCode.MALFORMED)
   const shared = nacl.box.before(sealed.ephemeral, recipientSecret)
+  const nonce = epochBoxNonces(context)
   try {
     for (let i = 0; i < sealed.boxes.length; i++) {
       const box = sealed.boxes[i]!
       if (box.length !== 48) continue
-      const key = nacl.secretbox.open(box, epochBoxNonce(context, i), shared)
+      const key = nacl.secretbox.open(box, nonce(i), shared)
       if (key && key.length === 32) return ok({ key: asEpochKey(key), index: i })
     }
     return fail(CryptoErrorCode.DECRYPT_FAILED)
