@@ -1,5 +1,5 @@
 import nacl from 'tweetnacl'
-import { concat } from './bytes.js'
+import { bytesEqual, concat } from './bytes.js'
 import { CryptoMisuse } from './errors.js'
 import { isAcceptableSignPublicKey, type SignPublicKey, type SignSecretKey } from './keys.js'
 
@@ -70,9 +70,19 @@ export function createSigner(secretKey: SignSecretKey): Signer {
   if (secretKey.length !== 64) throw new CryptoMisuse('SignSecretKey must be 64 bytes')
   const publicKey = secretKey.slice(32) as SignPublicKey
   let imported: Promise<CryptoKey | undefined> | undefined
+  let checked = false
   return {
     publicKey,
     async sign(message) {
+      // [C3] The public half must be the seed's: tweetnacl signs with the half it is given, WebCrypto
+      // with the seed's, and one message signed under two public keys for one seed gives the seed
+      // away. Checked once, before the first signature.
+      if (!checked) {
+        if (!bytesEqual(nacl.sign.keyPair.fromSeed(secretKey.subarray(0, 32)).publicKey, publicKey)) {
+          throw new CryptoMisuse('SignSecretKey: the public half is not the seed\'s')
+        }
+        checked = true
+      }
       imported ??= webCrypto().then((subtle) =>
         subtle?.importKey('pkcs8', bs(concat(PKCS8_ED25519_PREFIX, secretKey.subarray(0, 32))), { name: 'Ed25519' }, false, ['sign']),
       )

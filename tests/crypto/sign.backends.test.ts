@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, test } from 'vitest'
 import {
+  CryptoMisuse, generateDeviceKeys, utf8, type SignSecretKey,
   asSignSecretKey, capabilityProofBytes, concat, createSigner, deviceAuthBytes, frame, isCanonicalS, parseSignPublicKey,
   restoreDeviceKeys, signatureBackend, signedBytes, useSignatureBackend, verifyCapabilityProof, verifyDeviceAuth, verifySignature,
 } from '../../crypto/index.js'
@@ -115,5 +116,17 @@ describe.each(BACKENDS)('Ed25519 verification rule (%s backend)', (backend) => {
     // The same parts framed under the envelope domain are different bytes, so different signatures.
     expect(signedBytes(challenge, conv, new Uint8Array(0))).not.toEqual(capabilityProofBytes(challenge, conv, 0))
     expect(frame('fieldchat/v1/auth/device', [challenge, alice.keys.signPublic])).toEqual(deviceAuthBytes(challenge, alice.keys.signPublic))
+  })
+})
+
+describe('[C3] a signer over a secret key whose public half is not its seed\'s', () => {
+  test('[C3] refuses to sign (CryptoMisuse): tweetnacl would sign under the wrong half, WebCrypto under the right one, and both together give the seed away', async () => {
+    const alice = generateDeviceKeys()
+    const mallory = generateDeviceKeys()
+    const mixed = new Uint8Array([...alice.signSecret.subarray(0, 32), ...mallory.signPublic]) as SignSecretKey
+    await expect(createSigner(mixed).sign(utf8.encode('pay mallory'))).rejects.toThrow(CryptoMisuse)
+    // The honest key still signs, and its signature verifies.
+    const signature = await createSigner(alice.signSecret).sign(utf8.encode('pay bob'))
+    expect(await verifySignature(utf8.encode('pay bob'), signature, alice.signPublic)).toBe(true)
   })
 })
