@@ -1,5 +1,5 @@
 /** One device of ours in its own process (bench/sync.ts drives it over IPC). */
-import { mkdtempSync } from 'node:fs'
+import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Messenger } from '../client/core/messenger.js'
@@ -9,7 +9,8 @@ import type { ConvId } from '../protocol/index.js'
 import { emit, monotonicMs, serve } from './procs.js'
 
 const [url, name] = process.argv.slice(2) as [string, string]
-const store = openSqliteLocalStore(join(mkdtempSync(join(tmpdir(), `bench-${name}-`)), 'device.sqlite'))
+const dir = mkdtempSync(join(tmpdir(), `bench-${name}-`))
+const store = openSqliteLocalStore(join(dir, 'device.sqlite'))
 const messenger = await Messenger.open({ store, url, socket: nodeSocket })
 await messenger.createIdentity(name)
 messenger.start()
@@ -68,6 +69,7 @@ serve({
   async stop() {
     await messenger.stop()
     await store.close()
+    rmSync(dir, { recursive: true, force: true })
     setTimeout(() => process.exit(0), 10)
     return null
   },

@@ -1,7 +1,4 @@
 /** The named peer: automerge-repo's own unencrypted WebSocket sync server, with file storage. */
-import { mkdtempSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { WebSocketServer } from 'ws'
 import { Repo } from '@automerge/automerge-repo'
 import { NodeWSServerAdapter } from '@automerge/automerge-repo-network-websocket'
@@ -14,7 +11,8 @@ const address = wss.address()
 const port = typeof address === 'object' && address ? address.port : 0
 new Repo({
   network: [new NodeWSServerAdapter(wss as never)],
-  storage: new NodeFSStorageAdapter(mkdtempSync(join(tmpdir(), 'bench-peer-server-'))),
+  // The data folder is bench/sync.ts's, which removes it after the run.
+  storage: new NodeFSStorageAdapter(process.argv[2]!),
   sharePolicy: async () => false,
 })
 serve({ port: () => port })

@@ -6,7 +6,7 @@
  *
  *   BENCH_MESSAGES (10000)  BENCH_PACED (100)  BENCH_GAP_MS (10)
  */
-import { mkdtempSync } from 'node:fs'
+import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { startServerProcess } from '../tests/integration/helpers/serverProcess.js'
@@ -71,15 +71,20 @@ async function run(label: string, serverPid: number, script: string, url: string
   }
 }
 
-const server = await startServerProcess({ dataDir: mkdtempSync(join(tmpdir(), 'bench-ours-')), env: { LOG_LEVEL: 'warn' } })
+// Both servers' data folders are removed after their run (the clients remove their own).
+const oursDir = mkdtempSync(join(tmpdir(), 'bench-ours-'))
+const server = await startServerProcess({ dataDir: oursDir, env: { LOG_LEVEL: 'warn' } })
 const ours = await run('ours', server.pid(), 'bench/ours-client.ts', server.url)
 await server.kill()
+rmSync(oursDir, { recursive: true, force: true })
 
-const peerServer = startWorker('bench/peer-server.ts')
+const peerDir = mkdtempSync(join(tmpdir(), 'bench-peer-server-'))
+const peerServer = startWorker('bench/peer-server.ts', [peerDir])
 await waitReady(peerServer)
 const port = await peerServer.call<number>('port')
 const peer = await run('peer', peerServer.child.pid!, 'bench/peer-client.ts', `ws://127.0.0.1:${port}`)
 await peerServer.kill()
+rmSync(peerDir, { recursive: true, force: true })
 
 const result = {
   messages: MESSAGES,

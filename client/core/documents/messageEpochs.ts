@@ -28,11 +28,14 @@ export class MessageEpochs {
     this.loaded.add(conv)
   }
 
-  async record(conv: ConvId, ids: readonly string[], epoch: number): Promise<void> {
-    if (!ids.length) return
+  /**
+   * Records the epochs of a batch's messages: in memory at once (so nothing is shown before its
+   * epoch is known), in storage with one write, whose promise is returned.
+   */
+  record(conv: ConvId, batches: readonly { ids: readonly string[]; epoch: number }[]): Promise<void> {
     const map = this.mapOf(conv)
-    for (const id of ids) map.set(id, epoch)
-    await this.store.write(ids.map((id) => ({ key: ['msg-epoch', conv, id], value: encodeRecord({ e: epoch }) })))
+    const writes = batches.flatMap(({ ids, epoch }) => ids.map((id) => (map.set(id, epoch), { key: ['msg-epoch', conv, id], value: encodeRecord({ e: epoch }) })))
+    return writes.length ? this.store.write(writes) : Promise.resolve()
   }
 
   epochOf(conv: ConvId, id: string): number | undefined {

@@ -20,8 +20,8 @@ export interface ReceiverDeps {
    * membership this device holds; undefined for a conversation without a membership graph.
    */
   readonly memberOfEpoch: ((conv: ConvId, epoch: number, device: string) => boolean | undefined) | undefined
-  /** [M26] Messages a received envelope created, with the epoch it was written under. */
-  readonly recordEpochs?: ((conv: ConvId, ids: readonly string[], epoch: number) => Promise<void>) | undefined
+  /** [M26] Messages received envelopes created, with the epochs they were written under (known at once, stored by the promise). */
+  readonly recordEpochs?: ((conv: ConvId, batches: readonly { ids: readonly string[]; epoch: number }[]) => Promise<void>) | undefined
   /** [S12] The position of `epoch` among the conversation's epochs (graph order); undefined when unknown. */
   readonly epochRank?: ((conv: ConvId, epoch: number) => number | undefined) | undefined
 }
@@ -156,8 +156,9 @@ export class Receiver {
       created.push({ ids: verdict.created, epoch: result.value.header.epoch })
     }
     if (batches.length === 0) return missing < 0 ? undefined : missing
-    // Recorded before the changes are applied: a message is never shown without its epoch.
-    for (const c of created) await this.deps.recordEpochs?.(conv, c.ids, c.epoch)
+    // Known before the changes are applied (a message is never shown without its epoch), and
+    // stored with one write, before the cursor can move past these envelopes.
+    const recorded = this.deps.recordEpochs?.(conv, created)
     try {
       await this.deps.docs.apply(doc, batches.flat())
     } catch {
@@ -170,6 +171,7 @@ export class Receiver {
         }
       }
     }
+    await recorded
     return missing < 0 ? undefined : missing
   }
 
