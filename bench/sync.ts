@@ -4,7 +4,7 @@
  * WebSocket sync server, on this machine in this run. Each side: server + 2 clients, 3 processes.
  * Prints JSON as the last line of stdout; ratios are what to compare (the machine is noisy).
  *
- *   BENCH_MESSAGES (10000)  BENCH_PACED (100)  BENCH_GAP_MS (10)
+ *   BENCH_MESSAGES (10000)  BENCH_PACED (100)  BENCH_GAP_MS (10)  BENCH_DEBUG (print the slowest paced messages)
  */
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -51,6 +51,7 @@ async function run(label: string, serverPid: number, script: string, url: string
     const sentAt = await a.call<Record<string, number>>('paced', { conv, count: PACED, gapMs: GAP_MS })
     await pacedDone
     const latencies = Object.entries(sentAt).map(([text, t]) => arrivals.get(text)! - t)
+    if (process.env.BENCH_DEBUG) console.error(label, JSON.stringify(Object.entries(sentAt).map(([text, t]) => [text, Math.round(arrivals.get(text)! - t)]).sort((x, y) => y[1] - x[1]).slice(0, 6)))
 
     await b.call('expect', { count: MESSAGES })
     const all = new Promise<{ at: number }>((r) => b.on('all', (d) => r(d as { at: number })))
