@@ -51,7 +51,7 @@ async function run(label: string, serverPid: number, script: string, url: string
     const sentAt = await a.call<Record<string, number>>('paced', { conv, count: PACED, gapMs: GAP_MS })
     await pacedDone
     const latencies = Object.entries(sentAt).map(([text, t]) => arrivals.get(text)! - t)
-    if (process.env.BENCH_DEBUG) console.error(label, JSON.stringify(Object.entries(sentAt).map(([text, t]) => [text, Math.round(arrivals.get(text)! - t)]).sort((x, y) => y[1] - x[1]).slice(0, 6)))
+    if (process.env.BENCH_DEBUG) console.error(label, JSON.stringify(Object.entries(sentAt).map(([text, t]): [string, number] => [text, Math.round(arrivals.get(text)! - t)]).sort((x, y) => y[1] - x[1]).slice(0, 6)))
 
     await b.call('expect', { count: MESSAGES })
     const all = new Promise<{ at: number }>((r) => b.on('all', (d) => r(d as { at: number })))

@@ -1,6 +1,9 @@
+import { existsSync } from 'node:fs'
 import { parseArgs } from 'node:util'
 import { join, resolve } from 'node:path'
 import { Messenger } from '../core/messenger.js'
+import { openAtRest } from '../core/storage/atRest.js'
+import { cliAtRestSecret } from '../node/atRestKey.js'
 import { openSqliteLocalStore } from '../node/sqliteStore.js'
 import { nodeSocket } from '../node/socket.js'
 import { makeCli, type Command, type Options } from './context.js'
@@ -40,6 +43,7 @@ const OPTIONS = {
   timeout: { type: 'string' },
   ttl: { type: 'string' },
   code: { type: 'string' },
+  'key-file': { type: 'string' },
   'no-history': { type: 'boolean', default: false },
   help: { type: 'boolean', short: 'h', default: false },
 } as const
@@ -85,7 +89,13 @@ async function main(): Promise<number> {
 
   const home = resolve(values.home ?? process.env.FIELDCHAT_HOME ?? '.fieldchat')
   const server = values.server ?? process.env.FIELDCHAT_SERVER ?? 'ws://127.0.0.1:8787/sync'
-  const store = openSqliteLocalStore(join(home, 'device.sqlite'))
+  // [M28] The store is encrypted at rest: a passphrase, a key file, or the home's own key file.
+  const storeExists = existsSync(join(home, 'device.sqlite'))
+  const sqlite = openSqliteLocalStore(join(home, 'device.sqlite'))
+  const store = await openAtRest(sqlite, cliAtRestSecret(join(home, 'device.key'), values['key-file'], storeExists)).catch(async (err: unknown) => {
+    await sqlite.close()
+    throw err
+  })
   const messenger = await Messenger.open({ store, url: server, socket: nodeSocket }).catch(async (err: unknown) => {
     await store.close()
     throw err

@@ -1,6 +1,11 @@
 export const USAGE = `fieldchat CLI: a headless client on the same engine as the app.
 
-usage: npm run cli -- [--home DIR] [--server URL] [--json] <command> [args]
+usage: npm run cli -- [--home DIR] [--server URL] [--json] [--key-file FILE] <command> [args]
+
+The device's store (DIR/device.sqlite) is encrypted at rest: with FIELDCHAT_PASSPHRASE set
+(environment only), by that passphrase; else by --key-file FILE (or FIELDCHAT_KEY_FILE, 64 hex
+characters); else by DIR/device.key, made on first use (keep it apart from the store to protect
+a copied store, or use a passphrase).
 
 conversations
   init --name NAME            create this device's keys and display name

@@ -17,6 +17,8 @@ export function openSqliteLocalStore(file: string): LocalStore {
   const db = new Database(file)
   db.pragma('journal_mode = WAL')
   db.pragma('synchronous = NORMAL')
+  // Deleted rows (clear records replaced by sealed ones, [M28]) are overwritten, not left in free pages.
+  db.pragma('secure_delete = ON')
   db.exec('CREATE TABLE IF NOT EXISTS kv (k TEXT PRIMARY KEY, v BLOB NOT NULL) WITHOUT ROWID')
   const get = db.prepare<[string], { v: Buffer }>('SELECT v FROM kv WHERE k = ?')
   const range = db.prepare<[string, string, string], { k: string; v: Buffer }>('SELECT k, v FROM kv WHERE k = ? OR (k >= ? AND k < ?) ORDER BY k')

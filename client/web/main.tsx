@@ -9,6 +9,7 @@ import { browserSocket } from './browserSocket.js'
 import { Notice } from './components/Notice.js'
 import { acquireEngineLock } from './engineLock.js'
 import { openIdbStore } from './idbStore.js'
+import { openEncrypted } from './storageKey.js'
 import { requestPersistence, type Persistence } from './persist.js'
 import { registerServiceWorker } from './pwa.js'
 import { checkStoreHealth, type StoreHealth } from './storeHealth.js'
@@ -35,7 +36,7 @@ async function boot(): Promise<void> {
   setPhase({ kind: 'starting' })
   let messenger: Messenger
   try {
-    const store = await openIdbStore()
+    const store = await openEncrypted(await openIdbStore())
     messenger = await Messenger.open({ store, url: syncUrl(), socket: browserSocket })
   } catch (err) {
     const message =

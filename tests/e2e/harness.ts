@@ -222,24 +222,28 @@ export async function ensureServiceWorkerControls(page: Page): Promise<void> {
 }
 
 /** Reads one record of the app's IndexedDB, as base64, to prove it was not rewritten. */
-export async function storedRecord(page: Page, key: string[]): Promise<string | undefined> {
+/**
+ * The records of one namespace (a key's first part: `identity`, `conv`, …) as the app's IndexedDB
+ * holds them — sealed, under hidden keys ([M28]) — in base64, in stored key order; to check that
+ * something left them untouched.
+ */
+export async function storedRecords(page: Page, namespace: string): Promise<string[]> {
   return page.evaluate(
-    (k) =>
-      new Promise<string | undefined>((ok, fail) => {
+    (ns) =>
+      new Promise<string[]>((ok, fail) => {
         const open = indexedDB.open('fieldchat')
         open.onerror = () => fail(open.error)
         open.onsuccess = () => {
           const db = open.result
-          const get = db.transaction('kv').objectStore('kv').get(k)
-          get.onerror = () => fail(get.error)
-          get.onsuccess = () => {
+          const all = db.transaction('kv').objectStore('kv').getAll(IDBKeyRange.bound([ns], [ns, []]))
+          all.onerror = () => fail(all.error)
+          all.onsuccess = () => {
             db.close()
-            const value: unknown = get.result
-            ok(value instanceof Uint8Array ? btoa(String.fromCharCode(...value)) : undefined)
+            ok((all.result as unknown[]).flatMap((v) => (v instanceof Uint8Array ? [btoa(String.fromCharCode(...v))] : [])))
           }
         }
       }),
-    key,
+    namespace,
   )
 }
 

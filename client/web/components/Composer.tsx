@@ -35,6 +35,7 @@ export function Composer(props: { onSend: (text: string) => Promise<void>; onErr
         id="composer-text"
         ref={box}
         rows={1}
+        autocomplete="off"
         placeholder="Write a message"
         value={text()}
         onInput={(e) => setText(e.currentTarget.value)}

@@ -41,7 +41,7 @@ export function InvitePanel(props: {
     <div class="invite" id={props.id}>
       <label for={`${props.id}-link`}>{label()}</label>
       <div class="row">
-        <input id={`${props.id}-link`} ref={input} readOnly value={props.link} onFocus={(e) => e.currentTarget.select()} />
+        <input id={`${props.id}-link`} ref={input} readOnly autocomplete="off" value={props.link} onFocus={(e) => e.currentTarget.select()} />
         <button type="button" onClick={copy}>
           Copy link
         </button>

@@ -26,11 +26,18 @@ export function NameForm(props: {
   const form = (close?: () => void) => {
     const submit = (e: SubmitEvent) => {
       e.preventDefault()
+      // Emptied before the app moves on: a field that still holds the name when the page
+      // navigates is kept by the browser in its session files, in clear ([M28]).
+      const value = name()
+      setName('')
       void action.run(async () => {
-        await props.onSubmit(name())
-        if (!close) return
-        setName('')
-        close()
+        try {
+          await props.onSubmit(value)
+        } catch (err) {
+          setName(value)
+          throw err
+        }
+        close?.()
       })
     }
     return (
@@ -39,7 +46,7 @@ export function NameForm(props: {
         <input
           id={props.id}
           name={props.name}
-          autocomplete={props.autocomplete}
+          autocomplete={props.autocomplete ?? 'off'}
           maxLength={64}
           required
           ref={(el) => {

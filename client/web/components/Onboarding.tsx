@@ -14,7 +14,7 @@ export function Onboarding(props: { onCreate: (name: string) => Promise<void>; c
       <NameForm
         id="display-name"
         name="display-name"
-        autocomplete="nickname"
+        autocomplete="off"
         label="Display name"
         submit="Continue"
         onSubmit={(name) => props.onCreate(name)}
