@@ -7,7 +7,7 @@ import { afterAll, describe, expect, it } from 'vitest'
 import { deriveStorageKeys, hideKeyPart, openStored } from '../../crypto/index.js'
 import {
   CHROMIUM_ARGS, WAIT, createConversation, inviteLink, joinConversation, messageTexts, onboard, openConversation, send, settledTexts,
-  unexpectedErrors, useWorld, type Person,
+  personIn, unexpectedErrors, useWorld, type Person,
 } from './harness.js'
 
 /**
@@ -38,17 +38,7 @@ const marker = (what: string) => `${tag}-${what}`
 async function persistentPerson(name: string, dir: string, url: string): Promise<Person> {
   const context = await chromium.launchPersistentContext(dir, { executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS, viewport: { width: 360, height: 740 } })
   contexts.push(context)
-  await context.addInitScript(() =>
-    document.addEventListener('securitypolicyviolation', (e) => console.error(`CSP violation: ${e.violatedDirective} ${e.blockedURI}`)),
-  )
-  const page = context.pages()[0] ?? (await context.newPage())
-  const errors: string[] = []
-  page.on('pageerror', (err) => errors.push(`${name} pageerror: ${err.message}`))
-  page.on('console', (msg) => {
-    if (msg.type() === 'error') errors.push(`${name} console: ${msg.text()}`)
-  })
-  await page.goto(url)
-  return { name, context, page, errors }
+  return personIn(context, name, url)
 }
 
 async function close(p: Person): Promise<void> {

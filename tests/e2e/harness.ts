@@ -99,12 +99,16 @@ export interface Person {
 }
 
 export async function person(browser: Browser, name: string, url: string): Promise<Person> {
-  const context = await browser.newContext({ viewport: { width: 360, height: 740 } })
+  return personIn(await browser.newContext({ viewport: { width: 360, height: 740 } }), name, url)
+}
+
+/** A person in a context made elsewhere (a persistent profile on disk, for example), errors watched. */
+export async function personIn(context: BrowserContext, name: string, url: string): Promise<Person> {
   // The server's CSP forbids eval; a caught `new Function` probe only shows up as this event.
   await context.addInitScript(() =>
     document.addEventListener('securitypolicyviolation', (e) => console.error(`CSP violation: ${e.violatedDirective} ${e.blockedURI}`)),
   )
-  const page = await context.newPage()
+  const page = context.pages()[0] ?? (await context.newPage())
   const errors: string[] = []
   page.on('pageerror', (err) => errors.push(`${name} pageerror: ${err.message}`))
   page.on('console', (msg) => {

@@ -1,11 +1,9 @@
-import { spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { existsSync, mkdtempSync as mkdtemp, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, relative } from 'node:path'
-import { build } from 'esbuild'
 import { afterAll, expect, test } from 'vitest'
-import { cliHome, type CliHome, type CliRun } from './helpers/cli.js'
+import { cliHome, runCli, type CliHome, type CliRun } from './helpers/cli.js'
 import { useServer } from './helpers/lifecycle.js'
 
 /**
@@ -84,43 +82,9 @@ function scan(dir: string, search: readonly Needle[]): string[] {
   return found
 }
 
-// --- A home run with extra environment: spawned like helpers/cli.ts does (the CLI bundled, plain node). ---
-let envBundle: Promise<string> | undefined
-function cliEnvBundle(): Promise<string> {
-  const outfile = join(process.cwd(), 'node_modules', '.cache', 'fieldchat-cli-atrest', 'main.mjs')
-  envBundle ??= build({ entryPoints: ['client/cli/main.ts'], bundle: true, platform: 'node', format: 'esm', packages: 'external', outfile, logLevel: 'warning' }).then(() => outfile)
-  return envBundle
-}
-
-async function runWithEnv(dir: string, extra: Record<string, string>, args: readonly string[]): Promise<CliRun> {
-  const main = await cliEnvBundle()
-  const all = ['--home', dir, '--server', env.server().url, ...args]
-  const childEnv: NodeJS.ProcessEnv = { ...process.env, ...extra }
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [main, ...all], { cwd: process.cwd(), stdio: ['ignore', 'pipe', 'pipe'], env: childEnv })
-    let stdout = ''
-    let stderr = ''
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()))
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()))
-    const timer = setTimeout(() => child.kill('SIGKILL'), 90_000)
-    child.once('error', reject)
-    child.once('close', (code) => {
-      clearTimeout(timer)
-      resolve({
-        args: all,
-        code: code ?? -1,
-        stdout,
-        stderr,
-        json<T>() {
-          try {
-            return JSON.parse(stdout) as T
-          } catch {
-            throw new Error(`not one JSON document from \`${all.join(' ')}\` (exit ${code}):\n${stdout}\n${stderr}`)
-          }
-        },
-      })
-    })
-  })
+// A home run with extra environment (FIELDCHAT_PASSPHRASE).
+function runWithEnv(dir: string, extra: Record<string, string>, args: readonly string[]): Promise<CliRun> {
+  return runCli(['--home', dir, '--server', env.server().url, ...args], 90_000, extra)
 }
 
 const errorCode = (r: CliRun) => r.json<{ error?: { code?: string } }>().error?.code

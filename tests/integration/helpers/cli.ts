@@ -38,11 +38,11 @@ export function cliHome(name: string, serverUrl: () => string): CliHome {
   return { name, dir, run: (...args) => runCli(['--home', dir, '--server', serverUrl(), ...args]) }
 }
 
-/** The CLI (client/cli/main.ts, bundled) in a child process, as a script would run it. */
-export async function runCli(args: readonly string[], timeoutMs = 90_000): Promise<CliRun> {
+/** The CLI (client/cli/main.ts, bundled) in a child process, as a script would run it; `env` adds to this process's. */
+export async function runCli(args: readonly string[], timeoutMs = 90_000, env?: Record<string, string>): Promise<CliRun> {
   const main = await cliBundle()
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [main, ...args], { cwd: process.cwd(), stdio: ['ignore', 'pipe', 'pipe'] })
+    const child = spawn(process.execPath, [main, ...args], { cwd: process.cwd(), stdio: ['ignore', 'pipe', 'pipe'], ...(env ? { env: { ...process.env, ...env } } : {}) })
     let stdout = ''
     let stderr = ''
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()))
