@@ -8,7 +8,8 @@ import { decodeRecord, encodeRecord } from './records.js'
  * storage keys (crypto [R2]) together with its key, and every part of a key after its first (the
  * namespace, such as `conv` or `out`) is stored hidden (crypto [R3]), so the files name no
  * conversation, document, message or person. `range` finds records by their hidden prefix, opens
- * them and puts them back in key order. A record that does not open (damaged, moved to another
+ * them and puts them back in key order (a part made of digits only — a counter, a sequence
+ * number — names nothing and is kept as it is). A record that does not open (damaged, moved to another
  * slot, written under another key) reads as bytes no record schema accepts, so it is set aside
  * as corrupt ([M3]), never taken for a missing one and overwritten.
  */
@@ -67,6 +68,8 @@ export class EncryptedStore implements LocalStore {
   }
 
   private async hide(part: string): Promise<string> {
+    // Counters and sequence numbers name nothing; kept as they are, they cost no HMAC per write.
+    if (/^\d{1,20}$/.test(part)) return part
     let h = this.hidden.get(part)
     if (h === undefined) {
       if (this.hidden.size > 50_000) this.hidden.clear()
