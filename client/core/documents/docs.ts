@@ -22,13 +22,15 @@ export interface DocChange {
  */
 export class DocStore {
   readonly repo: Repo
+  private readonly adapter: RepoStorageAdapter
   readonly events = new Emitter<{ change: DocChange }>()
   private readonly handles = new Map<DocId, Promise<DocHandle<unknown> | undefined>>()
   private applyingLocal = false
 
   /** `genesis(id)`: a change every device makes identically to start that document, or undefined. */
   constructor(private readonly store: LocalStore, private readonly actor: string, private readonly genesis: (id: DocId) => Uint8Array | undefined = () => undefined) {
-    this.repo = new Repo({ storage: new RepoStorageAdapter(store), network: [], sharePolicy: async () => false })
+    this.adapter = new RepoStorageAdapter(store)
+    this.repo = new Repo({ storage: this.adapter, network: [], sharePolicy: async () => false })
   }
 
   /** The loaded document, loading it from storage on first use; undefined if it has no changes yet. */
@@ -92,6 +94,7 @@ export class DocStore {
   async shutdown(): Promise<void> {
     await this.repo.flush()
     await this.repo.shutdown()
+    this.adapter.close()
   }
 
   private handle(id: DocId): Promise<DocHandle<unknown> | undefined> {
