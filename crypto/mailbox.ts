@@ -44,6 +44,16 @@ export function mailDest(address: Uint8Array): Uint8Array {
   return domainHash('fieldchat/v1/mail/dest', address)
 }
 
+/**
+ * [K8] Where the server stores a decoy's row: a hash of the decoy under its own domain, so a
+ * "decoy" a client names can never be a real mailbox's destination (that would need a preimage
+ * of `mailDest`): decoys cannot fill someone's mailbox or bury their mail.
+ */
+export function decoyRowDest(decoy: Uint8Array): Uint8Array {
+  if (decoy.length !== 32) throw new CryptoMisuse('a decoy is 32 bytes')
+  return domainHash('fieldchat/v1/mail/decoy-row', decoy)
+}
+
 /** Decoy pool entries a post with `fanout` rows draws from: at least 32, twice the fanout, at most 20,000. */
 export function decoyPoolSize(fanout: number): number {
   return Math.min(20_000, Math.max(32, 2 * fanout))

@@ -4,7 +4,7 @@ import {
   type ClientMessage, type Hello, type Join, type Mail, type MailDone, type Push, type PushResult, type Rekey, type ServerMessage, type Subscribe, type Unsubscribe,
 } from '../protocol/index.js'
 import {
-  bytesEqual, conversationIdOf, hashOfEnvelope, mailDest, randomBytes, splitEnvelope, toBase64Url, toHex, verifyCapabilityProof, verifyDeviceAuth, verifyMailboxProof,
+  bytesEqual, conversationIdOf, decoyRowDest, hashOfEnvelope, mailDest, randomBytes, splitEnvelope, toBase64Url, toHex, verifyCapabilityProof, verifyDeviceAuth, verifyMailboxProof,
   verifyEnvelopeSignature, verifyRekeyProof, type EnvelopeParts,
 } from '../crypto/verify.js'
 import type { AppendItem, AppendResult, ChangeStore, MailItem } from './store/ChangeStore.js'
@@ -174,8 +174,8 @@ export class Connection implements Subscriber {
   private async onMail(msg: Mail): Promise<void> {
     // Rows are stored under hashed destinations (crypto [K8]); decoys come as destinations.
     const dests = msg.to.map(mailDest)
-    const decoys = msg.decoys ?? []
-    if (decoys.some((d) => dests.some((t) => bytesEqual(t, d)))) return this.reject(ErrorCode.BAD_FRAME)
+    // Decoys under their own domain: never a real mailbox's destination (crypto [K8]).
+    const decoys = (msg.decoys ?? []).map(decoyRowDest)
     const posted = await this.ctx.store.postMail(dests, msg.items, MAILBOX_LIMIT, undefined, decoys)
     if (!posted) return this.send({ type: 'ack', id: msg.id, results: msg.items.map(() => ({ code: ErrorCode.MAILBOX_FULL })) })
     this.send({ type: 'ack', id: msg.id, results: posted.items.map((sseq) => ({ sseq })) })

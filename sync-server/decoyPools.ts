@@ -1,4 +1,4 @@
-import { decoyPool, decoyPoolSize, toHex } from '../crypto/verify.js'
+import { decoyPool, decoyPoolSize, decoyRowDest, toHex } from '../crypto/verify.js'
 
 /**
  * [S11] Decoy pools the server has been handed by readers (crypto [K8]), kept in memory only —
@@ -19,7 +19,8 @@ export class DecoyPoolCache {
       this.pools.set(id, hit)
       return hit
     }
-    const pool = new Set(decoyPool(key, size).map(toHex))
+    // Matched against stored rows: decoys are stored under `decoyRowDest` (crypto [K8]).
+    const pool = new Set(decoyPool(key, size).map((d) => toHex(decoyRowDest(d))))
     this.pools.set(id, pool)
     if (this.pools.size > this.max) this.pools.delete(this.pools.keys().next().value!)
     return pool

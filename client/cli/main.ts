@@ -1,8 +1,7 @@
-import { existsSync } from 'node:fs'
 import { parseArgs } from 'node:util'
 import { join, resolve } from 'node:path'
 import { Messenger } from '../core/messenger.js'
-import { openAtRest } from '../core/storage/atRest.js'
+import { AT_REST_META, openAtRest } from '../core/storage/atRest.js'
 import { cliAtRestSecret } from '../node/atRestKey.js'
 import { openSqliteLocalStore } from '../node/sqliteStore.js'
 import { nodeSocket } from '../node/socket.js'
@@ -90,9 +89,9 @@ async function main(): Promise<number> {
   const home = resolve(values.home ?? process.env.FIELDCHAT_HOME ?? '.fieldchat')
   const server = values.server ?? process.env.FIELDCHAT_SERVER ?? 'ws://127.0.0.1:8787/sync'
   // [M28] The store is encrypted at rest: a passphrase, a key file, or the home's own key file.
-  const storeExists = existsSync(join(home, 'device.sqlite'))
   const sqlite = openSqliteLocalStore(join(home, 'device.sqlite'))
-  const store = await openAtRest(sqlite, cliAtRestSecret(join(home, 'device.key'), values['key-file'], storeExists)).catch(async (err: unknown) => {
+  const encrypted = (await sqlite.get(AT_REST_META)) !== undefined
+  const store = await openAtRest(sqlite, cliAtRestSecret(join(home, 'device.key'), values['key-file'], encrypted)).catch(async (err: unknown) => {
     await sqlite.close()
     throw err
   })

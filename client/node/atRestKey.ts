@@ -12,14 +12,16 @@ import type { AtRestSecret } from '../core/storage/atRest.js'
  * The third keeps the store's file unreadable on its own (a copied or backed-up database), not
  * against whoever copies the whole home folder: keep the key file elsewhere, or use a passphrase.
  */
-export function cliAtRestSecret(homeKeyFile: string, keyFile: string | undefined, storeExists: boolean, env: NodeJS.ProcessEnv = process.env): AtRestSecret {
+export function cliAtRestSecret(homeKeyFile: string, keyFile: string | undefined, storeEncrypted: boolean, env: NodeJS.ProcessEnv = process.env): AtRestSecret {
   const passphrase = env.FIELDCHAT_PASSPHRASE
   if (passphrase) return { kind: 'passphrase', passphrase }
   const file = keyFile ?? env.FIELDCHAT_KEY_FILE
   if (file) return { kind: 'key', master: readKeyFile(file) }
-  // An existing store without its key file (a passphrase store, or a key kept elsewhere): no new
-  // key file is made for it; a key that opens nothing gets the store's own M203.
-  if (storeExists && !existsSync(homeKeyFile)) return { kind: 'key', master: generateStorageMaster() }
+  // A store already encrypted without its key file here (a passphrase store, or a key kept
+  // elsewhere): no key file is made for it, and a key that opens nothing gets the store's M203. A
+  // store in clear (from before encryption at rest) gets a key file first: it is migrated under
+  // a key that is kept, never under a throwaway one.
+  if (storeEncrypted && !existsSync(homeKeyFile)) return { kind: 'key', master: generateStorageMaster() }
   if (!existsSync(homeKeyFile)) {
     mkdirSync(dirname(homeKeyFile), { recursive: true })
     writeFileSync(homeKeyFile, `${toHex(generateStorageMaster())}\n`, { mode: 0o600, flag: 'wx' })

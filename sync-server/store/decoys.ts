@@ -15,3 +15,13 @@ export function decoysToDrop<R extends { id: number; dest: Uint8Array }>(rows: r
   }
   return decoys.slice(0, count)
 }
+
+/** The indices 0..n-1 in a random order (CSPRNG Fisher–Yates). */
+export function shuffled(n: number): number[] {
+  const out = Array.from({ length: n }, (_, i) => i)
+  for (let i = n - 1; i > 0; i--) {
+    const j = randomBytes(4).reduce((a, b) => a * 256 + b, 0) % (i + 1)
+    ;[out[i], out[j]] = [out[j]!, out[i]!]
+  }
+  return out
+}

@@ -1,6 +1,6 @@
 import { toHex } from '../../crypto/verify.js'
 import { MAIL_TTL_DAYS, dayOf, type ChangeStore } from './ChangeStore.js'
-import { decoysToDrop } from './decoys.js'
+import { decoysToDrop, shuffled } from './decoys.js'
 
 type MailPart = Pick<ChangeStore, 'postMail' | 'readMail' | 'deleteMail' | 'mailBodies' | 'expireMail'>
 
@@ -26,18 +26,21 @@ export function memoryMail(): MailPart {
         bodies.set(id, { body, fanout: dests.length, rows: new Map() })
         return id
       })
-      const ids = keys.map((k, i) => {
+      // Rows in random order (ids follow insertion), as sqliteMail.ts.
+      const ids: number[][] = keys.map(() => [])
+      for (const i of shuffled(keys.length)) {
+        const k = keys[i]!
         let box = boxes.get(k)
         if (!box) boxes.set(k, (box = new Map()))
         const mine = box
-        return bodyIds.map((bodyId) => {
+        ids[i] = bodyIds.map((bodyId) => {
           const id = nextId++
           mine.set(id, bodyId)
           bodies.get(bodyId)!.rows.set(id, dests[i]!)
           expiry.set(id, dayOf(now) + MAIL_TTL_DAYS)
           return id
         })
-      })
+      }
       return { items: bodyIds, ids }
     },
     async readMail(to, limit) {

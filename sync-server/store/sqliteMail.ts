@@ -1,7 +1,7 @@
 import type { Database } from 'better-sqlite3'
 import { toHex } from '../../crypto/verify.js'
 import { MAIL_TTL_DAYS, dayOf, type ChangeStore, type DecoyPools } from './ChangeStore.js'
-import { decoysToDrop } from './decoys.js'
+import { decoysToDrop, shuffled } from './decoys.js'
 
 type MailPart = Pick<ChangeStore, 'postMail' | 'readMail' | 'deleteMail' | 'mailBodies' | 'expireMail'>
 
@@ -40,7 +40,10 @@ export function sqliteMail(db: Database): MailPart {
     if (to.some((d) => q.count.get(d)!.n + bodies.length > limit)) return undefined
     const rows = [...to, ...decoys]
     const items = bodies.map((b) => Number(q.putBody.run(b, rows.length, rows.length).lastInsertRowid))
-    const ids = rows.map((d) => items.map((bodyId) => Number(q.put.run(d, bodyId, expires).lastInsertRowid)))
+    // Rows go in in random order: ids follow insertion, and the first of an item's ids must not
+    // be its real recipients (ChangeStore invariant 8).
+    const ids: number[][] = rows.map(() => [])
+    for (const r of shuffled(rows.length)) ids[r] = items.map((bodyId) => Number(q.put.run(rows[r]!, bodyId, expires).lastInsertRowid))
     return { items, ids }
   })
   const expire = db.transaction((today: number) => {

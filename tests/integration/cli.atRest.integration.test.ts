@@ -5,6 +5,9 @@ import { join, relative } from 'node:path'
 import { afterAll, expect, test } from 'vitest'
 import { cliHome, runCli, type CliHome, type CliRun } from './helpers/cli.js'
 import { useServer } from './helpers/lifecycle.js'
+import { Messenger } from '../../client/core/messenger.js'
+import { openSqliteLocalStore } from '../../client/node/sqliteStore.js'
+import { nodeSocket } from '../../client/node/socket.js'
 
 /**
  * [M28] An attacker who copies a CLI home folder (device.sqlite with its -wal and -shm, and even
@@ -209,3 +212,24 @@ test('[M28] a home keyed by FIELDCHAT_PASSPHRASE: no key file, M203 without it o
   const seen = ok(await runWithEnv(dir, { FIELDCHAT_PASSPHRASE: passphrase }, ['--json', 'messages', created.conv])).json<{ messages: { text: string; authorName: string }[] }>()
   expect(seen.messages.map((m) => [m.authorName, m.text])).toEqual([[name, text]])
 }, 120_000)
+
+test('[M28] a home written in clear before encryption at rest is migrated under a key file that is kept: the second run still opens it', async () => {
+  const dir = mkdtemp(join(tmpdir(), 'fieldchat-cli-clear-'))
+  // A home as the CLI wrote it before encryption at rest: the store in clear, no key file.
+  const clear = openSqliteLocalStore(join(dir, 'device.sqlite'))
+  const m = await Messenger.open({ store: clear, url: env.server().url, socket: nodeSocket })
+  await m.createIdentity('Old Timer')
+  const conv = await m.createConversation('Before encryption')
+  await m.openConversation(conv)
+  await m.send(conv, 'written in clear')
+  await m.stop()
+  await clear.close()
+  expect(existsSync(join(dir, 'device.key'))).toBe(false)
+  for (let run = 0; run < 2; run++) {
+    const messages = await runWithEnv(dir, {}, ['--json', 'messages', conv])
+    expect(messages.code, messages.stderr).toBe(0)
+    expect(messages.json<{ messages: { text: string }[] }>().messages.map((x) => x.text)).toEqual(['written in clear'])
+  }
+  expect(existsSync(join(dir, 'device.key'))).toBe(true)
+  rmSync(dir, { recursive: true, force: true })
+})

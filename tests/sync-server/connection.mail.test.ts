@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest'
-import { decoyPool, decoyPoolSize, mailDest, randomBytes } from '../../crypto/index.js'
+import { decoyPool, decoyPoolSize, decoyRowDest, mailDest, randomBytes } from '../../crypto/index.js'
 import { ErrorCode, encodeFrame, type ServerMessage } from '../../protocol/index.js'
 import { Device, server, type Peer, type Server } from './harness.js'
 
@@ -82,7 +82,7 @@ describe('[S11] one mail item, many recipients', () => {
     const decoys = decoyPool(key, decoyPoolSize(8)).slice(3, 8)
     const [ack] = await a.ask({ type: 'mail', id: 4, to: [bob, carol, dave].map((d) => d.mailbox), decoys, items: [randomBytes(64)] })
     expect(ack).toMatchObject({ type: 'ack', id: 4, results: [{ sseq: expect.any(Number) }] })
-    const decoysLeft = async () => (await Promise.all(decoys.map((d) => srv.ctx.store.readMail(d, 10)))).filter((r) => r.length).length
+    const decoysLeft = async () => (await Promise.all(decoys.map((d) => srv.ctx.store.readMail(decoyRowDest(d), 10)))).filter((r) => r.length).length
     expect(await decoysLeft()).toBe(5)
     const readBy = async (device: Device, pool?: Uint8Array) => {
       const peer = srv.connect()
@@ -99,5 +99,27 @@ describe('[S11] one mail item, many recipients', () => {
     await readBy(dave, key) // the last reader takes the rest, and the body
     expect(await decoysLeft()).toBe(0)
     expect(await srv.ctx.store.mailBodies()).toBe(0)
+  })
+
+  test('[S11] a "decoy" naming a real mailbox\'s destination lands elsewhere: it neither fills nor buries that mailbox', async () => {
+    const srv = server()
+    const a = await connected(srv, alice)
+    const victim = mailDest(bob.mailbox)
+    for (let i = 0; i < 3; i++) await a.ask({ type: 'mail', id: 10 + i, to: [carol.mailbox], decoys: [victim], items: [randomBytes(8)] })
+    expect(await srv.ctx.store.readMail(victim, 10)).toEqual([])
+    expect(await srv.ctx.store.readMail(decoyRowDest(victim), 10)).toHaveLength(3)
+  })
+
+  test('[S11] an item\'s rows get their ids in random order: the first ids are not its real recipients', async () => {
+    const store = server().ctx.store
+    let realFirst = 0
+    for (let i = 0; i < 20; i++) {
+      const to = [randomBytes(32), randomBytes(32)]
+      const posted = await store.postMail(to, [randomBytes(8)], 1000, undefined, Array.from({ length: 6 }, () => randomBytes(32)))
+      const all = posted!.ids.map((x) => x[0]!)
+      const realIds = posted!.ids.slice(0, 2).map((x) => x[0]!)
+      if (realIds.every((id) => id < Math.min(...all) + 2)) realFirst++
+    }
+    expect(realFirst).toBeLessThan(10) // in insertion order it would be 20 of 20
   })
 })

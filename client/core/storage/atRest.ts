@@ -17,7 +17,9 @@ export type AtRestSecret =
   | { readonly kind: 'passphrase'; readonly passphrase: string }
   | { readonly kind: 'webcrypto'; readonly master: CryptoKey }
 
-const META = ['meta', 'at-rest']
+/** The clear record that says how a store is keyed; its presence means the store is encrypted. */
+export const AT_REST_META = ['meta', 'at-rest']
+const META = AT_REST_META
 const CHECK_SLOT = 'meta\u0000at-rest-check'
 const CHECK = utf8.encode('fieldchat/v1/at-rest/check')
 const metaSchema = z.object({

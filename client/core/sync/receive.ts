@@ -1,4 +1,4 @@
-import { CryptoErrorCode, openEnvelopes, splitEnvelope, toHex } from '../../../crypto/index.js'
+import { CryptoErrorCode, openEnvelopes, toHex } from '../../../crypto/index.js'
 import { convIdOf, docIdOf, idBytes, type ConvId, type DocId, type Envelopes, type Snapshots } from '../../../protocol/index.js'
 import type { DocStore } from '../documents/docs.js'
 import type { EngineEvents } from './engineEvents.js'
@@ -46,7 +46,7 @@ export class Receiver {
     const doc = docIdOf(msg.doc)
     if (!this.deps.registry.get(conv) || msg.items.length === 0) return
     if (this.stalled.has(conv + doc)) return // [T11] everything after a missing key comes again later
-    const missing = await this.openAndApply(conv, doc, msg.items.map((i) => i.env), this.lateInStream(conv, doc, msg.items.map((i) => i.env)))
+    const missing = await this.openAndApply(conv, doc, msg.items.map((i) => i.env), true)
     // [T11] The cursor never passes an envelope whose key this device does not hold yet.
     const stop = missing === undefined ? msg.items.length : missing
     if (missing !== undefined) {
@@ -65,25 +65,24 @@ export class Receiver {
    * [S12] An honest server stores a document's envelopes in the order of the epochs it moved
    * through: once an envelope under a newer epoch is in the stream, one under an older epoch after
    * it was stored after the rotation — a server that took a push [S12] refuses (a removed member's
-   * late words, relayed or its own). Such envelopes are reported (M305) and never applied. Epochs
-   * this device does not know yet are not judged. Returns their indices in `envs`.
+   * late words, relayed or its own). Such envelopes are reported (M305) and never applied. Only
+   * envelopes that opened (their epoch is authenticated by its key) and were applied move the
+   * newest epoch, and only before the first one whose key is missing (the cursor stops there; what
+   * follows comes again). Epochs this device does not rank yet are not judged.
    */
-  private lateInStream(conv: ConvId, doc: DocId, envs: readonly Uint8Array[]): Set<number> {
-    const late = new Set<number>()
+  private isLate(conv: ConvId, newest: number | undefined, epoch: number): boolean {
     const rank = this.deps.epochRank
-    if (!rank) return late
-    // After a restart the stream resumes at the cursor: start from what was seen below it.
-    let newest = this.newestEpoch.get(conv + doc) ?? this.deps.registry.newestEpoch(conv, doc)
-    envs.forEach((env, i) => {
-      const epoch = splitEnvelope(env)?.header.epoch
-      const r = epoch === undefined ? undefined : rank(conv, epoch)
-      if (r === undefined) return
-      const top = newest === undefined ? undefined : rank(conv, newest)
-      if (top !== undefined && r < top) late.add(i)
-      else newest = epoch
-    })
-    if (newest !== undefined) this.newestEpoch.set(conv + doc, newest)
-    return late
+    if (!rank || newest === undefined) return false
+    const r = rank(conv, epoch)
+    const top = rank(conv, newest)
+    return r !== undefined && top !== undefined && r < top
+  }
+
+  private advance(conv: ConvId, newest: number | undefined, epoch: number): number {
+    const rank = this.deps.epochRank
+    const r = rank?.(conv, epoch)
+    const top = newest === undefined ? undefined : rank?.(conv, newest)
+    return newest === undefined || r === undefined || top === undefined || r >= top ? epoch : newest
   }
 
   /** Conversations with envelopes this device cannot open yet ([T11]). */
@@ -115,7 +114,7 @@ export class Receiver {
    * Invariant 3: verify, decrypt and check every envelope; apply what passes in one batch.
    * Returns the index of the first envelope whose epoch key is missing ([T11]), if any.
    */
-  private async openAndApply(conv: ConvId, doc: DocId, envs: readonly Uint8Array[], late: ReadonlySet<number> = new Set()): Promise<number | undefined> {
+  private async openAndApply(conv: ConvId, doc: DocId, envs: readonly Uint8Array[], stream = false): Promise<number | undefined> {
     const rec = this.deps.registry.get(conv)!
     const ctx = { conv: idBytes(conv), doc: idBytes(doc), keyFor: (epoch: number) => rec.keys.get(epoch) }
     // Signatures are checked in parallel (WebCrypto); then decrypt and check each ([E2]–[E9]).
@@ -123,10 +122,12 @@ export class Receiver {
     const batches: Uint8Array[][] = []
     const created: { ids: string[]; epoch: number }[] = []
     const missing = opened.findIndex((r) => !r.ok && r.code === CryptoErrorCode.NO_KEY)
+    // [S12] The newest epoch of this document's stream (after a restart, as saved with the cursor).
+    let newest = stream ? (this.newestEpoch.get(conv + doc) ?? this.deps.registry.newestEpoch(conv, doc)) : undefined
     for (const [i, result] of opened.entries()) {
       if (!result.ok && result.code === CryptoErrorCode.NO_KEY) continue // waiting, not refused
-      if (late.has(i)) {
-        this.deps.events.emit('problem', { code: ClientErrorCode.LATE_ENVELOPE, detail: result.ok ? `epoch ${result.value.header.epoch}` : result.code })
+      if (stream && result.ok && this.isLate(conv, newest, result.value.header.epoch)) {
+        this.deps.events.emit('problem', { code: ClientErrorCode.LATE_ENVELOPE, detail: `epoch ${result.value.header.epoch}` })
         continue
       }
       if (!result.ok) {
@@ -154,7 +155,9 @@ export class Receiver {
       }
       batches.push(batch)
       created.push({ ids: verdict.created, epoch: result.value.header.epoch })
+      if (stream && (missing < 0 || i < missing)) newest = this.advance(conv, newest, result.value.header.epoch)
     }
+    if (stream && newest !== undefined) this.newestEpoch.set(conv + doc, newest)
     if (batches.length === 0) return missing < 0 ? undefined : missing
     // Known before the changes are applied (a message is never shown without its epoch), and
     // stored with one write, before the cursor can move past these envelopes.

@@ -22,9 +22,12 @@ export class EpochMembers {
   }
 
   /** `bindings`: the organisation's device → person, for removals of a person. */
-  member(state: OrgState | GroupState, graph: OpGraph, bindings: ReadonlyMap<string, string>, epoch: number, device: string): boolean {
+  member(state: OrgState | GroupState, graph: OpGraph, bindings: ReadonlyMap<string, string>, epoch: number, device: string): boolean | undefined {
     const e = this.epochs(state).get(epoch)
-    if (!e || !e.members.has(device)) return false
+    // An epoch the view does not hold (its rotation was voided by a merge) judges nobody: what
+    // members wrote under it in good faith is not hidden.
+    if (!e) return undefined
+    if (!e.members.has(device)) return false
     let removals = this.removed.get(state)
     if (!removals) this.removed.set(state, (removals = removalsIn(graph, state.ignored, bindings)))
     // Concurrent with the rotation: neither in its past (the device was added again after it)
@@ -45,10 +48,9 @@ export class EpochMembers {
 /**
  * The ops (valid ones) that removed each device and still stand: in an organisation a
  * `remove-device` of it or a `remove-user` of its person; in a group a `remove` of its person
- * (`bindings`: the organisation's device → person). A removal of a person that a later
- * admission of that person (`admit`, `add`, with the removal in its past) undid does not stand:
- * the person is a member again, and what they wrote under an epoch concurrent with the removal
- * counts.
+ * (`bindings`: the organisation's device → person). A removal from a group that a later `add`
+ * of that person (with the removal in its past) undid does not stand: the person is a member
+ * again, and what they wrote under an epoch concurrent with the removal counts.
  */
 export function removalsIn(graph: OpGraph, ignored: ReadonlySet<OpId>, bindings: ReadonlyMap<string, string>): Map<string, OpId[]> {
   const byUser = new Map<string, OpId[]>()
@@ -60,7 +62,9 @@ export function removalsIn(graph: OpGraph, ignored: ReadonlySet<OpId>, bindings:
     const b = op.body
     if (b.kind === 'remove-device') add(out, toHex(b.device), op.id)
     if (b.kind === 'remove-user' || b.kind === 'remove') add(byUser, b.user, op.id)
-    if (b.kind === 'admit' || b.kind === 'add') add(readded, b.user, op.id)
+    // Only a group's `add` brings the same devices back; an organisation never re-admits a
+    // removed device, so an `admit` of the same person undoes nothing for the old ones.
+    if (b.kind === 'add') add(readded, b.user, op.id)
   }
   for (const [user, removals] of byUser) {
     const undone = (r: OpId) => (readded.get(user) ?? []).some((a) => graph.ancestors(a).has(r))
