@@ -35,6 +35,10 @@ interface Subscription {
 }
 
 const BACKLOG_PAGE = 500
+/** [S11] Decoy pools one connection may have computed at once, and how fast that comes back. */
+const POOL_BUDGET = 8
+const POOL_REFILL_MS = 30_000
+
 /** Items one device's mailbox may hold before posts to it are refused (MAILBOX_FULL). */
 const MAILBOX_LIMIT = 1000
 const APPEND_REASON: Record<Exclude<AppendResult, { ok: true }>['reason'], number> = {
@@ -77,6 +81,9 @@ export class Connection implements Subscriber {
   private mailbox: Uint8Array | undefined
   /** Where its rows are stored: `mailDest(mailbox)` (crypto [K8]). */
   private dest: Uint8Array | undefined
+  /** [S11] Decoy pools this connection may still have computed (a token bucket). */
+  private poolTokens = POOL_BUDGET
+  private poolRefilled = Date.now()
   private readonly joined = new Map<string, number>()
   private readonly subs = new Map<string, Subscription>()
   private readonly bucket: TokenBucket
@@ -191,9 +198,20 @@ export class Connection implements Subscriber {
   /** [S11] Handled items go; with a pool key, their decoy rows go in step (ChangeStore invariant 8). */
   private onMailDone(msg: MailDone): Promise<void> {
     const keys = new Map((msg.pools ?? []).map((p) => [p.id, p.key]))
+    // A pool not in the cache costs up to 20,000 hashes: each connection may have the server
+    // compute a few (POOL_BUDGET, one more every POOL_REFILL_MS); beyond that, decoys of the
+    // items it reads stay until they expire. An honest device names one pool per organisation.
+    const mayCompute = () => {
+      const now = Date.now()
+      this.poolTokens = Math.min(POOL_BUDGET, this.poolTokens + (now - this.poolRefilled) / POOL_REFILL_MS)
+      this.poolRefilled = now
+      if (this.poolTokens < 1) return false
+      this.poolTokens -= 1
+      return true
+    }
     const pools = keys.size ? (id: number, fanout: number) => {
       const key = keys.get(id)
-      return key && this.ctx.decoyPools.get(key, fanout)
+      return key && this.ctx.decoyPools.get(key, fanout, mayCompute)
     } : undefined
     return this.ctx.store.deleteMail(this.dest!, msg.ids, pools)
   }

@@ -10,7 +10,15 @@ export class DecoyPoolCache {
 
   constructor(private readonly max = 64) {}
 
-  get(key: Uint8Array, fanout: number): ReadonlySet<string> {
+  /** Pools computed so far (not found in the cache): what readers have cost the server. */
+  computed = 0
+
+  /**
+   * The pool of `key` for an item of `fanout` rows; `mayCompute` is asked before a pool that is
+   * not cached is computed (a reader's budget, connection.ts), and undefined comes back when it
+   * says no: that item's decoys then stay until they expire.
+   */
+  get(key: Uint8Array, fanout: number, mayCompute: () => boolean = () => true): ReadonlySet<string> | undefined {
     const size = decoyPoolSize(fanout)
     const id = `${toHex(key)}/${size}`
     const hit = this.pools.get(id)
@@ -19,6 +27,8 @@ export class DecoyPoolCache {
       this.pools.set(id, hit)
       return hit
     }
+    if (!mayCompute()) return undefined
+    this.computed++
     // Matched against stored rows: decoys are stored under `decoyRowDest` (crypto [K8]).
     const pool = new Set(decoyPool(key, size).map((d) => toHex(decoyRowDest(d))))
     this.pools.set(id, pool)

@@ -122,4 +122,20 @@ describe('[S11] one mail item, many recipients', () => {
     }
     expect(realFirst).toBeLessThan(10) // in insertion order it would be 20 of 20
   })
+
+  test('[S11] a reader naming a fresh pool key per item gets at most 8 pools computed at once; its reads are done all the same', async () => {
+    const srv = server()
+    const a = await connected(srv, alice)
+    const [ack] = await a.ask({ type: 'mail', id: 30, to: [bob.mailbox], decoys: Array.from({ length: 7 }, () => randomBytes(32)), items: Array.from({ length: 20 }, () => randomBytes(8)) })
+    expect(ack).toMatchObject({ type: 'ack', id: 30 })
+    const b = srv.connect()
+    await bob.hello(b)
+    const [box] = (await b.next(1, 2)).filter((m) => m.type === 'mailbox') as Extract<ServerMessage, { type: 'mailbox' }>[]
+    const ids = box!.items.map((i) => i.id)
+    expect(ids).toHaveLength(20)
+    b.send({ type: 'mail-done', ids, pools: ids.map((id) => ({ id, key: randomBytes(32) })) })
+    await b.ask({ type: 'ping', t: 1 })
+    expect(srv.ctx.decoyPools.computed).toBe(8)
+    expect(await srv.ctx.store.readMail(mailDest(bob.mailbox), 100)).toEqual([])
+  })
 })
