@@ -50,7 +50,7 @@ export async function openAtRest(inner: LocalStore, secret: AtRestSecret): Promi
   const clear = (await inner.range([])).filter((e) => e.key[0] !== META[0] || e.key[1] !== META[1])
   const record = encodeRecord({ v: 1, check: await sealStored(keys, CHECK_SLOT, CHECK), ...(kdf ? { kdf } : {}) })
   // Migration: the clear records go and their sealed copies come in the same atomic write.
-  const sealed = clear.length ? await sealedCopies(store, clear) : []
+  const sealed = await store.sealed(clear.map((e) => ({ key: e.key, value: e.value })))
   await inner.write([...clear.map((e) => ({ key: e.key, value: undefined })), ...sealed, { key: META, value: record }])
   return store
 }
@@ -64,18 +64,4 @@ async function keysOf(secret: AtRestSecret, kdf: { salt: Uint8Array; t: number; 
   } finally {
     master.fill(0)
   }
-}
-
-/** The write ops that store `entries` through `store` (sealed, hidden keys), without writing them. */
-async function sealedCopies(store: EncryptedStore, entries: readonly { key: string[]; value: Uint8Array }[]) {
-  const ops: { key: string[]; value: Uint8Array }[] = []
-  const capture: LocalStore = {
-    get: async () => undefined,
-    range: async () => [],
-    removeRange: async () => undefined,
-    close: async () => undefined,
-    write: async (w) => void ops.push(...w.map((o) => ({ key: [...o.key], value: o.value! }))),
-  }
-  await store.withInner(capture).write(entries.map((e) => ({ key: e.key, value: e.value })))
-  return ops
 }

@@ -9,9 +9,10 @@ import { decodeRecord, encodeRecord } from './records.js'
  * namespace, such as `conv` or `out`) is stored hidden (crypto [R3]), so the files name no
  * conversation, document, message or person. `range` finds records by their hidden prefix, opens
  * them and puts them back in key order (a part made of digits only — a counter, a sequence
- * number — names nothing and is kept as it is). A record that does not open (damaged, moved to another
- * slot, written under another key) reads as bytes no record schema accepts, so it is set aside
- * as corrupt ([M3]), never taken for a missing one and overwritten.
+ * number — names nothing and is kept as it is). A record that does not open (damaged, moved to
+ * another slot, written under another key) reads through `get` as bytes no record schema accepts,
+ * so it is set aside as corrupt ([M3]), never taken for a missing one and overwritten; `range`
+ * leaves it out (its key is inside what does not open).
  */
 const UNREADABLE = Uint8Array.of(0xff)
 const recordSchema = z.object({ k: z.array(z.string()), v: z.instanceof(Uint8Array) })
@@ -37,14 +38,18 @@ export class EncryptedStore implements LocalStore {
   }
 
   async write(ops: readonly WriteOp[]): Promise<void> {
-    const sealed = await Promise.all(
+    await this.inner.write(await this.sealed(ops))
+  }
+
+  /** The ops as the inner store takes them (hidden keys, sealed values), without writing them. */
+  sealed(ops: readonly WriteOp[]): Promise<WriteOp[]> {
+    return Promise.all(
       ops.map(async (op) => {
         const slot = await this.slotOf(op.key)
         if (op.value === undefined) return { key: slot, value: undefined }
         return { key: slot, value: await sealStored(this.keys, slotName(slot), encodeRecord({ k: [...op.key], v: op.value })) }
       }),
     )
-    await this.inner.write(sealed)
   }
 
   async removeRange(prefix: Key): Promise<void> {
@@ -55,10 +60,6 @@ export class EncryptedStore implements LocalStore {
     return this.inner.close()
   }
 
-  /** The same keys over another store (to compute what a migration writes without writing it). */
-  withInner(inner: LocalStore): EncryptedStore {
-    return new EncryptedStore(inner, this.keys)
-  }
 
   /** The stored key of `key`: its namespace as it is, every later part hidden. */
   async slotOf(key: Key): Promise<string[]> {
