@@ -7,6 +7,7 @@ import { count, iso, lines, result } from './output.js'
 import { resolveOrg, resolveUser } from './resolve.js'
 import { waitUntil } from './wait.js'
 import { sync } from './sync.js'
+import { policy } from './policyCommand.js'
 
 /** `org …`: an organisation's directory, invitations and admins ([T12], [T13], [V1]). */
 export const orgCommands: Record<string, Command> = {
@@ -133,6 +134,8 @@ open it on the new device (or: org accept LINK there); valid until ${iso(inv.exp
     const human = { match: `match: this is ${user.name}'s code`, mismatch: `MISMATCH: this is not the code of ${user.name}'s devices as the directory states them`, malformed: 'malformed: not a verification code (copy all of it)' }[verdict]
     return result(human, { ...who, verdict }, verdict === 'match' ? 0 : 1)
   },
+
+  policy,
 
   /** The same as `sync`: handles join requests (admins) and membership bundles. */
   sync,

@@ -42,6 +42,9 @@ revoke its invitations; USER: user id or exact display name)
   org promote ORG USER        make an admin
   org demote ORG USER         no longer an admin
   org remove ORG USER         remove a person from the organisation and all its groups; rotates keys
+  org policy ORG [SETTING...] the organisation's device policy; admins change it with
+                              require-lock=on|off, auto-lock=MINUTES (0: the person chooses),
+                              export=allow|forbid
   org verify ORG USER         the safety number with USER, and your code for USER to check
   org verify ORG USER --code TEXT
                               check USER's code: match, mismatch or malformed (exit 1 unless match)

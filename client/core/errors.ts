@@ -24,6 +24,9 @@ export const ClientErrorCode = {
   TEAM_REFUSED: 'M506_TEAM_REFUSED',
   TEAM_GAP: 'M507_TEAM_GAP',
   NOT_AN_ORGANISATION: 'M508_NOT_AN_ORGANISATION',
+  POLICY_INVALID: 'M509_POLICY_INVALID',
+  EXPORT_FORBIDDEN: 'M510_EXPORT_FORBIDDEN',
+  LOCK_REQUIRED: 'M511_LOCK_REQUIRED',
 } as const
 export type ClientErrorCode = (typeof ClientErrorCode)[keyof typeof ClientErrorCode]
 
@@ -52,6 +55,9 @@ export const clientErrorText: Record<ClientErrorCode, string> = {
   M506_TEAM_REFUSED: 'A membership change could not be verified and was ignored.',
   M507_TEAM_GAP: 'Some membership changes have not arrived yet; new keys may be missing until they do.',
   M508_NOT_AN_ORGANISATION: 'Groups are made inside an organisation, not inside a conversation.',
+  M509_POLICY_INVALID: 'That policy setting is not valid.',
+  M510_EXPORT_FORBIDDEN: 'Your organisation\'s policy does not allow exporting its conversations.',
+  M511_LOCK_REQUIRED: 'Your organisation requires an app lock on this device: set a passphrase or a passkey first.',
 }
 
 export class ClientError extends Error {

@@ -55,6 +55,11 @@ export const bodySchema = z.discriminatedUnion('kind', [
     /** Groups: the organisation heads the recipients were derived from ([T6]). */
     org: z.array(opIdString).max(64).optional(),
   }),
+  /**
+   * [T21] The organisation's device policy, whole (the latest in [T4] order wins): require an app
+   * lock, the longest auto-lock time a device may keep (minutes; 0: no limit), forbid export.
+   */
+  z.object({ kind: z.literal('policy'), requireLock: z.boolean(), autoLockMinutes: z.number().int().min(0).max(10_080), forbidExport: z.boolean() }),
   /** [T18] The key chain ([L4]) a rotation made without one: the previous key under `epoch`'s key. */
   z.object({ kind: z.literal('link'), epoch: z.number().int().nonnegative(), chain: bytesAny }),
 ])

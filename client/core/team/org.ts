@@ -22,12 +22,24 @@ export interface Invite {
   readonly user?: UserId
 }
 
+/** [T21] What an organisation asks of its members' devices. */
+export interface OrgPolicy {
+  readonly requireLock: boolean
+  /** The longest idle time before a device locks itself, in minutes; 0: the person's choice. */
+  readonly autoLockMinutes: number
+  readonly forbidExport: boolean
+}
+
+export const NO_POLICY: OrgPolicy = { requireLock: false, autoLockMinutes: 0, forbidExport: false }
+
 export interface OrgState extends EpochView {
   readonly name: string
   /** A conversation started outside any organisation: a one-space organisation whose directory is its member list. */
   readonly conversation: boolean
   /** The key of the organisation's decoy pool (crypto [K8]), from its first op; absent in graphs made before it. */
   readonly decoySeed?: Uint8Array
+  /** [T21] The device policy its admins set (none: {@link NO_POLICY}). */
+  readonly policy: OrgPolicy
   readonly users: ReadonlyMap<UserId, OrgUser>
   /** Every device ever bound to a user (hex signing key → user), removed or not. */
   readonly bindings: ReadonlyMap<string, UserId>
@@ -47,7 +59,7 @@ export interface OrgState extends EpochView {
   readonly ignored: ReadonlySet<OpId>
 }
 
-const ADMIN_ONLY = new Set(['admit', 'remove-user', 'promote', 'demote', 'invite', 'revoke-invite', 'rotate', 'link'])
+const ADMIN_ONLY = new Set(['admit', 'remove-user', 'promote', 'demote', 'invite', 'revoke-invite', 'rotate', 'link', 'policy'])
 
 /** Device → user bindings and seniority as written in the graph (first binding wins). */
 export function bindingsOf(order: readonly Op[]): { bindings: Map<string, UserId>; seniority: Map<UserId, number> } {
@@ -90,6 +102,7 @@ function evaluate(graph: OpGraph, order: readonly Op[], voided: ReadonlySet<OpId
   let name = ''
   let conversation = false
   let decoySeed: Uint8Array | undefined
+  let policy: OrgPolicy = NO_POLICY
   const invites = new Map<string, { key: Uint8Array; expires: number; by: UserId; used: boolean; revoked: boolean; user?: UserId }>()
   const epochs: Omit<Epoch, 'tainted'>[] = []
   const users = new Map<UserId, { name: string; admin: boolean; devices: Map<string, Uint8Array> }>()
@@ -183,6 +196,11 @@ function evaluate(graph: OpGraph, order: readonly Op[], voided: ReadonlySet<OpId
         if (ok) epochs.push({ epoch: b.epoch, op: op.id, recipients: past.devices, admins: past.adminDevices })
         break
       }
+      case 'policy':
+        // [T21] an admin's, whole; the latest in [T4] order wins.
+        ok = isAdmin
+        if (ok) policy = { requireLock: b.requireLock, autoLockMinutes: b.autoLockMinutes, forbidExport: b.forbidExport }
+        break
       case 'link':
         if (membershipOnly) return
         // [T18] an admin (a member: it holds the keys) links a key the chains do not reach.
@@ -198,6 +216,6 @@ function evaluate(graph: OpGraph, order: readonly Op[], voided: ReadonlySet<OpId
   })
   const devices = liveDevices(users, removedDevices)
   const adminDevices = liveDevices(users, removedDevices, true)
-  const state: OrgState = { name, conversation, ...(decoySeed ? { decoySeed } : {}), users, bindings, mailboxes, removedUsers, removedDevices, seniority, invites, devices, adminDevices, ignored, ...epochView(epochs, devices, adminDevices) }
+  const state: OrgState = { name, conversation, ...(decoySeed ? { decoySeed } : {}), policy, users, bindings, mailboxes, removedUsers, removedDevices, seniority, invites, devices, adminDevices, ignored, ...epochView(epochs, devices, adminDevices) }
   return { state, rejected }
 }

@@ -4,6 +4,7 @@ import { generationRootId } from '../documents/model.js'
 import { ClientError, ClientErrorCode } from '../errors.js'
 import { normaliseName } from '../identity.js'
 import type { GroupState } from './group.js'
+import { NO_POLICY, type OrgPolicy } from './org.js'
 import { spaceIdOf, type OpBody } from './ops.js'
 import { VerifiedPeople, verificationBetween, type Verification, type VerifiedState } from './verified.js'
 import { newInviteSecret, orgInviteLink, parseOrgInvitation, type OrgInvitation } from './orgInvite.js'
@@ -283,6 +284,29 @@ export class Team {
       await this.core.apply(org)
       return org
     })
+  }
+
+  /** [T21] What the organisation asks of its members' devices. */
+  policy(org: ConvId): OrgPolicy {
+    return this.spaces.meta(org)?.kind === 'org' ? this.spaces.org(org).policy : NO_POLICY
+  }
+
+  /**
+   * [T21] What this device must do for every organisation it is in: a lock when any requires
+   * one, the shortest auto-lock time any sets (0: none set), and the organisations that forbid
+   * export.
+   */
+  devicePolicy(): { requireLock: boolean; autoLockMinutes: number; noExport: ConvId[] } {
+    const orgs = this.orgs().map((o) => ({ org: o.org, p: this.policy(o.org) }))
+    const limits = orgs.map((o) => o.p.autoLockMinutes).filter((m) => m > 0)
+    return { requireLock: orgs.some((o) => o.p.requireLock), autoLockMinutes: limits.length ? Math.min(...limits) : 0, noExport: orgs.filter((o) => o.p.forbidExport).map((o) => o.org) }
+  }
+
+  /** [T21] Sets the organisation's policy (admins); what is not given stays as it is. */
+  setPolicy(org: ConvId, change: Partial<OrgPolicy>): Promise<void> {
+    const next = { ...this.policy(org), ...change }
+    if (!Number.isInteger(next.autoLockMinutes) || next.autoLockMinutes < 0 || next.autoLockMinutes > 10_080) return Promise.reject(new ClientError(ClientErrorCode.POLICY_INVALID, 'auto-lock is whole minutes, 0 to 10080'))
+    return this.adminOp(org, { kind: 'policy', ...next }, false)
   }
 
   /** [T12] A one-time invitation link (admins), valid for `ttlMs`. */
