@@ -7,6 +7,7 @@ import { openSqliteLocalStore } from '../node/sqliteStore.js'
 import { nodeSocket } from '../node/socket.js'
 import { makeCli, type Command, type Options } from './context.js'
 import { convCommands } from './convCommands.js'
+import { lock, unlock } from './lockCommands.js'
 import { usageError } from './errors.js'
 import { groupCommands } from './groupCommands.js'
 import { orgCommands } from './orgCommands.js'
@@ -71,7 +72,9 @@ async function main(): Promise<number> {
     process.stdout.write(USAGE)
     return values.help ? 0 : 2
   }
-  const { run, args } = commandFor(positionals)
+  // [M29] lock and unlock change what opens the store itself, before any engine uses it.
+  const storeCommand = positionals[0] === 'lock' ? lock : positionals[0] === 'unlock' ? unlock : undefined
+  const { run, args } = storeCommand ? { run: undefined, args: [] } : commandFor(positionals)
   const timeout = Number(values.timeout ?? 30)
   if (!Number.isFinite(timeout) || timeout < 0) throw usageError(`--timeout takes seconds, not ${values.timeout}`)
   const options: Options = {
@@ -91,7 +94,20 @@ async function main(): Promise<number> {
   // [M28] The store is encrypted at rest: a passphrase, a key file, or the home's own key file.
   const sqlite = openSqliteLocalStore(join(home, 'device.sqlite'))
   const encrypted = (await sqlite.get(AT_REST_META)) !== undefined
-  const store = await openAtRest(sqlite, cliAtRestSecret(join(home, 'device.key'), values['key-file'], encrypted)).catch(async (err: unknown) => {
+  const homeKeyFile = join(home, 'device.key')
+  const secret = cliAtRestSecret(homeKeyFile, values['key-file'], encrypted)
+  if (storeCommand) {
+    if (!encrypted) await (await openAtRest(sqlite, secret)).close().then(() => undefined, () => undefined)
+    const raw = encrypted ? sqlite : openSqliteLocalStore(join(home, 'device.sqlite'))
+    try {
+      const outcome = await storeCommand({ store: raw, current: secret, homeKeyFile, fromHomeKeyFile: !process.env.FIELDCHAT_PASSPHRASE && !values['key-file'] && !process.env.FIELDCHAT_KEY_FILE, env: process.env })
+      printResult(json, outcome)
+      return 0
+    } finally {
+      await raw.close().catch(() => undefined)
+    }
+  }
+  const store = await openAtRest(sqlite, secret).catch(async (err: unknown) => {
     await sqlite.close()
     throw err
   })
@@ -100,7 +116,7 @@ async function main(): Promise<number> {
     throw err
   })
   try {
-    const outcome = await run(makeCli(messenger, options, timeout * 1000), args)
+    const outcome = await run!(makeCli(messenger, options, timeout * 1000), args)
     if (outcome) printResult(json, outcome)
     return outcome?.exitCode ?? 0
   } finally {

@@ -7,6 +7,14 @@ The device's store (DIR/device.sqlite) is encrypted at rest: with FIELDCHAT_PASS
 characters); else by DIR/device.key, made on first use (keep it apart from the store to protect
 a copied store, or use a passphrase).
 
+this device's store
+  lock                        from now on the store opens only with a passphrase: the new one
+                              from FIELDCHAT_NEW_PASSPHRASE (8+ characters), then
+                              FIELDCHAT_PASSPHRASE on every run; the home's key file is deleted
+                              (run again, with both set, to change the passphrase)
+  unlock                      the store opens with a new DIR/device.key again (refused, M511,
+                              while an organisation of this device requires a lock)
+
 conversations
   init --name NAME            create this device's keys and display name
   create --title TITLE [--ttl H]  create a conversation, this device's person its admin; prints

@@ -233,3 +233,33 @@ test('[M28] a home written in clear before encryption at rest is migrated under 
   expect(existsSync(join(dir, 'device.key'))).toBe(true)
   rmSync(dir, { recursive: true, force: true })
 })
+
+test('[M29][T21] lock: the home then opens only with its passphrase (the old key file, even a copy, opens nothing); unlock is refused while the organisation requires a lock, then gives a key file back', async () => {
+  const passphrase = `lock horse ${tag}`
+  const oldKey = join(mkdtempSync(join(tmpdir(), 'fieldchat-atrest-oldkey-')), 'device.key')
+  writeFileSync(oldKey, readFileSync(join(ana.dir, 'device.key')), { mode: 0o600 })
+  const short = await runWithEnv(ana.dir, { FIELDCHAT_NEW_PASSPHRASE: 'short' }, ['--json', 'lock'])
+  expect(short.code).toBe(2)
+  const locked = ok(await runWithEnv(ana.dir, { FIELDCHAT_NEW_PASSPHRASE: passphrase }, ['--json', 'lock'])).json<{ locked: boolean; changed: boolean }>()
+  expect(locked).toEqual({ locked: true, changed: false })
+  expect(existsSync(join(ana.dir, 'device.key'))).toBe(false)
+  for (const attempt of [await runWithEnv(ana.dir, {}, ['--json', 'messages', conv]), await ana.run('--json', '--key-file', oldKey, 'messages', conv)]) {
+    expect(attempt.code).not.toBe(0)
+    expect(errorCode(attempt)).toBe('M203_STORE_LOCKED')
+  }
+  const withPass = { FIELDCHAT_PASSPHRASE: passphrase }
+  expect(ok(await runWithEnv(ana.dir, withPass, ['--json', 'messages', conv])).json<{ messages: unknown[] }>().messages).toHaveLength(3)
+  // The home's files and the old key file side by side, as a thief with a backup would have them.
+  const search = [...needles('tag', tag), ...needles('conversation id', conv, b64url(conv))]
+  expect(scan(ana.dir, search)).toEqual([])
+
+  // The conversation's admin requires a lock: unlock is refused (M511), the store stays locked.
+  expect(ok(await runWithEnv(ana.dir, withPass, ['--json', 'org', 'policy', conv, 'require-lock=on'])).json<{ policy: { requireLock: boolean } }>().policy.requireLock).toBe(true)
+  const refused = await runWithEnv(ana.dir, withPass, ['--json', 'unlock'])
+  expect(errorCode(refused)).toBe('M511_LOCK_REQUIRED')
+  expect(existsSync(join(ana.dir, 'device.key'))).toBe(false)
+  ok(await runWithEnv(ana.dir, withPass, ['--json', 'org', 'policy', conv, 'require-lock=off']))
+  expect(ok(await runWithEnv(ana.dir, withPass, ['--json', 'unlock'])).json<{ locked: boolean }>().locked).toBe(false)
+  expect(readFileSync(join(ana.dir, 'device.key'), 'utf8').trim()).toMatch(/^[0-9a-f]{64}$/)
+  expect(ok(await ana.run('--json', 'messages', conv)).json<{ messages: unknown[] }>().messages).toHaveLength(3)
+}, 180_000)
