@@ -12,6 +12,8 @@ import { ProblemAlerts } from './components/ProblemAlerts.js'
 import { StatusBar } from './components/StatusBar.js'
 import { UpdateBanner } from './components/UpdateBanner.js'
 import type { Persistence } from './persist.js'
+import type { AppLock } from './appLock.js'
+import { AppLockPanel } from './components/AppLockPanel.js'
 import { StoreNotices } from './components/StoreNotices.js'
 import type { StoreHealth } from './storeHealth.js'
 import { createRouter, hrefOf, type Place } from './route.js'
@@ -23,8 +25,10 @@ import type { ConvId } from '../../protocol/index.js'
  * organisations, conversations — with the open conversation or organisation. On narrow screens
  * the lists and the open item take turns.
  */
-export function App(props: { binding: MessengerBinding; health: StoreHealth; persistence: Persistence; update: (() => void) | undefined }) {
+export function App(props: { binding: MessengerBinding; health: StoreHealth; lock: AppLock; persistence: Persistence; update: (() => void) | undefined }) {
   const b = props.binding
+  // [M29][T21] An organisation requires an app lock and none is set: the lock settings come first.
+  const lockRequired = () => !!b.identity() && props.lock.policy().requireLock && !props.lock.info().locked
   const router = createRouter()
   const route = router.route
   const currentConv = () => {
@@ -51,11 +55,19 @@ export function App(props: { binding: MessengerBinding; health: StoreHealth; per
         <Show when={b.identity()}>
           <StatusBar status={b.status()} />
         </Show>
+        <Show when={props.lock.info().locked}>
+          <button type="button" class="link-button lock-now" onClick={() => void props.lock.lockNow()}>
+            Lock
+          </button>
+        </Show>
       </header>
       <UpdateBanner apply={props.update} />
       <ProblemAlerts problems={b.problems} onDismiss={b.dismiss} />
       <StoreNotices health={props.health} />
-      <main class="app-main" data-view={currentConv() || currentOrg() ? 'conversation' : 'list'}>
+      <Show when={lockRequired()}>
+        <AppLockPanel lock={props.lock} />
+      </Show>
+      <main class="app-main" hidden={lockRequired()} data-view={currentConv() || currentOrg() ? 'conversation' : 'list'}>
         <Switch>
           <Match when={badInvite()}>
             {(message) => (
@@ -135,6 +147,9 @@ export function App(props: { binding: MessengerBinding; health: StoreHealth; per
           </Match>
         </Switch>
       </main>
+      <Show when={b.identity() && !lockRequired()}>
+        <AppLockPanel lock={props.lock} />
+      </Show>
       <Footer name={b.identity()?.name} persistence={props.persistence} />
     </div>
   )

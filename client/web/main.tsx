@@ -3,51 +3,81 @@ import { createSignal, Match, Switch } from 'solid-js'
 import { render } from 'solid-js/web'
 import { ClientError } from '../core/errors.js'
 import { Messenger } from '../core/messenger.js'
+import type { AtRestInfo, AtRestSecret } from '../core/storage/atRest.js'
+import type { LocalStore } from '../core/storage/LocalStore.js'
 import { App } from './App.js'
+import { createAppLock, type AppLock } from './appLock.js'
 import { bindMessenger, type MessengerBinding } from './binding.js'
 import { browserSocket } from './browserSocket.js'
+import { LockScreen } from './components/LockScreen.js'
 import { Notice } from './components/Notice.js'
 import { acquireEngineLock } from './engineLock.js'
 import { openIdbStore } from './idbStore.js'
-import { openEncrypted } from './storageKey.js'
+import { openBrowserStore, unlockStore } from './storageKey.js'
 import { requestPersistence, type Persistence } from './persist.js'
 import { registerServiceWorker } from './pwa.js'
 import { checkStoreHealth, type StoreHealth } from './storeHealth.js'
 import './styles.css'
 
 /**
- * Boot: take the single-tab lock, open IndexedDB, open the engine, render. Nothing here ever
- * writes over existing data: an identity that cannot be read stops the app with its message.
+ * Boot: take the single-tab lock, open IndexedDB, unlock the store (at once with the device key,
+ * or on the lock screen with the person's passphrase or passkey, [M29]), open the engine, render.
+ * Nothing here ever writes over existing data: an identity that cannot be read stops the app with
+ * its message.
  */
 type Phase =
   | { kind: 'starting' }
   | { kind: 'other-tab' }
   | { kind: 'failed'; message: string }
-  | { kind: 'ready'; binding: MessengerBinding; health: StoreHealth }
+  | { kind: 'locked'; info: AtRestInfo }
+  | { kind: 'ready'; binding: MessengerBinding; health: StoreHealth; lock: AppLock }
 
 const [phase, setPhase] = createSignal<Phase>({ kind: 'starting' })
 const [persistence, setPersistence] = createSignal<Persistence>('unknown')
 const [update, setUpdate] = createSignal<(() => void) | undefined>()
 
 const syncUrl = () => `${location.protocol === 'https:' ? 'wss:' : 'ws:'}//${location.host}/sync`
+const failure = (err: unknown) =>
+  err instanceof ClientError ? err.message : `This browser's local storage could not be opened (${err instanceof Error ? err.message : String(err)}).`
+
+let inner: LocalStore | undefined
 
 async function boot(): Promise<void> {
   await acquireEngineLock(() => setPhase({ kind: 'other-tab' }))
   setPhase({ kind: 'starting' })
-  let messenger: Messenger
   try {
-    const store = await openEncrypted(await openIdbStore())
-    messenger = await Messenger.open({ store, url: syncUrl(), socket: browserSocket })
+    inner = await openIdbStore()
+    const opened = await openBrowserStore(inner)
+    if (opened.kind === 'locked') return void setPhase({ kind: 'locked', info: opened.info })
+    await start(opened.store)
   } catch (err) {
-    const message =
-      err instanceof ClientError ? err.message : `This browser's local storage could not be opened (${err instanceof Error ? err.message : String(err)}).`
-    setPhase({ kind: 'failed', message })
-    return
+    setPhase({ kind: 'failed', message: failure(err) })
   }
+}
+
+/** The lock screen's answer: M203 (wrong passphrase, another passkey) is thrown back to it. */
+async function unlock(secret: AtRestSecret): Promise<void> {
+  const store = await unlockStore(inner!, secret)
+  await start(store).catch((err: unknown) => setPhase({ kind: 'failed', message: failure(err) }))
+}
+
+async function start(store: LocalStore): Promise<void> {
+  const messenger = await Messenger.open({ store, url: syncUrl(), socket: browserSocket })
   if (messenger.identity) messenger.start()
   window.addEventListener('online', () => messenger.kick())
   const health = checkStoreHealth(messenger.identity?.deviceId, messenger.corruptRecords)
-  setPhase({ kind: 'ready', binding: bindMessenger(messenger), health })
+  const lock = await createAppLock({
+    inner: inner!,
+    messenger,
+    // After the lock changed: the engine is stopped; open the store again with what opens it now.
+    restart: async (secret) => {
+      setPhase({ kind: 'starting' })
+      const opened = secret ? { kind: 'open' as const, store: await unlockStore(inner!, secret) } : await openBrowserStore(inner!)
+      if (opened.kind === 'locked') return void setPhase({ kind: 'locked', info: opened.info })
+      await start(opened.store)
+    },
+  })
+  setPhase({ kind: 'ready', binding: bindMessenger(messenger), health, lock })
 }
 
 function Root() {
@@ -55,13 +85,20 @@ function Root() {
     const p = phase()
     return p.kind === 'ready' ? p : undefined
   }
+  const locked = () => {
+    const p = phase()
+    return p.kind === 'locked' ? p.info : undefined
+  }
   const failed = () => {
     const p = phase()
     return p.kind === 'failed' ? p.message : undefined
   }
   return (
     <Switch fallback={<p class="boot">Starting FieldChat…</p>}>
-      <Match when={ready()}>{(r) => <App binding={r().binding} health={r().health} persistence={persistence()} update={update()} />}</Match>
+      <Match when={ready()} keyed>
+        {(r) => <App binding={r.binding} health={r.health} lock={r.lock} persistence={persistence()} update={update()} />}
+      </Match>
+      <Match when={locked()}>{(info) => <LockScreen info={info()} onUnlock={unlock} />}</Match>
       <Match when={failed()}>
         {(message) => (
           <Notice title="FieldChat cannot start" alert>

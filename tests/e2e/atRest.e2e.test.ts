@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os'
 import { basename, dirname, join, relative } from 'node:path'
 import { chromium, type BrowserContext } from 'playwright-core'
 import { afterAll, describe, expect, it } from 'vitest'
-import { deriveStorageKeys, hideKeyPart, openStored } from '../../crypto/index.js'
+import { deriveStorageKeys, hideKeyPart, openMaster, openStored } from '../../crypto/index.js'
 import {
   CHROMIUM_ARGS, WAIT, createConversation, inviteLink, joinConversation, messageTexts, onboard, openConversation, send, settledTexts,
   personIn, unexpectedErrors, useWorld, type Person,
@@ -253,11 +253,11 @@ describe('[M28] the browser profile on disk', () => {
       // The control: a value the page stores in clear, which the scan must find.
       await p.page.evaluate((probe) => localStorage.setItem('probe', probe), marker(`PROBE-${who}`))
     }
-    // For the second test: a non-extractable HKDF key of known bytes, kept like the app keeps its master.
+    // For the later tests: a non-extractable AES-GCM key of known bytes, kept like the app keeps its device key.
     const probeKey = randomBytes(32)
     await admin.page.evaluate(async (hex) => {
       const bytes = new Uint8Array(hex.match(/../g)!.map((h) => parseInt(h, 16)))
-      const key = await crypto.subtle.importKey('raw', bytes, 'HKDF', false, ['deriveKey'])
+      const key = await crypto.subtle.importKey('raw', bytes, 'AES-GCM', false, ['encrypt', 'decrypt'])
       await new Promise<void>((ok, fail) => {
         const open = indexedDB.open('atrest-probe', 1)
         open.onupgradeneeded = () => open.result.createObjectStore('keys')
@@ -324,25 +324,63 @@ describe('[M28] the browser profile on disk', () => {
     expect(linkLeaks).toEqual([])
   })
 
-  // KNOWN GAP (issue 8, app lock): Chromium writes a non-extractable key's bytes into IndexedDB's
-  // files, so the storage master kept there opens the store from a copy of the profile. A secret
-  // that is not on disk (a passkey or passphrase wrapping the master) closes it.
-  it.fails('[M28] known gap until the app lock: the profile\'s files alone do not open the store: the storage master cannot be lifted from them', async () => {
+  // KNOWN GAP without an app lock: Chromium writes a non-extractable key's bytes into IndexedDB's
+  // files, so the device key kept there opens the store's master, and the master the store, from a
+  // copy of the profile. A secret that is not on disk (a passkey or passphrase, [M29]) closes it:
+  // the next test.
+  it.fails('[M28] known gap without an app lock: the profile\'s files alone do not open the store: the device key cannot be lifted from them', async () => {
     const { dirA, conv, title, probeKey } = state
     if (!dirA || !conv || !title || !probeKey) throw new Error('needs the first test\'s profile')
-    const idb = read(dirA).views.filter((v) => v.file.includes('IndexedDB') && v.view !== 'bytes')
-    // Where Chromium writes a non-extractable key's bytes: the probe's known bytes, and what precedes them.
-    const probeAt = idb.flatMap((v) => (v.bytes.indexOf(probeKey) > 0 ? [{ v, at: v.bytes.indexOf(probeKey) }] : []))
-    if (probeAt.length === 0) return // not written in clear: nothing to lift this way
-    const header = probeAt[0]!.v.bytes.subarray(probeAt[0]!.at - 6, probeAt[0]!.at)
+    expect(await thief(dirA, conv, title, probeKey)).toBe('')
+  }, 60_000)
 
-    // Every 32 bytes that follow the same header elsewhere are a candidate master: try each on the store.
-    const opened: string[] = []
-    for (const v of idb) {
-      for (let at = v.bytes.indexOf(header); at !== -1; at = v.bytes.indexOf(header, at + 1)) {
-        const candidate = v.bytes.subarray(at + header.length, at + header.length + 32)
-        if (candidate.length !== 32 || candidate.equals(probeKey)) continue
-        const keys = await deriveStorageKeys(new Uint8Array(candidate))
+  // KNOWN GAP (issue 8): locking rekeys every record and deletes the device key, but Chromium's
+  // LevelDB keeps the overwritten and deleted values (the device key, the old key record, the
+  // records sealed under the old master) in its files until it compacts them, which the page cannot
+  // ask for. So a copy of the profile taken soon after a lock is set still opens what the store held
+  // before the lock (never what is written after: the new master is sealed by the passphrase only).
+  // An organisation that requires a lock gets it before any conversation is on the device.
+  it.fails('[M29] known gap: right after an app lock is set, the profile\'s files alone open nothing (stale pre-lock copies stay until LevelDB compacts)', async () => {
+    const { dirA, conv, title, probeKey } = state
+    if (!dirA || !conv || !title || !probeKey) throw new Error('needs the first test\'s profile')
+    const again = await persistentPerson('admin', dirA, `${world.server.url}/`)
+    await openConversation(again.page, title)
+    const details = again.page.locator('details.app-lock')
+    await details.locator('summary').click()
+    await again.page.getByLabel('Passphrase', { exact: true }).fill('correct horse battery staple')
+    await again.page.getByLabel('Repeat it').fill('correct horse battery staple')
+    await again.page.getByRole('button', { name: 'Set passphrase' }).click()
+    await expect.poll(() => details.locator('summary').textContent(), WAIT).toContain('App lock: on (passphrase)')
+    expect(unexpectedErrors(again)).toEqual([])
+    await close(again)
+    expect(await thief(dirA, conv, title, probeKey)).toBe('')
+  }, 90_000)
+})
+
+/**
+ * What a thief with a copy of the profile does: lift every 32 bytes that Chromium stored the way
+ * it stores a non-extractable AES-GCM key (the probe of known bytes shows the header before them),
+ * try each as the device key on every sealed master (crypto [R6]: a CBOR byte string of 61 bytes,
+ * version 1) in IndexedDB, and each master so opened on the conversation's record. Returns what
+ * opened ('' when nothing did).
+ */
+async function thief(dir: string, conv: string, title: string, probeKey: Buffer): Promise<string> {
+  const idb = read(dir).views.filter((v) => v.file.includes('IndexedDB') && v.view !== 'bytes')
+  const probeAt = idb.flatMap((v) => (v.bytes.indexOf(probeKey) > 0 ? [{ v, at: v.bytes.indexOf(probeKey) }] : []))
+  if (probeAt.length === 0) return '' // not written in clear: nothing to lift this way
+  const header = probeAt[0]!.v.bytes.subarray(probeAt[0]!.at - 6, probeAt[0]!.at)
+  const sealedMasters: Buffer[] = []
+  for (const v of idb) for (let at = v.bytes.indexOf(SEALED_MASTER); at !== -1; at = v.bytes.indexOf(SEALED_MASTER, at + 1)) sealedMasters.push(v.bytes.subarray(at + 2, at + 2 + 61))
+  const opened: string[] = []
+  for (const v of idb) {
+    for (let at = v.bytes.indexOf(header); at !== -1; at = v.bytes.indexOf(header, at + 1)) {
+      const candidate = v.bytes.subarray(at + header.length, at + header.length + 32)
+      if (candidate.length !== 32 || candidate.equals(probeKey)) continue
+      const kek = await crypto.subtle.importKey('raw', new Uint8Array(candidate), 'AES-GCM', false, ['decrypt'])
+      for (const sealed of sealedMasters) {
+        const master = await openMaster(kek, 'key', new Uint8Array(sealed))
+        if (!master.ok) continue
+        const keys = await deriveStorageKeys(master.value)
         const slot = `conv\u0000${await hideKeyPart(keys, conv)}`
         // Sealed records are V8 ArrayBuffers in the values: 'B', varint length, then version byte 1.
         for (const w of idb) {
@@ -357,16 +395,16 @@ describe('[M28] the browser profile on disk', () => {
             const plain = await openStored(keys, slot, new Uint8Array(w.bytes.subarray(start, start + len)))
             if (!plain.ok) continue
             const text = Buffer.from(plain.value)
-            opened.push(
-              `master ${candidate.toString('hex')} read from ${v.file} (${v.view} @${at + header.length}, after ${printable(header)} | ${header.toString('hex')})` +
-                ` opens the record conv/${conv} in ${w.file} (${w.view} @${start}); it holds the title: ${text.includes(Buffer.from(title))}\n    ${printable(text).slice(0, 400)}`,
-            )
+            opened.push(`device key ${candidate.toString('hex')} from ${v.file} (${v.view} @${at + header.length}) opens a sealed master, which opens conv/${conv} in ${w.file} (${w.view} @${start}); it holds the title: ${text.includes(Buffer.from(title))}`)
             break
           }
-          if (opened.length) break
+          if (opened.length) return opened.join('\n')
         }
       }
     }
-    expect(opened.join('\n'), 'the store decrypted from the profile\'s files alone').toBe('')
-  }, 60_000)
-})
+  }
+  return opened.join('\n')
+}
+
+/** A CBOR byte string of 61 bytes (0x58 0x3d) whose first byte is the sealed master's version. */
+const SEALED_MASTER = Buffer.from([0x58, 0x3d, 0x01])
