@@ -42,3 +42,32 @@ export class TokenBucket {
     return true
   }
 }
+
+/** [S16][S17] Limits of the recovery blob endpoints (plain HTTP, per client address and per server). */
+export interface RecoveryLimits {
+  /** Token bucket per client address ([S17]) over every /recovery request, GET and PUT alike. */
+  requestsPerMinute: number
+  burstRequests: number
+  /** Client addresses tracked at once; beyond it the least recently seen are forgotten (they start full again). */
+  maxTrackedClients: number
+  /** Capacity of the whole store: a PUT beyond it gets 507 R507_FULL. */
+  maxBlobs: number
+  maxTotalBytes: number
+  /** Bodies read at once; one more gets 503 R503_BUSY, so at most this many × 4 MiB are buffered. */
+  maxConcurrentUploads: number
+  /** A body that sends nothing for this long, or is not complete after bodyTimeoutMs, gets 408. */
+  bodyIdleTimeoutMs: number
+  bodyTimeoutMs: number
+}
+
+export const defaultRecoveryLimits: RecoveryLimits = {
+  // An office behind one NAT address: every device of it refreshes its blob after a membership change.
+  requestsPerMinute: 120,
+  burstRequests: 40,
+  maxTrackedClients: 100_000,
+  maxBlobs: 10_000,
+  maxTotalBytes: 2 * 1024 ** 3,
+  maxConcurrentUploads: 16,
+  bodyIdleTimeoutMs: 10_000,
+  bodyTimeoutMs: 120_000,
+}

@@ -5,11 +5,15 @@ import { WebSocketServer } from 'ws'
 import { Connection, type ConnectionContext } from './connection.js'
 import { DecoyPoolCache } from './decoyPools.js'
 import { Hub } from './hub.js'
-import { defaultLimits, type ServerLimits } from './limits.js'
+import { defaultLimits, defaultRecoveryLimits, type RecoveryLimits, type ServerLimits } from './limits.js'
 import { createLogger, type Logger } from './log.js'
 import { staticHandler } from './http.js'
+import { recoveryHandler } from './recovery/handler.js'
+import { isRecoveryPath } from './recovery/request.js'
 import { openSqliteStore } from './store/sqlite.js'
 import type { ChangeStore } from './store/ChangeStore.js'
+import { openMemoryRecoveryStore } from './store/memoryRecovery.js'
+import type { RecoveryBlobStore } from './store/RecoveryBlobStore.js'
 
 export interface SyncServerOptions {
   readonly port: number
@@ -17,9 +21,12 @@ export interface SyncServerOptions {
   /** Folder for the SQLite database; ignored when `store` is given. */
   readonly dataDir?: string
   readonly store?: ChangeStore
+  /** Recovery blobs ([S15]); default: the SQLite file's own table, or in memory when `store` is given. */
+  readonly recovery?: RecoveryBlobStore
   /** Built PWA to serve on the same port (dist/); omitted → API only. */
   readonly staticDir?: string
   readonly limits?: Partial<ServerLimits>
+  readonly recoveryLimits?: Partial<RecoveryLimits>
   readonly log?: Logger
   readonly durability?: 'normal' | 'full'
 }
@@ -32,19 +39,24 @@ export interface RunningServer {
 
 export const SYNC_PATH = '/sync'
 
-/** One process, one port: the PWA over HTTP, the sync protocol over WebSocket at /sync, /healthz. */
+/** One process, one port: the PWA over HTTP, the sync protocol over WebSocket at /sync, /healthz, /recovery/<addr>. */
 export async function startSyncServer(options: SyncServerOptions): Promise<RunningServer> {
   const log = options.log ?? createLogger()
   const limits = { ...defaultLimits, ...options.limits }
   let store = options.store
+  let recovery = options.recovery
   if (!store) {
     const dir = options.dataDir ?? './data'
     mkdirSync(dir, { recursive: true })
-    store = openSqliteStore(join(dir, 'sync.sqlite'), { durability: options.durability ?? 'normal' })
+    const sqlite = openSqliteStore(join(dir, 'sync.sqlite'), { durability: options.durability ?? 'normal' })
+    store = sqlite
+    recovery ??= sqlite.recovery
   }
+  recovery ??= openMemoryRecoveryStore()
   const metrics = { envelopesIn: 0, envelopesOut: 0, framesRejected: 0 }
   const ctx: ConnectionContext = { mailboxes: new Map(), decoyPools: new DecoyPoolCache(), joins: new Map(), store, hub: new Hub(), log, limits, metrics }
   const serveStatic = staticHandler(options.staticDir)
+  const serveRecovery = recoveryHandler({ store: recovery, limits: { ...defaultRecoveryLimits, ...options.recoveryLimits }, log })
   const started = Date.now()
   // [S11] Mail older than MAIL_TTL_DAYS goes (decoy recipients, [M27], never read theirs): at
   // start and every hour.
@@ -62,6 +74,7 @@ export async function startSyncServer(options: SyncServerOptions): Promise<Runni
       res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' })
       return void res.end(JSON.stringify({ ok: true, uptimeSeconds: Math.round((Date.now() - started) / 1000), connections, ...metrics }))
     }
+    if (isRecoveryPath(req.url)) return serveRecovery(req, res)
     serveStatic(req, res)
   })
   const wss = new WebSocketServer({ server: http, path: SYNC_PATH, maxPayload: limits.hardFrameBytes, perMessageDeflate: false })

@@ -16,6 +16,8 @@ export interface Options {
   readonly ttl?: string
   readonly code?: string
   readonly noHistory: boolean
+  /** `export --out FILE` ([M31]). */
+  readonly out?: string
 }
 
 /** What a command gets: the engine, the options, and the waits bounded by --timeout. */

@@ -63,8 +63,13 @@ export const convCommands: Record<string, Command> = {
     const conversations = messenger.identity
       ? messenger.conversations().map((c) => ({ ...c, kind: kindOf(messenger.team, c.conv), removed: messenger.accessLost(c.conv) }))
       : []
-    const human = lines(conversations.map((c) => [c.conv, c.title, `(${c.members} members)`, c.kind === 'conversation' ? '' : c.kind, c.removed ? '(removed)' : '']))
-    return result(human, { conversations })
+    // [M30] What this device deleted after it was removed: named, never listed as still here.
+    const wiped = messenger.wiped().map((t) => ({ org: t.org, name: t.name, kind: t.conversation ? 'conversation' : 'org', reason: t.reason }))
+    const human = lines([
+      ...conversations.map((c) => [c.conv, c.title, `(${c.members} members)`, c.kind === 'conversation' ? '' : c.kind, c.removed ? '(removed)' : '']),
+      ...wiped.map((w) => [w.org, w.name, `(${w.kind === 'conversation' ? '' : 'org, '}removed: its data on this device was deleted)`]),
+    ])
+    return result(human, { conversations, wiped })
   },
 
   async messages(cli, args) {

@@ -7,7 +7,9 @@ import { openSqliteLocalStore } from '../node/sqliteStore.js'
 import { nodeSocket } from '../node/socket.js'
 import { makeCli, type Command, type Options } from './context.js'
 import { convCommands } from './convCommands.js'
+import { archiveCommands, storelessCommand } from './archiveCommands.js'
 import { lock, unlock } from './lockCommands.js'
+import { recover, recoveryCommands } from './recoveryCommands.js'
 import { usageError } from './errors.js'
 import { groupCommands } from './groupCommands.js'
 import { orgCommands } from './orgCommands.js'
@@ -15,7 +17,7 @@ import { printError, printResult } from './output.js'
 import { USAGE } from './usage.js'
 
 /** `org create …` and `group add …` are two words; everything else is one. */
-const families: Record<string, Record<string, Command>> = { org: orgCommands, group: groupCommands }
+const families: Record<string, Record<string, Command>> = { org: orgCommands, group: groupCommands, recovery: recoveryCommands }
 
 function commandFor(positionals: readonly string[]): { run: Command; args: readonly string[] } {
   const [name = '', ...rest] = positionals
@@ -26,7 +28,7 @@ function commandFor(positionals: readonly string[]): { run: Command; args: reado
     if (!run) throw usageError(`${sub ? `unknown command: ${name} ${sub}` : `${name} needs a command`} (one of: ${Object.keys(family).join(', ')}; --help lists them)`)
     return { run, args }
   }
-  const run = Object.hasOwn(convCommands, name) ? convCommands[name] : undefined
+  const run = Object.hasOwn(convCommands, name) ? convCommands[name] : Object.hasOwn(archiveCommands, name) ? archiveCommands[name] : undefined
   if (!run) throw usageError(`unknown command: ${name} (--help lists them)`)
   return { run, args: rest }
 }
@@ -44,6 +46,8 @@ const OPTIONS = {
   ttl: { type: 'string' },
   code: { type: 'string' },
   'key-file': { type: 'string' },
+  'recovery-key': { type: 'string' },
+  out: { type: 'string' },
   'no-history': { type: 'boolean', default: false },
   help: { type: 'boolean', short: 'h', default: false },
 } as const
@@ -72,9 +76,16 @@ async function main(): Promise<number> {
     process.stdout.write(USAGE)
     return values.help ? 0 : 2
   }
+  // [M31] Opening an archive reads a file, never this device's store: it runs before the store is opened.
+  const storeless = storelessCommand(positionals)
+  if (storeless) {
+    const outcome = await storeless()
+    printResult(json, outcome)
+    return outcome.exitCode ?? 0
+  }
   // [M29] lock and unlock change what opens the store itself, before any engine uses it.
   const storeCommand = positionals[0] === 'lock' ? lock : positionals[0] === 'unlock' ? unlock : undefined
-  const { run, args } = storeCommand ? { run: undefined, args: [] } : commandFor(positionals)
+  const { run, args } = storeCommand || positionals[0] === 'recover' ? { run: undefined, args: [] } : commandFor(positionals)
   const timeout = Number(values.timeout ?? 30)
   if (!Number.isFinite(timeout) || timeout < 0) throw usageError(`--timeout takes seconds, not ${values.timeout}`)
   const options: Options = {
@@ -87,6 +98,7 @@ async function main(): Promise<number> {
     ...(values.count !== undefined ? { count: values.count } : {}),
     ...(values.ttl !== undefined ? { ttl: values.ttl } : {}),
     ...(values.code !== undefined ? { code: values.code } : {}),
+    ...(values.out !== undefined ? { out: values.out } : {}),
   }
 
   const home = resolve(values.home ?? process.env.FIELDCHAT_HOME ?? '.fieldchat')
@@ -111,6 +123,16 @@ async function main(): Promise<number> {
     await sqlite.close()
     throw err
   })
+  if (positionals[0] === 'recover') {
+    const { messenger, outcome } = await recover({ store, url: server, socket: nodeSocket }, process.env.FIELDCHAT_RECOVERY_KEY ?? values['recovery-key'], timeout * 1000).catch(async (err: unknown) => {
+      await store.close()
+      throw err
+    })
+    printResult(json, outcome)
+    await messenger.stop().catch(() => undefined)
+    await store.close().catch(() => undefined)
+    return 0
+  }
   const messenger = await Messenger.open({ store, url: server, socket: nodeSocket }).catch(async (err: unknown) => {
     await store.close()
     throw err

@@ -25,12 +25,15 @@ export const orgCommands: Record<string, Command> = {
     const orgs = team.orgs().filter((o) => !o.conversation).map(({ org, name, admin }) => ({ org, name, admin }))
     const pending = team.pendingJoins().map((p) => ({ org: p.org, name: p.orgName }))
     const removed = cli.messenger.conversations().filter((c) => team.orgOf(c.conv) === c.conv && cli.messenger.accessLost(c.conv)).map((c) => ({ org: c.conv, name: c.title }))
+    // [M30] Organisations this device deleted its data for after it was removed from them.
+    const wiped = cli.messenger.wiped().filter((t) => !t.conversation).map((t) => ({ org: t.org, name: t.name, reason: t.reason }))
     const human = lines([
       ...orgs.map((o) => [o.org, o.name, o.admin ? '(admin)' : '']),
       ...pending.map((p) => [p.org, p.name, '(pending: waiting for an admin to admit this device)']),
       ...removed.map((r) => [r.org, r.name, '(removed)']),
+      ...wiped.map((w) => [w.org, w.name, '(removed: its data on this device was deleted)']),
     ])
-    return result(human || 'no organisations on this device', { orgs, pending, removed })
+    return result(human || 'no organisations on this device', { orgs, pending, removed, wiped })
   },
 
   async invite(cli, args) {

@@ -15,6 +15,13 @@ this device's store
   unlock                      the store opens with a new DIR/device.key again (refused, M511,
                               while an organisation of this device requires a lock)
 
+recovery (a lost device, or every device lost)
+  recovery show               the first time: sets up recovery and prints the recovery key and
+                              its QR code, once; after: whether the recovery data is up to date
+  recovery new                a new recovery key; the earlier one stops working
+  recover                     on a new home: your profile and full history back from the key in
+                              FIELDCHAT_RECOVERY_KEY (or --recovery-key KEY); the key is then spent
+
 conversations
   init --name NAME            create this device's keys and display name
   create --title TITLE [--ttl H]  create a conversation, this device's person its admin; prints
@@ -32,6 +39,13 @@ conversations
                               organisation's conversation, they leave the organisation
   sync                        connect, deliver what is queued, handle the mailbox (admit people,
                               receive membership changes), report removals, exit
+
+export archives (passphrase from FIELDCHAT_EXPORT_PASSPHRASE, environment only)
+  export [CONV...] --out FILE encrypted archive of these conversations (default: all on this
+                              device; every segment); passphrase of at least 8 characters;
+                              refused (M510) where an organisation's policy forbids export
+  open-archive FILE           open an archive read-only (no device store needed): conversations
+                              and messages; --json gives the whole archive
 
 organisations (ORG: id or exact name — a conversation's id too, to promote, demote, list or
 revoke its invitations; USER: user id or exact display name)

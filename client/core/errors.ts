@@ -27,6 +27,13 @@ export const ClientErrorCode = {
   POLICY_INVALID: 'M509_POLICY_INVALID',
   EXPORT_FORBIDDEN: 'M510_EXPORT_FORBIDDEN',
   LOCK_REQUIRED: 'M511_LOCK_REQUIRED',
+  RECOVERY_KEY_MALFORMED: 'M512_RECOVERY_KEY_MALFORMED',
+  RECOVERY_NOT_FOUND: 'M513_RECOVERY_NOT_FOUND',
+  RECOVERY_UNAVAILABLE: 'M514_RECOVERY_UNAVAILABLE',
+  IDENTITY_EXISTS: 'M515_IDENTITY_EXISTS',
+  ARCHIVE_PASSPHRASE: 'M520_ARCHIVE_PASSPHRASE',
+  ARCHIVE_DAMAGED: 'M521_ARCHIVE_DAMAGED',
+  ARCHIVE_VERSION: 'M522_ARCHIVE_VERSION',
 } as const
 export type ClientErrorCode = (typeof ClientErrorCode)[keyof typeof ClientErrorCode]
 
@@ -58,6 +65,13 @@ export const clientErrorText: Record<ClientErrorCode, string> = {
   M509_POLICY_INVALID: 'That policy setting is not valid.',
   M510_EXPORT_FORBIDDEN: 'Your organisation\'s policy does not allow exporting its conversations.',
   M511_LOCK_REQUIRED: 'Your organisation requires an app lock on this device: set a passphrase or a passkey first.',
+  M512_RECOVERY_KEY_MALFORMED: 'This is not a recovery key, or a letter or digit of it is wrong. Check it and type it again.',
+  M513_RECOVERY_NOT_FOUND: 'No recovery data matches this recovery key. Check the key; a key replaced by a newer one no longer works.',
+  M514_RECOVERY_UNAVAILABLE: 'The server could not be reached for the recovery data. Nothing was changed; try again when online.',
+  M515_IDENTITY_EXISTS: 'This device already has a profile. Recover on a new browser profile or a fresh CLI home.',
+  M520_ARCHIVE_PASSPHRASE: 'This passphrase does not open the archive (or the archive\'s header was altered).',
+  M521_ARCHIVE_DAMAGED: 'This file is not a FieldChat archive, or it is damaged or incomplete. Nothing of it was shown.',
+  M522_ARCHIVE_VERSION: 'This archive was made by a newer version of the app. Update, then open it again.',
 }
 
 export class ClientError extends Error {

@@ -37,11 +37,16 @@ export async function loadIdentity(store: LocalStore): Promise<Identity | undefi
   return { keys, deviceId: deviceIdOf(keys.signPublic), actor: actorOf(keys.signPublic), name: record.name, mailbox: deriveMailboxKey(keys.signSecret).address }
 }
 
+/** The stored form of an identity (a new one, or one restored from a recovery key, [M32]). */
+export function identityRecord(keys: DeviceKeys, name: string): Uint8Array {
+  return encodeRecord({ v: 1, signSecret: keys.signSecret, boxSecret: keys.boxSecret, name })
+}
+
 export async function createIdentity(store: LocalStore, displayName: string): Promise<Identity> {
   const name = normaliseName(displayName)
   if (!name) throw new ClientError(ClientErrorCode.MESSAGE_EMPTY, 'name')
   if (await store.get(KEY)) throw new Error('identity already exists')
   const keys = generateDeviceKeys()
-  await store.write([{ key: KEY, value: encodeRecord({ v: 1, signSecret: keys.signSecret, boxSecret: keys.boxSecret, name }) }])
+  await store.write([{ key: KEY, value: identityRecord(keys, name) }])
   return { keys, deviceId: deviceIdOf(keys.signPublic), actor: actorOf(keys.signPublic), name, mailbox: deriveMailboxKey(keys.signSecret).address }
 }

@@ -12,8 +12,15 @@ import type { MessengerEvents, MessengerOptions, Status, ConversationSummary } f
 import { checkLocalFormat } from './storage/format.js'
 import { rootDocOf } from './documents/layout.js'
 import type { Team } from './team/team.js'
+import { RemoteWipes } from './wipe/remoteWipe.js'
+import { Recovery } from './recovery/recovery.js'
+import { restoreFromRecovery } from './recovery/restore.js'
+import type { Fetch } from './recovery/server.js'
+import { planWipe } from './wipe/plan.js'
+import type { WipeReason, WipedOrg } from './wipe/tombstone.js'
 
 export type { ConversationSummary, MessengerEvents, MessengerOptions, Status } from './messengerTypes.js'
+export type { WipeReason, WipedOrg }
 
 /** The root document of a conversation shares the conversation's id. */
 export { rootDocOf }
@@ -25,7 +32,8 @@ export type { DisplayMessage }
  */
 export class Messenger {
   readonly events = new Emitter<MessengerEvents>()
-  private readonly registry: Registry
+  /** Made again, with the parts, after a wipe ([M30]). */
+  private registry: Registry
   private readonly clock: HybridClock
   private readonly pending = new Set<string>()
   private readonly convOfDoc = new Map<DocId, ConvId>()
@@ -35,6 +43,34 @@ export class Messenger {
    */
   private parts: Parts | undefined
   identity: Identity | undefined
+  /** [M30] Organisations this device wiped, and wipes under way. */
+  private readonly wipes: RemoteWipes
+  /** Spaces (organisations and their groups) wiped while this Messenger was open. */
+  private readonly wipedSpaces = new Set<ConvId>()
+  /** A wipe under way: the parts are stopped, the data deleted, the parts made again. */
+  private wiping: Promise<void> | undefined
+  private wipeAgain = false
+  /** The last `boot` (a wipe waits for it: the parts it replaces must be whole). */
+  private booting: Promise<void> = Promise.resolve()
+  /** `start` was called and `stop` was not: the engine runs again after a wipe. */
+  private running = false
+
+  /** [M32] Recovery set up from this device; there is one once this device has an identity. */
+  get recovery(): Recovery {
+    if (!this.recoveryPart) throw new Error('this device has no identity yet: createIdentity first')
+    return this.recoveryPart
+  }
+
+  private recoveryPart: Recovery | undefined
+
+  /**
+   * [M32] A device with no profile yet becomes the person's recovery device, from the recovery
+   * key: see `restoreFromRecovery`. The engine is opened after, not started.
+   */
+  static async restore(options: MessengerOptions, recoveryKey: string, fetch?: Fetch): Promise<{ messenger: Messenger; name: string; orgs: ConvId[] }> {
+    const restored = await restoreFromRecovery(options.store, options.url, recoveryKey, fetch)
+    return { messenger: await Messenger.open(options), ...restored }
+  }
 
   /** Organisations and groups ([T1]–[T13]); there is a team once this device has an identity. */
   get team(): Team {
@@ -49,6 +85,14 @@ export class Messenger {
   private constructor(private readonly options: MessengerOptions) {
     this.registry = new Registry(options.store)
     this.clock = options.clock ?? new HybridClock()
+    this.wipes = new RemoteWipes(options.store)
+    // [M32] After a membership change, the recovery device is added where missing and the blob rewritten.
+    this.events.on('conversations', () => this.recoveryPart?.soon())
+    // A device removed as lost (or by an admin) no longer keeps its person's recovery up to date:
+    // the blob it would write next could leave out what it was removed from.
+    this.events.on('wiped', (w) => {
+      if (w.reason === 'device-removed') void this.recoveryPart?.forget()
+    })
   }
 
   /** Opens local state; the device may have no identity yet (see `createIdentity`). */
@@ -56,9 +100,28 @@ export class Messenger {
     await checkLocalFormat(options.store)
     const m = new Messenger(options)
     m.identity = await loadIdentity(options.store)
+    // [M30] invariant 1 of RemoteWipes: a wipe cut short is finished before anything is read.
+    await m.wipes.load()
+    for (const { spaces } of await m.wipes.finishPending()) for (const conv of spaces) m.wipedSpaces.add(conv)
     await m.registry.load()
     if (m.identity) await m.boot(m.identity)
+    // A removal learned while loading (an offline device's graph already said so) is wiped now.
+    await m.wiping
     return m
+  }
+
+  /**
+   * [M32] This device, with no profile yet, becomes the person's recovery device from the
+   * recovery key (`restoreFromRecovery`): like `createIdentity`, but with the person's keys,
+   * organisations and conversations; their history then syncs from the server.
+   */
+  async recoverIdentity(recoveryKey: string, fetch?: Fetch): Promise<{ identity: Identity; name: string; orgs: ConvId[] }> {
+    if (this.identity) throw new ClientError(ClientErrorCode.IDENTITY_EXISTS)
+    const restored = await restoreFromRecovery(this.options.store, this.options.url, recoveryKey, fetch)
+    this.identity = await loadIdentity(this.options.store)
+    await this.boot(this.identity!)
+    this.events.emit('conversations', undefined)
+    return { identity: this.identity!, ...restored }
   }
 
   async createIdentity(name: string): Promise<Identity> {
@@ -73,7 +136,12 @@ export class Messenger {
     return [...this.registry.corrupt, ...(this.parts?.outbox.corrupt ?? [])]
   }
 
-  private async boot(identity: Identity): Promise<void> {
+  private boot(identity: Identity): Promise<void> {
+    this.booting = this.makeAndLoad(identity)
+    return this.booting
+  }
+
+  private async makeAndLoad(identity: Identity): Promise<void> {
     const parts = makeParts(identity, {
       options: this.options,
       registry: this.registry,
@@ -83,6 +151,8 @@ export class Messenger {
       pending: this.pending,
       emitStatus: () => this.emitStatus(),
       waitingForKey: (conv) => this.waitingForKey(conv),
+      orgRemoved: (org, reason) => this.orgRemoved(org, reason),
+      recentlyWiped: () => this.wipes.recent(),
     })
     this.parts = parts
     await this.p.outbox.load()
@@ -109,15 +179,22 @@ export class Messenger {
       await this.p.layout.refresh(rec.conv)
     }
     await this.p.team.load()
+    this.recoveryPart?.stop()
+    this.recoveryPart = new Recovery({ store: this.options.store, identity, team: this.p.team, syncUrl: this.options.url, wipes: () => this.wipes.list() })
+    await this.recoveryPart.load()
   }
 
   start(): void {
     this.requireIdentity()
-    this.p.engine.start()
+    this.running = true
+    if (!this.wiping) this.p.engine.start()
   }
 
   async stop(): Promise<void> {
     if (!this.identity) return
+    this.running = false
+    this.recoveryPart?.stop()
+    await this.wiping
     await this.p.log.settled
     await this.p.engine.stop()
     await this.p.docs.shutdown()
@@ -196,9 +273,80 @@ export class Messenger {
     return !!this.parts?.access.isKeyMissing(conv) || (this.parts?.engine.waitingForKey(conv) ?? false)
   }
 
-  /** The server no longer lets this device read or write the conversation ([T10]). */
+  /** The server no longer lets this device read or write the conversation ([T10]), or it was wiped ([M30]). */
   accessLost(conv: ConvId): boolean {
-    return !!this.parts?.access.isLost(conv)
+    return !!this.parts?.access.isLost(conv) || this.wipes.has(conv) || this.wipedSpaces.has(conv)
+  }
+
+  /** [M30] Organisations (and conversations) this device was removed from and deleted its data for. */
+  wiped(): WipedOrg[] {
+    return this.wipes.list()
+  }
+
+  /** [M30] Settles once no wipe is under way (a removal just learned is then deleted and listed as done). */
+  async wipesSettled(): Promise<void> {
+    while (this.wiping) await this.wiping
+  }
+
+  /** [M30] The person read the notice of a wipe: the app stops showing it (the record stays). */
+  async dismissWiped(org: ConvId): Promise<void> {
+    await this.wipes.dismiss(org)
+    this.events.emit('conversations', undefined)
+  }
+
+  /**
+   * [M30] The organisation's resolved graph says this device is out: the tombstone, pending and
+   * naming everything to delete, is written now (inside the team work that learned it), and the
+   * deletion runs once that work and the frame that brought it are done.
+   */
+  private async orgRemoved(org: ConvId, reason: WipeReason): Promise<void> {
+    if (this.wipes.isPending(org)) return
+    const p = this.p
+    const { name, conversation, plan } = await planWipe(org, { team: p.team, docs: p.docs, segs: p.segs, convOfDoc: this.convOfDoc })
+    await this.wipes.begin({ org, name, conversation, reason, time: Date.now() }, plan)
+    this.scheduleWipe()
+  }
+
+  private scheduleWipe(): void {
+    if (this.wiping) return void (this.wipeAgain = true)
+    this.wiping = this.wipe()
+      .catch((err: unknown) => this.events.emit('problem', { code: ClientErrorCode.RECORD_CORRUPT, detail: `wipe: ${String(err)}` }))
+      .finally(() => {
+        this.wiping = undefined
+        if (this.running) this.parts?.engine.start()
+      })
+  }
+
+  /**
+   * [M30] Stops the parts (after the work under way: the frame that told, the team's work, sends,
+   * pushes), so nothing they hold is written back; deletes what the pending tombstones name;
+   * makes the parts again from what is left, and starts them if they ran.
+   */
+  private async wipe(): Promise<void> {
+    do {
+      this.wipeAgain = false
+      await this.booting.catch(() => undefined)
+      const old = this.p
+      await old.engine.idle()
+      await old.team.settled()
+      await old.log.settled
+      await old.engine.stop()
+      await old.engine.idle()
+      await old.docs.shutdown()
+      const done = await this.wipes.finishPending()
+      for (const { spaces } of done) for (const conv of spaces) this.wipedSpaces.add(conv)
+      this.registry = new Registry(this.options.store)
+      await this.registry.load()
+      this.pending.clear()
+      this.convOfDoc.clear()
+      await this.boot(this.requireIdentity())
+      this.events.emit('conversations', undefined)
+      for (const { wiped, spaces } of done) {
+        this.events.emit('wiped', { ...wiped, spaces })
+        for (const conv of spaces) this.events.emit('messages', { conv })
+      }
+      this.emitStatus()
+    } while (this.wipeAgain)
   }
 
   /** "Retry" on a conversation waiting for its key: fetch again what could not be opened. */
@@ -248,9 +396,12 @@ export class Messenger {
     this.events.emit('messages', { conv })
   }
 
-  /** Messages of the loaded segments in display order (timestamp, id). */
-  messages(conv: ConvId): DisplayMessage[] {
-    return this.p.log.list(conv)
+  /**
+   * Messages of the loaded segments in display order (timestamp, id); `withHidden` adds those
+   * [M26] hides, marked `hidden` (an export keeps them, flagged, [M31]).
+   */
+  messages(conv: ConvId, opts?: { withHidden?: boolean }): DisplayMessage[] {
+    return this.p.log.list(conv, opts)
   }
 
   /**
@@ -259,7 +410,9 @@ export class Messenger {
    */
   send(conv: ConvId, text: string, replyTo?: string): Promise<MessageView> {
     this.requireIdentity()
-    return this.p.log.send(conv, text, replyTo)
+    // During a wipe the parts are being replaced: write into the new ones.
+    const write = () => this.p.log.send(conv, text, replyTo)
+    return this.wiping ? this.wiping.then(write) : write()
   }
 
   private onDocChange(doc: DocId): void {

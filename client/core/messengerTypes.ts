@@ -5,6 +5,7 @@ import type { HybridClock } from './documents/hlc.js'
 import type { MessageView } from './documents/model.js'
 import type { LocalStore } from './storage/LocalStore.js'
 import type { SocketFactory } from './sync/transport.js'
+import type { WipedOrg } from './wipe/tombstone.js'
 
 /** The Messenger's options and events, apart from it so that its parts can name them without importing it. */
 export interface MessengerOptions {
@@ -45,4 +46,9 @@ export interface MessengerEvents extends Record<string, unknown> {
   waiting: { conv: ConvId; waiting: boolean }
   /** The server refused this device's access to a conversation (removed), or granted it again. */
   access: { conv: ConvId; lost: boolean }
+  /**
+   * [M30] This device deleted its data for an organisation it was removed from; `spaces`: the
+   * organisation and the groups of it that were deleted (to close what shows them).
+   */
+  wiped: WipedOrg & { readonly spaces: readonly ConvId[] }
 }

@@ -17,6 +17,7 @@ import { Outbox } from './outbox/outbox.js'
 import type { Registry } from './conversations/registry.js'
 import { SegmentWindow } from './documents/segmentWindow.js'
 import { Team } from './team/team.js'
+import type { WipeReason } from './wipe/tombstone.js'
 
 /** What a Messenger is built from once this device has an identity. */
 export interface Parts {
@@ -44,6 +45,10 @@ export interface PartsHost {
   readonly pending: Set<string>
   readonly emitStatus: () => void
   readonly waitingForKey: (conv: ConvId) => boolean
+  /** [M30] This device was removed from an organisation: wipe its data here. */
+  readonly orgRemoved: (org: ConvId, reason: WipeReason) => Promise<void>
+  /** [M30] This device wiped an organisation lately (its late mail is expected not to open). */
+  readonly recentlyWiped: () => boolean
 }
 
 /** Makes the parts and wires them to each other; nothing is loaded or started yet. */
@@ -108,6 +113,8 @@ export function makeParts(identity: Identity, host: PartsHost): Parts {
     },
     problem: (code, detail) => events.emit('problem', { code, ...(detail ? { detail } : {}) }),
     removed: (conv, removed) => access.setLost(conv, removed),
+    orgRemoved: (org, reason) => host.orgRemoved(org, reason),
+    recentlyWiped: () => host.recentlyWiped(),
     ...(options.bundleBytes ? { bundleBytes: options.bundleBytes } : {}),
   })
   const access = new AccessState({

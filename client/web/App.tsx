@@ -1,6 +1,9 @@
 import { Match, Show, Switch } from 'solid-js'
 import type { MessengerBinding } from './binding.js'
 import { ConversationList } from './components/ConversationList.js'
+import { ArchiveView } from './components/ArchiveView.js'
+import { ExportPanel } from './components/ExportPanel.js'
+import { bindArchive } from './archiveBinding.js'
 import { Footer } from './components/Footer.js'
 import { JoinPrompt } from './components/JoinPrompt.js'
 import { Onboarding } from './components/Onboarding.js'
@@ -14,7 +17,9 @@ import { UpdateBanner } from './components/UpdateBanner.js'
 import type { Persistence } from './persist.js'
 import type { AppLock } from './appLock.js'
 import { AppLockPanel } from './components/AppLockPanel.js'
+import { RecoveryPanel } from './components/RecoveryPanel.js'
 import { StoreNotices } from './components/StoreNotices.js'
+import { WipeNotices } from './components/WipeNotices.js'
 import type { StoreHealth } from './storeHealth.js'
 import { createRouter, hrefOf, type Place } from './route.js'
 import type { ConvId } from '../../protocol/index.js'
@@ -27,6 +32,7 @@ import type { ConvId } from '../../protocol/index.js'
  */
 export function App(props: { binding: MessengerBinding; health: StoreHealth; lock: AppLock; persistence: Persistence; update: (() => void) | undefined }) {
   const b = props.binding
+  const archive = bindArchive(b.messenger)
   // [M29][T21] An organisation requires an app lock and none is set: the lock settings come first.
   const lockRequired = () => !!b.identity() && props.lock.policy().requireLock && !props.lock.info().locked
   const router = createRouter()
@@ -64,6 +70,7 @@ export function App(props: { binding: MessengerBinding; health: StoreHealth; loc
       <UpdateBanner apply={props.update} />
       <ProblemAlerts problems={b.problems} onDismiss={b.dismiss} />
       <StoreNotices health={props.health} />
+      <WipeNotices messenger={b.messenger} />
       <Show when={lockRequired()}>
         <AppLockPanel lock={props.lock} />
       </Show>
@@ -83,7 +90,7 @@ export function App(props: { binding: MessengerBinding; health: StoreHealth; loc
             )}
           </Match>
           <Match when={!b.identity()}>
-            <Onboarding onCreate={b.createIdentity}>
+            <Onboarding onCreate={b.createIdentity} onRecover={b.recover}>
               <Show when={invitation()}>
                 {(inv) =>
                   inv().device ? (
@@ -127,6 +134,8 @@ export function App(props: { binding: MessengerBinding; health: StoreHealth; loc
                 current={currentConv()}
                 onCreate={async (title) => router.go({ kind: 'conversation', conv: await b.createConversation(title) })}
               />
+              <ExportPanel archive={archive} />
+              <ArchiveView archive={archive} />
             </div>
             <Switch fallback={<p class="placeholder muted">Choose a conversation.</p>}>
               <Match when={currentConv()} keyed>
@@ -149,6 +158,7 @@ export function App(props: { binding: MessengerBinding; health: StoreHealth; loc
       </main>
       <Show when={b.identity() && !lockRequired()}>
         <AppLockPanel lock={props.lock} />
+        <RecoveryPanel messenger={b.messenger} />
       </Show>
       <Footer name={b.identity()?.name} persistence={props.persistence} />
     </div>

@@ -111,6 +111,16 @@ export function bindMessenger(messenger: Messenger) {
       refreshConversations()
       team.refresh()
     },
+    /** [M32] A new device from the recovery key: the person's profile, organisations and history. */
+    async recover(key: string): Promise<void> {
+      const { identity } = await messenger.recoverIdentity(key)
+      rememberDevice(identity.deviceId)
+      messenger.start()
+      setIdentity(identity)
+      setStatus(messenger.status)
+      refreshConversations()
+      team.refresh()
+    },
     async createConversation(title: string): Promise<ConvId> {
       const conv = await messenger.createConversation(title)
       refreshConversations()

@@ -4,6 +4,9 @@ import { ClientError, ClientErrorCode } from '../core/errors.js'
 import type { Messenger } from '../core/messenger.js'
 import { INVITE_TTL_MS, type DirectoryEntry, type GroupSummary, type Team } from '../core/team/team.js'
 import type { VerifiedState } from '../core/team/verified.js'
+import { NO_POLICY, type OrgPolicy } from '../core/team/org.js'
+
+const samePolicy = (a: OrgPolicy, b: OrgPolicy) => a.requireLock === b.requireLock && a.autoLockMinutes === b.autoLockMinutes && a.forbidExport === b.forbidExport
 import type { ConvId, DeviceId } from '../../protocol/index.js'
 
 /**
@@ -86,6 +89,9 @@ export interface OrgBinding {
   /** [V2] Marks a colleague verified with their current devices, or clears it. */
   setVerified(user: string, verified: boolean): Promise<void>
   createGroup(name: string, history: boolean): Promise<ConvId>
+  /** [T21] The organisation's device policy, and (admins) changing it. */
+  readonly policy: Accessor<OrgPolicy>
+  setPolicy(change: Partial<OrgPolicy>): Promise<void>
 }
 
 /**
@@ -127,8 +133,8 @@ export function bindTeam(messenger: Messenger) {
     onCleanup(messenger.events.on('conversations', () => setList(reconcile(read(), { key }))))
     return () => list
   }
-  function liveValue<T>(read: () => T): Accessor<T> {
-    const [value, setValue] = createSignal<T>(read())
+  function liveValue<T>(read: () => T, opts?: { equals: (a: T, b: T) => boolean }): Accessor<T> {
+    const [value, setValue] = createSignal<T>(read(), opts)
     onCleanup(messenger.events.on('conversations', () => setValue(() => read())))
     return value
   }
@@ -203,6 +209,8 @@ export function bindTeam(messenger: Messenger) {
         verification: (user) => need().verification(org, user),
         setVerified: (user, verified) => need().setVerified(org, user, verified),
         createGroup: (name, history) => need().createGroup(org, name, { history }),
+        policy: liveValue(() => (known() ? need().policy(org) : NO_POLICY), { equals: samePolicy }),
+        setPolicy: (change) => need().setPolicy(org, change),
       }
     },
     /** Call inside a component: adding people to a group (its admins, and the organisation's). */

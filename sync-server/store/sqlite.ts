@@ -1,7 +1,9 @@
 import Database from 'better-sqlite3'
 import { bytesEqual } from '../../crypto/verify.js'
 import type { AppendItem, AppendResult, ChangeStore, StoredConv, StoredEnvelope } from './ChangeStore.js'
+import type { RecoveryBlobStore } from './RecoveryBlobStore.js'
 import { sqliteMail } from './sqliteMail.js'
+import { sqliteRecovery } from './sqliteRecovery.js'
 
 /**
  * The embedded default store: one SQLite file in WAL mode. synchronous=NORMAL keeps every
@@ -12,19 +14,22 @@ const convOf = (row: { cap: Uint8Array; epoch: number; admin: Uint8Array | null 
   row.admin ? { capPublic: row.cap, epoch: row.epoch, admin: row.admin } : { capPublic: row.cap, epoch: row.epoch }
 
 /**
- * The layout of the data this store keeps. Format 4: mail rows under hashed destinations (a
- * mailbox address's or a decoy's, crypto [K8]), bodies with their fanout. Format 3: envelopes
- * keyed by pseudonymous chain (crypto [E13]), mail by mailbox address ([K7]) with no sender and an
- * expiry day: no device keys. (Format 2 lived only between two commits of the same change.) A
- * file written in another format is refused at start (StoreFormatError), never read as if it were
- * this one.
+ * The layout of the data this store keeps. Format 5: format 4 and the recovery blobs table
+ * ([S18]); a format-4 file is upgraded in place by adding that table. Format 4: mail rows under
+ * hashed destinations (a mailbox address's or a decoy's, crypto [K8]), bodies with their fanout.
+ * Format 3: envelopes keyed by pseudonymous chain (crypto [E13]), mail by mailbox address ([K7])
+ * with no sender and an expiry day: no device keys. (Format 2 lived only between two commits of
+ * the same change.) A file written in any other format is refused at start (StoreFormatError),
+ * never read as if it were this one.
  */
-export const STORE_FORMAT = 4
+export const STORE_FORMAT = 5
+/** Formats opened and brought to STORE_FORMAT: each one only lacks tables that are created on open. */
+const UPGRADABLE_FORMATS: readonly number[] = [4]
 
 export class StoreFormatError extends Error {
   override name = 'StoreFormatError'
   constructor(readonly file: string, readonly found: number) {
-    super(`S100_STORE_FORMAT: ${file} holds data in format ${found}; this server reads format ${STORE_FORMAT}. ` +
+    super(`S100_STORE_FORMAT: ${file} holds data in format ${found}; this server reads format ${STORE_FORMAT} (and upgrades format ${UPGRADABLE_FORMATS.join(', ')}). ` +
       'Its envelopes and mailboxes cannot be converted (they name device keys); start with an empty data directory.')
   }
 }
@@ -33,13 +38,18 @@ function checkFormat(db: Database.Database, file: string): void {
   const hasTables = db.prepare<[], { n: number }>("SELECT count(*) AS n FROM sqlite_master WHERE type = 'table'").get()!.n > 0
   // Format 1 files predate the format number (SQLite's user_version 0).
   const found = (db.pragma('user_version', { simple: true }) as number) || 1
-  if (hasTables && found !== STORE_FORMAT) {
+  if (hasTables && found !== STORE_FORMAT && !UPGRADABLE_FORMATS.includes(found)) {
     db.close()
     throw new StoreFormatError(file, found)
   }
 }
 
-export function openSqliteStore(file: string, options: { durability?: 'normal' | 'full' } = {}): ChangeStore {
+/** The SQLite change store and, in the same file, the recovery blobs ([S15]); `close` closes both. */
+export interface SqliteStore extends ChangeStore {
+  readonly recovery: RecoveryBlobStore
+}
+
+export function openSqliteStore(file: string, options: { durability?: 'normal' | 'full' } = {}): SqliteStore {
   const db = new Database(file)
   checkFormat(db, file)
   db.pragma('journal_mode = WAL')
@@ -59,8 +69,10 @@ export function openSqliteStore(file: string, options: { durability?: 'normal' |
     CREATE TABLE IF NOT EXISTS snapshots (doc BLOB NOT NULL, chain BLOB NOT NULL, seq INTEGER NOT NULL, covers_sseq INTEGER NOT NULL,
       hash BLOB NOT NULL, bytes BLOB NOT NULL, PRIMARY KEY (doc, chain)) WITHOUT ROWID;
   `)
-  db.pragma(`user_version = ${STORE_FORMAT}`)
   const mail = sqliteMail(db)
+  const recovery = sqliteRecovery(db)
+  // Recorded once every table of this format exists (an upgraded format-4 file included).
+  db.pragma(`user_version = ${STORE_FORMAT}`)
   const q = {
     getConv: db.prepare<[Uint8Array], { cap: Uint8Array; epoch: number; admin: Uint8Array | null }>('SELECT cap, epoch, admin FROM convs WHERE conv = ?'),
     insertConv: db.prepare('INSERT OR IGNORE INTO convs (conv, cap, epoch, admin) VALUES (?, ?, ?, ?)'),
@@ -152,6 +164,7 @@ export function openSqliteStore(file: string, options: { durability?: 'normal' |
       return q.snapsAfter.all(doc, after).map((r) => r.bytes)
     },
     ...mail,
+    recovery,
     async close() {
       db.close()
     },

@@ -7,8 +7,9 @@ import { createOrganisation, inviteSomeone, joinOrganisation } from './orgSteps.
  * [T6][T10][T12][T13] Admin, Bob and Carol in three browser contexts against the real server and
  * the built PWA. Admin creates an organisation, invites Bob and Carol with one-time links, makes
  * a group with both from the app, and everyone talks. Admin removes Bob from the group: Bob is
- * told, loses the composer, keeps what he had read, and never sees what Admin and Carol write
- * afterwards — not even after a reload.
+ * told, loses the composer, keeps what he had read (removal from a group, while still in the
+ * organisation, wipes nothing: [M30]), and never sees what Admin and Carol write afterwards — not
+ * even after a reload.
  */
 const world = useWorld()
 
@@ -119,7 +120,8 @@ describe('removing a member from an organisation group, three people', () => {
     await bob.page.waitForTimeout(1500)
     expect([...(await messageTexts(bob.page))].sort()).toEqual(bobSaw)
 
-    // Bob is still in the organisation: its conversation stays open to him.
+    // Bob is still in the organisation: its conversation stays open to him, and nothing was wiped.
+    expect(await bob.page.getByRole('alert', { name: `Removed from ${ORG}` }).count()).toBe(0)
     await bob.page.getByRole('link', { name: 'Back to conversations' }).click()
     await bob.page.getByRole('navigation', { name: 'Organisations' }).getByRole('link', { name: ORG, exact: true }).waitFor()
     await bob.page.getByRole('navigation', { name: 'Conversations' }).getByRole('link', { name: ORG, exact: true }).waitFor()

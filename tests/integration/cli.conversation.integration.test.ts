@@ -15,7 +15,7 @@ const ok = (r: CliRun): CliRun => {
   return r
 }
 
-test('[T12] create, join by one-time link (pending until the admin device syncs), send, members, remove: each a process, --json', async () => {
+test('[T12][M30] create, join by one-time link (pending until the admin device syncs), send, members, remove (the removed device wipes it): each a process, --json', async () => {
   const [ana, ben, cal] = [home('ana'), home('ben'), home('cal')]
   await Promise.all([ana.run('init', '--name', 'Ana'), ben.run('init', '--name', 'Ben'), cal.run('init', '--name', 'Cal')].map(async (r) => ok(await r)))
   const created = ok(await ana.run('--json', 'create', '--title', 'Night shift')).json<{ conv: string; link: string; expires: number }>()
@@ -53,7 +53,9 @@ test('[T12] create, join by one-time link (pending until the admin device syncs)
 
   const benList = ok(await ben.run('--json', 'sync'))
   expect(benList.code).toBe(0)
-  expect(ok(await ben.run('--json', 'list')).json<{ conversations: { conv: string; removed: boolean }[] }>().conversations).toEqual([expect.objectContaining({ conv, removed: true })])
+  // [M30] A conversation is a one-space organisation: Ben's device deleted it, and lists it as such.
+  expect(benList.json<{ wiped: unknown[] }>().wiped).toEqual([expect.objectContaining({ org: conv, kind: 'conversation', reason: 'person-removed' })])
+  expect(ok(await ben.run('--json', 'list')).json()).toEqual({ conversations: [], wiped: [expect.objectContaining({ org: conv, kind: 'conversation' })] })
   // Groups belong in organisations.
   const group = await ana.run('--json', 'group', 'create', conv, 'Sub')
   expect(group.code).toBe(1)

@@ -78,7 +78,7 @@ test('[T12] an admin scripts provisioning from the CLI: create org, invite, acce
   expect(new Set(members.map((m) => m.user)).size).toBe(3)
 
   // Bob's home now holds the same signed directory, and no pending request.
-  expect(ok(await bob.run('--json', 'org', 'list')).json()).toEqual({ orgs: [{ org, name: 'Acme Logistics', admin: false }], pending: [], removed: [] })
+  expect(ok(await bob.run('--json', 'org', 'list')).json()).toEqual({ orgs: [{ org, name: 'Acme Logistics', admin: false }], pending: [], removed: [], wiped: [] })
   const seenByBob = ok(await bob.run('--json', 'org', 'members', org)).json<{ members: Member[] }>().members
   expect(seenByBob.map((m) => m.user).sort()).toEqual(members.map((m) => m.user).sort())
   expect(seenByBob.find((m) => m.me)?.name).toBe('Bob')
@@ -206,7 +206,7 @@ test('[V1][V2] colleagues verify each other from the CLI: the same safety number
   expect([malformed.code, malformed.stdout.trim()]).toEqual([1, 'malformed: not a verification code (copy all of it)'])
 }, 120_000)
 
-test('[T5][T13] admins promote and demote from the CLI; a person removed from the organisation is out of it and its groups, and their sync says so', async () => {
+test('[T5][T13][M30] admins promote and demote from the CLI; a person removed from the organisation is out of it and its groups, and their device deletes them and says so', async () => {
   const w = await provisioned()
   const { kim, org } = w
   const kim2User = (await users(w)).kim2
@@ -216,11 +216,13 @@ test('[T5][T13] admins promote and demote from the CLI; a person removed from th
   expect(ok(await kim.run('--json', 'org', 'demote', org, 'Bob')).json()).toMatchObject({ org, name: 'Bob', admin: false })
 
   expect(ok(await kim.run('--json', 'org', 'remove', org, kim2User)).json()).toEqual({ org, removed: kim2User, name: 'Kim' })
-  const synced = ok(await w.kim2.run('--json', 'sync')).json<{ removedFrom: { conv: string; kind: string }[] }>()
-  expect(synced.removedFrom.map((c) => c.kind).sort()).toEqual(['group', 'org'])
-  expect(synced.removedFrom.find((c) => c.kind === 'org')?.conv).toBe(org)
+  // [M30] Kim's other device learns it and deletes the organisation and its groups, and says so.
+  const synced = ok(await w.kim2.run('--json', 'sync')).json<{ removedFrom: unknown[]; wiped: unknown[] }>()
+  expect(synced.wiped).toEqual([expect.objectContaining({ org, name: 'Acme Logistics', kind: 'org', reason: 'person-removed' })])
+  expect(synced.removedFrom).toEqual([])
   const orgs = ok(await w.kim2.run('--json', 'org', 'list')).json()
-  expect(orgs).toEqual({ orgs: [], pending: [], removed: [{ org, name: 'Acme Logistics' }] })
+  expect(orgs).toEqual({ orgs: [], pending: [], removed: [], wiped: [{ org, name: 'Acme Logistics', reason: 'person-removed' }] })
+  expect(ok(await w.kim2.run('--json', 'list')).json<{ conversations: unknown[] }>().conversations).toEqual([])
   const after = ok(await kim.run('--json', 'org', 'members', org)).json<{ members: Member[] }>().members
   expect(after.map((m) => m.name)).toEqual(['Bob', 'Kim'])
 }, 180_000)

@@ -13,7 +13,7 @@ const persona = async (name: string, _url?: string, options?: Parameters<typeof 
 /** The epoch a device writes under, as the conversation's graph states it. */
 const currentEpoch = (p: Persona, conv: ConvId) => p.messenger.team.core.spaces.state(conv)?.current?.epoch
 
-test('[T8][T10][T13][S10][S11] an admin removes Bob: Bob is cut off and told; Carol gets the new key in a bundle and the others keep talking', async () => {
+test('[T8][T10][T13][S10][S11][M30] an admin removes Bob: Bob is cut off and told, and his device wipes the conversation; Carol gets the new key in a bundle and the others keep talking', async () => {
   const [admin, bob, carol] = await Promise.all(['Admin', 'Bob', 'Carol'].map((n) => persona(n, server().url)))
   people.push(admin!, bob!, carol!)
   for (const p of people) p.messenger.start()
@@ -41,7 +41,11 @@ test('[T8][T10][T13][S10][S11] an admin removes Bob: Bob is cut off and told; Ca
   await new Promise((r) => setTimeout(r, 300))
   expect(texts(bob!, conv)).not.toContain('after bob left')
   expect(texts(bob!, conv)).not.toContain('carol still here')
-  expect(texts(bob!, conv)).toContain('welcome all') // what he had stays
+  // [M30] A conversation is a one-space organisation: Bob's device deleted what it had of it, and says so.
+  expect(texts(bob!, conv)).toEqual([])
+  await until(() => bob!.messenger.wiped().some((w) => w.org === conv && !w.pending), 'bob\'s device wiped the conversation')
+  expect(bob!.messenger.wiped()).toMatchObject([{ org: conv, name: 'Crew', reason: 'person-removed', conversation: true }])
+  expect(bob!.messenger.conversations().map((c) => c.conv)).not.toContain(conv)
 })
 
 test('[T8][T13][S11] a removal made while the admin is offline takes effect when it reconnects; an offline member catches up by mail', async () => {

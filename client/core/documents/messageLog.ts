@@ -17,6 +17,8 @@ export interface DisplayMessage extends MessageView {
   readonly authorName: string
   readonly mine: boolean
   readonly pending: boolean
+  /** [M26] Written under an epoch its author was not a member device of; listed only when asked (`withHidden`). */
+  readonly hidden?: true
 }
 
 export interface MessageLogDeps {
@@ -58,7 +60,7 @@ export class MessageLog {
   }
 
   /** Messages of the loaded segments in display order (timestamp, id). */
-  list(conv: ConvId): DisplayMessage[] {
+  list(conv: ConvId, opts: { withHidden?: boolean } = {}): DisplayMessage[] {
     const me = this.deps.identity.deviceId
     // Every device of the directory, removed people too: what they wrote keeps its author's name.
     const team = this.deps.team()
@@ -68,8 +70,9 @@ export class MessageLog {
       // [M26] checked again against the membership as it is now: a device found to have been
       // removed concurrently with the epoch it wrote under is not shown.
       const epoch = m.author === me ? undefined : this.deps.epochs.epochOf(conv, m.id)
-      if (epoch !== undefined && team?.memberOfEpoch(conv, epoch, hexOf(m.author)) === false) continue
-      out.push({ ...m, authorName: names.get(m.author) ?? `Device ${m.author.slice(0, 6)}`, mine: m.author === me, pending: this.deps.pending.has(m.tag) })
+      const hidden = epoch !== undefined && team?.memberOfEpoch(conv, epoch, hexOf(m.author)) === false
+      if (hidden && !opts.withHidden) continue
+      out.push({ ...m, authorName: names.get(m.author) ?? `Device ${m.author.slice(0, 6)}`, mine: m.author === me, pending: this.deps.pending.has(m.tag), ...(hidden ? { hidden: true as const } : {}) })
     }
     return out.sort(compareMessages)
   }

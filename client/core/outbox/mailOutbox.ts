@@ -1,6 +1,6 @@
 import * as z from 'zod'
 import { decoyPoolEntry, decoyPoolSize, randomBytes, randomDecoy } from '../../../crypto/index.js'
-import { MAX_MAIL_RECIPIENTS } from '../../../protocol/index.js'
+import { MAX_MAIL_RECIPIENTS, type ConvId } from '../../../protocol/index.js'
 import type { LocalStore } from '../storage/LocalStore.js'
 import { decodeRecord, encodeRecord } from '../storage/records.js'
 
@@ -11,7 +11,7 @@ import { decodeRecord, encodeRecord } from '../storage/records.js'
  */
 const device = z.instanceof(Uint8Array).refine((b) => b.length === 32)
 /** Records written before [S11] took many recipients hold a single `to`: read as a list of one, never dropped. */
-const schema = z.object({ to: z.union([device.transform((d) => [d]), z.array(device).min(1)]), decoys: z.array(device).default([]), body: z.instanceof(Uint8Array), notice: z.literal(true).optional() })
+const schema = z.object({ to: z.union([device.transform((d) => [d]), z.array(device).min(1)]), decoys: z.array(device).default([]), body: z.instanceof(Uint8Array), notice: z.literal(true).optional(), org: z.string().max(64).optional() })
 const pad = (n: number) => n.toString().padStart(16, '0')
 
 /**
@@ -21,8 +21,11 @@ const pad = (n: number) => n.toString().padStart(16, '0')
  */
 export interface QueuedMail { readonly key: string[]; readonly to: Uint8Array[]; readonly decoys: Uint8Array[]; readonly body: Uint8Array; readonly notice?: true }
 
-/** What a caller queues: `pool`, the decoy pool key of the organisation the item is for (crypto [K8]). */
-export interface OutgoingMail { readonly to: Uint8Array[]; readonly body: Uint8Array; readonly notice?: true; readonly pool?: Uint8Array }
+/**
+ * What a caller queues: `pool`, the decoy pool key of the organisation the item is for (crypto [K8]);
+ * `org`, that organisation, so that a wipe of it ([M30]) takes its queued mail too.
+ */
+export interface OutgoingMail { readonly to: Uint8Array[]; readonly body: Uint8Array; readonly notice?: true; readonly pool?: Uint8Array; readonly org?: ConvId }
 
 /** [M27] Recipient buckets: at least 8, then powers of two, at most the frame's cap. */
 export function recipientBucket(n: number): number {
@@ -70,7 +73,7 @@ export class MailOutbox {
         throw new RangeError('mail needs 1 to 10,000 distinct recipients')
       }
     }
-    const padded = items.map(({ to, body, notice, pool }) => ({ to, decoys: decoysFor(to.length, pool), body, ...(notice ? { notice } : {}) }))
+    const padded = items.map(({ to, body, notice, pool, org }) => ({ to, decoys: decoysFor(to.length, pool), body, ...(notice ? { notice } : {}), ...(org ? { org } : {}) }))
     await this.store.write(padded.map((i) => ({ key: ['mail-out', pad(this.counter++)], value: encodeRecord(i) })))
     this.size += items.length
     this.changed()
@@ -79,7 +82,7 @@ export class MailOutbox {
   async list(): Promise<QueuedMail[]> {
     return (await this.store.range(['mail-out'])).flatMap((e) => {
       const rec = decodeRecord(e.value, schema)
-      return rec ? [{ key: e.key, ...rec }] : []
+      return rec ? [{ key: e.key, to: rec.to, decoys: rec.decoys, body: rec.body, ...(rec.notice ? { notice: rec.notice } : {}) }] : []
     })
   }
 
@@ -88,4 +91,9 @@ export class MailOutbox {
     this.size = Math.max(0, this.size - keys.length)
     this.changed()
   }
+}
+
+/** [M30] Keys of the mail queued for `org` (items queued before they named theirs are not found). */
+export async function mailFor(store: LocalStore, org: ConvId): Promise<string[][]> {
+  return (await store.range(['mail-out'])).flatMap((e) => (decodeRecord(e.value, schema)?.org === org ? [e.key] : []))
 }

@@ -128,6 +128,15 @@ export class SyncEngine {
     await this.receiver.checkpoint()
   }
 
+  /**
+   * Settles once the frames received so far are handled (their mail acknowledged) and no sealing
+   * or pushing runs: what a wipe waits for before it stops the engine ([M30]).
+   */
+  async idle(): Promise<void> {
+    await this.inbound
+    await this.pusher.settled()
+  }
+
   /** Reconnect now (the browser's `online` event, a person pressing "Retry"). */
   kick(): void {
     if (this.stopped) return

@@ -57,6 +57,12 @@ export class Pusher {
     return this.inFlight.size > 0 || !!this.flushing
   }
 
+  /** Settles once no seal-and-push loop and no mail flush runs. */
+  async settled(): Promise<void> {
+    await this.flushing
+    await this.mailFlush
+  }
+
   /** The connection dropped: no ack comes for what was in flight. */
   clear(): void {
     this.inFlight.clear()

@@ -20,6 +20,7 @@ import { missingLinks } from './links.js'
 import { ProxyRotations } from './proxy.js'
 import { ServerRegistration } from './registration.js'
 import { Spaces, type SpaceMeta } from './spaces.js'
+import type { WipeReason } from '../wipe/tombstone.js'
 
 export interface TeamDeps {
   readonly store: LocalStore
@@ -34,6 +35,13 @@ export interface TeamDeps {
   readonly removed: (space: ConvId, removed: boolean) => void
   /** Bytes of ops per bundle part (tests make it small); default BUNDLE_BYTES. */
   readonly bundleBytes?: number
+  /**
+   * [M30] The organisation's resolved graph says this device was removed from it (its device, or
+   * its person): its data here is to be wiped. Resolves once the wipe is durably due.
+   */
+  readonly orgRemoved?: (org: ConvId, reason: WipeReason) => Promise<void>
+  /** [M30] This device wiped an organisation lately: a bundle that does not open is most likely its late mail. */
+  readonly recentlyWiped?: () => boolean
 }
 
 /** The decoy pool key of an organisation for its mail (crypto [K8]), when its graph has one. */
@@ -80,6 +88,11 @@ export class TeamCore {
       for (const space of this.spaces.list()) await this.apply(space)
       await this.proxies.load()
     })
+  }
+
+  /** Settles once the team work queued so far is done. */
+  settled(): Promise<void> {
+    return this.queue.then(() => undefined)
   }
 
   /** Runs team work one piece at a time (ops, rotations and registry changes must not interleave). */
@@ -195,6 +208,9 @@ export class TeamCore {
     }
     const rec = this.deps.registry.get(space)
     if (!member) {
+      // [M30] Only the resolved organisation counts: a removal the resolver rejected changes nothing.
+      const wipe = meta.kind === 'org' ? this.removalOf(space) : undefined
+      if (wipe) await this.deps.orgRemoved?.(space, wipe)
       if (rec && this.removedBySignedOp(space, meta)) this.deps.removed(space, true)
       this.deps.changed(space)
       return
@@ -261,6 +277,18 @@ export class TeamCore {
     const orgGraph = this.spaces.graph(meta.org)
     if (g.missing > 0 || orgGraph.missing > 0) return false
     return g.all().every((op) => op.body.kind !== 'rotate' || !op.body.org || op.body.org.every((h) => orgGraph.has(h as never)))
+  }
+
+  /**
+   * [M30] Why this device is out of an organisation, as its resolved graph says: its device was
+   * removed (by its person or an admin), or its person was. Undefined when it is not removed (a
+   * device that was never admitted, an answer still waiting, or a removal the resolver voided).
+   */
+  private removalOf(org: ConvId): WipeReason | undefined {
+    const state = this.spaces.org(org)
+    if (!state.removedDevices.has(this.me)) return undefined
+    const user = state.bindings.get(this.me)
+    return user !== undefined && state.removedUsers.has(user) ? 'person-removed' : 'device-removed'
   }
 
   private removedBySignedOp(space: ConvId, meta: SpaceMeta): boolean {
@@ -338,7 +366,7 @@ export class TeamCore {
       const budget = Math.max(64 * 1024, (this.deps.bundleBytes ?? BUNDLE_BYTES) - (b.rotation ? rotationBoxBytes(b.rotation.boxes) + b.rotation.op.wire.bytes.length : 0))
       const bodies: Uint8Array[] = []
       for (const part of inParts(list, this.deps.bundleBytes ? this.deps.bundleBytes : budget)) bodies.push(await sealBundle({ ...b, ops: part }))
-      await this.deps.mailOut.add(bodies.map((body) => ({ to: devices, body, ...(notice ? { notice: true as const } : {}), ...poolOfOrg(this.spaces.org(meta.org)) })))
+      await this.deps.mailOut.add(bodies.map((body) => ({ to: devices, body, ...(notice ? { notice: true as const } : {}), ...poolOfOrg(this.spaces.org(meta.org)), org: meta.org })))
     }
     if (!rotation || rotation.op.body.kind !== 'rotate') {
       const e = state.current ?? state.epochs[state.epochs.length - 1]
@@ -412,7 +440,9 @@ export class TeamCore {
     const held: HeldRoster[] = []
     for (const space of this.spaces.list()) for (const [epoch, key] of this.spaces.keysOf(space).rosters) held.push({ space, epoch, key })
     const bundle = await openBundle(outer, held, this.deps.identity.keys.boxSecret)
-    if (!bundle) return void this.deps.problem(ClientErrorCode.TEAM_REFUSED, 'a membership bundle did not open')
+    // [M30] After a wipe, the keys that opened the organisation's late mail (its groups' removal
+    // notices, ops sent before the removal) are gone: such mail is let go without an alarm.
+    if (!bundle) return this.deps.recentlyWiped?.() ? undefined : void this.deps.problem(ClientErrorCode.TEAM_REFUSED, 'a membership bundle did not open')
     const org = bundle.kind === 'org' ? bundle.space : bundle.org
     const meta = this.spaces.meta(bundle.space)
     if (meta && (meta.kind !== bundle.kind || meta.org !== org)) return void this.deps.problem(ClientErrorCode.TEAM_REFUSED, 'bundle for the wrong space')
@@ -455,7 +485,7 @@ export class TeamCore {
       // The holder of the link (the answer is signed with its key) learns why, instead of waiting
       // for ever; an answer not signed with the invitation gets nothing back.
       if (inv && toHex(inv.key) === req.signedBy && mayAnswer) {
-        await this.deps.mailOut.add([{ to: [req.mailbox], body: await sealJoinRefusal(req, reason, this.deps.identity.keys), ...poolOfOrg(state) }])
+        await this.deps.mailOut.add([{ to: [req.mailbox], body: await sealJoinRefusal(req, reason, this.deps.identity.keys), ...poolOfOrg(state), org }])
         await this.deps.engine.flushMail()
       }
       return
@@ -475,7 +505,7 @@ export class TeamCore {
     await this.deps.store.write([{ key: ['org-join', inv.org], value: encodeRecord(pending) }])
     this.pendingJoins.set(inv.org, pending)
     const body = await sealJoinRequest(inv, user, this.deps.identity.name, this.deps.identity.keys)
-    await this.deps.mailOut.add([{ to: [inv.adminMailbox], body, ...(inv.decoySeed ? { pool: inv.decoySeed } : {}) }])
+    await this.deps.mailOut.add([{ to: [inv.adminMailbox], body, ...(inv.decoySeed ? { pool: inv.decoySeed } : {}), org: inv.org }])
     await this.deps.engine.flushMail()
   }
 }

@@ -69,6 +69,13 @@ export class Spaces {
       const mine = decodeRecord(e.value, myBoxesSchema)
       if (mine) this.myBoxes.set(e.key[2] as OpId, mine)
     }
+    for (const e of await this.store.range(['team-key'])) {
+      const epoch = Number(e.key[2])
+      if (e.value.length !== 32 || !Number.isSafeInteger(epoch)) continue
+      const space = e.key[1] as ConvId
+      if (!this.imported.has(space)) this.imported.set(space, new Map())
+      this.imported.get(space)!.set(epoch, e.value as EpochKey)
+    }
     for (const e of await this.store.range(['team-op'])) {
       const w = decodeRecord(e.value, wireSchema)
       const op = w && (await readOp(w.b, w.s))
@@ -116,6 +123,7 @@ export class Spaces {
       if (g.has(op.id) || (op.parents.length === 0 && !isGenesisOf(op))) continue
       g.add(op)
       added.push(op)
+      if (boxes) await this.keepRecovery(op, boxes)
     }
     await this.persist(added)
     return added
@@ -129,7 +137,40 @@ export class Spaces {
     g.add(op)
     if (boxes) await this.keepMine(op, boxes)
     await this.persist([op])
+    if (boxes) await this.keepRecovery(op, boxes)
     return op
+  }
+
+  /** [M32] Epoch keys a recovery blob brought (the recovering device was no recipient of their rotations). */
+  private readonly imported = new Map<ConvId, Map<number, EpochKey>>()
+
+  /** [M32] This person's recovery device (hex signing key): its boxes are kept too, for the recovery blob. */
+  recoveryDevice: string | undefined
+
+  /**
+   * [M32] Of a rotation's boxes, the recovery device's (at the index the resolver gives it, as
+   * [T9] orders them): sealed to the recovery device, opaque here, copied into the recovery blob
+   * so that the device restored from it opens every epoch it was a recipient of.
+   */
+  private async keepRecovery(op: Op, boxes: RotationBoxes): Promise<void> {
+    const device = this.recoveryDevice
+    if (!device || op.body.kind !== 'rotate') return
+    const e = this.state(op.space as ConvId)?.epochs.find((x) => x.op === op.id)
+    if (!e) return
+    const m = e.recipients.indexOf(device)
+    const a = e.admins.indexOf(device)
+    const kept: MyBoxes = { ...(m >= 0 && boxes.members[m] ? { m: [m, boxes.members[m]!] as const } : {}), ...(a >= 0 && boxes.admins[a] ? { a: [a, boxes.admins[a]!] as const } : {}) }
+    if (kept.m || kept.a) await this.store.write([{ key: ['team-rbox', op.space, op.id], value: encodeRecord(kept) }])
+  }
+
+  /** [M32] The recovery device's boxes kept for a space: op id → its member and admin boxes. */
+  async recoveryBoxes(space: ConvId): Promise<{ op: string; m?: readonly [number, Uint8Array]; a?: readonly [number, Uint8Array] }[]> {
+    const out = []
+    for (const e of await this.store.range(['team-rbox', space])) {
+      const kept = decodeRecord(e.value, myBoxesSchema)
+      if (kept) out.push({ op: e.key[2]!, ...kept })
+    }
+    return out
   }
 
   private readonly myBoxes = new Map<OpId, MyBoxes>()
@@ -202,6 +243,8 @@ export class Spaces {
       if (opened.roster) rosters.set(e.epoch, opened.roster)
       if (opened.adminSecret) adminSecrets.set(e.epoch, (adminSecret = opened.adminSecret))
     }
+    // [M32] Keys restored from a recovery blob: for valid epochs only (the graph decides which exist).
+    for (const [epoch, key] of this.imported.get(space) ?? []) if (!keys.has(epoch) && state?.epochs.some((e) => e.epoch === epoch)) keys.set(epoch, key)
     // [L4] Each chain holds one earlier key: follow them back from every key held, newest first,
     // so a newcomer's one box opens the whole history its space keeps. A rotation's own chain,
     // or a link op that a member admin wrote for a key the chains did not reach ([T18]).

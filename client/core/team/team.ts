@@ -259,6 +259,26 @@ export class Team {
     return [...readable.filter((g) => g !== cur), ...(cur ? [cur] : [])].map((g) => g.root)
   }
 
+  /**
+   * [M30] What a wipe of an organisation covers: the organisation and every group of it this
+   * device knows, and the root document of every generation any of them may have had ([T14]):
+   * one per rotation in their graphs, valid or not (a superset costs a lookup, a gap a leak).
+   */
+  wipeScope(org: ConvId): { name: string; conversation: boolean; spaces: ConvId[]; roots: DocId[] } {
+    const spaces = [org, ...this.spaces.list().filter((s) => s !== org && this.spaces.meta(s)?.org === org)]
+    const roots = spaces.flatMap((space) => [
+      space as string as DocId,
+      ...this.spaces.graph(space).all().flatMap((op) => (op.body.kind === 'rotate' ? [generationRootId(space, op.body.epoch)] : [])),
+    ])
+    const state = this.spaces.meta(org)?.kind === 'org' ? this.spaces.org(org) : undefined
+    return { name: state?.name ?? '', conversation: !!state?.conversation, spaces, roots }
+  }
+
+  /** Settles once the team work queued so far is done (before this device wipes, [M30]). */
+  settled(): Promise<void> {
+    return this.core.settled()
+  }
+
   /** Invitations of an organisation still open (admins). */
   invites(org: ConvId): { invite: string; expires: number }[] {
     return [...this.spaces.org(org).invites].filter(([, i]) => !i.used && !i.revoked && i.expires > Date.now()).map(([invite, i]) => ({ invite, expires: i.expires }))
@@ -345,6 +365,40 @@ export class Team {
   devicesOf(org: ConvId, user: string): { device: DeviceId; me: boolean }[] {
     const u = this.spaces.meta(org) ? this.spaces.org(org).users.get(user) : undefined
     return [...(u?.devices.keys() ?? [])].sort().map((d) => ({ device: hexToDevice(d), me: d === this.core.me }))
+  }
+
+  /**
+   * [M32] Adds this person's recovery device to every organisation (and conversation) this device
+   * is a member of and where it was never bound (a removed one stays out); an admin device then
+   * rotates the keys to include it ([T8]), as for any device of a person ([T17]). Returns the
+   * organisations it was added to.
+   */
+  addRecoveryDevice(device: { sign: Uint8Array; box: Uint8Array; mailbox: Uint8Array }): Promise<ConvId[]> {
+    const hex = toHex(device.sign)
+    return this.core.run(async () => {
+      const added: ConvId[] = []
+      for (const { org } of this.orgs()) {
+        const state = this.spaces.org(org)
+        const user = state.bindings.get(this.core.me)
+        if (!user || !this.core.isMember(org) || state.bindings.has(hex)) continue
+        const op = await this.core.sign(org, { kind: 'add-device', user, device: device.sign, box: device.box, mailbox: device.mailbox })
+        if (this.core.canAdmin(org)) await this.core.rotateAndSend(org)
+        else await this.core.send(org, undefined, undefined, [op])
+        await this.core.applyAll(org)
+        added.push(org)
+      }
+      return added
+    })
+  }
+
+  /** [M32] Removes a retired recovery device (a new recovery key replaced it) wherever it is live. */
+  async removeRecoveryDevice(sign: Uint8Array): Promise<void> {
+    const hex = toHex(sign)
+    for (const { org } of this.orgs()) {
+      const state = this.spaces.org(org)
+      const owner = state.bindings.get(hex)
+      if (owner && state.users.get(owner)?.devices.has(hex) && owner === state.bindings.get(this.core.me)) await this.removeDevice(org, deviceIdOf(sign))
+    }
   }
 
   /** [T17] Removes a device (a lost phone): its person or an admin; keys rotate without it. */

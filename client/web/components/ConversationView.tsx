@@ -83,7 +83,7 @@ export function ConversationView(props: {
       >
         <Show when={c().accessLost()}>
           <p class="alert" role="alert">
-            You were removed from {props.title}. You can still read what was written before; nothing new reaches this device.
+            You were removed from {props.title}. Nothing new reaches this device.
           </p>
         </Show>
         <Show when={c().waitingForKey() && !c().accessLost()}>

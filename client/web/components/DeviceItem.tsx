@@ -23,7 +23,7 @@ export function DeviceItem(props: { row: DeviceRow; canRemove: boolean; onRemove
       </span>
       <Show when={props.canRemove && !props.row.me}>
         <span class="member-actions">
-          <ConfirmRemove subject={`device ${short()}`} consequence="Keys are replaced without this device: it reads nothing new from then on." onConfirm={() => props.onRemove(props.row.device)} onError={props.onError} />
+          <ConfirmRemove subject={`device ${short()}`} consequence="Keys are replaced without this device: it reads nothing new from then on, and it deletes what it held of the organisation when it next connects." onConfirm={() => props.onRemove(props.row.device)} onError={props.onError} />
         </span>
       </Show>
     </li>

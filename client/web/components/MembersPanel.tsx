@@ -34,7 +34,7 @@ export function MembersPanel(props: {
       </ul>
       {props.children}
       <p class="muted small">
-        A removed member keeps what they already read; nothing written afterwards reaches their devices.
+        Nothing written after a removal reaches the removed person's devices. Removed from a conversation or organisation, their devices delete what they held of it when they next connect; removed from a group alone, they keep what they read.
       </p>
     </div>
   )

@@ -6,6 +6,7 @@ import { GroupsPanel } from './GroupsPanel.js'
 import { MyDevices } from './MyDevices.js'
 import { Invitations } from './Invitations.js'
 import { PeoplePanel } from './PeoplePanel.js'
+import { PolicyPanel } from './PolicyPanel.js'
 
 /**
  * One organisation: its invitations (admins), its people, this person's devices ([T17]), its
@@ -57,6 +58,7 @@ export function OrgView(props: {
           <Show when={myUser()} keyed>
             {(user) => <MyDevices org={org} user={user} onError={props.onError} />}
           </Show>
+          <PolicyPanel org={org} />
           <GroupsPanel groups={org.groups()} onCreate={async (name, history) => props.onGroupCreated(await org.createGroup(name, history))} />
         </div>
       </Show>

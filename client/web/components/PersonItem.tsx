@@ -59,7 +59,7 @@ export function PersonItem(props: { person: DirectoryEntry; org: OrgBinding; myN
             <ConfirmRemove
               subject={p().name}
               start={`Remove ${p().name} from organisation`}
-              consequence={`${p().name} leaves the organisation and every group in it; every key they held is replaced, so their devices read nothing new. What is already on them stays.`}
+              consequence={`${p().name} leaves the organisation and every group in it; every key they held is replaced, so their devices read nothing new, and they delete what they held of the organisation when they next connect.`}
               onConfirm={() => props.org.remove(p().user)} onError={props.onError} />
           </Show>
         </span>

@@ -38,7 +38,7 @@ export async function startServerProcess(options: { dataDir?: string; staticDir?
 
   const launch = async () => {
     const args = ['--import', 'tsx', 'sync-server/main.ts', '--port', String(port), '--data', dataDir, '--static', options.staticDir ?? join(dataDir, 'no-static')]
-    child = spawn(process.execPath, args, { cwd: process.cwd(), env: { ...process.env, LOG_LEVEL: 'info', ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] })
+    child = spawn(process.execPath, args, { cwd: process.cwd(), env: { ...process.env, LOG_LEVEL: 'info', RECOVERY_RATE_PER_MINUTE: '100000', ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] })
     child.stdout!.on('data', (d: Buffer) => (log += d.toString()))
     child.stderr!.on('data', (d: Buffer) => (log += d.toString()))
     const deadline = Date.now() + 30_000

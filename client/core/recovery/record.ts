@@ -1,0 +1,39 @@
+import * as z from 'zod'
+import type { LocalStore } from '../storage/LocalStore.js'
+import { decodeRecord, encodeRecord } from '../storage/records.js'
+
+/**
+ * [M32] What a device that set up recovery keeps (encrypted at rest, [M28]): the blob's address,
+ * write secret and sealing key (to refresh the blob), the recovery device's public keys, and its
+ * private keys only as sealed under the recovery key (crypto [R7]) — never the key itself.
+ */
+export interface RecoveryRecord {
+  readonly addr: Uint8Array
+  readonly write: Uint8Array
+  readonly blob: Uint8Array
+  readonly sealedDevice: Uint8Array
+  readonly sign: Uint8Array
+  readonly box: Uint8Array
+  readonly mailbox: Uint8Array
+  readonly at: number
+  /** When the blob on the server was last written (0: not yet). */
+  readonly uploaded: number
+}
+
+const KEY = ['recovery']
+const b32 = z.instanceof(Uint8Array).refine((b) => b.length === 32)
+const schema = z.object({ v: z.literal(1), addr: b32, write: b32, blob: b32, sealedDevice: z.instanceof(Uint8Array).refine((b) => b.length < 1024), sign: b32, box: b32, mailbox: b32, at: z.number(), uploaded: z.number() })
+
+export async function loadRecovery(store: LocalStore): Promise<RecoveryRecord | undefined> {
+  const bytes = await store.get(KEY)
+  const rec = bytes && decodeRecord(bytes, schema)
+  return rec ? rec : undefined
+}
+
+export async function saveRecovery(store: LocalStore, rec: RecoveryRecord): Promise<void> {
+  await store.write([{ key: KEY, value: encodeRecord({ v: 1, ...rec }) }])
+}
+
+export async function deleteRecovery(store: LocalStore): Promise<void> {
+  await store.write([{ key: KEY, value: undefined }])
+}
