@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto'
 import type { Page } from 'playwright-core'
 import { describe, expect, it } from 'vitest'
 import { WAIT, createConversation, messageTexts, onboard, openConversation, person, send, unexpectedErrors, useWorld } from './harness.js'
+import { createOrganisation, inviteSomeone, joinOrganisation } from './orgSteps.js'
 
 /**
  * [M29] The app lock in real Chromium: a passphrase, a passkey through Chromium's virtual
@@ -122,5 +123,34 @@ describe('[M29] app lock', () => {
     expect(await lockScreen(p.page).count()).toBe(0)
     expect(unexpectedErrors(p)).toEqual([])
     await p.context.close()
+  }, 120_000)
+})
+
+describe('[T21] the organisation\'s device policy', () => {
+  it('[T21][M29] an admin requires an app lock: a member\'s app asks for one before anything else and will not remove it', async () => {
+    const url = `${world.server.url}/`
+    const admin = await person(world.browser, 'Admin', url)
+    await onboard(admin.page, 'Admin')
+    await createOrganisation(admin.page, marker('org'))
+    const member = await person(world.browser, 'Mia', url)
+    await joinOrganisation(member, await inviteSomeone(admin.page), marker('org'))
+    await member.page.getByRole('link', { name: marker('org') }).first().waitFor({ timeout: 30_000 })
+
+    await admin.page.getByLabel('Require an app lock').check()
+    await expect.poll(() => admin.page.getByLabel('Require an app lock').isChecked(), WAIT).toBe(true)
+    // The member's app: the lock settings, open, in place of the app.
+    await member.page.getByText('Your organisation requires an app lock on this device').waitFor({ timeout: 30_000 })
+    await expect(member.page.locator('main.app-main').isHidden()).resolves.toBe(true)
+    await member.page.getByLabel('Passphrase', { exact: true }).fill(PASS)
+    await member.page.getByLabel('Repeat it').fill(PASS)
+    await member.page.getByRole('button', { name: 'Set passphrase' }).click()
+    await expect.poll(() => member.page.locator('main.app-main').isHidden(), WAIT).toBe(false)
+    await openPanel(member.page)
+    await expect(member.page.getByRole('button', { name: 'Remove the lock' }).count()).resolves.toBe(0)
+    await member.page.reload()
+    await lockScreen(member.page).waitFor()
+    expect([...unexpectedErrors(admin), ...unexpectedErrors(member)]).toEqual([])
+    await admin.context.close()
+    await member.context.close()
   }, 120_000)
 })

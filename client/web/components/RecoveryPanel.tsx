@@ -32,7 +32,7 @@ export function RecoveryPanel(props: { messenger: Messenger }) {
   }
 
   return (
-    <details class="card app-lock recovery" open={!!shown()} data-uploaded={state().uploaded ?? 0}>
+    <details class="card recovery" open={!!shown()} data-uploaded={state().uploaded ?? 0}>
       <summary>Recovery key: {state().set ? 'set up' : 'not set up yet: set it up'}</summary>
       <Show
         when={shown()}
