@@ -1,7 +1,8 @@
 import { parseArgs } from 'node:util'
 import { join, resolve } from 'node:path'
 import { Messenger } from '../core/messenger.js'
-import { AT_REST_META, openAtRest } from '../core/storage/atRest.js'
+import { AT_REST_META, atRestInfo, openAtRest } from '../core/storage/atRest.js'
+import { ClientError, ClientErrorCode } from '../core/errors.js'
 import { cliAtRestSecret } from '../node/atRestKey.js'
 import { openSqliteLocalStore } from '../node/sqliteStore.js'
 import { nodeSocket } from '../node/socket.js'
@@ -138,6 +139,10 @@ async function main(): Promise<number> {
     throw err
   })
   try {
+    // [T21][M29] An organisation of this device requires an app lock: an unlocked home does
+    // nothing but `lock`, and `org policy` (to see or change the policy).
+    const policyCommand = positionals[0] === 'org' && positionals[1] === 'policy'
+    if (messenger.identity && !policyCommand && messenger.team.devicePolicy().requireLock && !(await atRestInfo(sqlite)).locked) throw new ClientError(ClientErrorCode.LOCK_REQUIRED)
     const outcome = await run!(makeCli(messenger, options, timeout * 1000), args)
     if (outcome) printResult(json, outcome)
     return outcome?.exitCode ?? 0

@@ -12,6 +12,7 @@ export const RECOVERY_ERRORS = {
   R403_WRONG_WRITE_SECRET: { status: 403, message: 'The write secret does not match this address.' },
   R404_NOT_FOUND: { status: 404, message: 'No blob at this address.' },
   R405_METHOD: { status: 405, message: 'Use GET, PUT or DELETE.' },
+  R409_GONE: { status: 409, message: 'No blob at this address to replace: it was deleted.' },
   R408_BODY_TIMEOUT: { status: 408, message: 'The body did not arrive in time.' },
   R413_TOO_LARGE: { status: 413, message: 'The body exceeds 4194304 bytes.' },
   R429_RATE_LIMITED: { status: 429, message: 'Too many requests: retry after the given seconds.' },

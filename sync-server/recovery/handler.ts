@@ -63,7 +63,8 @@ export function recoveryHandler(ctx: RecoveryContext): (req: IncomingMessage, re
     }
     if (!isRecoveryBlobSize(body.bytes.length)) return fail(req, res, 'R400_BAD_SIZE')
     // Invariants 1–4 of RecoveryBlobStore: checked and written in one transaction.
-    const outcome = await store.put(addr, writeHash, body.bytes, capacity)
+    // [S15] `x-fieldchat-replace: 1`: a refresh, which never recreates a deleted blob.
+    const outcome = await store.put(addr, writeHash, body.bytes, capacity, req.headers['x-fieldchat-replace'] === '1')
     switch (outcome) {
       case 'created':
         return done(res, 201)
@@ -73,6 +74,8 @@ export function recoveryHandler(ctx: RecoveryContext): (req: IncomingMessage, re
         return fail(req, res, 'R403_WRONG_WRITE_SECRET')
       case 'full':
         return fail(req, res, 'R507_FULL')
+      case 'missing':
+        return fail(req, res, 'R409_GONE')
       default:
         return outcome satisfies never
     }

@@ -14,6 +14,9 @@
  *  4. A put that would take the store beyond its capacity (blob count for a new address, total
  *     bytes for any growth) is refused and changes nothing.
  *  5. Nothing else is kept: no time, no client, no device, no order of arrival.
+ *  6. A put that may only replace (a refresh by the device that keeps the blob) changes nothing
+ *     at an address that holds no blob: a blob deleted by a restore (the key spent) is never
+ *     written again by the device that made it.
  */
 
 /** [S16] Blob sizes the server accepts: powers of two from 4 KiB to 4 MiB (client-padded, crypto [R7]). */
@@ -46,7 +49,7 @@ export interface RecoveryCapacity {
   readonly maxTotalBytes: number
 }
 
-export type PutOutcome = 'created' | 'replaced' | 'wrong-write-secret' | 'full'
+export type PutOutcome = 'created' | 'replaced' | 'wrong-write-secret' | 'full' | 'missing'
 export type DeleteOutcome = 'deleted' | 'missing' | 'wrong-write-secret'
 
 export interface RecoveryUsage {
@@ -56,8 +59,11 @@ export interface RecoveryUsage {
 
 export interface RecoveryBlobStore {
   get(addr: RecoveryAddr): Promise<Uint8Array | undefined>
-  /** Stores or replaces the blob at `addr` in one transaction with the write-hash check (invariants 1–4). */
-  put(addr: RecoveryAddr, writeHash: WriteHash, data: Uint8Array, capacity: RecoveryCapacity): Promise<PutOutcome>
+  /**
+   * Stores or replaces the blob at `addr` in one transaction with the write-hash check (invariants
+   * 1–4); `replaceOnly`: only an address that holds a blob (invariant 6).
+   */
+  put(addr: RecoveryAddr, writeHash: WriteHash, data: Uint8Array, capacity: RecoveryCapacity, replaceOnly?: boolean): Promise<PutOutcome>
   /** Removes the blob at `addr` if `writeHash` is the bound one, in one transaction (invariant 2). */
   delete(addr: RecoveryAddr, writeHash: WriteHash): Promise<DeleteOutcome>
   usage(): Promise<RecoveryUsage>

@@ -11,9 +11,11 @@ export function openMemoryRecoveryStore(): RecoveryBlobStore {
       const entry = blobs.get(toHex(addr))
       return entry && entry.data.slice()
     },
-    async put(addr, writeHash, data, capacity) {
+    async put(addr, writeHash, data, capacity, replaceOnly) {
       const key = toHex(addr)
       const entry = blobs.get(key)
+      // Invariant 6: a refresh never brings a deleted blob back.
+      if (!entry && replaceOnly) return 'missing'
       // Invariant 2: a different write secret changes nothing.
       if (entry && !bytesEqual(entry.hash, writeHash)) return 'wrong-write-secret'
       if (!fitsCapacity({ blobs: blobs.size, bytes }, entry?.data.length, data.length, capacity)) return 'full'

@@ -26,8 +26,10 @@ export function sqliteRecovery(db: Database): RecoveryBlobStore {
   let usage: RecoveryUsage = q.usage.get()!
 
   // Invariants 2–4: the check and the write in one transaction; better-sqlite3 commits before returning.
-  const put = db.transaction((addr: RecoveryAddr, hash: WriteHash, data: Uint8Array, capacity: RecoveryCapacity): [PutOutcome, RecoveryUsage] => {
+  const put = db.transaction((addr: RecoveryAddr, hash: WriteHash, data: Uint8Array, capacity: RecoveryCapacity, replaceOnly: boolean): [PutOutcome, RecoveryUsage] => {
     const head = q.head.get(addr)
+    // Invariant 6: a refresh never brings a deleted blob back.
+    if (!head && replaceOnly) return ['missing', usage]
     if (head && !bytesEqual(head.write_hash, hash)) return ['wrong-write-secret', usage]
     if (!fitsCapacity(usage, head?.size, data.length, capacity)) return ['full', usage]
     q.upsert.run(addr, hash, data)
@@ -48,8 +50,8 @@ export function sqliteRecovery(db: Database): RecoveryBlobStore {
     async get(addr) {
       return q.get.get(addr)?.data
     },
-    async put(addr, writeHash, data, capacity) {
-      const [outcome, after] = put(addr, writeHash, data, capacity)
+    async put(addr, writeHash, data, capacity, replaceOnly = false) {
+      const [outcome, after] = put(addr, writeHash, data, capacity, replaceOnly)
       usage = after
       if (outcome === 'replaced') forgetOld()
       return outcome

@@ -262,4 +262,10 @@ test('[M29][T21] lock: the home then opens only with its passphrase (the old key
   expect(ok(await runWithEnv(ana.dir, withPass, ['--json', 'unlock'])).json<{ locked: boolean }>().locked).toBe(false)
   expect(readFileSync(join(ana.dir, 'device.key'), 'utf8').trim()).toMatch(/^[0-9a-f]{64}$/)
   expect(ok(await ana.run('--json', 'messages', conv)).json<{ messages: unknown[] }>().messages).toHaveLength(3)
+
+  // Required while the home is not locked: every command but `lock` and `org policy` is M511.
+  ok(await ana.run('--json', 'org', 'policy', conv, 'require-lock=on'))
+  for (const args of [['messages', conv], ['send', conv, marker('refused')], ['sync']]) expect(errorCode(await ana.run('--json', ...args)), args.join(' ')).toBe('M511_LOCK_REQUIRED')
+  ok(await runWithEnv(ana.dir, { FIELDCHAT_NEW_PASSPHRASE: passphrase }, ['--json', 'lock']))
+  expect(ok(await runWithEnv(ana.dir, withPass, ['--json', 'messages', conv])).json<{ messages: unknown[] }>().messages).toHaveLength(3)
 }, 180_000)

@@ -2,7 +2,11 @@ import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { expect, test } from 'vitest'
-import { generateRecoveryKey, recoveryKeyText, toHex } from '../../crypto/index.js'
+import { generateRecoveryKey, openRecoveryBlob, randomBytes, recoveryKeyText, sealRecoveryBlob, toHex } from '../../crypto/index.js'
+import { readRecoveryContent } from '../../client/core/recovery/blob.js'
+import { loadRecovery } from '../../client/core/recovery/record.js'
+import { getBlob, putBlob } from '../../client/core/recovery/server.js'
+import { encodeRecord } from '../../client/core/storage/records.js'
 import { Messenger } from '../../client/core/messenger.js'
 import { openSqliteLocalStore } from '../../client/node/sqliteStore.js'
 import { nodeSocket } from '../../client/node/socket.js'
@@ -139,3 +143,47 @@ test('[M32][M30] a device removed as lost stops keeping its person\'s recovery: 
     await store.close()
   }
 }, 180_000)
+
+test('[M32] attack: whoever holds the blob\'s keys (a stolen phone) forges its epoch keys and drops its boxes: the restored device takes none of the forged keys', async () => {
+  const admin = await env.persona('AdminForge')
+  const gil = await env.persona('GilForge')
+  for (const p of [admin, gil]) p.messenger.start()
+  const org = await enrol(admin, [gil], 'Forge Ltd')
+  const key = await gil.messenger.recovery.create()
+  const device = gil.messenger.recovery.status().device!
+  await until(() => recipientsInclude(gil, org, device), 'the recovery device in', 60_000)
+  await gil.messenger.recovery.maintain()
+  const rec = (await loadRecovery(gil.store))!
+  const opened = openRecoveryBlob(rec, (await getBlob(fetch, env.server().url, rec.addr))!)
+  const content = readRecoveryContent(opened.ok ? opened.value : new Uint8Array())!
+  const forgedKeys = new Set<string>()
+  const forged = { ...content, spaces: content.spaces.map((s) => ({ ...s, boxes: [], keys: s.keys.map(([e]) => { const k = randomBytes(32); forgedKeys.add(toHex(k)); return [e, k] as [number, Uint8Array] }) })) }
+  await putBlob(fetch, env.server().url, rec.addr, rec.write, sealRecoveryBlob(rec, encodeRecord(forged)), true)
+  const store = fresh('gil-forged')
+  const { messenger } = await Messenger.restore(options(store), key)
+  try {
+    const held = [...messenger.team.core.spaces.keysOf(org).keys.values()].map(toHex)
+    expect(held.filter((k) => forgedKeys.has(k))).toEqual([])
+  } finally {
+    await messenger.stop()
+    await store.close()
+  }
+}, 120_000)
+
+test('[M32] the key is spent for good: the device that made it, still running, learns it at its next refresh (the server refuses to recreate the blob) and asks for a new one', async () => {
+  const hal = await env.persona('HalSpent')
+  hal.messenger.start()
+  await hal.messenger.createConversation('Hal alone')
+  const key = await hal.messenger.recovery.create()
+  await hal.messenger.recovery.maintain()
+  const store = fresh('hal-new')
+  const { messenger } = await Messenger.restore(options(store), key)
+  await messenger.stop()
+  await store.close()
+  await hal.messenger.recovery.maintain() // a refresh after some membership change
+  expect(hal.messenger.recovery.status()).toMatchObject({ set: false })
+  expect(hal.messenger.recovery.status().spent).toBeGreaterThan(0)
+  const again = fresh('hal-again')
+  await expect(Messenger.restore(options(again), key)).rejects.toMatchObject({ code: 'M513_RECOVERY_NOT_FOUND' })
+  await again.close()
+}, 60_000)

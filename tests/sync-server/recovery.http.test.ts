@@ -40,6 +40,18 @@ describe('[S14] GET, PUT and DELETE /recovery/<addr>', () => {
   })
   afterAll(() => s.server.close())
 
+  test('[S15] R409_GONE: a refresh (x-fieldchat-replace: 1) at an address that holds no blob — deleted when a restore spent its key — is refused and recreates nothing', async () => {
+    const alice = known()
+    expect((await recoveryRequest(url, 'PUT', path(alice), { write: alice.write, body: randomBytes(4096), headers: { 'x-fieldchat-replace': '1' } })).status).toBe(409)
+    expect((await recoveryRequest(url, 'PUT', path(alice), { write: alice.write, body: randomBytes(4096) })).status).toBe(201)
+    expect((await recoveryRequest(url, 'PUT', path(alice), { write: alice.write, body: randomBytes(4096), headers: { 'x-fieldchat-replace': '1' } })).status).toBe(204)
+    expect((await recoveryRequest(url, 'DELETE', path(alice), { write: alice.write })).status).toBe(204)
+    const refresh = await recoveryRequest(url, 'PUT', path(alice), { write: alice.write, body: randomBytes(4096), headers: { 'x-fieldchat-replace': '1' } })
+    expect(refresh.status).toBe(409)
+    expect(JSON.parse(Buffer.from(refresh.body).toString()).error.code).toBe('R409_GONE')
+    expect((await recoveryRequest(url, 'GET', path(alice))).status).toBe(404)
+  })
+
   test('[S14] a PUT stores the blob (201), a GET returns exactly its bytes, never cached; a second PUT replaces it (204)', async () => {
     const alice = known()
     const blob = randomBytes(8192)

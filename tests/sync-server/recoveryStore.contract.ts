@@ -86,6 +86,18 @@ export function recoveryStoreContract(name: string, open: () => { store: Recover
       expect(await store.put(alice.addr, other.writeHash, other.blob(), roomy)).toBe('created')
     })
 
+    test('[S15] invariant 6: a replace-only put (a refresh) at an address that holds no blob — deleted by a restore, or never made — changes nothing', async () => {
+      const alice = recoveryPersona('alice')
+      expect(await store.put(alice.addr, alice.writeHash, alice.blob(), roomy, true)).toBe('missing')
+      expect(await bytesAt(alice.addr)).toBeUndefined()
+      expect(await store.put(alice.addr, alice.writeHash, alice.blob(), roomy)).toBe('created')
+      expect(await store.put(alice.addr, alice.writeHash, alice.blob(), roomy, true)).toBe('replaced')
+      expect(await store.delete(alice.addr, alice.writeHash)).toBe('deleted')
+      expect(await store.put(alice.addr, alice.writeHash, alice.blob(), roomy, true)).toBe('missing')
+      expect(await bytesAt(alice.addr)).toBeUndefined()
+      expect((await store.usage()).blobs).toBe(0)
+    })
+
     test('[S17] invariant 4: a new address beyond maxBlobs is full and stores nothing; replacing an existing one is not', async () => {
       const [alice, bob, carol] = ['alice', 'bob', 'carol'].map(recoveryPersona)
       const two = { maxBlobs: 2, maxTotalBytes: 1 << 30 }

@@ -43,8 +43,13 @@ export async function recoveryContent(spaces: Spaces, name: string, sealedDevice
   return encodeRecord({ v: 1, name, device: sealedDevice, spaces: out })
 }
 
+/** At most this many ops are checked on a restore (each an Ed25519 verification): a 4 MiB blob of honest ops holds fewer. */
+export const MAX_RESTORED_OPS = 50_000
+
 export function readRecoveryContent(plain: Uint8Array): RecoveryContent | undefined {
-  return decodeRecord(plain, contentSchema)
+  const content = decodeRecord(plain, contentSchema)
+  if (!content || content.spaces.reduce((n, s) => n + s.ops.length, 0) > MAX_RESTORED_OPS) return undefined
+  return content
 }
 
 /**

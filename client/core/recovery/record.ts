@@ -18,11 +18,13 @@ export interface RecoveryRecord {
   readonly at: number
   /** When the blob on the server was last written (0: not yet). */
   readonly uploaded: number
+  /** Blobs of earlier keys still to delete (the delete failed, e.g. offline). */
+  readonly retired?: readonly { readonly addr: Uint8Array; readonly write: Uint8Array }[]
 }
 
 const KEY = ['recovery']
 const b32 = z.instanceof(Uint8Array).refine((b) => b.length === 32)
-const schema = z.object({ v: z.literal(1), addr: b32, write: b32, blob: b32, sealedDevice: z.instanceof(Uint8Array).refine((b) => b.length < 1024), sign: b32, box: b32, mailbox: b32, at: z.number(), uploaded: z.number() })
+const schema = z.object({ v: z.literal(1), addr: b32, write: b32, blob: b32, sealedDevice: z.instanceof(Uint8Array).refine((b) => b.length < 1024), sign: b32, box: b32, mailbox: b32, at: z.number(), uploaded: z.number(), retired: z.array(z.object({ addr: b32, write: b32 })).max(16).optional() })
 
 export async function loadRecovery(store: LocalStore): Promise<RecoveryRecord | undefined> {
   const bytes = await store.get(KEY)
@@ -36,4 +38,17 @@ export async function saveRecovery(store: LocalStore, rec: RecoveryRecord): Prom
 
 export async function deleteRecovery(store: LocalStore): Promise<void> {
   await store.write([{ key: KEY, value: undefined }])
+}
+
+const SPENT = ['recovery-spent']
+
+/** [M32] The key made here was used to recover elsewhere (its blob is gone): when this device learned it. */
+export async function markSpent(store: LocalStore, at: number): Promise<void> {
+  await store.write([{ key: KEY, value: undefined }, { key: SPENT, value: encodeRecord({ at }) }])
+}
+
+export async function loadSpent(store: LocalStore): Promise<number | undefined> {
+  const bytes = await store.get(SPENT)
+  const rec = bytes && decodeRecord(bytes, z.object({ at: z.number() }))
+  return rec ? rec.at : undefined
 }

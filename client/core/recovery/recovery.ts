@@ -4,7 +4,7 @@ import type { LocalStore } from '../storage/LocalStore.js'
 import { encodeRecord } from '../storage/records.js'
 import type { Team } from '../team/team.js'
 import { recoveryContent } from './blob.js'
-import { deleteRecovery, loadRecovery, saveRecovery, type RecoveryRecord } from './record.js'
+import { deleteRecovery, loadRecovery, loadSpent, markSpent, saveRecovery, type RecoveryRecord } from './record.js'
 import { deleteBlob, putBlob, type Fetch } from './server.js'
 
 export interface RecoveryStatus {
@@ -15,6 +15,8 @@ export interface RecoveryStatus {
   readonly uploaded?: number
   /** The recovery device (id as the app shows devices), to find it in a device list. */
   readonly device?: string
+  /** The key made here was used to recover on another device (when this one learned it): make a new one. */
+  readonly spent?: number
 }
 
 /**
@@ -31,8 +33,11 @@ export class Recovery {
 
   constructor(private readonly deps: { store: LocalStore; identity: Identity; team: Team; syncUrl: string; fetch?: Fetch; onError?: (err: unknown) => void; wipes?: () => readonly { reason: string; time: number }[] }) {}
 
+  private spent: number | undefined
+
   async load(): Promise<void> {
     this.record = await loadRecovery(this.deps.store)
+    this.spent = this.record ? undefined : await loadSpent(this.deps.store)
     if (this.record) this.deps.team.core.spaces.recoveryDevice = toHex(this.record.sign)
     // What changed while the app was closed, or a write that failed offline, goes now.
     this.soon(5_000)
@@ -40,7 +45,7 @@ export class Recovery {
 
   status(): RecoveryStatus {
     const r = this.record
-    return r ? { set: true, since: r.at, uploaded: r.uploaded, device: toHex(r.sign) } : { set: false }
+    return r ? { set: true, since: r.at, uploaded: r.uploaded, device: toHex(r.sign) } : { set: false, ...(this.spent ? { spent: this.spent } : {}) }
   }
 
   /**
@@ -54,7 +59,9 @@ export class Recovery {
     const secrets = recoverySecrets(key)
     const device = generateDeviceKeys()
     const sealedDevice = sealRecoveryDevice(secrets, encodeRecord({ signSecret: device.signSecret, boxSecret: device.boxSecret }))
-    const record: RecoveryRecord = { addr: secrets.addr, write: secrets.write, blob: secrets.blob, sealedDevice, sign: device.signPublic, box: device.boxPublic, mailbox: deriveMailboxKey(device.signSecret).address, at: Date.now(), uploaded: 0 }
+    // An earlier key's blob is deleted; until the server confirms it, its address and write secret stay here.
+    const retired = [...(old?.retired ?? []), ...(old ? [{ addr: old.addr, write: old.write }] : [])].slice(-16)
+    const record: RecoveryRecord = { addr: secrets.addr, write: secrets.write, blob: secrets.blob, sealedDevice, sign: device.signPublic, box: device.boxPublic, mailbox: deriveMailboxKey(device.signSecret).address, at: Date.now(), uploaded: 0, retired }
     device.signSecret.fill(0)
     device.boxSecret.fill(0)
     const text = recoveryKeyText(key)
@@ -62,10 +69,8 @@ export class Recovery {
     await saveRecovery(this.deps.store, record)
     this.record = record
     this.deps.team.core.spaces.recoveryDevice = toHex(record.sign)
-    if (old) {
-      await this.deps.team.removeRecoveryDevice(old.sign).catch((err: unknown) => this.deps.onError?.(err))
-      await deleteBlob(this.fetch, this.deps.syncUrl, old.addr, old.write).catch((err: unknown) => this.deps.onError?.(err))
-    }
+    this.spent = undefined
+    if (old) await this.deps.team.removeRecoveryDevice(old.sign).catch((err: unknown) => this.deps.onError?.(err))
     await this.maintain().catch((err: unknown) => this.deps.onError?.(err))
     return text
   }
@@ -121,9 +126,22 @@ export class Recovery {
     await team.addRecoveryDevice({ sign: r.sign, box: r.box, mailbox: r.mailbox })
     const orgs = team.orgs().map((o) => o.org)
     const content = await recoveryContent(team.core.spaces, this.deps.identity.name, r.sealedDevice, orgs)
-    await putBlob(this.fetch, this.deps.syncUrl, r.addr, r.write, sealRecoveryBlob(r, content))
+    // The first write creates the blob; a refresh only replaces one: gone means a restore spent the key.
+    const written = await putBlob(this.fetch, this.deps.syncUrl, r.addr, r.write, sealRecoveryBlob(r, content), r.uploaded > 0)
+    if (written === 'gone') {
+      this.stop()
+      this.record = undefined
+      this.spent = Date.now()
+      this.deps.team.core.spaces.recoveryDevice = undefined
+      return markSpent(this.deps.store, this.spent)
+    }
     this.record = { ...r, uploaded: Date.now() }
     await saveRecovery(this.deps.store, this.record)
+    for (const old of r.retired ?? []) {
+      await deleteBlob(this.fetch, this.deps.syncUrl, old.addr, old.write)
+      this.record = { ...this.record, retired: (this.record.retired ?? []).filter((x) => x !== old) }
+      await saveRecovery(this.deps.store, this.record)
+    }
   }
 
   private get fetch(): Fetch {

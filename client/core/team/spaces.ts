@@ -1,5 +1,5 @@
 import * as z from 'zod'
-import { createSigner, findEpochKey, openChain, toHex, type DeviceKeys, type EpochKey, type Signer } from '../../../crypto/index.js'
+import { createSigner, findEpochKey, openChain, openUnder, toHex, type DeviceKeys, type EpochKey, type Signer } from '../../../crypto/index.js'
 import type { ConvId } from '../../../protocol/index.js'
 import type { LocalStore } from '../storage/LocalStore.js'
 import { decodeRecord, encodeRecord } from '../storage/records.js'
@@ -243,8 +243,15 @@ export class Spaces {
       if (opened.roster) rosters.set(e.epoch, opened.roster)
       if (opened.adminSecret) adminSecrets.set(e.epoch, (adminSecret = opened.adminSecret))
     }
-    // [M32] Keys restored from a recovery blob: for valid epochs only (the graph decides which exist).
-    for (const [epoch, key] of this.imported.get(space) ?? []) if (!keys.has(epoch) && state?.epochs.some((e) => e.epoch === epoch)) keys.set(epoch, key)
+    // [M32] Keys a recovery blob brought, for epochs no box opened: only a key that opens what the
+    // signed rotation sealed under its epoch's key (its roster key) is taken — the blob's writer
+    // cannot slip in a key of its own, and never one over a key from a box.
+    for (const [epoch, key] of this.imported.get(space) ?? []) {
+      if (keys.has(epoch)) continue
+      const e = state?.epochs.find((x) => x.epoch === epoch)
+      const b = e && this.graph(space).get(e.op)?.body
+      if (b?.kind === 'rotate' && b.roster && openUnder(key, 'team/roster', boxContext(space, epoch, 'key'), b.roster).ok) keys.set(epoch, key)
+    }
     // [L4] Each chain holds one earlier key: follow them back from every key held, newest first,
     // so a newcomer's one box opens the whole history its space keeps. A rotation's own chain,
     // or a link op that a member admin wrote for a key the chains did not reach ([T18]).

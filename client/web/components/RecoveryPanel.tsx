@@ -39,7 +39,9 @@ export function RecoveryPanel(props: { messenger: Messenger }) {
         fallback={
           <>
             <p class="muted small">
-              {state().set
+              {state().spent
+                ? 'Your recovery key was used to recover on another device, so it no longer works. Make a new one.'
+                : state().set
                 ? `Recovery data ${state().uploaded ? `last brought up to date ${new Date(state().uploaded!).toLocaleString()}` : 'not yet on the server (it goes when this device is online)'}. The key is not kept here and cannot be shown again.`
                 : 'With a recovery key you get your profile and all your messages back on a new device, even if you lose every device. Nobody else, not even the server, can use it.'}
             </p>
