@@ -1,4 +1,5 @@
 import { Decoder, Encoder } from 'cbor-x'
+import { cborShapeProblem } from './cborShape.js'
 import { clientMessageSchema, serverMessageSchema } from './schema.js'
 import type { ClientMessage, ServerMessage } from './messages.js'
 
@@ -25,6 +26,10 @@ export function decodeServerFrame(frame: Uint8Array): Decoded<ServerMessage> {
 }
 
 function decodeWith<T>(frame: Uint8Array, parse: (v: unknown) => { success: true; data: T } | { success: false; error: { issues: { message: string }[] } }): Decoded<T> {
+  // [P4] Shape first, in one bounded pass: no tag (nor anything else a decoder could turn into
+  // work beyond the frame's size) reaches cbor-x.
+  const problem = cborShapeProblem(frame)
+  if (problem) return { ok: false, reason: problem }
   let value: unknown
   try {
     value = decoder.decode(frame)

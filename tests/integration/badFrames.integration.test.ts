@@ -56,6 +56,21 @@ describe('malformed, truncated and oversized frames get coded errors on that soc
     await stillServing('after garbage')
   })
 
+  test('[P4] issue 9 defect 1: the 24-byte self-referencing tag frame and a 100 KB bignum tag, before authentication, get BAD_FRAME and freeze nothing', async () => {
+    const hex = (h: string) => new Uint8Array(h.match(/../g)!.map((b) => parseInt(b, 16)))
+    const bignum = new Uint8Array(6 + 100_000)
+    bignum.set(hex('c25a000186a0'))
+    for (const frame of [hex(`d81c87${'d81d00'.repeat(7)}`), hex(`d81c88${'d81d00'.repeat(8)}`), bignum]) {
+      const c = await rawClient(server.url)
+      c.sendRaw(frame)
+      await expectError(c, ErrorCode.BAD_FRAME)
+      // The event loop was never blocked: the server answers a health check and delivers at once.
+      expect((await fetch(`${server.httpUrl}/healthz`, { signal: AbortSignal.timeout(2_000) })).ok).toBe(true)
+      c.socket.close()
+    }
+    await stillServing('after tag frames')
+  })
+
   test('[S6] a frame over the size limit → FRAME_TOO_LARGE, the socket stays usable', async () => {
     const c = await rawClient(server.url)
     await c.hello()

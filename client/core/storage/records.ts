@@ -1,5 +1,6 @@
 import { Decoder, Encoder } from 'cbor-x'
 import type * as z from 'zod'
+import { cborShapeProblem } from '../../../protocol/cborShape.js'
 
 /**
  * Local records are CBOR; storage is a trust boundary too (another tab, an old version, disk
@@ -15,6 +16,8 @@ export function encodeRecord(value: unknown): Uint8Array {
 }
 
 export function decodeRecord<T>(bytes: Uint8Array, schema: z.ZodType<T>): T | undefined {
+  // Records also come from peers (membership ops, bundles, recovery blobs): shape first ([P4]).
+  if (cborShapeProblem(bytes) !== undefined) return undefined
   try {
     const parsed = schema.safeParse(plain(decoder.decode(bytes)))
     return parsed.success ? parsed.data : undefined
