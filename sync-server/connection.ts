@@ -104,13 +104,22 @@ export class Connection implements Subscriber {
 
   private onFrame(data: Buffer, isBinary: boolean): void {
     if (this.closed) return
-    if (!this.bucket.take()) return this.reject(ErrorCode.RATE_LIMITED, this.ctx.limits.maxRateStrikes)
-    if (!isBinary) return this.reject(ErrorCode.BAD_FRAME)
-    if (data.length > this.ctx.limits.maxFrameBytes) return this.reject(ErrorCode.FRAME_TOO_LARGE)
+    // A refusal is an answer like any other: it goes out after the answers to earlier frames
+    // (a push's ack is never overtaken by the error for the byte that followed it).
+    if (!this.bucket.take()) return this.inOrder(() => this.reject(ErrorCode.RATE_LIMITED, this.ctx.limits.maxRateStrikes))
+    if (!isBinary) return this.inOrder(() => this.reject(ErrorCode.BAD_FRAME))
+    if (data.length > this.ctx.limits.maxFrameBytes) return this.inOrder(() => this.reject(ErrorCode.FRAME_TOO_LARGE))
     const decoded = decodeClientFrame(new Uint8Array(data.buffer, data.byteOffset, data.byteLength))
-    if (!decoded.ok) return this.reject(ErrorCode.BAD_FRAME)
-    if (decoded.message.type !== 'ping') this.strikes = 0 // strikes count refusals in a row
-    this.queue = this.queue.then(() => this.handle(decoded.message)).catch((err: unknown) => {
+    if (!decoded.ok) return this.inOrder(() => this.reject(ErrorCode.BAD_FRAME))
+    this.inOrder(() => {
+      if (decoded.message.type !== 'ping') this.strikes = 0 // strikes count refusals in a row
+      return this.handle(decoded.message)
+    })
+  }
+
+  /** Frames are answered strictly in arrival order: each one's work after the one before ([S6]). */
+  private inOrder(work: () => void | Promise<void>): void {
+    this.queue = this.queue.then(work).catch((err: unknown) => {
       this.ctx.log.error({ conn: this.id, err: (err as Error).message }, 'handler failed')
       this.fail(ErrorCode.INTERNAL, false)
     })

@@ -56,6 +56,20 @@ describe('malformed, truncated and oversized frames get coded errors on that soc
     await stillServing('after garbage')
   })
 
+  test('[S6] issue 9 defect 4: answers keep arrival order — a valid frame followed at once by a malformed byte gets its answer before the error (20 of 20)', async () => {
+    const c = await rawClient(server.url)
+    await c.hello()
+    for (let i = 0; i < 20; i++) {
+      const before = c.received.length
+      c.send({ type: 'ping', t: 1000 + i })
+      c.sendRaw(Uint8Array.of(0xff))
+      await expectError(c, ErrorCode.BAD_FRAME)
+      const answers = c.received.slice(before).map((m) => m.type)
+      expect(answers.slice(0, 2), `trial ${i}`).toEqual(['pong', 'error'])
+    }
+    c.socket.close()
+  })
+
   test('[P4] issue 9 defect 1: the 24-byte self-referencing tag frame and a 100 KB bignum tag, before authentication, get BAD_FRAME and freeze nothing', async () => {
     const hex = (h: string) => new Uint8Array(h.match(/../g)!.map((b) => parseInt(b, 16)))
     const bignum = new Uint8Array(6 + 100_000)
