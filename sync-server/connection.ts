@@ -95,6 +95,11 @@ export class Connection implements Subscriber {
   constructor(private readonly socket: WebSocket, private readonly ctx: ConnectionContext) {
     this.bucket = new TokenBucket(ctx.limits.framesPerSecond, ctx.limits.burstFrames)
     this.handshakeTimer = setTimeout(() => this.device || this.fail(ErrorCode.NOT_AUTHENTICATED, true), ctx.limits.handshakeTimeoutMs)
+    // [S6] A peer silent for the idle time either way (or stuck half-way through a frame) is closed.
+    this.idleTimer = setInterval(() => {
+      if (performance.now() - this.lastActive > ctx.limits.idleTimeoutMs) this.fail(ErrorCode.IDLE_TIMEOUT, true)
+    }, Math.max(50, Math.min(15_000, ctx.limits.idleTimeoutMs / 4)))
+    this.idleTimer.unref?.()
     socket.on('message', (data, isBinary) => this.onFrame(data as Buffer, isBinary))
     socket.on('close', () => this.dispose())
     socket.on('error', () => this.dispose())
@@ -102,8 +107,12 @@ export class Connection implements Subscriber {
     this.send({ type: 'challenge', v: PROTOCOL_VERSION, nonce: this.challenge, limits: { maxFrameBytes, maxEnvelopesPerPush, framesPerSecond } })
   }
 
+  private lastActive = performance.now()
+  private readonly idleTimer: ReturnType<typeof setInterval>
+
   private onFrame(data: Buffer, isBinary: boolean): void {
     if (this.closed) return
+    this.lastActive = performance.now()
     // A refusal is an answer like any other: it goes out after the answers to earlier frames
     // (a push's ack is never overtaken by the error for the byte that followed it).
     if (!this.bucket.take()) return this.inOrder(() => this.reject(ErrorCode.RATE_LIMITED, this.ctx.limits.maxRateStrikes))
@@ -386,6 +395,7 @@ export class Connection implements Subscriber {
 
   private send(msg: ServerMessage): void {
     if (this.closed || this.socket.readyState !== this.socket.OPEN) return
+    this.lastActive = performance.now() // a reader that only receives is not idle
     this.socket.send(encodeFrame(msg))
   }
 
@@ -402,6 +412,9 @@ export class Connection implements Subscriber {
     this.send({ type: 'error', code, message: detail ?? errorText[code].remote, fatal })
     if (fatal) {
       this.socket.close(4000 + (code % 1000), errorText[code].remote.slice(0, 100))
+      // A peer that never answers the close is cut off: nothing of it is kept.
+      const socket = this.socket
+      setTimeout(() => socket.terminate(), this.ctx.limits.closeGraceMs).unref?.()
       this.dispose()
     }
   }
@@ -410,6 +423,7 @@ export class Connection implements Subscriber {
     if (this.closed) return
     this.closed = true
     clearTimeout(this.handshakeTimer)
+    clearInterval(this.idleTimer)
     for (const key of this.subs.keys()) this.ctx.hub.remove(key, this)
     this.subs.clear()
     for (const conv of this.joined.keys()) this.ctx.joins.get(conv)?.delete(this)

@@ -11,6 +11,14 @@ export interface ServerLimits {
   maxRateStrikes: number
   /** A socket that has not completed the handshake within this time is closed. */
   handshakeTimeoutMs: number
+  /** [S6] An authenticated connection with no frame either way for this long (a silent peer, a frame left half-sent) is closed, IDLE_TIMEOUT. */
+  idleTimeoutMs: number
+  /** After a fatal close, a peer that does not finish the closing handshake is cut off after this. */
+  closeGraceMs: number
+  /** [S6] HTTP: a request (an upgrade included) whose headers are not complete within this time is closed. */
+  headersTimeoutMs: number
+  /** [S6] HTTP: a TCP connection that sends nothing for this long before its request completes is closed. */
+  silentSocketMs: number
 }
 
 export const defaultLimits: ServerLimits = {
@@ -21,6 +29,11 @@ export const defaultLimits: ServerLimits = {
   burstFrames: 800,
   maxRateStrikes: 200,
   handshakeTimeoutMs: 10_000,
+  // Clients ping after 15 s of silence ([M19]): four missed pings.
+  idleTimeoutMs: 60_000,
+  closeGraceMs: 2_000,
+  headersTimeoutMs: 10_000,
+  silentSocketMs: 15_000,
 }
 
 /** Token bucket: `take()` is false when the connection is over its frame rate. */

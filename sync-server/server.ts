@@ -69,7 +69,9 @@ export async function startSyncServer(options: SyncServerOptions): Promise<Runni
   expiry.unref()
   let connections = 0
 
-  const http: Server = createServer((req, res) => {
+  // [S6] Slow or silent HTTP peers: headers (an upgrade's too) within headersTimeoutMs, checked
+  // every second; a TCP connection silent before its request completes is closed.
+  const http: Server = createServer({ headersTimeout: limits.headersTimeoutMs, requestTimeout: Math.max(limits.headersTimeoutMs, 130_000), connectionsCheckingInterval: 1_000 }, (req, res) => {
     if (req.url === '/healthz') {
       res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' })
       return void res.end(JSON.stringify({ ok: true, uptimeSeconds: Math.round((Date.now() - started) / 1000), connections, ...metrics }))
@@ -77,8 +79,11 @@ export async function startSyncServer(options: SyncServerOptions): Promise<Runni
     if (isRecoveryPath(req.url)) return serveRecovery(req, res)
     serveStatic(req, res)
   })
+  http.on('connection', (s) => s.setTimeout(limits.silentSocketMs, () => s.destroy()))
   const wss = new WebSocketServer({ server: http, path: SYNC_PATH, maxPayload: limits.hardFrameBytes, perMessageDeflate: false })
-  wss.on('connection', (socket) => {
+  wss.on('connection', (socket, req) => {
+    // Upgraded: the connection's own idle check takes over from the HTTP socket timeout.
+    req.socket.setTimeout(0)
     connections++
     const conn = new Connection(socket, ctx)
     log.info({ conn: conn.id, connections }, 'connected')

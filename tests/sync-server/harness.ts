@@ -34,6 +34,10 @@ export class FakeSocket extends EventEmitter {
     this.readyState = 3
     this.emit('close', code)
   }
+  terminated = false
+  terminate(): void {
+    this.terminated = true
+  }
   /** A client frame as ws hands it over: a Buffer, binary. */
   deliver(message: ClientMessage | Uint8Array, isBinary = true): void {
     const bytes = message instanceof Uint8Array ? message : encodeFrame(message)
