@@ -11,6 +11,8 @@ export const ErrorCode = {
   AUTH_FAILED: 1005,
   /** [S6] No frame either way for the idle time (a silent peer, or one that stopped in the middle of a frame). */
   IDLE_TIMEOUT: 1006,
+  /** [S6] The peer reads slower than the server sends: its unsent bytes passed the limit; it resumes from its cursor. */
+  SLOW_READER: 1007,
   NOT_JOINED: 1100,
   CAPABILITY_REJECTED: 1101,
   CAPABILITY_REVOKED: 1102,
@@ -35,6 +37,7 @@ export const errorText: Record<ErrorCode, { local: string; remote: string }> = {
   1004: { local: 'Not signed in to the server yet.', remote: 'Handshake required first.' },
   1005: { local: 'The server did not accept this device.', remote: 'Device authentication failed.' },
   1006: { local: 'The connection was silent too long; reconnecting.', remote: 'No frame for too long: connection closed.' },
+  1007: { local: 'The connection was too slow to keep up; reconnecting to catch up.', remote: 'Reading too slowly: reconnect and resume from your cursor.' },
   1100: { local: 'This conversation is not open on the server.', remote: 'Join the conversation first.' },
   1101: { local: 'You no longer have access to this conversation.', remote: 'Capability proof rejected.' },
   1102: { local: 'This conversation moved to a new key.', remote: 'Capability rotated: join again with the new epoch.' },

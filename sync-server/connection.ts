@@ -397,6 +397,8 @@ export class Connection implements Subscriber {
     if (this.closed || this.socket.readyState !== this.socket.OPEN) return
     this.lastActive = performance.now() // a reader that only receives is not idle
     this.socket.send(encodeFrame(msg))
+    // [S6] A reader that falls behind is let go: the store keeps everything, and it resumes from its cursor.
+    if (this.socket.bufferedAmount > this.ctx.limits.maxBufferedBytes && msg.type !== 'error') this.fail(ErrorCode.SLOW_READER, true)
   }
 
   /** A coded, non-fatal refusal; too many in a row closes the socket. */

@@ -15,6 +15,8 @@ export interface ServerLimits {
   idleTimeoutMs: number
   /** After a fatal close, a peer that does not finish the closing handshake is cut off after this. */
   closeGraceMs: number
+  /** [S6] Bytes sent to a peer and not yet taken by it; beyond, it is closed with SLOW_READER (it resumes from its cursor). */
+  maxBufferedBytes: number
   /** [S6] HTTP: a request (an upgrade included) whose headers are not complete within this time is closed. */
   headersTimeoutMs: number
   /** [S6] HTTP: a TCP connection that sends nothing for this long before its request completes is closed. */
@@ -34,6 +36,8 @@ export const defaultLimits: ServerLimits = {
   closeGraceMs: 2_000,
   headersTimeoutMs: 10_000,
   silentSocketMs: 15_000,
+  // Two full frames: a reader that falls further behind costs the server memory for nothing.
+  maxBufferedBytes: 8 * 1024 * 1024,
 }
 
 /** Token bucket: `take()` is false when the connection is over its frame rate. */
