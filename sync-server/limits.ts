@@ -36,8 +36,9 @@ export const defaultLimits: ServerLimits = {
   closeGraceMs: 2_000,
   headersTimeoutMs: 10_000,
   silentSocketMs: 15_000,
-  // Two full frames: a reader that falls further behind costs the server memory for nothing.
-  maxBufferedBytes: 8 * 1024 * 1024,
+  // Far above what a catch-up keeps in flight (its backlog pages wait below 4 MiB unsent), far
+  // below what readers that never read used to cost (2.6 GiB for 16 of them).
+  maxBufferedBytes: 32 * 1024 * 1024,
 }
 
 /** Token bucket: `take()` is false when the connection is over its frame rate. */
