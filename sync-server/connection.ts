@@ -361,7 +361,8 @@ export class Connection implements Subscriber {
       if (this.closed || this.subs.get(key) !== sub) return
       if (page.length === 0) break
       sub.cursor = page[page.length - 1]!.sseq
-      this.send({ type: 'envelopes', conv: msg.conv, doc: msg.doc, items: page.map((e) => ({ sseq: e.sseq, env: e.bytes })), live: false })
+      // A backlog page has its own backpressure (drain): it never counts as falling behind.
+      this.send({ type: 'envelopes', conv: msg.conv, doc: msg.doc, items: page.map((e) => ({ sseq: e.sseq, env: e.bytes })), live: false }, false)
       this.ctx.metrics.envelopesOut += page.length
       await this.drain()
     }
@@ -393,12 +394,12 @@ export class Connection implements Subscriber {
     while (!this.closed && this.socket.bufferedAmount > 4 * 1024 * 1024) await new Promise((r) => setTimeout(r, 20))
   }
 
-  private send(msg: ServerMessage): void {
+  private send(msg: ServerMessage, bounded = true): void {
     if (this.closed || this.socket.readyState !== this.socket.OPEN) return
     this.lastActive = performance.now() // a reader that only receives is not idle
     this.socket.send(encodeFrame(msg))
     // [S6] A reader that falls behind is let go: the store keeps everything, and it resumes from its cursor.
-    if (this.socket.bufferedAmount > this.ctx.limits.maxBufferedBytes && msg.type !== 'error') this.fail(ErrorCode.SLOW_READER, true)
+    if (bounded && this.socket.bufferedAmount > this.ctx.limits.maxBufferedBytes && msg.type !== 'error') this.fail(ErrorCode.SLOW_READER, true)
   }
 
   /** A coded, non-fatal refusal; too many in a row closes the socket. */
