@@ -1,11 +1,16 @@
 /**
  * npm run bench:at-rest — the cost of encryption at rest ([M28]) on a device's own work, same
  * process, same run: a device offline writes BENCH_MESSAGES one-line messages (every one a
- * local change into the outbox), then the store is closed and opened cold (Messenger.open and
- * the conversation's newest segment), once with the store in clear and once encrypted (a key
- * file's master, the CLI's default), after one uncounted warm-up of each, alternating (and in turn
- * first) BENCH_ROUNDS times; and the unlock time of a
- * passphrase store (Argon2id at the chosen parameters). Last line of stdout: JSON.
+ * local change into the outbox) and stops (the engine's shutdown flushes the documents: counted,
+ * since a store that yields to the event loop while sealing lets automerge-repo's throttled saves
+ * run inside the loop while a synchronous one leaves them all to this flush), then the store is
+ * closed and opened cold (openAtRest with a key file's master, as the CLI does it — HKDF and the
+ * check record, no Argon2id —, Messenger.open and the conversation's newest segment), once with
+ * the store in clear and once encrypted, after one uncounted warm-up of each, alternating (and in
+ * turn first) BENCH_ROUNDS times; and the unlock time of a passphrase store (Argon2id at the
+ * chosen parameters). Wall time and CPU time (all threads: WebCrypto's pool too) per phase; the
+ * overheads are of the medians, with the range of each round's pair beside them, since the
+ * machine is shared. Last line of stdout: JSON.
  */
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -19,9 +24,19 @@ import { nodeSocket } from '../client/node/socket.js'
 import { round } from './procs.js'
 
 const MESSAGES = Number(process.env.BENCH_MESSAGES ?? 2000)
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3)
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5)
 const OFFLINE = 'ws://127.0.0.1:9/sync' // nothing listens: the device works offline
 const master = generateStorageMaster()
+
+/** Wall and CPU milliseconds since the call. */
+function clock(): () => { ms: number; cpuMs: number } {
+  const t = performance.now()
+  const c = process.cpuUsage()
+  return () => {
+    const d = process.cpuUsage(c)
+    return { ms: performance.now() - t, cpuMs: (d.user + d.system) / 1000 }
+  }
+}
 
 async function side(encrypted: boolean) {
   const dir = mkdtempSync(join(tmpdir(), 'bench-at-rest-'))
@@ -35,20 +50,20 @@ async function side(encrypted: boolean) {
     await m.createIdentity('Bench')
     const conv = await m.createConversation('bench')
     await m.openConversation(conv)
-    const t0 = performance.now()
+    const w = clock()
     for (let i = 0; i < MESSAGES; i++) await m.send(conv, `message ${i} from the field`)
-    const writeMs = performance.now() - t0
     await m.stop()
+    const write = w()
     await store.close()
-    const t1 = performance.now()
+    const o = clock()
     store = await open()
     m = await Messenger.open({ store, url: OFFLINE, socket: nodeSocket })
     await m.openConversation(conv)
-    const coldOpenMs = performance.now() - t1
+    const coldOpen = o()
     if (m.messages(conv).length === 0) throw new Error('nothing read back')
     await m.stop()
     await store.close()
-    return { writesPerSecond: MESSAGES / (writeMs / 1000), coldOpenMs }
+    return { writesPerSecond: MESSAGES / (write.ms / 1000), coldOpenMs: coldOpen.ms, writeCpuMs: write.cpuMs, coldOpenCpuMs: coldOpen.cpuMs }
   } finally {
     rmSync(dir, { recursive: true, force: true })
   }
@@ -79,11 +94,19 @@ for (let r = 0; r < ROUNDS; r++) {
   const encrypted = await side(true)
   const clearRun = clear ?? (await side(false))
   runs.push({ clear: clearRun, encrypted })
-  console.error(`round ${r + 1}: clear ${round(clearRun.writesPerSecond)} msg/s, open ${round(clearRun.coldOpenMs)} ms; encrypted ${round(encrypted.writesPerSecond)} msg/s, open ${round(encrypted.coldOpenMs)} ms`)
+  console.error(`round ${r + 1}: clear ${round(clearRun.writesPerSecond)} msg/s, open ${round(clearRun.coldOpenMs)} ms; encrypted ${round(encrypted.writesPerSecond)} msg/s, open ${round(encrypted.coldOpenMs)} ms (cpu: writes ${round(clearRun.writeCpuMs)} / ${round(encrypted.writeCpuMs)} ms, open ${round(clearRun.coldOpenCpuMs)} / ${round(encrypted.coldOpenCpuMs)} ms)`)
 }
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!
-const clear = { writesPerSecond: round(median(runs.map((r) => r.clear.writesPerSecond))), coldOpenMs: round(median(runs.map((r) => r.clear.coldOpenMs))) }
-const encrypted = { writesPerSecond: round(median(runs.map((r) => r.encrypted.writesPerSecond))), coldOpenMs: round(median(runs.map((r) => r.encrypted.coldOpenMs))) }
+const range = (xs: number[]) => [round(Math.min(...xs), 3), round(Math.max(...xs), 3)]
+type Side = Awaited<ReturnType<typeof side>>
+const summary = (pick: (r: (typeof runs)[number]) => Side) => ({
+  writesPerSecond: round(median(runs.map((r) => pick(r).writesPerSecond))),
+  coldOpenMs: round(median(runs.map((r) => pick(r).coldOpenMs))),
+  writeCpuMs: round(median(runs.map((r) => pick(r).writeCpuMs))),
+  coldOpenCpuMs: round(median(runs.map((r) => pick(r).coldOpenCpuMs))),
+})
+const clear = summary((r) => r.clear)
+const encrypted = summary((r) => r.encrypted)
 const unlock = round(await unlockMs())
 console.log(JSON.stringify({
   messages: MESSAGES,
@@ -91,7 +114,12 @@ console.log(JSON.stringify({
   peer: 'the same store in clear (SQLite), same process, alternating',
   clear,
   encrypted,
-  overhead: { writes: round(1 - encrypted.writesPerSecond / clear.writesPerSecond, 3), coldOpen: round(encrypted.coldOpenMs / clear.coldOpenMs - 1, 3) },
+  overhead: { writes: round(clear.writesPerSecond / encrypted.writesPerSecond - 1, 3), coldOpen: round(encrypted.coldOpenMs / clear.coldOpenMs - 1, 3) },
+  overheadPerRound: {
+    writes: range(runs.map((r) => r.clear.writesPerSecond / r.encrypted.writesPerSecond - 1)),
+    coldOpen: range(runs.map((r) => r.encrypted.coldOpenMs / r.clear.coldOpenMs - 1)),
+  },
+  cpuOverhead: { writes: round(encrypted.writeCpuMs / clear.writeCpuMs - 1, 3), coldOpen: round(encrypted.coldOpenCpuMs / clear.coldOpenCpuMs - 1, 3) },
   passphraseUnlockMs: unlock,
   argon2id: { mKiB: 19_456, t: 2, p: 1 },
 }))

@@ -1,7 +1,10 @@
 import { argon2id } from '@noble/hashes/argon2.js'
 import { concat, toBase64Url, utf8 } from './bytes.js'
 import { CryptoErrorCode, CryptoMisuse, fail, ok, type Result } from './errors.js'
+import { nodeHmac, nodeOpen, nodeSeal } from './atRestNode.js'
 import { randomBytes } from './random.js'
+
+export { atRestBackend, useAtRestBackend } from './atRestNode.js'
 
 /**
  * [R1] Keys of a device's local store, encrypted at rest: an AES-256-GCM key for records and an
@@ -65,36 +68,68 @@ export function importStorageMaster(master: Uint8Array): Promise<CryptoKey> {
   return subtle().importKey('raw', bs(master), 'HKDF', false, ['deriveKey'])
 }
 
-/** The additional data binding a record to its slot: a record moved to another key does not open. */
+const AAD_PREFIX = concat(utf8.encode(RECORD_AAD), new Uint8Array([0]))
+let aadScratch = new Uint8Array(512)
+/**
+ * The additional data binding a record to its slot: a record moved to another key does not open.
+ * Built in one scratch buffer, so a record read allocates none: node:crypto's `setAAD` consumes it
+ * before returning and nothing runs in between; WebCrypto, which may read it later, gets a copy.
+ */
 function aad(slot: string): Uint8Array<ArrayBuffer> {
-  return bs(concat(utf8.encode(RECORD_AAD), new Uint8Array([0]), utf8.encode(slot)))
+  const need = AAD_PREFIX.length + slot.length * 3 // UTF-8 takes at most 3 bytes per UTF-16 unit
+  if (aadScratch.length < need) aadScratch = new Uint8Array(need)
+  aadScratch.set(AAD_PREFIX)
+  return aadScratch.subarray(0, AAD_PREFIX.length + utf8.encodeInto(slot, aadScratch.subarray(AAD_PREFIX.length)).written)
 }
 
 /**
  * [R2] A stored record: `u8(1) ‖ nonce(12) ‖ AES-GCM(plaintext)`, with a random nonce (a store
  * writes far fewer than the 2^32 records under one key that random 96-bit nonces allow) and the
- * record's stored key (`slot`) as additional data.
+ * record's stored key (`slot`) as additional data. In Node through node:crypto on the same key
+ * (atRestNode.ts), elsewhere WebCrypto: the same bytes either way.
  */
 export async function sealStored(keys: StorageKeys, slot: string, plaintext: Uint8Array): Promise<Uint8Array> {
+  const now = sealStoredNow(keys, slot, plaintext)
+  if (now) return now
   const nonce = randomBytes(NONCE_BYTES)
-  const sealed = new Uint8Array(await subtle().encrypt({ name: 'AES-GCM', iv: bs(nonce), additionalData: aad(slot) }, keys.aead, bs(plaintext)))
+  const sealed = new Uint8Array(await subtle().encrypt({ name: 'AES-GCM', iv: bs(nonce), additionalData: aad(slot).slice() }, keys.aead, bs(plaintext)))
   return concat(Uint8Array.of(RECORD_VERSION), nonce, sealed)
+}
+
+/**
+ * [R2] `sealStored` where it needs no wait (Node: node:crypto seals on the calling thread, its own
+ * fresh nonce each call); undefined where only WebCrypto can, later. A store writing one record
+ * per message skips a promise per record.
+ */
+export function sealStoredNow(keys: StorageKeys, slot: string, plaintext: Uint8Array): Uint8Array | undefined {
+  const nonce = randomBytes(NONCE_BYTES)
+  return nodeSeal(keys.aead, concat(Uint8Array.of(RECORD_VERSION), nonce), nonce, aad(slot), plaintext)
 }
 
 /** [R2] Opens a stored record of `slot`; a damaged, moved or foreign record is a code, never a throw. */
 export async function openStored(keys: StorageKeys, slot: string, bytes: Uint8Array): Promise<Result<Uint8Array>> {
-  if (!(bytes instanceof Uint8Array) || bytes.length < 1 + NONCE_BYTES + TAG_BYTES) return fail(CryptoErrorCode.MALFORMED)
-  if (bytes[0] !== RECORD_VERSION) return fail(CryptoErrorCode.UNSUPPORTED_VERSION, `record v${bytes[0]}`)
+  const now = openStoredNow(keys, slot, bytes)
+  if (now) return now
+  const nonce = bytes.subarray(1, 1 + NONCE_BYTES)
   try {
-    const plain = await subtle().decrypt(
-      { name: 'AES-GCM', iv: bs(bytes.subarray(1, 1 + NONCE_BYTES)), additionalData: aad(slot) },
-      keys.aead,
-      bs(bytes.subarray(1 + NONCE_BYTES)),
-    )
+    const plain = await subtle().decrypt({ name: 'AES-GCM', iv: bs(nonce), additionalData: aad(slot).slice() }, keys.aead, bs(bytes.subarray(1 + NONCE_BYTES)))
     return ok(new Uint8Array(plain))
   } catch {
     return fail(CryptoErrorCode.DECRYPT_FAILED)
   }
+}
+
+/**
+ * [R2] `openStored` where the answer needs no wait: a malformed record, or any record in Node
+ * (node:crypto opens it on the calling thread); undefined where only WebCrypto can open it, later.
+ * A store reading thousands of records at once skips a promise per record.
+ */
+export function openStoredNow(keys: StorageKeys, slot: string, bytes: Uint8Array): Result<Uint8Array> | undefined {
+  if (!(bytes instanceof Uint8Array) || bytes.length < 1 + NONCE_BYTES + TAG_BYTES) return fail(CryptoErrorCode.MALFORMED)
+  if (bytes[0] !== RECORD_VERSION) return fail(CryptoErrorCode.UNSUPPORTED_VERSION, `record v${bytes[0]}`)
+  const native = nodeOpen(keys.aead, bytes.subarray(1, 1 + NONCE_BYTES), aad(slot), bytes.subarray(1 + NONCE_BYTES))
+  if (native === undefined) return undefined
+  return native ? ok(native) : fail(CryptoErrorCode.DECRYPT_FAILED)
 }
 
 /**
@@ -103,8 +138,13 @@ export async function openStored(keys: StorageKeys, slot: string, bytes: Uint8Ar
  * records), unlinkable to the id without the key.
  */
 export async function hideKeyPart(keys: StorageKeys, part: string): Promise<string> {
-  const mac = new Uint8Array(await subtle().sign('HMAC', keys.mac, bs(utf8.encode(part))))
-  return toBase64Url(mac.subarray(0, 16))
+  return hideKeyPartNow(keys, part) ?? toBase64Url(new Uint8Array(await subtle().sign('HMAC', keys.mac, bs(utf8.encode(part)))).subarray(0, 16))
+}
+
+/** [R3] `hideKeyPart` where it needs no wait (Node); undefined where only WebCrypto can, later. */
+export function hideKeyPartNow(keys: StorageKeys, part: string): string | undefined {
+  const mac = nodeHmac(keys.mac, utf8.encode(part))
+  return mac && toBase64Url(mac.subarray(0, 16))
 }
 
 /** [R4] Argon2id for passphrases: OWASP's minimum (19 MiB, two passes, one lane). */

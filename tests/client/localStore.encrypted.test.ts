@@ -1,8 +1,8 @@
 import { mkdtempSync, readdirSync, readFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { describe, expect, test } from 'vitest'
-import { generateStorageMaster } from '../../crypto/index.js'
+import { afterAll, beforeAll, describe, expect, test } from 'vitest'
+import { generateStorageMaster, useAtRestBackend } from '../../crypto/index.js'
 import { openAtRest } from '../../client/core/storage/atRest.js'
 import { createMemoryStore } from '../../client/core/storage/memory.js'
 import type { LocalStore } from '../../client/core/storage/LocalStore.js'
@@ -27,6 +27,15 @@ localStoreContract('encrypted (memory)', {
 
 localStoreContract('encrypted (sqlite)', {
   open: () => openAtRest(openSqliteLocalStore(join(mkdtempSync(join(tmpdir(), 'fieldchat-at-rest-')), 'device.sqlite')), { kind: 'key', master }),
+})
+
+// The browser's path (every seal, open and hidden part awaited through WebCrypto), here in Node.
+describe('WebCrypto path', () => {
+  beforeAll(() => useAtRestBackend('webcrypto'))
+  afterAll(() => useAtRestBackend('auto'))
+  localStoreContract('encrypted (memory, WebCrypto)', {
+    open: () => openAtRest(createMemoryStore(), { kind: 'key', master }),
+  })
 })
 
 const text = (b: Uint8Array) => Buffer.from(b).toString('latin1')
@@ -73,6 +82,24 @@ describe('[M28] encrypted at rest', () => {
     const again = await openAtRest(inner, { kind: 'passphrase', passphrase: 'correct horse battery staple' })
     expect(await again.get(['identity'])).toEqual(Uint8Array.of(9))
   })
+
+  for (const backend of ['auto', 'webcrypto'] as const) {
+    test(`[M28] close lets a write begun before it land (a throttled save racing the engine's shutdown), then closes (${backend})`, async () => {
+      useAtRestBackend(backend)
+      try {
+        const file = join(mkdtempSync(join(tmpdir(), 'fieldchat-at-rest-close-')), 'device.sqlite')
+        const store = await openAtRest(openSqliteLocalStore(file), { kind: 'key', master })
+        const writing = store.write([{ key: ['am', 'doc-1', 'incremental', 'h1'], value: Uint8Array.of(1, 2) }])
+        await store.close() // before the write has sealed: on WebCrypto's path it used to reach a closed database and reject
+        await writing
+        const again = await openAtRest(openSqliteLocalStore(file), { kind: 'key', master })
+        expect(await again.get(['am', 'doc-1', 'incremental', 'h1'])).toEqual(Uint8Array.of(1, 2))
+        await again.close()
+      } finally {
+        useAtRestBackend('auto')
+      }
+    })
+  }
 
   test('[M28] a store written in clear (before encryption at rest) is migrated on first open: everything readable, nothing left in clear', async () => {
     const file = join(mkdtempSync(join(tmpdir(), 'fieldchat-migrate-')), 'device.sqlite')

@@ -1,5 +1,5 @@
 import * as z from 'zod'
-import { hideKeyPart, openStored, sealStored, type StorageKeys } from '../../../crypto/index.js'
+import { hideKeyPart, hideKeyPartNow, openStored, openStoredNow, sealStored, sealStoredNow, type Result, type StorageKeys } from '../../../crypto/index.js'
 import { compareKeys, startsWith, type Entry, type Key, type LocalStore, type WriteOp } from './LocalStore.js'
 import { decodeRecord, encodeRecord } from './records.js'
 
@@ -16,72 +16,138 @@ import { decodeRecord, encodeRecord } from './records.js'
  */
 const UNREADABLE = Uint8Array.of(0xff)
 const recordSchema = z.object({ k: z.array(z.string()), v: z.instanceof(Uint8Array) })
+type Rec = z.infer<typeof recordSchema>
 
 export class EncryptedStore implements LocalStore {
   private readonly hidden = new Map<string, string>()
+  /** Writes still sealing or writing (WebCrypto's path): `close` waits for them. */
+  private readonly writing = new Set<Promise<void>>()
 
   constructor(private readonly inner: LocalStore, private readonly keys: StorageKeys) {}
 
+  // Where the platform seals, opens and hides at once (Node: crypto [R2][R3]), every call below
+  // takes its synchronous path: no promise per record or key part, and a write reaches the inner
+  // store in the same turn, as a clear store's would. Elsewhere (WebCrypto), the awaited path.
+
   async get(key: Key): Promise<Uint8Array | undefined> {
-    const slot = await this.slotOf(key)
+    const slot = this.slotNow(key) ?? (await this.slotOf(key))
     const stored = await this.inner.get(slot)
     if (!stored) return undefined
-    return (await this.open(slot, stored, key))?.v ?? UNREADABLE
+    const now = openStoredNow(this.keys, slotName(slot), stored)
+    return (now ? this.check(now, key) : await this.open(slot, stored, key))?.v ?? UNREADABLE
   }
 
   async range(prefix: Key): Promise<Entry[]> {
-    const entries = await this.inner.range(await this.slotOf(prefix))
-    const opened = await Promise.all(entries.map((e) => this.open(e.key, e.value)))
+    const entries = await this.inner.range(this.slotNow(prefix) ?? (await this.slotOf(prefix)))
+    let opened: (Rec | undefined | Promise<Rec | undefined>)[] = entries.map((e) => {
+      const now = openStoredNow(this.keys, slotName(e.key), e.value)
+      return now ? this.check(now) : this.open(e.key, e.value)
+    })
+    if (opened.some((r) => r instanceof Promise)) opened = await Promise.all(opened) // all in flight together
     const out: Entry[] = []
-    for (const rec of opened) if (rec && startsWith(rec.k, prefix)) out.push({ key: rec.k, value: rec.v })
+    for (const rec of opened as (Rec | undefined)[]) if (rec && startsWith(rec.k, prefix)) out.push({ key: rec.k, value: rec.v })
     return out.sort((a, b) => compareKeys(a.key, b.key))
   }
 
   async write(ops: readonly WriteOp[]): Promise<void> {
-    await this.inner.write(await this.sealed(ops))
+    const now = this.sealedNow(ops)
+    if (now) return this.inner.write(now)
+    const done = this.sealed(ops).then((sealed) => this.inner.write(sealed))
+    this.writing.add(done)
+    try {
+      await done
+    } finally {
+      this.writing.delete(done)
+    }
   }
 
   /** The ops as the inner store takes them (hidden keys, sealed values), without writing them. */
-  sealed(ops: readonly WriteOp[]): Promise<WriteOp[]> {
-    return Promise.all(
-      ops.map(async (op) => {
-        const slot = await this.slotOf(op.key)
-        if (op.value === undefined) return { key: slot, value: undefined }
-        return { key: slot, value: await sealStored(this.keys, slotName(slot), encodeRecord({ k: [...op.key], v: op.value })) }
-      }),
+  async sealed(ops: readonly WriteOp[]): Promise<WriteOp[]> {
+    return (
+      this.sealedNow(ops) ??
+      Promise.all(
+        ops.map(async (op) => {
+          const slot = await this.slotOf(op.key)
+          if (op.value === undefined) return { key: slot, value: undefined }
+          return { key: slot, value: await sealStored(this.keys, slotName(slot), this.record(op.key, op.value)) }
+        }),
+      )
     )
   }
 
   async removeRange(prefix: Key): Promise<void> {
-    await this.inner.removeRange(await this.slotOf(prefix))
+    await this.inner.removeRange(this.slotNow(prefix) ?? (await this.slotOf(prefix)))
   }
 
-  close(): Promise<void> {
+  async close(): Promise<void> {
+    // A write begun before close (automerge-repo's throttled save racing the engine's shutdown) may
+    // still be sealing across awaits, where a clear store's would be done: let it land, then close.
+    await Promise.allSettled([...this.writing])
     return this.inner.close()
   }
 
-
   /** The stored key of `key`: its namespace as it is, every later part hidden. */
   async slotOf(key: Key): Promise<string[]> {
-    if (key.length === 0) return []
-    const rest = await Promise.all(key.slice(1).map((part) => this.hide(part)))
+    const now = this.slotNow(key)
+    if (now) return now
+    const rest = await Promise.all(key.slice(1).map(async (part) => this.hideNow(part) ?? this.remember(part, await hideKeyPart(this.keys, part))))
     return [key[0]!, ...rest]
   }
 
-  private async hide(part: string): Promise<string> {
+  /** `slotOf` without a wait, or undefined if a part needs WebCrypto. */
+  private slotNow(key: Key): string[] | undefined {
+    const slot = key.length ? [key[0]!] : []
+    for (let i = 1; i < key.length; i++) {
+      const h = this.hideNow(key[i]!)
+      if (h === undefined) return undefined
+      slot.push(h)
+    }
+    return slot
+  }
+
+  private hideNow(part: string): string | undefined {
     // Counters and sequence numbers name nothing; kept as they are, they cost no HMAC per write.
     if (/^\d{1,20}$/.test(part)) return part
-    let h = this.hidden.get(part)
-    if (h === undefined) {
-      if (this.hidden.size > 50_000) this.hidden.clear()
-      this.hidden.set(part, (h = await hideKeyPart(this.keys, part)))
+    const h = this.hidden.get(part)
+    if (h !== undefined) return h
+    const now = hideKeyPartNow(this.keys, part)
+    return now === undefined ? undefined : this.remember(part, now)
+  }
+
+  private remember(part: string, hidden: string): string {
+    if (this.hidden.size > 50_000) this.hidden.clear()
+    this.hidden.set(part, hidden)
+    return hidden
+  }
+
+  /** The sealed ops without a wait, or undefined if any needs WebCrypto. */
+  private sealedNow(ops: readonly WriteOp[]): WriteOp[] | undefined {
+    const out: WriteOp[] = []
+    for (const op of ops) {
+      const slot = this.slotNow(op.key)
+      if (!slot) return undefined
+      if (op.value === undefined) {
+        out.push({ key: slot, value: undefined })
+        continue
+      }
+      const value = sealStoredNow(this.keys, slotName(slot), this.record(op.key, op.value))
+      if (!value) return undefined
+      out.push({ key: slot, value })
     }
-    return h
+    return out
+  }
+
+  /** What a slot holds once opened: the key itself (hidden parts do not give it back) and the value. */
+  private record(key: Key, value: Uint8Array): Uint8Array {
+    return encodeRecord({ k: [...key], v: value })
   }
 
   /** A record of `slot`, opened and checked: it must name the key it is stored for. */
-  private async open(slot: readonly string[], stored: Uint8Array, expected?: Key): Promise<{ k: string[]; v: Uint8Array } | undefined> {
-    const opened = await openStored(this.keys, slotName(slot), stored)
+  private async open(slot: readonly string[], stored: Uint8Array, expected?: Key): Promise<Rec | undefined> {
+    return this.check(await openStored(this.keys, slotName(slot), stored), expected)
+  }
+
+  private check(opened: Result<Uint8Array>, expected?: Key): Rec | undefined {
     const rec = opened.ok ? decodeRecord(opened.value, recordSchema) : undefined
     if (!rec || (expected && compareKeys(rec.k, expected) !== 0)) return undefined
     return rec
