@@ -1,7 +1,7 @@
-import * as z from 'zod'
+import { Decoder } from 'cbor-x'
 import { hideKeyPart, hideKeyPartNow, openStored, openStoredNow, sealStored, sealStoredNow, type Result, type StorageKeys } from '../../../crypto/index.js'
 import { compareKeys, startsWith, type Entry, type Key, type LocalStore, type WriteOp } from './LocalStore.js'
-import { decodeRecord, encodeRecord } from './records.js'
+import { encodeRecord } from './records.js'
 
 /**
  * [M28] The device's store encrypted at rest, below the engine: every value is sealed with the
@@ -15,8 +15,11 @@ import { decodeRecord, encodeRecord } from './records.js'
  * leaves it out (its key is inside what does not open).
  */
 const UNREADABLE = Uint8Array.of(0xff)
-const recordSchema = z.object({ k: z.array(z.string()), v: z.instanceof(Uint8Array) })
-type Rec = z.infer<typeof recordSchema>
+/** A record as sealed: its key and its value. */
+interface Rec {
+  readonly k: string[]
+  readonly v: Uint8Array
+}
 
 export class EncryptedStore implements LocalStore {
   private readonly hidden = new Map<string, string>()
@@ -148,7 +151,7 @@ export class EncryptedStore implements LocalStore {
   }
 
   private check(opened: Result<Uint8Array>, expected?: Key): Rec | undefined {
-    const rec = opened.ok ? decodeRecord(opened.value, recordSchema) : undefined
+    const rec = opened.ok ? readOpened(opened.value) : undefined
     if (!rec || (expected && compareKeys(rec.k, expected) !== 0)) return undefined
     return rec
   }
@@ -156,3 +159,22 @@ export class EncryptedStore implements LocalStore {
 
 /** One string per slot for the record's additional data (parts cannot contain a NUL: ids and names are checked). */
 const slotName = (slot: readonly string[]): string => slot.join('\u0000')
+
+const wrapper = new Decoder({ useRecords: false, mapsAsObjects: true })
+
+/**
+ * The `{k, v}` wrapper of a record that opened: it was sealed by this store's own key (AES-GCM
+ * authenticated it), so it is decoded without the shape pass untrusted CBOR gets ([P4]), and
+ * checked by hand rather than by schema — a cold open reads thousands of them. Anything else
+ * still reads as a record that does not open.
+ */
+function readOpened(bytes: Uint8Array): Rec | undefined {
+  let r: { k?: unknown; v?: unknown } | undefined
+  try {
+    r = wrapper.decode(bytes) as typeof r
+  } catch {
+    return undefined
+  }
+  if (!r || typeof r !== 'object' || !Array.isArray(r.k) || !r.k.every((p) => typeof p === 'string') || !(r.v instanceof Uint8Array)) return undefined
+  return { k: r.k as string[], v: r.v.constructor === Uint8Array ? r.v : new Uint8Array(r.v) }
+}
