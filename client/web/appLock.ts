@@ -26,6 +26,8 @@ export interface AppLock {
    */
   change(current: AtRestSecret | undefined, next: readonly AtRestSecret[]): Promise<void>
   lockNow(): Promise<void>
+  /** Stops listening (the app restarts on another engine). */
+  dispose(): void
 }
 
 const CHOSEN = 'fieldchat.autoLockMinutes'
@@ -40,7 +42,7 @@ export async function createAppLock(deps: { inner: LocalStore; messenger: Messen
     return { requireLock: p.requireLock, autoLockMinutes: p.autoLockMinutes }
   }
   const [policy, setPolicy] = createSignal(devicePolicy(), { equals: (a, b) => a.requireLock === b.requireLock && a.autoLockMinutes === b.autoLockMinutes })
-  messenger.events.on('conversations', () => setPolicy(devicePolicy()))
+  const offPolicy = messenger.events.on('conversations', () => setPolicy(devicePolicy()))
   const stored = Number(localStorage.getItem(CHOSEN) ?? '5')
   const [chosenMinutes, setChosen] = createSignal(Number.isFinite(stored) && stored >= 0 ? stored : 5)
   const autoLockMinutes = () => {
@@ -100,5 +102,11 @@ export async function createAppLock(deps: { inner: LocalStore; messenger: Messen
       await deps.restart(next[0])
     },
     lockNow,
+    dispose() {
+      if (timer) clearTimeout(timer)
+      offPolicy()
+      for (const e of ACTIVITY) document.removeEventListener(e, active, { capture: true })
+      document.removeEventListener('visibilitychange', arm)
+    },
   }
 }

@@ -61,10 +61,15 @@ async function unlock(secret: AtRestSecret): Promise<void> {
   await start(store).catch((err: unknown) => setPhase({ kind: 'failed', message: failure(err) }))
 }
 
+/** What the running engine hung on the page, removed when the app restarts after a lock change. */
+let detach = () => {}
+
 async function start(store: LocalStore): Promise<void> {
+  detach()
   const messenger = await Messenger.open({ store, url: syncUrl(), socket: browserSocket })
   if (messenger.identity) messenger.start()
-  window.addEventListener('online', () => messenger.kick())
+  const kick = () => messenger.kick()
+  window.addEventListener('online', kick)
   const health = checkStoreHealth(messenger.identity?.deviceId, messenger.corruptRecords)
   const lock = await createAppLock({
     inner: inner!,
@@ -77,6 +82,10 @@ async function start(store: LocalStore): Promise<void> {
       await start(opened.store)
     },
   })
+  detach = () => {
+    window.removeEventListener('online', kick)
+    lock.dispose()
+  }
   setPhase({ kind: 'ready', binding: bindMessenger(messenger), health, lock })
 }
 

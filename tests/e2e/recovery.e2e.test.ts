@@ -37,12 +37,12 @@ describe('[M32] recovery in the browser', () => {
     await bob.page.getByRole('button', { name: 'I have kept it' }).click()
     await expect(bob.page.getByTestId('recovery-key').count()).resolves.toBe(0)
 
-    // Ana's device rotates the recovery device in; then Ana writes, and Bob's blob catches up.
-    await bob.page.waitForTimeout(1500)
+    // Ana's device rotates the recovery device in: the blob changes (its box) and is written again.
+    await expect.poll(() => uploaded(bob.page), { ...WAIT, timeout: 45_000 }).toBeGreaterThan(0)
+    const first = await uploaded(bob.page)
+    await expect.poll(() => uploaded(bob.page), { ...WAIT, timeout: 45_000 }).toBeGreaterThan(first)
     await send(ana.page, 'after the key, from Ana')
     await expect.poll(() => settledTexts(bob), WAIT).toContain('after the key, from Ana')
-    const seen = Date.now()
-    await expect.poll(() => uploaded(bob.page), { ...WAIT, timeout: 45_000 }).toBeGreaterThan(seen)
     const bobErrors = unexpectedErrors(bob)
     await bob.context.close() // Bob's only browser is gone
 

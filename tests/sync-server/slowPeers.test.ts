@@ -34,6 +34,21 @@ const closedWithin = (s: Socket, ms: number) =>
     s.once('close', () => (clearTimeout(t), resolve(true)))
   })
 
+/** A device past its `hello`: the socket and the frames it received. */
+async function authenticated(): Promise<{ ws: WebSocket; frames: ServerMessage[] }> {
+  const ws = new WebSocket(server.url.replace('http', 'ws') + SYNC_PATH)
+  const frames: ServerMessage[] = []
+  ws.on('message', (d: Buffer) => {
+    const m = decodeServerFrame(new Uint8Array(d))
+    if (m.ok) frames.push(m.message)
+  })
+  await new Promise<void>((r, j) => (ws.once('open', () => r()), ws.once('error', j)))
+  for (let i = 0; i < 100 && !frames.some((f) => f.type === 'challenge'); i++) await new Promise((r) => setTimeout(r, 10))
+  const challenge = frames.find((f) => f.type === 'challenge') as Extract<ServerMessage, { type: 'challenge' }>
+  ws.send(encodeFrame(await helloFor(generateDeviceKeys(), challenge.nonce)))
+  return { ws, frames }
+}
+
 describe('[S6] slow and silent peers are not kept', () => {
   test('a TCP connection that sends nothing is closed', async () => {
     const s = await rawTcp()
@@ -50,16 +65,7 @@ describe('[S6] slow and silent peers are not kept', () => {
   })
 
   test('an authenticated peer that goes silent (or stops half-way through a frame) is closed with IDLE_TIMEOUT', async () => {
-    const ws = new WebSocket(server.url.replace('http', 'ws') + SYNC_PATH)
-    const frames: ServerMessage[] = []
-    ws.on('message', (d: Buffer) => {
-      const m = decodeServerFrame(new Uint8Array(d))
-      if (m.ok) frames.push(m.message)
-    })
-    await new Promise<void>((r, j) => (ws.once('open', () => r()), ws.once('error', j)))
-    for (let i = 0; i < 100 && !frames.some((f) => f.type === 'challenge'); i++) await new Promise((r) => setTimeout(r, 10))
-    const challenge = frames.find((f) => f.type === 'challenge') as Extract<ServerMessage, { type: 'challenge' }>
-    ws.send(encodeFrame(await helloFor(generateDeviceKeys(), challenge.nonce)))
+    const { ws, frames } = await authenticated()
     for (let i = 0; i < 100 && !frames.some((f) => f.type === 'welcome'); i++) await new Promise((r) => setTimeout(r, 10))
     expect(frames.some((f) => f.type === 'welcome')).toBe(true)
     // Half a frame: the first bytes of a binary frame header, then nothing.
@@ -71,16 +77,7 @@ describe('[S6] slow and silent peers are not kept', () => {
   })
 
   test('a peer that stays in touch (ping within the idle time) is kept', async () => {
-    const ws = new WebSocket(server.url.replace('http', 'ws') + SYNC_PATH)
-    const frames: ServerMessage[] = []
-    ws.on('message', (d: Buffer) => {
-      const m = decodeServerFrame(new Uint8Array(d))
-      if (m.ok) frames.push(m.message)
-    })
-    await new Promise<void>((r, j) => (ws.once('open', () => r()), ws.once('error', j)))
-    for (let i = 0; i < 100 && !frames.some((f) => f.type === 'challenge'); i++) await new Promise((r) => setTimeout(r, 10))
-    const challenge = frames.find((f) => f.type === 'challenge') as Extract<ServerMessage, { type: 'challenge' }>
-    ws.send(encodeFrame(await helloFor(generateDeviceKeys(), challenge.nonce)))
+    const { ws, frames } = await authenticated()
     for (let i = 0; i < 8; i++) {
       await new Promise((r) => setTimeout(r, 300))
       ws.send(encodeFrame({ type: 'ping', t: i }))

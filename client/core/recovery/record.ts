@@ -20,11 +20,13 @@ export interface RecoveryRecord {
   readonly uploaded: number
   /** Blobs of earlier keys still to delete (the delete failed, e.g. offline). */
   readonly retired?: readonly { readonly addr: Uint8Array; readonly write: Uint8Array }[]
+  /** Hash of the content last written: an unchanged blob is not written again. */
+  readonly digest?: Uint8Array
 }
 
 const KEY = ['recovery']
 const b32 = z.instanceof(Uint8Array).refine((b) => b.length === 32)
-const schema = z.object({ v: z.literal(1), addr: b32, write: b32, blob: b32, sealedDevice: z.instanceof(Uint8Array).refine((b) => b.length < 1024), sign: b32, box: b32, mailbox: b32, at: z.number(), uploaded: z.number(), retired: z.array(z.object({ addr: b32, write: b32 })).max(16).optional() })
+const schema = z.object({ v: z.literal(1), addr: b32, write: b32, blob: b32, sealedDevice: z.instanceof(Uint8Array).refine((b) => b.length < 1024), sign: b32, box: b32, mailbox: b32, at: z.number(), uploaded: z.number(), retired: z.array(z.object({ addr: b32, write: b32 })).max(16).optional(), digest: b32.optional() })
 
 export async function loadRecovery(store: LocalStore): Promise<RecoveryRecord | undefined> {
   const bytes = await store.get(KEY)

@@ -1,4 +1,4 @@
-import { generateDeviceKeys, generateRecoveryKey, deriveMailboxKey, recoveryKeyText, recoverySecrets, sealRecoveryBlob, sealRecoveryDevice, toHex } from '../../../crypto/index.js'
+import { bytesEqual, domainHash, generateDeviceKeys, generateRecoveryKey, deriveMailboxKey, recoveryKeyText, recoverySecrets, sealRecoveryBlob, sealRecoveryDevice, toHex } from '../../../crypto/index.js'
 import type { Identity } from '../identity.js'
 import type { LocalStore } from '../storage/LocalStore.js'
 import { encodeRecord } from '../storage/records.js'
@@ -126,6 +126,9 @@ export class Recovery {
     await team.addRecoveryDevice({ sign: r.sign, box: r.box, mailbox: r.mailbox })
     const orgs = team.orgs().map((o) => o.org)
     const content = await recoveryContent(team.core.spaces, this.deps.identity.name, r.sealedDevice, orgs)
+    const digest = domainHash('fieldchat/v1/recovery/content', content)
+    // Nothing changed since the last write (an app start, a change elsewhere): nothing to send.
+    if (r.uploaded > 0 && r.digest && bytesEqual(r.digest, digest) && !r.retired?.length) return
     // The first write creates the blob; a refresh only replaces one: gone means a restore spent the key.
     const written = await putBlob(this.fetch, this.deps.syncUrl, r.addr, r.write, sealRecoveryBlob(r, content), r.uploaded > 0)
     if (written === 'gone') {
@@ -135,7 +138,7 @@ export class Recovery {
       this.deps.team.core.spaces.recoveryDevice = undefined
       return markSpent(this.deps.store, this.spent)
     }
-    this.record = { ...r, uploaded: Date.now() }
+    this.record = { ...r, uploaded: Date.now(), digest }
     await saveRecovery(this.deps.store, this.record)
     for (const old of r.retired ?? []) {
       await deleteBlob(this.fetch, this.deps.syncUrl, old.addr, old.write)

@@ -45,15 +45,12 @@ export function AppLockPanel(props: { lock: AppLock }) {
       setRepeat('')
     }
   }
-  const others = async (keep: 'passphrase' | 'passkey', cur: AtRestSecret | undefined): Promise<AtRestSecret[]> => {
-    // Keep the other kind as it is: a passkey stays when the passphrase changes (re-sealed by its PRF).
-    if (keep === 'passphrase' && kinds().includes('passkey') && cur?.kind === 'passkey') return [cur]
-    if (keep === 'passphrase' && kinds().includes('passkey')) {
-      const pk = lock.info().passkey!
-      return [{ kind: 'passkey', prf: await passkeyPrf(pk.credential, pk.salt), credential: pk.credential, salt: pk.salt }]
-    }
-    if (keep === 'passkey' && kinds().includes('passphrase') && cur?.kind === 'passphrase') return [cur]
-    return []
+  /** The passkey kept as it is when the passphrase changes (its PRF again, unless it just gave `cur`). */
+  const keptPasskey = async (cur: AtRestSecret | undefined): Promise<AtRestSecret[]> => {
+    const pk = lock.info().passkey
+    if (!pk || !kinds().includes('passkey')) return []
+    const prf = cur?.kind === 'passkey' ? cur.prf : await passkeyPrf(pk.credential, pk.salt)
+    return [{ kind: 'passkey', prf, credential: pk.credential, salt: pk.salt }]
   }
   const setPassphrase = (e: SubmitEvent) => {
     e.preventDefault()
@@ -62,16 +59,15 @@ export function AppLockPanel(props: { lock: AppLock }) {
     const passphrase = next()
     void run(async () => {
       const cur = await now()
-      const withPasskey = await others('passphrase', cur)
-      const fixed = withPasskey.map((s) => (s.kind === 'passkey' && !s.credential ? { ...s, credential: lock.info().passkey!.credential, salt: lock.info().passkey!.salt } : s))
-      await lock.change(cur, [{ kind: 'passphrase', passphrase }, ...fixed])
+      await lock.change(cur, [{ kind: 'passphrase', passphrase }, ...(await keptPasskey(cur))])
     })
   }
   const addPasskey = () =>
     run(async () => {
       const cur = await now()
       const made = await createPasskey()
-      await lock.change(cur, [{ kind: 'passkey', ...made }, ...(await others('passkey', cur))])
+      // The passphrase stays when it is what opened the store for this change.
+      await lock.change(cur, [{ kind: 'passkey', ...made }, ...(cur?.kind === 'passphrase' ? [cur] : [])])
     })
   const remove = () => run(async () => lock.change(await now(), []))
 
