@@ -225,7 +225,8 @@ describe('Outbox', () => {
     const after = new Outbox(store)
     await after.load()
     expect(after.corrupt).toEqual([])
-    expect(after.raw(w.conv, w.doc).map((r) => [r.changes, r.msgIds])).toEqual([[[change(3)], ['m3']], [[change(4)], ['m4']]])
+    // m4 joined m3's record ([M5]): one record holds both, in order.
+    expect(after.raw(w.conv, w.doc).map((r) => [r.changes, r.msgIds])).toEqual([[[change(3), change(4)], ['m3', 'm4']]])
     expect(after.sealed(w.conv, w.doc).map((s) => s.seq)).toEqual([2])
     expect(after.sealed(w.conv, w.doc)[0]!.env).toEqual(before.sealed(w.conv, w.doc)[0]!.env)
     expect(after.pendingMessageIds().sort()).toEqual(['m2', 'm3', 'm4'])
@@ -262,7 +263,8 @@ describe('Outbox', () => {
     const w = world()
     const store = createMemoryStore()
     const before = new Outbox(store)
-    await before.add(w.conv, w.doc, [change(1)], ['m1'])
+    // 16 KiB: the next change does not join this record, so each can be broken alone.
+    await before.add(w.conv, w.doc, [change(1, 16 * 1024)], ['m1'])
     await before.add(w.conv, w.doc, [change(2)], ['m2'])
     const [raw1] = await store.range(['out', 'raw'])
     await store.write([
@@ -274,5 +276,53 @@ describe('Outbox', () => {
     expect(after.corrupt.sort()).toEqual([raw1!.key.join('/'), `out/sealed/${w.conv}/${w.doc}/0000000000000009`].sort())
     expect(after.raw(w.conv, w.doc).map((r) => r.msgIds)).toEqual([['m2']])
     expect(await store.get(raw1!.key)).toEqual(Uint8Array.of(0xff, 0x00))
+  })
+
+  test('[M5] small changes join the last raw record (32 changes or 16 KiB at most), in order, and reload as written', async () => {
+    const w = world()
+    const store = createMemoryStore()
+    const outbox = new Outbox(store)
+    for (let i = 0; i < 70; i++) await outbox.add(w.conv, w.doc, [change(i)], [`m${i}`])
+    expect(await keysUnder(store, ['out', 'raw', w.conv, w.doc])).toHaveLength(3)
+    expect(outbox.raw(w.conv, w.doc).map((r) => r.changes.length)).toEqual([32, 32, 6])
+    // A big change starts its own record; the one after it does not join a record over the byte limit.
+    await outbox.add(w.conv, w.doc, [change(100, 15 * 1024)], ['big'])
+    await outbox.add(w.conv, w.doc, [change(101, 2 * 1024)], ['after'])
+    expect(outbox.raw(w.conv, w.doc).map((r) => r.msgIds.at(-1))).toEqual(['m31', 'm63', 'big', 'after'])
+    const after = new Outbox(store)
+    await after.load()
+    expect(after.raw(w.conv, w.doc).flatMap((r) => r.msgIds)).toEqual([...Array.from({ length: 70 }, (_, i) => `m${i}`), 'big', 'after'])
+    expect(after.raw(w.conv, w.doc).flatMap((r) => r.changes)).toEqual(outbox.raw(w.conv, w.doc).flatMap((r) => r.changes))
+    // A record in storage changes by one atomic put: nothing half-merged can be read.
+    await after.seal(w.conv, w.doc, 0, w.key, w.authors)
+    const opened = await openEnvelope(after.sealed(w.conv, w.doc)[0]!.env, { conv: idBytes(w.conv), doc: idBytes(w.doc), keyFor: () => w.key })
+    expect(opened.ok && decodeChanges(opened.value.payload).length).toBe(72)
+  })
+
+  test('[M5] [M7] adds racing a seal (not awaited, on a store that yields) lose nothing and seal nothing twice', async () => {
+    const w = world()
+    const inner = createMemoryStore()
+    // A store that takes its time, so every call overlaps the next if the outbox let it.
+    const slow: LocalStore = { ...inner, write: async (ops) => { await new Promise((r) => setTimeout(r, 1)); await inner.write(ops) } }
+    const outbox = new Outbox(slow)
+    const pending: Promise<unknown>[] = []
+    for (let i = 0; i < 40; i++) {
+      pending.push(outbox.add(w.conv, w.doc, [change(i)], [`m${i}`]))
+      if (i % 7 === 3) pending.push(outbox.seal(w.conv, w.doc, 0, w.key, w.authors))
+      if (i % 11 === 5) pending.push(outbox.acked([{ conv: w.conv, doc: w.doc, seq: 1 }]))
+      // Let some of them reach the store, so later calls start while earlier ones are halfway.
+      if (i % 2 === 1) await new Promise((r) => setTimeout(r, i % 3))
+    }
+    await Promise.all(pending)
+    await outbox.seal(w.conv, w.doc, 0, w.key, w.authors)
+    const reloaded = new Outbox(inner)
+    await reloaded.load()
+    const links = chainOf(reloaded, w.conv, w.doc)
+    expectLinked(links, links[0]!.seq, links[0]!.prev)
+    const acked = 40 - reloaded.pendingMessageIds().length
+    // Every message is either acknowledged (seq 1, removed) or still sealed, exactly once, in order.
+    const sealedIds = links.flatMap((l) => l.msgIds)
+    expect(sealedIds).toEqual(Array.from({ length: 40 }, (_, i) => `m${i}`).slice(acked))
+    expect(reloaded.raw(w.conv, w.doc)).toEqual([])
   })
 })

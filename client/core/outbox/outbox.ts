@@ -36,10 +36,24 @@ const pad = (n: number) => n.toString().padStart(16, '0')
 const chainKey = (conv: ConvId, doc: DocId, epoch: number) => ['chain', conv, doc, pad(epoch)]
 /** Envelopes above this payload size are split (the server refuses frames over its limit). */
 const MAX_BATCH_BYTES = 512 * 1024
+/**
+ * Changes queued while the last raw record of a document is below both limits join that record
+ * (one rewrite of a small record) instead of adding one: 2,000 messages written offline are 63
+ * records to read and open on the next start, not 2,000 ([M28]: each opened record costs).
+ */
+const MERGE_MAX_CHANGES = 32
+const MERGE_MAX_BYTES = 16 * 1024
+const bytesOf = (changes: readonly Uint8Array[]) => changes.reduce((n, c) => n + c.length, 0)
 
 export class Outbox {
   private counter = Date.now() * 1000
   private readonly queues = new Map<string, DocQueue>()
+  /**
+   * Mutations run one at a time, in call order: `add` rewrites the last raw record and `seal`
+   * deletes the raw records it took, so two of them interleaved across an await could write a
+   * record back without a change, or delete one that a change had just joined.
+   */
+  private tail: Promise<unknown> = Promise.resolve()
   /** Keys of records that could not be read (set aside, reported; never silently dropped). */
   readonly corrupt: string[] = []
 
@@ -71,11 +85,25 @@ export class Outbox {
     return q
   }
 
-  /** Durably queues local changes of one document. */
-  async add(conv: ConvId, doc: DocId, changes: Uint8Array[], msgIds: string[]): Promise<void> {
-    const key = ['out', 'raw', conv, doc, pad(this.counter++)]
-    await this.store.write([{ key, value: encodeRecord({ changes, msgIds }) }])
-    this.queue(conv, doc).raw.push({ key, changes, msgIds })
+  private serial<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.tail.then(fn)
+    this.tail = run.catch(() => undefined)
+    return run
+  }
+
+  /** Durably queues local changes of one document (joining its last raw record while that is small). */
+  add(conv: ConvId, doc: DocId, changes: Uint8Array[], msgIds: string[]): Promise<void> {
+    return this.serial(async () => {
+      const q = this.queue(conv, doc)
+      const last = q.raw.at(-1)
+      const joins = last !== undefined && last.changes.length + changes.length <= MERGE_MAX_CHANGES && bytesOf(last.changes) + bytesOf(changes) <= MERGE_MAX_BYTES
+      const rec: RawRecord = joins
+        ? { key: last.key, changes: [...last.changes, ...changes], msgIds: [...last.msgIds, ...msgIds] }
+        : { key: ['out', 'raw', conv, doc, pad(this.counter++)], changes, msgIds }
+      await this.store.write([{ key: rec.key, value: encodeRecord({ changes: rec.changes, msgIds: rec.msgIds }) }])
+      if (joins) q.raw[q.raw.length - 1] = rec
+      else q.raw.push(rec)
+    })
   }
 
   raw(conv: ConvId, doc: DocId): readonly RawRecord[] {
@@ -106,7 +134,11 @@ export class Outbox {
    * Invariants 2 and 4: seals every raw record of `doc` into envelopes of this device's chain for
    * `epoch`, first taking back sealed ones of another epoch that the server has not acknowledged.
    */
-  async seal(conv: ConvId, doc: DocId, epoch: number, key: EpochKey, authors: EnvelopeAuthors): Promise<void> {
+  seal(conv: ConvId, doc: DocId, epoch: number, key: EpochKey, authors: EnvelopeAuthors): Promise<void> {
+    return this.serial(() => this.sealNow(conv, doc, epoch, key, authors))
+  }
+
+  private async sealNow(conv: ConvId, doc: DocId, epoch: number, key: EpochKey, authors: EnvelopeAuthors): Promise<void> {
     const q = this.queue(conv, doc)
     const stale = q.sealed.length > 0 && q.sealed[0]!.epoch !== epoch ? q.sealed.slice() : []
     if (q.raw.length === 0 && stale.length === 0) return
@@ -136,7 +168,7 @@ export class Outbox {
       batch = { changes: [], msgIds: [], bytes: 0 }
     }
     for (const rec of taken) {
-      const size = rec.changes.reduce((n, c) => n + c.length, 0)
+      const size = bytesOf(rec.changes)
       if (batch.bytes + size > MAX_BATCH_BYTES) await flush()
       batch.changes.push(...rec.changes)
       batch.msgIds.push(...rec.msgIds)
@@ -167,17 +199,23 @@ export class Outbox {
   }
 
   /** Records that the server holds a snapshot of this device's chain of `epoch` up to `seq` ([E12]). */
-  async compactedTo(conv: ConvId, doc: DocId, epoch: number, seq: number): Promise<void> {
-    const q = this.queue(conv, doc)
-    const known = q.chains.get(epoch)
-    if (!known || seq <= known.compacted) return
-    const chain = { ...known, compacted: seq }
-    await this.store.write([{ key: chainKey(conv, doc, epoch), value: encodeRecord(chain) }])
-    q.chains.set(epoch, chain)
+  compactedTo(conv: ConvId, doc: DocId, epoch: number, seq: number): Promise<void> {
+    return this.serial(async () => {
+      const q = this.queue(conv, doc)
+      const known = q.chains.get(epoch)
+      if (!known || seq <= known.compacted) return
+      const chain = { ...known, compacted: seq }
+      await this.store.write([{ key: chainKey(conv, doc, epoch), value: encodeRecord(chain) }])
+      q.chains.set(epoch, chain)
+    })
   }
 
   /** Invariant 3: removes envelopes the server acknowledged; returns their message ids. */
-  async acked(items: readonly { conv: ConvId; doc: DocId; seq: number }[]): Promise<string[]> {
+  acked(items: readonly { conv: ConvId; doc: DocId; seq: number }[]): Promise<string[]> {
+    return this.serial(() => this.ackedNow(items))
+  }
+
+  private async ackedNow(items: readonly { conv: ConvId; doc: DocId; seq: number }[]): Promise<string[]> {
     const ops: WriteOp[] = []
     const done: { q: DocQueue; seq: number }[] = []
     const ids: string[] = []
