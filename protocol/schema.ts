@@ -12,6 +12,11 @@ export const MAX_ENVELOPE_BYTES = 1024 * 1024
 export const MAX_MAIL_BYTES = 1024 * 1024
 /** Devices one `mail` may address; the frame as a whole stays under `maxFrameBytes` ([S6]). */
 export const MAX_MAIL_RECIPIENTS = 10_000
+/**
+ * Rows one `mail` adds on the server: (recipients + decoys) × items. One item to the largest group
+ * fits; 64 items to 10,000 devices (640,000 rows, once 680 MiB and a 5 s stall) does not.
+ */
+export const MAX_MAIL_ROWS = 10_000
 
 /** Recipients are distinct, so the server's per-mailbox limit check sees each mailbox once. */
 const distinct = (keys: readonly Uint8Array[]) => new Set(keys.map((k) => k.join(','))).size === keys.length
@@ -36,7 +41,8 @@ export const clientMessageSchema = z.discriminatedUnion('type', [
       decoys: z.array(bytes(32)).max(MAX_MAIL_RECIPIENTS - 1).refine(distinct, { message: 'duplicate mail decoy' }).optional(),
       items: z.array(bytes().refine((b) => b.length <= MAX_MAIL_BYTES, { message: 'mail item too large' })).min(1).max(64),
     })
-    .refine((m) => m.to.length + (m.decoys?.length ?? 0) <= MAX_MAIL_RECIPIENTS, { message: 'too many mail rows' }),
+    .refine((m) => m.to.length + (m.decoys?.length ?? 0) <= MAX_MAIL_RECIPIENTS, { message: 'too many mail rows' })
+    .refine((m) => (m.to.length + (m.decoys?.length ?? 0)) * m.items.length <= MAX_MAIL_ROWS, { message: 'too many mail rows' }),
   z
     .strictObject({
       type: z.literal('mail-done'),

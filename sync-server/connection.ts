@@ -11,7 +11,8 @@ import type { AppendItem, AppendResult, ChangeStore, MailItem } from './store/Ch
 import type { DecoyPoolCache } from './decoyPools.js'
 import { subscriptionKey, type Hub, type Subscriber } from './hub.js'
 import type { Logger } from './log.js'
-import { TokenBucket, type ServerLimits } from './limits.js'
+import type { ServerLimits } from './limits.js'
+import type { Budgets } from './budgets.js'
 
 export interface ConnectionContext {
   /** Authenticated connections per mailbox address (hex, crypto [K7]), for live delivery ([S11]). */
@@ -24,6 +25,8 @@ export interface ConnectionContext {
   readonly hub: Hub
   readonly log: Logger
   readonly limits: ServerLimits
+  /** [S22] Frame and mail budgets per device and per client address, kept across connections. */
+  readonly budgets: Budgets
   readonly metrics: { envelopesIn: number; envelopesOut: number; framesRejected: number }
 }
 
@@ -86,14 +89,24 @@ export class Connection implements Subscriber {
   private poolRefilled = Date.now()
   private readonly joined = new Map<string, number>()
   private readonly subs = new Map<string, Subscription>()
-  private readonly bucket: TokenBucket
+  /** [S22] Whose budget this connection's frames spend: its client address, then its device. */
+  private budgetKey: string
+  /** [S22] Frames read while reading is paused (the rest of a chunk in hand), in arrival order. */
+  private held: { data: Buffer; isBinary: boolean }[] = []
+  private heldBytes = 0
+  private releaseTimer: NodeJS.Timeout | undefined
+  /** Why reading is paused: over budget, or too many frames still being handled. */
+  private readonly pausedFor = new Set<'budget' | 'work'>()
+  /** Frames handed to the queue and not yet answered. */
+  private working = 0
   private strikes = 0
   private queue: Promise<void> = Promise.resolve()
   private closed = false
   private readonly handshakeTimer: NodeJS.Timeout
 
-  constructor(private readonly socket: WebSocket, private readonly ctx: ConnectionContext) {
-    this.bucket = new TokenBucket(ctx.limits.framesPerSecond, ctx.limits.burstFrames)
+  /** `address`: the client's address as limits count it (recovery/rateLimit.ts `clientKey`). */
+  constructor(private readonly socket: WebSocket, private readonly ctx: ConnectionContext, address = 'unknown') {
+    this.budgetKey = `a ${address}`
     this.handshakeTimer = setTimeout(() => this.device || this.fail(ErrorCode.NOT_AUTHENTICATED, true), ctx.limits.handshakeTimeoutMs)
     // [S6] A peer silent for the idle time either way (or stuck half-way through a frame) is closed.
     this.idleTimer = setInterval(() => {
@@ -113,9 +126,58 @@ export class Connection implements Subscriber {
   private onFrame(data: Buffer, isBinary: boolean): void {
     if (this.closed) return
     this.lastActive = performance.now()
+    if (this.held.length === 0) {
+      const wait = this.spend()
+      if (wait === 0) return this.take(data, isBinary)
+      this.throttle(wait)
+    }
+    // [S22] Over budget: the frame waits its turn (answered later, in order), and reading stops.
+    this.held.push({ data, isBinary })
+    this.heldBytes += data.length
+    if (this.held.length > this.ctx.limits.maxHeldFrames || this.heldBytes > this.ctx.limits.maxHeldBytes) this.fail(ErrorCode.RATE_LIMITED, true)
+  }
+
+  /** [S22] One frame from this connection's budget: 0, or the milliseconds until there is one. */
+  private spend(): number {
+    return (this.device ? this.ctx.budgets.deviceFrames : this.ctx.budgets.addressFrames).take(this.budgetKey)
+  }
+
+  /**
+   * [S22] Over budget: stop reading (TCP pushes back on the sender; nothing more of it is parsed)
+   * and say so once, in order; frames already read wait in `held` until the budget refills.
+   */
+  private throttle(wait: number): void {
+    this.pauseReading('budget')
+    this.inOrder(() => this.send({ type: 'error', code: ErrorCode.RATE_LIMITED, message: errorText[ErrorCode.RATE_LIMITED].remote, fatal: false }))
+    this.releaseTimer = setTimeout(() => this.release(), wait)
+  }
+
+  private release(): void {
+    this.releaseTimer = undefined
+    while (this.held.length && !this.closed) {
+      const wait = this.spend()
+      if (wait > 0) return void (this.releaseTimer = setTimeout(() => this.release(), wait))
+      const { data, isBinary } = this.held.shift()!
+      this.heldBytes -= data.length
+      this.take(data, isBinary)
+    }
+    this.resumeReading('budget')
+  }
+
+  private pauseReading(why: 'budget' | 'work'): void {
+    if (this.pausedFor.size === 0) this.socket.pause()
+    this.pausedFor.add(why)
+  }
+
+  private resumeReading(why: 'budget' | 'work'): void {
+    if (!this.pausedFor.delete(why) || this.pausedFor.size || this.closed) return
+    this.socket.resume()
+  }
+
+  /** A frame within budget: checked, decoded and queued for its answer. */
+  private take(data: Buffer, isBinary: boolean): void {
     // A refusal is an answer like any other: it goes out after the answers to earlier frames
     // (a push's ack is never overtaken by the error for the byte that followed it).
-    if (!this.bucket.take()) return this.inOrder(() => this.reject(ErrorCode.RATE_LIMITED, this.ctx.limits.maxRateStrikes))
     if (!isBinary) return this.inOrder(() => this.reject(ErrorCode.BAD_FRAME))
     if (data.length > this.ctx.limits.maxFrameBytes) return this.inOrder(() => this.reject(ErrorCode.FRAME_TOO_LARGE))
     const decoded = decodeClientFrame(new Uint8Array(data.buffer, data.byteOffset, data.byteLength))
@@ -128,10 +190,18 @@ export class Connection implements Subscriber {
 
   /** Frames are answered strictly in arrival order: each one's work after the one before ([S6]). */
   private inOrder(work: () => void | Promise<void>): void {
-    this.queue = this.queue.then(work).catch((err: unknown) => {
-      this.ctx.log.error({ conn: this.id, err: (err as Error).message }, 'handler failed')
-      this.fail(ErrorCode.INTERNAL, false)
-    })
+    // [S22] A peer whose frames take longer to handle than they take to arrive is read no
+    // further until its queue is half done: the queue, and the memory it holds, stay bounded.
+    if (++this.working >= this.ctx.limits.maxQueuedFrames) this.pauseReading('work')
+    this.queue = this.queue
+      .then(work)
+      .catch((err: unknown) => {
+        this.ctx.log.error({ conn: this.id, err: (err as Error).message }, 'handler failed')
+        this.fail(ErrorCode.INTERNAL, false)
+      })
+      .finally(() => {
+        if (--this.working <= this.ctx.limits.maxQueuedFrames / 2) this.resumeReading('work')
+      })
   }
 
   private async handle(msg: ClientMessage): Promise<void> {
@@ -173,6 +243,7 @@ export class Connection implements Subscriber {
     ])
     if (!device || !mailbox) return this.fail(ErrorCode.AUTH_FAILED, true)
     this.device = msg.device
+    this.budgetKey = `d ${toHex(msg.device)}`
     this.mailbox = msg.mailbox
     this.dest = mailDest(msg.mailbox)
     clearTimeout(this.handshakeTimer)
@@ -197,6 +268,12 @@ export class Connection implements Subscriber {
    * connected recipient.
    */
   private async onMail(msg: Mail): Promise<void> {
+    // [S22] Every sender has a budget of mailbox rows (recipients and decoys × items): beyond it
+    // the items are refused, RATE_LIMITED, stored for nobody; the sender keeps them and tries later.
+    const rows = (msg.to.length + (msg.decoys?.length ?? 0)) * msg.items.length
+    if (this.ctx.budgets.mailRows.take(this.budgetKey, rows) > 0) {
+      return this.send({ type: 'ack', id: msg.id, results: msg.items.map(() => ({ code: ErrorCode.RATE_LIMITED })) })
+    }
     // Rows are stored under hashed destinations (crypto [K8]); decoys come as destinations.
     const dests = msg.to.map(mailDest)
     // Decoys under their own domain: never a real mailbox's destination (crypto [K8]).
@@ -427,6 +504,8 @@ export class Connection implements Subscriber {
     this.closed = true
     clearTimeout(this.handshakeTimer)
     clearInterval(this.idleTimer)
+    clearTimeout(this.releaseTimer)
+    this.held = []
     for (const key of this.subs.keys()) this.ctx.hub.remove(key, this)
     this.subs.clear()
     for (const conv of this.joined.keys()) this.ctx.joins.get(conv)?.delete(this)

@@ -5,10 +5,20 @@ export interface ServerLimits {
   /** Hard cap after which ws closes the socket (1009) without reading further. */
   hardFrameBytes: number
   maxEnvelopesPerPush: number
+  /** [S22] Frames per second of one device, across its connections and reconnects, and its burst. */
   framesPerSecond: number
   burstFrames: number
-  /** Frames refused for rate in a row before the socket is closed. */
-  maxRateStrikes: number
+  /** [S22] Frames per second before authentication (hellos included), per client address, and the burst. */
+  addressFramesPerSecond: number
+  addressBurstFrames: number
+  /** [S22] Frames read while paused for budget (what was already in hand); beyond either, RATE_LIMITED, fatal. */
+  maxHeldFrames: number
+  maxHeldBytes: number
+  /** [S22] Frames queued and not yet answered before reading pauses (resumes at half). */
+  maxQueuedFrames: number
+  /** [S22] Mailbox rows (recipients and decoys × items) per second one device may post, and the burst. */
+  mailRowsPerSecond: number
+  mailRowsBurst: number
   /** A socket that has not completed the handshake within this time is closed. */
   handshakeTimeoutMs: number
   /** [S6] An authenticated connection with no frame either way for this long (a silent peer, a frame left half-sent) is closed, IDLE_TIMEOUT. */
@@ -29,7 +39,16 @@ export const defaultLimits: ServerLimits = {
   maxEnvelopesPerPush: 256,
   framesPerSecond: 400,
   burstFrames: 800,
-  maxRateStrikes: 200,
+  // An office behind one address connects at once after an outage: every device's hello and pings.
+  addressFramesPerSecond: 200,
+  addressBurstFrames: 1_000,
+  // The rest of a 64 KiB TCP chunk of the smallest frames; a frame up to maxFrameBytes in hand.
+  maxHeldFrames: 20_000,
+  maxHeldBytes: 8 * 1024 * 1024,
+  maxQueuedFrames: 64,
+  // A rotation for a 10,000-device organisation is 10,000 rows: two in a row, then one every 50 s.
+  mailRowsPerSecond: 200,
+  mailRowsBurst: 20_000,
   handshakeTimeoutMs: 10_000,
   // Clients ping after 15 s of silence ([M19]): four missed pings.
   idleTimeoutMs: 60_000,
@@ -39,26 +58,6 @@ export const defaultLimits: ServerLimits = {
   // Far above what a catch-up keeps in flight (its backlog pages wait below 4 MiB unsent), far
   // below what readers that never read used to cost (2.6 GiB for 16 of them).
   maxBufferedBytes: 32 * 1024 * 1024,
-}
-
-/** Token bucket: `take()` is false when the connection is over its frame rate. */
-export class TokenBucket {
-  private tokens: number
-  private last = performance.now()
-  constructor(
-    private readonly ratePerSecond: number,
-    private readonly burst: number,
-  ) {
-    this.tokens = burst
-  }
-  take(): boolean {
-    const now = performance.now()
-    this.tokens = Math.min(this.burst, this.tokens + ((now - this.last) / 1000) * this.ratePerSecond)
-    this.last = now
-    if (this.tokens < 1) return false
-    this.tokens -= 1
-    return true
-  }
 }
 
 /** [S16][S17] Limits of the recovery blob endpoints (plain HTTP, per client address and per server). */

@@ -10,6 +10,8 @@ import { createLogger, type Logger } from './log.js'
 import { staticHandler } from './http.js'
 import { recoveryHandler } from './recovery/handler.js'
 import { isRecoveryPath } from './recovery/request.js'
+import { clientKey } from './recovery/rateLimit.js'
+import { createBudgets } from './budgets.js'
 import { openSqliteStore } from './store/sqlite.js'
 import type { ChangeStore } from './store/ChangeStore.js'
 import { openMemoryRecoveryStore } from './store/memoryRecovery.js'
@@ -54,7 +56,7 @@ export async function startSyncServer(options: SyncServerOptions): Promise<Runni
   }
   recovery ??= openMemoryRecoveryStore()
   const metrics = { envelopesIn: 0, envelopesOut: 0, framesRejected: 0 }
-  const ctx: ConnectionContext = { mailboxes: new Map(), decoyPools: new DecoyPoolCache(), joins: new Map(), store, hub: new Hub(), log, limits, metrics }
+  const ctx: ConnectionContext = { mailboxes: new Map(), decoyPools: new DecoyPoolCache(), joins: new Map(), store, hub: new Hub(), log, limits, budgets: createBudgets(limits), metrics }
   const serveStatic = staticHandler(options.staticDir)
   const serveRecovery = recoveryHandler({ store: recovery, limits: { ...defaultRecoveryLimits, ...options.recoveryLimits }, log })
   const started = Date.now()
@@ -85,7 +87,7 @@ export async function startSyncServer(options: SyncServerOptions): Promise<Runni
     // Upgraded: the connection's own idle check takes over from the HTTP socket timeout.
     req.socket.setTimeout(0)
     connections++
-    const conn = new Connection(socket, ctx)
+    const conn = new Connection(socket, ctx, clientKey(req.socket.remoteAddress))
     log.info({ conn: conn.id, connections }, 'connected')
     socket.on('close', (code) => {
       connections--

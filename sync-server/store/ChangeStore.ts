@@ -106,6 +106,17 @@ export interface ChangeStore {
   /** Diagnostics: how many distinct mail bodies are stored (invariant 7). */
   mailBodies(): Promise<number>
   /**
+   * [S19] Mailbox rows waiting to be read, decoy rows included (the server cannot tell them
+   * apart). May count the whole table: /metrics asks at most every 10 s, never per frame.
+   */
+  mailDepth(): Promise<number>
+  /**
+   * [S7] Resolves if a write would succeed now; rejects otherwise (closed, locked by another
+   * process, a failing disk or database connection). Leaves nothing behind that tells anything
+   * about users. /healthz and /readyz ask it at most once a second.
+   */
+  checkWritable(): Promise<void>
+  /**
    * [S11] Deletes mailbox entries older than MAIL_TTL_DAYS (to the day) at `now`, and bodies no
    * entry refers to any more; returns how many entries went. Decoy recipients ([M27]) never
    * read their mail: this is what removes it.

@@ -9,6 +9,8 @@ export function openMemoryStore(): ChangeStore {
   const heads = new Map<string, { seq: number; hash: Uint8Array }>()
   const bySeq = new Map<string, { sseq: number; hash: Uint8Array }>()
   const snaps = new Map<string, { seq: number; coversSseq: number; bytes: Uint8Array; doc: string }>()
+  /** Only checkWritable looks at it ([S7]): the other methods keep working on the maps after close. */
+  let closed = false
 
   const appendOne = (item: AppendItem): AppendResult => {
     const docKey = toHex(item.doc)
@@ -68,6 +70,11 @@ export function openMemoryStore(): ChangeStore {
       return [...snaps.values()].filter((s) => s.doc === docKey && s.coversSseq > after).sort((a, b) => a.coversSseq - b.coversSseq).map((s) => s.bytes)
     },
     ...memoryMail(),
-    async close() {},
+    async checkWritable() {
+      if (closed) throw new Error('store closed')
+    },
+    async close() {
+      closed = true
+    },
   }
 }

@@ -2,7 +2,7 @@ import { toHex } from '../../crypto/verify.js'
 import { MAIL_TTL_DAYS, dayOf, type ChangeStore } from './ChangeStore.js'
 import { decoysToDrop, shuffled } from './decoys.js'
 
-type MailPart = Pick<ChangeStore, 'postMail' | 'readMail' | 'deleteMail' | 'mailBodies' | 'expireMail'>
+type MailPart = Pick<ChangeStore, 'postMail' | 'readMail' | 'deleteMail' | 'mailBodies' | 'mailDepth' | 'expireMail'>
 
 /** [S11] Mailboxes in memory; same invariants 7 and 8 as sqliteMail.ts (see ChangeStore.ts). */
 export function memoryMail(): MailPart {
@@ -63,6 +63,11 @@ export function memoryMail(): MailPart {
     },
     async mailBodies() {
       return bodies.size
+    },
+    async mailDepth() {
+      let rows = 0
+      for (const box of boxes.values()) rows += box.size
+      return rows
     },
     async expireMail(now) {
       let gone = 0

@@ -14,7 +14,9 @@ const convOf = (row: { cap: Uint8Array; epoch: number; admin: Uint8Array | null 
   row.admin ? { capPublic: row.cap, epoch: row.epoch, admin: row.admin } : { capPublic: row.cap, epoch: row.epoch }
 
 /**
- * The layout of the data this store keeps. Format 5: format 4 and the recovery blobs table
+ * The layout of the data this store keeps. Format 6: format 5 and a `ready` mark on mail bodies
+ * (a large post becomes readable whole, [S11]); a format-5 file is upgraded in place by adding
+ * that column (every body it holds is ready). Format 5: format 4 and the recovery blobs table
  * ([S18]); a format-4 file is upgraded in place by adding that table. Format 4: mail rows under
  * hashed destinations (a mailbox address's or a decoy's, crypto [K8]), bodies with their fanout.
  * Format 3: envelopes keyed by pseudonymous chain (crypto [E13]), mail by mailbox address ([K7])
@@ -22,9 +24,9 @@ const convOf = (row: { cap: Uint8Array; epoch: number; admin: Uint8Array | null 
  * the same change.) A file written in any other format is refused at start (StoreFormatError),
  * never read as if it were this one.
  */
-export const STORE_FORMAT = 5
-/** Formats opened and brought to STORE_FORMAT: each one only lacks tables that are created on open. */
-const UPGRADABLE_FORMATS: readonly number[] = [4]
+export const STORE_FORMAT = 6
+/** Formats opened and brought to STORE_FORMAT: each one only lacks tables and columns added on open. */
+const UPGRADABLE_FORMATS: readonly number[] = [4, 5]
 
 export class StoreFormatError extends Error {
   override name = 'StoreFormatError'
@@ -165,6 +167,19 @@ export function openSqliteStore(file: string, options: { durability?: 'normal' |
     },
     ...mail,
     recovery,
+    async checkWritable() {
+      // [S7] A real commit that changes nothing: the format number, written again as it is, goes
+      // through the WAL like any append. A lock held elsewhere fails the check after a short
+      // wait instead of holding the event loop for the whole busy timeout.
+      if (!db.open) throw new Error('store closed')
+      const wait = db.pragma('busy_timeout', { simple: true }) as number
+      db.pragma('busy_timeout = 200')
+      try {
+        db.pragma(`user_version = ${STORE_FORMAT}`)
+      } finally {
+        db.pragma(`busy_timeout = ${wait}`)
+      }
+    },
     async close() {
       db.close()
     },

@@ -1,7 +1,7 @@
 import { Encoder } from 'cbor-x'
 import fc from 'fast-check'
 import { describe, expect, test } from 'vitest'
-import { MAX_ENVELOPE_BYTES, MAX_MAIL_BYTES, MAX_MAIL_RECIPIENTS, decodeClientFrame, decodeServerFrame, encodeFrame, type ClientMessage } from '../../protocol/index.js'
+import { MAX_ENVELOPE_BYTES, MAX_MAIL_BYTES, MAX_MAIL_RECIPIENTS, MAX_MAIL_ROWS, decodeClientFrame, decodeServerFrame, encodeFrame, type ClientMessage } from '../../protocol/index.js'
 import { ALL_CLIENT, ALL_SERVER, CLIENT_EXAMPLES } from './frames.js'
 
 /** Encodes anything, including shapes the types forbid, the way a hostile peer could. */
@@ -119,6 +119,19 @@ describe('[P3] inbound frames are validated before use; a bad frame is ok:false,
     expect(refused(done({ pools: [{ id: 2, key: new Uint8Array(32) }] }))).toBe(false)
     expect(refused(done({ pools: [{ id: 9, key: new Uint8Array(32) }] }))).toBe(true)
     expect(refused(done({ pools: [{ id: 2, key: new Uint8Array(16) }] }))).toBe(true)
+  })
+
+  test('[S11] [P6] a mail adds at most MAX_MAIL_ROWS rows, (recipients + decoys) × items: the 640,000-row frame of issue 9 is refused', () => {
+    const dests = (n: number, fill: number) => Array.from({ length: n }, (_, i) => new Uint8Array(32).fill(fill).fill(i % 256, 0, 1).fill(i >> 8, 1, 2))
+    const mail = (patch: Record<string, unknown>) => frameOf(withField(CLIENT_EXAMPLES.mail, patch))
+    const items = (n: number) => Array.from({ length: n }, () => new Uint8Array(8))
+    expect(MAX_MAIL_ROWS).toBe(10_000)
+    expect(refused(mail({ to: dests(10_000, 1), items: items(64) }))).toBe(true)
+    expect(refused(mail({ to: dests(10_000, 1), items: items(2) }))).toBe(true)
+    expect(refused(mail({ to: dests(100, 1), decoys: dests(57, 2), items: items(64) }))).toBe(true) // 10,048 rows with decoys
+    expect(refused(mail({ to: dests(156, 1), items: items(64) }))).toBe(false) // 9,984 rows
+    expect(refused(mail({ to: dests(157, 1), items: items(64) }))).toBe(true) // 10,048 rows
+    expect(refused(mail({ to: dests(10_000, 1), items: items(1) }))).toBe(false)
   })
 
   test('[S11] a mail naming the same device twice is refused by the schema', () => {

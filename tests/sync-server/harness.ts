@@ -12,6 +12,7 @@ import { PROTOCOL_VERSION, decodeServerFrame, encodeFrame, type ClientMessage, t
 import { Connection, type ConnectionContext } from '../../sync-server/connection.js'
 import { DecoyPoolCache } from '../../sync-server/decoyPools.js'
 import { Hub } from '../../sync-server/hub.js'
+import { createBudgets } from '../../sync-server/budgets.js'
 import { defaultLimits, type ServerLimits } from '../../sync-server/limits.js'
 import type { ChangeStore } from '../../sync-server/store/ChangeStore.js'
 import { openMemoryStore } from '../../sync-server/store/memory.js'
@@ -21,6 +22,14 @@ export class FakeSocket extends EventEmitter {
   readonly OPEN = 1
   readyState = 1
   bufferedAmount = 0
+  /** Reading paused by the server ([S22]): what the peer sends meanwhile is held by TCP, here by the test. */
+  isPaused = false
+  pause(): void {
+    this.isPaused = true
+  }
+  resume(): void {
+    this.isPaused = false
+  }
   readonly received: ServerMessage[] = []
   closed: { code: number; reason: string } | undefined
 
@@ -64,6 +73,7 @@ export interface Server {
 }
 
 export function server(options: { store?: ChangeStore; limits?: Partial<ServerLimits> } = {}): Server {
+  const limits = { ...defaultLimits, ...options.limits }
   const { log, lines } = captureLogs()
   const ctx: ConnectionContext = {
     joins: new Map(),
@@ -72,7 +82,8 @@ export function server(options: { store?: ChangeStore; limits?: Partial<ServerLi
     store: options.store ?? openMemoryStore(),
     hub: new Hub(),
     log,
-    limits: { ...defaultLimits, ...options.limits },
+    limits,
+    budgets: createBudgets(limits),
     metrics: { envelopesIn: 0, envelopesOut: 0, framesRejected: 0 },
   }
   return { ctx, logs: lines, connect: () => new Peer(ctx) }
