@@ -1,54 +1,27 @@
-import { EnvelopeAuthors, capabilityProofBytes, createSigner, deriveMailboxKey, mailboxProofBytes, type MailboxKey, deriveAdminCapability, deriveCapability, rekeyProofBytes, deviceAuthBytes, type Signer } from '../../../crypto/index.js'
+import { EnvelopeAuthors, createSigner, deriveMailboxKey, mailboxProofBytes, type MailboxKey, deviceAuthBytes, type Signer } from '../../../crypto/index.js'
 import {
   PROTOCOL_VERSION, convIdOf, decodeServerFrame, docIdOf, encodeFrame, idBytes,
   type ClientMessage, type ConvId, type DocId, type ServerMessage,
 } from '../../../protocol/index.js'
 import type { DocStore } from '../documents/docs.js'
-import { ClientErrorCode, type ClientErrorCode as Code } from '../errors.js'
+import { ClientErrorCode } from '../errors.js'
 import { Emitter } from '../events.js'
 import type { Identity } from '../identity.js'
 import type { Outbox } from '../outbox/outbox.js'
 import { JoinRetry } from './joinRetry.js'
 import { ProxyRekeys, type ProxyRekey } from './proxyRekey.js'
 import type { ConnectionState, EngineEvents } from './engineEvents.js'
-import type { MailOutbox } from '../outbox/mailOutbox.js'
 import { Pusher } from './push.js'
-import { Receiver } from './receive.js'
-import type { ConversationRecord, Registry } from '../conversations/registry.js'
+import { Receiver, type Damaged } from './receive.js'
+import { Subscriptions, GAP_WAIT_MS } from './subscriptions.js'
+import type { Registry } from '../conversations/registry.js'
 import { onServerError, type ServerErrorDeps } from './serverError.js'
-import { OPEN, frameBytes, type SocketFactory, type SocketLike } from './transport.js'
+import { OPEN, frameBytes, type SocketLike } from './transport.js'
+import type { EngineOptions } from './engineOptions.js'
+import { joinMessage } from './join.js'
 
 export type { ConnectionState, EngineEvents } from './engineEvents.js'
-
-export interface EngineOptions {
-  readonly url: string
-  readonly socket: SocketFactory
-  /** Which documents of a conversation to subscribe to (root and known segments). */
-  readonly docsOf: (conv: ConvId) => DocId[]
-  readonly backoff?: { initialMs: number; maxMs: number }
-  readonly heartbeatMs?: number
-  /** Acknowledged envelopes of one document after which this device snapshots its own log ([E12]). */
-  readonly snapshotEvery?: number
-  /** Mail to deliver to other devices ([S11]). */
-  readonly mail?: MailOutbox
-  /**
-   * The admin secrets for a rotation of the server's capability: `sign` (the admin key the server
-   * holds, for the epoch it is at) and `next` (the new admin key). Default: the record's one secret.
-   */
-  readonly adminSecrets?: (conv: ConvId, rec: ConversationRecord) => { sign: Uint8Array; next: Uint8Array } | undefined
-  /** Root documents of a conversation (every generation's, [M24]); default: the conversation id. */
-  readonly isRoot?: (conv: ConvId, doc: DocId) => boolean
-  /** Items from this device's mailbox, handled before the next frame; call `mailDone` after. */
-  readonly onMail?: (items: { id: number; body: Uint8Array; fanout: number }[]) => Promise<void>
-  /** [M26] Was `device` (hex) a member device of `epoch`? undefined: the conversation has no membership graph. */
-  readonly memberOfEpoch?: (conv: ConvId, epoch: number, device: string) => boolean | undefined
-  /** [S12] The position of an epoch in the conversation's graph order; undefined when unknown. */
-  readonly epochRank?: (conv: ConvId, epoch: number) => number | undefined
-  /** [M26] Messages a received envelope created, with its epoch (kept for re-checking). */
-  readonly recordEpochs?: (conv: ConvId, batches: readonly { ids: readonly string[]; epoch: number }[]) => Promise<void>
-  /** [T19] Removal notices in the mail outbox may leave now. Default: always. */
-  readonly noticesMayGo?: () => boolean
-}
+export type { EngineOptions } from './engineOptions.js'
 
 /**
  * Moves encrypted batches between the local documents and the blind server.
@@ -59,8 +32,15 @@ export interface EngineOptions {
  *     crash replays from an older cursor (duplicates are harmless) and never skips.
  *  3. Nothing is applied from an envelope that fails any check ([E2]–[E10]); nothing partial.
  *  4. Sealing and pushing run in one loop at a time, so seq numbers are never reused.
+ *  5. A live envelope is applied only once every sseq of its document below it arrived, is this
+ *     device's own, or was left out of a backlog; so a cursor never passes what was lost on the
+ *     way, and a hole that does not fill is fetched again from the saved cursor ([M33]).
+ *  6. A frame that cannot be read ends its connection. No frame of a socket the engine has let
+ *     go of (damaged, closed or silent) is handled after that, so nothing received behind a
+ *     damaged frame moves a cursor: the next connection resumes from the saved cursors ([M33]).
  *
- * Receiving is in `receive.ts`, sealing and pushing in `push.ts`, error frames in `serverError.ts`.
+ * Subscriptions and their live sequences are in `subscriptions.ts`, receiving in `receive.ts`,
+ * sealing and pushing in `push.ts`, error frames in `serverError.ts`.
  */
 export class SyncEngine {
   readonly events = new Emitter<EngineEvents>()
@@ -71,6 +51,8 @@ export class SyncEngine {
   private retryTimer: ReturnType<typeof setTimeout> | undefined
   private heartbeat: ReturnType<typeof setInterval> | undefined
   private lastFrameAt = 0
+  /** [M33] Connections ended in a row for a damaged frame: their reconnects back off. */
+  private damaged = 0
   private inbound: Promise<void> = Promise.resolve()
   private readonly signer: Signer
   private readonly mailbox: MailboxKey
@@ -79,9 +61,8 @@ export class SyncEngine {
   private readonly joining = new Set<ConvId>()
   private readonly unregistered = new JoinRetry((conv) => void this.rejoin(conv))
   private readonly proxies = new ProxyRekeys((m) => this.send(m), (conv, outcome, epoch) => this.events.emit('proxyRekey', { conv, outcome, ...(epoch !== undefined ? { epoch } : {}) }))
-  private readonly subscribed = new Set<string>()
-  private readonly catchingUp = new Set<string>()
   private readonly receiver: Receiver
+  private readonly subs: Subscriptions
   private readonly pusher: Pusher
   private readonly errors: ServerErrorDeps
   state: ConnectionState = 'offline'
@@ -96,12 +77,19 @@ export class SyncEngine {
     this.signer = createSigner(identity.keys.signSecret)
     this.mailbox = deriveMailboxKey(identity.keys.signSecret)
     this.receiver = new Receiver({ registry, docs, events: this.events, isRoot: options.isRoot, memberOfEpoch: options.memberOfEpoch, epochRank: options.epochRank, recordEpochs: options.recordEpochs })
+    this.subs = new Subscriptions({
+      registry, receiver: this.receiver, events: this.events, backoff: this.backoff, gapWaitMs: options.gapWaitMs ?? GAP_WAIT_MS,
+      send: (m) => this.send(m),
+      syncing: () => this.setState('syncing'),
+      enqueue: (work) => this.enqueue(work),
+    })
     this.pusher = new Pusher({
       registry, docs, outbox, authors: new EnvelopeAuthors(identity.keys.signSecret), events: this.events, mail: options.mail, snapshotEvery: options.snapshotEvery, joined: this.joined, noticesMayGo: options.noticesMayGo,
       ready: () => this.ready,
       open: () => this.socket?.readyState === OPEN,
       send: (m) => this.send(m),
       updateState: () => this.updateState(),
+      stored: (conv, doc, sseq) => this.subs.own(conv, doc, sseq),
     })
     this.errors = {
       registry, events: this.events, proxies: this.proxies, unregistered: this.unregistered, joining: this.joining,
@@ -155,7 +143,7 @@ export class SyncEngine {
 
   /** A segment appeared in a conversation's root: subscribe it. */
   trackDoc(conv: ConvId, doc: DocId): void {
-    if (this.ready && this.joined.has(conv)) this.subscribe(conv, doc)
+    if (this.ready && this.joined.has(conv)) this.subs.subscribe(conv, doc)
   }
 
   /** Seal and push whatever the outbox holds, as soon as possible. */
@@ -178,10 +166,8 @@ export class SyncEngine {
       this.lastFrameAt = Date.now()
       const bytes = frameBytes(ev.data)
       if (!bytes) return
-      // Invariant 1: one frame at a time, in order.
-      this.inbound = this.inbound.then(() => this.onFrame(bytes)).catch((err: unknown) => {
-        this.events.emit('problem', { code: ClientErrorCode.CHANGE_UNREADABLE, detail: String(err) })
-      })
+      // Invariant 1: one frame at a time, in order. Invariant 6: none of a socket let go of.
+      this.enqueue(async () => (this.socket === socket ? this.onFrame(bytes) : undefined))
     }
     socket.onclose = () => {
       if (this.socket !== socket) return
@@ -189,6 +175,31 @@ export class SyncEngine {
       this.scheduleRetry()
     }
     socket.onerror = () => socket.close()
+  }
+
+  private enqueue(work: () => Promise<void>): void {
+    this.inbound = this.inbound.then(work).catch((err: unknown) => {
+      this.events.emit('problem', { code: ClientErrorCode.CHANGE_UNREADABLE, detail: String(err) })
+    })
+  }
+
+  /**
+   * [M33] Invariant 6: a damaged frame ends the connection. What it carried, and everything after
+   * it, comes again from the saved cursors; connections ended so in a row back off as failed
+   * attempts do ([M18]), so a hop that damages every connection is not retried in a tight loop.
+   */
+  private abandon(detail: string): void {
+    this.events.emit('problem', { code: ClientErrorCode.SERVER_REFUSED, detail })
+    if (!this.socket) return
+    this.damaged = Math.min(this.damaged + 1, 16)
+    this.socket.close()
+    this.dropSocket()
+    this.attempt = Math.max(this.attempt, this.damaged - 1)
+    this.scheduleRetry()
+  }
+
+  private damagedBy(result: Damaged | undefined): void {
+    if (result) this.abandon(`damaged envelope ${result.damaged}`)
   }
 
   private dropSocket(): void {
@@ -200,16 +211,19 @@ export class SyncEngine {
     this.unregistered.clear()
     this.receiver.stalled.clear()
     this.challenge = undefined
-    this.subscribed.clear()
-    this.catchingUp.clear()
+    this.subs.clear()
     this.pusher.clear()
     if (socket) socket.onmessage = socket.onclose = socket.onerror = null
     this.setState('offline')
   }
 
+  private get backoff(): { initialMs: number; maxMs: number } {
+    return this.options.backoff ?? { initialMs: 500, maxMs: 30_000 }
+  }
+
   private scheduleRetry(): void {
     if (this.stopped) return
-    const { initialMs, maxMs } = this.options.backoff ?? { initialMs: 500, maxMs: 30_000 }
+    const { initialMs, maxMs } = this.backoff
     const base = Math.min(maxMs, initialMs * 2 ** this.attempt++)
     clearTimeout(this.retryTimer)
     this.retryTimer = setTimeout(() => this.connect(), base * (0.8 + Math.random() * 0.4))
@@ -236,7 +250,7 @@ export class SyncEngine {
   /** Inbound messages are untrusted peer input: decoded and validated before use ([P3]). */
   private async onFrame(bytes: Uint8Array): Promise<void> {
     const decoded = decodeServerFrame(bytes)
-    if (!decoded.ok) return this.events.emit('problem', { code: ClientErrorCode.SERVER_REFUSED, detail: 'unreadable frame' })
+    if (!decoded.ok) return this.abandon('unreadable frame') // [M33]
     const msg: ServerMessage = decoded.message
     switch (msg.type) {
       case 'challenge': {
@@ -270,18 +284,21 @@ export class SyncEngine {
         await this.registry.update(conv, (r) => ({ ...r, serverEpoch: msg.epoch, ...(r.rekeyPending && r.epoch === msg.epoch ? { rekeyPending: false } : {}) }))
         this.events.emit('access', { conv, lost: false })
         this.events.emit('joined', { conv, epoch: msg.epoch })
-        for (const doc of this.options.docsOf(conv)) this.subscribe(conv, doc)
+        for (const doc of this.options.docsOf(conv)) this.subs.subscribe(conv, doc)
         return this.requestFlush()
       }
       case 'envelopes':
-        return this.receiver.onEnvelopes(msg)
+        return this.damagedBy(await this.subs.onEnvelopes(msg))
       case 'snapshots':
-        return this.receiver.onSnapshots(msg)
-      case 'caught-up':
-        this.catchingUp.delete(convIdOf(msg.conv) + docIdOf(msg.doc))
-        return this.updateState()
+        return this.damagedBy(await this.subs.onSnapshots(msg))
+      case 'caught-up': {
+        const damaged = await this.subs.onCaughtUp(msg)
+        this.updateState()
+        return this.damagedBy(damaged)
+      }
       case 'ack':
-        return this.pusher.onAck(msg)
+        await this.pusher.onAck(msg)
+        return this.damagedBy(await this.subs.release())
       case 'pong':
         return
       case 'mailbox':
@@ -309,19 +326,7 @@ export class SyncEngine {
     // Only on an authenticated connection: a join "sent" offline would block the real one later.
     if (!rec || !this.ready || !this.challenge || this.joined.has(conv) || this.joining.has(conv)) return
     this.joining.add(conv)
-    const id = idBytes(conv)
-    const cap = deriveCapability(rec.keys.get(rec.epoch)!, id, rec.epoch)
-    const secrets = this.options.adminSecrets ? this.options.adminSecrets(conv, rec) : rec.adminSecret && { sign: rec.adminSecret, next: rec.adminSecret }
-    const admin = secrets ? deriveAdminCapability(secrets.next, id) : undefined
-    // [S10] an offline rotation takes effect as soon as this admin device reconnects; from the
-    // epoch the server last confirmed (compare-and-swap). Never confirmed: a plain join registers.
-    if (secrets && admin && rec.rekeyPending && rec.serverEpoch !== undefined) {
-      const signer = deriveAdminCapability(secrets.sign, id).signer
-      const proof = await signer.sign(rekeyProofBytes(this.challenge, id, rec.epoch, cap.publicKey, admin.publicKey))
-      return this.send({ type: 'rekey', conv: id, from: rec.serverEpoch, epoch: rec.epoch, cap: cap.publicKey, admin: admin.publicKey, proof })
-    }
-    const proof = await cap.signer.sign(capabilityProofBytes(this.challenge, id, rec.epoch))
-    this.send({ type: 'join', conv: id, epoch: rec.epoch, cap: cap.publicKey, proof, ...(admin ? { admin: admin.publicKey } : {}), ...(rec.origin ? { origin: rec.origin } : {}) })
+    this.send(await joinMessage(conv, rec, this.challenge, this.options.adminSecrets))
   }
 
   /** [T18] Rotates the server's capability of a space this device is not a member of. */
@@ -334,18 +339,10 @@ export class SyncEngine {
     this.joined.delete(conv)
     this.joining.delete(conv)
     // Fresh subscriptions follow the join: forget the old ones, their backlog and their stalls.
-    for (const set of [this.subscribed, this.catchingUp, this.receiver.stalled]) for (const key of [...set]) if (key.startsWith(conv)) set.delete(key)
+    for (const key of [...this.receiver.stalled]) if (key.startsWith(conv)) this.receiver.stalled.delete(key)
+    this.subs.forget(conv)
     this.updateState()
     await this.joinConversation(conv)
-  }
-
-  private subscribe(conv: ConvId, doc: DocId): void {
-    const key = conv + doc
-    if (this.subscribed.has(key)) return
-    this.subscribed.add(key)
-    this.catchingUp.add(key)
-    this.setState('syncing')
-    this.send({ type: 'subscribe', conv: idBytes(conv), doc: idBytes(doc), cursor: this.registry.cursor(conv, doc) })
   }
 
   /** Conversations with envelopes this device cannot open yet ([T11]). */
@@ -361,10 +358,7 @@ export class SyncEngine {
     await this.receiver.checkpoint()
     this.receiver.unstall(conv)
     if (!this.ready || !this.joined.has(conv)) return
-    for (const doc of this.options.docsOf(conv)) {
-      this.subscribed.delete(conv + doc)
-      this.subscribe(conv, doc)
-    }
+    for (const doc of this.options.docsOf(conv)) this.subs.again(conv, doc)
   }
 
   /** Sends queued mail; each item leaves the queue when the server acknowledges it. */
@@ -374,19 +368,16 @@ export class SyncEngine {
 
   /** [S11] Handled items; `pool`: the decoy pool key an item was posted with (crypto [K8]), so its decoys go too. */
   mailDone(done: readonly { id: number; pool?: Uint8Array }[]): void {
-    for (let i = 0; i < done.length; i += 1000) {
-      const part = done.slice(i, i + 1000)
-      const pools = part.flatMap((d) => (d.pool ? [{ id: d.id, key: d.pool }] : []))
-      this.send({ type: 'mail-done', ids: part.map((d) => d.id), ...(pools.length ? { pools } : {}) })
-    }
+    this.pusher.mailDone(done)
   }
 
   private updateState(): void {
     if (!this.socket || !this.ready) return
-    this.setState(this.joining.size > 0 || this.catchingUp.size > 0 || this.pusher.busy ? 'syncing' : 'online')
+    this.setState(this.joining.size > 0 || this.subs.catching || this.pusher.busy ? 'syncing' : 'online')
   }
 
   private setState(state: ConnectionState): void {
+    if (state === 'online') this.damaged = 0 // [M33] this connection read everything it asked for
     if (this.state === state) return
     this.state = state
     this.events.emit('state', state)

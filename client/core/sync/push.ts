@@ -31,6 +31,8 @@ export interface PusherDeps {
   readonly send: (msg: ClientMessage) => void
   /** A flush or an ack ended: the connection state may have changed. */
   readonly updateState: () => void
+  /** [M33] This device's envelope is stored at `sseq`: the server does not send it back live. */
+  readonly stored?: (conv: ConvId, doc: DocId, sseq: number) => void
 }
 
 interface InFlight { conv: ConvId; doc: DocId; seq: number; epoch: number; snapshot?: boolean }
@@ -109,6 +111,15 @@ export class Pusher {
     }
   }
 
+  /** [S11] Handled items; `pool`: the decoy pool key an item was posted with (crypto [K8]), so its decoys go too. */
+  mailDone(done: readonly { id: number; pool?: Uint8Array }[]): void {
+    for (let i = 0; i < done.length; i += 1000) {
+      const part = done.slice(i, i + 1000)
+      const pools = part.flatMap((d) => (d.pool ? [{ id: d.id, key: d.pool }] : []))
+      this.deps.send({ type: 'mail-done', ids: part.map((d) => d.id), ...(pools.length ? { pools } : {}) })
+    }
+  }
+
   async onAck(msg: Ack): Promise<void> {
     const mailKey = this.mailInFlight.get(msg.id)
     if (mailKey) {
@@ -124,7 +135,11 @@ export class Pusher {
     const accepted: InFlight[] = []
     for (let i = 0; i < sent.length; i++) {
       const result = msg.results[i]
-      if (result && 'sseq' in result) accepted.push(sent[i]!)
+      if (result && 'sseq' in result) {
+        accepted.push(sent[i]!)
+        // A snapshot takes no sseq of its own: it is acked with its covered head's ([S9]).
+        if (!sent[i]!.snapshot) this.deps.stored?.(sent[i]!.conv, sent[i]!.doc, result.sseq)
+      }
       // [S12] The server moved to another epoch meanwhile: the envelope stays sealed until this
       // device has joined the new epoch, then it is sealed again under it (outbox invariant 4).
       else if (result?.code === ErrorCode.STALE_EPOCH) continue

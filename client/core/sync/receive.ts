@@ -8,6 +8,7 @@ import { actorOf } from '../identity.js'
 import { decodeChanges } from '../documents/payload.js'
 import type { Registry } from '../conversations/registry.js'
 import { checkChanges } from '../documents/writeRules.js'
+import { DamageMemory } from './damage.js'
 
 export interface ReceiverDeps {
   readonly registry: Registry
@@ -26,6 +27,11 @@ export interface ReceiverDeps {
   readonly epochRank?: ((conv: ConvId, epoch: number) => number | undefined) | undefined
 }
 
+/** [M33] A frame carried an envelope damaged on the way (`code`: C100 or C101): nothing of it was applied. */
+export interface Damaged {
+  readonly damaged: string
+}
+
 /**
  * The engine's receive path: envelopes and snapshots from the server are opened, checked and
  * applied, then the cursors saved behind them. Invariants are SyncEngine's, numbered there.
@@ -38,15 +44,18 @@ export class Receiver {
   /** [S12] Per `conv + doc`: the newest epoch seen in its stream so far (ranked afresh each time: merges move ranks). */
   private readonly newestEpoch = new Map<string, number>()
   private checkpointTimer: ReturnType<typeof setTimeout> | undefined
+  private readonly damage = new DamageMemory()
 
   constructor(private readonly deps: ReceiverDeps) {}
 
-  async onEnvelopes(msg: Envelopes): Promise<void> {
+  async onEnvelopes(msg: Envelopes): Promise<Damaged | undefined> {
     const conv = convIdOf(msg.conv)
     const doc = docIdOf(msg.doc)
     if (!this.deps.registry.get(conv) || msg.items.length === 0) return
     if (this.stalled.has(conv + doc)) return // [T11] everything after a missing key comes again later
-    const missing = await this.openAndApply(conv, doc, msg.items.map((i) => i.env), true)
+    const opened = await this.openAndApply(conv, doc, msg.items.map((i) => i.env), true)
+    if ('damaged' in opened) return opened // [M33] the cursor stays: the frame comes again
+    const { missing } = opened
     // [T11] The cursor never passes an envelope whose key this device does not hold yet.
     const stop = missing === undefined ? msg.items.length : missing
     if (missing !== undefined) {
@@ -59,6 +68,7 @@ export class Receiver {
       this.dirty.set(conv + doc, { conv, doc, cursor: Math.max(last, this.dirty.get(conv + doc)?.cursor ?? 0), ...(epoch !== undefined ? { epoch } : {}) })
       this.scheduleCheckpoint()
     }
+    return undefined
   }
 
   /**
@@ -104,21 +114,25 @@ export class Receiver {
   }
 
   /** [S9][E12] Snapshots replace pruned envelopes; they never move the cursor. */
-  async onSnapshots(msg: Snapshots): Promise<void> {
+  async onSnapshots(msg: Snapshots): Promise<Damaged | undefined> {
     const conv = convIdOf(msg.conv)
     if (!this.deps.registry.get(conv) || msg.envs.length === 0) return
-    await this.openAndApply(conv, docIdOf(msg.doc), msg.envs)
+    const opened = await this.openAndApply(conv, docIdOf(msg.doc), msg.envs)
+    return 'damaged' in opened ? opened : undefined
   }
 
   /**
    * Invariant 3: verify, decrypt and check every envelope; apply what passes in one batch.
-   * Returns the index of the first envelope whose epoch key is missing ([T11]), if any.
+   * Returns the index of the first envelope whose epoch key is missing ([T11]), if any, or, with
+   * nothing applied, that the envelopes were damaged on the way ([M33]).
    */
-  private async openAndApply(conv: ConvId, doc: DocId, envs: readonly Uint8Array[], stream = false): Promise<number | undefined> {
+  private async openAndApply(conv: ConvId, doc: DocId, envs: readonly Uint8Array[], stream = false): Promise<{ missing: number | undefined } | Damaged> {
     const rec = this.deps.registry.get(conv)!
     const ctx = { conv: idBytes(conv), doc: idBytes(doc), keyFor: (epoch: number) => rec.keys.get(epoch) }
     // Signatures are checked in parallel (WebCrypto); then decrypt and check each ([E2]–[E9]).
     const opened = await openEnvelopes(envs, ctx) // [E11] one signature per chain run
+    const damaged = this.damagedOnTheWay(envs, opened)
+    if (damaged) return damaged
     const batches: Uint8Array[][] = []
     const created: { ids: string[]; epoch: number }[] = []
     const missing = opened.findIndex((r) => !r.ok && r.code === CryptoErrorCode.NO_KEY)
@@ -158,7 +172,7 @@ export class Receiver {
       if (stream && (missing < 0 || i < missing)) newest = this.advance(conv, newest, result.value.header.epoch)
     }
     if (stream && newest !== undefined) this.newestEpoch.set(conv + doc, newest)
-    if (batches.length === 0) return missing < 0 ? undefined : missing
+    if (batches.length === 0) return { missing: missing < 0 ? undefined : missing }
     // Known before the changes are applied (a message is never shown without its epoch), and
     // stored with one write, before the cursor can move past these envelopes.
     const recorded = this.deps.recordEpochs?.(conv, created)
@@ -175,7 +189,21 @@ export class Receiver {
       }
     }
     await recorded
-    return missing < 0 ? undefined : missing
+    return { missing: missing < 0 ? undefined : missing }
+  }
+
+  /**
+   * [M33] The server stores only envelopes that parse and carry their author's signature ([S4]):
+   * failing either here, they were changed on the way, unless the same bytes came before (see
+   * DamageMemory). Every new one is remembered, so a stored one is skipped on the next fetch.
+   */
+  private damagedOnTheWay(envs: readonly Uint8Array[], opened: readonly { ok: boolean; code?: string }[]): Damaged | undefined {
+    let first: string | undefined
+    opened.forEach((r, i) => {
+      if (r.ok || (r.code !== CryptoErrorCode.MALFORMED && r.code !== CryptoErrorCode.BAD_SIGNATURE)) return
+      if (!this.damage.repeat(envs[i]!)) first ??= r.code
+    })
+    return first === undefined ? undefined : { damaged: first }
   }
 
   private scheduleCheckpoint(): void {
