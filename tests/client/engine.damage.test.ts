@@ -48,7 +48,7 @@ describe('damaged frames and skipping sequences (fake server, fake time)', () =>
     rigs = []
   })
 
-  test('[M33] an unreadable frame is reported (M400), ends the connection, and no later frame of that socket is handled; the engine reconnects', async () => {
+  test('[M33] an unreadable frame is reported (M402), ends the connection, and no later frame of that socket is handled; the engine reconnects', async () => {
     const r = await rig(agreeableServer(), { initialMs: 40, maxMs: 160 })
     rigs.push(r)
     r.messenger.start()
@@ -59,7 +59,7 @@ describe('damaged frames and skipping sequences (fake server, fake time)', () =>
     s!.deliverRaw(encodeFrame({ type: 'error', code: ErrorCode.VERSION_MISMATCH, message: 'x', fatal: true }))
     await settle(() => s!.closed, 'the socket is closed')
     await vi.advanceTimersByTimeAsync(0)
-    expect(r.problems).toEqual([{ code: ClientErrorCode.SERVER_REFUSED, detail: 'unreadable frame' }])
+    expect(r.problems).toEqual([{ code: ClientErrorCode.STREAM_DAMAGED, detail: 'unreadable frame' }])
     expect(r.messenger.status.connection).toBe('offline')
     await vi.advanceTimersByTimeAsync(40)
     expect(r.sockets).toHaveLength(2)
@@ -119,7 +119,7 @@ describe('damaged frames and skipping sequences (fake server, fake time)', () =>
     expect(subscribes.length).toBeLessThanOrEqual(10)
     const gaps = r.problems.filter((p) => p.detail?.startsWith('sequence gap'))
     expect(gaps.length).toBeGreaterThanOrEqual(subscribes.length - 1)
-    expect(gaps.map((p) => p.code)).toContain(ClientErrorCode.SERVER_REFUSED)
+    expect(gaps.map((p) => p.code)).toContain(ClientErrorCode.STREAM_DAMAGED)
     expect(gaps.some((p) => p.detail === 'sequence gap (6 in a row)')).toBe(true)
     expect(r.sockets).toHaveLength(1) // one document fetched again: the connection stays
   })

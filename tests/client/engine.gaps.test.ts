@@ -91,7 +91,7 @@ describe('a faulty hop between bob and the server', () => {
     const sent = await aliceSends(conv, 'Unreadable', 12)
     await bobShows(conv, 'Unreadable', sent)
     link.frame = (bytes) => bytes
-    expect(since(bob, problems)).toEqual([`${ClientErrorCode.SERVER_REFUSED} unreadable frame`])
+    expect(since(bob, problems)).toEqual([`${ClientErrorCode.STREAM_DAMAGED} unreadable frame`])
     expect(link.opened).toBe(socketsBefore + 1)
     // The new connection asked again from a saved cursor below the damaged frame.
     const cursors = subscribeCursors(segment, socketsBefore)
@@ -112,7 +112,7 @@ describe('a faulty hop between bob and the server', () => {
     const sent = await aliceSends(conv, 'Flipped', 8)
     await bobShows(conv, 'Flipped', sent)
     link.frame = (bytes) => bytes
-    expect(since(bob, problems)).toEqual([`${ClientErrorCode.SERVER_REFUSED} damaged envelope C101_BAD_SIGNATURE`])
+    expect(since(bob, problems)).toEqual([`${ClientErrorCode.STREAM_DAMAGED} damaged envelope C101_BAD_SIGNATURE`])
   })
 
   test('[M33] a lost live frame leaves a hole: bob fetches the document again from his saved cursor, on the same connection', async () => {
@@ -130,7 +130,7 @@ describe('a faulty hop between bob and the server', () => {
     const sent = await aliceSends(conv, 'Lost', 8)
     await bobShows(conv, 'Lost', sent)
     link.frame = (bytes) => bytes
-    expect(since(bob, problems)).toEqual([`${ClientErrorCode.SERVER_REFUSED} sequence gap (1 in a row)`])
+    expect(since(bob, problems)).toEqual([`${ClientErrorCode.STREAM_DAMAGED} sequence gap (1 in a row)`])
     expect(link.opened).toBe(sockets)
     const again = subscribeCursors(segment, 0).slice(subscribes)
     expect(again).toHaveLength(1)
@@ -174,7 +174,7 @@ describe('a faulty hop between bob and the server', () => {
     const reported = since(bob, problems)
     expect(reported.filter((p) => p.includes('sequence gap')).length).toBeLessThanOrEqual(1)
     expect(reported.filter((p) => !p.includes('sequence gap'))).toEqual([
-      `${ClientErrorCode.SERVER_REFUSED} damaged envelope C101_BAD_SIGNATURE`,
+      `${ClientErrorCode.STREAM_DAMAGED} damaged envelope C101_BAD_SIGNATURE`,
       `${ClientErrorCode.ENVELOPE_REJECTED} C101_BAD_SIGNATURE`,
     ])
   })

@@ -77,7 +77,7 @@ test.each(faults)('[M33] one live frame to bob damaged or lost ($name): bob ends
   expect(shown).toEqual(sent) // alice's clock orders her messages as she sent them ([M14])
   expect(new Set(shown).size).toBe(MESSAGES)
   expect(texts(bob, conv)).toEqual(texts(alice, conv))
-  expect(bob.problems).toEqual([`${ClientErrorCode.SERVER_REFUSED} ${fault.problem}`])
+  expect(bob.problems).toEqual([`${ClientErrorCode.STREAM_DAMAGED} ${fault.problem}`])
   expect(alice.problems).toEqual([])
   console.log(JSON.stringify({ fault: fault.problem, messages: MESSAGES, liveFramesToBob: live, secondsUntilBobHasAll: Number(seconds.toFixed(1)) }))
 })

@@ -189,7 +189,7 @@ export class SyncEngine {
    * attempts do ([M18]), so a hop that damages every connection is not retried in a tight loop.
    */
   private abandon(detail: string): void {
-    this.events.emit('problem', { code: ClientErrorCode.SERVER_REFUSED, detail })
+    this.events.emit('problem', { code: ClientErrorCode.STREAM_DAMAGED, detail })
     if (!this.socket) return
     this.damaged = Math.min(this.damaged + 1, 16)
     this.socket.close()

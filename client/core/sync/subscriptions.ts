@@ -141,7 +141,7 @@ export class Subscriptions {
     const n = (this.strikes.get(key) ?? 0) + 1
     this.strikes.set(key, n)
     this.sequences.suspend(key)
-    this.deps.events.emit('problem', { code: ClientErrorCode.SERVER_REFUSED, detail: `sequence gap (${n} in a row)` })
+    this.deps.events.emit('problem', { code: ClientErrorCode.STREAM_DAMAGED, detail: `sequence gap (${n} in a row)` })
     const { initialMs, maxMs } = this.deps.backoff
     const wait = n === 1 ? 0 : Math.min(maxMs, initialMs * 2 ** (n - 2)) * (0.8 + Math.random() * 0.4)
     const connection = this.connection
