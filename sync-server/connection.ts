@@ -11,8 +11,11 @@ import type { AppendItem, AppendResult, ChangeStore, MailItem } from './store/Ch
 import type { DecoyPoolCache } from './decoyPools.js'
 import { subscriptionKey, type Hub, type Subscriber } from './hub.js'
 import type { Logger } from './log.js'
+import type { ServerMetrics } from './metrics/serverMetrics.js'
 import type { ServerLimits } from './limits.js'
 import type { Budgets } from './budgets.js'
+import type { Fanout } from './fanout/Fanout.js'
+import { localFanout } from './fanout/local.js'
 
 export interface ConnectionContext {
   /** Authenticated connections per mailbox address (hex, crypto [K7]), for live delivery ([S11]). */
@@ -23,11 +26,14 @@ export interface ConnectionContext {
   readonly joins: Map<string, Set<Connection>>
   readonly store: ChangeStore
   readonly hub: Hub
+  /** [S21] Where live events go (server.ts: to every instance of a PostgreSQL store); absent: this process's connections only. */
+  readonly fanout?: Fanout
   readonly log: Logger
   readonly limits: ServerLimits
   /** [S22] Frame and mail budgets per device and per client address, kept across connections. */
   readonly budgets: Budgets
-  readonly metrics: { envelopesIn: number; envelopesOut: number; framesRejected: number }
+  /** [S19] What /metrics and /healthz show: counts by closed label sets, never a key, id or payload. */
+  readonly metrics: ServerMetrics
 }
 
 interface Subscription {
@@ -134,7 +140,10 @@ export class Connection implements Subscriber {
     // [S22] Over budget: the frame waits its turn (answered later, in order), and reading stops.
     this.held.push({ data, isBinary })
     this.heldBytes += data.length
-    if (this.held.length > this.ctx.limits.maxHeldFrames || this.heldBytes > this.ctx.limits.maxHeldBytes) this.fail(ErrorCode.RATE_LIMITED, true)
+    if (this.held.length > this.ctx.limits.maxHeldFrames || this.heldBytes > this.ctx.limits.maxHeldBytes) {
+      this.ctx.metrics.rateLimit('closed')
+      this.fail(ErrorCode.RATE_LIMITED, true)
+    }
   }
 
   /** [S22] One frame from this connection's budget: 0, or the milliseconds until there is one. */
@@ -148,6 +157,7 @@ export class Connection implements Subscriber {
    */
   private throttle(wait: number): void {
     this.pauseReading('budget')
+    this.ctx.metrics.rateLimit('paused')
     this.inOrder(() => this.send({ type: 'error', code: ErrorCode.RATE_LIMITED, message: errorText[ErrorCode.RATE_LIMITED].remote, fatal: false }))
     this.releaseTimer = setTimeout(() => this.release(), wait)
   }
@@ -181,6 +191,7 @@ export class Connection implements Subscriber {
     if (!isBinary) return this.inOrder(() => this.reject(ErrorCode.BAD_FRAME))
     if (data.length > this.ctx.limits.maxFrameBytes) return this.inOrder(() => this.reject(ErrorCode.FRAME_TOO_LARGE))
     const decoded = decodeClientFrame(new Uint8Array(data.buffer, data.byteOffset, data.byteLength))
+    this.ctx.metrics.frameIn(decoded.ok ? decoded.message.type : 'invalid')
     if (!decoded.ok) return this.inOrder(() => this.reject(ErrorCode.BAD_FRAME))
     this.inOrder(() => {
       if (decoded.message.type !== 'ping') this.strikes = 0 // strikes count refusals in a row
@@ -272,22 +283,17 @@ export class Connection implements Subscriber {
     // the items are refused, RATE_LIMITED, stored for nobody; the sender keeps them and tries later.
     const rows = (msg.to.length + (msg.decoys?.length ?? 0)) * msg.items.length
     if (this.ctx.budgets.mailRows.take(this.budgetKey, rows) > 0) {
+      this.ctx.metrics.rateLimit('refused')
       return this.send({ type: 'ack', id: msg.id, results: msg.items.map(() => ({ code: ErrorCode.RATE_LIMITED })) })
     }
     // Rows are stored under hashed destinations (crypto [K8]); decoys come as destinations.
     const dests = msg.to.map(mailDest)
     // Decoys under their own domain: never a real mailbox's destination (crypto [K8]).
     const decoys = (msg.decoys ?? []).map(decoyRowDest)
-    const posted = await this.ctx.store.postMail(dests, msg.items, MAILBOX_LIMIT, undefined, decoys)
+    const posted = await this.ctx.metrics.storeMail(msg.items, () => this.ctx.store.postMail(dests, msg.items, MAILBOX_LIMIT, undefined, decoys))
     if (!posted) return this.send({ type: 'ack', id: msg.id, results: msg.items.map(() => ({ code: ErrorCode.MAILBOX_FULL })) })
     this.send({ type: 'ack', id: msg.id, results: posted.items.map((sseq) => ({ sseq })) })
-    const fanout = dests.length + decoys.length
-    msg.to.forEach((to, r) => {
-      const connections = this.ctx.mailboxes.get(toHex(to))
-      if (!connections?.size) return
-      const items = posted.ids[r]!.map((id, i) => ({ id, body: msg.items[i]!, fanout }))
-      for (const other of connections) other.sendMail(items)
-    })
+    this.fanout.mail({ to: msg.to, dests, ids: posted.ids, bodies: msg.items, fanout: dests.length + decoys.length })
   }
 
   /** [S11] Handled items go; with a pool key, their decoy rows go in step (ChangeStore invariant 8). */
@@ -362,8 +368,8 @@ export class Connection implements Subscriber {
       (await verifyRekeyProof(msg.proof, this.challenge, msg.conv, msg.epoch, msg.cap, msg.admin, stored.admin))
     if (!valid) return this.reject(ErrorCode.CAPABILITY_REJECTED, undefined, key)
     await this.ctx.store.rekeyConv(msg.conv, msg.cap, msg.epoch, msg.admin)
-    for (const other of [...(this.ctx.joins.get(key) ?? [])]) if (other !== this) other.revoke(key)
-    this.ctx.log.info({ conn: this.id, conv: key }, 'capability rotated')
+    this.fanout.rekey(msg.conv, this)
+    this.ctx.log.info({ conn: this.id }, 'capability rotated')
     this.markJoined(msg.conv, msg.epoch)
   }
 
@@ -402,7 +408,7 @@ export class Connection implements Subscriber {
       items.push({ kind: h.kind, conv: h.conv, doc: h.doc, chain: h.chain, seq: h.seq, prev: h.prev, hash: hashOfEnvelope(c.parts), bytes: c.bytes })
       slots.push(c)
     })
-    const appended = items.length ? await this.ctx.store.append(items) : []
+    const appended = items.length ? await this.ctx.metrics.storeAppend(items, () => this.ctx.store.append(items)) : []
     const fresh = new Map<string, { conv: Uint8Array; doc: Uint8Array; items: { sseq: number; env: Uint8Array }[] }>()
     appended.forEach((r, i) => {
       const slot = slots[i]!
@@ -412,13 +418,12 @@ export class Connection implements Subscriber {
       const item = items[i]!
       const key = subscriptionKey(item.conv, item.doc)
       let group = fresh.get(key)
-      if (!group) fresh.set(key, (group = { conv: item.conv, doc: item.doc, items: [] }))
+      if (!group) fresh.set(key, (group = { conv: item.conv, doc: item.doc, items: this.ctx.metrics.committed([]) }))
       group.items.push({ sseq: r.sseq, env: slot.bytes })
     })
-    this.ctx.metrics.envelopesIn += items.length
     // Invariant 1 of ChangeStore: the append above is durable before this ack is sent.
     this.send({ type: 'ack', id: msg.id, results })
-    for (const g of fresh.values()) this.ctx.hub.publish(g.conv, g.doc, g.items, this)
+    for (const g of fresh.values()) this.fanout.envelopes(g.conv, g.doc, g.items, this)
   }
 
   private async onSubscribe(msg: Subscribe): Promise<void> {
@@ -440,7 +445,7 @@ export class Connection implements Subscriber {
       sub.cursor = page[page.length - 1]!.sseq
       // A backlog page has its own backpressure (drain): it never counts as falling behind.
       this.send({ type: 'envelopes', conv: msg.conv, doc: msg.doc, items: page.map((e) => ({ sseq: e.sseq, env: e.bytes })), live: false }, false)
-      this.ctx.metrics.envelopesOut += page.length
+      this.ctx.metrics.backlogSent(page.length)
       await this.drain()
     }
     this.send({ type: 'caught-up', conv: msg.conv, doc: msg.doc, cursor: sub.cursor })
@@ -461,10 +466,64 @@ export class Connection implements Subscriber {
     if (sub.pending) return void sub.pending.push(...items)
     const fresh = items.filter((i) => i.sseq > sub.cursor)
     if (fresh.length === 0) return
+    // [S21] Not the next sseq: what is in between went through another instance and is read first.
+    if (fresh[0]!.sseq !== sub.cursor + 1) return this.refill(conv, doc, sub, fresh)
     sub.cursor = fresh[fresh.length - 1]!.sseq
-    this.ctx.metrics.envelopesOut += fresh.length
     this.send({ type: 'envelopes', conv, doc, items: fresh, live: true })
+    this.ctx.metrics.delivered(items, fresh.length)
   }
+
+  /** [S21] This connection's own envelopes, stored: its cursor moves past them if nothing is missing before them. */
+  pushed(conv: Uint8Array, doc: Uint8Array, items: { sseq: number; env: Uint8Array }[]): void {
+    const sub = this.subs.get(subscriptionKey(conv, doc))
+    if (sub && !sub.pending && items[0]?.sseq === sub.cursor + 1) sub.cursor = items[items.length - 1]!.sseq
+  }
+
+  /**
+   * [S21] Live envelopes after a gap (invariant 4 of ChangeStore: sseqs have none): the store is
+   * read from the cursor on, as a backlog, and what arrives meanwhile waits, as during a subscribe.
+   * Anything that waited was committed before it arrived, so a read after it covers it; a gap
+   * still left after a third read is envelopes a snapshot pruned, and is not read again.
+   */
+  private refill(conv: Uint8Array, doc: Uint8Array, sub: Subscription, held: { sseq: number; env: Uint8Array }[]): void {
+    const key = subscriptionKey(conv, doc)
+    sub.pending = held
+    const after = (cursor: number) => {
+      // Arrived from several instances: in any order, and possibly twice.
+      const byseq = new Map((sub.pending ?? []).filter((i) => i.sseq > cursor).map((i) => [i.sseq, i]))
+      return [...byseq.values()].sort((a, b) => a.sseq - b.sseq)
+    }
+    const read = async () => {
+      for (let rereads = 0; ; ) {
+        const page = await this.ctx.store.read(conv, doc, sub.cursor, BACKLOG_PAGE)
+        if (this.closed || this.subs.get(key) !== sub) return
+        if (page.length === 0) {
+          const next = after(sub.cursor)[0]
+          if (!next || next.sseq === sub.cursor + 1 || ++rereads > 2) break
+          continue
+        }
+        sub.cursor = page[page.length - 1]!.sseq
+        const items = page.map((e) => ({ sseq: e.sseq, env: e.bytes }))
+        this.send({ type: 'envelopes', conv, doc, items, live: true }, false)
+        this.ctx.metrics.delivered(items, items.length)
+        await this.drain()
+      }
+      const rest = after(sub.cursor)
+      sub.pending = undefined
+      if (rest.length === 0) return
+      sub.cursor = rest[rest.length - 1]!.sseq
+      this.send({ type: 'envelopes', conv, doc, items: rest, live: true })
+      this.ctx.metrics.delivered(rest, rest.length)
+    }
+    // The store failed: this device reconnects and resumes from its cursor, losing nothing.
+    read().catch(() => this.fail(ErrorCode.INTERNAL, true))
+  }
+
+  /** [S21] Where live events go: every instance's connections, or this process's only. */
+  private get fanout(): Fanout {
+    return this.ctx.fanout ?? (this.ownFanout ??= localFanout(this.ctx))
+  }
+  private ownFanout: Fanout | undefined
 
   /** Backpressure for backlogs: wait while the socket has a lot unsent. */
   private async drain(): Promise<void> {
@@ -475,13 +534,14 @@ export class Connection implements Subscriber {
     if (this.closed || this.socket.readyState !== this.socket.OPEN) return
     this.lastActive = performance.now() // a reader that only receives is not idle
     this.socket.send(encodeFrame(msg))
+    this.ctx.metrics.frameOut(msg.type)
     // [S6] A reader that falls behind is let go: the store keeps everything, and it resumes from its cursor.
     if (bounded && this.socket.bufferedAmount > this.ctx.limits.maxBufferedBytes && msg.type !== 'error') this.fail(ErrorCode.SLOW_READER, true)
   }
 
   /** A coded, non-fatal refusal; too many in a row closes the socket. */
   private reject(code: ErrorCode, maxStrikes = 100, ref?: string): void {
-    this.ctx.metrics.framesRejected++
+    this.ctx.metrics.rejected(code, false)
     this.ctx.log.warn({ conn: this.id, code }, 'frame rejected')
     this.send({ type: 'error', code, message: errorText[code].remote, fatal: false, ...(ref ? { ref } : {}) })
     if (++this.strikes >= maxStrikes) this.fail(code, true)
@@ -489,6 +549,7 @@ export class Connection implements Subscriber {
 
   private fail(code: ErrorCode, fatal: boolean, detail?: string): void {
     this.ctx.log.warn({ conn: this.id, code, fatal }, 'connection error')
+    this.ctx.metrics.rejected(code, fatal)
     this.send({ type: 'error', code, message: detail ?? errorText[code].remote, fatal })
     if (fatal) {
       this.socket.close(4000 + (code % 1000), errorText[code].remote.slice(0, 100))

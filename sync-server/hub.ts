@@ -4,6 +4,11 @@ import { toBase64Url } from '../crypto/verify.js'
 export interface Subscriber {
   /** Called with envelopes appended to the document after the subscriber's backlog. */
   deliver(conv: Uint8Array, doc: Uint8Array, items: { sseq: number; env: Uint8Array }[]): void
+  /**
+   * [S21] Called instead of `deliver` on the subscriber whose own push these are: it has them
+   * already, and may move its cursor past them.
+   */
+  pushed?(conv: Uint8Array, doc: Uint8Array, items: { sseq: number; env: Uint8Array }[]): void
 }
 
 export const subscriptionKey = (conv: Uint8Array, doc: Uint8Array): string => toBase64Url(conv) + toBase64Url(doc)
@@ -32,6 +37,12 @@ export class Hub {
     const set = this.byKey.get(subscriptionKey(conv, doc))
     if (!set) return
     for (const sub of set) if (sub !== except) sub.deliver(conv, doc, items)
+    except?.pushed?.(conv, doc, items)
+  }
+
+  /** Whether any subscriber on this instance follows (conv, doc): notices for others are not read ([S21]). */
+  has(conv: Uint8Array, doc: Uint8Array): boolean {
+    return this.byKey.has(subscriptionKey(conv, doc))
   }
 
   get documents(): number {

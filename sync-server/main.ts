@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs'
 import { startSyncServer } from './server.js'
 import { createLogger } from './log.js'
 import { StoreFormatError } from './store/sqlite.js'
+import { DatabaseUnavailableError, DatabaseUrlError, parseDatabaseUrl, type DatabaseUrl } from './store/postgresUrl.js'
 
 /**
  * `npm start` entry. Flags win over environment variables:
@@ -10,6 +11,8 @@ import { StoreFormatError } from './store/sqlite.js'
  *   --static / STATIC_DIR (./dist)   --durability / DURABILITY (normal | full)
  *   --recovery-max-blobs / RECOVERY_MAX_BLOBS (10000)   --recovery-max-bytes / RECOVERY_MAX_BYTES (2 GiB)
  *   --recovery-rate / RECOVERY_RATE_PER_MINUTE (120; the burst is a third of it, at least 10)
+ *   --metrics-token / METRICS_TOKEN (unset: /metrics is open)   --drain-seconds / DRAIN_SECONDS (0)
+ *   --database-url / DATABASE_URL (unset: SQLite in --data; postgres://… : PostgreSQL, several instances, [S20])
  */
 const { values } = parseArgs({
   options: {
@@ -21,6 +24,9 @@ const { values } = parseArgs({
     'recovery-max-blobs': { type: 'string' },
     'recovery-max-bytes': { type: 'string' },
     'recovery-rate': { type: 'string' },
+    'metrics-token': { type: 'string' },
+    'drain-seconds': { type: 'string' },
+    'database-url': { type: 'string' },
   },
 })
 const log = createLogger()
@@ -48,6 +54,24 @@ const capacity = (flag: string | undefined, env: string | undefined, name: strin
 const maxBlobs = capacity(values['recovery-max-blobs'], process.env.RECOVERY_MAX_BLOBS, 'recovery-max-blobs')
 const maxTotalBytes = capacity(values['recovery-max-bytes'], process.env.RECOVERY_MAX_BYTES, 'recovery-max-bytes')
 const rate = capacity(values['recovery-rate'], process.env.RECOVERY_RATE_PER_MINUTE, 'recovery-rate')
+// [S7] Seconds between SIGTERM and closing, while /readyz answers 503: a load balancer's probe
+// interval times its failure threshold, so it has stopped sending here before connections close.
+const drainSeconds = Number(values['drain-seconds'] ?? process.env.DRAIN_SECONDS ?? 0)
+if (!Number.isFinite(drainSeconds) || drainSeconds < 0 || drainSeconds > 3600) {
+  log.error({ drainSeconds: values['drain-seconds'] ?? process.env.DRAIN_SECONDS }, 'drain-seconds must be a number from 0 to 3600')
+  process.exit(2)
+}
+// [S20] PostgreSQL only when asked for; a URL of another kind is refused before anything starts.
+const databaseText = values['database-url'] ?? process.env.DATABASE_URL
+let database: DatabaseUrl | undefined
+try {
+  database = databaseText === undefined || databaseText === '' ? undefined : parseDatabaseUrl(databaseText)
+} catch (err) {
+  if (!(err instanceof DatabaseUrlError)) throw err
+  log.error({ code: err.code }, err.message)
+  console.error(err.message)
+  process.exit(2)
+}
 const staticDir = values.static ?? process.env.STATIC_DIR ?? './dist'
 if (!existsSync(staticDir)) log.warn({ staticDir }, 'no built app found; serving the sync API only (run npm run build)')
 
@@ -57,6 +81,8 @@ const server = await startSyncServer({
   dataDir: values.data ?? process.env.DATA_DIR ?? './data',
   staticDir: existsSync(staticDir) ? staticDir : undefined,
   durability,
+  ...(database ? { databaseUrl: database.url } : {}),
+  metricsToken: values['metrics-token'] || process.env.METRICS_TOKEN || undefined,
   recoveryLimits: { ...(maxBlobs ? { maxBlobs } : {}), ...(maxTotalBytes ? { maxTotalBytes } : {}), ...(rate ? { requestsPerMinute: rate, burstRequests: Math.max(10, Math.floor(rate / 3)) } : {}) },
   log,
 }).catch((err: unknown) => {
@@ -66,11 +92,23 @@ const server = await startSyncServer({
     console.error(err.message)
     process.exit(2)
   }
+  // [S20] Said with its code; the database URL only without its password.
+  if (err instanceof DatabaseUrlError || err instanceof DatabaseUnavailableError) {
+    log.error({ code: err.code }, err.message)
+    console.error(err.message)
+    process.exit(err instanceof DatabaseUrlError ? 2 : 1)
+  }
   throw err
 })
 console.error(`fieldchat is running at ${server.url.replace('127.0.0.1', 'localhost')}`)
+let stopping = false
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.on(signal, () => {
-    void server.close().then(() => process.exit(0))
+    if (stopping) return
+    stopping = true
+    // [S7] Not ready first, then close: a balancer stops sending during the drain. Ctrl-C does not wait.
+    server.drain()
+    const wait = signal === 'SIGTERM' ? drainSeconds * 1000 : 0
+    void new Promise((r) => setTimeout(r, wait)).then(() => server.close()).then(() => process.exit(0))
   })
 }

@@ -12,16 +12,27 @@ import { recoveryHandler } from './recovery/handler.js'
 import { isRecoveryPath } from './recovery/request.js'
 import { clientKey } from './recovery/rateLimit.js'
 import { createBudgets } from './budgets.js'
+import { OperatorEndpoints } from './metrics/endpoints.js'
+import { ServerMetrics } from './metrics/serverMetrics.js'
+import { StoreProbe } from './metrics/storeProbe.js'
 import { openSqliteStore } from './store/sqlite.js'
 import type { ChangeStore } from './store/ChangeStore.js'
 import { openMemoryRecoveryStore } from './store/memoryRecovery.js'
+import { openPostgresStore, type PostgresStore } from './store/postgres.js'
+import { DatabaseUnavailableError, parseDatabaseUrl } from './store/postgresUrl.js'
+import type { Fanout } from './fanout/Fanout.js'
+import { localFanout } from './fanout/local.js'
+import { MailboxIndex } from './fanout/mailboxIndex.js'
+import { PostgresFanout } from './fanout/postgres.js'
 import type { RecoveryBlobStore } from './store/RecoveryBlobStore.js'
 
 export interface SyncServerOptions {
   readonly port: number
   readonly host: string
-  /** Folder for the SQLite database; ignored when `store` is given. */
+  /** Folder for the SQLite database; ignored when `store` or `databaseUrl` is given. */
   readonly dataDir?: string
+  /** [S20][S21] postgres://… : the PostgreSQL store, shared with other instances (fan-out by LISTEN/NOTIFY); ignored when `store` is given. */
+  readonly databaseUrl?: string
   readonly store?: ChangeStore
   /** Recovery blobs ([S15]); default: the SQLite file's own table, or in memory when `store` is given. */
   readonly recovery?: RecoveryBlobStore
@@ -31,11 +42,16 @@ export interface SyncServerOptions {
   readonly recoveryLimits?: Partial<RecoveryLimits>
   readonly log?: Logger
   readonly durability?: 'normal' | 'full'
+  /** [S19] When set, GET /metrics needs `Authorization: Bearer <token>`. */
+  readonly metricsToken?: string
 }
 
 export interface RunningServer {
   readonly port: number
   readonly url: string
+  /** [S7] /readyz answers 503 from now on (a load balancer stops sending here); the server keeps serving until close. */
+  drain(): void
+  /** Drains, then closes every connection, the listener and the store. */
   close(): Promise<void>
 }
 
@@ -47,6 +63,13 @@ export async function startSyncServer(options: SyncServerOptions): Promise<Runni
   const limits = { ...defaultLimits, ...options.limits }
   let store = options.store
   let recovery = options.recovery
+  let postgres: PostgresStore | undefined
+  if (!store && options.databaseUrl) {
+    const onConnectionError = (err: Error) => log.warn({ code: 'S102_DATABASE_UNAVAILABLE', err: err.message }, 'a PostgreSQL connection failed')
+    store = postgres = await openPostgresStore(options.databaseUrl, { onConnectionError })
+    recovery ??= postgres.recovery
+    log.info({ database: parseDatabaseUrl(options.databaseUrl).redacted, schema: postgres.place.schema }, 'store: PostgreSQL')
+  }
   if (!store) {
     const dir = options.dataDir ?? './data'
     mkdirSync(dir, { recursive: true })
@@ -55,11 +78,33 @@ export async function startSyncServer(options: SyncServerOptions): Promise<Runni
     recovery ??= sqlite.recovery
   }
   recovery ??= openMemoryRecoveryStore()
-  const metrics = { envelopesIn: 0, envelopesOut: 0, framesRejected: 0 }
-  const ctx: ConnectionContext = { mailboxes: new Map(), decoyPools: new DecoyPoolCache(), joins: new Map(), store, hub: new Hub(), log, limits, budgets: createBudgets(limits), metrics }
+  const probe = new StoreProbe(store, log)
+  const metrics = new ServerMetrics({
+    connections: () => ({ open: connections, authenticated: [...ctx.mailboxes.values()].reduce((n, set) => n + set.size, 0) }),
+    mailDepth: () => store.mailDepth(),
+    writable: () => probe.writable(),
+  })
+  const operator = new OperatorEndpoints({ metrics, probe, connections: () => connections, metricsToken: options.metricsToken })
+  const targets = { hub: new Hub(), mailboxes: new MailboxIndex<Connection>(), joins: new Map<string, Set<Connection>>() }
+  // [S21] An instance that cannot hear the others serves nobody: its devices go to one that can.
+  let deaf = false
+  let sockets: Iterable<{ close(code: number, reason: string): void }> = []
+  const onHearing = (listening: boolean) => {
+    deaf = !listening
+    if (deaf) for (const socket of sockets) socket.close(1012, 'instance cannot hear the others: reconnect')
+  }
+  let fanout: Fanout
+  try {
+    fanout = postgres
+      ? await PostgresFanout.start({ url: options.databaseUrl!, channel: postgres.place.channel, pool: postgres.pool, store, targets, log, onHearing })
+      : localFanout(targets)
+  } catch (err) {
+    await store.close()
+    throw new DatabaseUnavailableError(parseDatabaseUrl(options.databaseUrl!).redacted, err)
+  }
+  const ctx: ConnectionContext = { ...targets, fanout, decoyPools: new DecoyPoolCache(), store, log, limits, budgets: createBudgets(limits), metrics }
   const serveStatic = staticHandler(options.staticDir)
   const serveRecovery = recoveryHandler({ store: recovery, limits: { ...defaultRecoveryLimits, ...options.recoveryLimits }, log })
-  const started = Date.now()
   // [S11] Mail older than MAIL_TTL_DAYS goes (decoy recipients, [M27], never read theirs): at
   // start and every hour.
   const expire = async () => {
@@ -74,18 +119,18 @@ export async function startSyncServer(options: SyncServerOptions): Promise<Runni
   // [S6] Slow or silent HTTP peers: headers (an upgrade's too) within headersTimeoutMs, checked
   // every second; a TCP connection silent before its request completes is closed.
   const http: Server = createServer({ headersTimeout: limits.headersTimeoutMs, requestTimeout: Math.max(limits.headersTimeoutMs, 130_000), connectionsCheckingInterval: 1_000 }, (req, res) => {
-    if (req.url === '/healthz') {
-      res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' })
-      return void res.end(JSON.stringify({ ok: true, uptimeSeconds: Math.round((Date.now() - started) / 1000), connections, ...metrics }))
-    }
+    // [S7][S19] /healthz, /readyz, /metrics.
+    if (operator.handle(req, res)) return
     if (isRecoveryPath(req.url)) return serveRecovery(req, res)
     serveStatic(req, res)
   })
   http.on('connection', (s) => s.setTimeout(limits.silentSocketMs, () => s.destroy()))
   const wss = new WebSocketServer({ server: http, path: SYNC_PATH, maxPayload: limits.hardFrameBytes, perMessageDeflate: false })
+  sockets = wss.clients
   wss.on('connection', (socket, req) => {
     // Upgraded: the connection's own idle check takes over from the HTTP socket timeout.
     req.socket.setTimeout(0)
+    if (deaf) return void socket.close(1013, 'instance cannot hear the others: try again later')
     connections++
     const conn = new Connection(socket, ctx, clientKey(req.socket.remoteAddress))
     log.info({ conn: conn.id, connections }, 'connected')
@@ -102,14 +147,19 @@ export async function startSyncServer(options: SyncServerOptions): Promise<Runni
   const address = http.address()
   const port = typeof address === 'object' && address ? address.port : options.port
   log.info({ host: options.host, port }, 'listening')
+  operator.ready()
   return {
     port,
     url: `http://${options.host.includes(':') ? `[${options.host}]` : options.host}:${port}`,
+    drain: () => operator.drain(),
     async close() {
+      // [S7] Not ready first: a balancer that asks now is told to go elsewhere.
+      operator.drain()
       clearInterval(expiry)
       for (const client of wss.clients) client.terminate()
       await new Promise<void>((r) => wss.close(() => r()))
       await new Promise<void>((r) => http.close(() => r()))
+      await fanout.close()
       await store.close()
     },
   }

@@ -97,6 +97,12 @@ export interface ChangeStore {
   /** The oldest `limit` items of `to`'s mailbox, ascending id. */
   readMail(to: Uint8Array, limit: number): Promise<MailItem[]>
   /**
+   * [S21] The items of `to`'s mailbox among `ids` (at most 1,000), ascending id; ids addressed to
+   * another destination, or already deleted, are left out. Live delivery on another instance
+   * than the one the post arrived at reads the items a notice names this way.
+   */
+  readMailItems(to: Uint8Array, ids: readonly number[]): Promise<MailItem[]>
+  /**
    * Deletes items of `to`'s mailbox (ids addressed to another destination are ignored). For an
    * item with a pool in `pools`, its decoy rows (destinations in the pool) go in step with the
    * reads (invariant 8): when `r` real rows remain, `ceil(d / (r + 1))` of its `d` decoy rows go

@@ -2,7 +2,7 @@ import { toHex } from '../../crypto/verify.js'
 import { MAIL_TTL_DAYS, dayOf, type ChangeStore } from './ChangeStore.js'
 import { decoysToDrop, shuffled } from './decoys.js'
 
-type MailPart = Pick<ChangeStore, 'postMail' | 'readMail' | 'deleteMail' | 'mailBodies' | 'mailDepth' | 'expireMail'>
+type MailPart = Pick<ChangeStore, 'postMail' | 'readMail' | 'readMailItems' | 'deleteMail' | 'mailBodies' | 'mailDepth' | 'expireMail'>
 
 /** [S11] Mailboxes in memory; same invariants 7 and 8 as sqliteMail.ts (see ChangeStore.ts). */
 export function memoryMail(): MailPart {
@@ -48,6 +48,13 @@ export function memoryMail(): MailPart {
       return [...box].slice(0, limit).map(([id, bodyId]) => {
         const b = bodies.get(bodyId)!
         return { id, body: b.body, fanout: b.fanout }
+      })
+    },
+    async readMailItems(to, ids) {
+      const box = boxes.get(toHex(to))
+      return [...new Set(ids)].sort((a, b) => a - b).slice(0, 1000).flatMap((id) => {
+        const b = bodies.get(box?.get(id) ?? 0)
+        return b ? [{ id, body: b.body, fanout: b.fanout }] : []
       })
     },
     async deleteMail(to, ids, pools) {

@@ -14,6 +14,7 @@ import { DecoyPoolCache } from '../../sync-server/decoyPools.js'
 import { Hub } from '../../sync-server/hub.js'
 import { createBudgets } from '../../sync-server/budgets.js'
 import { defaultLimits, type ServerLimits } from '../../sync-server/limits.js'
+import { ServerMetrics } from '../../sync-server/metrics/serverMetrics.js'
 import type { ChangeStore } from '../../sync-server/store/ChangeStore.js'
 import { openMemoryStore } from '../../sync-server/store/memory.js'
 
@@ -84,7 +85,7 @@ export function server(options: { store?: ChangeStore; limits?: Partial<ServerLi
     log,
     limits,
     budgets: createBudgets(limits),
-    metrics: { envelopesIn: 0, envelopesOut: 0, framesRejected: 0 },
+    metrics: new ServerMetrics(),
   }
   return { ctx, logs: lines, connect: () => new Peer(ctx) }
 }

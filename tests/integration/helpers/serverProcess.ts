@@ -29,7 +29,8 @@ export async function freePort(): Promise<number> {
   })
 }
 
-export async function startServerProcess(options: { dataDir?: string; staticDir?: string; env?: Record<string, string> } = {}): Promise<ServerProcess> {
+/** `databaseUrl`: run on that PostgreSQL store (`--database-url`, [S20]) instead of SQLite in the data folder. */
+export async function startServerProcess(options: { dataDir?: string; staticDir?: string; env?: Record<string, string>; databaseUrl?: string } = {}): Promise<ServerProcess> {
   const port = await freePort()
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'fieldchat-server-'))
   let child: ChildProcess | undefined
@@ -37,7 +38,7 @@ export async function startServerProcess(options: { dataDir?: string; staticDir?
   const httpUrl = `http://127.0.0.1:${port}`
 
   const launch = async () => {
-    const args = ['--import', 'tsx', 'sync-server/main.ts', '--port', String(port), '--data', dataDir, '--static', options.staticDir ?? join(dataDir, 'no-static')]
+    const args = ['--import', 'tsx', 'sync-server/main.ts', '--port', String(port), '--data', dataDir, '--static', options.staticDir ?? join(dataDir, 'no-static'), ...(options.databaseUrl ? ['--database-url', options.databaseUrl] : [])]
     child = spawn(process.execPath, args, { cwd: process.cwd(), env: { ...process.env, LOG_LEVEL: 'info', RECOVERY_RATE_PER_MINUTE: '100000', ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] })
     child.stdout!.on('data', (d: Buffer) => (log += d.toString()))
     child.stderr!.on('data', (d: Buffer) => (log += d.toString()))
