@@ -58,6 +58,13 @@ const APPEND_REASON: Record<Exclude<AppendResult, { ok: true }>['reason'], numbe
 }
 let nextId = 1
 
+/** Takes `conn` out of `key`'s set, and the key out of the map with its last connection. */
+function forget<C>(map: Map<string, Set<C>>, key: string, conn: C): void {
+  const set = map.get(key)
+  if (!set?.delete(conn) || set.size) return
+  map.delete(key)
+}
+
 /** Splits a mailbox into frames of at most about `maxBytes` of bodies; an item is never split. */
 function mailPages(items: readonly MailItem[], maxBytes: number): MailItem[][] {
   const pages: MailItem[][] = []
@@ -367,7 +374,12 @@ export class Connection implements Subscriber {
       msg.epoch !== stored.epoch &&
       (await verifyRekeyProof(msg.proof, this.challenge, msg.conv, msg.epoch, msg.cap, msg.admin, stored.admin))
     if (!valid) return this.reject(ErrorCode.CAPABILITY_REJECTED, undefined, key)
-    await this.ctx.store.rekeyConv(msg.conv, msg.cap, msg.epoch, msg.admin)
+    // The check above and this write are apart (the proof's check awaits): the store swaps only
+    // from the epoch checked, so of two rotations racing, on this instance or another, one wins.
+    if (!(await this.ctx.store.rekeyConv(msg.conv, msg.cap, msg.epoch, msg.admin, stored.epoch))) {
+      const now = await this.ctx.store.getConv(msg.conv)
+      return this.send({ type: 'error', code: ErrorCode.REKEY_CONFLICT, message: errorText[ErrorCode.REKEY_CONFLICT].remote, ref: key, fatal: false, epoch: now?.epoch ?? stored.epoch })
+    }
     this.fanout.rekey(msg.conv, this)
     this.ctx.log.info({ conn: this.id }, 'capability rotated')
     this.markJoined(msg.conv, msg.epoch)
@@ -376,7 +388,7 @@ export class Connection implements Subscriber {
   /** Drops this connection's access to a conversation after a rotation ([S10]). */
   revoke(convKey: string): void {
     if (!this.joined.delete(convKey)) return
-    this.ctx.joins.get(convKey)?.delete(this)
+    forget(this.ctx.joins, convKey, this)
     for (const key of [...this.subs.keys()]) {
       if (!key.startsWith(convKey)) continue
       this.subs.delete(key)
@@ -569,7 +581,8 @@ export class Connection implements Subscriber {
     this.held = []
     for (const key of this.subs.keys()) this.ctx.hub.remove(key, this)
     this.subs.clear()
-    for (const conv of this.joined.keys()) this.ctx.joins.get(conv)?.delete(this)
-    if (this.mailbox) this.ctx.mailboxes.get(toHex(this.mailbox))?.delete(this)
+    // Registries keep no key without a connection: a server that saw a million devices holds none of them.
+    for (const conv of this.joined.keys()) forget(this.ctx.joins, conv, this)
+    if (this.mailbox) forget(this.ctx.mailboxes, toHex(this.mailbox), this)
   }
 }

@@ -84,7 +84,7 @@ export async function startSyncServer(options: SyncServerOptions): Promise<Runni
     mailDepth: () => store.mailDepth(),
     writable: () => probe.writable(),
   })
-  const operator = new OperatorEndpoints({ metrics, probe, connections: () => connections, metricsToken: options.metricsToken })
+  const operator = new OperatorEndpoints({ metrics, probe, connections: () => connections, metricsToken: options.metricsToken, unready: () => (deaf ? 'notices' : undefined) })
   const targets = { hub: new Hub(), mailboxes: new MailboxIndex<Connection>(), joins: new Map<string, Set<Connection>>() }
   // [S21] An instance that cannot hear the others serves nobody: its devices go to one that can.
   let deaf = false

@@ -10,6 +10,8 @@ export interface OperatorOptions {
   connections(): number
   /** [S19] When set, GET /metrics needs `Authorization: Bearer <token>`. */
   readonly metricsToken?: string
+  /** [S21] Why this instance should get no connections now although its store works (it cannot hear the others), or undefined. */
+  unready?(): string | undefined
 }
 
 /** starting → ready (listening) → draining (shutting down: never ready again). */
@@ -66,6 +68,8 @@ export class OperatorEndpoints {
     const writable = await this.options.probe.writable()
     // Draining may have begun while the store answered.
     if (this.phase !== 'ready') return json(res, 503, { ready: false, reason: this.phase })
+    const why = this.options.unready?.()
+    if (why) return json(res, 503, { ready: false, reason: why })
     json(res, writable ? 200 : 503, writable ? { ready: true } : { ready: false, reason: 'store' })
   }
 

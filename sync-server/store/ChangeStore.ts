@@ -80,7 +80,12 @@ export interface ChangeStore {
   /** Registers the conversation's capability if it has none; returns what is stored afterwards. */
   registerConv(conv: Uint8Array, capPublic: Uint8Array, epoch: number, admin?: Uint8Array): Promise<StoredConv>
   /** Replaces the capability, epoch and admin key of a registered conversation (after [S10] checks). */
-  rekeyConv(conv: Uint8Array, capPublic: Uint8Array, epoch: number, admin: Uint8Array): Promise<void>
+  /**
+   * Compare-and-swap ([S10]): replaces them only while the conversation is still at epoch `from`;
+   * false, changing nothing, when it has moved (another rotation committed first, on this
+   * instance or another) or is not registered.
+   */
+  rekeyConv(conv: Uint8Array, capPublic: Uint8Array, epoch: number, admin: Uint8Array, from: number): Promise<boolean>
   /** Appends in one durable transaction; results are in input order (invariants 1–5). */
   append(items: readonly AppendItem[]): Promise<AppendResult[]>
   /** Envelopes of `doc` with sseq > after, ascending, at most `limit`; none if `doc` belongs to another conversation. */

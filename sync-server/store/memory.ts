@@ -51,9 +51,11 @@ export function openMemoryStore(): ChangeStore {
       if (!convs.has(key)) convs.set(key, admin ? { capPublic, epoch, admin } : { capPublic, epoch })
       return convs.get(key)!
     },
-    async rekeyConv(conv, capPublic, epoch, admin) {
+    async rekeyConv(conv, capPublic, epoch, admin, from) {
       const key = toHex(conv)
-      if (convs.has(key)) convs.set(key, { capPublic, epoch, admin })
+      if (convs.get(key)?.epoch !== from) return false
+      convs.set(key, { capPublic, epoch, admin })
+      return true
     },
     async append(items) {
       return items.map(appendOne)

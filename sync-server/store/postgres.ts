@@ -57,8 +57,9 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
       await transaction(pool, (c) => c.query('INSERT INTO convs (conv, cap, epoch, admin) VALUES ($1, $2, $3, $4) ON CONFLICT (conv) DO NOTHING', [conv, capPublic, epoch, admin ?? null]))
       return convOf((await getConv(conv))!)
     },
-    async rekeyConv(conv, capPublic, epoch, admin) {
-      await transaction(pool, (c) => c.query('UPDATE convs SET cap = $1, epoch = $2, admin = $3 WHERE conv = $4', [capPublic, epoch, admin, conv]))
+    async rekeyConv(conv, capPublic, epoch, admin, from) {
+      const result = await transaction(pool, (c) => c.query('UPDATE convs SET cap = $1, epoch = $2, admin = $3 WHERE conv = $4 AND epoch = $5', [capPublic, epoch, admin, conv, from]))
+      return result.rowCount === 1
     },
     async append(items) {
       if (items.length === 0) return []

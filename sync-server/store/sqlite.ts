@@ -78,7 +78,7 @@ export function openSqliteStore(file: string, options: { durability?: 'normal' |
   const q = {
     getConv: db.prepare<[Uint8Array], { cap: Uint8Array; epoch: number; admin: Uint8Array | null }>('SELECT cap, epoch, admin FROM convs WHERE conv = ?'),
     insertConv: db.prepare('INSERT OR IGNORE INTO convs (conv, cap, epoch, admin) VALUES (?, ?, ?, ?)'),
-    rekeyConv: db.prepare('UPDATE convs SET cap = ?, epoch = ?, admin = ? WHERE conv = ?'),
+    rekeyConv: db.prepare('UPDATE convs SET cap = ?, epoch = ?, admin = ? WHERE conv = ? AND epoch = ?'),
     getDoc: db.prepare<[Uint8Array], { conv: Uint8Array; last_sseq: number }>('SELECT conv, last_sseq FROM docs WHERE doc = ?'),
     insertDoc: db.prepare('INSERT INTO docs (doc, conv, last_sseq) VALUES (?, ?, 0)'),
     bumpDoc: db.prepare('UPDATE docs SET last_sseq = ? WHERE doc = ?'),
@@ -149,8 +149,8 @@ export function openSqliteStore(file: string, options: { durability?: 'normal' |
       q.insertConv.run(conv, capPublic, epoch, admin ?? null)
       return convOf(q.getConv.get(conv)!)
     },
-    async rekeyConv(conv, capPublic, epoch, admin) {
-      q.rekeyConv.run(capPublic, epoch, admin, conv)
+    async rekeyConv(conv, capPublic, epoch, admin, from) {
+      return q.rekeyConv.run(capPublic, epoch, admin, conv, from).changes === 1
     },
     async append(items) {
       return appendAll(items)

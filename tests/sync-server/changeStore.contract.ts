@@ -146,6 +146,20 @@ export function changeStoreContract(name: string, open: () => ChangeStore | Prom
       expect(await store.getConv(randomBytes(16))).toBeUndefined()
     })
 
+    test('[S10] rekeyConv swaps only from the epoch given: of two rotations from one epoch, one wins; an unknown conversation is not created', async () => {
+      const conv = randomBytes(16)
+      await store.registerConv(conv, randomBytes(32), 3, randomBytes(32))
+      const [capA, capB, admin] = [randomBytes(32), randomBytes(32), randomBytes(32)]
+      const results = await Promise.all([store.rekeyConv(conv, capA, 4, admin, 3), store.rekeyConv(conv, capB, 5, admin, 3)])
+      expect(results.filter(Boolean)).toHaveLength(1)
+      const now = await store.getConv(conv)
+      expect(results[0] ? { epoch: 4, cap: capA } : { epoch: 5, cap: capB }).toEqual({ epoch: now?.epoch, cap: new Uint8Array(now!.capPublic) })
+      expect(await store.rekeyConv(conv, randomBytes(32), 9, admin, 3)).toBe(false)
+      const unknown = randomBytes(16)
+      expect(await store.rekeyConv(unknown, randomBytes(32), 1, admin, 0)).toBe(false)
+      expect(await store.getConv(unknown)).toBeUndefined()
+    })
+
     test('[S9] invariant 6: a snapshot ending at a stored envelope prunes that chain\'s envelopes it covers, not others\'', async () => {
       const w = world()
       const mine = w.chain(w.alice, 3)

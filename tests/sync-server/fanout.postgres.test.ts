@@ -181,7 +181,7 @@ describe('[S21] notices', () => {
 })
 
 describePostgres('[S21] an instance that cannot hear the others', () => {
-  test('[S21] its LISTEN connection cut: devices are closed (1012), new ones refused (1013), the log says so; once it listens again it serves', async () => {
+  test('[S21] [S7] its LISTEN connection cut: devices are closed (1012), new ones refused (1013), /readyz 503, the log says so; once it listens again it serves', async () => {
     const schema = await pgSchema('deaf')
     const link = await cuttableLink(new URL(schema.url))
     const { log, lines } = captureLogs()
@@ -197,12 +197,16 @@ describePostgres('[S21] an instance that cannot hear the others', () => {
       await vi.waitFor(() => expect(lines.join('')).toContain('S121_NOTICES_DOWN'))
       const refused = await rawClient(ws).catch((err: Error) => err)
       expect(refused instanceof Error ? refused.message : 'connected').toMatch(/closed \(1013\)/)
+      // [S7] A load balancer sends it nobody meanwhile.
+      const readyz = `http://127.0.0.1:${running.port}/readyz`
+      expect((await fetch(readyz)).status).toBe(503)
 
       link.restore()
       await vi.waitFor(() => expect(lines.join('')).toContain('listening again'), { timeout: 15_000 })
       const back = await rawClient(ws)
       await back.hello()
       back.socket.terminate()
+      await vi.waitFor(async () => expect((await fetch(readyz)).status).toBe(200), { timeout: 5_000 })
     } finally {
       await running.close()
       link.close()

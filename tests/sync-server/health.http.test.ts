@@ -101,7 +101,8 @@ describe('[S7] /healthz says whether the store is writable', () => {
 describe('[S7] /readyz: starting, ready, draining', () => {
   test('[S7] 503 starting until the server listens, 200 when ready, 503 draining for good once it drains', async () => {
     const store = openMemoryStore()
-    const operator = new OperatorEndpoints({ metrics: new ServerMetrics(), probe: new StoreProbe(store, captureLogs().log), connections: () => 0 })
+    let deaf = false
+    const operator = new OperatorEndpoints({ metrics: new ServerMetrics(), probe: new StoreProbe(store, captureLogs().log), connections: () => 0, unready: () => (deaf ? 'notices' : undefined) })
     const http: Server = createServer((req, res) => void (operator.handle(req, res) || res.writeHead(404).end()))
     await new Promise<void>((r) => http.listen(0, '127.0.0.1', () => r()))
     const address = http.address()
@@ -110,6 +111,12 @@ describe('[S7] /readyz: starting, ready, draining', () => {
       expect(await get(`${url}/readyz`)).toMatchObject({ status: 503, body: { ready: false, reason: 'starting' } })
       operator.ready()
       expect(await get(`${url}/readyz`)).toMatchObject({ status: 200, body: { ready: true } })
+      // [S21] An instance that cannot hear the others is not ready, though its store works.
+      deaf = true
+      expect(await get(`${url}/readyz`)).toMatchObject({ status: 503, body: { ready: false, reason: 'notices' } })
+      expect((await get(`${url}/healthz`)).status).toBe(200)
+      deaf = false
+      expect((await get(`${url}/readyz`)).status).toBe(200)
       operator.drain()
       operator.ready()
       expect(await get(`${url}/readyz`)).toMatchObject({ status: 503, body: { ready: false, reason: 'draining' } })
