@@ -14,6 +14,7 @@ import type { Logger } from './log.js'
 import type { ServerMetrics } from './metrics/serverMetrics.js'
 import type { ServerLimits } from './limits.js'
 import type { Budgets } from './budgets.js'
+import { BacklogPage, framesOf } from './backlog.js'
 import type { Fanout } from './fanout/Fanout.js'
 import { localFanout } from './fanout/local.js'
 
@@ -43,7 +44,6 @@ interface Subscription {
   pending: { sseq: number; env: Uint8Array }[] | undefined
 }
 
-const BACKLOG_PAGE = 500
 /** [S11] Decoy pools one connection may have computed at once, and how fast that comes back. */
 const POOL_BUDGET = 8
 const POOL_REFILL_MS = 30_000
@@ -450,14 +450,18 @@ export class Connection implements Subscriber {
     // [S9] snapshots that replaced envelopes this reader has not seen come first.
     const snapshots = await this.ctx.store.snapshots(msg.conv, msg.doc, sub.cursor)
     if (snapshots.length && !this.closed) this.send({ type: 'snapshots', conv: msg.conv, doc: msg.doc, envs: snapshots })
+    const size = new BacklogPage(this.ctx.limits.maxFrameBytes)
     for (;;) {
-      const page = await this.ctx.store.read(msg.conv, msg.doc, sub.cursor, BACKLOG_PAGE)
+      const page = await this.ctx.store.read(msg.conv, msg.doc, sub.cursor, size.size)
       if (this.closed || this.subs.get(key) !== sub) return
       if (page.length === 0) break
+      size.saw(page)
       sub.cursor = page[page.length - 1]!.sseq
       // A backlog page has its own backpressure (drain): it never counts as falling behind.
-      this.send({ type: 'envelopes', conv: msg.conv, doc: msg.doc, items: page.map((e) => ({ sseq: e.sseq, env: e.bytes })), live: false }, false)
-      this.ctx.metrics.backlogSent(page.length)
+      for (const items of framesOf(page.map((e) => ({ sseq: e.sseq, env: e.bytes })), this.ctx.limits.maxFrameBytes)) {
+        this.send({ type: 'envelopes', conv: msg.conv, doc: msg.doc, items, live: false }, false)
+        this.ctx.metrics.backlogSent(items.length)
+      }
       await this.drain()
     }
     this.send({ type: 'caught-up', conv: msg.conv, doc: msg.doc, cursor: sub.cursor })
@@ -506,18 +510,21 @@ export class Connection implements Subscriber {
       return [...byseq.values()].sort((a, b) => a.sseq - b.sseq)
     }
     const read = async () => {
+      const size = new BacklogPage(this.ctx.limits.maxFrameBytes)
       for (let rereads = 0; ; ) {
-        const page = await this.ctx.store.read(conv, doc, sub.cursor, BACKLOG_PAGE)
+        const page = await this.ctx.store.read(conv, doc, sub.cursor, size.size)
         if (this.closed || this.subs.get(key) !== sub) return
         if (page.length === 0) {
           const next = after(sub.cursor)[0]
           if (!next || next.sseq === sub.cursor + 1 || ++rereads > 2) break
           continue
         }
+        size.saw(page)
         sub.cursor = page[page.length - 1]!.sseq
-        const items = page.map((e) => ({ sseq: e.sseq, env: e.bytes }))
-        this.send({ type: 'envelopes', conv, doc, items, live: true }, false)
-        this.ctx.metrics.delivered(items, items.length)
+        for (const items of framesOf(page.map((e) => ({ sseq: e.sseq, env: e.bytes })), this.ctx.limits.maxFrameBytes)) {
+          this.send({ type: 'envelopes', conv, doc, items, live: true }, false)
+          this.ctx.metrics.delivered(items, items.length)
+        }
         await this.drain()
       }
       const rest = after(sub.cursor)
