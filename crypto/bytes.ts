@@ -22,10 +22,14 @@ export function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
 
 const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'))
 
+/**
+ * One flat string (joined, not appended: `+=` leaves a rope of a node per byte pair, about 1 KiB
+ * for a 32-byte key, kept as long as the string is — the server keys maps by these per connection).
+ */
 export function toHex(bytes: Uint8Array): string {
-  let s = ''
-  for (let i = 0; i < bytes.length; i++) s += HEX[bytes[i]!]
-  return s
+  const parts = new Array<string>(bytes.length)
+  for (let i = 0; i < bytes.length; i++) parts[i] = HEX[bytes[i]!]!
+  return parts.join('')
 }
 
 export function fromHex(hex: string): Uint8Array | undefined {

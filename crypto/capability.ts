@@ -74,7 +74,7 @@ export function verifyCapabilityProof(proof: Uint8Array, challenge: Uint8Array, 
 }
 
 export function verifyDeviceAuth(proof: Uint8Array, challenge: Uint8Array, device: Uint8Array): Promise<boolean> {
-  return verifySignature(deviceAuthBytes(challenge, device), proof, device)
+  return verifySignature(deviceAuthBytes(challenge, device), proof, device, true)
 }
 
 function u32(n: number): Uint8Array {

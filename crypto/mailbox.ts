@@ -86,5 +86,5 @@ export function randomDecoy(): Uint8Array {
 }
 
 export function verifyMailboxProof(proof: Uint8Array, challenge: Uint8Array, address: Uint8Array): Promise<boolean> {
-  return verifySignature(mailboxProofBytes(challenge, address), proof, address)
+  return verifySignature(mailboxProofBytes(challenge, address), proof, address, true)
 }

@@ -48,6 +48,13 @@ describe.each(BACKENDS)('Ed25519 verification rule (%s backend)', (backend) => {
     expect(await verifySignature(new Uint8Array([0]), RFC8032_1.sig, RFC8032_1.pub)).toBe(false)
   })
 
+  test('[C3] a key checked once (not cached) follows the same rule: RFC 8032 test 1 verifies, a changed message, S + L and a small-order key do not', async () => {
+    expect(await verifySignature(new Uint8Array(0), RFC8032_1.sig, RFC8032_1.pub, true)).toBe(true)
+    expect(await verifySignature(new Uint8Array([0]), RFC8032_1.sig, RFC8032_1.pub, true)).toBe(false)
+    expect(await verifySignature(new Uint8Array(0), malleate(RFC8032_1.sig), RFC8032_1.pub, true)).toBe(false)
+    expect(await verifySignature(new Uint8Array(0), RFC8032_1.sig, SMALL_ORDER_KEYS[0]!, true)).toBe(false)
+  })
+
   test('[C3] restoreDeviceKeys rebuilds the RFC 8032 key pair from its stored secret', () => {
     const keys = restoreDeviceKeys(concat(RFC8032_1.seed, RFC8032_1.pub), new Uint8Array(32).fill(1))
     expect(keys?.signPublic).toEqual(RFC8032_1.pub)
