@@ -61,6 +61,9 @@ const room = new WireRoom(a)
 await a.join(room)
 await b.join(room)
 await b.subscribe(room)
+// Keep-alive as the app does ([M19]): opening 10,000 idle connections takes longer than the
+// server's 60 s idle timeout, and A and B must still be there after it.
+const keepAlive = setInterval(() => [a, b].forEach((d) => d.send({ type: 'ping', t: 0 })), 15_000)
 
 /** PACED pushes from A, one every GAP_MS; the latency of each to B's live frame. */
 async function paced(label: string) {
@@ -79,7 +82,7 @@ async function paced(label: string) {
     a.send({ type: 'push', id: i, envelopes: [env] })
     await new Promise((r) => setTimeout(r, GAP_MS))
   }
-  await done
+  await Promise.race([done, new Promise((_, reject) => setTimeout(() => reject(new Error(`${label}: ${arrived.length} of ${PACED} arrived`)), 60_000))])
   b.onMessage = () => undefined
   const latencies = sentAt.map((t, i) => arrived[i]! - t)
   const result = { p50Ms: round(percentile(latencies, 50), 2), p99Ms: round(percentile(latencies, 99), 2), maxMs: round(Math.max(...latencies), 1) }
@@ -147,6 +150,7 @@ try {
     targets: { rssPerIdleConnectionKb: 20, p99RatioWithFlood: 2 },
   }))
 } finally {
+  clearInterval(keepAlive)
   a.close()
   b.close()
   await server.kill()
