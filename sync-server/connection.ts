@@ -123,7 +123,8 @@ export class Connection implements Subscriber {
     this.handshakeTimer = setTimeout(() => this.device || this.fail(ErrorCode.NOT_AUTHENTICATED, true), ctx.limits.handshakeTimeoutMs)
     // [S6] A peer silent for the idle time either way (or stuck half-way through a frame) is closed.
     this.idleTimer = setInterval(() => {
-      if (performance.now() - this.lastActive > ctx.limits.idleTimeoutMs) this.fail(ErrorCode.IDLE_TIMEOUT, true)
+      const now = performance.now()
+      if (now - this.lastActive > ctx.limits.idleTimeoutMs || now - this.stuckSince() > ctx.limits.idleTimeoutMs) this.fail(ErrorCode.IDLE_TIMEOUT, true)
     }, Math.max(50, Math.min(15_000, ctx.limits.idleTimeoutMs / 4)))
     this.idleTimer.unref?.()
     socket.on('message', (data, isBinary) => this.onFrame(data as Buffer, isBinary))
@@ -134,6 +135,22 @@ export class Connection implements Subscriber {
   }
 
   private lastActive = performance.now()
+  /** [S6] Since when the peer's frame in progress has not grown (ws's parser holds part of one). */
+  private partial: { bytes: number; since: number } | undefined
+
+  /**
+   * [S6] A frame left half-way counts as silence even while frames go out to the peer (live mail
+   * for it keeps `lastActive` fresh): the time since bytes of an unfinished frame last arrived,
+   * or Infinity (never) when none is in progress. Reads ws's parser state (`_state` 0: between frames).
+   */
+  private stuckSince(): number {
+    const receiver = (this.socket as unknown as { _receiver?: { _state?: unknown; _bufferedBytes?: unknown } })._receiver
+    const bytes = typeof receiver?._bufferedBytes === 'number' ? receiver._bufferedBytes : 0
+    const midFrame = bytes > 0 || (typeof receiver?._state === 'number' && receiver._state !== 0)
+    if (!midFrame) return (this.partial = undefined), Infinity
+    if (!this.partial || this.partial.bytes !== bytes) this.partial = { bytes, since: performance.now() }
+    return this.partial.since
+  }
   private readonly idleTimer: ReturnType<typeof setInterval>
 
   private onFrame(data: Buffer, isBinary: boolean): void {
