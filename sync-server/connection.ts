@@ -321,7 +321,7 @@ export class Connection implements Subscriber {
   }
 
   /** [S11] Handled items go; with a pool key, their decoy rows go in step (ChangeStore invariant 8). */
-  private onMailDone(msg: MailDone): Promise<void> {
+  private async onMailDone(msg: MailDone): Promise<void> {
     const keys = new Map((msg.pools ?? []).map((p) => [p.id, p.key]))
     // A pool not in the cache costs up to 20,000 hashes: each connection may have the server
     // compute a few (POOL_BUDGET, one more every POOL_REFILL_MS); beyond that, decoys of the
@@ -334,9 +334,16 @@ export class Connection implements Subscriber {
       this.poolTokens -= 1
       return true
     }
+    // Pools are computed before the delete, in steps with other connections served between
+    // (decoyPools.ts `prepare`); the delete then only looks them up.
+    if (keys.size) {
+      for (const item of await this.ctx.store.readMailItems(this.dest!, [...keys.keys()])) {
+        await this.ctx.decoyPools.prepare(keys.get(item.id)!, item.fanout, mayCompute)
+      }
+    }
     const pools = keys.size ? (id: number, fanout: number) => {
       const key = keys.get(id)
-      return key && this.ctx.decoyPools.get(key, fanout, mayCompute)
+      return key && this.ctx.decoyPools.peek(key, fanout)
     } : undefined
     return this.ctx.store.deleteMail(this.dest!, msg.ids, pools)
   }
