@@ -27,6 +27,13 @@ export interface StallEntry {
   /** The machine's 1-minute load average then (2 cores), and this process's timer lag in the 2 s before. */
   load: number
   monitorLagMs: number
+  /**
+   * The server's main thread over the 2 s before the stall was seen (/proc/<pid>/schedstat): ms
+   * it ran, and ms it was ready but waited for a CPU. Much waiting: the machine was crowded; much
+   * running: the server had that much work in hand.
+   */
+  serverRanMs: number
+  serverWaitedMs: number
 }
 
 interface Watch {
@@ -68,6 +75,17 @@ const outstanding = new Map<number, Pending>()
 let lastTick = 0
 /** [time, lag] of recent ticks. */
 const lags: [number, number][] = []
+/** [time, ns run, ns waited] of the server's main thread, per tick. */
+const sched: [number, number, number][] = []
+
+function schedstat(pid: number): [number, number] | undefined {
+  try {
+    const [ran, waited] = readFileSync(`/proc/${pid}/schedstat`, 'utf8').split(' ').map(Number)
+    return ran !== undefined && waited !== undefined && Number.isFinite(ran) && Number.isFinite(waited) ? [ran, waited] : undefined
+  } catch {
+    return undefined
+  }
+}
 let nextPing = 1
 
 function rssMiB(pid: number): number {
@@ -85,7 +103,11 @@ function stall(kind: 'health' | 'ping', pending: Pending, now: number): void {
   if (kind === 'health') stats.healthStalls++
   else stats.pingStalls++
   const monitorLagMs = Math.round(Math.max(0, ...lags.filter(([t]) => now - t < 2_000).map(([, lag]) => lag)))
-  const entry: StallEntry = { kind, ms: Math.round(now - pending.at), at: Math.round((now - started) / 1000), load: Math.round(loadavg()[0]! * 10) / 10, monitorLagMs }
+  const from = sched.find(([t]) => now - t <= 2_000)
+  const to = sched[sched.length - 1]
+  const serverRanMs = from && to ? Math.round((to[1] - from[1]) / 1e6) : 0
+  const serverWaitedMs = from && to ? Math.round((to[2] - from[2]) / 1e6) : 0
+  const entry: StallEntry = { kind, ms: Math.round(now - pending.at), at: Math.round((now - started) / 1000), load: Math.round(loadavg()[0]! * 10) / 10, monitorLagMs, serverRanMs, serverWaitedMs }
   if (stats.stallLog.length < 50) {
     stats.stallLog.push(entry)
     pending.entry = entry
@@ -180,6 +202,11 @@ function tick(): void {
     while (lags.length > 16) lags.shift()
   }
   lastTick = now
+  const s = schedstat(watch.pid)
+  if (s) {
+    sched.push([now, s[0], s[1]])
+    while (sched.length > 16) sched.shift()
+  }
   probe(watch)
   ping()
   const rss = rssMiB(watch.pid)
