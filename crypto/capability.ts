@@ -1,5 +1,5 @@
 import nacl from 'tweetnacl'
-import { concat, writeU32 } from './bytes.js'
+import { concat, utf8, writeU32 } from './bytes.js'
 import { CryptoMisuse } from './errors.js'
 import { deriveKey, domainHash, frame } from './hash.js'
 import { asSignPublicKey, asSignSecretKey, type EpochKey, type SignPublicKey } from './keys.js'
@@ -75,6 +75,34 @@ export function verifyCapabilityProof(proof: Uint8Array, challenge: Uint8Array, 
 
 export function verifyDeviceAuth(proof: Uint8Array, challenge: Uint8Array, device: Uint8Array): Promise<boolean> {
   return verifySignature(deviceAuthBytes(challenge, device), proof, device, true)
+}
+
+const DOMAIN_BLOB = 'fieldchat/v1/blob/request'
+
+/** Whose capability signs a blob request ([K9]): the conversation's (access) or the organisation's (quota space). */
+export type BlobProofRole = 'access' | 'space'
+
+/**
+ * [K9] A blob request (protocol/SPEC.md [B3]) signed with a capability: the role, the HTTP method,
+ * the request target (path and query, exactly as sent), the conversation (or space) and epoch the
+ * capability belongs to, and the client's clock in ms. No challenge round trip: the server accepts
+ * a time within its window, so a captured request replays at most within that window and only to
+ * the same target.
+ */
+export function blobRequestBytes(role: BlobProofRole, method: string, target: string, conv: Uint8Array, epoch: number, time: number): Uint8Array {
+  if (role !== 'access' && role !== 'space') throw new CryptoMisuse('a blob proof role is access or space')
+  if (!Number.isSafeInteger(time) || time < 0) throw new CryptoMisuse('a blob request time is a non-negative safe integer (ms)')
+  const t = new Uint8Array(8)
+  new DataView(t.buffer).setBigUint64(0, BigInt(time), false)
+  return frame(DOMAIN_BLOB, [utf8.encode(role), utf8.encode(method), utf8.encode(target), conv, u32(epoch), t])
+}
+
+export function signBlobRequest(cap: Capability, role: BlobProofRole, method: string, target: string, conv: Uint8Array, epoch: number, time: number): Promise<Uint8Array> {
+  return cap.signer.sign(blobRequestBytes(role, method, target, conv, epoch, time))
+}
+
+export function verifyBlobRequest(proof: Uint8Array, role: BlobProofRole, method: string, target: string, conv: Uint8Array, epoch: number, time: number, capPublic: Uint8Array): Promise<boolean> {
+  return verifySignature(blobRequestBytes(role, method, target, conv, epoch, time), proof, capPublic)
 }
 
 function u32(n: number): Uint8Array {

@@ -25,3 +25,19 @@ export function frame(domain: string, parts: Uint8Array[]): Uint8Array {
 export function deriveKey(secret: Uint8Array, domain: string, salt: Uint8Array, length = 32): Uint8Array {
   return hkdf(sha256, secret, salt, utf8.encode(domain), length)
 }
+
+/**
+ * [F5] The plain SHA-256 of a file's content, fed in pieces: the one hash here that is *not*
+ * domain separated, because it must equal what `sha256sum` prints and what public blocklists of
+ * known-bad files list. It names content; it never authenticates anything on its own.
+ */
+export interface ContentHasher {
+  update(bytes: Uint8Array): void
+  /** The 32-byte digest; the hasher cannot be used afterwards. */
+  digest(): Uint8Array
+}
+
+export function contentHasher(): ContentHasher {
+  const h = sha256.create()
+  return { update: (b) => void h.update(b), digest: () => h.digest() }
+}

@@ -82,3 +82,11 @@ const SMALL_ORDER_Y = [
   hex('c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac037a'),
   hex('26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc05'),
 ]
+
+/** [F1] One file's own AES-256-GCM key (32 random bytes): it seals that file and nothing else. */
+export type FileKey = Brand<Uint8Array, 'FileKey'>
+
+export function asFileKey(bytes: Uint8Array): FileKey {
+  exact(bytes, 32, 'file key')
+  return bytes as FileKey
+}

@@ -5,7 +5,7 @@
 export { splitEnvelope, hashOfEnvelope, type EnvelopeParts } from './envelope/wire.js'
 export { verifyEnvelopeSignature } from './envelope/signature.js'
 export { decodeHeader, type EnvelopeHeader, HEADER_BYTES, ID_BYTES, ZERO_HASH } from './envelope/header.js'
-export { conversationIdOf, verifyCapabilityProof, verifyDeviceAuth, verifyRekeyProof } from './capability.js'
+export { conversationIdOf, verifyBlobRequest, verifyCapabilityProof, verifyDeviceAuth, verifyRekeyProof, type BlobProofRole } from './capability.js'
 export { decoyPool, decoyPoolEntry, decoyPoolSize, decoyRowDest, mailDest, verifyMailboxProof } from './mailbox.js'
 export { parseSignPublicKey, type SignPublicKey } from './keys.js'
 export { randomBytes } from './random.js'
