@@ -88,3 +88,37 @@ export const defaultRecoveryLimits: RecoveryLimits = {
   bodyIdleTimeoutMs: 10_000,
   bodyTimeoutMs: 120_000,
 }
+
+/** [B4][B5][B9][B11] Limits of the blob endpoints (plain HTTP, per client address, per space and per server). */
+export interface BlobLimits {
+  /** [B11] Token bucket per client address over every /v1/blobs request. */
+  requestsPerMinute: number
+  burstRequests: number
+  maxTrackedClients: number
+  /** [B4] Bytes (padded chunks × 65,552) every blob of one space may take, complete or not: `--blob-space-quota-mb`. */
+  spaceQuotaBytes: number
+  /** [B4] Bytes the whole blob store may take: `--blob-max-total-mb` (default: no limit but the disk). */
+  maxTotalBytes: number
+  /** [B4] Free disk (statfs of the blob folder) a create must leave beyond every created blob's missing bytes. */
+  diskReserveBytes: number
+  /** [B9] An incomplete blob with no write for this many days is deleted by the sweep: `--blob-incomplete-days`. */
+  incompleteDays: number
+  /** [B5] Bodies read at once; one more PUT gets 503 B503_BUSY (each holds one chunk and, on PostgreSQL, a connection). */
+  maxConcurrentUploads: number
+  /** [B5] A body that sends nothing for this long while it is waited for is cut: 408 B408_BODY_TIMEOUT. */
+  bodyIdleTimeoutMs: number
+}
+
+export const defaultBlobLimits: BlobLimits = {
+  // A phone streaming a video asks for ranges as it plays; an office behind one NAT address uploads
+  // in 8 MiB PUTs (a 2 GiB file is 256 of them).
+  requestsPerMinute: 1_200,
+  burstRequests: 300,
+  maxTrackedClients: 100_000,
+  spaceQuotaBytes: 20_480 * 1024 * 1024,
+  maxTotalBytes: Number.POSITIVE_INFINITY,
+  diskReserveBytes: 1024 ** 3,
+  incompleteDays: 7,
+  maxConcurrentUploads: 16,
+  bodyIdleTimeoutMs: 30_000,
+}

@@ -13,6 +13,8 @@ import { DatabaseUnavailableError, DatabaseUrlError, parseDatabaseUrl, type Data
  *   --recovery-rate / RECOVERY_RATE_PER_MINUTE (120; the burst is a third of it, at least 10)
  *   --metrics-token / METRICS_TOKEN (unset: /metrics is open)   --drain-seconds / DRAIN_SECONDS (0)
  *   --database-url / DATABASE_URL (unset: SQLite in --data; postgres://… : PostgreSQL, several instances, [S20])
+ *   --blob-space-quota-mb / BLOB_SPACE_QUOTA_MB (20480)   --blob-max-total-mb / BLOB_MAX_TOTAL_MB (unset: no limit)
+ *   --blob-incomplete-days / BLOB_INCOMPLETE_DAYS (7)   (file blobs, protocol [B4], [B9])
  */
 const { values } = parseArgs({
   options: {
@@ -27,6 +29,9 @@ const { values } = parseArgs({
     'metrics-token': { type: 'string' },
     'drain-seconds': { type: 'string' },
     'database-url': { type: 'string' },
+    'blob-space-quota-mb': { type: 'string' },
+    'blob-max-total-mb': { type: 'string' },
+    'blob-incomplete-days': { type: 'string' },
   },
 })
 const log = createLogger()
@@ -54,6 +59,12 @@ const capacity = (flag: string | undefined, env: string | undefined, name: strin
 const maxBlobs = capacity(values['recovery-max-blobs'], process.env.RECOVERY_MAX_BLOBS, 'recovery-max-blobs')
 const maxTotalBytes = capacity(values['recovery-max-bytes'], process.env.RECOVERY_MAX_BYTES, 'recovery-max-bytes')
 const rate = capacity(values['recovery-rate'], process.env.RECOVERY_RATE_PER_MINUTE, 'recovery-rate')
+// [B4][B9] File blobs: the quota of one organisation space and the whole store's cap in MiB, and
+// the days an unfinished upload is kept.
+const MIB = 1024 * 1024
+const spaceQuotaMb = capacity(values['blob-space-quota-mb'], process.env.BLOB_SPACE_QUOTA_MB, 'blob-space-quota-mb')
+const maxTotalMb = capacity(values['blob-max-total-mb'], process.env.BLOB_MAX_TOTAL_MB, 'blob-max-total-mb')
+const incompleteDays = capacity(values['blob-incomplete-days'], process.env.BLOB_INCOMPLETE_DAYS, 'blob-incomplete-days')
 // [S7] Seconds between SIGTERM and closing, while /readyz answers 503: a load balancer's probe
 // interval times its failure threshold, so it has stopped sending here before connections close.
 const drainSeconds = Number(values['drain-seconds'] ?? process.env.DRAIN_SECONDS ?? 0)
@@ -84,6 +95,7 @@ const server = await startSyncServer({
   ...(database ? { databaseUrl: database.url } : {}),
   metricsToken: values['metrics-token'] || process.env.METRICS_TOKEN || undefined,
   recoveryLimits: { ...(maxBlobs ? { maxBlobs } : {}), ...(maxTotalBytes ? { maxTotalBytes } : {}), ...(rate ? { requestsPerMinute: rate, burstRequests: Math.max(10, Math.floor(rate / 3)) } : {}) },
+  blobLimits: { ...(spaceQuotaMb ? { spaceQuotaBytes: spaceQuotaMb * MIB } : {}), ...(maxTotalMb ? { maxTotalBytes: maxTotalMb * MIB } : {}), ...(incompleteDays ? { incompleteDays } : {}) },
   log,
 }).catch((err: unknown) => {
   // A data directory of another format is refused with its code, never read as this one.

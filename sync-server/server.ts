@@ -5,7 +5,7 @@ import { WebSocketServer } from 'ws'
 import { Connection, type ConnectionContext } from './connection.js'
 import { DecoyPoolCache } from './decoyPools.js'
 import { Hub } from './hub.js'
-import { defaultLimits, defaultRecoveryLimits, type RecoveryLimits, type ServerLimits } from './limits.js'
+import { defaultBlobLimits, defaultLimits, defaultRecoveryLimits, type BlobLimits, type RecoveryLimits, type ServerLimits } from './limits.js'
 import { createLogger, type Logger } from './log.js'
 import { staticHandler } from './http.js'
 import { recoveryHandler } from './recovery/handler.js'
@@ -25,6 +25,12 @@ import { localFanout } from './fanout/local.js'
 import { MailboxIndex } from './fanout/mailboxIndex.js'
 import { PostgresFanout } from './fanout/postgres.js'
 import type { RecoveryBlobStore } from './store/RecoveryBlobStore.js'
+import type { BlobStore } from './blobs/BlobStore.js'
+import { openDiskBlobStore } from './blobs/diskBlobs.js'
+import { blobHandler } from './blobs/handler.js'
+import { openMemoryBlobStore } from './blobs/memoryBlobs.js'
+import { openPostgresBlobStore } from './blobs/postgresBlobs.js'
+import { isBlobPath } from './blobs/request.js'
 
 export interface SyncServerOptions {
   readonly port: number
@@ -36,6 +42,9 @@ export interface SyncServerOptions {
   readonly store?: ChangeStore
   /** Recovery blobs ([S15]); default: the SQLite file's own table, or in memory when `store` is given. */
   readonly recovery?: RecoveryBlobStore
+  /** [B10] File blobs; default: files under dataDir/blobs, PostgreSQL with `databaseUrl`, in memory when `store` is given. Closed with the server. */
+  readonly blobs?: BlobStore
+  readonly blobLimits?: Partial<BlobLimits>
   /** Built PWA to serve on the same port (dist/); omitted → API only. */
   readonly staticDir?: string
   readonly limits?: Partial<ServerLimits>
@@ -63,11 +72,18 @@ export async function startSyncServer(options: SyncServerOptions): Promise<Runni
   const limits = { ...defaultLimits, ...options.limits }
   let store = options.store
   let recovery = options.recovery
+  let blobs = options.blobs
+  const blobLimits = { ...defaultBlobLimits, ...options.blobLimits }
   let postgres: PostgresStore | undefined
   if (!store && options.databaseUrl) {
     const onConnectionError = (err: Error) => log.warn({ code: 'S102_DATABASE_UNAVAILABLE', err: err.message }, 'a PostgreSQL connection failed')
     store = postgres = await openPostgresStore(options.databaseUrl, { onConnectionError })
     recovery ??= postgres.recovery
+    // [B10] Its own pool: each upload in flight holds a connection while its body arrives.
+    blobs ??= await openPostgresBlobStore(options.databaseUrl, { maxConnections: blobLimits.maxConcurrentUploads + 4, onConnectionError }).catch(async (err: unknown) => {
+      await store!.close()
+      throw new DatabaseUnavailableError(parseDatabaseUrl(options.databaseUrl!).redacted, err)
+    })
     log.info({ database: parseDatabaseUrl(options.databaseUrl).redacted, schema: postgres.place.schema }, 'store: PostgreSQL')
   }
   if (!store) {
@@ -76,8 +92,10 @@ export async function startSyncServer(options: SyncServerOptions): Promise<Runni
     const sqlite = openSqliteStore(join(dir, 'sync.sqlite'), { durability: options.durability ?? 'normal' })
     store = sqlite
     recovery ??= sqlite.recovery
+    blobs ??= await openDiskBlobStore(dir)
   }
   recovery ??= openMemoryRecoveryStore()
+  blobs ??= openMemoryBlobStore()
   const probe = new StoreProbe(store, log)
   const metrics = new ServerMetrics({
     connections: () => ({ open: connections, authenticated: [...ctx.mailboxes.values()].reduce((n, set) => n + set.size, 0) }),
@@ -99,12 +117,14 @@ export async function startSyncServer(options: SyncServerOptions): Promise<Runni
       ? await PostgresFanout.start({ url: options.databaseUrl!, channel: postgres.place.channel, pool: postgres.pool, store, targets, log, onHearing })
       : localFanout(targets)
   } catch (err) {
+    await blobs.close()
     await store.close()
     throw new DatabaseUnavailableError(parseDatabaseUrl(options.databaseUrl!).redacted, err)
   }
   const ctx: ConnectionContext = { ...targets, fanout, decoyPools: new DecoyPoolCache(), store, log, limits, budgets: createBudgets(limits), metrics }
   const serveStatic = staticHandler(options.staticDir)
   const serveRecovery = recoveryHandler({ store: recovery, limits: { ...defaultRecoveryLimits, ...options.recoveryLimits }, log })
+  const serveBlobs = blobHandler({ store: blobs, caps: store, limits: blobLimits, log, silentSocketMs: limits.silentSocketMs })
   // [S11] Mail older than MAIL_TTL_DAYS goes (decoy recipients, [M27], never read theirs): at
   // start and every hour.
   const expire = async () => {
@@ -114,6 +134,14 @@ export async function startSyncServer(options: SyncServerOptions): Promise<Runni
   await expire()
   const expiry = setInterval(() => void expire(), 3_600_000)
   expiry.unref()
+  // [B9] Incomplete blobs with no write for blobLimits.incompleteDays go: at start and every hour.
+  const sweep = async () => {
+    const gone = await blobs.sweep(Date.now(), blobLimits.incompleteDays).catch((err: unknown) => (log.error({ err: (err as { code?: string }).code ?? (err as Error).name }, 'blob sweep failed'), 0))
+    if (gone) log.info({ gone }, 'swept incomplete blobs')
+  }
+  await sweep()
+  const sweeper = setInterval(() => void sweep(), 3_600_000)
+  sweeper.unref()
   let connections = 0
 
   // [S6] Slow or silent HTTP peers: headers (an upgrade's too) within headersTimeoutMs, checked
@@ -122,6 +150,7 @@ export async function startSyncServer(options: SyncServerOptions): Promise<Runni
     // [S7][S19] /healthz, /readyz, /metrics.
     if (operator.handle(req, res)) return
     if (isRecoveryPath(req.url)) return serveRecovery(req, res)
+    if (isBlobPath(req.url)) return serveBlobs(req, res)
     serveStatic(req, res)
   })
   http.on('connection', (s) => s.setTimeout(limits.silentSocketMs, () => s.destroy()))
@@ -156,10 +185,12 @@ export async function startSyncServer(options: SyncServerOptions): Promise<Runni
       // [S7] Not ready first: a balancer that asks now is told to go elsewhere.
       operator.drain()
       clearInterval(expiry)
+      clearInterval(sweeper)
       for (const client of wss.clients) client.terminate()
       await new Promise<void>((r) => wss.close(() => r()))
       await new Promise<void>((r) => http.close(() => r()))
       await fanout.close()
+      await blobs.close()
       await store.close()
     },
   }

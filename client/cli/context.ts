@@ -16,8 +16,12 @@ export interface Options {
   readonly ttl?: string
   readonly code?: string
   readonly noHistory: boolean
-  /** `export --out FILE` ([M31]). */
+  /** `export --out FILE` ([M31]), `get-file … --out FILE` ([A3]). */
   readonly out?: string
+  /** `send-file … --caption TEXT` ([A2]). */
+  readonly caption?: string
+  /** `send-file`, `get-file --accept-warning`: the second step on a file the checks warn about ([H5]). */
+  readonly acceptWarning?: boolean
 }
 
 /** What a command gets: the engine, the options, and the waits bounded by --timeout. */

@@ -30,7 +30,8 @@ export const usageError = (message: string): CliError => new CliError(CliErrorCo
 /** What a script sees of any failure: a code, a sentence, and extra data when there is some. */
 export function describeError(err: unknown): { code: string; message: string; exitCode: number; data?: Record<string, unknown> } {
   if (err instanceof CliError) return { code: err.code, message: err.message, exitCode: err.code === CliErrorCode.USAGE ? 2 : 1, ...(err.data ? { data: err.data } : {}) }
-  if (err instanceof ClientError) return { code: err.code, message: err.message, exitCode: 1 }
+  // A file the checks refused carries its verdict (reasons, real type) for scripts ([H7]).
+  if (err instanceof ClientError) return { code: err.code, message: err.message, exitCode: 1, ...('verdict' in err ? { data: { verdict: err.verdict } } : {}) }
   // parseArgs reports unknown or malformed options as TypeErrors with a code of its own.
   const nodeCode = (err as { code?: unknown } | undefined)?.code
   if (typeof nodeCode === 'string' && nodeCode.startsWith('ERR_PARSE_ARGS')) return { code: CliErrorCode.USAGE, message: (err as Error).message, exitCode: 2 }

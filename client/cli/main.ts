@@ -8,11 +8,15 @@ import { openSqliteLocalStore } from '../node/sqliteStore.js'
 import { nodeSocket } from '../node/socket.js'
 import { makeCli, type Command, type Options } from './context.js'
 import { convCommands } from './convCommands.js'
+import { fileCommands } from './fileCommands.js'
+import { nodeSpool } from '../node/fileSpool.js'
 import { archiveCommands, storelessCommand } from './archiveCommands.js'
 import { lock, unlock } from './lockCommands.js'
 import { recover, recoveryCommands } from './recoveryCommands.js'
 import { usageError } from './errors.js'
 import { groupCommands } from './groupCommands.js'
+import { checkFileCommand } from './fileCheckCommand.js'
+import { checkLinkCommand } from './linkCheckCommand.js'
 import { orgCommands } from './orgCommands.js'
 import { printError, printResult } from './output.js'
 import { USAGE } from './usage.js'
@@ -29,7 +33,7 @@ function commandFor(positionals: readonly string[]): { run: Command; args: reado
     if (!run) throw usageError(`${sub ? `unknown command: ${name} ${sub}` : `${name} needs a command`} (one of: ${Object.keys(family).join(', ')}; --help lists them)`)
     return { run, args }
   }
-  const run = Object.hasOwn(convCommands, name) ? convCommands[name] : Object.hasOwn(archiveCommands, name) ? archiveCommands[name] : undefined
+  const run = Object.hasOwn(convCommands, name) ? convCommands[name] : Object.hasOwn(fileCommands, name) ? fileCommands[name] : Object.hasOwn(archiveCommands, name) ? archiveCommands[name] : undefined
   if (!run) throw usageError(`unknown command: ${name} (--help lists them)`)
   return { run, args: rest }
 }
@@ -48,7 +52,12 @@ const OPTIONS = {
   code: { type: 'string' },
   'key-file': { type: 'string' },
   'recovery-key': { type: 'string' },
+  type: { type: 'string' },
+  org: { type: 'string' },
+  text: { type: 'string' },
   out: { type: 'string' },
+  caption: { type: 'string' },
+  'accept-warning': { type: 'boolean', default: false },
   'no-history': { type: 'boolean', default: false },
   help: { type: 'boolean', short: 'h', default: false },
 } as const
@@ -84,9 +93,17 @@ async function main(): Promise<number> {
     printResult(json, outcome)
     return outcome.exitCode ?? 0
   }
+  // [H1] check-file reads a file; it opens this device's store only for an organisation's file policy.
+  if (positionals[0] === 'check-file') {
+    const outcome = await checkFileCommand(positionals.slice(1), values)
+    printResult(json, outcome)
+    return outcome.exitCode ?? 0
+  }
   // [M29] lock and unlock change what opens the store itself, before any engine uses it.
   const storeCommand = positionals[0] === 'lock' ? lock : positionals[0] === 'unlock' ? unlock : undefined
-  const { run, args } = storeCommand || positionals[0] === 'recover' ? { run: undefined, args: [] } : commandFor(positionals)
+  // [U10] check-link reads the organisations' blocklists from the store and never connects.
+  const linkCheck = positionals[0] === 'check-link'
+  const { run, args } = storeCommand || linkCheck || positionals[0] === 'recover' ? { run: undefined, args: [] } : commandFor(positionals)
   const timeout = Number(values.timeout ?? 30)
   if (!Number.isFinite(timeout) || timeout < 0) throw usageError(`--timeout takes seconds, not ${values.timeout}`)
   const options: Options = {
@@ -100,6 +117,8 @@ async function main(): Promise<number> {
     ...(values.ttl !== undefined ? { ttl: values.ttl } : {}),
     ...(values.code !== undefined ? { code: values.code } : {}),
     ...(values.out !== undefined ? { out: values.out } : {}),
+    ...(values.caption !== undefined ? { caption: values.caption } : {}),
+    ...(values['accept-warning'] ? { acceptWarning: true } : {}),
   }
 
   const home = resolve(values.home ?? process.env.FIELDCHAT_HOME ?? '.fieldchat')
@@ -134,7 +153,7 @@ async function main(): Promise<number> {
     await store.close().catch(() => undefined)
     return 0
   }
-  const messenger = await Messenger.open({ store, url: server, socket: nodeSocket }).catch(async (err: unknown) => {
+  const messenger = await Messenger.open({ store, url: server, socket: nodeSocket, spool: nodeSpool(join(home, 'spool')) }).catch(async (err: unknown) => {
     await store.close()
     throw err
   })
@@ -143,7 +162,7 @@ async function main(): Promise<number> {
     // nothing but `lock`, and `org policy` (to see or change the policy).
     const policyCommand = positionals[0] === 'org' && positionals[1] === 'policy'
     if (messenger.identity && !policyCommand && messenger.team.devicePolicy().requireLock && !(await atRestInfo(sqlite)).locked) throw new ClientError(ClientErrorCode.LOCK_REQUIRED)
-    const outcome = await run!(makeCli(messenger, options, timeout * 1000), args)
+    const outcome = linkCheck ? checkLinkCommand(messenger, positionals.slice(1), values.text) : await run!(makeCli(messenger, options, timeout * 1000), args)
     if (outcome) printResult(json, outcome)
     return outcome?.exitCode ?? 0
   } finally {

@@ -40,6 +40,31 @@ conversations
   sync                        connect, deliver what is queued, handle the mailbox (admit people,
                               receive membership changes), report removals, exit
 
+files (sealed on this device, end to end encrypted; the server never sees a name, type or size)
+  send-file CONV PATH... [--caption TEXT]  attach files (up to 2 GiB each) as one message; waits
+                              for the upload (progress as JSON lines with --json); on a cut link
+                              or timeout the files stay queued and resume with \`sync\`
+  files CONV [--all]          files in the conversation (file id, name, size, type, from, time)
+                              and uploads still queued
+  get-file CONV FILE --out PATH  fetch, open and check a file; written to PATH.part and renamed
+                              when whole, its hash matches and the file checks let it through
+                              (a warned file needs --accept-warning; a blocked one is removed, M531;
+                              send-file takes --accept-warning the same way)
+
+file checks (on this device, from the content, name and type: nothing is sent anywhere)
+  check-file PATH [--name N] [--type MIME] [--org ORG]
+                              the verdict on a file: ok, warn or block, with coded reasons
+                              (H1xx found in the file, H2xx the organisation's file policy);
+                              the policy of ORG, or of the one organisation this device is in
+                              (no server needed; no device unless an organisation is);
+                              --name, --type: what it would be sent as; exit 1 unless ok
+
+links (checked on this device from the link alone: nothing is looked up or sent anywhere)
+  check-link URL [--text SHOWN]  the verdict on a link: ok, warn or block, with coded reasons
+                              (U1xx warn, U2xx block); checks against the blocklists of this
+                              device's organisations; --text: what a message shows for the
+                              link; exit 1 unless ok
+
 export archives (passphrase from FIELDCHAT_EXPORT_PASSPHRASE, environment only)
   export [CONV...] --out FILE encrypted archive of these conversations (default: all on this
                               device; every segment); passphrase of at least 8 characters;
@@ -66,7 +91,11 @@ revoke its invitations; USER: user id or exact display name)
   org remove ORG USER         remove a person from the organisation and all its groups; rotates keys
   org policy ORG [SETTING...] the organisation's device policy; admins change it with
                               require-lock=on|off, auto-lock=MINUTES (0: the person chooses),
-                              export=allow|forbid
+                              export=allow|forbid, block-type=TYPES and warn-type=TYPES (file
+                              extensions or classes: executable, script, installer, disk-image,
+                              macro-document, archive; comma-separated; none clears),
+                              max-file-mb=MIB (0: the app's limit), block-hash=SHA256,
+                              unblock-hash=SHA256, block-domain=DOMAIN, unblock-domain=DOMAIN
   org verify ORG USER         the safety number with USER, and your code for USER to check
   org verify ORG USER --code TEXT
                               check USER's code: match, mismatch or malformed (exit 1 unless match)

@@ -35,6 +35,16 @@ export const ClientErrorCode = {
   ARCHIVE_PASSPHRASE: 'M520_ARCHIVE_PASSPHRASE',
   ARCHIVE_DAMAGED: 'M521_ARCHIVE_DAMAGED',
   ARCHIVE_VERSION: 'M522_ARCHIVE_VERSION',
+  FILE_TOO_LARGE: 'M530_FILE_TOO_LARGE',
+  FILE_BLOCKED: 'M531_FILE_BLOCKED',
+  FILE_NEEDS_CONFIRMATION: 'M532_FILE_NEEDS_CONFIRMATION',
+  FILE_DAMAGED: 'M533_FILE_DAMAGED',
+  FILE_UNAVAILABLE: 'M534_FILE_UNAVAILABLE',
+  FILE_QUOTA: 'M535_FILE_QUOTA',
+  SERVER_FULL: 'M536_SERVER_FULL',
+  FILE_ACCESS: 'M537_FILE_ACCESS',
+  UPLOAD_CANCELLED: 'M538_UPLOAD_CANCELLED',
+  FILE_UNKNOWN: 'M539_FILE_UNKNOWN',
 } as const
 export type ClientErrorCode = (typeof ClientErrorCode)[keyof typeof ClientErrorCode]
 
@@ -74,6 +84,16 @@ export const clientErrorText: Record<ClientErrorCode, string> = {
   M520_ARCHIVE_PASSPHRASE: 'This passphrase does not open the archive (or the archive\'s header was altered).',
   M521_ARCHIVE_DAMAGED: 'This file is not a FieldChat archive, or it is damaged or incomplete. Nothing of it was shown.',
   M522_ARCHIVE_VERSION: 'This archive was made by a newer version of the app. Update, then open it again.',
+  M530_FILE_TOO_LARGE: 'This file is larger than can be sent (at most 2 GiB, or less where your organisation says so).',
+  M531_FILE_BLOCKED: 'This file was blocked by the file check and was not sent or opened.',
+  M532_FILE_NEEDS_CONFIRMATION: 'The file check warns about this file: confirm to go on.',
+  M533_FILE_DAMAGED: 'This file arrived damaged or altered and was not opened. Nothing of it was kept.',
+  M534_FILE_UNAVAILABLE: 'This file cannot be fetched right now; it is tried again when the link is back.',
+  M535_FILE_QUOTA: 'Your organisation\'s file storage is full. Ask an admin to free space; the file waits and is sent later.',
+  M536_SERVER_FULL: 'The server has no room for this file now. It waits and is sent later.',
+  M537_FILE_ACCESS: 'The server no longer lets this device read or write this conversation\'s files.',
+  M538_UPLOAD_CANCELLED: 'The upload was cancelled.',
+  M539_FILE_UNKNOWN: 'There is no such file in this conversation on this device.',
 }
 
 export class ClientError extends Error {

@@ -17,10 +17,16 @@ import { Recovery } from './recovery/recovery.js'
 import { restoreFromRecovery } from './recovery/restore.js'
 import type { Fetch } from './recovery/server.js'
 import { planWipe } from './wipe/plan.js'
+import type { Attachment, UploadView } from './files/uploads.js'
+import type { FileRef } from './files/ref.js'
+import type { FileSink, FileSource } from './files/source.js'
+import type { FileVerdict } from './files/check/index.js'
+import type { DownloadOptions } from './files/downloads.js'
 import type { WipeReason, WipedOrg } from './wipe/tombstone.js'
 
 export type { ConversationSummary, MessengerEvents, MessengerOptions, Status } from './messengerTypes.js'
 export type { WipeReason, WipedOrg }
+export type { Attachment, UploadView, FileRef, FileSink, FileSource, DownloadOptions, FileVerdict }
 
 /** The root document of a conversation shares the conversation's id. */
 export { rootDocOf }
@@ -157,9 +163,13 @@ export class Messenger {
     this.parts = parts
     await this.p.outbox.load()
     await this.p.mailOut.load()
+    await this.p.files.uploads.load()
     for (const id of this.p.outbox.pendingMessageIds()) this.pending.add(id)
     this.p.docs.events.on('change', ({ doc }) => this.onDocChange(doc))
-    this.p.engine.events.on('state', () => this.emitStatus())
+    this.p.engine.events.on('state', (state) => {
+      this.emitStatus()
+      if (state === 'online') this.parts?.files.uploads.kick()
+    })
     this.p.engine.events.on('delivered', ({ msgIds }) => {
       for (const id of msgIds) this.pending.delete(id)
       this.emitStatus()
@@ -187,7 +197,10 @@ export class Messenger {
   start(): void {
     this.requireIdentity()
     this.running = true
-    if (!this.wiping) this.p.engine.start()
+    if (!this.wiping) {
+      this.p.engine.start()
+      this.p.files.uploads.kick()
+    }
   }
 
   async stop(): Promise<void> {
@@ -195,6 +208,7 @@ export class Messenger {
     this.running = false
     this.recoveryPart?.stop()
     await this.wiping
+    await this.p.files.uploads.stop()
     await this.p.log.settled
     await this.p.engine.stop()
     await this.p.docs.shutdown()
@@ -212,7 +226,9 @@ export class Messenger {
 
   get status(): Status {
     // Messages not yet delivered, and membership changes, invitations and keys not yet posted.
-    return { connection: this.parts?.engine.state ?? 'offline', pending: this.pending.size + (this.parts?.mailOut.size ?? 0) }
+    // [A2] Files waiting to go out count too (not those refused for good: they wait for the person).
+    const uploads = this.parts?.files.list().filter((u) => u.state !== 'failed').length ?? 0
+    return { connection: this.parts?.engine.state ?? 'offline', pending: this.pending.size + (this.parts?.mailOut.size ?? 0) + uploads }
   }
 
   conversations(): ConversationSummary[] {
@@ -413,6 +429,53 @@ export class Messenger {
     // During a wipe the parts are being replaced: write into the new ones.
     const write = () => this.p.log.send(conv, text, replyTo)
     return this.wiping ? this.wiping.then(write) : write()
+  }
+
+  /**
+   * [A2] Attaches files (with an optional caption) as one message: each is sealed on this device
+   * into the file outbox and the call resolves once they are queued, online or not. The message
+   * appears in the conversation, at the time it was sent, when every file is on the server.
+   */
+  sendFiles(conv: ConvId, files: readonly Attachment[], caption = '', replyTo?: string): Promise<string> {
+    this.requireIdentity()
+    if (!this.registry.get(conv)) return Promise.reject(new ClientError(ClientErrorCode.UNKNOWN_CONVERSATION))
+    return this.p.files.send(conv, files, caption, replyTo)
+  }
+
+  /** [A2] Files waiting to go out, with their progress (`uploads` events tell when it changes). */
+  uploads(conv?: ConvId): UploadView[] {
+    return this.parts?.files.list(conv) ?? []
+  }
+
+  cancelUpload(id: string): Promise<void> {
+    return this.p.files.uploads.cancel(id)
+  }
+
+  retryUpload(id: string): void {
+    this.p.files.uploads.retry(id)
+  }
+
+  /** Settles once every upload that can go now has gone (tests, the CLI). */
+  uploadsIdle(): Promise<void> {
+    return this.parts?.files.uploads.idle() ?? Promise.resolve()
+  }
+
+  /** [A3] Fetches, opens and checks a file's content into `sink` (resuming over cut links). */
+  downloadFile(conv: ConvId, ref: FileRef, sink: FileSink, opts?: DownloadOptions): Promise<void> {
+    return this.p.files.download(conv, ref, sink, opts)
+  }
+
+  /**
+   * [H5] The checks a downloaded file passes before it is opened or saved (`content`: the
+   * downloaded bytes as a source): `block` — do not open; `warn` — only after a second step.
+   */
+  checkReceivedFile(conv: ConvId, ref: FileRef, content: FileSource): Promise<FileVerdict> {
+    return this.p.files.check(conv, ref, content)
+  }
+
+  /** [A3] Content bytes [start, end) of a file, for playback while it downloads. */
+  readFileRange(conv: ConvId, ref: FileRef, start: number, end: number, signal?: AbortSignal): Promise<Uint8Array> {
+    return this.p.files.readRange(conv, ref, start, end, signal)
   }
 
   private onDocChange(doc: DocId): void {

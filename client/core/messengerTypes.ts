@@ -6,6 +6,8 @@ import type { MessageView } from './documents/model.js'
 import type { LocalStore } from './storage/LocalStore.js'
 import type { SocketFactory } from './sync/transport.js'
 import type { WipedOrg } from './wipe/tombstone.js'
+import type { Spool } from './files/spool.js'
+import type { Fetch } from './files/blobClient.js'
 
 /** The Messenger's options and events, apart from it so that its parts can name them without importing it. */
 export interface MessengerOptions {
@@ -22,6 +24,13 @@ export interface MessengerOptions {
   readonly snapshotEvery?: number
   /** Bytes of membership ops per bundle part ([T13]); tests make it small. */
   readonly bundleBytes?: number
+  /** [A2] Where sealed files wait to be uploaded (default: memory, lost on exit — the CLI and the web app give a lasting one). */
+  readonly spool?: Spool
+  /** HTTP for the blob store (default: the global fetch). */
+  readonly fetch?: Fetch
+  /** [A2] Upload tuning: chunks per PUT and retry backoff (tests make them small). */
+  readonly uploadPutChunks?: number
+  readonly uploadBackoff?: { readonly baseMs: number; readonly maxMs: number }
 }
 
 export interface ConversationSummary {
@@ -38,6 +47,8 @@ export interface Status {
 export interface MessengerEvents extends Record<string, unknown> {
   status: Status
   conversations: void
+  /** [A2] The upload queue changed (added, progress, done, failed). */
+  uploads: void
   messages: { conv: ConvId }
   /** Messages that appeared in a loaded segment (local or remote), in no particular order. */
   added: { conv: ConvId; messages: MessageView[] }

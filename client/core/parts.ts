@@ -18,6 +18,8 @@ import type { Registry } from './conversations/registry.js'
 import { SegmentWindow } from './documents/segmentWindow.js'
 import { Team } from './team/team.js'
 import type { WipeReason } from './wipe/tombstone.js'
+import { Attachments } from './files/attachments.js'
+import { memorySpool } from './files/spool.js'
 
 /** What a Messenger is built from once this device has an identity. */
 export interface Parts {
@@ -31,6 +33,7 @@ export interface Parts {
   readonly team: Team
   readonly access: AccessState
   readonly epochs: MessageEpochs
+  readonly files: Attachments
 }
 
 /** What the parts ask of the Messenger they make up. */
@@ -146,5 +149,25 @@ export function makeParts(identity: Identity, host: PartsHost): Parts {
     engine.mailDone(done)
   }
 
-  return { docs, outbox, segs, mailOut, engine, layout, log, team, access, epochs }
+  const files = new Attachments({
+    store: options.store,
+    spool: options.spool ?? memorySpool(),
+    syncUrl: options.url,
+    ...(options.fetch ? { fetch: options.fetch } : {}),
+    registry,
+    log,
+    clock,
+    filePolicy: (conv) => {
+      const org = registry.get(conv)?.space?.org ?? conv
+      return team.policy(org).files
+    },
+    changed: () => {
+      events.emit('uploads', undefined)
+      host.emitStatus()
+    },
+    ...(options.uploadPutChunks ? { putChunks: options.uploadPutChunks } : {}),
+    ...(options.uploadBackoff ? { backoff: options.uploadBackoff } : {}),
+  })
+
+  return { docs, outbox, segs, mailOut, engine, layout, log, team, access, epochs, files }
 }

@@ -12,6 +12,7 @@ import type { Team } from '../team/team.js'
 import type { MessageEpochs } from './messageEpochs.js'
 import { idBytes, type DeviceId } from '../../../protocol/index.js'
 import { toHex } from '../../../crypto/index.js'
+import { fileRecord, type FileRef } from '../files/ref.js'
 
 export interface DisplayMessage extends MessageView {
   readonly authorName: string
@@ -79,26 +80,40 @@ export class MessageLog {
 
   /** Resolves once the message is in the outbox; messages are written in the order sent. */
   send(conv: ConvId, text: string, replyTo?: string): Promise<MessageView> {
-    const body = text.replace(/\r\n/g, '\n').trim()
-    if (!body) return Promise.reject(new ClientError(ClientErrorCode.MESSAGE_EMPTY))
+    return this.write(conv, { text, ...(replyTo ? { replyTo } : {}) })
+  }
+
+  /**
+   * [A2] Writes a message: its text (a caption may be empty when files are attached), and for
+   * a finished upload its files, tag and the time the person sent it. A tag already written in
+   * the conversation's newest segment is not written again (the upload's Invariant 2).
+   */
+  write(conv: ConvId, m: { text: string; replyTo?: string; files?: readonly FileRef[]; tag?: string; ts?: number }): Promise<MessageView> {
+    const body = m.text.replace(/\r\n/g, '\n').trim()
+    if (!body && !m.files?.length) return Promise.reject(new ClientError(ClientErrorCode.MESSAGE_EMPTY))
     if (body.length > MAX_MESSAGE_CHARS) return Promise.reject(new ClientError(ClientErrorCode.MESSAGE_TOO_LONG))
     if (!this.deps.registry.get(conv)) return Promise.reject(new ClientError(ClientErrorCode.UNKNOWN_CONVERSATION))
+    const replyTo = m.replyTo
     const run = async (): Promise<MessageView> => {
       const segment = await this.deps.layout.writableSegment(conv)
-      const tag = newMessageId()
-      const ts = this.deps.clock.now()
+      if (m.tag) {
+        for (const v of this.deps.segs.views(conv)) if (v.tag === m.tag && v.author === this.deps.identity.deviceId) return v
+      }
+      const tag = m.tag ?? newMessageId()
+      const ts = m.ts ?? this.deps.clock.now()
       this.deps.pending.add(tag)
       const [change] = await this.deps.change(conv, segment, [
         (d: SegmentDoc) => {
           const rec: MessageRecord = { id: new A.ImmutableString(tag), ts, text: new A.ImmutableString(body) }
           if (replyTo) rec.replyTo = new A.ImmutableString(replyTo)
+          if (m.files?.length) rec.files = m.files.map(fileRecord)
           d.messages.push(rec)
         },
       ], [tag], ts)
       this.deps.emitStatus()
       // The message object is the change's first op: its id is startOp@actor.
       const id = `${A.decodeChange(change!).startOp}@${this.deps.identity.actor}`
-      return { id, tag, segment, author: this.deps.identity.deviceId, ts, text: body, ...(replyTo ? { replyTo } : {}) }
+      return { id, tag, segment, author: this.deps.identity.deviceId, ts, text: body, ...(replyTo ? { replyTo } : {}), ...(m.files?.length ? { files: m.files } : {}) }
     }
     const result = this.sendChain.then(run)
     this.sendChain = result.catch(() => undefined)

@@ -1,6 +1,7 @@
 import * as A from '@automerge/automerge'
 import { deviceIdOf, docIdOf, idBytes, type ConvId, type DeviceId, type DocId } from '../../../protocol/index.js'
 import { domainHash, fromBase64Url, fromHex } from '../../../crypto/index.js'
+import { readFileRecords, type FileRecord, type FileRef } from '../files/ref.js'
 
 /**
  * Document shapes.
@@ -26,7 +27,8 @@ export const MAX_MESSAGE_CHARS = 20_000
  */
 export interface SegmentRecord { start: number }
 export type RootDoc = Record<string, unknown>
-export interface MessageRecord { id: A.ImmutableString; ts: number; text: A.ImmutableString; replyTo?: A.ImmutableString }
+/** `files`: attached files ([A1]), each a record the author's change created with the message. */
+export interface MessageRecord { id: A.ImmutableString; ts: number; text: A.ImmutableString; replyTo?: A.ImmutableString; files?: FileRecord[] }
 export interface SegmentDoc { messages: MessageRecord[] }
 
 const GENESIS_ACTOR = '00'.repeat(16) as A.ActorId
@@ -48,6 +50,8 @@ export interface MessageView {
   readonly ts: number
   readonly text: string
   readonly replyTo?: string
+  /** [A1] Attached files, parsed; a malformed one is left out. */
+  readonly files?: readonly FileRef[]
 }
 
 export interface SegmentInfo { readonly index: number; readonly id: DocId; readonly start: number; readonly root?: DocId }
@@ -96,15 +100,16 @@ export function readMessage(doc: A.Doc<SegmentDoc>, segment: DocId, index: numbe
   const list = messageList(doc)
   const rec = list[index] as unknown
   if (!rec || typeof rec !== 'object') return undefined
-  const { id, ts, text, replyTo } = rec as Record<string, unknown>
+  const { id, ts, text, replyTo, files } = rec as Record<string, unknown>
   const tag = str(id)
   const body = str(text)
   const author = creatorOf(list, index)
   const objId = A.getObjectId(rec)
   if (!tag || !objId || typeof ts !== 'number' || !Number.isFinite(ts) || body === undefined || !author) return undefined
   const reply = str(replyTo)
+  const refs = files === undefined ? undefined : readFileRecords(files)
   const view = { id: objId, tag, segment, author, ts, text: body }
-  return reply ? { ...view, replyTo: reply } : view
+  return { ...view, ...(reply ? { replyTo: reply } : {}), ...(refs?.length ? { files: refs } : {}) }
 }
 
 /** The object id at `index` without reading the rest (cheap scans for new messages). */

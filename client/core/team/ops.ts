@@ -1,6 +1,7 @@
 import * as z from 'zod'
 import { conversationIdOf, domainHash, frame, fromHex, toBase64Url, toHex, verifySignature, type Signer } from '../../../crypto/index.js'
 import { decodeRecord, encodeRecord } from '../storage/records.js'
+import { FILE_POLICY_LIMITS, isFileRule } from '../files/check/policy.js'
 
 /**
  * [T1][T2] Membership operations. An op is CBOR bytes plus the author device's signature over
@@ -16,6 +17,42 @@ const bytesAny = z.custom<Uint8Array>((b) => b instanceof Uint8Array, 'expected 
 const user = z.string().min(1).max(64)
 const detached = z.object({ count: z.number().int().nonnegative().max(10_000), hash: z.custom<Uint8Array>((b) => b instanceof Uint8Array && b.length === 32, 'expected 32 bytes') })
 const opIdString = z.string().regex(/^[0-9a-f]{64}$/)
+
+/** [T21] A domain as the link checks compare it: lower-case ASCII (an IDN in punycode), two labels or more, no trailing dot. */
+export const DOMAIN_PATTERN = /^(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/
+export const MAX_BLOCKED_DOMAINS = 10_000
+/**
+ * [T21] A policy op's bound, as {@link policyBodyBytes} counts it. A policy op travels in bundle
+ * parts beside a rotation's boxes (team [T13], one mail item ≤ 1 MiB, protocol [S11]): at 384 KiB
+ * it fits beside the boxes of a rotation to 8,192 devices. 10,000 hashes take 340,000 bytes.
+ */
+export const MAX_POLICY_OP_BYTES = 384 * 1024
+
+const fileRule = z.string().max(16).refine(isFileRule, 'not a file type or class')
+const domain = z.string().max(253).regex(DOMAIN_PATTERN)
+const edits = <T extends z.ZodType>(item: T, max: number) => z.object({ add: z.array(item).max(max), remove: z.array(item).max(max) })
+const policyBody = z
+  .object({
+    kind: z.literal('policy'),
+    requireLock: z.boolean(),
+    autoLockMinutes: z.number().int().min(0).max(10_080),
+    forbidExport: z.boolean(),
+    files: z.object({ block: z.array(fileRule).max(FILE_POLICY_LIMITS.rules), warn: z.array(fileRule).max(FILE_POLICY_LIMITS.rules), maxMb: z.number().int().min(0).max(FILE_POLICY_LIMITS.maxFileMb) }).optional(),
+    hashes: edits(bytes32, FILE_POLICY_LIMITS.blockedHashes).optional(),
+    domains: edits(domain, MAX_BLOCKED_DOMAINS).optional(),
+  })
+  .refine((b) => policyBodyBytes(b) <= MAX_POLICY_OP_BYTES, 'policy op too large')
+export type PolicyBody = z.infer<typeof policyBody>
+
+/** An upper bound of a policy body's encoded size (its strings are ASCII, each with a header of at most 3 bytes). */
+export function policyBodyBytes(b: {
+  files?: { block: readonly string[]; warn: readonly string[] } | undefined
+  hashes?: { add: readonly unknown[]; remove: readonly unknown[] } | undefined
+  domains?: { add: readonly string[]; remove: readonly string[] } | undefined
+}): number {
+  const strings = (xs: readonly string[] = []) => xs.reduce((n, x) => n + x.length + 3, 0)
+  return 128 + strings(b.files?.block) + strings(b.files?.warn) + 34 * ((b.hashes?.add.length ?? 0) + (b.hashes?.remove.length ?? 0)) + strings(b.domains?.add) + strings(b.domains?.remove)
+}
 
 export const bodySchema = z.discriminatedUnion('kind', [
   /** `mailbox`: the device's mailbox address (crypto [K7]), where bundles reach it ([T13]). */
@@ -56,10 +93,12 @@ export const bodySchema = z.discriminatedUnion('kind', [
     org: z.array(opIdString).max(64).optional(),
   }),
   /**
-   * [T21] The organisation's device policy, whole (the latest in [T4] order wins): require an app
-   * lock, the longest auto-lock time a device may keep (minutes; 0: no limit), forbid export.
+   * [T21] The organisation's device policy (the latest in [T4] order wins): require an app lock,
+   * the longest auto-lock time a device may keep (minutes; 0: no limit), forbid export, whole in
+   * every op; the file rules (client [H8]) whole when present; SHA-256 blocklist entries and
+   * blocked domains as edits (added, removed) when present. Ops from before these fields still parse.
    */
-  z.object({ kind: z.literal('policy'), requireLock: z.boolean(), autoLockMinutes: z.number().int().min(0).max(10_080), forbidExport: z.boolean() }),
+  policyBody,
   /** [T18] The key chain ([L4]) a rotation made without one: the previous key under `epoch`'s key. */
   z.object({ kind: z.literal('link'), epoch: z.number().int().nonnegative(), chain: bytesAny }),
 ])

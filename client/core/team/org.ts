@@ -1,6 +1,9 @@
 import type { OpGraph } from './graph.js'
-import type { Op, OpId, UserId } from './ops.js'
-import { toHex } from '../../../crypto/index.js'
+import type { Op, OpId, PolicyBody, UserId } from './ops.js'
+import { DOMAIN_PATTERN, MAX_BLOCKED_DOMAINS, MAX_POLICY_OP_BYTES, policyBodyBytes } from './ops.js'
+import { FILE_POLICY_LIMITS, NO_FILE_POLICY, isFileRule, isSha256Hex, type FilePolicy } from '../files/check/policy.js'
+import { ClientError, ClientErrorCode } from '../errors.js'
+import { fromHex, toHex } from '../../../crypto/index.js'
 import { resolveWithVoiding, type VoidingRules } from './voiding.js'
 import { epochView, type Epoch, type EpochView } from './epochs.js'
 
@@ -28,6 +31,10 @@ export interface OrgPolicy {
   /** The longest idle time before a device locks itself, in minutes; 0: the person's choice. */
   readonly autoLockMinutes: number
   readonly forbidExport: boolean
+  /** File rules, blocklist and size limit (client [H8]); absent until an admin sets one. */
+  readonly files?: FilePolicy
+  /** Domains the link checks mark (lower-case ASCII, sorted); absent until an admin blocks one. */
+  readonly blockedDomains?: readonly string[]
 }
 
 export const NO_POLICY: OrgPolicy = { requireLock: false, autoLockMinutes: 0, forbidExport: false }
@@ -196,11 +203,14 @@ function evaluate(graph: OpGraph, order: readonly Op[], voided: ReadonlySet<OpId
         if (ok) epochs.push({ epoch: b.epoch, op: op.id, recipients: past.devices, admins: past.adminDevices })
         break
       }
-      case 'policy':
-        // [T21] an admin's, whole; the latest in [T4] order wins.
-        ok = isAdmin
-        if (ok) policy = { requireLock: b.requireLock, autoLockMinutes: b.autoLockMinutes, forbidExport: b.forbidExport }
+      case 'policy': {
+        // [T21] an admin's; the latest in [T4] order wins. Not membership: skipped for a past state.
+        if (membershipOnly) return
+        const next = isAdmin ? applyPolicyOp(policy, b) : undefined
+        ok = !!next
+        if (next) policy = next
         break
+      }
       case 'link':
         if (membershipOnly) return
         // [T18] an admin (a member: it holds the keys) links a key the chains do not reach.
@@ -218,4 +228,100 @@ function evaluate(graph: OpGraph, order: readonly Op[], voided: ReadonlySet<OpId
   const adminDevices = liveDevices(users, removedDevices, true)
   const state: OrgState = { name, conversation, ...(decoySeed ? { decoySeed } : {}), policy, users, bindings, mailboxes, removedUsers, removedDevices, seniority, invites, devices, adminDevices, ignored, ...epochView(epochs, devices, adminDevices) }
   return { state, rejected }
+}
+
+/**
+ * [T21] The policy after an admin's op: lock and export settings as written; the file rules as
+ * written when the op has them, else as they were; blocklist hashes and domains removed, then
+ * added. Undefined (the op changes nothing) when a list would pass its bound.
+ */
+function applyPolicyOp(p: OrgPolicy, b: PolicyBody): OrgPolicy | undefined {
+  let files = p.files
+  if (b.files || b.hashes) {
+    const base = files ?? NO_FILE_POLICY
+    const hashes = b.hashes ? edited(base.blockedHashes, b.hashes.add.map(toHex), b.hashes.remove.map(toHex)) : base.blockedHashes
+    if (hashes.length > FILE_POLICY_LIMITS.blockedHashes) return undefined
+    files = b.files ? { block: b.files.block, warn: b.files.warn, maxFileMb: b.files.maxMb, blockedHashes: hashes } : { ...base, blockedHashes: hashes }
+  }
+  const domains = b.domains ? edited(p.blockedDomains ?? [], b.domains.add, b.domains.remove) : p.blockedDomains
+  if (domains && domains.length > MAX_BLOCKED_DOMAINS) return undefined
+  return { requireLock: b.requireLock, autoLockMinutes: b.autoLockMinutes, forbidExport: b.forbidExport, ...(files ? { files } : {}), ...(domains ? { blockedDomains: domains } : {}) }
+}
+
+function edited(list: readonly string[], add: readonly string[], remove: readonly string[]): string[] {
+  const set = new Set(list)
+  for (const x of remove) set.delete(x)
+  for (const x of add) set.add(x)
+  return [...set].sort()
+}
+
+/**
+ * [T21] A change an admin asks for. Lock and export settings, the type lists and the size limit
+ * replace what is there (what is not given stays); hashes and domains are added or removed.
+ */
+export interface PolicyChange {
+  readonly requireLock?: boolean
+  readonly autoLockMinutes?: number
+  readonly forbidExport?: boolean
+  /** Extensions (`exe`) or class names (`executable`, client [H3]) blocked / warned about. */
+  readonly blockTypes?: readonly string[]
+  readonly warnTypes?: readonly string[]
+  /** MiB; 0: only the app's own limit. */
+  readonly maxFileMb?: number
+  /** SHA-256 of files, lower-case hex. */
+  readonly blockHashes?: readonly string[]
+  readonly unblockHashes?: readonly string[]
+  /** Lower-case ASCII domains (IDNs in punycode). */
+  readonly blockDomains?: readonly string[]
+  readonly unblockDomains?: readonly string[]
+}
+
+const invalid = (detail: string) => new ClientError(ClientErrorCode.POLICY_INVALID, detail)
+
+/** [T21] Every value of a change checked alone (M509 naming the first bad one), before anything is signed or sent. */
+export function checkPolicyChange(c: PolicyChange): void {
+  if (c.autoLockMinutes !== undefined && (!Number.isInteger(c.autoLockMinutes) || c.autoLockMinutes < 0 || c.autoLockMinutes > 10_080)) throw invalid('auto-lock is whole minutes, 0 to 10080')
+  if (c.maxFileMb !== undefined && (!Number.isInteger(c.maxFileMb) || c.maxFileMb < 0 || c.maxFileMb > FILE_POLICY_LIMITS.maxFileMb)) throw invalid(`the file size limit is whole MiB, 0 to ${FILE_POLICY_LIMITS.maxFileMb}`)
+  for (const list of [c.blockTypes, c.warnTypes]) {
+    const bad = list?.find((t) => !isFileRule(t))
+    if (bad !== undefined) throw invalid(`not a file type or class: ${bad}`)
+    if (list && new Set(list).size > FILE_POLICY_LIMITS.rules) throw invalid(`at most ${FILE_POLICY_LIMITS.rules} file types in a list`)
+  }
+  const hash = [...(c.blockHashes ?? []), ...(c.unblockHashes ?? [])].find((h) => !isSha256Hex(h))
+  if (hash !== undefined) throw invalid(`not a SHA-256 (64 lower-case hex characters): ${hash}`)
+  const domain = [...(c.blockDomains ?? []), ...(c.unblockDomains ?? [])].find((d) => !DOMAIN_PATTERN.test(d))
+  if (domain !== undefined) throw invalid(`not a domain name: ${domain}`)
+}
+
+/**
+ * [T21] The op body that makes `change` to `current`: lock and export settings whole, the file
+ * rules when the change touches them, and only the hash and domain edits that change something.
+ * M509 when a value is bad, a list would pass its bound or the op would pass {@link MAX_POLICY_OP_BYTES}.
+ */
+export function policyOpBody(current: OrgPolicy, change: PolicyChange): PolicyBody {
+  checkPolicyChange(change)
+  const files = current.files ?? NO_FILE_POLICY
+  const touchesFiles = change.blockTypes !== undefined || change.warnTypes !== undefined || change.maxFileMb !== undefined
+  const hashes = editsOf(files.blockedHashes, change.blockHashes, change.unblockHashes)
+  const domains = editsOf(current.blockedDomains ?? [], change.blockDomains, change.unblockDomains)
+  if (files.blockedHashes.length + hashes.add.length - hashes.remove.length > FILE_POLICY_LIMITS.blockedHashes) throw invalid(`at most ${FILE_POLICY_LIMITS.blockedHashes.toLocaleString('en')} blocked files`)
+  if ((current.blockedDomains?.length ?? 0) + domains.add.length - domains.remove.length > MAX_BLOCKED_DOMAINS) throw invalid(`at most ${MAX_BLOCKED_DOMAINS.toLocaleString('en')} blocked domains`)
+  const body: PolicyBody = {
+    kind: 'policy',
+    requireLock: change.requireLock ?? current.requireLock,
+    autoLockMinutes: change.autoLockMinutes ?? current.autoLockMinutes,
+    forbidExport: change.forbidExport ?? current.forbidExport,
+    ...(touchesFiles ? { files: { block: [...new Set(change.blockTypes ?? files.block)], warn: [...new Set(change.warnTypes ?? files.warn)], maxMb: change.maxFileMb ?? files.maxFileMb } } : {}),
+    ...(hashes.add.length || hashes.remove.length ? { hashes: { add: hashes.add.map((h) => fromHex(h)!), remove: hashes.remove.map((h) => fromHex(h)!) } } : {}),
+    ...(domains.add.length || domains.remove.length ? { domains } : {}),
+  }
+  if (policyBodyBytes(body) > MAX_POLICY_OP_BYTES) throw invalid(`one change may carry at most ${MAX_POLICY_OP_BYTES / 1024} KiB: make it in several`)
+  return body
+}
+
+/** What to add (not there yet) and remove (there now), each once. */
+function editsOf(current: readonly string[], add: readonly string[] = [], remove: readonly string[] = []): { add: string[]; remove: string[] } {
+  const have = new Set(current)
+  const gone = new Set(remove.filter((x) => have.has(x)))
+  return { add: [...new Set(add)].filter((x) => !have.has(x) || gone.has(x)), remove: [...gone] }
 }

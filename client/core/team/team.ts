@@ -4,7 +4,7 @@ import { generationRootId } from '../documents/model.js'
 import { ClientError, ClientErrorCode } from '../errors.js'
 import { normaliseName } from '../identity.js'
 import type { GroupState } from './group.js'
-import { NO_POLICY, type OrgPolicy } from './org.js'
+import { NO_POLICY, policyOpBody, type OrgPolicy, type PolicyChange } from './org.js'
 import { spaceIdOf, type OpBody } from './ops.js'
 import { VerifiedPeople, verificationBetween, type Verification, type VerifiedState } from './verified.js'
 import { newInviteSecret, orgInviteLink, parseOrgInvitation, type OrgInvitation } from './orgInvite.js'
@@ -322,11 +322,16 @@ export class Team {
     return { requireLock: orgs.some((o) => o.p.requireLock), autoLockMinutes: limits.length ? Math.min(...limits) : 0, noExport: orgs.filter((o) => o.p.forbidExport).map((o) => o.org) }
   }
 
-  /** [T21] Sets the organisation's policy (admins); what is not given stays as it is. */
-  setPolicy(org: ConvId, change: Partial<OrgPolicy>): Promise<void> {
-    const next = { ...this.policy(org), ...change }
-    if (!Number.isInteger(next.autoLockMinutes) || next.autoLockMinutes < 0 || next.autoLockMinutes > 10_080) return Promise.reject(new ClientError(ClientErrorCode.POLICY_INVALID, 'auto-lock is whole minutes, 0 to 10080'))
-    return this.adminOp(org, { kind: 'policy', ...next }, false)
+  /**
+   * [T21] Changes the organisation's policy (admins): settings given replace, what is not given
+   * stays; blocklist hashes and domains are added or removed. M509 for a bad value.
+   */
+  setPolicy(org: ConvId, change: PolicyChange): Promise<void> {
+    try {
+      return this.adminOp(org, policyOpBody(this.policy(org), change), false)
+    } catch (err) {
+      return Promise.reject(err)
+    }
   }
 
   /** [T12] A one-time invitation link (admins), valid for `ttlMs`. */

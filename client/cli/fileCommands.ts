@@ -1,0 +1,142 @@
+import { rm } from 'node:fs/promises'
+import { basename } from 'node:path'
+import type { DisplayMessage, FileRef } from '../core/messenger.js'
+import { parseBlobId, parseConvId, type ConvId } from '../../protocol/index.js'
+import { nodeFileSink, nodeFileSource, exists } from '../node/files.js'
+import { ClientError, ClientErrorCode } from '../core/errors.js'
+import { FileRefused } from '../core/files/uploads.js'
+import { arg, type Cli, type Command } from './context.js'
+import { CliError, CliErrorCode, usageError } from './errors.js'
+import { iso, lines, printLine, result } from './output.js'
+
+/**
+ * [A2][A3] Files from the command line: `send-file CONV PATH… [--caption TEXT]`, `files CONV`,
+ * `get-file CONV FILE --out PATH`. With --json, progress is one JSON line per step
+ * (`{"event":"progress",…}`) before the result document.
+ */
+export const fileCommands: Record<string, Command> = {
+  async 'send-file'(cli, args) {
+    cli.identity()
+    const { messenger } = cli
+    const id = conv(args[0])
+    const paths = args.slice(1)
+    if (!paths.length) throw usageError('send-file needs CONV and at least one PATH')
+    const sources = await Promise.all(paths.map((p) => nodeFileSource(p).catch(() => Promise.reject(usageError(`cannot read ${p}`)))))
+    try {
+      messenger.start()
+      await messenger.openConversation(id)
+      const upload = await messenger.sendFiles(id, sources.map((source, i) => ({ source, name: basename(paths[i]!), type: typeOfName(paths[i]!), ...(cli.options.acceptWarning ? { confirmed: true } : {}) })), cli.options.caption ?? '')
+      const total = sources.reduce((n, s) => n + s.size, 0)
+      let last = -1
+      const report = () => {
+        const u = messenger.uploads(id).find((x) => x.id === upload)
+        const sent = u ? u.files.reduce((n, f) => n + f.sent, 0) : total
+        if (sent === last) return
+        last = sent
+        if (cli.options.json) printLine(true, '', { event: 'progress', upload, sent, total, state: u?.state ?? 'done', ...(u?.error ? { error: u.error } : {}) })
+      }
+      const off = messenger.events.on('uploads', report)
+      try {
+        await waitUploaded(cli, upload)
+      } finally {
+        off()
+      }
+      await cli.delivered({ messages: true })
+      const sent = messenger.messages(id).find((m) => m.tag === upload)
+      return result(`sent ${paths.length} file${paths.length === 1 ? '' : 's'} (${total} bytes)`, { upload, message: sent?.id, files: (sent?.files ?? []).map(fileData) })
+    } finally {
+      await Promise.all(sources.map((s) => s.close().catch(() => undefined)))
+    }
+  },
+
+  async files(cli, args) {
+    const { messenger } = cli
+    const id = conv(args[0])
+    await cli.connect().catch(() => undefined)
+    await messenger.openConversation(id)
+    if (cli.options.all) while (messenger.hasEarlier(id)) await messenger.loadEarlier(id)
+    const files = messenger.messages(id).flatMap((m) => (m.files ?? []).map((f) => ({ ...fileData(f), message: m.id, from: m.authorName, ts: m.ts })))
+    const uploads = messenger.uploads(id).map((u) => ({ upload: u.id, state: u.state, ...(u.error ? { error: u.error } : {}), files: u.files }))
+    const human = lines([
+      ...files.map((f) => [f.file, f.name, `${f.size} bytes`, f.type, f.from, iso(f.ts)]),
+      ...uploads.flatMap((u) => u.files.map((f) => ['(uploading)', f.name, `${f.sent}/${f.size} bytes`, u.state])),
+    ])
+    return result(human, { conv: id, files, uploads })
+  },
+
+  async 'get-file'(cli, args) {
+    const { messenger } = cli
+    const id = conv(args[0])
+    const blob = parseBlobId(arg(args, 1, 'FILE'))
+    if (!blob) throw usageError(`not a file id: ${args[1]}`)
+    const out = cli.options.out
+    if (!out) throw usageError('get-file needs --out PATH')
+    if (await exists(out)) throw usageError(`${out} exists; choose another --out`)
+    await cli.connect()
+    await messenger.openConversation(id)
+    const ref = await findFile(cli, id, blob)
+    const sink = await nodeFileSink(out)
+    await messenger.downloadFile(id, ref, sink, {
+      onProgress: (bytes) => cli.options.json && printLine(true, '', { event: 'progress', file: blob, received: bytes, total: ref.size }),
+    })
+    // [H5] Checked before it is saved under its name: blocked → removed; warned → only with --accept-warning.
+    const content = await nodeFileSource(sink.partPath)
+    const verdict = await messenger.checkReceivedFile(id, ref, content).finally(() => content.close())
+    if (verdict.level === 'block' || (verdict.level === 'warn' && !cli.options.acceptWarning)) {
+      await rm(sink.partPath, { force: true })
+      throw new FileRefused(verdict.level === 'block' ? ClientErrorCode.FILE_BLOCKED : ClientErrorCode.FILE_NEEDS_CONFIRMATION, verdict)
+    }
+    await sink.keep()
+    return result(`saved ${ref.name} (${ref.size} bytes) to ${out}${verdict.level === 'warn' ? ` (warned: ${verdict.reasons.map((r) => r.text).join('; ')})` : ''}`, { file: blob, name: ref.name, type: ref.type, size: ref.size, sha256: ref.sha256, out, check: { level: verdict.level, reasons: verdict.reasons } })
+  },
+}
+
+/** The file among the conversation's messages, loading earlier segments until it is found. */
+async function findFile(cli: Cli, id: ConvId, blob: string): Promise<FileRef> {
+  const find = (ms: DisplayMessage[]) => ms.flatMap((m) => m.files ?? []).find((f) => f.blob === blob)
+  let ref = find(cli.messenger.messages(id))
+  while (!ref && cli.messenger.hasEarlier(id)) {
+    await cli.messenger.loadEarlier(id)
+    ref = find(cli.messenger.messages(id))
+  }
+  if (!ref) throw new ClientError(ClientErrorCode.FILE_UNKNOWN, blob)
+  return ref
+}
+
+/** Until the upload is gone from the queue (its message written), a refusal, or the timeout. */
+async function waitUploaded(cli: Cli, upload: string): Promise<void> {
+  const { messenger } = cli
+  const deadline = Date.now() + cli.remaining()
+  for (;;) {
+    const u = messenger.uploads().find((x) => x.id === upload)
+    if (!u) return
+    if (u.state === 'failed') throw new ClientError(u.error ?? ClientErrorCode.FILE_UNAVAILABLE, 'the upload was refused; it stays queued (retry with `sync`)')
+    if (Date.now() >= deadline) throw new CliError(CliErrorCode.NOT_IN_SYNC, 'the file is queued on this device and goes out with the next `sync`', { upload })
+    await new Promise<void>((resolve) => {
+      const off = messenger.events.on('uploads', () => (off(), clearTimeout(t), resolve()))
+      const t = setTimeout(() => (off(), resolve()), Math.min(1000, Math.max(0, deadline - Date.now())))
+    })
+  }
+}
+
+const fileData = (f: FileRef) => ({ file: f.blob, name: f.name, type: f.type, size: f.size, sha256: f.sha256, ...(f.thumb ? { thumbnail: true } : {}) })
+
+function conv(input: string | undefined): ConvId {
+  const id = parseConvId(input)
+  if (!id) throw usageError(`not a conversation id: ${input ?? '(missing)'}`)
+  return id
+}
+
+/** A declared type from the name (the receiver checks the content against it, [H…]). */
+function typeOfName(path: string): string {
+  const ext = path.toLowerCase().split('.').pop() ?? ''
+  return TYPES[ext] ?? 'application/octet-stream'
+}
+
+const TYPES: Record<string, string> = {
+  jpg: 'image/jpeg', jpeg: 'image/jpeg', png: 'image/png', gif: 'image/gif', webp: 'image/webp', heic: 'image/heic',
+  mp4: 'video/mp4', mov: 'video/quicktime', webm: 'video/webm', mp3: 'audio/mpeg', m4a: 'audio/mp4', ogg: 'audio/ogg', wav: 'audio/wav',
+  pdf: 'application/pdf', txt: 'text/plain', csv: 'text/csv', zip: 'application/zip', json: 'application/json',
+  docx: 'application/vnd.openxmlformats-officedocument.wordprocessingml.document', xlsx: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
+  pptx: 'application/vnd.openxmlformats-officedocument.presentationml.presentation',
+}

@@ -1,0 +1,129 @@
+import { FILE_CHUNK_BYTES, FILE_SEALED_CHUNK_BYTES, contentHasher, createFileOpener, fileChunkCount, toHex, type FileOpener } from '../../../crypto/index.js'
+import { blobIdBytes, type ConvId } from '../../../protocol/index.js'
+import { ClientError, ClientErrorCode } from '../errors.js'
+import { BlobError, type BlobAccess, type BlobClient } from './blobClient.js'
+import type { FileRef } from './ref.js'
+import type { FileSink } from './source.js'
+
+export interface DownloadDeps {
+  readonly client: BlobClient | undefined
+  readonly access: (conv: ConvId) => BlobAccess | undefined
+}
+
+export interface DownloadOptions {
+  readonly signal?: AbortSignal
+  readonly onProgress?: (bytes: number) => void
+  /** Attempts after a cut link before giving up (each resumes at the first chunk not yet written). */
+  readonly retries?: number
+  readonly backoffMs?: number
+}
+
+/** At most this much content per ranged read (streaming playback asks for small windows). */
+export const MAX_RANGE_BYTES = 8 * 1024 * 1024
+
+const opener = (ref: FileRef) => createFileOpener(ref.secret, { blob: blobIdBytes(ref.blob), size: ref.size })
+
+/**
+ * [A3] Fetches a file's sealed chunks as one stream, opens each as it arrives and writes its
+ * content to the sink: memory holds one chunk whatever the file's size. A cut link resumes at
+ * the first chunk not yet written (a ranged request); a chunk that does not open, or content
+ * whose SHA-256 is not the one the message named, aborts the sink (nothing of it remains) with
+ * M533. Filler chunks (crypto [F4]) are never fetched.
+ */
+export async function downloadFile(deps: DownloadDeps, conv: ConvId, ref: FileRef, sink: FileSink, opts: DownloadOptions = {}): Promise<void> {
+  const open = await opener(ref)
+  const real = fileChunkCount(ref.size)
+  const hasher = contentHasher()
+  let next = 0
+  let failures = 0
+  try {
+    while (next < real) {
+      if (opts.signal?.aborted) throw new ClientError(ClientErrorCode.UPLOAD_CANCELLED, 'download cancelled')
+      const { client } = deps
+      const access = deps.access(conv)
+      if (!client || !access) throw new ClientError(ClientErrorCode.FILE_ACCESS)
+      try {
+        const stream = await client.read(access, ref.blob, next * FILE_SEALED_CHUNK_BYTES, real * FILE_SEALED_CHUNK_BYTES, opts.signal)
+        for await (const sealed of chunksOf(stream)) {
+          const content = await openChunk(open, next, sealed)
+          hasher.update(content)
+          await sink.write(content)
+          next++
+          failures = 0
+          opts.onProgress?.(Math.min(ref.size, next * FILE_CHUNK_BYTES))
+          if (next === real) break
+        }
+        if (next < real) throw new BlobError(ClientErrorCode.FILE_UNAVAILABLE, 'the download stopped early', true)
+      } catch (err) {
+        const retry = err instanceof BlobError ? err.retry : !(err instanceof ClientError)
+        if (!retry || opts.signal?.aborted || ++failures > (opts.retries ?? 8)) throw err
+        await new Promise((r) => setTimeout(r, Math.min(10_000, (opts.backoffMs ?? 250) * 2 ** (failures - 1))))
+      }
+    }
+    if (toHex(hasher.digest()) !== ref.sha256) throw new ClientError(ClientErrorCode.FILE_DAMAGED, 'its content is not the one the message named')
+    await sink.finish()
+  } catch (err) {
+    await sink.abort().catch(() => undefined)
+    throw err
+  }
+}
+
+/**
+ * [A3] Content bytes `start` to `end` (exclusive) of a file, for streaming playback: only the
+ * chunks that hold them are fetched and opened.
+ */
+export async function readFileRange(deps: DownloadDeps, conv: ConvId, ref: FileRef, start: number, end: number, signal?: AbortSignal): Promise<Uint8Array> {
+  end = Math.min(end, ref.size)
+  if (!Number.isSafeInteger(start) || start < 0 || start >= end || end - start > MAX_RANGE_BYTES) throw new ClientError(ClientErrorCode.FILE_UNKNOWN, `range ${start}-${end} of ${ref.size}`)
+  const { client } = deps
+  const access = deps.access(conv)
+  if (!client || !access) throw new ClientError(ClientErrorCode.FILE_ACCESS)
+  const first = Math.floor(start / FILE_CHUNK_BYTES)
+  const last = Math.floor((end - 1) / FILE_CHUNK_BYTES)
+  const open = await opener(ref)
+  const out = new Uint8Array(end - start)
+  let index = first
+  const stream = await client.read(access, ref.blob, first * FILE_SEALED_CHUNK_BYTES, (last + 1) * FILE_SEALED_CHUNK_BYTES, signal)
+  for await (const sealed of chunksOf(stream)) {
+    const content = await openChunk(open, index, sealed)
+    const at = index * FILE_CHUNK_BYTES
+    const from = Math.max(start, at)
+    const to = Math.min(end, at + content.length)
+    if (to > from) out.set(content.subarray(from - at, to - at), from - start)
+    if (++index > last) break
+  }
+  if (index <= last) throw new BlobError(ClientErrorCode.FILE_UNAVAILABLE, 'the read stopped early', true)
+  return out
+}
+
+async function openChunk(open: FileOpener, index: number, sealed: Uint8Array): Promise<Uint8Array> {
+  const r = await open.open(index, sealed)
+  if (!r.ok) throw new ClientError(ClientErrorCode.FILE_DAMAGED, `${r.code} ${r.detail ?? ''}`.trim())
+  return r.value
+}
+
+/** Cuts a byte stream into sealed chunks; memory holds at most one chunk and one network read. */
+async function* chunksOf(stream: ReadableStream<Uint8Array>): AsyncGenerator<Uint8Array> {
+  const reader = stream.getReader()
+  const buf = new Uint8Array(FILE_SEALED_CHUNK_BYTES)
+  let fill = 0
+  try {
+    for (;;) {
+      const { done, value } = await reader.read()
+      if (done) return
+      let at = 0
+      while (at < value.length) {
+        const n = Math.min(value.length - at, FILE_SEALED_CHUNK_BYTES - fill)
+        buf.set(value.subarray(at, at + n), fill)
+        fill += n
+        at += n
+        if (fill === FILE_SEALED_CHUNK_BYTES) {
+          yield buf.slice()
+          fill = 0
+        }
+      }
+    }
+  } finally {
+    await reader.cancel().catch(() => undefined)
+  }
+}

@@ -1,0 +1,46 @@
+import { FILE_CHUNK_BYTES, contentHasher, createFileSealer, generateFileSecret, randomBytes, toHex, type FileSecret } from '../../../crypto/index.js'
+import { blobIdBytes, blobIdOf, paddedChunkCount, type BlobId } from '../../../protocol/index.js'
+import { ClientError, ClientErrorCode } from '../errors.js'
+import { MAX_FILE_BYTES } from './ref.js'
+import type { FileSource } from './source.js'
+import type { Spool } from './spool.js'
+
+/** Chunks read and sealed per step: 1 MiB of the source in memory at a time. */
+const STEP_CHUNKS = 16
+
+export interface SealedFile {
+  readonly blob: BlobId
+  readonly secret: FileSecret
+  readonly size: number
+  /** Chunks that hold content; the rest up to `chunks` are filler (crypto [F4]). */
+  readonly real: number
+  readonly chunks: number
+  readonly sha256: string
+}
+
+/**
+ * [A2] Seals a file into the spool under a fresh secret and blob id (crypto [F1], [F3]), hashing
+ * it on the way ([F5]); memory holds one step (1 MiB) whatever the file's size. Filler chunks
+ * are not stored: they are random bytes made when they are sent.
+ */
+export async function sealIntoSpool(source: FileSource, spool: Spool, id: string, opts: { signal?: AbortSignal; onProgress?: (bytes: number) => void } = {}): Promise<SealedFile> {
+  if (source.size > MAX_FILE_BYTES) throw new ClientError(ClientErrorCode.FILE_TOO_LARGE)
+  const blob = blobIdOf(randomBytes(16))
+  const secret = generateFileSecret()
+  const sealer = await createFileSealer(secret, { blob: blobIdBytes(blob), size: source.size })
+  const hasher = contentHasher()
+  for (let first = 0; first < sealer.chunks; first += STEP_CHUNKS) {
+    if (opts.signal?.aborted) throw new ClientError(ClientErrorCode.UPLOAD_CANCELLED)
+    const offset = first * FILE_CHUNK_BYTES
+    const want = Math.min(STEP_CHUNKS * FILE_CHUNK_BYTES, source.size - offset)
+    const bytes = want > 0 ? await source.read(offset, want) : new Uint8Array(0)
+    if (bytes.length !== want) throw new ClientError(ClientErrorCode.FILE_UNAVAILABLE, 'the file changed or could not be read while it was being prepared')
+    hasher.update(bytes)
+    const count = Math.min(STEP_CHUNKS, sealer.chunks - first)
+    const sealed = await Promise.all(Array.from({ length: count }, (_, i) => sealer.seal(first + i, bytes.subarray(i * FILE_CHUNK_BYTES, (i + 1) * FILE_CHUNK_BYTES))))
+    for (const [i, s] of sealed.entries()) await spool.write(id, first + i, s)
+    opts.onProgress?.(offset + want)
+  }
+  await spool.flush(id)
+  return { blob, secret, size: source.size, real: sealer.chunks, chunks: paddedChunkCount(sealer.chunks), sha256: toHex(hasher.digest()) }
+}

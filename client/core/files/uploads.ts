@@ -1,0 +1,296 @@
+import { FILE_CHUNK_BYTES, FILE_SEALED_CHUNK_BYTES, fileFillerChunk } from '../../../crypto/index.js'
+import type { BlobId, ConvId } from '../../../protocol/index.js'
+import { ClientError, ClientErrorCode, type ClientErrorCode as Code } from '../errors.js'
+import type { LocalStore } from '../storage/LocalStore.js'
+import { decodeRecord, encodeRecord } from '../storage/records.js'
+import type { BlobAccess, BlobClient } from './blobClient.js'
+import { BlobError } from './blobClient.js'
+import { cleanName, MAX_FILES_PER_MESSAGE, MAX_THUMB_CHARS, safeName } from './ref.js'
+import { sealIntoSpool } from './sealFile.js'
+import type { FileSource } from './source.js'
+import type { FileVerdict } from './check/index.js'
+import type { Spool } from './spool.js'
+import { convOf, uploadSchema, type UploadFile, type UploadRecord } from './uploadRecord.js'
+
+/**
+ * A file the person attached, with what the sender's device made of it (a thumbnail,
+ * dimensions). `confirmed`: the person took the second step on a file the checks warn about.
+ */
+export interface Attachment {
+  readonly confirmed?: boolean
+  readonly source: FileSource
+  readonly name: string
+  readonly type: string
+  readonly thumb?: string
+  readonly width?: number
+  readonly height?: number
+  readonly duration?: number
+}
+
+export interface UploadView {
+  readonly id: string
+  readonly conv: ConvId
+  readonly caption: string
+  readonly ts: number
+  readonly files: readonly { readonly name: string; readonly type: string; readonly size: number; readonly sent: number; readonly thumb?: string }[]
+  /** `waiting`: offline or refused for now (retried by itself); `failed`: needs the person (Retry or Cancel). */
+  readonly state: 'queued' | 'sending' | 'waiting' | 'failed'
+  readonly error?: Code
+}
+
+export interface UploadsDeps {
+  readonly store: LocalStore
+  readonly spool: Spool
+  readonly client: BlobClient | undefined
+  /** The conversation's capability at this device's epoch (and its organisation's); undefined while it has no key. */
+  readonly access: (conv: ConvId) => BlobAccess | undefined
+  /** Writes the message (caption and refs) under the upload's tag; a no-op when it is written already. */
+  readonly write: (upload: UploadRecord) => Promise<void>
+  readonly changed: () => void
+  /**
+   * [H5][H8] The file checks with the conversation's organisation policy, on the file and its
+   * hash: a `block` refuses it (M531) and a `warn` without `confirmed` asks for the second step
+   * (M532); either way nothing is queued.
+   */
+  readonly check?: (conv: ConvId, source: FileSource, claim: { name: string; type: string }, sha256: string) => Promise<FileVerdict>
+  /** Chunks per PUT (default 32: 2 MiB; a cut link loses at most that). */
+  readonly putChunks?: number
+  readonly backoff?: { readonly baseMs: number; readonly maxMs: number }
+}
+
+const KEY = 'upload'
+const spoolId = (tag: string, i: number) => `${tag}.${i}`
+
+/**
+ * [A2] The file outbox. An attachment is sealed into the spool and recorded before `add`
+ * resolves; from then on it survives reloads and closed tabs, and goes out by itself, oldest
+ * first, resuming from what the server holds (its status) after any interruption. The message
+ * that refers to the files is written when all of them are up, at the time the person sent it,
+ * so no recipient ever sees a file that cannot be fetched yet.
+ *
+ * Invariant 1: a record names only spool entries that are whole (sealed and flushed).
+ * Invariant 2: the message is written before the record is deleted, and at most once (by tag).
+ */
+export class Uploads {
+  private readonly records = new Map<string, UploadRecord>()
+  private readonly sent = new Map<string, number[]>()
+  private readonly states = new Map<string, { state: UploadView['state']; error?: Code }>()
+  private readonly aborts = new Map<string, AbortController>()
+  private running: Promise<void> | undefined
+  private wake: (() => void) | undefined
+  private stopped = false
+  private delayMs = 0
+
+  constructor(private readonly deps: UploadsDeps) {}
+
+  async load(): Promise<void> {
+    for (const e of await this.deps.store.range([KEY])) {
+      const rec = decodeRecord(e.value, uploadSchema)
+      if (rec) this.records.set(rec.tag, rec)
+    }
+    // Invariant 1: an encryption cut short left chunks but no record.
+    for (const id of await this.deps.spool.list()) if (!this.records.has(id.split('.')[0]!)) await this.deps.spool.remove(id)
+  }
+
+  /** [A2] Seals the files into the spool and queues them; resolves once they are queued (offline too). */
+  async add(conv: ConvId, tag: string, ts: number, items: readonly Attachment[], caption: string, replyTo?: string): Promise<string> {
+    if (!items.length || items.length > MAX_FILES_PER_MESSAGE) throw new ClientError(ClientErrorCode.FILE_UNKNOWN, `1 to ${MAX_FILES_PER_MESSAGE} files per message`)
+    const files: UploadFile[] = []
+    try {
+      for (const [i, item] of items.entries()) {
+        const name = safeName(item.name)
+        if (!cleanName(name)) throw new ClientError(ClientErrorCode.FILE_UNKNOWN, 'no usable file name')
+        const sealed = await sealIntoSpool(item.source, this.deps.spool, spoolId(tag, i))
+        const verdict = await this.deps.check?.(conv, item.source, { name, type: item.type }, sealed.sha256)
+        if (verdict?.level === 'block') throw new FileRefused(ClientErrorCode.FILE_BLOCKED, verdict)
+        if (verdict?.level === 'warn' && !item.confirmed) throw new FileRefused(ClientErrorCode.FILE_NEEDS_CONFIRMATION, verdict)
+        files.push({
+          blob: sealed.blob, key: new Uint8Array(sealed.secret.key), nonce: new Uint8Array(sealed.secret.noncePrefix), name, type: cleanType(item.type), size: sealed.size, real: sealed.real, chunks: sealed.chunks, sha: sealed.sha256, stored: 0,
+          ...(item.thumb && item.thumb.length <= MAX_THUMB_CHARS ? { thumb: item.thumb } : {}),
+          ...(item.width !== undefined ? { w: Math.round(item.width) } : {}), ...(item.height !== undefined ? { h: Math.round(item.height) } : {}), ...(item.duration !== undefined ? { dur: Math.round(item.duration) } : {}),
+        })
+      }
+    } catch (err) {
+      for (let i = 0; i < items.length; i++) await this.deps.spool.remove(spoolId(tag, i))
+      throw err
+    }
+    const rec: UploadRecord = { v: 1, conv, tag, ts, caption, files, ...(replyTo ? { replyTo } : {}) }
+    await this.save(rec)
+    this.deps.changed()
+    this.kick()
+    return tag
+  }
+
+  list(conv?: ConvId): UploadView[] {
+    return [...this.records.values()].filter((r) => !conv || r.conv === conv).sort((a, b) => a.ts - b.ts).map((r) => this.view(r))
+  }
+
+  get size(): number {
+    return this.records.size
+  }
+
+  /** Cancels an upload: nothing is sent, the spool is freed, and what the server holds of it is deleted. */
+  async cancel(id: string): Promise<void> {
+    const rec = this.records.get(id)
+    if (!rec) return
+    this.aborts.get(id)?.abort()
+    this.records.delete(id)
+    await this.deps.store.write([{ key: [KEY, id], value: undefined }])
+    for (let i = 0; i < rec.files.length; i++) await this.deps.spool.remove(spoolId(id, i))
+    this.deps.changed()
+    const access = this.deps.access(convOf(rec))
+    // Best effort: a blob never created answers B404; one left behind is collected as incomplete (protocol [B9]).
+    if (access && this.deps.client) for (const f of rec.files) await this.deps.client.remove(access, f.blob as BlobId).catch(() => undefined)
+  }
+
+  /** The person's Retry on a failed upload. */
+  retry(id: string): void {
+    const rec = this.records.get(id)
+    if (!rec?.failed) return
+    const { failed: _, ...again } = rec
+    void this.save(again).then(() => this.kick())
+  }
+
+  /** Try now (the link is back, a key arrived). */
+  kick(): void {
+    if (this.stopped) return
+    this.delayMs = 0
+    this.wake?.()
+    this.running ??= this.run().finally(() => (this.running = undefined))
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true
+    for (const a of this.aborts.values()) a.abort()
+    this.wake?.()
+    await this.running
+  }
+
+  /** Settles once nothing is left that can be sent now (tests, the CLI). */
+  async idle(): Promise<void> {
+    while (this.running) await this.running
+  }
+
+  private async run(): Promise<void> {
+    while (!this.stopped) {
+      const next = [...this.records.values()].filter((r) => !r.failed).sort((a, b) => a.ts - b.ts)
+      if (!next.length) return
+      let progressed = false
+      for (const rec of next) {
+        if (this.stopped) return
+        if (await this.send(rec)) progressed = true
+      }
+      if (!progressed && !this.stopped) {
+        if ([...this.records.values()].every((r) => r.failed)) return
+        const { baseMs, maxMs } = this.deps.backoff ?? { baseMs: 1000, maxMs: 30_000 }
+        this.delayMs = Math.min(maxMs, this.delayMs ? this.delayMs * 2 : baseMs)
+        await new Promise<void>((resolve) => {
+          const t = setTimeout(resolve, this.delayMs)
+          this.wake = () => (clearTimeout(t), resolve())
+        })
+        this.wake = undefined
+      }
+    }
+  }
+
+  /** One upload, as far as it goes now: true when it finished (or was given up for good). */
+  private async send(rec: UploadRecord): Promise<boolean> {
+    const { client } = this.deps
+    const access = this.deps.access(convOf(rec))
+    if (!client || !access) return this.setState(rec.tag, 'waiting'), false
+    const abort = new AbortController()
+    this.aborts.set(rec.tag, abort)
+    this.setState(rec.tag, 'sending')
+    try {
+      for (const [i, f] of rec.files.entries()) {
+        let stored = (await client.create(access, f.blob as BlobId, f.chunks)).stored
+        while (stored < f.chunks) {
+          if (abort.signal.aborted) return false
+          const count = Math.min(this.deps.putChunks ?? 32, f.chunks - stored)
+          const body = await this.body(rec.tag, i, f, stored, count)
+          stored = (await client.put(access, f.blob as BlobId, stored, body, abort.signal)).stored
+          await this.progress(rec, i, stored)
+        }
+        await this.progress(rec, i, stored)
+      }
+      if (!this.records.has(rec.tag)) return true
+      // Invariant 2: the message first, then the record; `write` is a no-op for a tag it has written.
+      await this.deps.write(this.records.get(rec.tag)!)
+      this.records.delete(rec.tag)
+      await this.deps.store.write([{ key: [KEY, rec.tag], value: undefined }])
+      for (let i = 0; i < rec.files.length; i++) await this.deps.spool.remove(spoolId(rec.tag, i))
+      this.states.delete(rec.tag)
+      this.sent.delete(rec.tag)
+      this.deps.changed()
+      return true
+    } catch (err) {
+      if (!this.records.has(rec.tag)) return true
+      const retry = err instanceof BlobError ? err.retry : !(err instanceof ClientError)
+      const code = err instanceof ClientError ? err.code : ClientErrorCode.FILE_UNAVAILABLE
+      if (!retry) {
+        await this.save({ ...this.records.get(rec.tag)!, failed: code })
+        this.setState(rec.tag, 'failed', code)
+        return true
+      }
+      this.setState(rec.tag, 'waiting', code)
+      return false
+    } finally {
+      this.aborts.delete(rec.tag)
+    }
+  }
+
+  /** Sealed chunks from the spool; past the file's own chunks, filler (crypto [F4]). */
+  private async body(tag: string, i: number, f: UploadFile, start: number, count: number): Promise<Uint8Array> {
+    const out = new Uint8Array(count * FILE_SEALED_CHUNK_BYTES)
+    const fromSpool = Math.max(0, Math.min(count, f.real - start))
+    if (fromSpool) out.set(await this.deps.spool.read(spoolId(tag, i), start, fromSpool), 0)
+    for (let k = fromSpool; k < count; k++) out.set(fileFillerChunk(), k * FILE_SEALED_CHUNK_BYTES)
+    return out
+  }
+
+  private async progress(rec: UploadRecord, i: number, stored: number): Promise<void> {
+    const current = this.records.get(rec.tag)
+    if (!current) return
+    const f = current.files[i]!
+    const sent = this.sent.get(rec.tag) ?? current.files.map((x) => x.stored)
+    sent[i] = stored
+    this.sent.set(rec.tag, sent)
+    if (f.stored !== stored) await this.save({ ...current, files: current.files.map((x, k) => (k === i ? { ...x, stored } : x)) })
+    this.deps.changed()
+  }
+
+  private async save(rec: UploadRecord): Promise<void> {
+    this.records.set(rec.tag, rec)
+    await this.deps.store.write([{ key: [KEY, rec.tag], value: encodeRecord(rec) }])
+    if (!rec.failed && this.states.get(rec.tag)?.state === 'failed') this.states.delete(rec.tag)
+  }
+
+  private setState(tag: string, state: UploadView['state'], error?: Code): void {
+    const before = this.states.get(tag)
+    if (before?.state === state && before.error === error) return
+    this.states.set(tag, { state, ...(error ? { error } : {}) })
+    this.deps.changed()
+  }
+
+  private view(r: UploadRecord): UploadView {
+    const s = r.failed ? { state: 'failed' as const, error: r.failed as Code } : (this.states.get(r.tag) ?? { state: 'queued' as const })
+    const sent = this.sent.get(r.tag)
+    return {
+      id: r.tag, conv: convOf(r), caption: r.caption, ts: r.ts, ...s,
+      files: r.files.map((f, i) => ({ name: f.name, type: f.type, size: f.size, sent: Math.min(f.size, Math.min(sent?.[i] ?? f.stored, f.real) * FILE_CHUNK_BYTES), ...(f.thumb ? { thumb: f.thumb } : {}) })),
+    }
+  }
+}
+
+/** A file the checks refused (or that needs the second step), with the verdict and its reasons. */
+export class FileRefused extends ClientError {
+  constructor(code: ClientErrorCode, readonly verdict: FileVerdict) {
+    super(code, `${verdict.name}: ${verdict.reasons.map((r) => r.text).join('; ')}`)
+  }
+}
+
+/** A declared type kept only when it is a plain `type/subtype`; else unknown. */
+function cleanType(type: string): string {
+  const t = type.trim().toLowerCase().split(';')[0]!.trim()
+  return /^[\w.+-]{1,63}\/[\w.+-]{1,63}$/.test(t) ? t : 'application/octet-stream'
+}

@@ -1,0 +1,64 @@
+import { createHash, randomBytes } from 'node:crypto'
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { expect, test } from 'vitest'
+import { cliHome, type CliRun } from './helpers/cli.js'
+import { useServer } from './helpers/lifecycle.js'
+
+/** [A2][A3] send-file, files and get-file, each a CLI process against the real server, with --json progress. */
+const env = useServer()
+const home = (name: string) => cliHome(name, () => env.server().url)
+const ok = (r: CliRun): CliRun => {
+  if (r.code !== 0) throw new Error(`\`${r.args.slice(4).join(' ')}\` exited ${r.code}:\n${r.stdout}${r.stderr}`)
+  return r
+}
+/** The JSON lines of a run: progress events first, the result last. */
+const jsonLines = (r: CliRun) => r.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>)
+
+test('[A2][A3] send-file with a caption (progress as JSON lines), files lists it, get-file writes it byte for byte; a taken --out and an unknown file id are refused', async () => {
+  const [ana, ben] = [home('ana'), home('ben')]
+  ok(await ana.run('init', '--name', 'Ana'))
+  ok(await ben.run('init', '--name', 'Ben'))
+  const { conv, link } = ok(await ana.run('--json', 'create', '--title', 'Site B')).json<{ conv: string; link: string }>()
+  const joining = ben.run('--json', '--timeout', '30', 'join', link)
+  await new Promise((r) => setTimeout(r, 1500))
+  ok(await ana.run('--json', 'sync'))
+  ok(await joining)
+
+  const dir = mkdtempSync(join(tmpdir(), 'fieldchat-files-'))
+  const path = join(dir, 'manual v2.pdf')
+  const content = randomBytes(5 * 1024 * 1024 + 123)
+  writeFileSync(path, content)
+  // Random bytes named .pdf: the checks warn ([H2]); nothing is queued without the second step.
+  const warned = await ana.run('--json', 'send-file', conv, path, '--caption', 'the new manual')
+  expect(warned.code).toBe(1)
+  expect(jsonLines(warned).at(-1)).toMatchObject({ error: { code: 'M532_FILE_NEEDS_CONFIRMATION', verdict: { level: 'warn', reasons: [expect.objectContaining({ code: 'H101_TYPE_MISMATCH' })] } } })
+  const sent = ok(await ana.run('--json', 'send-file', conv, path, '--caption', 'the new manual', '--accept-warning'))
+  const lines = jsonLines(sent)
+  const progress = lines.filter((l) => l.event === 'progress')
+  expect(progress.length).toBeGreaterThan(1)
+  expect(progress.at(-1)).toMatchObject({ sent: content.length, total: content.length })
+  const result = lines.at(-1) as { files: { file: string; name: string; size: number; sha256: string }[] }
+  expect(result.files).toEqual([expect.objectContaining({ name: 'manual v2.pdf', size: content.length, sha256: createHash('sha256').update(content).digest('hex') })])
+
+  ok(await ben.run('--json', 'sync'))
+  const listed = ok(await ben.run('--json', 'files', conv)).json<{ files: { file: string; name: string; from: string; type: string }[] }>().files
+  expect(listed).toEqual([expect.objectContaining({ file: result.files[0]!.file, name: 'manual v2.pdf', from: 'Ana', type: 'application/pdf' })])
+
+  const out = join(dir, 'got.pdf')
+  // The receiver's device checks it too, before it is saved under its name.
+  const held = await ben.run('--json', 'get-file', conv, result.files[0]!.file, '--out', out)
+  expect(jsonLines(held).at(-1)).toMatchObject({ error: { code: 'M532_FILE_NEEDS_CONFIRMATION' } })
+  expect(existsSync(out) || existsSync(`${out}.part`)).toBe(false)
+  const got = ok(await ben.run('--json', 'get-file', conv, result.files[0]!.file, '--out', out, '--accept-warning'))
+  expect(jsonLines(got).at(-1)).toMatchObject({ name: 'manual v2.pdf', size: content.length, out })
+  expect(readFileSync(out).equals(content)).toBe(true)
+  expect(existsSync(`${out}.part`)).toBe(false)
+
+  const again = await ben.run('--json', 'get-file', conv, result.files[0]!.file, '--out', out)
+  expect(again.code).not.toBe(0)
+  expect(again.json<{ error: { code: string } }>().error.code).toBe('C100_USAGE')
+  const unknown = await ben.run('--json', 'get-file', conv, 'AAAAAAAAAAAAAAAAAAAAAA', '--out', join(dir, 'x'))
+  expect(unknown.json<{ error: { code: string } }>().error.code).toBe('M539_FILE_UNKNOWN')
+}, 180_000)

@@ -1,0 +1,4 @@
+import { openMemoryBlobStore } from '../../sync-server/blobs/memoryBlobs.js'
+import { blobStoreContract } from './blobStore.contract.js'
+
+blobStoreContract('memory', async () => ({ store: openMemoryBlobStore(), close: async () => {} }))
