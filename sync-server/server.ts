@@ -124,7 +124,7 @@ export async function startSyncServer(options: SyncServerOptions): Promise<Runni
   const ctx: ConnectionContext = { ...targets, fanout, decoyPools: new DecoyPoolCache(), store, log, limits, budgets: createBudgets(limits), metrics }
   const serveStatic = staticHandler(options.staticDir)
   const serveRecovery = recoveryHandler({ store: recovery, limits: { ...defaultRecoveryLimits, ...options.recoveryLimits }, log })
-  const serveBlobs = blobHandler({ store: blobs, caps: store, limits: blobLimits, log, silentSocketMs: limits.silentSocketMs })
+  const serveBlobs = blobHandler({ store: blobs, caps: store, limits: blobLimits, log, silentSocketMs: limits.silentSocketMs, metrics })
   // [S11] Mail older than MAIL_TTL_DAYS goes (decoy recipients, [M27], never read theirs): at
   // start and every hour.
   const expire = async () => {

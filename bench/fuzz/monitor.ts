@@ -34,6 +34,11 @@ export interface StallEntry {
    */
   serverRanMs: number
   serverWaitedMs: number
+  /**
+   * The machine's, not the server's: its main thread waited for a CPU longer than it ran, and ran
+   * less than half the stall time — it was not busy, it was not scheduled (a crowded machine).
+   */
+  starved: boolean
 }
 
 interface Watch {
@@ -49,6 +54,8 @@ const stats = {
   maxHealthMs: 0,
   pings: 0,
   pingStalls: 0,
+  /** Late answers while the server was starved of CPU (see StallEntry.starved): reported, not counted as stalls. */
+  starvedStalls: 0,
   maxPingMs: 0,
   pingDisconnects: 0,
   rssStartMiB: 0,
@@ -100,14 +107,16 @@ function rssMiB(pid: number): number {
 /** Counts a late answer once (when it is seen to be late); returns its log entry, to be given the final time. */
 function stall(kind: 'health' | 'ping', pending: Pending, now: number): void {
   pending.counted = true
-  if (kind === 'health') stats.healthStalls++
-  else stats.pingStalls++
   const monitorLagMs = Math.round(Math.max(0, ...lags.filter(([t]) => now - t < 2_000).map(([, lag]) => lag)))
   const from = sched.find(([t]) => now - t <= 2_000)
   const to = sched[sched.length - 1]
   const serverRanMs = from && to ? Math.round((to[1] - from[1]) / 1e6) : 0
   const serverWaitedMs = from && to ? Math.round((to[2] - from[2]) / 1e6) : 0
-  const entry: StallEntry = { kind, ms: Math.round(now - pending.at), at: Math.round((now - started) / 1000), load: Math.round(loadavg()[0]! * 10) / 10, monitorLagMs, serverRanMs, serverWaitedMs }
+  const starved = from !== undefined && serverWaitedMs > serverRanMs && serverRanMs < STALL_MS / 2
+  if (starved) stats.starvedStalls++
+  else if (kind === 'health') stats.healthStalls++
+  else stats.pingStalls++
+  const entry: StallEntry = { kind, ms: Math.round(now - pending.at), at: Math.round((now - started) / 1000), load: Math.round(loadavg()[0]! * 10) / 10, monitorLagMs, serverRanMs, serverWaitedMs, starved }
   if (stats.stallLog.length < 50) {
     stats.stallLog.push(entry)
     pending.entry = entry

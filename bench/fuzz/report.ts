@@ -10,6 +10,7 @@ export interface MonitorReport {
   maxHealthMs: number
   pings: number
   pingStalls: number
+  starvedStalls: number
   maxPingMs: number
   pingP50Ms: number
   pingP99Ms: number
@@ -71,6 +72,7 @@ export function buildReport(results: readonly PhaseResult[], seed: number, secon
       crashes: r.tally.crashes,
       healthStalls: r.monitor.healthStalls,
       pingStalls: r.monitor.pingStalls,
+      starvedStalls: r.monitor.starvedStalls,
       healthProbes: r.monitor.healthProbes,
       healthFailures: r.monitor.healthFailures,
       maxHealthMs: round1(r.monitor.maxHealthMs),

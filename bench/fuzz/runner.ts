@@ -166,7 +166,7 @@ export async function runPhase(phase: Phase, phaseIndex: number, target: number,
   tally.stalls = report.healthStalls + report.pingStalls
   noteStalls(report)
   report.stallLog.forEach((s, i) => {
-    tally.find('stall', `${s.kind} answered after ${s.ms} ms, ${s.at} s into the phase (load ${s.load}; in the 2 s before, the server ran ${s.serverRanMs} ms and waited ${s.serverWaitedMs} ms for a CPU; the monitor's own timer lag ${s.monitorLagMs} ms); running then: ${runningAtStall[i]!.join(', ')}`)
+    tally.find(s.starved ? 'starved' : 'stall', `${s.kind} answered after ${s.ms} ms, ${s.at} s into the phase (load ${s.load}; in the 2 s before, the server ran ${s.serverRanMs} ms and waited ${s.serverWaitedMs} ms for a CPU; the monitor's own timer lag ${s.monitorLagMs} ms); running then: ${runningAtStall[i]!.join(', ')}`)
   })
   await monitor.kill()
   await server.stop()

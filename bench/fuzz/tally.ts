@@ -1,7 +1,7 @@
 import { toHex } from '../../crypto/index.js'
 
 /** What one finding is: the three the run fails on, and what else deserves a look. */
-export type FindingKind = 'crash' | 'stall' | 'uncoded' | 'invalid-server-frame' | 'hung' | 'kept' | 'server-error-log' | 'connect-failed'
+export type FindingKind = 'crash' | 'stall' | 'starved' | 'uncoded' | 'invalid-server-frame' | 'hung' | 'kept' | 'server-error-log' | 'connect-failed'
 
 export interface Finding {
   readonly kind: FindingKind

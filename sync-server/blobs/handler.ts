@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { pipeline } from 'node:stream/promises'
 import { bytesEqual } from '../../crypto/verify.js'
-import { BlobErrorCode, type BlobId } from '../../protocol/index.js'
+import { BLOB_CHUNK_BYTES, BlobErrorCode, type BlobId } from '../../protocol/index.js'
 import type { BlobLimits } from '../limits.js'
 import type { Logger } from '../log.js'
 import { ClientRateLimiter, clientKey } from '../recovery/rateLimit.js'
@@ -21,6 +21,8 @@ export interface BlobContext {
   /** [S6] The socket's idle limit outside blob requests, put back after each answer. */
   readonly silentSocketMs: number
   readonly now?: () => number
+  /** [B11] Counters by operation and code, and bytes each way (/metrics). */
+  readonly metrics?: { blobRequest(op: BlobRoute['op'] | 'invalid', code: string): void; blobTransfer(way: 'in' | 'out', bytes: number): void }
 }
 
 /** What a request came to, for the log line: a status and, when refused, its code. Never an id, a conversation or a size. */
@@ -93,6 +95,7 @@ export function blobHandler(ctx: BlobContext): (req: Req, res: Res) => void {
         // [B5] A stalled body is cut; its whole chunks are stored and the answer says how many.
         if (body.end === 'stalled') return fail(req, res, BlobErrorCode.BODY_TIMEOUT, { stored: outcome.stored })
         // The client went away: nobody to answer; it asks the status and resumes.
+        ctx.metrics?.blobTransfer('in', Math.max(0, outcome.stored - Math.max(route.start, blob.stored)) * BLOB_CHUNK_BYTES)
         if (body.end === 'aborted') return { status: 0 }
         return ok(res, 200, { ...blob, stored: outcome.stored })
       default:
@@ -122,6 +125,7 @@ export function blobHandler(ctx: BlobContext): (req: Req, res: Res) => void {
     if (!stream) return fail(req, res, BlobErrorCode.NOT_FOUND)
     res.writeHead(status, headers)
     await pipeline(stream, res).catch(() => res.destroy())
+    ctx.metrics?.blobTransfer('out', end - start)
     return { status }
   }
 
@@ -165,7 +169,10 @@ export function blobHandler(ctx: BlobContext): (req: Req, res: Res) => void {
     const op = typeof route === 'string' ? 'invalid' : route.op
     serve(req, res, route)
       // [B11] Route, status and code only: never a blob id, a conversation, a space, a size or a client address.
-      .then((o) => log.info({ blob: op, status: o.status, ...(o.code ? { code: o.code } : {}) }, 'blob request'))
+      .then((o) => {
+        ctx.metrics?.blobRequest(op, o.code ?? 'ok')
+        log.info({ blob: op, status: o.status, ...(o.code ? { code: o.code } : {}) }, 'blob request')
+      })
       .catch((err: unknown) => {
         // An error's message may name a file (and so a blob id): only its code or kind is logged.
         log.error({ blob: op, err: (err as { code?: string }).code ?? (err as Error).name }, 'blob request failed')

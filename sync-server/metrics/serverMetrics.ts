@@ -55,6 +55,8 @@ export class ServerMetrics {
   private readonly sent: ReadonlyMap<string, Counter.Internal>
   private readonly stored: { envelopes: Counter; envelopeBytes: Counter; mailItems: Counter; mailBytes: Counter }
   private readonly fanoutLag: Histogram
+  private readonly blobRequests: Counter<'op' | 'code'>
+  private readonly blobBytes: ReadonlyMap<string, Counter.Internal>
   /** Commit time of each group of freshly appended envelopes, by the array that is fanned out; weak, so it lives no longer than the delivery. */
   private readonly commits = new WeakMap<object, number>()
   private depth: { value: number; at: number; pending: Promise<void> | undefined } = { value: 0, at: -Infinity, pending: undefined }
@@ -72,6 +74,8 @@ export class ServerMetrics {
     this.received = counter('fieldchat_envelopes_received_total', 'Envelopes in pushes that passed the checks before the store (repeats included).')
     const sent = counter('fieldchat_envelopes_sent_total', 'Envelopes sent to subscribers; live: fan-out, else backlog.', ['live'])
     this.sent = counters(sent, ['true', 'false'])
+    this.blobRequests = counter('fieldchat_blob_requests_total', 'Blob store requests ([B11]), by operation and answer code (ok, or the B-code refused with).', ['op', 'code'])
+    this.blobBytes = counters(counter('fieldchat_blob_bytes_total', 'Sealed chunk bytes stored (in) and sent (out) by the blob store.', ['way']), ['in', 'out'])
     this.stored = {
       envelopes: counter('fieldchat_envelopes_stored_total', 'New envelopes stored (repeats and snapshots not counted).'),
       envelopeBytes: counter('fieldchat_envelope_bytes_stored_total', 'Bytes of the new envelopes stored.'),
@@ -134,6 +138,15 @@ export class ServerMetrics {
   }
 
   /** Runs a push's append, timed; counts what it received and what was new. */
+  /** [B11] One blob request: its operation (a closed set) and its code (ok or a [B12] code). */
+  blobRequest(op: 'create' | 'status' | 'put' | 'data' | 'remove' | 'invalid', code: string): void {
+    this.blobRequests.inc({ op, code })
+  }
+
+  blobTransfer(way: 'in' | 'out', bytes: number): void {
+    if (bytes > 0) this.blobBytes.get(way)?.inc(bytes)
+  }
+
   async storeAppend(items: readonly AppendItem[], append: () => Promise<AppendResult[]>): Promise<AppendResult[]> {
     this.totals.envelopesIn += items.length
     this.received.inc(items.length)

@@ -4,7 +4,7 @@ import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest'
 import { WebSocket } from 'ws'
 import { capabilityProofBytes, generateEpochKey, mailDest, randomBytes } from '../../crypto/index.js'
-import { decodeServerFrame, encodeFrame, type ClientMessage, type Join, type ServerMessage } from '../../protocol/index.js'
+import { BlobErrorCode, decodeServerFrame, encodeFrame, type ClientMessage, type Join, type ServerMessage } from '../../protocol/index.js'
 import { startSyncServer, SYNC_PATH, type RunningServer } from '../../sync-server/server.js'
 import { helloFor } from '../helpers/hello.js'
 import { captureLogs, Device, Room } from './harness.js'
@@ -243,6 +243,8 @@ const OWN: Record<string, { type: string; labels: Record<string, readonly string
   fieldchat_fanout_lag_seconds: { type: 'histogram', labels: {} },
   fieldchat_mailbox_depth: { type: 'gauge', labels: {} },
   fieldchat_store_writable: { type: 'gauge', labels: {} },
+  fieldchat_blob_requests_total: { type: 'counter', labels: { op: ['create', 'status', 'put', 'data', 'remove', 'invalid'], code: ['ok', ...Object.values(BlobErrorCode)] } },
+  fieldchat_blob_bytes_total: { type: 'counter', labels: { way: ['in', 'out'] } },
 }
 /** prom-client's process metrics: about the process, with its own fixed labels (GC kind, heap space, Node version). */
 const PROCESS_LABELS = new Set(['kind', 'space', 'type', 'version', 'major', 'minor', 'patch'])

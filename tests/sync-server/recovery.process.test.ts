@@ -1,6 +1,6 @@
 import Database from 'better-sqlite3'
 import { createHash } from 'node:crypto'
-import { existsSync, readdirSync, readFileSync } from 'node:fs'
+import { existsSync, statSync, readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, expect, test } from 'vitest'
 import { randomBytes } from '../../crypto/verify.js'
@@ -68,7 +68,7 @@ test('[S18] a stolen copy of the data folder: recovery_blobs holds addr, write_h
     expect(same(row.data, blobs.get(who.name)!)).toBe(true)
     expect(hex(row.write_hash)).toBe(createHash('sha256').update(Buffer.from(who.write, 'hex')).digest('hex'))
   }
-  const files = readdirSync(server.dataDir).map((f) => join(server.dataDir, f)).filter(existsSync).map((f) => readFileSync(f))
+  const files = (readdirSync(server.dataDir, { recursive: true }) as string[]).map((f) => join(server.dataDir, f)).filter((f) => existsSync(f) && statSync(f).isFile()).map((f) => readFileSync(f))
   for (const p of people) for (const bytes of files) expect(bytes.includes(Buffer.from(p.write, 'hex')), `${p.name}'s write secret in a file`).toBe(false)
   // carol retired her blob: its bytes are in no file.
   for (const bytes of files) expect(bytes.includes(Buffer.from(blobs.get('carol')!.subarray(0, 64)))).toBe(false)
