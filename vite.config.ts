@@ -43,7 +43,10 @@ export default defineConfig({
         globPatterns: ['**/*.{js,css,html,wasm,svg,ico}'],
         maximumFileSizeToCacheInBytes: 8 * 1024 * 1024,
         navigateFallback: 'index.html',
-        navigateFallbackDenylist: [/^\/sync/, /^\/healthz/],
+        navigateFallbackDenylist: [/^\/sync/, /^\/healthz/, /^\/files\//],
+        // [W7] Streaming playback: its fetch handler runs before the precache's routes
+        // (client/web/public/stream-sw.js; the page side is client/web/files/streamPlayback.ts).
+        importScripts: ['stream-sw.js'],
         // The first install takes control at once, so the very first visit already works offline;
         // later versions wait for the person to press "Reload" (skipWaiting stays off).
         clientsClaim: true,

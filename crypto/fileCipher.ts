@@ -2,6 +2,9 @@ import { CryptoErrorCode, CryptoMisuse, fail, ok, type Result } from './errors.j
 import { frame } from './hash.js'
 import { asFileKey, type FileKey } from './keys.js'
 import { randomBytes } from './random.js'
+import { nodeOpen, nodeSeal } from './atRestNode.js'
+
+const EMPTY = new Uint8Array(0)
 
 /**
  * [F1]–[F4] A file's content, sealed for the blob store: cut into chunks of 64 KiB, each sealed
@@ -127,8 +130,11 @@ export async function createFileSealer(secret: FileSecret, binding: FileBinding)
         plain = new Uint8Array(FILE_CHUNK_BYTES)
         plain.set(content)
       }
-      const params = { name: 'AES-GCM', iv: bs(fileChunkNonce(secret.noncePrefix, index, last)), additionalData: bs(aad) }
-      return new Uint8Array(await subtle().encrypt(params, key, bs(plain)))
+      const iv = fileChunkNonce(secret.noncePrefix, index, last)
+      // Node: OpenSSL on this thread (one trip to WebCrypto's pool per 64 KiB chunk costs more than the cipher).
+      const fast = nodeSeal(key, EMPTY, iv, aad, plain)
+      if (fast) return fast
+      return new Uint8Array(await subtle().encrypt({ name: 'AES-GCM', iv: bs(iv), additionalData: bs(aad) }, key, bs(plain)))
     },
   }
 }
@@ -149,12 +155,17 @@ export async function createFileOpener(secret: FileSecret, binding: FileBinding)
       checkIndex(index, chunks)
       if (!(sealed instanceof Uint8Array) || sealed.length !== FILE_SEALED_CHUNK_BYTES) return fail(CryptoErrorCode.MALFORMED, `chunk ${index} length`)
       const last = index === chunks - 1
-      const params = { name: 'AES-GCM', iv: bs(fileChunkNonce(secret.noncePrefix, index, last)), additionalData: bs(aad) }
+      const iv = fileChunkNonce(secret.noncePrefix, index, last)
       let plain: Uint8Array
-      try {
-        plain = new Uint8Array(await subtle().decrypt(params, key, bs(sealed)))
-      } catch {
-        return fail(CryptoErrorCode.DECRYPT_FAILED, `chunk ${index}`)
+      const fast = nodeOpen(key, iv, aad, sealed)
+      if (fast === null) return fail(CryptoErrorCode.DECRYPT_FAILED, `chunk ${index}`)
+      if (fast) plain = fast
+      else {
+        try {
+          plain = new Uint8Array(await subtle().decrypt({ name: 'AES-GCM', iv: bs(iv), additionalData: bs(aad) }, key, bs(sealed)))
+        } catch {
+          return fail(CryptoErrorCode.DECRYPT_FAILED, `chunk ${index}`)
+        }
       }
       if (!last) return ok(plain)
       for (let i = lastLength; i < plain.length; i++) {

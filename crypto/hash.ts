@@ -1,6 +1,7 @@
 import { sha256 } from '@noble/hashes/sha2.js'
 import { hkdf } from '@noble/hashes/hkdf.js'
 import { concat, utf8, writeU32 } from './bytes.js'
+import { nodeSha256 } from './atRestNode.js'
 
 /**
  * [C2] Every hash is domain separated: SHA-256 over a length-prefixed domain string followed by
@@ -38,6 +39,8 @@ export interface ContentHasher {
 }
 
 export function contentHasher(): ContentHasher {
+  const native = nodeSha256()
+  if (native) return native
   const h = sha256.create()
   return { update: (b) => void h.update(b), digest: () => h.digest() }
 }

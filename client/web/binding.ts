@@ -2,9 +2,11 @@ import { createSignal, onCleanup, type Accessor } from 'solid-js'
 import { createStore, reconcile } from 'solid-js/store'
 import { ClientError, ClientErrorCode, clientErrorText } from '../core/errors.js'
 import type { Identity } from '../core/identity.js'
+import { NO_POLICY, type OrgPolicy } from '../core/team/org.js'
 import type { ConversationSummary, DisplayMessage, Messenger, Status } from '../core/messenger.js'
 import type { ConvId, DeviceId } from '../../protocol/index.js'
 import { rememberDevice } from './storeHealth.js'
+import { bindFiles, type FilesBinding } from './files/fileBinding.js'
 import { bindTeam, type InviteBinding, type SpaceInfo } from './teamBinding.js'
 
 /**
@@ -49,6 +51,10 @@ export interface ConversationBinding {
    * organisation invites on its own page, and a group's people come from its organisation.
    */
   readonly invitations: InviteBinding | undefined
+  /** [W4]–[W8] Files: the tray of chosen files, uploads, and received files (download, check, stream). */
+  readonly files: FilesBinding
+  /** [T21] The policy of the organisation this conversation belongs to (its blocked domains mark links, [U10]). */
+  readonly policy: Accessor<OrgPolicy>
   retryKeys(): Promise<void>
   loadEarlier(): Promise<void>
   send(text: string): Promise<void>
@@ -157,9 +163,13 @@ export function bindMessenger(messenger: Messenger) {
       // Keyed reconcile: rows keep their identity across refreshes (an open "Confirm remove" stays open).
       const [members, setMembers] = createStore<MemberRow[]>(memberRows(messenger, conv))
       const [isAdmin, setAdmin] = createSignal(messenger.isAdmin(conv))
+      const space = team.spaceOf(conv)
+      const policyNow = () => (messenger.identity ? messenger.team.policy(space?.org ?? conv) : NO_POLICY)
+      const [policy, setPolicy] = createSignal<OrgPolicy>(policyNow(), { equals: (a, b) => JSON.stringify(a) === JSON.stringify(b) })
       const refreshMembers = () => {
         setMembers(reconcile(memberRows(messenger, conv), { key: 'id' }))
         setAdmin(messenger.isAdmin(conv))
+        setPolicy(policyNow())
       }
       onCleanup(messenger.events.on('messages', (e) => e.conv === conv && refreshMembers()))
       onCleanup(messenger.events.on('conversations', refreshMembers))
@@ -175,8 +185,10 @@ export function bindMessenger(messenger: Messenger) {
         accessLost,
         members: () => members,
         isAdmin,
-        space: team.spaceOf(conv),
+        space,
+        policy,
         invitations: alone ? team.invitations(conv) : undefined,
+        files: bindFiles(messenger, conv),
         retryKeys: () => messenger.retryKeys(conv).catch(reportError),
         loadEarlier: () => messenger.loadEarlier(conv).catch(reportError),
         send: async (text) => void (await messenger.send(conv, text)),

@@ -12,6 +12,7 @@ import { browserSocket } from './browserSocket.js'
 import { LockScreen } from './components/LockScreen.js'
 import { Notice } from './components/Notice.js'
 import { acquireEngineLock } from './engineLock.js'
+import { fileOptions } from './files/boot.js'
 import { openIdbStore } from './idbStore.js'
 import { openBrowserStore, unlockStore } from './storageKey.js'
 import { requestPersistence, type Persistence } from './persist.js'
@@ -66,7 +67,7 @@ let detach = () => {}
 
 async function start(store: LocalStore): Promise<void> {
   detach()
-  const messenger = await Messenger.open({ store, url: syncUrl(), socket: browserSocket })
+  const messenger = await Messenger.open({ store, url: syncUrl(), socket: browserSocket, ...(await fileOptions()) })
   if (messenger.identity) messenger.start()
   const kick = () => messenger.kick()
   window.addEventListener('online', kick)

@@ -6,7 +6,8 @@ import { INVITE_TTL_MS, type DirectoryEntry, type GroupSummary, type Team } from
 import type { VerifiedState } from '../core/team/verified.js'
 import { NO_POLICY, type OrgPolicy } from '../core/team/org.js'
 
-const samePolicy = (a: OrgPolicy, b: OrgPolicy) => a.requireLock === b.requireLock && a.autoLockMinutes === b.autoLockMinutes && a.forbidExport === b.forbidExport
+// The whole policy: file rules and blocked domains change views too ([H8], [U10]).
+const samePolicy = (a: OrgPolicy, b: OrgPolicy) => JSON.stringify(a) === JSON.stringify(b)
 import type { ConvId, DeviceId } from '../../protocol/index.js'
 
 /**

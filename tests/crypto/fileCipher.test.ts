@@ -1,3 +1,4 @@
+import { useAtRestBackend } from '../../crypto/atRestNode.js'
 import { createCipheriv, createHash } from 'node:crypto'
 import fc from 'fast-check'
 import { describe, expect, test } from 'vitest'
@@ -180,5 +181,33 @@ describe('[F5] content hash', () => {
     const g = contentHasher()
     for (let i = 0; i < big.length; i += 65_536) g.update(big.subarray(i, i + 65_536))
     expect(hex(g.digest())).toBe(createHash('sha256').update(big).digest('hex'))
+  })
+})
+
+describe('[F1][F5] both backends: node:crypto on this thread, WebCrypto elsewhere', () => {
+  test('[F1][F5] the Node path and the WebCrypto path seal the same bytes, open each other\'s, and hash alike', async () => {
+    const n = 2 * FILE_CHUNK_BYTES + 99
+    const plain = content(n)
+    const binding = { blob, size: n }
+    const viaNode = await sealAll(fixed, binding, plain)
+    const h1 = contentHasher()
+    h1.update(plain)
+    useAtRestBackend('webcrypto')
+    try {
+      const viaWeb = await sealAll(fixed, binding, plain)
+      expect(viaWeb.map(hex)).toEqual(viaNode.map(hex))
+      const opened = await openAll(fixed, binding, viaNode)
+      expect(opened.ok && same(opened.value, plain)).toBe(true)
+      const bad = viaNode.map((c) => Uint8Array.from(c))
+      bad[1]![5]! ^= 1
+      expect(await openAll(fixed, binding, bad)).toEqual({ ok: false, code: CryptoErrorCode.DECRYPT_FAILED, detail: 'chunk 1' })
+      const h2 = contentHasher()
+      h2.update(plain)
+      expect(hex(h2.digest())).toBe(hex(h1.digest()))
+    } finally {
+      useAtRestBackend('auto')
+    }
+    const back = await openAll(fixed, binding, viaNode)
+    expect(back.ok && same(back.value, plain)).toBe(true)
   })
 })

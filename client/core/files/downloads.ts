@@ -18,6 +18,8 @@ export interface DownloadOptions {
   readonly backoffMs?: number
 }
 
+const IN_FLIGHT = 8
+
 /** At most this much content per ranged read (streaming playback asks for small windows). */
 export const MAX_RANGE_BYTES = 8 * 1024 * 1024
 
@@ -44,14 +46,29 @@ export async function downloadFile(deps: DownloadDeps, conv: ConvId, ref: FileRe
       if (!client || !access) throw new ClientError(ClientErrorCode.FILE_ACCESS)
       try {
         const stream = await client.read(access, ref.blob, next * FILE_SEALED_CHUNK_BYTES, real * FILE_SEALED_CHUNK_BYTES, opts.signal)
-        for await (const sealed of chunksOf(stream)) {
-          const content = await openChunk(open, next, sealed)
+        // Up to IN_FLIGHT chunks are opened at once (WebCrypto works off the main thread); content
+        // is hashed and written strictly in order, and only what opened is ever written.
+        const opening: Promise<Uint8Array>[] = []
+        const settle = async () => {
+          const content = await opening.shift()!
           hasher.update(content)
           await sink.write(content)
           next++
           failures = 0
           opts.onProgress?.(Math.min(ref.size, next * FILE_CHUNK_BYTES))
-          if (next === real) break
+        }
+        try {
+          let index = next
+          for await (const sealed of chunksOf(stream)) {
+            const p = openChunk(open, index++, sealed)
+            p.catch(() => undefined)
+            opening.push(p)
+            if (opening.length >= IN_FLIGHT) await settle()
+            if (index === real) break
+          }
+          while (opening.length) await settle()
+        } finally {
+          opening.length = 0
         }
         if (next < real) throw new BlobError(ClientErrorCode.FILE_UNAVAILABLE, 'the download stopped early', true)
       } catch (err) {

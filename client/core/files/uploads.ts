@@ -53,7 +53,11 @@ export interface UploadsDeps {
    * (M532); either way nothing is queued.
    */
   readonly check?: (conv: ConvId, source: FileSource, claim: { name: string; type: string }, sha256: string) => Promise<FileVerdict>
-  /** Chunks per PUT (default 32: 2 MiB; a cut link loses at most that). */
+  /**
+   * Chunks per PUT (default 128: 8 MiB, the server's most, [B5]). A cut link loses nothing the
+   * server received whole; a link too slow for 8 MiB in the server's 130 s gets B408 with what
+   * arrived kept, and the next PUT goes on from there.
+   */
   readonly putChunks?: number
   readonly backoff?: { readonly baseMs: number; readonly maxMs: number }
 }
@@ -204,10 +208,16 @@ export class Uploads {
     try {
       for (const [i, f] of rec.files.entries()) {
         let stored = (await client.create(access, f.blob as BlobId, f.chunks)).stored
+        const per = this.deps.putChunks ?? 128
+        // The next body is read from the spool while the current PUT is in flight.
+        let ahead: { start: number; body: Promise<Uint8Array> } | undefined
         while (stored < f.chunks) {
           if (abort.signal.aborted) return false
-          const count = Math.min(this.deps.putChunks ?? 32, f.chunks - stored)
-          const body = await this.body(rec.tag, i, f, stored, count)
+          const count = Math.min(per, f.chunks - stored)
+          const body = ahead?.start === stored ? await ahead.body : await this.body(rec.tag, i, f, stored, count)
+          const next = stored + count
+          ahead = next < f.chunks ? { start: next, body: this.body(rec.tag, i, f, next, Math.min(per, f.chunks - next)) } : undefined
+          ahead?.body.catch(() => undefined)
           stored = (await client.put(access, f.blob as BlobId, stored, body, abort.signal)).stored
           await this.progress(rec, i, stored)
         }
@@ -241,8 +251,9 @@ export class Uploads {
 
   /** Sealed chunks from the spool; past the file's own chunks, filler (crypto [F4]). */
   private async body(tag: string, i: number, f: UploadFile, start: number, count: number): Promise<Uint8Array> {
-    const out = new Uint8Array(count * FILE_SEALED_CHUNK_BYTES)
     const fromSpool = Math.max(0, Math.min(count, f.real - start))
+    if (fromSpool === count) return this.deps.spool.read(spoolId(tag, i), start, count)
+    const out = new Uint8Array(count * FILE_SEALED_CHUNK_BYTES)
     if (fromSpool) out.set(await this.deps.spool.read(spoolId(tag, i), start, fromSpool), 0)
     for (let k = fromSpool; k < count; k++) out.set(fileFillerChunk(), k * FILE_SEALED_CHUNK_BYTES)
     return out

@@ -2,6 +2,7 @@ import { createSignal, For, Show } from 'solid-js'
 import type { ArchiveBinding, ArchivedConversation, ArchiveView as View } from '../archiveBinding.js'
 import { formatTime } from '../format.js'
 import { ActionRow, createAction } from './ActionRow.js'
+import { MessageText } from './MessageText.js'
 import { Opener } from './Opener.js'
 
 /**
@@ -90,7 +91,7 @@ function ArchivedThread(props: { conversation: ArchivedConversation }) {
                   </Show>
                 </div>
                 <p class="message-text" data-testid="archived-text">
-                  {m.text}
+                  <MessageText text={m.text} />
                 </p>
               </li>
             )}

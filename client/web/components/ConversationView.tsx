@@ -6,12 +6,15 @@ import { CONVERSATION_NOTE } from './InvitePanel.js'
 import { Invitations } from './Invitations.js'
 import { MembersPanel } from './MembersPanel.js'
 import { MessageList } from './MessageList.js'
+import { LinkPolicy } from './MessageText.js'
+import { UploadList } from './UploadList.js'
 
 /**
  * One open conversation: header with Invite (its admins) and Members, the message log, the
  * composer. Invite opens the conversation's one-time invitations ([T12]): each link admits one
  * person, once an admin's device lets them in. An organisation or group is not invited to here
  * (people join the organisation, then an admin adds them): its header links to the organisation.
+ * Files dropped on it go to the composer's tray; uploads on their way show above the composer.
  */
 export function ConversationView(props: {
   conversation: ConversationBinding
@@ -25,9 +28,30 @@ export function ConversationView(props: {
   const c = () => props.conversation
   // A removed device cannot invite: nothing it signs is accepted any more.
   const invitations = () => (!c().error() && !c().accessLost() && c().isAdmin() ? c().invitations : undefined)
+  // [W8] Files dropped anywhere on the conversation join the composer's tray.
+  const [dragging, setDragging] = createSignal(false)
+  const carriesFiles = (e: DragEvent) => !c().error() && !c().accessLost() && !!e.dataTransfer?.types.includes('Files')
 
   return (
-    <section class="conversation" aria-labelledby="conversation-title">
+    <section
+      class="conversation"
+      classList={{ dragging: dragging() }}
+      aria-labelledby="conversation-title"
+      onDragOver={(e) => {
+        if (!carriesFiles(e)) return
+        e.preventDefault()
+        setDragging(true)
+      }}
+      onDragLeave={(e) => {
+        if (!e.currentTarget.contains(e.relatedTarget as Node | null)) setDragging(false)
+      }}
+      onDrop={(e) => {
+        setDragging(false)
+        if (!carriesFiles(e)) return
+        e.preventDefault()
+        c().files.uploads.add([...(e.dataTransfer?.files ?? [])])
+      }}
+    >
       <header class="conversation-header">
         <a class="back" href={hrefOf({ kind: 'home' })} aria-label="Back to conversations">
           ‹
@@ -94,9 +118,12 @@ export function ConversationView(props: {
             </button>
           </p>
         </Show>
-        <MessageList messages={c().messages} hasEarlier={c().hasEarlier()} onLoadEarlier={() => void c().loadEarlier()} />
+        <LinkPolicy policy={c().policy}>
+          <MessageList messages={c().messages} hasEarlier={c().hasEarlier()} onLoadEarlier={() => void c().loadEarlier()} downloads={c().files.downloads} />
+        </LinkPolicy>
         <Show when={!c().accessLost()}>
-          <Composer onSend={c().send} onError={props.onError} />
+          <UploadList uploads={c().files.uploads} />
+          <Composer onSend={c().send} onError={props.onError} files={c().files.uploads} />
         </Show>
       </Show>
     </section>

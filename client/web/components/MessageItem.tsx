@@ -1,9 +1,12 @@
 import { Show } from 'solid-js'
 import type { DisplayMessage } from '../../core/messenger.js'
 import { formatTime } from '../format.js'
+import { MessageText } from './MessageText.js'
+import { MessageFiles } from './MessageFiles.js'
+import type { DownloadsBinding } from '../files/downloadBinding.js'
 
-/** One message: author (from the signature check, never a typed field), time, text, and "Pending" until acked. */
-export function MessageItem(props: { message: DisplayMessage }) {
+/** One message: author (from the signature check, never a typed field), time, text with its links checked ([U10]), and "Pending" until acked; its files ([W6]–[W8]) above the text, which is then their caption. */
+export function MessageItem(props: { message: DisplayMessage; downloads?: DownloadsBinding }) {
   return (
     <li class="message" classList={{ mine: props.message.mine, pending: props.message.pending }}>
       <div class="message-meta">
@@ -15,9 +18,14 @@ export function MessageItem(props: { message: DisplayMessage }) {
           </span>
         </Show>
       </div>
-      <p class="message-text" data-testid="message-text">
-        {props.message.text}
-      </p>
+      <Show when={props.message.files?.length && props.downloads}>
+        <MessageFiles files={props.message.files!} downloads={props.downloads!} />
+      </Show>
+      <Show when={props.message.text || !props.message.files?.length}>
+        <p class="message-text" data-testid="message-text">
+          <MessageText text={props.message.text} />
+        </p>
+      </Show>
     </li>
   )
 }

@@ -1,0 +1,104 @@
+/**
+ * npm run bench:files — one file from one CLI device to another through the sync server (issue
+ * 10's measurement), against a floor in the same run, at each size of BENCH_FILES_SIZES (MiB,
+ * default 100,1024):
+ *
+ *   ours   `send-file` on the sender (start, seal into the spool, upload to the blob store,
+ *          write and deliver the message), then `get-file` on the receiver (start, sync, stream
+ *          the sealed chunks, open, hash and check, write, fsync, rename): from the first's spawn
+ *          to the second's exit. A fresh server (SQLite, blobs on disk) and two fresh CLI homes per
+ *          size; the conversation is set up before the clock starts.
+ *   floor  the same bytes PUT then GET over loopback to a plain Node `http` server streaming to
+ *          and from disk (floor.ts), client and server each their own process, PUT + GET time.
+ *
+ * Throughput is file bytes / seconds, MB = 10^6 bytes. Each process's peak resident memory is
+ * the kernel's high-water mark (VmHWM, and maxRSS the CLI reports as it exits: rss.ts), in MiB;
+ * rssGrowth is the process with the largest peak at the largest size, its peak there over its
+ * peak at the smallest (per process beside it). The received file's SHA-256 must equal the
+ * source's or the bench fails. The source is random bytes streamed to disk, never whole in memory.
+ *
+ *   BENCH_FILES_SIZES (100,1024)   BENCH_CPU_PROF=DIR (V8 CPU profiles of both CLIs and the server)
+ *   BENCH_FILES_LOG_LEVEL (warn; the server's, whose tail is shown when a transfer fails or stalls:
+ *   a CLI silent for 120 s is killed)
+ *
+ * Last line of stdout: JSON.
+ */
+import { mkdtempSync, rmSync } from 'node:fs'
+import { loadavg, tmpdir } from 'node:os'
+import { join, resolve } from 'node:path'
+import { round } from '../procs.js'
+import { bundle } from './bundle.js'
+import { measureFloor, type FloorResult } from './floorSide.js'
+import { measureOurs, type OursResult } from './oursSide.js'
+import { writeRandomFile } from './testFile.js'
+
+const SIZES_MIB = (process.env.BENCH_FILES_SIZES ?? '100,1024').split(',').map(Number)
+if (!SIZES_MIB.length || SIZES_MIB.some((n) => !Number.isSafeInteger(n) || n < 1 || n > 2048)) throw new Error('BENCH_FILES_SIZES: MiB from 1 to 2048, comma-separated')
+const CPU_PROF = process.env.BENCH_CPU_PROF ? resolve(process.env.BENCH_CPU_PROF) : undefined
+
+const mbPerSecond = (bytes: number, ms: number) => round(bytes / 1e6 / (ms / 1000))
+const rss = <T extends Record<string, number>>(o: T): T => Object.fromEntries(Object.entries(o).map(([k, v]) => [k, round(v)])) as T
+
+interface SizeResult {
+  readonly bytes: number
+  readonly ours: OursResult
+  readonly floor: FloorResult
+}
+
+const cliJs = await bundle('client/cli/main.ts', 'cli')
+const floorJs = await bundle('bench/files/floor.ts', 'floor')
+const loadBefore = loadavg()[0]!
+const results: SizeResult[] = []
+for (const mib of SIZES_MIB) {
+  const bytes = mib * 1024 * 1024
+  const work = mkdtempSync(join(tmpdir(), 'bench-files-'))
+  try {
+    const source = join(work, 'source.bin')
+    const sha256 = await writeRandomFile(source, bytes)
+    const floor = await measureFloor(floorJs, source, sha256, work)
+    console.log(`${mib} MiB floor: ${mbPerSecond(bytes, floor.ms)} MB/s (PUT ${round(floor.putMs)} ms, GET ${round(floor.getMs)} ms), peak RSS ${JSON.stringify(rss(floor.peakRssMb))}`)
+    const ours = await measureOurs(cliJs, source, sha256, work, CPU_PROF)
+    console.log(`${mib} MiB ours: ${mbPerSecond(bytes, ours.ms)} MB/s (send-file ${round(ours.sealUploadMs)} ms, get-file ${round(ours.downloadMs)} ms), peak RSS ${JSON.stringify(rss(ours.peakRssMb))}`)
+    results.push({ bytes, ours, floor })
+  } finally {
+    rmSync(work, { recursive: true, force: true })
+  }
+}
+
+const smallest = results[0]!
+const largest = results.at(-1)!
+const growth = Object.fromEntries(
+  (['sender', 'server', 'receiver'] as const).map((p) => [p, round(largest.ours.peakRssMb[p] / smallest.ours.peakRssMb[p], 2)]),
+) as Record<'sender' | 'server' | 'receiver', number>
+const biggest = (['sender', 'server', 'receiver'] as const).reduce((a, b) => (largest.ours.peakRssMb[b] > largest.ours.peakRssMb[a] ? b : a))
+const oursSummary = (r: SizeResult) => ({
+  mbPerSecond: mbPerSecond(r.bytes, r.ours.ms),
+  ms: round(r.ours.ms),
+  sealUploadMs: round(r.ours.sealUploadMs),
+  firstProgressMs: round(r.ours.firstProgressMs),
+  downloadMs: round(r.ours.downloadMs),
+  uploadMbPerSecond: mbPerSecond(r.bytes, r.ours.sealUploadMs),
+  downloadMbPerSecond: mbPerSecond(r.bytes, r.ours.downloadMs),
+})
+const floorSummary = (r: SizeResult) => ({
+  mbPerSecond: mbPerSecond(r.bytes, r.floor.ms),
+  ms: round(r.floor.ms),
+  putMs: round(r.floor.putMs),
+  getMs: round(r.floor.getMs),
+})
+console.log(
+  JSON.stringify({
+    date: new Date().toISOString(),
+    loadAverageAtStart: round(loadBefore, 2),
+    ours: { bytes: largest.bytes, ...oursSummary(largest) },
+    floor: { bytes: largest.bytes, ...floorSummary(largest) },
+    sizes: results.map((r) => ({
+      bytes: r.bytes,
+      peakRssMb: rss(r.ours.peakRssMb),
+      ours: oursSummary(r),
+      floor: { ...floorSummary(r), peakRssMb: rss(r.floor.peakRssMb) },
+      throughputRatio: round(r.ours.ms > 0 ? r.floor.ms / r.ours.ms : NaN, 3),
+    })),
+    ratio: { throughput: round(largest.floor.ms / largest.ours.ms, 3), rssGrowth: growth[biggest], rssGrowthProcess: biggest, rssGrowthByProcess: growth },
+  }),
+)
