@@ -79,7 +79,8 @@ export function blobHandler(ctx: BlobContext): (req: Req, res: Res) => void {
     const blob = await owned(route.id, access)
     if (!blob) return fail(req, res, BlobErrorCode.NOT_FOUND)
     if (route.start + route.count > blob.chunks) return fail(req, res, BlobErrorCode.BAD_LENGTH)
-    if (route.start > blob.stored) return fail(req, res, BlobErrorCode.OUT_OF_ORDER, { stored: blob.stored })
+    // Order is checked by the store in the blob's turn (BlobStore invariant 2), not here: a client
+    // may send the next PUT while the one before it is still being made durable.
     if (uploads >= limits.maxConcurrentUploads) return fail(req, res, BlobErrorCode.BUSY, {}, { 'retry-after': '1' })
     uploads++
     const body = chunkedBody(req, limits.bodyIdleTimeoutMs)

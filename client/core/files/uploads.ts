@@ -80,6 +80,8 @@ export class Uploads {
   private readonly sent = new Map<string, number[]>()
   private readonly states = new Map<string, { state: UploadView['state']; error?: Code }>()
   private readonly aborts = new Map<string, AbortController>()
+  /** Chunks per PUT each upload has come down to (a slow link), kept across retries. */
+  private readonly perPut = new Map<string, number>()
   private running: Promise<void> | undefined
   private wake: (() => void) | undefined
   private stopped = false
@@ -208,18 +210,38 @@ export class Uploads {
     try {
       for (const [i, f] of rec.files.entries()) {
         let stored = (await client.create(access, f.blob as BlobId, f.chunks)).stored
-        const per = this.deps.putChunks ?? 128
-        // The next body is read from the spool while the current PUT is in flight.
-        let ahead: { start: number; body: Promise<Uint8Array> } | undefined
+        const most = this.deps.putChunks ?? 128
+        // Chunks per PUT adapt to the link: halved when a PUT took over 30 s (the server bounds a
+        // request to 130 s), doubled again when one is quick.
+        let per = this.perPut.get(rec.tag) ?? most
+        // Two PUTs in flight while they go fast (the server appends them in turn, [B5]): one
+        // crosses the link while the other is made durable. On a slow link, one at a time.
+        const inflight: { end: number; done: Promise<{ stored: number; ms: number }> }[] = []
+        let next = stored
+        let depth = 1
         while (stored < f.chunks) {
-          if (abort.signal.aborted) return false
-          const count = Math.min(per, f.chunks - stored)
-          const body = ahead?.start === stored ? await ahead.body : await this.body(rec.tag, i, f, stored, count)
-          const next = stored + count
-          ahead = next < f.chunks ? { start: next, body: this.body(rec.tag, i, f, next, Math.min(per, f.chunks - next)) } : undefined
-          ahead?.body.catch(() => undefined)
-          stored = (await client.put(access, f.blob as BlobId, stored, body, abort.signal)).stored
+          while (next < f.chunks && inflight.length < depth) {
+            if (abort.signal.aborted) return false
+            const count = Math.min(per, f.chunks - next)
+            const body = await this.body(rec.tag, i, f, next, count)
+            const t0 = Date.now()
+            const done = client.put(access, f.blob as BlobId, next, body, abort.signal).then((s) => ({ stored: s.stored, ms: Date.now() - t0 }))
+            done.catch(() => undefined)
+            inflight.push({ end: next + count, done })
+            next += count
+          }
+          const put = inflight.shift()!
+          const answer = await put.done
+          stored = answer.stored
+          depth = answer.ms < 2_000 ? 2 : 1
+          per = answer.ms > 30_000 ? Math.max(8, per >> 1) : answer.ms < 2_000 ? Math.min(most, per * 2) : per
+          this.perPut.set(rec.tag, per)
           await this.progress(rec, i, stored)
+          // The server kept less than was sent (a body cut short): go on from what it holds.
+          if (stored < put.end) {
+            await Promise.allSettled(inflight.splice(0).map((x) => x.done))
+            next = stored
+          }
         }
         await this.progress(rec, i, stored)
       }
@@ -231,6 +253,7 @@ export class Uploads {
       for (let i = 0; i < rec.files.length; i++) await this.deps.spool.remove(spoolId(rec.tag, i))
       this.states.delete(rec.tag)
       this.sent.delete(rec.tag)
+      this.perPut.delete(rec.tag)
       this.deps.changed()
       return true
     } catch (err) {
@@ -242,6 +265,8 @@ export class Uploads {
         this.setState(rec.tag, 'failed', code)
         return true
       }
+      // A PUT cut off (timeout, lost link) may have been too large for the link: smaller next time.
+      this.perPut.set(rec.tag, Math.max(8, (this.perPut.get(rec.tag) ?? this.deps.putChunks ?? 128) >> 1))
       this.setState(rec.tag, 'waiting', code)
       return false
     } finally {
