@@ -25,6 +25,9 @@ export interface BlobContext {
   readonly metrics?: { blobRequest(op: BlobRoute['op'] | 'invalid', code: string): void; blobTransfer(way: 'in' | 'out', bytes: number): void }
 }
 
+/** How long a PUT that overtook the one before it waits for it ([B5]). */
+const PIPELINE_WAIT_MS = 2_000
+
 /** What a request came to, for the log line: a status and, when refused, its code. Never an id, a conversation or a size. */
 type Outcome = { readonly status: number; readonly code?: BlobErrorCode }
 type Req = IncomingMessage
@@ -76,8 +79,15 @@ export function blobHandler(ctx: BlobContext): (req: Req, res: Res) => void {
   }
 
   const put = async (req: Req, res: Res, route: Extract<BlobRoute, { op: 'put' }>, access: Authorized): Promise<Outcome> => {
-    const blob = await owned(route.id, access)
+    let blob = await owned(route.id, access)
     if (!blob) return fail(req, res, BlobErrorCode.NOT_FOUND)
+    // [B5] A PUT that starts beyond what is stored may have overtaken the one before it (sent at
+    // the same time on another connection): it waits up to PIPELINE_WAIT_MS for the store to
+    // reach its start, then the store judges the order in the blob's turn.
+    for (const until = now() + PIPELINE_WAIT_MS; route.start > blob.stored && now() < until; ) {
+      await new Promise((r) => setTimeout(r, 20))
+      blob = (await owned(route.id, access)) ?? blob
+    }
     if (route.start + route.count > blob.chunks) return fail(req, res, BlobErrorCode.BAD_LENGTH)
     // Order is checked by the store in the blob's turn (BlobStore invariant 2), not here: a client
     // may send the next PUT while the one before it is still being made durable.

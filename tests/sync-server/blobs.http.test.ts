@@ -112,6 +112,19 @@ describe('[B4]–[B7] upload and download', () => {
     expect(same((await blobCall(url, alice, 'GET', blobPaths.data(id))).body, Buffer.concat(chunks))).toBe(true)
   })
 
+  test('[B5] PUTs sent together, even arriving last-first on their own connections, wait for the ones before them and are appended in order: all succeed and the blob is whole', async () => {
+    const chunks = randomChunks(12)
+    const id = blobIdOf(randomBytes(16))
+    secrets.push(id)
+    await blobCall(url, alice, 'POST', blobPaths.create(id, 12))
+    const put = (start: number, delayMs: number) =>
+      new Promise((r) => setTimeout(r, delayMs)).then(() => blobCall(url, alice, 'PUT', blobPaths.put(id, start), { body: Buffer.concat(chunks.slice(start, start + 4)) }))
+    const answers = await Promise.all([put(0, 300), put(4, 150), put(8, 0)])
+    expect(answers.map((a) => a.status)).toEqual([200, 200, 200])
+    expect(answers.map((a) => a.json?.stored).sort((a, b) => Number(a) - Number(b))).toEqual([4, 8, 12])
+    expect(same((await blobCall(url, alice, 'GET', blobPaths.data(id))).body, Buffer.concat(chunks))).toBe(true)
+  })
+
   test('[B7] an incomplete blob is B409_INCOMPLETE; HEAD answers the headers without a body; one unsatisfiable range or several ranges are 416 B416_RANGE', async () => {
     const chunks = randomChunks(2)
     const id = blobIdOf(randomBytes(16))
