@@ -8,6 +8,7 @@ import { FileRefused } from '../core/files/uploads.js'
 import { arg, type Cli, type Command } from './context.js'
 import { CliError, CliErrorCode, usageError } from './errors.js'
 import { iso, lines, printLine, result } from './output.js'
+import { verdictText } from '../core/scanner/verdict.js'
 
 /**
  * [A2][A3] Files from the command line: `send-file CONV PATH… [--caption TEXT]`, `files CONV`,
@@ -55,10 +56,16 @@ export const fileCommands: Record<string, Command> = {
     await cli.connect().catch(() => undefined)
     await messenger.openConversation(id)
     if (cli.options.all) while (messenger.hasEarlier(id)) await messenger.loadEarlier(id)
-    const files = messenger.messages(id).flatMap((m) => (m.files ?? []).map((f) => ({ ...fileData(f), message: m.id, from: m.authorName, ts: m.ts })))
+    // [A4] The organisation scanner's verdict, when it has given one on this very content.
+    const scans = messenger.fileVerdicts(id)
+    const scanOf = (f: FileRef) => {
+      const v = scans.get(f.blob)
+      return v && v.sha256 === f.sha256 ? { scan: { result: v.result, scanner: v.scanner, ...(v.name ? { detail: v.name } : {}) } } : {}
+    }
+    const files = messenger.messages(id).flatMap((m) => (m.files ?? []).map((f) => ({ ...fileData(f), message: m.id, from: m.authorName, ts: m.ts, ...scanOf(f) })))
     const uploads = messenger.uploads(id).map((u) => ({ upload: u.id, state: u.state, ...(u.error ? { error: u.error } : {}), files: u.files }))
     const human = lines([
-      ...files.map((f) => [f.file, f.name, `${f.size} bytes`, f.type, f.from, iso(f.ts)]),
+      ...files.map((f) => [f.file, f.name, `${f.size} bytes`, f.type, f.from, iso(f.ts), f.scan ? `checked by ${f.scan.scanner}: ${verdictText({ result: f.scan.result, ...(f.scan.detail ? { name: f.scan.detail } : {}) })}` : '']),
       ...uploads.flatMap((u) => u.files.map((f) => ['(uploading)', f.name, `${f.sent}/${f.size} bytes`, u.state])),
     ])
     return result(human, { conv: id, files, uploads })
@@ -76,8 +83,15 @@ export const fileCommands: Record<string, Command> = {
     await messenger.openConversation(id)
     const ref = await findFile(cli, id, blob)
     const sink = await nodeFileSink(out)
+    // One progress line per percent (and the last), not one per 64 KiB chunk.
+    let shown = -1
     await messenger.downloadFile(id, ref, sink, {
-      onProgress: (bytes) => cli.options.json && printLine(true, '', { event: 'progress', file: blob, received: bytes, total: ref.size }),
+      onProgress: (bytes) => {
+        const pct = Math.floor((bytes * 100) / Math.max(1, ref.size))
+        if (!cli.options.json || (pct === shown && bytes < ref.size)) return
+        shown = pct
+        printLine(true, '', { event: 'progress', file: blob, received: bytes, total: ref.size })
+      },
     })
     // [H5] Checked before it is saved under its name: blocked → removed; warned → only with --accept-warning.
     const content = await nodeFileSource(sink.partPath)

@@ -20,6 +20,8 @@ import { checkLinkCommand } from './linkCheckCommand.js'
 import { orgCommands } from './orgCommands.js'
 import { printError, printResult } from './output.js'
 import { USAGE } from './usage.js'
+import { scanCommand } from './scanCommand.js'
+import { parseClamdAddress } from '../node/clamd.js'
 
 /** `org create …` and `group add …` are two words; everything else is one. */
 const families: Record<string, Record<string, Command>> = { org: orgCommands, group: groupCommands, recovery: recoveryCommands }
@@ -59,6 +61,9 @@ const OPTIONS = {
   caption: { type: 'string' },
   'accept-warning': { type: 'boolean', default: false },
   'no-history': { type: 'boolean', default: false },
+  'clamd-socket': { type: 'string' },
+  clamd: { type: 'string' },
+  once: { type: 'boolean', default: false },
   help: { type: 'boolean', short: 'h', default: false },
 } as const
 
@@ -103,7 +108,10 @@ async function main(): Promise<number> {
   const storeCommand = positionals[0] === 'lock' ? lock : positionals[0] === 'unlock' ? unlock : undefined
   // [U10] check-link reads the organisations' blocklists from the store and never connects.
   const linkCheck = positionals[0] === 'check-link'
-  const { run, args } = storeCommand || linkCheck || positionals[0] === 'recover' ? { run: undefined, args: [] } : commandFor(positionals)
+  // [A4] The organisation scanner: clamd's address is checked before the store is opened.
+  const scan = positionals[0] === 'scan' ? parseClamdAddress({ socket: values['clamd-socket'], tcp: values.clamd }) : undefined
+  if (positionals[0] === 'scan' && (!scan || positionals.length > 1)) throw usageError('scan takes [--clamd-socket PATH | --clamd HOST:PORT] [--once] and nothing else')
+  const { run, args } = storeCommand || linkCheck || scan || positionals[0] === 'recover' ? { run: undefined, args: [] } : commandFor(positionals)
   const timeout = Number(values.timeout ?? 30)
   if (!Number.isFinite(timeout) || timeout < 0) throw usageError(`--timeout takes seconds, not ${values.timeout}`)
   const options: Options = {
@@ -162,7 +170,10 @@ async function main(): Promise<number> {
     // nothing but `lock`, and `org policy` (to see or change the policy).
     const policyCommand = positionals[0] === 'org' && positionals[1] === 'policy'
     if (messenger.identity && !policyCommand && messenger.team.devicePolicy().requireLock && !(await atRestInfo(sqlite)).locked) throw new ClientError(ClientErrorCode.LOCK_REQUIRED)
-    const outcome = linkCheck ? checkLinkCommand(messenger, positionals.slice(1), values.text) : await run!(makeCli(messenger, options, timeout * 1000), args)
+    const outcome = linkCheck
+      ? checkLinkCommand(messenger, positionals.slice(1), values.text)
+      : scan ? await scanCommand(makeCli(messenger, options, timeout * 1000), { home, clamd: scan, once: values.once })
+      : await run!(makeCli(messenger, options, timeout * 1000), args)
     if (outcome) printResult(json, outcome)
     return outcome?.exitCode ?? 0
   } finally {

@@ -1,14 +1,16 @@
 import { domainToASCII } from 'node:url'
 import { checkPolicyChange, type OrgPolicy, type PolicyChange } from '../core/team/org.js'
 import { arg, type Cli } from './context.js'
-import { usageError } from './errors.js'
+import { CliError, CliErrorCode, usageError } from './errors.js'
 import { result } from './output.js'
-import { resolveOrg } from './resolve.js'
+import { resolveOrg, resolveUser } from './resolve.js'
+import type { ConvId } from '../../protocol/index.js'
+import type { Team } from '../core/team/team.js'
 
 const SETTINGS =
   'require-lock=on|off, auto-lock=MINUTES (0: the person chooses), export=allow|forbid, ' +
   'block-type=TYPES and warn-type=TYPES (extensions or classes, comma-separated; none clears), max-file-mb=MIB (0: no limit), ' +
-  'block-hash=SHA256, unblock-hash=SHA256, block-domain=DOMAIN, unblock-domain=DOMAIN'
+  'block-hash=SHA256, unblock-hash=SHA256, block-domain=DOMAIN, unblock-domain=DOMAIN, scanner=USER|off'
 
 type Mutable<T> = { -readonly [K in keyof T]?: T[K] }
 type ListKey = 'blockHashes' | 'unblockHashes' | 'blockDomains' | 'unblockDomains'
@@ -43,7 +45,8 @@ export function parsePolicyChange(args: readonly string[]): PolicyChange {
       const types = value === 'none' ? [] : items(value).map(fileType)
       if (key === 'block-type') change.blockTypes = types
       else change.warnTypes = types
-    } else if (list && value) change[list] = [...(change[list] ?? []), ...items(value).map(list.endsWith('Hashes') ? (h: string) => h.toLowerCase() : domain)]
+    } else if (key === 'scanner' && value) change.scanner = value === 'off' ? false : value
+    else if (list && value) change[list] = [...(change[list] ?? []), ...items(value).map(list.endsWith('Hashes') ? (h: string) => h.toLowerCase() : domain)]
     else throw usageError(`not a policy setting: ${a} (settings: ${SETTINGS})`)
   }
   checkPolicyChange(change)
@@ -52,9 +55,10 @@ export function parsePolicyChange(args: readonly string[]): PolicyChange {
 
 const many = (n: number, one: string, more = `${one}s`) => `${n.toLocaleString('en')} ${n === 1 ? one : more}`
 
-function describe(p: OrgPolicy): string {
+function describe(p: OrgPolicy, scanner: string | undefined): string {
   const f = p.files
   return [
+    `scanner: ${scanner ?? 'off'}`,
     `app lock: ${p.requireLock ? 'required' : 'the person chooses'}`,
     `auto-lock: ${p.autoLockMinutes ? `after at most ${p.autoLockMinutes} min idle` : 'the person chooses'}`,
     `export: ${p.forbidExport ? 'forbidden' : 'allowed'}`,
@@ -76,10 +80,21 @@ export async function policy(cli: Cli, args: readonly string[]) {
   if (Object.keys(change).length) {
     await cli.connect()
     const { org } = resolveOrg(cli.team(), orgArg)
-    await cli.team().setPolicy(org, change)
+    await cli.team().setPolicy(org, typeof change.scanner === 'string' ? { ...change, scanner: scannerUser(cli.team(), org, change.scanner) } : change)
     await cli.delivered()
   }
   const { org, name } = resolveOrg(cli.team(), orgArg)
   const p = cli.team().policy(org)
-  return result(describe(p), { org, name, policy: p })
+  const scanner = p.scanner !== undefined ? { user: p.scanner, name: cli.team().directory(org).find((e) => e.user === p.scanner)?.name ?? 'Unknown' } : undefined
+  return result(describe(p, scanner && `${scanner.name} (${scanner.user})`), { org, name, policy: p, ...(scanner ? { scanner } : {}) })
+}
+
+/** [T22] `scanner=USER`: a person by id or exact name; someone not in the organisation is left for the engine's M509. */
+function scannerUser(team: Team, org: ConvId, input: string): string {
+  try {
+    return resolveUser(team, org, input).user
+  } catch (err) {
+    if (err instanceof CliError && err.code === CliErrorCode.UNKNOWN_USER) return input
+    throw err
+  }
 }

@@ -44,12 +44,19 @@ files (sealed on this device, end to end encrypted; the server never sees a name
   send-file CONV PATH... [--caption TEXT]  attach files (up to 2 GiB each) as one message; waits
                               for the upload (progress as JSON lines with --json); on a cut link
                               or timeout the files stay queued and resume with \`sync\`
-  files CONV [--all]          files in the conversation (file id, name, size, type, from, time)
-                              and uploads still queued
+  files CONV [--all]          files in the conversation (file id, name, size, type, from, time,
+                              the organisation scanner's verdict) and uploads still queued
   get-file CONV FILE --out PATH  fetch, open and check a file; written to PATH.part and renamed
                               when whole, its hash matches and the file checks let it through
                               (a warned file needs --accept-warning; a blocked one is removed, M531;
                               send-file takes --accept-warning the same way)
+  scan [--clamd-socket PATH | --clamd HOST:PORT] [--once]
+                              this device as the organisation's scanner (a member that
+                              \`org policy ORG scanner=USER\` names): every file without its
+                              verdict is fetched, checked by ClamAV's clamd (default socket
+                              /var/run/clamav/clamd.ctl) and a signed verdict posted for members
+                              to see; one line per verdict; clamd down: tried again later;
+                              --once: what is there now, exit 1 if files were left for later
 
 file checks (on this device, from the content, name and type: nothing is sent anywhere)
   check-file PATH [--name N] [--type MIME] [--org ORG]
@@ -95,7 +102,9 @@ revoke its invitations; USER: user id or exact display name)
                               extensions or classes: executable, script, installer, disk-image,
                               macro-document, archive; comma-separated; none clears),
                               max-file-mb=MIB (0: the app's limit), block-hash=SHA256,
-                              unblock-hash=SHA256, block-domain=DOMAIN, unblock-domain=DOMAIN
+                              unblock-hash=SHA256, block-domain=DOMAIN, unblock-domain=DOMAIN,
+                              scanner=USER|off (the member whose device runs \`scan\`; admin
+                              devices add that person to every group)
   org verify ORG USER         the safety number with USER, and your code for USER to check
   org verify ORG USER --code TEXT
                               check USER's code: match, mismatch or malformed (exit 1 unless match)

@@ -1,4 +1,4 @@
-import type { ConvId, DeviceId, DocId } from '../../protocol/index.js'
+import type { BlobId, ConvId, DeviceId, DocId } from '../../protocol/index.js'
 import { ClientError, ClientErrorCode } from './errors.js'
 import { Emitter } from './events.js'
 import { HybridClock } from './documents/hlc.js'
@@ -23,10 +23,13 @@ import type { FileSink, FileSource } from './files/source.js'
 import type { FileVerdict } from './files/check/index.js'
 import type { DownloadOptions } from './files/downloads.js'
 import type { WipeReason, WipedOrg } from './wipe/tombstone.js'
+import { verdictOnly, type ScanVerdict } from './scanner/verdict.js'
+import { scannerVerdicts, verdictsBy, type FileScan } from './scanner/fileVerdicts.js'
 
 export type { ConversationSummary, MessengerEvents, MessengerOptions, Status } from './messengerTypes.js'
 export type { WipeReason, WipedOrg }
 export type { Attachment, UploadView, FileRef, FileSink, FileSource, DownloadOptions, FileVerdict }
+export type { FileScan, ScanVerdict }
 
 /** The root document of a conversation shares the conversation's id. */
 export { rootDocOf }
@@ -478,6 +481,33 @@ export class Messenger {
     return this.p.files.readRange(conv, ref, start, end, signal)
   }
 
+  /**
+   * [A4] The organisation scanner's verdicts on the files of the loaded messages, per blob id:
+   * only those written by a live device of the person the organisation's policy names as
+   * scanner now, about content with the file's own SHA-256. Empty while the policy names none.
+   */
+  fileVerdicts(conv: ConvId): Map<BlobId, FileScan> {
+    const team = this.p.team
+    const org = team.orgOf(conv)
+    const user = org && team.policy(org).scanner
+    if (!org || !user) return new Map()
+    const devices = team.devicesOf(org, user).map((d) => d.device)
+    const live = new Set(devices)
+    const name = (devices[0] && team.deviceNames(conv).get(devices[0])) || 'Scanner'
+    return scannerVerdicts(this.p.segs.views(conv), (d) => live.has(d), name)
+  }
+
+  /** [A4] A scanner device's verdicts, written as one message of its own (no text; not listed among the messages). */
+  postVerdicts(conv: ConvId, verdicts: readonly ScanVerdict[]): Promise<MessageView> {
+    this.requireIdentity()
+    return this.p.log.write(conv, { text: '', verdicts })
+  }
+
+  /** [A4] The verdicts this device wrote in the loaded messages (a scanner skips what it has done). */
+  postedVerdicts(conv: ConvId): ScanVerdict[] {
+    return verdictsBy(this.p.segs.views(conv), this.requireIdentity().deviceId)
+  }
+
   private onDocChange(doc: DocId): void {
     const conv = this.convOfDoc.get(doc)
     if (!conv) return
@@ -490,7 +520,8 @@ export class Messenger {
     }
     // A segment that receives changes joins the loaded window: fresh activity (a late offline
     // writer, the next segment after a rollover) is shown without loading all history.
-    void this.p.segs.scan(conv, doc).then((added) => {
+    void this.p.segs.scan(conv, doc).then((found) => {
+      const added = found.filter((m) => !verdictOnly(m))
       if (added.length) this.events.emit('added', { conv, messages: added })
       this.events.emit('messages', { conv })
     })

@@ -13,6 +13,7 @@ import type { MessageEpochs } from './messageEpochs.js'
 import { idBytes, type DeviceId } from '../../../protocol/index.js'
 import { toHex } from '../../../crypto/index.js'
 import { fileRecord, type FileRef } from '../files/ref.js'
+import { MAX_VERDICTS_PER_MESSAGE, isVerdict, verdictOnly, verdictRecord, type ScanVerdict } from '../scanner/verdict.js'
 
 export interface DisplayMessage extends MessageView {
   readonly authorName: string
@@ -68,6 +69,8 @@ export class MessageLog {
     const names = team?.deviceNames(conv) ?? new Map()
     const out: DisplayMessage[] = []
     for (const m of this.deps.segs.views(conv)) {
+      // [A4] A scanner's verdicts are shown beside the files they are about, not as a message.
+      if (verdictOnly(m)) continue
       // [M26] checked again against the membership as it is now: a device found to have been
       // removed concurrently with the epoch it wrote under is not shown.
       const epoch = m.author === me ? undefined : this.deps.epochs.epochOf(conv, m.id)
@@ -87,10 +90,13 @@ export class MessageLog {
    * [A2] Writes a message: its text (a caption may be empty when files are attached), and for
    * a finished upload its files, tag and the time the person sent it. A tag already written in
    * the conversation's newest segment is not written again (the upload's Invariant 2).
+   * A scanner device writes its verdicts ([A4]) with no text.
    */
-  write(conv: ConvId, m: { text: string; replyTo?: string; files?: readonly FileRef[]; tag?: string; ts?: number }): Promise<MessageView> {
+  write(conv: ConvId, m: { text: string; replyTo?: string; files?: readonly FileRef[]; verdicts?: readonly ScanVerdict[]; tag?: string; ts?: number }): Promise<MessageView> {
     const body = m.text.replace(/\r\n/g, '\n').trim()
-    if (!body && !m.files?.length) return Promise.reject(new ClientError(ClientErrorCode.MESSAGE_EMPTY))
+    if (!body && !m.files?.length && !m.verdicts?.length) return Promise.reject(new ClientError(ClientErrorCode.MESSAGE_EMPTY))
+    // A malformed verdict is a programmer error: refused before anything is written.
+    if ((m.verdicts?.length ?? 0) > MAX_VERDICTS_PER_MESSAGE || m.verdicts?.some((v) => !isVerdict(v))) return Promise.reject(new Error('malformed scan verdicts'))
     if (body.length > MAX_MESSAGE_CHARS) return Promise.reject(new ClientError(ClientErrorCode.MESSAGE_TOO_LONG))
     if (!this.deps.registry.get(conv)) return Promise.reject(new ClientError(ClientErrorCode.UNKNOWN_CONVERSATION))
     const replyTo = m.replyTo
@@ -107,13 +113,14 @@ export class MessageLog {
           const rec: MessageRecord = { id: new A.ImmutableString(tag), ts, text: new A.ImmutableString(body) }
           if (replyTo) rec.replyTo = new A.ImmutableString(replyTo)
           if (m.files?.length) rec.files = m.files.map(fileRecord)
+          if (m.verdicts?.length) rec.verdicts = m.verdicts.map(verdictRecord)
           d.messages.push(rec)
         },
       ], [tag], ts)
       this.deps.emitStatus()
       // The message object is the change's first op: its id is startOp@actor.
       const id = `${A.decodeChange(change!).startOp}@${this.deps.identity.actor}`
-      return { id, tag, segment, author: this.deps.identity.deviceId, ts, text: body, ...(replyTo ? { replyTo } : {}), ...(m.files?.length ? { files: m.files } : {}) }
+      return { id, tag, segment, author: this.deps.identity.deviceId, ts, text: body, ...(replyTo ? { replyTo } : {}), ...(m.files?.length ? { files: m.files } : {}), ...(m.verdicts?.length ? { verdicts: m.verdicts } : {}) }
     }
     const result = this.sendChain.then(run)
     this.sendChain = result.catch(() => undefined)

@@ -2,6 +2,7 @@ import * as A from '@automerge/automerge'
 import { deviceIdOf, docIdOf, idBytes, type ConvId, type DeviceId, type DocId } from '../../../protocol/index.js'
 import { domainHash, fromBase64Url, fromHex } from '../../../crypto/index.js'
 import { readFileRecords, type FileRecord, type FileRef } from '../files/ref.js'
+import { readVerdictRecords, type ScanVerdict, type VerdictRecord } from '../scanner/verdict.js'
 
 /**
  * Document shapes.
@@ -27,8 +28,11 @@ export const MAX_MESSAGE_CHARS = 20_000
  */
 export interface SegmentRecord { start: number }
 export type RootDoc = Record<string, unknown>
-/** `files`: attached files ([A1]), each a record the author's change created with the message. */
-export interface MessageRecord { id: A.ImmutableString; ts: number; text: A.ImmutableString; replyTo?: A.ImmutableString; files?: FileRecord[] }
+/**
+ * `files`: attached files ([A1]), each a record the author's change created with the message;
+ * `verdicts`: a scanner's verdicts on files ([A4]).
+ */
+export interface MessageRecord { id: A.ImmutableString; ts: number; text: A.ImmutableString; replyTo?: A.ImmutableString; files?: FileRecord[]; verdicts?: VerdictRecord[] }
 export interface SegmentDoc { messages: MessageRecord[] }
 
 const GENESIS_ACTOR = '00'.repeat(16) as A.ActorId
@@ -52,6 +56,8 @@ export interface MessageView {
   readonly replyTo?: string
   /** [A1] Attached files, parsed; a malformed one is left out. */
   readonly files?: readonly FileRef[]
+  /** [A4] Verdicts on files, written by a scanner device (whose count is decided by the policy, not here). */
+  readonly verdicts?: readonly ScanVerdict[]
 }
 
 export interface SegmentInfo { readonly index: number; readonly id: DocId; readonly start: number; readonly root?: DocId }
@@ -100,7 +106,7 @@ export function readMessage(doc: A.Doc<SegmentDoc>, segment: DocId, index: numbe
   const list = messageList(doc)
   const rec = list[index] as unknown
   if (!rec || typeof rec !== 'object') return undefined
-  const { id, ts, text, replyTo, files } = rec as Record<string, unknown>
+  const { id, ts, text, replyTo, files, verdicts } = rec as Record<string, unknown>
   const tag = str(id)
   const body = str(text)
   const author = creatorOf(list, index)
@@ -108,8 +114,9 @@ export function readMessage(doc: A.Doc<SegmentDoc>, segment: DocId, index: numbe
   if (!tag || !objId || typeof ts !== 'number' || !Number.isFinite(ts) || body === undefined || !author) return undefined
   const reply = str(replyTo)
   const refs = files === undefined ? undefined : readFileRecords(files)
+  const scans = verdicts === undefined ? undefined : readVerdictRecords(verdicts)
   const view = { id: objId, tag, segment, author, ts, text: body }
-  return { ...view, ...(reply ? { replyTo: reply } : {}), ...(refs?.length ? { files: refs } : {}) }
+  return { ...view, ...(reply ? { replyTo: reply } : {}), ...(refs?.length ? { files: refs } : {}), ...(scans?.length ? { verdicts: scans } : {}) }
 }
 
 /** The object id at `index` without reading the rest (cheap scans for new messages). */

@@ -40,6 +40,8 @@ const policyBody = z
     files: z.object({ block: z.array(fileRule).max(FILE_POLICY_LIMITS.rules), warn: z.array(fileRule).max(FILE_POLICY_LIMITS.rules), maxMb: z.number().int().min(0).max(FILE_POLICY_LIMITS.maxFileMb) }).optional(),
     hashes: edits(bytes32, FILE_POLICY_LIMITS.blockedHashes).optional(),
     domains: edits(domain, MAX_BLOCKED_DOMAINS).optional(),
+    /** [T22] The organisation scanner (a member's user id), or `false`: none. Absent: as it was. */
+    scanner: z.union([user, z.literal(false)]).optional(),
   })
   .refine((b) => policyBodyBytes(b) <= MAX_POLICY_OP_BYTES, 'policy op too large')
 export type PolicyBody = z.infer<typeof policyBody>
@@ -49,9 +51,10 @@ export function policyBodyBytes(b: {
   files?: { block: readonly string[]; warn: readonly string[] } | undefined
   hashes?: { add: readonly unknown[]; remove: readonly unknown[] } | undefined
   domains?: { add: readonly string[]; remove: readonly string[] } | undefined
+  scanner?: string | false | undefined
 }): number {
   const strings = (xs: readonly string[] = []) => xs.reduce((n, x) => n + x.length + 3, 0)
-  return 128 + strings(b.files?.block) + strings(b.files?.warn) + 34 * ((b.hashes?.add.length ?? 0) + (b.hashes?.remove.length ?? 0)) + strings(b.domains?.add) + strings(b.domains?.remove)
+  return 128 + (typeof b.scanner === 'string' ? 8 + strings([b.scanner]) : 0) + strings(b.files?.block) + strings(b.files?.warn) + 34 * ((b.hashes?.add.length ?? 0) + (b.hashes?.remove.length ?? 0)) + strings(b.domains?.add) + strings(b.domains?.remove)
 }
 
 export const bodySchema = z.discriminatedUnion('kind', [
@@ -96,7 +99,8 @@ export const bodySchema = z.discriminatedUnion('kind', [
    * [T21] The organisation's device policy (the latest in [T4] order wins): require an app lock,
    * the longest auto-lock time a device may keep (minutes; 0: no limit), forbid export, whole in
    * every op; the file rules (client [H8]) whole when present; SHA-256 blocklist entries and
-   * blocked domains as edits (added, removed) when present. Ops from before these fields still parse.
+   * blocked domains as edits (added, removed) when present; the scanner ([T22]) when present.
+   * Ops from before these fields still parse.
    */
   policyBody,
   /** [T18] The key chain ([L4]) a rotation made without one: the previous key under `epoch`'s key. */

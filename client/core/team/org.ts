@@ -35,6 +35,8 @@ export interface OrgPolicy {
   readonly files?: FilePolicy
   /** Domains the link checks mark (lower-case ASCII, sorted); absent until an admin blocks one. */
   readonly blockedDomains?: readonly string[]
+  /** [T22] The member whose devices scan files and post verdicts (client [A4]); absent: none. */
+  readonly scanner?: UserId
 }
 
 export const NO_POLICY: OrgPolicy = { requireLock: false, autoLockMinutes: 0, forbidExport: false }
@@ -206,7 +208,8 @@ function evaluate(graph: OpGraph, order: readonly Op[], voided: ReadonlySet<OpId
       case 'policy': {
         // [T21] an admin's; the latest in [T4] order wins. Not membership: skipped for a past state.
         if (membershipOnly) return
-        const next = isAdmin ? applyPolicyOp(policy, b) : undefined
+        // [T22] a scanner must be a member when it is named.
+        const next = isAdmin && (typeof b.scanner !== 'string' || users.has(b.scanner)) ? applyPolicyOp(policy, b) : undefined
         ok = !!next
         if (next) policy = next
         break
@@ -224,6 +227,8 @@ function evaluate(graph: OpGraph, order: readonly Op[], voided: ReadonlySet<OpId
       ignored.add(op.id)
     }
   })
+  // [T22] A scanner removed from the organisation since it was named is no scanner.
+  if (policy.scanner !== undefined && !users.has(policy.scanner)) policy = withoutScanner(policy)
   const devices = liveDevices(users, removedDevices)
   const adminDevices = liveDevices(users, removedDevices, true)
   const state: OrgState = { name, conversation, ...(decoySeed ? { decoySeed } : {}), policy, users, bindings, mailboxes, removedUsers, removedDevices, seniority, invites, devices, adminDevices, ignored, ...epochView(epochs, devices, adminDevices) }
@@ -233,7 +238,8 @@ function evaluate(graph: OpGraph, order: readonly Op[], voided: ReadonlySet<OpId
 /**
  * [T21] The policy after an admin's op: lock and export settings as written; the file rules as
  * written when the op has them, else as they were; blocklist hashes and domains removed, then
- * added. Undefined (the op changes nothing) when a list would pass its bound.
+ * added; the scanner ([T22]) as written when the op names one or none. Undefined (the op
+ * changes nothing) when a list would pass its bound.
  */
 function applyPolicyOp(p: OrgPolicy, b: PolicyBody): OrgPolicy | undefined {
   let files = p.files
@@ -245,7 +251,13 @@ function applyPolicyOp(p: OrgPolicy, b: PolicyBody): OrgPolicy | undefined {
   }
   const domains = b.domains ? edited(p.blockedDomains ?? [], b.domains.add, b.domains.remove) : p.blockedDomains
   if (domains && domains.length > MAX_BLOCKED_DOMAINS) return undefined
-  return { requireLock: b.requireLock, autoLockMinutes: b.autoLockMinutes, forbidExport: b.forbidExport, ...(files ? { files } : {}), ...(domains ? { blockedDomains: domains } : {}) }
+  const scanner = b.scanner === undefined ? p.scanner : b.scanner || undefined
+  return { requireLock: b.requireLock, autoLockMinutes: b.autoLockMinutes, forbidExport: b.forbidExport, ...(files ? { files } : {}), ...(domains ? { blockedDomains: domains } : {}), ...(scanner ? { scanner } : {}) }
+}
+
+function withoutScanner(p: OrgPolicy): OrgPolicy {
+  const { scanner: _, ...rest } = p
+  return rest
 }
 
 function edited(list: readonly string[], add: readonly string[], remove: readonly string[]): string[] {
@@ -274,6 +286,8 @@ export interface PolicyChange {
   /** Lower-case ASCII domains (IDNs in punycode). */
   readonly blockDomains?: readonly string[]
   readonly unblockDomains?: readonly string[]
+  /** [T22] The scanner's user id (a member), or `false` to have none. */
+  readonly scanner?: UserId | false
 }
 
 const invalid = (detail: string) => new ClientError(ClientErrorCode.POLICY_INVALID, detail)
@@ -291,6 +305,7 @@ export function checkPolicyChange(c: PolicyChange): void {
   if (hash !== undefined) throw invalid(`not a SHA-256 (64 lower-case hex characters): ${hash}`)
   const domain = [...(c.blockDomains ?? []), ...(c.unblockDomains ?? [])].find((d) => !DOMAIN_PATTERN.test(d))
   if (domain !== undefined) throw invalid(`not a domain name: ${domain}`)
+  if (typeof c.scanner === 'string' && (c.scanner.length < 1 || c.scanner.length > 64)) throw invalid(`not a user id: ${c.scanner}`)
 }
 
 /**
@@ -314,6 +329,7 @@ export function policyOpBody(current: OrgPolicy, change: PolicyChange): PolicyBo
     ...(touchesFiles ? { files: { block: [...new Set(change.blockTypes ?? files.block)], warn: [...new Set(change.warnTypes ?? files.warn)], maxMb: change.maxFileMb ?? files.maxFileMb } } : {}),
     ...(hashes.add.length || hashes.remove.length ? { hashes: { add: hashes.add.map((h) => fromHex(h)!), remove: hashes.remove.map((h) => fromHex(h)!) } } : {}),
     ...(domains.add.length || domains.remove.length ? { domains } : {}),
+    ...(change.scanner !== undefined ? { scanner: change.scanner } : {}),
   }
   if (policyBodyBytes(body) > MAX_POLICY_OP_BYTES) throw invalid(`one change may carry at most ${MAX_POLICY_OP_BYTES / 1024} KiB: make it in several`)
   return body

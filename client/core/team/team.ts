@@ -10,6 +10,7 @@ import { VerifiedPeople, verificationBetween, type Verification, type VerifiedSt
 import { newInviteSecret, orgInviteLink, parseOrgInvitation, type OrgInvitation } from './orgInvite.js'
 import { TeamCore, type TeamDeps } from './service.js'
 import type { ProxyOutcome } from '../sync/proxyRekey.js'
+import { ScannerSeats } from './scannerSeats.js'
 
 export interface DirectoryEntry {
   readonly user: string
@@ -42,10 +43,22 @@ export class Team {
   /** The team's workings. Nothing outside team/ reaches through it; white-box tests may. */
   readonly core: TeamCore
   private readonly verifiedPeople: VerifiedPeople
+  private readonly scannerSeats: ScannerSeats
 
   constructor(deps: TeamDeps) {
-    this.core = new TeamCore(deps)
+    // [T22] Whenever a space's state is applied (a policy, a new group, a load), an admin device
+    // may have a scanner to add.
+    this.core = new TeamCore({ ...deps, changed: (space) => (deps.changed(space), this.scannerSeats.soon(this.orgOf(space) ?? space)) })
     this.verifiedPeople = new VerifiedPeople(deps.store)
+    this.scannerSeats = new ScannerSeats({
+      spaces: this.core.spaces,
+      run: (work) => this.core.run(work),
+      add: async (group, user) => {
+        await this.core.sign(group, { kind: 'add', user })
+        await this.rotateAfterChange(group)
+      },
+      problem: (detail) => deps.problem(ClientErrorCode.TEAM_REFUSED, detail),
+    })
   }
 
   async load(): Promise<void> {
@@ -328,6 +341,10 @@ export class Team {
    */
   setPolicy(org: ConvId, change: PolicyChange): Promise<void> {
     try {
+      // [T22] The scanner is one of the organisation's people.
+      if (typeof change.scanner === 'string' && !(this.spaces.meta(org)?.kind === 'org' && this.spaces.org(org).users.has(change.scanner))) {
+        throw new ClientError(ClientErrorCode.POLICY_INVALID, `the scanner must be a member of the organisation: ${change.scanner}`)
+      }
       return this.adminOp(org, policyOpBody(this.policy(org), change), false)
     } catch (err) {
       return Promise.reject(err)

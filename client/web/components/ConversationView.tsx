@@ -119,7 +119,7 @@ export function ConversationView(props: {
           </p>
         </Show>
         <LinkPolicy policy={c().policy}>
-          <MessageList messages={c().messages} hasEarlier={c().hasEarlier()} onLoadEarlier={() => void c().loadEarlier()} downloads={c().files.downloads} />
+          <MessageList messages={c().messages} hasEarlier={c().hasEarlier()} onLoadEarlier={() => void c().loadEarlier()} downloads={c().files.downloads} scans={c().files.scans} />
         </LinkPolicy>
         <Show when={!c().accessLost()}>
           <UploadList uploads={c().files.uploads} />

@@ -1,4 +1,6 @@
-import { For, Match, Show, Switch } from 'solid-js'
+import { For, Match, Show, Switch, type Accessor } from 'solid-js'
+import type { FileScan } from '../../core/messenger.js'
+import { verdictText } from '../../core/scanner/verdict.js'
 import type { FileRef } from '../../core/files/ref.js'
 import { thumbUrl } from '../files/canvas.js'
 import type { DownloadsBinding, Transfer } from '../files/downloadBinding.js'
@@ -12,7 +14,7 @@ import { ProgressBar } from './ProgressBar.js'
  * Other files: name, type, size and "Save". A warned file needs "Open anyway" / "Save anyway";
  * a blocked one says why and is not opened.
  */
-export function MessageFiles(props: { files: readonly FileRef[]; downloads: DownloadsBinding }) {
+export function MessageFiles(props: { files: readonly FileRef[]; downloads: DownloadsBinding; scans?: Accessor<ReadonlyMap<string, FileScan>> }) {
   return (
     <ul class="message-files" aria-label="Files">
       <For each={props.files}>
@@ -26,6 +28,7 @@ export function MessageFiles(props: { files: readonly FileRef[]; downloads: Down
                 <VideoFile file={ref} downloads={props.downloads} />
               </Match>
             </Switch>
+            <ScanNote file={ref} scans={props.scans} />
           </li>
         )}
       </For>
@@ -195,5 +198,25 @@ function Verdict(props: { t: Transfer; file: FileRef; downloads: DownloadsBindin
         </p>
       </Match>
     </Switch>
+  )
+}
+
+/**
+ * [A4] The organisation scanner's verdict beside a file: "Checked by Acme scanner: clean" or
+ * "…: infected: Eicar-Test-Signature" — only one about this very content (same SHA-256).
+ */
+function ScanNote(props: { file: FileRef; scans?: Accessor<ReadonlyMap<string, FileScan>> }) {
+  const scan = () => {
+    const s = props.scans?.().get(props.file.blob)
+    return s && s.sha256 === props.file.sha256 ? s : undefined
+  }
+  return (
+    <Show when={scan()}>
+      {(s) => (
+        <p class="scan-note small" classList={{ 'scan-infected': s().result === 'infected' }} role="note">
+          {s().result === 'infected' ? 'Warning: ' : ''}Checked by {s().scanner}: {verdictText(s())}
+        </p>
+      )}
+    </Show>
   )
 }

@@ -1,12 +1,12 @@
-import { Show } from 'solid-js'
-import type { DisplayMessage } from '../../core/messenger.js'
+import { Show, type Accessor } from 'solid-js'
+import type { DisplayMessage, FileScan } from '../../core/messenger.js'
 import { formatTime } from '../format.js'
 import { MessageText } from './MessageText.js'
 import { MessageFiles } from './MessageFiles.js'
 import type { DownloadsBinding } from '../files/downloadBinding.js'
 
 /** One message: author (from the signature check, never a typed field), time, text with its links checked ([U10]), and "Pending" until acked; its files ([W6]–[W8]) above the text, which is then their caption. */
-export function MessageItem(props: { message: DisplayMessage; downloads?: DownloadsBinding }) {
+export function MessageItem(props: { message: DisplayMessage; downloads?: DownloadsBinding; scans?: Accessor<ReadonlyMap<string, FileScan>> }) {
   return (
     <li class="message" classList={{ mine: props.message.mine, pending: props.message.pending }}>
       <div class="message-meta">
@@ -19,7 +19,7 @@ export function MessageItem(props: { message: DisplayMessage; downloads?: Downlo
         </Show>
       </div>
       <Show when={props.message.files?.length && props.downloads}>
-        <MessageFiles files={props.message.files!} downloads={props.downloads!} />
+        <MessageFiles files={props.message.files!} downloads={props.downloads!} scans={props.scans} />
       </Show>
       <Show when={props.message.text || !props.message.files?.length}>
         <p class="message-text" data-testid="message-text">

@@ -1,10 +1,10 @@
-import { createEffect, For, on, Show } from 'solid-js'
-import type { DisplayMessage } from '../../core/messenger.js'
+import { createEffect, For, on, Show, type Accessor } from 'solid-js'
+import type { DisplayMessage, FileScan } from '../../core/messenger.js'
 import { MessageItem } from './MessageItem.js'
 import type { DownloadsBinding } from '../files/downloadBinding.js'
 
 /** The message log. Follows new messages while the reader is at the bottom; stays put otherwise. */
-export function MessageList(props: { messages: readonly DisplayMessage[]; hasEarlier: boolean; onLoadEarlier: () => void; downloads?: DownloadsBinding }) {
+export function MessageList(props: { messages: readonly DisplayMessage[]; hasEarlier: boolean; onLoadEarlier: () => void; downloads?: DownloadsBinding; scans?: Accessor<ReadonlyMap<string, FileScan>> }) {
   let log!: HTMLDivElement
   let atBottom = true
 
@@ -34,7 +34,7 @@ export function MessageList(props: { messages: readonly DisplayMessage[]; hasEar
       </Show>
       <Show when={props.messages.length > 0} fallback={<p class="muted empty">No messages yet.</p>}>
         <ol class="messages">
-          <For each={props.messages}>{(m) => <MessageItem message={m} downloads={props.downloads} />}</For>
+          <For each={props.messages}>{(m) => <MessageItem message={m} downloads={props.downloads} scans={props.scans} />}</For>
         </ol>
       </Show>
     </div>
