@@ -11,8 +11,8 @@ import { fromBase64Url, toBase64Url } from '../crypto/bytes.js'
 export const BLOB_CHUNK_BYTES = 65_552
 /** [B1] Padded chunks per blob: 2 GiB of content is 32,768 chunks, and a little more pads to 34,816. */
 export const BLOB_MAX_CHUNKS = 40_960
-/** [B5] Chunks in one PUT body: 8 MiB of content. */
-export const BLOB_MAX_CHUNKS_PER_PUT = 128
+/** [B5] Chunks in one PUT body: 16 MiB of content (64 durable commits per GiB). */
+export const BLOB_MAX_CHUNKS_PER_PUT = 256
 /** [B3] How far a request's signed time may be from the server's clock, either way. */
 export const BLOB_CLOCK_WINDOW_MS = 300_000
 

@@ -111,7 +111,7 @@ export interface BlobLimits {
 
 export const defaultBlobLimits: BlobLimits = {
   // A phone streaming a video asks for ranges as it plays; an office behind one NAT address uploads
-  // in 8 MiB PUTs (a 2 GiB file is 256 of them).
+  // in 16 MiB PUTs (a 2 GiB file is 128 of them).
   requestsPerMinute: 1_200,
   burstRequests: 300,
   maxTrackedClients: 100_000,

@@ -1,5 +1,5 @@
 import { FILE_CHUNK_BYTES, FILE_SEALED_CHUNK_BYTES, fileFillerChunk } from '../../../crypto/index.js'
-import type { BlobId, ConvId } from '../../../protocol/index.js'
+import { BLOB_MAX_CHUNKS_PER_PUT, type BlobId, type ConvId } from '../../../protocol/index.js'
 import { ClientError, ClientErrorCode, type ClientErrorCode as Code } from '../errors.js'
 import type { LocalStore } from '../storage/LocalStore.js'
 import { decodeRecord, encodeRecord } from '../storage/records.js'
@@ -54,8 +54,8 @@ export interface UploadsDeps {
    */
   readonly check?: (conv: ConvId, source: FileSource, claim: { name: string; type: string }, sha256: string) => Promise<FileVerdict>
   /**
-   * Chunks per PUT (default 128: 8 MiB, the server's most, [B5]). A cut link loses nothing the
-   * server received whole; a link too slow for 8 MiB in the server's 130 s gets B408 with what
+   * Chunks per PUT (default 256: 16 MiB, the server's most, [B5]). A cut link loses nothing the
+   * server received whole; a link too slow for a PUT in the server's 130 s gets B408 with what
    * arrived kept, and the next PUT goes on from there.
    */
   readonly putChunks?: number
@@ -83,6 +83,7 @@ export class Uploads {
   /** Chunks per PUT each upload has come down to (a slow link), kept across retries. */
   private readonly perPut = new Map<string, number>()
   private running: Promise<void> | undefined
+  private writes: Promise<void> = Promise.resolve()
   private wake: (() => void) | undefined
   private stopped = false
   private delayMs = 0
@@ -170,6 +171,7 @@ export class Uploads {
     for (const a of this.aborts.values()) a.abort()
     this.wake?.()
     await this.running
+    await this.writes
   }
 
   /** Settles once nothing is left that can be sent now (tests, the CLI). */
@@ -210,7 +212,7 @@ export class Uploads {
     try {
       for (const [i, f] of rec.files.entries()) {
         let stored = (await client.create(access, f.blob as BlobId, f.chunks)).stored
-        const most = this.deps.putChunks ?? 128
+        const most = this.deps.putChunks ?? BLOB_MAX_CHUNKS_PER_PUT
         // Chunks per PUT adapt to the link: halved when a PUT took over 30 s (the server bounds a
         // request to 130 s), doubled again when one is quick.
         let per = this.perPut.get(rec.tag) ?? most
@@ -258,6 +260,8 @@ export class Uploads {
       return true
     } catch (err) {
       if (!this.records.has(rec.tag)) return true
+      // Stopped (the app closes) or cancelled mid-PUT: not a refusal; it resumes on the next start.
+      if (this.stopped || abort.signal.aborted) return false
       const retry = err instanceof BlobError ? err.retry : !(err instanceof ClientError)
       const code = err instanceof ClientError ? err.code : ClientErrorCode.FILE_UNAVAILABLE
       if (!retry) {
@@ -266,7 +270,7 @@ export class Uploads {
         return true
       }
       // A PUT cut off (timeout, lost link) may have been too large for the link: smaller next time.
-      this.perPut.set(rec.tag, Math.max(8, (this.perPut.get(rec.tag) ?? this.deps.putChunks ?? 128) >> 1))
+      this.perPut.set(rec.tag, Math.max(8, (this.perPut.get(rec.tag) ?? this.deps.putChunks ?? BLOB_MAX_CHUNKS_PER_PUT) >> 1))
       this.setState(rec.tag, 'waiting', code)
       return false
     } finally {
@@ -286,7 +290,7 @@ export class Uploads {
 
   private async progress(rec: UploadRecord, i: number, stored: number): Promise<void> {
     const current = this.records.get(rec.tag)
-    if (!current) return
+    if (!current || this.stopped) return
     const f = current.files[i]!
     const sent = this.sent.get(rec.tag) ?? current.files.map((x) => x.stored)
     sent[i] = stored
@@ -295,9 +299,12 @@ export class Uploads {
     this.deps.changed()
   }
 
+  /** Record writes go one at a time, in call order; `stop` waits for the last. */
   private async save(rec: UploadRecord): Promise<void> {
     this.records.set(rec.tag, rec)
-    await this.deps.store.write([{ key: [KEY, rec.tag], value: encodeRecord(rec) }])
+    const write = this.writes.then(() => this.deps.store.write([{ key: [KEY, rec.tag], value: encodeRecord(rec) }]))
+    this.writes = write.catch(() => undefined)
+    await write
     if (!rec.failed && this.states.get(rec.tag)?.state === 'failed') this.states.delete(rec.tag)
   }
 

@@ -17,10 +17,10 @@ export interface Persona {
   readonly problems: string[]
 }
 
-export async function persona(name: string, url: string, options: { socket?: SocketFactory; file?: string; segmentCapacity?: number; snapshotEvery?: number; bundleBytes?: number; spool?: Spool } = {}): Promise<Persona> {
+export async function persona(name: string, url: string, options: { socket?: SocketFactory; file?: string; segmentCapacity?: number; snapshotEvery?: number; bundleBytes?: number; spool?: Spool; uploadPutChunks?: number } = {}): Promise<Persona> {
   const file = options.file ?? join(mkdtempSync(join(tmpdir(), `fieldchat-${name}-`)), 'device.sqlite')
   const store = openSqliteLocalStore(file)
-  const messenger = await Messenger.open({ store, url, socket: options.socket ?? nodeSocket, backoff: { initialMs: 100, maxMs: 1000 }, heartbeatMs: 2000, segmentCapacity: options.segmentCapacity, snapshotEvery: options.snapshotEvery, bundleBytes: options.bundleBytes, uploadBackoff: { baseMs: 100, maxMs: 1000 }, ...(options.spool ? { spool: options.spool } : {}) })
+  const messenger = await Messenger.open({ store, url, socket: options.socket ?? nodeSocket, backoff: { initialMs: 100, maxMs: 1000 }, heartbeatMs: 2000, segmentCapacity: options.segmentCapacity, snapshotEvery: options.snapshotEvery, bundleBytes: options.bundleBytes, uploadBackoff: { baseMs: 100, maxMs: 1000 }, ...(options.spool ? { spool: options.spool } : {}), ...(options.uploadPutChunks ? { uploadPutChunks: options.uploadPutChunks } : {}) })
   if (!messenger.identity) await messenger.createIdentity(name)
   const problems: string[] = []
   messenger.events.on('problem', (p) => problems.push(`${p.code} ${p.detail ?? ''}`))
