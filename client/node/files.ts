@@ -29,17 +29,33 @@ export async function nodeFileSink(path: string): Promise<FileSink & { partPath:
     closed = true
     await h.close()
   }
+  // Content arrives 64 KiB at a time: written in 1 MiB runs (one call each), not one call per chunk.
+  const run = new Uint8Array(1024 * 1024)
+  let held = 0
+  const drain = async () => {
+    let at = 0
+    while (at < held) at += (await h.write(run, at, held - at)).bytesWritten
+    held = 0
+  }
   return {
     partPath,
     async write(bytes) {
       let at = 0
-      while (at < bytes.length) at += (await h.write(bytes, at, bytes.length - at)).bytesWritten
+      while (at < bytes.length) {
+        const n = Math.min(bytes.length - at, run.length - held)
+        run.set(bytes.subarray(at, at + n), held)
+        held += n
+        at += n
+        if (held === run.length) await drain()
+      }
     },
     async finish() {
+      await drain()
       await h.sync()
       await closeOnce()
     },
     async abort() {
+      held = 0
       await closeOnce().catch(() => undefined)
       await rm(partPath, { force: true })
     },

@@ -99,7 +99,8 @@ export async function openDiskBlobStore(dataDir: string): Promise<BlobStore> {
       if (!row || row.deleting || row.stored < row.chunks) return undefined
       // Opened now: a delete that comes while the stream is read unlinks the name, not this file.
       const handle = await open(fileOf(toHex(bytes)), 'r').catch(() => undefined)
-      return handle?.createReadStream({ start, end: end - 1, highWaterMark: BLOB_CHUNK_BYTES })
+      // 16 chunks per read (1 MiB): memory per download stays bounded, syscalls per GiB drop 16-fold.
+      return handle?.createReadStream({ start, end: end - 1, highWaterMark: 16 * BLOB_CHUNK_BYTES })
     },
     delete(id) {
       const bytes = blobIdBytes(id)

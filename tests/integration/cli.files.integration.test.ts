@@ -28,7 +28,7 @@ test('[A2][A3] send-file with a caption (progress as JSON lines), files lists it
 
   const dir = mkdtempSync(join(tmpdir(), 'fieldchat-files-'))
   const path = join(dir, 'manual v2.pdf')
-  const content = randomBytes(9 * 1024 * 1024 + 123)
+  const content = randomBytes(17 * 1024 * 1024 + 123)
   writeFileSync(path, content)
   // Random bytes named .pdf: the checks warn ([H2]); nothing is queued without the second step.
   const warned = await ana.run('--json', 'send-file', conv, path, '--caption', 'the new manual')
