@@ -3,6 +3,7 @@ import { frame } from './hash.js'
 import { asFileKey, type FileKey } from './keys.js'
 import { randomBytes } from './random.js'
 import { nodeOpen, nodeSeal } from './atRestNode.js'
+import { chunkNonce } from './archive.js'
 
 const EMPTY = new Uint8Array(0)
 
@@ -74,13 +75,9 @@ export function fileChunkCount(size: number): number {
   return n
 }
 
-/** [F1] nonce = prefix(7) ‖ u32be(index) ‖ u8(last). */
+/** [F1] nonce = prefix(7) ‖ u32be(index) ‖ u8(last): the same STREAM nonce as an archive's ([R5]). */
 export function fileChunkNonce(prefix: Uint8Array, index: number, last: boolean): Uint8Array {
-  const nonce = new Uint8Array(12)
-  nonce.set(prefix, 0)
-  new DataView(nonce.buffer).setUint32(FILE_NONCE_PREFIX_BYTES, index, false)
-  nonce[11] = last ? 1 : 0
-  return nonce
+  return chunkNonce(prefix, index, last)
 }
 
 /** [F2] additional data = frame('fieldchat/v1/file/chunk', [blob, u64be(size)]). */
