@@ -230,7 +230,7 @@ export class Messenger {
   get status(): Status {
     // Messages not yet delivered, and membership changes, invitations and keys not yet posted.
     // [A2] Files waiting to go out count too (not those refused for good: they wait for the person).
-    const uploads = this.parts?.files.list().filter((u) => u.state !== 'failed').length ?? 0
+    const uploads = this.parts?.files.uploads.waiting ?? 0
     return { connection: this.parts?.engine.state ?? 'offline', pending: this.pending.size + (this.parts?.mailOut.size ?? 0) + uploads }
   }
 
@@ -350,6 +350,8 @@ export class Messenger {
       await old.team.settled()
       await old.log.settled
       await old.engine.stop()
+      // Queued uploads write their records as they go: stopped before the erase, made again after.
+      await old.files.uploads.stop()
       await old.engine.idle()
       await old.docs.shutdown()
       const done = await this.wipes.finishPending()

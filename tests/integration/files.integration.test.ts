@@ -222,3 +222,33 @@ test('[H5][H8][T21][A2] the organisation\'s file policy on every device: a block
   expect(verdict.level).toBe('block')
   expect(verdict.reasons.map((r) => r.code)).toContain('H203_BLOCKLISTED')
 }, 120_000)
+
+test('[M30][A2] a device removed while a file of the conversation waits in its outbox wipes the upload too: no record with the file\'s key, no sealed chunks in the spool', async () => {
+  const home = mkdtempSync(join(tmpdir(), 'fieldchat-wipe-upload-'))
+  const spoolDir = join(home, 'spool')
+  const link = await startTcpProxy(env.server().port)
+  proxies.push(link)
+  const admin = await env.persona('Wanda')
+  const eve = await persona('Eve2', link.url, { file: join(home, 'device.sqlite'), spool: nodeSpool(spoolDir) })
+  try {
+    admin.messenger.start()
+    eve.messenger.start()
+    const conv = await conversationWith(admin, [eve], 'Leavers')
+    link.online = false
+    await eve.messenger.sendFiles(conv, [{ source: bytesSource(new Uint8Array(nodeRandom(200_000))), name: 'notes.bin', type: 'application/octet-stream' }])
+    await until(() => eve.messenger.uploads(conv)[0]?.state === 'waiting', 'the upload waits offline')
+    expect(await eve.store.range(['upload'])).toHaveLength(1)
+    expect(readdirSync(spoolDir)).toHaveLength(1)
+
+    await admin.messenger.removeMember(conv, eve.messenger.identity!.deviceId)
+    link.online = true
+    eve.messenger.kick()
+    await until(() => eve.messenger.wiped().some((w) => w.org === conv && !w.pending), 'eve\'s device wipes the conversation', 60_000)
+    await eve.messenger.wipesSettled()
+    expect(eve.messenger.uploads()).toEqual([])
+    expect(await eve.store.range(['upload'])).toEqual([])
+    await until(() => readdirSync(spoolDir).length === 0, 'the sealed chunks are gone from the spool')
+  } finally {
+    await closePersona(eve)
+  }
+}, 120_000)

@@ -6,7 +6,7 @@ import { MAX_MESSAGE_CHARS } from '../documents/model.js'
 
 /** [A2] One file of an upload as its record keeps it: the ref it will be sent as, and how far the server has it. */
 const fileSchema = z.object({
-  blob: z.string().length(22),
+  blob: z.string().refine((s) => parseBlobId(s) !== undefined),
   key: z.instanceof(Uint8Array).refine((b) => b.length === 32),
   nonce: z.instanceof(Uint8Array).refine((b) => b.length === FILE_NONCE_PREFIX_BYTES),
   name: z.string().min(1).max(255),

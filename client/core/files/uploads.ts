@@ -63,6 +63,8 @@ export interface UploadsDeps {
 }
 
 const KEY = 'upload'
+/** `upload/<conv>/<tag>`: keyed by its conversation, so a remote wipe of the space takes it too ([M30]). */
+const keyOf = (rec: UploadRecord) => [KEY, rec.conv, rec.tag]
 const spoolId = (tag: string, i: number) => `${tag}.${i}`
 
 /**
@@ -136,13 +138,20 @@ export class Uploads {
     return this.records.size
   }
 
+  /** Uploads that go out by themselves (not those refused for good): counted in `status.pending`. */
+  get waiting(): number {
+    let n = 0
+    for (const r of this.records.values()) if (!r.failed) n++
+    return n
+  }
+
   /** Cancels an upload: nothing is sent, the spool is freed, and what the server holds of it is deleted. */
   async cancel(id: string): Promise<void> {
     const rec = this.records.get(id)
     if (!rec) return
     this.aborts.get(id)?.abort()
     this.records.delete(id)
-    await this.deps.store.write([{ key: [KEY, id], value: undefined }])
+    await this.deps.store.write([{ key: keyOf(rec), value: undefined }])
     for (let i = 0; i < rec.files.length; i++) await this.deps.spool.remove(spoolId(id, i))
     this.deps.changed()
     const access = this.deps.access(convOf(rec))
@@ -251,7 +260,7 @@ export class Uploads {
       // Invariant 2: the message first, then the record; `write` is a no-op for a tag it has written.
       await this.deps.write(this.records.get(rec.tag)!)
       this.records.delete(rec.tag)
-      await this.deps.store.write([{ key: [KEY, rec.tag], value: undefined }])
+      await this.deps.store.write([{ key: keyOf(rec), value: undefined }])
       for (let i = 0; i < rec.files.length; i++) await this.deps.spool.remove(spoolId(rec.tag, i))
       this.states.delete(rec.tag)
       this.sent.delete(rec.tag)
@@ -302,7 +311,7 @@ export class Uploads {
   /** Record writes go one at a time, in call order; `stop` waits for the last. */
   private async save(rec: UploadRecord): Promise<void> {
     this.records.set(rec.tag, rec)
-    const write = this.writes.then(() => this.deps.store.write([{ key: [KEY, rec.tag], value: encodeRecord(rec) }]))
+    const write = this.writes.then(() => this.deps.store.write([{ key: keyOf(rec), value: encodeRecord(rec) }]))
     this.writes = write.catch(() => undefined)
     await write
     if (!rec.failed && this.states.get(rec.tag)?.state === 'failed') this.states.delete(rec.tag)

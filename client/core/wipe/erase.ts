@@ -13,6 +13,9 @@ import type { WipePlan } from './tombstone.js'
 const BY_SPACE: readonly Key[] = [
   ['conv'], ['cursor'], ['epoch-seen'], ['msg-epoch'], ['out', 'raw'], ['out', 'sealed'], ['chain'],
   ['team-op'], ['team-box'], ['team-rbox'], ['team-key'], ['team-rekey'], ['verified'], ['org-join'],
+  // Files waiting to go out, with their keys ([A2]); their sealed chunks in the spool lose their
+  // record and are removed when the uploads load again.
+  ['upload'],
 ]
 /** Records that name a document of a space after the space: where the plan's documents are looked up again. */
 const DOC_AFTER_SPACE: readonly Key[] = [['cursor'], ['epoch-seen'], ['out', 'raw'], ['out', 'sealed'], ['chain']]
