@@ -3,6 +3,7 @@ import { defineConfig } from 'vite'
 import solid from 'vite-plugin-solid'
 import wasm from 'vite-plugin-wasm'
 import { VitePWA } from 'vite-plugin-pwa'
+import { swWakeBundle } from './client/web/sw/bundle.js'
 
 /**
  * The PWA (client/web) builds into ./dist, which the sync server serves next to `/sync`.
@@ -18,6 +19,8 @@ export default defineConfig({
   plugins: [
     solid(),
     wasm(),
+    // [M62] dist/push-wake.js: the engine for the service worker's push wakes (client/web/sw/bundle.ts).
+    swWakeBundle(),
     VitePWA({
       strategies: 'generateSW',
       // Registered by client/web/pwa.ts with workbox-window, in production builds only.
@@ -46,7 +49,9 @@ export default defineConfig({
         navigateFallbackDenylist: [/^\/sync/, /^\/healthz/, /^\/files\//],
         // [W7] Streaming playback: its fetch handler runs before the precache's routes
         // (client/web/public/stream-sw.js; the page side is client/web/files/streamPlayback.ts).
-        importScripts: ['stream-sw.js'],
+        // [M60][M62] Notification clicks and Web Push wake-ups (client/web/public/push-sw.js, which
+        // loads push-wake.js, precached by the glob above).
+        importScripts: ['stream-sw.js', 'push-sw.js'],
         // The first install takes control at once, so the very first visit already works offline;
         // later versions wait for the person to press "Reload" (skipWaiting stays off).
         clientsClaim: true,

@@ -56,6 +56,17 @@ serve({
     }
     return { start, loopMs: monotonicMs() - start }
   },
+  /**
+   * A bot or an import: `count` sends issued at once, none awaited before the next (the engine
+   * may commit concurrent sends together); resolves when every one is in the outbox.
+   */
+  async botBurst({ conv, count }) {
+    const start = monotonicMs()
+    const sends: Promise<unknown>[] = []
+    for (let i = 0; i < (count as number); i++) sends.push(messenger.send(conv as ConvId, `bot message ${i} from the field`))
+    await Promise.all(sends)
+    return { start, loopMs: monotonicMs() - start }
+  },
   async paced({ conv, count, gapMs }) {
     const sentAt: Record<string, number> = {}
     for (let i = 0; i < (count as number); i++) {

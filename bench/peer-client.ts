@@ -59,6 +59,12 @@ serve({
     }
     return { start, loopMs: monotonicMs() - start }
   },
+  /** A bot or an import: `count` changes in one synchronous loop, sync never awaited in between. */
+  botBurst({ count }) {
+    const start = monotonicMs()
+    for (let i = 0; i < (count as number); i++) handle!.change((d) => void d.messages.push(message(`bot message ${i} from the field`)))
+    return { start, loopMs: monotonicMs() - start }
+  },
   async paced({ count, gapMs }) {
     const sentAt: Record<string, number> = {}
     for (let i = 0; i < (count as number); i++) {

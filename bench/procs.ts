@@ -11,8 +11,11 @@ export interface Worker {
 
 let nextId = 1
 
+/** BENCH_CPU_PROF=DIR: every worker writes a V8 CPU profile there when it exits (bench/cpuprofile.ts reads it). */
+const cpuProf = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : []
+
 export function startWorker(script: string, argv: string[] = []): Worker {
-  const child = fork(script, argv, { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
+  const child = fork(script, argv, { execArgv: ['--import', 'tsx', ...cpuProf], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
   const pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>()
   const listeners = new Map<string, ((data: unknown) => void)[]>()
   child.on('message', (msg: { id?: number; ok?: boolean; result?: unknown; error?: string; event?: string; data?: unknown }) => {
@@ -38,8 +41,12 @@ export function startWorker(script: string, argv: string[] = []): Worker {
       listeners.set(event, [...(listeners.get(event) ?? []), fn])
     },
     async kill() {
-      if (child.exitCode !== null) return
+      // Already gone (an exit code, or a signal such as an earlier kill's): its 'exit' has fired.
+      if (child.exitCode !== null || child.signalCode !== null) return
       const exited = new Promise((r) => child.once('exit', r))
+      // A profiling worker writes its profile only when it exits by itself (a `stop` exits it soon).
+      if (cpuProf.length) await Promise.race([exited, new Promise((r) => setTimeout(r, 10_000))])
+      if (child.exitCode !== null || child.signalCode !== null) return
       child.kill('SIGTERM')
       await exited
     },

@@ -4,7 +4,15 @@
  * WebSocket sync server, on this machine in this run. Each side: server + 2 clients, 3 processes.
  * Prints JSON as the last line of stdout; ratios are what to compare (the machine is noisy).
  *
+ * Three phases per side: paced single messages (latency), the sequential burst (each send awaited
+ * and the event loop yielded: `messagesPerSecond`), and the bot burst on a fresh conversation
+ * (`burst`: all BENCH_MESSAGES sends issued at once, as an import or an alert bot would — ours
+ * `Promise.all` of `messenger.send`, the peer `handle.change` in one loop without awaiting sync),
+ * messages/s from the first send to the last arrival on the other device.
+ *
  *   BENCH_MESSAGES (10000)  BENCH_PACED (100)  BENCH_GAP_MS (10)  BENCH_DEBUG (print the slowest paced messages)
+ *   BENCH_CPU_PROF=DIR (a V8 CPU profile of every client process)  BENCH_SIDES=ours|peer (run one side only)
+ *   BENCH_SEQUENTIAL=0 (skip the sequential burst)
  */
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -18,6 +26,10 @@ const GAP_MS = Number(process.env.BENCH_GAP_MS ?? 10)
 
 interface Side {
   messagesPerSecond: number
+  /** Bot burst: messages/s, first send to last arrival. */
+  burst: number
+  burstConvergeMs: number
+  burstWriterLoopMs: number
   convergeMs: number
   writerLoopMs: number
   latencyP50Ms: number
@@ -31,15 +43,30 @@ async function client(script: string, url: string, name: string): Promise<Worker
   return w
 }
 
-/** The same script for both systems: paced latency on a fresh conversation, then the burst. */
+/** A fresh conversation between A and B: B joined, then a pause for the admission to settle. */
+async function pair(a: Worker, b: Worker): Promise<string> {
+  const { conv, link } = await a.call<{ conv: string; link: string }>('create')
+  await b.call('join', { link })
+  await new Promise((r) => setTimeout(r, 500))
+  return conv
+}
+
+/** `count` messages written by A with `cmd`: from A's first send to B's last arrival. */
+async function timed(a: Worker, b: Worker, cmd: string, conv: string, count: number): Promise<{ convergeMs: number; loopMs: number }> {
+  await b.call('expect', { count })
+  const all = new Promise<{ at: number }>((r) => b.on('all', (d) => r(d as { at: number })))
+  const { start, loopMs } = await a.call<{ start: number; loopMs: number }>(cmd, { conv, count })
+  const { at } = await all
+  return { convergeMs: at - start, loopMs }
+}
+
+/** The same script for both systems: paced latency and the sequential burst on one conversation, the bot burst on another. */
 async function run(label: string, serverPid: number, script: string, url: string): Promise<Side> {
   const rss = sampleRss(serverPid)
   const a = await client(script, url, `${label}-A`)
   const b = await client(script, url, `${label}-B`)
   try {
-    const { conv, link } = await a.call<{ conv: string; link: string }>('create')
-    await b.call('join', { link })
-    await new Promise((r) => setTimeout(r, 500))
+    const conv = await pair(a, b)
 
     const arrivals = new Map<string, number>()
     b.on('arrived', (d) => {
@@ -53,13 +80,15 @@ async function run(label: string, serverPid: number, script: string, url: string
     const latencies = Object.entries(sentAt).map(([text, t]) => arrivals.get(text)! - t)
     if (process.env.BENCH_DEBUG) console.error(label, JSON.stringify(Object.entries(sentAt).map(([text, t]): [string, number] => [text, Math.round(arrivals.get(text)! - t)]).sort((x, y) => y[1] - x[1]).slice(0, 6)))
 
-    await b.call('expect', { count: MESSAGES })
-    const all = new Promise<{ at: number }>((r) => b.on('all', (d) => r(d as { at: number })))
-    const { start, loopMs } = await a.call<{ start: number; loopMs: number }>('burst', { conv, count: MESSAGES })
-    const { at } = await all
-    const convergeMs = at - start
+    // BENCH_SEQUENTIAL=0 skips the sequential burst (to profile the bot burst alone): reported as 0.
+    const { convergeMs, loopMs } = process.env.BENCH_SEQUENTIAL === '0' ? { convergeMs: Infinity, loopMs: 0 } : await timed(a, b, 'burst', conv, MESSAGES)
+    // A fresh conversation: the peer's change cost grows with its one document.
+    const bot = await timed(a, b, 'botBurst', await pair(a, b), MESSAGES)
     return {
       messagesPerSecond: round(MESSAGES / (convergeMs / 1000)),
+      burst: round(MESSAGES / (bot.convergeMs / 1000)),
+      burstConvergeMs: round(bot.convergeMs),
+      burstWriterLoopMs: round(bot.loopMs),
       convergeMs: round(convergeMs),
       writerLoopMs: round(loopMs),
       latencyP50Ms: round(percentile(latencies, 50), 2),
@@ -73,28 +102,41 @@ async function run(label: string, serverPid: number, script: string, url: string
 }
 
 // Both servers' data folders are removed after their run (the clients remove their own).
-const oursDir = mkdtempSync(join(tmpdir(), 'bench-ours-'))
-const server = await startServerProcess({ dataDir: oursDir, env: { LOG_LEVEL: 'warn' } })
-const ours = await run('ours', server.pid(), 'bench/ours-client.ts', server.url)
-await server.kill()
-rmSync(oursDir, { recursive: true, force: true })
+const SIDES = process.env.BENCH_SIDES ?? 'ours,peer'
 
-const peerDir = mkdtempSync(join(tmpdir(), 'bench-peer-server-'))
-const peerServer = startWorker('bench/peer-server.ts', [peerDir])
-await waitReady(peerServer)
-const port = await peerServer.call<number>('port')
-const peer = await run('peer', peerServer.child.pid!, 'bench/peer-client.ts', `ws://127.0.0.1:${port}`)
-await peerServer.kill()
-rmSync(peerDir, { recursive: true, force: true })
+async function runOurs(): Promise<Side> {
+  const dir = mkdtempSync(join(tmpdir(), 'bench-ours-'))
+  const server = await startServerProcess({ dataDir: dir, env: { LOG_LEVEL: 'warn' } })
+  const side = await run('ours', server.pid(), 'bench/ours-client.ts', server.url)
+  await server.kill()
+  rmSync(dir, { recursive: true, force: true })
+  return side
+}
+
+async function runPeer(): Promise<Side> {
+  const dir = mkdtempSync(join(tmpdir(), 'bench-peer-server-'))
+  const server = startWorker('bench/peer-server.ts', [dir])
+  await waitReady(server)
+  const port = await server.call<number>('port')
+  const side = await run('peer', server.child.pid!, 'bench/peer-client.ts', `ws://127.0.0.1:${port}`)
+  await server.kill()
+  rmSync(dir, { recursive: true, force: true })
+  return side
+}
+
+const ours = SIDES.includes('ours') ? await runOurs() : undefined
+const peer = SIDES.includes('peer') ? await runPeer() : undefined
+const ratio = (a: number | undefined, b: number | undefined) => (a !== undefined && b !== undefined ? round(a / b, 2) : null)
 
 const result = {
   messages: MESSAGES,
   paced: { count: PACED, gapMs: GAP_MS },
-  ours: { system: 'fieldchat blind server (encrypted, signed, SQLite WAL)', ...ours },
-  peer: { system: '@automerge/automerge-repo-network-websocket 2.5 server (plaintext, NodeFS storage)', ...peer },
+  ours: ours && { system: 'fieldchat blind server (encrypted, signed, SQLite WAL)', ...ours },
+  peer: peer && { system: '@automerge/automerge-repo-network-websocket 2.5 server (plaintext, NodeFS storage)', ...peer },
   ratio: {
-    throughput: round(ours.messagesPerSecond / peer.messagesPerSecond, 2),
-    latencyP50: round(peer.latencyP50Ms / ours.latencyP50Ms, 2),
+    throughput: ratio(ours?.messagesPerSecond, peer?.messagesPerSecond),
+    throughputBurst: ratio(ours?.burst, peer?.burst),
+    latencyP50: ratio(peer?.latencyP50Ms, ours?.latencyP50Ms),
   },
 }
 console.log(JSON.stringify(result))

@@ -72,15 +72,20 @@ function handleOf(key: CryptoKey, alg: 'AES-GCM' | 'HMAC', usage: 'encrypt' | 'd
   return h ?? undefined
 }
 
-/** `head ‖ AES-256-GCM(plaintext) ‖ tag` in one buffer, or undefined where only WebCrypto can. */
-export function nodeSeal(key: CryptoKey, head: Uint8Array, nonce: Uint8Array, aad: Uint8Array, plaintext: Uint8Array): Uint8Array | undefined {
+/**
+ * `head ‖ AES-256-GCM(plaintext) ‖ tag` in one buffer — `into` when given (exactly that long), a
+ * new one otherwise — or undefined where only WebCrypto can.
+ */
+export function nodeSeal(key: CryptoKey, head: Uint8Array, nonce: Uint8Array, aad: Uint8Array, plaintext: Uint8Array, into?: Uint8Array): Uint8Array | undefined {
   const h = handleOf(key, 'AES-GCM', 'encrypt')
   if (!h) return undefined
   const c = node!.createCipheriv('aes-256-gcm', h, nonce, { authTagLength: TAG_BYTES })
   c.setAAD(aad)
   const body = c.update(plaintext)
   const rest = c.final()
-  const out = new Uint8Array(head.length + body.length + rest.length + TAG_BYTES)
+  const length = head.length + body.length + rest.length + TAG_BYTES
+  if (into && into.length !== length) throw new Error(`a sealed buffer of ${length} bytes, not ${into.length}`)
+  const out = into ?? new Uint8Array(length)
   out.set(head, 0)
   out.set(body, head.length)
   out.set(rest, head.length + body.length)

@@ -17,6 +17,8 @@ export const CryptoErrorCode = {
   BAD_PADDING: 'C106_BAD_PADDING',
   BAD_KEY: 'C107_BAD_KEY',
   UNSUPPORTED_VERSION: 'C108_UNSUPPORTED_VERSION',
+  /** [E14] A signal seen before, or sent outside the time window. */
+  REPLAYED: 'C109_REPLAYED',
 } as const
 export type CryptoErrorCode = (typeof CryptoErrorCode)[keyof typeof CryptoErrorCode]
 

@@ -37,8 +37,11 @@ export interface FileBinding {
 
 export interface FileSealer {
   readonly chunks: number
-  /** Seals chunk `index` (each index once): exactly 64 KiB of content, less only for the last. */
-  seal(index: number, content: Uint8Array): Promise<Uint8Array>
+  /**
+   * Seals chunk `index` (each index once): exactly 64 KiB of content, less only for the last.
+   * Into `into` when given (exactly one sealed chunk long; it is returned), else a new buffer.
+   */
+  seal(index: number, content: Uint8Array, into?: Uint8Array): Promise<Uint8Array>
 }
 
 export interface FileOpener {
@@ -113,9 +116,10 @@ export async function createFileSealer(secret: FileSecret, binding: FileBinding)
   const lastLength = binding.size - (chunks - 1) * FILE_CHUNK_BYTES
   return {
     chunks,
-    async seal(index, content) {
+    async seal(index, content, into) {
       checkIndex(index, chunks)
       if (!(content instanceof Uint8Array)) throw new CryptoMisuse('chunk content is a Uint8Array')
+      if (into !== undefined && (!(into instanceof Uint8Array) || into.length !== FILE_SEALED_CHUNK_BYTES)) throw new CryptoMisuse(`a sealed chunk is written into exactly ${FILE_SEALED_CHUNK_BYTES} bytes`)
       const last = index === chunks - 1
       const expected = last ? lastLength : FILE_CHUNK_BYTES
       if (content.length !== expected) throw new CryptoMisuse(`chunk ${index} must hold ${expected} bytes, got ${content.length}`)
@@ -129,9 +133,12 @@ export async function createFileSealer(secret: FileSecret, binding: FileBinding)
       }
       const iv = fileChunkNonce(secret.noncePrefix, index, last)
       // Node: OpenSSL on this thread (one trip to WebCrypto's pool per 64 KiB chunk costs more than the cipher).
-      const fast = nodeSeal(key, EMPTY, iv, aad, plain)
+      const fast = nodeSeal(key, EMPTY, iv, aad, plain, into)
       if (fast) return fast
-      return new Uint8Array(await subtle().encrypt({ name: 'AES-GCM', iv: bs(iv), additionalData: bs(aad) }, key, bs(plain)))
+      const made = new Uint8Array(await subtle().encrypt({ name: 'AES-GCM', iv: bs(iv), additionalData: bs(aad) }, key, bs(plain)))
+      if (!into) return made
+      into.set(made)
+      return into
     },
   }
 }

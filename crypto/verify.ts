@@ -1,5 +1,6 @@
 /**
- * The server's whole view of crypto: parse headers, verify signatures and proofs, hash chains.
+ * The server's whole view of crypto: parse headers, verify signatures and proofs, hash chains,
+ * make TURN credentials (an HMAC, crypto [X1]).
  * Nothing here can decrypt; tests/architecture checks that sync-server imports only this entry.
  */
 export { splitEnvelope, hashOfEnvelope, type EnvelopeParts } from './envelope/wire.js'
@@ -10,3 +11,4 @@ export { decoyPool, decoyPoolEntry, decoyPoolSize, decoyRowDest, mailDest, verif
 export { parseSignPublicKey, type SignPublicKey } from './keys.js'
 export { randomBytes } from './random.js'
 export { bytesEqual, toHex, toBase64Url } from './bytes.js'
+export { turnCredential, type TurnCredential } from './turnCredential.js'

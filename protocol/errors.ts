@@ -24,7 +24,17 @@ export const ErrorCode = {
   EQUIVOCATION: 1204,
   /** [S12] The envelope's epoch is not the conversation's current one; 1201 (a device check) is retired with protocol 2. */
   STALE_EPOCH: 1205,
+  /** [S56] The document was dropped: its keep-until day passed. The device drops its pending changes for it. */
+  DOC_DROPPED: 1206,
   MAILBOX_FULL: 1300,
+  /** [S50] This server sends no Web Push (no VAPID keys configured). */
+  PUSH_OFF: 1400,
+  /** [S50] The subscription's endpoint is not https on a push service this server allows, or its keys are malformed. */
+  PUSH_REFUSED: 1401,
+  /** [S50] The server holds as many subscriptions as it allows. */
+  PUSH_FULL: 1402,
+  /** [S55] This server hands out no TURN credentials (no --turn-url and --turn-secret). */
+  TURN_OFF: 1410,
   INTERNAL: 1500,
 } as const
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode]
@@ -48,7 +58,12 @@ export const errorText: Record<ErrorCode, { local: string; remote: string }> = {
   1203: { local: 'Changes do not follow on from each other.', remote: 'Envelope prev does not match the previous envelope.' },
   1204: { local: 'Two different changes claim the same place.', remote: 'Different envelope already stored at this sequence number.' },
   1205: { local: 'Changes were sealed under a key this conversation has left; sealing them again.', remote: 'Envelope epoch is not the conversation\'s current epoch.' },
+  1206: { local: 'This part of the conversation has disappeared (its messages expired); changes to it were dropped.', remote: 'Document dropped: its keep-until day has passed.' },
   1300: { local: 'A message could not be delivered to a device whose mailbox is full.', remote: 'Recipient mailbox is full.' },
+  1400: { local: 'This server does not send notifications while the app is closed.', remote: 'Push is not configured on this server.' },
+  1401: { local: 'The server did not accept this browser\'s push subscription.', remote: 'Push subscription refused.' },
+  1402: { local: 'The server cannot take more push subscriptions now.', remote: 'Push subscriptions are full.' },
+  1410: { local: 'Calls cannot go through a relay on this server: it has no TURN server configured.', remote: 'TURN is not configured on this server.' },
   1500: { local: 'The server had a problem; retrying.', remote: 'Internal error.' },
 }
 

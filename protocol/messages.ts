@@ -10,7 +10,11 @@ export interface Join { type: 'join'; conv: Uint8Array; epoch: number; cap: Uint
 /** Rotate a conversation's capability to a new epoch, proven with its admin capability ([S10]). */
 /** `from`: the epoch the rotating device saw on the server; the server moves only from that one ([S10]). */
 export interface Rekey { type: 'rekey'; conv: Uint8Array; from: number; epoch: number; cap: Uint8Array; admin: Uint8Array; proof: Uint8Array }
-export interface Push { type: 'push'; id: number; envelopes: Uint8Array[] }
+/**
+ * `keep` ([S56]): one entry per envelope, the day (days since 1970-01-01 UTC) until which its
+ * document must be kept, or 0 for "forever"; absent means forever for every envelope.
+ */
+export interface Push { type: 'push'; id: number; envelopes: Uint8Array[]; keep?: number[] }
 export interface Subscribe { type: 'subscribe'; conv: Uint8Array; doc: Uint8Array; cursor: number }
 export interface Unsubscribe { type: 'unsubscribe'; conv: Uint8Array; doc: Uint8Array }
 export interface Ping { type: 'ping'; t: number }
@@ -29,7 +33,31 @@ export interface Mail { type: 'mail'; id: number; to: Uint8Array[]; decoys?: Uin
  */
 export interface MailDone { type: 'mail-done'; ids: number[]; pools?: { id: number; key: Uint8Array }[] }
 
-export type ClientMessage = Hello | Join | Rekey | Push | Subscribe | Unsubscribe | Ping | Mail | MailDone
+/**
+ * [S44] An ephemeral signal (receipts, typing; later call signalling) for the other connections
+ * joined to `conv`: relayed at once, stored nowhere, never answered. `body` (≤ 2 KiB) is sealed
+ * end to end by the sender (crypto [E14]); the server cannot read it.
+ */
+export interface Signal { type: 'signal'; conv: Uint8Array; body: Uint8Array }
+
+/**
+ * [S50] This device's Web Push subscription, under the push token `sha256(len‖domain‖len‖secret)`
+ * (`pushTokenOf`): the server stores token → subscription only. `endpoint` is the push service's
+ * https URL; `p256dh` (65 B, an uncompressed P-256 point) and `auth` (16 B) are the browser's
+ * RFC 8291 keys. No answer; refused with 1400–1402.
+ */
+export interface PushRegister { type: 'push-register'; secret: Uint8Array; endpoint: string; p256dh: Uint8Array; auth: Uint8Array }
+/** [S50] Deletes the subscription under this secret's token. No answer. */
+export interface PushUnregister { type: 'push-unregister'; secret: Uint8Array }
+/**
+ * [S51] Wake the devices behind these push tokens (1–64, distinct, decoys allowed): each known
+ * one gets a content-free Web Push. No answer; unknown tokens are skipped in silence.
+ */
+export interface Wake { type: 'wake'; tokens: Uint8Array[] }
+
+/** [S55] Ask for short-lived TURN credentials (calls through firewalls); answered `turn-credentials` or 1410. */
+export interface TurnRequest { type: 'turn' }
+export type ClientMessage = Hello | Join | Rekey | Push | Subscribe | Unsubscribe | Ping | Mail | MailDone | Signal | PushRegister | PushUnregister | Wake | TurnRequest
 
 export interface Limits { maxFrameBytes: number; maxEnvelopesPerPush: number; framesPerSecond: number }
 export interface Challenge { type: 'challenge'; v: number; nonce: Uint8Array; limits: Limits }
@@ -54,4 +82,13 @@ export interface Mailbox { type: 'mailbox'; items: { id: number; body: Uint8Arra
 /** `epoch`: with 1103 REKEY_CONFLICT, the epoch the conversation is at. */
 export interface ErrorMessage { type: 'error'; code: number; message: string; ref?: string; fatal: boolean; epoch?: number }
 
-export type ServerMessage = Challenge | Welcome | Joined | Ack | Envelopes | Snapshots | CaughtUp | Pong | Mailbox | ErrorMessage
+/**
+ * [S45] Another connection's signal for `conv`, as it sent it: no sender, no time, nothing stored.
+ * Its tag is not `signal`, so a client frame never parses as a server frame ([P3]).
+ */
+export interface Relay { type: 'relay'; conv: Uint8Array; body: Uint8Array }
+
+/** [S55] TURN servers and a credential valid for `ttl` seconds (crypto [X1]): no name in it. */
+export interface TurnCredentials { type: 'turn-credentials'; urls: string[]; username: string; credential: string; ttl: number }
+
+export type ServerMessage = Challenge | Welcome | Joined | Ack | Envelopes | Snapshots | CaughtUp | Pong | Mailbox | ErrorMessage | Relay | TurnCredentials

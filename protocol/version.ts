@@ -1,2 +1,2 @@
 /** [P1] One protocol version, sent by both sides in the handshake. A mismatch is a typed error. */
-export const PROTOCOL_VERSION = 4
+export const PROTOCOL_VERSION = 7

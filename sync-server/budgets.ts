@@ -57,12 +57,15 @@ export interface Budgets {
   readonly addressFrames: KeyedBuckets
   /** Mailbox rows (recipients and decoys × items) a device may post ([S11]). */
   readonly mailRows: KeyedBuckets
+  /** [S46] Signals of a device ([S44]), across its connections and reconnects. */
+  readonly signals: KeyedBuckets
 }
 
-export function createBudgets(limits: Pick<ServerLimits, 'framesPerSecond' | 'burstFrames' | 'addressFramesPerSecond' | 'addressBurstFrames' | 'mailRowsPerSecond' | 'mailRowsBurst'>): Budgets {
+export function createBudgets(limits: Pick<ServerLimits, 'framesPerSecond' | 'burstFrames' | 'addressFramesPerSecond' | 'addressBurstFrames' | 'mailRowsPerSecond' | 'mailRowsBurst' | 'signalsPerSecond' | 'signalBurst'>): Budgets {
   return {
     deviceFrames: new KeyedBuckets(limits.framesPerSecond, limits.burstFrames),
     addressFrames: new KeyedBuckets(limits.addressFramesPerSecond, limits.addressBurstFrames),
     mailRows: new KeyedBuckets(limits.mailRowsPerSecond, limits.mailRowsBurst),
+    signals: new KeyedBuckets(limits.signalsPerSecond, limits.signalBurst),
   }
 }

@@ -1,7 +1,8 @@
 import type { WebSocket } from 'ws'
 import {
   ErrorCode, PROTOCOL_VERSION, decodeClientFrame, encodeFrame, errorText,
-  type ClientMessage, type Hello, type Join, type Mail, type MailDone, type Push, type PushResult, type Rekey, type ServerMessage, type Subscribe, type Unsubscribe,
+  type ClientMessage, type Hello, type Join, type Mail, type MailDone, type Push, type PushResult, type Rekey, type ServerMessage, type Signal, type Subscribe, type Unsubscribe,
+  type PushRegister, type PushUnregister, type Wake,
 } from '../protocol/index.js'
 import {
   bytesEqual, conversationIdOf, decoyRowDest, hashOfEnvelope, mailDest, randomBytes, splitEnvelope, toBase64Url, toHex, verifyCapabilityProof, verifyDeviceAuth, verifyMailboxProof,
@@ -17,6 +18,9 @@ import type { Budgets } from './budgets.js'
 import { BacklogPage, framesOf } from './backlog.js'
 import type { Fanout } from './fanout/Fanout.js'
 import { localFanout } from './fanout/local.js'
+import type { PushService } from './push/service.js'
+import type { TurnConfig } from './turn/config.js'
+import { turnCredentials } from './turn/credentials.js'
 
 export interface ConnectionContext {
   /** Authenticated connections per mailbox address (hex, crypto [K7]), for live delivery ([S11]). */
@@ -35,6 +39,10 @@ export interface ConnectionContext {
   readonly budgets: Budgets
   /** [S19] What /metrics and /healthz show: counts by closed label sets, never a key, id or payload. */
   readonly metrics: ServerMetrics
+  /** [S50] Web Push (sync-server/push), when the deployment configured VAPID keys. */
+  readonly push?: PushService
+  /** [S55] TURN credentials for calls, when the deployment runs a TURN server. */
+  readonly turn?: TurnConfig
 }
 
 interface Subscription {
@@ -55,6 +63,7 @@ const APPEND_REASON: Record<Exclude<AppendResult, { ok: true }>['reason'], numbe
   'chain-broken': ErrorCode.CHAIN_BROKEN,
   equivocation: ErrorCode.EQUIVOCATION,
   'wrong-conv': ErrorCode.BAD_ENVELOPE,
+  dropped: ErrorCode.DOC_DROPPED,
 }
 let nextId = 1
 
@@ -261,6 +270,15 @@ export class Connection implements Subscriber {
         return this.onMail(msg)
       case 'mail-done':
         return this.onMailDone(msg)
+      case 'signal':
+        return this.onSignal(msg)
+      case 'push-register':
+      case 'push-unregister':
+      case 'wake':
+        return this.onPushFrame(msg)
+      case 'turn':
+        // [S55] Only after the handshake (above); the frame budget bounds how often.
+        return this.ctx.turn ? this.send(turnCredentials(this.ctx.turn)) : this.reject(ErrorCode.TURN_OFF)
       default: {
         const never: never = msg
         return never
@@ -409,6 +427,42 @@ export class Connection implements Subscriber {
     this.markJoined(msg.conv, msg.epoch)
   }
 
+  /** [S46] A signal was dropped over budget since the last one that passed: one RATE_LIMITED said so. */
+  private signalsLimited = false
+
+  /**
+   * [S44] A signal goes at once to the conversation's other joined connections, and nowhere else:
+   * no store, no log line, no answer. Only on a connection joined to the conversation — after a
+   * rotation that is only one joined at its current epoch, since [S10] revokes every other join.
+   */
+  private onSignal(msg: Signal): void {
+    const convKey = toBase64Url(msg.conv)
+    if (!this.joined.has(convKey)) return this.reject(ErrorCode.NOT_JOINED, undefined, convKey)
+    // [S46] Over the device's budget the signal is dropped; the first of a run is told, once.
+    if (this.ctx.budgets.signals.take(this.budgetKey) > 0) {
+      if (this.signalsLimited) return
+      this.signalsLimited = true
+      this.ctx.metrics.rateLimit('refused')
+      return this.send({ type: 'error', code: ErrorCode.RATE_LIMITED, message: errorText[ErrorCode.RATE_LIMITED].remote, ref: convKey, fatal: false })
+    }
+    this.signalsLimited = false
+    this.fanout.signal(msg.conv, msg.body, this)
+  }
+
+  /** [S45][S47] Another connection's signal: sent now, or dropped when this reader is behind. Never queued. */
+  relay(conv: Uint8Array, convKey: string, body: Uint8Array): void {
+    if (this.closed || !this.joined.has(convKey)) return
+    if (this.socket.bufferedAmount > this.ctx.limits.maxSignalBufferedBytes) return
+    this.send({ type: 'relay', conv, body })
+  }
+
+  /** [S50][S51] Web Push registrations and wakes: handled by sync-server/push, answered only with a refusal's code. */
+  private async onPushFrame(msg: PushRegister | PushUnregister | Wake): Promise<void> {
+    const code = this.ctx.push ? await this.ctx.push.handle(msg, this.budgetKey) : ErrorCode.PUSH_OFF
+    if (code === ErrorCode.RATE_LIMITED) this.ctx.metrics.rateLimit('refused')
+    if (code !== undefined) this.reject(code)
+  }
+
   /** Drops this connection's access to a conversation after a rotation ([S10]). */
   revoke(convKey: string): void {
     if (!this.joined.delete(convKey)) return
@@ -441,7 +495,9 @@ export class Connection implements Subscriber {
     checked.forEach((c, i) => {
       if (!signatures[i]) return void (results[c.index] = { code: ErrorCode.BAD_ENVELOPE })
       const h = c.parts.header
-      items.push({ kind: h.kind, conv: h.conv, doc: h.doc, chain: h.chain, seq: h.seq, prev: h.prev, hash: hashOfEnvelope(c.parts), bytes: c.bytes })
+      // [S56] The day the pusher names for this envelope's document (the schema checked its range and count).
+      const keep = msg.keep?.[c.index] ?? 0
+      items.push({ kind: h.kind, conv: h.conv, doc: h.doc, chain: h.chain, seq: h.seq, prev: h.prev, hash: hashOfEnvelope(c.parts), bytes: c.bytes, keep })
       slots.push(c)
     })
     const appended = items.length ? await this.ctx.metrics.storeAppend(items, () => this.ctx.store.append(items)) : []

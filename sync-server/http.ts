@@ -55,6 +55,26 @@ export function staticHandler(root: string | undefined) {
   }
 }
 
+/** [S42] Where the PWA asks which origin its invitation links and QR codes should carry. */
+export const CONFIG_PATH = '/v1/config'
+
+export const isConfigPath = (url: string | undefined): boolean => url === CONFIG_PATH || url?.startsWith(`${CONFIG_PATH}?`) === true
+
+/**
+ * [S42] GET /v1/config: `{"publicUrl": "https://…"}`, or `null` without --public-url (the app then
+ * uses the origin it was opened at). A JSON fetch the CSP's `connect-src 'self'` already allows,
+ * asked afresh each time a link is made, so a restart with another public URL is seen at once (a
+ * value baked into index.html would stay in the service worker's precache until the next build).
+ */
+export function configHandler(publicUrl: string | undefined) {
+  const body = JSON.stringify({ publicUrl: publicUrl ?? null })
+  return (req: IncomingMessage, res: ServerResponse): void => {
+    if (req.method !== 'GET' && req.method !== 'HEAD') return void res.writeHead(405, { allow: 'GET, HEAD' }).end()
+    res.writeHead(200, { ...SECURITY_HEADERS, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), 'cache-control': 'no-store' })
+    res.end(req.method === 'HEAD' ? undefined : body)
+  }
+}
+
 function safeStat(file: string) {
   try {
     const s = statSync(file)

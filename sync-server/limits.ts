@@ -19,6 +19,11 @@ export interface ServerLimits {
   /** [S22] Mailbox rows (recipients and decoys × items) per second one device may post, and the burst. */
   mailRowsPerSecond: number
   mailRowsBurst: number
+  /** [S46] Signals ([S44]) per second one device may send, and the burst; beyond, dropped with one RATE_LIMITED. */
+  signalsPerSecond: number
+  signalBurst: number
+  /** [S47] A receiver with more than this many bytes unsent is not given a signal: it is dropped, never queued. */
+  maxSignalBufferedBytes: number
   /** A socket that has not completed the handshake within this time is closed. */
   handshakeTimeoutMs: number
   /** [S6] An authenticated connection with no frame either way for this long (a silent peer, a frame left half-sent) is closed, IDLE_TIMEOUT. */
@@ -49,6 +54,11 @@ export const defaultLimits: ServerLimits = {
   // A rotation for a 10,000-device organisation is 10,000 rows: two in a row, then one every 50 s.
   mailRowsPerSecond: 200,
   mailRowsBurst: 20_000,
+  // Typing is one signal per 3 s, receipts are debounced: 10/s leaves room for a reconnect's
+  // cursors in every conversation, paced by the client (client/core [M57]).
+  signalsPerSecond: 10,
+  signalBurst: 20,
+  maxSignalBufferedBytes: 1024 * 1024,
   handshakeTimeoutMs: 10_000,
   // Clients ping after 15 s of silence ([M19]): four missed pings.
   idleTimeoutMs: 60_000,

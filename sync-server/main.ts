@@ -1,8 +1,14 @@
 import { parseArgs } from 'node:util'
 import { existsSync } from 'node:fs'
+import { networkInterfaces } from 'node:os'
 import { startSyncServer } from './server.js'
 import { createLogger } from './log.js'
+import { describeOpenUrls, lanWarning, openUrls } from './openUrls.js'
+import { parsePublicUrl, PublicUrlError, type PublicOrigin } from './publicUrl.js'
+import { loadTlsFiles, TlsFilesError, type TlsFiles } from './tls.js'
 import { StoreFormatError } from './store/sqlite.js'
+import { parsePushConfig, PushConfigError, type PushConfig } from './push/config.js'
+import { parseTurnConfig, TurnConfigError, type TurnConfig } from './turn/config.js'
 import { DatabaseUnavailableError, DatabaseUrlError, parseDatabaseUrl, type DatabaseUrl } from './store/postgresUrl.js'
 
 /**
@@ -15,6 +21,14 @@ import { DatabaseUnavailableError, DatabaseUrlError, parseDatabaseUrl, type Data
  *   --database-url / DATABASE_URL (unset: SQLite in --data; postgres://… : PostgreSQL, several instances, [S20])
  *   --blob-space-quota-mb / BLOB_SPACE_QUOTA_MB (20480)   --blob-max-total-mb / BLOB_MAX_TOTAL_MB (unset: no limit)
  *   --blob-incomplete-days / BLOB_INCOMPLETE_DAYS (7)   (file blobs, protocol [B4], [B9])
+ *   --public-url / PUBLIC_URL (unset: links use the origin the app was opened at; [S40], [S42])
+ *   --tls-cert / TLS_CERT and --tls-key / TLS_KEY (PEM files, both or neither: HTTPS and WSS, [S41])
+ *   --vapid-public-key / VAPID_PUBLIC_KEY, --vapid-private-key / VAPID_PRIVATE_KEY, --vapid-subject / VAPID_SUBJECT
+ *   --turn-url / TURN_URL (comma-separated turn:/turns:/stun: URLs), --turn-secret / TURN_SECRET
+ *     (coturn's static-auth-secret; the environment keeps it out of `ps`), --turn-ttl / TURN_TTL
+ *     (seconds a credential lasts, 3600)
+ *     (all three or none: content-free Web Push wake-ups, [S50]; `npm run push:keys` makes a pair)
+ *   --push-services / PUSH_SERVICES (comma-separated origins; default: the browsers' push services)
  */
 const { values } = parseArgs({
   options: {
@@ -32,6 +46,16 @@ const { values } = parseArgs({
     'blob-space-quota-mb': { type: 'string' },
     'blob-max-total-mb': { type: 'string' },
     'blob-incomplete-days': { type: 'string' },
+    'public-url': { type: 'string' },
+    'tls-cert': { type: 'string' },
+    'tls-key': { type: 'string' },
+    'vapid-public-key': { type: 'string' },
+    'vapid-private-key': { type: 'string' },
+    'vapid-subject': { type: 'string' },
+    'turn-url': { type: 'string' },
+    'turn-secret': { type: 'string' },
+    'turn-ttl': { type: 'string' },
+    'push-services': { type: 'string' },
   },
 })
 const log = createLogger()
@@ -83,12 +107,51 @@ try {
   console.error(err.message)
   process.exit(2)
 }
+// [S40][S41] The address people open and the TLS files: checked before anything starts.
+let publicUrl: PublicOrigin | undefined
+let tls: TlsFiles | undefined
+try {
+  const publicText = values['public-url'] ?? process.env.PUBLIC_URL
+  publicUrl = publicText === undefined || publicText === '' ? undefined : parsePublicUrl(publicText)
+  tls = loadTlsFiles(values['tls-cert'] ?? process.env.TLS_CERT, values['tls-key'] ?? process.env.TLS_KEY)
+} catch (err) {
+  if (!(err instanceof PublicUrlError || err instanceof TlsFilesError)) throw err
+  log.error({ code: err.code }, err.message)
+  console.error(err.message)
+  process.exit(2)
+}
+// [S50] Web Push: all three VAPID values or none, checked before anything starts.
+let push: PushConfig | undefined
+try {
+  push = parsePushConfig({
+    publicKey: values['vapid-public-key'] ?? process.env.VAPID_PUBLIC_KEY,
+    privateKey: values['vapid-private-key'] ?? process.env.VAPID_PRIVATE_KEY,
+    subject: values['vapid-subject'] ?? process.env.VAPID_SUBJECT,
+    services: values['push-services'] ?? process.env.PUSH_SERVICES,
+  })
+} catch (err) {
+  if (!(err instanceof PushConfigError)) throw err
+  log.error({ code: err.code }, err.message)
+  console.error(err.message)
+  process.exit(2)
+}
+// [S55] TURN for calls: URLs and the shared secret together, or neither; checked before anything starts.
+let turn: TurnConfig | undefined
+try {
+  turn = parseTurnConfig({ urls: values['turn-url'] ?? process.env.TURN_URL, secret: values['turn-secret'] ?? process.env.TURN_SECRET, ttl: values['turn-ttl'] ?? process.env.TURN_TTL })
+} catch (err) {
+  if (!(err instanceof TurnConfigError)) throw err
+  log.error({ code: err.code }, err.message)
+  console.error(err.message)
+  process.exit(2)
+}
 const staticDir = values.static ?? process.env.STATIC_DIR ?? './dist'
 if (!existsSync(staticDir)) log.warn({ staticDir }, 'no built app found; serving the sync API only (run npm run build)')
 
+const host = values.host ?? process.env.HOST ?? '127.0.0.1'
 const server = await startSyncServer({
   port,
-  host: values.host ?? process.env.HOST ?? '127.0.0.1',
+  host,
   dataDir: values.data ?? process.env.DATA_DIR ?? './data',
   staticDir: existsSync(staticDir) ? staticDir : undefined,
   durability,
@@ -96,6 +159,10 @@ const server = await startSyncServer({
   metricsToken: values['metrics-token'] || process.env.METRICS_TOKEN || undefined,
   recoveryLimits: { ...(maxBlobs ? { maxBlobs } : {}), ...(maxTotalBytes ? { maxTotalBytes } : {}), ...(rate ? { requestsPerMinute: rate, burstRequests: Math.max(10, Math.floor(rate / 3)) } : {}) },
   blobLimits: { ...(spaceQuotaMb ? { spaceQuotaBytes: spaceQuotaMb * MIB } : {}), ...(maxTotalMb ? { maxTotalBytes: maxTotalMb * MIB } : {}), ...(incompleteDays ? { incompleteDays } : {}) },
+  ...(tls ? { tls } : {}),
+  ...(publicUrl ? { publicUrl } : {}),
+  ...(push ? { push } : {}),
+  ...(turn ? { turn } : {}),
   log,
 }).catch((err: unknown) => {
   // A data directory of another format is refused with its code, never read as this one.
@@ -112,7 +179,11 @@ const server = await startSyncServer({
   }
   throw err
 })
-console.error(`fieldchat is running at ${server.url.replace('127.0.0.1', 'localhost')}`)
+// [S43] Where to open it: this machine, its network addresses for a wildcard host, the public URL.
+const urls = openUrls({ scheme: tls ? 'https' : 'http', host, port: server.port, interfaces: networkInterfaces(), ...(publicUrl ? { publicUrl } : {}) })
+const warning = lanWarning(host, tls !== undefined, publicUrl)
+if (warning) log.warn({ host }, warning)
+console.error(describeOpenUrls(urls, warning))
 let stopping = false
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.on(signal, () => {

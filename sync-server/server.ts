@@ -1,5 +1,7 @@
-import { createServer, type Server } from 'node:http'
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+import { createServer as createTlsServer } from 'node:https'
 import { mkdirSync } from 'node:fs'
+import type { Socket } from 'node:net'
 import { join } from 'node:path'
 import { WebSocketServer } from 'ws'
 import { Connection, type ConnectionContext } from './connection.js'
@@ -7,7 +9,7 @@ import { DecoyPoolCache } from './decoyPools.js'
 import { Hub } from './hub.js'
 import { defaultBlobLimits, defaultLimits, defaultRecoveryLimits, type BlobLimits, type RecoveryLimits, type ServerLimits } from './limits.js'
 import { createLogger, type Logger } from './log.js'
-import { staticHandler } from './http.js'
+import { configHandler, isConfigPath, staticHandler } from './http.js'
 import { recoveryHandler } from './recovery/handler.js'
 import { isRecoveryPath } from './recovery/request.js'
 import { clientKey } from './recovery/rateLimit.js'
@@ -16,7 +18,7 @@ import { OperatorEndpoints } from './metrics/endpoints.js'
 import { ServerMetrics } from './metrics/serverMetrics.js'
 import { StoreProbe } from './metrics/storeProbe.js'
 import { openSqliteStore } from './store/sqlite.js'
-import type { ChangeStore } from './store/ChangeStore.js'
+import { dayOf, type ChangeStore } from './store/ChangeStore.js'
 import { openMemoryRecoveryStore } from './store/memoryRecovery.js'
 import { openPostgresStore, type PostgresStore } from './store/postgres.js'
 import { DatabaseUnavailableError, parseDatabaseUrl } from './store/postgresUrl.js'
@@ -31,6 +33,13 @@ import { blobHandler } from './blobs/handler.js'
 import { openMemoryBlobStore } from './blobs/memoryBlobs.js'
 import { openPostgresBlobStore } from './blobs/postgresBlobs.js'
 import { isBlobPath } from './blobs/request.js'
+import type { PushConfig } from './push/config.js'
+import type { TurnConfig } from './turn/config.js'
+import { isPushConfigPath, pushConfigHandler } from './push/http.js'
+import { openMemoryPushStore } from './push/memoryPushStore.js'
+import type { PushStore } from './push/PushStore.js'
+import { PushService, defaultPushLimits, type PushLimits } from './push/service.js'
+import { openSqlitePushStore } from './push/sqlitePushStore.js'
 
 export interface SyncServerOptions {
   readonly port: number
@@ -53,6 +62,19 @@ export interface SyncServerOptions {
   readonly durability?: 'normal' | 'full'
   /** [S19] When set, GET /metrics needs `Authorization: Bearer <token>`. */
   readonly metricsToken?: string
+  /** [S41] PEM certificate (chain) and key: every route and /sync over HTTPS/WSS on the same port. */
+  readonly tls?: { readonly cert: Buffer | string; readonly key: Buffer | string }
+  /** [S42] The origin people open (an https proxy, a LAN name), served at /v1/config for invitation links. */
+  readonly publicUrl?: string
+  /** [S50] Web Push: VAPID keys and allowed push services; absent, wakes are refused (1400). */
+  readonly push?: PushConfig
+  /** [S55] TURN servers and their shared secret: devices get short-lived credentials for calls. */
+  readonly turn?: TurnConfig
+  readonly pushLimits?: Partial<PushLimits>
+  /** [S53] Push subscriptions; default: `<dataDir>/push.sqlite`, in memory when `store` is given. */
+  readonly pushStore?: PushStore
+  /** The clock of the sweeps that drop documents past their keep-until day ([S56]); default Date.now. Tests move it. */
+  readonly now?: () => number
 }
 
 export interface RunningServer {
@@ -121,8 +143,14 @@ export async function startSyncServer(options: SyncServerOptions): Promise<Runni
     await store.close()
     throw new DatabaseUnavailableError(parseDatabaseUrl(options.databaseUrl!).redacted, err)
   }
-  const ctx: ConnectionContext = { ...targets, fanout, decoyPools: new DecoyPoolCache(), store, log, limits, budgets: createBudgets(limits), metrics }
+  // [S53] token → subscription only, in a file of its own beside the others (per instance).
+  const push = options.push
+    ? new PushService(options.push, options.pushStore ?? (options.store ? openMemoryPushStore() : openSqlitePushStore(join(options.dataDir ?? './data', 'push.sqlite'))), log, { ...defaultPushLimits, ...options.pushLimits })
+    : undefined
+  const ctx: ConnectionContext = { ...targets, fanout, decoyPools: new DecoyPoolCache(), store, log, limits, budgets: createBudgets(limits), metrics, ...(push ? { push } : {}), ...(options.turn ? { turn: options.turn } : {}) }
+  const servePushConfig = pushConfigHandler(push?.publicKey)
   const serveStatic = staticHandler(options.staticDir)
+  const serveConfig = configHandler(options.publicUrl)
   const serveRecovery = recoveryHandler({ store: recovery, limits: { ...defaultRecoveryLimits, ...options.recoveryLimits }, log })
   const serveBlobs = blobHandler({ store: blobs, caps: store, limits: blobLimits, log, silentSocketMs: limits.silentSocketMs, metrics })
   // [S11] Mail older than MAIL_TTL_DAYS goes (decoy recipients, [M27], never read theirs): at
@@ -139,21 +167,39 @@ export async function startSyncServer(options: SyncServerOptions): Promise<Runni
     const gone = await blobs.sweep(Date.now(), blobLimits.incompleteDays).catch((err: unknown) => (log.error({ err: (err as { code?: string }).code ?? (err as Error).name }, 'blob sweep failed'), 0))
     if (gone) log.info({ gone }, 'swept incomplete blobs')
   }
+  // [S56] Documents whose keep-until day has passed go (envelopes, snapshots; a tombstone stays),
+  // at start and every hour with the blob sweep. Only the count is logged ([S8]).
+  const now = options.now ?? Date.now
+  const dropDocs = async () => {
+    const gone = await store.dropExpired(dayOf(now())).catch((err: unknown) => (log.error({ err: (err as { code?: string }).code ?? (err as Error).name }, 'dropping expired documents failed'), 0))
+    if (gone) log.info({ gone }, 'dropped documents past their keep-until day')
+  }
   await sweep()
-  const sweeper = setInterval(() => void sweep(), 3_600_000)
+  await dropDocs()
+  const sweeper = setInterval(() => void sweep().then(dropDocs), 3_600_000)
   sweeper.unref()
   let connections = 0
 
   // [S6] Slow or silent HTTP peers: headers (an upgrade's too) within headersTimeoutMs, checked
   // every second; a TCP connection silent before its request completes is closed.
-  const http: Server = createServer({ headersTimeout: limits.headersTimeoutMs, requestTimeout: Math.max(limits.headersTimeoutMs, 130_000), connectionsCheckingInterval: 1_000 }, (req, res) => {
+  const httpOptions = { headersTimeout: limits.headersTimeoutMs, requestTimeout: Math.max(limits.headersTimeoutMs, 130_000), connectionsCheckingInterval: 1_000 }
+  const route = (req: IncomingMessage, res: ServerResponse) => {
     // [S7][S19] /healthz, /readyz, /metrics.
     if (operator.handle(req, res)) return
     if (isRecoveryPath(req.url)) return serveRecovery(req, res)
     if (isBlobPath(req.url)) return serveBlobs(req, res)
+    if (isConfigPath(req.url)) return serveConfig(req, res)
+    if (isPushConfigPath(req.url)) return servePushConfig(req, res)
     serveStatic(req, res)
-  })
-  http.on('connection', (s) => s.setTimeout(limits.silentSocketMs, () => s.destroy()))
+  }
+  // [S41] With TLS the same routes and upgrade run over https; a handshake not done within the
+  // header timeout is dropped like a slow header.
+  const http: Server = options.tls
+    ? createTlsServer({ ...httpOptions, cert: options.tls.cert, key: options.tls.key, handshakeTimeout: limits.headersTimeoutMs }, route)
+    : createServer(httpOptions, route)
+  // The socket timed here must be the one requests and upgrades see as req.socket (the blob
+  // handler and the upgrade below retune it): with TLS that is the TLS socket, not the TCP one.
+  http.on(options.tls ? 'secureConnection' : 'connection', (s: Socket) => s.setTimeout(limits.silentSocketMs, () => s.destroy()))
   const wss = new WebSocketServer({ server: http, path: SYNC_PATH, maxPayload: limits.hardFrameBytes, perMessageDeflate: false })
   sockets = wss.clients
   wss.on('connection', (socket, req) => {
@@ -179,7 +225,7 @@ export async function startSyncServer(options: SyncServerOptions): Promise<Runni
   operator.ready()
   return {
     port,
-    url: `http://${options.host.includes(':') ? `[${options.host}]` : options.host}:${port}`,
+    url: `${options.tls ? 'https' : 'http'}://${options.host.includes(':') ? `[${options.host}]` : options.host}:${port}`,
     drain: () => operator.drain(),
     async close() {
       // [S7] Not ready first: a balancer that asks now is told to go elsewhere.
@@ -190,6 +236,7 @@ export async function startSyncServer(options: SyncServerOptions): Promise<Runni
       await new Promise<void>((r) => wss.close(() => r()))
       await new Promise<void>((r) => http.close(() => r()))
       await fanout.close()
+      await push?.close()
       await blobs.close()
       await store.close()
     },

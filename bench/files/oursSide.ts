@@ -37,6 +37,8 @@ export async function measureOurs(cliJs: string, source: string, sha256: string,
     const { sender, receiver, conv } = await twoDevices(cliJs, dir, server.url)
     const started = performance.now()
     const sent = await sender.run(['--timeout', TIMEOUT_SECONDS, 'send-file', conv, source], { execArgv: prof, stallMs: STALL_MS })
+    // BENCH_FILES_TIMELINE=1: when each progress line of send-file came (stderr, not the JSON).
+    if (process.env.BENCH_FILES_TIMELINE) for (const l of sent.lines) console.error(`${Math.round(l.atMs)} ${l.text.slice(0, 120)}`)
     const { files } = lastJson<{ files: { file: string; size: number; sha256: string }[] }>(sent, 'send-file')
     const file = files[0]
     if (!file || file.sha256 !== sha256) throw new Error(`send-file named another content hash: ${JSON.stringify(files)}`)

@@ -22,6 +22,11 @@ export interface Options {
   readonly caption?: string
   /** `send-file`, `get-file --accept-warning`: the second step on a file the checks warn about ([H5]). */
   readonly acceptWarning?: boolean
+  /** `react … --remove`, `pin … --off` ([M42], [M46]). */
+  readonly remove?: boolean
+  readonly off?: boolean
+  /** `messages … --receipts`: ask the others online for their receipts first ([M56]). */
+  readonly receipts?: boolean
 }
 
 /** What a command gets: the engine, the options, and the waits bounded by --timeout. */

@@ -7,6 +7,7 @@ import { accept, hours } from './orgCommands.js'
 import { iso, lines, printLine, result } from './output.js'
 import { kindOf } from './resolve.js'
 import { sync } from './sync.js'
+import { askReceipts, receiptsOf } from './receiptCommands.js'
 
 /** Conversations: the commands the CLI had before organisations. */
 export const convCommands: Record<string, Command> = {
@@ -55,7 +56,8 @@ export const convCommands: Record<string, Command> = {
     const sent = []
     for (let i = 0; i < n; i++) sent.push(await messenger.send(id, n > 1 ? `${text} ${i + 1}` : text))
     await cli.delivered({ messages: true })
-    return result(`sent ${sent.length}`, { sent: sent.map((m) => m.id) })
+    // [M15] `refs` name the messages in the conversation (what the message commands take).
+    return result(`sent ${sent.length}`, { sent: sent.map((m) => m.id), refs: sent.map((m) => m.ref) })
   },
 
   async list(cli) {
@@ -77,8 +79,9 @@ export const convCommands: Record<string, Command> = {
     const id = conv(args[0])
     await messenger.openConversation(id)
     if (cli.options.all) while (messenger.hasEarlier(id)) await messenger.loadEarlier(id)
+    if (cli.options.receipts) await askReceipts(cli, id)
     const messages = messenger.messages(id)
-    return result(messages.map(describe).join('\n'), { conv: id, messages: messages.map(messageData) })
+    return result(messages.map(describe).join('\n'), { conv: id, messages: messages.map((m) => ({ ...messageData(m), ...receiptsOf(messenger, id, m) })) })
   },
 
   async follow(cli, args) {
@@ -87,7 +90,7 @@ export const convCommands: Record<string, Command> = {
     const id = conv(args[0])
     const seen = new Set<string>()
     const show = () => {
-      for (const m of messenger.messages(id)) if (!seen.has(m.id)) (seen.add(m.id), printLine(cli.options.json, describe(m), messageData(m)))
+      for (const m of messenger.messages(id)) if (!seen.has(m.ref)) (seen.add(m.ref), printLine(cli.options.json, describe(m), messageData(m)))
     }
     await messenger.openConversation(id)
     show()
@@ -129,8 +132,15 @@ function conv(input: string | undefined): ConvId {
   return id
 }
 
-const describe = (m: DisplayMessage): string => `${iso(m.ts)} ${m.authorName}${m.pending ? ' (pending)' : ''}: ${m.text}`
+const describe = (m: DisplayMessage): string =>
+  `${iso(m.ts)} ${m.authorName}${m.pending ? ' (pending)' : ''}: ${m.deleted ? '(deleted)' : m.text}${m.edited !== undefined ? ' (edited)' : ''}${m.reactions ? ` ${m.reactions.map((r) => `${r.emoji}${r.count}`).join(' ')}` : ''}`
 
 const messageData = (m: DisplayMessage) => ({
-  id: m.id, ts: m.ts, author: m.author, authorName: m.authorName, text: m.text, pending: m.pending, ...(m.replyTo ? { replyTo: m.replyTo } : {}),
+  // [M15] `ref` names the message in the conversation (what the message commands take); `id` only in its segment.
+  id: m.id, ref: m.ref, ts: m.ts, author: m.author, authorName: m.authorName, text: m.text, pending: m.pending, ...(m.replyTo ? { replyTo: m.replyTo } : {}),
+  ...(m.replyRef ?? m.replyQuote?.ref ? { replyRef: m.replyRef ?? m.replyQuote?.ref } : {}),
+  // [M40]–[M47]
+  ...(m.replyQuote ? { replyQuote: m.replyQuote } : {}), ...(m.deleted ? { deleted: true } : {}), ...(m.edited !== undefined ? { edited: m.edited, edits: m.edits } : {}),
+  ...(m.reactions ? { reactions: m.reactions } : {}), ...(m.pinned ? { pinned: true } : {}), ...(m.mentions ? { mentions: m.mentions } : {}), ...(m.mentionsMe ? { mentionsMe: true } : {}), ...(m.fwd ? { fwd: true } : {}),
+  ...(m.exp !== undefined ? { exp: m.exp } : {}), // [M66]
 })

@@ -8,8 +8,11 @@ import { openSqliteLocalStore } from '../node/sqliteStore.js'
 import { nodeSocket } from '../node/socket.js'
 import { makeCli, type Command, type Options } from './context.js'
 import { convCommands } from './convCommands.js'
+import { messageCommands } from './messageCommands.js'
+import { timerCommands } from './timerCommand.js'
 import { fileCommands } from './fileCommands.js'
 import { nodeSpool } from '../node/fileSpool.js'
+import { nodeBlobFetch } from '../node/blobFetch.js'
 import { archiveCommands, storelessCommand } from './archiveCommands.js'
 import { lock, unlock } from './lockCommands.js'
 import { recover, recoveryCommands } from './recoveryCommands.js'
@@ -21,6 +24,8 @@ import { orgCommands } from './orgCommands.js'
 import { printError, printResult } from './output.js'
 import { USAGE } from './usage.js'
 import { scanCommand } from './scanCommand.js'
+import { searchCommand } from './searchCommand.js'
+import { receiptCommands } from './receiptCommands.js'
 import { parseClamdAddress } from '../node/clamd.js'
 
 /** `org create …` and `group add …` are two words; everything else is one. */
@@ -35,7 +40,7 @@ function commandFor(positionals: readonly string[]): { run: Command; args: reado
     if (!run) throw usageError(`${sub ? `unknown command: ${name} ${sub}` : `${name} needs a command`} (one of: ${Object.keys(family).join(', ')}; --help lists them)`)
     return { run, args }
   }
-  const run = Object.hasOwn(convCommands, name) ? convCommands[name] : Object.hasOwn(fileCommands, name) ? fileCommands[name] : Object.hasOwn(archiveCommands, name) ? archiveCommands[name] : undefined
+  const run = Object.hasOwn(convCommands, name) ? convCommands[name] : Object.hasOwn(messageCommands, name) ? messageCommands[name] : Object.hasOwn(fileCommands, name) ? fileCommands[name] : Object.hasOwn(archiveCommands, name) ? archiveCommands[name] : Object.hasOwn(timerCommands, name) ? timerCommands[name] : Object.hasOwn(receiptCommands, name) ? receiptCommands[name] : undefined
   if (!run) throw usageError(`unknown command: ${name} (--help lists them)`)
   return { run, args: rest }
 }
@@ -64,16 +69,22 @@ const OPTIONS = {
   'clamd-socket': { type: 'string' },
   clamd: { type: 'string' },
   once: { type: 'boolean', default: false },
+  conv: { type: 'string' },
+  limit: { type: 'string' },
+  remove: { type: 'boolean', default: false },
+  off: { type: 'boolean', default: false },
+  receipts: { type: 'boolean', default: false },
   help: { type: 'boolean', short: 'h', default: false },
 } as const
 
 /**
- * Ids are base64url and may begin with '-' (one in 32): an argument shaped like an id that is not
- * one of the options is a positional (or an option's value), never an unknown option.
+ * Ids are base64url and may begin with '-' (one in 32), and so may message refs
+ * (`<segment>.<n>@<hash>`): an argument shaped like either that is not one of the options is a
+ * positional (or an option's value), never an unknown option.
  */
 const MARK = '\u0001'
 const known = new Set(['-h', ...Object.keys(OPTIONS).map((k) => `--${k}`)])
-const idShaped = /^-[A-Za-z0-9_-]{11,}$/
+const idShaped = /^-[A-Za-z0-9_-]{11,}(?:\.[0-9]+@[0-9a-f]+)?$/
 const protectIds = (argv: readonly string[]) => argv.map((a) => (idShaped.test(a) && !known.has(a.split('=')[0]!) ? MARK + a : a))
 const unmark = (a: string) => (a.startsWith(MARK) ? a.slice(MARK.length) : a)
 function unprotect<T extends Record<string, unknown>>(values: T): T {
@@ -111,7 +122,9 @@ async function main(): Promise<number> {
   // [A4] The organisation scanner: clamd's address is checked before the store is opened.
   const scan = positionals[0] === 'scan' ? parseClamdAddress({ socket: values['clamd-socket'], tcp: values.clamd }) : undefined
   if (positionals[0] === 'scan' && (!scan || positionals.length > 1)) throw usageError('scan takes [--clamd-socket PATH | --clamd HOST:PORT] [--once] and nothing else')
-  const { run, args } = storeCommand || linkCheck || scan || positionals[0] === 'recover' ? { run: undefined, args: [] } : commandFor(positionals)
+  // [M50] search takes --conv and --limit, which no other command reads.
+  const search = positionals[0] === 'search'
+  const { run, args } = storeCommand || linkCheck || scan || search || positionals[0] === 'recover' ? { run: undefined, args: [] } : commandFor(positionals)
   const timeout = Number(values.timeout ?? 30)
   if (!Number.isFinite(timeout) || timeout < 0) throw usageError(`--timeout takes seconds, not ${values.timeout}`)
   const options: Options = {
@@ -127,6 +140,9 @@ async function main(): Promise<number> {
     ...(values.out !== undefined ? { out: values.out } : {}),
     ...(values.caption !== undefined ? { caption: values.caption } : {}),
     ...(values['accept-warning'] ? { acceptWarning: true } : {}),
+    ...(values.remove ? { remove: true } : {}),
+    ...(values.off ? { off: true } : {}),
+    ...(values.receipts ? { receipts: true } : {}),
   }
 
   const home = resolve(values.home ?? process.env.FIELDCHAT_HOME ?? '.fieldchat')
@@ -161,7 +177,7 @@ async function main(): Promise<number> {
     await store.close().catch(() => undefined)
     return 0
   }
-  const messenger = await Messenger.open({ store, url: server, socket: nodeSocket, spool: nodeSpool(join(home, 'spool')) }).catch(async (err: unknown) => {
+  const messenger = await Messenger.open({ store, url: server, socket: nodeSocket, spool: nodeSpool(join(home, 'spool')), fetch: nodeBlobFetch }).catch(async (err: unknown) => {
     await store.close()
     throw err
   })
@@ -173,6 +189,7 @@ async function main(): Promise<number> {
     const outcome = linkCheck
       ? checkLinkCommand(messenger, positionals.slice(1), values.text)
       : scan ? await scanCommand(makeCli(messenger, options, timeout * 1000), { home, clamd: scan, once: values.once })
+      : search ? await searchCommand(makeCli(messenger, options, timeout * 1000), positionals.slice(1), { conv: values.conv, limit: values.limit })
       : await run!(makeCli(messenger, options, timeout * 1000), args)
     if (outcome) printResult(json, outcome)
     return outcome?.exitCode ?? 0

@@ -32,9 +32,31 @@ conversations
                               "admitted" or "pending" (exit 0 either way)
   send CONV TEXT [--count N]  write a message (N numbered copies with --count); waits for delivery
   list                        conversations on this device (removed ones are marked)
-  messages CONV [--all]       print messages (newest segment; --all loads every segment)
+  messages CONV [--all] [--receipts]  print messages (newest segment; --all loads every segment);
+                              --json shows per own message who has received and read it, as
+                              this device last heard; --receipts connects and asks the devices
+                              online first (waits up to 2 s)
+  search QUERY [--conv CONV] [--limit N]
+                              messages of every conversation on this device (or CONV) with
+                              every word of QUERY, any case or accents, best first (at most N,
+                              default 50, up to 200), from this device's own index: offline,
+                              nothing sent anywhere (\`sync\` first brings what waits on the server)
   follow CONV                 print messages as they arrive (Ctrl-C to stop; one JSON line each)
   members CONV                list members (device id, name, admin)
+  read CONV                   mark the conversation read (its newest message from others) and
+                              tell the devices online (a read receipt, end to end encrypted, never
+                              stored: "sent": false when nobody online got it); waits up to 5 s
+
+messages (MESSAGE: a message id as \`messages CONV --json\` prints it; each works offline for a
+message this device has, and waits for delivery like send)
+  reply CONV MESSAGE TEXT     answer a message (the answer quotes it)
+  react CONV MESSAGE EMOJI [--remove]  react with one emoji (--remove: take it back)
+  edit CONV MESSAGE TEXT      edit a message this device wrote (earlier texts are kept)
+  delete CONV MESSAGE         delete a message this device wrote, for everyone
+  pin CONV MESSAGE [--off]    pin a message for every member (--off: unpin)
+  forward CONV MESSAGE TO     the message's text as a new message in conversation TO (not files)
+  timer CONV [DURATION|off]   disappearing messages for every member: 5m, 1h, 8h, 1d, 7d, 30d, 90d
+                              or off (an organisation's maximum caps it); without DURATION, show it
   remove CONV DEVICE          remove the person of DEVICE (admins): rotates the key; in an
                               organisation's conversation, they leave the organisation
   sync                        connect, deliver what is queued, handle the mailbox (admit people,

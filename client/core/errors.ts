@@ -13,6 +13,8 @@ export const ClientErrorCode = {
   WRITE_REFUSED: 'M303_WRITE_REFUSED',
   NOT_EPOCH_MEMBER: 'M304_NOT_EPOCH_MEMBER',
   LATE_ENVELOPE: 'M305_LATE_ENVELOPE',
+  /** [M57] A receipt or typing signal failed its checks (crypto [E14]) and was ignored. */
+  SIGNAL_REJECTED: 'M306_SIGNAL_REJECTED',
   SERVER_REFUSED: 'M400_SERVER_REFUSED',
   VERSION_MISMATCH: 'M401_VERSION_MISMATCH',
   STREAM_DAMAGED: 'M402_STREAM_DAMAGED',
@@ -45,6 +47,15 @@ export const ClientErrorCode = {
   FILE_ACCESS: 'M537_FILE_ACCESS',
   UPLOAD_CANCELLED: 'M538_UPLOAD_CANCELLED',
   FILE_UNKNOWN: 'M539_FILE_UNKNOWN',
+  MESSAGE_NOT_FOUND: 'M550_MESSAGE_NOT_FOUND',
+  NOT_AUTHOR: 'M551_NOT_AUTHOR',
+  MESSAGE_DELETED: 'M552_MESSAGE_DELETED',
+  REACTION_INVALID: 'M553_REACTION_INVALID',
+  REACTION_LIMIT: 'M554_REACTION_LIMIT',
+  FORWARD_FILES: 'M555_FORWARD_FILES',
+  TIMER_INVALID: 'M560_TIMER_INVALID',
+  TURN_OFF: 'M570_TURN_OFF',
+  TURN_UNAVAILABLE: 'M571_TURN_UNAVAILABLE',
 } as const
 export type ClientErrorCode = (typeof ClientErrorCode)[keyof typeof ClientErrorCode]
 
@@ -62,6 +73,7 @@ export const clientErrorText: Record<ClientErrorCode, string> = {
   M303_WRITE_REFUSED: 'A change tried to alter something another person wrote and was ignored.',
   M304_NOT_EPOCH_MEMBER: 'A change came from a device that was not a member when it was written, and was ignored.',
   M305_LATE_ENVELOPE: 'A change the server stored after the conversation\'s key had changed, under the old key, was ignored (the server broke its rules).',
+  M306_SIGNAL_REJECTED: 'A read receipt or typing notice failed verification and was ignored.',
   M400_SERVER_REFUSED: 'The server refused a request.',
   M401_VERSION_MISMATCH: 'This app is out of date for the server. Reload to update.',
   M402_STREAM_DAMAGED: 'Data from the server arrived damaged or incomplete; it is being fetched again.',
@@ -94,6 +106,15 @@ export const clientErrorText: Record<ClientErrorCode, string> = {
   M537_FILE_ACCESS: 'The server no longer lets this device read or write this conversation\'s files.',
   M538_UPLOAD_CANCELLED: 'The upload was cancelled.',
   M539_FILE_UNKNOWN: 'There is no such file in this conversation on this device.',
+  M550_MESSAGE_NOT_FOUND: 'That message is not in this conversation on this device (or not loaded yet).',
+  M551_NOT_AUTHOR: 'Only the device that wrote a message can edit or delete it.',
+  M552_MESSAGE_DELETED: 'This message was deleted.',
+  M553_REACTION_INVALID: 'A reaction is one emoji.',
+  M554_REACTION_LIMIT: 'You have already reacted to this message with 8 different emoji: take one back first.',
+  M555_FORWARD_FILES: 'Messages with files cannot be forwarded yet: download the file and send it to the other conversation.',
+  M560_TIMER_INVALID: 'Disappearing messages can be set to 5 minutes, 1 hour, 8 hours, 1 day, 7 days, 30 days, 90 days, or off.',
+  M570_TURN_OFF: 'This server has no relay for calls (TURN): calls work only where devices can reach each other directly.',
+  M571_TURN_UNAVAILABLE: 'Could not get relay credentials for a call now: check the connection and try again.',
 }
 
 export class ClientError extends Error {

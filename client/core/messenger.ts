@@ -1,10 +1,13 @@
+import type { IceServer } from './sync/turnRequests.js'
 import type { BlobId, ConvId, DeviceId, DocId } from '../../protocol/index.js'
 import { ClientError, ClientErrorCode } from './errors.js'
 import { Emitter } from './events.js'
 import { HybridClock } from './documents/hlc.js'
 import { createIdentity, loadIdentity, type Identity } from './identity.js'
-import type { DisplayMessage } from './documents/messageLog.js'
+import type { DisplayMessage, SendOptions } from './documents/messageLog.js'
+import { pinnedOf } from './documents/fold.js'
 import type { MessageView } from './documents/model.js'
+import type { MessageRef } from './documents/messageRef.js'
 import { makeParts, type Parts } from './parts.js'
 import { recoverOutbox } from './outbox/recoverOutbox.js'
 import { Registry } from './conversations/registry.js'
@@ -25,15 +28,35 @@ import type { DownloadOptions } from './files/downloads.js'
 import type { WipeReason, WipedOrg } from './wipe/tombstone.js'
 import { verdictOnly, type ScanVerdict } from './scanner/verdict.js'
 import { scannerVerdicts, verdictsBy, type FileScan } from './scanner/fileVerdicts.js'
+import { makeSearch } from './search/wire.js'
+import { PushWakes, type BrowserSubscription } from './push/pushWakes.js'
+import type { SearchIndex } from './search/searchIndex.js'
+import type { SearchHit, SearchOptions, SearchStatus } from './search/hit.js'
+import { messageContext } from './search/context.js'
+import { makePresence } from './presence/wire.js'
+import type { Presence } from './presence/presence.js'
+import { conversationPreview, type ConversationPreview, type PreviewMessage } from './conversations/preview.js'
+import { Expiry, expiryOf, isExpired } from './documents/expiry.js'
+import { orgMaxOf, type TimerState } from './documents/timerWrites.js'
+import { timerLine } from './documents/timer.js'
+import type { Pruner } from './prune/pruner.js'
+import { dropDeps, makePruner } from './prune/wire.js'
+import { dropSegment } from './prune/dropSegment.js'
+import { onServerDrop } from './prune/serverDrop.js'
 
 export type { ConversationSummary, MessengerEvents, MessengerOptions, Status } from './messengerTypes.js'
 export type { WipeReason, WipedOrg }
 export type { Attachment, UploadView, FileRef, FileSink, FileSource, DownloadOptions, FileVerdict }
 export type { FileScan, ScanVerdict }
+export type { SearchHit, SearchOptions, SearchStatus }
+export type { BrowserSubscription }
+export type { ConversationPreview, PreviewMessage }
 
 /** The root document of a conversation shares the conversation's id. */
 export { rootDocOf }
-export type { DisplayMessage }
+export type { DisplayMessage, SendOptions, MessageRef }
+export { parseMessageRef } from './documents/messageRef.js'
+export type { Reaction, ReplyQuote } from './documents/fold.js'
 
 /**
  * The engine's public face: everything a person does is a local change first, then queued in
@@ -51,6 +74,12 @@ export class Messenger {
    * `open`, or in `createIdentity` for a new device); undefined only before there is an identity.
    */
   private parts: Parts | undefined
+  /** [M50] This device's search index; made again with the parts. */
+  private searchPart: SearchIndex | undefined
+  /** [M62]–[M64] Web Push registration and wakes; made again with the parts. */
+  private pushPart: PushWakes | undefined
+  /** [M55]–[M59] Receipts, typing and unread counts; made again with the parts. */
+  private presencePart: { presence: Presence; detach: () => void } | undefined
   identity: Identity | undefined
   /** [M30] Organisations this device wiped, and wipes under way. */
   private readonly wipes: RemoteWipes
@@ -71,6 +100,10 @@ export class Messenger {
   }
 
   private recoveryPart: Recovery | undefined
+  /** [M67] Makes messages disappear when their time comes; made again with the parts. */
+  private expiry: Expiry | undefined
+  /** [M71] Drops segments that hold only expired entries; made again with the parts. */
+  private pruner: Pruner | undefined
 
   /**
    * [M32] A device with no profile yet becomes the person's recovery device, from the recovery
@@ -99,6 +132,9 @@ export class Messenger {
     this.events.on('conversations', () => this.recoveryPart?.soon())
     // A device removed as lost (or by an admin) no longer keeps its person's recovery up to date:
     // the blob it would write next could leave out what it was removed from.
+    // [M53] New, edited and deleted messages reach the index at once.
+    this.events.on('added', ({ conv, messages }) => this.searchPart?.added(conv, messages))
+    this.events.on('updated', ({ conv, messages }) => this.searchPart?.updated(conv, messages))
     this.events.on('wiped', (w) => {
       if (w.reason === 'device-removed') void this.recoveryPart?.forget()
     })
@@ -162,9 +198,18 @@ export class Messenger {
       waitingForKey: (conv) => this.waitingForKey(conv),
       orgRemoved: (org, reason) => this.orgRemoved(org, reason),
       recentlyWiped: () => this.wipes.recent(),
+      messageWritten: (conv, tag) => this.pushPart?.sent(conv, tag),
     })
     this.parts = parts
+    this.searchPart = makeSearch(parts, { store: this.options.store, registry: this.registry, identity, titleOf: (conv) => this.titleOf(conv), ...(this.options.search?.saveDelayMs !== undefined ? { saveDelayMs: this.options.search.saveDelayMs } : {}) })
+    this.dropPresence()
+    this.presencePart = makePresence(parts, { store: this.options.store, registry: this.registry, identity, events: this.events, ...(this.options.receiptDelayMs !== undefined ? { debounceMs: this.options.receiptDelayMs } : {}) })
+    await this.presencePart.presence.load()
     await this.p.outbox.load()
+    // [M71] Before any document is read: dropped segments stay dropped, and a drop a crash cut short is finished.
+    await parts.dropped.load()
+    const drops = dropDeps(parts, { store: this.options.store, registry: this.registry, search: () => this.searchPart })
+    for (const t of parts.dropped.unfinished()) await dropSegment(drops, t.conv, t.doc)
     await this.p.mailOut.load()
     await this.p.files.uploads.load()
     for (const id of this.p.outbox.pendingMessageIds()) this.pending.add(id)
@@ -173,12 +218,18 @@ export class Messenger {
       this.emitStatus()
       if (state === 'online') this.parts?.files.uploads.kick()
     })
-    this.p.engine.events.on('delivered', ({ msgIds }) => {
+    this.p.engine.events.on('delivered', ({ msgIds, convs }) => {
       for (const id of msgIds) this.pending.delete(id)
       this.emitStatus()
-      for (const rec of this.registry.list()) this.events.emit('messages', { conv: rec.conv })
+      // Only the conversations whose messages stopped being pending (an ack comes for every push).
+      for (const conv of convs) this.events.emit('messages', { conv })
     })
     this.p.engine.events.on('problem', (p) => this.events.emit('problem', p))
+    // [M71] The server dropped a segment (1206): nothing alarming, its messages expired.
+    this.p.engine.events.on('dropped', ({ conv, doc, msgIds }) => {
+      const deps = { drop: drops, docs: parts.docs, log: parts.log, clock: this.clock, me: identity.deviceId, orgMax: (c: ConvId) => orgMaxOf(parts.team, c) }
+      void onServerDrop(deps, conv, doc, msgIds).then((gone) => this.segmentDropped(conv, gone), () => this.segmentDropped(conv, msgIds))
+    })
     this.p.engine.events.on('waiting', (w) => this.events.emit('waiting', w))
     this.p.engine.events.on('access', (a) => this.p.access.onServer(a.conv, a.lost))
     this.p.engine.events.on('rekeyConflict', ({ conv, epoch }) => void this.p.team.onRekeyConflict(conv, epoch))
@@ -192,9 +243,41 @@ export class Messenger {
       await this.p.layout.refresh(rec.conv)
     }
     await this.p.team.load()
+    // [M62]–[M64] Registered again at every welcome; wakes the others once a message is acknowledged.
+    this.pushPart?.stop()
+    const push = (this.pushPart = new PushWakes({ store: this.options.store, send: (m) => parts.engine.sendPush(m), publish: (t) => parts.team.setPushToken(t), tokensOf: (c) => parts.team.pushTokens(c) }))
+    await push.load()
+    parts.engine.events.on('state', (state) => push.onState(state))
+    parts.engine.events.on('delivered', ({ msgIds }) => push.delivered(msgIds))
     this.recoveryPart?.stop()
     this.recoveryPart = new Recovery({ store: this.options.store, identity, team: this.p.team, syncUrl: this.options.url, wipes: () => this.wipes.list() })
     await this.recoveryPart.load()
+    this.searchPart?.startSoon(this.options.search?.startDelayMs ?? 1000)
+    // [M71] Segments holding only expired entries are dropped after each sweep.
+    void this.pruner?.stop()
+    this.pruner = makePruner(parts, { store: this.options.store, registry: this.registry, clock: this.clock, search: () => this.searchPart, dropped: (conv, _seg, msgIds) => this.segmentDropped(conv, msgIds) })
+    const pruner = this.pruner
+    // Once online every subscription has caught up: older segments can be judged.
+    parts.engine.events.on('state', (state) => {
+      if (state === 'online') void this.expiry?.sweep()
+    })
+    // [M67][M68] Expired messages leave the views and this device's documents.
+    this.expiry?.stop()
+    this.expiry = new Expiry({
+      conversations: () => this.registry.list().map((r) => r.conv),
+      views: (conv) => parts.segs.views(conv),
+      actions: (conv) => parts.segs.actions(conv),
+      orgMax: (conv) => orgMaxOf(parts.team, conv),
+      now: () => this.clock.wallNow(),
+      me: identity.deviceId,
+      removeOwn: (conv, bySegment) => parts.log.timers.removeOwn(conv, bySegment),
+      expired: (conv, gone) => {
+        this.events.emit('updated', { conv, messages: gone })
+        this.events.emit('messages', { conv })
+      },
+      prune: () => pruner.pass(),
+    })
+    void this.expiry.sweep()
   }
 
   start(): void {
@@ -214,6 +297,11 @@ export class Messenger {
     await this.p.files.uploads.stop()
     await this.p.log.settled
     await this.p.engine.stop()
+    this.pushPart?.stop()
+    this.dropPresence()
+    this.expiry?.stop()
+    await this.pruner?.stop() // [M71] a drop under way ends before what it erases through stops
+    await this.searchPart?.stop()
     await this.p.docs.shutdown()
   }
 
@@ -353,6 +441,11 @@ export class Messenger {
       // Queued uploads write their records as they go: stopped before the erase, made again after.
       await old.files.uploads.stop()
       await old.engine.idle()
+      // [M30] Invariant 3 of SearchIndex: nothing of the index is written after the erase.
+      await this.searchPart?.stop()
+      this.dropPresence() // [M30] nothing of its cursors is written after the erase
+      this.expiry?.stop()
+      await this.pruner?.stop() // [M71] no segment is dropped while the wipe erases
       await old.docs.shutdown()
       const done = await this.wipes.finishPending()
       for (const { spaces } of done) for (const conv of spaces) this.wipedSpaces.add(conv)
@@ -405,9 +498,128 @@ export class Messenger {
     await this.p.layout.refresh(conv)
     await this.p.segs.open(conv)
     this.events.emit('messages', { conv })
+    void this.expiry?.sweep()
   }
 
   /** True when older segments exist that are not loaded yet. */
+  /**
+   * [M50]–[M52] Messages of every conversation on this device (or `conv`) with every word of
+   * `query`, the last one also as a prefix while it is typed; offline, from this device's index.
+   */
+  search(query: string, opts: SearchOptions = {}): Promise<SearchHit[]> {
+    this.requireIdentity()
+    if (opts.conv && !this.registry.get(opts.conv)) return Promise.reject(new ClientError(ClientErrorCode.UNKNOWN_CONVERSATION))
+    if (!this.searchPart) throw new Error('this device has no identity yet: createIdentity first')
+    return this.searchPart.search(query, opts)
+  }
+
+  /** [M53] Settles once every segment known now is indexed (the CLI and tests wait for it). */
+  searchIndexed(): Promise<void> {
+    return this.searchPart?.indexed() ?? Promise.resolve()
+  }
+
+  searchStatus(): SearchStatus {
+    return this.searchPart?.status() ?? { indexing: false, segments: 0, read: 0 }
+  }
+
+  /**
+   * [M52] A message (a search hit: give its `segment` too) with the messages around it; its
+   * segment joins the loaded window.
+   */
+  async messageContext(conv: ConvId, id: string, before = 5, after = 5, segment?: DocId): Promise<DisplayMessage[]> {
+    if (!this.registry.get(conv)) throw new ClientError(ClientErrorCode.UNKNOWN_CONVERSATION)
+    const search = this.searchPart
+    const around = await messageContext({
+      segmentsOf: (c) => this.p.segs.segmentsOf(c),
+      load: (c, seg) => this.p.segs.load(c, seg),
+      list: (c) => this.p.log.list(c),
+      segmentOf: (c, m) => search?.segmentOf(c, m),
+    }, conv, id, before, after, segment)
+    this.events.emit('messages', { conv })
+    return around
+  }
+
+  /** The conversation list's row: the newest message and the last activity (loads the newest segment; emits nothing). */
+  preview(conv: ConvId): Promise<ConversationPreview | undefined> { return conversationPreview(this.p, this.registry, conv) }
+
+  private dropPresence(): void {
+    this.presencePart?.presence.stop()
+    this.presencePart?.detach()
+    this.presencePart = undefined
+  }
+
+  private get presence(): Presence {
+    if (!this.presencePart) throw new Error('this device has no identity yet: createIdentity first')
+    return this.presencePart.presence
+  }
+
+  /**
+   * [M70] The deployment's TURN servers and a short-lived credential for a call (protocol [S55]):
+   * M570 when the server has no TURN, M571 offline or without an answer in `timeoutMs`.
+   */
+  turnCredentials(timeoutMs?: number): Promise<IceServer> {
+    return this.p.engine.turnCredentials(timeoutMs)
+  }
+
+  /** [M56] The person saw `conv` (opened it, or the CLI's `read`): read moves to its newest message, and is told to the others. */
+  markRead(conv: ConvId): Promise<void> {
+    if (!this.registry.get(conv)) return Promise.reject(new ClientError(ClientErrorCode.UNKNOWN_CONVERSATION))
+    return this.presence.receipts.markRead(conv)
+  }
+
+  /** [M57] Settles true once this device's latest cursors of `conv` were sent, false after `timeoutMs` (offline: never sent). */
+  receiptSent(conv: ConvId, timeoutMs: number): Promise<boolean> {
+    return this.presence.receipts.sentLatest(conv, timeoutMs)
+  }
+
+  /** [M57] Asks the other devices online for their cursors once `conv` is joined; settles whether the ask went. */
+  askReceipts(conv: ConvId, timeoutMs: number): Promise<boolean> {
+    return this.presence.receipts.ask(conv, timeoutMs)
+  }
+
+  /** [M56] Messages from others after this device's read cursor, in the loaded window. */
+  unread(conv: ConvId): number {
+    return this.presencePart?.presence.unread(conv) ?? 0
+  }
+
+  unreadTotal(): number {
+    return this.presencePart?.presence.unreadTotal() ?? 0
+  }
+
+  /** [M56] For a message of this person's: the people who have received it and who have read it. */
+  receipts(conv: ConvId, message: string | { readonly ts: number; readonly id: string }): { delivered: string[]; read: string[] } {
+    const m = typeof message === 'string' ? this.p.log.list(conv).find((x) => x.id === message) : message
+    return m && this.presencePart ? this.presencePart.presence.receipts.receipts(conv, m) : { delivered: [], read: [] }
+  }
+
+  /** [M58] Read receipts are sent and shown in `conv` (the organisation's policy and the person's own setting). */
+  readReceiptsShown(conv: ConvId): boolean {
+    return this.presencePart?.presence.readReceiptsShown(conv) ?? false
+  }
+
+  /** [M58] The person's own setting: off sends no read cursor and shows nobody's. */
+  get readReceipts(): boolean {
+    return this.presencePart?.presence.readReceiptsOn ?? true
+  }
+
+  setReadReceipts(on: boolean): Promise<void> {
+    return this.presence.setReadReceipts(on)
+  }
+
+  /** [M59] People typing in `conv` now. */
+  typing(conv: ConvId): string[] {
+    return this.presencePart?.presence.typing.typing(conv) ?? []
+  }
+
+  /** [M59] The person types: at most one signal per 3 s, none while offline. Resolves whether one went. */
+  setTyping(conv: ConvId): Promise<boolean> {
+    return this.presencePart?.presence.typing.setTyping(conv) ?? Promise.resolve(false)
+  }
+
+  stopTyping(conv: ConvId): Promise<boolean> {
+    return this.presencePart?.presence.typing.stopTyping(conv) ?? Promise.resolve(false)
+  }
+
   hasEarlier(conv: ConvId): boolean {
     return this.p.segs.hasEarlier(conv)
   }
@@ -415,6 +627,7 @@ export class Messenger {
   async loadEarlier(conv: ConvId): Promise<void> {
     await this.p.segs.loadEarlier(conv)
     this.events.emit('messages', { conv })
+    void this.expiry?.sweep()
   }
 
   /**
@@ -429,11 +642,95 @@ export class Messenger {
    * Writes a message locally and queues it. Resolves once the message is in local storage
    * (the outbox): from then on it survives reloads and crashes, and goes out by itself.
    */
-  send(conv: ConvId, text: string, replyTo?: string): Promise<MessageView> {
+  send(conv: ConvId, text: string, opts?: MessageRef | SendOptions): Promise<MessageView> {
     this.requireIdentity()
+    const options = typeof opts === 'string' ? { replyTo: opts } : (opts ?? {})
     // During a wipe the parts are being replaced: write into the new ones.
-    const write = () => this.p.log.send(conv, text, replyTo)
+    void this.stopTyping(conv) // [M59] the message went: no longer typing it
+    const write = () => this.p.log.send(conv, text, options).then((v) => (this.pushPart?.sent(conv, v.tag), v))
     return this.wiping ? this.wiping.then(write) : write()
+  }
+
+  /**
+   * [M62] Wake-ups with the app closed: registers this browser's push subscription with the
+   * server and publishes the device's push token to its organisations (again when the
+   * subscription changed). Works offline: registered at the next connection.
+   */
+  enablePush(sub: BrowserSubscription): Promise<void> {
+    this.requireIdentity()
+    return this.pushPart!.enable(sub)
+  }
+
+  /** [M62] No more wake-ups: the token is withdrawn and the subscription deleted on the server. */
+  disablePush(): Promise<void> {
+    return this.pushPart?.disable() ?? Promise.resolve()
+  }
+
+  get pushEnabled(): boolean {
+    return !!this.pushPart?.enabled
+  }
+
+  /** [M40] Edits a message this device wrote (its earlier texts are kept in the document). Actions name messages by `ref` ([M15]). */
+  edit(conv: ConvId, id: MessageRef, text: string): Promise<void> {
+    this.requireIdentity()
+    return this.p.log.actions.edit(conv, id, text)
+  }
+
+  /** [M41] Deletes a message this device wrote for everyone: a placeholder remains. */
+  deleteMessage(conv: ConvId, id: MessageRef): Promise<void> {
+    this.requireIdentity()
+    return this.p.log.actions.deleteMessage(conv, id)
+  }
+
+  /** [M42] Reacts to a message with one emoji; `unreact` takes this device's reaction back. */
+  react(conv: ConvId, id: MessageRef, emoji: string): Promise<void> {
+    this.requireIdentity()
+    return this.p.log.actions.react(conv, id, emoji)
+  }
+
+  unreact(conv: ConvId, id: MessageRef, emoji: string): Promise<void> {
+    this.requireIdentity()
+    return this.p.log.actions.unreact(conv, id, emoji)
+  }
+
+  /** [M46] Pins (or, with `on` false, unpins) a message for every member. */
+  pin(conv: ConvId, id: MessageRef, on = true): Promise<void> {
+    this.requireIdentity()
+    return this.p.log.actions.pin(conv, id, on)
+  }
+
+  /** [M46] The pinned messages of the loaded window, the most recently pinned first (at most 20). */
+  pinned(conv: ConvId): DisplayMessage[] {
+    return pinnedOf(this.p.log.list(conv))
+  }
+
+  /** [M65] Sets the conversation's disappearing-messages timer for every member (seconds; 0: off; else M560). */
+  setTimer(conv: ConvId, seconds: number): Promise<void> {
+    this.requireIdentity()
+    return this.p.log.timers.set(conv, seconds)
+  }
+
+  /** [M65] The conversation's timer, the organisation's maximum, and what a message sent now gets. */
+  timer(conv: ConvId): TimerState {
+    return this.p.log.timers.state(conv)
+  }
+
+  /** [M65] Timer changes of the loaded window as system lines ("Ana set disappearing messages to 1 day"). */
+  timerLines(conv: ConvId): { id: string; ts: number; author: DeviceId; seconds: number; text: string }[] {
+    const names = this.p.team.deviceNames(conv)
+    return this.p.log.timers.changes(conv).map((t) => ({ id: t.id, ts: t.ts, author: t.author, seconds: t.seconds, text: timerLine(names.get(t.author) ?? `Device ${t.author.slice(0, 6)}`, t.seconds) }))
+  }
+
+  /** [M67][M68] Looks for expired messages now (the engine also does when the next one is due); settles once this device's own are deleted. */
+  expireDue(): Promise<void> {
+    return this.expiry?.sweep() ?? Promise.resolve()
+  }
+
+  /** [M44] Forwards a message's text to another conversation (messages with files: M555). */
+  async forward(from: ConvId, id: MessageRef, to: ConvId): Promise<MessageView> {
+    this.requireIdentity()
+    const text = await this.p.log.actions.forwardable(from, id)
+    return this.p.log.send(to, text, { fwd: true })
   }
 
   /**
@@ -510,9 +807,17 @@ export class Messenger {
     return verdictsBy(this.p.segs.views(conv), this.requireIdentity().deviceId)
   }
 
+  /** [M71] A segment was dropped on this device: its queued message ids are no longer pending. */
+  private segmentDropped(conv: ConvId, msgIds: readonly string[]): void {
+    for (const id of msgIds) this.pending.delete(id)
+    this.emitStatus()
+    this.events.emit('messages', { conv })
+  }
+
   private onDocChange(doc: DocId): void {
     const conv = this.convOfDoc.get(doc)
     if (!conv) return
+    this.pruner?.changed(doc)
     if (this.p.layout.isRoot(doc)) {
       void this.p.layout.refresh(conv).then(() => {
         this.events.emit('conversations', undefined)
@@ -522,10 +827,18 @@ export class Messenger {
     }
     // A segment that receives changes joins the loaded window: fresh activity (a late offline
     // writer, the next segment after a rollover) is shown without loading all history.
+    this.searchPart?.touch(conv, doc)
     void this.p.segs.scan(conv, doc).then((found) => {
-      const added = found.filter((m) => !verdictOnly(m))
+      // [M67] A message that arrives expired is never announced.
+      const orgMax = orgMaxOf(this.p.team, conv)
+      const now = this.clock.wallNow()
+      const added = found.added.filter((m) => !verdictOnly(m) && !isExpired(expiryOf(m, orgMax), now))
       if (added.length) this.events.emit('added', { conv, messages: added })
+      // [M45] Edits, deletions, reactions and pins change messages already shown.
+      const updated = this.p.log.updated(conv, found)
+      if (updated.length) this.events.emit('updated', { conv, messages: updated })
       this.events.emit('messages', { conv })
+      void this.expiry?.sweep()
     })
   }
 

@@ -3,6 +3,7 @@ import type { ConnectionState } from './sync/engineEvents.js'
 import type { ClientErrorCode as Code } from './errors.js'
 import type { HybridClock } from './documents/hlc.js'
 import type { MessageView } from './documents/model.js'
+import type { DisplayMessage } from './documents/messageLog.js'
 import type { LocalStore } from './storage/LocalStore.js'
 import type { SocketFactory } from './sync/transport.js'
 import type { WipedOrg } from './wipe/tombstone.js'
@@ -31,6 +32,10 @@ export interface MessengerOptions {
   /** [A2] Upload tuning: chunks per PUT and retry backoff (tests make them small). */
   readonly uploadPutChunks?: number
   readonly uploadBackoff?: { readonly baseMs: number; readonly maxMs: number }
+  /** [M53] Search indexing: starts `startDelayMs` after opening (default 1 s; a search starts it at once); a changed segment's record is saved `saveDelayMs` after the change (default 1 s). */
+  readonly search?: { readonly startDelayMs?: number; readonly saveDelayMs?: number }
+  /** [M57] How long cursor changes wait before their `receipt` signal goes (default 300 ms). */
+  readonly receiptDelayMs?: number
 }
 
 export interface ConversationSummary {
@@ -52,7 +57,15 @@ export interface MessengerEvents extends Record<string, unknown> {
   messages: { conv: ConvId }
   /** Messages that appeared in a loaded segment (local or remote), in no particular order. */
   added: { conv: ConvId; messages: MessageView[] }
+  /** [M45] Messages already shown that changed (edited, deleted, reactions, pin, the quote they show), as now shown. */
+  updated: { conv: ConvId; messages: DisplayMessage[] }
   problem: { code: Code; detail?: string }
+  /** [M56] Another device's delivered or read cursor in this conversation changed: `receipts()` answers anew. */
+  receipts: { conv: ConvId }
+  /** [M59] Who is typing in this conversation now (names; empty once nobody is). */
+  typing: { conv: ConvId; names: string[] }
+  /** [M56] The unread count of a conversation changed; `total` over every conversation. */
+  unread: { conv: ConvId; count: number; total: number }
   /** [T11] This conversation has messages waiting for a key this device does not hold yet. */
   waiting: { conv: ConvId; waiting: boolean }
   /** The server refused this device's access to a conversation (removed), or granted it again. */

@@ -20,6 +20,8 @@ import { Team } from './team/team.js'
 import type { WipeReason } from './wipe/tombstone.js'
 import { Attachments } from './files/attachments.js'
 import { memorySpool } from './files/spool.js'
+import { DroppedSegments } from './prune/tombstones.js'
+import { KEEP_FOREVER } from './prune/keepDay.js'
 
 /** What a Messenger is built from once this device has an identity. */
 export interface Parts {
@@ -34,6 +36,8 @@ export interface Parts {
   readonly access: AccessState
   readonly epochs: MessageEpochs
   readonly files: Attachments
+  /** [M71] Segments dropped on this device (their tombstones). */
+  readonly dropped: DroppedSegments
 }
 
 /** What the parts ask of the Messenger they make up. */
@@ -52,21 +56,27 @@ export interface PartsHost {
   readonly orgRemoved: (org: ConvId, reason: WipeReason) => Promise<void>
   /** [M30] This device wiped an organisation lately (its late mail is expected not to open). */
   readonly recentlyWiped: () => boolean
+  /** [M64] A message of this device was written (a file message once its upload is done): the others are woken once it is acknowledged. */
+  readonly messageWritten: (conv: ConvId, tag: string) => void
 }
 
 /** Makes the parts and wires them to each other; nothing is loaded or started yet. */
 export function makeParts(identity: Identity, host: PartsHost): Parts {
   const { options, registry, clock, events, convOfDoc } = host
+  // [M71] Loaded (`load`) before anything reads a document.
+  const dropped = new DroppedSegments(options.store)
+  const isDropped = (doc: DocId) => dropped.has(doc)
   // Segments start from the shared genesis change; the root starts empty.
-  const docs = new DocStore(options.store, identity.actor, (doc) => (layout.isRoot(doc) ? undefined : SEGMENT_GENESIS))
+  const docs = new DocStore(options.store, identity.actor, (doc) => (layout.isRoot(doc) ? undefined : SEGMENT_GENESIS), isDropped)
   const outbox = new Outbox(options.store)
-  const segs = new SegmentWindow(docs, clock)
+  const segs = new SegmentWindow(docs, clock, isDropped)
   const mailOut = new MailOutbox(options.store, () => host.emitStatus())
   const epochs = new MessageEpochs(options.store)
   const engine = new SyncEngine(identity, registry, docs, outbox, {
     url: options.url,
     socket: options.socket,
-    docsOf: (conv) => [...layout.rootsOf(conv), ...segs.segmentsOf(conv).map((s) => s.id)],
+    // [M71] A dropped segment is never subscribed again.
+    docsOf: (conv) => [...layout.rootsOf(conv), ...segs.segmentsOf(conv).flatMap((s) => (isDropped(s.id) ? [] : [s.id]))],
     isRoot: (conv, doc) => layout.rootsOf(conv).includes(doc),
     adminSecrets: (conv, rec) => team?.adminSecretsFor(conv, rec.serverEpoch, rec.epoch),
     heartbeatMs: options.heartbeatMs,
@@ -88,7 +98,8 @@ export function makeParts(identity: Identity, host: PartsHost): Parts {
     team: () => team,
     convOfDoc,
     segmentCapacity: options.segmentCapacity ?? SEGMENT_CAPACITY,
-    change: (conv, doc, fns) => changeAndQueue(conv, doc, fns, []),
+    // [M71] Root documents list the segments: kept for ever.
+    change: (conv, doc, fns) => changeAndQueue(conv, doc, fns, [], KEEP_FOREVER),
   })
   const log = new MessageLog({
     registry,
@@ -99,7 +110,9 @@ export function makeParts(identity: Identity, host: PartsHost): Parts {
     team: () => team,
     epochs,
     pending: host.pending,
-    change: (conv, doc, fns, msgIds, ts) => changeAndQueue(conv, doc, fns, msgIds, ts),
+    // [M71] A segment's changes are kept until the day the conversation's effective timer gives.
+    change: (conv, doc, fns, msgIds, ts, keep) => changeAndQueue(conv, doc, fns, msgIds, keep ?? log.timers.keepNow(conv), ts),
+    append: (conv, doc, records, msgIds, ts) => appendAndQueue(conv, doc, records, msgIds, ts, log.timers.keepNow(conv)),
     emitStatus: () => host.emitStatus(),
   })
   const team: Team = new Team({
@@ -127,10 +140,21 @@ export function makeParts(identity: Identity, host: PartsHost): Parts {
     emitWaiting: (conv) => events.emit('waiting', { conv, waiting: host.waitingForKey(conv) }),
   })
 
-  async function changeAndQueue<T>(conv: ConvId, doc: DocId, fns: A.ChangeFn<T>[], msgIds: string[], ts?: number): Promise<Uint8Array[]> {
+  /** `keep`: the changes' "keep until" day ([M71], protocol [S56]; 0: for ever). */
+  async function changeAndQueue<T>(conv: ConvId, doc: DocId, fns: A.ChangeFn<T>[], msgIds: string[], keep: number, ts?: number): Promise<Uint8Array[]> {
     convOfDoc.set(doc, conv)
     const changes = await docs.change<T>(doc, fns, ts)
-    await outbox.add(conv, doc, changes, msgIds)
+    await outbox.add(conv, doc, changes, msgIds, keep)
+    engine.requestFlush()
+    return changes
+  }
+
+  /** [M14a] Message records appended to a segment's list (docs.ts `append`) and queued; undefined when there is no list. */
+  async function appendAndQueue(conv: ConvId, doc: DocId, records: readonly object[], msgIds: string[], ts: number, keep: number): Promise<Uint8Array[] | undefined> {
+    convOfDoc.set(doc, conv)
+    const changes = await docs.append(doc, 'messages', records, ts)
+    if (!changes) return undefined
+    await outbox.add(conv, doc, changes, msgIds, keep)
     engine.requestFlush()
     return changes
   }
@@ -165,9 +189,10 @@ export function makeParts(identity: Identity, host: PartsHost): Parts {
       events.emit('uploads', undefined)
       host.emitStatus()
     },
+    written: (conv, tag) => host.messageWritten(conv, tag),
     ...(options.uploadPutChunks ? { putChunks: options.uploadPutChunks } : {}),
     ...(options.uploadBackoff ? { backoff: options.uploadBackoff } : {}),
   })
 
-  return { docs, outbox, segs, mailOut, engine, layout, log, team, access, epochs, files }
+  return { docs, outbox, segs, mailOut, engine, layout, log, team, access, epochs, files, dropped }
 }

@@ -1,4 +1,4 @@
-import { Match, Show, Switch } from 'solid-js'
+import { createEffect, Match, Show, Switch } from 'solid-js'
 import type { MessengerBinding } from './binding.js'
 import { ConversationList } from './components/ConversationList.js'
 import { ArchiveView } from './components/ArchiveView.js'
@@ -13,16 +13,23 @@ import { PendingJoins } from './components/PendingJoins.js'
 import { OrgView } from './components/OrgView.js'
 import { ProblemAlerts } from './components/ProblemAlerts.js'
 import { StatusBar } from './components/StatusBar.js'
+import { OfflineBanner } from './components/OfflineBanner.js'
 import { UpdateBanner } from './components/UpdateBanner.js'
 import type { Persistence } from './persist.js'
 import type { AppLock } from './appLock.js'
 import { AppLockPanel } from './components/AppLockPanel.js'
 import { RecoveryPanel } from './components/RecoveryPanel.js'
+import { NotificationSettings } from './notify/NotificationSettings.js'
+import { ReceiptSettings } from './components/ReceiptSettings.js'
+import { showUnreadTotal } from './appBadge.js'
 import { StoreNotices } from './components/StoreNotices.js'
 import { WipeNotices } from './components/WipeNotices.js'
 import type { StoreHealth } from './storeHealth.js'
 import { createRouter, hrefOf, type Place } from './route.js'
 import type { ConvId } from '../../protocol/index.js'
+import { createSearchShell } from './searchShell.js'
+import { SearchView } from './components/SearchView.js'
+import { ConversationToolsContext } from './components/ConversationTools.js'
 
 /**
  * Screens: onboarding (no identity yet), an invitation to accept (a conversation's, an
@@ -36,6 +43,8 @@ export function App(props: { binding: MessengerBinding; health: StoreHealth; loc
   // [M29][T21] An organisation requires an app lock and none is set: the lock settings come first.
   const lockRequired = () => !!b.identity() && props.lock.policy().requireLock && !props.lock.info().locked
   const router = createRouter()
+  // [W24] "(3) FieldChat" and the app icon's badge.
+  createEffect(() => showUnreadTotal(b.unreadTotal()))
   const route = router.route
   const currentConv = () => {
     const r = route()
@@ -53,6 +62,9 @@ export function App(props: { binding: MessengerBinding; health: StoreHealth; loc
     const r = route()
     return r.kind === 'bad-invite' ? r.message : undefined
   }
+  // [W25] Search (its view replaces the lists while open), opened by the Search button, Ctrl+K or "/".
+  const shell = createSearchShell(b.messenger, router, () => !!b.identity() && !lockRequired() && !invitation() && !badInvite())
+  const tools = { messenger: b.messenger, searchIn: (conv: ConvId) => shell.show(conv) }
 
   return (
     <div class="shell">
@@ -67,14 +79,17 @@ export function App(props: { binding: MessengerBinding; health: StoreHealth; loc
           </button>
         </Show>
       </header>
+      <Show when={b.identity()}>
+        <OfflineBanner status={b.status()} />
+      </Show>
       <UpdateBanner apply={props.update} />
       <ProblemAlerts problems={b.problems} onDismiss={b.dismiss} />
-      <StoreNotices health={props.health} />
+      <StoreNotices health={props.health} persistence={props.persistence} />
       <WipeNotices messenger={b.messenger} />
       <Show when={lockRequired()}>
         <AppLockPanel lock={props.lock} />
       </Show>
-      <main class="app-main" hidden={lockRequired()} data-view={currentConv() || currentOrg() ? 'conversation' : 'list'}>
+      <main class="app-main" hidden={lockRequired()} data-view={shell.search.open() && shell.front() ? 'search' : currentConv() || currentOrg() ? 'conversation' : 'list'}>
         <Switch>
           <Match when={badInvite()}>
             {(message) => (
@@ -122,15 +137,24 @@ export function App(props: { binding: MessengerBinding; health: StoreHealth; loc
             )}
           </Match>
           <Match when={true}>
-            <div class="sidebar">
+            <div class="sidebar" classList={{ searching: shell.search.open() }}>
+              <div class="list-tools">
+                <button type="button" class="small-button" data-search-opener="" aria-keyshortcuts="Control+K Meta+K /" aria-expanded={shell.search.open()} onClick={() => shell.show()}>
+                  Search
+                </button>
+              </div>
+              <Show when={shell.search.open()}>
+                <SearchView search={shell.search} titleOf={b.titleOf} onOpen={shell.openHit} onClose={shell.close} />
+              </Show>
               <PendingJoins pending={b.team.pending()} onCancel={(org) => b.team.cancelJoin(org)} onError={b.reportError} />
               <Organisations
                 orgs={b.team.orgs()}
                 current={currentOrg()}
+                unread={b.unreadOf}
                 onCreate={async (name) => router.go({ kind: 'org', org: await b.team.createOrg(name) })}
               />
               <ConversationList
-                conversations={b.conversations}
+                conversations={b.conversationRows()}
                 current={currentConv()}
                 onCreate={async (title) => router.go({ kind: 'conversation', conv: await b.createConversation(title) })}
               />
@@ -139,7 +163,11 @@ export function App(props: { binding: MessengerBinding; health: StoreHealth; loc
             </div>
             <Switch fallback={<p class="placeholder muted">Choose a conversation.</p>}>
               <Match when={currentConv()} keyed>
-                {(conv) => <OpenConversation binding={b} conv={conv} />}
+                {(conv) => (
+                  <ConversationToolsContext.Provider value={tools}>
+                    <OpenConversation binding={b} conv={conv} />
+                  </ConversationToolsContext.Provider>
+                )}
               </Match>
               <Match when={currentOrg()} keyed>
                 {(org) => (
@@ -157,10 +185,14 @@ export function App(props: { binding: MessengerBinding; health: StoreHealth; loc
         </Switch>
       </main>
       <Show when={b.identity() && !lockRequired()}>
-        <AppLockPanel lock={props.lock} />
-        <RecoveryPanel messenger={b.messenger} />
+        <div class="settings-panels">
+          <AppLockPanel lock={props.lock} />
+          <RecoveryPanel messenger={b.messenger} />
+          <NotificationSettings messenger={b.messenger} />
+          <ReceiptSettings presence={b.presence} onError={b.reportError} />
+        </div>
       </Show>
-      <Footer name={b.identity()?.name} persistence={props.persistence} />
+      <Footer name={b.identity()?.name} />
     </div>
   )
 }

@@ -3,11 +3,14 @@ import { createStore, reconcile } from 'solid-js/store'
 import { ClientError, ClientErrorCode, clientErrorText } from '../core/errors.js'
 import type { Identity } from '../core/identity.js'
 import { NO_POLICY, type OrgPolicy } from '../core/team/org.js'
-import type { ConversationSummary, DisplayMessage, Messenger, Status } from '../core/messenger.js'
+import type { ConversationSummary, DisplayMessage, Messenger, SendOptions, Status } from '../core/messenger.js'
+import { bindMessageActions, type MessageActionsBinding } from './actionsBinding.js'
 import type { ConvId, DeviceId } from '../../protocol/index.js'
 import { rememberDevice } from './storeHealth.js'
 import { bindFiles, type FilesBinding } from './files/fileBinding.js'
 import { bindTeam, type InviteBinding, type SpaceInfo } from './teamBinding.js'
+import { bindConversationRows } from './conversationRows.js'
+import { bindConversationPresence, bindPresence, type ConversationPresence } from './presenceBinding.js'
 
 /**
  * The thin layer between the engine and Solid: engine events become signals and stores, and
@@ -55,9 +58,13 @@ export interface ConversationBinding {
   readonly files: FilesBinding
   /** [T21] The policy of the organisation this conversation belongs to (its blocked domains mark links, [U10]). */
   readonly policy: Accessor<OrgPolicy>
+  /** [W20]–[W24] Receipt ticks, typing, the unread separator, marking read. */
+  readonly presence: ConversationPresence
   retryKeys(): Promise<void>
   loadEarlier(): Promise<void>
-  send(text: string): Promise<void>
+  send(text: string, opts?: SendOptions): Promise<void>
+  /** [W15]–[W19] Reply, react, edit, delete, pin, forward; the pinned messages; who a mention may name. */
+  readonly actions: MessageActionsBinding
   /** Rejects with the engine's error; the caller reports it. */
   removeMember(id: DeviceId): Promise<void>
   /** [T3] A conversation on its own: make a member admin, or take it back. Undefined elsewhere. */
@@ -76,7 +83,15 @@ export function bindMessenger(messenger: Messenger) {
   let nextProblem = 1
   const team = bindTeam(messenger)
 
-  const refreshConversations = () => setConversations(reconcile(messenger.conversations(), { key: 'conv' }))
+  // [W9] The list as shown: previews, newest activity first, an organisation only under Organisations.
+  const list = bindConversationRows(messenger, (conv) => team.spaceOf(conv)?.kind === 'org')
+  const presence = bindPresence(messenger)
+  const refreshConversations = () => {
+    const all = messenger.conversations()
+    setConversations(reconcile(all, { key: 'conv' }))
+    list.setConversations(all)
+  }
+  refreshConversations()
 
   /** Repeats of the same problem raise a counter instead of stacking up identical alerts. */
   function report(text: string, detail?: string): void {
@@ -91,7 +106,9 @@ export function bindMessenger(messenger: Messenger) {
   const unsubscribe = [
     messenger.events.on('status', (s) => setStatus(s)),
     messenger.events.on('conversations', refreshConversations),
+    messenger.events.on('messages', (e) => list.changed(e.conv)),
     messenger.events.on('problem', (p) => reportCode(p.code, p.detail)),
+    messenger.events.on('unread', (e) => list.unreadChanged(e.conv, e.count)),
   ]
   if (messenger.corruptRecords.length) reportCode(ClientErrorCode.RECORD_CORRUPT, `${messenger.corruptRecords.length} item(s)`)
 
@@ -100,6 +117,12 @@ export function bindMessenger(messenger: Messenger) {
     identity,
     status,
     conversations,
+    /** [W9] The conversation list's rows. */
+    conversationRows: list.rows,
+    /** [W20]–[W24] The read-receipts switch; unread counts (a conversation's, and the total). */
+    presence,
+    unreadOf: list.unreadOf,
+    unreadTotal: list.unreadTotal,
     problems,
     team,
     report,
@@ -175,7 +198,8 @@ export function bindMessenger(messenger: Messenger) {
       onCleanup(messenger.events.on('conversations', refreshMembers))
       // Read once: whether a conversation stands on its own does not change while it is open.
       const alone = team.isConversation(conv)
-      messenger.openConversation(conv).then(refresh, (err: unknown) => setError(messageOf(err)))
+      const convPresence = bindConversationPresence(messenger, conv, { presence, policy, members: () => members })
+      messenger.openConversation(conv).then(() => (refresh(), convPresence.opened(messages)), (err: unknown) => setError(messageOf(err)))
       return {
         conv,
         messages,
@@ -187,17 +211,20 @@ export function bindMessenger(messenger: Messenger) {
         isAdmin,
         space,
         policy,
+        presence: convPresence,
         invitations: alone ? team.invitations(conv) : undefined,
         files: bindFiles(messenger, conv),
         retryKeys: () => messenger.retryKeys(conv).catch(reportError),
         loadEarlier: () => messenger.loadEarlier(conv).catch(reportError),
-        send: async (text) => void (await messenger.send(conv, text)),
+        send: async (text, opts) => void (await messenger.send(conv, text, opts)),
+        actions: bindMessageActions(messenger, conv, () => conversations),
         removeMember: (id) => messenger.removeMember(conv, id),
         setAdmin: alone ? (id, admin) => team.setAdmin(conv, id, admin) : undefined,
       }
     },
     dispose() {
       for (const off of unsubscribe) off()
+      list.dispose()
       team.dispose()
     },
   }

@@ -36,7 +36,8 @@ class BrowserSocket implements SocketLike {
     ws.onerror = (ev) => this.onerror?.(ev)
     ws.onclose = (ev) => this.finish(ev)
     this.ws = ws
-    window.addEventListener('offline', this.goneOffline)
+    // globalThis: the page, or the service worker's wake (client/web/sw, [M62]), which has no window.
+    globalThis.addEventListener('offline', this.goneOffline)
   }
 
   get binaryType(): string {
@@ -73,7 +74,7 @@ class BrowserSocket implements SocketLike {
   private finish(ev: unknown): void {
     if (this.closed) return
     this.closed = true
-    window.removeEventListener('offline', this.goneOffline)
+    globalThis.removeEventListener('offline', this.goneOffline)
     if (this.ws) this.ws.onopen = this.ws.onmessage = this.ws.onerror = this.ws.onclose = null
     this.onclose?.(ev)
   }

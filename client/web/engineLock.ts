@@ -1,9 +1,10 @@
 /**
  * Only one tab runs the engine: two engines on one IndexedDB would both seal outbox records and
  * could reuse sequence numbers (outbox Invariant 2). The first tab holds a Web Lock for its
- * lifetime; a later tab waits for it and takes over by itself when the first one closes.
+ * lifetime; a later tab waits for it and takes over by itself when the first one closes. The
+ * service worker takes it too, for the few seconds of a push wake's sync (client/web/sw, [M62]).
  */
-const LOCK = 'fieldchat-engine'
+export const ENGINE_LOCK = 'fieldchat-engine'
 
 /** Resolves once this tab holds the lock; calls `onWaiting` if another tab has it. */
 export function acquireEngineLock(onWaiting: () => void): Promise<void> {
@@ -16,10 +17,10 @@ export function acquireEngineLock(onWaiting: () => void): Promise<void> {
       return new Promise<never>(() => {})
     }
     locks
-      .request(LOCK, { ifAvailable: true }, (lock) => {
+      .request(ENGINE_LOCK, { ifAvailable: true }, (lock) => {
         if (lock) return hold()
         onWaiting()
-        locks.request(LOCK, hold).catch(reject)
+        locks.request(ENGINE_LOCK, hold).catch(reject)
         return undefined
       })
       .catch(reject)

@@ -17,6 +17,7 @@ import { openIdbStore } from './idbStore.js'
 import { openBrowserStore, unlockStore } from './storageKey.js'
 import { requestPersistence, type Persistence } from './persist.js'
 import { registerServiceWorker } from './pwa.js'
+import { bindNotifications, convInView } from './notify/notifier.js'
 import { checkStoreHealth, type StoreHealth } from './storeHealth.js'
 import './styles.css'
 
@@ -83,9 +84,12 @@ async function start(store: LocalStore): Promise<void> {
       await start(opened.store)
     },
   })
+  // [M60] System notifications for messages that arrive while the page is hidden or elsewhere.
+  const unnotify = bindNotifications(messenger, convInView)
   detach = () => {
     window.removeEventListener('online', kick)
     lock.dispose()
+    unnotify()
   }
   setPhase({ kind: 'ready', binding: bindMessenger(messenger), health, lock })
 }

@@ -5,6 +5,7 @@ import type { Messenger } from '../core/messenger.js'
 import { INVITE_TTL_MS, type DirectoryEntry, type GroupSummary, type Team } from '../core/team/team.js'
 import type { VerifiedState } from '../core/team/verified.js'
 import { NO_POLICY, type OrgPolicy } from '../core/team/org.js'
+import { publicOrigin } from './publicOrigin.js'
 
 // The whole policy: file rules and blocked domains change views too ([H8], [U10]).
 const samePolicy = (a: OrgPolicy, b: OrgPolicy) => JSON.stringify(a) === JSON.stringify(b)
@@ -177,7 +178,7 @@ export function bindTeam(messenger: Messenger) {
       }
       return {
         invites: live(open, 'invite'),
-        invite: () => messenger.invite(conv, location.origin),
+        invite: async () => messenger.invite(conv, await publicOrigin()),
         revoke: (invite) => need().revokeInvite(conv, invite),
       }
     },
@@ -201,8 +202,8 @@ export function bindTeam(messenger: Messenger) {
         groups: live(ifKnown((t) => t.groups(org)), 'group'),
         invites: live(ifKnown((t) => t.invites(org)), 'invite'),
         devices: (user) => live(ifKnown((t) => t.devicesOf(org, user)), 'device'),
-        invite: () => need().invite(org, location.origin),
-        linkDevice: () => need().linkDevice(org, location.origin),
+        invite: async () => need().invite(org, await publicOrigin()),
+        linkDevice: async () => need().linkDevice(org, await publicOrigin()),
         removeDevice: (device) => need().removeDevice(org, device),
         revoke: (invite) => need().revokeInvite(org, invite),
         promote: (user) => need().promote(org, user),

@@ -1,4 +1,3 @@
-import type { Readable } from 'node:stream'
 import { BLOB_CHUNK_BYTES, type BlobId } from '../../protocol/index.js'
 
 /**
@@ -10,8 +9,9 @@ import { BLOB_CHUNK_BYTES, type BlobId } from '../../protocol/index.js'
  *  1. A blob's conversation, space and chunk count are fixed by its create. A create of an id that
  *     exists (under another conversation, with another count, or being deleted) changes nothing.
  *  2. The stored chunks are always the prefix 0 … stored − 1. An append writes only from `stored`
- *     on, in order; a chunk before `stored` is never written again (a retry's overlap is read and
- *     dropped); an append that starts beyond `stored` changes nothing. A complete blob never changes.
+ *     on (or from the end of what appends still being committed wrote), in order; a chunk before
+ *     that is never written again (a retry's overlap is read and dropped); an append that starts
+ *     beyond it changes nothing. A complete blob never changes.
  *  3. An append resolves only once the chunks it counts are durable. Input that ends early or
  *     fails keeps every whole chunk delivered before; a failed write keeps those before it.
  *  4. A create that would take its space beyond the quota, the store beyond its total, or the
@@ -19,7 +19,9 @@ import { BLOB_CHUNK_BYTES, type BlobId } from '../../protocol/index.js'
  *     nothing. Usage counts chunks × BLOB_CHUNK_BYTES of every blob, complete or not.
  *  5. A delete frees its usage at once and is crash-safe: a blob being deleted is neither served
  *     nor counted, and whatever a crash left half-way is finished when the store opens.
- *  6. Appends and deletes of one blob take turns.
+ *  6. Appends and deletes of one blob take turns. A store may end an append's turn once its chunks
+ *     are written and make them durable after it (the disk store does): appends then count in
+ *     their order, and when one fails to become durable every later one fails and counts nothing.
  *  7. Nothing else is kept: id, conversation, space, padded and stored chunk counts, the day of the
  *     last write (no finer time), and the chunk bytes.
  */
@@ -68,11 +70,17 @@ export interface BlobStore {
   get(id: BlobId): Promise<BlobRecord | undefined>
   /**
    * Appends `chunks` (each exactly BLOB_CHUNK_BYTES) as chunks start, start + 1, … (invariants
-   * 2, 3, 6). Reads one chunk at a time from the input; stops at the blob's last chunk.
+   * 2, 3, 6). Reads one chunk at a time from the input; stops at the blob's last chunk. A chunk's
+   * bytes are valid only while the store asks for the next SLAB_CHUNKS (16) chunks (body.ts
+   * reuses its memory after that): a store that keeps a chunk longer keeps a copy.
    */
   append(id: BlobId, start: number, chunks: AsyncIterable<Uint8Array>, now: number): Promise<AppendOutcome>
-  /** Bytes [start, end) of a complete blob as a byte stream read as it is consumed; undefined when it is not complete or gone. */
-  read(id: BlobId, start: number, end: number): Promise<Readable | undefined>
+  /**
+   * Bytes [start, end) of a complete blob as pieces read as they are asked for; undefined when it
+   * is not complete or gone. A piece's bytes are valid until the next piece is asked for (the
+   * disk store reuses two buffers): a reader that keeps one longer copies it.
+   */
+  read(id: BlobId, start: number, end: number): Promise<AsyncIterable<Uint8Array> | undefined>
   /** True when a blob went (invariant 5). */
   delete(id: BlobId): Promise<boolean>
   /** Usage of one space, or of the whole store. */

@@ -1,6 +1,9 @@
 import type { IncomingMessage } from 'node:http'
 import { BLOB_CHUNK_BYTES } from '../../protocol/index.js'
 
+/** Chunks per slab the body is cut into: 1 MiB. */
+export const SLAB_CHUNKS = 16
+
 /** Why a body stopped: read to its end, cut by the client, or silent for too long. */
 export type BodyEnd = 'end' | 'aborted' | 'stalled'
 
@@ -15,7 +18,11 @@ export interface ChunkedBody {
 
 /**
  * [B5] A PUT body as whole chunks: bytes are gathered into one chunk-sized buffer and handed on
- * when it is full, so at most one chunk of a body is held here (plus what the socket has in hand).
+ * when it is full, so at most two slabs (16 chunks each) of a body are held here (plus what the
+ * socket has in hand). The two slabs take turns: a chunk's bytes stay valid while the store asks
+ * for the next SLAB_CHUNKS chunks, and are overwritten after that (BlobStore: a store that keeps
+ * a chunk longer copies it). Reused, not allocated per MiB: a GiB-sized upload otherwise costs
+ * the server a garbage collection every few MiB and a page fault on every fresh page.
  * The next bytes are read only when the store asks for the next chunk, so a slow disk slows the
  * sender (TCP). A body that sends nothing for `idleMs` while it is waited for ends `stalled`; a
  * cut connection ends `aborted`. Either way a partial last chunk is dropped: the chunks handed
@@ -26,7 +33,12 @@ export function chunkedBody(req: IncomingMessage, idleMs: number): ChunkedBody {
   async function* chunks(): AsyncGenerator<Uint8Array> {
     // Not destroyed when the store stops asking: the answer still goes out on this connection.
     const source = req.iterator({ destroyOnReturn: false })
-    let chunk = Buffer.allocUnsafe(BLOB_CHUNK_BYTES)
+    // Chunks are cut from slabs of SLAB_CHUNKS: a store can write neighbouring chunks of one
+    // slab with one call (diskBlobs.ts). Slab k + 2 reuses slab k's memory.
+    const slabs = [Buffer.allocUnsafe(SLAB_CHUNKS * BLOB_CHUNK_BYTES)]
+    let which = 0
+    let slab = slabs[0]!
+    let base = 0
     let fill = 0
     for (;;) {
       let timer: NodeJS.Timeout | undefined
@@ -46,13 +58,18 @@ export function chunkedBody(req: IncomingMessage, idleMs: number): ChunkedBody {
       state.received += piece.length
       while (piece.length > 0) {
         const n = Math.min(BLOB_CHUNK_BYTES - fill, piece.length)
-        piece.copy(chunk, fill, 0, n)
+        piece.copy(slab, base + fill, 0, n)
         fill += n
         piece = piece.subarray(n)
         if (fill === BLOB_CHUNK_BYTES) {
-          yield chunk
-          chunk = Buffer.allocUnsafe(BLOB_CHUNK_BYTES)
+          yield slab.subarray(base, base + BLOB_CHUNK_BYTES)
           fill = 0
+          base += BLOB_CHUNK_BYTES
+          if (base === slab.length) {
+            which ^= 1
+            slab = slabs[which] ??= Buffer.allocUnsafe(SLAB_CHUNKS * BLOB_CHUNK_BYTES)
+            base = 0
+          }
         }
       }
     }

@@ -5,6 +5,7 @@ import { toHex } from '../../crypto/verify.js'
 import { BLOB_CHUNK_BYTES, blobIdBytes, blobIdOf } from '../../protocol/index.js'
 import { blobDay, nextChunk, type AppendOutcome, type BlobStore } from './BlobStore.js'
 import { openBlobIndex, type BlobIndex } from './diskIndex.js'
+import { fileRange } from './fileRange.js'
 import { KeyedMutex } from './mutex.js'
 
 /**
@@ -18,8 +19,18 @@ const DIR = /^[0-9a-f]{2}$/
 /** Errors that mean the disk (or the user's quota on it) is full: answered B507, never B500. */
 const DISK_FULL = new Set(['ENOSPC', 'EDQUOT'])
 const isFull = (err: unknown) => DISK_FULL.has((err as { code?: string }).code ?? '')
+/** Why the commits of a blob deleted meanwhile count nothing: the append answers `missing`. */
+const DELETED = new Error('the blob was deleted')
+/** Chunks written with one call at most (a slab of the body: 1 MiB). */
+const RUN_CHUNKS = 16
 
-export async function openDiskBlobStore(dataDir: string): Promise<BlobStore> {
+/** How the store makes a file's bytes durable; tests put a failing or a held one in. */
+export interface DiskSync {
+  datasync(handle: FileHandle): Promise<void>
+}
+const realSync: DiskSync = { datasync: (handle) => handle.datasync() }
+
+export async function openDiskBlobStore(dataDir: string, disk: DiskSync = realSync): Promise<BlobStore> {
   const root = join(dataDir, 'blobs')
   await mkdir(root, { recursive: true })
   const index = openBlobIndex(join(dataDir, 'blobs.sqlite'))
@@ -27,8 +38,23 @@ export async function openDiskBlobStore(dataDir: string): Promise<BlobStore> {
   const dirOf = (hex: string) => join(root, hex.slice(0, 2))
   const fileOf = (hex: string) => join(dirOf(hex), hex)
 
+  /**
+   * Invariants 3 and 6: appends of one blob write in turns (`turns`), and each is made durable
+   * after its turn, so the next one writes while this one is synced. Their commits keep their
+   * order (one counts only after those before it). When one fails, every later one fails too
+   * (after a failed fsync the page cache no longer tells what reached the disk), and writing
+   * starts again from the durable count once they have all settled.
+   */
+  const pending = new Map<string, Pending>()
+  const poison = (hex: string, err: unknown) => {
+    const p = pending.get(hex)
+    if (p && p.failed === undefined) p.failed = err
+  }
+
   /** Invariant 5: the row was marked (no longer served or counted); the bytes go, then the row. */
   const finishDelete = async (id: Uint8Array) => {
+    // Appends of it still being committed count nothing more, and none writes on from theirs.
+    poison(toHex(id), DELETED)
     await unlink(fileOf(toHex(id))).catch((err: NodeJS.ErrnoException) => {
       if (err.code !== 'ENOENT') throw err
     })
@@ -36,49 +62,106 @@ export async function openDiskBlobStore(dataDir: string): Promise<BlobStore> {
   }
   await recover(index, root, finishDelete)
 
-  const append = async (id: Uint8Array, start: number, chunks: AsyncIterable<Uint8Array>, now: number): Promise<AppendOutcome> => {
+  /** The write half of an append, in the blob's turn; its commit is queued before the turn ends. */
+  const write = async (id: Uint8Array, start: number, chunks: AsyncIterable<Uint8Array>, now: number): Promise<AppendOutcome | { kind: 'committing'; outcome: Promise<AppendOutcome> }> => {
+    const hex = toHex(id)
+    // A failed commit: the appends after it settle first (they fail too); then from the durable count.
+    for (let p = pending.get(hex); p?.failed !== undefined; p = pending.get(hex)) await p.idle
     const row = index.get(id)
     if (!row || row.deleting) return { kind: 'missing' }
-    // Invariant 2: only from the stored prefix on; nothing of the input is read otherwise.
-    if (start > row.stored) return { kind: 'out-of-order', stored: row.stored }
-    const hex = toHex(id)
+    const entry = pending.get(hex) ?? newPending(row.stored)
+    pending.set(hex, entry)
+    entry.open++
+    const settle = () => {
+      if (--entry.open > 0) return
+      if (pending.get(hex) === entry) pending.delete(hex)
+      entry.done()
+    }
+    // Invariant 2: only from the written prefix on; nothing of the input is read otherwise.
+    const from = entry.written
+    if (start > from) {
+      settle()
+      return { kind: 'out-of-order', stored: row.stored }
+    }
     const input = chunks[Symbol.asyncIterator]()
     let file: { handle: FileHandle; created: boolean } | undefined
-    let stored = row.stored
+    let stored = from
     let failed: unknown
+    // Neighbouring chunks of one slab of the body (body.ts) are written with one call: a run.
+    let run: { bytes: Uint8Array; first: number; count: number } | undefined
+    const writeRun = async () => {
+      const r = run
+      run = undefined
+      if (!r) return
+      file ??= await openForWrite(dirOf(hex), fileOf(hex))
+      let at = 0
+      while (at < r.bytes.length) at += (await file.handle.write(r.bytes, at, r.bytes.length - at, r.first * BLOB_CHUNK_BYTES + at)).bytesWritten
+      stored = r.first + r.count
+      entry.written = stored
+    }
     try {
       for (let i = start; i < row.chunks; i++) {
         const chunk = await nextChunk(input)
         if (!chunk) break
-        if (i < stored) continue // a retry's overlap: already durable, never rewritten
+        if (i < from) continue // a retry's overlap: already written, never rewritten
+        if (run && run.count < RUN_CHUNKS && run.bytes.buffer === chunk.buffer && run.bytes.byteOffset + run.bytes.length === chunk.byteOffset) {
+          run = { bytes: new Uint8Array(chunk.buffer, run.bytes.byteOffset, run.bytes.length + chunk.length), first: run.first, count: run.count + 1 }
+          continue
+        }
         try {
-          file ??= await openForWrite(dirOf(hex), fileOf(hex))
-          await file.handle.write(chunk, 0, BLOB_CHUNK_BYTES, i * BLOB_CHUNK_BYTES)
+          await writeRun()
         } catch (err) {
-          // Invariant 3: the chunks before a failed write are still made durable and counted.
+          // Invariant 3: the runs before a failed write are still made durable and counted.
           failed = err
           break
         }
-        stored++
+        run = { bytes: chunk, first: i, count: 1 }
+      }
+      if (failed === undefined) {
+        try {
+          await writeRun()
+        } catch (err) {
+          failed = err
+        }
       }
       await input.return?.()
-      if (file && stored > row.stored) {
-        // Invariant 3: the bytes are on disk before the row says they are stored.
-        try {
-          await file.handle.datasync()
-          if (file.created || row.stored === 0) await syncDir(dirOf(hex))
-        } catch (err) {
-          if (!isFull(err)) throw err
-          return { kind: 'full', stored: row.stored }
-        }
-        index.setStored(id, stored, blobDay(now))
-      }
-    } finally {
+    } catch (err) {
       await file?.handle.close()
+      settle()
+      throw err
     }
-    if (failed === undefined) return { kind: 'appended', stored }
-    if (isFull(failed)) return { kind: 'full', stored }
-    throw failed
+    const f = file
+    const created = !!f?.created || from === 0
+    // Invariant 3: the bytes are on disk before the row says they are stored.
+    const commit = entry.chain.then(async () => {
+      if (entry.failed !== undefined) throw entry.failed
+      if (!f || stored === from) return
+      await disk.datasync(f.handle)
+      if (created) await syncDir(dirOf(hex))
+      // Deleted while it was synced: nothing to count.
+      if (entry.failed !== undefined) throw entry.failed
+      index.setStored(id, stored, blobDay(now))
+    })
+    entry.chain = commit.catch((err: unknown) => poison(hex, err))
+    const outcome = (async (): Promise<AppendOutcome> => {
+      try {
+        await commit
+      } catch (err) {
+        if (err === DELETED) return { kind: 'missing' }
+        if (!isFull(err)) throw err
+        return { kind: 'full', stored: index.get(id)?.stored ?? 0 }
+      } finally {
+        await f?.handle.close()
+        settle()
+      }
+      // Nothing new written: what the appends before it made durable.
+      const counted = stored === from ? (index.get(id)?.stored ?? stored) : stored
+      if (failed === undefined) return { kind: 'appended', stored: counted }
+      if (isFull(failed)) return { kind: 'full', stored: counted }
+      throw failed
+    })()
+    // Wrapped: an async function would wait for a promise it returns, in the turn.
+    return { kind: 'committing', outcome }
   }
 
   return {
@@ -90,8 +173,10 @@ export async function openDiskBlobStore(dataDir: string): Promise<BlobStore> {
       const row = index.get(blobIdBytes(id))
       return row && !row.deleting ? { conv: row.conv, space: row.space, chunks: row.chunks, stored: row.stored } : undefined
     },
-    append(id, start, chunks, now) {
-      return turns.run(id, () => append(blobIdBytes(id), start, chunks, now))
+    async append(id, start, chunks, now) {
+      // The turn ends once the chunks are written; their commit is awaited after it.
+      const written = await turns.run(id, () => write(blobIdBytes(id), start, chunks, now))
+      return written.kind === 'committing' ? written.outcome : written
     },
     async read(id, start, end) {
       const bytes = blobIdBytes(id)
@@ -100,7 +185,7 @@ export async function openDiskBlobStore(dataDir: string): Promise<BlobStore> {
       // Opened now: a delete that comes while the stream is read unlinks the name, not this file.
       const handle = await open(fileOf(toHex(bytes)), 'r').catch(() => undefined)
       // 16 chunks per read (1 MiB): memory per download stays bounded, syscalls per GiB drop 16-fold.
-      return handle?.createReadStream({ start, end: end - 1, highWaterMark: 16 * BLOB_CHUNK_BYTES })
+      return handle && fileRange(handle, start, end, RUN_CHUNKS * BLOB_CHUNK_BYTES)
     },
     delete(id) {
       const bytes = blobIdBytes(id)
@@ -117,7 +202,7 @@ export async function openDiskBlobStore(dataDir: string): Promise<BlobStore> {
       let gone = 0
       for (const id of index.stale(blobDay(now) - incompleteDays)) {
         const key = blobIdOf(id)
-        if (turns.busy(key)) continue
+        if (turns.busy(key) || pending.has(toHex(id))) continue
         await turns.run(key, async () => {
           if (!index.markDeleting(id)) return
           await finishDelete(id)
@@ -132,6 +217,27 @@ export async function openDiskBlobStore(dataDir: string): Promise<BlobStore> {
       index.close()
     },
   }
+}
+
+/** Appends of one blob written and not yet all committed (see `write`). */
+interface Pending {
+  /** Chunks written: the durable count, plus what the appends in flight wrote. */
+  written: number
+  /** The last commit queued (settled, never rejected). */
+  chain: Promise<void>
+  /** Why a commit failed: later ones fail with it. */
+  failed: unknown
+  /** Appends holding this entry. */
+  open: number
+  /** Settles when the last of them lets go. */
+  idle: Promise<void>
+  done: () => void
+}
+
+function newPending(written: number): Pending {
+  let done!: () => void
+  const idle = new Promise<void>((r) => (done = r))
+  return { written, chain: Promise.resolve(), failed: undefined, open: 0, idle, done }
 }
 
 /** Opens the blob's file for positional writes, making it (and its folder) when missing. */

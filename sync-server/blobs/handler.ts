@@ -1,5 +1,4 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import { pipeline } from 'node:stream/promises'
 import { bytesEqual } from '../../crypto/verify.js'
 import { BLOB_CHUNK_BYTES, BlobErrorCode, type BlobId } from '../../protocol/index.js'
 import type { BlobLimits } from '../limits.js'
@@ -8,6 +7,7 @@ import { ClientRateLimiter, clientKey } from '../recovery/rateLimit.js'
 import { authorize, quotaSpace, type Authorized, type Capabilities } from './auth.js'
 import { blobBytes, type BlobCapacity, type BlobRecord, type BlobStore } from './BlobStore.js'
 import { chunkedBody } from './body.js'
+import { pump } from './pump.js'
 import { answerStatus, BLOB_HEADERS, refuse, statusOf, type ErrorExtra } from './errors.js'
 import { parseRange } from './range.js'
 import { parseBlobRequest, type BlobRoute } from './request.js'
@@ -135,7 +135,7 @@ export function blobHandler(ctx: BlobContext): (req: Req, res: Res) => void {
     const stream = await store.read(route.id, start, end)
     if (!stream) return fail(req, res, BlobErrorCode.NOT_FOUND)
     res.writeHead(status, headers)
-    await pipeline(stream, res).catch(() => res.destroy())
+    await pump(stream, res)
     ctx.metrics?.blobTransfer('out', end - start)
     return { status }
   }

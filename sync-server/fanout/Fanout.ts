@@ -15,6 +15,8 @@ export interface Fanout {
   mail(post: PostedMailLive): void
   /** [S10] The conversation's capability was rotated: every joined connection but `from` loses it. */
   rekey(conv: Uint8Array, from?: JoinedPeer): void
+  /** [S45] A signal: to every connection joined to the conversation but `from`, at once; stored nowhere. */
+  signal(conv: Uint8Array, body: Uint8Array, from?: JoinedPeer): void
   close(): Promise<void>
 }
 
@@ -33,6 +35,8 @@ export interface MailRecipient {
 }
 export interface JoinedPeer {
   revoke(convKey: string): void
+  /** [S45][S47] Hands on a signal of a conversation it is joined to, or drops it (a full send buffer). */
+  relay(conv: Uint8Array, convKey: string, body: Uint8Array): void
 }
 
 /** This process's connections, as connection.ts registers them. */

@@ -16,6 +16,9 @@ export function localFanout(targets: FanoutTargets): Fanout {
     rekey(conv, from) {
       revokeAll(targets, toBase64Url(conv), from)
     },
+    signal(conv, body, from) {
+      relayAll(targets, conv, body, from)
+    },
     async close() {},
   }
 }
@@ -29,4 +32,10 @@ export function deliverMail(connections: Iterable<{ sendMail: (items: { id: numb
 /** [S10] Every connection joined to the conversation but `from` loses its join. */
 export function revokeAll(targets: FanoutTargets, convKey: string, from?: JoinedPeer): void {
   for (const other of [...(targets.joins.get(convKey) ?? [])]) if (other !== from) other.revoke(convKey)
+}
+
+/** [S45] Every connection joined to the conversation but `from` gets the signal (or drops it, [S47]). */
+export function relayAll(targets: FanoutTargets, conv: Uint8Array, body: Uint8Array, from?: JoinedPeer): void {
+  const convKey = toBase64Url(conv)
+  for (const other of targets.joins.get(convKey) ?? []) if (other !== from) other.relay(conv, convKey, body)
 }

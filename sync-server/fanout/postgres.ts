@@ -5,9 +5,9 @@ import type { Pool } from '../store/postgresPool.js'
 import type { Subscriber } from '../hub.js'
 import type { Fanout, FanoutTargets, JoinedPeer, MailRecipient, PostedMailLive } from './Fanout.js'
 import { NoticeListener } from './listener.js'
-import { localFanout, revokeAll } from './local.js'
+import { localFanout, relayAll, revokeAll } from './local.js'
 import type { MailboxIndex } from './mailboxIndex.js'
-import { envelopesNotice, mailNotices, parseNotice, rekeyNotice, type Notice } from './notice.js'
+import { envelopesNotice, mailNotices, parseNotice, rekeyNotice, signalNotice, type Notice } from './notice.js'
 
 /**
  * [S21] Fan-out across the instances of one PostgreSQL store. Each event is delivered here at
@@ -82,6 +82,15 @@ export class PostgresFanout implements Fanout {
     this.tell([rekeyNotice(this.instance, conv)])
   }
 
+  /**
+   * [S48] A signal reaches the other instances' joined connections in its notice (it is stored
+   * nowhere to be read back from): the sealed body passes through PostgreSQL's notification queue.
+   */
+  signal(conv: Uint8Array, body: Uint8Array, from?: JoinedPeer): void {
+    this.local.signal(conv, body, from)
+    this.tell([signalNotice(this.instance, conv, body)])
+  }
+
   async close(): Promise<void> {
     await this.listener?.close()
   }
@@ -110,6 +119,8 @@ export class PostgresFanout implements Fanout {
     const notice = parseNotice(payload)
     if (!notice) return void this.o.log.warn({ code: 'S123_BAD_NOTICE', bytes: payload.length }, 'notice dropped: it does not parse')
     if (notice.instance === this.instance) return
+    // [S48] At once, beside the ordered work: a signal needs no read, and is dropped where nobody is joined.
+    if (notice.kind === 'signal') return relayAll(this.o.targets, notice.conv, notice.body)
     const fail = (err: unknown) => this.o.log.error({ code: 'S124_NOTICE_FAILED', kind: notice.kind, err: (err as Error).message }, 'notice not delivered')
     if (notice.kind === 'envelopes') {
       if (!this.o.targets.hub.has(notice.conv, notice.doc)) return

@@ -6,10 +6,12 @@ import { ErrorCode, type ClientMessage, type ServerMessage } from '../../protoco
  * else is `invalid` or not counted. No key, id, address or payload can become a label.
  */
 const clientTypes = {
-  hello: true, join: true, rekey: true, push: true, subscribe: true, unsubscribe: true, ping: true, mail: true, 'mail-done': true,
+  hello: true, join: true, rekey: true, push: true, subscribe: true, unsubscribe: true, ping: true, mail: true, 'mail-done': true, signal: true,
+  'push-register': true, 'push-unregister': true, wake: true, turn: true,
 } as const satisfies Record<ClientMessage['type'], true>
 const serverTypes = {
-  challenge: true, welcome: true, joined: true, ack: true, envelopes: true, snapshots: true, 'caught-up': true, pong: true, mailbox: true, error: true,
+  challenge: true, welcome: true, joined: true, ack: true, envelopes: true, snapshots: true, 'caught-up': true, pong: true, mailbox: true, error: true, relay: true,
+  'turn-credentials': true,
 } as const satisfies Record<ServerMessage['type'], true>
 
 /** A frame that arrived, by its decoded type; `invalid` when it did not decode or fit the schema. */

@@ -22,6 +22,14 @@
  *     with `d` decoy rows takes `ceil(d/(r+1))` decoys with it (all of them when r = 0), so an
  *     item keeps about `fanout·r/n` rows while `r` of its `n` recipients have not read it, and
  *     none once all have.
+ *  9. [S56] A document's keep-until day moves only later: a newly stored envelope (not a repeat,
+ *     not refused, not a snapshot, which is acked as a repeat) with keep 0 makes its document
+ *     forever, for good; one with a day makes it max(stored, day) unless it is forever. A
+ *     document stored with no day, or before keep-until days existed, is forever: only
+ *     documents with a day have a keep row.
+ * 10. [S56] A dropped document stays dropped: its envelopes, snapshots, chain heads and keep
+ *     row go in one transaction and a tombstone (conversation, document) stays; every later
+ *     append to it is refused ('dropped'), and reads of it return nothing.
  */
 /** [S11] How long an item waits in a mailbox before the server deletes it unread. */
 export const MAIL_TTL_DAYS = 90
@@ -46,11 +54,13 @@ export interface AppendItem {
   readonly prev: Uint8Array
   readonly hash: Uint8Array
   readonly bytes: Uint8Array
+  /** [S56] The day (dayOf, UTC) until which the document must be kept; 0 or absent: forever (invariant 9). */
+  readonly keep?: number
 }
 
 export type AppendResult =
   | { readonly ok: true; readonly sseq: number; readonly duplicate: boolean }
-  | { readonly ok: false; readonly reason: 'seq-gap' | 'chain-broken' | 'equivocation' | 'wrong-conv' }
+  | { readonly ok: false; readonly reason: 'seq-gap' | 'chain-broken' | 'equivocation' | 'wrong-conv' | 'dropped' }
 
 export interface StoredEnvelope {
   readonly sseq: number
@@ -133,5 +143,11 @@ export interface ChangeStore {
    * read their mail: this is what removes it.
    */
   expireMail(now: number): Promise<number>
+  /**
+   * [S56] Drops every document whose keep-until day is before `today` (dayOf of the server's
+   * clock), each in one transaction (invariant 10); returns how many went. Run at start and
+   * hourly; safe to run on several instances at once.
+   */
+  dropExpired(today: number): Promise<number>
   close(): Promise<void>
 }

@@ -9,6 +9,9 @@ export function openMemoryStore(): ChangeStore {
   const heads = new Map<string, { seq: number; hash: Uint8Array }>()
   const bySeq = new Map<string, { sseq: number; hash: Uint8Array }>()
   const snaps = new Map<string, { seq: number; coversSseq: number; bytes: Uint8Array; doc: string }>()
+  /** [S56] Keep-until days of documents that have one (absent: forever), and tombstones: doc → conv. */
+  const keeps = new Map<string, { conv: Uint8Array; day: number }>()
+  const dropped = new Map<string, Uint8Array>()
   /** Only checkWritable looks at it ([S7]): the other methods keep working on the maps after close. */
   let closed = false
 
@@ -16,6 +19,8 @@ export function openMemoryStore(): ChangeStore {
     const docKey = toHex(item.doc)
     const doc = docs.get(docKey)
     if (doc && !bytesEqual(doc.conv, item.conv)) return { ok: false, reason: 'wrong-conv' }
+    const gone = dropped.get(docKey)
+    if (gone) return bytesEqual(gone, item.conv) ? { ok: false, reason: 'dropped' } : { ok: false, reason: 'wrong-conv' }
     const deviceKey = `${docKey}/${toHex(item.chain)}`
     const snap = snaps.get(deviceKey)
     if (item.kind === 2) {
@@ -39,7 +44,20 @@ export function openMemoryStore(): ChangeStore {
     entry.log.push({ sseq, bytes: item.bytes, key: deviceKey, seq: item.seq, hash: item.hash })
     heads.set(deviceKey, { seq: item.seq, hash: item.hash })
     bySeq.set(`${deviceKey}/${item.seq}`, { sseq, hash: item.hash })
+    // Invariant 9: a day only moves later; keep 0 is forever for good (no entry).
+    const keep = item.keep ?? 0
+    const kept = keeps.get(docKey)
+    if (keep === 0) keeps.delete(docKey)
+    else if (!doc) keeps.set(docKey, { conv: item.conv, day: keep })
+    else if (kept) kept.day = Math.max(kept.day, keep)
     return { ok: true, sseq, duplicate: false }
+  }
+  /** Invariant 10: everything of the document goes; its tombstone stays. */
+  const drop = (docKey: string, conv: Uint8Array) => {
+    docs.delete(docKey)
+    keeps.delete(docKey)
+    dropped.set(docKey, conv)
+    for (const map of [heads, bySeq, snaps]) for (const key of [...map.keys()]) if (key.startsWith(`${docKey}/`)) map.delete(key)
   }
 
   return {
@@ -72,6 +90,11 @@ export function openMemoryStore(): ChangeStore {
       return [...snaps.values()].filter((s) => s.doc === docKey && s.coversSseq > after).sort((a, b) => a.coversSseq - b.coversSseq).map((s) => s.bytes)
     },
     ...memoryMail(),
+    async dropExpired(today) {
+      const expired = [...keeps.entries()].filter(([, k]) => k.day < today)
+      for (const [docKey, k] of expired) drop(docKey, k.conv)
+      return expired.length
+    },
     async checkWritable() {
       if (closed) throw new Error('store closed')
     },

@@ -1,6 +1,7 @@
 import type { ChangeStore, StoredConv } from './ChangeStore.js'
 import type { RecoveryBlobStore } from './RecoveryBlobStore.js'
 import { appendBatch } from './postgresAppend.js'
+import { dropExpired } from './postgresKeep.js'
 import { postgresMail } from './postgresMail.js'
 import { openPool, transaction, type Pool } from './postgresPool.js'
 import { postgresRecovery } from './postgresRecovery.js'
@@ -80,6 +81,7 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
       )).rows.map((r) => r.bytes)
     },
     ...postgresMail(pool),
+    dropExpired: (today) => dropExpired(pool, today),
     recovery: postgresRecovery(pool),
     async checkWritable() {
       // [S7] A real write that commits, and changes nothing: the format row rewritten as it is.

@@ -1,5 +1,6 @@
 import { bytesEqual } from '../../crypto/verify.js'
 import type { AppendItem, AppendResult } from './ChangeStore.js'
+import { writeKeeps } from './postgresKeep.js'
 import { hex, type Client } from './postgresPool.js'
 
 /**
@@ -20,12 +21,21 @@ import { hex, type Client } from './postgresPool.js'
  * A document seen for the first time gets a placeholder row (last_sseq 0) that locks it the same
  * way; if no envelope of it is accepted, the row goes before commit (invariant 5: a document
  * belongs to the conversation of its first *stored* envelope).
+ *
+ * [S56] Keep-until days (invariants 9 and 10) are read with the rest and written under the same
+ * locks: the sweep (postgresKeep.ts) locks a document's row before it drops it, so an append and
+ * a drop of one document never interleave — the append either meets the tombstone or lands first
+ * and makes the sweep look again.
  */
+/** What the batch knows of each document; writeKeeps reads it as a KeepState ([S56]). */
 interface DocState {
   conv: Uint8Array
   last: number
   readonly existed: boolean
   changed: boolean
+  hasKeep: boolean
+  forever: boolean
+  day: number
 }
 interface Entry {
   readonly sseq: number
@@ -51,24 +61,31 @@ export async function appendBatch(c: Client, items: readonly AppendItem[]): Prom
     ])
     locked = (await c.query<{ doc: Buffer; conv: Buffer; last_sseq: number }>(LOCK, [docIds])).rows
   }
-  const docs = new Map<string, DocState>(locked.map((r) => [hex(r.doc), { conv: r.conv, last: r.last_sseq, existed: r.last_sseq > 0, changed: false }]))
+  const docs = new Map<string, DocState>(locked.map((r) => [hex(r.doc), { conv: r.conv, last: r.last_sseq, existed: r.last_sseq > 0, changed: false, hasKeep: false, forever: false, day: 0 }]))
 
-  // What the checks need, in one statement: chain heads and snapshots per (doc, chain), stored envelopes per (doc, chain, seq).
+  // What the checks need, in one statement: chain heads and snapshots per (doc, chain), stored
+  // envelopes per (doc, chain, seq), and per document its keep row and tombstone ([S56]; their
+  // conv in the chain column).
   const pairs = [...new Map(items.map((i) => [key2(i.doc, i.chain), i])).values()]
   const triples = [...new Map(items.map((i) => [key3(i.doc, i.chain, i.seq), i])).values()]
-  const known = await c.query<{ k: 'h' | 's' | 'e'; doc: Buffer; chain: Buffer; seq: number; hash: Buffer | null; n: number }>(
+  const known = await c.query<{ k: 'h' | 's' | 'e' | 'k' | 'd'; doc: Buffer; chain: Buffer; seq: number; hash: Buffer | null; n: number }>(
     'SELECT \'h\' AS k, h.doc, h.chain, h.seq, h.hash, 0::bigint AS n FROM heads h JOIN unnest($1::bytea[], $2::bytea[]) AS p (d, c) ON h.doc = p.d AND h.chain = p.c ' +
       'UNION ALL SELECT \'s\', s.doc, s.chain, s.seq, NULL, s.covers_sseq FROM snapshots s JOIN unnest($1::bytea[], $2::bytea[]) AS p (d, c) ON s.doc = p.d AND s.chain = p.c ' +
       'UNION ALL SELECT \'e\', e.doc, e.chain, e.seq, e.hash, e.sseq FROM envelopes e JOIN unnest($3::bytea[], $4::bytea[], $5::bigint[]) AS t (d, c, s) ' +
-      'ON e.doc = t.d AND e.chain = t.c AND e.seq = t.s',
-    [pairs.map((i) => i.doc), pairs.map((i) => i.chain), triples.map((i) => i.doc), triples.map((i) => i.chain), triples.map((i) => i.seq)],
+      'ON e.doc = t.d AND e.chain = t.c AND e.seq = t.s ' +
+      'UNION ALL SELECT \'k\', k.doc, k.conv, k.day, NULL, 0 FROM keeps k WHERE k.doc = ANY($6::bytea[]) ' +
+      'UNION ALL SELECT \'d\', t.doc, t.conv, 0, NULL, 0 FROM dropped t WHERE t.doc = ANY($6::bytea[])',
+    [pairs.map((i) => i.doc), pairs.map((i) => i.chain), triples.map((i) => i.doc), triples.map((i) => i.chain), triples.map((i) => i.seq), docIds],
   )
   const heads = new Map<string, { seq: number; hash: Uint8Array }>()
   const snaps = new Map<string, { seq: number; covers: number }>()
   const stored = new Map<string, Entry>()
+  const dropped = new Map<string, Uint8Array>()
   for (const r of known.rows) {
     if (r.k === 'h') heads.set(key2(r.doc, r.chain), { seq: r.seq, hash: r.hash! })
     else if (r.k === 's') snaps.set(key2(r.doc, r.chain), { seq: r.seq, covers: r.n })
+    else if (r.k === 'k') docs.get(hex(r.doc))!.hasKeep = true
+    else if (r.k === 'd') dropped.set(hex(r.doc), r.chain)
     else stored.set(key3(r.doc, r.chain, r.seq), { sseq: r.n, hash: r.hash! })
   }
 
@@ -81,6 +98,9 @@ export async function appendBatch(c: Client, items: readonly AppendItem[]): Prom
     const known = doc.last > 0
     // Invariant 5: a document never moves to another conversation.
     if (known && !bytesEqual(doc.conv, item.conv)) return { ok: false, reason: 'wrong-conv' }
+    // Invariant 10: a dropped document has no row in docs (here: a placeholder), only its tombstone.
+    const gone = dropped.get(hex(item.doc))
+    if (gone) return bytesEqual(gone, item.conv) ? { ok: false, reason: 'dropped' } : { ok: false, reason: 'wrong-conv' }
     const pair = key2(item.doc, item.chain)
     const snap = snaps.get(pair)
     if (item.kind === 2) {
@@ -107,6 +127,10 @@ export async function appendBatch(c: Client, items: readonly AppendItem[]): Prom
     // Invariant 4: the next sseq of a document this transaction holds locked.
     const sseq = ++doc.last
     doc.changed = true
+    // Invariant 9: only newly stored envelopes count; written by writeKeeps below.
+    const keep = item.keep ?? 0
+    if (keep === 0) doc.forever = true
+    else doc.day = Math.max(doc.day, keep)
     heads.set(pair, { seq: item.seq, hash: item.hash })
     movedHeads.add(pair)
     stored.set(key3(item.doc, item.chain, item.seq), { sseq, hash: item.hash })
@@ -115,6 +139,7 @@ export async function appendBatch(c: Client, items: readonly AppendItem[]): Prom
   }
   const results = items.map(appendOne)
   await write(c, inserts, snapshots, [...movedHeads].map((k) => ({ k, ...heads.get(k)! })), docs, items)
+  await writeKeeps(c, docs)
   return results
 }
 

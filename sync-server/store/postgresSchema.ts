@@ -5,15 +5,25 @@ import { DatabaseUrlError } from './postgresUrl.js'
 /**
  * [S20] The tables of the PostgreSQL store, in the connection's current schema (the first
  * existing one on its search_path; unqualified names throughout, so one database can hold
- * several stores side by side). The same data as the SQLite file's format 6 ([S13]): envelopes
+ * several stores side by side). The same data as the SQLite file's format 7 ([S13]): envelopes
  * keyed by pseudonymous chain (crypto [E13]), mail rows under hashed destinations (crypto [K8])
- * with no sender and an expiry day, bodies stored once with their fanout, recovery blobs ([S18]);
- * no device keys, no mailbox addresses, no times.
+ * with no sender and an expiry day, bodies stored once with their fanout, recovery blobs ([S18]),
+ * keep-until days and tombstones of dropped documents ([S56]); no device keys, no mailbox
+ * addresses, no times.
  *
- * Format 1 is this layout. A schema that holds tables but no format record, or another format,
- * is refused at start (StoreFormatError, S100) and left as it is.
+ * Format 2 is this layout; format 1 lacked `keeps` and `dropped` and is upgraded in place on
+ * open (the tables are added; its documents have no day: forever). A schema that holds tables
+ * but no format record, or another format, is refused at start (StoreFormatError, S100) and left
+ * as it is.
  */
-export const POSTGRES_FORMAT = 1
+export const POSTGRES_FORMAT = 2
+
+/** [S56] Added by format 2: a row only for documents with a day (none: forever), and tombstones. */
+const KEEP_TABLES = `
+  CREATE TABLE keeps (doc bytea PRIMARY KEY, conv bytea NOT NULL, day integer NOT NULL);
+  CREATE INDEX keeps_by_day ON keeps (day);
+  CREATE TABLE dropped (doc bytea PRIMARY KEY, conv bytea NOT NULL);
+`
 
 const TABLES = `
   CREATE TABLE store_format (one boolean PRIMARY KEY DEFAULT true CHECK (one), format integer NOT NULL);
@@ -64,12 +74,19 @@ export async function prepareSchema(pool: Pool, redactedUrl: string): Promise<St
     const where = `${redactedUrl} (schema ${schema})`
     if (tables.rows.length === 0) {
       await c.query(TABLES)
+      await c.query(KEEP_TABLES)
       await c.query('INSERT INTO store_format (format) VALUES ($1)', [POSTGRES_FORMAT])
       return { schema, channel }
     }
     const found = tables.rows.some((t) => t.name === 'store_format')
       ? ((await c.query<{ format: number }>('SELECT format FROM store_format')).rows[0]?.format ?? 0)
       : 0
+    if (found === 1) {
+      // Under the advisory lock above: of instances starting together, one upgrades.
+      await c.query(KEEP_TABLES)
+      await c.query('UPDATE store_format SET format = $1', [POSTGRES_FORMAT])
+      return { schema, channel }
+    }
     if (found !== POSTGRES_FORMAT) throw new PostgresFormatError(where, found)
     return { schema, channel }
   })
@@ -80,6 +97,6 @@ export class PostgresFormatError extends StoreFormatError {
   constructor(where: string, found: number) {
     super(where, found)
     this.message = `S100_STORE_FORMAT: ${where} holds ${found ? `data in PostgreSQL store format ${found}` : 'tables but no fieldchat format record'}; ` +
-      `this server reads PostgreSQL store format ${POSTGRES_FORMAT}. Give it an empty schema (or database) of its own.`
+      `this server reads PostgreSQL store format ${POSTGRES_FORMAT} (and upgrades format 1). Give it an empty schema (or database) of its own.`
   }
 }

@@ -2,6 +2,7 @@ import Database from 'better-sqlite3'
 import { bytesEqual } from '../../crypto/verify.js'
 import type { AppendItem, AppendResult, ChangeStore, StoredConv, StoredEnvelope } from './ChangeStore.js'
 import type { RecoveryBlobStore } from './RecoveryBlobStore.js'
+import { sqliteKeep } from './sqliteKeep.js'
 import { sqliteMail } from './sqliteMail.js'
 import { sqliteRecovery } from './sqliteRecovery.js'
 
@@ -14,7 +15,9 @@ const convOf = (row: { cap: Uint8Array; epoch: number; admin: Uint8Array | null 
   row.admin ? { capPublic: row.cap, epoch: row.epoch, admin: row.admin } : { capPublic: row.cap, epoch: row.epoch }
 
 /**
- * The layout of the data this store keeps. Format 6: format 5 and a `ready` mark on mail bodies
+ * The layout of the data this store keeps. Format 7: format 6 and the keep-until days and
+ * tombstones of [S56] (sqliteKeep.ts); a format-6 file is upgraded in place by adding those
+ * tables (its documents have no day: forever). Format 6: format 5 and a `ready` mark on mail bodies
  * (a large post becomes readable whole, [S11]); a format-5 file is upgraded in place by adding
  * that column (every body it holds is ready). Format 5: format 4 and the recovery blobs table
  * ([S18]); a format-4 file is upgraded in place by adding that table. Format 4: mail rows under
@@ -24,9 +27,9 @@ const convOf = (row: { cap: Uint8Array; epoch: number; admin: Uint8Array | null 
  * the same change.) A file written in any other format is refused at start (StoreFormatError),
  * never read as if it were this one.
  */
-export const STORE_FORMAT = 6
+export const STORE_FORMAT = 7
 /** Formats opened and brought to STORE_FORMAT: each one only lacks tables and columns added on open. */
-const UPGRADABLE_FORMATS: readonly number[] = [4, 5]
+const UPGRADABLE_FORMATS: readonly number[] = [4, 5, 6]
 
 export class StoreFormatError extends Error {
   override name = 'StoreFormatError'
@@ -73,6 +76,7 @@ export function openSqliteStore(file: string, options: { durability?: 'normal' |
   `)
   const mail = sqliteMail(db)
   const recovery = sqliteRecovery(db)
+  const keeps = sqliteKeep(db)
   // Recorded once every table of this format exists (an upgraded format-4 file included).
   db.pragma(`user_version = ${STORE_FORMAT}`)
   const q = {
@@ -106,6 +110,9 @@ export function openSqliteStore(file: string, options: { durability?: 'normal' |
     const doc = q.getDoc.get(item.doc)
     // Invariant 5: a document never moves to another conversation.
     if (doc && !bytesEqual(doc.conv, item.conv)) return { ok: false, reason: 'wrong-conv' }
+    // Invariant 10: a dropped document has no row in docs, only its tombstone.
+    const gone = doc ? undefined : keeps.droppedConv(item.doc)
+    if (gone) return bytesEqual(gone, item.conv) ? { ok: false, reason: 'dropped' } : { ok: false, reason: 'wrong-conv' }
     if (item.kind === 2) return snapshotOne(item, doc !== undefined)
     // Invariant 6: an envelope a snapshot already replaced is a repeat.
     const snap = q.getSnap.get(item.doc, item.chain)
@@ -124,6 +131,8 @@ export function openSqliteStore(file: string, options: { durability?: 'normal' |
     q.bumpDoc.run(sseq, item.doc)
     q.setHead.run(item.doc, item.chain, item.seq, item.hash)
     q.insert.run(item.doc, sseq, item.chain, item.seq, item.hash, item.bytes)
+    // Invariant 9: only a newly stored envelope moves the keep-until day.
+    keeps.stored(item.conv, item.doc, !doc, item.keep ?? 0)
     return { ok: true, sseq, duplicate: false }
   }
   const snapshotOne = (item: AppendItem, docKnown: boolean): AppendResult => {
@@ -166,6 +175,7 @@ export function openSqliteStore(file: string, options: { durability?: 'normal' |
       return q.snapsAfter.all(doc, after).map((r) => r.bytes)
     },
     ...mail,
+    dropExpired: (today) => keeps.dropExpired(today),
     recovery,
     async checkWritable() {
       // [S7] A real commit that changes nothing: the format number, written again as it is, goes

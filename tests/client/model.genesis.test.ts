@@ -5,6 +5,7 @@ import { deviceIdOf, type ConvId, type DocId } from '../../protocol/index.js'
 import { actorOf } from '../../client/core/identity.js'
 import { newConvId } from '../../client/core/ids.js'
 import { SEGMENT_GENESIS, compareMessages, readSegment, readSegments, segmentDocId, type MessageView, type RootDoc, type SegmentDoc } from '../../client/core/documents/model.js'
+import { refOf } from '../../client/core/documents/messageRef.js'
 
 /** [M11], [M12], [M14], [M15]: document shapes, the shared genesis, order and authorship. */
 const alice = generateDeviceKeys()
@@ -88,7 +89,7 @@ describe('segment ids and the root', () => {
 })
 
 describe('display order and authorship', () => {
-  const view = (id: string, ts: number): MessageView => ({ id, tag: id, ts, segment: SEG, author: deviceIdOf(alice.signPublic), text: id })
+  const view = (id: string, ts: number): MessageView => ({ id, ref: refOf(SEG, id), tag: id, ts, segment: SEG, author: deviceIdOf(alice.signPublic), text: id })
 
   test('[M14] display order is (timestamp, id), never arrival order', () => {
     const shuffled = [view('b', 2), view('z', 1), view('a', 2), view('c', 3)]

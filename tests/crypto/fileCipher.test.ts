@@ -171,6 +171,30 @@ describe('[C0] misuse throws at once', () => {
   })
 })
 
+describe('[F1] sealing into a caller\'s buffer', () => {
+  test('[F1] both backends write the same bytes into `into` as into a new buffer; a buffer of another length is misuse and spends no index', async () => {
+    const n = FILE_CHUNK_BYTES + 5
+    const binding = { blob, size: n }
+    const plain = content(n)
+    const expected = await sealAll(fixed, binding, plain)
+    for (const backend of ['auto', 'webcrypto'] as const) {
+      useAtRestBackend(backend)
+      try {
+        const sealer = await createFileSealer(fixed, binding)
+        await expect(sealer.seal(0, plain.subarray(0, FILE_CHUNK_BYTES), new Uint8Array(FILE_SEALED_CHUNK_BYTES - 1))).rejects.toThrow(CryptoMisuse)
+        const into = new Uint8Array(2 * FILE_SEALED_CHUNK_BYTES).fill(0xee)
+        for (const i of [0, 1]) {
+          const slot = into.subarray(i * FILE_SEALED_CHUNK_BYTES, (i + 1) * FILE_SEALED_CHUNK_BYTES)
+          expect(await sealer.seal(i, plain.subarray(i * FILE_CHUNK_BYTES, Math.min(n, (i + 1) * FILE_CHUNK_BYTES)), slot)).toBe(slot)
+          expect(hex(slot), `${backend} chunk ${i}`).toBe(hex(expected[i]!))
+        }
+      } finally {
+        useAtRestBackend('auto')
+      }
+    }
+  })
+})
+
 describe('[F5] content hash', () => {
   test('[F5] the plain SHA-256 of the content, fed in pieces, equals sha256sum of the whole', () => {
     const h = contentHasher()

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import type { Page } from 'playwright-core'
 import { describe, expect, it } from 'vitest'
-import { WAIT, createConversation, messageTexts, onboard, openConversation, person, send, unexpectedErrors, useWorld } from './harness.js'
+import { WAIT, createConversation, messageTexts, onboard, openConversation, person, toLists, send, unexpectedErrors, useWorld } from './harness.js'
 import { createOrganisation, inviteSomeone, joinOrganisation } from './orgSteps.js'
 
 /**
@@ -19,6 +19,7 @@ const lockScreen = (page: Page) => page.getByRole('heading', { name: 'FieldChat 
 const panel = (page: Page) => page.locator('details.app-lock')
 
 async function openPanel(page: Page): Promise<void> {
+  await toLists(page)
   const details = panel(page).first()
   if (!(await details.evaluate((d) => (d as HTMLDetailsElement).open))) await details.locator('summary').click()
 }
@@ -90,6 +91,7 @@ describe('[M29] app lock', () => {
     expect((await p.page.textContent('body')) ?? '').not.toContain(tag)
     await expect(p.page.getByLabel('Passphrase').count()).resolves.toBe(0)
     await p.page.getByRole('button', { name: 'Unlock with passkey' }).click()
+    await openConversation(p.page, title)
     await expect.poll(() => messageTexts(p.page), WAIT).toEqual([text])
     expect(unexpectedErrors(p)).toEqual([])
     await p.context.close()
@@ -101,6 +103,7 @@ describe('[M29] app lock', () => {
     await onboard(p.page, 'Ada')
     await createConversation(p.page, title)
     await setPassphrase(p.page, PASS)
+    await openConversation(p.page, title)
     // A few seconds, as the stored choice (the menu offers whole minutes).
     await p.page.evaluate(() => localStorage.setItem('fieldchat.autoLockMinutes', '0.05'))
     await p.page.reload()
@@ -118,6 +121,7 @@ describe('[M29] app lock', () => {
     await p.page.getByLabel('Current passphrase (to change the lock)').fill(PASS)
     await p.page.getByRole('button', { name: 'Remove the lock' }).click()
     await expect.poll(() => panel(p.page).locator('summary').textContent(), WAIT).toContain('App lock: off')
+    await openConversation(p.page, title)
     await p.page.reload()
     await p.page.getByRole('heading', { name: title, exact: true }).waitFor()
     expect(await lockScreen(p.page).count()).toBe(0)

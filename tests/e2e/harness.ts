@@ -175,11 +175,27 @@ export async function freshLink(page: Page, button: string, field: string): Prom
 export const waitingToJoin = (page: Page, name: string): Locator =>
   page.getByRole('list', { name: 'Waiting to join' }).getByText(`Asked to join the conversation ${name}`)
 
-/** From the lists (going back to them first on a narrow screen), opens the conversation `title`. */
+/** On a narrow screen, back from an open conversation to the lists (where the settings lines are, [W13]). */
+export async function toLists(page: Page): Promise<void> {
+  // By the route, not by what is drawn yet: right after an unlock the conversation may still be rendering.
+  if (!/#(c|o)=/.test(page.url())) return
+  await page.getByRole('link', { name: 'Back to conversations' }).first().click({ timeout: WAIT.timeout })
+}
+
+/**
+ * From the lists (going back to them first on a narrow screen), opens the conversation `title`;
+ * an organisation's own conversation through its page ([W9]: it is listed once, under Organisations).
+ */
 export async function openConversation(page: Page, title: string): Promise<void> {
-  const back = page.getByRole('link', { name: 'Back to conversations' })
-  if (await back.isVisible()) await back.click()
-  await page.getByRole('navigation', { name: 'Conversations' }).getByRole('link', { name: title, exact: true }).click({ timeout: WAIT.timeout })
+  await toLists(page)
+  const inList = page.getByRole('navigation', { name: 'Conversations' }).getByRole('link', { name: title, exact: true })
+  const org = page.getByRole('navigation', { name: 'Organisations' }).getByRole('link', { name: title, exact: true })
+  await expect.poll(async () => (await inList.count()) + (await org.count()), WAIT).toBeGreaterThan(0)
+  if (await inList.count()) await inList.click({ timeout: WAIT.timeout })
+  else {
+    await org.click({ timeout: WAIT.timeout })
+    await page.getByRole('link', { name: 'Open conversation' }).click({ timeout: WAIT.timeout })
+  }
   await page.getByRole('heading', { name: title, exact: true }).waitFor()
 }
 

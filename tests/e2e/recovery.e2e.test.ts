@@ -1,7 +1,7 @@
 import { generateRecoveryKey, recoveryKeyText } from '../../crypto/index.js'
 import type { Page } from 'playwright-core'
 import { describe, expect, it } from 'vitest'
-import { WAIT, createConversation, inviteLink, joinConversation, messageTexts, onboard, openConversation, person, send, settledTexts, unexpectedErrors, useWorld } from './harness.js'
+import { WAIT, createConversation, inviteLink, joinConversation, messageTexts, onboard, openConversation, person, send, settledTexts, toLists, unexpectedErrors, useWorld } from './harness.js'
 
 /**
  * [M32] Recovery in real Chromium: Bob makes his recovery key in the app, Ana's device rotates his
@@ -29,6 +29,7 @@ describe('[M32] recovery in the browser', () => {
     await joinConversation(bob, await inviteLink(ana.page), 'Depot night')
     await send(bob.page, 'before the key, from Bob')
 
+    await toLists(bob.page)
     await bob.page.locator('details.recovery summary').click()
     await bob.page.getByRole('button', { name: 'Create my recovery key' }).click()
     const key = (await bob.page.getByTestId('recovery-key').textContent())!.trim()
@@ -36,6 +37,7 @@ describe('[M32] recovery in the browser', () => {
     await expect(bob.page.getByRole('img', { name: 'Recovery key as a QR code' }).count()).resolves.toBe(1)
     await bob.page.getByRole('button', { name: 'I have kept it' }).click()
     await expect(bob.page.getByTestId('recovery-key').count()).resolves.toBe(0)
+    await openConversation(bob.page, 'Depot night')
 
     // Ana's device rotates the recovery device in: the blob changes (its box) and is written again.
     await expect.poll(() => uploaded(bob.page), { ...WAIT, timeout: 45_000 }).toBeGreaterThan(0)

@@ -6,7 +6,7 @@ import { afterAll, expect, test } from 'vitest'
 import { FILE_SEALED_CHUNK_BYTES, deriveCapability, toHex, type EpochKey } from '../../crypto/index.js'
 import { blobIdBytes, idBytes, paddedChunkCount, type ConvId } from '../../protocol/index.js'
 import { BlobClient } from '../../client/core/files/blobClient.js'
-import { bytesSource, memorySink } from '../../client/core/files/source.js'
+import { bytesSource, memorySink, type FileSource } from '../../client/core/files/source.js'
 import { nodeSpool } from '../../client/node/fileSpool.js'
 import { closePersona, persona, until, type Persona } from './helpers/clients.js'
 import { useServer } from './helpers/lifecycle.js'
@@ -252,3 +252,57 @@ test('[M30][A2] a device removed while a file of the conversation waits in its o
     await closePersona(eve)
   }
 }, 120_000)
+
+/**
+ * A file source that holds its reading at `pauseAt` bytes until `resume()` is true (polled):
+ * sealing stops there, so what crosses the link meanwhile can only be an early upload.
+ */
+function pausingSource(content: Uint8Array, pauseAt: number, resume: () => boolean): FileSource {
+  const inner = bytesSource(content)
+  return {
+    size: inner.size,
+    async read(offset, length) {
+      if (offset + length > pauseAt) await until(resume, 'the sealed part crossed the link while sealing was held', 60_000)
+      return inner.read(offset, length)
+    },
+  }
+}
+
+test('[A2] a large file crosses the link while it is still being sealed; a file the checks refuse once sealed leaves nothing on the server', async () => {
+  const link = await startTcpProxy(env.server().port)
+  proxies.push(link)
+  // PUTs of 1 MiB: sealing is held at 6 MiB until 3 MiB of it have crossed the link.
+  const sender = await persona('Sealer', link.url, { uploadPutChunks: 16 })
+  const bob = await env.persona('Bob3')
+  const blobFiles = () => {
+    const out: string[] = []
+    const root = join(env.server().dataDir, 'blobs')
+    for (const d of readdirSync(root, { withFileTypes: true })) if (d.isDirectory()) out.push(...readdirSync(join(root, d.name)))
+    return out.sort()
+  }
+  try {
+    for (const x of [sender, bob]) x.messenger.start()
+    const conv = await conversationWith(sender, [bob], 'Early')
+    const content = new Uint8Array(nodeRandom(12 * MB))
+    let before = link.sent.up
+    await sender.messenger.sendFiles(conv, [{ source: pausingSource(content, 6 * MB, () => link.sent.up - before > 3 * MB), name: 'walkround.mp4', type: 'video/mp4', confirmed: true }])
+    await until(() => sender.messenger.uploads(conv).length === 0, 'the upload finished', 60_000)
+    const ref = (await fileMessage(bob, conv, 'walkround.mp4')).files![0]!
+    const sink = memorySink()
+    await bob.messenger.downloadFile(conv, ref, sink)
+    expect(sha(sink.bytes())).toBe(sha(content))
+
+    // Refused by the checks only once sealed (its hash is blocklisted): what went out early is deleted.
+    const bad = new Uint8Array(nodeRandom(12 * MB))
+    await sender.messenger.team.setPolicy(conv, { blockHashes: [sha(bad)] })
+    await until(() => sender.messenger.team.policy(conv).files?.blockedHashes.includes(sha(bad)) === true, 'the policy is in force')
+    const stored = blobFiles()
+    before = link.sent.up
+    await expect(sender.messenger.sendFiles(conv, [{ source: pausingSource(bad, 6 * MB, () => link.sent.up - before > 3 * MB), name: 'bad.bin', type: 'application/octet-stream', confirmed: true }])).rejects.toMatchObject({ code: 'M531_FILE_BLOCKED' })
+    expect(link.sent.up - before).toBeGreaterThan(3 * MB)
+    expect(blobFiles()).toEqual(stored)
+    expect(sender.messenger.uploads(conv)).toEqual([])
+  } finally {
+    await closePersona(sender)
+  }
+}, 180_000)

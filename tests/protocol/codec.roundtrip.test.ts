@@ -29,7 +29,7 @@ describe('[P4] CBOR codec', () => {
   })
 
   test('[P1] the protocol version is one constant, carried by challenge, hello and welcome', () => {
-    expect(PROTOCOL_VERSION).toBe(4)
+    expect(PROTOCOL_VERSION).toBe(7)
     expect(CLIENT_EXAMPLES.hello).toHaveProperty('v')
     expect(SERVER_EXAMPLES.challenge[0]).toHaveProperty('v')
     expect(SERVER_EXAMPLES.welcome[0]).toHaveProperty('v')

@@ -13,6 +13,11 @@ export const CLIENT_EXAMPLES: Record<ClientMessage['type'], ClientMessage> = {
   subscribe: { type: 'subscribe', conv: b(16, 10), doc: b(16, 11), cursor: 12 },
   unsubscribe: { type: 'unsubscribe', conv: b(16, 13), doc: b(16, 14) },
   ping: { type: 'ping', t: 1_700_000_000_000.5 },
+  signal: { type: 'signal', conv: b(16, 60), body: b(557, 61) },
+  'push-register': { type: 'push-register', secret: b(32, 70), endpoint: 'https://push.example/send/abc', p256dh: b(65, 71), auth: b(16, 72) },
+  'push-unregister': { type: 'push-unregister', secret: b(32, 73) },
+  wake: { type: 'wake', tokens: [b(32, 74), b(32, 75)] },
+  turn: { type: 'turn' },
 }
 
 export const SERVER_EXAMPLES: Record<ServerMessage['type'], ServerMessage[]> = {
@@ -30,6 +35,8 @@ export const SERVER_EXAMPLES: Record<ServerMessage['type'], ServerMessage[]> = {
   snapshots: [{ type: 'snapshots', conv: b(16, 30), doc: b(16, 31), envs: [b(300, 32)] }, { type: 'snapshots', conv: b(16, 30), doc: b(16, 31), envs: [] }],
   'caught-up': [{ type: 'caught-up', conv: b(16, 27), doc: b(16, 28), cursor: 29 }],
   pong: [{ type: 'pong', t: -1.25 }],
+  relay: [{ type: 'relay', conv: b(16, 62), body: b(2048, 63) }],
+  'turn-credentials': [{ type: 'turn-credentials', urls: ['turn:turn.example:3478?transport=udp', 'turns:turn.example:5349'], username: '1796000000:ABUqP1RpfpOovdLn', credential: 'mTd2tAbSMRmaoqmhaMaSw3iCiCM=', ttl: 3600 }],
   mailbox: [{ type: 'mailbox', items: [{ id: 1, body: b(100, 53), fanout: 8 }] }, { type: 'mailbox', items: [] }],
   error: [
     { type: 'error', code: 1001, message: 'Frame exceeds the size limit.', fatal: false },

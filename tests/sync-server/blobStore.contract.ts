@@ -21,10 +21,11 @@ export async function* body(chunks: readonly Uint8Array[], failAfter?: number): 
   }
 }
 
-export async function drain(stream: Readable | undefined): Promise<Buffer | undefined> {
+/** A read's pieces, each copied before the next is asked for (a store may reuse a piece's memory). */
+export async function drain(stream: AsyncIterable<Uint8Array> | undefined): Promise<Buffer | undefined> {
   if (!stream) return undefined
   const parts: Buffer[] = []
-  for await (const part of stream) parts.push(part as Buffer)
+  for await (const part of stream) parts.push(Buffer.from(part))
   return Buffer.concat(parts)
 }
 

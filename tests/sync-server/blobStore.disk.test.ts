@@ -96,6 +96,112 @@ describe('[B10] the disk blob store: files under <dataDir>/blobs, metadata in bl
     await store.close()
   })
 
+  /** A datasync that waits until `release` is called, then succeeds or fails with `fail`. */
+  const heldSync = () => {
+    const waiting: { go: () => void }[] = []
+    let fail: NodeJS.ErrnoException | undefined
+    let open = false
+    return {
+      disk: {
+        datasync: async (h: import('node:fs/promises').FileHandle) => {
+          if (!open) await new Promise<void>((go) => waiting.push({ go }))
+          if (fail) throw fail
+          await h.datasync()
+        },
+      },
+      held: () => waiting.length,
+      release(err?: NodeJS.ErrnoException) {
+        fail = err
+        for (const w of waiting.splice(0)) w.go()
+      },
+      /** Releases what waits and every later sync: a sync asked for after a check of held() is not missed. */
+      open() {
+        open = true
+        for (const w of waiting.splice(0)) w.go()
+      },
+    }
+  }
+  const until = async (cond: () => boolean) => {
+    for (let i = 0; i < 500 && !cond(); i++) await new Promise((r) => setTimeout(r, 2))
+    expect(cond()).toBe(true)
+  }
+  async function* tracked(chunks: readonly Uint8Array[], read: { all: boolean }) {
+    for (const [i, chunk] of chunks.entries()) {
+      read.all = i === chunks.length - 1
+      yield chunk
+    }
+  }
+
+  test('[B5] invariants 3 and 6: the next append writes while the one before is made durable; it counts only after it, in order', async () => {
+    const sync = heldSync()
+    const store = await openDiskBlobStore(freshDir(), sync.disk)
+    const id = newBlobId()
+    const chunks = sealedChunks(8)
+    await store.create(id, { conv: alice, space: alice, chunks: 8 }, roomy, T0)
+    const settled: string[] = []
+    const first = store.append(id, 0, body(chunks.slice(0, 4)), T0).then((o) => (settled.push('first'), o))
+    await until(() => sync.held() === 1)
+    // The first is being synced: the second starts at what it wrote and is read whole meanwhile.
+    const read = { all: false }
+    const second = store.append(id, 4, tracked(chunks.slice(4), read), T0).then((o) => (settled.push('second'), o))
+    await until(() => read.all)
+    expect(settled).toEqual([])
+    expect((await store.get(id))?.stored).toBe(0)
+    // Beyond what was written is still out of order, and says what is durable.
+    expect(await store.append(id, 9, body(chunks.slice(0, 1)), T0)).toEqual({ kind: 'out-of-order', stored: 0 })
+    sync.open()
+    expect(await first).toEqual({ kind: 'appended', stored: 4 })
+    expect(await second).toEqual({ kind: 'appended', stored: 8 })
+    expect(settled).toEqual(['first', 'second'])
+    expect(same(await drain(await store.read(id, 0, blobBytes(8))), Buffer.concat(chunks))).toBe(true)
+    await store.close()
+  })
+
+  test('[B5] invariant 3: when a sync fails, the appends written after it fail too and count nothing; the upload goes on from the durable count', async () => {
+    const sync = heldSync()
+    const store = await openDiskBlobStore(freshDir(), sync.disk)
+    const id = newBlobId()
+    const chunks = sealedChunks(6)
+    await store.create(id, { conv: alice, space: alice, chunks: 6 }, roomy, T0)
+    const first = store.append(id, 0, body(chunks.slice(0, 3)), T0)
+    await until(() => sync.held() === 1)
+    const read = { all: false }
+    const second = store.append(id, 3, tracked(chunks.slice(3), read), T0)
+    await until(() => read.all)
+    const eio = Object.assign(new Error('EIO: i/o error, fdatasync'), { code: 'EIO' })
+    sync.release(eio)
+    await expect(first).rejects.toThrow('EIO')
+    await expect(second).rejects.toThrow('EIO')
+    expect((await store.get(id))?.stored).toBe(0)
+    // Every chunk is written again from the durable count: none is taken as already there.
+    const full = Object.assign(new Error('ENOSPC: no space left on device, fdatasync'), { code: 'ENOSPC' })
+    const again = store.append(id, 0, body(chunks.slice(0, 3)), T0)
+    await until(() => sync.held() === 1)
+    sync.release(full)
+    expect(await again).toEqual({ kind: 'full', stored: 0 })
+    const last = store.append(id, 0, body(chunks), T0)
+    await until(() => sync.held() === 1)
+    sync.release()
+    expect(await last).toEqual({ kind: 'appended', stored: 6 })
+    expect(same(await drain(await store.read(id, 0, blobBytes(6))), Buffer.concat(chunks))).toBe(true)
+    await store.close()
+  })
+
+  test('[B8] a delete while an append is being made durable: the append answers missing and counts nothing', async () => {
+    const sync = heldSync()
+    const store = await openDiskBlobStore(freshDir(), sync.disk)
+    const id = newBlobId()
+    await store.create(id, { conv: alice, space: alice, chunks: 2 }, roomy, T0)
+    const append = store.append(id, 0, body(sealedChunks(2)), T0)
+    await until(() => sync.held() === 1)
+    expect(await store.delete(id)).toBe(true)
+    sync.release()
+    expect(await append).toEqual({ kind: 'missing' })
+    expect(await store.get(id)).toBeUndefined()
+    expect((await store.usage()).bytes).toBe(0)
+    await store.close()
+  })
+
   test('[B4] invariant 4: a create that would leave less free disk (statfs) than the reserve, counting what created blobs still lack, is full', async () => {
     const dir = freshDir()
     const store = await openDiskBlobStore(dir)

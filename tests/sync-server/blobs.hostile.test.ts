@@ -1,4 +1,4 @@
-import { mkdtempSync, renameSync, rmSync, symlinkSync, unlinkSync } from 'node:fs'
+import { mkdtempSync, readdirSync, renameSync, rmSync, symlinkSync, unlinkSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest'
@@ -128,6 +128,37 @@ describe('[B12] a full disk', () => {
     unlinkSync(file)
     renameSync(`${file}.aside`, file)
     expect((await blobCall(url, alice, 'PUT', blobPaths.put(id, 2), { body: Buffer.concat(chunks.slice(2)) })).json).toEqual({ chunks: 4, stored: 4, complete: true })
+    expect(same((await blobCall(url, alice, 'GET', blobPaths.data(id))).body, Buffer.concat(chunks))).toBe(true)
+  })
+})
+
+describe('[B7] downloads cut or stalled by the reader', () => {
+  test('[B7] downloads cut after a few KiB, or never read and then cut, leave no file open on the server; the next download is whole', async () => {
+    const chunks = randomChunks(64)
+    const id = await created(64)
+    expect((await blobCall(url, alice, 'PUT', blobPaths.put(id, 0), { body: Buffer.concat(chunks) })).json).toMatchObject({ stored: 64 })
+    const openFiles = () => readdirSync('/proc/self/fd').length
+    const before = openFiles()
+    const getHead = async () => {
+      const target = blobPaths.data(id)
+      const { authorization } = await signedHeaders(alice, 'GET', target)
+      return `GET ${target} HTTP/1.1\r\nhost: fieldchat\r\nauthorization: ${authorization}\r\n\r\n`
+    }
+    for (let i = 0; i < 4; i++) {
+      const raw = rawSocket(port)
+      raw.socket.write(await getHead())
+      await vi.waitFor(() => expect(raw.received().length).toBeGreaterThan(4096), { timeout: 10_000, interval: 10 })
+      raw.socket.destroy()
+      await raw.closed
+    }
+    // A reader that takes nothing: the server waits on the socket (no reads run ahead), then it is cut.
+    const stalled = rawSocket(port)
+    stalled.socket.pause()
+    stalled.socket.write(await getHead())
+    await new Promise((r) => setTimeout(r, 500))
+    stalled.socket.destroy()
+    await stalled.closed
+    await vi.waitFor(() => expect(openFiles()).toBeLessThanOrEqual(before), { timeout: 10_000, interval: 50 })
     expect(same((await blobCall(url, alice, 'GET', blobPaths.data(id))).body, Buffer.concat(chunks))).toBe(true)
   })
 })

@@ -95,6 +95,19 @@ describe('[B4]–[B7] upload and download', () => {
     }
   })
 
+  test('[B5] one PUT of 128 chunks (8 slabs, the body\'s two slabs reused four times each) and a retry overlapping 40 of them store every chunk byte for byte', async () => {
+    const file = await sealedFile(markedContent('slab reuse ', 200 * 65_536))
+    const id = file.id
+    secrets.push(id)
+    const count = file.chunks.length
+    expect((await blobCall(url, alice, 'POST', blobPaths.create(id, count))).status).toBe(201)
+    expect(parseBlobStatus((await blobCall(url, alice, 'PUT', blobPaths.put(id, 0), { body: file.bytes.subarray(0, 40 * C) })).json)?.stored).toBe(40)
+    expect(parseBlobStatus((await blobCall(url, alice, 'PUT', blobPaths.put(id, 0), { body: file.bytes.subarray(0, 128 * C) })).json)?.stored).toBe(128)
+    expect(parseBlobStatus((await blobCall(url, alice, 'PUT', blobPaths.put(id, 128), { body: file.bytes.subarray(128 * C) })).json)?.complete).toBe(true)
+    const whole = await blobCall(url, alice, 'GET', blobPaths.data(id))
+    expect(same(whole.body, file.bytes)).toBe(true)
+  })
+
   test('[B5] a retry whose answer was lost overlaps the stored chunks: only the rest is stored; a start beyond stored is B409_OUT_OF_ORDER with stored', async () => {
     const chunks = randomChunks(8)
     const id = blobIdOf(randomBytes(16))

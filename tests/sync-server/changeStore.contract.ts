@@ -2,6 +2,7 @@ import { afterEach, beforeEach, describe, expect, test } from 'vitest'
 import { randomBytes } from '../../crypto/verify.js'
 import type { AppendItem, ChangeStore } from '../../sync-server/store/ChangeStore.js'
 import { mailContract } from './changeStore.mail.contract.js'
+import { keepContract } from './changeStore.keep.contract.js'
 
 /**
  * The contract every ChangeStore runs (invariants 1–7 of sync-server/store/ChangeStore.ts; the
@@ -196,6 +197,7 @@ export function changeStoreContract(name: string, open: () => ChangeStore | Prom
     })
   })
   mailContract(name, open)
+  keepContract(name, open)
 }
 
 /** Builds device chains the way the server derives AppendItems from envelope headers. */

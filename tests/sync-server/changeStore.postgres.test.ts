@@ -132,13 +132,13 @@ describePostgres('ChangeStore on PostgreSQL', () => {
       await client.query('CREATE TABLE someone_elses (x int)')
       const refused = openPostgresStore(schema.url)
       await expect(refused).rejects.toBeInstanceOf(StoreFormatError)
-      await expect(refused).rejects.toThrow(/S100_STORE_FORMAT.*no fieldchat format record.*PostgreSQL store format 1/)
+      await expect(refused).rejects.toThrow(/S100_STORE_FORMAT.*no fieldchat format record.*PostgreSQL store format 2/)
       expect((await client.query("SELECT tablename FROM pg_tables WHERE schemaname = current_schema()")).rows).toEqual([{ tablename: 'someone_elses' }])
 
       await client.query('DROP TABLE someone_elses')
       await (await openPostgresStore(schema.url)).close()
       await client.query('UPDATE store_format SET format = 7')
-      await expect(openPostgresStore(schema.url)).rejects.toThrow(/S100_STORE_FORMAT.*format 7.*reads PostgreSQL store format 1/)
+      await expect(openPostgresStore(schema.url)).rejects.toThrow(/S100_STORE_FORMAT.*format 7.*reads PostgreSQL store format 2/)
     })
 
     test('[S8][S20] blind as the SQLite file: the tables and columns are exactly these (no device key, no sender, no time)', async () => {
@@ -156,8 +156,10 @@ describePostgres('ChangeStore on PostgreSQL', () => {
       expect(layout).toEqual({
         convs: ['conv', 'cap', 'epoch', 'admin'],
         docs: ['doc', 'conv', 'last_sseq'],
+        dropped: ['doc', 'conv'],
         envelopes: ['doc', 'sseq', 'chain', 'seq', 'hash', 'bytes'],
         heads: ['doc', 'chain', 'seq', 'hash'],
+        keeps: ['doc', 'conv', 'day'],
         mail: ['id', 'dest', 'body_id', 'expires'],
         mail_body: ['id', 'body', 'refs', 'fanout'],
         recovery_blobs: ['addr', 'write_hash', 'data'],

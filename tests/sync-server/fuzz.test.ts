@@ -47,7 +47,13 @@ describe('[S1][S6][S22][P3][P4][P7] the hostile-frame fuzzer, a short seeded run
     // It reached the deep paths: refusals from the schema, the handshake, joins and pushes.
     const codes = Object.keys(report.rejectionsByCode as Record<string, number>)
     expect(codes).toEqual(expect.arrayContaining(['1000', '1004', '1101']))
-    expect(Object.keys(report.ackCodes as Record<string, number>)).toEqual(expect.arrayContaining(['1200', '1202']))
+    // Pushes reached the envelope checks (1200) and, past a valid signature, the append checks: a
+    // gap, a broken link, an equivocation or a stale epoch. Which of these a short run meets depends
+    // on how its peers' frames interleave with their rotations (each rotation revokes the others'
+    // joins), which the seed does not fix.
+    const acks = Object.keys(report.ackCodes as Record<string, number>)
+    expect(acks).toContain('1200')
+    expect(acks.some((c) => ['1202', '1203', '1204', '1205'].includes(c)), `append checks among ${acks.join(', ')}`).toBe(true)
     expect(code).toBe(0)
   }, 120_000)
 })

@@ -218,8 +218,8 @@ function sample(families: Map<string, Family>, name: string, labels: Record<stri
 
 // ---- [S19] Every metric of the server, and the closed set of every label it may carry. ----
 
-const CLIENT_TYPES = ['hello', 'join', 'rekey', 'push', 'subscribe', 'unsubscribe', 'ping', 'mail', 'mail-done']
-const SERVER_TYPES = ['challenge', 'welcome', 'joined', 'ack', 'envelopes', 'snapshots', 'caught-up', 'pong', 'mailbox', 'error']
+const CLIENT_TYPES = ['hello', 'join', 'rekey', 'push', 'subscribe', 'unsubscribe', 'ping', 'mail', 'mail-done', 'signal', 'push-register', 'push-unregister', 'wake', 'turn']
+const SERVER_TYPES = ['challenge', 'welcome', 'joined', 'ack', 'envelopes', 'snapshots', 'caught-up', 'pong', 'mailbox', 'error', 'relay', 'turn-credentials']
 const CODES: Record<string, string> = {
   1000: 'BAD_FRAME', 1001: 'FRAME_TOO_LARGE', 1002: 'RATE_LIMITED', 1003: 'VERSION_MISMATCH', 1004: 'NOT_AUTHENTICATED', 1005: 'AUTH_FAILED',
   1006: 'IDLE_TIMEOUT', 1007: 'SLOW_READER', 1100: 'NOT_JOINED', 1101: 'CAPABILITY_REJECTED', 1102: 'CAPABILITY_REVOKED', 1103: 'REKEY_CONFLICT',
@@ -289,7 +289,7 @@ describe('[S19] GET /metrics: Prometheus text after a real session', () => {
     })
     const framesOut = (type: string) => sample(families, 'fieldchat_frames_out_total', { type })
     expect(Object.fromEntries(SERVER_TYPES.map((t) => [t, framesOut(t)]))).toEqual({
-      challenge: 5, welcome: 4, joined: 3, ack: 2, envelopes: 2, snapshots: 0, 'caught-up': 2, pong: 1, mailbox: 2, error: 3,
+      challenge: 5, welcome: 4, joined: 3, ack: 2, envelopes: 2, snapshots: 0, 'caught-up': 2, pong: 1, mailbox: 2, error: 3, relay: 0, 'turn-credentials': 0,
     })
   })
 

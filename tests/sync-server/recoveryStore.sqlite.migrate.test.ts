@@ -38,11 +38,11 @@ async function format4File(file: string) {
   return { conv, cap, mailbox, body }
 }
 
-test('[S13] store format 6 is the format-4 layout plus the recovery_blobs table (5) and the mail bodies\' ready mark (6)', () => {
-  expect(STORE_FORMAT).toBe(6)
+test('[S13] store format 7 is the format-4 layout plus the recovery_blobs table (5), the mail bodies\' ready mark (6) and the keep-until tables (7, [S56])', () => {
+  expect(STORE_FORMAT).toBe(7)
 })
 
-test('[S13] a format-4 file opens: its data is kept, the recovery table is added and the file records format 6', async () => {
+test('[S13] a format-4 file opens: its data is kept, the recovery table is added and the file records format 7', async () => {
   const file = join(dir, 'format4.sqlite')
   const old = await format4File(file)
   expect(tables(file)).toMatchObject({ version: 4 })
@@ -71,6 +71,6 @@ test('[S13] a file of format 3 is still refused with S100 and left as it was', a
   db.close()
   const before = readFileSync(file)
   expect(() => openSqliteStore(file)).toThrow(StoreFormatError)
-  expect(() => openSqliteStore(file)).toThrow(/S100_STORE_FORMAT.*format 3.*reads format 6/)
+  expect(() => openSqliteStore(file)).toThrow(/S100_STORE_FORMAT.*format 3.*reads format 7/)
   expect(readFileSync(file).equals(before)).toBe(true)
 })

@@ -50,6 +50,8 @@ export class Registry {
   private readonly seen = new Map<string, number>()
   /** Keys of records that failed to decode, set aside for the person to see ([M201]). */
   readonly corrupt: string[] = []
+  /** [M71] `conv/doc` of documents dropped in this session: a frame in flight moves no cursor of theirs. */
+  private readonly forgotten = new Set<string>()
 
   constructor(private readonly store: LocalStore) {}
 
@@ -138,7 +140,7 @@ export class Registry {
 
   /** Cursors (only forward), each with the newest epoch seen below it when given. */
   async saveCursors(entries: readonly { conv: ConvId; doc: DocId; cursor: number; epoch?: number }[]): Promise<void> {
-    const moved = entries.filter((e) => e.cursor > this.cursor(e.conv, e.doc))
+    const moved = entries.filter((e) => e.cursor > this.cursor(e.conv, e.doc) && !this.forgotten.has(`${e.conv}/${e.doc}`))
     const ops = moved.flatMap((e) => [
       { key: ['cursor', e.conv, e.doc], value: encodeRecord(e.cursor) },
       ...(e.epoch !== undefined ? [{ key: ['epoch-seen', e.conv, e.doc], value: encodeRecord(e.epoch) }] : []),
@@ -149,5 +151,14 @@ export class Registry {
       this.cursors.set(`${e.conv}/${e.doc}`, e.cursor)
       if (e.epoch !== undefined) this.seen.set(`${e.conv}/${e.doc}`, e.epoch)
     }
+  }
+
+  /** [M71] A document dropped on this device: its cursor and newest epoch go, and are never saved again. */
+  async forgetDoc(conv: ConvId, doc: DocId): Promise<void> {
+    const id = `${conv}/${doc}`
+    this.forgotten.add(id)
+    this.cursors.delete(id)
+    this.seen.delete(id)
+    await this.store.write([{ key: ['cursor', conv, doc], value: undefined }, { key: ['epoch-seen', conv, doc], value: undefined }])
   }
 }

@@ -19,6 +19,9 @@ export interface DocChange {
  * Invariant 1: every change this device makes carries actor = hex(device key) ([E10]).
  * Invariant 2: a document is materialised in the Repo only once it has at least one change,
  * so a handle is always ready.
+ * Invariant 3 ([M71]): a dropped document is never loaded, changed or saved again: remote
+ * changes for it are ignored, a local change is refused, and the storage adapter refuses its
+ * chunks (a save automerge-repo scheduled before the drop lands nowhere).
  */
 export class DocStore {
   readonly repo: Repo
@@ -27,14 +30,23 @@ export class DocStore {
   private readonly handles = new Map<DocId, Promise<DocHandle<unknown> | undefined>>()
   private applyingLocal = false
 
-  /** `genesis(id)`: a change every device makes identically to start that document, or undefined. */
-  constructor(private readonly store: LocalStore, private readonly actor: string, private readonly genesis: (id: DocId) => Uint8Array | undefined = () => undefined) {
+  /**
+   * `genesis(id)`: a change every device makes identically to start that document, or undefined.
+   * `dropped(id)`: the document was dropped on this device ([M71]; Invariant 3).
+   */
+  constructor(
+    private readonly store: LocalStore,
+    private readonly actor: string,
+    private readonly genesis: (id: DocId) => Uint8Array | undefined = () => undefined,
+    private readonly dropped: (id: DocId) => boolean = () => false,
+  ) {
     this.adapter = new RepoStorageAdapter(store)
     this.repo = new Repo({ storage: this.adapter, network: [], sharePolicy: async () => false })
   }
 
-  /** The loaded document, loading it from storage on first use; undefined if it has no changes yet. */
+  /** The loaded document, loading it from storage on first use; undefined if it has no changes yet (or was dropped). */
   async doc<T>(id: DocId): Promise<A.Doc<T> | undefined> {
+    if (this.dropped(id)) return undefined
     return (await this.handle(id))?.doc() as A.Doc<T> | undefined
   }
 
@@ -44,6 +56,7 @@ export class DocStore {
 
   /** Applies local changes in one Repo update and returns their bytes, in order. */
   async change<T>(id: DocId, fns: readonly A.ChangeFn<T>[], time?: number): Promise<Uint8Array[]> {
+    if (this.dropped(id)) throw new Error('document dropped') // Invariant 3: writers skip dropped segments ([M71])
     const changes: Uint8Array[] = []
     const run = (doc: A.Doc<T>): A.Doc<T> => {
       for (const fn of fns) {
@@ -65,8 +78,43 @@ export class DocStore {
     return changes
   }
 
+  /**
+   * [M14a] Appends `records` to the list at the root key `list`, one Automerge change each (the
+   * record object its change's first op), in one Repo update. The changes are made on a copy of
+   * the document's backend and applied to the document in one batch: the same change bytes as
+   * `A.change(doc, (d) => d[list].push(record))` one after the other, without materialising the
+   * document after every one (that copied the whole list per message: O(segment) each).
+   * Undefined when the document has no such list (the caller writes through `change`).
+   */
+  async append(id: DocId, list: string, records: readonly object[], time?: number): Promise<Uint8Array[] | undefined> {
+    if (this.dropped(id)) throw new Error('document dropped') // Invariant 3
+    const seconds = Math.floor((time ?? Date.now()) / 1000)
+    let changes: Uint8Array[] | undefined
+    const run = <T>(doc: A.Doc<T>): A.Doc<T> => {
+      const target = (doc as Record<string, unknown>)[list]
+      const obj = Array.isArray(target) ? A.getObjectId(target) : null
+      if (!obj) return doc
+      const made = appendOnCopy(A.getBackend(doc), this.actor, obj, records, seconds)
+      changes = made
+      return A.applyChanges(doc, made)[0]
+    }
+    const handle = await this.handle(id)
+    this.applyingLocal = true
+    try {
+      if (handle) handle.update(run)
+      else {
+        const doc = run(this.fresh<unknown>(id))
+        if (changes) await this.materialise(id, doc)
+      }
+    } finally {
+      this.applyingLocal = false
+    }
+    return changes
+  }
+
   /** Applies verified remote changes in one batch (batch apply is ~30× faster than one by one). */
   async apply(id: DocId, changes: readonly Uint8Array[]): Promise<void> {
+    if (this.dropped(id)) return // Invariant 3: a frame in flight when it was dropped
     const handle = await this.handle(id)
     if (handle) handle.update((doc) => A.applyChanges(doc, changes as Uint8Array[])[0])
     else await this.materialise(id, A.applyChanges(this.fresh<unknown>(id), changes as Uint8Array[])[0])
@@ -85,9 +133,22 @@ export class DocStore {
     return A.getAllChanges(doc).filter((c) => A.decodeChange(c).actor === this.actor)
   }
 
+  /**
+   * [M71] Invariant 3: lets go of a dropped document: no save of it lands any more, and its
+   * handle leaves the Repo. The caller erases its chunks and the rest (prune/erase.ts).
+   */
+  async forget(id: DocId): Promise<void> {
+    this.adapter.refuse(documentId(id))
+    const pending = this.handles.get(id)
+    this.handles.delete(id)
+    const handle = await pending?.catch(() => undefined)
+    // Unloaded, not deleted: a deleted handle makes automerge-repo's own sync loop log errors.
+    if (handle) await this.repo.removeFromCache(documentId(id))
+  }
+
   /** Waits until the given documents are written to local storage. */
   async flush(ids: readonly DocId[]): Promise<void> {
-    const loaded = ids.filter((id) => this.handles.has(id)).map(documentId)
+    const loaded = ids.filter((id) => this.handles.has(id) && !this.dropped(id)).map(documentId)
     if (loaded.length) await this.repo.flush(loaded)
   }
 
@@ -131,6 +192,23 @@ export class DocStore {
 
   private watch(id: DocId, handle: DocHandle<unknown>): void {
     handle.on('change', ({ patches }) => this.events.emit('change', { doc: id, patches, local: this.applyingLocal }))
+  }
+}
+
+/** Commits one change per record on a copy of `backend` (this device's actor) and returns their bytes. */
+function appendOnCopy(backend: ReturnType<typeof A.getBackend>, actor: string, list: string, records: readonly object[], seconds: number): Uint8Array[] {
+  const copy = backend.clone(actor)
+  try {
+    return records.map((record) => {
+      // What a proxy's `push` of a map does (automerge proxies.js): one insert, hydrated.
+      copy.insertObjectFromHydrate(list, copy.length(list), record)
+      copy.commit(null, seconds)
+      const change = copy.getLastLocalChange()
+      if (!change) throw new Error('no change made')
+      return change
+    })
+  } finally {
+    copy.free()
   }
 }
 

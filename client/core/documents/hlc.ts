@@ -13,6 +13,11 @@ export class HybridClock {
     return this.last
   }
 
+  /** The wall clock alone, not advanced ([M67]: expiry is judged by this device's own clock). */
+  wallNow(): number {
+    return this.wall()
+  }
+
   observe(ts: number): void {
     if (Number.isSafeInteger(ts) && ts <= this.wall() + 86_400_000) this.last = Math.max(this.last, ts)
   }

@@ -60,16 +60,23 @@ export class ConversationLayout {
     }
     if (!found.length) return
     for (const s of found) convOfDoc.set(s.id, conv)
-    for (const s of segs.setSegments(conv, found)) engine.trackDoc(conv, s.id)
+    // [M71] A segment dropped on this device is never subscribed again.
+    for (const s of segs.setSegments(conv, found)) if (!segs.isDropped(s.id)) engine.trackDoc(conv, s.id)
   }
 
   /** The newest segment of the generation written in, or the next one when there is none or it is full. */
+  /** Messages a loaded segment can still take before it is full. */
+  roomIn(segment: DocId): number {
+    return this.deps.segmentCapacity - this.deps.segs.count(segment)
+  }
+
   async writableSegment(conv: ConvId): Promise<DocId> {
     const { segs, convOfDoc } = this.deps
     const root = this.writeRoot(conv)
     const mine = segs.segmentsOf(conv).filter((s) => (s.root ?? rootDocOf(conv)) === root)
     const newest = mine[mine.length - 1]
-    if (newest) {
+    // [M71] A dropped newest segment takes no more writes: the next one is started.
+    if (newest && !segs.isDropped(newest.id)) {
       await segs.load(conv, newest.id)
       if (segs.count(newest.id) < this.deps.segmentCapacity) return newest.id
     }

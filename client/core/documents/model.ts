@@ -1,8 +1,10 @@
 import * as A from '@automerge/automerge'
-import { deviceIdOf, docIdOf, idBytes, type ConvId, type DeviceId, type DocId } from '../../../protocol/index.js'
+import { deviceIdOf, docIdOf, idBytes, parseDocId, type ConvId, type DeviceId, type DocId } from '../../../protocol/index.js'
 import { domainHash, fromBase64Url, fromHex } from '../../../crypto/index.js'
 import { readFileRecords, type FileRecord, type FileRef } from '../files/ref.js'
 import { readVerdictRecords, type ScanVerdict, type VerdictRecord } from '../scanner/verdict.js'
+import { readMessageFields, type EditRecord, type MessageEdit } from './messageFields.js'
+import { OBJECT_ID, refOf, type MessageRef } from './messageRef.js'
 
 /**
  * Document shapes.
@@ -30,9 +32,18 @@ export interface SegmentRecord { start: number }
 export type RootDoc = Record<string, unknown>
 /**
  * `files`: attached files ([A1]), each a record the author's change created with the message;
- * `verdicts`: a scanner's verdicts on files ([A4]).
+ * `verdicts`: a scanner's verdicts on files ([A4]). [M40]–[M44]: `edits` (the texts an edit
+ * replaced), `deleted` (deleted for everyone), `mentions`, `fwd`: written by the author's device only.
  */
-export interface MessageRecord { id: A.ImmutableString; ts: number; text: A.ImmutableString; replyTo?: A.ImmutableString; files?: FileRecord[]; verdicts?: VerdictRecord[] }
+export interface MessageRecord {
+  id: A.ImmutableString; ts: number; text: A.ImmutableString; replyTo?: A.ImmutableString
+  /** [M47] The segment (document id) of the message `replyTo` names; replies before it have none. */
+  replySeg?: A.ImmutableString
+  files?: FileRecord[]; verdicts?: VerdictRecord[]
+  edits?: EditRecord[]; deleted?: number; mentions?: A.ImmutableString[]; fwd?: boolean
+  /** [M66] When the message disappears (ms), written by its author from the timer at send time. */
+  exp?: number
+}
 export interface SegmentDoc { messages: MessageRecord[] }
 
 const GENESIS_ACTOR = '00'.repeat(16) as A.ActorId
@@ -46,6 +57,8 @@ export const SEGMENT_GENESIS: Uint8Array = A.getLastLocalChange(
 export interface MessageView {
   /** The message object's Automerge id (`counter@authorActor`): unique, and unforgeable by others. */
   readonly id: string
+  /** [M15] Its name across the conversation (`<segment>.<id>`): what actions and replies are given. */
+  readonly ref: MessageRef
   /** The random id the author gave it; used only to match the author's own outbox entries. */
   readonly tag: string
   readonly segment: DocId
@@ -53,11 +66,25 @@ export interface MessageView {
   readonly author: DeviceId
   readonly ts: number
   readonly text: string
+  /** [M47] The answered message's object id, and (replies written since refs) its segment and ref. */
   readonly replyTo?: string
+  readonly replySeg?: DocId
+  readonly replyRef?: MessageRef
   /** [A1] Attached files, parsed; a malformed one is left out. */
   readonly files?: readonly FileRef[]
   /** [A4] Verdicts on files, written by a scanner device (whose count is decided by the policy, not here). */
   readonly verdicts?: readonly ScanVerdict[]
+  /** [M41] Deleted for everyone: text '', no files, edits or mentions. */
+  readonly deleted?: true
+  /** [M40] The texts earlier edits replaced, oldest first; `edited`: when the last edit was made. */
+  readonly edits?: readonly MessageEdit[]
+  readonly edited?: number
+  /** [M43] Device ids (hex) or user ids the author mentioned. */
+  readonly mentions?: readonly string[]
+  /** [M44] Forwarded from another conversation. */
+  readonly fwd?: true
+  /** [M66] When it disappears (ms): as its author wrote it here; the list shows it capped by the policy ([M67]). */
+  readonly exp?: number
 }
 
 export interface SegmentInfo { readonly index: number; readonly id: DocId; readonly start: number; readonly root?: DocId }
@@ -101,22 +128,43 @@ export function messageList(doc: A.Doc<SegmentDoc>): readonly MessageRecord[] {
   return Array.isArray(doc.messages) ? doc.messages : []
 }
 
-/** The message at `index`; undefined when malformed or not created by a device's change. */
+/**
+ * The message at `index`; undefined when malformed, not created by a device's change, or an
+ * action entry ([M42]: those carry `kind` and never `text`, so clients before them skip them too).
+ */
 export function readMessage(doc: A.Doc<SegmentDoc>, segment: DocId, index: number): MessageView | undefined {
   const list = messageList(doc)
   const rec = list[index] as unknown
-  if (!rec || typeof rec !== 'object') return undefined
-  const { id, ts, text, replyTo, files, verdicts } = rec as Record<string, unknown>
+  if (!rec || typeof rec !== 'object' || 'kind' in rec) return undefined
+  const { id, ts, text, replyTo, replySeg, files, verdicts, exp } = rec as Record<string, unknown>
   const tag = str(id)
   const body = str(text)
   const author = creatorOf(list, index)
   const objId = A.getObjectId(rec)
   if (!tag || !objId || typeof ts !== 'number' || !Number.isFinite(ts) || body === undefined || !author) return undefined
-  const reply = str(replyTo)
+  const reply = readReply(replyTo, replySeg)
   const refs = files === undefined ? undefined : readFileRecords(files)
   const scans = verdicts === undefined ? undefined : readVerdictRecords(verdicts)
-  const view = { id: objId, tag, segment, author, ts, text: body }
-  return { ...view, ...(reply ? { replyTo: reply } : {}), ...(refs?.length ? { files: refs } : {}), ...(scans?.length ? { verdicts: scans } : {}) }
+  // [M66] A malformed `exp` reads as none (the policy's maximum still applies, [M67]).
+  const expires = typeof exp === 'number' && Number.isFinite(exp) && exp >= 0 ? { exp } : {}
+  const view = { id: objId, ref: refOf(segment, objId), tag, segment, author, ts, text: body, ...reply, ...expires }
+  // [M41] Deleted is read first: no later field of the record brings its content back.
+  const fields = readMessageFields(rec as Record<string, unknown>)
+  if (fields.deleted) return { ...view, text: '', deleted: true }
+  return { ...view, ...(refs?.length ? { files: refs } : {}), ...(scans?.length ? { verdicts: scans } : {}), ...fields.extra }
+}
+
+/**
+ * [M47] What a reply names: an object id, and its segment when written since refs. A malformed
+ * segment drops the reply's link (the message itself is still shown), as a malformed action
+ * entry is ignored ([M42]).
+ */
+function readReply(replyTo: unknown, replySeg: unknown): { replyTo?: string; replySeg?: DocId; replyRef?: MessageRef } {
+  const id = str(replyTo)
+  if (!id || !OBJECT_ID.test(id)) return {}
+  if (replySeg === undefined) return { replyTo: id }
+  const seg = parseDocId(str(replySeg))
+  return seg ? { replyTo: id, replySeg: seg, replyRef: refOf(seg, id) } : {}
 }
 
 /** The object id at `index` without reading the rest (cheap scans for new messages). */
@@ -136,7 +184,8 @@ export function readSegment(doc: A.Doc<SegmentDoc>, segment: DocId): MessageView
 }
 
 export function compareMessages(a: MessageView, b: MessageView): number {
-  return a.ts - b.ts || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)
+  // Two segments can hold the same object id: the ref decides between them, alike everywhere.
+  return a.ts - b.ts || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0) || (a.ref < b.ref ? -1 : a.ref > b.ref ? 1 : 0)
 }
 
 export function readSegments(conv: ConvId, root: A.Doc<RootDoc>): SegmentInfo[] {

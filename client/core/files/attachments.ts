@@ -27,6 +27,8 @@ export interface AttachmentsDeps {
   readonly filePolicy: (conv: ConvId) => FilePolicy | undefined
   readonly putChunks?: number
   readonly backoff?: { readonly baseMs: number; readonly maxMs: number }
+  /** The message naming the files was written (push wakes, [M64]). */
+  readonly written?: (conv: ConvId, tag: string) => void
 }
 
 /**
@@ -46,7 +48,10 @@ export class Attachments {
       spool: deps.spool,
       client: this.client,
       access: (conv) => this.access(conv),
-      write: async (u) => void (await deps.log.write(u.conv as ConvId, { text: u.caption, files: u.files.map(refOf), tag: u.tag, ts: u.ts, ...(u.replyTo ? { replyTo: u.replyTo } : {}) })),
+      write: async (u) => {
+        await deps.log.write(u.conv as ConvId, { text: u.caption, files: u.files.map(refOf), tag: u.tag, ts: u.ts, ...(u.replyTo ? { replyTo: u.replyTo } : {}) })
+        deps.written?.(u.conv as ConvId, u.tag)
+      },
       changed: deps.changed,
       check: (conv, source, claim, sha256) => checkFile(source, claim, sha256, deps.filePolicy(conv)),
       ...(deps.putChunks ? { putChunks: deps.putChunks } : {}),

@@ -59,7 +59,7 @@ export async function downloadFile(deps: DownloadDeps, conv: ConvId, ref: FileRe
         }
         try {
           let index = next
-          for await (const sealed of chunksOf(stream)) {
+          for await (const sealed of chunksOf(stream, IN_FLIGHT + 1)) {
             const p = openChunk(open, index++, sealed)
             p.catch(() => undefined)
             opening.push(p)
@@ -119,10 +119,17 @@ async function openChunk(open: FileOpener, index: number, sealed: Uint8Array): P
   return r.value
 }
 
-/** Cuts a byte stream into sealed chunks; memory holds at most one chunk and one network read. */
-async function* chunksOf(stream: ReadableStream<Uint8Array>): AsyncGenerator<Uint8Array> {
+/**
+ * Cuts a byte stream into sealed chunks; memory holds `slots` chunks and the network reads of the
+ * chunks in flight. A chunk split across network reads is gathered into one of `slots` buffers
+ * taken in turn (not a fresh one per chunk: a GiB is 16,384 chunks): the caller holds at most
+ * `slots` − 1 of the chunks it was given when it asks for the next.
+ */
+async function* chunksOf(stream: ReadableStream<Uint8Array>, slots = 2): AsyncGenerator<Uint8Array> {
   const reader = stream.getReader()
-  const buf = new Uint8Array(FILE_SEALED_CHUNK_BYTES)
+  const ring = Array.from({ length: slots }, () => new Uint8Array(FILE_SEALED_CHUNK_BYTES))
+  let turn = 0
+  let buf = ring[0]!
   let fill = 0
   try {
     for (;;) {
@@ -130,12 +137,21 @@ async function* chunksOf(stream: ReadableStream<Uint8Array>): AsyncGenerator<Uin
       if (done) return
       let at = 0
       while (at < value.length) {
+        // Whole chunks of a network read are handed on as they are (each read is a buffer of its
+        // own); only a chunk split across reads is gathered and copied.
+        if (fill === 0 && value.length - at >= FILE_SEALED_CHUNK_BYTES) {
+          yield value.subarray(at, at + FILE_SEALED_CHUNK_BYTES)
+          at += FILE_SEALED_CHUNK_BYTES
+          continue
+        }
         const n = Math.min(value.length - at, FILE_SEALED_CHUNK_BYTES - fill)
         buf.set(value.subarray(at, at + n), fill)
         fill += n
         at += n
         if (fill === FILE_SEALED_CHUNK_BYTES) {
-          yield buf.slice()
+          yield buf
+          turn = (turn + 1) % slots
+          buf = ring[turn]!
           fill = 0
         }
       }

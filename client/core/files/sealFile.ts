@@ -1,4 +1,4 @@
-import { FILE_CHUNK_BYTES, contentHasher, createFileSealer, generateFileSecret, randomBytes, toHex, type FileSecret } from '../../../crypto/index.js'
+import { FILE_CHUNK_BYTES, FILE_SEALED_CHUNK_BYTES, contentHasher, createFileSealer, generateFileSecret, randomBytes, toHex, type FileSecret } from '../../../crypto/index.js'
 import { blobIdBytes, blobIdOf, paddedChunkCount, type BlobId } from '../../../protocol/index.js'
 import { ClientError, ClientErrorCode } from '../errors.js'
 import { MAX_FILE_BYTES } from './ref.js'
@@ -23,22 +23,37 @@ export interface SealedFile {
  * it on the way ([F5]); memory holds one step (1 MiB) whatever the file's size. Filler chunks
  * are not stored: they are random bytes made when they are sent.
  */
-export async function sealIntoSpool(source: FileSource, spool: Spool, id: string, opts: { signal?: AbortSignal; onProgress?: (bytes: number) => void } = {}): Promise<SealedFile> {
+export interface SealOptions {
+  readonly signal?: AbortSignal
+  /** Content bytes sealed and written to the spool so far. */
+  readonly onProgress?: (bytes: number) => void
+  /** Called once before sealing starts, with the blob's id and its real and padded chunk counts (an early upload, [A2]). */
+  readonly onStart?: (blob: BlobId, real: number, chunks: number) => void
+}
+
+export async function sealIntoSpool(source: FileSource, spool: Spool, id: string, opts: SealOptions = {}): Promise<SealedFile> {
   if (source.size > MAX_FILE_BYTES) throw new ClientError(ClientErrorCode.FILE_TOO_LARGE)
   const blob = blobIdOf(randomBytes(16))
   const secret = generateFileSecret()
   const sealer = await createFileSealer(secret, { blob: blobIdBytes(blob), size: source.size })
   const hasher = contentHasher()
+  opts.onStart?.(blob, sealer.chunks, paddedChunkCount(sealer.chunks))
+  // Two step buffers take turns: the spool may still be writing the one before (Spool.write).
+  const steps: Uint8Array[] = []
+  // The source's bytes are hashed and sealed before the next read: one buffer for every read.
+  const readBuffer = new Uint8Array(STEP_CHUNKS * FILE_CHUNK_BYTES)
   for (let first = 0; first < sealer.chunks; first += STEP_CHUNKS) {
     if (opts.signal?.aborted) throw new ClientError(ClientErrorCode.UPLOAD_CANCELLED)
     const offset = first * FILE_CHUNK_BYTES
     const want = Math.min(STEP_CHUNKS * FILE_CHUNK_BYTES, source.size - offset)
-    const bytes = want > 0 ? await source.read(offset, want) : new Uint8Array(0)
+    const bytes = want > 0 ? await source.read(offset, want, readBuffer) : new Uint8Array(0)
     if (bytes.length !== want) throw new ClientError(ClientErrorCode.FILE_UNAVAILABLE, 'the file changed or could not be read while it was being prepared')
     hasher.update(bytes)
     const count = Math.min(STEP_CHUNKS, sealer.chunks - first)
-    const sealed = await Promise.all(Array.from({ length: count }, (_, i) => sealer.seal(first + i, bytes.subarray(i * FILE_CHUNK_BYTES, (i + 1) * FILE_CHUNK_BYTES))))
-    for (const [i, s] of sealed.entries()) await spool.write(id, first + i, s)
+    const step = (steps[(first / STEP_CHUNKS) & 1] ??= new Uint8Array(STEP_CHUNKS * FILE_SEALED_CHUNK_BYTES)).subarray(0, count * FILE_SEALED_CHUNK_BYTES)
+    const into = (i: number) => step.subarray(i * FILE_SEALED_CHUNK_BYTES, (i + 1) * FILE_SEALED_CHUNK_BYTES)
+    await Promise.all(Array.from({ length: count }, (_, i) => sealer.seal(first + i, bytes.subarray(i * FILE_CHUNK_BYTES, (i + 1) * FILE_CHUNK_BYTES), into(i))))
+    await spool.write(id, first, step)
     opts.onProgress?.(offset + want)
   }
   await spool.flush(id)

@@ -8,12 +8,19 @@ import { FILE_SEALED_CHUNK_BYTES } from '../../../crypto/index.js'
  * an encryption cut short and is removed at start.
  */
 export interface Spool {
-  /** Writes sealed chunk `index` of entry `id` (each exactly one sealed chunk long). */
+  /**
+   * Writes sealed chunks `index`, `index` + 1, … of entry `id` (`sealed` holds one or more whole
+   * sealed chunks). The spool may still read `sealed` until its next call returns (a write goes on
+   * in the background): the caller changes those bytes only after that.
+   */
   write(id: string, index: number, sealed: Uint8Array): Promise<void>
   /** Makes what was written durable (before the upload's record says it is whole). */
   flush(id: string): Promise<void>
-  /** `count` sealed chunks from `index`, concatenated. */
-  read(id: string, index: number, count: number): Promise<Uint8Array>
+  /**
+   * `count` sealed chunks from `index`, concatenated. With `into` (at least that long) a spool
+   * may read into it and return a view of it; the result is what counts either way.
+   */
+  read(id: string, index: number, count: number, into?: Uint8Array): Promise<Uint8Array>
   remove(id: string): Promise<void>
   list(): Promise<string[]>
 }
@@ -22,10 +29,10 @@ export function memorySpool(): Spool & { bytesHeld(): number } {
   const entries = new Map<string, Map<number, Uint8Array>>()
   return {
     async write(id, index, sealed) {
-      if (sealed.length !== FILE_SEALED_CHUNK_BYTES) throw new Error('a spool holds whole sealed chunks')
+      const count = wholeChunks(sealed)
       let e = entries.get(id)
       if (!e) entries.set(id, (e = new Map()))
-      e.set(index, Uint8Array.from(sealed))
+      for (let i = 0; i < count; i++) e.set(index + i, sealed.slice(i * FILE_SEALED_CHUNK_BYTES, (i + 1) * FILE_SEALED_CHUNK_BYTES))
     },
     async flush() {},
     async read(id, index, count) {
@@ -46,4 +53,11 @@ export function memorySpool(): Spool & { bytesHeld(): number } {
     },
     bytesHeld: () => [...entries.values()].reduce((n, e) => n + e.size * FILE_SEALED_CHUNK_BYTES, 0),
   }
+}
+
+/** How many whole sealed chunks `sealed` holds (one at least); throws otherwise. */
+export function wholeChunks(sealed: Uint8Array): number {
+  const count = sealed.length / FILE_SEALED_CHUNK_BYTES
+  if (!Number.isInteger(count) || count < 1) throw new Error('a spool holds whole sealed chunks')
+  return count
 }

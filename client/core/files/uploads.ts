@@ -6,6 +6,7 @@ import { decodeRecord, encodeRecord } from '../storage/records.js'
 import type { BlobAccess, BlobClient } from './blobClient.js'
 import { BlobError } from './blobClient.js'
 import { cleanName, MAX_FILES_PER_MESSAGE, MAX_THUMB_CHARS, safeName } from './ref.js'
+import { EarlyUpload } from './earlyUpload.js'
 import { sealIntoSpool } from './sealFile.js'
 import type { FileSource } from './source.js'
 import type { FileVerdict } from './check/index.js'
@@ -84,6 +85,8 @@ export class Uploads {
   private readonly aborts = new Map<string, AbortController>()
   /** Chunks per PUT each upload has come down to (a slow link), kept across retries. */
   private readonly perPut = new Map<string, number>()
+  /** Uploads of files that started while they were sealed; the outbox waits for them before it sends. */
+  private readonly early = new Map<string, EarlyUpload[]>()
   private running: Promise<void> | undefined
   private writes: Promise<void> = Promise.resolve()
   private wake: (() => void) | undefined
@@ -105,11 +108,21 @@ export class Uploads {
   async add(conv: ConvId, tag: string, ts: number, items: readonly Attachment[], caption: string, replyTo?: string): Promise<string> {
     if (!items.length || items.length > MAX_FILES_PER_MESSAGE) throw new ClientError(ClientErrorCode.FILE_UNKNOWN, `1 to ${MAX_FILES_PER_MESSAGE} files per message`)
     const files: UploadFile[] = []
+    const early: EarlyUpload[] = []
+    const { client, spool } = this.deps
+    const access = this.deps.access(conv)
     try {
       for (const [i, item] of items.entries()) {
         const name = safeName(item.name)
         if (!cleanName(name)) throw new ClientError(ClientErrorCode.FILE_UNKNOWN, 'no usable file name')
-        const sealed = await sealIntoSpool(item.source, this.deps.spool, spoolId(tag, i))
+        let sending: EarlyUpload | undefined
+        const sealed = await sealIntoSpool(item.source, spool, spoolId(tag, i), {
+          onStart: (blob, real, chunks) => {
+            if (client && access && !this.stopped) early.push((sending = new EarlyUpload(client, access, blob, real, chunks, (start, count, into) => spool.read(spoolId(tag, i), start, count, into), this.deps.putChunks)))
+          },
+          onProgress: (bytes) => sending?.advance(bytes),
+        })
+        sending?.end()
         const verdict = await this.deps.check?.(conv, item.source, { name, type: item.type }, sealed.sha256)
         if (verdict?.level === 'block') throw new FileRefused(ClientErrorCode.FILE_BLOCKED, verdict)
         if (verdict?.level === 'warn' && !item.confirmed) throw new FileRefused(ClientErrorCode.FILE_NEEDS_CONFIRMATION, verdict)
@@ -120,10 +133,12 @@ export class Uploads {
         })
       }
     } catch (err) {
+      await Promise.all(early.map((e) => e.cancel()))
       for (let i = 0; i < items.length; i++) await this.deps.spool.remove(spoolId(tag, i))
       throw err
     }
     const rec: UploadRecord = { v: 1, conv, tag, ts, caption, files, ...(replyTo ? { replyTo } : {}) }
+    if (early.length) this.early.set(tag, early)
     await this.save(rec)
     this.deps.changed()
     this.kick()
@@ -150,6 +165,8 @@ export class Uploads {
     const rec = this.records.get(id)
     if (!rec) return
     this.aborts.get(id)?.abort()
+    await Promise.all((this.early.get(id) ?? []).map((e) => e.stop()))
+    this.early.delete(id)
     this.records.delete(id)
     await this.deps.store.write([{ key: keyOf(rec), value: undefined }])
     for (let i = 0; i < rec.files.length; i++) await this.deps.spool.remove(spoolId(id, i))
@@ -178,6 +195,7 @@ export class Uploads {
   async stop(): Promise<void> {
     this.stopped = true
     for (const a of this.aborts.values()) a.abort()
+    await Promise.all([...this.early.values()].flat().map((e) => e.stop()))
     this.wake?.()
     await this.running
     await this.writes
@@ -219,8 +237,16 @@ export class Uploads {
     this.aborts.set(rec.tag, abort)
     this.setState(rec.tag, 'sending')
     try {
+      // What went out while the files were sealed ends with its PUT in flight; from its end on, as after any interruption.
+      const early = this.early.get(rec.tag)
+      if (early) {
+        await Promise.all(early.map((e) => e.finished))
+        this.early.delete(rec.tag)
+      }
       for (const [i, f] of rec.files.entries()) {
         let stored = (await client.create(access, f.blob as BlobId, f.chunks)).stored
+        // Shown at once: what went out before (an early upload, an earlier run).
+        if (stored !== (this.sent.get(rec.tag)?.[i] ?? f.stored)) await this.progress(rec, i, stored)
         const most = this.deps.putChunks ?? BLOB_MAX_CHUNKS_PER_PUT
         // Chunks per PUT adapt to the link: halved when a PUT took over 30 s (the server bounds a
         // request to 130 s), doubled again when one is quick.
@@ -261,11 +287,13 @@ export class Uploads {
       await this.deps.write(this.records.get(rec.tag)!)
       this.records.delete(rec.tag)
       await this.deps.store.write([{ key: keyOf(rec), value: undefined }])
-      for (let i = 0; i < rec.files.length; i++) await this.deps.spool.remove(spoolId(rec.tag, i))
       this.states.delete(rec.tag)
       this.sent.delete(rec.tag)
       this.perPut.delete(rec.tag)
       this.deps.changed()
+      // After saying so: unlinking a large synced spool file takes a while (0.36 s for 1 GiB
+      // here), and the upload is done. An entry a stop cuts off has no record and goes at start.
+      for (let i = 0; i < rec.files.length; i++) await this.deps.spool.remove(spoolId(rec.tag, i))
       return true
     } catch (err) {
       if (!this.records.has(rec.tag)) return true

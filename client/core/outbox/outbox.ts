@@ -1,7 +1,8 @@
 import * as z from 'zod'
 import { BATCH_KIND, ZERO_HASH, asEnvelopeHash, sealEnvelope, type EnvelopeAuthors, type EnvelopeHash, type EpochKey } from '../../../crypto/index.js'
-import { idBytes, type ConvId, type DocId } from '../../../protocol/index.js'
+import { MAX_KEEP_DAY, idBytes, type ConvId, type DocId } from '../../../protocol/index.js'
 import { encodeChanges } from '../documents/payload.js'
+import { KEEP_FOREVER, combineKeep } from '../prune/keepDay.js'
 import type { LocalStore, WriteOp } from '../storage/LocalStore.js'
 import { decodeRecord, encodeRecord } from '../storage/records.js'
 
@@ -22,15 +23,20 @@ import { decodeRecord, encodeRecord } from '../storage/records.js'
  * Invariant 4: all sealed envelopes of a document are under one epoch. Sealing under another
  * epoch first takes the unacknowledged ones back (the server refuses them, [S12]: nobody has
  * them) and seals their changes again under the new epoch, in the same atomic write.
+ * Invariant 5 ([M71]): every record carries the "keep until" day of its changes (protocol
+ * [S56]); an envelope's is that of the changes sealed into it (forever when any is forever, else
+ * the latest), and a chain's that of every envelope sealed in it (what a snapshot of it asks
+ * for). A record written before days existed has none and reads as forever: never dropped early.
  */
-export interface RawRecord { readonly key: string[]; readonly changes: Uint8Array[]; readonly msgIds: string[] }
-export interface SealedRecord { readonly seq: number; readonly epoch: number; readonly env: Uint8Array; readonly msgIds: string[]; readonly changes: Uint8Array[] }
-interface Chain { seq: number; prev: EnvelopeHash; compacted: number }
+export interface RawRecord { readonly key: string[]; readonly changes: Uint8Array[]; readonly msgIds: string[]; readonly keep: number }
+export interface SealedRecord { readonly seq: number; readonly epoch: number; readonly env: Uint8Array; readonly msgIds: string[]; readonly changes: Uint8Array[]; readonly keep: number }
+interface Chain { seq: number; prev: EnvelopeHash; compacted: number; keep: number }
 interface DocQueue { raw: RawRecord[]; sealed: SealedRecord[]; chains: Map<number, Chain> }
 
-const rawSchema = z.object({ changes: z.array(z.instanceof(Uint8Array)), msgIds: z.array(z.string()) })
-const sealedSchema = z.object({ env: z.instanceof(Uint8Array), msgIds: z.array(z.string()), changes: z.array(z.instanceof(Uint8Array)), epoch: z.number().int().nonnegative().max(0xffffffff) })
-const chainSchema = z.object({ seq: z.number().int().nonnegative(), prev: z.instanceof(Uint8Array).refine((b) => b.length === 32), compacted: z.number().int().nonnegative().optional() })
+const day = z.number().int().nonnegative().max(MAX_KEEP_DAY)
+const rawSchema = z.object({ changes: z.array(z.instanceof(Uint8Array)), msgIds: z.array(z.string()), keep: day.optional() })
+const sealedSchema = z.object({ env: z.instanceof(Uint8Array), msgIds: z.array(z.string()), changes: z.array(z.instanceof(Uint8Array)), epoch: z.number().int().nonnegative().max(0xffffffff), keep: day.optional() })
+const chainSchema = z.object({ seq: z.number().int().nonnegative(), prev: z.instanceof(Uint8Array).refine((b) => b.length === 32), compacted: z.number().int().nonnegative().optional(), keep: day.optional() })
 
 const pad = (n: number) => n.toString().padStart(16, '0')
 const chainKey = (conv: ConvId, doc: DocId, epoch: number) => ['chain', conv, doc, pad(epoch)]
@@ -62,19 +68,19 @@ export class Outbox {
   async load(): Promise<void> {
     for (const e of await this.store.range(['out', 'raw'])) {
       const rec = decodeRecord(e.value, rawSchema)
-      if (rec) this.queue(e.key[2] as ConvId, e.key[3] as DocId).raw.push({ key: e.key, ...rec })
+      if (rec) this.queue(e.key[2] as ConvId, e.key[3] as DocId).raw.push({ key: e.key, changes: rec.changes, msgIds: rec.msgIds, keep: rec.keep ?? KEEP_FOREVER })
       else this.corrupt.push(e.key.join('/'))
     }
     for (const e of await this.store.range(['out', 'sealed'])) {
       const rec = decodeRecord(e.value, sealedSchema)
-      if (rec) this.queue(e.key[2] as ConvId, e.key[3] as DocId).sealed.push({ seq: Number(e.key[4]), ...rec })
+      if (rec) this.queue(e.key[2] as ConvId, e.key[3] as DocId).sealed.push({ seq: Number(e.key[4]), ...rec, keep: rec.keep ?? KEEP_FOREVER })
       else this.corrupt.push(e.key.join('/'))
     }
     for (const e of await this.store.range(['chain'])) {
       const rec = decodeRecord(e.value, chainSchema)
       // A corrupt chain record stays unread: seal() refuses that chain rather than reuse a seq.
       if (!rec || e.key.length !== 4) this.corrupt.push(e.key.join('/'))
-      else this.queue(e.key[1] as ConvId, e.key[2] as DocId).chains.set(Number(e.key[3]), { seq: rec.seq, prev: asEnvelopeHash(rec.prev), compacted: rec.compacted ?? 0 })
+      else this.queue(e.key[1] as ConvId, e.key[2] as DocId).chains.set(Number(e.key[3]), { seq: rec.seq, prev: asEnvelopeHash(rec.prev), compacted: rec.compacted ?? 0, keep: rec.keep ?? KEEP_FOREVER })
     }
   }
 
@@ -91,16 +97,19 @@ export class Outbox {
     return run
   }
 
-  /** Durably queues local changes of one document (joining its last raw record while that is small). */
-  add(conv: ConvId, doc: DocId, changes: Uint8Array[], msgIds: string[]): Promise<void> {
+  /**
+   * Durably queues local changes of one document (joining its last raw record while that is
+   * small). `keep`: the day they must be kept until ([M71], protocol [S56]); 0, the default, is forever.
+   */
+  add(conv: ConvId, doc: DocId, changes: Uint8Array[], msgIds: string[], keep: number = KEEP_FOREVER): Promise<void> {
     return this.serial(async () => {
       const q = this.queue(conv, doc)
       const last = q.raw.at(-1)
       const joins = last !== undefined && last.changes.length + changes.length <= MERGE_MAX_CHANGES && bytesOf(last.changes) + bytesOf(changes) <= MERGE_MAX_BYTES
       const rec: RawRecord = joins
-        ? { key: last.key, changes: [...last.changes, ...changes], msgIds: [...last.msgIds, ...msgIds] }
-        : { key: ['out', 'raw', conv, doc, pad(this.counter++)], changes, msgIds }
-      await this.store.write([{ key: rec.key, value: encodeRecord({ changes: rec.changes, msgIds: rec.msgIds }) }])
+        ? { key: last.key, changes: [...last.changes, ...changes], msgIds: [...last.msgIds, ...msgIds], keep: combineKeep(last.keep, keep) }
+        : { key: ['out', 'raw', conv, doc, pad(this.counter++)], changes, msgIds, keep }
+      await this.store.write([{ key: rec.key, value: encodeRecord({ changes: rec.changes, msgIds: rec.msgIds, keep: rec.keep }) }])
       if (joins) q.raw[q.raw.length - 1] = rec
       else q.raw.push(rec)
     })
@@ -147,6 +156,8 @@ export class Outbox {
     if (!known && (await this.store.get(ck))) throw new Error('chain record corrupt: refusing to reuse a sequence number')
     let { seq, prev } = known ?? { seq: 0, prev: ZERO_HASH }
     const compacted = known?.compacted ?? 0
+    // Invariant 5: a chain not written before starts with nothing to combine.
+    let chainKeep: number | undefined = known?.keep
     const author = await authors.forEpoch(idBytes(conv), epoch)
     const taken = [...stale, ...q.raw]
     const ops: WriteOp[] = [
@@ -155,17 +166,19 @@ export class Outbox {
     ]
     const takenRaw = q.raw.length
     const sealed: SealedRecord[] = []
-    let batch: { changes: Uint8Array[]; msgIds: string[]; bytes: number } = { changes: [], msgIds: [], bytes: 0 }
+    let batch: { changes: Uint8Array[]; msgIds: string[]; bytes: number; keep: number | undefined } = { changes: [], msgIds: [], bytes: 0, keep: undefined }
     const flush = async () => {
       if (batch.changes.length === 0) return
       seq += 1
       const header = { kind: BATCH_KIND, conv: idBytes(conv), doc: idBytes(doc), epoch, chain: author.chain, seq, prev } as const
       const env = await sealEnvelope(header, encodeChanges(batch.changes), key, author)
       prev = env.hash
-      const rec = { seq, epoch, env: env.bytes, msgIds: batch.msgIds, changes: batch.changes }
-      ops.push({ key: ['out', 'sealed', conv, doc, pad(seq)], value: encodeRecord({ env: rec.env, msgIds: rec.msgIds, changes: rec.changes, epoch }) })
+      const keep = batch.keep ?? KEEP_FOREVER
+      chainKeep = combineKeep(chainKeep, keep)
+      const rec = { seq, epoch, env: env.bytes, msgIds: batch.msgIds, changes: batch.changes, keep }
+      ops.push({ key: ['out', 'sealed', conv, doc, pad(seq)], value: encodeRecord({ env: rec.env, msgIds: rec.msgIds, changes: rec.changes, epoch, keep }) })
       sealed.push(rec)
-      batch = { changes: [], msgIds: [], bytes: 0 }
+      batch = { changes: [], msgIds: [], bytes: 0, keep: undefined }
     }
     for (const rec of taken) {
       const size = bytesOf(rec.changes)
@@ -173,13 +186,15 @@ export class Outbox {
       batch.changes.push(...rec.changes)
       batch.msgIds.push(...rec.msgIds)
       batch.bytes += size
+      batch.keep = combineKeep(batch.keep, rec.keep) // Invariant 5
     }
     await flush()
-    ops.push({ key: ck, value: encodeRecord({ seq, prev, compacted }) })
+    const keep = chainKeep ?? KEEP_FOREVER
+    ops.push({ key: ck, value: encodeRecord({ seq, prev, compacted, keep }) })
     await this.store.write(ops)
     q.raw.splice(0, takenRaw)
     q.sealed = stale.length ? sealed : [...q.sealed, ...sealed]
-    q.chains.set(epoch, { seq, prev, compacted })
+    q.chains.set(epoch, { seq, prev, compacted, keep })
   }
 
   /** This device's chain head for a document in one epoch (undefined before its first envelope there). */
@@ -207,6 +222,21 @@ export class Outbox {
       const chain = { ...known, compacted: seq }
       await this.store.write([{ key: chainKey(conv, doc, epoch), value: encodeRecord(chain) }])
       q.chains.set(epoch, chain)
+    })
+  }
+
+  /**
+   * [M71] The document was dropped (the server answered 1206, protocol [S56], or this device
+   * pruned it): its raw and sealed records and its chains go, and nothing of it is sealed or
+   * pushed again. Returns the message ids that were waiting (no longer pending).
+   */
+  dropDoc(conv: ConvId, doc: DocId): Promise<string[]> {
+    return this.serial(async () => {
+      const q = this.queue(conv, doc)
+      const ids = [...q.raw, ...q.sealed].flatMap((r) => r.msgIds)
+      for (const prefix of [['out', 'raw', conv, doc], ['out', 'sealed', conv, doc], ['chain', conv, doc]]) await this.store.removeRange(prefix)
+      this.queues.delete(`${conv}/${doc}`)
+      return ids
     })
   }
 

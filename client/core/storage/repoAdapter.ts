@@ -9,17 +9,23 @@ import type { LocalStore } from './LocalStore.js'
  */
 export class RepoStorageAdapter implements StorageAdapterInterface {
   private closed = false
+  /** [M71] Documents dropped on this device: a save automerge-repo scheduled before the drop writes nothing. */
+  private readonly refused = new Set<string>()
   constructor(private readonly store: LocalStore) {}
 
   close(): void {
     this.closed = true
   }
 
+  refuse(documentId: string): void {
+    this.refused.add(documentId)
+  }
+
   load(key: StorageKey): Promise<Uint8Array | undefined> {
     return this.store.get(['am', ...key])
   }
   save(key: StorageKey, data: Uint8Array): Promise<void> {
-    if (this.closed) return Promise.resolve()
+    if (this.closed || this.refused.has(key[0]!)) return Promise.resolve()
     return this.store.write([{ key: ['am', ...key], value: data }])
   }
   remove(key: StorageKey): Promise<void> {

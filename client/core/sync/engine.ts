@@ -1,7 +1,7 @@
 import { EnvelopeAuthors, createSigner, deriveMailboxKey, mailboxProofBytes, type MailboxKey, deviceAuthBytes, type Signer } from '../../../crypto/index.js'
 import {
   PROTOCOL_VERSION, convIdOf, decodeServerFrame, docIdOf, encodeFrame, idBytes,
-  type ClientMessage, type ConvId, type DocId, type ServerMessage,
+  type ClientMessage, type ConvId, type DocId, type ServerMessage, type PushRegister, type PushUnregister, type Wake,
 } from '../../../protocol/index.js'
 import type { DocStore } from '../documents/docs.js'
 import { ClientErrorCode } from '../errors.js'
@@ -16,6 +16,7 @@ import { Receiver, type Damaged } from './receive.js'
 import { Subscriptions, GAP_WAIT_MS } from './subscriptions.js'
 import type { Registry } from '../conversations/registry.js'
 import { onServerError, type ServerErrorDeps } from './serverError.js'
+import { TurnRequests, type IceServer } from './turnRequests.js'
 import { OPEN, frameBytes, type SocketLike } from './transport.js'
 import type { EngineOptions } from './engineOptions.js'
 import { joinMessage } from './join.js'
@@ -65,6 +66,8 @@ export class SyncEngine {
   private readonly subs: Subscriptions
   private readonly pusher: Pusher
   private readonly errors: ServerErrorDeps
+  /** [M70] TURN credential requests on the current connection. */
+  private readonly turn = new TurnRequests()
   state: ConnectionState = 'offline'
 
   constructor(
@@ -89,6 +92,7 @@ export class SyncEngine {
       open: () => this.socket?.readyState === OPEN,
       send: (m) => this.send(m),
       updateState: () => this.updateState(),
+      isRoot: options.isRoot ?? ((conv, doc) => doc === (conv as string)),
       stored: (conv, doc, sseq) => this.subs.own(conv, doc, sseq),
     })
     this.errors = {
@@ -96,6 +100,7 @@ export class SyncEngine {
       versionMismatch: () => this.versionMismatch(),
       rejoin: (conv) => this.rejoin(conv),
       updateState: () => this.updateState(),
+      turnRefused: () => this.turn.refused(),
     }
   }
 
@@ -144,6 +149,23 @@ export class SyncEngine {
   /** A segment appeared in a conversation's root: subscribe it. */
   trackDoc(conv: ConvId, doc: DocId): void {
     if (this.ready && this.joined.has(conv)) this.subs.subscribe(conv, doc)
+  }
+
+  /**
+   * [M71] A segment was dropped on this device: its subscription ends (the server is told) and
+   * nothing of it is fetched again; `docsOf` no longer lists it, so no later connection asks.
+   */
+  untrackDoc(conv: ConvId, doc: DocId): void {
+    if (this.subs.unsubscribe(conv, doc) && this.ready) this.send({ type: 'unsubscribe', conv: idBytes(conv), doc: idBytes(doc) })
+    this.updateState()
+  }
+
+  /**
+   * [M71] This connection's subscription to the document has caught up ([S5]): what this device
+   * holds of it is all the server had when it asked. False offline.
+   */
+  caughtUp(conv: ConvId, doc: DocId): boolean {
+    return this.ready && this.joined.has(conv) && this.subs.caughtUp(conv, doc)
   }
 
   /** Seal and push whatever the outbox holds, as soon as possible. */
@@ -206,6 +228,7 @@ export class SyncEngine {
     const socket = this.socket
     this.socket = undefined
     this.ready = false
+    this.turn.closed()
     this.joined.clear()
     this.joining.clear()
     this.unregistered.clear()
@@ -306,6 +329,15 @@ export class SyncEngine {
         return this.options.onMail?.(msg.items)
       case 'error':
         return onServerError(msg, this.errors)
+      case 'relay': {
+        // [M57] Another device's signal, sealed (crypto [E14]): opened and checked by presence/.
+        const conv = convIdOf(msg.conv)
+        if (this.registry.get(conv)) this.events.emit('signal', { conv, body: msg.body })
+        return
+      }
+      case 'turn-credentials':
+        // [M70] The answer to the oldest request (an unasked one is dropped).
+        return this.turn.answer(msg)
       default: {
         const never: never = msg
         return never
@@ -327,6 +359,33 @@ export class SyncEngine {
     if (!rec || !this.ready || !this.challenge || this.joined.has(conv) || this.joining.has(conv)) return
     this.joining.add(conv)
     this.send(await joinMessage(conv, rec, this.challenge, this.options.adminSecrets))
+  }
+
+  /**
+   * [M57] The epoch the server confirmed this connection's join of `conv` at, while the socket is
+   * open: what a signal is sealed under. undefined offline or before the join: nothing is sent then.
+   */
+  signalEpoch(conv: ConvId): number | undefined {
+    return this.ready && this.socket?.readyState === OPEN ? this.joined.get(conv) : undefined
+  }
+
+  /**
+   * [M70] TURN servers and a short-lived credential for a call (protocol [S55]): M570 when the
+   * server has no TURN, M571 when there is no connection or no answer within `timeoutMs`.
+   */
+  turnCredentials(timeoutMs = 10_000): Promise<IceServer> {
+    return this.turn.ask(() => {
+      if (!this.ready || this.socket?.readyState !== OPEN) return false
+      this.send({ type: 'turn' })
+      return true
+    }, timeoutMs)
+  }
+
+  /** [M57] Sends a sealed signal now if the join it was sealed for still holds; never queued. */
+  sendSignal(conv: ConvId, epoch: number, body: Uint8Array): boolean {
+    if (this.signalEpoch(conv) !== epoch) return false
+    this.send({ type: 'signal', conv: idBytes(conv), body })
+    return true
   }
 
   /** [T18] Rotates the server's capability of a space this device is not a member of. */
@@ -359,6 +418,13 @@ export class SyncEngine {
     this.receiver.unstall(conv)
     if (!this.ready || !this.joined.has(conv)) return
     for (const doc of this.options.docsOf(conv)) this.subs.again(conv, doc)
+  }
+
+  /** [M63] A push frame (client/core/push) on the authenticated connection; false when there is none. */
+  sendPush(msg: PushRegister | PushUnregister | Wake): boolean {
+    if (!this.ready || this.socket?.readyState !== OPEN) return false
+    this.send(msg)
+    return true
   }
 
   /** Sends queued mail; each item leaves the queue when the server acknowledges it. */

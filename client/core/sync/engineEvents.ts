@@ -1,4 +1,4 @@
-import type { ConvId } from '../../../protocol/index.js'
+import type { ConvId, DocId } from '../../../protocol/index.js'
 import type { ClientErrorCode as Code } from '../errors.js'
 import type { ProxyOutcome } from './proxyRekey.js'
 
@@ -7,8 +7,8 @@ export type ConnectionState = 'offline' | 'connecting' | 'syncing' | 'online'
 
 export interface EngineEvents extends Record<string, unknown> {
   state: ConnectionState
-  /** The server acknowledged these messages: they are no longer pending. */
-  delivered: { msgIds: string[] }
+  /** The server acknowledged these messages (of the conversations `convs`): they are no longer pending. */
+  delivered: { msgIds: string[]; convs: ConvId[] }
   /** [T11] Envelopes of this conversation wait for a key this device does not hold yet. */
   waiting: { conv: ConvId; waiting: boolean }
   /** The server refused (lost: true) or granted this device's access to a conversation. */
@@ -21,4 +21,11 @@ export interface EngineEvents extends Record<string, unknown> {
   rekeyConflict: { conv: ConvId; epoch: number }
   /** [T18] The server answered a rekey made for a space this device is not a member of. */
   proxyRekey: { conv: ConvId; outcome: ProxyOutcome; epoch?: number }
+  /**
+   * [M71] The server dropped a segment (1206, protocol [S56]): this device's pending changes for
+   * it left the outbox (`msgIds`: the message ids they carried). Not a problem: its messages expired.
+   */
+  dropped: { conv: ConvId; doc: DocId; msgIds: string[] }
+  /** [M57] A sealed signal another device sent to this conversation (untrusted until opened). */
+  signal: { conv: ConvId; body: Uint8Array }
 }

@@ -31,6 +31,8 @@ export interface PusherDeps {
   readonly send: (msg: ClientMessage) => void
   /** A flush or an ack ended: the connection state may have changed. */
   readonly updateState: () => void
+  /** [M24] Root documents of a conversation (never dropped, [M71]). */
+  readonly isRoot: (conv: ConvId, doc: DocId) => boolean
   /** [M33] This device's envelope is stored at `sseq`: the server does not send it back live. */
   readonly stored?: (conv: ConvId, doc: DocId, sseq: number) => void
 }
@@ -48,6 +50,8 @@ export class Pusher {
   private readonly mailInFlight = new Map<number, string[]>()
   private mailFlush: Promise<void> = Promise.resolve()
   private readonly snapshotting = new Set<string>()
+  /** [M71] `conv + doc` answered 1206: never sealed or pushed again (changes made meanwhile wait to be dropped with it). */
+  private readonly dropped = new Set<string>()
   private nextPushId = 1
   private flushing: Promise<void> | undefined
   private flushAgain = false
@@ -133,6 +137,7 @@ export class Pusher {
     if (!sent) return
     this.inFlight.delete(msg.id)
     const accepted: InFlight[] = []
+    const dropped = new Map<string, { conv: ConvId; doc: DocId }>()
     for (let i = 0; i < sent.length; i++) {
       const result = msg.results[i]
       if (result && 'sseq' in result) {
@@ -143,14 +148,35 @@ export class Pusher {
       // [S12] The server moved to another epoch meanwhile: the envelope stays sealed until this
       // device has joined the new epoch, then it is sealed again under it (outbox invariant 4).
       else if (result?.code === ErrorCode.STALE_EPOCH) continue
+      // [S56][M71] The server dropped the document (its keep-until day passed): nothing of it is
+      // stored any more, so this device's pending changes for it go and it is never pushed again.
+      // Not a problem to show: they belong to messages that expired.
+      else if (result?.code === ErrorCode.DOC_DROPPED) dropped.set(sent[i]!.conv + sent[i]!.doc, { conv: sent[i]!.conv, doc: sent[i]!.doc })
       else if (result) this.deps.events.emit('problem', { code: ClientErrorCode.SERVER_REFUSED, detail: `push refused: ${result.code}` })
     }
     for (const a of accepted) if (a.snapshot) await this.deps.outbox.compactedTo(a.conv, a.doc, a.epoch, a.seq)
     const delivered = await this.deps.outbox.acked(accepted.filter((a) => !a.snapshot))
-    if (delivered.length) this.deps.events.emit('delivered', { msgIds: delivered })
+    if (delivered.length) this.deps.events.emit('delivered', { msgIds: delivered, convs: [...new Set(accepted.map((a) => a.conv))] })
     for (const a of accepted) if (!a.snapshot) this.maybeSnapshot(a.conv, a.doc, a.epoch)
+    for (const { conv, doc } of dropped.values()) await this.docDropped(conv, doc)
     this.requestFlush() // whatever gathered while this push was in flight
     this.deps.updateState()
+  }
+
+  /**
+   * [M71] A 1206 for `doc`: its pending changes leave the outbox before anything else is sealed,
+   * and the engine is told (the Messenger drops the segment locally). A root document is never
+   * dropped by an honest server (its changes are kept forever): that answer is reported, and
+   * nothing is dropped.
+   */
+  private async docDropped(conv: ConvId, doc: DocId): Promise<void> {
+    if (this.deps.isRoot(conv, doc)) {
+      this.deps.events.emit('problem', { code: ClientErrorCode.SERVER_REFUSED, detail: `push refused: ${ErrorCode.DOC_DROPPED} for a root document` })
+      return
+    }
+    this.dropped.add(conv + doc)
+    const msgIds = await this.deps.outbox.dropDoc(conv, doc)
+    this.deps.events.emit('dropped', { conv, doc, msgIds })
   }
 
   /**
@@ -179,7 +205,8 @@ export class Pusher {
         if (!this.deps.ready() || !this.deps.open()) return
         const id = this.nextPushId++
         this.inFlight.set(id, [{ conv, doc, seq: chain.seq, epoch, snapshot: true }])
-        this.deps.send({ type: 'push', id, envelopes: [env.bytes] })
+        // [M71] Outbox invariant 5: the chain's day covers every change the snapshot holds.
+        this.deps.send({ type: 'push', id, envelopes: [env.bytes], keep: [chain.keep] })
       } finally {
         this.snapshotting.delete(key)
       }
@@ -199,7 +226,7 @@ export class Pusher {
           if (!this.deps.ready()) return
           // One push in flight per document: while it waits for its ack, new changes gather
           // and go out together in the next envelope (one signature, one write, one frame).
-          if (this.inFlightFor(conv, doc)) continue
+          if (this.inFlightFor(conv, doc) || this.dropped.has(conv + doc)) continue
           await this.deps.outbox.seal(conv, doc, rec.epoch, rec.keys.get(rec.epoch)!, this.deps.authors)
           this.pushSealed(conv, doc, this.deps.outbox.sealed(conv, doc))
         }
@@ -212,19 +239,20 @@ export class Pusher {
     return false
   }
 
-  private pushSealed(conv: ConvId, doc: DocId, sealed: readonly { seq: number; epoch: number; env: Uint8Array }[]): void {
+  private pushSealed(conv: ConvId, doc: DocId, sealed: readonly { seq: number; epoch: number; env: Uint8Array; keep: number }[]): void {
     // The connection may have dropped while sealing: an in-flight entry with no socket would
     // wait for an ack that never comes and hold the document back ([M5]: pushed again on reconnect).
     if (!this.deps.ready() || !this.deps.open()) return
     const sending = new Set<number>()
     for (const batch of this.inFlight.values()) for (const f of batch) if (f.conv === conv && f.doc === doc) sending.add(f.seq)
-    let batch: { seq: number; epoch: number; env: Uint8Array }[] = []
+    let batch: { seq: number; epoch: number; env: Uint8Array; keep: number }[] = []
     let bytes = 0
     const sendBatch = () => {
       if (!batch.length) return
       const id = this.nextPushId++
       this.inFlight.set(id, batch.map((b) => ({ conv, doc, seq: b.seq, epoch: b.epoch })))
-      this.deps.send({ type: 'push', id, envelopes: batch.map((b) => b.env) })
+      // [S56] One day per envelope, every push: 0 is forever.
+      this.deps.send({ type: 'push', id, envelopes: batch.map((b) => b.env), keep: batch.map((b) => b.keep) })
       batch = []
       bytes = 0
     }

@@ -16,6 +16,8 @@ export interface ServerErrorDeps {
   readonly versionMismatch: () => void
   readonly rejoin: (conv: ConvId) => Promise<void>
   readonly updateState: () => void
+  /** [M70] The server has no TURN (1410): the oldest credential request is refused. */
+  readonly turnRefused: () => void
 }
 
 /**
@@ -25,6 +27,7 @@ export interface ServerErrorDeps {
 export async function onServerError(msg: ErrorMessage, d: ServerErrorDeps): Promise<void> {
   if (msg.code === ErrorCode.VERSION_MISMATCH) return d.versionMismatch()
   if (msg.code === ErrorCode.RATE_LIMITED) return
+  if (msg.code === ErrorCode.TURN_OFF) return d.turnRefused()
   // Inbound frames are untrusted peer input: `ref` names a conversation only if it parses as one.
   const ref = msg.ref === undefined ? undefined : parseConvId(msg.ref)
   if (ref && !d.registry.get(ref) && d.proxies.answer(ref, { code: msg.code, ...(msg.epoch !== undefined ? { epoch: msg.epoch } : {}) })) return

@@ -58,6 +58,21 @@ export class Subscriptions {
     this.deps.send({ type: 'subscribe', conv: idBytes(conv), doc: idBytes(doc), cursor: this.deps.registry.cursor(conv, doc) })
   }
 
+  /** [M71] Ends one document's subscription; false when it had none on this connection. */
+  unsubscribe(conv: ConvId, doc: DocId): boolean {
+    const key = conv + doc
+    const had = this.subscribed.delete(key)
+    this.catchingUp.delete(key)
+    this.sequences.forget((k) => k === key)
+    return had
+  }
+
+  /** [M71] The document is subscribed on this connection and its backlog has ended. */
+  caughtUp(conv: ConvId, doc: DocId): boolean {
+    const key = conv + doc
+    return this.subscribed.has(key) && !this.catchingUp.has(key)
+  }
+
   /** Subscribes again from the saved cursor; the server replaces its subscription ([S5]). */
   again(conv: ConvId, doc: DocId): void {
     this.subscribed.delete(conv + doc)

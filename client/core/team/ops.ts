@@ -42,6 +42,12 @@ const policyBody = z
     domains: edits(domain, MAX_BLOCKED_DOMAINS).optional(),
     /** [T22] The organisation scanner (a member's user id), or `false`: none. Absent: as it was. */
     scanner: z.union([user, z.literal(false)]).optional(),
+    /** client [M58]: members' devices send and show read receipts (false: delivered only). Absent: as it was. */
+    readReceipts: z.boolean().optional(),
+    /** [T21] client [M61]: what a notification may show at most (a person may choose less). Absent: as it was. */
+    notifications: z.enum(['content', 'sender', 'none']).optional(),
+    /** Client [M67]: the longest a message of the organisation lives, in seconds (0: no limit). Absent: as it was. */
+    maxDisappearSeconds: z.number().int().min(0).max(7_776_000).optional(),
   })
   .refine((b) => policyBodyBytes(b) <= MAX_POLICY_OP_BYTES, 'policy op too large')
 export type PolicyBody = z.infer<typeof policyBody>
@@ -103,6 +109,11 @@ export const bodySchema = z.discriminatedUnion('kind', [
    * Ops from before these fields still parse.
    */
   policyBody,
+  /**
+   * client [M63] The author device's push token (32 bytes, the hash of a secret only the device
+   * holds, protocol [S50]) — whom to wake when a message is written here — or none (withdrawn).
+   */
+  z.object({ kind: z.literal('push-token'), token: bytes32.optional() }),
   /** [T18] The key chain ([L4]) a rotation made without one: the previous key under `epoch`'s key. */
   z.object({ kind: z.literal('link'), epoch: z.number().int().nonnegative(), chain: bytesAny }),
 ])

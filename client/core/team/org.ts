@@ -3,6 +3,7 @@ import type { Op, OpId, PolicyBody, UserId } from './ops.js'
 import { DOMAIN_PATTERN, MAX_BLOCKED_DOMAINS, MAX_POLICY_OP_BYTES, policyBodyBytes } from './ops.js'
 import { FILE_POLICY_LIMITS, NO_FILE_POLICY, isFileRule, isSha256Hex, type FilePolicy } from '../files/check/policy.js'
 import { ClientError, ClientErrorCode } from '../errors.js'
+import { isTimerSeconds } from '../documents/timer.js'
 import { fromHex, toHex } from '../../../crypto/index.js'
 import { resolveWithVoiding, type VoidingRules } from './voiding.js'
 import { epochView, type Epoch, type EpochView } from './epochs.js'
@@ -37,7 +38,16 @@ export interface OrgPolicy {
   readonly blockedDomains?: readonly string[]
   /** [T22] The member whose devices scan files and post verdicts (client [A4]); absent: none. */
   readonly scanner?: UserId
+  /** client [M58] Read receipts off for the organisation (`false`); absent: on. */
+  readonly readReceipts?: false
+  /** Client [M67]: the longest a message lives after it is sent, in seconds; absent: no limit. */
+  readonly maxDisappearSeconds?: number
+  /** client [M61] The most a notification may show: `content`, `sender` (no text) or `none` (no name); absent: `content`. */
+  readonly notifications?: NotificationLevel
 }
+
+/** client [M61] What a notification shows, from most to least. */
+export type NotificationLevel = 'content' | 'sender' | 'none'
 
 export const NO_POLICY: OrgPolicy = { requireLock: false, autoLockMinutes: 0, forbidExport: false }
 
@@ -66,6 +76,8 @@ export interface OrgState extends EpochView {
   readonly adminDevices: readonly string[]
   /** Ops that changed nothing (void or unauthorised), for display and tests. */
   readonly ignored: ReadonlySet<OpId>
+  /** client [M63] Push tokens of live devices (hex signing key → token): whom to wake. A removed device's is gone. */
+  readonly pushTokens: ReadonlyMap<string, Uint8Array>
 }
 
 const ADMIN_ONLY = new Set(['admit', 'remove-user', 'promote', 'demote', 'invite', 'revoke-invite', 'rotate', 'link', 'policy'])
@@ -120,6 +132,7 @@ function evaluate(graph: OpGraph, order: readonly Op[], voided: ReadonlySet<OpId
   const mailboxes = new Map<string, Uint8Array>()
   const rejected = new Set<OpId>()
   const ignored = new Set<OpId>(voided)
+  const pushTokens = new Map<string, Uint8Array>()
   order.forEach((op, i) => {
     if (voided.has(op.id)) return
     const b = op.body
@@ -214,6 +227,13 @@ function evaluate(graph: OpGraph, order: readonly Op[], voided: ReadonlySet<OpId
         if (next) policy = next
         break
       }
+      case 'push-token':
+        // client [M63] a live device publishes (or withdraws) its own token; the latest wins.
+        if (membershipOnly) return
+        ok = live
+        if (ok && b.token) pushTokens.set(op.author, b.token)
+        else if (ok) pushTokens.delete(op.author)
+        break
       case 'link':
         if (membershipOnly) return
         // [T18] an admin (a member: it holds the keys) links a key the chains do not reach.
@@ -231,7 +251,10 @@ function evaluate(graph: OpGraph, order: readonly Op[], voided: ReadonlySet<OpId
   if (policy.scanner !== undefined && !users.has(policy.scanner)) policy = withoutScanner(policy)
   const devices = liveDevices(users, removedDevices)
   const adminDevices = liveDevices(users, removedDevices, true)
-  const state: OrgState = { name, conversation, ...(decoySeed ? { decoySeed } : {}), policy, users, bindings, mailboxes, removedUsers, removedDevices, seniority, invites, devices, adminDevices, ignored, ...epochView(epochs, devices, adminDevices) }
+  // client [M63] Tokens of removed devices leave with them: nobody wakes them again.
+  const live = new Set(devices)
+  for (const d of [...pushTokens.keys()]) if (!live.has(d)) pushTokens.delete(d)
+  const state: OrgState = { name, conversation, ...(decoySeed ? { decoySeed } : {}), policy, users, bindings, mailboxes, removedUsers, removedDevices, seniority, invites, devices, adminDevices, ignored, pushTokens, ...epochView(epochs, devices, adminDevices) }
   return { state, rejected }
 }
 
@@ -252,7 +275,11 @@ function applyPolicyOp(p: OrgPolicy, b: PolicyBody): OrgPolicy | undefined {
   const domains = b.domains ? edited(p.blockedDomains ?? [], b.domains.add, b.domains.remove) : p.blockedDomains
   if (domains && domains.length > MAX_BLOCKED_DOMAINS) return undefined
   const scanner = b.scanner === undefined ? p.scanner : b.scanner || undefined
-  return { requireLock: b.requireLock, autoLockMinutes: b.autoLockMinutes, forbidExport: b.forbidExport, ...(files ? { files } : {}), ...(domains ? { blockedDomains: domains } : {}), ...(scanner ? { scanner } : {}) }
+  const receiptsOff = b.readReceipts === undefined ? p.readReceipts === false : !b.readReceipts
+  // client [M61] as written when the op names a level, else as it was ('content' is the default: kept absent).
+  const notifications = b.notifications ?? p.notifications
+  const maxDisappear = b.maxDisappearSeconds === undefined ? p.maxDisappearSeconds : b.maxDisappearSeconds || undefined
+  return { requireLock: b.requireLock, autoLockMinutes: b.autoLockMinutes, forbidExport: b.forbidExport, ...(files ? { files } : {}), ...(domains ? { blockedDomains: domains } : {}), ...(scanner ? { scanner } : {}), ...(receiptsOff ? { readReceipts: false as const } : {}), ...(notifications && notifications !== 'content' ? { notifications } : {}), ...(maxDisappear ? { maxDisappearSeconds: maxDisappear } : {}) }
 }
 
 function withoutScanner(p: OrgPolicy): OrgPolicy {
@@ -288,6 +315,12 @@ export interface PolicyChange {
   readonly unblockDomains?: readonly string[]
   /** [T22] The scanner's user id (a member), or `false` to have none. */
   readonly scanner?: UserId | false
+  /** client [M58] Read receipts on (true) or off (false) for the organisation. */
+  readonly readReceipts?: boolean
+  /** Client [M67]: the longest a message lives, in seconds (one of the timers of [M65]); 0: no limit. */
+  readonly maxDisappearSeconds?: number
+  /** client [M61] The most a notification may show on members' devices. */
+  readonly notifications?: NotificationLevel
 }
 
 const invalid = (detail: string) => new ClientError(ClientErrorCode.POLICY_INVALID, detail)
@@ -306,6 +339,8 @@ export function checkPolicyChange(c: PolicyChange): void {
   const domain = [...(c.blockDomains ?? []), ...(c.unblockDomains ?? [])].find((d) => !DOMAIN_PATTERN.test(d))
   if (domain !== undefined) throw invalid(`not a domain name: ${domain}`)
   if (typeof c.scanner === 'string' && (c.scanner.length < 1 || c.scanner.length > 64)) throw invalid(`not a user id: ${c.scanner}`)
+  if (c.maxDisappearSeconds !== undefined && !isTimerSeconds(c.maxDisappearSeconds)) throw invalid(`not a disappearing-messages timer: ${c.maxDisappearSeconds}`)
+  if (c.notifications !== undefined && !['content', 'sender', 'none'].includes(c.notifications)) throw invalid(`notifications are content, sender or none: ${String(c.notifications)}`)
 }
 
 /**
@@ -330,6 +365,9 @@ export function policyOpBody(current: OrgPolicy, change: PolicyChange): PolicyBo
     ...(hashes.add.length || hashes.remove.length ? { hashes: { add: hashes.add.map((h) => fromHex(h)!), remove: hashes.remove.map((h) => fromHex(h)!) } } : {}),
     ...(domains.add.length || domains.remove.length ? { domains } : {}),
     ...(change.scanner !== undefined ? { scanner: change.scanner } : {}),
+    ...(change.readReceipts !== undefined ? { readReceipts: change.readReceipts } : {}),
+    ...(change.notifications !== undefined ? { notifications: change.notifications } : {}),
+    ...(change.maxDisappearSeconds !== undefined ? { maxDisappearSeconds: change.maxDisappearSeconds } : {}),
   }
   if (policyBodyBytes(body) > MAX_POLICY_OP_BYTES) throw invalid(`one change may carry at most ${MAX_POLICY_OP_BYTES / 1024} KiB: make it in several`)
   return body

@@ -440,6 +440,38 @@ export class Team {
     })
   }
 
+  /**
+   * client [M63] Publishes this device's push token (or withdraws it: `undefined`) in every
+   * organisation it is a member of where the directory states another: a signed op of its own,
+   * sent in a bundle to the members like any op (no rotation).
+   */
+  setPushToken(token: Uint8Array | undefined): Promise<void> {
+    return this.core.run(async () => {
+      for (const org of this.spaces.list()) {
+        if (this.spaces.meta(org)?.kind !== 'org' || !this.core.isMember(org)) continue
+        const now = this.spaces.org(org).pushTokens.get(this.core.me)
+        if (now === token || (now && token && toHex(now) === toHex(token))) continue
+        const op = await this.core.sign(org, { kind: 'push-token', ...(token ? { token } : {}) })
+        await this.core.send(org, undefined, undefined, [op])
+        await this.core.applyAll(org)
+      }
+    })
+  }
+
+  /** client [M63] Push tokens of the live member devices of a conversation, this person's own devices left out. */
+  pushTokens(conv: ConvId): Uint8Array[] {
+    const org = this.orgOf(conv)
+    if (!org) return []
+    const state = this.spaces.org(org)
+    const me = state.bindings.get(this.core.me)
+    const out: Uint8Array[] = []
+    for (const d of this.spaces.state(conv)?.devices ?? []) {
+      const token = state.pushTokens.get(d)
+      if (token && state.bindings.get(d) !== me) out.push(token)
+    }
+    return out
+  }
+
   revokeInvite(org: ConvId, invite: string): Promise<void> {
     const inv = this.spaces.meta(org) ? this.spaces.org(org).invites.get(invite) : undefined
     if (!inv || inv.revoked || inv.used) return Promise.reject(new ClientError(ClientErrorCode.INVITE_REFUSED, 'no such open invitation'))

@@ -16,6 +16,12 @@ const BY_SPACE: readonly Key[] = [
   // Files waiting to go out, with their keys ([A2]); their sealed chunks in the spool lose their
   // record and are removed when the uploads load again.
   ['upload'],
+  // [M50] The search index of the space's messages, and its stale marks.
+  ['search'],
+  // [M55] This device's delivered/read cursors and the ones it heard from other devices.
+  ['read'], ['read-peer'],
+  // [M71] Tombstones of segments dropped on this device, and the pruner's verdicts.
+  ['dropped'], ['prune'],
 ]
 /** Records that name a document of a space after the space: where the plan's documents are looked up again. */
 const DOC_AFTER_SPACE: readonly Key[] = [['cursor'], ['epoch-seen'], ['out', 'raw'], ['out', 'sealed'], ['chain']]

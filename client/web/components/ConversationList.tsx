@@ -1,12 +1,16 @@
 import { For, Show } from 'solid-js'
-import type { ConversationSummary } from '../../core/messenger.js'
 import type { ConvId } from '../../../protocol/index.js'
+import type { ConversationRow } from '../conversationRows.js'
 import { hrefOf } from '../route.js'
+import { ConversationItem } from './ConversationItem.js'
 import { NewConversation } from './NewConversation.js'
 
-/** The conversations on this device; each is a link, so back/forward and reload keep the place. */
+/**
+ * [W9] The conversations on this device, newest activity first, each with its last message and
+ * time; each is a link, so back/forward and reload keep the place.
+ */
 export function ConversationList(props: {
-  conversations: readonly ConversationSummary[]
+  conversations: readonly ConversationRow[]
   current: ConvId | undefined
   onCreate: (title: string) => Promise<void>
 }) {
@@ -16,16 +20,7 @@ export function ConversationList(props: {
       <NewConversation onCreate={props.onCreate} />
       <Show when={props.conversations.length > 0} fallback={<p class="muted">No conversations yet. Create one or open an invitation link.</p>}>
         <ul>
-          <For each={props.conversations}>
-            {(c) => (
-              <li>
-                <a href={hrefOf({ kind: 'conversation', conv: c.conv })} aria-current={c.conv === props.current ? 'page' : undefined}>
-                  {c.title}
-                </a>
-                <span class="muted small">{c.members === 1 ? '1 member' : `${c.members} members`}</span>
-              </li>
-            )}
-          </For>
+          <For each={props.conversations}>{(c) => <ConversationItem row={c} href={hrefOf({ kind: 'conversation', conv: c.conv })} current={c.conv === props.current} />}</For>
         </ul>
       </Show>
     </nav>

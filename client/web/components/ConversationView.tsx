@@ -8,6 +8,14 @@ import { MembersPanel } from './MembersPanel.js'
 import { MessageList } from './MessageList.js'
 import { LinkPolicy } from './MessageText.js'
 import { UploadList } from './UploadList.js'
+import { createMessageUi, MessageUiContext } from './MessageUiContext.js'
+import { PinnedBar } from './PinnedBar.js'
+import { ReceiptsProvider } from './ReceiptTicks.js'
+import { TypingLine } from './TypingLine.js'
+import { useConversationTools } from './ConversationTools.js'
+import { bindTimer } from '../timerBinding.js'
+import { DisappearingSetting, timerSummary } from './DisappearingSetting.js'
+import { JumpOnOpen } from './JumpOnOpen.js'
 
 /**
  * One open conversation: header with Invite (its admins) and Members, the message log, the
@@ -25,7 +33,13 @@ export function ConversationView(props: {
 }) {
   const [inviting, setInviting] = createSignal(false)
   const [showMembers, setShowMembers] = createSignal(false)
+  // [W25][W27] From the app: "Search in this conversation" and the disappearing-messages timer.
+  const tools = useConversationTools()
+  const timer = tools ? bindTimer(tools.messenger, props.conversation.conv) : undefined
+  const [showTimer, setShowTimer] = createSignal(false)
   const c = () => props.conversation
+  // [W15]–[W19] Shared by the pinned bar, the messages and the composer (reply, edit, jumps).
+  const ui = createMessageUi({ actions: props.conversation.actions, hasEarlier: () => c().hasEarlier(), loadEarlier: () => c().loadEarlier(), onError: props.onError })
   // A removed device cannot invite: nothing it signs is accepted any more.
   const invitations = () => (!c().error() && !c().accessLost() && c().isAdmin() ? c().invitations : undefined)
   // [W8] Files dropped anywhere on the conversation join the composer's tray.
@@ -37,6 +51,16 @@ export function ConversationView(props: {
       class="conversation"
       classList={{ dragging: dragging() }}
       aria-labelledby="conversation-title"
+      onKeyDown={(e) => {
+        // [W14] Escape closes an open panel and gives focus back to the button that opened it.
+        if (e.key !== 'Escape' || e.defaultPrevented || (e.target as Element).closest('dialog') || !(inviting() || showMembers() || showTimer())) return
+        e.preventDefault()
+        const opener = e.currentTarget.querySelector<HTMLElement>(`[aria-controls="${showMembers() ? 'members-panel' : showTimer() ? 'timer-panel' : 'invite-panel'}"]`)
+        setInviting(false)
+        setShowMembers(false)
+        setShowTimer(false)
+        opener?.focus()
+      }}
       onDragOver={(e) => {
         if (!carriesFiles(e)) return
         e.preventDefault()
@@ -53,22 +77,46 @@ export function ConversationView(props: {
       }}
     >
       <header class="conversation-header">
-        <a class="back" href={hrefOf({ kind: 'home' })} aria-label="Back to conversations">
-          ‹
-        </a>
-        <h2 id="conversation-title">{props.title}</h2>
+        <div class="conversation-title-row">
+          <a class="back" href={hrefOf({ kind: 'home' })} aria-label="Back to conversations">
+            ‹
+          </a>
+          <h2 id="conversation-title" title={props.title}>
+            {props.title}
+          </h2>
+        </div>
         <Show when={!c().error()}>
-          <Show when={c().space}>
-            {(space) => <a href={hrefOf({ kind: 'org', org: space().org })}>Organisation</a>}
-          </Show>
-          <Show when={invitations()}>
-            <button type="button" aria-expanded={inviting()} aria-controls="invite-panel" onClick={() => setInviting((v) => !v)}>
-              Invite
+          <div class="conversation-actions" role="group" aria-label="Conversation actions">
+            <Show when={c().space}>
+              {(space) => (
+                <a class="small-button" href={hrefOf({ kind: 'org', org: space().org })}>
+                  Organisation
+                </a>
+              )}
+            </Show>
+            <Show when={invitations()}>
+              <button type="button" class="small-button" aria-expanded={inviting()} aria-controls="invite-panel" onClick={() => setInviting((v) => !v)}>
+                Invite
+              </button>
+            </Show>
+            <button type="button" class="small-button" aria-expanded={showMembers()} aria-controls="members-panel" onClick={() => setShowMembers((v) => !v)}>
+              Members
             </button>
-          </Show>
-          <button type="button" aria-expanded={showMembers()} aria-controls="members-panel" onClick={() => setShowMembers((v) => !v)}>
-            Members
-          </button>
+            <Show when={tools}>
+              {(t) => (
+                <button type="button" class="small-button" onClick={() => t().searchIn(c().conv)}>
+                  Search in this conversation
+                </button>
+              )}
+            </Show>
+            <Show when={timer && !c().accessLost() && timer}>
+              {(t) => (
+                <button type="button" class="small-button" aria-expanded={showTimer()} aria-controls="timer-panel" onClick={() => setShowTimer((v) => !v)}>
+                  {timerSummary(t())}
+                </button>
+              )}
+            </Show>
+          </div>
         </Show>
       </header>
       <Show when={inviting() && invitations()}>
@@ -84,6 +132,9 @@ export function ConversationView(props: {
             />
           </div>
         )}
+      </Show>
+      <Show when={showTimer() && !c().error() && !c().accessLost() && timer}>
+        {(t) => <DisappearingSetting id="timer-panel" timer={t()} onError={props.onError} />}
       </Show>
       <Show when={showMembers() && !c().error()}>
         <MembersPanel
@@ -118,13 +169,29 @@ export function ConversationView(props: {
             </button>
           </p>
         </Show>
-        <LinkPolicy policy={c().policy}>
-          <MessageList messages={c().messages} hasEarlier={c().hasEarlier()} onLoadEarlier={() => void c().loadEarlier()} downloads={c().files.downloads} scans={c().files.scans} />
-        </LinkPolicy>
-        <Show when={!c().accessLost()}>
-          <UploadList uploads={c().files.uploads} />
-          <Composer onSend={c().send} onError={props.onError} files={c().files.uploads} />
-        </Show>
+        <PinnedBar pinned={c().actions.pinned()} onJump={(ref) => void ui.jumpTo(ref)} />
+        <MessageUiContext.Provider value={ui}>
+          <LinkPolicy policy={c().policy}>
+            <ReceiptsProvider presence={c().presence}>
+              <JumpOnOpen conv={c().conv} ready={c().messages.length > 0 || c().hasEarlier()} />
+              <MessageList
+                messages={c().messages}
+                hasEarlier={c().hasEarlier()}
+                onLoadEarlier={() => c().loadEarlier()}
+                downloads={c().files.downloads}
+                scans={c().files.scans}
+                systemLines={timer?.lines()}
+                firstUnread={c().presence.firstUnread()}
+                onAtEnd={c().presence.setAtEnd}
+              />
+            </ReceiptsProvider>
+          </LinkPolicy>
+          <TypingLine names={c().presence.typing()} />
+          <Show when={!c().accessLost()}>
+            <UploadList uploads={c().files.uploads} />
+            <Composer onSend={c().send} onError={props.onError} files={c().files.uploads} onTyping={c().presence.typed} />
+          </Show>
+        </MessageUiContext.Provider>
       </Show>
     </section>
   )

@@ -1,15 +1,11 @@
 import { Show } from 'solid-js'
-import type { Persistence } from '../persist.js'
 
-/** A quiet info line: who this device is, and whether the browser promised to keep its data. */
-export function Footer(props: { name: string | undefined; persistence: Persistence }) {
+/** A quiet info line: who this device is. (Whether the browser keeps its data is a dismissible notice, StoreNotices [W12].) */
+export function Footer(props: { name: string | undefined }) {
   return (
     <footer class="app-footer small muted">
       <Show when={props.name}>
-        <span>Signed in on this device as {props.name}.</span>{' '}
-      </Show>
-      <Show when={props.persistence === 'best-effort'}>
-        <span>Storage is not persistent: the browser may clear it when space runs low. Installing the app helps.</span>
+        <span>Signed in on this device as {props.name}.</span>
       </Show>
     </footer>
   )

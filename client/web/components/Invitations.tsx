@@ -36,7 +36,7 @@ export function Invitations(props: {
   return (
     <section class="panel" aria-labelledby={`${props.id}-title`}>
       <h3 id={`${props.id}-title`}>Invitations</h3>
-      <button type="button" class="primary" disabled={busy()} onClick={invite} aria-controls={props.id}>
+      <button type="button" class="primary" disabled={busy()} onClick={invite} aria-controls={made() ? props.id : undefined}>
         Invite someone
       </button>
       <Show when={made()} keyed>

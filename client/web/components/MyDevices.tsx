@@ -24,7 +24,7 @@ export function MyDevices(props: { org: OrgBinding; user: string; onError: (err:
     <section class="panel" aria-labelledby="my-devices-title">
       <h3 id="my-devices-title">Your devices</h3>
       <DeviceList org={props.org} user={props.user} label="Your devices" canRemove onError={props.onError} />
-      <button type="button" disabled={busy()} onClick={link} aria-controls="device-link">
+      <button type="button" disabled={busy()} onClick={link} aria-controls={made() ? 'device-link' : undefined}>
         Link another device
       </button>
       <Show when={made()} keyed>

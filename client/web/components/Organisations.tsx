@@ -3,6 +3,7 @@ import type { ConvId } from '../../../protocol/index.js'
 import { hrefOf } from '../route.js'
 import type { OrgRow } from '../teamBinding.js'
 import { CreateOrganisation } from './CreateOrganisation.js'
+import { UnreadBadge } from './UnreadBadge.js'
 
 /**
  * The organisations this device is in (each links to its people, groups and invitations), and
@@ -13,6 +14,8 @@ export function Organisations(props: {
   orgs: readonly OrgRow[]
   current: ConvId | undefined
   onCreate: (name: string) => Promise<void>
+  /** [W24] Unread messages in an organisation's own conversation (its groups have rows of their own). */
+  unread?: (org: ConvId) => number
 }) {
   return (
     <nav class="organisations" aria-labelledby="organisations-title">
@@ -28,6 +31,7 @@ export function Organisations(props: {
                 <Show when={o.admin}>
                   <span class="member-badge">admin</span>
                 </Show>
+                <UnreadBadge count={props.unread?.(o.org) ?? 0} />
               </li>
             )}
           </For>

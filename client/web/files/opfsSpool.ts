@@ -1,5 +1,5 @@
 import { FILE_SEALED_CHUNK_BYTES } from '../../../crypto/index.js'
-import type { Spool } from '../../core/files/spool.js'
+import { wholeChunks, type Spool } from '../../core/files/spool.js'
 import { fileNames, OPFS_SPOOL, opfsFolder, removeEntry } from './opfs.js'
 
 /** A spool entry's name as the engine makes it: the upload's tag, a dot, the file's index. */
@@ -22,7 +22,7 @@ export async function openOpfsSpool(): Promise<Spool> {
   }
   return {
     async write(id, index, sealed) {
-      if (sealed.length !== FILE_SEALED_CHUNK_BYTES) throw new Error('a spool holds whole sealed chunks')
+      wholeChunks(sealed)
       let w = writing.get(id)
       if (!w) {
         const file = await dir.getFileHandle(checked(id), { create: true })

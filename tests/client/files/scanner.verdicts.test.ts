@@ -8,6 +8,7 @@ import { checkChanges } from '../../../client/core/documents/writeRules.js'
 import { fileRecord, type FileRef } from '../../../client/core/files/ref.js'
 import { readVerdictRecord, readVerdictRecords, verdictOnly, verdictRecord, type ScanVerdict } from '../../../client/core/scanner/verdict.js'
 import { scannerVerdicts, verdictsBy } from '../../../client/core/scanner/fileVerdicts.js'
+import { refOf } from '../../../client/core/documents/messageRef.js'
 
 /** [A4] Verdicts in messages: their record, what [M20] lets a scanner write, and whose verdicts count. */
 const SEG = 'segment' as DocId
@@ -24,7 +25,7 @@ const file = (over: Partial<FileRef> = {}): FileRef => ({
 const verdictOn = (f: FileRef, result: ScanVerdict['result'], name?: string): ScanVerdict => ({ blob: f.blob, sha256: f.sha256, result, ...(name ? { name } : {}) })
 
 let n = 0
-const message = (author: typeof annId, over: Partial<MessageView>): MessageView => ({ id: `${++n}@x`, tag: `t${n}`, segment: SEG, author, ts: 1000 + n, text: '', ...over })
+const message = (author: typeof annId, over: Partial<MessageView>): MessageView => ({ id: `${++n}@x`, ref: refOf(SEG, `${n}@x`), tag: `t${n}`, segment: SEG, author, ts: 1000 + n, text: '', ...over })
 
 /** A record as a receiver reads it: through an Automerge document. */
 function roundTrip(record: unknown): unknown {

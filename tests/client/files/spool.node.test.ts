@@ -31,6 +31,28 @@ describe.each([
     await expect(spool.read('tagA.0', 0, 1)).rejects.toThrow()
   })
 
+  test('[A2] runs of several chunks mixed with single chunks; a run\'s buffer is refilled once the next call has returned (two buffers taking turns, as sealing does)', async () => {
+    const spool = make()
+    const all = Array.from({ length: 40 }, chunk)
+    const buffers = [new Uint8Array(16 * FILE_SEALED_CHUNK_BYTES), new Uint8Array(16 * FILE_SEALED_CHUNK_BYTES)]
+    await spool.write('r.0', 0, all[0]!)
+    let turn = 0
+    for (const [from, to] of [[1, 17], [17, 33], [33, 39]] as const) {
+      const buf = buffers[turn++ & 1]!.subarray(0, (to - from) * FILE_SEALED_CHUNK_BYTES)
+      buf.set(Buffer.concat(all.slice(from, to)))
+      await spool.write('r.0', from, buf)
+    }
+    await spool.write('r.0', 39, all[39]!)
+    // Both buffers scribbled over after the last call: nothing in flight may still read them.
+    for (const b of buffers) b.fill(0xaa)
+    await expect(spool.write('r.0', 40, new Uint8Array(FILE_SEALED_CHUNK_BYTES + 1))).rejects.toThrow()
+    await spool.flush('r.0')
+    expect(same(await spool.read('r.0', 0, 40), Buffer.concat(all))).toBe(true)
+    // Read into a caller's buffer (longer than needed): the result holds exactly the chunks.
+    const into = new Uint8Array(20 * FILE_SEALED_CHUNK_BYTES).fill(1)
+    expect(same(await spool.read('r.0', 3, 17, into), Buffer.concat(all.slice(3, 20)))).toBe(true)
+  })
+
   test('[A2] a read sees chunks written but not yet flushed', async () => {
     const spool = make()
     const c = Array.from({ length: 3 }, chunk)

@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process'
-import { mkdtempSync } from 'node:fs'
+import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { dirname, join } from 'node:path'
 import { build } from 'esbuild'
 
 /**
@@ -10,8 +10,13 @@ import { build } from 'esbuild'
  * Same code as `npm run cli`; about 0.6 s less per run.
  */
 let bundle: Promise<string> | undefined
-function cliBundle(): Promise<string> {
-  const outfile = join(process.cwd(), 'node_modules', '.cache', 'fieldchat-cli', 'main.mjs')
+/** The path of this worker's CLI bundle, built on first use (for tests that spawn it themselves). */
+export function cliBundle(): Promise<string> {
+  // One file per test worker: workers (and checkouts sharing node_modules) build at the same time,
+  // and a bundle another one is still writing must never be run. Inside node_modules, so that the
+  // external packages resolve from it.
+  const outfile = join(process.cwd(), 'node_modules', '.cache', 'fieldchat-cli', String(process.pid), 'main.mjs')
+  if (!bundle) process.once('exit', () => rmSync(dirname(outfile), { recursive: true, force: true }))
   bundle ??= build({ entryPoints: ['client/cli/main.ts'], bundle: true, platform: 'node', format: 'esm', packages: 'external', outfile, logLevel: 'warning' }).then(() => outfile)
   return bundle
 }

@@ -8,9 +8,11 @@ export interface FileSource {
   readonly size: number
   /**
    * Up to `length` bytes from `offset`: fewer only at the end of the file. A source may be read
-   * in any order and more than once.
+   * in any order and more than once. With `into` (at least `length` long) a source may read into
+   * it and return a view of it (the CLI's reads while sealing: no new buffer per MiB); the
+   * result is what counts either way.
    */
-  read(offset: number, length: number): Promise<Uint8Array>
+  read(offset: number, length: number, into?: Uint8Array): Promise<Uint8Array>
 }
 
 /** A file already in memory (a thumbnail, a test's bytes). */

@@ -1,0 +1,54 @@
+/**
+ * bench:open in Chromium: the PWA's engine and store (client/core over client/web's IndexedDB
+ * store, opened with the browser's device key as main.tsx does), bundled by Vite like the app.
+ * `window.benchOpen` loads a store's records (once, before measuring) and times one cold open.
+ */
+import '../../../client/web/noEval.js'
+import { Messenger } from '../../../client/core/messenger.js'
+import type { LocalStore } from '../../../client/core/storage/LocalStore.js'
+import { browserSocket } from '../../../client/web/browserSocket.js'
+import { openIdbStore } from '../../../client/web/idbStore.js'
+import { openBrowserStore } from '../../../client/web/storageKey.js'
+import { parseConvId } from '../../../protocol/index.js'
+
+let loading: LocalStore | undefined
+
+async function appStore(): Promise<LocalStore> {
+  const opened = await openBrowserStore(await openIdbStore())
+  if (opened.kind !== 'open') throw new Error('the bench store is locked')
+  return opened.store
+}
+
+const bytes = (b64: string): Uint8Array => Uint8Array.from(atob(b64), (c) => c.charCodeAt(0))
+
+const benchOpen = {
+  /** Writes records (keys in clear, values base64) through the app's encrypted store. */
+  async load(records: { k: string[]; v: string }[]): Promise<void> {
+    loading ??= await appStore()
+    await loading.write(records.map((r) => ({ key: r.k, value: bytes(r.v) })))
+  },
+  async loaded(): Promise<void> {
+    await loading?.close()
+    loading = undefined
+  },
+  /** Same measure as bench/open/nodeOpen.ts. */
+  async open(conv: string): Promise<{ engineMs: number; storeMs: number; messengerOpenMs: number; listed: number; newestText: string }> {
+    const c = parseConvId(conv)
+    if (!c) throw new Error('no conversation id')
+    const t0 = performance.now()
+    const store = await appStore()
+    const t1 = performance.now()
+    const messenger = await Messenger.open({ store, url: 'ws://127.0.0.1:9/sync', socket: browserSocket })
+    const opened = performance.now()
+    await messenger.openConversation(c)
+    const list = messenger.messages(c)
+    const t2 = performance.now()
+    if (list.length < 50) throw new Error(`only ${list.length} messages readable after opening`)
+    await messenger.stop()
+    await store.close()
+    return { engineMs: t2 - t1, storeMs: t1 - t0, messengerOpenMs: opened - t1, listed: list.length, newestText: list.at(-1)!.text }
+  },
+}
+
+Object.assign(window, { benchOpen })
+document.title = 'bench:open ready'

@@ -1,0 +1,119 @@
+import * as z from 'zod'
+import type { ConvId, DeviceId } from '../../../protocol/index.js'
+import type { LocalStore } from '../storage/LocalStore.js'
+import { decodeRecord, encodeRecord } from '../storage/records.js'
+import type { SignalChannel } from './channel.js'
+import { Receipts, type ListedMessage } from './receipts.js'
+import { Typing } from './typing.js'
+import { UnreadCounts, unreadCount } from './unread.js'
+import type { Cursor } from './cursor.js'
+
+export interface PresenceDeps {
+  readonly store: LocalStore
+  readonly channel: SignalChannel
+  readonly conversations: () => ConvId[]
+  readonly list: (conv: ConvId) => readonly ListedMessage[]
+  /** [M56] The messages `list` shows that come after `after` (all when undefined), unsorted: what unread counts. */
+  readonly shownAfter: (conv: ConvId, after: Cursor | undefined) => Iterable<ListedMessage>
+  readonly ownPerson: (conv: ConvId, device: DeviceId) => boolean
+  readonly person: (conv: ConvId, device: DeviceId) => { user: string; name: string } | undefined
+  /** [M58] The organisation's policy allows read receipts in this conversation. */
+  readonly policyAllows: (conv: ConvId) => boolean
+  readonly emit: {
+    receipts: (conv: ConvId) => void
+    typing: (conv: ConvId, names: string[]) => void
+    unread: (conv: ConvId, count: number, total: number) => void
+  }
+  readonly debounceMs?: number
+}
+
+const settingSchema = z.object({ off: z.boolean() }).strict()
+
+/**
+ * [M55]–[M59] Receipts, typing and unread counts of every conversation, over one signal channel.
+ * Made with the Messenger's parts ([M30]: made again after a wipe), stopped with them.
+ */
+export class Presence {
+  readonly receipts: Receipts
+  readonly typing: Typing
+  private readonly counts = new UnreadCounts()
+  private readonly recounting = new Set<ConvId>()
+  private stopped = false
+  /** [M58] The person's own choice: no read receipts sent, none of others shown. */
+  private ownOff = false
+
+  constructor(private readonly deps: PresenceDeps) {
+    const readReceipts = (conv: ConvId) => !this.ownOff && deps.policyAllows(conv)
+    this.receipts = new Receipts({ store: deps.store, channel: deps.channel, list: deps.list, ownPerson: deps.ownPerson, person: deps.person, readReceipts, ...(deps.debounceMs !== undefined ? { debounceMs: deps.debounceMs } : {}) })
+    this.typing = new Typing({ channel: deps.channel, person: deps.person, ownPerson: deps.ownPerson })
+    deps.channel.events.on('signal', ({ conv, device, payload }) => {
+      if (payload.t === 'receipt') void this.receipts.heard(conv, device, payload)
+      else this.typing.heard(conv, device, payload.on)
+    })
+    this.receipts.events.on('receipts', ({ conv }) => deps.emit.receipts(conv))
+    // Delivered moving (every arrival) changes no unread count: only read does.
+    this.receipts.events.on('own', ({ conv, read }) => read && this.recount(conv))
+    this.typing.events.on('typing', ({ conv, names }) => deps.emit.typing(conv, names))
+  }
+
+  async load(): Promise<void> {
+    await this.receipts.load()
+    const setting = await this.deps.store.get(['read-receipts'])
+    this.ownOff = !!(setting && decodeRecord(setting, settingSchema)?.off)
+  }
+
+  stop(): void {
+    this.stopped = true
+    this.receipts.stop()
+    this.typing.stop()
+  }
+
+  get readReceiptsOn(): boolean {
+    return !this.ownOff
+  }
+
+  async setReadReceipts(on: boolean): Promise<void> {
+    this.ownOff = !on
+    await this.deps.store.write([{ key: ['read-receipts'], value: encodeRecord({ off: !on }) }])
+  }
+
+  readReceiptsShown(conv: ConvId): boolean {
+    return !this.ownOff && this.deps.policyAllows(conv)
+  }
+
+  /** New messages in a loaded segment: delivered moves, their authors stop typing, unread is counted. */
+  added(conv: ConvId, messages: readonly ListedMessage[]): void {
+    void this.receipts.received(conv, messages)
+    this.typing.wrote(conv, new Set(messages.map((m) => m.author)))
+    this.recount(conv)
+  }
+
+  unread(conv: ConvId): number {
+    const read = this.receipts.cursors(conv).r
+    return unreadCount(this.deps.shownAfter(conv, read), read, (d) => this.deps.ownPerson(conv, d))
+  }
+
+  unreadTotal(): number {
+    return this.deps.conversations().reduce((n, conv) => n + this.unread(conv), 0)
+  }
+
+  /**
+   * Tells `unread` when the count of `conv` changed. Counted once per turn however often asked:
+   * an arriving message asks through `added` and `messages` both. A microtask, so the event is out
+   * before whatever awaited the change (`markRead`) goes on.
+   */
+  recount(conv: ConvId): void {
+    if (this.recounting.has(conv)) return
+    this.recounting.add(conv)
+    queueMicrotask(() => {
+      this.recounting.delete(conv)
+      if (this.stopped) return
+      const count = this.counts.changed(conv, this.unread(conv))
+      if (count === undefined) return
+      // The other conversations' counts as told last (each is told again whenever it changes):
+      // counting every conversation's window again at every arrival made a catch-up quadratic.
+      const total = this.deps.conversations().reduce((n, c) => n + (c === conv ? count : (this.counts.last(c) ?? this.unread(c))), 0)
+      this.deps.emit.unread(conv, count, total)
+    })
+  }
+}

@@ -1,0 +1,38 @@
+import type { ConvId, DeviceId } from '../../../protocol/index.js'
+import { compareCursor, type Cursor } from './cursor.js'
+
+/**
+ * [M56] Unread: the messages from other people after this device's read cursor, counted over the
+ * loaded window ([M13]: the newest segment, and the segments opened or written to since the
+ * engine started). A conversation not loaded since the start counts 0 until it is opened or a
+ * message arrives in it.
+ */
+export function unreadCount(messages: Iterable<Cursor & { readonly author: DeviceId }>, read: Cursor | undefined, ownPerson: (device: DeviceId) => boolean): number {
+  // Any order (the window unsorted, as it is asked at every arrival); each author looked up once.
+  const own = new Map<DeviceId, boolean>()
+  let n = 0
+  for (const m of messages) {
+    if (read && compareCursor(m, read) <= 0) continue
+    let mine = own.get(m.author)
+    if (mine === undefined) own.set(m.author, (mine = ownPerson(m.author)))
+    if (!mine) n++
+  }
+  return n
+}
+
+/** Remembers the last count told per conversation, so `unread` is emitted only on a change. */
+export class UnreadCounts {
+  private readonly told = new Map<ConvId, number>()
+
+  /** The new count when it differs from the one told last, else undefined. */
+  changed(conv: ConvId, count: number): number | undefined {
+    if ((this.told.get(conv) ?? 0) === count && this.told.has(conv)) return undefined
+    this.told.set(conv, count)
+    return count
+  }
+
+  /** The count told last for `conv`, if any. */
+  last(conv: ConvId): number | undefined {
+    return this.told.get(conv)
+  }
+}

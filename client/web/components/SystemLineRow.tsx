@@ -1,0 +1,17 @@
+import type { SystemRow } from '../timeline/systemRows.js'
+import { formatTime } from '../format.js'
+
+/** [W28] A system line of the log: who changed the disappearing-messages timer, and when. */
+export function SystemLineRow(props: { row: SystemRow; index: number; measure: (el: HTMLLIElement) => void }) {
+  return (
+    <li class="timeline-row system-line" data-index={props.index} data-key={props.row.key} data-kind="system" ref={props.measure}>
+      <span class="system-text">
+        <span aria-hidden="true">⏱ </span>
+        {props.row.line.text}
+      </span>{' '}
+      <time class="muted small" datetime={new Date(props.row.line.ts).toISOString()}>
+        {formatTime(props.row.line.ts)}
+      </time>
+    </li>
+  )
+}
