@@ -1,9 +1,8 @@
-import nacl from 'tweetnacl'
 import { concat, utf8, writeU32 } from './bytes.js'
 import { CryptoMisuse } from './errors.js'
 import { deriveKey, domainHash, frame } from './hash.js'
-import { asSignPublicKey, asSignSecretKey, type EpochKey, type SignPublicKey } from './keys.js'
-import { createSigner, verifySignature, type Signer } from './sign.js'
+import type { EpochKey, SignPublicKey } from './keys.js'
+import { createSigner, signKeyPairFromSeed, verifySignature, type Signer } from './sign.js'
 
 /**
  * [K1] Access capability: an Ed25519 key pair derived (HKDF) from a conversation's epoch key,
@@ -17,9 +16,9 @@ export interface Capability {
 
 export function deriveCapability(epochKey: EpochKey, conv: Uint8Array, epoch: number): Capability {
   const seed = deriveKey(epochKey, 'fieldchat/v1/capability', concat(conv, u32(epoch)))
-  const pair = nacl.sign.keyPair.fromSeed(seed)
+  const pair = signKeyPairFromSeed(seed)
   seed.fill(0)
-  return { publicKey: asSignPublicKey(pair.publicKey), signer: createSigner(asSignSecretKey(pair.secretKey)) }
+  return { publicKey: pair.publicKey, signer: createSigner(pair.secretKey) }
 }
 
 const DOMAIN_PROOF = 'fieldchat/v1/capability/proof'
@@ -47,9 +46,9 @@ export function verifyRekeyProof(proof: Uint8Array, challenge: Uint8Array, conv:
 /** An admin capability from a random admin secret (32 bytes), bound to the conversation. */
 export function deriveAdminCapability(adminSecret: Uint8Array, conv: Uint8Array): Capability {
   const seed = deriveKey(adminSecret, 'fieldchat/v1/admin-capability', conv)
-  const pair = nacl.sign.keyPair.fromSeed(seed)
+  const pair = signKeyPairFromSeed(seed)
   seed.fill(0)
-  return { publicKey: asSignPublicKey(pair.publicKey), signer: createSigner(asSignSecretKey(pair.secretKey)) }
+  return { publicKey: pair.publicKey, signer: createSigner(pair.secretKey) }
 }
 
 const DOMAIN_ORIGIN = 'fieldchat/v1/conversation/origin'
@@ -119,7 +118,7 @@ function u32(n: number): Uint8Array {
  */
 export function deriveInviteKey(secret: Uint8Array, org: Uint8Array): Capability {
   const seed = deriveKey(secret, 'fieldchat/v1/invite-key', org)
-  const pair = nacl.sign.keyPair.fromSeed(seed)
+  const pair = signKeyPairFromSeed(seed)
   seed.fill(0)
-  return { publicKey: asSignPublicKey(pair.publicKey), signer: createSigner(asSignSecretKey(pair.secretKey)) }
+  return { publicKey: pair.publicKey, signer: createSigner(pair.secretKey) }
 }

@@ -1,9 +1,8 @@
-import nacl from 'tweetnacl'
 import { CryptoMisuse } from './errors.js'
 import { deriveKey, domainHash, frame } from './hash.js'
-import { asSignPublicKey, asSignSecretKey, type SignPublicKey, type SignSecretKey } from './keys.js'
+import type { SignPublicKey, SignSecretKey } from './keys.js'
 import { randomBytes } from './random.js'
-import { createSigner, verifySignature, type Signer } from './sign.js'
+import { createSigner, signKeyPairFromSeed, verifySignature, type Signer } from './sign.js'
 
 /**
  * [K7] A device's mailbox address: the public half of an Ed25519 pair derived (HKDF) from the
@@ -23,9 +22,9 @@ const DOMAIN_PROOF = 'fieldchat/v1/auth/mailbox'
 export function deriveMailboxKey(signSecret: SignSecretKey): MailboxKey {
   if (signSecret.length !== 64) throw new CryptoMisuse('SignSecretKey must be 64 bytes')
   const seed = deriveKey(signSecret.subarray(0, 32), DOMAIN_KEY, new Uint8Array(0))
-  const pair = nacl.sign.keyPair.fromSeed(seed)
+  const pair = signKeyPairFromSeed(seed)
   seed.fill(0)
-  return { address: asSignPublicKey(pair.publicKey), signer: createSigner(asSignSecretKey(pair.secretKey)) }
+  return { address: pair.publicKey, signer: createSigner(pair.secretKey) }
 }
 
 /** [K7] What the mailbox key signs in the handshake: the challenge and the address. */

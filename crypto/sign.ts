@@ -66,11 +66,27 @@ export interface Signer {
   sign(message: Uint8Array): Promise<Uint8Array>
 }
 
+/**
+ * Secret keys whose public half is known to be their seed's: made here from a seed, or checked
+ * once by a signer. A device's key is used by several signers (engine, presence, spaces, chains):
+ * each would otherwise derive its public key again (one tweetnacl base-point multiplication,
+ * about 5 ms, before its first signature).
+ */
+const consistent = new WeakSet<Uint8Array>()
+
+/** An Ed25519 key pair from a 32-byte seed: its public half is the seed's by construction. */
+export function signKeyPairFromSeed(seed: Uint8Array): { readonly publicKey: SignPublicKey; readonly secretKey: SignSecretKey } {
+  if (seed.length !== 32) throw new CryptoMisuse('an Ed25519 seed must be 32 bytes')
+  const pair = nacl.sign.keyPair.fromSeed(seed)
+  consistent.add(pair.secretKey)
+  return { publicKey: pair.publicKey as SignPublicKey, secretKey: pair.secretKey as SignSecretKey }
+}
+
 export function createSigner(secretKey: SignSecretKey): Signer {
   if (secretKey.length !== 64) throw new CryptoMisuse('SignSecretKey must be 64 bytes')
   const publicKey = secretKey.slice(32) as SignPublicKey
   let imported: Promise<CryptoKey | undefined> | undefined
-  let checked = false
+  let checked = consistent.has(secretKey)
   return {
     publicKey,
     async sign(message) {
@@ -81,6 +97,7 @@ export function createSigner(secretKey: SignSecretKey): Signer {
         if (!bytesEqual(nacl.sign.keyPair.fromSeed(secretKey.subarray(0, 32)).publicKey, publicKey)) {
           throw new CryptoMisuse('SignSecretKey: the public half is not the seed\'s')
         }
+        consistent.add(secretKey)
         checked = true
       }
       imported ??= webCrypto().then((subtle) =>

@@ -45,9 +45,11 @@ export interface Cli {
   connect(): Promise<void>
   /**
    * Waits until what this command changed is on the server: mail (team bundles, join requests)
-   * and key rotations; with `messages`, every pending message too.
+   * and key rotations; with `messages`, every pending message too. `quietMs` 0: the caller knows
+   * what it waits for (its own message, counted as pending from when it was written), so no quiet
+   * time is added.
    */
-  delivered(opts?: { messages?: boolean }): Promise<void>
+  delivered(opts?: { messages?: boolean; quietMs?: number }): Promise<void>
 }
 
 export type Command = (cli: Cli, args: readonly string[]) => Promise<Result | undefined>

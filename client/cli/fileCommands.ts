@@ -42,7 +42,8 @@ export const fileCommands: Record<string, Command> = {
       } finally {
         off()
       }
-      await cli.delivered({ messages: true })
+      // The message was written (pending) before the upload left the queue: its delivery is all that is waited for.
+      await cli.delivered({ messages: true, quietMs: 0 })
       const sent = messenger.messages(id).find((m) => m.tag === upload)
       return result(`sent ${paths.length} file${paths.length === 1 ? '' : 's'} (${total} bytes)`, { upload, message: sent?.id, files: (sent?.files ?? []).map(fileData) })
     } finally {

@@ -1,9 +1,8 @@
-import nacl from 'tweetnacl'
 import { concat, toHex, writeU32 } from '../bytes.js'
 import { CryptoMisuse } from '../errors.js'
 import { deriveKey, frame } from '../hash.js'
-import { asSignPublicKey, asSignSecretKey, parseSignPublicKey, type SignPublicKey, type SignSecretKey } from '../keys.js'
-import { createSigner, verifySignature, type Signer } from '../sign.js'
+import { parseSignPublicKey, type SignPublicKey, type SignSecretKey } from '../keys.js'
+import { createSigner, signKeyPairFromSeed, verifySignature, type Signer } from '../sign.js'
 import { CERT_BYTES } from './header.js'
 
 /**
@@ -62,11 +61,11 @@ export class EnvelopeAuthors {
 
   private async make(conv: Uint8Array, epoch: number): Promise<ChainAuthor> {
     const seed = deriveKey(this.signSecret.subarray(0, 32), DOMAIN_CHAIN_KEY, concat(conv, u32(epoch)))
-    const pair = nacl.sign.keyPair.fromSeed(seed)
+    const pair = signKeyPairFromSeed(seed)
     seed.fill(0)
-    const chain = asSignPublicKey(pair.publicKey)
+    const chain = pair.publicKey
     const signature = await this.device.sign(certBytes(conv, epoch, chain))
-    return { conv: conv.slice(), epoch, device: this.device.publicKey, chain, signer: createSigner(asSignSecretKey(pair.secretKey)), cert: concat(this.device.publicKey, signature) }
+    return { conv: conv.slice(), epoch, device: this.device.publicKey, chain, signer: createSigner(pair.secretKey), cert: concat(this.device.publicKey, signature) }
   }
 }
 

@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, test } from 'vitest'
 import {
   CryptoMisuse, generateDeviceKeys, utf8, type SignSecretKey,
   asSignSecretKey, capabilityProofBytes, concat, createSigner, deviceAuthBytes, frame, isCanonicalS, parseSignPublicKey,
-  restoreDeviceKeys, signatureBackend, signedBytes, useSignatureBackend, verifyCapabilityProof, verifyDeviceAuth, verifySignature,
+  restoreDeviceKeys, signKeyPairFromSeed, signatureBackend, signedBytes, useSignatureBackend, verifyCapabilityProof, verifyDeviceAuth, verifySignature,
 } from '../../crypto/index.js'
 import { BACKENDS, hex, persona, text } from './personas.js'
 import { NON_CANONICAL_KEYS, SMALL_ORDER_KEYS } from './vectors.js'
@@ -135,5 +135,30 @@ describe('[C3] a signer over a secret key whose public half is not its seed\'s',
     // The honest key still signs, and its signature verifies.
     const signature = await createSigner(alice.signSecret).sign(utf8.encode('pay bob'))
     expect(await verifySignature(utf8.encode('pay bob'), signature, alice.signPublic)).toBe(true)
+  })
+})
+
+describe('[C3] key pairs made from a seed, and the check done once per secret key', () => {
+  test('[C3] signKeyPairFromSeed gives RFC 8032 §7.1 test 1\'s public key, and its signer signs at once', async () => {
+    const pair = signKeyPairFromSeed(hex('9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60'))
+    expect(pair.publicKey).toEqual(hex('d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a'))
+    const signature = await createSigner(pair.secretKey).sign(new Uint8Array(0))
+    expect(signature).toEqual(hex('e5564300c360ac729086e2cc806e828a84877f1eb8e5d974d873e065224901555fb8821590a33bacc61e39701cf9b46bd25bf5f0595bbe24655141438e7a100b'))
+  })
+  test('[C3] a seed of any other length is misuse', () => {
+    expect(() => signKeyPairFromSeed(new Uint8Array(31))).toThrow(CryptoMisuse)
+    expect(() => signKeyPairFromSeed(new Uint8Array(64))).toThrow(CryptoMisuse)
+  })
+  test('[C3] a copy of a checked key with another public half is checked again and refused', async () => {
+    const alice = generateDeviceKeys()
+    const mallory = generateDeviceKeys()
+    await createSigner(alice.signSecret).sign(utf8.encode('checked once'))
+    const mixed = alice.signSecret.slice() as SignSecretKey
+    mixed.set(mallory.signPublic, 32)
+    await expect(createSigner(mixed).sign(utf8.encode('pay mallory'))).rejects.toThrow(CryptoMisuse)
+    const derived = signKeyPairFromSeed(alice.signSecret.subarray(0, 32))
+    const tampered = derived.secretKey.slice() as SignSecretKey
+    tampered.set(mallory.signPublic, 32)
+    await expect(createSigner(tampered).sign(utf8.encode('pay mallory'))).rejects.toThrow(CryptoMisuse)
   })
 })
