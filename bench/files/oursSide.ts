@@ -11,7 +11,7 @@ export interface OursResult {
   readonly ms: number
   /** The send-file process, spawn to exit: start, seal into the spool, upload, message written and delivered. */
   readonly sealUploadMs: number
-  /** Within it: spawn to its first stdout line, the first upload progress (start, store open, sealing, the first PUT). */
+  /** Within it: spawn to its first stdout line (since 2026-12-06 the first `preparing` progress: process start, store open, sync; before, the first PUT answered after sealing). */
   readonly firstProgressMs: number
   /** The get-file process, spawn to exit: start, sync, fetch, open, hash, write and fsync, rename. */
   readonly downloadMs: number

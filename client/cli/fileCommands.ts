@@ -26,18 +26,24 @@ export const fileCommands: Record<string, Command> = {
     try {
       messenger.start()
       await messenger.openConversation(id)
-      const upload = await messenger.sendFiles(id, sources.map((source, i) => ({ source, name: basename(paths[i]!), type: typeOfName(paths[i]!), ...(cli.options.acceptWarning ? { confirmed: true } : {}) })), cli.options.caption ?? '')
       const total = sources.reduce((n, s) => n + s.size, 0)
-      let last = -1
+      // Progress from the start: while the files are encrypted (`preparing`, with `sealed`) the
+      // upload is already going out; its id is known once they are queued.
+      let upload: string | undefined
+      let last = ''
       const report = () => {
-        const u = messenger.uploads(id).find((x) => x.id === upload)
+        const u = messenger.uploads(id).find((x) => (upload ? x.id === upload : x.state === 'preparing'))
+        if (!u && !upload) return
         const sent = u ? u.files.reduce((n, f) => n + f.sent, 0) : total
-        if (sent === last) return
-        last = sent
-        if (cli.options.json) printLine(true, '', { event: 'progress', upload, sent, total, state: u?.state ?? 'done', ...(u?.error ? { error: u.error } : {}) })
+        const sealed = u?.state === 'preparing' ? u.files.reduce((n, f) => n + (f.sealed ?? 0), 0) : undefined
+        const seen = `${sent}/${sealed}/${u?.state}`
+        if (seen === last) return
+        last = seen
+        if (cli.options.json) printLine(true, '', { event: 'progress', upload: u?.id ?? upload, sent, total, state: u?.state ?? 'done', ...(sealed !== undefined ? { sealed } : {}), ...(u?.error ? { error: u.error } : {}) })
       }
       const off = messenger.events.on('uploads', report)
       try {
+        upload = await messenger.sendFiles(id, sources.map((source, i) => ({ source, name: basename(paths[i]!), type: typeOfName(paths[i]!), ...(cli.options.acceptWarning ? { confirmed: true } : {}) })), cli.options.caption ?? '')
         await waitUploaded(cli, upload)
       } finally {
         off()

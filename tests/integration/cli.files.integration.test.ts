@@ -39,7 +39,10 @@ test('[A2][A3] send-file with a caption (progress as JSON lines), files lists it
   const progress = lines.filter((l) => l.event === 'progress')
   expect(progress.length).toBeGreaterThan(1)
   expect(progress.at(-1)).toMatchObject({ sent: content.length, total: content.length })
-  const result = lines.at(-1) as { files: { file: string; name: string; size: number; sha256: string }[] }
+  const result = lines.at(-1) as { upload: string; files: { file: string; name: string; size: number; sha256: string }[] }
+  // Progress from the start: while it is encrypted (`preparing`, with `sealed`), under the upload's id.
+  expect(progress[0]).toMatchObject({ state: 'preparing', upload: result.upload, total: content.length })
+  expect(progress.filter((l) => l.state === 'preparing').map((l) => l.sealed as number).at(-1)).toBe(content.length)
   expect(result.files).toEqual([expect.objectContaining({ name: 'manual v2.pdf', size: content.length, sha256: createHash('sha256').update(content).digest('hex') })])
 
   ok(await ben.run('--json', 'sync'))

@@ -306,3 +306,44 @@ test('[A2] a large file crosses the link while it is still being sealed; a file 
     await closePersona(sender)
   }
 }, 180_000)
+
+test('[A2] a file being sealed shows at once as preparing, with what is sealed and what crossed the link; Cancel stops it (M538): nothing recorded or spooled, and its blob is gone from the server', async () => {
+  const link = await startTcpProxy(env.server().port)
+  proxies.push(link)
+  const spoolDir = mkdtempSync(join(tmpdir(), 'fieldchat-spool-'))
+  const sender = await persona('Preparer', link.url, { uploadPutChunks: 16, spool: nodeSpool(spoolDir) })
+  const bob = await env.persona('Bob4')
+  const blobFiles = () => {
+    const out: string[] = []
+    const root = join(env.server().dataDir, 'blobs')
+    for (const d of readdirSync(root, { withFileTypes: true })) if (d.isDirectory()) out.push(...readdirSync(join(root, d.name)))
+    return out.sort()
+  }
+  try {
+    for (const x of [sender, bob]) x.messenger.start()
+    const conv = await conversationWith(sender, [bob], 'Prepared')
+    const stored = blobFiles()
+    const content = new Uint8Array(nodeRandom(12 * MB))
+    const before = link.sent.up
+    let release = false
+    const sending = sender.messenger.sendFiles(conv, [{ source: pausingSource(content, 6 * MB, () => release), name: 'survey.mp4', type: 'video/mp4', confirmed: true }], 'the survey')
+    sending.catch(() => undefined)
+    // Shown before sealing ends: its name, size and caption, what is sealed, then what the server holds.
+    await until(() => (sender.messenger.uploads(conv)[0]?.files[0]?.sent ?? 0) >= 3 * MB, 'the preparing upload shows what crossed the link', 60_000)
+    const [shown] = sender.messenger.uploads(conv)
+    expect(shown).toMatchObject({ state: 'preparing', caption: 'the survey', files: [{ name: 'survey.mp4', size: content.length }] })
+    expect(shown!.files[0]!.sealed).toBeGreaterThanOrEqual(shown!.files[0]!.sent)
+    expect(shown!.files[0]!.sealed).toBeLessThanOrEqual(6 * MB)
+    expect(link.sent.up - before).toBeGreaterThan(3 * MB)
+
+    await sender.messenger.cancelUpload(shown!.id)
+    release = true
+    await expect(sending).rejects.toMatchObject({ code: 'M538_UPLOAD_CANCELLED' })
+    expect(sender.messenger.uploads(conv)).toEqual([])
+    expect(await sender.store.range(['upload'])).toEqual([])
+    expect(readdirSync(spoolDir)).toEqual([])
+    await until(() => blobFiles().join() === stored.join(), 'what went out early is deleted from the server')
+  } finally {
+    await closePersona(sender)
+  }
+}, 180_000)

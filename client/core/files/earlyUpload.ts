@@ -31,6 +31,8 @@ export class EarlyUpload {
     /** Reads sealed chunks, into `into` where it can (one PUT at a time: one buffer serves them all). */
     private readonly body: (start: number, count: number, into: Uint8Array) => Promise<Uint8Array>,
     private readonly perPut = BLOB_MAX_CHUNKS_PER_PUT,
+    /** The chunks the server holds, after each answered PUT (the upload's progress while it is prepared). */
+    private readonly onStored: (chunks: number) => void = () => undefined,
   ) {
     this.finished = this.run().catch(() => undefined)
   }
@@ -95,7 +97,9 @@ export class EarlyUpload {
           continue
         }
         // Anything short of what was sent: the outbox goes on from the server's count.
-        if ((await first.done).stored < first.end) return
+        const { stored } = await first.done
+        this.onStored(Math.min(stored, this.real))
+        if (stored < first.end) return
       }
     } finally {
       await Promise.allSettled(inflight.map((p) => p.done))

@@ -33,9 +33,14 @@ export interface UploadView {
   readonly conv: ConvId
   readonly caption: string
   readonly ts: number
-  readonly files: readonly { readonly name: string; readonly type: string; readonly size: number; readonly sent: number; readonly thumb?: string }[]
-  /** `waiting`: offline or refused for now (retried by itself); `failed`: needs the person (Retry or Cancel). */
-  readonly state: 'queued' | 'sending' | 'waiting' | 'failed'
+  /** `sent`: bytes the server holds; `sealed`: while preparing, bytes encrypted on this device so far. */
+  readonly files: readonly { readonly name: string; readonly type: string; readonly size: number; readonly sent: number; readonly sealed?: number; readonly thumb?: string }[]
+  /**
+   * `preparing`: being encrypted into the file outbox and checked on this device (not recorded
+   * yet: it goes if the app closes now); `waiting`: offline or refused for now (retried by
+   * itself); `failed`: needs the person (Retry or Cancel).
+   */
+  readonly state: 'preparing' | 'queued' | 'sending' | 'waiting' | 'failed'
   readonly error?: Code
 }
 
@@ -67,6 +72,8 @@ const KEY = 'upload'
 /** `upload/<conv>/<tag>`: keyed by its conversation, so a remote wipe of the space takes it too ([M30]). */
 const keyOf = (rec: UploadRecord) => [KEY, rec.conv, rec.tag]
 const spoolId = (tag: string, i: number) => `${tag}.${i}`
+/** How often a preparing upload's progress is told at most. */
+const PROGRESS_MS = 100
 
 /**
  * [A2] The file outbox. An attachment is sealed into the spool and recorded before `add`
@@ -87,6 +94,8 @@ export class Uploads {
   private readonly perPut = new Map<string, number>()
   /** Uploads of files that started while they were sealed; the outbox waits for them before it sends. */
   private readonly early = new Map<string, EarlyUpload[]>()
+  /** Uploads being sealed and checked (`add` has not resolved): shown with their progress, cancellable. */
+  private readonly preparing = new Map<string, { view: UploadView; abort: AbortController; shownAt: number }>()
   private running: Promise<void> | undefined
   private writes: Promise<void> = Promise.resolve()
   private wake: (() => void) | undefined
@@ -111,16 +120,22 @@ export class Uploads {
     const early: EarlyUpload[] = []
     const { client, spool } = this.deps
     const access = this.deps.access(conv)
+    const prep = this.startPreparing(conv, tag, ts, items, caption)
     try {
       for (const [i, item] of items.entries()) {
         const name = safeName(item.name)
         if (!cleanName(name)) throw new ClientError(ClientErrorCode.FILE_UNKNOWN, 'no usable file name')
         let sending: EarlyUpload | undefined
         const sealed = await sealIntoSpool(item.source, spool, spoolId(tag, i), {
+          signal: prep.abort.signal,
           onStart: (blob, real, chunks) => {
-            if (client && access && !this.stopped) early.push((sending = new EarlyUpload(client, access, blob, real, chunks, (start, count, into) => spool.read(spoolId(tag, i), start, count, into), this.deps.putChunks)))
+            const stored = (n: number) => this.preparingProgress(tag, i, { sent: Math.min(item.source.size, n * FILE_CHUNK_BYTES) })
+            if (client && access && !this.stopped) early.push((sending = new EarlyUpload(client, access, blob, real, chunks, (start, count, into) => spool.read(spoolId(tag, i), start, count, into), this.deps.putChunks, stored)))
           },
-          onProgress: (bytes) => sending?.advance(bytes),
+          onProgress: (bytes) => {
+            sending?.advance(bytes)
+            this.preparingProgress(tag, i, { sealed: bytes })
+          },
         })
         sending?.end()
         const verdict = await this.deps.check?.(conv, item.source, { name, type: item.type }, sealed.sha256)
@@ -132,21 +147,50 @@ export class Uploads {
           ...(item.width !== undefined ? { w: Math.round(item.width) } : {}), ...(item.height !== undefined ? { h: Math.round(item.height) } : {}), ...(item.duration !== undefined ? { dur: Math.round(item.duration) } : {}),
         })
       }
+      if (prep.abort.signal.aborted) throw new ClientError(ClientErrorCode.UPLOAD_CANCELLED)
     } catch (err) {
+      this.preparing.delete(tag)
+      this.deps.changed()
       await Promise.all(early.map((e) => e.cancel()))
       for (let i = 0; i < items.length; i++) await this.deps.spool.remove(spoolId(tag, i))
-      throw err
+      throw prep.abort.signal.aborted ? new ClientError(ClientErrorCode.UPLOAD_CANCELLED) : err
     }
     const rec: UploadRecord = { v: 1, conv, tag, ts, caption, files, ...(replyTo ? { replyTo } : {}) }
     if (early.length) this.early.set(tag, early)
     await this.save(rec)
+    this.preparing.delete(tag)
     this.deps.changed()
     this.kick()
     return tag
   }
 
   list(conv?: ConvId): UploadView[] {
-    return [...this.records.values()].filter((r) => !conv || r.conv === conv).sort((a, b) => a.ts - b.ts).map((r) => this.view(r))
+    const recorded = [...this.records.values()].filter((r) => !conv || r.conv === conv).map((r) => this.view(r))
+    const preparing = [...this.preparing.values()].map((p) => p.view).filter((v) => !conv || v.conv === conv)
+    return [...recorded, ...preparing].sort((a, b) => a.ts - b.ts)
+  }
+
+  private startPreparing(conv: ConvId, tag: string, ts: number, items: readonly Attachment[], caption: string) {
+    const view: UploadView = {
+      id: tag, conv, caption, ts, state: 'preparing',
+      files: items.map((item) => ({ name: safeName(item.name), type: cleanType(item.type), size: item.source.size, sent: 0, sealed: 0, ...(item.thumb && item.thumb.length <= MAX_THUMB_CHARS ? { thumb: item.thumb } : {}) })),
+    }
+    const prep = { view, abort: new AbortController(), shownAt: 0 }
+    this.preparing.set(tag, prep)
+    this.deps.changed()
+    return prep
+  }
+
+  /** A preparing upload moved on; `uploads` is emitted at most every PROGRESS_MS (a GiB seals in 1,024 steps), and when a file is done. */
+  private preparingProgress(tag: string, i: number, change: { sent?: number; sealed?: number }): void {
+    const prep = this.preparing.get(tag)
+    if (!prep) return
+    const files = prep.view.files.map((f, j) => (j === i ? { ...f, ...(change.sent !== undefined ? { sent: Math.max(f.sent, change.sent) } : {}), ...(change.sealed !== undefined ? { sealed: change.sealed } : {}) } : f))
+    prep.view = { ...prep.view, files }
+    const now = Date.now()
+    if (now - prep.shownAt < PROGRESS_MS && change.sealed !== files[i]!.size) return
+    prep.shownAt = now
+    this.deps.changed()
   }
 
   get size(): number {
@@ -162,6 +206,8 @@ export class Uploads {
 
   /** Cancels an upload: nothing is sent, the spool is freed, and what the server holds of it is deleted. */
   async cancel(id: string): Promise<void> {
+    // Still being prepared: sealing stops at its next step and `add` rejects with M538; what went out early is deleted.
+    this.preparing.get(id)?.abort.abort()
     const rec = this.records.get(id)
     if (!rec) return
     this.aborts.get(id)?.abort()
@@ -194,6 +240,7 @@ export class Uploads {
 
   async stop(): Promise<void> {
     this.stopped = true
+    for (const p of this.preparing.values()) p.abort.abort()
     for (const a of this.aborts.values()) a.abort()
     await Promise.all([...this.early.values()].flat().map((e) => e.stop()))
     this.wake?.()

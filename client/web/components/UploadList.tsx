@@ -8,6 +8,7 @@ import { createOnline } from '../files/online.js'
 import { ProgressBar } from './ProgressBar.js'
 
 const STATE_TEXT: Record<UploadView['state'], string> = {
+  preparing: 'Encrypting',
   queued: 'Queued',
   sending: 'Sending',
   waiting: 'Waiting for network',
@@ -35,7 +36,11 @@ function UploadRow(props: { upload: UploadView; uploads: UploadsBinding; offline
   const names = () => u().files.map((f) => f.name).join(', ')
   const size = () => u().files.reduce((n, f) => n + f.size, 0)
   const sent = () => u().files.reduce((n, f) => n + f.sent, 0)
-  const state = () => (u().state === 'waiting' && !props.offline ? 'Waiting to retry' : STATE_TEXT[u().state])
+  const sealed = () => u().files.reduce((n, f) => n + (f.sealed ?? f.size), 0)
+  const state = () =>
+    u().state === 'waiting' && !props.offline ? 'Waiting to retry'
+    : u().state === 'preparing' ? `${STATE_TEXT.preparing} ${percent(sealed(), size())}%`
+    : STATE_TEXT[u().state]
   return (
     <li class="upload" aria-label={`Upload ${names()}`}>
       <div class="upload-head">

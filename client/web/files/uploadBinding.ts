@@ -1,5 +1,6 @@
-import { createStore, reconcile, produce } from 'solid-js/store'
+import { createStore, reconcile, produce, unwrap } from 'solid-js/store'
 import { onCleanup } from 'solid-js'
+import { ClientError, ClientErrorCode } from '../../core/errors.js'
 import type { FileVerdict } from '../../core/files/check/index.js'
 import type { UploadView } from '../../core/files/uploads.js'
 import type { Messenger } from '../../core/messenger.js'
@@ -71,7 +72,7 @@ export function bindUploads(messenger: Messenger, conv: ConvId) {
      * handed to the engine, which seals and queues it (offline too). The tray empties once queued.
      */
     async send(caption: string): Promise<void> {
-      const items = tray.filter(sendable)
+      const items = unwrap(tray).filter(sendable)
       if (!items.length || items.length !== tray.length) throw new Error('Some files are not checked yet or need your confirmation.')
       const prepared = []
       for (const t of items) {
@@ -79,8 +80,18 @@ export function bindUploads(messenger: Messenger, conv: ConvId) {
         prepared.push(t.kind === 'photo' ? await preparePhoto(t.file, preview, t.options) : prepareFile(t.file, preview))
       }
       // The second step the person took on a warned file goes to the engine, which checks again.
-      await messenger.sendFiles(conv, prepared.map((p, i) => ({ ...p.attachment, ...(items[i]!.confirmed ? { confirmed: true } : {}) })), caption)
+      const sending = messenger.sendFiles(conv, prepared.map((p, i) => ({ ...p.attachment, ...(items[i]!.confirmed ? { confirmed: true } : {}) })), caption)
+      // The tray empties at once: the upload shows in the list while it is encrypted (its
+      // progress, Cancel), and a second Send cannot send the same files again.
       setTray([])
+      try {
+        await sending
+      } catch (err) {
+        // Cancelled while it was encrypted: the person's own choice. Refused: the files come back to the tray, with the reason.
+        if (err instanceof ClientError && err.code === ClientErrorCode.UPLOAD_CANCELLED) return
+        setTray((list) => [...items, ...list])
+        throw err
+      }
     },
   }
 }
