@@ -88,7 +88,7 @@ export function makeParts(identity: Identity, host: PartsHost): Parts {
     // [M26] applying needs a recipient of the epoch; a concurrent removal only hides (messageLog).
     memberOfEpoch: (conv, epoch, device) => team?.memberOfEpoch(conv, epoch, device, true),
     epochRank: (conv, epoch) => team?.epochRank(conv, epoch),
-    recordEpochs: (conv, batches) => epochs.record(conv, batches),
+    recordEpochs: (conv, doc, batches) => epochs.record(conv, doc, batches),
   })
   const layout: ConversationLayout = new ConversationLayout({
     docs,

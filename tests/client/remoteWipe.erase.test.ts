@@ -23,6 +23,7 @@ async function fill(store: LocalStore, space: ConvId, org: ConvId, kind: 'org' |
     { key: ['cursor', space, seg], value: one },
     { key: ['epoch-seen', space, seg], value: one },
     { key: ['msg-epoch', space, 'm1'], value: one },
+    { key: ['msg-epoch', space, seg, 'm1'], value: one },
     { key: ['out', 'raw', space, seg, '0001'], value: one },
     { key: ['out', 'sealed', space, seg, '0001'], value: one },
     { key: ['chain', space, seg, '0001'], value: one },

@@ -1,5 +1,5 @@
 import * as z from 'zod'
-import type { ConvId } from '../../../protocol/index.js'
+import type { ConvId, DocId } from '../../../protocol/index.js'
 import type { LocalStore } from '../storage/LocalStore.js'
 import { decodeRecord, encodeRecord } from '../storage/records.js'
 
@@ -9,42 +9,52 @@ const schema = z.object({ e: z.number().int().nonnegative().max(0xffffffff) })
  * [M26] The epoch each received message was written under (the epoch of the envelope that
  * brought it), so what is shown can be checked again when the membership changes: a message
  * whose author turns out not to have been a member device of that epoch (a merge revealed a
- * concurrent removal) is hidden from then on. Kept in local storage beside the documents.
+ * concurrent removal) is hidden from then on. Kept in local storage beside the documents, under
+ * `msg-epoch/<conv>/<segment>/<object id>`: an object id is unique only within its segment
+ * ([M15]). Records written before that (`msg-epoch/<conv>/<object id>`) are still read, for the
+ * messages received before; a segment's own record wins over them.
  */
 export class MessageEpochs {
-  private readonly byConv = new Map<ConvId, Map<string, number>>()
+  /** Per conversation: `<segment> <object id>` → epoch, and the older records by object id alone. */
+  private readonly byConv = new Map<ConvId, { bySeg: Map<string, number>; legacy: Map<string, number> }>()
   private readonly loaded = new Set<ConvId>()
 
   constructor(private readonly store: LocalStore) {}
 
   async load(conv: ConvId): Promise<void> {
     if (this.loaded.has(conv)) return
-    const map = this.mapOf(conv)
+    const maps = this.mapsOf(conv)
     for (const e of await this.store.range(['msg-epoch', conv])) {
       const rec = decodeRecord(e.value, schema)
-      const id = e.key[2]
-      if (rec && typeof id === 'string' && !map.has(id)) map.set(id, rec.e)
+      if (!rec) continue
+      const [, , a, b] = e.key
+      if (typeof a === 'string' && typeof b === 'string' && e.key.length === 4) {
+        const key = `${a} ${b}`
+        if (!maps.bySeg.has(key)) maps.bySeg.set(key, rec.e)
+      } else if (typeof a === 'string' && e.key.length === 3 && !maps.legacy.has(a)) maps.legacy.set(a, rec.e)
     }
     this.loaded.add(conv)
   }
 
   /**
-   * Records the epochs of a batch's messages: in memory at once (so nothing is shown before its
-   * epoch is known), in storage with one write, whose promise is returned.
+   * Records the epochs of a batch's messages (and other entries) of one segment: in memory at
+   * once (so nothing is shown before its epoch is known), in storage with one write, whose
+   * promise is returned.
    */
-  record(conv: ConvId, batches: readonly { ids: readonly string[]; epoch: number }[]): Promise<void> {
-    const map = this.mapOf(conv)
-    const writes = batches.flatMap(({ ids, epoch }) => ids.map((id) => (map.set(id, epoch), { key: ['msg-epoch', conv, id], value: encodeRecord({ e: epoch }) })))
+  record(conv: ConvId, segment: DocId, batches: readonly { ids: readonly string[]; epoch: number }[]): Promise<void> {
+    const { bySeg } = this.mapsOf(conv)
+    const writes = batches.flatMap(({ ids, epoch }) => ids.map((id) => (bySeg.set(`${segment} ${id}`, epoch), { key: ['msg-epoch', conv, segment, id], value: encodeRecord({ e: epoch }) })))
     return writes.length ? this.store.write(writes) : Promise.resolve()
   }
 
-  epochOf(conv: ConvId, id: string): number | undefined {
-    return this.byConv.get(conv)?.get(id)
+  epochOf(conv: ConvId, segment: DocId, id: string): number | undefined {
+    const maps = this.byConv.get(conv)
+    return maps?.bySeg.get(`${segment} ${id}`) ?? maps?.legacy.get(id)
   }
 
-  private mapOf(conv: ConvId): Map<string, number> {
-    let map = this.byConv.get(conv)
-    if (!map) this.byConv.set(conv, (map = new Map()))
-    return map
+  private mapsOf(conv: ConvId) {
+    let maps = this.byConv.get(conv)
+    if (!maps) this.byConv.set(conv, (maps = { bySeg: new Map(), legacy: new Map() }))
+    return maps
   }
 }

@@ -75,13 +75,13 @@ export class MessageLog {
    * [M26] checked again against the membership as it is now: a device found to have been removed
    * concurrently with the epoch it wrote under is not shown, nor its reactions and pins.
    */
-  private hiddenTest(conv: ConvId): (id: string, author: DeviceId) => boolean {
+  private hiddenTest(conv: ConvId): (entry: { readonly segment: DocId; readonly id: string; readonly author: DeviceId }) => boolean {
     const me = this.deps.identity.deviceId
     const team = this.deps.team()
     // One answer per (epoch, author) while the window is listed: it is asked for every message.
     const known = new Map<string, boolean>()
-    return (id, author) => {
-      const epoch = author === me ? undefined : this.deps.epochs.epochOf(conv, id)
+    return ({ segment, id, author }) => {
+      const epoch = author === me ? undefined : this.deps.epochs.epochOf(conv, segment, id)
       if (epoch === undefined || !team) return false
       const key = `${epoch} ${author}`
       let hidden = known.get(key)
@@ -101,7 +101,7 @@ export class MessageLog {
     const now = this.deps.clock.wallNow()
     for (const v of this.deps.segs.views(conv)) {
       if (after && (v.ts < after.ts || (v.ts === after.ts && v.id <= after.id))) continue
-      if (isExpired(expiryOf(v, orgMax), now) || verdictOnly(v) || hiddenOf(v.id, v.author)) continue
+      if (isExpired(expiryOf(v, orgMax), now) || verdictOnly(v) || hiddenOf(v)) continue
       yield v
     }
   }
@@ -123,11 +123,11 @@ export class MessageLog {
       const m = exp === undefined ? v : { ...v, exp }
       // [A4] A scanner's verdicts are shown beside the files they are about, not as a message.
       if (verdictOnly(m)) continue
-      const hidden = hiddenOf(m.id, m.author)
+      const hidden = hiddenOf(m)
       if (hidden && !opts.withHidden) continue
       out.push({ ...m, authorName: names.get(m.author) ?? `Device ${m.author.slice(0, 6)}`, mine: m.author === me, pending: this.deps.pending.has(m.tag), ...(hidden ? { hidden: true as const } : {}) })
     }
-    const actions = [...this.deps.segs.actions(conv)].filter((a) => !hiddenOf(a.id, a.author))
+    const actions = [...this.deps.segs.actions(conv)].filter((a) => !hiddenOf(a))
     const user = team?.userOfDevice(conv, me)
     const myMentions = new Set([hexOf(me), ...(user ? [user] : [])])
     return fold(out.sort(compareMessages), actions, { me, names, myMentions })

@@ -21,7 +21,7 @@ export interface SearchDeps {
   /** Called before `visible` is asked about these conversations. */
   readonly prepare: (convs: readonly ConvId[]) => Promise<void>
   /** Whether a message may be shown now ([M26]: not a message hidden by a concurrent removal). */
-  readonly visible: (conv: ConvId, m: IndexedMessage) => boolean
+  readonly visible: (conv: ConvId, seg: DocId, m: IndexedMessage) => boolean
   /** How long a changed segment waits, after its last change, before it is compared with its document and saved. */
   readonly touchDelayMs: number
   /** The longest a segment that keeps changing waits after its first unsaved change (default 10 × touchDelayMs). */
@@ -181,7 +181,7 @@ export class SearchIndex {
     const found: { conv: ConvId; seg: DocId; m: IndexedMessage; score: number; terms: readonly string[] }[] = []
     for (const conv of convs) {
       for (const [seg, index] of this.indexes.get(conv) ?? []) {
-        for (const r of index.search(terms, prefixLast)) if (this.deps.visible(conv, r.message)) found.push({ conv, seg, m: r.message, score: r.score, terms: r.terms })
+        for (const r of index.search(terms, prefixLast)) if (this.deps.visible(conv, seg, r.message)) found.push({ conv, seg, m: r.message, score: r.score, terms: r.terms })
       }
     }
     found.sort((a, b) => b.score - a.score || b.m.ts - a.m.ts)

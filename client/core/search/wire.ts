@@ -34,9 +34,9 @@ export function makeSearch(parts: Parts, host: SearchHost): SearchIndex {
     },
     // [M26] as messageLog.ts lists messages: one whose author was found not to be a member device
     // of the epoch it was written under is not shown, so it is not found either.
-    visible: (conv, m) => {
+    visible: (conv, seg, m) => {
       if (m.author === me) return true
-      const epoch = epochs.epochOf(conv, m.id)
+      const epoch = epochs.epochOf(conv, seg, m.id)
       return epoch === undefined || team.memberOfEpoch(conv, epoch, toHex(idBytes(m.author))) !== false
     },
     touchDelayMs: host.saveDelayMs ?? 1000,

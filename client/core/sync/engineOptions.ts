@@ -31,7 +31,7 @@ export interface EngineOptions {
   /** [S12] The position of an epoch in the conversation's graph order; undefined when unknown. */
   readonly epochRank?: (conv: ConvId, epoch: number) => number | undefined
   /** [M26] Messages a received envelope created, with its epoch (kept for re-checking). */
-  readonly recordEpochs?: (conv: ConvId, batches: readonly { ids: readonly string[]; epoch: number }[]) => Promise<void>
+  readonly recordEpochs?: (conv: ConvId, doc: DocId, batches: readonly { ids: readonly string[]; epoch: number }[]) => Promise<void>
   /** [T19] Removal notices in the mail outbox may leave now. Default: always. */
   readonly noticesMayGo?: () => boolean
 }

@@ -22,7 +22,7 @@ export interface ReceiverDeps {
    */
   readonly memberOfEpoch: ((conv: ConvId, epoch: number, device: string) => boolean | undefined) | undefined
   /** [M26] Messages received envelopes created, with the epochs they were written under (known at once, stored by the promise). */
-  readonly recordEpochs?: ((conv: ConvId, batches: readonly { ids: readonly string[]; epoch: number }[]) => Promise<void>) | undefined
+  readonly recordEpochs?: ((conv: ConvId, doc: DocId, batches: readonly { ids: readonly string[]; epoch: number }[]) => Promise<void>) | undefined
   /** [S12] The position of `epoch` among the conversation's epochs (graph order); undefined when unknown. */
   readonly epochRank?: ((conv: ConvId, epoch: number) => number | undefined) | undefined
 }
@@ -175,7 +175,7 @@ export class Receiver {
     if (batches.length === 0) return { missing: missing < 0 ? undefined : missing }
     // Known before the changes are applied (a message is never shown without its epoch), and
     // stored with one write, before the cursor can move past these envelopes.
-    const recorded = this.deps.recordEpochs?.(conv, created)
+    const recorded = this.deps.recordEpochs?.(conv, doc, created)
     try {
       await this.deps.docs.apply(doc, batches.flat())
     } catch {

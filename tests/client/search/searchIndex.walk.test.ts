@@ -23,7 +23,7 @@ function world(opts: { hidden?: (text: string) => boolean } = {}) {
     nameOf: () => names.now,
     read: async (seg) => (log.push(`read ${seg}`), docs.get(seg) ?? []),
     prepare: async () => undefined,
-    visible: (_c, m) => !opts.hidden?.(m.text),
+    visible: (_c, _seg, m) => !opts.hidden?.(m.text),
     touchDelayMs: 1,
     pause: async () => void log.push('pause'),
   })
