@@ -5,6 +5,7 @@ import { Emitter } from './events.js'
 import { HybridClock } from './documents/hlc.js'
 import { createIdentity, loadIdentity, type Identity } from './identity.js'
 import type { DisplayMessage, SendOptions } from './documents/messageLog.js'
+import { NewestViews } from './documents/newestView.js'
 import { pinnedOf } from './documents/fold.js'
 import type { MessageView } from './documents/model.js'
 import type { MessageRef } from './documents/messageRef.js'
@@ -104,6 +105,10 @@ export class Messenger {
   private expiry: Expiry | undefined
   /** [M71] Drops segments that hold only expired entries; made again with the parts. */
   private pruner: Pruner | undefined
+  /** [M13a] The saved newest messages of conversations being opened, shown until their window is loaded. */
+  private readonly previews = new Map<ConvId, DisplayMessage[]>()
+  private readonly opening = new Map<ConvId, Promise<void>>()
+  private views: NewestViews | undefined
 
   /**
    * [M32] A device with no profile yet becomes the person's recovery device, from the recovery
@@ -135,6 +140,8 @@ export class Messenger {
     // [M53] New, edited and deleted messages reach the index at once.
     this.events.on('added', ({ conv, messages }) => this.searchPart?.added(conv, messages))
     this.events.on('updated', ({ conv, messages }) => this.searchPart?.updated(conv, messages))
+    // [M13a] A changed window is saved as the conversation's newest view a moment later.
+    this.events.on('messages', ({ conv }) => this.views?.touched(conv))
     this.events.on('wiped', (w) => {
       if (w.reason === 'device-removed') void this.recoveryPart?.forget()
     })
@@ -257,6 +264,12 @@ export class Messenger {
     void this.pruner?.stop()
     this.pruner = makePruner(parts, { store: this.options.store, registry: this.registry, clock: this.clock, search: () => this.searchPart, dropped: (conv, _seg, msgIds) => this.segmentDropped(conv, msgIds) })
     const pruner = this.pruner
+    void this.views?.stop()
+    this.views = new NewestViews({
+      store: this.options.store,
+      list: (conv) => (this.previews.has(conv) || !parts.segs.isShowing(conv) ? undefined : parts.log.list(conv)),
+      now: () => this.clock.wallNow(),
+    })
     // Once online every subscription has caught up: older segments can be judged.
     parts.engine.events.on('state', (state) => {
       if (state === 'online') void this.expiry?.sweep()
@@ -302,6 +315,7 @@ export class Messenger {
     this.expiry?.stop()
     await this.pruner?.stop() // [M71] a drop under way ends before what it erases through stops
     await this.searchPart?.stop()
+    await this.views?.stop()
     await this.p.docs.shutdown()
   }
 
@@ -492,13 +506,36 @@ export class Messenger {
   }
 
   /** Loads the conversation's root and its newest segment (not its whole history). */
-  async openConversation(conv: ConvId): Promise<void> {
-    if (!this.registry.get(conv)) throw new ClientError(ClientErrorCode.UNKNOWN_CONVERSATION)
-    await this.p.epochs.load(conv)
-    await this.p.layout.refresh(conv)
-    await this.p.segs.open(conv)
+  openConversation(conv: ConvId): Promise<void> {
+    if (!this.registry.get(conv)) return Promise.reject(new ClientError(ClientErrorCode.UNKNOWN_CONVERSATION))
+    const opening = this.open(conv).finally(() => {
+      if (this.opening.get(conv) === opening) this.opening.delete(conv)
+    })
+    this.opening.set(conv, opening)
+    return opening
+  }
+
+  private async open(conv: ConvId): Promise<void> {
+    // [M13a] Not shown yet: its saved newest messages paint first, while its documents load.
+    const preview = !this.p.segs.isShowing(conv) ? await this.views?.read(conv) : undefined
+    if (preview?.length && !this.p.segs.isShowing(conv)) {
+      this.previews.set(conv, preview)
+      this.events.emit('messages', { conv })
+    }
+    try {
+      await this.p.epochs.load(conv)
+      await this.p.layout.refresh(conv)
+      await this.p.segs.open(conv)
+    } finally {
+      this.previews.delete(conv)
+    }
     this.events.emit('messages', { conv })
     void this.expiry?.sweep()
+  }
+
+  /** [M13a] Whether `messages(conv)` shows the saved newest messages while the conversation opens. */
+  previewing(conv: ConvId): boolean {
+    return this.previews.has(conv)
   }
 
   /** True when older segments exist that are not loaded yet. */
@@ -625,6 +662,8 @@ export class Messenger {
   }
 
   async loadEarlier(conv: ConvId): Promise<void> {
+    // [M13a] While it opens, the window is not there yet: earlier means earlier than what opening loads.
+    await this.opening.get(conv)?.catch(() => undefined)
     await this.p.segs.loadEarlier(conv)
     this.events.emit('messages', { conv })
     void this.expiry?.sweep()
@@ -635,6 +674,12 @@ export class Messenger {
    * [M26] hides, marked `hidden` (an export keeps them, flagged, [M31]).
    */
   messages(conv: ConvId, opts?: { withHidden?: boolean }): DisplayMessage[] {
+    const preview = this.previews.get(conv)
+    if (preview) {
+      // Expired while shown, or sent meanwhile: as the engine knows it now.
+      const now = this.clock.wallNow()
+      return preview.filter((m) => m.exp === undefined || m.exp > now).map((m) => (m.pending === this.pending.has(m.tag) ? m : { ...m, pending: !m.pending }))
+    }
     return this.p.log.list(conv, opts)
   }
 
@@ -809,6 +854,7 @@ export class Messenger {
 
   /** [M71] A segment was dropped on this device: its queued message ids are no longer pending. */
   private segmentDropped(conv: ConvId, msgIds: readonly string[]): void {
+    void this.views?.forget(conv)
     for (const id of msgIds) this.pending.delete(id)
     this.emitStatus()
     this.events.emit('messages', { conv })

@@ -37,6 +37,8 @@ export interface ConversationBinding {
   readonly conv: ConvId
   readonly messages: readonly DisplayMessage[]
   readonly hasEarlier: Accessor<boolean>
+  /** Its window is loaded: before that the saved newest messages show ([M13a]), and a jump or "earlier" waits. */
+  readonly opened: Accessor<boolean>
   /** Set when the conversation cannot be opened (e.g. not on this device). */
   readonly error: Accessor<string | undefined>
   /** [T11] Some messages wait for a key this device does not hold yet. */
@@ -173,6 +175,7 @@ export function bindMessenger(messenger: Messenger) {
     conversation(conv: ConvId): ConversationBinding {
       const [messages, setMessages] = createStore<DisplayMessage[]>([])
       const [hasEarlier, setHasEarlier] = createSignal(false)
+      const [opened, setOpened] = createSignal(false)
       const [error, setError] = createSignal<string>()
       const [waitingForKey, setWaiting] = createSignal(messenger.waitingForKey(conv))
       const [accessLost, setLost] = createSignal(messenger.accessLost(conv))
@@ -180,7 +183,7 @@ export function bindMessenger(messenger: Messenger) {
       onCleanup(messenger.events.on('access', (e) => e.conv === conv && setLost(e.lost)))
       const refresh = () => {
         setMessages(reconcile(messenger.messages(conv), { key: 'id' }))
-        setHasEarlier(messenger.hasEarlier(conv))
+        setHasEarlier(!messenger.previewing(conv) && messenger.hasEarlier(conv))
       }
       onCleanup(messenger.events.on('messages', (e) => e.conv === conv && refresh()))
       // Keyed reconcile: rows keep their identity across refreshes (an open "Confirm remove" stays open).
@@ -199,11 +202,12 @@ export function bindMessenger(messenger: Messenger) {
       // Read once: whether a conversation stands on its own does not change while it is open.
       const alone = team.isConversation(conv)
       const convPresence = bindConversationPresence(messenger, conv, { presence, policy, members: () => members })
-      messenger.openConversation(conv).then(() => (refresh(), convPresence.opened(messages)), (err: unknown) => setError(messageOf(err)))
+      messenger.openConversation(conv).then(() => (refresh(), setOpened(true), convPresence.opened(messages)), (err: unknown) => setError(messageOf(err)))
       return {
         conv,
         messages,
         hasEarlier,
+        opened,
         error,
         waitingForKey,
         accessLost,

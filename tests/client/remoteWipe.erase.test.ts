@@ -34,6 +34,7 @@ async function fill(store: LocalStore, space: ConvId, org: ConvId, kind: 'org' |
     { key: ['team-rekey', space], value: one },
     { key: ['verified', space, 'user1'], value: one },
     { key: ['org-join', space], value: one },
+    { key: ['view', space], value: one },
     ...[root, seg].flatMap((d) => [
       { key: ['doc', d], value: one },
       { key: ['am', documentId(d), 'snapshot', 'h1'], value: one },

@@ -32,7 +32,7 @@ const benchOpen = {
     loading = undefined
   },
   /** Same measure as bench/open/nodeOpen.ts. */
-  async open(conv: string): Promise<{ engineMs: number; storeMs: number; messengerOpenMs: number; listed: number; newestText: string }> {
+  async open(conv: string): Promise<{ engineMs: number; loadedMs: number; storeMs: number; messengerOpenMs: number; listed: number; newestText: string }> {
     const c = parseConvId(conv)
     if (!c) throw new Error('no conversation id')
     const t0 = performance.now()
@@ -40,13 +40,22 @@ const benchOpen = {
     const t1 = performance.now()
     const messenger = await Messenger.open({ store, url: 'ws://127.0.0.1:9/sync', socket: browserSocket })
     const opened = performance.now()
+    // Same as nodeOpen.ts: the newest 50 readable, from the saved view or the loaded window.
+    let readable: number | undefined
+    let readableNewest: string | undefined
+    const off = messenger.events.on('messages', (e) => {
+      const shown = e.conv === c && readable === undefined ? messenger.messages(c) : []
+      if (shown.length >= 50) (readable = performance.now()), (readableNewest = shown.at(-1)!.text)
+    })
     await messenger.openConversation(c)
+    off()
     const list = messenger.messages(c)
-    const t2 = performance.now()
+    const t3 = performance.now()
+    const t2 = readable ?? t3
     if (list.length < 50) throw new Error(`only ${list.length} messages readable after opening`)
     await messenger.stop()
     await store.close()
-    return { engineMs: t2 - t1, storeMs: t1 - t0, messengerOpenMs: opened - t1, listed: list.length, newestText: list.at(-1)!.text }
+    return { engineMs: t2 - t1, loadedMs: t3 - t1, storeMs: t1 - t0, messengerOpenMs: opened - t1, listed: list.length, newestText: readableNewest ?? list.at(-1)!.text }
   },
 }
 

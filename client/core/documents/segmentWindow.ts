@@ -69,6 +69,12 @@ export class SegmentWindow {
     return set
   }
 
+  /** [M13a] Whether a segment of the window has been read: its messages are what `messages()` lists. */
+  isShowing(conv: ConvId): boolean {
+    for (const seg of this.loaded.get(conv) ?? []) if (this.cache.has(seg)) return true
+    return false
+  }
+
   async load(conv: ConvId, seg: DocId): Promise<void> {
     if (this.isDropped(seg)) return
     this.window(conv).add(seg)

@@ -22,6 +22,8 @@ const BY_SPACE: readonly Key[] = [
   ['read'], ['read-peer'],
   // [M71] Tombstones of segments dropped on this device, and the pruner's verdicts.
   ['dropped'], ['prune'],
+  // [M13a] The newest rendered messages of each conversation.
+  ['view'],
 ]
 /** Records that name a document of a space after the space: where the plan's documents are looked up again. */
 const DOC_AFTER_SPACE: readonly Key[] = [['cursor'], ['epoch-seen'], ['out', 'raw'], ['out', 'sealed'], ['chain']]

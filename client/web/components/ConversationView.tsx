@@ -173,7 +173,7 @@ export function ConversationView(props: {
         <MessageUiContext.Provider value={ui}>
           <LinkPolicy policy={c().policy}>
             <ReceiptsProvider presence={c().presence}>
-              <JumpOnOpen conv={c().conv} ready={c().messages.length > 0 || c().hasEarlier()} />
+              <JumpOnOpen conv={c().conv} ready={c().opened() && (c().messages.length > 0 || c().hasEarlier())} />
               <MessageList
                 messages={c().messages}
                 hasEarlier={c().hasEarlier()}

@@ -1,0 +1,112 @@
+import * as z from 'zod'
+import type { ConvId } from '../../../protocol/index.js'
+import type { LocalStore } from '../storage/LocalStore.js'
+import { decodeRecord, encodeRecord } from '../storage/records.js'
+import type { DisplayMessage } from './displayMessage.js'
+import { isExpired } from './expiry.js'
+
+/** [M13a] Messages kept: a phone screen's worth and more. */
+export const NEWEST_VIEW = 50
+/** [M13a] A conversation's view is saved this long after its last change (and at stop): busy conversations are listed once a second at most. */
+const SAVE_DELAY_MS = 1000
+
+const KEY = 'view'
+
+/**
+ * The record is this device's own output, under the store's at-rest AEAD: the fields every row
+ * reads are checked, the rest (files, reactions, quotes, as `messages()` made them) kept as they
+ * are. A record that does not parse is not used (the conversation paints once its window loads).
+ */
+const rowSchema = z
+  .object({
+    id: z.string(),
+    ref: z.string(),
+    tag: z.string(),
+    segment: z.string(),
+    author: z.string(),
+    ts: z.number(),
+    text: z.string(),
+    authorName: z.string(),
+    mine: z.boolean(),
+    pending: z.boolean(),
+    exp: z.number().optional(),
+  })
+  .passthrough()
+const viewSchema = z.object({ v: z.literal(1), m: z.array(rowSchema).max(NEWEST_VIEW) })
+
+export interface NewestViewDeps {
+  readonly store: LocalStore
+  /** The conversation's messages as `messages()` lists them, when its window is loaded; else undefined. */
+  readonly list: (conv: ConvId) => readonly DisplayMessage[] | undefined
+  readonly now: () => number
+}
+
+/**
+ * [M13a] A small cache of each conversation's newest rendered messages (`view/<conv>`), so that
+ * opening a conversation paints before any of its documents is loaded. It is written from the
+ * loaded window a moment after it changes (and at stop), read when a conversation opens, and
+ * shown only until the window is loaded. What expired since is left out when it is read; a
+ * message deleted for everyone, edited or hidden leaves it with the next save.
+ */
+export class NewestViews {
+  private readonly timers = new Map<ConvId, ReturnType<typeof setTimeout>>()
+  /** What was last written, per conversation: an unchanged view is not written again. */
+  private readonly written = new Map<ConvId, Uint8Array>()
+  private stopped = false
+
+  constructor(private readonly deps: NewestViewDeps) {}
+
+  /** The saved view of `conv`, without what has expired since; undefined when there is none (or it does not parse). */
+  async read(conv: ConvId): Promise<DisplayMessage[] | undefined> {
+    const bytes = await this.deps.store.get([KEY, conv])
+    if (!bytes) return undefined
+    const rec = decodeRecord(bytes, viewSchema)
+    if (!rec) return undefined
+    this.written.set(conv, bytes)
+    const now = this.deps.now()
+    return (rec.m as unknown as DisplayMessage[]).filter((m) => !isExpired(m.exp, now))
+  }
+
+  /** The window of `conv` changed: its view is saved a moment later. */
+  touched(conv: ConvId): void {
+    if (this.stopped || this.timers.has(conv)) return
+    this.timers.set(conv, setTimeout(() => void this.save(conv), SAVE_DELAY_MS))
+  }
+
+  /** Saves what is waiting (stop, or a test). */
+  async flush(): Promise<void> {
+    const convs = [...this.timers.keys()]
+    for (const conv of convs) await this.save(conv)
+  }
+
+  async stop(): Promise<void> {
+    await this.flush()
+    this.stopped = true
+  }
+
+  /** [M71][M30] The conversation's history changed under it (a segment dropped): its view goes. */
+  async forget(conv: ConvId): Promise<void> {
+    clearTimeout(this.timers.get(conv))
+    this.timers.delete(conv)
+    this.written.delete(conv)
+    await this.deps.store.write([{ key: [KEY, conv], value: undefined }])
+  }
+
+  private async save(conv: ConvId): Promise<void> {
+    clearTimeout(this.timers.get(conv))
+    this.timers.delete(conv)
+    const list = this.deps.list(conv)
+    if (!list) return
+    const bytes = encodeRecord({ v: 1, m: list.slice(-NEWEST_VIEW) })
+    const before = this.written.get(conv)
+    if (before && sameBytes(before, bytes)) return
+    this.written.set(conv, bytes)
+    await this.deps.store.write([{ key: [KEY, conv], value: bytes }])
+  }
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false
+  return true
+}

@@ -1,0 +1,96 @@
+import { afterEach, expect, test } from 'vitest'
+import type { ConvId } from '../../protocol/index.js'
+import { NEWEST_VIEW } from '../../client/core/documents/newestView.js'
+import type { LocalStore } from '../../client/core/storage/LocalStore.js'
+import { encodeRecord } from '../../client/core/storage/records.js'
+import { alice, delivered, type Alice } from './keepUntil.world.js'
+
+/**
+ * [M13a] The newest view: a reopened device paints a conversation's newest messages from it
+ * before the conversation's documents load, and it never shows (nor keeps) what is gone.
+ */
+const open: Alice[] = []
+afterEach(async () => {
+  await Promise.all(open.splice(0).map((a) => a.messenger.stop()))
+})
+
+async function device(options: Parameters<typeof alice>[0] = {}): Promise<Alice> {
+  const a = await alice(options)
+  open.push(a)
+  return a
+}
+
+/** Stops `a` (its views are saved at stop) and opens the same store again. */
+async function reopen(a: Alice): Promise<Alice> {
+  await a.messenger.stop()
+  open.splice(open.indexOf(a), 1)
+  return device({ store: a.store, server: a.server, wall: a.wall })
+}
+
+/** What `messages(conv)` showed at the first `messages` event of the opening, and whether it was the saved view. */
+async function firstPaint(a: Alice, conv: ConvId): Promise<{ previewing: boolean; texts: string[] } | undefined> {
+  let first: { previewing: boolean; texts: string[] } | undefined
+  const off = a.messenger.events.on('messages', (e) => {
+    if (e.conv === conv && !first) first = { previewing: a.messenger.previewing(conv), texts: a.messenger.messages(conv).map((m) => m.text) }
+  })
+  await a.messenger.openConversation(conv)
+  off()
+  return first
+}
+
+const viewHolds = async (store: LocalStore, conv: ConvId, text: string) => {
+  const bytes = await store.get(['view', conv])
+  return !!bytes && Buffer.from(bytes).includes(Buffer.from(text))
+}
+
+test('[M13a] a reopened device paints the newest 50 messages from its saved view before the documents load; the loaded window then takes over', async () => {
+  const a = await device()
+  const conv = await a.messenger.createConversation('Depot')
+  await a.messenger.openConversation(conv)
+  const texts: string[] = []
+  for (let i = 0; i < 60; i++) texts.push((await a.messenger.send(conv, `stock check ${i}`)).text)
+  await delivered(a)
+  const again = await reopen(a)
+  const paint = await firstPaint(again, conv)
+  expect(paint).toEqual({ previewing: true, texts: texts.slice(-NEWEST_VIEW) })
+  expect(again.messenger.previewing(conv)).toBe(false)
+  expect(again.messenger.messages(conv).map((m) => m.text)).toEqual(texts)
+  expect(again.problems).toEqual([])
+})
+
+test('[M13a] what expired since is not painted; a message deleted for everyone leaves the saved view', async () => {
+  const a = await device()
+  const conv = await a.messenger.createConversation('Night shift')
+  await a.messenger.openConversation(conv)
+  await a.messenger.send(conv, 'keeper 1111')
+  const secret = await a.messenger.send(conv, 'door code 4242')
+  await a.messenger.setTimer(conv, 300)
+  await a.messenger.send(conv, 'short lived 3333')
+  await delivered(a)
+  const again = await reopen(a)
+  expect(await viewHolds(again.store, conv, 'door code 4242')).toBe(true)
+  await again.messenger.openConversation(conv)
+  await again.messenger.deleteMessage(conv, secret.ref)
+  await delivered(again)
+  const third = await reopen(again)
+  expect(await viewHolds(third.store, conv, 'door code 4242')).toBe(false)
+  third.wall.t += 301_000
+  const paint = await firstPaint(third, conv)
+  expect(paint?.previewing).toBe(true)
+  expect(paint?.texts).toEqual(['keeper 1111', ''])
+  expect(third.messenger.messages(conv).map((m) => m.text)).toEqual(['keeper 1111', ''])
+})
+
+test('[M13a] a saved view that does not parse is not used: the conversation opens from its documents', async () => {
+  const a = await device()
+  const conv = await a.messenger.createConversation('Yard')
+  await a.messenger.openConversation(conv)
+  await a.messenger.send(conv, 'forklift 7')
+  await delivered(a)
+  await a.messenger.stop()
+  open.splice(open.indexOf(a), 1)
+  await a.store.write([{ key: ['view', conv], value: encodeRecord({ v: 1, m: [{ id: 1, text: 'forged' }] }) }])
+  const again = await device({ store: a.store, server: a.server, wall: a.wall })
+  const paint = await firstPaint(again, conv)
+  expect(paint).toEqual({ previewing: false, texts: ['forklift 7'] })
+})
