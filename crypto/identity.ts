@@ -2,7 +2,7 @@ import nacl from 'tweetnacl'
 import { asBoxPublicKey, asBoxSecretKey, asSignPublicKey, asSignSecretKey, parseSignPublicKey } from './keys.js'
 import type { BoxPublicKey, BoxSecretKey, SignPublicKey, SignSecretKey } from './keys.js'
 import { bytesEqual } from './bytes.js'
-import { signKeyPairFromSeed } from './sign.js'
+import { restoreSignKeyPair } from './sign.js'
 
 /** A device: the unit of trust and revocation. Keys are created on the device and never leave it. */
 export interface DeviceKeys {
@@ -28,11 +28,10 @@ export function generateDeviceKeys(): DeviceKeys {
 }
 
 /** Rebuild device keys from stored secrets, checking that they belong together (storage is untrusted). */
-export function restoreDeviceKeys(signSecret: Uint8Array, boxSecret: Uint8Array): DeviceKeys | undefined {
+export async function restoreDeviceKeys(signSecret: Uint8Array, boxSecret: Uint8Array): Promise<DeviceKeys | undefined> {
   if (signSecret.length !== 64 || boxSecret.length !== 32) return undefined
-  const sign = signKeyPairFromSeed(signSecret.subarray(0, 32))
-  if (!bytesEqual(sign.secretKey, signSecret)) return undefined
-  if (!parseSignPublicKey(sign.publicKey)) return undefined
+  const sign = await restoreSignKeyPair(signSecret)
+  if (!sign || !parseSignPublicKey(sign.publicKey)) return undefined
   const box = nacl.box.keyPair.fromSecretKey(boxSecret)
   return {
     signPublic: asSignPublicKey(sign.publicKey),

@@ -1,5 +1,5 @@
 import nacl from 'tweetnacl'
-import { bytesEqual, concat } from './bytes.js'
+import { bytesEqual, concat, fromBase64Url } from './bytes.js'
 import { CryptoMisuse } from './errors.js'
 import { isAcceptableSignPublicKey, type SignPublicKey, type SignSecretKey } from './keys.js'
 
@@ -26,6 +26,12 @@ export function isCanonicalS(signature: Uint8Array): boolean {
   return false // S == L
 }
 
+/** The public key of the all-zero seed: a valid point to probe WebCrypto with (pinned in tests/crypto/sign.backends.test.ts). */
+export const ZERO_SEED_PUBLIC = Uint8Array.from([
+  0x3b, 0x6a, 0x27, 0xbc, 0xce, 0xb6, 0xa4, 0x2d, 0x62, 0xa3, 0xa8, 0xd0, 0x2a, 0x6f, 0x0d, 0x73,
+  0x65, 0x32, 0x15, 0x77, 0x1d, 0xe2, 0x43, 0xa6, 0x3a, 0xc0, 0x48, 0xa1, 0x8b, 0x59, 0xda, 0x29,
+])
+
 type Subtle = SubtleCrypto
 let subtlePromise: Promise<Subtle | undefined> | undefined
 
@@ -35,8 +41,7 @@ function webCrypto(): Promise<Subtle | undefined> {
     const subtle = globalThis.crypto?.subtle
     if (!subtle || forceFallback) return undefined
     try {
-      const probe = nacl.sign.keyPair.fromSeed(new Uint8Array(32))
-      const key = await subtle.importKey('raw', bs(probe.publicKey), { name: 'Ed25519' }, false, ['verify'])
+      const key = await subtle.importKey('raw', bs(ZERO_SEED_PUBLIC), { name: 'Ed25519' }, false, ['verify'])
       return key ? subtle : undefined
     } catch {
       return undefined
@@ -80,6 +85,34 @@ export function signKeyPairFromSeed(seed: Uint8Array): { readonly publicKey: Sig
   const pair = nacl.sign.keyPair.fromSeed(seed)
   consistent.add(pair.secretKey)
   return { publicKey: pair.publicKey as SignPublicKey, secretKey: pair.secretKey as SignSecretKey }
+}
+
+/**
+ * [C3] A stored 64-byte Ed25519 secret key (seed ‖ public half), checked: its public half must be
+ * the one its seed derives, else undefined (storage is a trust boundary). The derivation is
+ * WebCrypto's where it has Ed25519 (native, well under a millisecond), else tweetnacl's (~5 ms).
+ */
+export async function restoreSignKeyPair(secret: Uint8Array): Promise<{ readonly publicKey: SignPublicKey; readonly secretKey: SignSecretKey } | undefined> {
+  if (secret.length !== 64) return undefined
+  const seed = secret.subarray(0, 32)
+  const derived = (await webCryptoPublicKey(seed)) ?? nacl.sign.keyPair.fromSeed(seed).publicKey
+  if (!bytesEqual(derived, secret.subarray(32))) return undefined
+  const secretKey = secret.slice() as SignSecretKey
+  consistent.add(secretKey)
+  return { publicKey: secretKey.slice(32) as SignPublicKey, secretKey }
+}
+
+async function webCryptoPublicKey(seed: Uint8Array): Promise<Uint8Array | undefined> {
+  const subtle = await webCrypto()
+  if (!subtle) return undefined
+  try {
+    const key = await subtle.importKey('pkcs8', bs(concat(PKCS8_ED25519_PREFIX, seed)), { name: 'Ed25519' }, true, ['sign'])
+    const x = (await subtle.exportKey('jwk', key)).x
+    const pub = typeof x === 'string' ? fromBase64Url(x) : undefined
+    return pub?.length === 32 ? pub : undefined
+  } catch {
+    return undefined
+  }
 }
 
 export function createSigner(secretKey: SignSecretKey): Signer {

@@ -32,7 +32,7 @@ export async function loadIdentity(store: LocalStore): Promise<Identity | undefi
   const bytes = await store.get(KEY)
   if (!bytes) return undefined
   const record = decodeRecord(bytes, schema)
-  const keys = record && restoreDeviceKeys(record.signSecret, record.boxSecret)
+  const keys = record && (await restoreDeviceKeys(record.signSecret, record.boxSecret))
   if (!record || !keys) throw new ClientError(ClientErrorCode.IDENTITY_CORRUPT)
   return { keys, deviceId: deviceIdOf(keys.signPublic), actor: actorOf(keys.signPublic), name: record.name, mailbox: deriveMailboxKey(keys.signSecret).address }
 }

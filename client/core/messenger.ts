@@ -267,7 +267,8 @@ export class Messenger {
     void this.views?.stop()
     this.views = new NewestViews({
       store: this.options.store,
-      list: (conv) => (this.previews.has(conv) || !parts.segs.isShowing(conv) ? undefined : parts.log.list(conv)),
+      // A wiped conversation ([M30]) has left the registry: nothing of it is written again.
+      list: (conv) => (!this.registry.get(conv) || this.wipedSpaces.has(conv) || this.previews.has(conv) || !parts.segs.isShowing(conv) ? undefined : parts.log.list(conv)),
       now: () => this.clock.wallNow(),
     })
     // Once online every subscription has caught up: older segments can be judged.
@@ -460,6 +461,7 @@ export class Messenger {
       this.dropPresence() // [M30] nothing of its cursors is written after the erase
       this.expiry?.stop()
       await this.pruner?.stop() // [M71] no segment is dropped while the wipe erases
+      await this.views?.stop() // [M13a] saved before the erase (which takes them), none after
       await old.docs.shutdown()
       const done = await this.wipes.finishPending()
       for (const { spaces } of done) for (const conv of spaces) this.wipedSpaces.add(conv)

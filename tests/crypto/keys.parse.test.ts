@@ -35,13 +35,13 @@ describe('[C1] device signing keys', () => {
     expect(parseSignPublicKey(new Uint8Array(33))).toBeUndefined()
   })
 
-  test('[C1] restoreDeviceKeys refuses secrets that do not belong together', () => {
+  test('[C1] restoreDeviceKeys refuses secrets that do not belong together', async () => {
     const keys = generateDeviceKeys()
-    expect(restoreDeviceKeys(keys.signSecret, keys.boxSecret)?.boxPublic).toEqual(keys.boxPublic)
+    expect((await restoreDeviceKeys(keys.signSecret, keys.boxSecret))?.boxPublic).toEqual(keys.boxPublic)
     const mismatched = keys.signSecret.slice()
     mismatched[40]! ^= 1
-    expect(restoreDeviceKeys(mismatched, keys.boxSecret)).toBeUndefined()
-    expect(restoreDeviceKeys(keys.signSecret.subarray(0, 32), keys.boxSecret)).toBeUndefined()
+    expect(await restoreDeviceKeys(mismatched, keys.boxSecret)).toBeUndefined()
+    expect(await restoreDeviceKeys(keys.signSecret.subarray(0, 32), keys.boxSecret)).toBeUndefined()
   })
 })
 

@@ -106,10 +106,20 @@ export function generationRootId(conv: ConvId, epoch: number): DocId {
  * segment at the same time (or offline) write into the same document instead of rival ones.
  */
 export function segmentDocId(conv: ConvId, index: number): DocId {
-  const n = new Uint8Array(4)
-  new DataView(n.buffer).setUint32(0, index)
-  return docIdOf(domainHash('fieldchat/v1/segment-id', idBytes(conv), n).subarray(0, 16))
+  const key = `${conv} ${index}`
+  let id = segmentIds.get(key)
+  if (id === undefined) {
+    const n = new Uint8Array(4)
+    new DataView(n.buffer).setUint32(0, index)
+    id = docIdOf(domainHash('fieldchat/v1/segment-id', idBytes(conv), n).subarray(0, 16))
+    // Derived again for every segment at each refresh of a root (a hash each: 0.5 ms, 100 of them at 100,000 messages).
+    if (segmentIds.size >= MAX_SEGMENT_IDS) segmentIds.clear()
+    segmentIds.set(key, id)
+  }
+  return id
 }
+const segmentIds = new Map<string, DocId>()
+const MAX_SEGMENT_IDS = 100_000
 
 /** The actor that created the object at `key` of `parent`: object ids are `counter@actorHex`. */
 export function creatorOf(parent: unknown, key: string | number): DeviceId | undefined {

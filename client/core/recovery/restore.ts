@@ -35,7 +35,7 @@ export async function restoreFromRecovery(store: LocalStore, syncUrl: string, ke
   const content = plain.ok ? readRecoveryContent(plain.value) : undefined
   const device = content ? openRecoveryDevice(secrets, content.device) : undefined
   const secretsOf = device?.ok ? decodeRecord(device.value, deviceSchema) : undefined
-  const keys = secretsOf ? restoreDeviceKeys(secretsOf.signSecret, secretsOf.boxSecret) : undefined
+  const keys = secretsOf ? await restoreDeviceKeys(secretsOf.signSecret, secretsOf.boxSecret) : undefined
   if (!content || !keys) throw notFound()
   await store.write([{ key: ['identity'], value: identityRecord(keys, content.name) }, ...(await restoredRecords(content))])
   await deleteBlob(fetch, syncUrl, secrets.addr, secrets.write).catch(() => undefined)
