@@ -558,7 +558,7 @@ export class Messenger {
   }
 
   searchStatus(): SearchStatus {
-    return this.searchPart?.status() ?? { indexing: false, segments: 0, read: 0 }
+    return this.searchPart?.status() ?? { indexing: false, segments: 0, queued: 0, read: 0 }
   }
 
   /**

@@ -43,7 +43,7 @@ export function bindSearch(messenger: Messenger): SearchBinding {
   const [query, setQuerySignal] = createSignal('')
   const [groups, setGroups] = createSignal<readonly SearchGroup[]>()
   const [answered, setAnswered] = createSignal('')
-  const [status, setStatus] = createSignal<SearchStatus>({ indexing: false, segments: 0, read: 0 })
+  const [status, setStatus] = createSignal<SearchStatus>({ indexing: false, segments: 0, queued: 0, read: 0 })
   const [error, setError] = createSignal<string>()
   let asked = 0
   let debounce: ReturnType<typeof setTimeout> | undefined

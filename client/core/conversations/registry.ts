@@ -68,6 +68,7 @@ export class Registry {
         this.corrupt.push(e.key.join('/'))
         continue
       }
+      this.stored.set(conv, e.value)
       this.convs.set(conv, {
         conv, title: rec.title, epoch: rec.epoch, keys, joinedAt: rec.joinedAt,
         ...(rec.adminSecret ? { adminSecret: rec.adminSecret } : {}),
@@ -106,11 +107,19 @@ export class Registry {
       ...(rec.serverEpoch !== undefined ? { serverEpoch: rec.serverEpoch } : {}),
       ...(rec.origin ? { origin: rec.origin } : {}),
     }
-    await this.store.write([{ key: ['conv', rec.conv], value: encodeRecord({ v: 1, title: rec.title, epoch: rec.epoch, keys, joinedAt: rec.joinedAt, ...extra }) }])
+    const value = encodeRecord({ v: 1, title: rec.title, epoch: rec.epoch, keys, joinedAt: rec.joinedAt, ...extra })
+    // Unchanged (every space's record is updated as the team loads, at every start): not written again.
+    const before = this.stored.get(rec.conv)
+    if (!before || !sameBytes(before, value)) {
+      await this.store.write([{ key: ['conv', rec.conv], value }])
+      this.stored.set(rec.conv, value)
+    }
     this.convs.set(rec.conv, rec)
   }
 
   private updates: Promise<unknown> = Promise.resolve()
+  /** Each record as it is in the store (a wipe, the only other writer, replaces this registry). */
+  private readonly stored = new Map<ConvId, Uint8Array>()
 
   /**
    * Read-modify-write of one conversation's record, serialised with every other update, so two
@@ -161,4 +170,10 @@ export class Registry {
     this.seen.delete(id)
     await this.store.write([{ key: ['cursor', conv, doc], value: undefined }, { key: ['epoch-seen', conv, doc], value: undefined }])
   }
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false
+  return true
 }

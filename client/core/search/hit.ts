@@ -28,9 +28,14 @@ export interface SearchOptions {
   readonly limit?: number
 }
 
-/** [M53] How far indexing is: `segments` indexed (in memory), `read`: segments read from their documents since this device opened. */
+/**
+ * [M53] How far indexing is: `segments` indexed (in memory), `queued`: segments waiting for the
+ * background walk (so `segments` of `segments + queued` are done), `read`: segments read from their
+ * documents since this device opened.
+ */
 export interface SearchStatus {
   readonly indexing: boolean
   readonly segments: number
+  readonly queued: number
   readonly read: number
 }

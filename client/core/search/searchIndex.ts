@@ -162,7 +162,7 @@ export class SearchIndex {
   status(): SearchStatus {
     let segments = 0
     for (const m of this.indexes.values()) segments += m.size
-    return { indexing: !!this.walking || this.queue.size > 0, segments, read: this.reads }
+    return { indexing: !!this.walking || this.queue.size > 0, segments, queued: this.queue.size, read: this.reads }
   }
 
   /** The segment a message of `conv` is in, as the index knows it. */

@@ -32,7 +32,8 @@ export function SearchView(props: {
   const first = () => s.groups()?.[0]?.hits[0]
   const indexing = () => {
     const st = s.status()
-    return st.indexing ? `Indexing message history on this device… ${st.segments} ${st.segments === 1 ? 'part' : 'parts'} indexed so far; results may grow.` : ''
+    const of = st.segments + st.queued
+    return st.indexing ? `Indexing message history on this device… ${st.segments} of ${of} ${of === 1 ? 'part' : 'parts'} indexed; results may grow.` : ''
   }
   const summary = () => {
     if (s.error()) return s.error()!

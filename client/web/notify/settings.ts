@@ -36,21 +36,29 @@ export function loadNotifySettings(): NotifySettings {
   }
 }
 
-export function saveNotifySettings(s: NotifySettings): void {
+/** Saves the choice; the returned promise settles once the service worker's copy has it too. */
+export function saveNotifySettings(s: NotifySettings): Promise<void> {
   localStorage.setItem(KEY, JSON.stringify(s))
-  void mirrorNotifySettings(s)
+  return mirrorNotifySettings(s)
 }
 
 const prefs = () => openDB(MIRROR_DB, 1, { upgrade: (d) => void d.createObjectStore(MIRROR_STORE) })
 
+/** Copies in the order they were asked for: two quick changes (mute, unmute) never land the older one last. */
+let mirroring: Promise<void> = Promise.resolve()
+
 /** [M62] The copy the service worker reads; a failure leaves its last copy (or the default: off). */
-export async function mirrorNotifySettings(s: NotifySettings): Promise<void> {
-  try {
-    const db = await prefs()
-    await db.put(MIRROR_STORE, JSON.stringify(s), KEY).finally(() => db.close())
-  } catch (err) {
-    console.warn('notification settings could not be copied for the service worker', err)
-  }
+export function mirrorNotifySettings(s: NotifySettings): Promise<void> {
+  const json = JSON.stringify(s)
+  mirroring = mirroring.then(async () => {
+    try {
+      const db = await prefs()
+      await db.put(MIRROR_STORE, json, KEY).finally(() => db.close())
+    } catch (err) {
+      console.warn('notification settings could not be copied for the service worker', err)
+    }
+  })
+  return mirroring
 }
 
 /** [M62] The service worker's read of the copy (it has no localStorage). */

@@ -38,7 +38,7 @@ describe('[M53][M54] the index on the store', () => {
     expect(texts(await again.search('token3 '))).toEqual(['note 3 token3 odd'])
     await again.searchIndexed()
     expect((await again.search('odd', { limit: 200 })).length).toBe(15)
-    expect(again.searchStatus()).toEqual({ indexing: false, segments: 3, read: 0 })
+    expect(again.searchStatus()).toEqual({ indexing: false, segments: 3, queued: 0, read: 0 })
     expect(counting.reads.filter((k) => k[0] === 'am' || k[0] === 'doc')).toEqual([])
   })
 
@@ -76,7 +76,7 @@ describe('[M53][M54] the index on the store', () => {
     const { store, conv } = await history(12, 4)
     await store.removeRange(['search'])
     const again = await reopen(store, 4)
-    expect(again.searchStatus()).toEqual({ indexing: false, segments: 0, read: 0 })
+    expect(again.searchStatus()).toEqual({ indexing: false, segments: 0, queued: 0, read: 0 })
     expect(texts(await again.search('token1 '))).toEqual([]) // a search does not wait for the walk
     await again.searchIndexed()
     expect(again.searchStatus()).toMatchObject({ segments: 3, read: 3 })
