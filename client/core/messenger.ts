@@ -269,7 +269,6 @@ export class Messenger {
       store: this.options.store,
       // A wiped conversation ([M30]) has left the registry: nothing of it is written again.
       list: (conv) => (!this.registry.get(conv) || this.wipedSpaces.has(conv) || this.previews.has(conv) || !parts.segs.isShowing(conv) ? undefined : parts.log.list(conv)),
-      now: () => this.clock.wallNow(),
     })
     // Once online every subscription has caught up: older segments can be judged.
     parts.engine.events.on('state', (state) => {
@@ -680,7 +679,7 @@ export class Messenger {
     if (preview) {
       // Expired while shown, or sent meanwhile: as the engine knows it now.
       const now = this.clock.wallNow()
-      return preview.filter((m) => m.exp === undefined || m.exp > now).map((m) => (m.pending === this.pending.has(m.tag) ? m : { ...m, pending: !m.pending }))
+      return preview.filter((m) => !isExpired(m.exp, now)).map((m) => (m.pending === this.pending.has(m.tag) ? m : { ...m, pending: !m.pending }))
     }
     return this.p.log.list(conv, opts)
   }

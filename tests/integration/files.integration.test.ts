@@ -22,6 +22,13 @@ const proxies: TcpProxy[] = []
 afterAll(async () => Promise.all(proxies.map((p) => p.close())))
 
 const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex')
+/** The blob files the server holds, by name. */
+function blobFiles(): string[] {
+  const out: string[] = []
+  const root = join(env.server().dataDir, 'blobs')
+  for (const d of readdirSync(root, { withFileTypes: true })) if (d.isDirectory()) out.push(...readdirSync(join(root, d.name)))
+  return out.sort()
+}
 const MB = 1024 * 1024
 
 async function proxied(name: string, opts: Parameters<typeof env.persona>[1] = {}): Promise<{ p: Persona; proxy: TcpProxy }> {
@@ -274,12 +281,6 @@ test('[A2] a large file crosses the link while it is still being sealed; a file 
   // PUTs of 1 MiB: sealing is held at 6 MiB until 3 MiB of it have crossed the link.
   const sender = await persona('Sealer', link.url, { uploadPutChunks: 16 })
   const bob = await env.persona('Bob3')
-  const blobFiles = () => {
-    const out: string[] = []
-    const root = join(env.server().dataDir, 'blobs')
-    for (const d of readdirSync(root, { withFileTypes: true })) if (d.isDirectory()) out.push(...readdirSync(join(root, d.name)))
-    return out.sort()
-  }
   try {
     for (const x of [sender, bob]) x.messenger.start()
     const conv = await conversationWith(sender, [bob], 'Early')
@@ -313,12 +314,6 @@ test('[A2] a file being sealed shows at once as preparing, with what is sealed a
   const spoolDir = mkdtempSync(join(tmpdir(), 'fieldchat-spool-'))
   const sender = await persona('Preparer', link.url, { uploadPutChunks: 16, spool: nodeSpool(spoolDir) })
   const bob = await env.persona('Bob4')
-  const blobFiles = () => {
-    const out: string[] = []
-    const root = join(env.server().dataDir, 'blobs')
-    for (const d of readdirSync(root, { withFileTypes: true })) if (d.isDirectory()) out.push(...readdirSync(join(root, d.name)))
-    return out.sort()
-  }
   try {
     for (const x of [sender, bob]) x.messenger.start()
     const conv = await conversationWith(sender, [bob], 'Prepared')

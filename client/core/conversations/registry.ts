@@ -1,5 +1,5 @@
 import * as z from 'zod'
-import { asEpochKey, type EpochKey } from '../../../crypto/index.js'
+import { asEpochKey, bytesEqual, type EpochKey } from '../../../crypto/index.js'
 import type { ConvId, DocId } from '../../../protocol/index.js'
 import type { LocalStore } from '../storage/LocalStore.js'
 import { decodeRecord, encodeRecord } from '../storage/records.js'
@@ -110,7 +110,7 @@ export class Registry {
     const value = encodeRecord({ v: 1, title: rec.title, epoch: rec.epoch, keys, joinedAt: rec.joinedAt, ...extra })
     // Unchanged (every space's record is updated as the team loads, at every start): not written again.
     const before = this.stored.get(rec.conv)
-    if (!before || !sameBytes(before, value)) {
+    if (!before || !bytesEqual(before, value)) {
       await this.store.write([{ key: ['conv', rec.conv], value }])
       this.stored.set(rec.conv, value)
     }
@@ -172,8 +172,3 @@ export class Registry {
   }
 }
 
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false
-  return true
-}

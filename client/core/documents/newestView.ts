@@ -1,9 +1,9 @@
 import * as z from 'zod'
+import { bytesEqual } from '../../../crypto/index.js'
 import type { ConvId } from '../../../protocol/index.js'
 import type { LocalStore } from '../storage/LocalStore.js'
 import { decodeRecord, encodeRecord } from '../storage/records.js'
 import type { DisplayMessage } from './displayMessage.js'
-import { isExpired } from './expiry.js'
 
 /** [M13a] Messages kept: a phone screen's worth and more. */
 export const NEWEST_VIEW = 50
@@ -38,7 +38,6 @@ export interface NewestViewDeps {
   readonly store: LocalStore
   /** The conversation's messages as `messages()` lists them, when its window is loaded; else undefined. */
   readonly list: (conv: ConvId) => readonly DisplayMessage[] | undefined
-  readonly now: () => number
 }
 
 /**
@@ -56,15 +55,14 @@ export class NewestViews {
 
   constructor(private readonly deps: NewestViewDeps) {}
 
-  /** The saved view of `conv`, without what has expired since; undefined when there is none (or it does not parse). */
+  /** The saved view of `conv` (what expired since is left out where it is shown); undefined when there is none (or it does not parse). */
   async read(conv: ConvId): Promise<DisplayMessage[] | undefined> {
     const bytes = await this.deps.store.get([KEY, conv])
     if (!bytes) return undefined
     const rec = decodeRecord(bytes, viewSchema)
     if (!rec) return undefined
     this.written.set(conv, bytes)
-    const now = this.deps.now()
-    return (rec.m as unknown as DisplayMessage[]).filter((m) => !isExpired(m.exp, now))
+    return rec.m as unknown as DisplayMessage[]
   }
 
   /** The window of `conv` changed: its view is saved a moment later. */
@@ -99,14 +97,9 @@ export class NewestViews {
     if (!list) return
     const bytes = encodeRecord({ v: 1, m: list.slice(-NEWEST_VIEW) })
     const before = this.written.get(conv)
-    if (before && sameBytes(before, bytes)) return
+    if (before && bytesEqual(before, bytes)) return
     this.written.set(conv, bytes)
     await this.deps.store.write([{ key: [KEY, conv], value: bytes }])
   }
 }
 
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false
-  return true
-}
