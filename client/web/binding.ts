@@ -1,4 +1,4 @@
-import { createSignal, onCleanup, type Accessor } from 'solid-js'
+import { batch, createSignal, onCleanup, type Accessor } from 'solid-js'
 import { createStore, reconcile } from 'solid-js/store'
 import { ClientError, ClientErrorCode, clientErrorText } from '../core/errors.js'
 import type { Identity } from '../core/identity.js'
@@ -39,6 +39,8 @@ export interface ConversationBinding {
   readonly hasEarlier: Accessor<boolean>
   /** Its window is loaded: before that the saved newest messages show ([M13a]), and a jump or "earlier" waits. */
   readonly opened: Accessor<boolean>
+  /** [M13a] The rows shown are the saved newest messages, standing in while the window loads (they change together). */
+  readonly previewing: Accessor<boolean>
   /** Set when the conversation cannot be opened (e.g. not on this device). */
   readonly error: Accessor<string | undefined>
   /** [T11] Some messages wait for a key this device does not hold yet. */
@@ -176,15 +178,19 @@ export function bindMessenger(messenger: Messenger) {
       const [messages, setMessages] = createStore<DisplayMessage[]>([])
       const [hasEarlier, setHasEarlier] = createSignal(false)
       const [opened, setOpened] = createSignal(false)
+      const [previewing, setPreviewing] = createSignal(messenger.previewing(conv))
       const [error, setError] = createSignal<string>()
       const [waitingForKey, setWaiting] = createSignal(messenger.waitingForKey(conv))
       const [accessLost, setLost] = createSignal(messenger.accessLost(conv))
       onCleanup(messenger.events.on('waiting', (e) => e.conv === conv && setWaiting(e.waiting)))
       onCleanup(messenger.events.on('access', (e) => e.conv === conv && setLost(e.lost)))
-      const refresh = () => {
-        setMessages(reconcile(messenger.messages(conv), { key: 'id' }))
-        setHasEarlier(!messenger.previewing(conv) && messenger.hasEarlier(conv))
-      }
+      const refresh = () =>
+        batch(() => {
+          const standIn = messenger.previewing(conv)
+          setMessages(reconcile(messenger.messages(conv), { key: 'id' }))
+          setPreviewing(standIn)
+          setHasEarlier(!standIn && messenger.hasEarlier(conv))
+        })
       onCleanup(messenger.events.on('messages', (e) => e.conv === conv && refresh()))
       // Keyed reconcile: rows keep their identity across refreshes (an open "Confirm remove" stays open).
       const [members, setMembers] = createStore<MemberRow[]>(memberRows(messenger, conv))
@@ -208,6 +214,7 @@ export function bindMessenger(messenger: Messenger) {
         messages,
         hasEarlier,
         opened,
+        previewing,
         error,
         waitingForKey,
         accessLost,

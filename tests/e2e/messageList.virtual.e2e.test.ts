@@ -66,8 +66,10 @@ describe('a long conversation', () => {
     expect(await messageNodes(page)).toBeLessThan(80)
 
     // After a reload: the newest segment only (messages 2001–2400), the newest at the bottom.
+    // [M13a] The saved newest 50 paint first; the window replaces them (aria-busy until then).
     await page.reload()
     await log(page).getByText(text(TOTAL), { exact: true }).waitFor(WAIT)
+    await page.locator('[role=log][aria-busy=false]').waitFor(WAIT)
     expect(await page.getByRole('button', { name: 'Load earlier messages' }).count()).toBe(0) // out of view, at the top
     const before = await log(page).evaluate((el) => el.scrollHeight)
     expect(await messageNodes(page)).toBeLessThan(80)

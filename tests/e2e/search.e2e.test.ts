@@ -2,6 +2,7 @@ import type { Locator, Page } from 'playwright-core'
 import { afterAll, describe, expect, it } from 'vitest'
 import { clockBot, type ClockBot } from './clockBot.js'
 import { seriousViolations } from './axeCheck.js'
+import { until } from '../integration/helpers/clients.js'
 import {
   WAIT, createConversation, ensureServiceWorkerControls, inviteLink, log, onboard, person, send, statusText, toLists,
   unexpectedErrors, useWorld,
@@ -46,7 +47,9 @@ describe('search', () => {
     // Bruno's message first, then enough after it to fill four segments.
     await bruno.messenger.send(harbour, 'Café crème at the Straße gate')
     for (let i = 1; i <= 35; i++) await bruno.messenger.send(harbour, `filler ${i}`)
-    await log(page).getByText('filler 35', { exact: true }).waitFor(WAIT)
+    // On the server first (a loaded CI machine can take a while for 36 messages in 4 segments), then on Ana's page.
+    await until(() => bruno.messenger.status.pending === 0, 'Bruno\'s messages are on the server', 90_000)
+    await log(page).getByText('filler 35', { exact: true }).waitFor({ timeout: 90_000 })
     await send(page, 'the cafe is closed on Sunday')
     await toLists(page)
     await createConversation(page, 'Depot')

@@ -177,6 +177,7 @@ export function ConversationView(props: {
               <MessageList
                 messages={c().messages}
                 hasEarlier={c().hasEarlier()}
+                previewing={c().previewing()}
                 onLoadEarlier={() => c().loadEarlier()}
                 downloads={c().files.downloads}
                 scans={c().files.scans}

@@ -25,6 +25,8 @@ const TOP_PX = 400
 export function MessageList(props: {
   messages: readonly DisplayMessage[]
   hasEarlier: boolean
+  /** [M13a] The messages are the saved newest ones, standing in until the window loads. */
+  previewing?: boolean
   onLoadEarlier: () => Promise<unknown>
   downloads?: DownloadsBinding
   scans?: Accessor<ReadonlyMap<string, FileScan>>
@@ -127,6 +129,25 @@ export function MessageList(props: {
     if (frames > 0) requestAnimationFrame(() => restore(anchor, frames - 1, run, log.scrollTop))
   }
 
+  /**
+   * [M13a] Scrolled up through the saved newest messages: when the loaded window replaces them
+   * (older rows come above), the message the reader was looking at stays where it was, as after
+   * loading earlier. (The list's own anchor is the row at the top, often a date separator, which
+   * moves up with the day's older messages.)
+   */
+  let previewAnchor: { key: string; delta: number } | undefined
+  createEffect(
+    on(
+      () => !!props.previewing,
+      (now, before) => {
+        const anchor = previewAnchor
+        if (now || !before) return
+        previewAnchor = undefined
+        if (anchor && !atEnd()) requestAnimationFrame(() => restore(anchor))
+      },
+    ),
+  )
+
   let lastTop = 0
   let lastHeight = 0
   const distance = () => log.scrollHeight - log.scrollTop - log.clientHeight
@@ -139,6 +160,7 @@ export function MessageList(props: {
     lastHeight = log.scrollHeight
     if (distance() <= END_PX) setAtEnd(true)
     else if (up && !grew) setAtEnd(false)
+    if (props.previewing) previewAnchor = atEnd() ? undefined : topMessage()
     if (up && log.scrollTop < TOP_PX) void loadEarlier()
   }
   // At the bottom, stay there when rows arrive or are measured.
@@ -217,7 +239,7 @@ export function MessageList(props: {
   const items = () => v.getVirtualItems()
   return (
     <div class="log-wrap">
-      <div class="log" role="log" aria-label="Messages" tabindex="0" ref={log} onScroll={onScroll}>
+      <div class="log" role="log" aria-label="Messages" aria-busy={!!props.previewing} tabindex="0" ref={log} onScroll={onScroll}>
         <Show when={props.messages.length > 0 || props.hasEarlier || !!props.systemLines?.length} fallback={<p class="muted empty">No messages yet.</p>}>
           <div class="log-sizer" style={{ height: `${v.getTotalSize()}px` }}>
             <ol class="messages" style={{ transform: `translateY(${items()[0]?.start ?? 0}px)` }}>
