@@ -534,6 +534,14 @@ export class Messenger {
     void this.expiry?.sweep()
   }
 
+  /**
+   * [M13a] Settles once `conv` is not opening: a row painted from the saved view is acted on
+   * (reacted to, edited, forwarded) when the window holds its message, not refused before.
+   */
+  private loaded(conv: ConvId): Promise<void> {
+    return this.opening.get(conv)?.then(() => undefined, () => undefined) ?? Promise.resolve()
+  }
+
   /** [M13a] Whether `messages(conv)` shows the saved newest messages while the conversation opens. */
   previewing(conv: ConvId): boolean {
     return this.previews.has(conv)
@@ -719,30 +727,30 @@ export class Messenger {
   /** [M40] Edits a message this device wrote (its earlier texts are kept in the document). Actions name messages by `ref` ([M15]). */
   edit(conv: ConvId, id: MessageRef, text: string): Promise<void> {
     this.requireIdentity()
-    return this.p.log.actions.edit(conv, id, text)
+    return this.loaded(conv).then(() => this.p.log.actions.edit(conv, id, text))
   }
 
   /** [M41] Deletes a message this device wrote for everyone: a placeholder remains. */
   deleteMessage(conv: ConvId, id: MessageRef): Promise<void> {
     this.requireIdentity()
-    return this.p.log.actions.deleteMessage(conv, id)
+    return this.loaded(conv).then(() => this.p.log.actions.deleteMessage(conv, id))
   }
 
   /** [M42] Reacts to a message with one emoji; `unreact` takes this device's reaction back. */
   react(conv: ConvId, id: MessageRef, emoji: string): Promise<void> {
     this.requireIdentity()
-    return this.p.log.actions.react(conv, id, emoji)
+    return this.loaded(conv).then(() => this.p.log.actions.react(conv, id, emoji))
   }
 
   unreact(conv: ConvId, id: MessageRef, emoji: string): Promise<void> {
     this.requireIdentity()
-    return this.p.log.actions.unreact(conv, id, emoji)
+    return this.loaded(conv).then(() => this.p.log.actions.unreact(conv, id, emoji))
   }
 
   /** [M46] Pins (or, with `on` false, unpins) a message for every member. */
   pin(conv: ConvId, id: MessageRef, on = true): Promise<void> {
     this.requireIdentity()
-    return this.p.log.actions.pin(conv, id, on)
+    return this.loaded(conv).then(() => this.p.log.actions.pin(conv, id, on))
   }
 
   /** [M46] The pinned messages of the loaded window, the most recently pinned first (at most 20). */
@@ -775,6 +783,7 @@ export class Messenger {
   /** [M44] Forwards a message's text to another conversation (messages with files: M555). */
   async forward(from: ConvId, id: MessageRef, to: ConvId): Promise<MessageView> {
     this.requireIdentity()
+    await this.loaded(from)
     const text = await this.p.log.actions.forwardable(from, id)
     return this.p.log.send(to, text, { fwd: true })
   }

@@ -58,6 +58,29 @@ test('[M13a] a reopened device paints the newest 50 messages from its saved view
   expect(again.problems).toEqual([])
 })
 
+test('[M13a] a painted message can be acted on at once: a reaction or an edit made while the window loads waits for it instead of failing', async () => {
+  const a = await device()
+  const conv = await a.messenger.createConversation('Yard')
+  await a.messenger.openConversation(conv)
+  const sent = await a.messenger.send(conv, 'crane inspected')
+  await delivered(a)
+  const again = await reopen(a)
+  const acted: Promise<unknown>[] = []
+  const off = again.messenger.events.on('messages', (e) => {
+    if (e.conv !== conv || !again.messenger.previewing(conv) || acted.length) return
+    const row = again.messenger.messages(conv).find((m) => m.text === 'crane inspected')!
+    acted.push(again.messenger.react(conv, row.ref, '👍'), again.messenger.edit(conv, row.ref, 'crane inspected, ok'))
+  })
+  await again.messenger.openConversation(conv)
+  off()
+  expect(acted).toHaveLength(2)
+  await Promise.all(acted)
+  const m = again.messenger.messages(conv).find((x) => x.ref === sent.ref)
+  expect(m?.text).toBe('crane inspected, ok')
+  expect(m?.reactions?.map((r) => r.emoji)).toEqual(['👍'])
+  expect(again.problems).toEqual([])
+})
+
 test('[M13a] what expired since is not painted; a message deleted for everyone leaves the saved view', async () => {
   const a = await device()
   const conv = await a.messenger.createConversation('Night shift')
