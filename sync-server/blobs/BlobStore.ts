@@ -71,7 +71,7 @@ export interface BlobStore {
   /**
    * Appends `chunks` (each exactly BLOB_CHUNK_BYTES) as chunks start, start + 1, … (invariants
    * 2, 3, 6). Reads one chunk at a time from the input; stops at the blob's last chunk. A chunk's
-   * bytes are valid only while the store asks for the next SLAB_CHUNKS (16) chunks (body.ts
+   * bytes are valid only while the store asks for the next 2 × SLAB_CHUNKS (32) chunks (body.ts
    * reuses its memory after that): a store that keeps a chunk longer keeps a copy.
    */
   append(id: BlobId, start: number, chunks: AsyncIterable<Uint8Array>, now: number): Promise<AppendOutcome>

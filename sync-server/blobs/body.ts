@@ -4,6 +4,9 @@ import { BLOB_CHUNK_BYTES } from '../../protocol/index.js'
 /** Chunks per slab the body is cut into: 1 MiB. */
 export const SLAB_CHUNKS = 16
 
+/** Slabs that take turns (the store may still be writing the one before the one it reads). */
+const SLABS = 3
+
 /** Why a body stopped: read to its end, cut by the client, or silent for too long. */
 export type BodyEnd = 'end' | 'aborted' | 'stalled'
 
@@ -18,9 +21,10 @@ export interface ChunkedBody {
 
 /**
  * [B5] A PUT body as whole chunks: bytes are gathered into one chunk-sized buffer and handed on
- * when it is full, so at most two slabs (16 chunks each) of a body are held here (plus what the
- * socket has in hand). The two slabs take turns: a chunk's bytes stay valid while the store asks
- * for the next SLAB_CHUNKS chunks, and are overwritten after that (BlobStore: a store that keeps
+ * when it is full, so at most three slabs (16 chunks each) of a body are held here (plus what the
+ * socket has in hand). Three slabs take turns: a chunk's bytes stay valid while the store asks
+ * for the next 2 × SLAB_CHUNKS chunks (a store writes one slab while the next is read), and are
+ * overwritten after that (BlobStore: a store that keeps
  * a chunk longer copies it). Reused, not allocated per MiB: a GiB-sized upload otherwise costs
  * the server a garbage collection every few MiB and a page fault on every fresh page.
  * The next bytes are read only when the store asks for the next chunk, so a slow disk slows the
@@ -34,7 +38,7 @@ export function chunkedBody(req: IncomingMessage, idleMs: number): ChunkedBody {
     // Not destroyed when the store stops asking: the answer still goes out on this connection.
     const source = req.iterator({ destroyOnReturn: false })
     // Chunks are cut from slabs of SLAB_CHUNKS: a store can write neighbouring chunks of one
-    // slab with one call (diskBlobs.ts). Slab k + 2 reuses slab k's memory.
+    // slab with one call (diskBlobs.ts). Slab k + 3 reuses slab k's memory.
     const slabs = [Buffer.allocUnsafe(SLAB_CHUNKS * BLOB_CHUNK_BYTES)]
     let which = 0
     let slab = slabs[0]!
@@ -66,7 +70,7 @@ export function chunkedBody(req: IncomingMessage, idleMs: number): ChunkedBody {
           fill = 0
           base += BLOB_CHUNK_BYTES
           if (base === slab.length) {
-            which ^= 1
+            which = (which + 1) % SLABS
             slab = slabs[which] ??= Buffer.allocUnsafe(SLAB_CHUNKS * BLOB_CHUNK_BYTES)
             base = 0
           }

@@ -88,16 +88,22 @@ export async function openDiskBlobStore(dataDir: string, disk: DiskSync = realSy
     let stored = from
     let failed: unknown
     // Neighbouring chunks of one slab of the body (body.ts) are written with one call: a run.
+    // While one run is written the next one is read from the socket (at most one write in
+    // flight: the body keeps three slabs, so a run's bytes outlive the reading of the next).
     let run: { bytes: Uint8Array; first: number; count: number } | undefined
-    const writeRun = async () => {
-      const r = run
-      run = undefined
-      if (!r) return
+    let writing: Promise<void> | undefined
+    const writeRun = async (r: { bytes: Uint8Array; first: number; count: number }) => {
       file ??= await openForWrite(dirOf(hex), fileOf(hex))
       let at = 0
       while (at < r.bytes.length) at += (await file.handle.write(r.bytes, at, r.bytes.length - at, r.first * BLOB_CHUNK_BYTES + at)).bytesWritten
       stored = r.first + r.count
       entry.written = stored
+    }
+    /** Waits for the run in flight; its failure is thrown here. */
+    const written = async () => {
+      const w = writing
+      writing = undefined
+      await w
     }
     try {
       for (let i = start; i < row.chunks; i++) {
@@ -109,23 +115,24 @@ export async function openDiskBlobStore(dataDir: string, disk: DiskSync = realSy
           continue
         }
         try {
-          await writeRun()
+          await written()
         } catch (err) {
           // Invariant 3: the runs before a failed write are still made durable and counted.
           failed = err
           break
         }
+        if (run) (writing = writeRun(run)).catch(() => undefined)
         run = { bytes: chunk, first: i, count: 1 }
       }
-      if (failed === undefined) {
-        try {
-          await writeRun()
-        } catch (err) {
-          failed = err
-        }
+      try {
+        await written()
+        if (failed === undefined && run) await writeRun(run)
+      } catch (err) {
+        failed ??= err
       }
       await input.return?.()
     } catch (err) {
+      await writing?.catch(() => undefined)
       await file?.handle.close()
       settle()
       throw err

@@ -95,7 +95,7 @@ describe('[B4]–[B7] upload and download', () => {
     }
   })
 
-  test('[B5] one PUT of 128 chunks (8 slabs, the body\'s two slabs reused four times each) and a retry overlapping 40 of them store every chunk byte for byte', async () => {
+  test('[B5] one PUT of 128 chunks (8 slabs, the body\'s three slabs reused in turn while the one before is written) and a retry overlapping 40 of them store every chunk byte for byte', async () => {
     const file = await sealedFile(markedContent('slab reuse ', 200 * 65_536))
     const id = file.id
     secrets.push(id)

@@ -1,4 +1,4 @@
-import { FILE_CHUNK_BYTES, FILE_SEALED_CHUNK_BYTES, contentHasher, createFileOpener, fileChunkCount, toHex, type FileOpener } from '../../../crypto/index.js'
+import { FILE_CHUNK_BYTES, FILE_SEALED_CHUNK_BYTES, backgroundContentHasher, createFileOpener, fileChunkCount, toHex, type FileOpener } from '../../../crypto/index.js'
 import { blobIdBytes, type ConvId } from '../../../protocol/index.js'
 import { ClientError, ClientErrorCode } from '../errors.js'
 import { BlobError, type BlobAccess, type BlobClient } from './blobClient.js'
@@ -35,7 +35,8 @@ const opener = (ref: FileRef) => createFileOpener(ref.secret, { blob: blobIdByte
 export async function downloadFile(deps: DownloadDeps, conv: ConvId, ref: FileRef, sink: FileSink, opts: DownloadOptions = {}): Promise<void> {
   const open = await opener(ref)
   const real = fileChunkCount(ref.size)
-  const hasher = contentHasher()
+  // [F5a] Hashed beside the opening (a worker in Node).
+  const hasher = backgroundContentHasher(ref.size)
   let next = 0
   let failures = 0
   try {
@@ -51,8 +52,7 @@ export async function downloadFile(deps: DownloadDeps, conv: ConvId, ref: FileRe
         const opening: Promise<Uint8Array>[] = []
         const settle = async () => {
           const content = await opening.shift()!
-          hasher.update(content)
-          await sink.write(content)
+          await Promise.all([hasher.update(content), sink.write(content)])
           next++
           failures = 0
           opts.onProgress?.(Math.min(ref.size, next * FILE_CHUNK_BYTES))
@@ -77,11 +77,13 @@ export async function downloadFile(deps: DownloadDeps, conv: ConvId, ref: FileRe
         await new Promise((r) => setTimeout(r, Math.min(10_000, (opts.backoffMs ?? 250) * 2 ** (failures - 1))))
       }
     }
-    if (toHex(hasher.digest()) !== ref.sha256) throw new ClientError(ClientErrorCode.FILE_DAMAGED, 'its content is not the one the message named')
+    if (toHex(await hasher.digest()) !== ref.sha256) throw new ClientError(ClientErrorCode.FILE_DAMAGED, 'its content is not the one the message named')
     await sink.finish()
   } catch (err) {
     await sink.abort().catch(() => undefined)
     throw err
+  } finally {
+    hasher.close()
   }
 }
 

@@ -8,14 +8,19 @@ const DEPTH = 2
 /**
  * [A2] Sends a file's sealed chunks while the rest of it is still being sealed, so a large file
  * crosses the link during its encryption instead of after it. Two PUTs in flight, each of whole
- * chunks already in the spool; it stops after the PUTs in flight when sealing ends (`end`), and
- * the file outbox goes on from what the server holds (its status) as after any interruption.
+ * chunks already in the spool; when sealing ends (`end`) it sends the rest of the file's own
+ * chunks, and the file outbox goes on from what the server holds (its status: the filler, or
+ * whatever an interruption left) as after any interruption. Stopped (`stop`), it ends with the
+ * PUTs in flight.
  * Best effort: any failure (offline, refused) only ends it early; nothing here is recorded.
  * If sealing fails or the checks refuse the file, `cancel` stops it and deletes the blob.
  */
 export class EarlyUpload {
   private sealed = 0
-  private ended = false
+  /** Sealing is over: what it sealed goes out (the last PUT shorter), then it stops. */
+  private sealingDone = false
+  /** Stopped or cancelled: no PUT starts any more. */
+  private halted = false
   private wake: (() => void) | undefined
   private readonly abort = new AbortController()
   /** Settles (never rejects) when the last PUT is answered. */
@@ -43,15 +48,21 @@ export class EarlyUpload {
     this.poke()
   }
 
-  /** Sealing ended: the PUT in flight finishes, no other starts. */
+  /**
+   * Sealing ended (successfully: every chunk is in the spool): the rest of the file's chunks go
+   * out too, in PUTs like the others, so the outbox takes over with nothing left to send but
+   * the filler. Handing over at the end of sealing instead stalled the link for a status and a
+   * first lone PUT just when the most was still to be sent.
+   */
   end(): void {
-    this.ended = true
+    this.sealed = this.real
+    this.sealingDone = true
     this.poke()
   }
 
   /** Stops now (the app closes): the PUT in flight is cut, what the server holds of it stays. */
   async stop(): Promise<void> {
-    this.ended = true
+    this.halted = true
     this.abort.abort()
     this.poke()
     await this.finished
@@ -81,18 +92,19 @@ export class EarlyUpload {
     try {
       for (;;) {
         // Full PUTs' worth are ready: send them; otherwise wait for sealing to go on.
-        while (!this.ended && inflight.length < DEPTH && this.sealed - next >= this.perPut) {
+        while (!this.halted && inflight.length < DEPTH && (this.sealed - next >= this.perPut || (this.sealingDone && next < this.sealed))) {
+          const count = Math.min(this.perPut, this.sealed - next)
           const buffer = (buffers[turn] ??= new Uint8Array(this.perPut * FILE_SEALED_CHUNK_BYTES))
           turn = (turn + 1) % DEPTH
-          const body = await this.body(next, this.perPut, buffer)
+          const body = await this.body(next, count, buffer.subarray(0, count * FILE_SEALED_CHUNK_BYTES))
           const done = this.client.put(this.access, this.blob, next, body, this.abort.signal)
           done.catch(() => undefined)
-          inflight.push({ end: next + this.perPut, done })
-          next += this.perPut
+          inflight.push({ end: next + count, done })
+          next += count
         }
         const first = inflight.shift()
         if (!first) {
-          if (this.ended) return
+          if (this.halted || this.sealingDone) return
           await new Promise<void>((resolve) => (this.wake = resolve))
           continue
         }
