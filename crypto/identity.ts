@@ -2,7 +2,7 @@ import nacl from 'tweetnacl'
 import { asBoxPublicKey, asBoxSecretKey, asSignPublicKey, asSignSecretKey, parseSignPublicKey } from './keys.js'
 import type { BoxPublicKey, BoxSecretKey, SignPublicKey, SignSecretKey } from './keys.js'
 import { bytesEqual } from './bytes.js'
-import { restoreSignKeyPair } from './sign.js'
+import { restoreSignKeyPair, webCryptoBoxPublicKey } from './sign.js'
 
 /** A device: the unit of trust and revocation. Keys are created on the device and never leave it. */
 export interface DeviceKeys {
@@ -32,11 +32,12 @@ export async function restoreDeviceKeys(signSecret: Uint8Array, boxSecret: Uint8
   if (signSecret.length !== 64 || boxSecret.length !== 32) return undefined
   const sign = await restoreSignKeyPair(signSecret)
   if (!sign || !parseSignPublicKey(sign.publicKey)) return undefined
-  const box = nacl.box.keyPair.fromSecretKey(boxSecret)
+  // Native where WebCrypto has X25519 (tweetnacl's scalar multiplication cost ~10–25 ms per start).
+  const boxPublic = (await webCryptoBoxPublicKey(boxSecret)) ?? nacl.box.keyPair.fromSecretKey(boxSecret).publicKey
   return {
     signPublic: asSignPublicKey(sign.publicKey),
     signSecret: asSignSecretKey(sign.secretKey),
-    boxPublic: asBoxPublicKey(box.publicKey),
-    boxSecret: asBoxSecretKey(box.secretKey),
+    boxPublic: asBoxPublicKey(boxPublic),
+    boxSecret: asBoxSecretKey(boxSecret.slice()),
   }
 }

@@ -2,7 +2,7 @@ import { CryptoMisuse } from './errors.js'
 import { deriveKey, domainHash, frame } from './hash.js'
 import type { SignPublicKey, SignSecretKey } from './keys.js'
 import { randomBytes } from './random.js'
-import { createSigner, signKeyPairFromSeed, verifySignature, type Signer } from './sign.js'
+import { createSigner, signKeyPairFromSeed, signKeyPairFromSeedAsync, verifySignature, type Signer } from './sign.js'
 
 /**
  * [K7] A device's mailbox address: the public half of an Ed25519 pair derived (HKDF) from the
@@ -19,12 +19,32 @@ export interface MailboxKey {
 const DOMAIN_KEY = 'fieldchat/v1/mailbox-key'
 const DOMAIN_PROOF = 'fieldchat/v1/auth/mailbox'
 
+/** Derived once per device key object: identity, engine and invitations each ask for it. */
+const derived = new WeakMap<Uint8Array, MailboxKey>()
+
 export function deriveMailboxKey(signSecret: SignSecretKey): MailboxKey {
   if (signSecret.length !== 64) throw new CryptoMisuse('SignSecretKey must be 64 bytes')
+  const known = derived.get(signSecret)
+  if (known) return known
   const seed = deriveKey(signSecret.subarray(0, 32), DOMAIN_KEY, new Uint8Array(0))
   const pair = signKeyPairFromSeed(seed)
   seed.fill(0)
-  return { address: pair.publicKey, signer: createSigner(pair.secretKey) }
+  const key = { address: pair.publicKey, signer: createSigner(pair.secretKey) }
+  derived.set(signSecret, key)
+  return key
+}
+
+/** The same key as `deriveMailboxKey`, derived natively where WebCrypto has Ed25519 (at every start). */
+export async function deriveMailboxKeyAsync(signSecret: SignSecretKey): Promise<MailboxKey> {
+  if (signSecret.length !== 64) throw new CryptoMisuse('SignSecretKey must be 64 bytes')
+  const known = derived.get(signSecret)
+  if (known) return known
+  const seed = deriveKey(signSecret.subarray(0, 32), DOMAIN_KEY, new Uint8Array(0))
+  const pair = await signKeyPairFromSeedAsync(seed)
+  seed.fill(0)
+  const key = derived.get(signSecret) ?? { address: pair.publicKey, signer: createSigner(pair.secretKey) }
+  derived.set(signSecret, key)
+  return key
 }
 
 /** [K7] What the mailbox key signs in the handshake: the challenge and the address. */

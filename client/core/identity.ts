@@ -1,5 +1,5 @@
 import * as z from 'zod'
-import { deriveMailboxKey, generateDeviceKeys, restoreDeviceKeys, toHex, type DeviceKeys } from '../../crypto/index.js'
+import { deriveMailboxKey, deriveMailboxKeyAsync, generateDeviceKeys, restoreDeviceKeys, toHex, type DeviceKeys } from '../../crypto/index.js'
 import { deviceIdOf, type DeviceId } from '../../protocol/index.js'
 import { ClientError, ClientErrorCode } from './errors.js'
 import type { LocalStore } from './storage/LocalStore.js'
@@ -34,7 +34,7 @@ export async function loadIdentity(store: LocalStore): Promise<Identity | undefi
   const record = decodeRecord(bytes, schema)
   const keys = record && (await restoreDeviceKeys(record.signSecret, record.boxSecret))
   if (!record || !keys) throw new ClientError(ClientErrorCode.IDENTITY_CORRUPT)
-  return { keys, deviceId: deviceIdOf(keys.signPublic), actor: actorOf(keys.signPublic), name: record.name, mailbox: deriveMailboxKey(keys.signSecret).address }
+  return { keys, deviceId: deviceIdOf(keys.signPublic), actor: actorOf(keys.signPublic), name: record.name, mailbox: (await deriveMailboxKeyAsync(keys.signSecret)).address }
 }
 
 /** The stored form of an identity (a new one, or one restored from a recovery key, [M32]). */

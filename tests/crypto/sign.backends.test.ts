@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, test } from 'vitest'
 import {
   CryptoMisuse, generateDeviceKeys, utf8, type SignSecretKey,
   asSignSecretKey, capabilityProofBytes, concat, createSigner, deviceAuthBytes, frame, isCanonicalS, parseSignPublicKey,
-  restoreDeviceKeys, signKeyPairFromSeed, signatureBackend, ZERO_SEED_PUBLIC, signedBytes, useSignatureBackend, verifyCapabilityProof, verifyDeviceAuth, verifySignature,
+  restoreDeviceKeys, signKeyPairFromSeed, signKeyPairFromSeedAsync, deriveMailboxKey, deriveMailboxKeyAsync, signatureBackend, ZERO_SEED_PUBLIC, signedBytes, useSignatureBackend, verifyCapabilityProof, verifyDeviceAuth, verifySignature,
 } from '../../crypto/index.js'
 import { BACKENDS, hex, persona, text } from './personas.js'
 import { NON_CANONICAL_KEYS, SMALL_ORDER_KEYS } from './vectors.js'
@@ -59,6 +59,26 @@ describe.each(BACKENDS)('Ed25519 verification rule (%s backend)', (backend) => {
     const keys = await restoreDeviceKeys(concat(RFC8032_1.seed, RFC8032_1.pub), new Uint8Array(32).fill(1))
     expect(keys?.signPublic).toEqual(RFC8032_1.pub)
     expect(await restoreDeviceKeys(concat(RFC8032_1.seed, new Uint8Array(32)), new Uint8Array(32))).toBeUndefined()
+  })
+
+  test('[C1a] restoreDeviceKeys derives the box public key of RFC 7748 §6.1 (Alice), and random secrets give tweetnacl\'s bytes', async () => {
+    const keys = await restoreDeviceKeys(concat(RFC8032_1.seed, RFC8032_1.pub), hex('77076d0a7318a57d3c16c17251b26645df4c2f87ebc0992ab177fba51db92c2a'))
+    expect(keys?.boxPublic).toEqual(hex('8520f0098930a754748b7ddcb43ef75a0dbf3a0d26381af4eba4a98eaa9b4e6a'))
+    for (let i = 0; i < 8; i++) {
+      const fresh = generateDeviceKeys()
+      expect((await restoreDeviceKeys(fresh.signSecret, fresh.boxSecret))?.boxPublic).toEqual(fresh.boxPublic)
+    }
+  })
+
+  test('[C3] signKeyPairFromSeedAsync and deriveMailboxKeyAsync give the synchronous functions\' bytes', async () => {
+    expect((await signKeyPairFromSeedAsync(RFC8032_1.seed)).publicKey).toEqual(RFC8032_1.pub)
+    expect((await signKeyPairFromSeedAsync(RFC8032_1.seed)).secretKey).toEqual(signKeyPairFromSeed(RFC8032_1.seed).secretKey)
+    await expect(signKeyPairFromSeedAsync(new Uint8Array(31))).rejects.toBeInstanceOf(CryptoMisuse)
+    const a = generateDeviceKeys()
+    const b = generateDeviceKeys()
+    const asyncAddress = (await deriveMailboxKeyAsync(a.signSecret)).address
+    expect(asyncAddress).toEqual(deriveMailboxKey(asSignSecretKey(a.signSecret.slice())).address)
+    expect(deriveMailboxKey(b.signSecret).address).toEqual((await deriveMailboxKeyAsync(asSignSecretKey(b.signSecret.slice()))).address)
   })
 
   test('[C3] a non-canonical S (S + L) is refused', async () => {
