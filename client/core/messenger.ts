@@ -291,6 +291,17 @@ export class Messenger {
       prune: () => pruner.pass(),
     })
     void this.expiry.sweep()
+    void this.seedUnread(this.views, this.presencePart.presence)
+  }
+
+  /** [M56] Unread counts of the conversations not loaded yet, from their saved views (in the background: not in the way of opening). */
+  private async seedUnread(views: NewestViews, presence: Presence): Promise<void> {
+    for (const { conv } of this.registry.list()) {
+      if (this.presencePart?.presence !== presence) return
+      const rows = await views.read(conv).catch(() => undefined)
+      const now = this.clock.wallNow()
+      if (rows?.length) presence.seedUnread(conv, rows.filter((m) => !isExpired(m.exp, now)))
+    }
   }
 
   start(): void {

@@ -4,7 +4,7 @@ import { openSignal, sealSignalParts, signalSignedBytes } from '../../crypto/sig
 import { ErrorCode, idBytes, type ConvId, type ServerMessage } from '../../protocol/index.js'
 import { encodePayload } from '../../client/core/presence/payload.js'
 import type { MessengerEvents } from '../../client/core/messengerTypes.js'
-import { until, type Persona } from './helpers/clients.js'
+import { closePersona, until, type Persona } from './helpers/clients.js'
 import { useServer } from './helpers/lifecycle.js'
 import { ProtocolSocket } from './helpers/protocolSocket.js'
 import { switchableLink } from './helpers/switchableSocket.js'
@@ -262,3 +262,22 @@ test('[M57][E14] a member forging another member\'s receipt, or replaying one, i
   expect(carol!.messenger.receipts(conv, m.id)).toEqual({ delivered: ['Amy', 'Bud'], read: ['Amy'] })
   mod.socket.close()
 }, 150_000)
+
+test('[M56] a restarted device shows the unread counts it showed before, from its saved views, before any conversation is opened', async () => {
+  const [alice, bob] = await Promise.all(['Ada', 'Bo'].map((n) => env.persona(n)))
+  for (const p of [alice!, bob!]) p.messenger.start()
+  const conv = await conversationWith(alice!, [bob!], 'Loading dock')
+  await online(alice!, bob!)
+  for (const t of ['truck at gate 2', 'seal number 4471', 'driver waiting']) await alice!.messenger.send(conv, t)
+  await until(() => bob!.messenger.unread(conv) === 3, 'bob has three unread')
+  await closePersona(bob!)
+  const again = await env.persona('Bo', { file: bob!.file })
+  // Not opened, not started (offline): the count comes from the saved newest view.
+  await until(() => again.messenger.unread(conv) === 3, 'three unread after the restart')
+  expect(again.messenger.unreadTotal()).toBe(3)
+  await again.messenger.openConversation(conv)
+  expect(again.messenger.unread(conv)).toBe(3)
+  await again.messenger.markRead(conv)
+  expect(again.messenger.unread(conv)).toBe(0)
+  expect(again.problems).toEqual([])
+}, 60_000)

@@ -17,6 +17,8 @@ export interface PresenceDeps {
   readonly shownAfter: (conv: ConvId, after: Cursor | undefined) => Iterable<ListedMessage>
   readonly ownPerson: (conv: ConvId, device: DeviceId) => boolean
   readonly person: (conv: ConvId, device: DeviceId) => { user: string; name: string } | undefined
+  /** [M13] The conversation's window is loaded (its messages are what `shownAfter` lists). */
+  readonly loaded: (conv: ConvId) => boolean
   /** [M58] The organisation's policy allows read receipts in this conversation. */
   readonly policyAllows: (conv: ConvId) => boolean
   readonly emit: {
@@ -38,6 +40,8 @@ export class Presence {
   readonly typing: Typing
   private readonly counts = new UnreadCounts()
   private readonly recounting = new Set<ConvId>()
+  /** [M56] Counts from the saved newest views ([M13a]) of conversations whose window is not loaded. */
+  private readonly saved = new Map<ConvId, number>()
   private stopped = false
   /** [M58] The person's own choice: no read receipts sent, none of others shown. */
   private ownOff = false
@@ -89,8 +93,24 @@ export class Presence {
   }
 
   unread(conv: ConvId): number {
+    if (!this.deps.loaded(conv)) {
+      const saved = this.saved.get(conv)
+      if (saved !== undefined) return saved
+    }
     const read = this.receipts.cursors(conv).r
     return unreadCount(this.deps.shownAfter(conv, read), read, (d) => this.deps.ownPerson(conv, d))
+  }
+
+  /**
+   * [M56] After a start, a conversation not loaded yet counts its unread messages from its saved
+   * newest view (at most the 50 it holds) until its window loads: a restarted app shows the
+   * counts it showed before, not 0.
+   */
+  seedUnread(conv: ConvId, rows: readonly ListedMessage[]): void {
+    if (this.stopped || this.deps.loaded(conv)) return
+    const read = this.receipts.cursors(conv).r
+    this.saved.set(conv, unreadCount(rows, read, (d) => this.deps.ownPerson(conv, d)))
+    this.recount(conv)
   }
 
   unreadTotal(): number {

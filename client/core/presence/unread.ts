@@ -4,8 +4,8 @@ import { compareCursor, type Cursor } from './cursor.js'
 /**
  * [M56] Unread: the messages from other people after this device's read cursor, counted over the
  * loaded window ([M13]: the newest segment, and the segments opened or written to since the
- * engine started). A conversation not loaded since the start counts 0 until it is opened or a
- * message arrives in it.
+ * engine started). A conversation not loaded since the start counts from its saved newest view
+ * (Presence.seedUnread, at most 50) until it is opened or a message arrives in it.
  */
 export function unreadCount(messages: Iterable<Cursor & { readonly author: DeviceId }>, read: Cursor | undefined, ownPerson: (device: DeviceId) => boolean): number {
   // Any order (the window unsorted, as it is asked at every arrival); each author looked up once.

@@ -43,6 +43,7 @@ export function makePresence(parts: Parts, host: PresenceHost): { presence: Pres
     conversations: () => host.registry.list().map((r) => r.conv),
     list: (conv) => log.list(conv),
     shownAfter: (conv, after) => log.shownAfter(conv, after),
+    loaded: (conv) => parts.segs.isShowing(conv),
     ownPerson,
     person: (conv, device) => {
       const user = userOf(conv, device)
