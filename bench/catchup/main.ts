@@ -98,18 +98,41 @@ async function peer(work: string): Promise<CatchUp & { writeMs: number }> {
   try {
     const w = await worker(script, [url, 'Writer'])
     const urls = await w.call<string[]>('create', { count: CONVS })
-    let r = await worker(script, [url, 'Reader', rDir])
-    await r.call('find', { urls })
-    await close(r)
+    // The writer's new documents reach the server a moment after `create` answers: a reader that
+    // asks first finds them unavailable (automerge-repo 2 rejects), so it asks again, fresh.
+    for (let attempt = 1; ; attempt++) {
+      const r = await worker(script, [url, 'Reader', rDir])
+      try {
+        await r.call('find', { urls })
+        break
+      } catch (err) {
+        if (attempt >= 20) throw err
+        await new Promise((resolve) => setTimeout(resolve, 250))
+      } finally {
+        await close(r)
+      }
+    }
     const started = performance.now()
     await w.call('write', { urls, perConv: PER_CONV })
-    const observer = await worker(script, [url, 'Observer'])
-    await observer.call('watch', { urls, expected: TOTAL })
+    // The observer too may find a document unavailable under load: a fresh one asks again.
+    for (let attempt = 1; ; attempt++) {
+      const observer = await worker(script, [url, 'Observer'])
+      try {
+        await observer.call('watch', { urls, expected: TOTAL })
+        break
+      } catch (err) {
+        if (attempt >= 20) throw new Error(`peer observer: ${String(err)}`)
+      } finally {
+        await close(observer)
+      }
+    }
     const writeMs = performance.now() - started
-    await Promise.all([close(observer), close(w)])
+    await close(w)
     console.log(`peer: ${TOTAL} messages written and on the server (${Math.round(writeMs)} ms); reader reconnects`)
-    r = await worker(script, [url, 'Reader', rDir], { BENCH_PEER_OFFLINE_FIRST: '1' })
-    const result = await r.call<CatchUp>('catchUp', { urls, expected: TOTAL, ...profile('peer') })
+    const r = await worker(script, [url, 'Reader', rDir], { BENCH_PEER_OFFLINE_FIRST: '1' })
+    const result = await r.call<CatchUp>('catchUp', { urls, expected: TOTAL, ...profile('peer') }).catch((err: unknown) => {
+      throw new Error(`peer reader catching up: ${String(err)}`)
+    })
     await close(r)
     return { ...result, writeMs }
   } finally {

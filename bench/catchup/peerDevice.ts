@@ -12,6 +12,12 @@ import { monotonicMs, serve } from '../procs.js'
 interface Chat { messages: { id: ImmutableString; author: ImmutableString; text: ImmutableString; ts: number }[] }
 const [url, name, dir] = process.argv.slice(2) as [string, string, string | undefined]
 const t0 = monotonicMs()
+// automerge-repo's WebSocket client throws a socket's error event (a reset as a peer process
+// goes): the device carries on, as its adapter reconnects.
+process.on('uncaughtException', (err: NodeJS.ErrnoException) => {
+  if (err.code !== 'ECONNRESET') throw err
+  console.error(`${name}: ${err.message} (ignored)`)
+})
 const storage = dir ? new NodeFSStorageAdapter(dir) : undefined
 // The reconnecting reader opens its storage first and goes online in `catchUp`.
 const offlineFirst = process.env.BENCH_PEER_OFFLINE_FIRST === '1'
@@ -19,14 +25,14 @@ const repo = new Repo({ ...(storage ? { storage } : {}), network: offlineFirst ?
 let counter = 0
 
 /** Messages in a document (the reader and the observer write none: all are the writer's). */
-const count = (h: DocHandle<Chat>) => h.doc().messages.length
+const count = (h: DocHandle<Chat>) => h.doc()?.messages?.length ?? 0
 
 /** Resolves when the handles hold `expected` messages in all. */
 function arrivals(handles: DocHandle<Chat>[], expected: number): Promise<void> {
   return new Promise((resolve) => {
     const counts = handles.map(count)
     const check = () => counts.reduce((a, b) => a + b, 0) >= expected && resolve()
-    handles.forEach((h, i) => h.on('change', ({ doc }) => ((counts[i] = doc.messages.length), check())))
+    handles.forEach((h, i) => h.on('change', ({ doc }) => ((counts[i] = doc.messages?.length ?? 0), check())))
     check()
   })
 }
