@@ -4,7 +4,7 @@ import { ClientError, ClientErrorCode } from '../core/errors.js'
 import type { Messenger } from '../core/messenger.js'
 import { INVITE_TTL_MS, type DirectoryEntry, type GroupSummary, type Team } from '../core/team/team.js'
 import type { VerifiedState } from '../core/team/verified.js'
-import { NO_POLICY, type OrgPolicy } from '../core/team/org.js'
+import { NO_POLICY, type OrgPolicy, type PolicyChange } from '../core/team/org.js'
 import { publicOrigin } from './publicOrigin.js'
 
 // The whole policy: file rules and blocked domains change views too ([H8], [U10]).
@@ -93,7 +93,7 @@ export interface OrgBinding {
   createGroup(name: string, history: boolean): Promise<ConvId>
   /** [T21] The organisation's device policy, and (admins) changing it. */
   readonly policy: Accessor<OrgPolicy>
-  setPolicy(change: Partial<OrgPolicy>): Promise<void>
+  setPolicy(change: PolicyChange): Promise<void>
 }
 
 /**

@@ -157,4 +157,36 @@ describe('[T21] the organisation\'s device policy', () => {
     await admin.context.close()
     await member.context.close()
   }, 120_000)
+
+  it('[T21][M58][M61][M67] an admin turns read receipts off, limits disappearing messages and hides notification text: every member\'s app shows it', async () => {
+    const url = `${world.server.url}/`
+    const org = marker('org-msgs')
+    const admin = await person(world.browser, 'Ada', url)
+    await onboard(admin.page, 'Ada')
+    await createOrganisation(admin.page, org)
+    const member = await person(world.browser, 'Max', url)
+    await joinOrganisation(member, await inviteSomeone(admin.page), org)
+    await member.page.getByRole('link', { name: org }).first().waitFor({ timeout: 30_000 })
+
+    const receipts = admin.page.getByLabel('Allow read receipts')
+    expect(await receipts.isChecked()).toBe(true)
+    await receipts.uncheck()
+    await expect.poll(() => receipts.isChecked(), WAIT).toBe(false)
+    await admin.page.getByLabel('Messages disappear after at most').selectOption({ label: '1 day' })
+    await expect.poll(() => admin.page.getByLabel('Messages disappear after at most').inputValue(), WAIT).toBe('86400')
+    await admin.page.getByLabel('Notifications may show').selectOption('sender')
+    await expect.poll(() => admin.page.getByLabel('Notifications may show').inputValue(), WAIT).toBe('sender')
+
+    // The member's device enforces what it was told, and shows it on the organisation's page.
+    await member.page.getByRole('link', { name: org }).first().click()
+    const policy = member.page.getByRole('region', { name: 'Device policy' })
+    await expect.poll(() => policy.innerText(), { timeout: 30_000 }).toContain('Read receipts: off for everyone')
+    const text = await policy.innerText()
+    expect(text).toContain('Disappearing messages: at most 1 day')
+    expect(text).toContain('Notifications may show: sender only, no text')
+    expect(await member.page.getByLabel('Allow read receipts').count()).toBe(0) // only admins change it
+    expect([...unexpectedErrors(admin), ...unexpectedErrors(member)]).toEqual([])
+    await admin.context.close()
+    await member.context.close()
+  }, 120_000)
 })
