@@ -1,4 +1,5 @@
 import * as A from '@automerge/automerge'
+import { concat } from '../../../crypto/index.js'
 import { Repo, interpretAsDocumentId, type AnyDocumentId, type DocHandle, type DocumentId } from '@automerge/automerge-repo'
 import { idBytes, type DocId } from '../../../protocol/index.js'
 import { Emitter } from '../events.js'
@@ -70,7 +71,7 @@ export class DocStore {
     const handle = await this.handle(id)
     this.applyingLocal = true
     try {
-      if (handle) (handle as DocHandle<T>).update(run)
+      if (handle) (this.ours(handle) as DocHandle<T>).update(run)
       else await this.materialise(id, run(this.fresh<T>(id)))
     } finally {
       this.applyingLocal = false
@@ -117,7 +118,13 @@ export class DocStore {
     if (this.dropped(id)) return // Invariant 3: a frame in flight when it was dropped
     const handle = await this.handle(id)
     if (handle) handle.update((doc) => A.applyChanges(doc, changes as Uint8Array[])[0])
-    else await this.materialise(id, A.applyChanges(this.fresh<unknown>(id), changes as Uint8Array[])[0])
+    // A new document (on a catch-up, every new segment): the Repo loads the changes themselves
+    // (Automerge loads a run of change chunks as it loads a saved document); applying them to a
+    // fresh document and saving it first was two more passes over it.
+    else if (changes.length) {
+      const genesis = this.genesis(id)
+      await this.materialise(id, concat(...(genesis ? [genesis] : []), ...changes))
+    }
   }
 
   private fresh<T>(id: DocId): A.Doc<T> {
@@ -172,8 +179,6 @@ export class DocStore {
     if (!(await this.store.get(['doc', id]))) return undefined
     try {
       const handle = await this.repo.find<unknown>(documentId(id))
-      // Invariant 1: the Repo loads with a random actor; switch to ours once (O(document), per load).
-      handle.update((doc) => (A.getActorId(doc) === this.actor ? doc : A.clone(doc, { actor: this.actor as A.ActorId })))
       this.watch(id, handle)
       return handle
     } catch {
@@ -181,13 +186,23 @@ export class DocStore {
     }
   }
 
-  private async materialise(id: DocId, doc: A.Doc<unknown>): Promise<void> {
-    const handle = this.repo.import<unknown>(A.save(doc), { docId: documentId(id) })
-    handle.update((d) => (A.getActorId(d) === this.actor ? d : A.clone(d, { actor: this.actor as A.ActorId })))
+  /** `doc`: the document, or its changes as bytes (change chunks one after the other). */
+  private async materialise(id: DocId, doc: A.Doc<unknown> | Uint8Array): Promise<void> {
+    const handle = this.repo.import<unknown>(doc instanceof Uint8Array ? doc : A.save(doc), { docId: documentId(id) })
     this.watch(id, handle)
     this.handles.set(id, Promise.resolve(handle))
     await this.store.write([{ key: ['doc', id], value: new Uint8Array([1]) }])
     this.events.emit('change', { doc: id, patches: [], local: this.applyingLocal })
+  }
+
+  /**
+   * Invariant 1: the Repo loads a document with a random actor; it becomes ours (a clone,
+   * O(document)) before this device's first change to it — not at every load: most documents a
+   * device loads (others' segments) it never writes to.
+   */
+  private ours(handle: DocHandle<unknown>): DocHandle<unknown> {
+    if (A.getActorId(handle.doc()) !== this.actor) handle.update((d) => (A.getActorId(d) === this.actor ? d : A.clone(d, { actor: this.actor as A.ActorId })))
+    return handle
   }
 
   private watch(id: DocId, handle: DocHandle<unknown>): void {
