@@ -1,25 +1,16 @@
-import { afterEach, describe, expect, test } from 'vitest'
+import { describe, expect, test } from 'vitest'
 import type { ConvId, DocId } from '../../protocol/index.js'
 import { documentId } from '../../client/core/documents/docs.js'
 import { segmentDocId } from '../../client/core/documents/model.js'
 import type { LocalStore } from '../../client/core/storage/LocalStore.js'
-import { DAY, alice, delivered, reconnect, type Alice } from './keepUntil.world.js'
+import { DAY, delivered, reconnect, type Alice, devicesForEachTest } from './keepUntil.world.js'
 import { until } from './helpers/devices.js'
 
 /**
  * [M71] protocol [S56]: the server answers 1206 (DOC_DROPPED) for an envelope of a segment it
  * dropped once its keep-until day passed. Alice's device against a server the test plays.
  */
-const open: Alice[] = []
-afterEach(async () => {
-  await Promise.all(open.splice(0).map((a) => a.messenger.stop()))
-})
-
-async function device(options: Parameters<typeof alice>[0] = {}): Promise<Alice> {
-  const a = await alice(options)
-  open.push(a)
-  return a
-}
+const { device, reopen } = devicesForEachTest()
 
 /** Every key this device's store holds that names `doc` (the tombstone aside). */
 async function keysOf(store: LocalStore, conv: ConvId, doc: DocId): Promise<string[]> {
@@ -68,9 +59,7 @@ describe('[M71] 1206 in an ack', () => {
     expect(pushesTo(a, seg0)).toHaveLength(refusedToSeg0)
     expect(a.server.subscribed.at(-1)).not.toContain(seg0)
     expect(a.server.subscribed.at(-1)).toContain(segmentDocId(conv, 1))
-    await a.messenger.stop()
-    open.splice(open.indexOf(a), 1)
-    const again = await device({ store: a.store, server: a.server, wall: a.wall })
+    const again = await reopen(a)
     await again.messenger.openConversation(conv)
     await delivered(again)
     expect(a.server.subscribed.at(-1)).not.toContain(seg0)

@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, test } from 'vitest'
+import { describe, expect, test } from 'vitest'
 import { EnvelopeAuthors, generateDeviceKeys, generateEpochKey } from '../../crypto/index.js'
 import { MAX_KEEP_DAY } from '../../protocol/index.js'
 import { newConvId, newDocId } from '../../client/core/ids.js'
@@ -7,20 +7,11 @@ import { segmentDocId } from '../../client/core/documents/model.js'
 import { combineKeep, contentFreeDay, keepDay } from '../../client/core/prune/keepDay.js'
 import { createMemoryStore } from '../../client/core/storage/memory.js'
 import { encodeRecord } from '../../client/core/storage/records.js'
-import { DAY, NOON, alice, dayOf, delivered, type Alice } from './keepUntil.world.js'
+import { DAY, NOON, dayOf, delivered, type Alice, devicesForEachTest } from './keepUntil.world.js'
 import { until } from './helpers/devices.js'
 
 /** [M71] protocol [S56]: the "keep until" day each pushed envelope carries, on alice's device. */
-const open: Alice[] = []
-afterEach(async () => {
-  await Promise.all(open.splice(0).map((a) => a.messenger.stop()))
-})
-
-async function device(options: Parameters<typeof alice>[0] = {}): Promise<Alice> {
-  const a = await alice(options)
-  open.push(a)
-  return a
-}
+const { device } = devicesForEachTest()
 
 const HOUR = 3600
 const WEEK = 7 * 86_400

@@ -1,3 +1,4 @@
+import { afterEach } from 'vitest'
 import { splitEnvelope } from '../../crypto/index.js'
 import { ErrorCode, PROTOCOL_VERSION, docIdOf, type ClientMessage, type DocId } from '../../protocol/index.js'
 import { HybridClock } from '../../client/core/documents/hlc.js'
@@ -73,6 +74,34 @@ export interface Alice {
   readonly server: KeepServer
   readonly wall: { t: number }
   readonly problems: { code: string; detail?: string }[]
+}
+
+type AliceOptions = Parameters<typeof alice>[0]
+
+/**
+ * The devices a test file makes, stopped after each test: `device` makes one (with `defaults`),
+ * `stop` stops one early (it is not stopped again), `reopen` stops one and opens its store again
+ * with the same server and clock.
+ */
+export function devicesForEachTest(defaults: AliceOptions = {}): {
+  device(options?: AliceOptions): Promise<Alice>
+  stop(a: Alice): Promise<void>
+  reopen(a: Alice, options?: AliceOptions): Promise<Alice>
+} {
+  const open: Alice[] = []
+  afterEach(async () => {
+    await Promise.all(open.splice(0).map((a) => a.messenger.stop()))
+  })
+  const device = async (options: AliceOptions = {}) => {
+    const a = await alice({ ...defaults, ...options })
+    open.push(a)
+    return a
+  }
+  const stop = async (a: Alice) => {
+    await a.messenger.stop()
+    open.splice(open.indexOf(a), 1)
+  }
+  return { device, stop, reopen: async (a, options = {}) => (await stop(a), device({ store: a.store, server: a.server, wall: a.wall, ...options })) }
 }
 
 /** Alice's device, connected (challenge answered), online. */

@@ -1,31 +1,16 @@
-import { afterEach, expect, test } from 'vitest'
+import { expect, test } from 'vitest'
 import type { ConvId } from '../../protocol/index.js'
 import { NEWEST_VIEW } from '../../client/core/documents/newestView.js'
 import type { LocalStore } from '../../client/core/storage/LocalStore.js'
 import { encodeRecord } from '../../client/core/storage/records.js'
-import { alice, delivered, type Alice } from './keepUntil.world.js'
+import { delivered, type Alice, devicesForEachTest } from './keepUntil.world.js'
 
 /**
  * [M13a] The newest view: a reopened device paints a conversation's newest messages from it
  * before the conversation's documents load, and it never shows (nor keeps) what is gone.
  */
-const open: Alice[] = []
-afterEach(async () => {
-  await Promise.all(open.splice(0).map((a) => a.messenger.stop()))
-})
+const { device, stop, reopen } = devicesForEachTest()
 
-async function device(options: Parameters<typeof alice>[0] = {}): Promise<Alice> {
-  const a = await alice(options)
-  open.push(a)
-  return a
-}
-
-/** Stops `a` (its views are saved at stop) and opens the same store again. */
-async function reopen(a: Alice): Promise<Alice> {
-  await a.messenger.stop()
-  open.splice(open.indexOf(a), 1)
-  return device({ store: a.store, server: a.server, wall: a.wall })
-}
 
 /** What `messages(conv)` showed at the first `messages` event of the opening, and whether it was the saved view. */
 async function firstPaint(a: Alice, conv: ConvId): Promise<{ previewing: boolean; texts: string[] } | undefined> {
@@ -110,8 +95,7 @@ test('[M13a] a saved view that does not parse is not used: the conversation open
   await a.messenger.openConversation(conv)
   await a.messenger.send(conv, 'forklift 7')
   await delivered(a)
-  await a.messenger.stop()
-  open.splice(open.indexOf(a), 1)
+  await stop(a)
   await a.store.write([{ key: ['view', conv], value: encodeRecord({ v: 1, m: [{ id: 1, text: 'forged' }] }) }])
   const again = await device({ store: a.store, server: a.server, wall: a.wall })
   const paint = await firstPaint(again, conv)

@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, test } from 'vitest'
+import { describe, expect, test } from 'vitest'
 import type { ConvId, DocId } from '../../protocol/index.js'
 import { documentId } from '../../client/core/documents/docs.js'
 import { segmentDocId } from '../../client/core/documents/model.js'
@@ -7,23 +7,14 @@ import { encodeRecord } from '../../client/core/storage/records.js'
 import { openAtRest } from '../../client/core/storage/atRest.js'
 import { createMemoryStore } from '../../client/core/storage/memory.js'
 import { generateStorageMaster } from '../../crypto/index.js'
-import { alice, delivered, type Alice } from './keepUntil.world.js'
+import { delivered, type Alice, devicesForEachTest } from './keepUntil.world.js'
 import { until } from './helpers/devices.js'
 
 /**
  * [M71] Alice's device drops, locally, segments that hold only expired entries: with one injected
  * wall clock moved forward instead of waiting, small segments, and a server the test plays.
  */
-const open: Alice[] = []
-afterEach(async () => {
-  await Promise.all(open.splice(0).map((a) => a.messenger.stop()))
-})
-
-async function device(options: Parameters<typeof alice>[0] = {}): Promise<Alice> {
-  const a = await alice({ search: { startDelayMs: 0, saveDelayMs: 20 }, ...options })
-  open.push(a)
-  return a
-}
+const { device, stop, reopen } = devicesForEachTest({ search: { startDelayMs: 0, saveDelayMs: 20 } })
 
 const HOUR = 3600
 const utf8 = new TextEncoder()
@@ -94,9 +85,7 @@ describe('[M71] local drop of expired segments', () => {
     await delivered(a)
 
     // After a restart: the dropped segments are not subscribed, and "load earlier" skips them.
-    await a.messenger.stop()
-    open.splice(open.indexOf(a), 1)
-    const again = await device({ store: a.store, server: a.server, wall: a.wall, segmentCapacity: 3 })
+    const again = await reopen(a, { segmentCapacity: 3 })
     await again.messenger.openConversation(conv)
     await delivered(again)
     const subscribed = a.server.subscribed.at(-1)!
@@ -141,8 +130,7 @@ describe('[M71] local drop of expired segments', () => {
     await a.messenger.send(conv, 'first 1313')
     await a.messenger.send(conv, 'second 2424')
     await delivered(a)
-    await a.messenger.stop()
-    open.splice(open.indexOf(a), 1)
+    await stop(a)
     // What the store holds when the device stopped right after writing the tombstone.
     await a.store.write([{ key: ['dropped', conv, seg(conv, 0)], value: encodeRecord({ v: 1, erased: false }) }])
     expect(await keysOf(a.store, seg(conv, 0))).not.toEqual([])
