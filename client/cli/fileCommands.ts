@@ -9,6 +9,7 @@ import { arg, type Cli, type Command } from './context.js'
 import { CliError, CliErrorCode, usageError } from './errors.js'
 import { iso, lines, printLine, result } from './output.js'
 import { verdictText } from '../core/scanner/verdict.js'
+import { waitUploaded } from './waitUploaded.js'
 
 /**
  * [A2][A3] Files from the command line: `send-file CONV PATH… [--caption TEXT]`, `files CONV`,
@@ -122,22 +123,6 @@ async function findFile(cli: Cli, id: ConvId, blob: string): Promise<FileRef> {
   }
   if (!ref) throw new ClientError(ClientErrorCode.FILE_UNKNOWN, blob)
   return ref
-}
-
-/** Until the upload is gone from the queue (its message written), a refusal, or the timeout. */
-async function waitUploaded(cli: Cli, upload: string): Promise<void> {
-  const { messenger } = cli
-  const deadline = Date.now() + cli.remaining()
-  for (;;) {
-    const u = messenger.uploads().find((x) => x.id === upload)
-    if (!u) return
-    if (u.state === 'failed') throw new ClientError(u.error ?? ClientErrorCode.FILE_UNAVAILABLE, 'the upload was refused; it stays queued (retry with `sync`)')
-    if (Date.now() >= deadline) throw new CliError(CliErrorCode.NOT_IN_SYNC, 'the file is queued on this device and goes out with the next `sync`', { upload })
-    await new Promise<void>((resolve) => {
-      const off = messenger.events.on('uploads', () => (off(), clearTimeout(t), resolve()))
-      const t = setTimeout(() => (off(), resolve()), Math.min(1000, Math.max(0, deadline - Date.now())))
-    })
-  }
 }
 
 const fileData = (f: FileRef) => ({ file: f.blob, name: f.name, type: f.type, size: f.size, sha256: f.sha256, ...(f.thumb ? { thumbnail: true } : {}) })

@@ -4,6 +4,7 @@ import { parseMessageRef, type MessageRef } from '../core/messenger.js'
 import type { Cli, Command } from './context.js'
 import { usageError } from './errors.js'
 import { result } from './output.js'
+import { waitUploaded } from './waitUploaded.js'
 
 /**
  * [M40]–[M47] Actions on messages already written: each opens the conversation, finds the
@@ -62,9 +63,18 @@ export const messageCommands: Record<string, Command> = {
     const to = convOf(args[2])
     if (args.length > 3) throw usageError('forward takes CONV MESSAGE TO-CONV')
     await cli.messenger.openConversation(to)
-    const sent = await cli.messenger.forward(conv, ref, to)
+    const sent = await cli.messenger.forward(conv, ref, to, cli.options.acceptWarning ? { confirmed: true } : {})
+    if (sent.upload) {
+      // [M44] With files: fetched, opened and sealed anew for `to`, then sent like send-file.
+      await cli.connect().catch(() => undefined)
+      await waitUploaded(cli, sent.upload)
+      await cli.delivered({ messages: true, quietMs: 0 })
+      const m = cli.messenger.messages(to).find((x) => x.tag === sent.upload)
+      return result(`forwarded with ${m?.files?.length ?? 0} file(s) as ${m?.ref ?? sent.upload}`, { conv: to, id: m?.id, ref: m?.ref, from: conv, forwarded: id, upload: sent.upload })
+    }
+    const message = sent.message!
     await cli.delivered({ messages: true })
-    return result(`forwarded as ${sent.ref}`, { conv: to, id: sent.id, ref: sent.ref, from: conv, forwarded: id })
+    return result(`forwarded as ${message.ref}`, { conv: to, id: message.id, ref: message.ref, from: conv, forwarded: id })
   },
 }
 

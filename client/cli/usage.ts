@@ -54,7 +54,7 @@ message this device has, and waits for delivery like send)
   edit CONV MESSAGE TEXT      edit a message this device wrote (earlier texts are kept)
   delete CONV MESSAGE         delete a message this device wrote, for everyone
   pin CONV MESSAGE [--off]    pin a message for every member (--off: unpin)
-  forward CONV MESSAGE TO     the message's text as a new message in conversation TO (not files)
+  forward CONV MESSAGE TO     the message as a new one in conversation TO (its files sent again)
   timer CONV [DURATION|off]   disappearing messages for every member: 5m, 1h, 8h, 1d, 7d, 30d, 90d
                               or off (an organisation's maximum caps it); without DURATION, show it
   remove CONV DEVICE          remove the person of DEVICE (admins): rotates the key; in an

@@ -791,12 +791,29 @@ export class Messenger {
     return this.expiry?.sweep() ?? Promise.resolve()
   }
 
-  /** [M44] Forwards a message's text to another conversation (messages with files: M555). */
-  async forward(from: ConvId, id: MessageRef, to: ConvId): Promise<MessageView> {
+  /**
+   * [M44] Forwards a message to another conversation, marked forwarded: its text as a new
+   * message (`message`), or, with files, its files fetched, opened and sealed anew for `to` with
+   * the text as caption — an upload like `sendFiles` (`upload`: its id), checked against `to`'s
+   * organisation's policy (`confirmed`: a warned file is sent anyway, [H6]). Files need the link.
+   */
+  async forward(from: ConvId, id: MessageRef, to: ConvId, opts: { confirmed?: boolean } = {}): Promise<{ message?: MessageView; upload?: string }> {
     this.requireIdentity()
     await this.loaded(from)
-    const text = await this.p.log.actions.forwardable(from, id)
-    return this.p.log.send(to, text, { fwd: true })
+    const { text, files } = await this.p.log.actions.forwardable(from, id)
+    if (!files.length) return { message: await this.p.log.send(to, text, { fwd: true }) }
+    if (!this.registry.get(to)) throw new ClientError(ClientErrorCode.UNKNOWN_CONVERSATION)
+    const items: Attachment[] = files.map((ref) => ({
+      source: this.p.files.sourceOf(from, ref),
+      name: ref.name,
+      type: ref.type,
+      ...(ref.thumb ? { thumb: ref.thumb } : {}),
+      ...(ref.width !== undefined ? { width: ref.width } : {}),
+      ...(ref.height !== undefined ? { height: ref.height } : {}),
+      ...(ref.duration !== undefined ? { duration: ref.duration } : {}),
+      ...(opts.confirmed ? { confirmed: true } : {}),
+    }))
+    return { upload: await this.p.files.send(to, items, text, undefined, true) }
   }
 
   /**

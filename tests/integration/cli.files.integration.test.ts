@@ -65,3 +65,19 @@ test('[A2][A3] send-file with a caption (progress as JSON lines), files lists it
   const unknown = await ben.run('--json', 'get-file', conv, 'AAAAAAAAAAAAAAAAAAAAAA', '--out', join(dir, 'x'))
   expect(unknown.json<{ error: { code: string } }>().error.code).toBe('M539_FILE_UNKNOWN')
 }, 180_000)
+
+test('[M44] forward of a message with a file through the CLI: it is sent again into the other conversation (a new blob), and listed there', async () => {
+  const ana = home('ana-fwd')
+  ok(await ana.run('init', '--name', 'Ana'))
+  const { conv } = ok(await ana.run('--json', 'create', '--title', 'Site C')).json<{ conv: string }>()
+  const { conv: other } = ok(await ana.run('--json', 'create', '--title', 'Office C')).json<{ conv: string }>()
+  const dir = mkdtempSync(join(tmpdir(), 'fieldchat-fwd-'))
+  const path = join(dir, 'notes.txt')
+  writeFileSync(path, 'gate code changes on Monday\n')
+  const sent = jsonLines(ok(await ana.run('--json', 'send-file', conv, path, '--caption', 'read this'))).at(-1) as { message: string; files: { file: string }[] }
+  const fwd = ok(await ana.run('--json', 'forward', conv, sent.message, other)).json<{ conv: string; upload: string; ref: string }>()
+  expect(fwd).toMatchObject({ conv: other, upload: expect.any(String), ref: expect.any(String) })
+  const listed = ok(await ana.run('--json', 'files', other)).json<{ files: { file: string; name: string }[] }>().files
+  expect(listed).toEqual([expect.objectContaining({ name: 'notes.txt' })])
+  expect(listed[0]!.file).not.toBe(sent.files[0]!.file)
+}, 120_000)

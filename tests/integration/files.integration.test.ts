@@ -342,3 +342,29 @@ test('[A2] a file being sealed shows at once as preparing, with what is sealed a
     await closePersona(sender)
   }
 }, 180_000)
+
+test('[M44][A2] a photo forwarded to another conversation is sealed anew for it: a member of that one only opens it byte for byte, and it is marked forwarded', async () => {
+  const [ann, bea, cy] = await Promise.all(['Ann', 'Bea', 'Cy'].map((n) => env.persona(n)))
+  for (const x of [ann!, bea!, cy!]) x.messenger.start()
+  const site = await conversationWith(ann!, [bea!], 'Site A')
+  const office = await conversationWith(ann!, [cy!], 'Office')
+  const content = new Uint8Array(nodeRandom(3 * MB + 12_345)) // several ranged reads of the source
+  await bea!.messenger.sendFiles(site, [{ source: bytesSource(content), name: 'crack.jpg', type: 'image/jpeg', thumb: 'AAAA', width: 640, height: 480, confirmed: true }], 'crack in the wall')
+  const original = await fileMessage(ann!, site, 'crack.jpg')
+  const sent = await ann!.messenger.forward(site, original.ref, office, { confirmed: true })
+  expect(sent.upload).toBeDefined()
+  expect(sent.message).toBeUndefined()
+  const fwd = await fileMessage(cy!, office, 'crack.jpg')
+  expect(fwd).toMatchObject({ text: 'crack in the wall', fwd: true, authorName: 'Ann' })
+  const [was, now] = [original.files![0]!, fwd.files![0]!]
+  expect(now).toMatchObject({ name: 'crack.jpg', type: 'image/jpeg', size: content.length, sha256: sha(content), thumb: 'AAAA', width: 640, height: 480 })
+  // A new blob under a new key: nothing points back to the source conversation's.
+  expect(now.blob).not.toBe(was.blob)
+  expect(Buffer.from(now.secret.key).equals(Buffer.from(was.secret.key))).toBe(false)
+  const sink = memorySink()
+  await cy!.messenger.downloadFile(office, now, sink)
+  expect(sha(sink.bytes())).toBe(sha(content))
+  // Cy is not in Site A: its blob is not his to read.
+  await expect(cy!.messenger.downloadFile(site, was, memorySink())).rejects.toMatchObject({ code: expect.stringMatching(/^M5/) })
+  expect([ann!, bea!, cy!].flatMap((p) => p.problems)).toEqual([])
+}, 120_000)

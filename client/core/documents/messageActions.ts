@@ -6,6 +6,7 @@ import { MAX_REACTIONS_PER_DEVICE, isReaction } from './actions.js'
 import type { MessageLogDeps } from './messageLogDeps.js'
 import { addEntry, deleteChange, editChange, removeEntries } from './messageOps.js'
 import { MAX_MESSAGE_CHARS, type MessageView, type SegmentDoc } from './model.js'
+import type { FileRef } from '../files/ref.js'
 import { targetResolver } from './fold.js'
 import { parseMessageRef, type MessageRef } from './messageRef.js'
 
@@ -79,14 +80,12 @@ export class MessageActions {
   }
 
   /**
-   * [M44] The message's text as a new message of this device in `to`, marked forwarded. Files
-   * are refused (M555): their blobs belong to the source conversation's space, which the
-   * target's members cannot fetch.
+   * [M44] What a forward of the message sends: its text, and its files (which the forward
+   * seals anew for the target: their blobs belong to the source conversation's space).
    */
-  async forwardable(from: ConvId, id: MessageRef): Promise<string> {
+  async forwardable(from: ConvId, id: MessageRef): Promise<{ text: string; files: readonly FileRef[] }> {
     const m = await this.live(from, id)
-    if (m.files?.length) throw new ClientError(ClientErrorCode.FORWARD_FILES)
-    return m.text
+    return { text: m.text, files: m.files ?? [] }
   }
 
   /** Every action is pending (counted in `status.pending`) until the server has it, like a message. */

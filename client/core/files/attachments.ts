@@ -4,7 +4,7 @@ import type { Registry } from '../conversations/registry.js'
 import type { MessageLog } from '../documents/messageLog.js'
 import type { LocalStore } from '../storage/LocalStore.js'
 import { BlobClient, type BlobAccess, type Fetch } from './blobClient.js'
-import { downloadFile, readFileRange, type DownloadOptions } from './downloads.js'
+import { downloadFile, readFileRange, storedFileSource, type DownloadOptions } from './downloads.js'
 import type { FileRef } from './ref.js'
 import type { FileSink, FileSource } from './source.js'
 import { checkFile, type FilePolicy, type FileVerdict } from './check/index.js'
@@ -49,7 +49,7 @@ export class Attachments {
       client: this.client,
       access: (conv) => this.access(conv),
       write: async (u) => {
-        await deps.log.write(u.conv as ConvId, { text: u.caption, files: u.files.map(refOf), tag: u.tag, ts: u.ts, ...(u.replyTo ? { replyTo: u.replyTo } : {}) })
+        await deps.log.write(u.conv as ConvId, { text: u.caption, files: u.files.map(refOf), tag: u.tag, ts: u.ts, ...(u.replyTo ? { replyTo: u.replyTo } : {}), ...(u.fwd ? { fwd: true } : {}) })
         deps.written?.(u.conv as ConvId, u.tag)
       },
       changed: deps.changed,
@@ -60,8 +60,13 @@ export class Attachments {
   }
 
   /** Seals and queues files as one message; resolves once they are in the outbox (offline too). */
-  send(conv: ConvId, files: readonly Attachment[], caption: string, replyTo?: string): Promise<string> {
-    return this.uploads.add(conv, newMessageId(), this.deps.clock.now(), files, caption, replyTo)
+  send(conv: ConvId, files: readonly Attachment[], caption: string, replyTo?: string, fwd?: true): Promise<string> {
+    return this.uploads.add(conv, newMessageId(), this.deps.clock.now(), files, caption, replyTo, fwd)
+  }
+
+  /** [M44] A file of a message in `conv`, to be read again (fetched and opened as it is read). */
+  sourceOf(conv: ConvId, ref: FileRef): FileSource {
+    return storedFileSource(this.downloadDeps(), conv, ref)
   }
 
   list(conv?: ConvId): UploadView[] {

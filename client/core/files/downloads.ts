@@ -3,7 +3,7 @@ import { blobIdBytes, type ConvId } from '../../../protocol/index.js'
 import { ClientError, ClientErrorCode } from '../errors.js'
 import { BlobError, type BlobAccess, type BlobClient } from './blobClient.js'
 import type { FileRef } from './ref.js'
-import type { FileSink } from './source.js'
+import type { FileSink, FileSource } from './source.js'
 
 export interface DownloadDeps {
   readonly client: BlobClient | undefined
@@ -113,6 +113,26 @@ export async function readFileRange(deps: DownloadDeps, conv: ConvId, ref: FileR
   }
   if (index <= last) throw new BlobError(ClientErrorCode.FILE_UNAVAILABLE, 'the read stopped early', true)
   return out
+}
+
+/**
+ * [M44] A file of a message, as a source to read again (forwarding seals it anew for another
+ * conversation): each read fetches and opens only the chunks that hold it (ranged reads of at most
+ * MAX_RANGE_BYTES each). Needs the link; a read that cannot be made rejects (M534).
+ */
+export function storedFileSource(deps: DownloadDeps, conv: ConvId, ref: FileRef): FileSource {
+  return {
+    size: ref.size,
+    async read(offset, length) {
+      const start = Math.max(0, Math.min(offset, ref.size))
+      const end = Math.max(start, Math.min(offset + length, ref.size))
+      if (end === start) return new Uint8Array(0)
+      if (end - start <= MAX_RANGE_BYTES) return readFileRange(deps, conv, ref, start, end)
+      const out = new Uint8Array(end - start)
+      for (let at = start; at < end; at += MAX_RANGE_BYTES) out.set(await readFileRange(deps, conv, ref, at, Math.min(end, at + MAX_RANGE_BYTES)), at - start)
+      return out
+    },
+  }
 }
 
 async function openChunk(open: FileOpener, index: number, sealed: Uint8Array): Promise<Uint8Array> {

@@ -32,6 +32,8 @@ export const uploadSchema = z.object({
   ts: z.number(),
   caption: z.string().max(MAX_MESSAGE_CHARS),
   replyTo: z.string().max(64).optional(),
+  /** [M44] The message is a forward (its files sealed anew from another conversation's). */
+  fwd: z.literal(true).optional(),
   files: z.array(fileSchema).min(1).max(MAX_FILES_PER_MESSAGE),
   /** A refusal that retrying will not change (a code): shown with Retry and Cancel. */
   failed: z.string().max(64).optional(),

@@ -114,7 +114,7 @@ export class Uploads {
   }
 
   /** [A2] Seals the files into the spool and queues them; resolves once they are queued (offline too). */
-  async add(conv: ConvId, tag: string, ts: number, items: readonly Attachment[], caption: string, replyTo?: string): Promise<string> {
+  async add(conv: ConvId, tag: string, ts: number, items: readonly Attachment[], caption: string, replyTo?: string, fwd?: true): Promise<string> {
     if (!items.length || items.length > MAX_FILES_PER_MESSAGE) throw new ClientError(ClientErrorCode.FILE_UNKNOWN, `1 to ${MAX_FILES_PER_MESSAGE} files per message`)
     const files: UploadFile[] = []
     const early: EarlyUpload[] = []
@@ -155,7 +155,7 @@ export class Uploads {
       for (let i = 0; i < items.length; i++) await this.deps.spool.remove(spoolId(tag, i))
       throw prep.abort.signal.aborted ? new ClientError(ClientErrorCode.UPLOAD_CANCELLED) : err
     }
-    const rec: UploadRecord = { v: 1, conv, tag, ts, caption, files, ...(replyTo ? { replyTo } : {}) }
+    const rec: UploadRecord = { v: 1, conv, tag, ts, caption, files, ...(replyTo ? { replyTo } : {}), ...(fwd ? { fwd } : {}) }
     if (early.length) this.early.set(tag, early)
     await this.save(rec)
     this.preparing.delete(tag)

@@ -10,7 +10,7 @@ export const QUICK_REACTIONS = ['👍', '❤️', '😂', '😮', '😢', '🙏'
 /**
  * [W15]–[W18] A message's actions, behind one button ("Actions for message from Ana"; on a
  * touch screen a long press on the message opens them too): React, Reply, Edit (this device's
- * messages), Pin/Unpin, Forward (to another conversation; text only, the engine says why not),
+ * messages), Pin/Unpin, Forward (to another conversation; a message's files are sent again, [M44]),
  * Delete for everyone (this device's messages, with a second step). Escape closes them and
  * gives the focus back to the button. Each is one engine call; its refusal is shown here.
  */
