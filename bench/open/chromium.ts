@@ -1,3 +1,4 @@
+import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import type { Browser } from 'playwright-core'
 import { build } from 'vite'
@@ -34,7 +35,7 @@ interface BenchWindow {
  * A fresh browser profile (context) gets the store's records through the app's own encrypted
  * store; then each run is a new page (a fresh JS realm, as a reopened app) timing one cold open.
  */
-export async function measureChromium(browser: Browser, url: string, records: readonly Entry[], conv: string, runs: number): Promise<{ timings: OpenTiming[]; loadMs: number }> {
+export async function measureChromium(browser: Browser, url: string, records: readonly Entry[], conv: string, runs: number, profile?: string): Promise<{ timings: OpenTiming[]; loadMs: number }> {
   const context = await browser.newContext()
   try {
     const page = async () => {
@@ -56,7 +57,11 @@ export async function measureChromium(browser: Browser, url: string, records: re
     const timings: OpenTiming[] = []
     for (let r = 0; r < runs; r++) {
       const p = await page()
+      // The first run's CPU profile (`profile`), sampled every 100 µs by the DevTools protocol.
+      const cdp = profile && r === 0 ? await context.newCDPSession(p) : undefined
+      if (cdp) for (const [method, params] of [['Profiler.enable', {}], ['Profiler.setSamplingInterval', { interval: 100 }], ['Profiler.start', {}]] as const) await cdp.send(method, params)
       timings.push(await p.evaluate((c) => (window as unknown as BenchWindow).benchOpen.open(c), conv))
+      if (cdp) writeFileSync(profile!, JSON.stringify((await cdp.send('Profiler.stop')).profile))
       await p.close()
     }
     return { timings, loadMs }

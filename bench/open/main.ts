@@ -21,6 +21,7 @@
  *
  *   BENCH_OPEN_SIZES (1000,10000,100000)  BENCH_OPEN_RUNS (3: fresh opens per size and platform)
  *   BENCH_OPEN_CHROMIUM (1; 0 skips it)   BENCH_OPEN_PROFILE=DIR (a .cpuprofile of the first Node
+ *   and the first Chromium open at the largest size, the latter through the DevTools protocol;
  *   open at the largest size: the measured region only; summarise with bench/cpuprofile.ts)
  *
  * Last line of stdout: JSON {"node": {"1000": ms, …}, "chromium": {…}, "ratio": {…}, …}; each
@@ -114,7 +115,9 @@ try {
           const store = await openCliStore(file, keyHex)
           const records: Entry[] = await store.range([])
           await store.close()
-          const { timings, loadMs } = await measureChromium(browser, `http://localhost:${server.port}/`, records, conv, RUNS)
+          const profile = PROFILE_DIR && size === SIZES.at(-1) ? join(PROFILE_DIR, `open-chromium-${size}.cpuprofile`) : undefined
+          if (profile) mkdirSync(PROFILE_DIR!, { recursive: true })
+          const { timings, loadMs } = await measureChromium(browser, `http://localhost:${server.port}/`, records, conv, RUNS, profile)
           for (const t of timings) check(t, size, 'chromium')
           runs.chromium![size] = timings
           console.log(`chromium ${size}: ${timings.map((t) => round(t.engineMs)).join(', ')} ms (Messenger.open ${timings.map((t) => round(t.messengerOpenMs)).join(', ')}; window loaded ${timings.map((t) => round(t.loadedMs)).join(', ')}; ${records.length} records loaded in ${Math.round(loadMs)} ms)`)

@@ -294,9 +294,17 @@ export class Messenger {
     void this.seedUnread(this.views, this.presencePart.presence)
   }
 
-  /** [M56] Unread counts of the conversations not loaded yet, from their saved views (in the background: not in the way of opening). */
+  /**
+   * [M56] Unread counts of the conversations not loaded yet, from their saved views: in the
+   * background, after a moment (the conversation being opened reads its own view first), one
+   * record at a time with a pause between them.
+   */
   private async seedUnread(views: NewestViews, presence: Presence): Promise<void> {
+    // Never what keeps a CLI process alive.
+    const pause = (ms: number) => new Promise<void>((resolve) => (setTimeout(resolve, ms) as { unref?: () => void }).unref?.())
+    await pause(200)
     for (const { conv } of this.registry.list()) {
+      await pause(0)
       if (this.presencePart?.presence !== presence) return
       const rows = await views.read(conv).catch(() => undefined)
       const now = this.clock.wallNow()
