@@ -26,10 +26,13 @@ export const HASH_WORKER_MIN_BYTES = 8 * 1024 * 1024
 /** Bytes queued for the worker before `update` waits. */
 export const HASH_AHEAD_BYTES = 16 * 1024 * 1024
 
-/** The worker's whole program: CommonJS source, evaluated (no file to find in a bundle). */
+/**
+ * The worker's whole program, evaluated (no file to find in a bundle); it looks its modules up at
+ * run time like the rest of crypto/ ([C0]).
+ */
 const WORKER_SOURCE = `
-const { parentPort } = require('node:worker_threads')
-const h = require('node:crypto').createHash('sha256')
+const { parentPort } = process.getBuiltinModule('node:worker_threads')
+const h = process.getBuiltinModule('node:crypto').createHash('sha256')
 parentPort.on('message', (m) => {
   if (m === 'digest') parentPort.postMessage({ digest: new Uint8Array(h.digest()) })
   else h.update(new Uint8Array(m)), parentPort.postMessage({ done: m }, [m])

@@ -48,7 +48,7 @@ test('[M55][M56] delivered, then read: the writer sees who has received and who 
   expect(bob!.messenger.receipts(conv, reply.id).read).not.toContain('Bob')
   expect(alice!.problems).toEqual([])
   expect(bob!.problems).toEqual([])
-}, 60_000)
+}, 120_000)
 
 test('[M56][M57] a group: the writer sees who has read, by name; a device that reconnects sends its cursors and asks for the others\'', async () => {
   const link = switchableLink()
@@ -75,7 +75,7 @@ test('[M56][M57] a group: the writer sees who has read, by name; a device that r
   // Her ask on that join was answered: she knows Ben's cursors though she was away when he read.
   const fromCat = await carol.messenger.send(conv, 'ok')
   await until(() => carol.messenger.receipts(conv, fromCat.id).delivered.length === 2, 'cat sees deliveries of her own message')
-}, 60_000)
+}, 120_000)
 
 test('[M59] typing appears on the others, stops with the message or after 6 s, is sent at most once per 3 s, and never while offline', async () => {
   const link = switchableLink()
@@ -114,7 +114,7 @@ test('[M59] typing appears on the others, stops with the message or after 6 s, i
   const check = await bob.messenger.send(conv, 'back')
   await until(() => alice.messenger.messages(conv).some((m) => m.id === check.id), 'a message after the reconnect arrives')
   expect(seen.slice(from).filter((n) => n.length > 0)).toEqual([])
-}, 60_000)
+}, 120_000)
 
 test('[M58] the organisation turns read receipts off: read is neither sent nor shown, delivered still is; a person\'s own setting does the same for them', async () => {
   const [alice, bob, carol] = await Promise.all(['Al', 'Bea', 'Cy'].map((n) => env.persona(n)))
@@ -280,4 +280,4 @@ test('[M56] a restarted device shows the unread counts it showed before, from it
   await again.messenger.markRead(conv)
   expect(again.messenger.unread(conv)).toBe(0)
   expect(again.problems).toEqual([])
-}, 60_000)
+}, 120_000)

@@ -98,7 +98,7 @@ test('[M32] a wrong key, a malformed key and a device that already has a profile
   expect(await store.get(['identity'])).toBeUndefined()
   await store.close()
   await expect(Messenger.restore(options(carol.store), recoveryKeyText(generateRecoveryKey()))).rejects.toMatchObject({ code: 'M515_IDENTITY_EXISTS' })
-}, 60_000)
+}, 120_000)
 
 test('[M32] a new recovery key retires the earlier one: its device leaves every space and its blob is gone', async () => {
   const admin = await env.persona('AdminNew')
@@ -190,4 +190,4 @@ test('[M32] the key is spent for good: the device that made it, still running, l
   const again = fresh('hal-again')
   await expect(Messenger.restore(options(again), key)).rejects.toMatchObject({ code: 'M513_RECOVERY_NOT_FOUND' })
   await again.close()
-}, 60_000)
+}, 120_000)

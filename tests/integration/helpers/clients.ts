@@ -34,8 +34,12 @@ export async function closePersona(p: Persona): Promise<void> {
   await p.store.close()
 }
 
-/** Polls until `check` returns true (messages arrive asynchronously). */
-export async function until(check: () => boolean | Promise<boolean>, what: string, timeoutMs = 30_000): Promise<void> {
+/**
+ * Polls until `check` returns true (messages arrive asynchronously). A minute by default: a
+ * multi-device scenario that takes 3 s alone has taken over 30 s on the 2-core CI machine while
+ * Chromium tests ran beside it; a wait is not a timing assertion.
+ */
+export async function until(check: () => boolean | Promise<boolean>, what: string, timeoutMs = 60_000): Promise<void> {
   const deadline = Date.now() + timeoutMs
   while (!(await check())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
