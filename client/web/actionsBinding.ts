@@ -29,7 +29,7 @@ export interface MessageActionsBinding {
   edit(ref: MessageRef, text: string): Promise<void>
   deleteForEveryone(ref: MessageRef): Promise<void>
   pin(ref: MessageRef, on: boolean): Promise<void>
-  /** [M44] Text only: a message with files is refused with M555. */
+  /** [M44] The message in another conversation; a message with files sends them again (fetched and sealed anew). */
   forward(ref: MessageRef, to: ConvId): Promise<void>
 }
 

@@ -2,7 +2,6 @@ import { readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import type { Page } from 'playwright-core'
 import { afterAll, describe, expect, it } from 'vitest'
-import { clientErrorText } from '../../client/core/errors.js'
 import { clockBot, type ClockBot } from './clockBot.js'
 import {
   WAIT, createConversation, inviteLink, joinConversation, log, messageTexts, onboard, openConversation, person, send, statusText,
@@ -219,7 +218,7 @@ describe('message actions, two people', () => {
     await b.fill('')
   }, 120_000)
 
-  it('[W15] forward: the text goes to another conversation, marked "Forwarded"; a message with a file is refused with M555\'s text', async () => {
+  it('[W15][M44] forward: the text goes to another conversation, marked "Forwarded"; a message with a file is sent again there, file and all', async () => {
     await actions(alice.page, 'crane is down', 'you')
     await row(alice.page, 'crane is down').getByRole('button', { name: 'Forward', exact: true }).click()
     await row(alice.page, 'crane is down').getByRole('button', { name: 'Forward to Yard' }).click()
@@ -233,13 +232,16 @@ describe('message actions, two people', () => {
     await actions(alice.page, 'the manifest', 'you')
     await row(alice.page, 'the manifest').getByRole('button', { name: 'Forward', exact: true }).click()
     await row(alice.page, 'the manifest').getByRole('button', { name: 'Forward to Yard' }).click()
-    await expect.poll(() => row(alice.page, 'the manifest').getByRole('alert').textContent(), WAIT).toBe(clientErrorText.M555_FORWARD_FILES)
-    await alice.page.keyboard.press('Escape')
+    // [M44] Its file is fetched, sealed anew for Yard and sent there with the text as caption.
+    await expect.poll(() => row(alice.page, 'the manifest').getByRole('group', { name: /^Actions for message/ }).count(), WAIT).toBe(0)
 
     await openConversation(alice.page, 'Yard')
     await row(alice.page, 'crane is down').waitFor(WAIT)
+    await row(alice.page, 'the manifest').waitFor(WAIT)
     expect(await row(alice.page, 'crane is down').getByText('Forwarded', { exact: true }).count()).toBe(1)
-    expect(await messageTexts(alice.page)).toEqual(['crane is down'])
+    expect(await row(alice.page, 'the manifest').getByText('Forwarded', { exact: true }).count()).toBe(1)
+    expect(await row(alice.page, 'the manifest').getByText('manifest.txt', { exact: true }).count()).toBeGreaterThan(0)
+    expect(await messageTexts(alice.page)).toEqual(['crane is down', 'the manifest'])
     await openConversation(alice.page, 'Dock 4')
   }, 120_000)
 
