@@ -627,18 +627,22 @@ export class Messenger {
   }
 
   /** [M56] The person saw `conv` (opened it, or the CLI's `read`): read moves to its newest message, and is told to the others. */
-  markRead(conv: ConvId): Promise<void> {
-    if (!this.registry.get(conv)) return Promise.reject(new ClientError(ClientErrorCode.UNKNOWN_CONVERSATION))
+  async markRead(conv: ConvId): Promise<void> {
+    // [M30] A wipe replaces the parts (presence among them): after it, the conversation may be gone.
+    await this.wiping
+    if (!this.registry.get(conv)) throw new ClientError(ClientErrorCode.UNKNOWN_CONVERSATION)
     return this.presence.receipts.markRead(conv)
   }
 
   /** [M57] Settles true once this device's latest cursors of `conv` were sent, false after `timeoutMs` (offline: never sent). */
-  receiptSent(conv: ConvId, timeoutMs: number): Promise<boolean> {
+  async receiptSent(conv: ConvId, timeoutMs: number): Promise<boolean> {
+    await this.wiping
     return this.presence.receipts.sentLatest(conv, timeoutMs)
   }
 
   /** [M57] Asks the other devices online for their cursors once `conv` is joined; settles whether the ask went. */
-  askReceipts(conv: ConvId, timeoutMs: number): Promise<boolean> {
+  async askReceipts(conv: ConvId, timeoutMs: number): Promise<boolean> {
+    await this.wiping
     return this.presence.receipts.ask(conv, timeoutMs)
   }
 
@@ -667,7 +671,8 @@ export class Messenger {
     return this.presencePart?.presence.readReceiptsOn ?? true
   }
 
-  setReadReceipts(on: boolean): Promise<void> {
+  async setReadReceipts(on: boolean): Promise<void> {
+    await this.wiping
     return this.presence.setReadReceipts(on)
   }
 
