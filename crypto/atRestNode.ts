@@ -1,4 +1,6 @@
 
+import { nodeBuiltin } from './nodeBuiltin.js'
+
 /**
  * [R2][R3] The storage keys' AES-256-GCM and HMAC-SHA-256 in Node, through node:crypto's synchronous
  * calls on the same non-extractable CryptoKeys: `KeyObject.from` hands over the key's native
@@ -32,15 +34,8 @@ interface NodeCryptoModule {
 }
 const TAG_BYTES = 16
 
-const node: NodeCryptoModule | undefined = (() => {
-  // No import: the browser build must not pull node:crypto in (getBuiltinModule: Node ≥ 20.16).
-  const p = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process
-  try {
-    return p?.getBuiltinModule?.('node:crypto') as NodeCryptoModule | undefined
-  } catch {
-    return undefined
-  }
-})()
+// No import: the browser build must not pull node:crypto in.
+const node = nodeBuiltin<NodeCryptoModule>('node:crypto')
 
 let webCryptoOnly = false
 /** Tests run every [R2]/[R3] rule on the WebCrypto path too. */

@@ -1,14 +1,13 @@
 import { CryptoMisuse } from './errors.js'
 import { contentHasher } from './hash.js'
+import { nodeBuiltin } from './nodeBuiltin.js'
 
 /**
  * [F5a] A file's content hash ([F5]) computed beside the caller instead of on its thread: in Node
- * a worker thread runs node:crypto's SHA-256 (about 0.85 s per GiB here, a quarter of a large
- * transfer's time on the one thread that also seals, reads and writes), so hashing overlaps the
- * sealing or opening. Bytes are copied into buffers that go to the worker and come back (the caller may
- * reuse its own at once);
- * at most {@link HASH_AHEAD_BYTES} wait, then `update` waits, so memory stays bounded when the
- * worker falls behind. The digest is the same bytes as `contentHasher`'s for the same input.
+ * a worker thread runs node:crypto's SHA-256 (about 0.85 s per GiB here) while a download opens
+ * and writes the next chunks. Bytes are copied into buffers that go to the worker and come back
+ * (the caller may reuse its own at once); at most {@link HASH_AHEAD_BYTES} wait, then `update`
+ * waits, so memory stays bounded when the worker falls behind. The digest is the same bytes as `contentHasher`'s for the same input.
  * Below {@link HASH_WORKER_MIN_BYTES}, in the browser, or where no worker starts, it hashes
  * inline as `contentHasher` does.
  */
@@ -51,14 +50,7 @@ interface WorkerThreadsModule {
   Worker: new (source: string, options: { eval: true }) => NodeWorker
 }
 
-const workerThreads = ((): WorkerThreadsModule | undefined => {
-  const p = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process
-  try {
-    return p?.getBuiltinModule?.('node:worker_threads') as WorkerThreadsModule | undefined
-  } catch {
-    return undefined
-  }
-})()
+const workerThreads = nodeBuiltin<WorkerThreadsModule>('node:worker_threads')
 
 let workersOff = false
 /** Tests run the inline path too. */

@@ -23,25 +23,39 @@ const DOMAIN_PROOF = 'fieldchat/v1/auth/mailbox'
 const derived = new WeakMap<Uint8Array, MailboxKey>()
 
 export function deriveMailboxKey(signSecret: SignSecretKey): MailboxKey {
-  if (signSecret.length !== 64) throw new CryptoMisuse('SignSecretKey must be 64 bytes')
-  const known = derived.get(signSecret)
+  const known = derived.get(checked(signSecret))
   if (known) return known
-  const seed = deriveKey(signSecret.subarray(0, 32), DOMAIN_KEY, new Uint8Array(0))
-  const pair = signKeyPairFromSeed(seed)
-  seed.fill(0)
-  const key = { address: pair.publicKey, signer: createSigner(pair.secretKey) }
-  derived.set(signSecret, key)
-  return key
+  const seed = mailboxSeed(signSecret)
+  try {
+    return remember(signSecret, signKeyPairFromSeed(seed))
+  } finally {
+    seed.fill(0)
+  }
 }
 
 /** The same key as `deriveMailboxKey`, derived natively where WebCrypto has Ed25519 (at every start). */
 export async function deriveMailboxKeyAsync(signSecret: SignSecretKey): Promise<MailboxKey> {
-  if (signSecret.length !== 64) throw new CryptoMisuse('SignSecretKey must be 64 bytes')
-  const known = derived.get(signSecret)
+  const known = derived.get(checked(signSecret))
   if (known) return known
-  const seed = deriveKey(signSecret.subarray(0, 32), DOMAIN_KEY, new Uint8Array(0))
-  const pair = await signKeyPairFromSeedAsync(seed)
-  seed.fill(0)
+  const seed = mailboxSeed(signSecret)
+  try {
+    return remember(signSecret, await signKeyPairFromSeedAsync(seed))
+  } finally {
+    seed.fill(0)
+  }
+}
+
+function checked(signSecret: SignSecretKey): SignSecretKey {
+  if (signSecret.length !== 64) throw new CryptoMisuse('SignSecretKey must be 64 bytes')
+  return signSecret
+}
+
+/** The mailbox key's seed: the key pairs copy it, and the caller zeroes it after. */
+function mailboxSeed(signSecret: SignSecretKey): Uint8Array {
+  return deriveKey(signSecret.subarray(0, 32), DOMAIN_KEY, new Uint8Array(0))
+}
+
+function remember(signSecret: SignSecretKey, pair: { publicKey: SignPublicKey; secretKey: SignSecretKey }): MailboxKey {
   const key = derived.get(signSecret) ?? { address: pair.publicKey, signer: createSigner(pair.secretKey) }
   derived.set(signSecret, key)
   return key

@@ -74,11 +74,16 @@ const PKCS8_X25519_PREFIX = Uint8Array.from([
  * undefined (the caller uses tweetnacl's). WebCrypto clamps the scalar as tweetnacl does, so
  * both give the same bytes (vector: tests/crypto/sign.backends.test.ts).
  */
-export async function webCryptoBoxPublicKey(secret: Uint8Array): Promise<Uint8Array | undefined> {
+export function webCryptoBoxPublicKey(secret: Uint8Array): Promise<Uint8Array | undefined> {
+  return secret.length === 32 ? publicFromPkcs8(PKCS8_X25519_PREFIX, secret, 'X25519', ['deriveBits']) : Promise.resolve(undefined)
+}
+
+/** A 32-byte secret's public key by WebCrypto (imported as PKCS#8, its JWK `x`); undefined where WebCrypto cannot. */
+async function publicFromPkcs8(prefix: Uint8Array, secret: Uint8Array, name: 'Ed25519' | 'X25519', usages: KeyUsage[]): Promise<Uint8Array | undefined> {
   const subtle = await webCrypto()
-  if (!subtle || secret.length !== 32) return undefined
+  if (!subtle) return undefined
   try {
-    const key = await subtle.importKey('pkcs8', bs(concat(PKCS8_X25519_PREFIX, secret)), { name: 'X25519' }, true, ['deriveBits'])
+    const key = await subtle.importKey('pkcs8', bs(concat(prefix, secret)), { name }, true, usages)
     const x = (await subtle.exportKey('jwk', key)).x
     const pub = typeof x === 'string' ? fromBase64Url(x) : undefined
     return pub?.length === 32 ? pub : undefined
@@ -138,17 +143,8 @@ export async function restoreSignKeyPair(secret: Uint8Array): Promise<{ readonly
   return { publicKey: secretKey.slice(32) as SignPublicKey, secretKey }
 }
 
-async function webCryptoPublicKey(seed: Uint8Array): Promise<Uint8Array | undefined> {
-  const subtle = await webCrypto()
-  if (!subtle) return undefined
-  try {
-    const key = await subtle.importKey('pkcs8', bs(concat(PKCS8_ED25519_PREFIX, seed)), { name: 'Ed25519' }, true, ['sign'])
-    const x = (await subtle.exportKey('jwk', key)).x
-    const pub = typeof x === 'string' ? fromBase64Url(x) : undefined
-    return pub?.length === 32 ? pub : undefined
-  } catch {
-    return undefined
-  }
+function webCryptoPublicKey(seed: Uint8Array): Promise<Uint8Array | undefined> {
+  return publicFromPkcs8(PKCS8_ED25519_PREFIX, seed, 'Ed25519', ['sign'])
 }
 
 export function createSigner(secretKey: SignSecretKey): Signer {

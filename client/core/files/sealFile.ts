@@ -40,29 +40,21 @@ export async function sealIntoSpool(source: FileSource, spool: Spool, id: string
   opts.onStart?.(blob, sealer.chunks, paddedChunkCount(sealer.chunks))
   // Two step buffers take turns: the spool may still be writing the one before (Spool.write).
   const steps: Uint8Array[] = []
-  // The next step is read while this one is hashed and sealed: two read buffers take turns.
-  const readBuffers = [new Uint8Array(STEP_CHUNKS * FILE_CHUNK_BYTES), new Uint8Array(STEP_CHUNKS * FILE_CHUNK_BYTES)]
-  const want = (first: number) => Math.min(STEP_CHUNKS * FILE_CHUNK_BYTES, source.size - first * FILE_CHUNK_BYTES)
-  const readStep = (first: number): Promise<Uint8Array> => {
-    const n = want(first)
-    const p = n > 0 ? source.read(first * FILE_CHUNK_BYTES, n, readBuffers[(first / STEP_CHUNKS) & 1]) : Promise.resolve(new Uint8Array(0))
-    p.catch(() => undefined) // awaited in its turn; a step never reached (cancelled) is not an unhandled failure
-    return p
-  }
-  let reading = readStep(0)
+  // The source's bytes are hashed and sealed before the next read: one buffer for every read.
+  const readBuffer = new Uint8Array(STEP_CHUNKS * FILE_CHUNK_BYTES)
   for (let first = 0; first < sealer.chunks; first += STEP_CHUNKS) {
     if (opts.signal?.aborted) throw new ClientError(ClientErrorCode.UPLOAD_CANCELLED)
     const offset = first * FILE_CHUNK_BYTES
-    const bytes = await reading
-    if (bytes.length !== want(first)) throw new ClientError(ClientErrorCode.FILE_UNAVAILABLE, 'the file changed or could not be read while it was being prepared')
-    if (first + STEP_CHUNKS < sealer.chunks) reading = readStep(first + STEP_CHUNKS)
+    const want = Math.min(STEP_CHUNKS * FILE_CHUNK_BYTES, source.size - offset)
+    const bytes = want > 0 ? await source.read(offset, want, readBuffer) : new Uint8Array(0)
+    if (bytes.length !== want) throw new ClientError(ClientErrorCode.FILE_UNAVAILABLE, 'the file changed or could not be read while it was being prepared')
     hasher.update(bytes)
     const count = Math.min(STEP_CHUNKS, sealer.chunks - first)
     const step = (steps[(first / STEP_CHUNKS) & 1] ??= new Uint8Array(STEP_CHUNKS * FILE_SEALED_CHUNK_BYTES)).subarray(0, count * FILE_SEALED_CHUNK_BYTES)
     const into = (i: number) => step.subarray(i * FILE_SEALED_CHUNK_BYTES, (i + 1) * FILE_SEALED_CHUNK_BYTES)
     await Promise.all(Array.from({ length: count }, (_, i) => sealer.seal(first + i, bytes.subarray(i * FILE_CHUNK_BYTES, (i + 1) * FILE_CHUNK_BYTES), into(i))))
     await spool.write(id, first, step)
-    opts.onProgress?.(offset + bytes.length)
+    opts.onProgress?.(offset + want)
   }
   await spool.flush(id)
   return { blob, secret, size: source.size, real: sealer.chunks, chunks: paddedChunkCount(sealer.chunks), sha256: toHex(hasher.digest()) }

@@ -40,8 +40,8 @@ export class Presence {
   readonly typing: Typing
   private readonly counts = new UnreadCounts()
   private readonly recounting = new Set<ConvId>()
-  /** [M56] Counts from the saved newest views ([M13a]) of conversations whose window is not loaded. */
-  private readonly saved = new Map<ConvId, number>()
+  /** [M56] The saved newest views' rows ([M13a]) of conversations whose window is not loaded. */
+  private readonly saved = new Map<ConvId, readonly ListedMessage[]>()
   private stopped = false
   /** [M58] The person's own choice: no read receipts sent, none of others shown. */
   private ownOff = false
@@ -93,12 +93,10 @@ export class Presence {
   }
 
   unread(conv: ConvId): number {
-    if (!this.deps.loaded(conv)) {
-      const saved = this.saved.get(conv)
-      if (saved !== undefined) return saved
-    }
     const read = this.receipts.cursors(conv).r
-    return unreadCount(this.deps.shownAfter(conv, read), read, (d) => this.deps.ownPerson(conv, d))
+    // Counted at each ask, against the read cursor as it is now (another device of the person may read meanwhile).
+    const rows = this.deps.loaded(conv) ? undefined : this.saved.get(conv)
+    return unreadCount(rows ?? this.deps.shownAfter(conv, read), read, (d) => this.deps.ownPerson(conv, d))
   }
 
   /**
@@ -108,8 +106,7 @@ export class Presence {
    */
   seedUnread(conv: ConvId, rows: readonly ListedMessage[]): void {
     if (this.stopped || this.deps.loaded(conv)) return
-    const read = this.receipts.cursors(conv).r
-    this.saved.set(conv, unreadCount(rows, read, (d) => this.deps.ownPerson(conv, d)))
+    this.saved.set(conv, rows)
     this.recount(conv)
   }
 
