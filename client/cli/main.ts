@@ -26,7 +26,7 @@ import { USAGE } from './usage.js'
 import { scanCommand } from './scanCommand.js'
 import { searchCommand } from './searchCommand.js'
 import { receiptCommands } from './receiptCommands.js'
-import { parseClamdAddress } from '../node/clamd.js'
+import { DEBIAN_STREAM_MAX_BYTES, parseByteCount, parseClamdAddress } from '../node/clamd.js'
 
 /** `org create …` and `group add …` are two words; everything else is one. */
 const families: Record<string, Record<string, Command>> = { org: orgCommands, group: groupCommands, recovery: recoveryCommands }
@@ -68,6 +68,7 @@ const OPTIONS = {
   'no-history': { type: 'boolean', default: false },
   'clamd-socket': { type: 'string' },
   clamd: { type: 'string' },
+  'clamd-max-stream': { type: 'string' },
   once: { type: 'boolean', default: false },
   conv: { type: 'string' },
   limit: { type: 'string' },
@@ -121,7 +122,9 @@ async function main(): Promise<number> {
   const linkCheck = positionals[0] === 'check-link'
   // [A4] The organisation scanner: clamd's address is checked before the store is opened.
   const scan = positionals[0] === 'scan' ? parseClamdAddress({ socket: values['clamd-socket'], tcp: values.clamd }) : undefined
-  if (positionals[0] === 'scan' && (!scan || positionals.length > 1)) throw usageError('scan takes [--clamd-socket PATH | --clamd HOST:PORT] [--once] and nothing else')
+  if (positionals[0] === 'scan' && (!scan || positionals.length > 1)) throw usageError('scan takes [--clamd-socket PATH | --clamd HOST:PORT] [--clamd-max-stream BYTES] [--once] and nothing else')
+  const maxStream = values['clamd-max-stream'] === undefined ? DEBIAN_STREAM_MAX_BYTES : parseByteCount(values['clamd-max-stream'])
+  if (maxStream === undefined) throw usageError(`--clamd-max-stream takes a byte count (1048576, 25M, 1G), not ${values['clamd-max-stream']}`)
   // [M50] search takes --conv and --limit, which no other command reads.
   const search = positionals[0] === 'search'
   const { run, args } = storeCommand || linkCheck || scan || search || positionals[0] === 'recover' ? { run: undefined, args: [] } : commandFor(positionals)
@@ -188,7 +191,7 @@ async function main(): Promise<number> {
     if (messenger.identity && !policyCommand && messenger.team.devicePolicy().requireLock && !(await atRestInfo(sqlite)).locked) throw new ClientError(ClientErrorCode.LOCK_REQUIRED)
     const outcome = linkCheck
       ? checkLinkCommand(messenger, positionals.slice(1), values.text)
-      : scan ? await scanCommand(makeCli(messenger, options, timeout * 1000), { home, clamd: scan, once: values.once })
+      : scan ? await scanCommand(makeCli(messenger, options, timeout * 1000), { home, clamd: scan, maxStream, once: values.once })
       : search ? await searchCommand(makeCli(messenger, options, timeout * 1000), positionals.slice(1), { conv: values.conv, limit: values.limit })
       : await run!(makeCli(messenger, options, timeout * 1000), args)
     if (outcome) printResult(json, outcome)

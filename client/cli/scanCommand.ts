@@ -16,6 +16,12 @@ export interface ScanOptions {
   /** The device's home: downloads wait under `<home>/scan` while clamd reads them. */
   readonly home: string
   readonly clamd: ClamdAddress
+  /**
+   * clamd's StreamMaxLength: a longer file is "unscanned: too large" without being streamed.
+   * Past its limit clamd replies and closes, and the reply is often lost to the reset of the
+   * bytes still in flight (V102 on every try), so the scanner does not rely on it.
+   */
+  readonly maxStream: number
   /** Process what is there, then exit (scripts, tests); otherwise follow until SIGINT or SIGTERM. */
   readonly once: boolean
 }
@@ -76,6 +82,7 @@ export async function scanCommand(cli: Cli, opts: ScanOptions): Promise<Result |
 
   /** The verdict on one file; an error: try again later. */
   const scanFile = async (conv: ConvId, ref: FileRef): Promise<ScanVerdict> => {
+    if (ref.size > opts.maxStream) return { blob: ref.blob, sha256: ref.sha256, result: 'unscanned', name: 'too large' }
     const sink = await nodeFileSink(join(dir, randomUUID()))
     try {
       await messenger.downloadFile(conv, ref, sink)

@@ -72,13 +72,15 @@ files (sealed on this device, end to end encrypted; the server never sees a name
                               when whole, its hash matches and the file checks let it through
                               (a warned file needs --accept-warning; a blocked one is removed, M531;
                               send-file takes --accept-warning the same way)
-  scan [--clamd-socket PATH | --clamd HOST:PORT] [--once]
+  scan [--clamd-socket PATH | --clamd HOST:PORT] [--clamd-max-stream BYTES] [--once]
                               this device as the organisation's scanner (a member that
                               \`org policy ORG scanner=USER\` names): every file without its
                               verdict is fetched, checked by ClamAV's clamd (default socket
                               /var/run/clamav/clamd.ctl) and a signed verdict posted for members
                               to see; one line per verdict; clamd down: tried again later;
-                              --once: what is there now, exit 1 if files were left for later
+                              --once: what is there now, exit 1 if files were left for later;
+                              a file over clamd's StreamMaxLength (--clamd-max-stream, default
+                              25M as Debian's clamd.conf) is posted "unscanned: too large"
 
 file checks (on this device, from the content, name and type: nothing is sent anywhere)
   check-file PATH [--name N] [--type MIME] [--org ORG]

@@ -36,6 +36,17 @@ const SIGNATURE = /^[\x21-\x7e]{1,200}$/
 /** Where Debian's clamav-daemon listens (its /etc/clamav/clamd.conf). */
 export const DEBIAN_CLAMD_SOCKET = '/var/run/clamav/clamd.ctl'
 
+/** Debian's clamd.conf StreamMaxLength (25M): longer streams are cut off by clamd, not scanned. */
+export const DEBIAN_STREAM_MAX_BYTES = 25 * 1024 * 1024
+
+/** `1048576`, `25M`, `1G`, `512K` (powers of 1024, as clamd.conf reads them) → bytes; undefined for anything else. */
+export function parseByteCount(text: string): number | undefined {
+  const m = /^(\d{1,13})([KMG]?)$/i.exec(text.trim())
+  if (!m) return undefined
+  const n = Number(m[1]) * 1024 ** ' KMG'.indexOf((m[2] || ' ').toUpperCase())
+  return n > 0 && Number.isSafeInteger(n) ? n : undefined
+}
+
 /** `--clamd-socket PATH` or `--clamd HOST:PORT` (neither: Debian's socket) → an address; undefined for a malformed one or both. */
 export function parseClamdAddress(opts: { socket?: string | undefined; tcp?: string | undefined }): ClamdAddress | undefined {
   if (opts.socket === undefined && opts.tcp === undefined) return { path: DEBIAN_CLAMD_SOCKET }

@@ -96,7 +96,7 @@ describeClamd('[A4][T22] the organisation scanner', () => {
     expect(down.stderr).toContain('V100_CLAMD_UNAVAILABLE')
     expect(jsonLines(down.stdout)).toEqual([{ scanned: 0, left: 4 }])
 
-    const run = ok(await scanner.run('--json', 'scan', '--once', '--clamd-socket', (clamd.address as { path: string }).path))
+    const run = ok(await scanner.run('--json', 'scan', '--once', '--clamd-socket', (clamd.address as { path: string }).path, '--clamd-max-stream', String(LIMIT)))
     const lines = jsonLines(run.stdout)
     expect(lines.at(-1)).toEqual({ scanned: 4, left: 0 })
     const byName = Object.fromEntries(lines.slice(0, -1).map((l) => [l.name as string, l]))
@@ -122,7 +122,7 @@ describeClamd('[A4][T22] the organisation scanner', () => {
     expect(listed.find((f) => f.name === 'tools.zip')?.scan).toEqual({ result: 'infected', scanner: 'Acme scanner', detail: 'Eicar-Test-Signature' })
 
     // Nothing new: a second run posts nothing.
-    expect(ok(await scanner.run('--json', 'scan', '--once', '--clamd-socket', (clamd.address as { path: string }).path)).json()).toEqual({ scanned: 0, left: 0 })
+    expect(ok(await scanner.run('--json', 'scan', '--once', '--clamd-socket', (clamd.address as { path: string }).path, '--clamd-max-stream', String(LIMIT))).json()).toEqual({ scanned: 0, left: 0 })
 
     // Following: a file sent while `scan` runs gets its verdict; SIGTERM ends it cleanly.
     const follower = spawn(process.execPath, ['--import', 'tsx', 'client/cli/main.ts', '--home', scanner.dir, '--server', env.server().url, '--json', 'scan', '--clamd-socket', (clamd.address as { path: string }).path], { cwd: process.cwd(), stdio: ['ignore', 'pipe', 'pipe'] })

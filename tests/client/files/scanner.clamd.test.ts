@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
-import { CLAMD_CHUNK_BYTES, DEBIAN_CLAMD_SOCKET, clamdPing, clamdScan, parseClamdAddress, parseScanReply } from '../../../client/node/clamd.js'
+import { CLAMD_CHUNK_BYTES, DEBIAN_CLAMD_SOCKET, clamdPing, clamdScan, parseByteCount, parseClamdAddress, parseScanReply } from '../../../client/node/clamd.js'
 import { describeClamd, hashSignature, startClamd, type Clamd } from './scanner.helpers.js'
 import { eicar, zipOf } from './fixtures.js'
 
@@ -73,5 +73,13 @@ describe('[A4] clamd\'s replies and addresses are parsed, never trusted', () => 
     expect(parseClamdAddress({ tcp: 'scanner.lan:3310' })).toEqual({ host: 'scanner.lan', port: 3310 })
     expect(parseClamdAddress({ tcp: '[::1]:3310' })).toEqual({ host: '::1', port: 3310 })
     for (const bad of [{ socket: '/a', tcp: 'h:1' }, { tcp: 'host' }, { tcp: 'host:0' }, { tcp: 'host:70000' }, { socket: '' }]) expect(parseClamdAddress(bad), JSON.stringify(bad)).toBeUndefined()
+  })
+
+  test('[A4] --clamd-max-stream reads byte counts as clamd.conf writes them; anything else is refused', () => {
+    expect(parseByteCount('1048576')).toBe(1048576)
+    expect(parseByteCount('25M')).toBe(25 * 1024 * 1024)
+    expect(parseByteCount('512k')).toBe(512 * 1024)
+    expect(parseByteCount('1G')).toBe(1024 ** 3)
+    for (const bad of ['', '0', '-5', '1.5M', '25MB', 'M', '1T', '99999999999999G']) expect(parseByteCount(bad), bad).toBeUndefined()
   })
 })
