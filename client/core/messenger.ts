@@ -35,6 +35,9 @@ import type { SearchIndex } from './search/searchIndex.js'
 import type { SearchHit, SearchOptions, SearchStatus } from './search/hit.js'
 import { messageContext } from './search/context.js'
 import { makePresence } from './presence/wire.js'
+import { makeCalls } from './calls/wire.js'
+import type { Calls } from './calls/calls.js'
+import type { SignalChannel } from './presence/channel.js'
 import type { Presence } from './presence/presence.js'
 import { conversationPreview, type ConversationPreview, type PreviewMessage } from './conversations/preview.js'
 import { Expiry, expiryOf, isExpired } from './documents/expiry.js'
@@ -80,7 +83,8 @@ export class Messenger {
   /** [M62]–[M64] Web Push registration and wakes; made again with the parts. */
   private pushPart: PushWakes | undefined
   /** [M55]–[M59] Receipts, typing and unread counts; made again with the parts. */
-  private presencePart: { presence: Presence; detach: () => void } | undefined
+  private presencePart: { presence: Presence; channel: SignalChannel; detach: () => void } | undefined
+  private callsPart: { calls: Calls; detach: () => void } | undefined
   identity: Identity | undefined
   /** [M30] Organisations this device wiped, and wipes under way. */
   private readonly wipes: RemoteWipes
@@ -211,6 +215,7 @@ export class Messenger {
     this.searchPart = makeSearch(parts, { store: this.options.store, registry: this.registry, identity, titleOf: (conv) => this.titleOf(conv), ...(this.options.search?.saveDelayMs !== undefined ? { saveDelayMs: this.options.search.saveDelayMs } : {}) })
     this.dropPresence()
     this.presencePart = makePresence(parts, { store: this.options.store, registry: this.registry, identity, events: this.events, ...(this.options.receiptDelayMs !== undefined ? { debounceMs: this.options.receiptDelayMs } : {}) })
+    this.callsPart = makeCalls(parts, this.presencePart.channel, identity.deviceId, this.events)
     await this.presencePart.presence.load()
     await this.p.outbox.load()
     // [M71] Before any document is read: dropped segments stay dropped, and a drop a crash cut short is finished.
@@ -608,9 +613,17 @@ export class Messenger {
   preview(conv: ConvId): Promise<ConversationPreview | undefined> { return conversationPreview(this.p, this.registry, conv) }
 
   private dropPresence(): void {
+    this.callsPart?.detach()
+    this.callsPart = undefined
     this.presencePart?.presence.stop()
     this.presencePart?.detach()
     this.presencePart = undefined
+  }
+
+  /** [V3] Calls of every conversation (signalling only: media is the web client's). */
+  get calls(): Calls {
+    if (!this.callsPart) throw new Error('this device has no identity yet: createIdentity first')
+    return this.callsPart.calls
   }
 
   private get presence(): Presence {

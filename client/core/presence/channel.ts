@@ -63,6 +63,25 @@ export class SignalChannel {
     return this.deps.link.sendSignal(conv, epoch, body) ? 'sent' : 'offline'
   }
 
+  /**
+   * Like `send`, but waits for this device's pace (up to `maxWaitMs`) instead of giving up: for
+   * messages that must all go, in parts (call signalling, [V2]).
+   */
+  async sendSoon(conv: ConvId, payload: SignalPayload, maxWaitMs = 3_000): Promise<SendOutcome> {
+    for (let waited = 0; ; ) {
+      const wait = this.pacer.take()
+      if (wait === 0) break
+      if (waited + wait > maxWaitMs) return 'paced'
+      await new Promise((r) => setTimeout(r, wait))
+      waited += wait
+    }
+    const epoch = this.deps.link.signalEpoch(conv)
+    const key = epoch === undefined ? undefined : this.deps.registry.get(conv)?.keys.get(epoch)
+    if (epoch === undefined || !key) return 'offline'
+    const body = await sealSignal(key, idBytes(conv), epoch, this.signer, encodePayload(payload))
+    return this.deps.link.sendSignal(conv, epoch, body) ? 'sent' : 'offline'
+  }
+
   /** A relayed body from the server. */
   async receive(conv: ConvId, body: Uint8Array): Promise<void> {
     const rec = this.deps.registry.get(conv)

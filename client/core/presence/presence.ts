@@ -52,7 +52,7 @@ export class Presence {
     this.typing = new Typing({ channel: deps.channel, person: deps.person, ownPerson: deps.ownPerson })
     deps.channel.events.on('signal', ({ conv, device, payload }) => {
       if (payload.t === 'receipt') void this.receipts.heard(conv, device, payload)
-      else this.typing.heard(conv, device, payload.on)
+      else if (payload.t === 'typing') this.typing.heard(conv, device, payload.on)
     })
     this.receipts.events.on('receipts', ({ conv }) => deps.emit.receipts(conv))
     // Delivered moving (every arrival) changes no unread count: only read does.

@@ -18,10 +18,11 @@ export interface PresenceHost {
 
 /**
  * [M55]–[M59] Presence over the Messenger's parts: the engine's signals and joins in, the
- * Messenger's `receipts`, `typing` and `unread` events out. Returns it with a `detach` that
+ * Messenger's `receipts`, `typing` and `unread` events out. Returns it, with its signal channel
+ * (calls use it too, [V3]) and a `detach` that
  * takes its listeners off the Messenger's events (the parts are made again after a wipe).
  */
-export function makePresence(parts: Parts, host: PresenceHost): { presence: Presence; detach: () => void } {
+export function makePresence(parts: Parts, host: PresenceHost): { presence: Presence; channel: SignalChannel; detach: () => void } {
   const { engine, team, log } = parts
   const me = host.identity.deviceId
   const userOf = (conv: ConvId, device: DeviceId) => team.userOfDevice(conv, device)
@@ -63,6 +64,6 @@ export function makePresence(parts: Parts, host: PresenceHost): { presence: Pres
     host.events.on('added', ({ conv, messages }) => presence.added(conv, messages)),
     host.events.on('messages', ({ conv }) => presence.recount(conv)),
   ]
-  return { presence, detach: () => offs.forEach((off) => off()) }
+  return { presence, channel, detach: () => offs.forEach((off) => off()) }
 }
 

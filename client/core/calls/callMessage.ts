@@ -1,0 +1,46 @@
+import * as z from 'zod'
+import { decodeRecord, encodeRecord } from '../storage/records.js'
+
+/**
+ * [V1] What call signalling says, once a call signal's parts are put back together ([V2]) and
+ * opened (crypto [E14]: sealed under the conversation's epoch and signed by the sending device,
+ * so the server can neither read nor rewrite it, and an SDP's DTLS fingerprints are those the
+ * signing device chose). Peer input: parsed with zod, never cast.
+ *
+ * - `here`: this device is in call `c` (its first one rings the others); repeated every
+ *   {@link HEARTBEAT_MS} while it stays, so a call nobody repeats has ended.
+ * - `leave`: it hung up; `decline`: it will not answer this call.
+ * - `sdp`: an offer or answer for one device (`to`, its device id), gathered whole (no
+ *   trickled candidates: one message each way, under the signal budget).
+ */
+export type CallMessage =
+  | { readonly k: 'here'; readonly c: string; readonly video: boolean }
+  | { readonly k: 'leave'; readonly c: string }
+  | { readonly k: 'decline'; readonly c: string }
+  | { readonly k: 'sdp'; readonly c: string; readonly to: string; readonly type: 'offer' | 'answer'; readonly sdp: string }
+
+/** A call's id: 16 random bytes in base64url. */
+export const CALL_ID = /^[A-Za-z0-9_-]{22}$/
+const DEVICE_ID = /^[A-Za-z0-9_-]{43}$/
+/** An SDP of a video call with every candidate is a few KiB; more is not one a browser made. */
+export const MAX_SDP_CHARS = 12_000
+
+/** How often a device in a call says so; a participant silent for {@link GONE_MS} has left. */
+export const HEARTBEAT_MS = 4_000
+export const GONE_MS = 12_000
+
+const callId = z.string().regex(CALL_ID)
+const schema = z.discriminatedUnion('k', [
+  z.object({ k: z.literal('here'), c: callId, video: z.boolean() }).strict(),
+  z.object({ k: z.literal('leave'), c: callId }).strict(),
+  z.object({ k: z.literal('decline'), c: callId }).strict(),
+  z.object({ k: z.literal('sdp'), c: callId, to: z.string().regex(DEVICE_ID), type: z.enum(['offer', 'answer']), sdp: z.string().min(1).max(MAX_SDP_CHARS) }).strict(),
+])
+
+export function encodeCallMessage(m: CallMessage): Uint8Array {
+  return encodeRecord(m)
+}
+
+export function decodeCallMessage(bytes: Uint8Array): CallMessage | undefined {
+  return decodeRecord(bytes, schema)
+}

@@ -1,0 +1,65 @@
+import { expect, test } from 'vitest'
+import type { ConvId } from '../../protocol/index.js'
+import type { CallEvents } from '../../client/core/calls/calls.js'
+import { until, type Persona } from './helpers/clients.js'
+import { useServer } from './helpers/lifecycle.js'
+import { conversationWith } from './helpers/team.js'
+
+/**
+ * [V1]–[V4] Call signalling between devices through the real server: sealed signals in parts,
+ * relayed and stored nowhere ([S44]–[S49]). Personas: Ann calls, Bo and Cy are in the group; Cy
+ * is removed mid-call. Media is the browser's (tests/e2e/calls.e2e.test.ts).
+ */
+const env = useServer()
+const online = (...people: Persona[]) => until(() => people.every((p) => p.messenger.status.connection === 'online'), 'online')
+const id = (p: Persona) => p.messenger.identity!.deviceId
+
+/** An SDP the size of a browser's for audio and video with candidates (several signals' worth). */
+const sdpOf = (who: string) => `v=0\r\no=- ${who} 2 IN IP4 127.0.0.1\r\n` + `a=rtpmap:96 VP8/90000\r\na=candidate:1 1 udp 2122260223 127.0.0.1 5${who.length}211 typ host\r\n`.repeat(60)
+
+test('[V3][V2] a call through the server: it rings, is joined, offers and answers of several parts arrive whole at the device named; a removed member is dropped at once and hears nothing more', async () => {
+  const [ann, bo, cy] = await Promise.all(['Ann', 'Bo', 'Cy'].map((n) => env.persona(n)))
+  for (const p of [ann!, bo!, cy!]) p.messenger.start()
+  const conv: ConvId = await conversationWith(ann!, [bo!, cy!], 'Valve 7')
+  await online(ann!, bo!, cy!)
+  const sdps: Record<string, CallEvents['sdp'][]> = { ann: [], bo: [], cy: [] }
+  for (const [n, p] of [['ann', ann!], ['bo', bo!], ['cy', cy!]] as const) p.messenger.calls.events.on('sdp', (s) => sdps[n]!.push(s))
+
+  const call = await ann!.messenger.calls.start(conv, true)
+  await until(() => bo!.messenger.calls.view(conv)?.role === 'ringing' && cy!.messenger.calls.view(conv)?.role === 'ringing', 'it rings for Bo and Cy')
+  expect(bo!.messenger.calls.view(conv)).toMatchObject({ id: call.id, video: true, peers: [id(ann!)] })
+
+  await bo!.messenger.calls.join(conv)
+  await cy!.messenger.calls.join(conv)
+  await until(() => ann!.messenger.calls.view(conv)?.peers.length === 2 && bo!.messenger.calls.view(conv)?.peers.length === 2 && cy!.messenger.calls.view(conv)?.peers.length === 2, 'everyone sees everyone')
+
+  const offer = sdpOf('ann-to-bo')
+  expect(offer.length).toBeGreaterThan(4000)
+  expect(await ann!.messenger.calls.sendSdp(conv, id(bo!), 'offer', offer)).toBe(true)
+  await until(() => sdps.bo!.length === 1, 'Bo has the offer')
+  expect(sdps.bo![0]).toMatchObject({ device: id(ann!), type: 'offer', sdp: offer, call: call.id })
+  await bo!.messenger.calls.sendSdp(conv, id(ann!), 'answer', sdpOf('bo-to-ann'))
+  await until(() => sdps.ann!.length === 1, 'Ann has the answer')
+  expect(sdps.ann![0]!.sdp).toBe(sdpOf('bo-to-ann'))
+  // Only the device named gets it.
+  expect(sdps.cy).toEqual([])
+
+  // Cy is removed mid-call: the others drop her at once, and she hears nothing more of the call.
+  const left: string[] = []
+  ann!.messenger.calls.events.on('peer', (p) => !p.joined && left.push(p.device))
+  await ann!.messenger.removeMember(conv, id(cy!))
+  await until(() => !ann!.messenger.calls.view(conv)?.peers.includes(id(cy!)), 'Ann dropped Cy')
+  expect(left).toEqual([id(cy!)])
+  await until(() => !bo!.messenger.calls.view(conv)?.peers.includes(id(cy!)), 'Bo dropped Cy')
+  await until(() => bo!.messenger.status.connection === 'online' && ann!.messenger.status.connection === 'online', 'online after the rotation')
+  await until(() => ann!.messenger.calls.sendSdp(conv, id(cy!), 'offer', sdpOf('to-cy')), 'Ann can signal on the new epoch')
+  await ann!.messenger.calls.sendSdp(conv, id(bo!), 'offer', sdpOf('again'))
+  await until(() => sdps.bo!.length === 2, 'Bo has the new offer')
+  expect(sdps.cy).toEqual([])
+
+  await ann!.messenger.calls.leave(conv)
+  await bo!.messenger.calls.leave(conv)
+  await until(() => !ann!.messenger.calls.view(conv) && !bo!.messenger.calls.view(conv), 'the call is over')
+  expect(ann!.problems).toEqual([])
+  expect(bo!.problems).toEqual([])
+}, 120_000)
