@@ -30,6 +30,9 @@ import type { ConvId } from '../../protocol/index.js'
 import { createSearchShell } from './searchShell.js'
 import { SearchView } from './components/SearchView.js'
 import { ConversationToolsContext } from './components/ConversationTools.js'
+import { createCallsBinding } from './calls/callsBinding.js'
+import { CallPanel } from './calls/CallPanel.js'
+import { IncomingCalls } from './calls/IncomingCalls.js'
 
 /**
  * Screens: onboarding (no identity yet), an invitation to accept (a conversation's, an
@@ -64,7 +67,9 @@ export function App(props: { binding: MessengerBinding; health: StoreHealth; loc
   }
   // [W25] Search (its view replaces the lists while open), opened by the Search button, Ctrl+K or "/".
   const shell = createSearchShell(b.messenger, router, () => !!b.identity() && !lockRequired() && !invitation() && !badInvite())
-  const tools = { messenger: b.messenger, searchIn: (conv: ConvId) => shell.show(conv) }
+  // [W32] Calls: ringing ones wherever the person is, the one they are in above everything.
+  const calls = createCallsBinding(b.messenger)
+  const tools = { messenger: b.messenger, searchIn: (conv: ConvId) => shell.show(conv), calls }
 
   return (
     <div class="shell">
@@ -86,6 +91,20 @@ export function App(props: { binding: MessengerBinding; health: StoreHealth; loc
       <ProblemAlerts problems={b.problems} onDismiss={b.dismiss} />
       <StoreNotices health={props.health} persistence={props.persistence} />
       <WipeNotices messenger={b.messenger} />
+      <Show when={b.identity() && !lockRequired()}>
+        <IncomingCalls calls={calls} titleOf={(conv) => b.titleOf(conv as ConvId)} onError={b.reportError} />
+        <Show when={calls.problem()}>
+          {(message) => (
+            <p class="alert call-problem" role="alert">
+              {message()}{' '}
+              <button type="button" class="link-button" onClick={calls.dismissProblem}>
+                Dismiss
+              </button>
+            </p>
+          )}
+        </Show>
+        <Show when={calls.active()}>{(a) => <CallPanel calls={calls} active={a()} title={b.titleOf(a().conv)} />}</Show>
+      </Show>
       <Show when={lockRequired()}>
         <AppLockPanel lock={props.lock} />
       </Show>

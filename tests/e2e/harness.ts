@@ -282,13 +282,14 @@ export function unexpectedErrors(p: Person): string[] {
  * One real server process and one Chromium per test file: started before the file's tests
  * (failing clearly when dist/ is not built), closed after them.
  */
-export function useWorld(): { readonly server: RunningServer; readonly browser: Browser } {
+/** `args`: Chromium flags beyond CHROMIUM_ARGS (a fake camera for calls, for example). */
+export function useWorld(args: readonly string[] = []): { readonly server: RunningServer; readonly browser: Browser } {
   let server: RunningServer | undefined
   let browser: Browser | undefined
   beforeAll(async () => {
     assertBuilt()
     server = await startServer()
-    browser = await launchBrowser()
+    browser = await launchBrowser(args)
   }, 90_000)
   afterAll(async () => {
     await browser?.close()

@@ -99,6 +99,32 @@ export function ConversationView(props: {
                 Invite
               </button>
             </Show>
+            <Show when={!c().accessLost() && tools?.calls}>
+              {(calls) => {
+                // [W32] Join the call running here, or start one.
+                const here = () => calls().views().find((v) => v.conv === c().conv)
+                const inIt = () => calls().active()?.conv === c().conv
+                return (
+                  <Show
+                    when={here() && here()!.role !== 'joined'}
+                    fallback={
+                      <Show when={!inIt()}>
+                        <button type="button" class="small-button" onClick={() => void calls().start(c().conv, true).catch(props.onError)}>
+                          Video call
+                        </button>
+                        <button type="button" class="small-button" onClick={() => void calls().start(c().conv, false).catch(props.onError)}>
+                          Voice call
+                        </button>
+                      </Show>
+                    }
+                  >
+                    <button type="button" class="small-button" onClick={() => void calls().accept(c().conv).catch(props.onError)}>
+                      Join call
+                    </button>
+                  </Show>
+                )
+              }}
+            </Show>
             <button type="button" class="small-button" aria-expanded={showMembers()} aria-controls="members-panel" onClick={() => setShowMembers((v) => !v)}>
               Members
             </button>

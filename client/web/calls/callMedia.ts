@@ -1,0 +1,242 @@
+import type { ConvId } from '../../../protocol/index.js'
+import type { Calls } from '../../core/calls/calls.js'
+
+/** How a link to one other device of the call is doing. */
+export type PeerState = 'connecting' | 'connected' | 'reconnecting' | 'failed'
+
+export interface PeerMedia {
+  readonly device: string
+  readonly state: PeerState
+  readonly stream: MediaStream | undefined
+}
+
+export interface CallMediaDeps {
+  readonly calls: Pick<Calls, 'sendSdp' | 'events'>
+  readonly conv: ConvId
+  readonly call: string
+  readonly video: boolean
+  /** This device's id: of two devices the smaller offers ([V3]). */
+  readonly me: string
+  /** The deployment's TURN servers with a fresh credential, or none (protocol [S55]). */
+  readonly iceServers: () => Promise<RTCIceServer[]>
+  /** Anything shown changed. */
+  readonly changed: () => void
+  /** The camera or microphone could not be opened, or a link failed for good. */
+  readonly problem: (message: string) => void
+}
+
+/** Candidates gathered for at most this long before an SDP goes with what it has. */
+const GATHER_MS = 3_000
+/** A link disconnected this long is restarted (ICE restart): a change of network. */
+const RESTART_AFTER_MS = 2_000
+
+interface Peer {
+  readonly pc: RTCPeerConnection
+  state: PeerState
+  stream: MediaStream | undefined
+  restartTimer: ReturnType<typeof setTimeout> | undefined
+  /** Answers and offers of one link are handled in order. */
+  turn: Promise<void>
+}
+
+/**
+ * [W32] The media of the call this device is in: the camera and microphone, and one
+ * RTCPeerConnection per other device (a mesh), driven by the engine's `peer` and `sdp` events
+ * (client/core [V3]). The device with the smaller id offers; the other answers. SDPs go whole,
+ * their candidates gathered into them. A link that drops is restarted by its offerer (ICE
+ * restart) and shows "reconnecting" meanwhile.
+ */
+export class CallMedia {
+  private readonly peers = new Map<string, Peer>()
+  private local: MediaStream | undefined
+  private ice: Promise<RTCIceServer[]> | undefined
+  private stopped = false
+  private readonly offs: (() => void)[]
+  /** The camera and microphone, opened at once: links are made only after (their tracks go on them). */
+  private readonly ready: Promise<void>
+  muted = false
+  cameraOff = false
+
+  constructor(private readonly deps: CallMediaDeps) {
+    this.offs = [
+      deps.calls.events.on('peer', (p) => {
+        if (p.conv !== deps.conv || p.call !== deps.call) return
+        if (p.joined) void this.peerJoined(p.device)
+        else this.peerLeft(p.device)
+      }),
+      deps.calls.events.on('sdp', (s) => {
+        if (s.conv !== deps.conv || s.call !== deps.call) return
+        void this.sdp(s.device, s.type, s.sdp)
+      }),
+    ]
+    this.ready = this.open()
+  }
+
+  /** Opens the camera (for a video call) and microphone. */
+  private async open(): Promise<void> {
+    try {
+      this.local = await navigator.mediaDevices.getUserMedia({ audio: true, video: this.deps.video })
+    } catch (err) {
+      this.deps.problem(`The ${this.deps.video ? 'camera or microphone' : 'microphone'} could not be opened (${(err as Error).name}).`)
+      this.local = new MediaStream()
+    }
+    if (this.stopped) this.local.getTracks().forEach((t) => t.stop())
+    this.deps.changed()
+  }
+
+  get localStream(): MediaStream | undefined {
+    return this.local
+  }
+
+  get peerList(): PeerMedia[] {
+    return [...this.peers].map(([device, p]) => ({ device, state: p.state, stream: p.stream }))
+  }
+
+  /** Every link, for statistics (frames decoded, audio energy, round trip). */
+  connections(): RTCPeerConnection[] {
+    return [...this.peers.values()].map((p) => p.pc)
+  }
+
+  setMuted(muted: boolean): void {
+    this.muted = muted
+    this.local?.getAudioTracks().forEach((t) => (t.enabled = !muted))
+    this.deps.changed()
+  }
+
+  setCameraOff(off: boolean): void {
+    this.cameraOff = off
+    this.local?.getVideoTracks().forEach((t) => (t.enabled = !off))
+    this.deps.changed()
+  }
+
+  /** The camera's track is replaced on every link (switch camera, share the screen). */
+  async replaceVideo(track: MediaStreamTrack): Promise<void> {
+    const old = this.local?.getVideoTracks()[0]
+    for (const p of this.peers.values()) {
+      const sender = p.pc.getSenders().find((s) => s.track?.kind === 'video')
+      await sender?.replaceTrack(track)
+    }
+    if (this.local && old) {
+      this.local.removeTrack(old)
+      old.stop()
+      this.local.addTrack(track)
+    }
+    track.enabled = !this.cameraOff
+    this.deps.changed()
+  }
+
+  stop(): void {
+    this.stopped = true
+    this.offs.forEach((off) => off())
+    for (const device of [...this.peers.keys()]) this.peerLeft(device)
+    this.local?.getTracks().forEach((t) => t.stop())
+  }
+
+  private iceServers(): Promise<RTCIceServer[]> {
+    return (this.ice ??= this.deps.iceServers().catch(() => []))
+  }
+
+  private async peerJoined(device: string): Promise<void> {
+    if (this.stopped || this.peers.has(device)) return
+    const peer = await this.connect(device)
+    if (peer && this.deps.me < device) this.enqueue(peer, () => this.offer(device, peer, false))
+  }
+
+  private peerLeft(device: string): void {
+    const p = this.peers.get(device)
+    if (!p) return
+    clearTimeout(p.restartTimer)
+    p.pc.close()
+    this.peers.delete(device)
+    this.deps.changed()
+  }
+
+  private async connect(device: string): Promise<Peer | undefined> {
+    await this.ready
+    const iceServers = await this.iceServers()
+    if (this.stopped) return undefined
+    const existing = this.peers.get(device)
+    if (existing) return existing
+    const pc = new RTCPeerConnection({ iceServers })
+    const peer: Peer = { pc, state: 'connecting', stream: undefined, restartTimer: undefined, turn: Promise.resolve() }
+    this.peers.set(device, peer)
+    for (const track of this.local?.getTracks() ?? []) pc.addTrack(track, this.local!)
+    // A voice call still receives no video; a video call receives both even if this side has no camera.
+    if (!this.local?.getAudioTracks().length) pc.addTransceiver('audio', { direction: 'recvonly' })
+    if (this.deps.video && !this.local?.getVideoTracks().length) pc.addTransceiver('video', { direction: 'recvonly' })
+    pc.ontrack = (e) => {
+      peer.stream = e.streams[0] ?? new MediaStream([e.track])
+      this.deps.changed()
+    }
+    pc.oniceconnectionstatechange = () => {
+      const s = pc.iceConnectionState
+      if (s === 'connected' || s === 'completed') {
+        clearTimeout(peer.restartTimer)
+        peer.restartTimer = undefined
+        peer.state = 'connected'
+      } else if (s === 'disconnected' || s === 'failed') {
+        peer.state = 'reconnecting'
+        // The offerer restarts ICE (a new network path); the other side waits for its offer.
+        if (this.deps.me < device && !peer.restartTimer) {
+          peer.restartTimer = setTimeout(() => {
+            peer.restartTimer = undefined
+            if (this.peers.get(device) === peer && pc.iceConnectionState !== 'connected') this.enqueue(peer, () => this.offer(device, peer, true))
+          }, s === 'failed' ? 0 : RESTART_AFTER_MS)
+        }
+      }
+      this.deps.changed()
+    }
+    this.deps.changed()
+    return peer
+  }
+
+  private enqueue(peer: Peer, work: () => Promise<void>): void {
+    peer.turn = peer.turn.then(work).catch((err: unknown) => this.deps.problem(`The call's connection could not be set up (${(err as Error).message}).`))
+  }
+
+  private async offer(device: string, peer: Peer, restart: boolean): Promise<void> {
+    const offer = await peer.pc.createOffer(restart ? { iceRestart: true } : {})
+    await peer.pc.setLocalDescription(offer)
+    await gathered(peer.pc)
+    if (this.peers.get(device) !== peer) return
+    await this.deps.calls.sendSdp(this.deps.conv, device, 'offer', peer.pc.localDescription!.sdp)
+  }
+
+  private async sdp(device: string, type: 'offer' | 'answer', sdp: string): Promise<void> {
+    if (type === 'offer') {
+      // Only the device with the smaller id offers: an offer from the other way round is not followed.
+      if (!(device < this.deps.me)) return
+      const peer = await this.connect(device)
+      if (!peer) return
+      this.enqueue(peer, async () => {
+        await peer.pc.setRemoteDescription({ type: 'offer', sdp })
+        await peer.pc.setLocalDescription(await peer.pc.createAnswer())
+        await gathered(peer.pc)
+        if (this.peers.get(device) === peer) await this.deps.calls.sendSdp(this.deps.conv, device, 'answer', peer.pc.localDescription!.sdp)
+      })
+      return
+    }
+    const peer = this.peers.get(device)
+    if (!peer || !(this.deps.me < device)) return
+    this.enqueue(peer, async () => {
+      if (peer.pc.signalingState === 'have-local-offer') await peer.pc.setRemoteDescription({ type: 'answer', sdp })
+    })
+  }
+}
+
+/** Resolves once ICE gathering is complete, or after GATHER_MS with what was found. */
+function gathered(pc: RTCPeerConnection): Promise<void> {
+  if (pc.iceGatheringState === 'complete') return Promise.resolve()
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, GATHER_MS)
+    function done() {
+      clearTimeout(timer)
+      pc.removeEventListener('icegatheringstatechange', check)
+      resolve()
+    }
+    function check() {
+      if (pc.iceGatheringState === 'complete') done()
+    }
+    pc.addEventListener('icegatheringstatechange', check)
+  })
+}

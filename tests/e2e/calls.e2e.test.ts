@@ -1,0 +1,90 @@
+import type { Browser, Page } from 'playwright-core'
+import { describe, expect, it } from 'vitest'
+import { WAIT, createConversation, inviteLink, joinConversation, onboard, personIn, unexpectedErrors, useWorld, type Person } from './harness.js'
+
+/**
+ * [W32][V3] Calls in the PWA, against the real server and the built PWA, in Chromium with its fake
+ * camera and microphone (a test pattern and a tone). Personas: Ann calls, Bruno answers, each in
+ * their own browser context. Each side's links are watched through the page's own
+ * RTCPeerConnections (collected by an init script: test instrumentation, not the app's).
+ */
+const world = useWorld(['--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream'])
+
+const desk = async (browser: Browser, name: string, url: string): Promise<Person> => {
+  const context = await browser.newContext({ viewport: { width: 1100, height: 800 }, locale: 'en-GB' })
+  await context.grantPermissions(['camera', 'microphone'])
+  await context.addInitScript(() => {
+    const Original = window.RTCPeerConnection
+    const seen: RTCPeerConnection[] = []
+    ;(window as unknown as { __pcs: RTCPeerConnection[] }).__pcs = seen
+    window.RTCPeerConnection = class extends Original {
+      constructor(config?: RTCConfiguration) {
+        super(config)
+        seen.push(this)
+      }
+    } as typeof RTCPeerConnection
+  })
+  return personIn(context, name, url)
+}
+
+/** Video frames decoded and audio energy received over the page's open links. */
+const received = (page: Page) =>
+  page.evaluate(async () => {
+    let frames = 0
+    let energy = 0
+    for (const pc of (window as unknown as { __pcs: RTCPeerConnection[] }).__pcs) {
+      if (pc.connectionState === 'closed') continue
+      ;(await pc.getStats()).forEach((s: { type: string; kind?: string; framesDecoded?: number; totalAudioEnergy?: number }) => {
+        if (s.type !== 'inbound-rtp') return
+        if (s.kind === 'video') frames += s.framesDecoded ?? 0
+        if (s.kind === 'audio') energy += s.totalAudioEnergy ?? 0
+      })
+    }
+    return { frames, energy }
+  })
+const openLinks = (page: Page) => page.evaluate(() => (window as unknown as { __pcs: RTCPeerConnection[] }).__pcs.filter((pc) => pc.connectionState !== 'closed').length)
+const panel = (page: Page) => page.getByRole('region', { name: /^Call in / })
+
+describe('calls', () => {
+  it('[W32][V3] Ann video-calls Bruno: it rings, he accepts, each side decodes the other\'s video and hears audio; mute and camera off; hanging up ends it for both', async () => {
+    const ann = await desk(world.browser, 'Ann', `${world.server.url}/`)
+    const bruno = await desk(world.browser, 'Bruno', `${world.server.url}/`)
+    await onboard(ann.page, 'Ann')
+    await createConversation(ann.page, 'Valve 7')
+    await joinConversation(bruno, await inviteLink(ann.page), 'Valve 7')
+
+    await ann.page.getByRole('button', { name: 'Video call', exact: true }).click()
+    await expect.poll(() => panel(ann.page).getByRole('timer', { name: 'Call duration' }).textContent(), WAIT).toBe('ringing…')
+    const ringing = bruno.page.getByRole('alertdialog', { name: 'Video call from Ann' })
+    await ringing.waitFor(WAIT)
+    await expect.poll(() => ringing.textContent()).toContain('video call in Valve 7')
+    await ringing.getByRole('button', { name: 'Accept' }).click()
+    await expect.poll(() => ringing.count(), WAIT).toBe(0)
+
+    // Both sides decode the other's frames and receive sound, and see each other by name.
+    for (const p of [ann, bruno]) {
+      await expect.poll(async () => (await received(p.page)).frames, WAIT).toBeGreaterThan(10)
+      await expect.poll(async () => (await received(p.page)).energy, WAIT).toBeGreaterThan(0)
+      await expect.poll(() => panel(p.page).getByRole('timer', { name: 'Call duration' }).textContent(), WAIT).toMatch(/^\d\d:\d\d$/)
+    }
+    await panel(ann.page).getByLabel('Video of Bruno').waitFor(WAIT)
+    await panel(bruno.page).getByLabel('Video of Ann').waitFor(WAIT)
+    const playing = await panel(ann.page).getByLabel('Video of Bruno').evaluate((v: HTMLVideoElement) => new Promise<number>((r) => setTimeout(() => r(v.getVideoPlaybackQuality().totalVideoFrames), 1500)))
+    expect(playing).toBeGreaterThan(0)
+
+    await panel(ann.page).getByRole('button', { name: 'Mute' }).click()
+    await panel(ann.page).getByRole('button', { name: 'Unmute' }).waitFor()
+    await panel(ann.page).getByRole('button', { name: 'Camera off' }).click()
+    await panel(ann.page).getByRole('button', { name: 'Camera on' }).waitFor()
+
+    await panel(ann.page).getByRole('button', { name: 'Hang up' }).click()
+    await expect.poll(() => panel(ann.page).count(), WAIT).toBe(0)
+    await expect.poll(() => panel(bruno.page).count(), WAIT).toBe(0)
+    await expect.poll(() => openLinks(bruno.page), WAIT).toBe(0)
+    expect(await openLinks(ann.page)).toBe(0)
+    // Nobody is left calling: the header offers a new call.
+    await bruno.page.getByRole('button', { name: 'Video call', exact: true }).waitFor(WAIT)
+    expect(unexpectedErrors(ann)).toEqual([])
+    expect(unexpectedErrors(bruno)).toEqual([])
+  })
+})
