@@ -42,11 +42,18 @@ const received = (page: Page) =>
     }
     return { frames, energy }
   })
+/** [W33] Every sender and receiver of every open link has a frame transform (crypto [X2]). */
+const allTransformed = (page: Page) =>
+  page.evaluate(() =>
+    (window as unknown as { __pcs: RTCPeerConnection[] }).__pcs
+      .filter((pc) => pc.connectionState !== 'closed')
+      .every((pc) => pc.getSenders().every((s) => !s.track || s.transform instanceof RTCRtpScriptTransform) && pc.getReceivers().every((r) => r.transform instanceof RTCRtpScriptTransform)),
+  )
 const openLinks = (page: Page) => page.evaluate(() => (window as unknown as { __pcs: RTCPeerConnection[] }).__pcs.filter((pc) => pc.connectionState !== 'closed').length)
 const panel = (page: Page) => page.getByRole('region', { name: /^Call in / })
 
 describe('calls', () => {
-  it('[W32][V3] Ann video-calls Bruno: it rings, he accepts, each side decodes the other\'s video and hears audio; mute and camera off; hanging up ends it for both', async () => {
+  it('[W32][W33][V3][V5] Ann video-calls Bruno: it rings, he accepts, each side decodes the other\'s video and hears audio, every frame sealed end to end; mute and camera off; hanging up ends it for both', async () => {
     const ann = await desk(world.browser, 'Ann', `${world.server.url}/`)
     const bruno = await desk(world.browser, 'Bruno', `${world.server.url}/`)
     await onboard(ann.page, 'Ann')
@@ -67,6 +74,10 @@ describe('calls', () => {
       await expect.poll(async () => (await received(p.page)).energy, WAIT).toBeGreaterThan(0)
       await expect.poll(() => panel(p.page).getByRole('timer', { name: 'Call duration' }).textContent(), WAIT).toMatch(/^\d\d:\d\d$/)
     }
+    // Frames decode only after their receiver's transform opened them, and a frame opens only if its
+    // sender's transform sealed it (an AES-GCM tag): with a transform on every sender and receiver, what crossed was sealed.
+    expect(await allTransformed(ann.page)).toBe(true)
+    expect(await allTransformed(bruno.page)).toBe(true)
     await panel(ann.page).getByLabel('Video of Bruno').waitFor(WAIT)
     await panel(bruno.page).getByLabel('Video of Ann').waitFor(WAIT)
     const playing = await panel(ann.page).getByLabel('Video of Bruno').evaluate((v: HTMLVideoElement) => new Promise<number>((r) => setTimeout(() => r(v.getVideoPlaybackQuality().totalVideoFrames), 1500)))

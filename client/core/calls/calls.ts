@@ -33,6 +33,8 @@ export interface CallEvents extends Record<string, unknown> {
   peer: { conv: ConvId; call: string; device: string; joined: boolean }
   /** An offer or answer for this device. */
   sdp: { conv: ConvId; call: string; device: string; type: 'offer' | 'answer'; sdp: string }
+  /** A device of the call this device is in gave its frame base key for `kid` ([V5]). */
+  key: { conv: ConvId; call: string; device: string; kid: number; key: Uint8Array }
   /** The call ended for this device (it left, or everyone else did). */
   ended: { conv: ConvId; call: string; video: boolean; since: number; joinedAt: number | undefined; peersSeen: readonly string[] }
 }
@@ -148,6 +150,13 @@ export class Calls {
     return this.send(conv, { k: 'sdp', c: s.id, to, type, sdp })
   }
 
+  /** [V5] This device's frame base key for `kid`, to every device of the conversation joined now. */
+  async sendKey(conv: ConvId, kid: number, key: Uint8Array): Promise<boolean> {
+    const s = this.calls.get(conv)
+    if (!s || s.role !== 'joined') return false
+    return this.send(conv, { k: 'key', c: s.id, kid, key })
+  }
+
   /** Drops participants no longer members (a removal, [V4]): their media goes with them. */
   membersChanged(conv: ConvId): void {
     const s = this.calls.get(conv)
@@ -213,7 +222,10 @@ export class Calls {
       else if (msg.k === 'decline') this.allDeclined(conv, s)
       return
     }
-    if (msg.to !== this.deps.me || s.role !== 'joined' || !s.peers.has(device)) return
+    if (s.role !== 'joined') return
+    // A key may come before its sender's first `here` does: it is kept by the media until then.
+    if (msg.k === 'key') return void this.events.emit('key', { conv, call: s.id, device, kid: msg.kid, key: msg.key })
+    if (msg.to !== this.deps.me || !s.peers.has(device)) return
     this.events.emit('sdp', { conv, call: s.id, device, type: msg.type, sdp: msg.sdp })
   }
 

@@ -1,3 +1,4 @@
+import { FRAME_SLOTS, generateFrameBaseKey } from '../../../crypto/index.js'
 import type { ConvId } from '../../../protocol/index.js'
 import type { Calls } from '../../core/calls/calls.js'
 
@@ -11,7 +12,7 @@ export interface PeerMedia {
 }
 
 export interface CallMediaDeps {
-  readonly calls: Pick<Calls, 'sendSdp' | 'events'>
+  readonly calls: Pick<Calls, 'sendSdp' | 'sendKey' | 'events'>
   readonly conv: ConvId
   readonly call: string
   readonly video: boolean
@@ -29,6 +30,10 @@ export interface CallMediaDeps {
 const GATHER_MS = 3_000
 /** A link disconnected this long is restarted (ICE restart): a change of network. */
 const RESTART_AFTER_MS = 2_000
+/** A new key is used this long after it was sent, so that the others have it first ([V5]). */
+const SWITCH_AFTER_MS = 500
+/** Receivers are given this many of a sender's latest keys. */
+const KEEP_KEYS = 4
 
 interface Peer {
   readonly pc: RTCPeerConnection
@@ -37,6 +42,9 @@ interface Peer {
   restartTimer: ReturnType<typeof setTimeout> | undefined
   /** Answers and offers of one link are handled in order. */
   turn: Promise<void>
+  /** Ports of this link's frame transforms ([W33]). */
+  readonly senders: MessagePort[]
+  readonly receivers: MessagePort[]
 }
 
 /**
@@ -44,7 +52,9 @@ interface Peer {
  * RTCPeerConnection per other device (a mesh), driven by the engine's `peer` and `sdp` events
  * (client/core [V3]). The device with the smaller id offers; the other answers. SDPs go whole,
  * their candidates gathered into them. A link that drops is restarted by its offerer (ICE
- * restart) and shows "reconnecting" meanwhile.
+ * restart) and shows "reconnecting" meanwhile. [W33] Every frame is sealed end to end on top of
+ * DTLS-SRTP (crypto [X2]): this device's key goes to everyone in the call, and a new one is made
+ * whenever someone leaves.
  */
 export class CallMedia {
   private readonly peers = new Map<string, Peer>()
@@ -56,6 +66,11 @@ export class CallMedia {
   private readonly ready: Promise<void>
   muted = false
   cameraOff = false
+  /** [W33] Frame encryption: the worker running every transform, this device's key, the others'. */
+  private readonly worker: Worker
+  private own = { kid: 1, key: generateFrameBaseKey(), slots: 0 }
+  private readonly keysOf = new Map<string, { kid: number; key: Uint8Array }[]>()
+  private switchTimer: ReturnType<typeof setTimeout> | undefined
 
   constructor(private readonly deps: CallMediaDeps) {
     this.offs = [
@@ -68,8 +83,14 @@ export class CallMedia {
         if (s.conv !== deps.conv || s.call !== deps.call) return
         void this.sdp(s.device, s.type, s.sdp)
       }),
+      deps.calls.events.on('key', (k) => {
+        if (k.conv !== deps.conv || k.call !== deps.call) return
+        this.keyHeard(k.device, k.kid, k.key)
+      }),
     ]
+    this.worker = new Worker(new URL('./frameWorker.ts', import.meta.url), { type: 'module' })
     this.ready = this.open()
+    void this.sendOwnKey()
   }
 
   /** Opens the camera (for a video call) and microphone. */
@@ -127,9 +148,63 @@ export class CallMedia {
 
   stop(): void {
     this.stopped = true
+    clearTimeout(this.switchTimer)
     this.offs.forEach((off) => off())
     for (const device of [...this.peers.keys()]) this.peerLeft(device)
     this.local?.getTracks().forEach((t) => t.stop())
+    this.worker.terminate()
+  }
+
+  /** [V5] This device's current key, to everyone in the call now (a newcomer among them). */
+  private sendOwnKey(): Promise<boolean> {
+    return this.deps.calls.sendKey(this.deps.conv, this.own.kid, this.own.key)
+  }
+
+  /**
+   * [V5] A new key (someone left or was removed, or the slots of this KID are used up): sent
+   * first, used by every sender transform {@link SWITCH_AFTER_MS} later. Whoever left has never
+   * been given it.
+   */
+  private rotate(): void {
+    if (this.stopped) return
+    this.own = { kid: this.own.kid + 1, key: generateFrameBaseKey(), slots: 0 }
+    const now = this.own
+    void this.sendOwnKey()
+    clearTimeout(this.switchTimer)
+    this.switchTimer = setTimeout(() => {
+      if (this.own !== now) return
+      for (const p of this.peers.values()) for (const port of p.senders) this.giveSender(port)
+    }, SWITCH_AFTER_MS)
+  }
+
+  /** The sender transform on `port` seals under this device's current key, in a slot of its own (crypto [X2]). */
+  private giveSender(port: MessagePort): void {
+    if (this.own.slots >= FRAME_SLOTS) return this.rotate()
+    port.postMessage({ send: { kid: this.own.kid, key: this.own.key, slot: this.own.slots++ } })
+  }
+
+  private keyHeard(device: string, kid: number, key: Uint8Array): void {
+    const list = this.keysOf.get(device) ?? []
+    if (list.some((k) => k.kid === kid)) return
+    list.push({ kid, key })
+    list.sort((a, b) => a.kid - b.kid)
+    this.keysOf.set(device, list.slice(-KEEP_KEYS))
+    for (const port of this.peers.get(device)?.receivers ?? []) port.postMessage({ keys: this.keysOf.get(device) })
+  }
+
+  private transformSender(peer: Peer, sender: RTCRtpSender): void {
+    const { port1, port2 } = new MessageChannel()
+    sender.transform = new RTCRtpScriptTransform(this.worker, { role: 'send', port: port2 }, [port2])
+    peer.senders.push(port1)
+    this.giveSender(port1)
+  }
+
+  private transformReceiver(peer: Peer, device: string, receiver: RTCRtpReceiver): void {
+    const { port1, port2 } = new MessageChannel()
+    receiver.transform = new RTCRtpScriptTransform(this.worker, { role: 'receive', port: port2 }, [port2])
+    peer.receivers.push(port1)
+    const keys = this.keysOf.get(device)
+    if (keys) port1.postMessage({ keys })
   }
 
   private iceServers(): Promise<RTCIceServer[]> {
@@ -138,6 +213,8 @@ export class CallMedia {
 
   private async peerJoined(device: string): Promise<void> {
     if (this.stopped || this.peers.has(device)) return
+    // The newcomer needs this device's key; it is sent to everyone in the call (sealed under the conversation's epoch).
+    void this.sendOwnKey()
     const peer = await this.connect(device)
     if (peer && this.deps.me < device) this.enqueue(peer, () => this.offer(device, peer, false))
   }
@@ -148,7 +225,10 @@ export class CallMedia {
     clearTimeout(p.restartTimer)
     p.pc.close()
     this.peers.delete(device)
+    this.keysOf.delete(device)
     this.deps.changed()
+    // Whoever left must not read what is sent from now on.
+    if (!this.stopped) this.rotate()
   }
 
   private async connect(device: string): Promise<Peer | undefined> {
@@ -158,13 +238,16 @@ export class CallMedia {
     const existing = this.peers.get(device)
     if (existing) return existing
     const pc = new RTCPeerConnection({ iceServers })
-    const peer: Peer = { pc, state: 'connecting', stream: undefined, restartTimer: undefined, turn: Promise.resolve() }
+    const peer: Peer = { pc, state: 'connecting', stream: undefined, restartTimer: undefined, turn: Promise.resolve(), senders: [], receivers: [] }
     this.peers.set(device, peer)
-    for (const track of this.local?.getTracks() ?? []) pc.addTrack(track, this.local!)
+    // [W33] Every frame sent is sealed by its transform, every frame received opened.
+    for (const track of this.local?.getTracks() ?? []) this.transformSender(peer, pc.addTrack(track, this.local!))
     // A voice call still receives no video; a video call receives both even if this side has no camera.
     if (!this.local?.getAudioTracks().length) pc.addTransceiver('audio', { direction: 'recvonly' })
     if (this.deps.video && !this.local?.getVideoTracks().length) pc.addTransceiver('video', { direction: 'recvonly' })
+    for (const t of pc.getTransceivers()) this.transformReceiver(peer, device, t.receiver)
     pc.ontrack = (e) => {
+      if (!e.receiver.transform) this.transformReceiver(peer, device, e.receiver)
       peer.stream = e.streams[0] ?? new MediaStream([e.track])
       this.deps.changed()
     }

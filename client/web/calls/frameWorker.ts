@@ -1,0 +1,60 @@
+/// <reference lib="webworker" />
+import { createFrameSealer, deriveFrameKey, openFrame, type FrameKey, type FrameSealer } from '../../../crypto/index.js'
+
+/**
+ * [W33] The frame transforms of a call (RTCRtpScriptTransform): every encoded audio and video frame
+ * this device sends is sealed (crypto [X2], SFrame) before it leaves, and every frame received is
+ * opened before it is decoded. Keys come from the page on each transform's own port:
+ * `{send: {kid, key, slot}}` to a sender (its base key and slot for that KID), `{keys: [{kid, key}]}`
+ * to a receiver (its sender's keys; the last few KIDs are kept, so frames sealed just before a
+ * rotation still open). Fail closed: a sender without a key drops its frames, never sends them in
+ * the clear; a frame that does not open is dropped.
+ */
+interface Options {
+  readonly role: 'send' | 'receive'
+  readonly port: MessagePort
+}
+type Encoded = RTCEncodedVideoFrame | RTCEncodedAudioFrame
+
+/** Codec bytes left readable (authenticated): a VP8 key frame's first 10, a delta frame's 3, an audio frame's 1. */
+function metadataBytes(frame: Encoded): number {
+  if ('type' in frame && (frame.type === 'key' || frame.type === 'delta')) return frame.type === 'key' ? 10 : 3
+  return 1
+}
+
+/** Receivers keep this many of their sender's KIDs. */
+const KEEP_KIDS = 4
+
+const scope = self as unknown as DedicatedWorkerGlobalScope & { onrtctransform: ((e: Event & { transformer: RTCRtpScriptTransformer }) => void) | null }
+
+scope.onrtctransform = (event) => {
+  const t = event.transformer
+  const opts = t.options as Options
+  let sealer: FrameSealer | undefined
+  const keys = new Map<number, FrameKey>()
+  opts.port.onmessage = async (e: MessageEvent<{ send?: { kid: number; key: Uint8Array; slot: number }; keys?: { kid: number; key: Uint8Array }[] }>) => {
+    const m = e.data
+    if (m.send) sealer = createFrameSealer(await deriveFrameKey(m.send.key, m.send.kid), m.send.slot)
+    for (const k of m.keys ?? []) {
+      if (keys.has(k.kid)) continue
+      keys.set(k.kid, await deriveFrameKey(k.key, k.kid))
+      while (keys.size > KEEP_KIDS) keys.delete(Math.min(...keys.keys()))
+    }
+  }
+  const transform = new TransformStream<Encoded, Encoded>({
+    async transform(frame, out) {
+      const bytes = new Uint8Array(frame.data)
+      if (opts.role === 'send') {
+        if (!sealer) return
+        frame.data = (await sealer.seal(bytes, metadataBytes(frame))).buffer as ArrayBuffer
+        out.enqueue(frame)
+        return
+      }
+      const opened = await openFrame((kid) => keys.get(kid), bytes, metadataBytes(frame))
+      if (!opened.ok) return
+      frame.data = opened.value.slice().buffer
+      out.enqueue(frame)
+    },
+  })
+  void t.readable.pipeThrough(transform).pipeTo(t.writable).catch(() => undefined)
+}
