@@ -2,6 +2,8 @@ import type { Browser, Page } from 'playwright-core'
 import { describe, expect, it } from 'vitest'
 import { WAIT, createConversation, inviteLink, joinConversation, onboard, personIn, unexpectedErrors, useWorld, type Person } from './harness.js'
 
+const members = (page: Page) => page.getByRole('list', { name: 'Members' })
+
 /**
  * [W32][V3] Calls in the PWA, against the real server and the built PWA, in Chromium with its fake
  * camera and microphone (a test pattern and a tone). Personas: Ann calls, Bruno answers, each in
@@ -97,5 +99,68 @@ describe('calls', () => {
     await bruno.page.getByRole('button', { name: 'Video call', exact: true }).waitFor(WAIT)
     expect(unexpectedErrors(ann)).toEqual([])
     expect(unexpectedErrors(bruno)).toEqual([])
+  })
+
+  it('[W32][W33][V4][V5] a four-person group call: everyone decodes everyone; Di is removed mid-call: every link to her closes at once, she decodes nothing more, the other three carry on', async () => {
+    const ann = await desk(world.browser, 'Ann', `${world.server.url}/`)
+    const others = await Promise.all(['Bo', 'Cy', 'Di'].map((n) => desk(world.browser, n, `${world.server.url}/`)))
+    const [bo, cy, di] = others as [Person, Person, Person]
+    await onboard(ann.page, 'Ann')
+    await createConversation(ann.page, 'Night shift')
+    for (const p of others) await joinConversation(p, await inviteLink(ann.page), 'Night shift')
+
+    await ann.page.getByRole('button', { name: 'Video call', exact: true }).click()
+    for (const p of others) {
+      const ringing = p.page.getByRole('alertdialog', { name: 'Video call from Ann' })
+      await ringing.waitFor(WAIT)
+      await ringing.getByRole('button', { name: 'Accept' }).click()
+    }
+    const everyone = [ann, bo, cy, di]
+    for (const p of everyone) {
+      await expect.poll(() => openLinks(p.page), WAIT).toBe(3)
+      await expect.poll(() => panel(p.page).getByRole('list', { name: 'People in the call' }).getByRole('listitem').count(), WAIT).toBe(3)
+    }
+    // Each decodes three others: frames from every link.
+    for (const p of everyone) {
+      await expect.poll(() => p.page.evaluate(async () => {
+        let links = 0
+        for (const pc of (window as unknown as { __pcs: RTCPeerConnection[] }).__pcs) {
+          if (pc.connectionState === 'closed') continue
+          let frames = 0
+          ;(await pc.getStats()).forEach((s: { type: string; kind?: string; framesDecoded?: number }) => void (s.type === 'inbound-rtp' && s.kind === 'video' && (frames += s.framesDecoded ?? 0)))
+          if (frames > 5) links++
+        }
+        return links
+      }), { ...WAIT, timeout: 60_000 }).toBe(3)
+      expect(await allTransformed(p.page)).toBe(true)
+    }
+
+    // Ann removes Di from the conversation.
+    // The call goes on in a small bar while she uses the app.
+    await panel(ann.page).getByRole('button', { name: 'Minimise' }).click()
+    await panel(ann.page).getByRole('button', { name: 'Show call' }).waitFor()
+    await ann.page.getByRole('button', { name: 'Members', exact: true }).click()
+    await members(ann.page).getByRole('button', { name: 'Remove Di', exact: true }).click()
+    await members(ann.page).getByRole('button', { name: 'Confirm remove Di', exact: true }).click()
+    // The others close their links to her as soon as their devices learn of it; her call ends.
+    for (const p of [ann, bo, cy]) await expect.poll(() => openLinks(p.page), WAIT).toBe(2)
+    await expect.poll(() => openLinks(di.page), WAIT).toBe(0)
+    const diFrames = (await received(di.page)).frames
+    // The three go on decoding each other, under the keys made after Di left ([V5]).
+    const t0 = Date.now()
+    for (const p of [ann, bo, cy]) {
+      const before = (await received(p.page)).frames
+      await expect.poll(async () => (await received(p.page)).frames, WAIT).toBeGreaterThan(before + 10)
+    }
+    console.log(`decoding again after the removal within ${Date.now() - t0} ms`)
+    expect((await received(di.page)).frames).toBe(diFrames)
+    for (const p of [ann, bo, cy]) expect(await allTransformed(p.page)).toBe(true)
+
+    await ann.page.screenshot({ path: '/tmp/call4.png' })
+    await panel(ann.page).getByRole('button', { name: 'Hang up' }).click()
+    await panel(bo.page).getByRole('button', { name: 'Hang up' }).click()
+    // Cy is left alone: the call is over for her too.
+    await expect.poll(() => panel(cy.page).count(), WAIT).toBe(0)
+    for (const p of everyone) expect(unexpectedErrors(p)).toEqual([])
   })
 })

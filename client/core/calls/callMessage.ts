@@ -14,6 +14,8 @@ import { decodeRecord, encodeRecord } from '../storage/records.js'
  * - `sdp`: an offer or answer for one device (`to`, its device id), gathered whole (no
  *   trickled candidates: one message each way, under the signal budget).
  * - `key`: the sending device's frame base key `key` under key id `kid` (crypto [X2]; [V5]).
+ * - `ask`: "send me your keys again": frames came under a key id this device was not given
+ *   (a key signal lost while a device re-joined after a rotation; signals are never queued).
  */
 export type CallMessage =
   | { readonly k: 'here'; readonly c: string; readonly video: boolean }
@@ -21,6 +23,7 @@ export type CallMessage =
   | { readonly k: 'decline'; readonly c: string }
   | { readonly k: 'sdp'; readonly c: string; readonly to: string; readonly type: 'offer' | 'answer'; readonly sdp: string }
   | { readonly k: 'key'; readonly c: string; readonly kid: number; readonly key: Uint8Array }
+  | { readonly k: 'ask'; readonly c: string }
 
 /** A call's id: 16 random bytes in base64url. */
 export const CALL_ID = /^[A-Za-z0-9_-]{22}$/
@@ -38,6 +41,7 @@ const schema = z.discriminatedUnion('k', [
   z.object({ k: z.literal('leave'), c: callId }).strict(),
   z.object({ k: z.literal('decline'), c: callId }).strict(),
   z.object({ k: z.literal('sdp'), c: callId, to: z.string().regex(DEVICE_ID), type: z.enum(['offer', 'answer']), sdp: z.string().min(1).max(MAX_SDP_CHARS) }).strict(),
+  z.object({ k: z.literal('ask'), c: callId }).strict(),
   z.object({ k: z.literal('key'), c: callId, kid: z.number().int().min(0).max(2 ** 31), key: z.instanceof(Uint8Array).refine((b) => b.length === FRAME_BASE_KEY_BYTES) }).strict(),
 ])
 

@@ -35,6 +35,8 @@ export interface CallEvents extends Record<string, unknown> {
   sdp: { conv: ConvId; call: string; device: string; type: 'offer' | 'answer'; sdp: string }
   /** A device of the call this device is in gave its frame base key for `kid` ([V5]). */
   key: { conv: ConvId; call: string; device: string; kid: number; key: Uint8Array }
+  /** A device of the call asks for this device's frame key again ([V5]). */
+  ask: { conv: ConvId; call: string; device: string }
   /** The call ended for this device (it left, or everyone else did). */
   ended: { conv: ConvId; call: string; video: boolean; since: number; joinedAt: number | undefined; peersSeen: readonly string[] }
 }
@@ -157,6 +159,13 @@ export class Calls {
     return this.send(conv, { k: 'key', c: s.id, kid, key })
   }
 
+  /** [V5] Asks the devices of the call to send their frame keys again. */
+  async askKeys(conv: ConvId): Promise<boolean> {
+    const s = this.calls.get(conv)
+    if (!s || s.role !== 'joined') return false
+    return this.send(conv, { k: 'ask', c: s.id })
+  }
+
   /** Drops participants no longer members (a removal, [V4]): their media goes with them. */
   membersChanged(conv: ConvId): void {
     const s = this.calls.get(conv)
@@ -225,6 +234,7 @@ export class Calls {
     if (s.role !== 'joined') return
     // A key may come before its sender's first `here` does: it is kept by the media until then.
     if (msg.k === 'key') return void this.events.emit('key', { conv, call: s.id, device, kid: msg.kid, key: msg.key })
+    if (msg.k === 'ask') return void this.events.emit('ask', { conv, call: s.id, device })
     if (msg.to !== this.deps.me || !s.peers.has(device)) return
     this.events.emit('sdp', { conv, call: s.id, device, type: msg.type, sdp: msg.sdp })
   }

@@ -15,7 +15,7 @@ export function callDuration(ms: number): string {
 function Video(props: { stream: MediaStream | undefined; muted?: boolean; label: string; remote?: boolean }) {
   return (
     <video
-      ref={(el) => createEffect(() => void (el.srcObject = props.stream ?? null))}
+      ref={(el) => createEffect(() => void (el.srcObject !== (props.stream ?? null) && (el.srcObject = props.stream ?? null)))}
       autoplay
       playsinline
       muted={props.muted}
@@ -36,8 +36,11 @@ export function CallPanel(props: { calls: CallsBinding; active: ActiveCall; titl
   onCleanup(() => clearInterval(timer))
   const a = () => props.active
   const media = () => a().media
-  // Read `version` so that everything below follows the media's changes.
+  // Read `version` so that everything below follows the media's changes. Tiles are keyed by
+  // device: a change of state or stream updates a tile, never re-creates its video.
   const peers = () => (a().version, media().peerList)
+  const devices = () => peers().map((p) => p.device)
+  const peerOf = (device: string) => peers().find((p) => p.device === device)
   const [cameras, setCameras] = createSignal(0)
   void navigator.mediaDevices?.enumerateDevices?.().then((d) => setCameras(d.filter((x) => x.kind === 'videoinput').length), () => undefined)
   let cameraAt = 0
@@ -65,9 +68,11 @@ export function CallPanel(props: { calls: CallsBinding; active: ActiveCall; titl
     setSharing(true)
   }
   const run = (work: () => Promise<void>) => () => void work().catch(() => undefined)
+  // Minimised: the call goes on in a small bar while the person reads and writes.
+  const [small, setSmall] = createSignal(false)
 
   return (
-    <section class="call-panel" aria-label={`Call in ${props.title}`}>
+    <section class="call-panel" classList={{ minimised: small() }} aria-label={`Call in ${props.title}`}>
       <header class="call-head">
         <span class="call-title">{props.title}</span>
         <span class="call-time" role="timer" aria-label="Call duration">
@@ -75,22 +80,35 @@ export function CallPanel(props: { calls: CallsBinding; active: ActiveCall; titl
             {callDuration(now() - (a().view.joinedAt ?? now()))}
           </Show>
         </span>
+        <button type="button" class="small-button" aria-expanded={!small()} onClick={() => setSmall((v) => !v)}>
+          {small() ? 'Show call' : 'Minimise'}
+        </button>
+        <Show when={small()}>
+          <button type="button" class="small-button danger" onClick={() => void props.calls.hangUp()}>
+            Hang up
+          </button>
+        </Show>
       </header>
+      <Show when={!small()}>
       <ul class="call-tiles" aria-label="People in the call">
-        <For each={peers()}>
-          {(p) => (
-            <li class="call-tile" data-state={p.state}>
-              <Show when={a().view.video} fallback={<span class="call-avatar" aria-hidden="true">{props.calls.nameOf(a().conv, p.device).slice(0, 1)}</span>}>
-                <Video stream={p.stream} label={`Video of ${props.calls.nameOf(a().conv, p.device)}`} remote />
-              </Show>
-              <Show when={!a().view.video}>
-                <audio ref={(el) => createEffect(() => void (el.srcObject = p.stream ?? null))} autoplay />
-              </Show>
-              <span class="call-name">
-                {props.calls.nameOf(a().conv, p.device)} <span class="muted">{STATE_TEXT[p.state]}</span>
-              </span>
-            </li>
-          )}
+        <For each={devices()}>
+          {(device) => {
+            const name = () => props.calls.nameOf(a().conv, device)
+            const stream = () => peerOf(device)?.stream
+            return (
+              <li class="call-tile" data-state={peerOf(device)?.state}>
+                <Show when={a().view.video} fallback={<span class="call-avatar" aria-hidden="true">{name().slice(0, 1)}</span>}>
+                  <Video stream={stream()} label={`Video of ${name()}`} remote />
+                </Show>
+                <Show when={!a().view.video}>
+                  <audio ref={(el) => createEffect(() => void (el.srcObject !== (stream() ?? null) && (el.srcObject = stream() ?? null)))} autoplay />
+                </Show>
+                <span class="call-name">
+                  {name()} <span class="muted">{STATE_TEXT[peerOf(device)?.state ?? 'connecting']}</span>
+                </span>
+              </li>
+            )
+          }}
         </For>
       </ul>
       <Show when={a().view.video}>
@@ -121,6 +139,7 @@ export function CallPanel(props: { calls: CallsBinding; active: ActiveCall; titl
           Hang up
         </button>
       </div>
+      </Show>
     </section>
   )
 }

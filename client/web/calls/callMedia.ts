@@ -12,7 +12,7 @@ export interface PeerMedia {
 }
 
 export interface CallMediaDeps {
-  readonly calls: Pick<Calls, 'sendSdp' | 'sendKey' | 'events'>
+  readonly calls: Pick<Calls, 'sendSdp' | 'sendKey' | 'askKeys' | 'events'>
   readonly conv: ConvId
   readonly call: string
   readonly video: boolean
@@ -70,6 +70,8 @@ export class CallMedia {
   private readonly worker: Worker
   private own = { kid: 1, key: generateFrameBaseKey(), slots: 0 }
   private readonly keysOf = new Map<string, { kid: number; key: Uint8Array }[]>()
+  private answeredAskAt = 0
+  private askedAt = 0
   private switchTimer: ReturnType<typeof setTimeout> | undefined
 
   constructor(private readonly deps: CallMediaDeps) {
@@ -86,6 +88,11 @@ export class CallMedia {
       deps.calls.events.on('key', (k) => {
         if (k.conv !== deps.conv || k.call !== deps.call) return
         this.keyHeard(k.device, k.kid, k.key)
+      }),
+      deps.calls.events.on('ask', (k) => {
+        if (k.conv !== deps.conv || k.call !== deps.call || Date.now() - this.answeredAskAt < 500) return
+        this.answeredAskAt = Date.now()
+        void this.sendOwnKey()
       }),
     ]
     this.worker = new Worker(new URL('./frameWorker.ts', import.meta.url), { type: 'module' })
@@ -169,12 +176,17 @@ export class CallMedia {
     if (this.stopped) return
     this.own = { kid: this.own.kid + 1, key: generateFrameBaseKey(), slots: 0 }
     const now = this.own
-    void this.sendOwnKey()
     clearTimeout(this.switchTimer)
-    this.switchTimer = setTimeout(() => {
-      if (this.own !== now) return
-      for (const p of this.peers.values()) for (const port of p.senders) this.giveSender(port)
-    }, SWITCH_AFTER_MS)
+    const send = async (tries: number): Promise<void> => {
+      // Not sent (offline, or re-joining after a rotation): tried again; a receiver that still lacks it asks ([V5]).
+      if (this.own !== now || this.stopped) return
+      if (!(await this.sendOwnKey()) && tries > 1) return void setTimeout(() => void send(tries - 1), 300)
+      this.switchTimer = setTimeout(() => {
+        if (this.own !== now) return
+        for (const p of this.peers.values()) for (const port of p.senders) this.giveSender(port)
+      }, SWITCH_AFTER_MS)
+    }
+    void send(10)
   }
 
   /** The sender transform on `port` seals under this device's current key, in a slot of its own (crypto [X2]). */
@@ -203,6 +215,12 @@ export class CallMedia {
     const { port1, port2 } = new MessageChannel()
     receiver.transform = new RTCRtpScriptTransform(this.worker, { role: 'receive', port: port2 }, [port2])
     peer.receivers.push(port1)
+    // Frames under a key not given (its signal lost): ask again, at most once a second.
+    port1.onmessage = (e: MessageEvent<{ missing?: boolean }>) => {
+      if (!e.data.missing || Date.now() - this.askedAt < 1_000) return
+      this.askedAt = Date.now()
+      void this.deps.calls.askKeys(this.deps.conv)
+    }
     const keys = this.keysOf.get(device)
     if (keys) port1.postMessage({ keys })
   }

@@ -1,5 +1,5 @@
 /// <reference lib="webworker" />
-import { createFrameSealer, deriveFrameKey, openFrame, type FrameKey, type FrameSealer } from '../../../crypto/index.js'
+import { CryptoErrorCode, createFrameSealer, deriveFrameKey, openFrame, type FrameKey, type FrameSealer } from '../../../crypto/index.js'
 
 /**
  * [W33] The frame transforms of a call (RTCRtpScriptTransform): every encoded audio and video frame
@@ -8,7 +8,8 @@ import { createFrameSealer, deriveFrameKey, openFrame, type FrameKey, type Frame
  * `{send: {kid, key, slot}}` to a sender (its base key and slot for that KID), `{keys: [{kid, key}]}`
  * to a receiver (its sender's keys; the last few KIDs are kept, so frames sealed just before a
  * rotation still open). Fail closed: a sender without a key drops its frames, never sends them in
- * the clear; a frame that does not open is dropped.
+ * the clear; a frame that does not open is dropped, and one under a KID not given yet makes the
+ * page ask the sender for its keys again (`{missing: true}` on the port).
  */
 interface Options {
   readonly role: 'send' | 'receive'
@@ -32,6 +33,8 @@ scope.onrtctransform = (event) => {
   const opts = t.options as Options
   let sealer: FrameSealer | undefined
   const keys = new Map<number, FrameKey>()
+  // A frame under a KID this transform was not given: the page asks its sender again (at most every 500 ms).
+  let askedAt = 0
   opts.port.onmessage = async (e: MessageEvent<{ send?: { kid: number; key: Uint8Array; slot: number }; keys?: { kid: number; key: Uint8Array }[] }>) => {
     const m = e.data
     if (m.send) sealer = createFrameSealer(await deriveFrameKey(m.send.key, m.send.kid), m.send.slot)
@@ -51,7 +54,13 @@ scope.onrtctransform = (event) => {
         return
       }
       const opened = await openFrame((kid) => keys.get(kid), bytes, metadataBytes(frame))
-      if (!opened.ok) return
+      if (!opened.ok) {
+        if (opened.code === CryptoErrorCode.NO_KEY && Date.now() - askedAt > 500) {
+          askedAt = Date.now()
+          opts.port.postMessage({ missing: true })
+        }
+        return
+      }
       frame.data = opened.value.slice().buffer
       out.enqueue(frame)
     },
