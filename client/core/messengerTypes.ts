@@ -60,8 +60,8 @@ export interface MessengerEvents extends Record<string, unknown> {
   /** [M45] Messages already shown that changed (edited, deleted, reactions, pin, the quote they show), as now shown. */
   updated: { conv: ConvId; messages: DisplayMessage[] }
   problem: { code: Code; detail?: string }
-  /** [V3] The conversation's call changed (ringing, someone came or went, ended): `calls.view(conv)` answers anew. */
-  calls: { conv: ConvId }
+  /** [V3] The conversation's call changed (ringing, someone came or went, ended): `calls.view(conv)` answers anew; `refused`: why this device refused it ([V6]). */
+  calls: { conv: ConvId; refused?: string }
   /** [M56] Another device's delivered or read cursor in this conversation changed: `receipts()` answers anew. */
   receipts: { conv: ConvId }
   /** [M59] Who is typing in this conversation now (names; empty once nobody is). */

@@ -41,13 +41,13 @@ export interface RunningServer {
   stop(): Promise<void>
 }
 
-export async function startServer(): Promise<RunningServer> {
+export async function startServer(env: Record<string, string> = {}): Promise<RunningServer> {
   const port = await freePort()
   const data = mkdtempSync(join(tmpdir(), 'fieldchat-e2e-'))
   const child: ChildProcess = spawn(
     process.execPath,
     ['--import', 'tsx', 'sync-server/main.ts', '--port', String(port), '--data', data, '--static', DIST],
-    { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn' } },
+    { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn', ...env } },
   )
   let output = ''
   const keep = (chunk: Buffer) => (output = (output + chunk.toString()).slice(-8000))

@@ -24,6 +24,10 @@ export function describeWithCoturn(name: string, body: () => void): void {
 export interface Coturn {
   readonly port: number
   readonly url: string
+  /** Freezes it (SIGSTOP): the relayed path is down, as when a phone loses its network. */
+  pause(): void
+  /** Lets it run again (SIGCONT). */
+  resume(): void
   stop(): Promise<void>
 }
 
@@ -55,7 +59,10 @@ export async function startCoturn(secret: string): Promise<Coturn> {
   return {
     port,
     url: `turn:127.0.0.1:${port}?transport=udp`,
+    pause: () => void child.kill('SIGSTOP'),
+    resume: () => void child.kill('SIGCONT'),
     async stop() {
+      child.kill('SIGCONT')
       if (child.exitCode === null) {
         const exited = new Promise((r) => child.once('exit', r))
         child.kill('SIGTERM')

@@ -2,6 +2,8 @@ import { expect, test } from 'vitest'
 import type { ConvId } from '../../protocol/index.js'
 import type { CallEvents } from '../../client/core/calls/calls.js'
 import { until, type Persona } from './helpers/clients.js'
+import { tappedLink } from './helpers/tappedSocket.js'
+import type { MessengerEvents } from '../../client/core/messengerTypes.js'
 import { useServer } from './helpers/lifecycle.js'
 import { conversationWith } from './helpers/team.js'
 
@@ -62,4 +64,37 @@ test('[V3][V2] a call through the server: it rings, is joined, offers and answer
   await until(() => !ann!.messenger.calls.view(conv) && !bo!.messenger.calls.view(conv), 'the call is over')
   expect(ann!.problems).toEqual([])
   expect(bo!.problems).toEqual([])
+}, 120_000)
+
+test('[V6][V1] a relay that alters call signalling (an SDP on its way) is caught: the call is refused with a visible reason, nothing of the altered signal is used, the caller is told', async () => {
+  const tap = tappedLink()
+  const [ann] = await Promise.all(['Ann'].map((n) => env.persona(n)))
+  const bo = await env.persona('Bo', { socket: tap.socket })
+  for (const p of [ann!, bo]) p.messenger.start()
+  const conv: ConvId = await conversationWith(ann!, [bo], 'Depot')
+  await online(ann!, bo)
+  const sdps: CallEvents['sdp'][] = []
+  bo.messenger.calls.events.on('sdp', (s) => sdps.push(s))
+  const told: MessengerEvents['calls'][] = []
+  bo.messenger.events.on('calls', (e) => told.push(e))
+
+  await ann!.messenger.calls.start(conv, true)
+  await until(() => bo.messenger.calls.view(conv)?.role === 'ringing', 'it rings for Bo')
+  await bo.messenger.calls.join(conv)
+  await until(() => ann!.messenger.calls.view(conv)?.peers.length === 1, 'Ann sees Bo')
+
+  // From now on, what the server relays to Bo for the conversation has one byte changed.
+  tap.filter = (m) => {
+    if (m.type !== 'relay') return m
+    const body = m.body.slice()
+    body[body.length - 40]! ^= 0x01
+    return { ...m, body }
+  }
+  await ann!.messenger.calls.sendSdp(conv, id(bo), 'offer', sdpOf('rewritten'))
+  await until(() => !bo.messenger.calls.view(conv), 'Bo refused the call')
+  expect(told.find((e) => e.refused)?.refused).toMatch(/failed verification \(C10[0-9]_[A-Z_]+\): something between the devices altered it/)
+  expect(sdps).toEqual([])
+  expect(bo.problems.some((p) => p.includes('M306_SIGNAL_REJECTED'))).toBe(true)
+  // Bo's "leave" reaches Ann (her direction is not altered): the call is over for her too.
+  await until(() => !ann!.messenger.calls.view(conv), 'the call is over for Ann')
 }, 120_000)

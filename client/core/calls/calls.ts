@@ -37,8 +37,11 @@ export interface CallEvents extends Record<string, unknown> {
   key: { conv: ConvId; call: string; device: string; kid: number; key: Uint8Array }
   /** A device of the call asks for this device's frame key again ([V5]). */
   ask: { conv: ConvId; call: string; device: string }
-  /** The call ended for this device (it left, or everyone else did). */
-  ended: { conv: ConvId; call: string; video: boolean; since: number; joinedAt: number | undefined; peersSeen: readonly string[] }
+  /**
+   * The call ended for this device (it left, or everyone else did); `refused`: this device
+   * refused it ([V6]: a signal of the conversation failed verification while it rang or ran).
+   */
+  ended: { conv: ConvId; call: string; video: boolean; since: number; joinedAt: number | undefined; peersSeen: readonly string[]; refused?: string }
 }
 
 export interface CallsDeps {
@@ -84,12 +87,23 @@ export class Calls {
   constructor(private readonly deps: CallsDeps) {
     this.now = deps.now ?? (() => Date.now())
     this.assembler = new CallPartAssembler(this.now)
-    this.off = deps.channel.events.on('signal', ({ conv, device, payload }) => {
-      if (payload.t !== 'call') return
-      const whole = this.assembler.add(device, payload)
-      const msg = whole && decodeCallMessage(whole)
-      if (msg) this.heard(conv, device, msg)
-    })
+    const offs = [
+      deps.channel.events.on('signal', ({ conv, device, payload }) => {
+        if (payload.t !== 'call') return
+        const whole = this.assembler.add(device, payload)
+        const msg = whole && decodeCallMessage(whole)
+        if (msg) this.heard(conv, device, msg)
+      }),
+      // [V6] Something between the devices altered a signal of this conversation: its call is not trusted.
+      deps.channel.events.on('tampered', ({ conv, code }) => {
+        const s = this.calls.get(conv)
+        if (!s || s.role === 'declined') return
+        const wasIn = s.role === 'joined'
+        this.end(conv, s, `a call signal failed verification (${code}): something between the devices altered it`)
+        if (wasIn) void this.send(conv, { k: 'leave', c: s.id })
+      }),
+    ]
+    this.off = () => offs.forEach((off) => off())
   }
 
   /** The conversation's call, if one is heard of. */
@@ -254,11 +268,11 @@ export class Calls {
     else this.changed(conv)
   }
 
-  private end(conv: ConvId, s: CallState): void {
+  private end(conv: ConvId, s: CallState, refused?: string): void {
     if (this.calls.get(conv) !== s) return
     this.calls.delete(conv)
     if (s.role === 'joined') for (const device of s.peers.keys()) this.events.emit('peer', { conv, call: s.id, device, joined: false })
-    this.events.emit('ended', { conv, call: s.id, video: s.video, since: s.since, joinedAt: s.joinedAt, peersSeen: [...s.seen] })
+    this.events.emit('ended', { conv, call: s.id, video: s.video, since: s.since, joinedAt: s.joinedAt, peersSeen: [...s.seen], ...(refused ? { refused } : {}) })
     this.changed(conv)
     if (!this.calls.size) {
       clearInterval(this.timer)

@@ -13,6 +13,7 @@ export function makeCalls(parts: Parts, channel: SignalChannel, me: string, even
   const calls = new Calls({ channel, me, memberDevices: (conv) => parts.team.memberDevices(conv) })
   const offs = [
     calls.events.on('call', ({ conv }) => events.emit('calls', { conv })),
+    calls.events.on('ended', ({ conv, refused }) => refused && events.emit('calls', { conv, refused })),
     events.on('conversations', () => {
       for (const v of calls.list()) calls.membersChanged(v.conv)
     }),

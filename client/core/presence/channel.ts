@@ -24,6 +24,8 @@ export interface ChannelDeps {
 
 export interface ChannelEvents extends Record<string, unknown> {
   signal: { conv: ConvId; device: DeviceId; payload: SignalPayload }
+  /** A signal of `conv` failed verification (not a replay, not a key this device lacks): altered on the way, or forged. */
+  tampered: { conv: ConvId; code: string }
 }
 
 /** Why a send did not go: offline / not joined (nothing is queued), or this device's own pace. */
@@ -88,7 +90,11 @@ export class SignalChannel {
     if (!rec) return
     const opened = await openSignal((epoch): EpochKey | undefined => rec.keys.get(epoch), idBytes(conv), body)
     // No key for its epoch: sealed before this device was admitted, or after it was removed. Not an attack.
-    if (!opened.ok) return opened.code === 'C103_NO_KEY' ? undefined : this.refuse(opened.code)
+    if (!opened.ok) {
+      if (opened.code === 'C103_NO_KEY') return
+      this.events.emit('tampered', { conv, code: opened.code })
+      return this.refuse(opened.code)
+    }
     const s = opened.value
     const hex = toHex(s.device)
     if (hex === this.me) return // a copy of this device's own signal (another instance's echo, a replay)

@@ -30,6 +30,8 @@ export interface CallMediaDeps {
 const GATHER_MS = 3_000
 /** A link disconnected this long is restarted (ICE restart): a change of network. */
 const RESTART_AFTER_MS = 2_000
+/** A restart that did not bring the link back is tried again after this. */
+const RETRY_RESTART_MS = 6_000
 /** A new key is used this long after it was sent, so that the others have it first ([V5]). */
 const SWITCH_AFTER_MS = 500
 /** Receivers are given this many of a sender's latest keys. */
@@ -278,17 +280,28 @@ export class CallMedia {
       } else if (s === 'disconnected' || s === 'failed') {
         peer.state = 'reconnecting'
         // The offerer restarts ICE (a new network path); the other side waits for its offer.
-        if (this.deps.me < device && !peer.restartTimer) {
-          peer.restartTimer = setTimeout(() => {
-            peer.restartTimer = undefined
-            if (this.peers.get(device) === peer && pc.iceConnectionState !== 'connected') this.enqueue(peer, () => this.offer(device, peer, true))
-          }, s === 'failed' ? 0 : RESTART_AFTER_MS)
+        if (s === 'failed') {
+          clearTimeout(peer.restartTimer)
+          peer.restartTimer = undefined
         }
+        this.scheduleRestart(device, peer, s === 'failed' ? 0 : RESTART_AFTER_MS)
       }
       this.deps.changed()
     }
     this.deps.changed()
     return peer
+  }
+
+  /** An ICE restart by the offerer in `delay`, and again every RETRY_RESTART_MS until the link is up (the path may still be down). */
+  private scheduleRestart(device: string, peer: Peer, delay: number): void {
+    if (!(this.deps.me < device) || peer.restartTimer) return
+    peer.restartTimer = setTimeout(() => {
+      peer.restartTimer = undefined
+      const s = peer.pc.iceConnectionState
+      if (this.stopped || this.peers.get(device) !== peer || s === 'connected' || s === 'completed') return
+      this.enqueue(peer, () => this.offer(device, peer, true))
+      this.scheduleRestart(device, peer, RETRY_RESTART_MS)
+    }, delay)
   }
 
   private enqueue(peer: Peer, work: () => Promise<void>): void {

@@ -93,7 +93,11 @@ export function createCallsBinding(messenger: Messenger): CallsBinding {
     if (!mine) return dropMedia()
     ensureMedia(mine)
   }
-  messenger.events.on('calls', refresh)
+  messenger.events.on('calls', (e) => {
+    // [V6] A call this device refused says why, visibly.
+    if (e.refused) setProblem(`The call in ${messenger.titleOf(e.conv)} was refused: ${e.refused}.`)
+    refresh()
+  })
   messenger.events.on('wiped', refresh)
 
   const join = async (conv: ConvId, how: () => Promise<CallView>) => {
