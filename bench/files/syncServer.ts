@@ -6,10 +6,10 @@ import { freePort } from '../../tests/integration/helpers/serverProcess.js'
  * tests/integration/helpers/serverProcess.ts starts it, but with node flags of the bench's choice
  * (--cpu-prof is refused in NODE_OPTIONS).
  */
-export async function startSyncServer(dataDir: string, execArgv: readonly string[] = []): Promise<{ url: string; pid: number; log(): string; stop(): Promise<void> }> {
+export async function startSyncServer(dataDir: string, execArgv: readonly string[] = [], opts: { staticDir?: string; env?: Record<string, string> } = {}): Promise<{ url: string; http: string; pid: number; log(): string; stop(): Promise<void> }> {
   const port = await freePort()
-  const args = ['--import', 'tsx', ...execArgv, 'sync-server/main.ts', '--port', String(port), '--data', dataDir, '--static', `${dataDir}/no-static`]
-  const child = spawn(process.execPath, args, { env: { ...process.env, LOG_LEVEL: process.env.BENCH_FILES_LOG_LEVEL ?? 'warn' }, stdio: ['ignore', 'pipe', 'pipe'] })
+  const args = ['--import', 'tsx', ...execArgv, 'sync-server/main.ts', '--port', String(port), '--data', dataDir, '--static', opts.staticDir ?? `${dataDir}/no-static`]
+  const child = spawn(process.execPath, args, { env: { ...process.env, LOG_LEVEL: process.env.BENCH_FILES_LOG_LEVEL ?? 'warn', ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] })
   // The log's tail, for the error when a transfer fails (BENCH_FILES_LOG_LEVEL=info for every request).
   let log = ''
   const keep = (d: Buffer) => (log = (log + d.toString()).slice(-20_000))
@@ -24,6 +24,7 @@ export async function startSyncServer(dataDir: string, execArgv: readonly string
   }
   return {
     url: `ws://127.0.0.1:${port}/sync`,
+    http: `http://localhost:${port}`,
     pid: child.pid!,
     log: () => log,
     async stop() {
