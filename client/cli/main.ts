@@ -10,6 +10,7 @@ import { makeCli, type Command, type Options } from './context.js'
 import { convCommands } from './convCommands.js'
 import { messageCommands } from './messageCommands.js'
 import { timerCommands } from './timerCommand.js'
+import { callsCommands } from './callsCommand.js'
 import { fileCommands } from './fileCommands.js'
 import { nodeSpool } from '../node/fileSpool.js'
 import { nodeBlobFetch } from '../node/blobFetch.js'
@@ -40,7 +41,7 @@ function commandFor(positionals: readonly string[]): { run: Command; args: reado
     if (!run) throw usageError(`${sub ? `unknown command: ${name} ${sub}` : `${name} needs a command`} (one of: ${Object.keys(family).join(', ')}; --help lists them)`)
     return { run, args }
   }
-  const run = Object.hasOwn(convCommands, name) ? convCommands[name] : Object.hasOwn(messageCommands, name) ? messageCommands[name] : Object.hasOwn(fileCommands, name) ? fileCommands[name] : Object.hasOwn(archiveCommands, name) ? archiveCommands[name] : Object.hasOwn(timerCommands, name) ? timerCommands[name] : Object.hasOwn(receiptCommands, name) ? receiptCommands[name] : undefined
+  const run = Object.hasOwn(convCommands, name) ? convCommands[name] : Object.hasOwn(messageCommands, name) ? messageCommands[name] : Object.hasOwn(fileCommands, name) ? fileCommands[name] : Object.hasOwn(archiveCommands, name) ? archiveCommands[name] : Object.hasOwn(timerCommands, name) ? timerCommands[name] : Object.hasOwn(receiptCommands, name) ? receiptCommands[name] : Object.hasOwn(callsCommands, name) ? callsCommands[name] : undefined
   if (!run) throw usageError(`unknown command: ${name} (--help lists them)`)
   return { run, args: rest }
 }

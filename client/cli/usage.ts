@@ -57,6 +57,8 @@ message this device has, and waits for delivery like send)
   forward CONV MESSAGE TO     the message as a new one in conversation TO (its files sent again)
   timer CONV [DURATION|off]   disappearing messages for every member: 5m, 1h, 8h, 1d, 7d, 30d, 90d
                               or off (an organisation's maximum caps it); without DURATION, show it
+  calls CONV                  the conversation's call history: "Missed video call from Ann",
+                              "Video call, 12 min: Ann, Bo" (calls themselves are the app's)
   remove CONV DEVICE          remove the person of DEVICE (admins): rotates the key; in an
                               organisation's conversation, they leave the organisation
   sync                        connect, deliver what is queued, handle the mailbox (admit people,

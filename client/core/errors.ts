@@ -56,6 +56,8 @@ export const ClientErrorCode = {
   TIMER_INVALID: 'M560_TIMER_INVALID',
   TURN_OFF: 'M570_TURN_OFF',
   TURN_UNAVAILABLE: 'M571_TURN_UNAVAILABLE',
+  /** [V7] The call's history entry could not be written. */
+  CALL_LOG: 'M572_CALL_LOG',
 } as const
 export type ClientErrorCode = (typeof ClientErrorCode)[keyof typeof ClientErrorCode]
 
@@ -73,7 +75,7 @@ export const clientErrorText: Record<ClientErrorCode, string> = {
   M303_WRITE_REFUSED: 'A change tried to alter something another person wrote and was ignored.',
   M304_NOT_EPOCH_MEMBER: 'A change came from a device that was not a member when it was written, and was ignored.',
   M305_LATE_ENVELOPE: 'A change the server stored after the conversation\'s key had changed, under the old key, was ignored (the server broke its rules).',
-  M306_SIGNAL_REJECTED: 'A read receipt or typing notice failed verification and was ignored.',
+  M306_SIGNAL_REJECTED: 'A read receipt, typing notice or call signal failed verification and was ignored.',
   M400_SERVER_REFUSED: 'The server refused a request.',
   M401_VERSION_MISMATCH: 'This app is out of date for the server. Reload to update.',
   M402_STREAM_DAMAGED: 'Data from the server arrived damaged or incomplete; it is being fetched again.',
@@ -115,6 +117,7 @@ export const clientErrorText: Record<ClientErrorCode, string> = {
   M560_TIMER_INVALID: 'Disappearing messages can be set to 5 minutes, 1 hour, 8 hours, 1 day, 7 days, 30 days, 90 days, or off.',
   M570_TURN_OFF: 'This server has no relay for calls (TURN): calls work only where devices can reach each other directly.',
   M571_TURN_UNAVAILABLE: 'Could not get relay credentials for a call now: check the connection and try again.',
+  M572_CALL_LOG: 'The call could not be added to the conversation\'s history.',
 }
 
 export class ClientError extends Error {

@@ -38,6 +38,7 @@ import { makePresence } from './presence/wire.js'
 import { makeCalls } from './calls/wire.js'
 import type { Calls } from './calls/calls.js'
 import type { SignalChannel } from './presence/channel.js'
+import type { CallHistoryLine } from './documents/callLog.js'
 import type { Presence } from './presence/presence.js'
 import { conversationPreview, type ConversationPreview, type PreviewMessage } from './conversations/preview.js'
 import { Expiry, expiryOf, isExpired } from './documents/expiry.js'
@@ -810,6 +811,11 @@ export class Messenger {
   timerLines(conv: ConvId): { id: string; ts: number; author: DeviceId; seconds: number; text: string }[] {
     const names = this.p.team.deviceNames(conv)
     return this.p.log.timers.changes(conv).map((t) => ({ id: t.id, ts: t.ts, author: t.author, seconds: t.seconds, text: timerLine(names.get(t.author) ?? `Device ${t.author.slice(0, 6)}`, t.seconds) }))
+  }
+
+  /** [V7] The calls of the loaded window, oldest first: "Missed video call from Ann", "Video call, 12 min: Ann, Bo". */
+  callHistory(conv: ConvId): CallHistoryLine[] {
+    return this.parts ? this.p.log.calls.lines(conv) : []
   }
 
   /** [M67][M68] Looks for expired messages now (the engine also does when the next one is due); settles once this device's own are deleted. */

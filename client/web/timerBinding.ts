@@ -3,12 +3,14 @@ import type { Messenger } from '../core/messenger.js'
 import type { TimerState } from '../core/documents/timerWrites.js'
 import type { ConvId, DeviceId } from '../../protocol/index.js'
 
-/** [W28] A timer change as the log shows it: "Bea set disappearing messages to 1 day". */
+/** [W28] A timer change as the log shows it: "Bea set disappearing messages to 1 day"; [W34] or a call. */
 export interface SystemLine {
   readonly id: string
   readonly ts: number
   readonly author: DeviceId
   readonly text: string
+  /** What the line is about (default: the timer). */
+  readonly icon?: 'timer' | 'call' | 'missed-call'
 }
 
 export interface TimerBinding {

@@ -1,6 +1,6 @@
 import type { Browser, Page } from 'playwright-core'
 import { describe, expect, it } from 'vitest'
-import { WAIT, createConversation, inviteLink, joinConversation, onboard, personIn, unexpectedErrors, useWorld, type Person } from './harness.js'
+import { WAIT, createConversation, inviteLink, joinConversation, log, onboard, personIn, unexpectedErrors, useWorld, type Person } from './harness.js'
 
 const members = (page: Page) => page.getByRole('list', { name: 'Members' })
 
@@ -55,7 +55,7 @@ const openLinks = (page: Page) => page.evaluate(() => (window as unknown as { __
 const panel = (page: Page) => page.getByRole('region', { name: /^Call in / })
 
 describe('calls', () => {
-  it('[W32][W33][V3][V5] Ann video-calls Bruno: it rings, he accepts, each side decodes the other\'s video and hears audio, every frame sealed end to end; mute and camera off; hanging up ends it for both', async () => {
+  it('[W32][W33][W34][V3][V5][V7] Ann video-calls Bruno: it rings, he accepts, each side decodes the other\'s video and hears audio, every frame sealed end to end; mute and camera off; hanging up ends it for both, and it is in both logs', async () => {
     const ann = await desk(world.browser, 'Ann', `${world.server.url}/`)
     const bruno = await desk(world.browser, 'Bruno', `${world.server.url}/`)
     await onboard(ann.page, 'Ann')
@@ -95,8 +95,9 @@ describe('calls', () => {
     await expect.poll(() => panel(bruno.page).count(), WAIT).toBe(0)
     await expect.poll(() => openLinks(bruno.page), WAIT).toBe(0)
     expect(await openLinks(ann.page)).toBe(0)
-    // Nobody is left calling: the header offers a new call.
+    // Nobody is left calling: the header offers a new call, and the call is in both logs ([W34]).
     await bruno.page.getByRole('button', { name: 'Video call', exact: true }).waitFor(WAIT)
+    for (const p of [ann, bruno]) await expect.poll(() => log(p.page).locator('li[data-kind="system"]').allTextContents(), WAIT).toEqual([expect.stringMatching(/^📞 Video call, \d+ s: Ann, Bruno/)])
     expect(unexpectedErrors(ann)).toEqual([])
     expect(unexpectedErrors(bruno)).toEqual([])
   })

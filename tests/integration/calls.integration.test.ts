@@ -6,6 +6,7 @@ import { tappedLink } from './helpers/tappedSocket.js'
 import type { MessengerEvents } from '../../client/core/messengerTypes.js'
 import { useServer } from './helpers/lifecycle.js'
 import { conversationWith } from './helpers/team.js'
+import { cliHome, type CliRun } from './helpers/cli.js'
 
 /**
  * [V1]–[V4] Call signalling between devices through the real server: sealed signals in parts,
@@ -97,4 +98,68 @@ test('[V6][V1] a relay that alters call signalling (an SDP on its way) is caught
   expect(bo.problems.some((p) => p.includes('M306_SIGNAL_REJECTED'))).toBe(true)
   // Bo's "leave" reaches Ann (her direction is not altered): the call is over for her too.
   await until(() => !ann!.messenger.calls.view(conv), 'the call is over for Ann')
+}, 120_000)
+
+test('[V7] the call history: the caller\'s device writes each call into the conversation; an unanswered call is "missed" for the others, an answered one says how long and who was in it', async () => {
+  const [ann, bo] = await Promise.all(['Ann', 'Bo'].map((n) => env.persona(n)))
+  for (const p of [ann!, bo!]) p.messenger.start()
+  const conv: ConvId = await conversationWith(ann!, [bo!], 'Gate 2')
+  await online(ann!, bo!)
+
+  // Nobody answers: Ann hangs up while it rings.
+  await ann!.messenger.calls.start(conv, false)
+  await until(() => bo!.messenger.calls.view(conv)?.role === 'ringing', 'it rings for Bo')
+  await ann!.messenger.calls.leave(conv)
+  await until(() => bo!.messenger.callHistory(conv).length === 1, 'Bo has the entry')
+  expect(bo!.messenger.callHistory(conv)[0]).toMatchObject({ video: false, dur: 0, missed: true, text: 'Missed voice call from Ann' })
+  expect(ann!.messenger.callHistory(conv)[0]).toMatchObject({ missed: true, text: 'Voice call, not answered' })
+
+  // Answered: both read how long, and who was in it.
+  await ann!.messenger.calls.start(conv, true)
+  await until(() => bo!.messenger.calls.view(conv)?.role === 'ringing', 'it rings again')
+  await bo!.messenger.calls.join(conv)
+  await until(() => ann!.messenger.calls.view(conv)?.peers.length === 1, 'Ann sees Bo')
+  await new Promise((r) => setTimeout(r, 1_200))
+  await bo!.messenger.calls.leave(conv)
+  await until(() => !ann!.messenger.calls.view(conv), 'over for Ann')
+  await until(() => bo!.messenger.callHistory(conv).length === 2, 'Bo has the second entry')
+  for (const p of [ann!, bo!]) {
+    const last = p.messenger.callHistory(conv)[1]!
+    expect(last).toMatchObject({ video: true, missed: false, with: ['Bo'] })
+    expect(last.dur).toBeGreaterThanOrEqual(1)
+    expect(last.text).toMatch(/^Video call, \d+ s: Ann, Bo$/)
+  }
+  // An entry is no message: nothing unread, nothing in the message list.
+  expect(bo!.messenger.messages(conv)).toEqual([])
+  expect(bo!.messenger.unread(conv)).toBe(0)
+}, 120_000)
+
+test('[V7] `calls CONV` in the CLI: a call made while the CLI device was away is in the history it shows', async () => {
+  const ok = (r: CliRun): CliRun => {
+    if (r.code !== 0) throw new Error(`\`${r.args.slice(4).join(' ')}\` exited ${r.code}:\n${r.stdout}${r.stderr}`)
+    return r
+  }
+  const ana = cliHome('ana-calls', () => env.server().url)
+  ok(await ana.run('init', '--name', 'Ana'))
+  const { conv, link } = ok(await ana.run('--json', 'create', '--title', 'Yard')).json<{ conv: ConvId; link: string }>()
+  const pat = await env.persona('Pat')
+  pat.messenger.start()
+  const joining = pat.messenger.join(link)
+  await new Promise((r) => setTimeout(r, 1000))
+  ok(await ana.run('--json', 'sync'))
+  await joining
+  await until(() => pat.messenger.conversations().some((c) => c.conv === conv && c.members === 2), 'Pat is in')
+  await pat.messenger.openConversation(conv)
+  await online(pat)
+  // Pat calls; Ana's CLI is not running: nobody answers.
+  await pat.messenger.calls.start(conv, true)
+  await new Promise((r) => setTimeout(r, 300))
+  await pat.messenger.calls.leave(conv)
+  await until(() => pat.messenger.callHistory(conv).length === 1, 'Pat wrote the entry')
+  await until(() => pat.messenger.status.pending === 0, 'the entry is on the server')
+  const shown = ok(await ana.run('--json', 'calls', conv)).json<{ calls: { video: boolean; seconds: number; missed: boolean; text: string }[] }>()
+  expect(shown.calls).toEqual([expect.objectContaining({ video: true, seconds: 0, missed: true, text: 'Missed video call from Pat' })])
+  expect(ok(await ana.run('calls', conv)).stdout).toMatch(/^\d{4}-\d\d-\d\dT[\d:.]+Z Missed video call from Pat\n?$/)
+  const bad = await ana.run('--json', 'calls', 'not-a-conv')
+  expect(bad.code).not.toBe(0)
 }, 120_000)

@@ -41,7 +41,7 @@ export interface CallEvents extends Record<string, unknown> {
    * The call ended for this device (it left, or everyone else did); `refused`: this device
    * refused it ([V6]: a signal of the conversation failed verification while it rang or ran).
    */
-  ended: { conv: ConvId; call: string; video: boolean; since: number; joinedAt: number | undefined; peersSeen: readonly string[]; refused?: string }
+  ended: { conv: ConvId; call: string; video: boolean; since: number; joinedAt: number | undefined; endedAt: number; startedHere: boolean; peersSeen: readonly string[]; refused?: string }
 }
 
 export interface CallsDeps {
@@ -66,6 +66,8 @@ interface CallState {
   readonly declined: Set<string>
   /** When this device last answered a newcomer's `here` with its own (at most every 500 ms). */
   answeredAt: number
+  /** This device started it (it writes the call's history entry, [V7]). */
+  startedHere?: boolean
 }
 
 /**
@@ -121,7 +123,7 @@ export class Calls {
   async start(conv: ConvId, video: boolean): Promise<CallView> {
     const running = this.calls.get(conv)
     if (running) return this.join(conv)
-    this.calls.set(conv, { id: toBase64Url(randomBytes(16)), video, since: this.now(), joinedAt: this.now(), role: 'joined', peers: new Map(), seen: new Set(), declined: new Set(), answeredAt: 0 })
+    this.calls.set(conv, { id: toBase64Url(randomBytes(16)), video, since: this.now(), joinedAt: this.now(), role: 'joined', peers: new Map(), seen: new Set(), declined: new Set(), answeredAt: 0, startedHere: true })
     this.changed(conv)
     await this.sayHere(conv)
     return this.view(conv)!
@@ -272,7 +274,7 @@ export class Calls {
     if (this.calls.get(conv) !== s) return
     this.calls.delete(conv)
     if (s.role === 'joined') for (const device of s.peers.keys()) this.events.emit('peer', { conv, call: s.id, device, joined: false })
-    this.events.emit('ended', { conv, call: s.id, video: s.video, since: s.since, joinedAt: s.joinedAt, peersSeen: [...s.seen], ...(refused ? { refused } : {}) })
+    this.events.emit('ended', { conv, call: s.id, video: s.video, since: s.since, joinedAt: s.joinedAt, endedAt: this.now(), startedHere: !!s.startedHere, peersSeen: [...s.seen], ...(refused ? { refused } : {}) })
     this.changed(conv)
     if (!this.calls.size) {
       clearInterval(this.timer)

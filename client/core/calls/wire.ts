@@ -3,6 +3,7 @@ import type { MessengerEvents } from '../messengerTypes.js'
 import type { Parts } from '../parts.js'
 import type { SignalChannel } from '../presence/channel.js'
 import { Calls } from './calls.js'
+import { ClientErrorCode } from '../errors.js'
 
 /**
  * [V3] Calls over the Messenger's parts: the signal channel in, the Messenger's `calls` event
@@ -13,7 +14,14 @@ export function makeCalls(parts: Parts, channel: SignalChannel, me: string, even
   const calls = new Calls({ channel, me, memberDevices: (conv) => parts.team.memberDevices(conv) })
   const offs = [
     calls.events.on('call', ({ conv }) => events.emit('calls', { conv })),
-    calls.events.on('ended', ({ conv, refused }) => refused && events.emit('calls', { conv, refused })),
+    calls.events.on('ended', (e) => {
+      if (e.refused) events.emit('calls', { conv: e.conv, refused: e.refused })
+      // [V7] The device that started a call writes it into the conversation's history.
+      else if (e.startedHere) {
+        const dur = e.peersSeen.length ? (e.endedAt - e.since) / 1000 : 0
+        void parts.log.calls.record(e.conv, { since: e.since, video: e.video, dur, joined: e.peersSeen }).catch((err: unknown) => events.emit('problem', { code: ClientErrorCode.CALL_LOG, detail: String(err) }))
+      }
+    }),
     events.on('conversations', () => {
       for (const v of calls.list()) calls.membersChanged(v.conv)
     }),

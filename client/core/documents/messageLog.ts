@@ -16,6 +16,7 @@ import { fold, targetResolver, type FoldedFields } from './fold.js'
 import { OBJECT_ID, parseMessageRef, refOf, type MessageRef } from './messageRef.js'
 import { MAX_MENTIONS, mentionSchema } from './messageFields.js'
 import { TimerWrites, orgMaxOf } from './timerWrites.js'
+import { CallLog } from './callLog.js'
 import { expiryOf, isExpired } from './expiry.js'
 
 /** [M43] `mentions`: device ids (hex) or user ids of the directory; [M47] `replyTo`: the answered message's ref ([M15]). */
@@ -54,10 +55,13 @@ export class MessageLog {
   readonly actions: MessageActions
   /** [M65]–[M68] The disappearing-messages timer, `exp`, and deleting this device's expired entries. */
   readonly timers: TimerWrites
+  /** [V7] The conversation's call history. */
+  readonly calls: CallLog
 
   constructor(private readonly deps: MessageLogDeps) {
     this.actions = new MessageActions(deps, (run) => this.serial(run))
     this.timers = new TimerWrites(deps, (run) => this.serial(run))
+    this.calls = new CallLog(deps, (run) => this.serial(run))
   }
 
   private serial<T>(run: () => Promise<T>): Promise<T> {

@@ -5,6 +5,7 @@ import type { HybridClock } from './hlc.js'
 import { messageList, readMessage, type MessageView, type SegmentDoc, type SegmentInfo } from './model.js'
 import { readAction, type ActionView } from './actions.js'
 import { readTimer, type TimerView } from './timer.js'
+import { readCallEntry, type CallEntryView } from './callEntry.js'
 
 /** What a scan found changed in a segment since the scan before. */
 export interface SegmentChanges {
@@ -17,12 +18,15 @@ export interface SegmentChanges {
   readonly actions: ActionView[]
   /** [M65] Timer entries added or taken back. */
   readonly timers: TimerView[]
+  /** [V7] Call entries added or taken back. */
+  readonly calls: CallEntryView[]
 }
 
 interface SegmentCache {
   readonly messages: Map<string, MessageView>
   readonly actions: Map<string, ActionView>
   readonly timers: Map<string, TimerView>
+  readonly calls: Map<string, CallEntryView>
   /**
    * Every entry's record object as last read, by object id. Automerge shares unchanged objects
    * between versions of a document, so a record that is still the same object is unchanged.
@@ -60,7 +64,7 @@ export class SegmentWindow {
   /** Entries of a segment (messages, reactions and pins): what fills it up ([M11]). */
   count(seg: DocId): number {
     const c = this.cache.get(seg)
-    return c ? c.messages.size + c.actions.size + c.timers.size : 0
+    return c ? c.messages.size + c.actions.size + c.timers.size + c.calls.size : 0
   }
 
   private window(conv: ConvId): Set<DocId> {
@@ -82,7 +86,7 @@ export class SegmentWindow {
     const doc = await this.docs.doc<SegmentDoc>(seg)
     // A change may have filled the cache while the document loaded: never replace newer entries.
     if (this.cache.has(seg) || this.isDropped(seg)) return
-    const c: SegmentCache = { messages: new Map(), actions: new Map(), timers: new Map(), raw: new Map() }
+    const c: SegmentCache = { messages: new Map(), actions: new Map(), timers: new Map(), calls: new Map(), raw: new Map() }
     this.cache.set(seg, c)
     if (doc) this.read(doc, seg, c)
   }
@@ -122,6 +126,11 @@ export class SegmentWindow {
   /** [M65] Timer entries of the loaded window, unsorted. */
   *timers(conv: ConvId): Iterable<TimerView> {
     for (const seg of this.loaded.get(conv) ?? []) yield* this.cache.get(seg)?.timers.values() ?? []
+  }
+
+  /** [V7] Call entries of the loaded window, unsorted. */
+  *callEntries(conv: ConvId): Iterable<CallEntryView> {
+    for (const seg of this.loaded.get(conv) ?? []) yield* this.cache.get(seg)?.calls.values() ?? []
   }
 
   /** [M71] A segment's entries as last read, or undefined when it is not in the cache. */
@@ -181,16 +190,16 @@ export class SegmentWindow {
   private readonly scanning = new Set<Promise<SegmentChanges>>()
 
   private async scanNow(conv: ConvId, seg: DocId): Promise<SegmentChanges> {
-    const found: SegmentChanges = { added: [], updated: [], removed: [], actions: [], timers: [] }
+    const found: SegmentChanges = { added: [], updated: [], removed: [], actions: [], timers: [], calls: [] }
     const d = await this.docs.doc<SegmentDoc>(seg)
     if (!d || this.isDropped(seg)) return found
     let c = this.cache.get(seg)
-    if (!c) this.cache.set(seg, (c = { messages: new Map(), actions: new Map(), timers: new Map(), raw: new Map() }))
+    if (!c) this.cache.set(seg, (c = { messages: new Map(), actions: new Map(), timers: new Map(), calls: new Map(), raw: new Map() }))
     this.window(conv).add(seg)
     return this.read(d, seg, c, found)
   }
 
-  private read(d: A.Doc<SegmentDoc>, seg: DocId, c: SegmentCache, found: SegmentChanges = { added: [], updated: [], removed: [], actions: [], timers: [] }): SegmentChanges {
+  private read(d: A.Doc<SegmentDoc>, seg: DocId, c: SegmentCache, found: SegmentChanges = { added: [], updated: [], removed: [], actions: [], timers: [], calls: [] }): SegmentChanges {
     const list = messageList(d)
     if (list === c.list) return found
     c.list = list
@@ -226,7 +235,15 @@ export class SegmentWindow {
       const t = readTimer(d, seg, i)
       const oldTimer = c.timers.get(id)
       if (oldTimer) (c.timers.delete(id), found.timers.push(oldTimer))
-      if (t) (c.timers.set(id, t), found.timers.push(t))
+      if (t) {
+        c.timers.set(id, t)
+        found.timers.push(t)
+        continue
+      }
+      const call = readCallEntry(d, seg, i)
+      const oldCall = c.calls.get(id)
+      if (oldCall) (c.calls.delete(id), found.calls.push(oldCall))
+      if (call) (c.calls.set(id, call), found.calls.push(call))
     }
     if (kept < before) this.dropMissing(list, c, found)
     return found
@@ -248,6 +265,8 @@ export class SegmentWindow {
       if (a) (c.actions.delete(id), found.actions.push(a))
       const t = c.timers.get(id)
       if (t) (c.timers.delete(id), found.timers.push(t))
+      const call = c.calls.get(id)
+      if (call) (c.calls.delete(id), found.calls.push(call))
     }
   }
 }

@@ -8,6 +8,7 @@ import { addEntry, removeEntries } from './messageOps.js'
 import type { SegmentDoc } from './model.js'
 import { effectiveSeconds, isTimerSeconds, latestTimer, timerOrder, type TimerRecord, type TimerView } from './timer.js'
 import { contentFreeDay, keepDay } from '../prune/keepDay.js'
+import { queuedChange } from './queuedChange.js'
 
 /** [T21] The organisation's longest life of a message (seconds) for a conversation; undefined: no limit. */
 export function orgMaxOf(team: Team | undefined, conv: ConvId): number | undefined {
@@ -121,13 +122,7 @@ export class TimerWrites {
     })
   }
 
-  private async change(conv: ConvId, seg: DocId, fns: A.ChangeFn<SegmentDoc>[], ts: number, keep: number): Promise<void> {
-    const tag = newMessageId()
-    this.deps.pending.add(tag)
-    await this.deps.change(conv, seg, fns, [tag], ts, keep).catch((err: unknown) => {
-      this.deps.pending.delete(tag)
-      throw err
-    })
-    this.deps.emitStatus()
+  private change(conv: ConvId, seg: DocId, fns: A.ChangeFn<SegmentDoc>[], ts: number, keep: number): Promise<void> {
+    return queuedChange(this.deps, conv, seg, fns, ts, keep)
   }
 }

@@ -16,6 +16,7 @@ import { useConversationTools } from './ConversationTools.js'
 import { bindTimer } from '../timerBinding.js'
 import { DisappearingSetting, timerSummary } from './DisappearingSetting.js'
 import { JumpOnOpen } from './JumpOnOpen.js'
+import { bindCallLines } from '../calls/callLines.js'
 
 /**
  * One open conversation: header with Invite (its admins) and Members, the message log, the
@@ -37,6 +38,8 @@ export function ConversationView(props: {
   const tools = useConversationTools()
   const timer = tools ? bindTimer(tools.messenger, props.conversation.conv) : undefined
   const [showTimer, setShowTimer] = createSignal(false)
+  // [W34] Calls in the log: "Missed video call from Ann", "Video call, 12 min: Ann, Bo".
+  const callLines = tools ? bindCallLines(tools.messenger, props.conversation.conv) : undefined
   const c = () => props.conversation
   // [W15]–[W19] Shared by the pinned bar, the messages and the composer (reply, edit, jumps).
   const ui = createMessageUi({ actions: props.conversation.actions, hasEarlier: () => c().hasEarlier(), loadEarlier: () => c().loadEarlier(), onError: props.onError })
@@ -207,7 +210,7 @@ export function ConversationView(props: {
                 onLoadEarlier={() => c().loadEarlier()}
                 downloads={c().files.downloads}
                 scans={c().files.scans}
-                systemLines={timer?.lines()}
+                systemLines={[...(timer?.lines() ?? []), ...(callLines?.() ?? [])]}
                 firstUnread={c().presence.firstUnread()}
                 onAtEnd={c().presence.setAtEnd}
               />
