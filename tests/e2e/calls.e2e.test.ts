@@ -55,7 +55,7 @@ const openLinks = (page: Page) => page.evaluate(() => (window as unknown as { __
 const panel = (page: Page) => page.getByRole('region', { name: /^Call in / })
 
 describe('calls', () => {
-  it('[W32][W33][W34][V3][V5][V7] Ann video-calls Bruno: it rings, he accepts, each side decodes the other\'s video and hears audio, every frame sealed end to end; mute and camera off; hanging up ends it for both, and it is in both logs', async () => {
+  it('[W32][W33][W34][W36][V3][V5][V7] Ann video-calls Bruno: it rings, he accepts, each side decodes the other\'s video and hears audio, every frame sealed end to end; mute and camera off; hanging up ends it for both, and it is in both logs', async () => {
     const ann = await desk(world.browser, 'Ann', `${world.server.url}/`)
     const bruno = await desk(world.browser, 'Bruno', `${world.server.url}/`)
     await onboard(ann.page, 'Ann')
@@ -82,6 +82,8 @@ describe('calls', () => {
     expect(await allTransformed(bruno.page)).toBe(true)
     await panel(ann.page).getByLabel('Video of Bruno').waitFor(WAIT)
     await panel(bruno.page).getByLabel('Video of Ann').waitFor(WAIT)
+    // [W36] Each link shows its network quality (loopback: good).
+    await panel(ann.page).getByRole('img', { name: 'Network: good' }).waitFor(WAIT)
     const playing = await panel(ann.page).getByLabel('Video of Bruno').evaluate((v: HTMLVideoElement) => new Promise<number>((r) => setTimeout(() => r(v.getVideoPlaybackQuality().totalVideoFrames), 1500)))
     expect(playing).toBeGreaterThan(0)
 

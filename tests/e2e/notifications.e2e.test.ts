@@ -16,7 +16,7 @@ interface Shown { title: string; body: string; tag: string; conv: string }
 const shown = (p: { page: import('playwright-core').Page }) => p.page.evaluate(() => (window as unknown as { __shown?: Shown[] }).__shown ?? [])
 
 describe('notifications', () => {
-  it('[M60][M61] a message from another device shows a notification with its content, or only the sender, as the person chose', async () => {
+  it('[M60][M61][W35] a message from another device shows a notification with its content, or only the sender, as the person chose; a call ringing in a hidden tab too', async () => {
     const admin = await person(world.browser, 'Admin', `${world.server.url}/`)
     const bobContext = await world.browser.newContext({ viewport: { width: 360, height: 740 } })
     await bobContext.grantPermissions(['notifications'], { origin: world.server.url })
@@ -65,6 +65,23 @@ describe('notifications', () => {
     expect(second.title).toBe('Night shift')
     expect(second.body).toMatch(/^New message from Admin/)
     expect(second.body).not.toContain('4711')
+
+    // [W35] A call rings while Bob's tab is hidden: a notification says who calls (by the same choice).
+    await bob.page.evaluate(() => {
+      Object.defineProperty(document, 'visibilityState', { configurable: true, get: () => 'hidden' })
+      document.dispatchEvent(new Event('visibilitychange'))
+    })
+    const beforeCall = (await shown(bob)).length
+    await admin.page.getByRole('button', { name: 'Voice call', exact: true }).click()
+    await expect.poll(() => shown(bob).then((s) => s.length), WAIT).toBeGreaterThan(beforeCall)
+    const ring = (await shown(bob)).at(-1)!
+    expect(ring).toMatchObject({ title: 'Night shift', body: 'Admin is calling: voice call' })
+    expect(ring.tag).toBe(`call:${ring.conv}`)
+    await admin.page.getByRole('region', { name: /^Call in / }).getByRole('button', { name: 'Hang up' }).click()
+    await bob.page.evaluate(() => {
+      Object.defineProperty(document, 'visibilityState', { configurable: true, get: () => 'visible' })
+      document.dispatchEvent(new Event('visibilitychange'))
+    })
 
     // Nothing: no name, no conversation.
     await choice.selectOption('none')

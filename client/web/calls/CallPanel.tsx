@@ -1,16 +1,9 @@
 import { createEffect, createSignal, For, onCleanup, Show } from 'solid-js'
 import type { ActiveCall, CallsBinding } from './callsBinding.js'
 import type { PeerState } from './callMedia.js'
+import { callDuration } from './duration.js'
 
 const STATE_TEXT: Record<PeerState, string> = { connecting: 'connecting…', connected: '', reconnecting: 'reconnecting…', failed: 'connection lost' }
-
-/** mm:ss, or h:mm:ss past an hour. */
-export function callDuration(ms: number): string {
-  const s = Math.max(0, Math.floor(ms / 1000))
-  const mm = String(Math.floor(s / 60) % 60).padStart(2, '0')
-  const ss = String(s % 60).padStart(2, '0')
-  return s >= 3600 ? `${Math.floor(s / 3600)}:${mm}:${ss}` : `${mm}:${ss}`
-}
 
 function Video(props: { stream: MediaStream | undefined; muted?: boolean; label: string; remote?: boolean }) {
   return (
@@ -105,6 +98,13 @@ export function CallPanel(props: { calls: CallsBinding; active: ActiveCall; titl
                 </Show>
                 <span class="call-name">
                   {name()} <span class="muted">{STATE_TEXT[peerOf(device)?.state ?? 'connecting']}</span>
+                  <Show when={peerOf(device)?.state === 'connected' && peerOf(device)?.quality}>
+                    {(q) => (
+                      <span class="call-quality" data-quality={q()} role="img" aria-label={`Network: ${q()}`} title={`Network: ${q()}`}>
+                        {q() === 'good' ? '▂▄▆' : q() === 'fair' ? '▂▄' : '▂'}
+                      </span>
+                    )}
+                  </Show>
                 </span>
               </li>
             )

@@ -5,10 +5,22 @@ import type { Calls } from '../../core/calls/calls.js'
 /** How a link to one other device of the call is doing. */
 export type PeerState = 'connecting' | 'connected' | 'reconnecting' | 'failed'
 
+/** [W36] A link's quality from its statistics: round trip and packets lost over the last 2 s. */
+export type LinkQuality = 'good' | 'fair' | 'poor'
+
 export interface PeerMedia {
   readonly device: string
   readonly state: PeerState
   readonly stream: MediaStream | undefined
+  readonly quality: LinkQuality | undefined
+}
+
+/** good: under 150 ms and 2% lost; fair: under 400 ms and 8%; poor beyond. */
+export function linkQuality(rttMs: number | undefined, lost: number, received: number): LinkQuality | undefined {
+  if (rttMs === undefined && lost + received === 0) return undefined
+  const loss = lost + received > 0 ? lost / (lost + received) : 0
+  const rtt = rttMs ?? 0
+  return rtt < 150 && loss < 0.02 ? 'good' : rtt < 400 && loss < 0.08 ? 'fair' : 'poor'
 }
 
 export interface CallMediaDeps {
@@ -47,6 +59,9 @@ interface Peer {
   /** Ports of this link's frame transforms ([W33]). */
   readonly senders: MessagePort[]
   readonly receivers: MessagePort[]
+  quality: LinkQuality | undefined
+  /** Packets lost and received at the last look (for the next one's difference). */
+  counted: { lost: number; received: number }
 }
 
 /**
@@ -75,6 +90,7 @@ export class CallMedia {
   private answeredAskAt = 0
   private askedAt = 0
   private switchTimer: ReturnType<typeof setTimeout> | undefined
+  private readonly statsTimer: ReturnType<typeof setInterval>
 
   constructor(private readonly deps: CallMediaDeps) {
     this.offs = [
@@ -98,6 +114,7 @@ export class CallMedia {
       }),
     ]
     this.worker = new Worker(new URL('./frameWorker.ts', import.meta.url), { type: 'module' })
+    this.statsTimer = setInterval(() => void this.lookAtLinks(), 2_000)
     this.ready = this.open()
     void this.sendOwnKey()
   }
@@ -119,7 +136,7 @@ export class CallMedia {
   }
 
   get peerList(): PeerMedia[] {
-    return [...this.peers].map(([device, p]) => ({ device, state: p.state, stream: p.stream }))
+    return [...this.peers].map(([device, p]) => ({ device, state: p.state, stream: p.stream, quality: p.quality }))
   }
 
   /** Every link, for statistics (frames decoded, audio energy, round trip). */
@@ -158,10 +175,30 @@ export class CallMedia {
   stop(): void {
     this.stopped = true
     clearTimeout(this.switchTimer)
+    clearInterval(this.statsTimer)
     this.offs.forEach((off) => off())
     for (const device of [...this.peers.keys()]) this.peerLeft(device)
     this.local?.getTracks().forEach((t) => t.stop())
     this.worker.terminate()
+  }
+
+  /** [W36] Each link's quality from its statistics, every 2 s. */
+  private async lookAtLinks(): Promise<void> {
+    let changed = false
+    for (const p of this.peers.values()) {
+      let rtt: number | undefined
+      let lost = 0
+      let received = 0
+      const stats = await p.pc.getStats().catch(() => undefined)
+      stats?.forEach((s: { type: string; state?: string; nominated?: boolean; currentRoundTripTime?: number; packetsLost?: number; packetsReceived?: number }) => {
+        if (s.type === 'candidate-pair' && s.state === 'succeeded' && s.nominated && s.currentRoundTripTime !== undefined) rtt = s.currentRoundTripTime * 1000
+        if (s.type === 'inbound-rtp') (lost += s.packetsLost ?? 0), (received += s.packetsReceived ?? 0)
+      })
+      const q = p.state === 'connected' ? linkQuality(rtt, Math.max(0, lost - p.counted.lost), Math.max(0, received - p.counted.received)) : undefined
+      p.counted = { lost, received }
+      if (q !== p.quality) (p.quality = q), (changed = true)
+    }
+    if (changed && !this.stopped) this.deps.changed()
   }
 
   /** [V5] This device's current key, to everyone in the call now (a newcomer among them). */
@@ -258,7 +295,7 @@ export class CallMedia {
     const existing = this.peers.get(device)
     if (existing) return existing
     const pc = new RTCPeerConnection({ iceServers })
-    const peer: Peer = { pc, state: 'connecting', stream: undefined, restartTimer: undefined, turn: Promise.resolve(), senders: [], receivers: [] }
+    const peer: Peer = { pc, state: 'connecting', stream: undefined, restartTimer: undefined, turn: Promise.resolve(), senders: [], receivers: [], quality: undefined, counted: { lost: 0, received: 0 } }
     this.peers.set(device, peer)
     // [W33] Every frame sent is sealed by its transform, every frame received opened.
     for (const track of this.local?.getTracks() ?? []) this.transformSender(peer, pc.addTrack(track, this.local!))

@@ -1,6 +1,6 @@
 import type { Messenger } from '../../core/messenger.js'
 import type { MessageView } from '../../core/documents/model.js'
-import type { ConvId } from '../../../protocol/index.js'
+import type { ConvId, DeviceId } from '../../../protocol/index.js'
 import { toHex } from '../../../crypto/index.js'
 import { idBytes } from '../../../protocol/index.js'
 import { notificationContent, strictest } from './levels.js'
@@ -46,4 +46,19 @@ export function composeNotification(messenger: Messenger, conv: ConvId, fresh: r
     count,
   })
   return { title: content.title, options: { body: content.body, tag: `conv:${conv}`, renotify: true, data: { conv }, icon: '/icon-192.png' } }
+}
+
+/**
+ * [M60][W35] A call ringing for this device while the page is hidden: who calls, voice or video,
+ * in which conversation — or, at the level `none`, only "Incoming call". Undefined when the person
+ * turned notifications off here or muted the conversation.
+ */
+export function composeCallNotification(messenger: Messenger, conv: ConvId, caller: string, video: boolean, settings: NotifySettings): ComposedNotification | undefined {
+  if (!messenger.identity || !settings.enabled || settings.muted.includes(conv)) return undefined
+  const org = messenger.team.orgOf(conv)
+  const level = strictest(settings.level, org ? messenger.team.policy(org).notifications : undefined)
+  const kind = video ? 'video call' : 'voice call'
+  const name = messenger.team.deviceNames(conv).get(caller as DeviceId) ?? 'Someone'
+  const content = level === 'none' ? { title: 'FieldChat', body: 'Incoming call' } : { title: messenger.titleOf(conv), body: `${name} is calling: ${kind}` }
+  return { title: content.title, options: { body: content.body, tag: `call:${conv}`, renotify: true, requireInteraction: true, data: { conv }, icon: '/icon-192.png' } }
 }

@@ -1,7 +1,7 @@
 import type { Messenger } from '../../core/messenger.js'
 import type { MessageView } from '../../core/documents/model.js'
 import { parseConvId, type ConvId } from '../../../protocol/index.js'
-import { composeNotification, freshFromOthers } from './compose.js'
+import { composeCallNotification, composeNotification, freshFromOthers } from './compose.js'
 import { loadNotifySettings, mirrorNotifySettings } from './settings.js'
 
 /** The conversation the page shows (route.ts: `#c=<conv>`), if any. */
@@ -27,6 +27,21 @@ export function bindNotifications(messenger: Messenger, currentConv: () => ConvI
   // [M62] The service worker cannot read localStorage: it reads the copy kept for it.
   void mirrorNotifySettings(loadNotifySettings())
   const off = messenger.events.on('added', ({ conv, messages }) => void notify(conv, messages))
+  // [W35] A call that starts ringing while the page is hidden: once per call.
+  const rung = new Set<string>()
+  const offCalls = messenger.events.on('calls', ({ conv }) => {
+    let view
+    try {
+      view = messenger.calls.view(conv)
+    } catch {
+      return
+    }
+    if (!view || view.role !== 'ringing' || rung.has(view.id) || document.visibilityState === 'visible') return
+    rung.add(view.id)
+    if (typeof Notification === 'undefined' || Notification.permission !== 'granted') return
+    const composed = composeCallNotification(messenger, conv, view.peers[0] ?? '', view.video, loadNotifySettings())
+    if (composed) void show(composed.title, composed.options)
+  })
 
   async function notify(conv: ConvId, messages: readonly MessageView[]): Promise<void> {
     if (typeof Notification === 'undefined' || Notification.permission !== 'granted') return
@@ -37,9 +52,13 @@ export function bindNotifications(messenger: Messenger, currentConv: () => ConvI
     const composed = composeNotification(messenger, conv, fresh, settings, (unseen.get(conv) ?? 0) + fresh.length)
     if (!composed) return
     unseen.set(conv, (unseen.get(conv) ?? 0) + fresh.length)
+    await show(composed.title, composed.options)
+  }
+
+  async function show(title: string, options: NotificationOptions): Promise<void> {
     const registration = await navigator.serviceWorker?.getRegistration()
-    if (registration) await registration.showNotification(composed.title, composed.options)
-    else new Notification(composed.title, composed.options)
+    if (registration) await registration.showNotification(title, options)
+    else new Notification(title, options)
   }
 
   // [M60] The service worker asks to open a conversation (a notification was clicked) or to sync (a wake).
@@ -53,6 +72,7 @@ export function bindNotifications(messenger: Messenger, currentConv: () => ConvI
   navigator.serviceWorker?.addEventListener('message', onMessage)
   return () => {
     off()
+    offCalls()
     document.removeEventListener('visibilitychange', onVisible)
     navigator.serviceWorker?.removeEventListener('message', onMessage)
   }
