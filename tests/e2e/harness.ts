@@ -179,7 +179,13 @@ export const waitingToJoin = (page: Page, name: string): Locator =>
 export async function toLists(page: Page): Promise<void> {
   // By the route, not by what is drawn yet: right after an unlock the conversation may still be rendering.
   if (!/#(c|o)=/.test(page.url())) return
-  await page.getByRole('link', { name: 'Back to conversations' }).first().click({ timeout: WAIT.timeout })
+  // Under load a click can land before the link's handler is there: pressed again until the route changed.
+  for (let tries = 0; ; tries++) {
+    await page.getByRole('link', { name: 'Back to conversations' }).first().click({ timeout: WAIT.timeout })
+    const left = await page.waitForFunction(() => !/#(c|o)=/.test(location.hash), undefined, { timeout: 5_000 }).then(() => true, () => false)
+    if (left || tries >= 3) break
+  }
+  await page.locator('.sidebar').first().waitFor({ state: 'visible', timeout: WAIT.timeout })
 }
 
 /**
