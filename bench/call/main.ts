@@ -20,6 +20,7 @@ import { join, resolve } from 'node:path'
 import { chromium, type Browser } from 'playwright-core'
 import { startCoturn, turnBinary, type Coturn } from '../../tests/helpers/coturnProcess.js'
 import { startSyncServer } from '../files/syncServer.js'
+import { received } from '../../tests/helpers/callPages.js'
 import { treeCpuMs } from './cpu.js'
 import { percentile, setupMs } from './measure.js'
 import { autoAccept, benchPerson, conversation, type BenchPerson, type PersonOptions } from './people.js'
@@ -47,15 +48,7 @@ async function setupTimes(browser: Browser, url: string, opts: PersonOptions, ti
   return { setupMsP50: percentile(runs, 50), setupMsP99: percentile(runs, 99), runs }
 }
 
-const decodedFrames = (p: BenchPerson) =>
-  p.page.evaluate(async () => {
-    let frames = 0
-    for (const pc of (window as unknown as { __pcs: RTCPeerConnection[] }).__pcs) {
-      if (pc.connectionState === 'closed') continue
-      ;(await pc.getStats()).forEach((s: { type: string; kind?: string; framesDecoded?: number }) => void (s.type === 'inbound-rtp' && s.kind === 'video' && (frames += s.framesDecoded ?? 0)))
-    }
-    return frames
-  })
+const decodedFrames = async (p: BenchPerson) => (await received(p.page)).frames
 
 /**
  * A four-way mesh held for CPU_SECONDS: percent of one core per participant, and video frames
@@ -70,16 +63,9 @@ async function meshCpu(browser: Browser, url: string, serverPid: number, opts: P
   await ann.page.getByRole('button', { name: 'Video call', exact: true }).click()
   // Every participant decodes its three links.
   for (const p of people) {
-    await p.page.waitForFunction(async () => {
-      let links = 0
-      for (const pc of (window as unknown as { __pcs: RTCPeerConnection[] }).__pcs) {
-        if (pc.connectionState === 'closed') continue
-        let frames = 0
-        ;(await pc.getStats()).forEach((s: { type: string; kind?: string; framesDecoded?: number }) => void (s.type === 'inbound-rtp' && s.kind === 'video' && (frames += s.framesDecoded ?? 0)))
-        if (frames > 5) links++
-      }
-      return links === 3
-    }, undefined, { timeout: 90_000, polling: 500 })
+    for (const deadline = Date.now() + 90_000; (await received(p.page)).decodingLinks < 3; await new Promise((r) => setTimeout(r, 500))) {
+      if (Date.now() > deadline) throw new Error(`${p.name} does not decode three links`)
+    }
   }
   const outside = () => treeCpuMs(serverPid) + (process.cpuUsage().user + process.cpuUsage().system) / 1000
   const framesBefore = (await Promise.all(people.map(decodedFrames))).reduce((a, b) => a + b, 0)

@@ -1,4 +1,5 @@
 import type { Browser, BrowserContext, Page } from 'playwright-core'
+import { watchPeerConnections } from '../../tests/helpers/callPages.js'
 
 /**
  * People of bench:call in the built PWA, set up through its own screens (as tests/e2e does, without
@@ -17,7 +18,7 @@ export interface BenchPerson {
 export interface PersonOptions {
   readonly relayOnly?: boolean
   readonly noFrameEncryption?: boolean
-  /** The camera at 320×240, 15 frames/s (a phone on a weak link): four of them do not saturate two cores. */
+  /** The camera at 320×240, 15 frames/s (a phone on a weak link): at 640×480 four of them saturate two cores. */
   readonly smallVideo?: boolean
 }
 
@@ -25,18 +26,8 @@ const WAIT = { timeout: 60_000 }
 
 export async function benchPerson(browser: Browser, name: string, url: string, opts: PersonOptions = {}): Promise<BenchPerson> {
   const context = await browser.newContext({ viewport: { width: 1100, height: 800 } })
-  // tsx names the functions this file hands to the page with a helper of its own: the page gets one too.
-  await context.addInitScript({ content: 'window.__name = (f) => f' })
+  await watchPeerConnections(context, { relayOnly: !!opts.relayOnly })
   await context.addInitScript((o: PersonOptions) => {
-    const Original = window.RTCPeerConnection
-    const seen: RTCPeerConnection[] = []
-    ;(window as unknown as { __pcs: RTCPeerConnection[] }).__pcs = seen
-    window.RTCPeerConnection = class extends Original {
-      constructor(config?: RTCConfiguration) {
-        super(o.relayOnly ? { ...config, iceTransportPolicy: 'relay' } : config)
-        seen.push(this)
-      }
-    } as typeof RTCPeerConnection
     if (o.smallVideo) {
       const open = navigator.mediaDevices.getUserMedia.bind(navigator.mediaDevices)
       navigator.mediaDevices.getUserMedia = (c?: MediaStreamConstraints) => open(c?.video === true ? { ...c, video: { width: 320, height: 240, frameRate: 15 } } : c)

@@ -1,5 +1,6 @@
 import type { Browser, Page } from 'playwright-core'
 import { describe, expect, it } from 'vitest'
+import { openLinks, received, watchPeerConnections } from '../helpers/callPages.js'
 import { WAIT, createConversation, inviteLink, joinConversation, log, onboard, personIn, unexpectedErrors, useWorld, type Person } from './harness.js'
 
 const members = (page: Page) => page.getByRole('list', { name: 'Members' })
@@ -15,35 +16,10 @@ const world = useWorld(['--use-fake-device-for-media-stream', '--use-fake-ui-for
 const desk = async (browser: Browser, name: string, url: string): Promise<Person> => {
   const context = await browser.newContext({ viewport: { width: 1100, height: 800 }, locale: 'en-GB' })
   await context.grantPermissions(['camera', 'microphone'])
-  await context.addInitScript(() => {
-    const Original = window.RTCPeerConnection
-    const seen: RTCPeerConnection[] = []
-    ;(window as unknown as { __pcs: RTCPeerConnection[] }).__pcs = seen
-    window.RTCPeerConnection = class extends Original {
-      constructor(config?: RTCConfiguration) {
-        super(config)
-        seen.push(this)
-      }
-    } as typeof RTCPeerConnection
-  })
+  await watchPeerConnections(context)
   return personIn(context, name, url)
 }
 
-/** Video frames decoded and audio energy received over the page's open links. */
-const received = (page: Page) =>
-  page.evaluate(async () => {
-    let frames = 0
-    let energy = 0
-    for (const pc of (window as unknown as { __pcs: RTCPeerConnection[] }).__pcs) {
-      if (pc.connectionState === 'closed') continue
-      ;(await pc.getStats()).forEach((s: { type: string; kind?: string; framesDecoded?: number; totalAudioEnergy?: number }) => {
-        if (s.type !== 'inbound-rtp') return
-        if (s.kind === 'video') frames += s.framesDecoded ?? 0
-        if (s.kind === 'audio') energy += s.totalAudioEnergy ?? 0
-      })
-    }
-    return { frames, energy }
-  })
 /** [W33] Every sender and receiver of every open link has a frame transform (crypto [X2]). */
 const allTransformed = (page: Page) =>
   page.evaluate(() =>
@@ -51,7 +27,6 @@ const allTransformed = (page: Page) =>
       .filter((pc) => pc.connectionState !== 'closed')
       .every((pc) => pc.getSenders().every((s) => !s.track || s.transform instanceof RTCRtpScriptTransform) && pc.getReceivers().every((r) => r.transform instanceof RTCRtpScriptTransform)),
   )
-const openLinks = (page: Page) => page.evaluate(() => (window as unknown as { __pcs: RTCPeerConnection[] }).__pcs.filter((pc) => pc.connectionState !== 'closed').length)
 const panel = (page: Page) => page.getByRole('region', { name: /^Call in / })
 
 describe('calls', () => {
@@ -102,7 +77,7 @@ describe('calls', () => {
     for (const p of [ann, bruno]) await expect.poll(() => log(p.page).locator('li[data-kind="system"]').allTextContents(), WAIT).toEqual([expect.stringMatching(/^📞 Video call, \d+ s: Ann, Bruno/)])
     expect(unexpectedErrors(ann)).toEqual([])
     expect(unexpectedErrors(bruno)).toEqual([])
-  })
+  }, 180_000)
 
   it('[W32][W33][V4][V5] a four-person group call: everyone decodes everyone; Di is removed mid-call: every link to her closes at once, she decodes nothing more, the other three carry on', async () => {
     const ann = await desk(world.browser, 'Ann', `${world.server.url}/`)
@@ -125,16 +100,7 @@ describe('calls', () => {
     }
     // Each decodes three others: frames from every link.
     for (const p of everyone) {
-      await expect.poll(() => p.page.evaluate(async () => {
-        let links = 0
-        for (const pc of (window as unknown as { __pcs: RTCPeerConnection[] }).__pcs) {
-          if (pc.connectionState === 'closed') continue
-          let frames = 0
-          ;(await pc.getStats()).forEach((s: { type: string; kind?: string; framesDecoded?: number }) => void (s.type === 'inbound-rtp' && s.kind === 'video' && (frames += s.framesDecoded ?? 0)))
-          if (frames > 5) links++
-        }
-        return links
-      }), { ...WAIT, timeout: 60_000 }).toBe(3)
+      await expect.poll(async () => (await received(p.page)).decodingLinks, { ...WAIT, timeout: 60_000 }).toBe(3)
       expect(await allTransformed(p.page)).toBe(true)
     }
 
@@ -165,5 +131,5 @@ describe('calls', () => {
     // Cy is left alone: the call is over for her too.
     await expect.poll(() => panel(cy.page).count(), WAIT).toBe(0)
     for (const p of everyone) expect(unexpectedErrors(p)).toEqual([])
-  })
+  }, 240_000)
 })

@@ -1,5 +1,6 @@
 import type { Browser, Page } from 'playwright-core'
 import { afterAll, beforeAll, expect, it } from 'vitest'
+import { received, watchPeerConnections } from '../helpers/callPages.js'
 import { describeWithCoturn, startCoturn, type Coturn } from '../helpers/coturn.js'
 import { WAIT, assertBuilt, createConversation, inviteLink, joinConversation, launchBrowser, onboard, personIn, startServer, unexpectedErrors, type Person, type RunningServer } from './harness.js'
 
@@ -17,29 +18,11 @@ let browser: Browser
 
 const desk = async (name: string): Promise<Person> => {
   const context = await browser.newContext({ viewport: { width: 1100, height: 800 }, locale: 'en-GB' })
-  await context.addInitScript(() => {
-    const Original = window.RTCPeerConnection
-    const seen: RTCPeerConnection[] = []
-    ;(window as unknown as { __pcs: RTCPeerConnection[] }).__pcs = seen
-    window.RTCPeerConnection = class extends Original {
-      constructor(config?: RTCConfiguration) {
-        super({ ...config, iceTransportPolicy: 'relay' })
-        seen.push(this)
-      }
-    } as typeof RTCPeerConnection
-  })
+  await watchPeerConnections(context, { relayOnly: true })
   return personIn(context, name, `${server.url}/`)
 }
 
-const framesDecoded = (page: Page) =>
-  page.evaluate(async () => {
-    let frames = 0
-    for (const pc of (window as unknown as { __pcs: RTCPeerConnection[] }).__pcs) {
-      if (pc.connectionState === 'closed') continue
-      ;(await pc.getStats()).forEach((s: { type: string; kind?: string; framesDecoded?: number }) => void (s.type === 'inbound-rtp' && s.kind === 'video' && (frames += s.framesDecoded ?? 0)))
-    }
-    return frames
-  })
+const framesDecoded = async (page: Page) => (await received(page)).frames
 /** The candidate types of the open links' selected pairs (local side). */
 const pathTypes = (page: Page) =>
   page.evaluate(async () => {
@@ -97,5 +80,5 @@ describeWithCoturn('[W32] a call through TURN', () => {
     await expect.poll(() => panel(bruno.page).count(), WAIT).toBe(0)
     expect(unexpectedErrors(ann)).toEqual([])
     expect(unexpectedErrors(bruno)).toEqual([])
-  })
+  }, 180_000)
 })

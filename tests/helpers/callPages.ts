@@ -1,0 +1,47 @@
+import type { BrowserContext, Page } from 'playwright-core'
+
+/**
+ * Instrumentation of pages in a call, for the calls e2e tests and bench:call (no test framework
+ * here): an init script collects the page's RTCPeerConnections in `window.__pcs` (with
+ * `relayOnly`, each allows relayed candidates only, as behind a firewall that lets no direct UDP
+ * through), and readers of their statistics. Not the app's: it only watches.
+ */
+export async function watchPeerConnections(context: BrowserContext, opts: { relayOnly?: boolean } = {}): Promise<void> {
+  // tsx names functions handed to the page with a helper of its own: the page gets one too.
+  await context.addInitScript({ content: 'window.__name = (f) => f' })
+  await context.addInitScript((relayOnly: boolean) => {
+    const Original = window.RTCPeerConnection
+    const seen: RTCPeerConnection[] = []
+    ;(window as unknown as { __pcs: RTCPeerConnection[] }).__pcs = seen
+    window.RTCPeerConnection = class extends Original {
+      constructor(config?: RTCConfiguration) {
+        super(relayOnly ? { ...config, iceTransportPolicy: 'relay' } : config)
+        seen.push(this)
+      }
+    } as typeof RTCPeerConnection
+  }, !!opts.relayOnly)
+}
+
+/** Video frames decoded and audio energy received over the page's open links, and how many links decode video (more than 5 frames). */
+export function received(page: Page): Promise<{ frames: number; energy: number; decodingLinks: number }> {
+  return page.evaluate(async () => {
+    let frames = 0
+    let energy = 0
+    let decodingLinks = 0
+    for (const pc of (window as unknown as { __pcs: RTCPeerConnection[] }).__pcs) {
+      if (pc.connectionState === 'closed') continue
+      let linkFrames = 0
+      ;(await pc.getStats()).forEach((s: { type: string; kind?: string; framesDecoded?: number; totalAudioEnergy?: number }) => {
+        if (s.type !== 'inbound-rtp') return
+        if (s.kind === 'video') linkFrames += s.framesDecoded ?? 0
+        if (s.kind === 'audio') energy += s.totalAudioEnergy ?? 0
+      })
+      frames += linkFrames
+      if (linkFrames > 5) decodingLinks++
+    }
+    return { frames, energy, decodingLinks }
+  })
+}
+
+/** Open links of the page. */
+export const openLinks = (page: Page): Promise<number> => page.evaluate(() => (window as unknown as { __pcs: RTCPeerConnection[] }).__pcs.filter((pc) => pc.connectionState !== 'closed').length)
