@@ -1,5 +1,5 @@
 import type { Browser, BrowserContext, Page } from 'playwright-core'
-import { watchPeerConnections } from '../../tests/helpers/callPages.js'
+import { smallCamera, watchPeerConnections } from '../../tests/helpers/callPages.js'
 
 /**
  * People of bench:call in the built PWA, set up through its own screens (as tests/e2e does, without
@@ -27,11 +27,8 @@ const WAIT = { timeout: 60_000 }
 export async function benchPerson(browser: Browser, name: string, url: string, opts: PersonOptions = {}): Promise<BenchPerson> {
   const context = await browser.newContext({ viewport: { width: 1100, height: 800 } })
   await watchPeerConnections(context, { relayOnly: !!opts.relayOnly })
+  if (opts.smallVideo) await smallCamera(context)
   await context.addInitScript((o: PersonOptions) => {
-    if (o.smallVideo) {
-      const open = navigator.mediaDevices.getUserMedia.bind(navigator.mediaDevices)
-      navigator.mediaDevices.getUserMedia = (c?: MediaStreamConstraints) => open(c?.video === true ? { ...c, video: { width: 320, height: 240, frameRate: 15 } } : c)
-    }
     if (o.noFrameEncryption) {
       for (const proto of [RTCRtpSender.prototype, RTCRtpReceiver.prototype]) Object.defineProperty(proto, 'transform', { configurable: true, get: () => null, set: () => undefined })
     }

@@ -1,6 +1,6 @@
 import type { Browser, Page } from 'playwright-core'
 import { describe, expect, it } from 'vitest'
-import { openLinks, received, watchPeerConnections } from '../helpers/callPages.js'
+import { openLinks, received, smallCamera, watchPeerConnections } from '../helpers/callPages.js'
 import { WAIT, createConversation, inviteLink, joinConversation, log, onboard, personIn, unexpectedErrors, useWorld, type Person } from './harness.js'
 
 const members = (page: Page) => page.getByRole('list', { name: 'Members' })
@@ -17,6 +17,7 @@ const desk = async (browser: Browser, name: string, url: string): Promise<Person
   const context = await browser.newContext({ viewport: { width: 1100, height: 800 }, locale: 'en-GB' })
   await context.grantPermissions(['camera', 'microphone'])
   await watchPeerConnections(context)
+  await smallCamera(context)
   return personIn(context, name, url)
 }
 
@@ -27,6 +28,19 @@ const allTransformed = (page: Page) =>
       .filter((pc) => pc.connectionState !== 'closed')
       .every((pc) => pc.getSenders().every((s) => !s.track || s.transform instanceof RTCRtpScriptTransform) && pc.getReceivers().every((r) => r.transform instanceof RTCRtpScriptTransform)),
   )
+/** The video codecs the open links receive with. */
+const videoCodecs = (page: Page) =>
+  page.evaluate(async () => {
+    const found = new Set<string>()
+    for (const pc of (window as unknown as { __pcs: RTCPeerConnection[] }).__pcs) {
+      if (pc.connectionState === 'closed') continue
+      const stats = await pc.getStats()
+      stats.forEach((s: { type: string; kind?: string; codecId?: string }) => {
+        if (s.type === 'inbound-rtp' && s.kind === 'video' && s.codecId) found.add((stats.get(s.codecId) as { mimeType: string }).mimeType)
+      })
+    }
+    return [...found]
+  })
 const panel = (page: Page) => page.getByRole('region', { name: /^Call in / })
 
 describe('calls', () => {
@@ -55,6 +69,8 @@ describe('calls', () => {
     // sender's transform sealed it (an AES-GCM tag): with a transform on every sender and receiver, what crossed was sealed.
     expect(await allTransformed(ann.page)).toBe(true)
     expect(await allTransformed(bruno.page)).toBe(true)
+    // Only codecs whose packetiser leaves the sealed payload alone are offered (VP8 first).
+    expect(await videoCodecs(bruno.page)).toEqual(['video/VP8'])
     await panel(ann.page).getByLabel('Video of Bruno').waitFor(WAIT)
     await panel(bruno.page).getByLabel('Video of Ann').waitFor(WAIT)
     // [W36] Each link shows its network quality (loopback: good).

@@ -1,6 +1,6 @@
 import type { Browser, Page } from 'playwright-core'
 import { afterAll, beforeAll, expect, it } from 'vitest'
-import { received, watchPeerConnections } from '../helpers/callPages.js'
+import { received, smallCamera, watchPeerConnections } from '../helpers/callPages.js'
 import { describeWithCoturn, startCoturn, type Coturn } from '../helpers/coturn.js'
 import { WAIT, assertBuilt, createConversation, inviteLink, joinConversation, launchBrowser, onboard, personIn, startServer, unexpectedErrors, type Person, type RunningServer } from './harness.js'
 
@@ -19,6 +19,7 @@ let browser: Browser
 const desk = async (name: string): Promise<Person> => {
   const context = await browser.newContext({ viewport: { width: 1100, height: 800 }, locale: 'en-GB' })
   await watchPeerConnections(context, { relayOnly: true })
+  await smallCamera(context)
   return personIn(context, name, `${server.url}/`)
 }
 

@@ -22,6 +22,17 @@ export async function watchPeerConnections(context: BrowserContext, opts: { rela
   }, !!opts.relayOnly)
 }
 
+/**
+ * The page's camera asked for 320×240 at 15 frames a second (as a phone on a weak link would send):
+ * a four-way mesh at Chromium's default 640×480 fills two cores and starves the tests beside it.
+ */
+export async function smallCamera(context: BrowserContext): Promise<void> {
+  await context.addInitScript(() => {
+    const open = navigator.mediaDevices.getUserMedia.bind(navigator.mediaDevices)
+    navigator.mediaDevices.getUserMedia = (c?: MediaStreamConstraints) => open(c?.video === true ? { ...c, video: { width: 320, height: 240, frameRate: 15 } } : c)
+  })
+}
+
 /** Video frames decoded and audio energy received over the page's open links, and how many links decode video (more than 5 frames). */
 export function received(page: Page): Promise<{ frames: number; energy: number; decodingLinks: number }> {
   return page.evaluate(async () => {

@@ -346,6 +346,7 @@ export class CallMedia {
   }
 
   private async offer(device: string, peer: Peer, restart: boolean): Promise<void> {
+    preferSealableVideo(peer.pc)
     const offer = await peer.pc.createOffer(restart ? { iceRestart: true } : {})
     await peer.pc.setLocalDescription(offer)
     await gathered(peer.pc)
@@ -361,6 +362,7 @@ export class CallMedia {
       if (!peer) return
       this.enqueue(peer, async () => {
         await peer.pc.setRemoteDescription({ type: 'offer', sdp })
+        preferSealableVideo(peer.pc)
         await peer.pc.setLocalDescription(await peer.pc.createAnswer())
         await gathered(peer.pc)
         if (this.peers.get(device) === peer) await this.deps.calls.sendSdp(this.deps.conv, device, 'answer', peer.pc.localDescription!.sdp)
@@ -372,6 +374,29 @@ export class CallMedia {
     this.enqueue(peer, async () => {
       if (peer.pc.signalingState === 'have-local-offer') await peer.pc.setRemoteDescription({ type: 'answer', sdp })
     })
+  }
+}
+
+/**
+ * [W33] Video codecs whose packetiser reads nothing of the frame's payload beyond what the frame
+ * transform leaves readable: VP8 (its first 10 or 3 bytes) and VP9, with their retransmission
+ * and redundancy. H.264 and AV1 packetisers parse the bitstream (NAL units, OBUs), which is
+ * sealed: a call that negotiated them would show no picture (Safari prefers H.264).
+ */
+const SEALABLE_VIDEO = new Set(['video/vp8', 'video/vp9', 'video/rtx', 'video/red', 'video/ulpfec'])
+
+function preferSealableVideo(pc: RTCPeerConnection): void {
+  const all = typeof RTCRtpReceiver.getCapabilities === 'function' ? RTCRtpReceiver.getCapabilities('video')?.codecs : undefined
+  if (!all) return
+  const codecs = all.filter((c) => SEALABLE_VIDEO.has(c.mimeType.toLowerCase()))
+  codecs.sort((a, b) => Number(b.mimeType.toLowerCase() === 'video/vp8') - Number(a.mimeType.toLowerCase() === 'video/vp8'))
+  for (const t of pc.getTransceivers()) {
+    if (t.receiver.track.kind !== 'video' || typeof t.setCodecPreferences !== 'function') continue
+    try {
+      t.setCodecPreferences(codecs)
+    } catch {
+      // A browser that refuses the list keeps its own order.
+    }
   }
 }
 
