@@ -59,9 +59,9 @@ export function callLength(seconds: number): string {
 }
 
 /**
- * [V7] The line a person reads: "Missed video call from Ann" (they were not in it), "Voice call
- * from Ann, not answered" (their own unanswered call reads "Video call, not answered"), or
- * "Video call, 12 min: Ann, Bo".
+ * [V7] The line a person reads: "Missed video call from Ann" (nobody answered, or they were not
+ * in it), "Video call, not answered" (their own call nobody answered), or "Video call, 12 min:
+ * Ann, Bo".
  */
 export function callLine(e: CallEntryView, opts: { mine: boolean; wasIn: boolean; authorName: string; names: readonly string[] }): string {
   const kind = e.video ? 'video call' : 'voice call'

@@ -56,20 +56,26 @@ export class SignalChannel {
   }
 
   /** Seals and sends now, or not at all: never queued ([M57]). */
-  async send(conv: ConvId, payload: SignalPayload): Promise<SendOutcome> {
-    const epoch = this.deps.link.signalEpoch(conv)
-    const key = epoch === undefined ? undefined : this.deps.registry.get(conv)?.keys.get(epoch)
-    if (epoch === undefined || !key) return 'offline'
-    if (this.pacer.take() > 0) return 'paced'
-    const body = await sealSignal(key, idBytes(conv), epoch, this.signer, encodePayload(payload))
-    return this.deps.link.sendSignal(conv, epoch, body) ? 'sent' : 'offline'
+  send(conv: ConvId, payload: SignalPayload): Promise<SendOutcome> {
+    return this.sealAndSend(conv, payload, 0)
   }
 
   /**
    * Like `send`, but waits for this device's pace (up to `maxWaitMs`) instead of giving up: for
    * messages that must all go, in parts (call signalling, [V2]).
    */
-  async sendSoon(conv: ConvId, payload: SignalPayload, maxWaitMs = 3_000): Promise<SendOutcome> {
+  sendSoon(conv: ConvId, payload: SignalPayload, maxWaitMs = 3_000): Promise<SendOutcome> {
+    return this.sealAndSend(conv, payload, maxWaitMs)
+  }
+
+  private async sealAndSend(conv: ConvId, payload: SignalPayload, maxWaitMs: number): Promise<SendOutcome> {
+    const joined = () => {
+      const epoch = this.deps.link.signalEpoch(conv)
+      const key = epoch === undefined ? undefined : this.deps.registry.get(conv)?.keys.get(epoch)
+      return epoch === undefined || !key ? undefined : { epoch, key }
+    }
+    // Offline takes no token of the pace.
+    if (!joined()) return 'offline'
     for (let waited = 0; ; ) {
       const wait = this.pacer.take()
       if (wait === 0) break
@@ -77,11 +83,11 @@ export class SignalChannel {
       await new Promise((r) => setTimeout(r, wait))
       waited += wait
     }
-    const epoch = this.deps.link.signalEpoch(conv)
-    const key = epoch === undefined ? undefined : this.deps.registry.get(conv)?.keys.get(epoch)
-    if (epoch === undefined || !key) return 'offline'
-    const body = await sealSignal(key, idBytes(conv), epoch, this.signer, encodePayload(payload))
-    return this.deps.link.sendSignal(conv, epoch, body) ? 'sent' : 'offline'
+    // Waiting may have seen a rotation or a disconnect: the epoch of now.
+    const now = joined()
+    if (!now) return 'offline'
+    const body = await sealSignal(now.key, idBytes(conv), now.epoch, this.signer, encodePayload(payload))
+    return this.deps.link.sendSignal(conv, now.epoch, body) ? 'sent' : 'offline'
   }
 
   /** A relayed body from the server. */

@@ -1,6 +1,6 @@
 import { createSignal, type Accessor } from 'solid-js'
 import type { ConvId, DeviceId } from '../../../protocol/index.js'
-import type { CallView } from '../../core/calls/calls.js'
+import type { Calls, CallView } from '../../core/calls/calls.js'
 import type { Messenger } from '../../core/messenger.js'
 import { CallMedia } from './callMedia.js'
 
@@ -100,13 +100,13 @@ export function createCallsBinding(messenger: Messenger): CallsBinding {
   })
   messenger.events.on('wiped', refresh)
 
-  const join = async (conv: ConvId, how: () => Promise<CallView>) => {
+  const join = async (conv: ConvId, how: (calls: Calls) => Promise<CallView>) => {
     setProblem(undefined)
     if (current && current.conv !== conv) await hangUp()
     const calls = engine()
     if (!calls) return
     // The engine's `calls` event, during `how`, makes the media (refresh → ensureMedia).
-    ensureMedia(await how())
+    await how(calls)
     refresh()
   }
 
@@ -121,8 +121,8 @@ export function createCallsBinding(messenger: Messenger): CallsBinding {
     views,
     active,
     problem,
-    start: (conv, video) => join(conv, () => engine()!.start(conv, video)),
-    accept: (conv) => join(conv, () => engine()!.join(conv)),
+    start: (conv, video) => join(conv, (calls) => calls.start(conv, video)),
+    accept: (conv) => join(conv, (calls) => calls.join(conv)),
     decline: async (conv) => {
       await engine()?.decline(conv)
       refresh()

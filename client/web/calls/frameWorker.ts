@@ -1,5 +1,5 @@
 /// <reference lib="webworker" />
-import { CryptoErrorCode, createFrameSealer, deriveFrameKey, openFrame, type FrameKey, type FrameSealer } from '../../../crypto/index.js'
+import { FrameTransform, type FrameKeysMessage } from './frameTransform.js'
 
 /**
  * [W33] The frame transforms of a call (RTCRtpScriptTransform): every encoded audio and video frame
@@ -23,45 +23,24 @@ function metadataBytes(frame: Encoded): number {
   return 1
 }
 
-/** Receivers keep this many of their sender's KIDs. */
-const KEEP_KIDS = 4
-
 const scope = self as unknown as DedicatedWorkerGlobalScope & { onrtctransform: ((e: Event & { transformer: RTCRtpScriptTransformer }) => void) | null }
 
 scope.onrtctransform = (event) => {
   const t = event.transformer
   const opts = t.options as Options
-  let sealer: FrameSealer | undefined
-  const keys = new Map<number, FrameKey>()
+  const keys = new FrameTransform(opts.role)
   // A frame under a KID this transform was not given: the page asks its sender again (at most every 500 ms).
   let askedAt = 0
-  opts.port.onmessage = async (e: MessageEvent<{ send?: { kid: number; key: Uint8Array; slot: number }; keys?: { kid: number; key: Uint8Array }[] }>) => {
-    const m = e.data
-    if (m.send) sealer = createFrameSealer(await deriveFrameKey(m.send.key, m.send.kid), m.send.slot)
-    for (const k of m.keys ?? []) {
-      if (keys.has(k.kid)) continue
-      keys.set(k.kid, await deriveFrameKey(k.key, k.kid))
-      while (keys.size > KEEP_KIDS) keys.delete(Math.min(...keys.keys()))
-    }
-  }
+  opts.port.onmessage = (e: MessageEvent<FrameKeysMessage>) => void keys.give(e.data)
   const transform = new TransformStream<Encoded, Encoded>({
     async transform(frame, out) {
-      const bytes = new Uint8Array(frame.data)
-      if (opts.role === 'send') {
-        if (!sealer) return
-        frame.data = (await sealer.seal(bytes, metadataBytes(frame))).buffer as ArrayBuffer
-        out.enqueue(frame)
-        return
+      const done = await keys.frame(new Uint8Array(frame.data), metadataBytes(frame))
+      if (done.missing && Date.now() - askedAt > 500) {
+        askedAt = Date.now()
+        opts.port.postMessage({ missing: true })
       }
-      const opened = await openFrame((kid) => keys.get(kid), bytes, metadataBytes(frame))
-      if (!opened.ok) {
-        if (opened.code === CryptoErrorCode.NO_KEY && Date.now() - askedAt > 500) {
-          askedAt = Date.now()
-          opts.port.postMessage({ missing: true })
-        }
-        return
-      }
-      frame.data = opened.value.slice().buffer
+      if (!done.out) return
+      frame.data = done.out.slice().buffer
       out.enqueue(frame)
     },
   })
