@@ -49,13 +49,15 @@ async function setupTimes(browser: Browser, url: string, opts: PersonOptions, ti
 }
 
 const decodedFrames = async (p: BenchPerson) => (await received(p.page)).frames
+const audioPackets = async (p: BenchPerson) => (await received(p.page)).audioPackets
+const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0)
 
 /**
  * A four-way mesh held for CPU_SECONDS: percent of one core per participant, and video frames
  * decoded per second per participant (on two cores the mesh saturates the machine and the
  * encoders scale down, so CPU alone does not compare: per frame does).
  */
-async function meshCpu(browser: Browser, url: string, serverPid: number, opts: PersonOptions, title: string): Promise<{ percent: number; framesPerSecond: number }> {
+async function meshCpu(browser: Browser, url: string, serverPid: number, opts: PersonOptions, title: string): Promise<{ percent: number; framesPerSecond: number; audioPacketsPerSecond: number }> {
   const people = await Promise.all(['Ann', 'Bo', 'Cy', 'Di'].map((n) => benchPerson(browser, n, url, opts)))
   const [ann, ...others] = people as [BenchPerson, ...BenchPerson[]]
   await conversation(ann, others, title)
@@ -68,13 +70,15 @@ async function meshCpu(browser: Browser, url: string, serverPid: number, opts: P
     }
   }
   const outside = () => treeCpuMs(serverPid) + (process.cpuUsage().user + process.cpuUsage().system) / 1000
-  const framesBefore = (await Promise.all(people.map(decodedFrames))).reduce((a, b) => a + b, 0)
+  const framesBefore = sum(await Promise.all(people.map(decodedFrames)))
+  const packetsBefore = sum(await Promise.all(people.map(audioPackets)))
   const before = treeCpuMs(process.pid) - outside()
   await new Promise((r) => setTimeout(r, CPU_SECONDS * 1000))
   const used = treeCpuMs(process.pid) - outside() - before
-  const frames = (await Promise.all(people.map(decodedFrames))).reduce((a, b) => a + b, 0) - framesBefore
+  const frames = sum(await Promise.all(people.map(decodedFrames))) - framesBefore
+  const packets = sum(await Promise.all(people.map(audioPackets))) - packetsBefore
   await Promise.all(people.map((p) => p.context.close()))
-  return { percent: Math.round((used / (CPU_SECONDS * 1000) / people.length) * 1000) / 10, framesPerSecond: Math.round((frames / CPU_SECONDS / people.length) * 10) / 10 }
+  return { percent: Math.round((used / (CPU_SECONDS * 1000) / people.length) * 1000) / 10, framesPerSecond: Math.round((frames / CPU_SECONDS / people.length) * 10) / 10, audioPacketsPerSecond: Math.round((packets / CPU_SECONDS / people.length) * 10) / 10 }
 }
 
 async function main(): Promise<void> {
@@ -97,14 +101,14 @@ async function main(): Promise<void> {
     if (relay) console.error(`relayed set-up: p50 ${relay.setupMsP50} ms, p99 ${relay.setupMsP99} ms (${relay.runs.join(' ')})`)
     const withFrameEncryption = await meshCpu(browser, url, server.pid, { smallVideo: true }, 'Mesh sealed')
     const without = await meshCpu(browser, url, server.pid, { smallVideo: true, noFrameEncryption: true }, 'Mesh plain')
-    console.error(`four-way mesh, per participant: ${withFrameEncryption.percent}% of a core and ${withFrameEncryption.framesPerSecond} frames/s decoded sealed; ${without.percent}% and ${without.framesPerSecond} frames/s without frame encryption`)
+    console.error(`four-way mesh, per participant: ${withFrameEncryption.percent}% of a core and ${withFrameEncryption.framesPerSecond} frames/s decoded sealed; ${without.percent}% and ${without.framesPerSecond} frames/s without frame encryption; audio packets received per s ${withFrameEncryption.audioPacketsPerSecond} / ${without.audioPacketsPerSecond}`)
     const perFrame = (m: { percent: number; framesPerSecond: number }) => m.percent / m.framesPerSecond
     const result = {
       date: new Date().toISOString(),
       loadAverageAtStart,
       direct: { setupMsP50: direct.setupMsP50, setupMsP99: direct.setupMsP99, runs: direct.runs.length },
       relay: relay ? { setupMsP50: relay.setupMsP50, setupMsP99: relay.setupMsP99, runs: relay.runs.length } : null,
-      cpu: { withFrameEncryption: withFrameEncryption.percent, without: without.percent, unit: 'percent of one core per participant', framesPerSecond: { withFrameEncryption: withFrameEncryption.framesPerSecond, without: without.framesPerSecond } },
+      cpu: { withFrameEncryption: withFrameEncryption.percent, without: without.percent, unit: 'percent of one core per participant', framesPerSecond: { withFrameEncryption: withFrameEncryption.framesPerSecond, without: without.framesPerSecond }, audioPacketsPerSecond: { withFrameEncryption: withFrameEncryption.audioPacketsPerSecond, without: without.audioPacketsPerSecond } },
       ratio: { frameEncryptionOverhead: Math.round((withFrameEncryption.percent / without.percent) * 1000) / 1000, frameEncryptionOverheadPerFrame: Math.round((perFrame(withFrameEncryption) / perFrame(without)) * 1000) / 1000 },
     }
     console.log(JSON.stringify(result))

@@ -33,24 +33,28 @@ export async function smallCamera(context: BrowserContext): Promise<void> {
   })
 }
 
-/** Video frames decoded and audio energy received over the page's open links, and how many links decode video (more than 5 frames). */
-export function received(page: Page): Promise<{ frames: number; energy: number; decodingLinks: number }> {
+/** Video frames decoded, audio energy and audio packets received over the page's open links, and how many links decode video (more than 5 frames). */
+export function received(page: Page): Promise<{ frames: number; energy: number; audioPackets: number; decodingLinks: number }> {
   return page.evaluate(async () => {
     let frames = 0
     let energy = 0
+    let audioPackets = 0
     let decodingLinks = 0
     for (const pc of (window as unknown as { __pcs: RTCPeerConnection[] }).__pcs) {
       if (pc.connectionState === 'closed') continue
       let linkFrames = 0
-      ;(await pc.getStats()).forEach((s: { type: string; kind?: string; framesDecoded?: number; totalAudioEnergy?: number }) => {
+      ;(await pc.getStats()).forEach((s: { type: string; kind?: string; framesDecoded?: number; totalAudioEnergy?: number; packetsReceived?: number }) => {
         if (s.type !== 'inbound-rtp') return
         if (s.kind === 'video') linkFrames += s.framesDecoded ?? 0
-        if (s.kind === 'audio') energy += s.totalAudioEnergy ?? 0
+        if (s.kind === 'audio') {
+          energy += s.totalAudioEnergy ?? 0
+          audioPackets += s.packetsReceived ?? 0
+        }
       })
       frames += linkFrames
       if (linkFrames > 5) decodingLinks++
     }
-    return { frames, energy, decodingLinks }
+    return { frames, energy, audioPackets, decodingLinks }
   })
 }
 
