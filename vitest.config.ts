@@ -1,19 +1,24 @@
 import { defineConfig } from 'vitest/config'
 
+/** Test files that fill the machine on their own (nine browsers in one call): run after the rest, one at a time. */
+const ALONE = 'tests/**/*.alone.e2e.test.ts'
+
 /**
- * One Node project: unit, property, integration (real server process) and e2e (Debian's
- * Chromium via playwright-core against the built PWA). No vite-plugin-solid here: its
- * `browser` resolve condition breaks `ws` in Node (TOOLCHAIN.md).
+ * Node projects: unit, property, integration (real server process) and e2e (Debian's Chromium
+ * via playwright-core against the built PWA), two files at a time; then the `alone` files, one
+ * at a time with nothing beside them. No vite-plugin-solid here: its `browser` resolve condition
+ * breaks `ws` in Node (TOOLCHAIN.md).
  */
 export default defineConfig({
   test: {
-    include: ['tests/**/*.test.ts'],
     environment: 'node',
     // Generous: the waits inside a test (a minute, tests/integration/helpers/clients.ts) fail first, with what they waited for.
     testTimeout: 120_000,
     hookTimeout: 120_000,
     pool: 'forks',
-    fileParallelism: true,
-    maxWorkers: 2,
+    projects: [
+      { extends: true, test: { name: 'suite', include: ['tests/**/*.test.ts'], exclude: [ALONE], fileParallelism: true, maxWorkers: 2, sequence: { groupOrder: 0 } } },
+      { extends: true, test: { name: 'alone', include: [ALONE], fileParallelism: false, maxWorkers: 1, sequence: { groupOrder: 1 } } },
+    ],
   },
 })

@@ -58,6 +58,8 @@ export const ClientErrorCode = {
   TURN_UNAVAILABLE: 'M571_TURN_UNAVAILABLE',
   /** [V7] The call's history entry could not be written. */
   CALL_LOG: 'M572_CALL_LOG',
+  /** [V3] The call already holds {@link MAX_CALL_DEVICES} devices. */
+  CALL_FULL: 'M573_CALL_FULL',
 } as const
 export type ClientErrorCode = (typeof ClientErrorCode)[keyof typeof ClientErrorCode]
 
@@ -118,6 +120,7 @@ export const clientErrorText: Record<ClientErrorCode, string> = {
   M570_TURN_OFF: 'This server has no relay for calls (TURN): calls work only where devices can reach each other directly.',
   M571_TURN_UNAVAILABLE: 'Could not get relay credentials for a call now: check the connection and try again.',
   M572_CALL_LOG: 'The call could not be added to the conversation\'s history.',
+  M573_CALL_FULL: 'This call is full: a call holds up to 8 people.',
 }
 
 export class ClientError extends Error {

@@ -58,5 +58,24 @@ export function received(page: Page): Promise<{ frames: number; energy: number; 
   })
 }
 
+/** How many of the page's open links receive sound (more than 20 audio packets, some energy). */
+export function hearingLinks(page: Page): Promise<number> {
+  return page.evaluate(async () => {
+    let hearing = 0
+    for (const pc of (window as unknown as { __pcs: RTCPeerConnection[] }).__pcs) {
+      if (pc.connectionState === 'closed') continue
+      let packets = 0
+      let energy = 0
+      ;(await pc.getStats()).forEach((s: { type: string; kind?: string; totalAudioEnergy?: number; packetsReceived?: number }) => {
+        if (s.type !== 'inbound-rtp' || s.kind !== 'audio') return
+        packets += s.packetsReceived ?? 0
+        energy += s.totalAudioEnergy ?? 0
+      })
+      if (packets > 20 && energy > 0) hearing++
+    }
+    return hearing
+  })
+}
+
 /** Open links of the page. */
 export const openLinks = (page: Page): Promise<number> => page.evaluate(() => (window as unknown as { __pcs: RTCPeerConnection[] }).__pcs.filter((pc) => pc.connectionState !== 'closed').length)

@@ -1,5 +1,6 @@
 import { randomBytes, toBase64Url } from '../../../crypto/index.js'
 import type { ConvId } from '../../../protocol/index.js'
+import { ClientError, ClientErrorCode } from '../errors.js'
 import { Emitter } from '../events.js'
 import type { SignalChannel } from '../presence/channel.js'
 import type { SignalPayload } from '../presence/payload.js'
@@ -8,6 +9,9 @@ import { CallPartAssembler, splitCallMessage } from './parts.js'
 
 /** A call nobody answers stops ringing after this. */
 export const RING_MS = 45_000
+
+/** A call holds up to this many devices (a mesh: each sends its media to each other one; client/web [W32]). */
+export const MAX_CALL_DEVICES = 8
 
 /** What this device does in a conversation's call. */
 export type CallRole = 'ringing' | 'joined' | 'declined'
@@ -24,6 +28,8 @@ export interface CallView {
   readonly role: CallRole
   /** Other devices in the call, in the order they were heard. */
   readonly peers: readonly string[]
+  /** Not joined, and {@link MAX_CALL_DEVICES} devices are in it already: this device cannot join. */
+  readonly full: boolean
 }
 
 export interface CallEvents extends Record<string, unknown> {
@@ -111,7 +117,7 @@ export class Calls {
   /** The conversation's call, if one is heard of. */
   view(conv: ConvId): CallView | undefined {
     const s = this.calls.get(conv)
-    return s && { conv, id: s.id, video: s.video, since: s.since, joinedAt: s.joinedAt, role: s.role, peers: [...s.peers.keys()] }
+    return s && { conv, id: s.id, video: s.video, since: s.since, joinedAt: s.joinedAt, role: s.role, peers: [...s.peers.keys()], full: s.role !== 'joined' && s.peers.size >= MAX_CALL_DEVICES }
   }
 
   /** Every conversation with a call heard of. */
@@ -129,10 +135,11 @@ export class Calls {
     return this.view(conv)!
   }
 
-  /** Joins the conversation's call (accepts a ringing one). */
+  /** Joins the conversation's call (accepts a ringing one); refused when it is full (M573_CALL_FULL). */
   async join(conv: ConvId): Promise<CallView> {
     const s = this.calls.get(conv)
     if (!s) throw new Error('no call in this conversation')
+    if (s.role !== 'joined' && s.peers.size >= MAX_CALL_DEVICES) throw new ClientError(ClientErrorCode.CALL_FULL)
     if (s.role !== 'joined') {
       s.role = 'joined'
       s.joinedAt = this.now()

@@ -121,8 +121,8 @@ export function ConversationView(props: {
                       </Show>
                     }
                   >
-                    <button type="button" class="small-button" onClick={() => void calls().accept(c().conv).catch(props.onError)}>
-                      Join call
+                    <button type="button" class="small-button" disabled={here()!.full} title={here()!.full ? 'This call is full: a call holds up to 8 people.' : undefined} onClick={() => void calls().accept(c().conv).catch(props.onError)}>
+                      {here()!.full ? 'Call full' : 'Join call'}
                     </button>
                   </Show>
                 )

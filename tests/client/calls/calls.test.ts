@@ -1,7 +1,8 @@
 import { afterEach, describe, expect, test, vi } from 'vitest'
 import type { ConvId, DeviceId } from '../../../protocol/index.js'
 import { Emitter } from '../../../client/core/events.js'
-import { Calls, RING_MS } from '../../../client/core/calls/calls.js'
+import { Calls, MAX_CALL_DEVICES, RING_MS } from '../../../client/core/calls/calls.js'
+import { ClientErrorCode } from '../../../client/core/errors.js'
 import { GONE_MS, HEARTBEAT_MS, decodeCallMessage, encodeCallMessage } from '../../../client/core/calls/callMessage.js'
 import { CallPartAssembler, MAX_PARTS, PART_BYTES, splitCallMessage, type CallPart } from '../../../client/core/calls/parts.js'
 import type { ChannelEvents, SendOutcome } from '../../../client/core/presence/channel.js'
@@ -172,6 +173,33 @@ describe('[V3] calls', () => {
     await cleo.start(CONV, true)
     await new Promise((r) => setTimeout(r, 20))
     expect(ann.view(CONV)!.peers).toEqual([dev(2)])
+    calls.forEach((c) => c.stop())
+  })
+
+  test('[V3] a call holds up to MAX_CALL_DEVICES: the ninth device sees it full and cannot join (M573_CALL_FULL); when one leaves, it can', async () => {
+    const { calls } = network(MAX_CALL_DEVICES + 1)
+    const [first, ...rest] = calls as [Calls, ...Calls[]]
+    const ninth = rest.at(-1)!
+    await first.start(CONV, false)
+    for (const c of rest.slice(0, -1)) {
+      expect(c.view(CONV)!.full).toBe(false)
+      await c.join(CONV)
+    }
+    await new Promise((r) => setTimeout(r, 10))
+    expect(first.view(CONV)!.peers).toHaveLength(MAX_CALL_DEVICES - 1)
+    expect(first.view(CONV)!.full).toBe(false)
+    expect(ninth.view(CONV)).toMatchObject({ role: 'ringing', full: true })
+    expect(ninth.view(CONV)!.peers).toHaveLength(MAX_CALL_DEVICES)
+    await expect(ninth.join(CONV)).rejects.toMatchObject({ code: ClientErrorCode.CALL_FULL })
+    await expect(ninth.start(CONV, false)).rejects.toMatchObject({ code: ClientErrorCode.CALL_FULL })
+    expect(ninth.view(CONV)!.role).toBe('ringing')
+    expect(first.view(CONV)!.peers).toHaveLength(MAX_CALL_DEVICES - 1)
+
+    await rest[0]!.leave(CONV)
+    expect(ninth.view(CONV)!.full).toBe(false)
+    await ninth.join(CONV)
+    await new Promise((r) => setTimeout(r, 10))
+    expect(first.view(CONV)!.peers).toContain(dev(MAX_CALL_DEVICES + 1))
     calls.forEach((c) => c.stop())
   })
 })

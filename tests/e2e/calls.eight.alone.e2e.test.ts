@@ -1,0 +1,70 @@
+import type { Browser, Page } from 'playwright-core'
+import { describe, expect, it } from 'vitest'
+import { hearingLinks, openLinks, watchPeerConnections } from '../helpers/callPages.js'
+import { WAIT, createConversation, inviteLink, joinConversation, onboard, personIn, unexpectedErrors, useWorld, type Person } from './harness.js'
+
+/**
+ * [W32][V3] The mesh's stated size: eight people in one voice call, each hearing the seven others
+ * over a link of its own, and a ninth who finds the call full. Alone in its phase of the suite
+ * (`*.alone.e2e.test.ts`, vitest.config.ts): nine Chromium pages and 56 links fill the two cores
+ * here, and would starve whatever ran beside them.
+ */
+const world = useWorld(['--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream'])
+
+const desk = async (browser: Browser, name: string, url: string): Promise<Person> => {
+  const context = await browser.newContext({ viewport: { width: 1000, height: 760 }, locale: 'en-GB' })
+  await context.grantPermissions(['camera', 'microphone'])
+  await watchPeerConnections(context)
+  return personIn(context, name, url)
+}
+const panel = (page: Page) => page.getByRole('region', { name: /^Call in / })
+
+describe('calls', () => {
+  it('[W32][V3] eight people in one voice call each hear the seven others; a ninth sees it full and cannot join until someone leaves', async () => {
+    const names = ['Ann', 'Bo', 'Cy', 'Di', 'Ed', 'Flo', 'Gus', 'Hal', 'Ivy']
+    const people = await Promise.all(names.map((n) => desk(world.browser, n, `${world.server.url}/`)))
+    const [ann, ...others] = people as [Person, ...Person[]]
+    const ivy = others.at(-1)!
+    const callers = [ann, ...others.slice(0, -1)]
+    await onboard(ann.page, 'Ann')
+    await createConversation(ann.page, 'Site walk')
+    for (const p of others) await joinConversation(p, await inviteLink(ann.page), 'Site walk')
+
+    await ann.page.getByRole('button', { name: 'Voice call', exact: true }).click()
+    for (const p of callers.slice(1)) {
+      const ringing = p.page.getByRole('alertdialog', { name: 'Voice call from Ann' })
+      await ringing.waitFor(WAIT)
+      await ringing.getByRole('button', { name: 'Accept' }).click()
+    }
+    for (const p of callers) {
+      await expect.poll(() => openLinks(p.page), { ...WAIT, timeout: 90_000 }).toBe(7)
+      await expect.poll(() => hearingLinks(p.page), { ...WAIT, timeout: 90_000 }).toBe(7)
+      await expect.poll(() => panel(p.page).getByRole('list', { name: 'People in the call' }).getByRole('listitem').count(), WAIT).toBe(7)
+    }
+
+    // The ninth: it rings, says it is full, and neither Accept nor the header can join.
+    const ringing = ivy.page.getByRole('alertdialog', { name: 'Voice call from Ann' })
+    await ringing.waitFor(WAIT)
+    await expect.poll(() => ringing.textContent(), WAIT).toContain('full (8 people)')
+    expect(await ringing.getByRole('button', { name: 'Accept' }).isDisabled()).toBe(true)
+    const full = ivy.page.getByRole('button', { name: 'Call full', exact: true })
+    await full.waitFor(WAIT)
+    expect(await full.isDisabled()).toBe(true)
+    expect(await openLinks(ivy.page)).toBe(0)
+
+    // Hal hangs up: Ivy can join, and hears the seven.
+    const hal = callers.at(-1)!
+    await panel(hal.page).getByRole('button', { name: 'Hang up' }).click()
+    const join = ivy.page.getByRole('button', { name: 'Join call', exact: true })
+    await join.waitFor(WAIT)
+    await join.click()
+    await expect.poll(() => hearingLinks(ivy.page), { ...WAIT, timeout: 90_000 }).toBe(7)
+    for (const p of callers.slice(0, -1)) await expect.poll(() => openLinks(p.page), WAIT).toBe(7)
+
+    // Six hang up; the last one left is alone, and the call is over for them too.
+    const inCall = [...callers.slice(0, -1), ivy]
+    for (const p of inCall.slice(0, -1)) await panel(p.page).getByRole('button', { name: 'Hang up' }).click()
+    await expect.poll(() => panel(ivy.page).count(), WAIT).toBe(0)
+    for (const p of people) expect(unexpectedErrors(p)).toEqual([])
+  }, 420_000)
+})
