@@ -1,0 +1,66 @@
+import { METRICS, ZERO_COUNTS, addCounts, CLIPS, type Counts, type Metric } from './counts.js'
+import { addDays, daysFrom, monthOf, weekOf, type Day } from './days.js'
+import { discreteLaplace, discreteLaplaceVariance, keyedUniforms } from './noise.js'
+
+/** [Q6] The privacy loss of one metric's total on one day, for one person's device. */
+export const EPSILON_PER_METRIC_DAY = 1
+/** [Q6] A day's totals are final (released, and no report for it accepted) this many days after it ended. */
+export const CLOSE_AFTER_DAYS = 3
+/** [Q7] A breakdown cell (a version, a platform, a group) is shown only from this many people or devices. */
+export const MIN_CELL = 5
+
+/** The noise scale of a metric's daily total: its clip over ε. */
+export const noiseScale = (m: Metric): number => CLIPS[m] / EPSILON_PER_METRIC_DAY
+
+/** The standard deviation of the noise on one metric's daily total, and on a sum of `days` of them. */
+export const noiseStdDev = (m: Metric, days = 1): number => Math.sqrt(days * discreteLaplaceVariance(noiseScale(m)))
+
+/** What the collector keeps of a day: the sum of its reports' clipped counts and how many there were ([Q5]). */
+export interface DayTotals {
+  readonly sum: Counts
+  readonly reports: number
+}
+
+export interface Released {
+  readonly day: Day
+  readonly values: Counts
+}
+
+export interface Period {
+  readonly start: Day
+  readonly values: Counts
+}
+
+export interface Release {
+  readonly days: readonly Released[]
+  readonly weeks: readonly Period[]
+  readonly months: readonly Period[]
+}
+
+/**
+ * [Q6] Noisy totals of closed days from `from` to `to` (days not yet closed on `today` are left
+ * out): each metric's sum plus discrete Laplace noise of scale clip/ε, drawn from the collector's
+ * noise secret for (organisation, day, metric), so every showing gives the same number; shown
+ * rounded and not below 0 (post-processing costs no privacy). Weeks and months add the released
+ * days: people active in a week are the sum of `activeWeek`, in a month of `activeMonth`.
+ */
+export function release(opts: { org: string; noiseSecret: Uint8Array; totals: (day: Day) => DayTotals | undefined; from: Day; to: Day; today: Day }): Release {
+  const lastClosed = addDays(opts.today, -CLOSE_AFTER_DAYS - 1)
+  const to = opts.to < lastClosed ? opts.to : lastClosed
+  const days = daysFrom(opts.from, to).map((day): Released => {
+    const sum = opts.totals(day)?.sum ?? ZERO_COUNTS
+    const values = Object.fromEntries(
+      METRICS.map((m) => {
+        const noise = discreteLaplace(keyedUniforms(opts.noiseSecret, `${opts.org}/${day}/${m}`), noiseScale(m))
+        return [m, Math.max(0, sum[m] + noise)]
+      }),
+    ) as Counts
+    return { day, values }
+  })
+  const group = (key: (d: Day) => string, people: Metric): Period[] => {
+    const periods = new Map<string, Counts>()
+    for (const d of days) periods.set(key(d.day), addCounts(periods.get(key(d.day)) ?? ZERO_COUNTS, d.values))
+    return [...periods].map(([start, v]) => ({ start, values: { ...v, active: v[people] } }))
+  }
+  return { days, weeks: group(weekOf, 'activeWeek'), months: group(monthOf, 'activeMonth') }
+}
