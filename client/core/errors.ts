@@ -60,6 +60,12 @@ export const ClientErrorCode = {
   CALL_LOG: 'M572_CALL_LOG',
   /** [V3] The call already holds {@link MAX_CALL_DEVICES} devices. */
   CALL_FULL: 'M573_CALL_FULL',
+  /** [Q3] The organisation's usage statistics are off. */
+  STATS_OFF: 'M580_STATS_OFF',
+  /** [Q7] Statistics are collected on another admin device. */
+  STATS_ELSEWHERE: 'M581_STATS_ELSEWHERE',
+  /** [Q7] A period that is not from one day to a later one (YYYY-MM-DD). */
+  STATS_RANGE: 'M582_STATS_RANGE',
 } as const
 export type ClientErrorCode = (typeof ClientErrorCode)[keyof typeof ClientErrorCode]
 
@@ -121,6 +127,9 @@ export const clientErrorText: Record<ClientErrorCode, string> = {
   M571_TURN_UNAVAILABLE: 'Could not get relay credentials for a call now: check the connection and try again.',
   M572_CALL_LOG: 'The call could not be added to the conversation\'s history.',
   M573_CALL_FULL: 'This call is full: a call holds up to 8 people.',
+  M580_STATS_OFF: 'Usage statistics are off in this organisation: an admin can turn them on.',
+  M581_STATS_ELSEWHERE: 'Usage statistics are collected on another admin\'s device: open them there.',
+  M582_STATS_RANGE: 'A period is from one day to the same or a later one, written YYYY-MM-DD.',
 }
 
 export class ClientError extends Error {

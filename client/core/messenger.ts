@@ -36,6 +36,8 @@ import type { SearchHit, SearchOptions, SearchStatus } from './search/hit.js'
 import { messageContext } from './search/context.js'
 import { makePresence } from './presence/wire.js'
 import { makeCalls } from './calls/wire.js'
+import { makeStats } from './stats/makeStats.js'
+import type { Stats } from './stats/stats.js'
 import type { Calls } from './calls/calls.js'
 import type { SignalChannel } from './presence/channel.js'
 import type { CallHistoryLine } from './documents/callLog.js'
@@ -86,6 +88,8 @@ export class Messenger {
   /** [M55]–[M59] Receipts, typing and unread counts; made again with the parts. */
   private presencePart: { presence: Presence; channel: SignalChannel; detach: () => void } | undefined
   private callsPart: { calls: Calls; detach: () => void } | undefined
+  /** [Q1]–[Q8] Usage statistics; made again with the parts. */
+  private statsPart: { stats: Stats; detach: () => void } | undefined
   identity: Identity | undefined
   /** [M30] Organisations this device wiped, and wipes under way. */
   private readonly wipes: RemoteWipes
@@ -256,6 +260,8 @@ export class Messenger {
       await this.p.layout.refresh(rec.conv)
     }
     await this.p.team.load()
+    this.statsPart?.detach()
+    this.statsPart = makeStats(parts, { store: this.options.store, identity, clock: this.clock, calls: this.callsPart.calls, events: this.events, ...(this.options.app ? { app: this.options.app } : {}) })
     // [M62]–[M64] Registered again at every welcome; wakes the others once a message is acknowledged.
     this.pushPart?.stop()
     const push = (this.pushPart = new PushWakes({ store: this.options.store, send: (m) => parts.engine.sendPush(m), publish: (t) => parts.team.setPushToken(t), tokensOf: (c) => parts.team.pushTokens(c) }))
@@ -336,6 +342,7 @@ export class Messenger {
     await this.p.log.settled
     await this.p.engine.stop()
     this.pushPart?.stop()
+    this.statsPart?.detach()
     this.dropPresence()
     this.expiry?.stop()
     await this.pruner?.stop() // [M71] a drop under way ends before what it erases through stops
@@ -621,6 +628,12 @@ export class Messenger {
     this.presencePart = undefined
   }
 
+  /** [Q1]–[Q8] The organisations' usage statistics: this device's tally and reports, and the collector's release. */
+  get stats(): Stats {
+    if (!this.statsPart) throw new Error('this device has no identity yet: createIdentity first')
+    return this.statsPart.stats
+  }
+
   /** [V3] Calls of every conversation (signalling only: media is the web client's). */
   get calls(): Calls {
     if (!this.callsPart) throw new Error('this device has no identity yet: createIdentity first')
@@ -645,6 +658,7 @@ export class Messenger {
     // [M30] A wipe replaces the parts (presence among them): after it, the conversation may be gone.
     await this.wiping
     if (!this.registry.get(conv)) throw new ClientError(ClientErrorCode.UNKNOWN_CONVERSATION)
+    this.counted(conv, {}) // [Q2] reading is using: active that day
     return this.presence.receipts.markRead(conv)
   }
 
@@ -739,7 +753,7 @@ export class Messenger {
     const options = typeof opts === 'string' ? { replyTo: opts } : (opts ?? {})
     // During a wipe the parts are being replaced: write into the new ones.
     void this.stopTyping(conv) // [M59] the message went: no longer typing it
-    const write = () => this.p.log.send(conv, text, options).then((v) => (this.pushPart?.sent(conv, v.tag), v))
+    const write = () => this.p.log.send(conv, text, options).then((v) => (this.pushPart?.sent(conv, v.tag), this.counted(conv, { messages: 1 }), v))
     return this.wiping ? this.wiping.then(write) : write()
   }
 
@@ -856,7 +870,15 @@ export class Messenger {
   sendFiles(conv: ConvId, files: readonly Attachment[], caption = '', replyTo?: string): Promise<string> {
     this.requireIdentity()
     if (!this.registry.get(conv)) return Promise.reject(new ClientError(ClientErrorCode.UNKNOWN_CONVERSATION))
-    return this.p.files.send(conv, files, caption, replyTo)
+    return this.p.files.send(conv, files, caption, replyTo).then((id) => {
+      this.counted(conv, { files: files.length, fileMb: Math.ceil(files.reduce((n, f) => n + f.source.size, 0) / 2 ** 20) })
+      return id
+    })
+  }
+
+  /** [Q1] Counts what this device's person did, for the organisation's usage statistics (never fails what was done). */
+  private counted(conv: ConvId, delta: Parameters<Stats['record']>[1]): void {
+    void this.statsPart?.stats.record(conv, delta).catch(() => undefined)
   }
 
   /** [A2] Files waiting to go out, with their progress (`uploads` events tell when it changes). */

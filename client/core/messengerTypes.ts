@@ -36,6 +36,8 @@ export interface MessengerOptions {
   readonly search?: { readonly startDelayMs?: number; readonly saveDelayMs?: number }
   /** [M57] How long cursor changes wait before their `receipt` signal goes (default 300 ms). */
   readonly receiptDelayMs?: number
+  /** [Q7] This app's version and platform, as the organisation's usage statistics show them (device management). */
+  readonly app?: { readonly version: string; readonly platform: string }
 }
 
 export interface ConversationSummary {

@@ -38,6 +38,8 @@ export interface Parts {
   readonly files: Attachments
   /** [M71] Segments dropped on this device (their tombstones). */
   readonly dropped: DroppedSegments
+  /** Mailbox items that are not the team's (usage statistics, client [Q3]): true when handled. */
+  otherMail?: (body: Uint8Array) => Promise<boolean>
 }
 
 /** What the parts ask of the Messenger they make up. */
@@ -166,7 +168,7 @@ export function makeParts(identity: Identity, host: PartsHost): Parts {
   async function onMail(items: readonly { id: number; body: Uint8Array }[]): Promise<void> {
     const done: { id: number; pool?: Uint8Array }[] = []
     for (const item of items) {
-      const handled = await team.onMail(item.body)
+      const handled = (await team.onMail(item.body)) || ((await parts.otherMail?.(item.body).catch(() => false)) ? {} : false)
       if (!handled) events.emit('problem', { code: ClientErrorCode.ENVELOPE_REJECTED, detail: 'mailbox item refused' })
       done.push({ id: item.id, ...(handled && handled.pool ? { pool: handled.pool } : {}) })
     }
@@ -194,5 +196,6 @@ export function makeParts(identity: Identity, host: PartsHost): Parts {
     ...(options.uploadBackoff ? { backoff: options.uploadBackoff } : {}),
   })
 
-  return { docs, outbox, segs, mailOut, engine, layout, log, team, access, epochs, files, dropped }
+  const parts: Parts = { docs, outbox, segs, mailOut, engine, layout, log, team, access, epochs, files, dropped }
+  return parts
 }

@@ -48,6 +48,8 @@ const policyBody = z
     notifications: z.enum(['content', 'sender', 'none']).optional(),
     /** Client [M67]: the longest a message of the organisation lives, in seconds (0: no limit). Absent: as it was. */
     maxDisappearSeconds: z.number().int().min(0).max(7_776_000).optional(),
+    /** client [Q3] Usage statistics on, collected by the op's author under this key (crypto [X3]), or `false`: off. Absent: as it was. */
+    stats: z.union([z.object({ key: z.custom<Uint8Array>((b) => b instanceof Uint8Array && b.length === 96, 'expected 96 bytes') }).strict(), z.literal(false)]).optional(),
   })
   .refine((b) => policyBodyBytes(b) <= MAX_POLICY_OP_BYTES, 'policy op too large')
 export type PolicyBody = z.infer<typeof policyBody>
@@ -58,9 +60,10 @@ export function policyBodyBytes(b: {
   hashes?: { add: readonly unknown[]; remove: readonly unknown[] } | undefined
   domains?: { add: readonly string[]; remove: readonly string[] } | undefined
   scanner?: string | false | undefined
+  stats?: { key: Uint8Array } | false | undefined
 }): number {
   const strings = (xs: readonly string[] = []) => xs.reduce((n, x) => n + x.length + 3, 0)
-  return 128 + (typeof b.scanner === 'string' ? 8 + strings([b.scanner]) : 0) + strings(b.files?.block) + strings(b.files?.warn) + 34 * ((b.hashes?.add.length ?? 0) + (b.hashes?.remove.length ?? 0)) + strings(b.domains?.add) + strings(b.domains?.remove)
+  return 128 + (b.stats ? 112 : 0) + (typeof b.scanner === 'string' ? 8 + strings([b.scanner]) : 0) + strings(b.files?.block) + strings(b.files?.warn) + 34 * ((b.hashes?.add.length ?? 0) + (b.hashes?.remove.length ?? 0)) + strings(b.domains?.add) + strings(b.domains?.remove)
 }
 
 export const bodySchema = z.discriminatedUnion('kind', [

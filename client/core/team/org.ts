@@ -44,6 +44,11 @@ export interface OrgPolicy {
   readonly maxDisappearSeconds?: number
   /** client [M61] The most a notification may show: `content`, `sender` (no text) or `none` (no name); absent: `content`. */
   readonly notifications?: NotificationLevel
+  /**
+   * client [Q3] Usage statistics are on: `collector`, the admin device (hex signing key) that
+   * turned them on and collects the reports; `key`, its token key (crypto [X3]). Absent: off.
+   */
+  readonly stats?: { readonly key: Uint8Array; readonly collector: string }
 }
 
 /** client [M61] What a notification shows, from most to least. */
@@ -222,7 +227,7 @@ function evaluate(graph: OpGraph, order: readonly Op[], voided: ReadonlySet<OpId
         // [T21] an admin's; the latest in [T4] order wins. Not membership: skipped for a past state.
         if (membershipOnly) return
         // [T22] a scanner must be a member when it is named.
-        const next = isAdmin && (typeof b.scanner !== 'string' || users.has(b.scanner)) ? applyPolicyOp(policy, b) : undefined
+        const next = isAdmin && (typeof b.scanner !== 'string' || users.has(b.scanner)) ? applyPolicyOp(policy, b, op.author) : undefined
         ok = !!next
         if (next) policy = next
         break
@@ -250,6 +255,8 @@ function evaluate(graph: OpGraph, order: readonly Op[], voided: ReadonlySet<OpId
   // [T22] A scanner removed from the organisation since it was named is no scanner.
   if (policy.scanner !== undefined && !users.has(policy.scanner)) policy = withoutScanner(policy)
   const devices = liveDevices(users, removedDevices)
+  // client [Q3] Statistics collected by a device no longer an admin's live device are off.
+  if (policy.stats && !liveDevices(users, removedDevices, true).includes(policy.stats.collector)) policy = withoutStats(policy)
   const adminDevices = liveDevices(users, removedDevices, true)
   // client [M63] Tokens of removed devices leave with them: nobody wakes them again.
   const live = new Set(devices)
@@ -264,7 +271,7 @@ function evaluate(graph: OpGraph, order: readonly Op[], voided: ReadonlySet<OpId
  * added; the scanner ([T22]) as written when the op names one or none. Undefined (the op
  * changes nothing) when a list would pass its bound.
  */
-function applyPolicyOp(p: OrgPolicy, b: PolicyBody): OrgPolicy | undefined {
+function applyPolicyOp(p: OrgPolicy, b: PolicyBody, author: string): OrgPolicy | undefined {
   let files = p.files
   if (b.files || b.hashes) {
     const base = files ?? NO_FILE_POLICY
@@ -279,7 +286,13 @@ function applyPolicyOp(p: OrgPolicy, b: PolicyBody): OrgPolicy | undefined {
   // client [M61] as written when the op names a level, else as it was ('content' is the default: kept absent).
   const notifications = b.notifications ?? p.notifications
   const maxDisappear = b.maxDisappearSeconds === undefined ? p.maxDisappearSeconds : b.maxDisappearSeconds || undefined
-  return { requireLock: b.requireLock, autoLockMinutes: b.autoLockMinutes, forbidExport: b.forbidExport, ...(files ? { files } : {}), ...(domains ? { blockedDomains: domains } : {}), ...(scanner ? { scanner } : {}), ...(receiptsOff ? { readReceipts: false as const } : {}), ...(notifications && notifications !== 'content' ? { notifications } : {}), ...(maxDisappear ? { maxDisappearSeconds: maxDisappear } : {}) }
+  const stats = b.stats === undefined ? p.stats : b.stats ? { key: b.stats.key, collector: author } : undefined
+  return { requireLock: b.requireLock, autoLockMinutes: b.autoLockMinutes, forbidExport: b.forbidExport, ...(files ? { files } : {}), ...(domains ? { blockedDomains: domains } : {}), ...(scanner ? { scanner } : {}), ...(receiptsOff ? { readReceipts: false as const } : {}), ...(notifications && notifications !== 'content' ? { notifications } : {}), ...(maxDisappear ? { maxDisappearSeconds: maxDisappear } : {}), ...(stats ? { stats } : {}) }
+}
+
+function withoutStats(p: OrgPolicy): OrgPolicy {
+  const { stats: _, ...rest } = p
+  return rest
 }
 
 function withoutScanner(p: OrgPolicy): OrgPolicy {
@@ -321,6 +334,8 @@ export interface PolicyChange {
   readonly maxDisappearSeconds?: number
   /** client [M61] The most a notification may show on members' devices. */
   readonly notifications?: NotificationLevel
+  /** client [Q3] Usage statistics on, collected by this device under this token key, or `false`: off. */
+  readonly stats?: { readonly key: Uint8Array } | false
 }
 
 const invalid = (detail: string) => new ClientError(ClientErrorCode.POLICY_INVALID, detail)
@@ -368,6 +383,7 @@ export function policyOpBody(current: OrgPolicy, change: PolicyChange): PolicyBo
     ...(change.readReceipts !== undefined ? { readReceipts: change.readReceipts } : {}),
     ...(change.notifications !== undefined ? { notifications: change.notifications } : {}),
     ...(change.maxDisappearSeconds !== undefined ? { maxDisappearSeconds: change.maxDisappearSeconds } : {}),
+    ...(change.stats !== undefined ? { stats: change.stats && { key: change.stats.key } } : {}),
   }
   if (policyBodyBytes(body) > MAX_POLICY_OP_BYTES) throw invalid(`one change may carry at most ${MAX_POLICY_OP_BYTES / 1024} KiB: make it in several`)
   return body

@@ -4,7 +4,7 @@ import { generationRootId } from '../documents/model.js'
 import { ClientError, ClientErrorCode } from '../errors.js'
 import { normaliseName } from '../identity.js'
 import type { GroupState } from './group.js'
-import { NO_POLICY, policyOpBody, type OrgPolicy, type PolicyChange } from './org.js'
+import { NO_POLICY, policyOpBody, type OrgPolicy, type OrgState, type PolicyChange } from './org.js'
 import { spaceIdOf, type OpBody } from './ops.js'
 import { VerifiedPeople, verificationBetween, type Verification, type VerifiedState } from './verified.js'
 import { newInviteSecret, orgInviteLink, parseOrgInvitation, type OrgInvitation } from './orgInvite.js'
@@ -166,6 +166,11 @@ export class Team {
 
   group(group: ConvId): GroupState | undefined {
     return this.spaces.group(group)
+  }
+
+  /** The organisation's resolved state (read only); undefined when `org` is not an organisation this device is in. */
+  orgState(org: ConvId): OrgState | undefined {
+    return this.spaces.meta(org)?.kind === 'org' ? this.spaces.org(org) : undefined
   }
 
   /** The name a space's graph gives it (organisation, group or conversation); '' when unknown. */

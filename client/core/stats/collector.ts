@@ -1,0 +1,138 @@
+import * as z from 'zod'
+import { generateStatsKeyPair, randomBytes, signBlindedStatsToken, toHex, verifyStatsToken, type DeviceKeys } from '../../../crypto/index.js'
+import type { LocalStore } from '../storage/LocalStore.js'
+import { decodeRecord, encodeRecord } from '../storage/records.js'
+import { ZERO_COUNTS, addCounts, clipCounts, countsSchema } from './counts.js'
+import { addDays, dayOf, type Day } from './days.js'
+import { CLOSE_AFTER_DAYS, type DayTotals } from './release.js'
+import { sealTokenAnswer, type Report, type TokenRequest } from './wire.js'
+
+const b32 = z.instanceof(Uint8Array).refine((b) => b.length === 32)
+const keysSchema = z.object({ secret: b32, noise: b32, pk: z.instanceof(Uint8Array) })
+const daySchema = z.object({ sum: countsSchema, reports: z.number().int().min(0), nonces: z.array(z.string().length(64)) })
+const deviceSchema = z.object({ last: z.string(), v: z.string().max(32), p: z.string().max(32) })
+
+/** What the collector knows of a device for device management ([Q7]): the last day it asked for tokens, its app version and platform. */
+export interface DeviceInfo {
+  readonly device: string
+  readonly lastDay: Day
+  readonly version: string
+  readonly platform: string
+}
+
+export interface CollectorDeps {
+  readonly store: LocalStore
+  readonly keys: DeviceKeys
+  readonly now: () => number
+  /** A live device of the organisation (hex signing key): its box key and mailbox; undefined for anyone else. */
+  readonly liveDevice: (org: string, device: string) => { box: Uint8Array; mailbox: Uint8Array } | undefined
+  /** Queues a mailbox item (protocol [S11]). */
+  readonly send: (org: string, mailbox: Uint8Array, body: Uint8Array) => Promise<void>
+}
+
+export type ReportOutcome = 'counted' | 'duplicate' | 'closed' | 'forged' | 'not-collecting'
+
+/**
+ * [Q5] The collector: the admin device that turned statistics on. It holds the token key and the
+ * noise secret of the organisation (in its store only); issues at most one token per live device
+ * and open day ([X3]); counts each report whose token verifies and was not spent, its counts
+ * clipped ([Q2]); keeps only each day's sums and spent nonces, not the reports; and the device
+ * management facts a token request carries.
+ */
+export class Collector {
+  private turn: Promise<unknown> = Promise.resolve()
+
+  constructor(private readonly deps: CollectorDeps) {}
+
+  /** The organisation's token public key, made on first use (turning statistics on). */
+  async publicKey(org: string): Promise<Uint8Array> {
+    return this.queue(async () => {
+      const have = await this.keysOf(org)
+      if (have) return have.pk
+      const pair = generateStatsKeyPair()
+      await this.deps.store.write([{ key: ['stats-col', org], value: encodeRecord({ secret: pair.secret, noise: randomBytes(32), pk: pair.publicKey }) }])
+      return pair.publicKey
+    })
+  }
+
+  async noiseSecret(org: string): Promise<Uint8Array | undefined> {
+    return (await this.keysOf(org))?.noise
+  }
+
+  /** [Q3] Signs the blinded tokens of open days not issued to this device yet, and answers it. */
+  onRequest(req: TokenRequest): Promise<void> {
+    return this.queue(async () => {
+      const keys = await this.keysOf(req.org)
+      const device = req.device && this.deps.liveDevice(req.org, req.device)
+      if (!keys || !device || !req.device) return
+      const today = dayOf(this.deps.now())
+      const oldest = addDays(today, -CLOSE_AFTER_DAYS)
+      const signed: { day: Day; signed: Uint8Array }[] = []
+      const marks = []
+      for (const { day, blinded } of req.days) {
+        if (day < oldest || day > today || signed.some((s) => s.day === day)) continue
+        const issued = ['stats-issued', req.org, day, req.device]
+        if (await this.deps.store.get(issued)) continue
+        const s = signBlindedStatsToken(keys.secret, req.org, day, blinded)
+        if (!s.ok) continue
+        signed.push({ day, signed: s.value })
+        marks.push({ key: issued, value: new Uint8Array([1]) })
+      }
+      await this.deps.store.write([...marks, { key: ['stats-dev', req.org, req.device], value: encodeRecord({ last: today, v: req.version, p: req.platform }) }])
+      if (signed.length) await this.deps.send(req.org, device.mailbox, await sealTokenAnswer({ org: req.org, days: signed }, device.box, this.deps.keys))
+    })
+  }
+
+  /** [Q5] Counts a report once: its token must verify for its day, be unspent, and its day open. */
+  onReport(rep: Report): Promise<ReportOutcome> {
+    return this.queue(async () => {
+      const keys = await this.keysOf(rep.org)
+      if (!keys) return 'not-collecting'
+      const today = dayOf(this.deps.now())
+      if (rep.day < addDays(today, -CLOSE_AFTER_DAYS) || rep.day > today) return 'closed'
+      if (!verifyStatsToken(keys.secret, rep.org, { day: rep.day, nonce: rep.nonce, signature: rep.signature })) return 'forged'
+      const was = await this.dayRecord(rep.org, rep.day)
+      const nonce = toHex(rep.nonce)
+      if (was?.nonces.includes(nonce)) return 'duplicate'
+      const next = { sum: addCounts(was?.sum ?? ZERO_COUNTS, clipCounts(rep.counts)), reports: (was?.reports ?? 0) + 1, nonces: [...(was?.nonces ?? []), nonce] }
+      await this.deps.store.write([{ key: ['stats-day', rep.org, rep.day], value: encodeRecord(next) }])
+      return 'counted'
+    })
+  }
+
+  async totals(org: string, day: Day): Promise<DayTotals | undefined> {
+    const rec = await this.dayRecord(org, day)
+    return rec && { sum: rec.sum, reports: rec.reports }
+  }
+
+  async devices(org: string): Promise<DeviceInfo[]> {
+    const rows = await this.deps.store.range(['stats-dev', org])
+    return rows.flatMap((r) => {
+      const d = decodeRecord(r.value, deviceSchema)
+      return d ? [{ device: r.key[2]!, lastDay: d.last, version: d.v, platform: d.p }] : []
+    })
+  }
+
+  /** Statistics off: the keys, sums and device facts go. */
+  forget(org: string): Promise<void> {
+    return this.queue(async () => {
+      for (const prefix of [['stats-col', org], ['stats-issued', org], ['stats-day', org], ['stats-dev', org]]) await this.deps.store.removeRange(prefix)
+    })
+  }
+
+  private async keysOf(org: string) {
+    const bytes = await this.deps.store.get(['stats-col', org])
+    return bytes && decodeRecord(bytes, keysSchema)
+  }
+
+  private async dayRecord(org: string, day: Day) {
+    const bytes = await this.deps.store.get(['stats-day', org, day])
+    return bytes && decodeRecord(bytes, daySchema)
+  }
+
+  private queue<T>(work: () => Promise<T>): Promise<T> {
+    const next = this.turn.then(work, work)
+    this.turn = next.catch(() => undefined)
+    return next
+  }
+}

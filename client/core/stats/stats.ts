@@ -1,0 +1,184 @@
+import { fromHex, toHex, type DeviceKeys } from '../../../crypto/index.js'
+import { deviceIdOf, type ConvId, type DeviceId } from '../../../protocol/index.js'
+import { ClientError, ClientErrorCode } from '../errors.js'
+import type { LocalStore } from '../storage/LocalStore.js'
+import type { Team } from '../team/team.js'
+import { Collector, type DeviceInfo } from './collector.js'
+import { CLIPS, METRICS, type Counts, type Metric } from './counts.js'
+import { addDays, dayOf, isDay, type Day } from './days.js'
+import { CLOSE_AFTER_DAYS, EPSILON_PER_METRIC_DAY, MIN_CELL, noiseStdDev, release, type Release } from './release.js'
+import { Reporter, type StatsTarget } from './reporter.js'
+import { Tally } from './tally.js'
+import { openStatsMail } from './wire.js'
+
+/** A device id ([P2]) from a hex signing key as the organisation's state names devices. */
+const idOf = (hex: string): DeviceId => deviceIdOf(fromHex(hex)!)
+
+/** Group sizes are shown in these buckets (people). */
+export const GROUP_SIZE_BUCKETS = [[2, 2], [3, 4], [5, 9], [10, 19], [20, 49], [50, Infinity]] as const
+
+/** [Q7] What the collector's admin sees for a period. */
+export interface UsageReport extends Release {
+  readonly org: string
+  readonly from: Day
+  readonly to: Day
+  /** The last day with released numbers (later ones are still open, [Q6]). */
+  readonly lastClosedDay: Day
+  readonly privacy: { readonly epsilonPerMetricDay: number; readonly clips: Counts; readonly noiseStdDev: Counts; readonly minCell: number; readonly closeAfterDays: number }
+  /** Device management ([Q7]): every device that asked for tokens, with its last day, version and platform. */
+  readonly devices: readonly (Omit<DeviceInfo, 'device'> & { readonly device: DeviceId; readonly person: string; readonly daysSilent: number })[]
+  /** Versions and platforms in use, with at least {@link MIN_CELL} devices each; the rest as `other`. */
+  readonly versions: readonly { readonly name: string; readonly devices: number }[]
+  readonly platforms: readonly { readonly name: string; readonly devices: number }[]
+  /** Groups now, by size ([Q7]: from the organisation's own state, which its admins hold). */
+  readonly groups: { readonly count: number; readonly sizes: readonly { readonly bucket: string; readonly groups: number }[] }
+  readonly invitations: { readonly made: number; readonly accepted: number; readonly open: number; readonly expired: number; readonly revoked: number }
+}
+
+export interface StatsDeps {
+  readonly store: LocalStore
+  readonly keys: DeviceKeys
+  readonly team: Team
+  readonly now: () => number
+  readonly send: (org: ConvId, mailbox: Uint8Array, body: Uint8Array) => Promise<void>
+  readonly version: string
+  readonly platform: string
+}
+
+/**
+ * [Q1]–[Q8] Usage statistics for organisation admins that tell how the messenger is used and
+ * nothing of who does what. Every device tallies its own days ([Q1]) and, when the
+ * organisation's policy has statistics on ([Q3]), reports each finished day anonymously with a
+ * blind token (crypto [X3], [X4]) to the collector, the admin device that turned them on
+ * ([Q5]), which releases noisy totals of closed days ([Q6]) and device-management facts ([Q7]).
+ */
+export class Stats {
+  readonly tally: Tally
+  private readonly reporter: Reporter
+  private readonly collector: Collector
+  private readonly me: string
+
+  constructor(private readonly deps: StatsDeps) {
+    this.me = toHex(deps.keys.signPublic)
+    this.tally = new Tally(deps.store)
+    this.collector = new Collector({
+      store: deps.store,
+      keys: deps.keys,
+      now: deps.now,
+      liveDevice: (org, device) => {
+        const s = deps.team.orgState(org as ConvId)
+        if (!s || !s.devices.includes(device)) return undefined
+        const user = s.bindings.get(device)
+        const box = user && s.users.get(user)?.devices.get(device)
+        const mailbox = s.mailboxes.get(device)
+        return box && mailbox ? { box, mailbox } : undefined
+      },
+      send: (org, mailbox, body) => deps.send(org as ConvId, mailbox, body),
+    })
+    this.reporter = new Reporter({ store: deps.store, tally: this.tally, keys: deps.keys, now: deps.now, targets: () => this.targets(), send: (org, mailbox, body) => deps.send(org as ConvId, mailbox, body), version: deps.version, platform: deps.platform })
+  }
+
+  /** [Q3] Whether the organisation's statistics are on, and which device collects them. */
+  status(org: ConvId): { on: boolean; collector?: DeviceId; collectorName?: string; collectingHere: boolean } {
+    const stats = this.deps.team.policy(org).stats
+    if (!stats) return { on: false, collectingHere: false }
+    return { on: true, collector: idOf(stats.collector), collectorName: this.deps.team.deviceNames(org).get(idOf(stats.collector)) ?? 'an admin', collectingHere: stats.collector === this.me }
+  }
+
+  /** [Q3] An admin turns statistics on: this device becomes the collector (its token key published in the policy). */
+  async enable(org: ConvId): Promise<void> {
+    if (!this.deps.team.canAdmin(org)) throw new ClientError(ClientErrorCode.NOT_ADMIN)
+    await this.deps.team.setPolicy(org, { stats: { key: await this.collector.publicKey(org) } })
+    await this.tick()
+  }
+
+  /** [Q3] An admin turns statistics off: every device stops reporting; the collector forgets what it kept. */
+  async disable(org: ConvId): Promise<void> {
+    if (!this.deps.team.canAdmin(org)) throw new ClientError(ClientErrorCode.NOT_ADMIN)
+    const wasHere = this.status(org).collectingHere
+    await this.deps.team.setPolicy(org, { stats: false })
+    if (wasHere) await this.collector.forget(org)
+  }
+
+  /** [Q1] Counts something this device's person did in a conversation (its organisation's tally). */
+  record(conv: ConvId, delta: Partial<Counts>): Promise<void> {
+    const org = this.deps.team.orgOf(conv) ?? conv
+    if (!this.deps.team.orgState(org)) return Promise.resolve()
+    return this.tally.add(org, dayOf(this.deps.now()), delta)
+  }
+
+  /** [Q3][Q4] Tokens asked for and reports sent where due (on connecting, hourly, after a policy change). */
+  tick(): Promise<void> {
+    return this.reporter.tick()
+  }
+
+  /** A mailbox item for statistics: handled (true) or not one (false). */
+  async onMail(body: Uint8Array): Promise<boolean> {
+    const orgs = this.deps.team.orgs().map((o) => o.org)
+    const opened = await openStatsMail(body, this.deps.keys, orgs)
+    if (!opened) return false
+    if ('request' in opened) {
+      if (this.status(opened.request.org as ConvId).collectingHere) await this.collector.onRequest(opened.request)
+    } else if ('answer' in opened) await this.reporter.onAnswer(opened.answer)
+    else if (this.status(opened.report.org as ConvId).collectingHere) await this.collector.onReport(opened.report)
+    return true
+  }
+
+  /** [Q7] The organisation's usage from `from` to `to` (UTC days): on the collecting device only (M580 elsewhere). */
+  async report(org: ConvId, opts: { from?: Day; to?: Day } = {}): Promise<UsageReport> {
+    const status = this.status(org)
+    if (!status.on) throw new ClientError(ClientErrorCode.STATS_OFF)
+    const noiseSecret = await this.collector.noiseSecret(org)
+    if (!status.collectingHere || !noiseSecret) throw new ClientError(ClientErrorCode.STATS_ELSEWHERE, status.collectorName)
+    const today = dayOf(this.deps.now())
+    const to = opts.to ?? today
+    const from = opts.from ?? addDays(to, -27)
+    if (!isDay(from) || !isDay(to) || from > to) throw new ClientError(ClientErrorCode.STATS_RANGE)
+    const totals = new Map<Day, Awaited<ReturnType<Collector['totals']>>>()
+    for (let d = from; d <= to; d = addDays(d, 1)) totals.set(d, await this.collector.totals(org, d))
+    const released = release({ org, noiseSecret, totals: (d) => totals.get(d), from, to, today })
+    const state = this.deps.team.orgState(org)!
+    const names = this.deps.team.deviceNames(org)
+    const devices = (await this.collector.devices(org))
+      .filter((d) => state.devices.includes(d.device))
+      .map((d) => ({ ...d, device: idOf(d.device), person: names.get(idOf(d.device)) ?? 'Unknown', daysSilent: Math.max(0, Math.round((Date.parse(`${today}T00:00:00Z`) - Date.parse(`${d.lastDay}T00:00:00Z`)) / 86_400_000)) }))
+    const cells = (key: (d: DeviceInfo) => string) => {
+      const counts = new Map<string, number>()
+      for (const d of devices) counts.set(key(d), (counts.get(key(d)) ?? 0) + 1)
+      const shown = [...counts].filter(([, n]) => n >= MIN_CELL).map(([name, n]) => ({ name, devices: n }))
+      const other = [...counts].filter(([, n]) => n < MIN_CELL).reduce((a, [, n]) => a + n, 0)
+      return [...shown.sort((a, b) => b.devices - a.devices), ...(other ? [{ name: 'other', devices: other }] : [])]
+    }
+    const groups = this.deps.team.groups(org)
+    const invites = [...state.invites.values()].filter((i) => !i.user)
+    const now = this.deps.now()
+    return {
+      org,
+      from,
+      to,
+      lastClosedDay: addDays(today, -CLOSE_AFTER_DAYS - 1),
+      ...released,
+      privacy: { epsilonPerMetricDay: EPSILON_PER_METRIC_DAY, clips: CLIPS, noiseStdDev: Object.fromEntries(METRICS.map((m: Metric) => [m, Math.round(noiseStdDev(m) * 10) / 10])) as Counts, minCell: MIN_CELL, closeAfterDays: CLOSE_AFTER_DAYS },
+      devices,
+      versions: cells((d) => d.version),
+      platforms: cells((d) => d.platform),
+      groups: {
+        count: groups.length,
+        sizes: GROUP_SIZE_BUCKETS.map(([lo, hi]) => ({ bucket: hi === Infinity ? `${lo}+` : lo === hi ? `${lo}` : `${lo}–${hi}`, groups: groups.filter((g) => g.members.length >= lo && g.members.length <= hi).length })),
+      },
+      invitations: { made: invites.length, accepted: invites.filter((i) => i.used).length, revoked: invites.filter((i) => i.revoked && !i.used).length, open: invites.filter((i) => !i.used && !i.revoked && i.expires > now).length, expired: invites.filter((i) => !i.used && !i.revoked && i.expires <= now).length },
+    }
+  }
+
+  private targets(): StatsTarget[] {
+    return this.deps.team.orgs().flatMap(({ org }) => {
+      const state = this.deps.team.orgState(org)
+      const stats = state?.policy.stats
+      if (!state || !stats || !state.devices.includes(this.me)) return []
+      const user = state.bindings.get(stats.collector)
+      const box = user && state.users.get(user)?.devices.get(stats.collector)
+      const mailbox = state.mailboxes.get(stats.collector)
+      return box && mailbox ? [{ org, key: stats.key, collector: stats.collector, box, mailbox }] : []
+    })
+  }
+}

@@ -1,0 +1,88 @@
+import * as z from 'zod'
+import { asBoxPublicKey, createSigner, openAnonymous, openLockbox, sealAnonymous, sealLockbox, toHex, utf8, STATS_POINT_BYTES, STATS_TOKEN_NONCE_BYTES, type DeviceKeys } from '../../../crypto/index.js'
+import { decodeRecord, encodeRecord } from '../storage/records.js'
+import { countsSchema, type Counts } from './counts.js'
+import { isDay, type Day } from './days.js'
+
+/**
+ * [Q3][Q4] What travels for usage statistics, all through mailboxes (protocol [S11]):
+ * - a token request, device → collector: the blinded tokens of some days and the device's app
+ *   version and platform (device management, [Q7]); a lockbox signed by the device (crypto [L1]);
+ * - the answer, collector → device: the signed blinded tokens; a lockbox signed by the collector;
+ * - a report, device → collector: one day's counts with that day's unblinded token; an anonymous
+ *   seal (crypto [X4]) with no sender, so the collector cannot tell which device sent it.
+ */
+const REQUEST_CONTEXT = 'fieldchat/v1/stats/token-request'
+const ANSWER_CONTEXT = 'fieldchat/v1/stats/token-answer'
+/** At most this many days in one request or answer. */
+export const MAX_TOKEN_DAYS = 8
+
+const day = z.string().refine(isDay, 'not a day')
+const point = z.instanceof(Uint8Array).refine((b) => b.length === STATS_POINT_BYTES)
+const org = z.string().min(1).max(64)
+const requestSchema = z.object({ t: z.literal('stats-req/1'), o: org, days: z.array(z.object({ d: day, b: point }).strict()).min(1).max(MAX_TOKEN_DAYS), v: z.string().max(32), p: z.string().max(32) }).strict()
+const answerSchema = z.object({ t: z.literal('stats-ans/1'), o: org, days: z.array(z.object({ d: day, s: point }).strict()).max(MAX_TOKEN_DAYS) }).strict()
+const reportSchema = z.object({ t: z.literal('stats-rep/1'), o: org, d: day, n: z.instanceof(Uint8Array).refine((b) => b.length === STATS_TOKEN_NONCE_BYTES), s: point, c: countsSchema }).strict()
+
+export interface TokenRequest {
+  readonly org: string
+  readonly days: readonly { readonly day: Day; readonly blinded: Uint8Array }[]
+  readonly version: string
+  readonly platform: string
+  /** Hex of the requesting device's signing key (from the lockbox's signature). */
+  readonly device?: string
+}
+export interface TokenAnswer {
+  readonly org: string
+  readonly days: readonly { readonly day: Day; readonly signed: Uint8Array }[]
+  readonly signedBy?: string
+}
+export interface Report {
+  readonly org: string
+  readonly day: Day
+  readonly nonce: Uint8Array
+  readonly signature: Uint8Array
+  readonly counts: Counts
+}
+
+const ctx = (purpose: string, org: string) => utf8.encode(`${purpose}/${org}`)
+
+export function sealTokenRequest(r: TokenRequest, collectorBox: Uint8Array, me: DeviceKeys): Promise<Uint8Array> {
+  const body = encodeRecord({ t: 'stats-req/1', o: r.org, days: r.days.map((d) => ({ d: d.day, b: d.blinded })), v: r.version.slice(0, 32), p: r.platform.slice(0, 32) })
+  return sealLockbox(body, asBoxPublicKey(collectorBox), ctx(REQUEST_CONTEXT, r.org), createSigner(me.signSecret))
+}
+
+export function sealTokenAnswer(a: TokenAnswer, deviceBox: Uint8Array, me: DeviceKeys): Promise<Uint8Array> {
+  const body = encodeRecord({ t: 'stats-ans/1', o: a.org, days: a.days.map((d) => ({ d: d.day, s: d.signed })) })
+  return sealLockbox(body, asBoxPublicKey(deviceBox), ctx(ANSWER_CONTEXT, a.org), createSigner(me.signSecret))
+}
+
+export function sealReport(r: Report, collectorBox: Uint8Array): Uint8Array {
+  return sealAnonymous(encodeRecord({ t: 'stats-rep/1', o: r.org, d: r.day, n: r.nonce, s: r.signature, c: r.counts }), collectorBox, utf8.encode(r.org))
+}
+
+/**
+ * A mailbox item for statistics, opened with this device's box key for any of its
+ * organisations (`orgs`); undefined when it is none (another kind of item, another device's, or
+ * altered). What it says is still checked by its reader ([Q3], [Q5]).
+ */
+export async function openStatsMail(body: Uint8Array, me: DeviceKeys, orgs: readonly string[]): Promise<{ request: TokenRequest } | { answer: TokenAnswer } | { report: Report } | undefined> {
+  for (const o of orgs) {
+    const req = await openLockbox(body, me.boxPublic, me.boxSecret, ctx(REQUEST_CONTEXT, o))
+    if (req.ok) {
+      const r = decodeRecord(req.value.secret, requestSchema)
+      return r && r.o === o ? { request: { org: o, days: r.days.map((d) => ({ day: d.d, blinded: d.b })), version: r.v, platform: r.p, device: toHex(req.value.sender) } } : undefined
+    }
+    const ans = await openLockbox(body, me.boxPublic, me.boxSecret, ctx(ANSWER_CONTEXT, o))
+    if (ans.ok) {
+      const a = decodeRecord(ans.value.secret, answerSchema)
+      return a && a.o === o ? { answer: { org: o, days: a.days.map((d) => ({ day: d.d, signed: d.s })), signedBy: toHex(ans.value.sender) } } : undefined
+    }
+    const rep = openAnonymous(body, me.boxSecret, utf8.encode(o))
+    if (rep.ok) {
+      const r = decodeRecord(rep.value, reportSchema)
+      return r && r.o === o ? { report: { org: o, day: r.d, nonce: r.n, signature: r.s, counts: r.c } } : undefined
+    }
+  }
+  return undefined
+}

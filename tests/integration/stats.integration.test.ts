@@ -1,0 +1,149 @@
+import { readdirSync, readFileSync, statSync } from 'node:fs'
+import { join } from 'node:path'
+import { expect, test } from 'vitest'
+import type { ConvId } from '../../protocol/index.js'
+import { HybridClock } from '../../client/core/documents/hlc.js'
+import { ClientErrorCode } from '../../client/core/errors.js'
+import { METRICS, clipCounts, ZERO_COUNTS, addCounts, type Counts } from '../../client/core/stats/counts.js'
+import { addDays, dayOf, monthOf, weekOf, type Day } from '../../client/core/stats/days.js'
+import { discreteLaplace, keyedUniforms } from '../../client/core/stats/noise.js'
+import { noiseScale, noiseStdDev } from '../../client/core/stats/release.js'
+import { decodeRecord } from '../../client/core/storage/records.js'
+import * as z from 'zod'
+import { until, type Persona } from './helpers/clients.js'
+import { useServer } from './helpers/lifecycle.js'
+import { enrol, userOf } from './helpers/team.js'
+
+/**
+ * [Q1]–[Q7] Usage statistics through the real server: 30 devices over 14 simulated days (one
+ * clock for all, moved a day at a time), each tallying a known pattern of activity; the admin's
+ * device collects. What is released equals the clipped sums of what was received plus the noise
+ * the collector's secret fixes (reproducible), within the stated noise of the truth; a device
+ * removed on day 7 gets no token after, so nothing of it counts from day 8; a member cannot see
+ * the statistics; the server's files hold nothing statistical.
+ */
+const env = useServer()
+const DEVICES = Number(process.env.STATS_DEVICES ?? 30)
+const DAYS = 14
+let offset = 0
+const clock = () => new HybridClock(() => Date.now() + offset)
+
+/** Device i's day d (1-based): a pattern with idle days, counts above the clips, files and calls. */
+function activity(i: number, d: number): Partial<Counts> | undefined {
+  if ((i + d) % 3 === 0) return undefined
+  const calls = (i + d) % 5 === 0 ? 1 : 0
+  return { messages: (i * 7 + d * 3) % 60, files: (i + d) % 4, fileMb: ((i + d) % 4) * 3, calls, callMinutes: calls * (i % 7) * 10 }
+}
+
+const dayRecord = z.object({ sum: z.record(z.string(), z.number()), reports: z.number(), nonces: z.array(z.string()) }).loose()
+
+test('[Q1]–[Q7] 30 devices over 14 days: the released totals are the clipped sums received plus reproducible noise, within the stated noise of the truth; a removed device counts no more; members cannot see them; the server holds nothing statistical', async () => {
+  const people: Persona[] = []
+  for (let i = 0; i < DEVICES; i++) people.push(await env.persona(`P${i}`, { clock: clock(), app: { version: '0.1.0', platform: i < 3 ? 'cli/rare' : 'cli/linux' } }))
+  for (const p of people) p.messenger.start()
+  const [admin, ...others] = people as [Persona, ...Persona[]]
+  const org: ConvId = await enrol(admin, others, 'Acme field')
+  const removed = people[DEVICES - 1]!
+
+  await admin.messenger.stats.enable(org)
+  await until(() => people.every((p) => p.messenger.stats.status(org).on), 'statistics on everywhere')
+  expect(others[0]!.messenger.stats.status(org)).toMatchObject({ on: true, collectingHere: false })
+
+  const start = dayOf(Date.now())
+  const dayN = (d: number): Day => addDays(start, d - 1)
+  const moveTo = (day: Day, hour: number) => (offset = Date.parse(`${day}T${String(hour).padStart(2, '0')}:00:00Z`) - Date.now())
+  const issued = async (day: Day) => (await admin.store.range(['stats-issued', org, day])).length
+  const counted = async (day: Day) => {
+    const bytes = await admin.store.get(['stats-day', org, day])
+    return bytes ? decodeRecord(bytes, dayRecord)?.reports ?? 0 : 0
+  }
+  const live = (d: number) => people.filter((_, i) => !(i === DEVICES - 1 && d > 7))
+
+  for (let d = 1; d <= DAYS; d++) {
+    moveTo(dayN(d), 10)
+    for (const [i, p] of people.entries()) {
+      const a = activity(i, d)
+      if (a) await p.messenger.stats.record(org, a)
+    }
+    await Promise.all(people.map((p) => p.messenger.stats.tick()))
+    // Every live device asks for today's token (its heartbeat); each gets one.
+    await until(async () => (await issued(dayN(d))) === live(d).length, `day ${d}: tokens issued`).catch(async (err) => {
+      console.log('issued', await issued(dayN(d)), 'problems', people.flatMap((p) => p.problems).slice(0, 5), 'mail', people.map((p) => p.messenger.queuedMail))
+      throw err
+    })
+    // …and has it, unblinded and checked, before the day ends.
+    await until(async () => (await Promise.all(live(d).map(async (p) => { const b = await p.store.get(['stats-tok', org, dayN(d)]); return !!b && !!decodeRecord(b, z.object({ s: z.instanceof(Uint8Array) }).loose()) }))).every(Boolean), `day ${d}: every device holds its token`)
+    if (d > 1) await until(async () => (await counted(dayN(d - 1))) === expectedReports(d - 1), `day ${d - 1}: reports counted`)
+    if (d === 7) {
+      // Removed on day 7, after its token for the day.
+      await admin.messenger.team.removeFromOrg(org, userOf(removed, org))
+      await until(() => !removed.messenger.team.orgState(org), 'the removed device has lost the organisation')
+    }
+  }
+  moveTo(dayN(DAYS + 1), 10)
+  await Promise.all(people.map((p) => p.messenger.stats.tick()))
+  await until(async () => (await counted(dayN(DAYS))) === expectedReports(DAYS), `day ${DAYS}: reports counted`)
+
+  function expectedReports(d: number): number {
+    return people.filter((_, i) => activity(i, d) && !(i === DEVICES - 1 && d > 7)).length
+  }
+
+  // The truth: every live device's clipped day, with its first active day of each week and month.
+  const truth = new Map<Day, Counts>()
+  for (const [i] of people.entries()) {
+    const weeks = new Set<string>()
+    const months = new Set<string>()
+    for (let d = 1; d <= DAYS; d++) {
+      const a = activity(i, d)
+      if (!a || (i === DEVICES - 1 && d > 7)) continue
+      const day = dayN(d)
+      const c = clipCounts({ ...ZERO_COUNTS, ...a, active: 1, activeWeek: weeks.has(weekOf(day)) ? 0 : 1, activeMonth: months.has(monthOf(day)) ? 0 : 1 })
+      weeks.add(weekOf(day))
+      months.add(monthOf(day))
+      truth.set(day, addCounts(truth.get(day) ?? ZERO_COUNTS, c))
+    }
+  }
+
+  moveTo(addDays(dayN(DAYS), 4), 10)
+  const report = await admin.messenger.stats.report(org, { from: dayN(1), to: dayN(DAYS) })
+  expect(report.days.map((d) => d.day)).toEqual(Array.from({ length: DAYS }, (_, k) => dayN(k + 1)))
+  const noiseSecret = decodeRecord((await admin.store.get(['stats-col', org]))!, z.object({ noise: z.instanceof(Uint8Array) }).loose())!.noise
+  for (const released of report.days) {
+    const received = decodeRecord((await admin.store.get(['stats-day', org, released.day]))!, dayRecord)!
+    for (const m of METRICS) {
+      // What was received is the truth (every report counted once, each clipped).
+      expect(received.sum[m], `${released.day} ${m} received`).toBe(truth.get(released.day)![m])
+      // Reproducible: the sum plus the noise the collector's secret fixes for (organisation, day, metric).
+      const noise = discreteLaplace(keyedUniforms(noiseSecret, `${org}/${released.day}/${m}`), noiseScale(m))
+      expect(released.values[m]).toBe(Math.max(0, received.sum[m]! + noise))
+      expect(Math.abs(released.values[m] - truth.get(released.day)![m])).toBeLessThan(10 * noiseStdDev(m))
+    }
+  }
+  expect(report.privacy.epsilonPerMetricDay).toBe(1)
+  // Device management: every live device, its last day, version and platform.
+  expect(report.devices.map((d) => d.device).sort()).toEqual(live(DAYS).map((p) => p.messenger.identity!.deviceId).sort())
+  // Versions and platforms with fewer than 5 devices are shown only as `other` ([Q7]).
+  const linux = live(DAYS).length - 3
+  expect(report.platforms).toEqual(linux >= 5 ? [{ name: 'cli/linux', devices: linux }, { name: 'other', devices: 3 }] : [{ name: 'other', devices: live(DAYS).length }])
+  expect(report.versions).toEqual(live(DAYS).length >= 5 ? [{ name: '0.1.0', devices: live(DAYS).length }] : [{ name: 'other', devices: live(DAYS).length }])
+  // The removed device asked for nothing after day 7, and nothing of its later days was counted.
+  expect(await removed.store.range(['stats-tok', org])).toEqual([])
+
+  // A member (not the collector) cannot see them; an admin-only call from a member is refused.
+  await expect(others[0]!.messenger.stats.report(org)).rejects.toMatchObject({ code: ClientErrorCode.STATS_ELSEWHERE })
+  await expect(others[0]!.messenger.stats.enable(org)).rejects.toMatchObject({ code: ClientErrorCode.NOT_ADMIN })
+
+  // The server's files: no report, token request or count in the clear.
+  const files = walk(env.server().dataDir)
+  for (const f of files) {
+    const bytes = readFileSync(f)
+    for (const needle of ['stats-rep', 'stats-req', 'stats-ans', 'activeWeek', 'callMinutes']) expect(bytes.includes(Buffer.from(needle)), `${f} holds ${needle}`).toBe(false)
+  }
+}, 600_000)
+
+function walk(dir: string): string[] {
+  return readdirSync(dir).flatMap((n) => {
+    const p = join(dir, n)
+    return statSync(p).isDirectory() ? walk(p) : [p]
+  })
+}
