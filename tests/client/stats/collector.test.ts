@@ -1,0 +1,103 @@
+import { describe, expect, test } from 'vitest'
+import nacl from 'tweetnacl'
+import { blindStatsToken, generateDeviceKeys, toHex, unblindStatsToken } from '../../../crypto/index.js'
+import { createMemoryStore } from '../../../client/core/storage/memory.js'
+import { Collector } from '../../../client/core/stats/collector.js'
+import { CLIPS, ZERO_COUNTS } from '../../../client/core/stats/counts.js'
+import { addDays, dayOf } from '../../../client/core/stats/days.js'
+import { CLOSE_AFTER_DAYS } from '../../../client/core/stats/release.js'
+import { openStatsMail, sealReport, sealTokenRequest } from '../../../client/core/stats/wire.js'
+
+/**
+ * [Q3][Q5] The collector against what a hostile member can send: a report replayed, a token
+ * forged or spent on another day, counts inflated, a day closed, a second token asked for the
+ * same day, a request from a device that is not (or no longer) a member; and what a member who
+ * is not the collector can open.
+ */
+const ORG = 'o'.repeat(22)
+const now = Date.parse('2026-12-06T10:00:00Z')
+const today = dayOf(now)
+
+function setup(members: Set<string>) {
+  const store = createMemoryStore()
+  const collectorKeys = generateDeviceKeys()
+  const sent: { mailbox: Uint8Array; body: Uint8Array }[] = []
+  const boxes = new Map<string, Uint8Array>()
+  const collector = new Collector({
+    store,
+    keys: collectorKeys,
+    now: () => now,
+    liveDevice: (_org, device) => (members.has(device) ? { box: boxes.get(device)!, mailbox: new Uint8Array(32).fill(1) } : undefined),
+    send: async (_org, mailbox, body) => void sent.push({ mailbox, body }),
+  })
+  return { store, collector, collectorKeys, sent, boxes }
+}
+
+/** A member device that asks for a token of `day` and gets it answered; returns the unblinded token. */
+async function tokenFor(env: ReturnType<typeof setup>, day: string, pk: Uint8Array) {
+  const device = generateDeviceKeys()
+  env.boxes.set(toHex(device.signPublic), device.boxPublic)
+  const blinded = blindStatsToken(ORG, day)
+  const req = await openStatsMail(await sealTokenRequest({ org: ORG, days: [{ day, blinded: blinded.blinded }], version: '1', platform: 'test' }, env.collectorKeys.boxPublic, device), env.collectorKeys, [ORG])
+  return { device, blinded, req: req && 'request' in req ? req.request : undefined }
+}
+
+describe('[Q5] the collector counts each token once', () => {
+  test('a report counts once; replayed it is a duplicate; a forged or altered token, another day, a closed day are refused; counts above their clip count as the clip', async () => {
+    const members = new Set<string>()
+    const env = setup(members)
+    const pk = await env.collector.publicKey(ORG)
+    const { device, blinded, req } = await tokenFor(env, today, pk)
+    members.add(toHex(device.signPublic))
+    await env.collector.onRequest(req!)
+    expect(env.sent).toHaveLength(1)
+    const answer = await openStatsMail(env.sent[0]!.body, device, [ORG])
+    expect(answer && 'answer' in answer && answer.answer.signedBy).toBe(toHex(env.collectorKeys.signPublic))
+    const token = unblindStatsToken(pk, ORG, blinded, (answer as { answer: { days: { signed: Uint8Array }[] } }).answer.days[0]!.signed)
+    expect(token.ok).toBe(true)
+    const t = (token as { value: { nonce: Uint8Array; signature: Uint8Array } }).value
+
+    const inflated = { ...ZERO_COUNTS, active: 1, messages: 10_000, callMinutes: 99_999 }
+    const report = { org: ORG, day: today, nonce: t.nonce, signature: t.signature, counts: inflated }
+    expect(await env.collector.onReport(report)).toBe('counted')
+    expect(await env.collector.onReport(report)).toBe('duplicate')
+    expect((await env.collector.totals(ORG, today))!).toEqual({ sum: { ...ZERO_COUNTS, active: 1, messages: CLIPS.messages, callMinutes: CLIPS.callMinutes }, reports: 1 })
+
+    const forged = t.signature.slice()
+    forged[5]! ^= 1
+    expect(await env.collector.onReport({ ...report, signature: forged })).toBe('forged')
+    expect(await env.collector.onReport({ ...report, nonce: new Uint8Array(32).fill(2) })).toBe('forged')
+    expect(await env.collector.onReport({ ...report, day: addDays(today, -1) })).toBe('forged')
+    expect(await env.collector.onReport({ ...report, day: addDays(today, -CLOSE_AFTER_DAYS - 1) })).toBe('closed')
+    expect(await env.collector.onReport({ ...report, day: addDays(today, 1) })).toBe('closed')
+    expect((await env.collector.totals(ORG, today))!.reports).toBe(1)
+  })
+
+  test('one token per device and day: asking again gets nothing; a non-member and a day outside the open window get nothing', async () => {
+    const members = new Set<string>()
+    const env = setup(members)
+    const pk = await env.collector.publicKey(ORG)
+    const first = await tokenFor(env, today, pk)
+    members.add(toHex(first.device.signPublic))
+    await env.collector.onRequest(first.req!)
+    await env.collector.onRequest({ ...first.req!, days: [{ day: today, blinded: blindStatsToken(ORG, today).blinded }] })
+    expect(env.sent).toHaveLength(1)
+    const stranger = await tokenFor(env, today, pk)
+    await env.collector.onRequest(stranger.req!)
+    expect(env.sent).toHaveLength(1)
+    await env.collector.onRequest({ ...first.req!, days: [{ day: addDays(today, -CLOSE_AFTER_DAYS - 1), blinded: blindStatsToken(ORG, addDays(today, -CLOSE_AFTER_DAYS - 1)).blinded }, { day: addDays(today, 1), blinded: blindStatsToken(ORG, addDays(today, 1)).blinded }] })
+    expect(env.sent).toHaveLength(1)
+    // Its version and platform are kept for device management.
+    expect(await env.collector.devices(ORG)).toEqual([{ device: toHex(first.device.signPublic), lastDay: today, version: '1', platform: 'test' }])
+  })
+
+  test('a report opens for the collector only: another member\'s device, another organisation, garbage open to nothing', async () => {
+    const collectorBox = nacl.box.keyPair()
+    const body = sealReport({ org: ORG, day: today, nonce: new Uint8Array(32), signature: new Uint8Array(48), counts: ZERO_COUNTS }, collectorBox.publicKey)
+    const collector = { ...generateDeviceKeys(), boxPublic: collectorBox.publicKey, boxSecret: collectorBox.secretKey } as ReturnType<typeof generateDeviceKeys>
+    expect(await openStatsMail(body, collector, [ORG])).toMatchObject({ report: { org: ORG, day: today } })
+    expect(await openStatsMail(body, generateDeviceKeys(), [ORG])).toBeUndefined()
+    expect(await openStatsMail(body, collector, ['p'.repeat(22)])).toBeUndefined()
+    for (const junk of [new Uint8Array(0), new Uint8Array(200), new Uint8Array(5000).fill(7)]) expect(await openStatsMail(junk, collector, [ORG])).toBeUndefined()
+  })
+})
