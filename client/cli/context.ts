@@ -27,6 +27,9 @@ export interface Options {
   readonly off?: boolean
   /** `messages … --receipts`: ask the others online for their receipts first ([M56]). */
   readonly receipts?: boolean
+  /** `org stats … --from DAY --to DAY` ([Q7]). */
+  readonly from?: string
+  readonly to?: string
 }
 
 /** What a command gets: the engine, the options, and the waits bounded by --timeout. */

@@ -25,6 +25,7 @@ import { orgCommands } from './orgCommands.js'
 import { printError, printResult } from './output.js'
 import { USAGE } from './usage.js'
 import { scanCommand } from './scanCommand.js'
+import { CLI_APP } from './statsCommand.js'
 import { searchCommand } from './searchCommand.js'
 import { receiptCommands } from './receiptCommands.js'
 import { DEBIAN_STREAM_MAX_BYTES, parseByteCount, parseClamdAddress } from '../node/clamd.js'
@@ -76,6 +77,8 @@ const OPTIONS = {
   remove: { type: 'boolean', default: false },
   off: { type: 'boolean', default: false },
   receipts: { type: 'boolean', default: false },
+  from: { type: 'string' },
+  to: { type: 'string' },
   help: { type: 'boolean', short: 'h', default: false },
 } as const
 
@@ -147,6 +150,8 @@ async function main(): Promise<number> {
     ...(values.remove ? { remove: true } : {}),
     ...(values.off ? { off: true } : {}),
     ...(values.receipts ? { receipts: true } : {}),
+    ...(values.from !== undefined ? { from: values.from } : {}),
+    ...(values.to !== undefined ? { to: values.to } : {}),
   }
 
   const home = resolve(values.home ?? process.env.FIELDCHAT_HOME ?? '.fieldchat')
@@ -181,7 +186,7 @@ async function main(): Promise<number> {
     await store.close().catch(() => undefined)
     return 0
   }
-  const messenger = await Messenger.open({ store, url: server, socket: nodeSocket, spool: nodeSpool(join(home, 'spool')), fetch: nodeBlobFetch }).catch(async (err: unknown) => {
+  const messenger = await Messenger.open({ store, url: server, socket: nodeSocket, spool: nodeSpool(join(home, 'spool')), fetch: nodeBlobFetch, app: CLI_APP }).catch(async (err: unknown) => {
     await store.close()
     throw err
   })

@@ -8,6 +8,7 @@ import { resolveOrg, resolveUser } from './resolve.js'
 import { waitUntil } from './wait.js'
 import { sync } from './sync.js'
 import { policy } from './policyCommand.js'
+import { statsCommand } from './statsCommand.js'
 
 /** `org …`: an organisation's directory, invitations and admins ([T12], [T13], [V1]). */
 export const orgCommands: Record<string, Command> = {
@@ -139,6 +140,8 @@ open it on the new device (or: org accept LINK there); valid until ${iso(inv.exp
   },
 
   policy,
+
+  stats: statsCommand,
 
   /** The same as `sync`: handles join requests (admins) and membership bundles. */
   sync,

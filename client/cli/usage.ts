@@ -131,6 +131,11 @@ revoke its invitations; USER: user id or exact display name)
                               unblock-hash=SHA256, block-domain=DOMAIN, unblock-domain=DOMAIN,
                               scanner=USER|off (the member whose device runs \`scan\`; admin
                               devices add that person to every group)
+  org stats ORG [on|off] [--from DAY] [--to DAY]
+                              usage statistics: admins turn them on (this device collects the
+                              anonymous daily reports) or off; on the collecting device, the
+                              released usage (noisy totals of closed days, devices, versions,
+                              groups, invitations; the last 28 days unless --from/--to YYYY-MM-DD)
   org verify ORG USER         the safety number with USER, and your code for USER to check
   org verify ORG USER --code TEXT
                               check USER's code: match, mismatch or malformed (exit 1 unless match)

@@ -13,6 +13,7 @@ import * as z from 'zod'
 import { until, type Persona } from './helpers/clients.js'
 import { useServer } from './helpers/lifecycle.js'
 import { enrol, userOf } from './helpers/team.js'
+import { cliHome, type CliRun } from './helpers/cli.js'
 
 /**
  * [Q1]–[Q7] Usage statistics through the real server: 30 devices over 14 simulated days (one
@@ -147,3 +148,26 @@ function walk(dir: string): string[] {
     return statSync(p).isDirectory() ? walk(p) : [p]
   })
 }
+
+test('[Q3][Q7] the CLI: an admin turns statistics on (this device collects), reads them as JSON, turns them off; then they are refused with M580', async () => {
+  const ana = cliHome('ana-stats', () => env.server().url)
+  const ok = (r: CliRun) => {
+    if (r.code !== 0) throw new Error(`\`${r.args.slice(4).join(' ')}\` exited ${r.code}:\n${r.stdout}${r.stderr}`)
+    return r
+  }
+  ok(await ana.run('init', '--name', 'Ana'))
+  const { org } = ok(await ana.run('--json', 'org', 'create', 'Depot')).json<{ org: string }>()
+  expect(ok(await ana.run('--json', 'org', 'stats', org, 'on')).json()).toMatchObject({ org, on: true, collectingHere: true })
+  const report = ok(await ana.run('--json', 'org', 'stats', org, '--from', '2026-11-01', '--to', '2026-11-07')).json<{ days: { day: string; values: Record<string, number> }[]; privacy: { epsilonPerMetricDay: number }; groups: { count: number } }>()
+  expect(report.days.map((d) => d.day)).toEqual(['2026-11-01', '2026-11-02', '2026-11-03', '2026-11-04', '2026-11-05', '2026-11-06', '2026-11-07'])
+  expect(report.privacy.epsilonPerMetricDay).toBe(1)
+  expect(Object.keys(report.days[0]!.values).sort()).toEqual([...METRICS].sort())
+  const human = ok(await ana.run('org', 'stats', org, '--from', '2026-11-01', '--to', '2026-11-02'))
+  expect(human.stdout).toContain('ε = 1 per metric and day')
+  const bad = await ana.run('--json', 'org', 'stats', org, '--from', '2026-11-09', '--to', '2026-11-01')
+  expect(bad.code).not.toBe(0)
+  expect(bad.json<{ error: { code: string } }>().error.code).toBe(ClientErrorCode.STATS_RANGE)
+  expect(ok(await ana.run('--json', 'org', 'stats', org, 'off')).json()).toMatchObject({ org, on: false })
+  const off = await ana.run('--json', 'org', 'stats', org)
+  expect(off.json<{ error: { code: string } }>().error.code).toBe(ClientErrorCode.STATS_OFF)
+})
