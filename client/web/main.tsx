@@ -19,6 +19,8 @@ import { requestPersistence, type Persistence } from './persist.js'
 import { registerServiceWorker } from './pwa.js'
 import { bindNotifications, convInView } from './notify/notifier.js'
 import { checkStoreHealth, type StoreHealth } from './storeHealth.js'
+import { APP_VERSION } from '../core/version.js'
+import { webPlatform } from './usage/platform.js'
 import './styles.css'
 
 /**
@@ -68,7 +70,7 @@ let detach = () => {}
 
 async function start(store: LocalStore): Promise<void> {
   detach()
-  const messenger = await Messenger.open({ store, url: syncUrl(), socket: browserSocket, ...(await fileOptions()) })
+  const messenger = await Messenger.open({ store, url: syncUrl(), socket: browserSocket, ...(await fileOptions()), app: { version: APP_VERSION, platform: webPlatform(navigator.userAgent) } })
   if (messenger.identity) messenger.start()
   const kick = () => messenger.kick()
   window.addEventListener('online', kick)

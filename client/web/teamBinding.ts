@@ -10,6 +10,7 @@ import { publicOrigin } from './publicOrigin.js'
 // The whole policy: file rules and blocked domains change views too ([H8], [U10]).
 const samePolicy = (a: OrgPolicy, b: OrgPolicy) => JSON.stringify(a) === JSON.stringify(b)
 import type { ConvId, DeviceId } from '../../protocol/index.js'
+import type { Stats, UsageReport } from '../core/stats/stats.js'
 
 /**
  * Organisations, groups and conversations' invitations for the UI ([T1]–[T13]): `messenger.team`
@@ -94,6 +95,10 @@ export interface OrgBinding {
   /** [T21] The organisation's device policy, and (admins) changing it. */
   readonly policy: Accessor<OrgPolicy>
   setPolicy(change: PolicyChange): Promise<void>
+  /** client/core [Q3][Q7] Usage statistics: on or off and where collected (follows the policy); admins switch them; the collector reads them. */
+  readonly stats: Accessor<ReturnType<Stats['status']>>
+  setStats(on: boolean): Promise<void>
+  usage(range: { from?: string; to?: string }): Promise<UsageReport>
 }
 
 /**
@@ -213,6 +218,9 @@ export function bindTeam(messenger: Messenger) {
         createGroup: (name, history) => need().createGroup(org, name, { history }),
         policy: liveValue(() => (known() ? need().policy(org) : NO_POLICY), { equals: samePolicy }),
         setPolicy: (change) => need().setPolicy(org, change),
+        stats: liveValue(() => (known() ? messenger.stats.status(org) : { on: false, collectingHere: false }), { equals: (a, b) => JSON.stringify(a) === JSON.stringify(b) }),
+        setStats: (on) => (on ? messenger.stats.enable(org) : messenger.stats.disable(org)),
+        usage: (range) => messenger.stats.report(org, range),
       }
     },
     /** Call inside a component: adding people to a group (its admins, and the organisation's). */

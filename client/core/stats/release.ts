@@ -9,6 +9,9 @@ export const CLOSE_AFTER_DAYS = 3
 /** [Q7] A breakdown cell (a version, a platform, a group) is shown only from this many people or devices. */
 export const MIN_CELL = 5
 
+/** Not below 0 (post-processing costs no privacy). */
+export const floored = (c: Counts): Counts => Object.fromEntries(METRICS.map((m) => [m, Math.max(0, c[m])])) as Counts
+
 /** The noise scale of a metric's daily total: its clip over ε. */
 export const noiseScale = (m: Metric): number => CLIPS[m] / EPSILON_PER_METRIC_DAY
 
@@ -23,7 +26,10 @@ export interface DayTotals {
 
 export interface Released {
   readonly day: Day
+  /** Shown: rounded, not below 0. */
   readonly values: Counts
+  /** The noisy totals before the floor at 0: sums of these are unbiased (a sum of floored values is not). */
+  readonly raw: Counts
 }
 
 export interface Period {
@@ -49,18 +55,13 @@ export function release(opts: { org: string; noiseSecret: Uint8Array; totals: (d
   const to = opts.to < lastClosed ? opts.to : lastClosed
   const days = daysFrom(opts.from, to).map((day): Released => {
     const sum = opts.totals(day)?.sum ?? ZERO_COUNTS
-    const values = Object.fromEntries(
-      METRICS.map((m) => {
-        const noise = discreteLaplace(keyedUniforms(opts.noiseSecret, `${opts.org}/${day}/${m}`), noiseScale(m))
-        return [m, Math.max(0, sum[m] + noise)]
-      }),
-    ) as Counts
-    return { day, values }
+    const raw = Object.fromEntries(METRICS.map((m) => [m, sum[m] + discreteLaplace(keyedUniforms(opts.noiseSecret, `${opts.org}/${day}/${m}`), noiseScale(m))])) as Counts
+    return { day, values: floored(raw), raw }
   })
   const group = (key: (d: Day) => string, people: Metric): Period[] => {
     const periods = new Map<string, Counts>()
-    for (const d of days) periods.set(key(d.day), addCounts(periods.get(key(d.day)) ?? ZERO_COUNTS, d.values))
-    return [...periods].map(([start, v]) => ({ start, values: { ...v, active: v[people] } }))
+    for (const d of days) periods.set(key(d.day), addCounts(periods.get(key(d.day)) ?? ZERO_COUNTS, d.raw))
+    return [...periods].map(([start, v]) => ({ start, values: floored({ ...v, active: v[people] }) }))
   }
   return { days, weeks: group(weekOf, 'activeWeek'), months: group(monthOf, 'activeMonth') }
 }

@@ -41,8 +41,8 @@ export function MemberItem(props: {
             <Show
               when={m().admin}
               fallback={
-                <button type="button" aria-label={`Make ${m().name} admin`} disabled={busy()} onClick={() => setAdmin(true)}>
-                  Make admin
+                <button type="button" disabled={busy()} onClick={() => setAdmin(true)}>
+                  Make {m().name} admin
                 </button>
               }
             >

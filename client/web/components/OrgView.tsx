@@ -7,6 +7,7 @@ import { MyDevices } from './MyDevices.js'
 import { Invitations } from './Invitations.js'
 import { PeoplePanel } from './PeoplePanel.js'
 import { PolicyPanel } from './PolicyPanel.js'
+import { UsagePanel } from '../usage/UsagePanel.js'
 
 /**
  * One organisation: its invitations (admins), its people, this person's devices ([T17]), its
@@ -59,6 +60,7 @@ export function OrgView(props: {
             {(user) => <MyDevices org={org} user={user} onError={props.onError} />}
           </Show>
           <PolicyPanel org={org} />
+          <UsagePanel org={org} />
           <GroupsPanel groups={org.groups()} onCreate={async (name, history) => props.onGroupCreated(await org.createGroup(name, history))} />
         </div>
       </Show>

@@ -51,8 +51,8 @@ export function PersonItem(props: { person: DirectoryEntry; org: OrgBinding; myN
             </button>
           </Show>
           <Show when={props.org.isAdmin() && !p().admin}>
-            <button type="button" aria-label={`Make ${p().name} admin`} disabled={busy()} onClick={() => act(() => props.org.promote(p().user))}>
-              Make admin
+            <button type="button" disabled={busy()} onClick={() => act(() => props.org.promote(p().user))}>
+              Make {p().name} admin
             </button>
           </Show>
           <Show when={props.org.isAdmin()}>

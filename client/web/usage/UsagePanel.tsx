@@ -1,0 +1,61 @@
+import { createSignal, Show } from 'solid-js'
+import { messageOf } from '../binding.js'
+import type { OrgBinding } from '../teamBinding.js'
+import { AdminsCanSee } from './AdminsCanSee.js'
+import { UsageView } from './UsageView.js'
+
+/**
+ * [W38] Usage statistics on an organisation's page (client/core [Q3], [Q7]): every member sees
+ * whether they are on and "What your admins can see"; an admin turns them on (this device then
+ * collects) or off; on the collecting device, **Show usage** opens the report.
+ */
+export function UsagePanel(props: { org: OrgBinding }) {
+  const [busy, setBusy] = createSignal(false)
+  const [error, setError] = createSignal('')
+  const [open, setOpen] = createSignal(false)
+  const s = () => props.org.stats()
+  const switchTo = (on: boolean) => {
+    setBusy(true)
+    setError('')
+    props.org.setStats(on).then(
+      () => setBusy(false),
+      (err: unknown) => (setError(messageOf(err)), setBusy(false)),
+    )
+  }
+  return (
+    <section class="card usage" aria-labelledby="usage-title">
+      <h3 id="usage-title">Usage statistics</h3>
+      <p class="small" role="status">
+        {s().on ? (s().collectingHere ? 'On: this device collects them.' : `On: collected on ${s().collectorName ?? 'an admin'}'s device.`) : 'Off.'}
+      </p>
+      <Show when={props.org.isAdmin()}>
+        <Show
+          when={s().on}
+          fallback={
+            <button type="button" class="small-button" disabled={busy()} onClick={() => switchTo(true)}>
+              Turn on usage statistics
+            </button>
+          }
+        >
+          <Show when={s().collectingHere}>
+            <button type="button" class="small-button" aria-expanded={open()} onClick={() => setOpen(!open())}>
+              {open() ? 'Hide usage' : 'Show usage'}
+            </button>
+          </Show>
+          <button type="button" class="small-button danger" disabled={busy()} onClick={() => switchTo(false)}>
+            Turn off usage statistics
+          </button>
+        </Show>
+      </Show>
+      <Show when={error()}>
+        <p class="alert" role="alert">
+          {error()}
+        </p>
+      </Show>
+      <Show when={open() && s().on && s().collectingHere}>
+        <UsageView org={props.org} />
+      </Show>
+      <AdminsCanSee on={s().on} collectorName={s().collectorName} />
+    </section>
+  )
+}

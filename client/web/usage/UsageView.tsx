@@ -1,0 +1,117 @@
+import { createResource, createSignal, For, Show } from 'solid-js'
+import { addDays, dayOf } from '../../core/stats/days.js'
+import type { UsageReport } from '../../core/stats/stats.js'
+import { messageOf } from '../binding.js'
+import type { OrgBinding } from '../teamBinding.js'
+import { UsageChart } from './UsageChart.js'
+import { usageCsv, usageCsvName } from './usageCsv.js'
+
+const PERIODS = [28, 90, 365] as const
+
+/**
+ * [W38] The collector's report (client/core [Q7]): charts of the released days, the period's
+ * totals, devices silent for a week or more, versions and platforms, groups and invitations,
+ * and **Export CSV**.
+ */
+export function UsageView(props: { org: OrgBinding }) {
+  const [days, setDays] = createSignal<number>(28)
+  const [report] = createResource(days, (n) => props.org.usage({ from: addDays(dayOf(Date.now()), -n + 1) }))
+  const exportCsv = (r: UsageReport) => {
+    const url = URL.createObjectURL(new Blob([usageCsv(r)], { type: 'text/csv' }))
+    const a = document.createElement('a')
+    a.href = url
+    a.download = usageCsvName(r)
+    a.click()
+    setTimeout(() => URL.revokeObjectURL(url), 10_000)
+  }
+  return (
+    <div class="usage-view" aria-label="Usage">
+      <label for="usage-period">Period</label>
+      <select id="usage-period" value={String(days())} onChange={(e) => setDays(Number(e.currentTarget.value))}>
+        <For each={PERIODS}>{(n) => <option value={String(n)}>last {n} days</option>}</For>
+      </select>
+      <Show when={report.error}>
+        <p class="alert" role="alert">
+          {messageOf(report.error)}
+        </p>
+      </Show>
+      <Show when={report()} keyed>
+        {(r) => {
+          const shown = r.days.map((d) => d.day)
+          // Unbiased: the days' noisy totals before their floor at 0, then floored.
+          const sum = (m: keyof UsageReport['days'][number]['values']) => Math.max(0, r.days.reduce((n, d) => n + d.raw[m], 0))
+          const silent = r.devices.filter((d) => d.daysSilent >= 7)
+          return (
+            <>
+              <p class="small">
+                Released up to {r.lastClosedDay} (a day is released {r.privacy.closeAfterDays} days after it ends). Numbers carry random noise (ε = {r.privacy.epsilonPerMetricDay} per number and day; a day's messages ± about {Math.round(r.privacy.noiseStdDev.messages)}).
+              </p>
+              <Show when={shown.length} fallback={<p class="muted small">No day of this period is released yet.</p>}>
+                <UsageChart title="People active per day" days={shown} series={[{ label: 'people', values: r.days.map((d) => d.values.active), stroke: '#2563eb' }]} />
+                <UsageChart title="Messages and files per day" days={shown} series={[{ label: 'messages', values: r.days.map((d) => d.values.messages), stroke: '#059669' }, { label: 'files', values: r.days.map((d) => d.values.files), stroke: '#d97706' }]} />
+                <UsageChart title="Calls per day" days={shown} series={[{ label: 'calls', values: r.days.map((d) => d.values.calls), stroke: '#7c3aed' }, { label: 'call minutes', values: r.days.map((d) => d.values.callMinutes), stroke: '#db2777' }]} />
+              </Show>
+              <ul class="usage-totals small" aria-label="Totals of the period">
+                <li>Messages: {sum('messages')}</li>
+                <li>Files: {sum('files')} ({sum('fileMb')} MiB)</li>
+                <li>Calls: {sum('calls')} ({sum('callMinutes')} min)</li>
+                <li>People active, by week: {r.weeks.map((w) => `${w.start}: ${w.values.active}`).join('; ') || '—'}</li>
+              </ul>
+              <button type="button" class="small-button" onClick={() => exportCsv(r)}>
+                Export CSV
+              </button>
+              <details>
+                <summary>Numbers per day</summary>
+                <table class="usage-table">
+                  <thead>
+                    <tr>
+                      <th scope="col">Day</th>
+                      <th scope="col">Active</th>
+                      <th scope="col">Messages</th>
+                      <th scope="col">Files</th>
+                      <th scope="col">MiB</th>
+                      <th scope="col">Calls</th>
+                      <th scope="col">Call min</th>
+                    </tr>
+                  </thead>
+                  <tbody>
+                    <For each={r.days}>
+                      {(d) => (
+                        <tr>
+                          <th scope="row">{d.day}</th>
+                          <td>{d.values.active}</td>
+                          <td>{d.values.messages}</td>
+                          <td>{d.values.files}</td>
+                          <td>{d.values.fileMb}</td>
+                          <td>{d.values.calls}</td>
+                          <td>{d.values.callMinutes}</td>
+                        </tr>
+                      )}
+                    </For>
+                  </tbody>
+                </table>
+              </details>
+              <h4>Devices</h4>
+              <p class="small">
+                {r.devices.length} devices in touch; {silent.length} silent for 7 days or more{silent.length ? ':' : '.'}
+              </p>
+              <Show when={silent.length}>
+                <ul class="small" aria-label="Devices silent for 7 days or more">
+                  <For each={silent}>{(d) => <li>{d.person}'s device ({d.platform}, {d.version}): last seen {d.lastDay}</li>}</For>
+                </ul>
+              </Show>
+              <p class="small">Versions: {r.versions.map((v) => `${v.name} (${v.devices})`).join(', ') || '—'}</p>
+              <p class="small">Platforms: {r.platforms.map((v) => `${v.name} (${v.devices})`).join(', ') || '—'}</p>
+              <p class="small">
+                Groups: {r.groups.count} ({r.groups.sizes.filter((g) => g.groups).map((g) => `${g.bucket} people: ${g.groups}`).join(', ') || 'none'})
+              </p>
+              <p class="small">
+                Invitations: {r.invitations.made} made, {r.invitations.accepted} accepted, {r.invitations.open} open, {r.invitations.expired} expired
+              </p>
+            </>
+          )
+        }}
+      </Show>
+    </div>
+  )
+}
