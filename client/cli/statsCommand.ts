@@ -16,6 +16,7 @@ const human = (r: UsageReport) =>
     `versions: ${r.versions.map((v) => `${v.name} ${v.devices}`).join(', ') || 'none yet'}`,
     `platforms: ${r.platforms.map((v) => `${v.name} ${v.devices}`).join(', ') || 'none yet'}`,
     `groups: ${r.groups.count} (${r.groups.sizes.map((s) => `${s.bucket}: ${s.groups}`).join(', ')})`,
+    ...r.groupActivity.map((g) => `group ${g.name} (${g.people} people): ${g.messages} messages in the period`),
     `invitations: ${r.invitations.made} made, ${r.invitations.accepted} accepted, ${r.invitations.open} open, ${r.invitations.expired} expired`,
   ].join('\n')
 

@@ -128,7 +128,7 @@ export const clientErrorText: Record<ClientErrorCode, string> = {
   M572_CALL_LOG: 'The call could not be added to the conversation\'s history.',
   M573_CALL_FULL: 'This call is full: a call holds up to 8 people.',
   M580_STATS_OFF: 'Usage statistics are off in this organisation: an admin can turn them on.',
-  M581_STATS_ELSEWHERE: 'Usage statistics are collected on another admin\'s device: open them there.',
+  M581_STATS_ELSEWHERE: 'Usage statistics are collected on another admin\'s device, which shares them with admins\' devices once a day: none has reached this device yet.',
   M582_STATS_RANGE: 'A period is from one day to the same or a later one, written YYYY-MM-DD.',
 }
 

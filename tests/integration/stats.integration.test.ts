@@ -12,7 +12,7 @@ import { decodeRecord } from '../../client/core/storage/records.js'
 import * as z from 'zod'
 import { until, type Persona } from './helpers/clients.js'
 import { useServer } from './helpers/lifecycle.js'
-import { enrol, userOf } from './helpers/team.js'
+import { enrol, groupWith, userOf } from './helpers/team.js'
 import { cliHome, type CliRun } from './helpers/cli.js'
 
 /**
@@ -46,6 +46,15 @@ test('[Q1]–[Q7] 30 devices over 14 days: the released totals are the clipped s
   const org: ConvId = await enrol(admin, others, 'Acme field')
   const removed = people[DEVICES - 1]!
 
+  // [Q9] Six people in one group (its days are broken down), four in another (never collected).
+  const big = DEVICES >= 10 ? await groupWith(admin, org, 'Night crew', people.slice(1, 6)) : undefined
+  const small = DEVICES >= 10 ? await groupWith(admin, org, 'Yard', people.slice(6, 9)) : undefined
+  const groupOf = (i: number): ConvId | undefined => (big && i < 6 ? big : small && i >= 6 && i < 9 ? small : undefined)
+
+  // A second admin, whose device is not the collector: it gets the collector's report ([Q10]).
+  const deputy = people[1]!
+  await admin.messenger.team.promote(org, userOf(deputy, org))
+  await until(() => deputy.messenger.team.canAdmin(org), 'the deputy is an admin')
   await admin.messenger.stats.enable(org)
   await until(() => people.every((p) => p.messenger.stats.status(org).on), 'statistics on everywhere')
   expect(others[0]!.messenger.stats.status(org)).toMatchObject({ on: true, collectingHere: false })
@@ -64,7 +73,8 @@ test('[Q1]–[Q7] 30 devices over 14 days: the released totals are the clipped s
     moveTo(dayN(d), 10)
     for (const [i, p] of people.entries()) {
       const a = activity(i, d)
-      if (a) await p.messenger.stats.record(org, a)
+      // What the people of a group do happens in that group's conversation.
+      if (a) await p.messenger.stats.record(groupOf(i) ?? org, a)
     }
     await Promise.all(people.map((p) => p.messenger.stats.tick()))
     // Every live device asks for today's token (its heartbeat); each gets one.
@@ -84,6 +94,20 @@ test('[Q1]–[Q7] 30 devices over 14 days: the released totals are the clipped s
   moveTo(dayN(DAYS + 1), 10)
   await Promise.all(people.map((p) => p.messenger.stats.tick()))
   await until(async () => (await counted(dayN(DAYS))) === expectedReports(DAYS), `day ${DAYS}: reports counted`)
+  // [Q9] A group's day is reported once its token came (asked for when the day is over): two days later at most.
+  const groupCounted = async (group: ConvId, day: Day) => {
+    const bytes = await admin.store.get(['stats-gday', org, group, day])
+    return bytes ? decodeRecord(bytes, z.object({ reports: z.number() }).loose())?.reports ?? 0 : 0
+  }
+  const groupReports = (d: number) => people.filter((_, i) => groupOf(i) === big && activity(i, d)).length
+  if (big) {
+    // The group tokens of day 14 came with the organisation tokens of day 15 (one answer): once those are here, day 16 sends the group reports.
+    await until(async () => (await issued(dayN(DAYS + 1))) === live(DAYS + 1).length, `day ${DAYS + 1}: tokens issued`)
+    await until(async () => (await Promise.all(live(DAYS + 1).map(async (p) => { const b = await p.store.get(['stats-tok', org, dayN(DAYS + 1)]); return !!b && !!decodeRecord(b, z.object({ s: z.instanceof(Uint8Array) }).loose()) }))).every(Boolean), `day ${DAYS + 1}: every device holds its token`)
+    moveTo(dayN(DAYS + 2), 10)
+    await Promise.all(people.map((p) => p.messenger.stats.tick()))
+    for (let d = 1; d <= DAYS; d++) await until(async () => (await groupCounted(big, dayN(d))) === groupReports(d), `group day ${d} counted`)
+  }
 
   function expectedReports(d: number): number {
     return people.filter((_, i) => activity(i, d) && !(i === DEVICES - 1 && d > 7)).length
@@ -121,6 +145,21 @@ test('[Q1]–[Q7] 30 devices over 14 days: the released totals are the clipped s
     }
   }
   expect(report.privacy.epsilonPerMetricDay).toBe(1)
+  // [Q9] The group of six has its days, reproducible from what was received; the group of four has none, and none was collected.
+  if (big && small) {
+    expect(report.groupActivity.map((g) => g.name)).toEqual(['Night crew'])
+    const night = report.groupActivity[0]!
+    expect(night.people).toBe(6)
+    for (const [k, d] of night.days.entries()) {
+      const members = people.map((_, i) => i).filter((i) => groupOf(i) === big && activity(i, k + 1))
+      const truthMessages = members.reduce((n, i) => n + Math.min(50, activity(i, k + 1)!.messages!), 0)
+      const got = decodeRecord((await admin.store.get(['stats-gday', org, big, d.day]))!, z.object({ active: z.number(), messages: z.number() }).loose())!
+      expect(got).toMatchObject({ active: members.length, messages: truthMessages })
+      expect(d.messages).toBe(Math.max(0, truthMessages + discreteLaplace(keyedUniforms(noiseSecret, `${org}/${big}/${d.day}/messages`), noiseScale('messages'))))
+    }
+    expect(await admin.store.range(['stats-gday', org, small])).toEqual([])
+    expect(await admin.store.range(['stats-issued', org]).then((rows) => rows.filter((r) => r.key[4] === small))).toEqual([])
+  }
   // Device management: every live device, its last day, version and platform.
   expect(report.devices.map((d) => d.device).sort()).toEqual(live(DAYS).map((p) => p.messenger.identity!.deviceId).sort())
   // Versions and platforms with fewer than 5 devices are shown only as `other` ([Q7]).
@@ -130,9 +169,17 @@ test('[Q1]–[Q7] 30 devices over 14 days: the released totals are the clipped s
   // The removed device asked for nothing after day 7, and nothing of its later days was counted.
   expect(await removed.store.range(['stats-tok', org])).toEqual([])
 
-  // A member (not the collector) cannot see them; an admin-only call from a member is refused.
-  await expect(others[0]!.messenger.stats.report(org)).rejects.toMatchObject({ code: ClientErrorCode.STATS_ELSEWHERE })
-  await expect(others[0]!.messenger.stats.enable(org)).rejects.toMatchObject({ code: ClientErrorCode.NOT_ADMIN })
+  // [Q10] The other admin's device shows the collector's report, once shared (once a day).
+  await admin.messenger.stats.tick()
+  await until(async () => (await deputy.messenger.stats.report(org, { from: dayN(1), to: dayN(DAYS) }).catch(() => undefined))?.days.length === DAYS, "the deputy has the collector's report")
+  const shared = await deputy.messenger.stats.report(org, { from: dayN(1), to: dayN(DAYS) })
+  expect(shared.days).toEqual(report.days)
+  expect(shared.sharedOn).toBe(dayOf(Date.now() + offset))
+  // A member (not an admin) cannot see them, gets no share, and cannot turn them on or off.
+  const member = people[2]!
+  await expect(member.messenger.stats.report(org)).rejects.toMatchObject({ code: ClientErrorCode.STATS_ELSEWHERE })
+  expect(await member.store.range(['stats-shared'])).toEqual([])
+  await expect(member.messenger.stats.enable(org)).rejects.toMatchObject({ code: ClientErrorCode.NOT_ADMIN })
 
   // The server's files: no report, token request or count in the clear.
   const files = walk(env.server().dataDir)

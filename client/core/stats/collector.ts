@@ -1,15 +1,16 @@
 import * as z from 'zod'
-import { generateStatsKeyPair, randomBytes, signBlindedStatsToken, toHex, verifyStatsToken, type DeviceKeys } from '../../../crypto/index.js'
+import { bytesEqual, generateStatsKeyPair, randomBytes, signBlindedStatsToken, toHex, verifyStatsToken, type DeviceKeys } from '../../../crypto/index.js'
 import type { LocalStore } from '../storage/LocalStore.js'
 import { decodeRecord, encodeRecord } from '../storage/records.js'
-import { ZERO_COUNTS, addCounts, clipCounts, countsSchema } from './counts.js'
+import { CLIPS, ZERO_COUNTS, addCounts, clipCounts, countsSchema } from './counts.js'
 import { addDays, dayOf, type Day } from './days.js'
 import { CLOSE_AFTER_DAYS, type DayTotals } from './release.js'
-import { sealTokenAnswer, type Report, type TokenRequest } from './wire.js'
+import { sealTokenAnswer, tokenLabel, type GroupReport, type Report, type TokenRequest } from './wire.js'
 
 const b32 = z.instanceof(Uint8Array).refine((b) => b.length === 32)
 const keysSchema = z.object({ secret: b32, noise: b32, pk: z.instanceof(Uint8Array) })
 const daySchema = z.object({ sum: countsSchema, reports: z.number().int().min(0), nonces: z.array(z.string().length(64)) })
+const groupDaySchema = z.object({ active: z.number().int().min(0), messages: z.number().int().min(0), reports: z.number().int().min(0), nonces: z.array(z.string().length(64)) })
 const deviceSchema = z.object({ last: z.string(), v: z.string().max(32), p: z.string().max(32) })
 
 /** What the collector knows of a device for device management ([Q7]): the last day it asked for tokens, its app version and platform. */
@@ -26,6 +27,8 @@ export interface CollectorDeps {
   readonly now: () => number
   /** A live device of the organisation (hex signing key): its box key and mailbox; undefined for anyone else. */
   readonly liveDevice: (org: string, device: string) => { box: Uint8Array; mailbox: Uint8Array } | undefined
+  /** [Q9] The group is one of the organisation's with at least MIN_CELL people, and the device's person is in it. */
+  readonly inGroup: (org: string, group: string, device: string) => boolean
   /** Queues a mailbox item (protocol [S11]). */
   readonly send: (org: string, mailbox: Uint8Array, body: Uint8Array) => Promise<void>
 }
@@ -35,7 +38,7 @@ export type ReportOutcome = 'counted' | 'duplicate' | 'closed' | 'forged' | 'not
 /**
  * [Q5] The collector: the admin device that turned statistics on. It holds the token key and the
  * noise secret of the organisation (in its store only); issues at most one token per live device
- * and open day ([X3]); counts each report whose token verifies and was not spent, its counts
+ * and open day ([X3]) (asked again with the same blinded token, it answers again: the same token); counts each report whose token verifies and was not spent, its counts
  * clipped ([Q2]); keeps only each day's sums and spent nonces, not the reports; and the device
  * management facts a token request carries.
  */
@@ -67,16 +70,19 @@ export class Collector {
       if (!keys || !device || !req.device) return
       const today = dayOf(this.deps.now())
       const oldest = addDays(today, -CLOSE_AFTER_DAYS)
-      const signed: { day: Day; signed: Uint8Array }[] = []
+      const signed: { day: Day; signed: Uint8Array; group?: string }[] = []
       const marks = []
-      for (const { day, blinded } of req.days) {
-        if (day < oldest || day > today || signed.some((s) => s.day === day)) continue
-        const issued = ['stats-issued', req.org, day, req.device]
-        if (await this.deps.store.get(issued)) continue
-        const s = signBlindedStatsToken(keys.secret, req.org, day, blinded)
+      for (const { day, blinded, group } of req.days) {
+        if (day < oldest || day > today || signed.some((s) => s.day === day && s.group === group)) continue
+        if (group && !this.deps.inGroup(req.org, group, req.device)) continue
+        const issued = group ? ['stats-issued', req.org, day, req.device, group] : ['stats-issued', req.org, day, req.device]
+        // One token per device and day: the same blinded token asked again (its answer was lost) is answered again, another is not.
+        const before = await this.deps.store.get(issued)
+        if (before && !bytesEqual(before, blinded)) continue
+        const s = signBlindedStatsToken(keys.secret, tokenLabel(req.org, group), day, blinded)
         if (!s.ok) continue
-        signed.push({ day, signed: s.value })
-        marks.push({ key: issued, value: new Uint8Array([1]) })
+        signed.push({ day, signed: s.value, ...(group ? { group } : {}) })
+        if (!before) marks.push({ key: issued, value: blinded })
       }
       await this.deps.store.write([...marks, { key: ['stats-dev', req.org, req.device], value: encodeRecord({ last: today, v: req.version, p: req.platform }) }])
       if (signed.length) await this.deps.send(req.org, device.mailbox, await sealTokenAnswer({ org: req.org, days: signed }, device.box, this.deps.keys))
@@ -100,6 +106,33 @@ export class Collector {
     })
   }
 
+  /** [Q9] Counts a group report once, as [Q5] does a report: its token must be the group's, for that day. */
+  onGroupReport(rep: GroupReport): Promise<ReportOutcome> {
+    return this.queue(async () => {
+      const keys = await this.keysOf(rep.org)
+      if (!keys) return 'not-collecting'
+      const today = dayOf(this.deps.now())
+      if (rep.day < addDays(today, -CLOSE_AFTER_DAYS) || rep.day > today) return 'closed'
+      if (!verifyStatsToken(keys.secret, tokenLabel(rep.org, rep.group), { day: rep.day, nonce: rep.nonce, signature: rep.signature })) return 'forged'
+      const key = ['stats-gday', rep.org, rep.group, rep.day]
+      const bytes = await this.deps.store.get(key)
+      const was = bytes && decodeRecord(bytes, groupDaySchema)
+      const nonce = toHex(rep.nonce)
+      if (was?.nonces.includes(nonce)) return 'duplicate'
+      const c = { active: Math.min(1, rep.counts.active), messages: Math.min(CLIPS.messages, rep.counts.messages) }
+      const next = { active: (was?.active ?? 0) + c.active, messages: (was?.messages ?? 0) + c.messages, reports: (was?.reports ?? 0) + 1, nonces: [...(was?.nonces ?? []), nonce] }
+      await this.deps.store.write([{ key, value: encodeRecord(next) }])
+      return 'counted'
+    })
+  }
+
+  /** [Q9] A group's sums of a day: people active in it and their messages there. */
+  async groupTotals(org: string, group: string, day: Day): Promise<{ active: number; messages: number } | undefined> {
+    const bytes = await this.deps.store.get(['stats-gday', org, group, day])
+    const rec = bytes && decodeRecord(bytes, groupDaySchema)
+    return rec && { active: rec.active, messages: rec.messages }
+  }
+
   async totals(org: string, day: Day): Promise<DayTotals | undefined> {
     const rec = await this.dayRecord(org, day)
     return rec && { sum: rec.sum, reports: rec.reports }
@@ -116,7 +149,7 @@ export class Collector {
   /** Statistics off: the keys, sums and device facts go. */
   forget(org: string): Promise<void> {
     return this.queue(async () => {
-      for (const prefix of [['stats-col', org], ['stats-issued', org], ['stats-day', org], ['stats-dev', org]]) await this.deps.store.removeRange(prefix)
+      for (const prefix of [['stats-col', org], ['stats-issued', org], ['stats-day', org], ['stats-gday', org], ['stats-dev', org]]) await this.deps.store.removeRange(prefix)
     })
   }
 

@@ -65,3 +65,27 @@ export function release(opts: { org: string; noiseSecret: Uint8Array; totals: (d
   }
   return { days, weeks: group(weekOf, 'activeWeek'), months: group(monthOf, 'activeMonth') }
 }
+
+/** [Q9] A group's released days: people active in it and their messages there, with the noise of [Q6]. */
+export interface GroupRelease {
+  readonly group: string
+  readonly name: string
+  readonly people: number
+  readonly days: readonly { readonly day: Day; readonly active: number; readonly messages: number }[]
+  /** The period's messages: the days' noisy totals summed before their floor at 0, then floored. */
+  readonly messages: number
+}
+
+export function releaseGroup(opts: { org: string; group: string; name: string; people: number; noiseSecret: Uint8Array; totals: (day: Day) => { active: number; messages: number } | undefined; from: Day; to: Day; today: Day }): GroupRelease {
+  const lastClosed = addDays(opts.today, -CLOSE_AFTER_DAYS - 1)
+  const to = opts.to < lastClosed ? opts.to : lastClosed
+  const noisy = (day: Day, m: 'active' | 'messages', v: number) => v + discreteLaplace(keyedUniforms(opts.noiseSecret, `${opts.org}/${opts.group}/${day}/${m}`), noiseScale(m))
+  let messages = 0
+  const days = daysFrom(opts.from, to).map((day) => {
+    const t = opts.totals(day) ?? { active: 0, messages: 0 }
+    const m = noisy(day, 'messages', t.messages)
+    messages += m
+    return { day, active: Math.max(0, noisy(day, 'active', t.active)), messages: Math.max(0, m) }
+  })
+  return { group: opts.group, name: opts.name, people: opts.people, days, messages: Math.max(0, messages) }
+}

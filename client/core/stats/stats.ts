@@ -4,36 +4,21 @@ import { ClientError, ClientErrorCode } from '../errors.js'
 import type { LocalStore } from '../storage/LocalStore.js'
 import type { Team } from '../team/team.js'
 import { Collector, type DeviceInfo } from './collector.js'
+import type { UsageReport } from './usageReport.js'
 import { CLIPS, METRICS, type Counts, type Metric } from './counts.js'
 import { addDays, dayOf, isDay, type Day } from './days.js'
-import { CLOSE_AFTER_DAYS, EPSILON_PER_METRIC_DAY, MIN_CELL, noiseStdDev, release, type Release } from './release.js'
+import { CLOSE_AFTER_DAYS, EPSILON_PER_METRIC_DAY, MIN_CELL, noiseStdDev, release, releaseGroup, type GroupRelease, type Release } from './release.js'
 import { Reporter, type StatsTarget } from './reporter.js'
 import { Tally } from './tally.js'
 import { openStatsMail } from './wire.js'
+import { SHARED_DAYS, openShare, sealShare, sharedReportSchema, withinRange } from './share.js'
+import { decodeRecord, encodeRecord } from '../storage/records.js'
 
 /** A device id ([P2]) from a hex signing key as the organisation's state names devices. */
 const idOf = (hex: string): DeviceId => deviceIdOf(fromHex(hex)!)
 
 /** Group sizes are shown in these buckets (people). */
 export const GROUP_SIZE_BUCKETS = [[2, 2], [3, 4], [5, 9], [10, 19], [20, 49], [50, Infinity]] as const
-
-/** [Q7] What the collector's admin sees for a period. */
-export interface UsageReport extends Release {
-  readonly org: string
-  readonly from: Day
-  readonly to: Day
-  /** The last day with released numbers (later ones are still open, [Q6]). */
-  readonly lastClosedDay: Day
-  readonly privacy: { readonly epsilonPerMetricDay: number; readonly clips: Counts; readonly noiseStdDev: Counts; readonly minCell: number; readonly closeAfterDays: number }
-  /** Device management ([Q7]): every device that asked for tokens, with its last day, version and platform. */
-  readonly devices: readonly (Omit<DeviceInfo, 'device'> & { readonly device: DeviceId; readonly person: string; readonly daysSilent: number })[]
-  /** Versions and platforms in use, with at least {@link MIN_CELL} devices each; the rest as `other`. */
-  readonly versions: readonly { readonly name: string; readonly devices: number }[]
-  readonly platforms: readonly { readonly name: string; readonly devices: number }[]
-  /** Groups now, by size ([Q7]: from the organisation's own state, which its admins hold). */
-  readonly groups: { readonly count: number; readonly sizes: readonly { readonly bucket: string; readonly groups: number }[] }
-  readonly invitations: { readonly made: number; readonly accepted: number; readonly open: number; readonly expired: number; readonly revoked: number }
-}
 
 export interface StatsDeps {
   readonly store: LocalStore
@@ -73,6 +58,7 @@ export class Stats {
         const mailbox = s.mailboxes.get(device)
         return box && mailbox ? { box, mailbox } : undefined
       },
+      inGroup: (org, group, device) => this.inGroup(org as ConvId, group, device),
       send: (org, mailbox, body) => deps.send(org as ConvId, mailbox, body),
     })
     this.reporter = new Reporter({ store: deps.store, tally: this.tally, keys: deps.keys, now: deps.now, targets: () => this.targets(), send: (org, mailbox, body) => deps.send(org as ConvId, mailbox, body), version: deps.version, platform: deps.platform })
@@ -100,27 +86,69 @@ export class Stats {
     if (wasHere) await this.collector.forget(org)
   }
 
-  /** [Q1] Counts something this device's person did in a conversation (its organisation's tally). */
+  /** [Q1] Counts something this device's person did in a conversation (its organisation's tally, and its group's, [Q9]). */
   record(conv: ConvId, delta: Partial<Counts>): Promise<void> {
     const org = this.deps.team.orgOf(conv) ?? conv
     if (!this.deps.team.orgState(org)) return Promise.resolve()
-    return this.tally.add(org, dayOf(this.deps.now()), delta)
+    return this.tally.add(org, dayOf(this.deps.now()), delta, conv !== org && this.deps.team.group(conv) ? conv : undefined)
   }
 
-  /** [Q3][Q4] Tokens asked for and reports sent where due (on connecting, hourly, after a policy change). */
-  tick(): Promise<void> {
-    return this.reporter.tick()
+  /** [Q9] A group of the organisation with at least MIN_CELL people, `device`'s person among them. */
+  private inGroup(org: ConvId, group: string, device: string): boolean {
+    const state = this.deps.team.group(group as ConvId)
+    const user = this.deps.team.orgState(org)?.bindings.get(device)
+    return !!state && this.deps.team.orgOf(group as ConvId) === org && state.members.size >= MIN_CELL && !!user && state.members.has(user)
+  }
+
+  /** [Q3][Q4][Q10] Tokens asked for and reports sent where due (on connecting, hourly, after a policy change); the collector shares its report once a day. */
+  async tick(): Promise<void> {
+    await this.reporter.tick()
+    for (const { org } of this.deps.team.orgs()) {
+      const status = this.status(org)
+      if (!status.on) await this.deps.store.removeRange(['stats-shared', org])
+      else if (status.collectingHere) await this.shareIfDue(org)
+    }
+  }
+
+  /** [Q10] Once a day, the released report of the last year to every other live admin device. */
+  private async shareIfDue(org: ConvId): Promise<void> {
+    const today = dayOf(this.deps.now())
+    const last = await this.deps.store.get(['stats-share-day', org])
+    if (last && new TextDecoder().decode(last) === today) return
+    const state = this.deps.team.orgState(org)
+    const admins = state?.adminDevices.filter((d) => d !== this.me) ?? []
+    if (state && admins.length) {
+      const report = { ...(await this.report(org, { from: addDays(today, -(SHARED_DAYS - 1)), to: today })), sharedOn: today }
+      for (const device of admins) {
+        const user = state.bindings.get(device)
+        const box = user && state.users.get(user)?.devices.get(device)
+        const mailbox = state.mailboxes.get(device)
+        if (box && mailbox) await this.deps.send(org, mailbox, await sealShare(report, box, this.deps.keys))
+      }
+    }
+    await this.deps.store.write([{ key: ['stats-share-day', org], value: new TextEncoder().encode(today) }])
   }
 
   /** A mailbox item for statistics: handled (true) or not one (false). */
   async onMail(body: Uint8Array): Promise<boolean> {
     const orgs = this.deps.team.orgs().map((o) => o.org)
     const opened = await openStatsMail(body, this.deps.keys, orgs)
-    if (!opened) return false
+    if (!opened) {
+      // [Q10] The collector's shared report, kept by an admin device of the organisation.
+      const shared = await openShare(body, this.deps.keys, orgs)
+      if (!shared) return false
+      const org = shared.report.org as ConvId
+      if (this.deps.team.policy(org).stats?.collector === shared.signedBy && this.deps.team.canAdmin(org)) {
+        await this.deps.store.write([{ key: ['stats-shared', org], value: encodeRecord(shared.report) }])
+      }
+      return true
+    }
     if ('request' in opened) {
       if (this.status(opened.request.org as ConvId).collectingHere) await this.collector.onRequest(opened.request)
     } else if ('answer' in opened) await this.reporter.onAnswer(opened.answer)
-    else if (this.status(opened.report.org as ConvId).collectingHere) await this.collector.onReport(opened.report)
+    else if ('report' in opened) {
+      if (this.status(opened.report.org as ConvId).collectingHere) await this.collector.onReport(opened.report)
+    } else if (this.status(opened.groupReport.org as ConvId).collectingHere) await this.collector.onGroupReport(opened.groupReport)
     return true
   }
 
@@ -128,12 +156,18 @@ export class Stats {
   async report(org: ConvId, opts: { from?: Day; to?: Day } = {}): Promise<UsageReport> {
     const status = this.status(org)
     if (!status.on) throw new ClientError(ClientErrorCode.STATS_OFF)
-    const noiseSecret = await this.collector.noiseSecret(org)
-    if (!status.collectingHere || !noiseSecret) throw new ClientError(ClientErrorCode.STATS_ELSEWHERE, status.collectorName)
     const today = dayOf(this.deps.now())
     const to = opts.to ?? today
     const from = opts.from ?? addDays(to, -27)
     if (!isDay(from) || !isDay(to) || from > to) throw new ClientError(ClientErrorCode.STATS_RANGE)
+    const noiseSecret = await this.collector.noiseSecret(org)
+    if (!status.collectingHere || !noiseSecret) {
+      // [Q10] Another admin device: the collector's report shared with it, if one came.
+      const bytes = this.deps.team.canAdmin(org) ? await this.deps.store.get(['stats-shared', org]) : undefined
+      const shared = bytes && decodeRecord(bytes, sharedReportSchema)
+      if (!shared) throw new ClientError(ClientErrorCode.STATS_ELSEWHERE, status.collectorName)
+      return withinRange(shared, from, to)
+    }
     const totals = new Map<Day, Awaited<ReturnType<Collector['totals']>>>()
     for (let d = from; d <= to; d = addDays(d, 1)) totals.set(d, await this.collector.totals(org, d))
     const released = release({ org, noiseSecret, totals: (d) => totals.get(d), from, to, today })
@@ -150,6 +184,12 @@ export class Stats {
       return [...shown.sort((a, b) => b.devices - a.devices), ...(other ? [{ name: 'other', devices: other }] : [])]
     }
     const groups = this.deps.team.groups(org)
+    const groupActivity: GroupRelease[] = []
+    for (const g of groups.filter((g) => g.members.length >= MIN_CELL)) {
+      const sums = new Map<Day, { active: number; messages: number } | undefined>()
+      for (let d = from; d <= to; d = addDays(d, 1)) sums.set(d, await this.collector.groupTotals(org, g.group, d))
+      groupActivity.push(releaseGroup({ org, group: g.group, name: g.name, people: g.members.length, noiseSecret, totals: (d) => sums.get(d), from, to, today }))
+    }
     const invites = [...state.invites.values()].filter((i) => !i.user)
     const now = this.deps.now()
     return {
@@ -166,6 +206,7 @@ export class Stats {
         count: groups.length,
         sizes: GROUP_SIZE_BUCKETS.map(([lo, hi]) => ({ bucket: hi === Infinity ? `${lo}+` : lo === hi ? `${lo}` : `${lo}–${hi}`, groups: groups.filter((g) => g.members.length >= lo && g.members.length <= hi).length })),
       },
+      groupActivity,
       invitations: { made: invites.length, accepted: invites.filter((i) => i.used).length, revoked: invites.filter((i) => i.revoked && !i.used).length, open: invites.filter((i) => !i.used && !i.revoked && i.expires > now).length, expired: invites.filter((i) => !i.used && !i.revoked && i.expires <= now).length },
     }
   }
@@ -178,7 +219,9 @@ export class Stats {
       const user = state.bindings.get(stats.collector)
       const box = user && state.users.get(user)?.devices.get(stats.collector)
       const mailbox = state.mailboxes.get(stats.collector)
-      return box && mailbox ? [{ org, key: stats.key, collector: stats.collector, box, mailbox }] : []
+      return box && mailbox ? [{ org, key: stats.key, collector: stats.collector, box, mailbox, reportsGroup: (group: string) => this.inGroup(org, group, this.me) }] : []
     })
   }
 }
+
+export type { UsageReport }

@@ -7,7 +7,9 @@ import { addDays, monthOf, weekOf, type Day } from './days.js'
 /** Tallies older than this are deleted, reported or not: nothing of a person's days stays longer. */
 export const KEEP_TALLY_DAYS = 40
 
-const recordSchema = z.object({ c: countsSchema, reported: z.boolean().optional() })
+/** At most this many groups are tallied a day ([Q9]); activity in more counts for the organisation only. */
+export const MAX_GROUPS_A_DAY = 32
+const recordSchema = z.object({ c: countsSchema, g: z.record(z.string().max(40), z.number().int().min(0)).optional(), reported: z.boolean().optional() })
 const key = (org: string, day: Day) => ['stats-tally', org, day]
 
 /**
@@ -21,10 +23,15 @@ export class Tally {
 
   constructor(private readonly store: LocalStore) {}
 
-  /** Adds to today's counts in `org`; any count makes the person active that day. */
-  add(org: string, today: Day, delta: Partial<Counts>): Promise<void> {
+  /**
+   * Adds to today's counts in `org`; any count makes the person active that day. `group`: it
+   * happened in that group of the organisation ([Q9]): its messages are counted for the group too.
+   */
+  add(org: string, today: Day, delta: Partial<Counts>, group?: string): Promise<void> {
     return this.queue(async () => {
       const was = await this.read(org, today)
+      const groups = { ...(was?.g ?? {}) }
+      if (group && (group in groups || Object.keys(groups).length < MAX_GROUPS_A_DAY)) groups[group] = (groups[group] ?? 0) + (delta.messages ?? 0)
       let next = addCounts(was?.c ?? ZERO_COUNTS, delta)
       if (!next.active) {
         const activeBefore = async (from: Day) => {
@@ -33,18 +40,18 @@ export class Tally {
         }
         next = { ...next, active: 1, activeWeek: (await activeBefore(weekOf(today))) ? 0 : 1, activeMonth: (await activeBefore(`${monthOf(today)}-01`)) ? 0 : 1 }
       }
-      await this.store.write([{ key: key(org, today), value: encodeRecord({ c: next, ...(was?.reported ? { reported: true } : {}) }) }])
+      await this.store.write([{ key: key(org, today), value: encodeRecord({ c: next, ...(Object.keys(groups).length ? { g: groups } : {}), ...(was?.reported ? { reported: true } : {}) }) }])
     })
   }
 
-  /** Days before `today` with counts not reported yet, oldest first. */
-  async unreported(org: string, today: Day): Promise<{ day: Day; counts: Counts }[]> {
+  /** Days before `today` with counts not reported yet, oldest first, with the messages of each group the person was active in. */
+  async unreported(org: string, today: Day): Promise<{ day: Day; counts: Counts; groups: Readonly<Record<string, number>> }[]> {
     const rows = await this.store.range(['stats-tally', org])
-    const out: { day: Day; counts: Counts }[] = []
+    const out: { day: Day; counts: Counts; groups: Readonly<Record<string, number>> }[] = []
     for (const r of rows) {
       const day = r.key[2]!
       const rec = decodeRecord(r.value, recordSchema)
-      if (rec && !rec.reported && day < today) out.push({ day, counts: rec.c })
+      if (rec && !rec.reported && day < today) out.push({ day, counts: rec.c, groups: rec.g ?? {} })
     }
     return out.sort((a, b) => (a.day < b.day ? -1 : 1))
   }

@@ -20,6 +20,7 @@ export function AdminsCanSee(props: { on: boolean; collectorName?: string | unde
         <li>totals for the whole organisation per day, week and month (people active, messages, files, storage, calls and call minutes), with random noise added so that no one person's day can be told from them (differential privacy, ε = {EPSILON_PER_METRIC_DAY} per number and day), and only for days ended {CLOSE_AFTER_DAYS} days ago or more;</li>
         <li>for managing devices: each device's last day of contact, app version and platform (so lost devices can be removed);</li>
         <li>versions and platforms in use, only where at least {MIN_CELL} devices share one;</li>
+        <li>for each group of at least {MIN_CELL} people: its messages and how many of its people were active, per day, with the same noise (smaller groups are never broken down, and your device sends nothing about them);</li>
         <li>how many groups there are and their sizes, and how many invitations were accepted.</li>
       </ul>
       <p>

@@ -7,7 +7,8 @@ import { UsageView } from './UsageView.js'
 /**
  * [W38] Usage statistics on an organisation's page (client/core [Q3], [Q7]): every member sees
  * whether they are on and "What your admins can see"; an admin turns them on (this device then
- * collects) or off; on the collecting device, **Show usage** opens the report.
+ * collects) or off; **Show usage** opens the report (on another admin's device, the one the
+ * collector shared last, client/core [Q10]).
  */
 export function UsagePanel(props: { org: OrgBinding }) {
   const [busy, setBusy] = createSignal(false)
@@ -37,7 +38,7 @@ export function UsagePanel(props: { org: OrgBinding }) {
             </button>
           }
         >
-          <Show when={s().collectingHere}>
+          <Show when={s().on}>
             <button type="button" class="small-button" aria-expanded={open()} onClick={() => setOpen(!open())}>
               {open() ? 'Hide usage' : 'Show usage'}
             </button>
@@ -52,7 +53,7 @@ export function UsagePanel(props: { org: OrgBinding }) {
           {error()}
         </p>
       </Show>
-      <Show when={open() && s().on && s().collectingHere}>
+      <Show when={open() && s().on && props.org.isAdmin()}>
         <UsageView org={props.org} />
       </Show>
       <AdminsCanSee on={s().on} collectorName={s().collectorName} />

@@ -43,6 +43,9 @@ export function UsageView(props: { org: OrgBinding }) {
           const silent = r.devices.filter((d) => d.daysSilent >= 7)
           return (
             <>
+              <Show when={r.sharedOn}>
+                <p class="small">As shared by the collecting device on {r.sharedOn} (it shares once a day).</p>
+              </Show>
               <p class="small">
                 Released up to {r.lastClosedDay} (a day is released {r.privacy.closeAfterDays} days after it ends). Numbers carry random noise (ε = {r.privacy.epsilonPerMetricDay} per number and day; a day's messages ± about {Math.round(r.privacy.noiseStdDev.messages)}).
               </p>
@@ -105,6 +108,18 @@ export function UsageView(props: { org: OrgBinding }) {
               <p class="small">
                 Groups: {r.groups.count} ({r.groups.sizes.filter((g) => g.groups).map((g) => `${g.bucket} people: ${g.groups}`).join(', ') || 'none'})
               </p>
+              <h4>Groups of {r.privacy.minCell} people or more</h4>
+              <Show when={r.groupActivity.length} fallback={<p class="muted small">None: smaller groups are never broken down.</p>}>
+                <ul class="small" aria-label="Group activity">
+                  <For each={r.groupActivity}>
+                    {(g) => (
+                      <li>
+                        {g.name} ({g.people} people): {g.messages} messages; people active per day up to {Math.max(0, ...g.days.map((d) => d.active))}
+                      </li>
+                    )}
+                  </For>
+                </ul>
+              </Show>
               <p class="small">
                 Invitations: {r.invitations.made} made, {r.invitations.accepted} accepted, {r.invitations.open} open, {r.invitations.expired} expired
               </p>

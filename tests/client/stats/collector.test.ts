@@ -1,5 +1,4 @@
 import { describe, expect, test } from 'vitest'
-import nacl from 'tweetnacl'
 import { blindStatsToken, generateDeviceKeys, toHex, unblindStatsToken } from '../../../crypto/index.js'
 import { createMemoryStore } from '../../../client/core/storage/memory.js'
 import { Collector } from '../../../client/core/stats/collector.js'
@@ -28,6 +27,8 @@ function setup(members: Set<string>) {
     keys: collectorKeys,
     now: () => now,
     liveDevice: (_org, device) => (members.has(device) ? { box: boxes.get(device)!, mailbox: new Uint8Array(32).fill(1) } : undefined),
+    // [Q9] 'g5' has five people, these members among them; 'g4' has four.
+    inGroup: (_org, group, device) => group === 'g5' && members.has(device),
     send: async (_org, mailbox, body) => void sent.push({ mailbox, body }),
   })
   return { store, collector, collectorKeys, sent, boxes }
@@ -82,6 +83,12 @@ describe('[Q5] the collector counts each token once', () => {
     await env.collector.onRequest(first.req!)
     await env.collector.onRequest({ ...first.req!, days: [{ day: today, blinded: blindStatsToken(ORG, today).blinded }] })
     expect(env.sent).toHaveLength(1)
+    // The same blinded token asked again (its answer lost): answered again, with the same signature.
+    await env.collector.onRequest(first.req!)
+    expect(env.sent).toHaveLength(2)
+    const sig = async (i: number) => ((await openStatsMail(env.sent[i]!.body, first.device, [ORG])) as unknown as { answer: { days: { signed: Uint8Array }[] } }).answer.days[0]!.signed
+    expect(toHex(await sig(1))).toBe(toHex(await sig(0)))
+    env.sent.splice(1)
     const stranger = await tokenFor(env, today, pk)
     await env.collector.onRequest(stranger.req!)
     expect(env.sent).toHaveLength(1)
@@ -92,12 +99,35 @@ describe('[Q5] the collector counts each token once', () => {
   })
 
   test('a report opens for the collector only: another member\'s device, another organisation, garbage open to nothing', async () => {
-    const collectorBox = nacl.box.keyPair()
-    const body = sealReport({ org: ORG, day: today, nonce: new Uint8Array(32), signature: new Uint8Array(48), counts: ZERO_COUNTS }, collectorBox.publicKey)
-    const collector = { ...generateDeviceKeys(), boxPublic: collectorBox.publicKey, boxSecret: collectorBox.secretKey } as ReturnType<typeof generateDeviceKeys>
+    const collector = generateDeviceKeys()
+    const body = sealReport({ org: ORG, day: today, nonce: new Uint8Array(32), signature: new Uint8Array(48), counts: ZERO_COUNTS }, collector.boxPublic)
     expect(await openStatsMail(body, collector, [ORG])).toMatchObject({ report: { org: ORG, day: today } })
     expect(await openStatsMail(body, generateDeviceKeys(), [ORG])).toBeUndefined()
     expect(await openStatsMail(body, collector, ['p'.repeat(22)])).toBeUndefined()
     for (const junk of [new Uint8Array(0), new Uint8Array(200), new Uint8Array(5000).fill(7)]) expect(await openStatsMail(junk, collector, [ORG])).toBeUndefined()
+  })
+
+  test('[Q9] group tokens only for a group of at least 5 people the device is in; a group report counts once, under its own group and day; an organisation token is no group token', async () => {
+    const members = new Set<string>()
+    const env = setup(members)
+    const pk = await env.collector.publicKey(ORG)
+    const device = generateDeviceKeys()
+    members.add(toHex(device.signPublic))
+    env.boxes.set(toHex(device.signPublic), device.boxPublic)
+    const g5 = blindStatsToken(`${ORG}/g5`, today)
+    const g4 = blindStatsToken(`${ORG}/g4`, today)
+    const req = await openStatsMail(await sealTokenRequest({ org: ORG, days: [{ day: today, blinded: g5.blinded, group: 'g5' }, { day: today, blinded: g4.blinded, group: 'g4' }], version: '1', platform: 't' }, env.collectorKeys.boxPublic, device), env.collectorKeys, [ORG])
+    await env.collector.onRequest((req as { request: Parameters<Collector['onRequest']>[0] }).request)
+    const answer = (await openStatsMail(env.sent[0]!.body, device, [ORG])) as unknown as { answer: { days: { day: string; signed: Uint8Array; group?: string }[] } }
+    expect(answer.answer.days.map((d) => d.group)).toEqual(['g5'])
+    const token = unblindStatsToken(pk, `${ORG}/g5`, g5, answer.answer.days[0]!.signed)
+    const t = (token as { value: { nonce: Uint8Array; signature: Uint8Array } }).value
+    const rep = { org: ORG, group: 'g5', day: today, nonce: t.nonce, signature: t.signature, counts: { active: 3, messages: 500 } }
+    expect(await env.collector.onGroupReport(rep)).toBe('counted')
+    expect(await env.collector.onGroupReport(rep)).toBe('duplicate')
+    expect(await env.collector.onGroupReport({ ...rep, group: 'g4' })).toBe('forged')
+    // The group's token is not the organisation's.
+    expect(await env.collector.onReport({ org: ORG, day: today, nonce: t.nonce, signature: t.signature, counts: ZERO_COUNTS })).toBe('forged')
+    expect(await env.collector.groupTotals(ORG, 'g5', today)).toEqual({ active: 1, messages: CLIPS.messages })
   })
 })
