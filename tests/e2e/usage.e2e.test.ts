@@ -38,7 +38,7 @@ describe('usage statistics', () => {
     await usage(admin).getByRole('button', { name: 'Show usage' }).click()
     const view = admin.page.getByLabel('Usage', { exact: true })
     await expect.poll(() => view.locator('.usage-chart canvas').count(), WAIT).toBe(3)
-    expect(await view.getByRole('img', { name: /People active per day: chart/ }).count()).toBe(1)
+    expect(await view.getByRole('img', { name: /People and devices active per day: chart/ }).count()).toBe(1)
     await view.getByText('Numbers per day').click()
     await expect.poll(() => view.locator('table.usage-table').getByRole('row').count(), WAIT).toBe(28 - 4 + 1)
     // The page with the report open, and Bob's with what admins can see, pass axe.

@@ -145,6 +145,12 @@ test('[Q1]–[Q7] 30 devices over 14 days: the released totals are the clipped s
     }
   }
   expect(report.privacy.epsilonPerMetricDay).toBe(1)
+  // [Q7] Devices in contact a day: every live device asked once; released with the noise of a count of one.
+  for (const [k, c] of report.devicesInContact.entries()) {
+    const exact = decodeRecord((await admin.store.get(['stats-devday', org, c.day]))!, z.number())!
+    expect(exact, c.day).toBe(live(k + 1).length)
+    expect(c.devices).toBe(Math.max(0, exact + discreteLaplace(keyedUniforms(noiseSecret, `${org}/${c.day}/devices`), 1)))
+  }
   // [Q9] The group of six has its days, reproducible from what was received; the group of four has none, and none was collected.
   if (big && small) {
     expect(report.groupActivity.map((g) => g.name)).toEqual(['Night crew'])

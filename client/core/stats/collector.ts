@@ -84,7 +84,11 @@ export class Collector {
         signed.push({ day, signed: s.value, ...(group ? { group } : {}) })
         if (!before) marks.push({ key: issued, value: blinded })
       }
-      await this.deps.store.write([...marks, { key: ['stats-dev', req.org, req.device], value: encodeRecord({ last: today, v: req.version, p: req.platform }) }])
+      // [Q7] Devices in contact a day: counted at a device's first request of the day.
+      const was = await this.deps.store.get(['stats-dev', req.org, req.device])
+      const firstToday = (was && decodeRecord(was, deviceSchema)?.last) !== today
+      const contact = firstToday ? [{ key: ['stats-devday', req.org, today], value: encodeRecord(((await this.devicesInContact(req.org, today)) ?? 0) + 1) }] : []
+      await this.deps.store.write([...marks, ...contact, { key: ['stats-dev', req.org, req.device], value: encodeRecord({ last: today, v: req.version, p: req.platform }) }])
       if (signed.length) await this.deps.send(req.org, device.mailbox, await sealTokenAnswer({ org: req.org, days: signed }, device.box, this.deps.keys))
     })
   }
@@ -133,6 +137,12 @@ export class Collector {
     return rec && { active: rec.active, messages: rec.messages }
   }
 
+  /** [Q7] How many devices asked for tokens on `day` (devices in contact). */
+  async devicesInContact(org: string, day: Day): Promise<number | undefined> {
+    const bytes = await this.deps.store.get(['stats-devday', org, day])
+    return bytes && decodeRecord(bytes, z.number().int().min(0))
+  }
+
   async totals(org: string, day: Day): Promise<DayTotals | undefined> {
     const rec = await this.dayRecord(org, day)
     return rec && { sum: rec.sum, reports: rec.reports }
@@ -149,7 +159,7 @@ export class Collector {
   /** Statistics off: the keys, sums and device facts go. */
   forget(org: string): Promise<void> {
     return this.queue(async () => {
-      for (const prefix of [['stats-col', org], ['stats-issued', org], ['stats-day', org], ['stats-gday', org], ['stats-dev', org]]) await this.deps.store.removeRange(prefix)
+      for (const prefix of [['stats-col', org], ['stats-issued', org], ['stats-day', org], ['stats-gday', org], ['stats-dev', org], ['stats-devday', org]]) await this.deps.store.removeRange(prefix)
     })
   }
 

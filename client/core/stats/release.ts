@@ -89,3 +89,13 @@ export function releaseGroup(opts: { org: string; group: string; name: string; p
   })
   return { group: opts.group, name: opts.name, people: opts.people, days, messages: Math.max(0, messages) }
 }
+
+/**
+ * [Q7] Devices in contact per day (those that asked for tokens), with the noise of a count of
+ * one per device (discrete Laplace, scale 1/ε), floored at 0: device management, not people.
+ */
+export function releaseContacts(opts: { org: string; noiseSecret: Uint8Array; count: (day: Day) => number | undefined; from: Day; to: Day; today: Day }): { day: Day; devices: number }[] {
+  const lastClosed = addDays(opts.today, -CLOSE_AFTER_DAYS - 1)
+  const to = opts.to < lastClosed ? opts.to : lastClosed
+  return daysFrom(opts.from, to).map((day) => ({ day, devices: Math.max(0, (opts.count(day) ?? 0) + discreteLaplace(keyedUniforms(opts.noiseSecret, `${opts.org}/${day}/devices`), 1 / EPSILON_PER_METRIC_DAY)) }))
+}

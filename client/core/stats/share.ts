@@ -30,6 +30,7 @@ const reportSchema = z
     weeks: z.array(z.object({ start: day, values: counts }).strict()).max(60),
     months: z.array(z.object({ start: z.string().regex(/^\d{4}-\d{2}$/), values: counts }).strict()).max(14),
     privacy: z.object({ epsilonPerMetricDay: num, clips: counts, noiseStdDev: counts, minCell: num, closeAfterDays: num }).strict(),
+    devicesInContact: z.array(z.object({ day, devices: num }).strict()).max(SHARED_DAYS + 1),
     devices: z.array(z.object({ device: z.string().max(64).transform((d, c) => parseDeviceId(d) ?? (c.addIssue({ code: 'custom', message: 'not a device id' }), z.NEVER)), lastDay: day, version: z.string().max(32), platform: z.string().max(32), person: name, daysSilent: num }).strict()).max(100_000),
     versions: z.array(cell).max(10_000),
     platforms: z.array(cell).max(10_000),
@@ -65,6 +66,7 @@ export function withinRange(r: UsageReport, from: Day, to: Day): UsageReport {
     from,
     to,
     days: r.days.filter((d) => d.day >= from && d.day <= to),
+    devicesInContact: r.devicesInContact.filter((d) => d.day >= from && d.day <= to),
     weeks: r.weeks.filter((w) => addDays(w.start, 6) >= from && w.start <= to),
     months: r.months.filter((m) => `${m.start}-31` >= from && `${m.start}-01` <= to),
     groupActivity: r.groupActivity.map((g) => {

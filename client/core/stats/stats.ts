@@ -7,7 +7,7 @@ import { Collector, type DeviceInfo } from './collector.js'
 import type { UsageReport } from './usageReport.js'
 import { CLIPS, METRICS, type Counts, type Metric } from './counts.js'
 import { addDays, dayOf, isDay, type Day } from './days.js'
-import { CLOSE_AFTER_DAYS, EPSILON_PER_METRIC_DAY, MIN_CELL, noiseStdDev, release, releaseGroup, type GroupRelease, type Release } from './release.js'
+import { CLOSE_AFTER_DAYS, EPSILON_PER_METRIC_DAY, MIN_CELL, noiseStdDev, release, releaseContacts, releaseGroup, type GroupRelease, type Release } from './release.js'
 import { Reporter, type StatsTarget } from './reporter.js'
 import { Tally } from './tally.js'
 import { openStatsMail } from './wire.js'
@@ -171,6 +171,9 @@ export class Stats {
     const totals = new Map<Day, Awaited<ReturnType<Collector['totals']>>>()
     for (let d = from; d <= to; d = addDays(d, 1)) totals.set(d, await this.collector.totals(org, d))
     const released = release({ org, noiseSecret, totals: (d) => totals.get(d), from, to, today })
+    const contacts = new Map<Day, number | undefined>()
+    for (let d = from; d <= to; d = addDays(d, 1)) contacts.set(d, await this.collector.devicesInContact(org, d))
+    const devicesInContact = releaseContacts({ org, noiseSecret, count: (d) => contacts.get(d), from, to, today })
     const state = this.deps.team.orgState(org)!
     const names = this.deps.team.deviceNames(org)
     const devices = (await this.collector.devices(org))
@@ -198,6 +201,7 @@ export class Stats {
       to,
       lastClosedDay: addDays(today, -CLOSE_AFTER_DAYS - 1),
       ...released,
+      devicesInContact,
       privacy: { epsilonPerMetricDay: EPSILON_PER_METRIC_DAY, clips: CLIPS, noiseStdDev: Object.fromEntries(METRICS.map((m: Metric) => [m, Math.round(noiseStdDev(m) * 10) / 10])) as Counts, minCell: MIN_CELL, closeAfterDays: CLOSE_AFTER_DAYS },
       devices,
       versions: cells((d) => d.version),

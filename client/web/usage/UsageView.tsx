@@ -50,7 +50,7 @@ export function UsageView(props: { org: OrgBinding }) {
                 Released up to {r.lastClosedDay} (a day is released {r.privacy.closeAfterDays} days after it ends). Numbers carry random noise (ε = {r.privacy.epsilonPerMetricDay} per number and day; a day's messages ± about {Math.round(r.privacy.noiseStdDev.messages)}).
               </p>
               <Show when={shown.length} fallback={<p class="muted small">No day of this period is released yet.</p>}>
-                <UsageChart title="People active per day" days={shown} series={[{ label: 'people', values: r.days.map((d) => d.values.active), stroke: '#2563eb' }]} />
+                <UsageChart title="People and devices active per day" days={shown} series={[{ label: 'people', values: r.days.map((d) => d.values.active), stroke: '#2563eb' }, { label: 'devices in contact', values: r.days.map((d) => r.devicesInContact.find((c) => c.day === d.day)?.devices ?? 0), stroke: '#64748b' }]} />
                 <UsageChart title="Messages and files per day" days={shown} series={[{ label: 'messages', values: r.days.map((d) => d.values.messages), stroke: '#059669' }, { label: 'files', values: r.days.map((d) => d.values.files), stroke: '#d97706' }]} />
                 <UsageChart title="Calls per day" days={shown} series={[{ label: 'calls', values: r.days.map((d) => d.values.calls), stroke: '#7c3aed' }, { label: 'call minutes', values: r.days.map((d) => d.values.callMinutes), stroke: '#db2777' }]} />
               </Show>
@@ -59,6 +59,7 @@ export function UsageView(props: { org: OrgBinding }) {
                 <li>Files: {sum('files')} ({sum('fileMb')} MiB)</li>
                 <li>Calls: {sum('calls')} ({sum('callMinutes')} min)</li>
                 <li>People active, by week: {r.weeks.map((w) => `${w.start}: ${w.values.active}`).join('; ') || '—'}</li>
+                <li>People active, by month: {r.months.map((m) => `${m.start}: ${m.values.active}`).join('; ') || '—'}</li>
               </ul>
               <button type="button" class="small-button" onClick={() => exportCsv(r)}>
                 Export CSV
@@ -70,6 +71,7 @@ export function UsageView(props: { org: OrgBinding }) {
                     <tr>
                       <th scope="col">Day</th>
                       <th scope="col">Active</th>
+                      <th scope="col">Devices</th>
                       <th scope="col">Messages</th>
                       <th scope="col">Files</th>
                       <th scope="col">MiB</th>
@@ -83,6 +85,7 @@ export function UsageView(props: { org: OrgBinding }) {
                         <tr>
                           <th scope="row">{d.day}</th>
                           <td>{d.values.active}</td>
+                          <td>{r.devicesInContact.find((c) => c.day === d.day)?.devices ?? 0}</td>
                           <td>{d.values.messages}</td>
                           <td>{d.values.files}</td>
                           <td>{d.values.fileMb}</td>

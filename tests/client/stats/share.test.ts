@@ -15,6 +15,7 @@ const report: UsageReport = {
   weeks: [{ start: '2026-10-26', values: ZERO_COUNTS }],
   months: [{ start: '2026-11', values: ZERO_COUNTS }],
   privacy: { epsilonPerMetricDay: 1, clips: CLIPS, noiseStdDev: CLIPS, minCell: 5, closeAfterDays: 3 },
+  devicesInContact: [{ day: '2026-11-01', devices: 4 }],
   devices: [],
   versions: [],
   platforms: [],
