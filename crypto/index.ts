@@ -29,4 +29,5 @@ export { sealSignal, openSignal, signalEpoch, SIGNAL_BUCKETS, MAX_SIGNAL_PAYLOAD
 export * from './signalReplay.js'
 export { turnCredential, turnPassword, type TurnCredential } from './turnCredential.js'
 export { FRAME_BASE_KEY_BYTES, FRAME_CIPHER_SUITE, FRAME_SLOTS, createFrameSealer, deriveFrameKey, frameHeader, generateFrameBaseKey, openFrame, readFrameHeader, sealFrameAt, type FrameKey, type FrameSealer } from './frameCipher.js'
-export * from './statsToken.js'
+export * from './statsTokenSizes.js'
+export * from './anonymousSeal.js'

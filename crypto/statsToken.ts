@@ -1,9 +1,8 @@
 import { bls12_381 } from '@noble/curves/bls12-381.js'
 import { sha512 } from '@noble/hashes/sha2.js'
-import nacl from 'tweetnacl'
-import { bytesEqual, concat, utf8 } from './bytes.js'
+import { utf8 } from './bytes.js'
 import { CryptoErrorCode, CryptoMisuse, fail, ok, type Result } from './errors.js'
-import { domainHash, frame } from './hash.js'
+import { frame } from './hash.js'
 import { randomBytes } from './random.js'
 
 /**
@@ -24,6 +23,9 @@ import { randomBytes } from './random.js'
  *   reports later) is caught at once.
  * - The collector checks a spent token by recomputing `sk_D·H(m)`: no pairing.
  * Blindness: `B` is uniform in G1 whatever `n` is, so the signer's view does not tell tokens apart.
+ *
+ * Not re-exported by crypto/index.ts: BLS12-381 is large, and only a device whose organisation has
+ * statistics on needs it, so the app loads this module when it does (`import()`).
  */
 const bls = bls12_381.shortSignatures
 const G1 = bls12_381.G1.Point
@@ -34,9 +36,7 @@ const DOMAIN_MESSAGE = 'fieldchat/v1/stats/token'
 const DOMAIN_TWEAK = 'fieldchat/v1/stats/day-key'
 const DAY = /^\d{4}-\d{2}-\d{2}$/
 
-export const STATS_TOKEN_NONCE_BYTES = 32
-export const STATS_POINT_BYTES = 48
-export const STATS_PUBLIC_KEY_BYTES = 96
+import { STATS_POINT_BYTES, STATS_PUBLIC_KEY_BYTES, STATS_TOKEN_NONCE_BYTES } from './statsTokenSizes.js'
 
 export interface StatsKeyPair {
   /** The master secret scalar, 32 bytes big-endian. */
@@ -161,31 +161,3 @@ export function verifyStatsToken(secret: Uint8Array, org: string, token: StatsTo
   return s.equals(tokenPoint(org, token.day, token.nonce).multiply(Fr.add(scalarOf(secret), dayTweak(org, token.day))))
 }
 
-/**
- * [X4] An anonymous seal (a usage report, client/core [Q4]): box from a fresh ephemeral X25519
- * key to the collector's box key, with the hash of the context first inside, and no sender: what
- * authenticates a report is the token in it ([X3]), which does not name its device.
- * Layout: u8(1) ‖ ephemeral(32) ‖ nonce(24) ‖ box(contextHash(32) ‖ plain).
- */
-const ANON_VERSION = 1
-const DOMAIN_ANON = 'fieldchat/v1/stats/anonymous-seal'
-
-export function sealAnonymous(plain: Uint8Array, recipient: Uint8Array, context: Uint8Array): Uint8Array {
-  if (recipient.length !== 32) throw new CryptoMisuse('recipient must be a 32-byte box key')
-  const ephemeral = nacl.box.keyPair()
-  if (nacl.scalarMult(ephemeral.secretKey, recipient).every((b) => b === 0)) throw new CryptoMisuse('recipient box key is of small order')
-  const nonce = randomBytes(24)
-  const ct = nacl.box(concat(domainHash(DOMAIN_ANON, context), plain), nonce, recipient, ephemeral.secretKey)
-  ephemeral.secretKey.fill(0)
-  return concat(Uint8Array.of(ANON_VERSION), ephemeral.publicKey, nonce, ct)
-}
-
-export function openAnonymous(sealed: Uint8Array, recipientSecret: Uint8Array, context: Uint8Array): Result<Uint8Array> {
-  if (recipientSecret.length !== 32) throw new CryptoMisuse('secret must be a 32-byte box key')
-  if (sealed.length < 1 + 32 + 24 + 16 + 32) return fail(CryptoErrorCode.MALFORMED)
-  if (sealed[0] !== ANON_VERSION) return fail(CryptoErrorCode.UNSUPPORTED_VERSION)
-  const opened = nacl.box.open(sealed.subarray(57), sealed.subarray(33, 57), sealed.subarray(1, 33), recipientSecret)
-  if (!opened) return fail(CryptoErrorCode.DECRYPT_FAILED)
-  if (!bytesEqual(opened.subarray(0, 32), domainHash(DOMAIN_ANON, context))) return fail(CryptoErrorCode.WRONG_CONTEXT)
-  return ok(opened.slice(32))
-}

@@ -2,7 +2,8 @@ import { bls12_381 } from '@noble/curves/bls12-381.js'
 import { sha512 } from '@noble/hashes/sha2.js'
 import nacl from 'tweetnacl'
 import { describe, expect, test } from 'vitest'
-import { CryptoErrorCode, CryptoMisuse, blindStatsToken, frame, generateStatsKeyPair, openAnonymous, sealAnonymous, signBlindedStatsToken, statsDayPublicKey, unblindStatsToken, utf8, verifyStatsToken } from '../../crypto/index.js'
+import { CryptoErrorCode, CryptoMisuse, frame, openAnonymous, sealAnonymous, utf8 } from '../../crypto/index.js'
+import { blindStatsToken, generateStatsKeyPair, signBlindedStatsToken, statsDayPublicKey, unblindStatsToken, verifyStatsToken } from '../../crypto/statsToken.js'
 
 /** [X3] Blind usage-report tokens on BLS12-381; [X4] the anonymous seal of a report. */
 const hex = (b: Uint8Array) => Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('')

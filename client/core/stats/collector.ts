@@ -1,5 +1,6 @@
 import * as z from 'zod'
-import { bytesEqual, generateStatsKeyPair, randomBytes, signBlindedStatsToken, toHex, verifyStatsToken, type DeviceKeys } from '../../../crypto/index.js'
+import { bytesEqual, randomBytes, toHex, type DeviceKeys } from '../../../crypto/index.js'
+import { statsTokens } from './tokens.js'
 import type { LocalStore } from '../storage/LocalStore.js'
 import { decodeRecord, encodeRecord } from '../storage/records.js'
 import { CLIPS, ZERO_COUNTS, addCounts, clipCounts, countsSchema } from './counts.js'
@@ -52,7 +53,7 @@ export class Collector {
     return this.queue(async () => {
       const have = await this.keysOf(org)
       if (have) return have.pk
-      const pair = generateStatsKeyPair()
+      const pair = (await statsTokens()).generateStatsKeyPair()
       await this.deps.store.write([{ key: ['stats-col', org], value: encodeRecord({ secret: pair.secret, noise: randomBytes(32), pk: pair.publicKey }) }])
       return pair.publicKey
     })
@@ -70,6 +71,7 @@ export class Collector {
       if (!keys || !device || !req.device) return
       const today = dayOf(this.deps.now())
       const oldest = addDays(today, -CLOSE_AFTER_DAYS)
+      const { signBlindedStatsToken } = await statsTokens()
       const signed: { day: Day; signed: Uint8Array; group?: string }[] = []
       const marks = []
       for (const { day, blinded, group } of req.days) {
@@ -100,7 +102,7 @@ export class Collector {
       if (!keys) return 'not-collecting'
       const today = dayOf(this.deps.now())
       if (rep.day < addDays(today, -CLOSE_AFTER_DAYS) || rep.day > today) return 'closed'
-      if (!verifyStatsToken(keys.secret, rep.org, { day: rep.day, nonce: rep.nonce, signature: rep.signature })) return 'forged'
+      if (!(await statsTokens()).verifyStatsToken(keys.secret, rep.org, { day: rep.day, nonce: rep.nonce, signature: rep.signature })) return 'forged'
       const was = await this.dayRecord(rep.org, rep.day)
       const nonce = toHex(rep.nonce)
       if (was?.nonces.includes(nonce)) return 'duplicate'
@@ -117,7 +119,7 @@ export class Collector {
       if (!keys) return 'not-collecting'
       const today = dayOf(this.deps.now())
       if (rep.day < addDays(today, -CLOSE_AFTER_DAYS) || rep.day > today) return 'closed'
-      if (!verifyStatsToken(keys.secret, tokenLabel(rep.org, rep.group), { day: rep.day, nonce: rep.nonce, signature: rep.signature })) return 'forged'
+      if (!(await statsTokens()).verifyStatsToken(keys.secret, tokenLabel(rep.org, rep.group), { day: rep.day, nonce: rep.nonce, signature: rep.signature })) return 'forged'
       const key = ['stats-gday', rep.org, rep.group, rep.day]
       const bytes = await this.deps.store.get(key)
       const was = bytes && decodeRecord(bytes, groupDaySchema)

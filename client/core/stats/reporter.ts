@@ -1,5 +1,6 @@
 import * as z from 'zod'
-import { blindStatsToken, randomBytes, unblindStatsToken, type DeviceKeys } from '../../../crypto/index.js'
+import { randomBytes, type DeviceKeys } from '../../../crypto/index.js'
+import { statsTokens } from './tokens.js'
 import type { LocalStore } from '../storage/LocalStore.js'
 import { decodeRecord, encodeRecord } from '../storage/records.js'
 import { addDays, dayOf, type Day } from './days.js'
@@ -65,6 +66,7 @@ export class Reporter {
     return this.queue(async () => {
       const target = this.deps.targets().find((t) => t.org === answer.org)
       if (!target || answer.signedBy !== target.collector) return
+      const { unblindStatsToken } = await statsTokens()
       for (const { day, signed, group } of answer.days) {
         const pending = await this.token(target.org, day, group)
         if (!pending?.r || !pending.b || pending.s) continue
@@ -80,6 +82,7 @@ export class Reporter {
     const today = dayOf(now)
     const oldest = addDays(today, -CLOSE_AFTER_DAYS)
     await this.deps.tally.prune(target.org, today)
+    const { blindStatsToken } = await statsTokens()
     const ask: { day: Day; blinded: Uint8Array; group?: string }[] = []
     const writes: { key: string[]; value: Uint8Array }[] = []
     /** The token of (day, group) if it is here and ready; otherwise asks for it (once an hour at most) and gives nothing. */

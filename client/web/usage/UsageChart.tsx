@@ -1,6 +1,9 @@
 import { onCleanup, onMount } from 'solid-js'
-import uPlot from 'uplot'
+import type uPlot from 'uplot'
 import 'uplot/dist/uPlot.min.css'
+
+/** uPlot loads when the first chart is drawn, not with the app (it has no dependency, so nothing else moves with it). */
+const loadPlot = () => import('uplot').then((m) => m.default)
 
 export interface ChartSeries {
   readonly label: string
@@ -15,10 +18,13 @@ export interface ChartSeries {
 export function UsageChart(props: { title: string; days: readonly string[]; series: readonly ChartSeries[] }) {
   let box!: HTMLDivElement
   let plot: uPlot | undefined
-  onMount(() => {
+  let gone = false
+  onMount(async () => {
+    const UPlot = await loadPlot()
+    if (gone) return
     const xs = props.days.map((d) => Date.parse(`${d}T00:00:00Z`) / 1000)
     const width = Math.max(280, Math.min(720, box.clientWidth || 560))
-    plot = new uPlot(
+    plot = new UPlot(
       {
         title: props.title,
         width,
@@ -31,6 +37,9 @@ export function UsageChart(props: { title: string; days: readonly string[]; seri
       box,
     )
   })
-  onCleanup(() => plot?.destroy())
+  onCleanup(() => {
+    gone = true
+    plot?.destroy()
+  })
   return <div class="usage-chart" ref={box} role="img" aria-label={`${props.title}: chart (the numbers are in the table below)`} />
 }

@@ -2,6 +2,7 @@ import { createSignal, Show } from 'solid-js'
 import { messageOf } from '../binding.js'
 import type { OrgBinding } from '../teamBinding.js'
 import { AdminsCanSee } from './AdminsCanSee.js'
+
 import { UsageView } from './UsageView.js'
 
 /**

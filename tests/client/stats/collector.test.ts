@@ -1,5 +1,6 @@
 import { describe, expect, test } from 'vitest'
-import { blindStatsToken, generateDeviceKeys, toHex, unblindStatsToken } from '../../../crypto/index.js'
+import { generateDeviceKeys, toHex } from '../../../crypto/index.js'
+import { blindStatsToken, unblindStatsToken } from '../../../crypto/statsToken.js'
 import { createMemoryStore } from '../../../client/core/storage/memory.js'
 import { Collector } from '../../../client/core/stats/collector.js'
 import { CLIPS, ZERO_COUNTS } from '../../../client/core/stats/counts.js'
