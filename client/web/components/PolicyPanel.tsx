@@ -1,6 +1,6 @@
-import { createSignal, For, Show } from 'solid-js'
+import { For, Show } from 'solid-js'
 import type { OrgBinding } from '../teamBinding.js'
-import { messageOf } from '../binding.js'
+import { createBusyAction } from './busyAction.js'
 import { durationText, TIMER_SECONDS } from '../../core/documents/timer.js'
 import type { NotificationLevel } from '../../core/team/org.js'
 
@@ -21,17 +21,9 @@ const notificationText = (level: NotificationLevel | undefined) => NOTIFICATIONS
  * may show ([M61]).
  */
 export function PolicyPanel(props: { org: OrgBinding }) {
-  const [error, setError] = createSignal('')
-  const [busy, setBusy] = createSignal(false)
+  const { busy, error, run } = createBusyAction()
   const p = () => props.org.policy()
-  const change = (c: Parameters<OrgBinding['setPolicy']>[0]) => {
-    setBusy(true)
-    setError('')
-    props.org.setPolicy(c).then(
-      () => setBusy(false),
-      (err: unknown) => (setError(messageOf(err)), setBusy(false)),
-    )
-  }
+  const change = (c: Parameters<OrgBinding['setPolicy']>[0]) => run(() => props.org.setPolicy(c))
   return (
     <section class="card policy" aria-labelledby="policy-title">
       <h3 id="policy-title">Device policy</h3>

@@ -1,5 +1,5 @@
 import { createSignal, Show } from 'solid-js'
-import { messageOf } from '../binding.js'
+import { createBusyAction } from '../components/busyAction.js'
 import type { OrgBinding } from '../teamBinding.js'
 import { AdminsCanSee } from './AdminsCanSee.js'
 
@@ -12,18 +12,10 @@ import { UsageView } from './UsageView.js'
  * collector shared last, client/core [Q10]).
  */
 export function UsagePanel(props: { org: OrgBinding }) {
-  const [busy, setBusy] = createSignal(false)
-  const [error, setError] = createSignal('')
+  const { busy, error, run } = createBusyAction()
   const [open, setOpen] = createSignal(false)
   const s = () => props.org.stats()
-  const switchTo = (on: boolean) => {
-    setBusy(true)
-    setError('')
-    props.org.setStats(on).then(
-      () => setBusy(false),
-      (err: unknown) => (setError(messageOf(err)), setBusy(false)),
-    )
-  }
+  const switchTo = (on: boolean) => run(() => props.org.setStats(on))
   return (
     <section class="card usage" aria-labelledby="usage-title">
       <h3 id="usage-title">Usage statistics</h3>
