@@ -6,22 +6,27 @@ import { frame } from './hash.js'
 import { randomBytes } from './random.js'
 
 /**
- * [X3] Usage-report tokens (client/core [Q3]): one per device, organisation and day, issued
- * blind, so that the organisation's statistics collector can tell that a report comes from a
- * device it issued a token to for that day, and that no token counts twice, but not which device
- * sent it. BLS blind signatures (Boldyreva 2003) on BLS12-381 from @noble/curves: messages and
- * signatures in G1 (48 bytes compressed), public keys in G2 (96 bytes).
+ * [X3] Usage-report tokens (client/core [Q3]): one per device, label (an organisation, or one of
+ * its groups) and day, issued blind, so that the organisation's statistics collector can tell that
+ * a report comes from a device it issued a token to for that label and day, and that no token
+ * counts twice, but not which device sent it. A *partially blind* signature on BLS12-381 from
+ * @noble/curves (the Zhang–Safavi-Naini–Susilo construction, 2003): the label and day are public
+ * and bound by the signer's key, the rest of the message is blind. Messages and signatures in G1
+ * (48 bytes compressed), keys in G2 (96 bytes).
  *
- * - The collector's master secret `sk` and public key `pk = sk·G2`; the key of day `D` in
- *   organisation `org` is tweaked publicly: `t = H_Fr(org ‖ D)`, `sk_D = sk + t`,
- *   `pk_D = pk + t·G2`, so a token names its day and cannot be spent on another, and every device
- *   computes the same `pk_D` from the `pk` the organisation's policy publishes.
- * - A device draws a 32-byte nonce `n` and a blinding scalar `r`, and sends `B = r·H(org, D, n)`
+ * - The collector's master secret `sk` and public key `pk = sk·G2`; for label `L` and day `D`,
+ *   `t = H_Fr(L ‖ D)` and the signing scalar is `(sk + t)⁻¹`; its public counterpart
+ *   `pk + t·G2` every device computes from the `pk` the organisation's policy publishes.
+ * - A device draws a 32-byte nonce `n` and a blinding scalar `r`, and sends `B = r·H(L, D, n)`
  *   (hash to G1, RFC 9380, with this construction's own DST); the collector answers
- *   `S' = sk_D·B`; the device unblinds `S = r⁻¹·S'` and checks `e(S, G2) = e(H(m), pk_D)` against the
- *   published key, so a collector that signed one device with a key of its own (to recognise its
- *   reports later) is caught at once.
- * - The collector checks a spent token by recomputing `sk_D·H(m)`: no pairing.
+ *   `S' = (sk + t)⁻¹·B`; the device unblinds `S = r⁻¹·S'` and checks `e(S, pk + t·G2) = e(H(m), G2)`
+ *   against the published key, so a collector that signed one device under a key of its own (to
+ *   recognise its reports later) is caught at once.
+ * - The collector checks a spent token by recomputing `(sk + t)⁻¹·H(m)`: no pairing.
+ * Why the inverse: with a signing scalar *linear* in the public tweak (`sk + t`, as a first
+ * version had), an answer for one day converts into an answer for any other
+ * (`S' − t₁·B + t₂·B`); `(sk + t₂)⁻¹` is no public function of `(sk + t₁)⁻¹` (the q-SDH family of
+ * assumptions), and `tests/crypto/statsToken.test.ts` tries that conversion.
  * Blindness: `B` is uniform in G1 whatever `n` is, so the signer's view does not tell tokens apart.
  *
  * Not re-exported by crypto/index.ts: BLS12-381 is large, and only a device whose organisation has
@@ -80,6 +85,12 @@ function dayTweak(org: string, day: string): bigint {
   return scalarOf(sha512(frame(DOMAIN_TWEAK, [utf8.encode(org), utf8.encode(day)])))
 }
 
+/** `(sk + t)⁻¹` for the label and day; undefined in the negligible case `sk + t = 0`. */
+function signingScalar(secret: Uint8Array, org: string, day: string): bigint | undefined {
+  const sum = Fr.add(scalarOf(secret), dayTweak(org, day))
+  return sum === 0n ? undefined : Fr.inv(sum)
+}
+
 function tokenPoint(org: string, day: string, nonce: Uint8Array) {
   return bls.hash(frame(DOMAIN_MESSAGE, [utf8.encode(org), utf8.encode(day), nonce]), DST)
 }
@@ -104,7 +115,7 @@ export function generateStatsKeyPair(seed?: Uint8Array): StatsKeyPair {
   return { secret, publicKey: G2.BASE.multiply(scalarOf(secret)).toBytes(true) }
 }
 
-/** The public key of `day`: what a device checks its unblinded token against. Undefined for a malformed key. */
+/** `pk + t·G2` for the label and day: what a device checks its unblinded token against. Undefined for a malformed key. */
 export function statsDayPublicKey(publicKey: Uint8Array, org: string, day: string): Uint8Array | undefined {
   checkDay(org, day)
   if (publicKey.length !== STATS_PUBLIC_KEY_BYTES) return undefined
@@ -134,7 +145,9 @@ export function signBlindedStatsToken(secret: Uint8Array, org: string, day: stri
   if (secret.length !== 32) throw new CryptoMisuse('secret must be 32 bytes')
   const b = readG1(blinded)
   if (!b) return fail(CryptoErrorCode.MALFORMED, 'blinded token')
-  return ok(b.multiply(Fr.add(scalarOf(secret), dayTweak(org, day))).toBytes(true))
+  const k = signingScalar(secret, org, day)
+  if (k === undefined) return fail(CryptoErrorCode.BAD_KEY, 'no signing scalar for this day')
+  return ok(b.multiply(k).toBytes(true))
 }
 
 /**
@@ -148,7 +161,9 @@ export function unblindStatsToken(publicKey: Uint8Array, org: string, blinded: B
   const s = readG1(answer)
   if (!s) return fail(CryptoErrorCode.MALFORMED, 'signed token')
   const signature = s.multiply(Fr.inv(blinded.r))
-  if (!bls.verify(signature, tokenPoint(org, blinded.day, blinded.nonce), G2.fromBytes(dayKey))) return fail(CryptoErrorCode.BAD_SIGNATURE)
+  // e(S, pk + t·G2) = e(H(m), G2)
+  const paired = bls12_381.pairing(signature, G2.fromBytes(dayKey))
+  if (!bls12_381.fields.Fp12.eql(paired, bls12_381.pairing(tokenPoint(org, blinded.day, blinded.nonce), G2.BASE))) return fail(CryptoErrorCode.BAD_SIGNATURE)
   return ok({ day: blinded.day, nonce: blinded.nonce, signature: signature.toBytes(true) })
 }
 
@@ -158,6 +173,7 @@ export function verifyStatsToken(secret: Uint8Array, org: string, token: StatsTo
   if (secret.length !== 32 || token.nonce.length !== STATS_TOKEN_NONCE_BYTES) return false
   const s = readG1(token.signature)
   if (!s) return false
-  return s.equals(tokenPoint(org, token.day, token.nonce).multiply(Fr.add(scalarOf(secret), dayTweak(org, token.day))))
+  const k = signingScalar(secret, org, token.day)
+  return k !== undefined && s.equals(tokenPoint(org, token.day, token.nonce).multiply(k))
 }
 

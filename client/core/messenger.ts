@@ -261,7 +261,7 @@ export class Messenger {
     }
     await this.p.team.load()
     this.statsPart?.detach()
-    this.statsPart = makeStats(parts, { store: this.options.store, identity, clock: this.clock, calls: this.callsPart.calls, events: this.events, ...(this.options.app ? { app: this.options.app } : {}) })
+    this.statsPart = makeStats(parts, { store: this.options.store, identity, clock: this.clock, calls: this.callsPart.calls, events: this.events, ...(this.options.app ? { app: this.options.app } : {}), ...(this.options.statsTiming ? { timing: this.options.statsTiming } : {}) })
     // [M62]–[M64] Registered again at every welcome; wakes the others once a message is acknowledged.
     this.pushPart?.stop()
     const push = (this.pushPart = new PushWakes({ store: this.options.store, send: (m) => parts.engine.sendPush(m), publish: (t) => parts.team.setPushToken(t), tokensOf: (c) => parts.team.pushTokens(c) }))

@@ -22,7 +22,7 @@ function issue(keys = generateStatsKeyPair(seed), day = '2026-12-01', org = ORG)
 }
 
 describe('[X3] blind tokens', () => {
-  test('vector: a fixed seed, nonce and blinding give fixed bytes, and the unblinded token is the plain BLS signature of the same message under the day key', () => {
+  test('vector: a fixed seed, nonce and blinding give fixed bytes, and the unblinded token is (sk + t)⁻¹·H(m), computed here without blinding', () => {
     const keys = generateStatsKeyPair(seed)
     const blinded = blindStatsToken(ORG, '2026-12-01', fixed)
     const answer = signBlindedStatsToken(keys.secret, ORG, '2026-12-01', blinded.blinded)
@@ -34,16 +34,32 @@ describe('[X3] blind tokens', () => {
       {
         "blinded": "a6bd5d1c8a79d70231ddb74417fc3f42",
         "pk": "a2b0201c6722772f59a7f3fb1eb83126",
-        "signature": "b946b4781b89cc31c8a19f75c4a1d890",
+        "signature": "ae7dee2a3fefc441c134d3e1ad3add4d",
       }
     `)
-    // Reference: noble's own BLS sign of H(m) with sk + t, without any blinding.
     const Fr = bls12_381.fields.Fr
     const scalar = (b: Uint8Array) => Fr.create(BigInt('0x' + hex(b)))
-    const skDay = Fr.add(scalar(keys.secret), scalar(sha512(frame('fieldchat/v1/stats/day-key', [utf8.encode(ORG), utf8.encode('2026-12-01')]))))
+    const t = scalar(sha512(frame('fieldchat/v1/stats/day-key', [utf8.encode(ORG), utf8.encode('2026-12-01')])))
     const message = bls12_381.shortSignatures.hash(frame('fieldchat/v1/stats/token', [utf8.encode(ORG), utf8.encode('2026-12-01'), nonce]), 'FIELDCHAT-V1-STATS-TOKEN_BLS12381G1_XMD:SHA-256_SSWU_RO_')
-    expect(hex(message.multiply(skDay).toBytes(true))).toBe(hex(signature))
-    expect(hex(statsDayPublicKey(keys.publicKey, ORG, '2026-12-01')!)).toBe(hex(bls12_381.G2.Point.BASE.multiply(skDay).toBytes(true)))
+    expect(hex(message.multiply(Fr.inv(Fr.add(scalar(keys.secret), t))).toBytes(true))).toBe(hex(signature))
+    expect(hex(statsDayPublicKey(keys.publicKey, ORG, '2026-12-01')!)).toBe(hex(bls12_381.G2.Point.BASE.multiply(Fr.add(scalar(keys.secret), t)).toBytes(true)))
+  })
+
+  test('an answer for one label or day cannot be turned into one for another (the linear tweak\'s conversion fails)', () => {
+    const keys = generateStatsKeyPair()
+    const Fr = bls12_381.fields.Fr
+    const G1 = bls12_381.G1.Point
+    const tweak = (label: string, day: string) => Fr.create(BigInt('0x' + hex(sha512(frame('fieldchat/v1/stats/day-key', [utf8.encode(label), utf8.encode(day)])))))
+    // The device asks for a group token of the 1st, blinding a message for the organisation on the 3rd…
+    const wanted = blindStatsToken(ORG, '2026-12-03')
+    const answer = (signBlindedStatsToken(keys.secret, `${ORG}/group`, '2026-12-01', wanted.blinded) as { value: Uint8Array }).value
+    expect(unblindStatsToken(keys.publicKey, ORG, wanted, answer)).toMatchObject({ ok: false, code: CryptoErrorCode.BAD_SIGNATURE })
+    // …and tries to move the answer by the public tweaks, as it could if the scalar were sk + t.
+    const B = G1.fromBytes(wanted.blinded)
+    const moved = G1.fromBytes(answer).subtract(B.multiply(tweak(`${ORG}/group`, '2026-12-01'))).add(B.multiply(tweak(ORG, '2026-12-03')))
+    expect(unblindStatsToken(keys.publicKey, ORG, wanted, moved.toBytes(true))).toMatchObject({ ok: false, code: CryptoErrorCode.BAD_SIGNATURE })
+    const ratio = Fr.mul(Fr.add(0n, tweak(ORG, '2026-12-03')), Fr.inv(tweak(`${ORG}/group`, '2026-12-01')))
+    expect(unblindStatsToken(keys.publicKey, ORG, wanted, G1.fromBytes(answer).multiply(ratio).toBytes(true))).toMatchObject({ ok: false, code: CryptoErrorCode.BAD_SIGNATURE })
   })
 
   test('a token verifies for its organisation, day and nonce only', () => {

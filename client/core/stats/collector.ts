@@ -70,6 +70,8 @@ export class Collector {
       const device = req.device && this.deps.liveDevice(req.org, req.device)
       if (!keys || !device || !req.device) return
       const today = dayOf(this.deps.now())
+      // A request made on another day (a replay, or a clock far off) is not a contact today.
+      if (req.today < addDays(today, -1) || req.today > addDays(today, 1)) return
       const oldest = addDays(today, -CLOSE_AFTER_DAYS)
       const { signBlindedStatsToken } = await statsTokens()
       const signed: { day: Day; signed: Uint8Array; group?: string }[] = []
@@ -158,7 +160,29 @@ export class Collector {
     })
   }
 
-  /** Statistics off: the keys, sums and device facts go. */
+  /**
+   * What closed days no longer need: which devices got their tokens (`stats-issued` says who
+   * asked for which group's token on which day) and the spent nonces (a closed day takes no
+   * report, so there is nothing to count twice).
+   */
+  prune(org: string, today: Day): Promise<void> {
+    return this.queue(async () => {
+      const oldest = addDays(today, -CLOSE_AFTER_DAYS)
+      const issued = (await this.deps.store.range(['stats-issued', org])).filter((r) => r.key[2]! < oldest)
+      const writes: { key: readonly string[]; value: Uint8Array | undefined }[] = issued.map((r) => ({ key: r.key, value: undefined }))
+      const noncesGone = <T extends { nonces: string[] }>(rows: { key: readonly string[]; value: Uint8Array }[], schema: z.ZodType<T>) => {
+        for (const r of rows) {
+          const rec = r.key.at(-1)! < oldest ? decodeRecord(r.value, schema) : undefined
+          if (rec && rec.nonces.length) writes.push({ key: r.key, value: encodeRecord({ ...rec, nonces: [] }) })
+        }
+      }
+      noncesGone(await this.deps.store.range(['stats-day', org]), daySchema)
+      noncesGone(await this.deps.store.range(['stats-gday', org]), groupDaySchema)
+      if (writes.length) await this.deps.store.write(writes)
+    })
+  }
+
+  /** Statistics off, or collected elsewhere: the keys, sums and device facts go. */
   forget(org: string): Promise<void> {
     return this.queue(async () => {
       for (const prefix of [['stats-col', org], ['stats-issued', org], ['stats-day', org], ['stats-gday', org], ['stats-dev', org], ['stats-devday', org]]) await this.deps.store.removeRange(prefix)

@@ -7,6 +7,7 @@ import type { Identity } from '../identity.js'
 import type { Parts } from '../parts.js'
 import type { LocalStore } from '../storage/LocalStore.js'
 import { Stats } from './stats.js'
+import type { ReportTiming } from './reporter.js'
 
 /** How often a running device looks for tokens to ask for and reports to send ([Q3]). */
 export const STATS_TICK_MS = 3_600_000
@@ -18,7 +19,7 @@ export const STATS_TICK_MS = 3_600_000
  * leaves like any other item. What the person does is counted by the Messenger (`record`).
  * `detach` stops it (the parts are made again after a wipe).
  */
-export function makeStats(parts: Parts, opts: { store: LocalStore; identity: Identity; clock: HybridClock; calls: Calls; events: Emitter<MessengerEvents>; app?: { readonly version: string; readonly platform: string } }): { stats: Stats; detach: () => void } {
+export function makeStats(parts: Parts, opts: { store: LocalStore; identity: Identity; clock: HybridClock; calls: Calls; events: Emitter<MessengerEvents>; app?: { readonly version: string; readonly platform: string }; timing?: ReportTiming }): { stats: Stats; detach: () => void } {
   const stats = new Stats({
     store: opts.store,
     keys: opts.identity.keys,
@@ -30,6 +31,7 @@ export function makeStats(parts: Parts, opts: { store: LocalStore; identity: Ide
     },
     version: opts.app?.version ?? 'unknown',
     platform: opts.app?.platform ?? 'unknown',
+    ...(opts.timing ? { timing: opts.timing } : {}),
   })
   parts.otherMail = (body) => stats.onMail(body)
   const tick = () => void stats.tick().catch((err: unknown) => console.warn('usage statistics: a report could not be prepared', err))
@@ -53,6 +55,7 @@ export function makeStats(parts: Parts, opts: { store: LocalStore; identity: Ide
   return {
     stats,
     detach: () => {
+      stats.stop()
       clearTimeout(soon)
       clearInterval(timer)
       offs.forEach((off) => off())

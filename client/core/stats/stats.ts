@@ -8,14 +8,18 @@ import type { UsageReport } from './usageReport.js'
 import { CLIPS, METRICS, type Counts, type Metric } from './counts.js'
 import { addDays, dayOf, isDay, type Day } from './days.js'
 import { CLOSE_AFTER_DAYS, EPSILON_PER_METRIC_DAY, MIN_CELL, noiseStdDev, release, releaseContacts, releaseGroup, type GroupRelease, type Release } from './release.js'
-import { Reporter, type StatsTarget } from './reporter.js'
+import { Reporter, type ReportTiming, type StatsTarget } from './reporter.js'
 import { Tally } from './tally.js'
 import { openStatsMail } from './wire.js'
 import { SHARED_DAYS, openShare, sealShare, sharedReportSchema, withinRange } from './share.js'
 import { decodeRecord, encodeRecord } from '../storage/records.js'
+import * as z from 'zod'
 
 /** A device id ([P2]) from a hex signing key as the organisation's state names devices. */
 const idOf = (hex: string): DeviceId => deviceIdOf(fromHex(hex)!)
+
+/** A report covers at most this many days (M582 beyond). */
+export const MAX_REPORT_DAYS = 366
 
 /** Group sizes are shown in these buckets (people). */
 export const GROUP_SIZE_BUCKETS = [[2, 2], [3, 4], [5, 9], [10, 19], [20, 49], [50, Infinity]] as const
@@ -28,6 +32,8 @@ export interface StatsDeps {
   readonly send: (org: ConvId, mailbox: Uint8Array, body: Uint8Array) => Promise<void>
   readonly version: string
   readonly platform: string
+  /** [Q4] When reports leave (tests make it immediate). */
+  readonly timing?: ReportTiming
 }
 
 /**
@@ -61,7 +67,7 @@ export class Stats {
       inGroup: (org, group, device) => this.inGroup(org as ConvId, group, device),
       send: (org, mailbox, body) => deps.send(org as ConvId, mailbox, body),
     })
-    this.reporter = new Reporter({ store: deps.store, tally: this.tally, keys: deps.keys, now: deps.now, targets: () => this.targets(), send: (org, mailbox, body) => deps.send(org as ConvId, mailbox, body), version: deps.version, platform: deps.platform })
+    this.reporter = new Reporter({ store: deps.store, tally: this.tally, keys: deps.keys, now: deps.now, targets: () => this.targets(), send: (org, mailbox, body) => deps.send(org as ConvId, mailbox, body), version: deps.version, platform: deps.platform, ...(deps.timing ? { timing: deps.timing } : {}) })
   }
 
   /** [Q3] Whether the organisation's statistics are on, and which device collects them. */
@@ -74,22 +80,35 @@ export class Stats {
   /** [Q3] An admin turns statistics on: this device becomes the collector (its token key published in the policy). */
   async enable(org: ConvId): Promise<void> {
     if (!this.deps.team.canAdmin(org)) throw new ClientError(ClientErrorCode.NOT_ADMIN)
-    await this.deps.team.setPolicy(org, { stats: { key: await this.collector.publicKey(org) } })
+    // A tick meanwhile must not take the new key for a stale one before the policy names it.
+    this.enabling.add(org)
+    try {
+      await this.deps.team.setPolicy(org, { stats: { key: await this.collector.publicKey(org) } })
+    } finally {
+      this.enabling.delete(org)
+    }
     await this.tick()
   }
 
-  /** [Q3] An admin turns statistics off: every device stops reporting; the collector forgets what it kept. */
+  private readonly enabling = new Set<ConvId>()
+
+  /** [Q3] An admin turns statistics off: every device stops reporting and deletes what it kept (at its next tick). */
   async disable(org: ConvId): Promise<void> {
     if (!this.deps.team.canAdmin(org)) throw new ClientError(ClientErrorCode.NOT_ADMIN)
-    const wasHere = this.status(org).collectingHere
     await this.deps.team.setPolicy(org, { stats: false })
-    if (wasHere) await this.collector.forget(org)
+    await this.tick()
+  }
+
+  /** Stops the reports waiting for their moment (they go at the next tick after a restart). */
+  stop(): void {
+    this.reporter.stop()
   }
 
   /** [Q1] Counts something this device's person did in a conversation (its organisation's tally, and its group's, [Q9]). */
   record(conv: ConvId, delta: Partial<Counts>): Promise<void> {
     const org = this.deps.team.orgOf(conv) ?? conv
-    if (!this.deps.team.orgState(org)) return Promise.resolve()
+    // Nothing is counted where statistics are off (the default): no record of a person's days is kept for nothing.
+    if (!this.deps.team.orgState(org)?.policy.stats) return Promise.resolve()
     return this.tally.add(org, dayOf(this.deps.now()), delta, conv !== org && this.deps.team.group(conv) ? conv : undefined)
   }
 
@@ -103,15 +122,29 @@ export class Stats {
   /** [Q3][Q4][Q10] Tokens asked for and reports sent where due (on connecting, hourly, after a policy change); the collector shares its report once a day. */
   async tick(): Promise<void> {
     await this.reporter.tick()
+    const today = dayOf(this.deps.now())
     for (const { org } of this.deps.team.orgs()) {
       const status = this.status(org)
-      if (!status.on) await this.deps.store.removeRange(['stats-shared', org])
-      else if (status.collectingHere) await this.shareIfDue(org)
+      // Off: this device keeps nothing of it (tallies, tokens, a share; the sums and key if it collected).
+      if (!status.on) for (const prefix of ['stats-tally', 'stats-tok', 'stats-shared', 'stats-share-day']) await this.deps.store.removeRange([prefix, org])
+      // Not (or no longer) the collector: what it collected goes.
+      if (!status.collectingHere && !this.enabling.has(org)) await this.collector.forget(org)
+      else {
+        await this.collector.prune(org, today)
+        await this.shareIfDue(org)
+      }
     }
   }
 
   /** [Q10] Once a day, the released report of the last year to every other live admin device. */
-  private async shareIfDue(org: ConvId): Promise<void> {
+  private sharing: Promise<void> = Promise.resolve()
+
+  private shareIfDue(org: ConvId): Promise<void> {
+    this.sharing = this.sharing.then(() => this.share(org)).catch(() => undefined)
+    return this.sharing
+  }
+
+  private async share(org: ConvId): Promise<void> {
     const today = dayOf(this.deps.now())
     const last = await this.deps.store.get(['stats-share-day', org])
     if (last && new TextDecoder().decode(last) === today) return
@@ -138,8 +171,10 @@ export class Stats {
       const shared = await openShare(body, this.deps.keys, orgs)
       if (!shared) return false
       const org = shared.report.org as ConvId
-      if (this.deps.team.policy(org).stats?.collector === shared.signedBy && this.deps.team.canAdmin(org)) {
-        await this.deps.store.write([{ key: ['stats-shared', org], value: encodeRecord(shared.report) }])
+      const kept = await this.sharedReport(org)
+      // The latest only: an older share replayed does not replace a newer one.
+      if (this.deps.team.policy(org).stats?.collector === shared.signedBy && this.deps.team.canAdmin(org) && !(kept && kept.report.sharedOn && shared.report.sharedOn && kept.report.sharedOn >= shared.report.sharedOn)) {
+        await this.deps.store.write([{ key: ['stats-shared', org], value: encodeRecord({ by: shared.signedBy, r: shared.report }) }])
       }
       return true
     }
@@ -159,14 +194,14 @@ export class Stats {
     const today = dayOf(this.deps.now())
     const to = opts.to ?? today
     const from = opts.from ?? addDays(to, -27)
-    if (!isDay(from) || !isDay(to) || from > to) throw new ClientError(ClientErrorCode.STATS_RANGE)
+    if (!isDay(from) || !isDay(to) || from > to || to > addDays(from, MAX_REPORT_DAYS - 1)) throw new ClientError(ClientErrorCode.STATS_RANGE)
     const noiseSecret = await this.collector.noiseSecret(org)
     if (!status.collectingHere || !noiseSecret) {
       // [Q10] Another admin device: the collector's report shared with it, if one came.
-      const bytes = this.deps.team.canAdmin(org) ? await this.deps.store.get(['stats-shared', org]) : undefined
-      const shared = bytes && decodeRecord(bytes, sharedReportSchema)
-      if (!shared) throw new ClientError(ClientErrorCode.STATS_ELSEWHERE, status.collectorName)
-      return withinRange(shared, from, to)
+      const shared = this.deps.team.canAdmin(org) ? await this.sharedReport(org) : undefined
+      // From the device the policy names as the collector now.
+      if (!shared || shared.by !== this.deps.team.policy(org).stats?.collector) throw new ClientError(ClientErrorCode.STATS_ELSEWHERE, status.collectorName)
+      return withinRange(shared.report, from, to)
     }
     const totals = new Map<Day, Awaited<ReturnType<Collector['totals']>>>()
     for (let d = from; d <= to; d = addDays(d, 1)) totals.set(d, await this.collector.totals(org, d))
@@ -215,6 +250,12 @@ export class Stats {
     }
   }
 
+  private async sharedReport(org: ConvId): Promise<{ by: string; report: UsageReport } | undefined> {
+    const bytes = await this.deps.store.get(['stats-shared', org])
+    const rec = bytes && decodeRecord(bytes, z.object({ by: z.string().max(64), r: sharedReportSchema }).strict())
+    return rec ? { by: rec.by, report: rec.r } : undefined
+  }
+
   private targets(): StatsTarget[] {
     return this.deps.team.orgs().flatMap(({ org }) => {
       const state = this.deps.team.orgState(org)
@@ -223,7 +264,8 @@ export class Stats {
       const user = state.bindings.get(stats.collector)
       const box = user && state.users.get(user)?.devices.get(stats.collector)
       const mailbox = state.mailboxes.get(stats.collector)
-      return box && mailbox ? [{ org, key: stats.key, collector: stats.collector, box, mailbox, reportsGroup: (group: string) => this.inGroup(org, group, this.me) }] : []
+      const groups = () => this.deps.team.groups(org).filter((g) => this.inGroup(org, g.group, this.me)).map((g) => g.group)
+      return box && mailbox ? [{ org, key: stats.key, collector: stats.collector, box, mailbox, groups }] : []
     })
   }
 }

@@ -27,7 +27,7 @@ const point = z.instanceof(Uint8Array).refine((b) => b.length === STATS_POINT_BY
 const org = z.string().min(1).max(64)
 const group = z.string().min(1).max(40)
 const nonce = z.instanceof(Uint8Array).refine((b) => b.length === STATS_TOKEN_NONCE_BYTES)
-const requestSchema = z.object({ t: z.literal('stats-req/1'), o: org, days: z.array(z.object({ d: day, b: point, g: group.optional() }).strict()).min(1).max(MAX_TOKENS), v: z.string().max(32), p: z.string().max(32) }).strict()
+const requestSchema = z.object({ t: z.literal('stats-req/1'), o: org, td: day, days: z.array(z.object({ d: day, b: point, g: group.optional() }).strict()).min(1).max(MAX_TOKENS), v: z.string().max(32), p: z.string().max(32) }).strict()
 const answerSchema = z.object({ t: z.literal('stats-ans/1'), o: org, days: z.array(z.object({ d: day, s: point, g: group.optional() }).strict()).max(MAX_TOKENS) }).strict()
 const reportSchema = z.object({ t: z.literal('stats-rep/1'), o: org, d: day, n: nonce, s: point, c: countsSchema }).strict()
 const count = z.number().int().min(0).max(1_000_000)
@@ -39,6 +39,8 @@ export interface TokenRequest {
   readonly days: readonly { readonly day: Day; readonly blinded: Uint8Array; readonly group?: string }[]
   readonly version: string
   readonly platform: string
+  /** The device's day when it asked: a request replayed later is not taken as a new contact. */
+  readonly today: Day
   /** Hex of the requesting device's signing key (from the lockbox's signature). */
   readonly device?: string
 }
@@ -71,7 +73,7 @@ export interface GroupCounts {
 const ctx = (purpose: string, org: string) => utf8.encode(`${purpose}/${org}`)
 
 export function sealTokenRequest(r: TokenRequest, collectorBox: Uint8Array, me: DeviceKeys): Promise<Uint8Array> {
-  const body = encodeRecord({ t: 'stats-req/1', o: r.org, days: r.days.map((d) => ({ d: d.day, b: d.blinded, ...(d.group ? { g: d.group } : {}) })), v: r.version.slice(0, 32), p: r.platform.slice(0, 32) })
+  const body = encodeRecord({ t: 'stats-req/1', o: r.org, td: r.today, days: r.days.map((d) => ({ d: d.day, b: d.blinded, ...(d.group ? { g: d.group } : {}) })), v: r.version.slice(0, 32), p: r.platform.slice(0, 32) })
   return sealLockbox(body, asBoxPublicKey(collectorBox), ctx(REQUEST_CONTEXT, r.org), createSigner(me.signSecret))
 }
 
@@ -80,12 +82,29 @@ export function sealTokenAnswer(a: TokenAnswer, deviceBox: Uint8Array, me: Devic
   return sealLockbox(body, asBoxPublicKey(deviceBox), ctx(ANSWER_CONTEXT, a.org), createSigner(me.signSecret))
 }
 
+/** Every report is padded to this many bytes before it is sealed, so its size says nothing of its counts or kind. */
+export const REPORT_BYTES = 320
+
+function padded(body: Uint8Array): Uint8Array {
+  if (body.length > REPORT_BYTES - 2) throw new RangeError('report too long')
+  const out = new Uint8Array(REPORT_BYTES)
+  new DataView(out.buffer).setUint16(0, body.length)
+  out.set(body, 2)
+  return out
+}
+
+function unpadded(bytes: Uint8Array): Uint8Array | undefined {
+  if (bytes.length !== REPORT_BYTES) return undefined
+  const n = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getUint16(0)
+  return n <= REPORT_BYTES - 2 && bytes.subarray(2 + n).every((b) => b === 0) ? bytes.subarray(2, 2 + n) : undefined
+}
+
 export function sealReport(r: Report, collectorBox: Uint8Array): Uint8Array {
-  return sealAnonymous(encodeRecord({ t: 'stats-rep/1', o: r.org, d: r.day, n: r.nonce, s: r.signature, c: r.counts }), collectorBox, utf8.encode(r.org))
+  return sealAnonymous(padded(encodeRecord({ t: 'stats-rep/1', o: r.org, d: r.day, n: r.nonce, s: r.signature, c: r.counts })), collectorBox, utf8.encode(r.org))
 }
 
 export function sealGroupReport(r: GroupReport, collectorBox: Uint8Array): Uint8Array {
-  return sealAnonymous(encodeRecord({ t: 'stats-grp/1', o: r.org, g: r.group, d: r.day, n: r.nonce, s: r.signature, c: { active: r.counts.active, messages: r.counts.messages } }), collectorBox, utf8.encode(r.org))
+  return sealAnonymous(padded(encodeRecord({ t: 'stats-grp/1', o: r.org, g: r.group, d: r.day, n: r.nonce, s: r.signature, c: { active: r.counts.active, messages: r.counts.messages } })), collectorBox, utf8.encode(r.org))
 }
 
 /**
@@ -98,7 +117,7 @@ export async function openStatsMail(body: Uint8Array, me: DeviceKeys, orgs: read
     const req = await openLockbox(body, me.boxPublic, me.boxSecret, ctx(REQUEST_CONTEXT, o))
     if (req.ok) {
       const r = decodeRecord(req.value.secret, requestSchema)
-      return r && r.o === o ? { request: { org: o, days: r.days.map((d) => ({ day: d.d, blinded: d.b, ...(d.g ? { group: d.g } : {}) })), version: r.v, platform: r.p, device: toHex(req.value.sender) } } : undefined
+      return r && r.o === o ? { request: { org: o, days: r.days.map((d) => ({ day: d.d, blinded: d.b, ...(d.g ? { group: d.g } : {}) })), version: r.v, platform: r.p, today: r.td, device: toHex(req.value.sender) } } : undefined
     }
     const ans = await openLockbox(body, me.boxPublic, me.boxSecret, ctx(ANSWER_CONTEXT, o))
     if (ans.ok) {
@@ -107,9 +126,11 @@ export async function openStatsMail(body: Uint8Array, me: DeviceKeys, orgs: read
     }
     const rep = openAnonymous(body, me.boxSecret, utf8.encode(o))
     if (rep.ok) {
-      const r = decodeRecord(rep.value, reportSchema)
+      const plain = unpadded(rep.value)
+      if (!plain) return undefined
+      const r = decodeRecord(plain, reportSchema)
       if (r) return r.o === o ? { report: { org: o, day: r.d, nonce: r.n, signature: r.s, counts: r.c } } : undefined
-      const g = decodeRecord(rep.value, groupReportSchema)
+      const g = decodeRecord(plain, groupReportSchema)
       return g && g.o === o ? { groupReport: { org: o, group: g.g, day: g.d, nonce: g.n, signature: g.s, counts: g.c } } : undefined
     }
   }

@@ -40,7 +40,7 @@ async function tokenFor(env: ReturnType<typeof setup>, day: string, pk: Uint8Arr
   const device = generateDeviceKeys()
   env.boxes.set(toHex(device.signPublic), device.boxPublic)
   const blinded = blindStatsToken(ORG, day)
-  const req = await openStatsMail(await sealTokenRequest({ org: ORG, days: [{ day, blinded: blinded.blinded }], version: '1', platform: 'test' }, env.collectorKeys.boxPublic, device), env.collectorKeys, [ORG])
+  const req = await openStatsMail(await sealTokenRequest({ org: ORG, days: [{ day, blinded: blinded.blinded }], version: '1', platform: 'test', today }, env.collectorKeys.boxPublic, device), env.collectorKeys, [ORG])
   return { device, blinded, req: req && 'request' in req ? req.request : undefined }
 }
 
@@ -117,7 +117,7 @@ describe('[Q5] the collector counts each token once', () => {
     env.boxes.set(toHex(device.signPublic), device.boxPublic)
     const g5 = blindStatsToken(`${ORG}/g5`, today)
     const g4 = blindStatsToken(`${ORG}/g4`, today)
-    const req = await openStatsMail(await sealTokenRequest({ org: ORG, days: [{ day: today, blinded: g5.blinded, group: 'g5' }, { day: today, blinded: g4.blinded, group: 'g4' }], version: '1', platform: 't' }, env.collectorKeys.boxPublic, device), env.collectorKeys, [ORG])
+    const req = await openStatsMail(await sealTokenRequest({ org: ORG, days: [{ day: today, blinded: g5.blinded, group: 'g5' }, { day: today, blinded: g4.blinded, group: 'g4' }], version: '1', platform: 't', today }, env.collectorKeys.boxPublic, device), env.collectorKeys, [ORG])
     await env.collector.onRequest((req as { request: Parameters<Collector['onRequest']>[0] }).request)
     const answer = (await openStatsMail(env.sent[0]!.body, device, [ORG])) as unknown as { answer: { days: { day: string; signed: Uint8Array; group?: string }[] } }
     expect(answer.answer.days.map((d) => d.group)).toEqual(['g5'])

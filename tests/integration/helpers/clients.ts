@@ -19,10 +19,10 @@ export interface Persona {
   readonly problems: string[]
 }
 
-export async function persona(name: string, url: string, options: { socket?: SocketFactory; file?: string; segmentCapacity?: number; snapshotEvery?: number; bundleBytes?: number; spool?: Spool; uploadPutChunks?: number; clock?: HybridClock; search?: MessengerOptions['search']; app?: MessengerOptions['app'] } = {}): Promise<Persona> {
+export async function persona(name: string, url: string, options: { socket?: SocketFactory; file?: string; segmentCapacity?: number; snapshotEvery?: number; bundleBytes?: number; spool?: Spool; uploadPutChunks?: number; clock?: HybridClock; search?: MessengerOptions['search']; app?: MessengerOptions['app']; statsTiming?: MessengerOptions['statsTiming'] } = {}): Promise<Persona> {
   const file = options.file ?? join(mkdtempSync(join(tmpdir(), `fieldchat-${name}-`)), 'device.sqlite')
   const store = openSqliteLocalStore(file)
-  const messenger = await Messenger.open({ store, url, socket: options.socket ?? nodeSocket, backoff: { initialMs: 100, maxMs: 1000 }, heartbeatMs: 2000, segmentCapacity: options.segmentCapacity, snapshotEvery: options.snapshotEvery, bundleBytes: options.bundleBytes, uploadBackoff: { baseMs: 100, maxMs: 1000 }, ...(options.spool ? { spool: options.spool } : {}), ...(options.uploadPutChunks ? { uploadPutChunks: options.uploadPutChunks } : {}), ...(options.clock ? { clock: options.clock } : {}), ...(options.search ? { search: options.search } : {}), ...(options.app ? { app: options.app } : {}) })
+  const messenger = await Messenger.open({ store, url, socket: options.socket ?? nodeSocket, backoff: { initialMs: 100, maxMs: 1000 }, heartbeatMs: 2000, segmentCapacity: options.segmentCapacity, snapshotEvery: options.snapshotEvery, bundleBytes: options.bundleBytes, uploadBackoff: { baseMs: 100, maxMs: 1000 }, ...(options.spool ? { spool: options.spool } : {}), ...(options.uploadPutChunks ? { uploadPutChunks: options.uploadPutChunks } : {}), ...(options.clock ? { clock: options.clock } : {}), ...(options.search ? { search: options.search } : {}), ...(options.app ? { app: options.app } : {}), ...(options.statsTiming ? { statsTiming: options.statsTiming } : {}) })
   if (!messenger.identity) await messenger.createIdentity(name)
   const problems: string[] = []
   messenger.events.on('problem', (p) => problems.push(`${p.code} ${p.detail ?? ''}`))
