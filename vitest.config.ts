@@ -1,7 +1,7 @@
 import { defineConfig } from 'vitest/config'
 
-/** Test files that fill the machine on their own (nine browsers in one call): run after the rest, one at a time. */
-const ALONE = 'tests/**/*.alone.e2e.test.ts'
+/** Test files that fill the machine on their own (nine browsers in one call, thirty devices over fourteen days): run after the rest, one at a time. */
+const ALONE = 'tests/**/*.alone.*.test.ts'
 
 /**
  * Node projects: unit, property, integration (real server process) and e2e (Debian's Chromium

@@ -38,8 +38,8 @@ export interface MessengerOptions {
   readonly receiptDelayMs?: number
   /** [Q7] This app's version and platform, as the organisation's usage statistics show them (device management). */
   readonly app?: { readonly version: string; readonly platform: string }
-  /** [Q4] When usage reports leave (default: a random time of the next day, then up to 55 min later); tests make it immediate. */
-  readonly statsTiming?: { readonly windowMs: number; readonly jitterMs: number }
+  /** [Q4] When usage reports leave (default: each at a random time of the next day); tests make it immediate. */
+  readonly statsTiming?: { readonly windowMs: number; readonly immediate?: boolean }
 }
 
 export interface ConversationSummary {

@@ -90,9 +90,11 @@ export class Collector {
       }
       // [Q7] Devices in contact a day: counted at a device's first request of the day.
       const was = await this.deps.store.get(['stats-dev', req.org, req.device])
-      const firstToday = (was && decodeRecord(was, deviceSchema)?.last) !== today
-      const contact = firstToday ? [{ key: ['stats-devday', req.org, today], value: encodeRecord(((await this.devicesInContact(req.org, today)) ?? 0) + 1) }] : []
-      await this.deps.store.write([...marks, ...contact, { key: ['stats-dev', req.org, req.device], value: encodeRecord({ last: today, v: req.version, p: req.platform }) }])
+      // Counted on the device's own day (the collector may read its mail a day late).
+      const lastDay = was && decodeRecord(was, deviceSchema)?.last
+      const firstThatDay = !lastDay || lastDay < req.today
+      const contact = firstThatDay ? [{ key: ['stats-devday', req.org, req.today], value: encodeRecord(((await this.devicesInContact(req.org, req.today)) ?? 0) + 1) }] : []
+      await this.deps.store.write([...marks, ...contact, { key: ['stats-dev', req.org, req.device], value: encodeRecord({ last: firstThatDay ? req.today : lastDay!, v: req.version, p: req.platform }) }])
       if (signed.length) await this.deps.send(req.org, device.mailbox, await sealTokenAnswer({ org: req.org, days: signed }, device.box, this.deps.keys))
     })
   }
@@ -167,7 +169,8 @@ export class Collector {
    */
   prune(org: string, today: Day): Promise<void> {
     return this.queue(async () => {
-      const oldest = addDays(today, -CLOSE_AFTER_DAYS)
+      // A day later than it closes: a clock stepped back a day does not reopen a day without its nonces.
+      const oldest = addDays(today, -CLOSE_AFTER_DAYS - 1)
       const issued = (await this.deps.store.range(['stats-issued', org])).filter((r) => r.key[2]! < oldest)
       const writes: { key: readonly string[]; value: Uint8Array | undefined }[] = issued.map((r) => ({ key: r.key, value: undefined }))
       const noncesGone = <T extends { nonces: string[] }>(rows: { key: readonly string[]; value: Uint8Array }[], schema: z.ZodType<T>) => {
@@ -178,6 +181,11 @@ export class Collector {
       }
       noncesGone(await this.deps.store.range(['stats-day', org]), daySchema)
       noncesGone(await this.deps.store.range(['stats-gday', org]), groupDaySchema)
+      // Nothing older than a report can show (MAX_REPORT_DAYS) is kept.
+      const keepFrom = addDays(today, -400)
+      for (const prefix of [['stats-day', org], ['stats-gday', org], ['stats-devday', org]]) {
+        for (const r of await this.deps.store.range(prefix)) if (r.key.at(-1)! < keepFrom) writes.push({ key: r.key, value: undefined })
+      }
       if (writes.length) await this.deps.store.write(writes)
     })
   }

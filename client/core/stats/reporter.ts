@@ -13,16 +13,24 @@ import { MAX_TOKENS, sealGroupReport, sealReport, sealTokenRequest, tokenLabel, 
 export const REQUEST_AGAIN_MS = 3_600_000
 
 /**
- * [Q4] When reports leave: a finished day's reports go at a time drawn uniformly over the next
- * `windowMs` after the day ends (the same window for every device, so the time says nothing of
- * the device), each then after a further random `jitterMs` at most (so they do not follow the
- * device's own tick); never in the same tick as a token request, which names the device.
+ * [Q4] When reports leave. Each report (the organisation's, each group's) has its own send time,
+ * drawn uniformly over the `windowMs` after its day ends (the same window for every device; fixed
+ * per device, label and day by HKDF of the device's signing seed). A token that comes after its
+ * send time (the collector answered late, perhaps on purpose), or a send time this device missed
+ * (it was off), gets a fresh time drawn uniformly over what is left of the day's open window,
+ * never "now": a report does not follow an answer or a reconnection. Reports go from a timer of
+ * their own, not on the device's ticks, and change nothing of its requests (which name it).
+ * `immediate` (tests): a report goes at the first tick at or after its day's end.
  */
 export interface ReportTiming {
   readonly windowMs: number
-  readonly jitterMs: number
+  readonly immediate?: boolean
 }
-export const REPORT_TIMING: ReportTiming = { windowMs: 86_400_000, jitterMs: 55 * 60_000 }
+export const REPORT_TIMING: ReportTiming = { windowMs: 86_400_000 }
+/** A send time missed by more than this is drawn again. */
+const MISSED_MS = 10 * 60_000
+/** The timer looks again at least this often (a sleeping device's timer may fire late). */
+const TIMER_MAX_MS = 30 * 60_000
 
 const tokenSchema = z.object({
   n: z.instanceof(Uint8Array),
@@ -33,6 +41,8 @@ const tokenSchema = z.object({
   s: z.instanceof(Uint8Array).optional(),
   at: z.number(),
   spent: z.literal(true).optional(),
+  /** When its report goes ([Q4]). */
+  sendAt: z.number().optional(),
 })
 const tokenKey = (org: string, day: Day, group?: string): string[] => (group ? ['stats-tok', org, day, group] : ['stats-tok', org, day])
 const uniform = () => new DataView(randomBytes(4).buffer).getUint32(0) / 2 ** 32
@@ -62,6 +72,8 @@ export interface ReporterDeps {
 
 /** At most this many of a person's groups get tokens a day ([Q9]); the rest are not broken down. */
 export const MAX_GROUP_TOKENS = 15
+/** The last moment a day's report may leave: the end of the last day it is open ([Q6]), less a margin. */
+const closesAt = (day: Day) => dayStart(addDays(day, CLOSE_AFTER_DAYS + 1)) - 3_600_000
 
 /**
  * [Q3][Q4] This device's side: for every organisation whose statistics are on, it asks the
@@ -73,8 +85,8 @@ export const MAX_GROUP_TOKENS = 15
  */
 export class Reporter {
   private turn: Promise<unknown> = Promise.resolve()
-  private readonly scheduled = new Set<string>()
-  private readonly timers = new Set<ReturnType<typeof setTimeout>>()
+  private timer: ReturnType<typeof setTimeout> | undefined
+  private stopped = false
 
   constructor(private readonly deps: ReporterDeps) {}
 
@@ -85,8 +97,8 @@ export class Reporter {
   }
 
   stop(): void {
-    for (const t of this.timers) clearTimeout(t)
-    this.timers.clear()
+    this.stopped = true
+    clearTimeout(this.timer)
   }
 
   /** The collector's answer: each token unblinded and checked against the published key ([X3]); a bad one is dropped. */
@@ -99,9 +111,23 @@ export class Reporter {
         const pending = await this.token(target.org, day, group)
         if (!pending?.r || !pending.b || pending.s || pending.k !== toHex(target.key)) continue
         const token = unblindStatsToken(target.key, tokenLabel(target.org, group), { day, nonce: pending.n, blinded: pending.b, r: BigInt('0x' + pending.r) }, signed)
-        if (token.ok) await this.deps.store.write([{ key: tokenKey(target.org, day, group), value: encodeRecord({ n: token.value.nonce, k: pending.k, s: token.value.signature, at: pending.at }) }])
+        if (token.ok) await this.deps.store.write([{ key: tokenKey(target.org, day, group), value: encodeRecord({ n: token.value.nonce, k: pending.k, s: token.value.signature, at: pending.at, sendAt: this.sendTime(target.org, day, group) }) }])
       }
+      this.arm()
     })
+  }
+
+  /** [Q4] The planned send time of (day, label), or a fresh one over the rest of the open window when that has passed. */
+  private sendTime(org: string, day: Day, group: string | undefined): number {
+    const timing = this.deps.timing ?? REPORT_TIMING
+    const planned = dayStart(addDays(day, 1)) + Math.floor(sendFraction(this.deps.keys.signSecret, tokenLabel(org, group), day) * timing.windowMs)
+    return timing.immediate ? planned : this.redrawn(planned, day)
+  }
+
+  private redrawn(sendAt: number, day: Day): number {
+    const now = this.deps.now()
+    if (sendAt >= now - MISSED_MS) return sendAt
+    return now + Math.floor(uniform() * Math.max(0, closesAt(day) - now))
   }
 
   private async tickOrg(target: StatsTarget): Promise<void> {
@@ -115,38 +141,26 @@ export class Reporter {
     const stale = (await this.deps.store.range(['stats-tok', target.org])).filter((r) => r.key[2]! < oldest || decodeRecord(r.value, tokenSchema)?.k !== key)
     if (stale.length) await this.deps.store.write(stale.map((r) => ({ key: r.key, value: undefined })))
 
-    // Reports due: finished days whose send time (drawn in the window after the day) has come.
-    let reported = false
-    for (const { day, counts, groups } of await this.deps.tally.unreported(target.org, today)) {
+    // Reports: finished days whose parts are all spent are done; send times missed while this
+    // device was off are drawn again; in tests (`immediate`) what is due goes now.
+    for (const { day, groups } of await this.deps.tally.unreported(target.org, today)) {
       if (day < oldest) {
         await this.deps.tally.markReported(target.org, day)
         continue
       }
-      const sendAt = dayStart(addDays(day, 1)) + Math.floor(sendFraction(this.deps.keys.signSecret, target.org, day) * timing.windowMs)
-      if (now < sendAt) continue
       let done = true
-      const parts: { group?: string; body: (t: { n: Uint8Array; s: Uint8Array }) => Uint8Array }[] = [
-        { body: (t) => sealReport({ org: target.org, day, nonce: t.n, signature: t.s, counts: clipCounts(counts) }, target.box) },
-        ...Object.entries(groups)
-          .filter(([g]) => target.groups().includes(g))
-          .map(([group, messages]) => ({ group, body: (t: { n: Uint8Array; s: Uint8Array }) => sealGroupReport({ org: target.org, group, day, nonce: t.n, signature: t.s, counts: { active: 1, messages: Math.min(messages, 50) } }, target.box) })),
-      ]
-      for (const part of parts) {
-        const t = await this.token(target.org, day, part.group)
+      for (const group of [undefined, ...Object.keys(groups).filter((g) => target.groups().slice(0, MAX_GROUP_TOKENS).includes(g))]) {
+        const t = await this.token(target.org, day, group)
         if (t?.spent) continue
         done = false
-        const id = tokenKey(target.org, day, part.group).join('/')
-        if (!t?.s || this.scheduled.has(id)) continue
-        // Spent once sent: a report lost to a closed app before its delay went goes at the next tick (the collector counts a token once).
-        this.scheduled.add(id)
-        const spent = { n: t.n, k: t.k, at: t.at, spent: true as const }
-        this.later(target, part.body({ n: t.n, s: t.s }), timing, () => this.queue(() => this.deps.store.write([{ key: tokenKey(target.org, day, part.group), value: encodeRecord(spent) }])).finally(() => this.scheduled.delete(id)))
-        reported = true
+        if (t?.s && t.sendAt !== undefined && !timing.immediate) {
+          const again = this.redrawn(t.sendAt, day)
+          if (again !== t.sendAt) await this.deps.store.write([{ key: tokenKey(target.org, day, group), value: encodeRecord({ ...t, sendAt: again }) }])
+        }
       }
       if (done) await this.deps.tally.markReported(target.org, day)
     }
-    // Never a request (which names this device) in the tick that sent reports.
-    if (reported) return
+    if (timing.immediate) await this.sendDueOf(target)
 
     // Tokens for every open day, the organisation's and each group's, that this device lacks.
     const { blindStatsToken } = await statsTokens()
@@ -168,21 +182,68 @@ export class Reporter {
       await this.deps.store.write(writes)
       await this.deps.send(target.org, target.mailbox, await sealTokenRequest({ org: target.org, days: ask, version: this.deps.version, platform: this.deps.platform, today }, target.box, this.deps.keys))
     }
+    this.arm()
   }
 
-  /** Sends a sealed report after a random delay of at most `jitterMs` (at once when 0), then `sent`. */
-  private later(target: StatsTarget, body: Uint8Array, timing: ReportTiming, sent: () => Promise<void>): void {
-    const send = () => this.deps.send(target.org, target.mailbox, body).then(sent, () => undefined)
-    if (!timing.jitterMs) {
-      void send()
-      return
+  /** [Q4] Sends every report whose time has come (on the timer; in tests, at the tick): statistics still on, its token under the published key, its day open. */
+  sendDue(): Promise<void> {
+    return this.queue(async () => {
+      for (const target of this.deps.targets()) await this.sendDueOf(target)
+      this.arm()
+    })
+  }
+
+  private async sendDueOf(target: StatsTarget): Promise<void> {
+    const now = this.deps.now()
+    const today = dayOf(now)
+    const key = toHex(target.key)
+    for (const { day, counts, groups } of await this.deps.tally.unreported(target.org, today)) {
+      if (day < addDays(today, -CLOSE_AFTER_DAYS)) continue
+      const eligible = target.groups().slice(0, MAX_GROUP_TOKENS)
+      const parts: { group?: string; seal: (t: { n: Uint8Array; s: Uint8Array }) => Uint8Array }[] = [
+        { seal: (t) => sealReport({ org: target.org, day, nonce: t.n, signature: t.s, counts: clipCounts(counts) }, target.box) },
+        ...Object.entries(groups)
+          .filter(([g]) => eligible.includes(g))
+          .map(([group, messages]) => ({ group, seal: (t: { n: Uint8Array; s: Uint8Array }) => sealGroupReport({ org: target.org, group, day, nonce: t.n, signature: t.s, counts: { active: 1, messages: Math.min(messages, 50) } }, target.box) })),
+      ]
+      let done = true
+      for (const part of parts) {
+        const t = await this.token(target.org, day, part.group)
+        if (t?.spent) continue
+        done = false
+        if (!t?.s || t.k !== key || t.sendAt === undefined || t.sendAt > now) continue
+        try {
+          await this.deps.send(target.org, target.mailbox, part.seal({ n: t.n, s: t.s }))
+        } catch {
+          continue // tried again at the next look
+        }
+        await this.deps.store.write([{ key: tokenKey(target.org, day, part.group), value: encodeRecord({ n: t.n, k: t.k, at: t.at, spent: true }) }])
+      }
+      if (done) await this.deps.tally.markReported(target.org, day)
     }
-    const timer = setTimeout(() => {
-      this.timers.delete(timer)
-      void send()
-    }, Math.floor(uniform() * timing.jitterMs))
-    ;(timer as { unref?: () => void }).unref?.()
-    this.timers.add(timer)
+  }
+
+  /** The report timer: set for the earliest send time still to come (at most TIMER_MAX_MS away). */
+  private arm(): void {
+    if (this.stopped || (this.deps.timing ?? REPORT_TIMING).immediate) return
+    clearTimeout(this.timer)
+    void this.nextSendAt().then((at) => {
+      if (this.stopped || at === undefined) return
+      clearTimeout(this.timer)
+      this.timer = setTimeout(() => void this.sendDue(), Math.min(TIMER_MAX_MS, Math.max(0, at - this.deps.now())))
+      ;(this.timer as { unref?: () => void }).unref?.()
+    })
+  }
+
+  private async nextSendAt(): Promise<number | undefined> {
+    let next: number | undefined
+    for (const target of this.deps.targets()) {
+      for (const r of await this.deps.store.range(['stats-tok', target.org])) {
+        const t = decodeRecord(r.value, tokenSchema)
+        if (t?.s && !t.spent && t.sendAt !== undefined && (next === undefined || t.sendAt < next)) next = t.sendAt
+      }
+    }
+    return next
   }
 
   private async token(org: string, day: Day, group?: string) {

@@ -121,22 +121,24 @@ export class Stats {
 
   /** [Q3][Q4][Q10] Tokens asked for and reports sent where due (on connecting, hourly, after a policy change); the collector shares its report once a day. */
   async tick(): Promise<void> {
-    await this.reporter.tick()
+    await this.reporter.tick().catch((err: unknown) => console.warn('usage statistics: reports could not be prepared', err))
     const today = dayOf(this.deps.now())
     for (const { org } of this.deps.team.orgs()) {
-      const status = this.status(org)
-      // Off: this device keeps nothing of it (tallies, tokens, a share; the sums and key if it collected).
-      if (!status.on) for (const prefix of ['stats-tally', 'stats-tok', 'stats-shared', 'stats-share-day']) await this.deps.store.removeRange([prefix, org])
-      // Not (or no longer) the collector: what it collected goes.
-      if (!status.collectingHere && !this.enabling.has(org)) await this.collector.forget(org)
-      else {
-        await this.collector.prune(org, today)
-        await this.shareIfDue(org)
+      try {
+        // Off: this device keeps nothing of it (tallies, tokens, a share; the sums and key if it collected).
+        if (!this.status(org).on) for (const prefix of ['stats-tally', 'stats-tok', 'stats-shared', 'stats-share-day']) await this.deps.store.removeRange([prefix, org])
+        // Not (or no longer) the collector: what it collected goes (the status read again: an `enable` may have finished meanwhile).
+        if (!this.status(org).collectingHere && !this.enabling.has(org)) await this.collector.forget(org)
+        else if (this.status(org).collectingHere) {
+          await this.collector.prune(org, today)
+          await this.shareIfDue(org)
+        }
+      } catch (err) {
+        console.warn('usage statistics: an organisation could not be tidied', err)
       }
     }
   }
 
-  /** [Q10] Once a day, the released report of the last year to every other live admin device. */
   private sharing: Promise<void> = Promise.resolve()
 
   private shareIfDue(org: ConvId): Promise<void> {

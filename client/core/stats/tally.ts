@@ -8,7 +8,7 @@ import { addDays, monthOf, weekOf, type Day } from './days.js'
 export const KEEP_TALLY_DAYS = 40
 
 /** At most this many groups are tallied a day ([Q9]); activity in more counts for the organisation only. */
-export const MAX_GROUPS_A_DAY = 32
+export const MAX_GROUPS_A_DAY = 15
 const recordSchema = z.object({ c: countsSchema, g: z.record(z.string().max(40), z.number().int().min(0)).optional(), reported: z.boolean().optional() })
 const key = (org: string, day: Day) => ['stats-tally', org, day]
 

@@ -14,8 +14,6 @@ import { isDay, type Day } from './days.js'
  */
 const REQUEST_CONTEXT = 'fieldchat/v1/stats/token-request'
 const ANSWER_CONTEXT = 'fieldchat/v1/stats/token-answer'
-/** At most this many days of the organisation's tokens in one request. */
-export const MAX_TOKEN_DAYS = 8
 /** At most this many tokens (organisation and groups, [Q9]) in one request or answer. */
 export const MAX_TOKENS = 64
 

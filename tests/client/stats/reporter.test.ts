@@ -5,6 +5,8 @@ import { createMemoryStore } from '../../../client/core/storage/memory.js'
 import { Reporter, type StatsTarget } from '../../../client/core/stats/reporter.js'
 import { Tally } from '../../../client/core/stats/tally.js'
 import { openStatsMail, type TokenRequest } from '../../../client/core/stats/wire.js'
+import { decodeRecord } from '../../../client/core/storage/records.js'
+import * as z from 'zod'
 
 /**
  * [Q3][Q4] The reporting device against a stand-in collector: what its requests say (every open
@@ -15,7 +17,7 @@ const ORG = 'o'.repeat(22)
 const GROUP = 'g'.repeat(22)
 const DAY = 86_400_000
 
-function setup() {
+function setup(timing: { windowMs: number; immediate?: boolean } = { windowMs: 0, immediate: true }) {
   const store = createMemoryStore()
   const device = generateDeviceKeys()
   const collector = generateDeviceKeys()
@@ -30,7 +32,7 @@ function setup() {
     keys: device,
     now: () => now,
     targets: () => [target()],
-    timing: { windowMs: 0, jitterMs: 0 },
+    timing,
     version: '1',
     platform: 'test',
     send: async (_org, _mailbox, body) => {
@@ -45,11 +47,11 @@ function setup() {
     const days = req.days.map((d) => ({ day: d.day, signed: (signBlindedStatsToken(secret, d.group ? `${ORG}/${d.group}` : ORG, d.day, d.blinded) as { value: Uint8Array }).value, ...(d.group ? { group: d.group } : {}) }))
     await reporter.onAnswer({ org: ORG, days, signedBy: toHex(collector.signPublic) })
   }
-  return { reporter, tally, sent, answer, advance: (ms: number) => (now += ms), today: () => new Date(now).toISOString().slice(0, 10), rekey: () => (pair = generateStatsKeyPair()) }
+  return { reporter, tally, store, sent, answer, now: () => now, advance: (ms: number) => (now += ms), today: () => new Date(now).toISOString().slice(0, 10), rekey: () => (pair = generateStatsKeyPair()) }
 }
 
 describe('[Q3][Q4] the reporting device', () => {
-  test('asks for the organisation\'s and the group\'s token of every open day whether active or not; a tick that sends reports asks for nothing', async () => {
+  test('asks for the organisation\'s and the group\'s token of every open day whether active or not; reports change nothing of its requests', async () => {
     const env = setup()
     await env.reporter.tick()
     const first = env.sent.at(-1)!.request!
@@ -61,12 +63,35 @@ describe('[Q3][Q4] the reporting device', () => {
     env.advance(DAY)
     const before = env.sent.length
     await env.reporter.tick()
-    await new Promise((r) => setTimeout(r, 10))
-    const tick = env.sent.slice(before)
-    expect(tick.map((s) => s.kind)).toEqual(['report', 'report'])
-    // The next tick asks for the new day's tokens.
+    // The two reports of the day before, and the request for the new day's tokens, as any day.
+    expect(env.sent.slice(before).map((s) => s.kind).sort()).toEqual(['report', 'report', 'request'])
+  })
+
+  test('[Q4] each report has its own time in the next day; a token answered after its time, or a time missed, gets a fresh one over the rest of the open window, never now', async () => {
+    const env = setup({ windowMs: DAY })
     await env.reporter.tick()
-    expect(env.sent.at(-1)!.kind).toBe('request')
+    await env.tally.add(ORG, env.today(), { messages: 3 }, GROUP)
+    const day = env.today()
+    const sendAt = async (group?: string) => decodeRecord((await env.store.get(group ? ['stats-tok', ORG, day, group] : ['stats-tok', ORG, day]))!, z.object({ sendAt: z.number() }).loose())!.sendAt
+    await env.answer()
+    const start = Date.parse(`${day}T00:00:00Z`) + DAY
+    const [orgAt, groupAt] = [await sendAt(), await sendAt(GROUP)]
+    for (const at of [orgAt, groupAt]) expect(at >= start && at < start + DAY).toBe(true)
+    expect(orgAt).not.toBe(groupAt)
+    // Nothing goes before its time.
+    env.advance(Math.min(orgAt, groupAt) - 60_000 - env.now())
+    await env.reporter.sendDue()
+    expect(env.sent.filter((s) => s.kind === 'report')).toHaveLength(0)
+    // The device was off well past both times: at its next tick each gets a fresh time after now, within the open window.
+    env.advance(2 * DAY)
+    await env.reporter.tick()
+    const closes = Date.parse(`${day}T00:00:00Z`) + 4 * DAY - 3_600_000
+    for (const at of [await sendAt(), await sendAt(GROUP)]) expect(at >= env.now() && at <= closes).toBe(true)
+    await env.reporter.sendDue()
+    expect(env.sent.filter((s) => s.kind === 'report').length).toBeLessThan(2)
+    env.advance(closes - env.now())
+    await env.reporter.sendDue()
+    expect(env.sent.filter((s) => s.kind === 'report')).toHaveLength(2)
   })
 
   test('a token asked under a key the policy no longer publishes is dropped, never spent', async () => {
@@ -77,7 +102,6 @@ describe('[Q3][Q4] the reporting device', () => {
     env.rekey()
     env.advance(DAY)
     await env.reporter.tick()
-    await new Promise((r) => setTimeout(r, 10))
     expect(env.sent.filter((s) => s.kind === 'report')).toHaveLength(0)
     // It asks again, under the new key.
     expect(env.sent.at(-1)!.kind).toBe('request')

@@ -40,7 +40,7 @@ const dayRecord = z.object({ sum: z.record(z.string(), z.number()), reports: z.n
 
 test('[Q1]–[Q7] 30 devices over 14 days: the released totals are the clipped sums received plus reproducible noise, within the stated noise of the truth; a removed device counts no more; members cannot see them; the server holds nothing statistical', async () => {
   const people: Persona[] = []
-  for (let i = 0; i < DEVICES; i++) people.push(await env.persona(`P${i}`, { clock: clock(), app: { version: '0.1.0', platform: i < 3 ? 'cli/rare' : 'cli/linux' }, statsTiming: { windowMs: 0, jitterMs: 0 } }))
+  for (let i = 0; i < DEVICES; i++) people.push(await env.persona(`P${i}`, { clock: clock(), app: { version: '0.1.0', platform: i < 3 ? 'cli/rare' : 'cli/linux' }, statsTiming: { windowMs: 0, immediate: true } }))
   for (const p of people) p.messenger.start()
   const [admin, ...others] = people as [Persona, ...Persona[]]
   const org: ConvId = await enrol(admin, others, 'Acme field')
