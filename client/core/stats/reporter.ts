@@ -26,7 +26,10 @@ export interface ReportTiming {
   readonly windowMs: number
   readonly immediate?: boolean
 }
-export const REPORT_TIMING: ReportTiming = { windowMs: 86_400_000 }
+/** Over the two days after the day: the last open day is left as a margin for a collector that reads its mail a day late. */
+export const REPORT_TIMING: ReportTiming = { windowMs: 2 * 86_400_000 }
+/** A report whose time would fall in the last hour before its window closes is dropped, not sent at once. */
+const LAST_MS = 3_600_000
 /** A send time missed by more than this is drawn again. */
 const MISSED_MS = 10 * 60_000
 /** The timer looks again at least this often (a sleeping device's timer may fire late). */
@@ -68,12 +71,14 @@ export interface ReporterDeps {
   readonly version: string
   readonly platform: string
   readonly timing?: ReportTiming
+  /** Connected now: a report is never queued offline (it would leave at the reconnection, beside the device's request). */
+  readonly online?: () => boolean
 }
 
 /** At most this many of a person's groups get tokens a day ([Q9]); the rest are not broken down. */
 export const MAX_GROUP_TOKENS = 15
 /** The last moment a day's report may leave: the end of the last day it is open ([Q6]), less a margin. */
-const closesAt = (day: Day) => dayStart(addDays(day, CLOSE_AFTER_DAYS + 1)) - 3_600_000
+const closesAt = (day: Day) => dayStart(addDays(day, CLOSE_AFTER_DAYS))
 
 /**
  * [Q3][Q4] This device's side: for every organisation whose statistics are on, it asks the
@@ -87,13 +92,15 @@ export class Reporter {
   private turn: Promise<unknown> = Promise.resolve()
   private timer: ReturnType<typeof setTimeout> | undefined
   private stopped = false
+  private generation = 0
 
   constructor(private readonly deps: ReporterDeps) {}
 
   tick(): Promise<void> {
     return this.queue(async () => {
+      if (this.stopped) return
       for (const target of this.deps.targets()) await this.tickOrg(target)
-    })
+    }).finally(() => this.arm())
   }
 
   stop(): void {
@@ -111,23 +118,24 @@ export class Reporter {
         const pending = await this.token(target.org, day, group)
         if (!pending?.r || !pending.b || pending.s || pending.k !== toHex(target.key)) continue
         const token = unblindStatsToken(target.key, tokenLabel(target.org, group), { day, nonce: pending.n, blinded: pending.b, r: BigInt('0x' + pending.r) }, signed)
-        if (token.ok) await this.deps.store.write([{ key: tokenKey(target.org, day, group), value: encodeRecord({ n: token.value.nonce, k: pending.k, s: token.value.signature, at: pending.at, sendAt: this.sendTime(target.org, day, group) }) }])
+        const sendAt = this.sendTime(target.org, day, group)
+        if (token.ok) await this.deps.store.write([{ key: tokenKey(target.org, day, group), value: encodeRecord({ n: token.value.nonce, k: pending.k, s: token.value.signature, at: pending.at, ...(sendAt === undefined ? { spent: true } : { sendAt }) }) }])
       }
-      this.arm()
-    })
+    }).finally(() => this.arm())
   }
 
   /** [Q4] The planned send time of (day, label), or a fresh one over the rest of the open window when that has passed. */
-  private sendTime(org: string, day: Day, group: string | undefined): number {
+  private sendTime(org: string, day: Day, group: string | undefined): number | undefined {
     const timing = this.deps.timing ?? REPORT_TIMING
     const planned = dayStart(addDays(day, 1)) + Math.floor(sendFraction(this.deps.keys.signSecret, tokenLabel(org, group), day) * timing.windowMs)
-    return timing.immediate ? planned : this.redrawn(planned, day)
+    return timing.immediate || planned > this.deps.now() ? planned : this.fresh(day)
   }
 
-  private redrawn(sendAt: number, day: Day): number {
+  /** A time drawn uniformly over what is left of the day's window, from a moment after now; none in its last hour (dropped). */
+  private fresh(day: Day): number | undefined {
     const now = this.deps.now()
-    if (sendAt >= now - MISSED_MS) return sendAt
-    return now + Math.floor(uniform() * Math.max(0, closesAt(day) - now))
+    const left = closesAt(day) - now
+    return left < LAST_MS ? undefined : now + 60_000 + Math.floor(uniform() * (left - 60_000))
   }
 
   private async tickOrg(target: StatsTarget): Promise<void> {
@@ -141,26 +149,9 @@ export class Reporter {
     const stale = (await this.deps.store.range(['stats-tok', target.org])).filter((r) => r.key[2]! < oldest || decodeRecord(r.value, tokenSchema)?.k !== key)
     if (stale.length) await this.deps.store.write(stale.map((r) => ({ key: r.key, value: undefined })))
 
-    // Reports: finished days whose parts are all spent are done; send times missed while this
-    // device was off are drawn again; in tests (`immediate`) what is due goes now.
-    for (const { day, groups } of await this.deps.tally.unreported(target.org, today)) {
-      if (day < oldest) {
-        await this.deps.tally.markReported(target.org, day)
-        continue
-      }
-      let done = true
-      for (const group of [undefined, ...Object.keys(groups).filter((g) => target.groups().slice(0, MAX_GROUP_TOKENS).includes(g))]) {
-        const t = await this.token(target.org, day, group)
-        if (t?.spent) continue
-        done = false
-        if (t?.s && t.sendAt !== undefined && !timing.immediate) {
-          const again = this.redrawn(t.sendAt, day)
-          if (again !== t.sendAt) await this.deps.store.write([{ key: tokenKey(target.org, day, group), value: encodeRecord({ ...t, sendAt: again }) }])
-        }
-      }
-      if (done) await this.deps.tally.markReported(target.org, day)
-    }
-    if (timing.immediate) await this.sendDueOf(target)
+    // Reports: in tests (`immediate`) what is due goes now; otherwise a tick (perhaps a
+    // reconnection) sends none: what is due or missed gets a fresh time ([Q4]).
+    await this.sendDueOf(target, !timing.immediate)
 
     // Tokens for every open day, the organisation's and each group's, that this device lacks.
     const { blindStatsToken } = await statsTokens()
@@ -182,24 +173,31 @@ export class Reporter {
       await this.deps.store.write(writes)
       await this.deps.send(target.org, target.mailbox, await sealTokenRequest({ org: target.org, days: ask, version: this.deps.version, platform: this.deps.platform, today }, target.box, this.deps.keys))
     }
-    this.arm()
   }
 
-  /** [Q4] Sends every report whose time has come (on the timer; in tests, at the tick): statistics still on, its token under the published key, its day open. */
+  /** [Q4] Sends every report whose time has come (on the timer): statistics still on, its token under the published key, its day open. */
   sendDue(): Promise<void> {
     return this.queue(async () => {
-      for (const target of this.deps.targets()) await this.sendDueOf(target)
-      this.arm()
-    })
+      if (this.stopped) return
+      for (const target of this.deps.targets()) await this.sendDueOf(target, false)
+    }).finally(() => this.arm())
   }
 
-  private async sendDueOf(target: StatsTarget): Promise<void> {
-    const now = this.deps.now()
-    const today = dayOf(now)
+  /**
+   * The reports still to send of `target`, each with its token: finished, open days this device
+   * was active on, the organisation's and each eligible active group's, under the published key.
+   * Days whose every part is spent (or dropped) are marked reported.
+   */
+  private async parts(target: StatsTarget): Promise<{ day: Day; group?: string; token: z.infer<typeof tokenSchema>; seal: (t: { n: Uint8Array; s: Uint8Array }) => Uint8Array }[]> {
+    const today = dayOf(this.deps.now())
     const key = toHex(target.key)
+    const eligible = target.groups().slice(0, MAX_GROUP_TOKENS)
+    const out: Awaited<ReturnType<Reporter['parts']>> = []
     for (const { day, counts, groups } of await this.deps.tally.unreported(target.org, today)) {
-      if (day < addDays(today, -CLOSE_AFTER_DAYS)) continue
-      const eligible = target.groups().slice(0, MAX_GROUP_TOKENS)
+      if (day < addDays(today, -CLOSE_AFTER_DAYS)) {
+        await this.deps.tally.markReported(target.org, day)
+        continue
+      }
       const parts: { group?: string; seal: (t: { n: Uint8Array; s: Uint8Array }) => Uint8Array }[] = [
         { seal: (t) => sealReport({ org: target.org, day, nonce: t.n, signature: t.s, counts: clipCounts(counts) }, target.box) },
         ...Object.entries(groups)
@@ -208,39 +206,61 @@ export class Reporter {
       ]
       let done = true
       for (const part of parts) {
-        const t = await this.token(target.org, day, part.group)
-        if (t?.spent) continue
+        const token = await this.token(target.org, day, part.group)
+        if (token?.spent) continue
         done = false
-        if (!t?.s || t.k !== key || t.sendAt === undefined || t.sendAt > now) continue
-        try {
-          await this.deps.send(target.org, target.mailbox, part.seal({ n: t.n, s: t.s }))
-        } catch {
-          continue // tried again at the next look
-        }
-        await this.deps.store.write([{ key: tokenKey(target.org, day, part.group), value: encodeRecord({ n: t.n, k: t.k, at: t.at, spent: true }) }])
+        if (token?.s && token.k === key) out.push({ day, ...part, token })
       }
       if (done) await this.deps.tally.markReported(target.org, day)
     }
+    return out
   }
 
-  /** The report timer: set for the earliest send time still to come (at most TIMER_MAX_MS away). */
+  /** Sends what is due on time; with `redrawOnly` (a tick) or when late or offline, draws a fresh time instead. */
+  private async sendDueOf(target: StatsTarget, redrawOnly: boolean): Promise<void> {
+    const now = this.deps.now()
+    const immediate = (this.deps.timing ?? REPORT_TIMING).immediate
+    for (const { day, group, token: t, seal } of await this.parts(target)) {
+      const at = tokenKey(target.org, day, group)
+      const due = t.sendAt === undefined || t.sendAt <= now
+      if (!due) continue
+      const onTime = t.sendAt !== undefined && t.sendAt >= now - MISSED_MS
+      if (!immediate && (redrawOnly || !onTime || !(this.deps.online?.() ?? true))) {
+        const again = this.fresh(day)
+        await this.deps.store.write([{ key: at, value: encodeRecord(again === undefined ? { n: t.n, k: t.k, at: t.at, spent: true } : { ...t, sendAt: again }) }])
+        continue
+      }
+      try {
+        await this.deps.send(target.org, target.mailbox, seal({ n: t.n, s: t.s! }))
+      } catch {
+        continue // tried again at the next look
+      }
+      await this.deps.store.write([{ key: at, value: encodeRecord({ n: t.n, k: t.k, at: t.at, spent: true }) }])
+    }
+  }
+
+  /** The report timer: set for the next send time of a report still to send (at most TIMER_MAX_MS away). */
   private arm(): void {
     if (this.stopped || (this.deps.timing ?? REPORT_TIMING).immediate) return
+    const generation = ++this.generation
     clearTimeout(this.timer)
-    void this.nextSendAt().then((at) => {
-      if (this.stopped || at === undefined) return
-      clearTimeout(this.timer)
-      this.timer = setTimeout(() => void this.sendDue(), Math.min(TIMER_MAX_MS, Math.max(0, at - this.deps.now())))
-      ;(this.timer as { unref?: () => void }).unref?.()
-    })
+    this.queue(() => this.nextSendAt())
+      .then((at) => {
+        if (this.stopped || generation !== this.generation || at === undefined) return
+        this.timer = setTimeout(() => void this.sendDue().catch((err: unknown) => console.warn('usage statistics: a report could not be sent', err)), Math.min(TIMER_MAX_MS, Math.max(0, at - this.deps.now())))
+        ;(this.timer as { unref?: () => void }).unref?.()
+      })
+      .catch((err: unknown) => console.warn('usage statistics: the report timer could not be set', err))
   }
 
+  /** The earliest send time still to come of a report that would be sent (never a past one: those are redrawn at a tick). */
   private async nextSendAt(): Promise<number | undefined> {
+    const now = this.deps.now()
     let next: number | undefined
     for (const target of this.deps.targets()) {
-      for (const r of await this.deps.store.range(['stats-tok', target.org])) {
-        const t = decodeRecord(r.value, tokenSchema)
-        if (t?.s && !t.spent && t.sendAt !== undefined && (next === undefined || t.sendAt < next)) next = t.sendAt
+      for (const p of await this.parts(target)) {
+        const at = p.token.sendAt
+        if (at !== undefined && at > now && (next === undefined || at < next)) next = at
       }
     }
     return next

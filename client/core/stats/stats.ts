@@ -8,7 +8,7 @@ import type { UsageReport } from './usageReport.js'
 import { CLIPS, METRICS, type Counts, type Metric } from './counts.js'
 import { addDays, dayOf, isDay, type Day } from './days.js'
 import { CLOSE_AFTER_DAYS, EPSILON_PER_METRIC_DAY, MIN_CELL, noiseStdDev, release, releaseContacts, releaseGroup, type GroupRelease, type Release } from './release.js'
-import { Reporter, type ReportTiming, type StatsTarget } from './reporter.js'
+import { MAX_GROUP_TOKENS, Reporter, type ReportTiming, type StatsTarget } from './reporter.js'
 import { Tally } from './tally.js'
 import { openStatsMail } from './wire.js'
 import { SHARED_DAYS, openShare, sealShare, sharedReportSchema, withinRange } from './share.js'
@@ -34,6 +34,8 @@ export interface StatsDeps {
   readonly platform: string
   /** [Q4] When reports leave (tests make it immediate). */
   readonly timing?: ReportTiming
+  /** Connected now (reports are never queued offline). */
+  readonly online?: () => boolean
 }
 
 /**
@@ -67,7 +69,7 @@ export class Stats {
       inGroup: (org, group, device) => this.inGroup(org as ConvId, group, device),
       send: (org, mailbox, body) => deps.send(org as ConvId, mailbox, body),
     })
-    this.reporter = new Reporter({ store: deps.store, tally: this.tally, keys: deps.keys, now: deps.now, targets: () => this.targets(), send: (org, mailbox, body) => deps.send(org as ConvId, mailbox, body), version: deps.version, platform: deps.platform, ...(deps.timing ? { timing: deps.timing } : {}) })
+    this.reporter = new Reporter({ store: deps.store, tally: this.tally, keys: deps.keys, now: deps.now, targets: () => this.targets(), send: (org, mailbox, body) => deps.send(org as ConvId, mailbox, body), version: deps.version, platform: deps.platform, ...(deps.timing ? { timing: deps.timing } : {}), ...(deps.online ? { online: deps.online } : {}) })
   }
 
   /** [Q3] Whether the organisation's statistics are on, and which device collects them. */
@@ -109,7 +111,8 @@ export class Stats {
     const org = this.deps.team.orgOf(conv) ?? conv
     // Nothing is counted where statistics are off (the default): no record of a person's days is kept for nothing.
     if (!this.deps.team.orgState(org)?.policy.stats) return Promise.resolve()
-    return this.tally.add(org, dayOf(this.deps.now()), delta, conv !== org && this.deps.team.group(conv) ? conv : undefined)
+    // [Q9] A group is tallied only if it is one of the (at most 15) groups this device gets tokens for.
+    return this.tally.add(org, dayOf(this.deps.now()), delta, conv !== org && this.eligibleGroups(org).includes(conv) ? conv : undefined)
   }
 
   /** [Q9] A group of the organisation with at least MIN_CELL people, `device`'s person among them. */
@@ -252,6 +255,11 @@ export class Stats {
     }
   }
 
+  /** [Q9] The groups of `org` this device reports for: at least MIN_CELL people, its person among them; the first 15. */
+  private eligibleGroups(org: ConvId): string[] {
+    return this.deps.team.groups(org).filter((g) => this.inGroup(org, g.group, this.me)).map((g) => g.group).slice(0, MAX_GROUP_TOKENS)
+  }
+
   private async sharedReport(org: ConvId): Promise<{ by: string; report: UsageReport } | undefined> {
     const bytes = await this.deps.store.get(['stats-shared', org])
     const rec = bytes && decodeRecord(bytes, z.object({ by: z.string().max(64), r: sharedReportSchema }).strict())
@@ -266,8 +274,7 @@ export class Stats {
       const user = state.bindings.get(stats.collector)
       const box = user && state.users.get(user)?.devices.get(stats.collector)
       const mailbox = state.mailboxes.get(stats.collector)
-      const groups = () => this.deps.team.groups(org).filter((g) => this.inGroup(org, g.group, this.me)).map((g) => g.group)
-      return box && mailbox ? [{ org, key: stats.key, collector: stats.collector, box, mailbox, groups }] : []
+      return box && mailbox ? [{ org, key: stats.key, collector: stats.collector, box, mailbox, groups: () => this.eligibleGroups(org) }] : []
     })
   }
 }

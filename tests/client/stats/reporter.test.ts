@@ -10,14 +10,15 @@ import * as z from 'zod'
 
 /**
  * [Q3][Q4] The reporting device against a stand-in collector: what its requests say (every open
- * day and eligible group, active or not), that a tick which sends reports asks for nothing, and
- * that a token asked under a key no longer published is dropped, never spent.
+ * day and eligible group, active or not), when its reports go (each at its own time; a missed or
+ * late time drawn again, never at a tick or offline), and that a token asked under a key no longer
+ * published is dropped, never spent.
  */
 const ORG = 'o'.repeat(22)
 const GROUP = 'g'.repeat(22)
 const DAY = 86_400_000
 
-function setup(timing: { windowMs: number; immediate?: boolean } = { windowMs: 0, immediate: true }) {
+function setup(timing: { windowMs: number; immediate?: boolean } = { windowMs: 0, immediate: true }, online?: () => boolean) {
   const store = createMemoryStore()
   const device = generateDeviceKeys()
   const collector = generateDeviceKeys()
@@ -33,6 +34,7 @@ function setup(timing: { windowMs: number; immediate?: boolean } = { windowMs: 0
     now: () => now,
     targets: () => [target()],
     timing,
+    ...(online ? { online } : {}),
     version: '1',
     platform: 'test',
     send: async (_org, _mailbox, body) => {
@@ -82,16 +84,38 @@ describe('[Q3][Q4] the reporting device', () => {
     env.advance(Math.min(orgAt, groupAt) - 60_000 - env.now())
     await env.reporter.sendDue()
     expect(env.sent.filter((s) => s.kind === 'report')).toHaveLength(0)
-    // The device was off well past both times: at its next tick each gets a fresh time after now, within the open window.
-    env.advance(2 * DAY)
+    // The device was off well past both times: its next tick sends nothing and gives each a fresh time after now, within the open window.
+    env.advance(DAY + 3 * 3_600_000)
+    const sentBefore = env.sent.filter((s) => s.kind === 'report').length
     await env.reporter.tick()
-    const closes = Date.parse(`${day}T00:00:00Z`) + 4 * DAY - 3_600_000
-    for (const at of [await sendAt(), await sendAt(GROUP)]) expect(at >= env.now() && at <= closes).toBe(true)
-    await env.reporter.sendDue()
-    expect(env.sent.filter((s) => s.kind === 'report').length).toBeLessThan(2)
-    env.advance(closes - env.now())
-    await env.reporter.sendDue()
+    expect(env.sent.filter((s) => s.kind === 'report').length).toBe(sentBefore)
+    const closes = Date.parse(`${day}T00:00:00Z`) + 3 * DAY
+    const fresh = [await sendAt(), await sendAt(GROUP)]
+    for (const at of fresh) expect(at > env.now() && at <= closes).toBe(true)
+    // The timer sends each at its time.
+    for (const at of [...fresh].sort((a, b) => a - b)) {
+      env.advance(at - env.now())
+      await env.reporter.sendDue()
+    }
     expect(env.sent.filter((s) => s.kind === 'report')).toHaveLength(2)
+    env.reporter.stop()
+  })
+
+  test('[Q4] a report due while offline is not queued: it gets a fresh time', async () => {
+    let online = true
+    const env = setup({ windowMs: DAY }, () => online)
+    await env.reporter.tick()
+    await env.tally.add(ORG, env.today(), { messages: 1 })
+    await env.answer()
+    const day = env.today()
+    const at = decodeRecord((await env.store.get(['stats-tok', ORG, day]))!, z.object({ sendAt: z.number() }).loose())!.sendAt
+    env.advance(at - env.now())
+    online = false
+    await env.reporter.sendDue()
+    expect(env.sent.filter((s) => s.kind === 'report')).toHaveLength(0)
+    const again = decodeRecord((await env.store.get(['stats-tok', ORG, day]))!, z.object({ sendAt: z.number() }).loose())!.sendAt
+    expect(again).toBeGreaterThan(env.now())
+    env.reporter.stop()
   })
 
   test('a token asked under a key the policy no longer publishes is dropped, never spent', async () => {
