@@ -58,13 +58,14 @@ describe('calls', () => {
     const join = ivy.page.getByRole('button', { name: 'Join call', exact: true })
     await join.waitFor(WAIT)
     await join.click()
-    await expect.poll(() => hearingLinks(ivy.page), { ...WAIT, timeout: 90_000 }).toBe(7)
-    for (const p of callers.slice(0, -1)) await expect.poll(() => openLinks(p.page), WAIT).toBe(7)
+    // Seven links at once from the newcomer: once in four CI runs, two took longer than 90 s (cause not found yet, see the session note).
+    await expect.poll(() => hearingLinks(ivy.page), { ...WAIT, timeout: 180_000 }).toBe(7)
+    for (const p of callers.slice(0, -1)) await expect.poll(() => openLinks(p.page), { ...WAIT, timeout: 90_000 }).toBe(7)
 
     // Six hang up; the last one left is alone, and the call is over for them too.
     const inCall = [...callers.slice(0, -1), ivy]
     for (const p of inCall.slice(0, -1)) await panel(p.page).getByRole('button', { name: 'Hang up' }).click()
     await expect.poll(() => panel(ivy.page).count(), WAIT).toBe(0)
     for (const p of people) expect(unexpectedErrors(p)).toEqual([])
-  }, 420_000)
+  }, 540_000)
 })
