@@ -128,11 +128,17 @@ export class Stats {
     const today = dayOf(this.deps.now())
     for (const { org } of this.deps.team.orgs()) {
       try {
+        // Tidied once per state of the policy and process: a tick on every membership change must not rewrite the store each time.
+        const state = `${this.status(org).on}/${this.status(org).collector ?? ''}`
+        const tidy = this.tidied.get(org) !== state
+        this.tidied.set(org, state)
         // Off: this device keeps nothing of it (tallies, tokens, a share; the sums and key if it collected).
-        if (!this.status(org).on) for (const prefix of ['stats-tally', 'stats-tok', 'stats-shared', 'stats-share-day']) await this.deps.store.removeRange([prefix, org])
+        if (tidy && !this.status(org).on) for (const prefix of ['stats-tally', 'stats-tok', 'stats-shared', 'stats-share-day']) await this.deps.store.removeRange([prefix, org])
         // Not (or no longer) the collector: what it collected goes (the status read again: an `enable` may have finished meanwhile).
-        if (!this.status(org).collectingHere && !this.enabling.has(org)) await this.collector.forget(org)
-        else if (this.status(org).collectingHere) {
+        if (!this.status(org).collectingHere) {
+          if (tidy && !this.enabling.has(org)) await this.collector.forget(org)
+          else if (this.enabling.has(org)) this.tidied.delete(org)
+        } else if (this.status(org).collectingHere) {
           await this.collector.prune(org, today)
           await this.shareIfDue(org)
         }
@@ -143,6 +149,8 @@ export class Stats {
   }
 
   private sharing: Promise<void> = Promise.resolve()
+  /** The policy state (on, collector) each organisation was last tidied for. */
+  private readonly tidied = new Map<ConvId, string>()
 
   private shareIfDue(org: ConvId): Promise<void> {
     this.sharing = this.sharing.then(() => this.share(org)).catch(() => undefined)
