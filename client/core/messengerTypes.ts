@@ -38,7 +38,7 @@ export interface MessengerOptions {
   readonly receiptDelayMs?: number
   /** [Q7] This app's version and platform, as the organisation's usage statistics show them (device management). */
   readonly app?: { readonly version: string; readonly platform: string }
-  /** [Q4] When usage reports leave (default: each at a random time of the next day); tests make it immediate. */
+  /** [Q4] When usage reports leave (default: each at its own random time of the two days after its day); tests make it immediate. */
   readonly statsTiming?: { readonly windowMs: number; readonly immediate?: boolean }
 }
 
