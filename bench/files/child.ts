@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
-import { RSS_AT_EXIT, rssAtExitMb, vmHwmMb, watchPeakRss } from './rss.js'
+import { RSS_AT_EXIT, usageAtExit, vmHwmMb, watchPeakRss, type CpuMs } from './rss.js'
 
 /** One measured process that ran to its end. */
 export interface ChildRun {
@@ -12,6 +12,8 @@ export interface ChildRun {
   readonly ms: number
   /** The process's peak resident memory, MiB. */
   readonly peakRssMb: number
+  /** Its CPU time, user and system (absent if it died before reporting it). */
+  readonly cpuMs?: CpuMs
   /** When the first stdout line arrived, ms after the spawn. */
   readonly firstLineAtMs: number
   /** stdout lines with their arrival (ms after the spawn); the last 200 only. */
@@ -69,9 +71,10 @@ export function runChild(script: string, args: readonly string[], options: Child
       const ms = performance.now() - started
       clearInterval(stallTimer)
       if (partial) lines.push({ atMs: ms, text: partial })
-      const peakRssMb = Math.max(watch.stop(), rssAtExitMb(rssFile) ?? 0)
+      const usage = usageAtExit(rssFile)
+      const peakRssMb = Math.max(watch.stop(), usage.peakRssMb ?? 0)
       rmSync(rssDir, { recursive: true, force: true })
-      resolve({ code: code ?? -1, ms, peakRssMb, firstLineAtMs, lines: lines.slice(-KEEP_LINES), stderr, stalled })
+      resolve({ code: code ?? -1, ms, peakRssMb, ...(usage.cpuMs ? { cpuMs: usage.cpuMs } : {}), firstLineAtMs, lines: lines.slice(-KEEP_LINES), stderr, stalled })
     })
   })
 }

@@ -1,6 +1,7 @@
 import { mkdirSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { lastJson, runChild, startChild } from './child.js'
+import type { CpuMs } from './rss.js'
 import { sha256OfFile } from './testFile.js'
 
 export interface FloorResult {
@@ -8,6 +9,8 @@ export interface FloorResult {
   readonly putMs: number
   readonly getMs: number
   readonly peakRssMb: { readonly put: number; readonly server: number; readonly get: number }
+  /** CPU time of the PUT and GET processes. */
+  readonly cpuMs: { readonly put?: CpuMs; readonly get?: CpuMs }
 }
 
 /**
@@ -30,7 +33,7 @@ export async function measureFloor(floorJs: string, source: string, sha256: stri
     lastJson(get, 'floor GET')
     serverPeak = await server.stop()
     if ((await sha256OfFile(out)) !== sha256) throw new Error('the floor returned other bytes than it was given')
-    return { ms: put.ms + get.ms, putMs: put.ms, getMs: get.ms, peakRssMb: { put: put.peakRssMb, server: serverPeak, get: get.peakRssMb } }
+    return { ms: put.ms + get.ms, putMs: put.ms, getMs: get.ms, peakRssMb: { put: put.peakRssMb, server: serverPeak, get: get.peakRssMb }, cpuMs: { ...(put.cpuMs ? { put: put.cpuMs } : {}), ...(get.cpuMs ? { get: get.cpuMs } : {}) } }
   } finally {
     await server.stop()
     rmSync(dir, { recursive: true, force: true })

@@ -16,6 +16,10 @@
  * rssGrowth is the process with the largest peak at the largest size, its peak there over its
  * peak at the smallest (per process beside it). The received file's SHA-256 must equal the
  * source's or the bench fails. The source is random bytes streamed to disk, never whole in memory.
+ * Each process's CPU time (user and system) is reported beside its memory. Before each side the
+ * machine's dirty pages are written out (`sync`): on this VM, writing into the page cache while a
+ * GiB or more waits to be written back costs up to ten times the CPU (README "Files", run 21),
+ * so neither side pays for the other's or the source's unwritten pages.
  *
  *   BENCH_FILES_SIZES (100,1024)   BENCH_CPU_PROF=DIR (V8 CPU profiles of both CLIs and the server)
  *   BENCH_FILES_LOG_LEVEL (warn; the server's, whose tail is shown when a transfer fails or stalls:
@@ -23,6 +27,7 @@
  *
  * Last line of stdout: JSON.
  */
+import { execFileSync } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { loadavg, tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
@@ -30,6 +35,7 @@ import { round } from '../procs.js'
 import { bundle } from './bundle.js'
 import { measureFloor, type FloorResult } from './floorSide.js'
 import { measureOurs, type OursResult } from './oursSide.js'
+import type { CpuMs } from './rss.js'
 import { writeRandomFile } from './testFile.js'
 
 const SIZES_MIB = (process.env.BENCH_FILES_SIZES ?? '100,1024').split(',').map(Number)
@@ -37,6 +43,7 @@ if (!SIZES_MIB.length || SIZES_MIB.some((n) => !Number.isSafeInteger(n) || n < 1
 const CPU_PROF = process.env.BENCH_CPU_PROF ? resolve(process.env.BENCH_CPU_PROF) : undefined
 
 const mbPerSecond = (bytes: number, ms: number) => round(bytes / 1e6 / (ms / 1000))
+const cpu = (o: Record<string, CpuMs | undefined>) => Object.fromEntries(Object.entries(o).map(([k, v]) => [k, v && { user: round(v.user), system: round(v.system) }]))
 const rss = <T extends Record<string, number>>(o: T): T => Object.fromEntries(Object.entries(o).map(([k, v]) => [k, round(v)])) as T
 
 interface SizeResult {
@@ -55,8 +62,10 @@ for (const mib of SIZES_MIB) {
   try {
     const source = join(work, 'source.bin')
     const sha256 = await writeRandomFile(source, bytes)
+    execFileSync('sync') // the source's pages are written back before the floor starts
     const floor = await measureFloor(floorJs, source, sha256, work)
     console.log(`${mib} MiB floor: ${mbPerSecond(bytes, floor.ms)} MB/s (PUT ${round(floor.putMs)} ms, GET ${round(floor.getMs)} ms), peak RSS ${JSON.stringify(rss(floor.peakRssMb))}`)
+    execFileSync('sync') // and the floor's before ours
     const ours = await measureOurs(cliJs, source, sha256, work, CPU_PROF)
     console.log(`${mib} MiB ours: ${mbPerSecond(bytes, ours.ms)} MB/s (send-file ${round(ours.sealUploadMs)} ms, get-file ${round(ours.downloadMs)} ms), peak RSS ${JSON.stringify(rss(ours.peakRssMb))}`)
     results.push({ bytes, ours, floor })
@@ -95,8 +104,8 @@ console.log(
     sizes: results.map((r) => ({
       bytes: r.bytes,
       peakRssMb: rss(r.ours.peakRssMb),
-      ours: oursSummary(r),
-      floor: { ...floorSummary(r), peakRssMb: rss(r.floor.peakRssMb) },
+      ours: { ...oursSummary(r), cpuMs: cpu(r.ours.cpuMs) },
+      floor: { ...floorSummary(r), peakRssMb: rss(r.floor.peakRssMb), cpuMs: cpu(r.floor.cpuMs) },
       throughputRatio: round(r.ours.ms > 0 ? r.floor.ms / r.ours.ms : NaN, 3),
     })),
     ratio: { throughput: round(largest.floor.ms / largest.ours.ms, 3), rssGrowth: growth[biggest], rssGrowthProcess: biggest, rssGrowthByProcess: growth },

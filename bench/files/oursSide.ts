@@ -2,7 +2,7 @@ import { mkdirSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { lastJson } from './child.js'
 import { twoDevices } from './devices.js'
-import { vmHwmMb } from './rss.js'
+import { vmHwmMb, type CpuMs } from './rss.js'
 import { startSyncServer } from './syncServer.js'
 import { sha256OfFile } from './testFile.js'
 
@@ -16,6 +16,8 @@ export interface OursResult {
   /** The get-file process, spawn to exit: start, sync, fetch, open, hash, write and fsync, rename. */
   readonly downloadMs: number
   readonly peakRssMb: { readonly sender: number; readonly server: number; readonly receiver: number }
+  /** CPU time of each CLI process (the server runs on: its share is not measured here). */
+  readonly cpuMs: { readonly sender?: CpuMs; readonly receiver?: CpuMs }
 }
 
 const TIMEOUT_SECONDS = '3600'
@@ -55,6 +57,7 @@ export async function measureOurs(cliJs: string, source: string, sha256: string,
       firstProgressMs: sent.firstLineAtMs,
       downloadMs: got.ms,
       peakRssMb: { sender: sent.peakRssMb, server: serverPeak, receiver: got.peakRssMb },
+      cpuMs: { ...(sent.cpuMs ? { sender: sent.cpuMs } : {}), ...(got.cpuMs ? { receiver: got.cpuMs } : {}) },
     }
   } catch (err) {
     throw new Error(`${(err as Error).message}\n--- the server's log, last lines:\n${server.log().split('\n').slice(-30).join('\n')}`)

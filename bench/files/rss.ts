@@ -32,16 +32,28 @@ export function watchPeakRss(pid: number, everyMs = 20): { stop(): number } {
 }
 
 /**
- * A module a child preloads (`node --import`) that writes its own peak RSS
- * (`process.resourceUsage().maxRSS`, KiB) to $BENCH_RSS_FILE when it exits, `process.exit()` included.
+ * A module a child preloads (`node --import`) that writes its own peak RSS and CPU time
+ * (`process.resourceUsage()`) to $BENCH_RSS_FILE when it exits, `process.exit()` included.
  */
 export const RSS_AT_EXIT = fileURLToPath(new URL('./rssAtExit.mjs', import.meta.url))
 
-export function rssAtExitMb(file: string): number | undefined {
+/** CPU time of a process, ms: in its own code (`user`) and in the kernel for it (`system`: copies into the page cache, sockets, syncs). */
+export interface CpuMs {
+  readonly user: number
+  readonly system: number
+}
+
+/** What RSS_AT_EXIT wrote: peak RSS (MiB) and CPU time; undefined parts when it wrote nothing usable. */
+export function usageAtExit(file: string): { peakRssMb?: number; cpuMs?: CpuMs } {
   try {
-    const kib = Number(readFileSync(file, 'utf8'))
-    return Number.isFinite(kib) && kib > 0 ? kib / 1024 : undefined
+    const u: unknown = JSON.parse(readFileSync(file, 'utf8'))
+    if (typeof u !== 'object' || u === null) return {}
+    const { maxRssKib, userMs, systemMs } = u as Record<string, unknown>
+    return {
+      ...(typeof maxRssKib === 'number' && maxRssKib > 0 ? { peakRssMb: maxRssKib / 1024 } : {}),
+      ...(typeof userMs === 'number' && typeof systemMs === 'number' ? { cpuMs: { user: userMs, system: systemMs } } : {}),
+    }
   } catch {
-    return undefined
+    return {}
   }
 }
