@@ -224,7 +224,14 @@ test('[T5][T7][T8][T18] two admins act concurrently (one offline adds Eve, the o
     const first = states[0]
     return states.every((s) => s && s.current && !s.needsRotation && s.current.epoch === first!.current!.epoch && s.members.size === 4)
   }
-  await until(settled, 'everyone converges on one healed epoch with Eve in and Bob out', SLOW)
+  const left = () =>
+    [admin, dana, carol!, eve!]
+      .map((p) => {
+        const s = p.messenger.team.group(group)
+        return `${p.name}: epoch ${s?.current?.epoch ?? '-'}${s?.needsRotation ? ' (needs rotation)' : ''}, ${s?.members.size ?? 0} members, ${p.messenger.status.connection}, ${p.messenger.status.pending} pending`
+      })
+      .join('; ')
+  await until(settled, () => `everyone converges on one healed epoch with Eve in and Bob out (${left()})`, SLOW)
   const current = admin.messenger.team.group(group)!.current!
   expect(current.recipients).not.toContain(bob!.messenger.team.core.me)
   expect(current.recipients).toContain(eve!.messenger.team.core.me)

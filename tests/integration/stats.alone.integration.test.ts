@@ -143,10 +143,24 @@ test('[Q1]–[Q7] 30 devices over 14 days: the released totals are the clipped s
   }
   expect(report.privacy.epsilonPerMetricDay).toBe(1)
   // [Q7] Devices in contact a day: every live device asked once; released with the noise of a count of one.
+  // By week and month: each device once, on its first day of contact in the week (month).
+  const firstIn = { devicesWeek: new Map<string, number>(), devicesMonth: new Map<string, number>() }
   for (const [k, c] of report.devicesInContact.entries()) {
-    const exact = decodeRecord((await admin.store.get(['stats-devday', org, c.day]))!, z.number())!
-    expect(exact, c.day).toBe(live(k + 1).length)
-    expect(c.devices).toBe(Math.max(0, exact + discreteLaplace(keyedUniforms(noiseSecret, `${org}/${c.day}/devices`), 1)))
+    const exact = decodeRecord((await admin.store.get(['stats-devday', org, c.day]))!, z.object({ n: z.number(), w: z.number(), m: z.number() }).strict())!
+    expect(exact.n, c.day).toBe(live(k + 1).length)
+    expect(exact.w, `${c.day} first in its week`).toBe(k === 0 || weekOf(c.day) === c.day ? live(k + 1).length : 0)
+    expect(exact.m, `${c.day} first in its month`).toBe(k === 0 || c.day.endsWith('-01') ? live(k + 1).length : 0)
+    expect(c.devices).toBe(Math.max(0, exact.n + discreteLaplace(keyedUniforms(noiseSecret, `${org}/${c.day}/devices`), 1)))
+    const noisy = (what: keyof typeof firstIn, n: number) => n + discreteLaplace(keyedUniforms(noiseSecret, `${org}/${c.day}/${what}`), 1)
+    firstIn.devicesWeek.set(weekOf(c.day), (firstIn.devicesWeek.get(weekOf(c.day)) ?? 0) + noisy('devicesWeek', exact.w))
+    firstIn.devicesMonth.set(monthOf(c.day), (firstIn.devicesMonth.get(monthOf(c.day)) ?? 0) + noisy('devicesMonth', exact.m))
+  }
+  expect(report.devicesInContactByWeek).toEqual([...firstIn.devicesWeek].map(([start, n]) => ({ start, devices: Math.max(0, n) })))
+  expect(report.devicesInContactByMonth).toEqual([...firstIn.devicesMonth].map(([start, n]) => ({ start, devices: Math.max(0, n) })))
+  // Within the noise of the days summed, every live device of the week is there once.
+  for (const w of report.devicesInContactByWeek!) {
+    const days = report.devicesInContact.filter((c) => weekOf(c.day) === w.start).length
+    expect(Math.abs(w.devices - DEVICES), w.start).toBeLessThan(10 * Math.sqrt(days * 2))
   }
   // [Q9] The group of six has its days, reproducible from what was received; the group of four has none, and none was collected.
   if (big && small) {

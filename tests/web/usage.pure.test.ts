@@ -13,10 +13,12 @@ describe('[W38] usage export and platform', () => {
       days: [{ day: '2026-11-01', values: { ...ZERO_COUNTS, active: 3, messages: 40 }, raw: { ...ZERO_COUNTS, active: 3, messages: 40 } }, { day: '2026-11-02', values: ZERO_COUNTS, raw: { ...ZERO_COUNTS, messages: -5 } }],
       weeks: [{ start: '2026-10-26', values: { ...ZERO_COUNTS, active: 3 } }],
       months: [{ start: '2026-11', values: { ...ZERO_COUNTS, messages: 40 } }],
+      devicesInContact: [{ day: '2026-11-01', devices: 4 }],
+      devicesInContactByWeek: [{ start: '2026-10-26', devices: 5 }],
     } as unknown as UsageReport
     expect(usageCsv(r)).toBe(
-      'period,start,active,activeWeek,activeMonth,messages,files,fileMb,calls,callMinutes\r\n' +
-        'day,2026-11-01,3,0,0,40,0,0,0,0\r\nday,2026-11-02,0,0,0,-5,0,0,0,0\r\nweek,2026-10-26,3,0,0,0,0,0,0,0\r\nmonth,2026-11,0,0,0,40,0,0,0,0\r\n',
+      'period,start,active,activeWeek,activeMonth,messages,files,fileMb,calls,callMinutes,devices\r\n' +
+        'day,2026-11-01,3,0,0,40,0,0,0,0,4\r\nday,2026-11-02,0,0,0,-5,0,0,0,0,\r\nweek,2026-10-26,3,0,0,0,0,0,0,0,5\r\nmonth,2026-11,0,0,0,40,0,0,0,0,\r\n',
     )
     expect(usageCsvName(r)).toBe('usage-AbC-_xAb-2026-11-01-2026-11-02.csv')
   })

@@ -4,7 +4,7 @@ import { statsTokens } from './tokens.js'
 import type { LocalStore } from '../storage/LocalStore.js'
 import { decodeRecord, encodeRecord } from '../storage/records.js'
 import { CLIPS, ZERO_COUNTS, addCounts, clipCounts, countsSchema } from './counts.js'
-import { addDays, dayOf, type Day } from './days.js'
+import { addDays, dayOf, monthOf, weekOf, type Day } from './days.js'
 import { CLOSE_AFTER_DAYS, type DayTotals } from './release.js'
 import { sealTokenAnswer, tokenLabel, type GroupReport, type Report, type TokenRequest } from './wire.js'
 
@@ -13,6 +13,16 @@ const keysSchema = z.object({ secret: b32, noise: b32, pk: z.instanceof(Uint8Arr
 const daySchema = z.object({ sum: countsSchema, reports: z.number().int().min(0), nonces: z.array(z.string().length(64)) })
 const groupDaySchema = z.object({ active: z.number().int().min(0), messages: z.number().int().min(0), reports: z.number().int().min(0), nonces: z.array(z.string().length(64)) })
 const deviceSchema = z.object({ last: z.string(), v: z.string().max(32), p: z.string().max(32) })
+const count = z.number().int().min(0)
+/** A day's devices in contact: all, and those whose first contact of the ISO week / the month it was (a bare number: the first, without them). */
+const contactsSchema = z.union([count.transform((n) => ({ n, w: 0, m: 0 })), z.object({ n: count, w: count, m: count }).strict()])
+
+/** [Q7] Devices in contact on a day: how many asked for tokens, and how many of them for the first time that week and that month. */
+export interface DayContacts {
+  readonly devices: number
+  readonly firstInWeek: number
+  readonly firstInMonth: number
+}
 
 /** What the collector knows of a device for device management ([Q7]): the last day it asked for tokens, its app version and platform. */
 export interface DeviceInfo {
@@ -93,7 +103,14 @@ export class Collector {
       // Counted on the device's own day (the collector may read its mail a day late).
       const lastDay = was && decodeRecord(was, deviceSchema)?.last
       const firstThatDay = !lastDay || lastDay < req.today
-      const contact = firstThatDay ? [{ key: ['stats-devday', req.org, req.today], value: encodeRecord(((await this.devicesInContact(req.org, req.today)) ?? 0) + 1) }] : []
+      const contact = []
+      if (firstThatDay) {
+        // Summed over a week's (a month's) days, these count each device once ([Q7]).
+        const before = await this.devicesInContact(req.org, req.today)
+        const w = (before?.firstInWeek ?? 0) + (!lastDay || lastDay < weekOf(req.today) ? 1 : 0)
+        const m = (before?.firstInMonth ?? 0) + (!lastDay || lastDay < `${monthOf(req.today)}-01` ? 1 : 0)
+        contact.push({ key: ['stats-devday', req.org, req.today], value: encodeRecord({ n: (before?.devices ?? 0) + 1, w, m }) })
+      }
       await this.deps.store.write([...marks, ...contact, { key: ['stats-dev', req.org, req.device], value: encodeRecord({ last: firstThatDay ? req.today : lastDay!, v: req.version, p: req.platform }) }])
       if (signed.length) await this.deps.send(req.org, device.mailbox, await sealTokenAnswer({ org: req.org, days: signed }, device.box, this.deps.keys))
     })
@@ -143,10 +160,11 @@ export class Collector {
     return rec && { active: rec.active, messages: rec.messages }
   }
 
-  /** [Q7] How many devices asked for tokens on `day` (devices in contact). */
-  async devicesInContact(org: string, day: Day): Promise<number | undefined> {
+  /** [Q7] How many devices asked for tokens on `day` (devices in contact), and how many of them first that week and month. */
+  async devicesInContact(org: string, day: Day): Promise<DayContacts | undefined> {
     const bytes = await this.deps.store.get(['stats-devday', org, day])
-    return bytes && decodeRecord(bytes, z.number().int().min(0))
+    const rec = bytes && decodeRecord(bytes, contactsSchema)
+    return rec && { devices: rec.n, firstInWeek: rec.w, firstInMonth: rec.m }
   }
 
   async totals(org: string, day: Day): Promise<DayTotals | undefined> {

@@ -90,12 +90,32 @@ export function releaseGroup(opts: { org: string; group: string; name: string; p
   return { group: opts.group, name: opts.name, people: opts.people, days, messages: Math.max(0, messages) }
 }
 
+/** [Q7] Devices in contact, released: per day, and per ISO week and month. */
+export interface ContactsRelease {
+  readonly days: readonly { readonly day: Day; readonly devices: number }[]
+  readonly weeks: readonly { readonly start: Day; readonly devices: number }[]
+  readonly months: readonly { readonly start: string; readonly devices: number }[]
+}
+
 /**
- * [Q7] Devices in contact per day (those that asked for tokens), with the noise of a count of
- * one per device (discrete Laplace, scale 1/ε), floored at 0: device management, not people.
+ * [Q7] Devices in contact (those that asked for tokens) per closed day, with the noise of a count
+ * of one per device (discrete Laplace, scale 1/ε), floored at 0: device management, not people.
+ * Weeks and months sum their days' noisy counts of devices in contact for the first time that
+ * week (month), each noised alike, so a device counts once per week and month as people do.
  */
-export function releaseContacts(opts: { org: string; noiseSecret: Uint8Array; count: (day: Day) => number | undefined; from: Day; to: Day; today: Day }): { day: Day; devices: number }[] {
+export function releaseContacts(opts: { org: string; noiseSecret: Uint8Array; count: (day: Day) => { devices: number; firstInWeek: number; firstInMonth: number } | undefined; from: Day; to: Day; today: Day }): ContactsRelease {
   const lastClosed = addDays(opts.today, -CLOSE_AFTER_DAYS - 1)
   const to = opts.to < lastClosed ? opts.to : lastClosed
-  return daysFrom(opts.from, to).map((day) => ({ day, devices: Math.max(0, (opts.count(day) ?? 0) + discreteLaplace(keyedUniforms(opts.noiseSecret, `${opts.org}/${day}/devices`), 1 / EPSILON_PER_METRIC_DAY)) }))
+  const noisy = (day: Day, what: string, n: number) => n + discreteLaplace(keyedUniforms(opts.noiseSecret, `${opts.org}/${day}/${what}`), 1 / EPSILON_PER_METRIC_DAY)
+  const days = daysFrom(opts.from, to)
+  const periods = <K extends string>(key: (d: Day) => K, what: 'devicesWeek' | 'devicesMonth', first: 'firstInWeek' | 'firstInMonth') => {
+    const sums = new Map<K, number>()
+    for (const d of days) sums.set(key(d), (sums.get(key(d)) ?? 0) + noisy(d, what, opts.count(d)?.[first] ?? 0))
+    return [...sums].map(([start, n]) => ({ start, devices: Math.max(0, n) }))
+  }
+  return {
+    days: days.map((day) => ({ day, devices: Math.max(0, noisy(day, 'devices', opts.count(day)?.devices ?? 0)) })),
+    weeks: periods(weekOf, 'devicesWeek', 'firstInWeek'),
+    months: periods(monthOf, 'devicesMonth', 'firstInMonth'),
+  }
 }

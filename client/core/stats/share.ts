@@ -31,6 +31,8 @@ const reportSchema = z
     months: z.array(z.object({ start: z.string().regex(/^\d{4}-\d{2}$/), values: counts }).strict()).max(14),
     privacy: z.object({ epsilonPerMetricDay: num, clips: counts, noiseStdDev: counts, minCell: num, closeAfterDays: num }).strict(),
     devicesInContact: z.array(z.object({ day, devices: num }).strict()).max(SHARED_DAYS + 1),
+    devicesInContactByWeek: z.array(z.object({ start: day, devices: num }).strict()).max(60).optional(),
+    devicesInContactByMonth: z.array(z.object({ start: z.string().regex(/^\d{4}-\d{2}$/), devices: num }).strict()).max(14).optional(),
     devices: z.array(z.object({ device: z.string().max(64).transform((d, c) => parseDeviceId(d) ?? (c.addIssue({ code: 'custom', message: 'not a device id' }), z.NEVER)), lastDay: day, version: z.string().max(32), platform: z.string().max(32), person: name, daysSilent: num }).strict()).max(100_000),
     versions: z.array(cell).max(10_000),
     platforms: z.array(cell).max(10_000),
@@ -67,6 +69,8 @@ export function withinRange(r: UsageReport, from: Day, to: Day): UsageReport {
     to,
     days: r.days.filter((d) => d.day >= from && d.day <= to),
     devicesInContact: r.devicesInContact.filter((d) => d.day >= from && d.day <= to),
+    ...(r.devicesInContactByWeek ? { devicesInContactByWeek: r.devicesInContactByWeek.filter((w) => addDays(w.start, 6) >= from && w.start <= to) } : {}),
+    ...(r.devicesInContactByMonth ? { devicesInContactByMonth: r.devicesInContactByMonth.filter((m) => `${m.start}-31` >= from && `${m.start}-01` <= to) } : {}),
     weeks: r.weeks.filter((w) => addDays(w.start, 6) >= from && w.start <= to),
     months: r.months.filter((m) => `${m.start}-31` >= from && `${m.start}-01` <= to),
     groupActivity: r.groupActivity.map((g) => {

@@ -3,7 +3,7 @@ import { deviceIdOf, type ConvId, type DeviceId } from '../../../protocol/index.
 import { ClientError, ClientErrorCode } from '../errors.js'
 import type { LocalStore } from '../storage/LocalStore.js'
 import type { Team } from '../team/team.js'
-import { Collector, type DeviceInfo } from './collector.js'
+import { Collector, type DayContacts, type DeviceInfo } from './collector.js'
 import type { UsageReport } from './usageReport.js'
 import { CLIPS, METRICS, type Counts, type Metric } from './counts.js'
 import { addDays, dayOf, isDay, type Day } from './days.js'
@@ -219,9 +219,9 @@ export class Stats {
     const totals = new Map<Day, Awaited<ReturnType<Collector['totals']>>>()
     for (let d = from; d <= to; d = addDays(d, 1)) totals.set(d, await this.collector.totals(org, d))
     const released = release({ org, noiseSecret, totals: (d) => totals.get(d), from, to, today })
-    const contacts = new Map<Day, number | undefined>()
+    const contacts = new Map<Day, DayContacts | undefined>()
     for (let d = from; d <= to; d = addDays(d, 1)) contacts.set(d, await this.collector.devicesInContact(org, d))
-    const devicesInContact = releaseContacts({ org, noiseSecret, count: (d) => contacts.get(d), from, to, today })
+    const inContact = releaseContacts({ org, noiseSecret, count: (d) => contacts.get(d), from, to, today })
     const state = this.deps.team.orgState(org)!
     const names = this.deps.team.deviceNames(org)
     const devices = (await this.collector.devices(org))
@@ -249,7 +249,9 @@ export class Stats {
       to,
       lastClosedDay: addDays(today, -CLOSE_AFTER_DAYS - 1),
       ...released,
-      devicesInContact,
+      devicesInContact: inContact.days,
+      devicesInContactByWeek: inContact.weeks,
+      devicesInContactByMonth: inContact.months,
       privacy: { epsilonPerMetricDay: EPSILON_PER_METRIC_DAY, clips: CLIPS, noiseStdDev: Object.fromEntries(METRICS.map((m: Metric) => [m, Math.round(noiseStdDev(m) * 10) / 10])) as Counts, minCell: MIN_CELL, closeAfterDays: CLOSE_AFTER_DAYS },
       devices,
       versions: cells((d) => d.version),

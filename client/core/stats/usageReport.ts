@@ -12,9 +12,12 @@ export interface UsageReport extends Release {
   /** The last day with released numbers (later ones are still open, [Q6]). */
   readonly lastClosedDay: Day
   readonly privacy: { readonly epsilonPerMetricDay: number; readonly clips: Counts; readonly noiseStdDev: Counts; readonly minCell: number; readonly closeAfterDays: number }
-  /** Device management ([Q7]): every device that asked for tokens, with its last day, version and platform. */
   /** Devices in contact per released day (asked for tokens), with noise ([Q7]). */
   readonly devicesInContact: readonly { readonly day: Day; readonly devices: number }[]
+  /** Devices in contact per ISO week (from its Monday) and per month (`YYYY-MM`) of the released days, each device once, with noise ([Q7]). Absent from a report shared by an older version. */
+  readonly devicesInContactByWeek?: readonly { readonly start: Day; readonly devices: number }[]
+  readonly devicesInContactByMonth?: readonly { readonly start: string; readonly devices: number }[]
+  /** Device management ([Q7]): every device that asked for tokens, with its last day, version and platform. */
   readonly devices: readonly (Omit<DeviceInfo, 'device'> & { readonly device: DeviceId; readonly person: string; readonly daysSilent: number })[]
   /** Versions and platforms in use, with at least MIN_CELL (5) devices each; the rest as `other`. */
   readonly versions: readonly { readonly name: string; readonly devices: number }[]

@@ -60,6 +60,8 @@ export function UsageView(props: { org: OrgBinding }) {
                 <li>Calls: {sum('calls')} ({sum('callMinutes')} min)</li>
                 <li>People active, by week: {r.weeks.map((w) => `${w.start}: ${w.values.active}`).join('; ') || '—'}</li>
                 <li>People active, by month: {r.months.map((m) => `${m.start}: ${m.values.active}`).join('; ') || '—'}</li>
+                <li>Devices in contact, by week: {(r.devicesInContactByWeek ?? []).map((w) => `${w.start}: ${w.devices}`).join('; ') || '—'}</li>
+                <li>Devices in contact, by month: {(r.devicesInContactByMonth ?? []).map((m) => `${m.start}: ${m.devices}`).join('; ') || '—'}</li>
               </ul>
               <button type="button" class="small-button" onClick={() => exportCsv(r)}>
                 Export CSV

@@ -37,12 +37,13 @@ export async function closePersona(p: Persona): Promise<void> {
 /**
  * Polls until `check` returns true (messages arrive asynchronously). A minute by default: a
  * multi-device scenario that takes 3 s alone has taken over 30 s on the 2-core CI machine while
- * Chromium tests ran beside it; a wait is not a timing assertion.
+ * Chromium tests ran beside it; a wait is not a timing assertion. `what` may be a function: it is
+ * called on a timeout, so the error can say the state things were left in.
  */
-export async function until(check: () => boolean | Promise<boolean>, what: string, timeoutMs = 60_000): Promise<void> {
+export async function until(check: () => boolean | Promise<boolean>, what: string | (() => string), timeoutMs = 60_000): Promise<void> {
   const deadline = Date.now() + timeoutMs
   while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${typeof what === 'function' ? what() : what}`)
     await new Promise((r) => setTimeout(r, 25))
   }
 }
