@@ -64,6 +64,8 @@ export const blobPaths = {
   put: (b: BlobId, start: number) => `/v1/blobs/${b}/chunks/${start}`,
   data: (b: BlobId) => `/v1/blobs/${b}/data`,
   remove: (b: BlobId) => `/v1/blobs/${b}`,
+  /** [B13] The usage of the space whose capability signs the request. */
+  usage: () => '/v1/blobs/usage',
 }
 
 /** [B3] The `authorization` header: a capability proof ([K9], role `access`) over this request. */
@@ -141,6 +143,24 @@ const chunkCount = z.number().int().min(1).max(BLOB_MAX_CHUNKS)
 const blobStatusSchema = z
   .strictObject({ chunks: chunkCount, stored: z.number().int().min(0).max(BLOB_MAX_CHUNKS), complete: z.boolean() })
   .refine((s) => s.stored <= s.chunks && s.complete === (s.stored === s.chunks), { message: 'inconsistent blob status' })
+
+/**
+ * [B13] A space's usage as the quota counts it ([B4]): padded bytes of its blobs, complete or not,
+ * the part not uploaded yet, and the quota.
+ */
+export interface BlobSpaceUsage {
+  readonly bytes: number
+  readonly pending: number
+  readonly quotaBytes: number
+}
+
+const byteCount = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER)
+const spaceUsageSchema = z.strictObject({ bytes: byteCount, pending: byteCount, quotaBytes: byteCount }).refine((u) => u.pending <= u.bytes, { message: 'more pending than counted' })
+
+export function parseBlobSpaceUsage(json: unknown): BlobSpaceUsage | undefined {
+  const r = spaceUsageSchema.safeParse(json)
+  return r.success ? r.data : undefined
+}
 
 export function parseBlobStatus(json: unknown): BlobStatus | undefined {
   const r = blobStatusSchema.safeParse(json)

@@ -14,6 +14,7 @@ const human = (r: UsageReport) =>
     lines([['day', 'active', 'messages', 'files', 'MiB', 'calls', 'call min'], ...r.days.map((d) => [d.day, ...[d.values.active, d.values.messages, d.values.files, d.values.fileMb, d.values.calls, d.values.callMinutes].map(String)])]),
     `people active by week: ${r.weeks.map((w) => `${w.start} ${w.values.active}`).join(', ') || 'none released'}; by month: ${r.months.map((m) => `${m.start} ${m.values.active}`).join(', ') || 'none released'}`,
     `devices in contact by week: ${(r.devicesInContactByWeek ?? []).map((w) => `${w.start} ${w.devices}`).join(', ') || 'none released'}; by month: ${(r.devicesInContactByMonth ?? []).map((m) => `${m.start} ${m.devices}`).join(', ') || 'none released'}`,
+    `files stored: ${r.storage ? `${r.storage.bytes} of ${r.storage.quotaBytes} bytes on ${r.storage.asOf}${r.storage.pending ? ` (${r.storage.pending} still uploading)` : ''}` : 'not known offline'}`,
     `devices: ${r.devices.length} (${r.devices.filter((d) => d.daysSilent >= 7).length} silent for 7 days or more)`,
     `versions: ${r.versions.map((v) => `${v.name} ${v.devices}`).join(', ') || 'none yet'}`,
     `platforms: ${r.platforms.map((v) => `${v.name} ${v.devices}`).join(', ') || 'none yet'}`,

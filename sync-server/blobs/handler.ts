@@ -166,6 +166,12 @@ export function blobHandler(ctx: BlobContext): (req: Req, res: Res) => void {
         return data(req, res, route, access)
       case 'remove':
         return remove(req, res, route, access)
+      case 'usage': {
+        // [B13] The space is the conversation whose capability signed: its own usage, nothing of another's.
+        const u = await store.usage(access.conv)
+        res.writeHead(200, { ...BLOB_HEADERS, 'content-type': 'application/json' }).end(JSON.stringify({ bytes: u.bytes, pending: u.pending, quotaBytes: capacity.spaceQuotaBytes }))
+        return { status: 200 }
+      }
       default:
         return route satisfies never
     }

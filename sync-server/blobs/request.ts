@@ -12,11 +12,13 @@ export type BlobRoute =
   | { readonly op: 'remove'; readonly id: BlobId }
   | { readonly op: 'put'; readonly id: BlobId; readonly start: number; readonly count: number }
   | { readonly op: 'data'; readonly id: BlobId; readonly head: boolean }
+  | { readonly op: 'usage' }
 
 const ID = '([A-Za-z0-9_-]{22})'
 const NUMBER = '(0|[1-9][0-9]{0,8})'
 const TARGETS = {
   blob: new RegExp(`^/v1/blobs/${ID}$`),
+  usage: /^\/v1\/blobs\/usage$/,
   create: new RegExp(`^/v1/blobs/${ID}\\?chunks=${NUMBER}$`),
   put: new RegExp(`^/v1/blobs/${ID}/chunks/${NUMBER}$`),
   data: new RegExp(`^/v1/blobs/${ID}/data$`),
@@ -32,6 +34,7 @@ export function parseBlobRequest(req: IncomingMessage): BlobRoute | BlobErrorCod
   const url = req.url ?? ''
   const method = req.method
   let m: RegExpExecArray | null
+  if (TARGETS.usage.test(url) && method === 'GET') return { op: 'usage' }
   if ((m = TARGETS.blob.exec(url)) && (method === 'GET' || method === 'DELETE')) return withId(m[1], (id) => (method === 'GET' ? { op: 'status', id } : { op: 'remove', id }))
   if ((m = TARGETS.data.exec(url)) && (method === 'GET' || method === 'HEAD')) return withId(m[1], (id) => ({ op: 'data', id, head: method === 'HEAD' }))
   if ((m = TARGETS.create.exec(url)) && method === 'POST') {

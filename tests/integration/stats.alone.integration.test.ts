@@ -1,4 +1,5 @@
-import { readdirSync, readFileSync, statSync } from 'node:fs'
+import { mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { expect, test } from 'vitest'
 import type { ConvId } from '../../protocol/index.js'
@@ -222,7 +223,13 @@ test('[Q3][Q7] the CLI: an admin turns statistics on (this device collects), rea
   ok(await ana.run('init', '--name', 'Ana'))
   const { org } = ok(await ana.run('--json', 'org', 'create', 'Depot')).json<{ org: string }>()
   expect(ok(await ana.run('--json', 'org', 'stats', org, 'on')).json()).toMatchObject({ org, on: true, collectingHere: true })
-  const report = ok(await ana.run('--json', 'org', 'stats', org, '--from', '2026-11-01', '--to', '2026-11-07')).json<{ days: { day: string; values: Record<string, number> }[]; privacy: { epsilonPerMetricDay: number }; groups: { count: number } }>()
+  // [Q7] Files stored: what the server counts against the organisation's quota (protocol [B13]), a group's file included.
+  const { group } = ok(await ana.run('--json', 'group', 'create', org, 'Yard')).json<{ group: string }>()
+  const photo = join(mkdtempSync(join(tmpdir(), 'fieldchat-stats-file-')), 'valve.txt')
+  writeFileSync(photo, 'x'.repeat(200_000)) // 4 chunks, padded to 4
+  ok(await ana.run('--json', 'send-file', group, photo))
+  const report = ok(await ana.run('--json', 'org', 'stats', org, '--from', '2026-11-01', '--to', '2026-11-07')).json<{ days: { day: string; values: Record<string, number> }[]; privacy: { epsilonPerMetricDay: number }; groups: { count: number }; storage?: { bytes: number; pending: number; quotaBytes: number } }>()
+  expect(report.storage).toMatchObject({ bytes: 4 * 65_552, pending: 0, quotaBytes: 20_480 * 1024 * 1024 })
   expect(report.days.map((d) => d.day)).toEqual(['2026-11-01', '2026-11-02', '2026-11-03', '2026-11-04', '2026-11-05', '2026-11-06', '2026-11-07'])
   expect(report.privacy.epsilonPerMetricDay).toBe(1)
   expect(Object.keys(report.days[0]!.values).sort()).toEqual([...METRICS].sort())

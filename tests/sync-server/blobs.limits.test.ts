@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { randomBytes } from '../../crypto/verify.js'
-import { BLOB_CHUNK_BYTES, blobIdOf, blobPaths, type BlobId } from '../../protocol/index.js'
+import { BLOB_CHUNK_BYTES, blobIdOf, blobPaths, parseBlobSpaceUsage, type BlobId } from '../../protocol/index.js'
 import { blobBytes } from '../../sync-server/blobs/BlobStore.js'
 import type { BlobLimits } from '../../sync-server/limits.js'
 import { startSyncServer, type RunningServer } from '../../sync-server/server.js'
@@ -81,6 +81,36 @@ describe('[B4] quota per space and capacity of the server', () => {
       expect([answer.status, answer.json?.code], space).toEqual([status, code])
     }
     expect((await blobCall(server.url, alice, 'GET', blobPaths.status(id))).json?.code).toBe('B404_NOT_FOUND')
+  })
+})
+
+describe('[B13] a space\'s usage', () => {
+  test('[B13] asked with the space\'s own capability: its blobs\' padded bytes, complete or not, the part still to upload and the quota; any other conversation learns its own usage only; a wrong proof is B403, none B401, another method B400', async () => {
+    const s = await start({ ...unlimitedRate, spaceQuotaBytes: blobBytes(40) })
+    const [alice, acme, carol] = (await Promise.all([0, 1, 2].map(() => LiveRoom.open(ws(s))))) as [LiveRoom, LiveRoom, LiveRoom]
+    try {
+      const usage = async (who: Holder) => {
+        const a = await blobCall(s.url, who, 'GET', blobPaths.usage())
+        expect(a.status, JSON.stringify(a.json)).toBe(200)
+        return parseBlobSpaceUsage(a.json)
+      }
+      expect(await usage(acme)).toEqual({ bytes: 0, pending: 0, quotaBytes: blobBytes(40) })
+      const inAcme = await create(s, alice, 8, acme)
+      await blobCall(s.url, alice, 'PUT', blobPaths.put(inAcme.id, 0), { body: Buffer.concat(Array.from({ length: 3 }, () => randomBytes(C))) })
+      expect((await create(s, carol, 4)).status).toBe(201)
+      expect(await usage(acme)).toEqual({ bytes: blobBytes(8), pending: blobBytes(5), quotaBytes: blobBytes(40) })
+      expect(await usage(carol)).toEqual({ bytes: blobBytes(4), pending: blobBytes(4), quotaBytes: blobBytes(40) })
+      expect(await usage(alice)).toEqual({ bytes: 0, pending: 0, quotaBytes: blobBytes(40) })
+      // Deleted: counted no more.
+      expect((await blobCall(s.url, alice, 'DELETE', blobPaths.remove(inAcme.id))).status).toBe(204)
+      expect((await usage(acme))?.bytes).toBe(0)
+      expect((await blobCall(s.url, { conv: acme.conv, epoch: acme.epoch, cap: carol.cap }, 'GET', blobPaths.usage())).json?.code).toBe('B403_DENIED')
+      expect((await httpRequest(s.url, 'GET', blobPaths.usage())).json?.code).toBe('B401_AUTH_MISSING')
+      for (const method of ['POST', 'PUT', 'DELETE'] as const) expect((await blobCall(s.url, acme, method, blobPaths.usage())).json?.code, method).toBe('B400_BAD_REQUEST')
+    } finally {
+      for (const r of [alice, acme, carol]) r.close()
+      await s.close()
+    }
   })
 })
 

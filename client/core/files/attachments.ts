@@ -1,5 +1,5 @@
 import { deriveCapability, type Capability } from '../../../crypto/index.js'
-import { idBytes, type ConvId } from '../../../protocol/index.js'
+import { idBytes, type BlobSpaceUsage, type ConvId } from '../../../protocol/index.js'
 import type { Registry } from '../conversations/registry.js'
 import type { MessageLog } from '../documents/messageLog.js'
 import type { LocalStore } from '../storage/LocalStore.js'
@@ -67,6 +67,15 @@ export class Attachments {
   /** [M44] A file of a message in `conv`, to be read again (fetched and opened as it is read). */
   sourceOf(conv: ConvId, ref: FileRef): FileSource {
     return storedFileSource(this.downloadDeps(), conv, ref)
+  }
+
+  /**
+   * [B13] What the files of a space take on the server: an organisation's counts the files of its
+   * groups and its own conversation (protocol [B4]). Needs the link; undefined without a key for it.
+   */
+  async storage(space: ConvId, signal?: AbortSignal): Promise<BlobSpaceUsage | undefined> {
+    const own = this.capOf(space)
+    return own ? this.client.usage(own, signal) : undefined
   }
 
   list(conv?: ConvId): UploadView[] {

@@ -1,6 +1,6 @@
 import { signBlobRequest, type Capability } from '../../../crypto/index.js'
 import {
-  blobPaths, encodeBlobAuth, encodeBlobSpaceAuth, idBytes, parseBlobError, parseBlobStatus, type BlobId, type BlobStatus, type ConvId,
+  blobPaths, encodeBlobAuth, encodeBlobSpaceAuth, idBytes, parseBlobError, parseBlobSpaceUsage, parseBlobStatus, type BlobId, type BlobSpaceUsage, type BlobStatus, type ConvId,
 } from '../../../protocol/index.js'
 import { ClientError, ClientErrorCode } from '../errors.js'
 
@@ -71,6 +71,14 @@ export class BlobClient {
     const res = await this.call(access, 'GET', blobPaths.data(blob), { range, ...(signal ? { signal } : {}) })
     if (!res.body) throw new BlobError(ClientErrorCode.FILE_UNAVAILABLE, 'empty body', true)
     return res.body
+  }
+
+  /** [B13] The usage of `access.conv` as a quota space (an organisation's: its groups' files). */
+  async usage(access: BlobAccess, signal?: AbortSignal): Promise<BlobSpaceUsage> {
+    const res = await this.call(access, 'GET', blobPaths.usage(), signal ? { signal } : {})
+    const u = parseBlobSpaceUsage(await res.json().catch(() => undefined))
+    if (!u) throw new BlobError(ClientErrorCode.FILE_UNAVAILABLE, 'the server answered something that is not a space usage', true)
+    return u
   }
 
   async remove(access: BlobAccess, blob: BlobId): Promise<void> {

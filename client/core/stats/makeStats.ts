@@ -33,6 +33,7 @@ export function makeStats(parts: Parts, opts: { store: LocalStore; identity: Ide
     platform: opts.app?.platform ?? 'unknown',
     ...(opts.timing ? { timing: opts.timing } : {}),
     online: () => parts.engine.state === 'online',
+    storage: (org, signal) => parts.files.storage(org, signal),
   })
   parts.otherMail = (body) => stats.onMail(body)
   const tick = () => void stats.tick().catch((err: unknown) => console.warn('usage statistics: a report could not be prepared', err))

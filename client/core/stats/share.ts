@@ -38,6 +38,7 @@ const reportSchema = z
     platforms: z.array(cell).max(10_000),
     groups: z.object({ count: num, sizes: z.array(z.object({ bucket: z.string().max(16), groups: num }).strict()).max(16) }).strict(),
     groupActivity: z.array(z.object({ group: z.string().max(64), name, people: num, days: z.array(z.object({ day, active: num, messages: num }).strict()).max(SHARED_DAYS + 1), messages: num }).strict()).max(2_000),
+    storage: z.object({ bytes: num, pending: num, quotaBytes: num, asOf: day }).strict().optional(),
     invitations: z.object({ made: num, accepted: num, open: num, expired: num, revoked: num }).strict(),
     sharedOn: day.optional(),
   })

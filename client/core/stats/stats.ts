@@ -1,5 +1,5 @@
 import { fromHex, toHex, type DeviceKeys } from '../../../crypto/index.js'
-import { deviceIdOf, type ConvId, type DeviceId } from '../../../protocol/index.js'
+import { deviceIdOf, type BlobSpaceUsage, type ConvId, type DeviceId } from '../../../protocol/index.js'
 import { ClientError, ClientErrorCode } from '../errors.js'
 import type { LocalStore } from '../storage/LocalStore.js'
 import type { Team } from '../team/team.js'
@@ -36,7 +36,12 @@ export interface StatsDeps {
   readonly timing?: ReportTiming
   /** Connected now (reports are never queued offline). */
   readonly online?: () => boolean
+  /** [Q7] What the organisation's files take on the server (protocol [B13]); needs the link. */
+  readonly storage?: (org: ConvId, signal: AbortSignal) => Promise<BlobSpaceUsage | undefined>
 }
+
+/** How long a report waits for the server's answer about storage before it goes without. */
+const STORAGE_WAIT_MS = 5_000
 
 /**
  * [Q1]–[Q8] Usage statistics for organisation admins that tell how the messenger is used and
@@ -214,7 +219,8 @@ export class Stats {
       const shared = this.deps.team.canAdmin(org) ? await this.sharedReport(org) : undefined
       // From the device the policy names as the collector now.
       if (!shared || shared.by !== this.deps.team.policy(org).stats?.collector) throw new ClientError(ClientErrorCode.STATS_ELSEWHERE, status.collectorName)
-      return withinRange(shared.report, from, to)
+      const storage = await this.storage(org, today)
+      return { ...withinRange(shared.report, from, to), ...(storage ? { storage } : {}) }
     }
     const totals = new Map<Day, Awaited<ReturnType<Collector['totals']>>>()
     for (let d = from; d <= to; d = addDays(d, 1)) totals.set(d, await this.collector.totals(org, d))
@@ -243,6 +249,7 @@ export class Stats {
     }
     const invites = [...state.invites.values()].filter((i) => !i.user)
     const now = this.deps.now()
+    const storage = await this.storage(org, today)
     return {
       org,
       from,
@@ -261,8 +268,16 @@ export class Stats {
         sizes: GROUP_SIZE_BUCKETS.map(([lo, hi]) => ({ bucket: hi === Infinity ? `${lo}+` : lo === hi ? `${lo}` : `${lo}–${hi}`, groups: groups.filter((g) => g.members.length >= lo && g.members.length <= hi).length })),
       },
       groupActivity,
+      ...(storage ? { storage } : {}),
       invitations: { made: invites.length, accepted: invites.filter((i) => i.used).length, revoked: invites.filter((i) => i.revoked && !i.used).length, open: invites.filter((i) => !i.used && !i.revoked && i.expires > now).length, expired: invites.filter((i) => !i.used && !i.revoked && i.expires <= now).length },
     }
+  }
+
+  /** [Q7] The organisation's storage now, asked of the server; undefined offline, or when it does not answer in time. */
+  private async storage(org: ConvId, today: Day): Promise<UsageReport['storage']> {
+    if (!this.deps.storage || this.deps.online?.() === false) return undefined
+    const u = await this.deps.storage(org, AbortSignal.timeout(STORAGE_WAIT_MS)).catch(() => undefined)
+    return u && { ...u, asOf: today }
   }
 
   /** [Q9] The groups of `org` this device reports for: at least MIN_CELL people, its person among them; the first 15. */

@@ -26,6 +26,11 @@ export interface UsageReport extends Release {
   readonly groups: { readonly count: number; readonly sizes: readonly { readonly bucket: string; readonly groups: number }[] }
   /** [Q9] Activity of each group of at least MIN_CELL (5) people (smaller groups: none, and nothing of them is collected). */
   readonly groupActivity: readonly GroupRelease[]
+  /**
+   * [Q7] What the organisation's files take on the server now (padded bytes, the part still being
+   * uploaded, and the quota: protocol [B13]), asked when the report was made; absent offline.
+   */
+  readonly storage?: { readonly bytes: number; readonly pending: number; readonly quotaBytes: number; readonly asOf: Day }
   readonly invitations: { readonly made: number; readonly accepted: number; readonly open: number; readonly expired: number; readonly revoked: number }
   /** [Q10] On another admin device: the day the collector made this report. */
   readonly sharedOn?: Day

@@ -56,7 +56,8 @@ export function UsageView(props: { org: OrgBinding }) {
               </Show>
               <ul class="usage-totals small" aria-label="Totals of the period">
                 <li>Messages: {sum('messages')}</li>
-                <li>Files: {sum('files')} ({sum('fileMb')} MiB)</li>
+                <li>Files: {sum('files')} ({sum('fileMb')} MiB sent)</li>
+                <li>{storageText(r.storage)}</li>
                 <li>Calls: {sum('calls')} ({sum('callMinutes')} min)</li>
                 <li>People active, by week: {r.weeks.map((w) => `${w.start}: ${w.values.active}`).join('; ') || '—'}</li>
                 <li>People active, by month: {r.months.map((m) => `${m.start}: ${m.values.active}`).join('; ') || '—'}</li>
@@ -134,4 +135,12 @@ export function UsageView(props: { org: OrgBinding }) {
       </Show>
     </div>
   )
+}
+
+const mib = (bytes: number) => `${(bytes / 1_048_576).toLocaleString('en', { maximumFractionDigits: bytes < 10 * 1_048_576 ? 1 : 0 })} MiB`
+
+/** [Q7] Files stored now for the organisation, as the server counts them for its quota. */
+function storageText(s: UsageReport['storage']): string {
+  if (!s) return 'Files stored: not known (asked of the server when online)'
+  return `Files stored on ${s.asOf}: ${mib(s.bytes)} of ${mib(s.quotaBytes)}${s.pending ? ` (${mib(s.pending)} still uploading)` : ''}`
 }
