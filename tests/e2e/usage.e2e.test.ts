@@ -48,9 +48,11 @@ describe('usage statistics', () => {
     await view.getByRole('button', { name: 'Export CSV' }).click()
     const file = await (await download).path()
     const csv = readFileSync(file, 'utf8').split('\r\n')
-    expect(csv[0]).toBe('period,start,active,activeWeek,activeMonth,messages,files,fileMb,calls,callMinutes')
+    expect(csv[0]).toBe('period,start,active,activeWeek,activeMonth,messages,files,fileMb,calls,callMinutes,devices')
     expect(csv.filter((l) => l.startsWith('day,'))).toHaveLength(24)
-    for (const l of csv.filter(Boolean).slice(1)) expect(l).toMatch(/^(day|week|month),[0-9-]+(,-?\d+){8}$/)
+    for (const l of csv.filter(Boolean).slice(1)) expect(l).toMatch(/^(day|week|month),[0-9-]+(,-?\d+){8},\d+$/)
+    // [Q7] The files stored for the organisation, asked of the server (protocol [B13]).
+    await view.getByText(/^Files stored on \d{4}-\d{2}-\d{2}: 0 MiB of 20,480 MiB$/).waitFor(WAIT)
 
     // Off again: Bob's page says so.
     await usage(admin).getByRole('button', { name: 'Turn off usage statistics' }).click()

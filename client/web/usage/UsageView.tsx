@@ -1,7 +1,10 @@
 import { createResource, createSignal, For, Show } from 'solid-js'
 import { addDays, dayOf } from '../../core/stats/days.js'
 import type { UsageReport } from '../../core/stats/stats.js'
+import type { DeviceId } from '../../../protocol/index.js'
 import { messageOf } from '../binding.js'
+import { ConfirmRemove } from '../components/ConfirmRemove.js'
+import { shortDeviceId } from '../components/DeviceItem.js'
 import type { OrgBinding } from '../teamBinding.js'
 import { UsageChart } from './UsageChart.js'
 import { usageCsv, usageCsvName } from './usageCsv.js'
@@ -15,7 +18,14 @@ const PERIODS = [28, 90, 365] as const
  */
 export function UsageView(props: { org: OrgBinding }) {
   const [days, setDays] = createSignal<number>(28)
-  const [report] = createResource(days, (n) => props.org.usage({ from: addDays(dayOf(Date.now()), -n + 1) }))
+  const [report, { refetch }] = createResource(days, (n) => props.org.usage({ from: addDays(dayOf(Date.now()), -n + 1) }))
+  const [problem, setProblem] = createSignal<string>()
+  // [T17] A silent device removed from here (a lost phone): keys rotate without it, and the list is read again.
+  const removeSilent = async (device: DeviceId) => {
+    setProblem(undefined)
+    await props.org.removeDevice(device)
+    void refetch()
+  }
   const exportCsv = (r: UsageReport) => {
     const url = URL.createObjectURL(new Blob([usageCsv(r)], { type: 'text/csv' }))
     const a = document.createElement('a')
@@ -106,8 +116,22 @@ export function UsageView(props: { org: OrgBinding }) {
               </p>
               <Show when={silent.length}>
                 <ul class="small" aria-label="Devices silent for 7 days or more">
-                  <For each={silent}>{(d) => <li>{d.person}'s device ({d.platform}, {d.version}): last seen {d.lastDay}</li>}</For>
+                  <For each={silent}>
+                    {(d) => (
+                      <li>
+                        {d.person}'s device {shortDeviceId(d.device)} ({d.platform}, {d.version}): last seen {d.lastDay}{' '}
+                        <Show when={props.org.isAdmin()}>
+                          <ConfirmRemove subject={`${d.person}'s device ${shortDeviceId(d.device)}`} consequence="Keys are replaced without this device: it reads nothing new from then on, and it deletes what it held of the organisation when it next connects." onConfirm={() => removeSilent(d.device)} onError={(err) => setProblem(messageOf(err))} />
+                        </Show>
+                      </li>
+                    )}
+                  </For>
                 </ul>
+                <Show when={problem()}>
+                  <p class="alert" role="alert">
+                    {problem()}
+                  </p>
+                </Show>
               </Show>
               <p class="small">Versions: {r.versions.map((v) => `${v.name} (${v.devices})`).join(', ') || '—'}</p>
               <p class="small">Platforms: {r.platforms.map((v) => `${v.name} (${v.devices})`).join(', ') || '—'}</p>
