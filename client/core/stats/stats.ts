@@ -133,20 +133,23 @@ export class Stats {
     const today = dayOf(this.deps.now())
     for (const { org } of this.deps.team.orgs()) {
       try {
-        // Tidied once per state of the policy and process: a tick on every membership change must not rewrite the store each time.
+        // Tidied once per state of the policy and process: a tick on every membership change must
+        // not rewrite the store each time. Marked only once every deletion went through, so a
+        // failed one is tried again at the next tick.
         const state = `${this.status(org).on}/${this.status(org).collector ?? ''}`
         const tidy = this.tidied.get(org) !== state
-        this.tidied.set(org, state)
         // Off: this device keeps nothing of it (tallies, tokens, a share; the sums and key if it collected).
         if (tidy && !this.status(org).on) for (const prefix of ['stats-tally', 'stats-tok', 'stats-shared', 'stats-share-day']) await this.deps.store.removeRange([prefix, org])
-        // Not (or no longer) the collector: what it collected goes (the status read again: an `enable` may have finished meanwhile).
+        // Not (or no longer) the collector: what it collected goes (the status read again: an
+        // `enable` may have finished meanwhile; while one is under way, nothing is marked).
         if (!this.status(org).collectingHere) {
-          if (tidy && !this.enabling.has(org)) await this.collector.forget(org)
-          else if (this.enabling.has(org)) this.tidied.delete(org)
-        } else if (this.status(org).collectingHere) {
+          if (this.enabling.has(org)) continue
+          if (tidy) await this.collector.forget(org)
+        } else {
           await this.collector.prune(org, today)
           await this.shareIfDue(org)
         }
+        if (tidy) this.tidied.set(org, state)
       } catch (err) {
         console.warn('usage statistics: an organisation could not be tidied', err)
       }

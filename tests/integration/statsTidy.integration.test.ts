@@ -1,0 +1,33 @@
+import { expect, test } from 'vitest'
+import { until } from './helpers/clients.js'
+import { useServer } from './helpers/lifecycle.js'
+import { enrol } from './helpers/team.js'
+
+/**
+ * [Q3] Statistics turned off: every device deletes what it kept of them at its next tick, and a
+ * deletion that fails is tried again at the one after (it is not marked done before it went
+ * through).
+ */
+const env = useServer()
+
+test('[Q3] turned off: a member deletes its tallies; a deletion that failed is tried again at the next tick, not forgotten', async () => {
+  const admin = await env.persona('AdminTidy')
+  const bob = await env.persona('BobTidy')
+  for (const p of [admin, bob]) p.messenger.start()
+  const org = await enrol(admin, [bob], 'Tidy Ltd')
+  await admin.messenger.stats.enable(org)
+  await until(() => bob.messenger.stats.status(org).on, 'statistics on at bob')
+  await bob.messenger.stats.record(org, { messages: 3 })
+  const tallies = async () => (await bob.store.range(['stats-tally', org])).length
+  expect(await tallies()).toBe(1)
+
+  // Bob's store refuses the next range deletion (a full disk, a locked database).
+  const removeRange = bob.store.removeRange.bind(bob.store)
+  let refusals = 1
+  bob.store.removeRange = (prefix) => (refusals-- > 0 ? Promise.reject(new Error('disk full')) : removeRange(prefix))
+  await admin.messenger.stats.disable(org)
+  await until(() => !bob.messenger.stats.status(org).on, 'statistics off at bob')
+  await until(() => refusals <= 0, 'bob tried to tidy')
+  await bob.messenger.stats.tick()
+  await until(async () => (await tallies()) === 0, "bob's tallies deleted at a later tick")
+})
