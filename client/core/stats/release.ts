@@ -71,7 +71,8 @@ export interface GroupRelease {
   readonly group: string
   readonly name: string
   readonly people: number
-  readonly days: readonly { readonly day: Day; readonly active: number; readonly messages: number }[]
+  /** Each day's people active and messages, shown (floored at 0), and its messages' noisy total before the floor (`rawMessages`: sums of these are unbiased). */
+  readonly days: readonly { readonly day: Day; readonly active: number; readonly messages: number; readonly rawMessages?: number }[]
   /** The period's messages: the days' noisy totals summed before their floor at 0, then floored. */
   readonly messages: number
 }
@@ -85,7 +86,7 @@ export function releaseGroup(opts: { org: string; group: string; name: string; p
     const t = opts.totals(day) ?? { active: 0, messages: 0 }
     const m = noisy(day, 'messages', t.messages)
     messages += m
-    return { day, active: Math.max(0, noisy(day, 'active', t.active)), messages: Math.max(0, m) }
+    return { day, active: Math.max(0, noisy(day, 'active', t.active)), messages: Math.max(0, m), rawMessages: m }
   })
   return { group: opts.group, name: opts.name, people: opts.people, days, messages: Math.max(0, messages) }
 }

@@ -37,7 +37,7 @@ const reportSchema = z
     versions: z.array(cell).max(10_000),
     platforms: z.array(cell).max(10_000),
     groups: z.object({ count: num, sizes: z.array(z.object({ bucket: z.string().max(16), groups: num }).strict()).max(16) }).strict(),
-    groupActivity: z.array(z.object({ group: z.string().max(64), name, people: num, days: z.array(z.object({ day, active: num, messages: num }).strict()).max(SHARED_DAYS + 1), messages: num }).strict()).max(2_000),
+    groupActivity: z.array(z.object({ group: z.string().max(64), name, people: num, days: z.array(z.object({ day, active: num, messages: num, rawMessages: num.optional() }).strict()).max(SHARED_DAYS + 1), messages: num }).strict()).max(2_000),
     storage: z.object({ bytes: num, pending: num, quotaBytes: num, asOf: day }).strict().optional(),
     invitations: z.object({ made: num, accepted: num, open: num, expired: num, revoked: num }).strict(),
     sharedOn: day.optional(),
@@ -76,7 +76,8 @@ export function withinRange(r: UsageReport, from: Day, to: Day): UsageReport {
     months: r.months.filter((m) => `${m.start}-31` >= from && `${m.start}-01` <= to),
     groupActivity: r.groupActivity.map((g) => {
       const days = g.days.filter((d) => d.day >= from && d.day <= to)
-      return { ...g, days, messages: days.reduce((n, d) => n + d.messages, 0) }
+      // Summed before the floor at 0 where the days carry it (a sum of floored days is biased up).
+      return { ...g, days, messages: Math.max(0, days.reduce((n, d) => n + (d.rawMessages ?? d.messages), 0)) }
     }),
   }
 }

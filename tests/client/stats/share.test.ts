@@ -16,11 +16,14 @@ const report: UsageReport = {
   months: [{ start: '2026-11', values: ZERO_COUNTS }],
   privacy: { epsilonPerMetricDay: 1, clips: CLIPS, noiseStdDev: CLIPS, minCell: 5, closeAfterDays: 3 },
   devicesInContact: [{ day: '2026-11-01', devices: 4 }],
+  devicesInContactByWeek: [{ start: '2026-10-26', devices: 4 }],
+  devicesInContactByMonth: [{ start: '2026-11', devices: 5 }],
+  storage: { bytes: 65_552, pending: 0, quotaBytes: 1 << 30, asOf: '2026-11-10' },
   devices: [],
   versions: [],
   platforms: [],
   groups: { count: 0, sizes: [] },
-  groupActivity: [{ group: 'g'.repeat(22), name: 'Night crew', people: 6, days: [{ day: '2026-11-01', active: 2, messages: 5 }, { day: '2026-11-03', active: 1, messages: 7 }], messages: 12 }],
+  groupActivity: [{ group: 'g'.repeat(22), name: 'Night crew', people: 6, days: [{ day: '2026-11-01', active: 2, messages: 5, rawMessages: 5 }, { day: '2026-11-02', active: 0, messages: 0, rawMessages: -3 }, { day: '2026-11-03', active: 1, messages: 7, rawMessages: 7 }], messages: 9 }],
   invitations: { made: 1, accepted: 1, open: 0, expired: 0, revoked: 0 },
   sharedOn: '2026-11-10',
 }
@@ -47,7 +50,9 @@ describe('[Q10] the shared report', () => {
     expect(r.days.map((d) => d.day)).toEqual(['2026-11-02', '2026-11-03'])
     expect(r.weeks).toHaveLength(0) // the week of 26 October ends on 1 November
     expect(r.months).toHaveLength(1)
-    expect(r.groupActivity[0]).toMatchObject({ days: [{ day: '2026-11-03' }], messages: 7 })
+    // The period's messages: the days' noisy totals summed before their floor (7 − 3), not the floored days (7 + 0).
+    expect(r.groupActivity[0]).toMatchObject({ days: [{ day: '2026-11-02' }, { day: '2026-11-03' }], messages: 4 })
+    expect(withinRange(report, '2026-11-02', '2026-11-02').groupActivity[0]!.messages).toBe(0)
     expect(withinRange(report, '2026-11-01', '2026-11-01').weeks).toHaveLength(1)
   })
 })
