@@ -3,6 +3,7 @@ import type { AtRestSecret } from '../../core/storage/atRest.js'
 import type { AppLock } from '../appLock.js'
 import { messageOf } from '../binding.js'
 import { createPasskey, passkeyPrf, passkeysPossible } from '../passkey.js'
+import { ErrorLine } from './ErrorLine.js'
 
 const MIN = 8
 const CHOICES = [1, 5, 15, 60, 0]
@@ -120,11 +121,7 @@ export function AppLockPanel(props: { lock: AppLock }) {
           </button>
         </Show>
       </div>
-      <Show when={error()}>
-        <p class="alert" role="alert">
-          {error()}
-        </p>
-      </Show>
+      <ErrorLine message={error()} />
     </details>
   )
 }

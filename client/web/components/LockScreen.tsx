@@ -2,6 +2,7 @@ import { createSignal, Show } from 'solid-js'
 import type { AtRestInfo, AtRestSecret } from '../../core/storage/atRest.js'
 import { messageOf } from '../binding.js'
 import { passkeyPrf, passkeysPossible } from '../passkey.js'
+import { ErrorLine } from './ErrorLine.js'
 
 /**
  * [M29] The app is locked: nothing of the store is readable until the person gives the
@@ -52,11 +53,7 @@ export function LockScreen(props: { info: AtRestInfo; onUnlock: (secret: AtRestS
             </button>
           </form>
         </Show>
-        <Show when={error()}>
-          <p class="alert" role="alert">
-            {error()}
-          </p>
-        </Show>
+        <ErrorLine message={error()} />
       </section>
     </main>
   )

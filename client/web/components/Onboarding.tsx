@@ -1,6 +1,7 @@
 import { createSignal, Show, type JSX } from 'solid-js'
 import { messageOf } from '../binding.js'
 import { NameForm } from './NameForm.js'
+import { ErrorLine } from './ErrorLine.js'
 
 /** First run: a display name; the device keys are made locally by the engine. */
 export function Onboarding(props: { onCreate: (name: string) => Promise<void>; onRecover?: (key: string) => Promise<void>; children?: JSX.Element }) {
@@ -49,11 +50,7 @@ function RecoverForm(props: { onRecover: (key: string) => Promise<void> }) {
         <button type="submit" disabled={busy() || !key().trim()}>
           {busy() ? 'Recovering…' : 'Recover my profile'}
         </button>
-        <Show when={error()}>
-          <p class="alert" role="alert">
-            {error()}
-          </p>
-        </Show>
+        <ErrorLine message={error()} />
       </form>
     </details>
   )

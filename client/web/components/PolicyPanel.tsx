@@ -3,6 +3,7 @@ import type { OrgBinding } from '../teamBinding.js'
 import { createBusyAction } from './busyAction.js'
 import { durationText, TIMER_SECONDS } from '../../core/documents/timer.js'
 import type { NotificationLevel } from '../../core/team/org.js'
+import { ErrorLine } from './ErrorLine.js'
 
 const AUTO_LOCK = [0, 1, 5, 15, 60, 240]
 /** [M67] 0: no limit; else one of the conversation timers ([M65]). */
@@ -62,11 +63,7 @@ export function PolicyPanel(props: { org: OrgBinding }) {
           <For each={NOTIFICATIONS}>{([level, text]) => <option value={level}>{text}</option>}</For>
         </select>
       </Show>
-      <Show when={error()}>
-        <p class="alert" role="alert">
-          {error()}
-        </p>
-      </Show>
+      <ErrorLine message={error()} />
     </section>
   )
 }

@@ -2,6 +2,7 @@ import { createSignal, onCleanup, Show } from 'solid-js'
 import type { Messenger } from '../../core/messenger.js'
 import { messageOf } from '../binding.js'
 import { QrCode } from './QrCode.js'
+import { ErrorLine } from './ErrorLine.js'
 
 /**
  * [M32] The recovery key: made on this device (offered at once to a new profile), shown once as
@@ -64,11 +65,7 @@ export function RecoveryPanel(props: { messenger: Messenger }) {
           </div>
         )}
       </Show>
-      <Show when={error()}>
-        <p class="alert" role="alert">
-          {error()}
-        </p>
-      </Show>
+      <ErrorLine message={error()} />
     </details>
   )
 }

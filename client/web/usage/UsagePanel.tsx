@@ -4,6 +4,7 @@ import type { OrgBinding } from '../teamBinding.js'
 import { AdminsCanSee } from './AdminsCanSee.js'
 
 import { UsageView } from './UsageView.js'
+import { ErrorLine } from '../components/ErrorLine.js'
 
 /**
  * [W38] Usage statistics on an organisation's page (client/core [Q3], [Q7]): every member sees
@@ -41,11 +42,7 @@ export function UsagePanel(props: { org: OrgBinding }) {
           </button>
         </Show>
       </Show>
-      <Show when={error()}>
-        <p class="alert" role="alert">
-          {error()}
-        </p>
-      </Show>
+      <ErrorLine message={error()} />
       <Show when={open() && s().on && props.org.isAdmin()}>
         <UsageView org={props.org} />
       </Show>

@@ -8,6 +8,7 @@ import { shortDeviceId } from '../components/DeviceItem.js'
 import type { OrgBinding } from '../teamBinding.js'
 import { UsageChart } from './UsageChart.js'
 import { usageCsv, usageCsvName } from './usageCsv.js'
+import { ErrorLine } from '../components/ErrorLine.js'
 
 const PERIODS = [28, 90, 365] as const
 
@@ -40,11 +41,7 @@ export function UsageView(props: { org: OrgBinding }) {
       <select id="usage-period" value={String(days())} onChange={(e) => setDays(Number(e.currentTarget.value))}>
         <For each={PERIODS}>{(n) => <option value={String(n)}>last {n} days</option>}</For>
       </select>
-      <Show when={report.error}>
-        <p class="alert" role="alert">
-          {messageOf(report.error)}
-        </p>
-      </Show>
+      <ErrorLine message={report.error ? messageOf(report.error) : undefined} />
       <Show when={report()} keyed>
         {(r) => {
           const shown = r.days.map((d) => d.day)
@@ -127,11 +124,7 @@ export function UsageView(props: { org: OrgBinding }) {
                     )}
                   </For>
                 </ul>
-                <Show when={problem()}>
-                  <p class="alert" role="alert">
-                    {problem()}
-                  </p>
-                </Show>
+                <ErrorLine message={problem()} />
               </Show>
               <p class="small">Versions: {r.versions.map((v) => `${v.name} (${v.devices})`).join(', ') || '—'}</p>
               <p class="small">Platforms: {r.platforms.map((v) => `${v.name} (${v.devices})`).join(', ') || '—'}</p>
