@@ -54,6 +54,14 @@ describe('usage statistics', () => {
     // [Q7] The files stored for the organisation, asked of the server (protocol [B13]).
     await view.getByText(/^Files stored on \d{4}-\d{2}-\d{2}: 0 MiB of 20,480 MiB$/).waitFor(WAIT)
 
+    // Offline the report is still there (made on this device from what it received); the files
+    // stored are asked of the server, so they are not known.
+    await admin.context.setOffline(true)
+    await view.getByRole('combobox', { name: 'Period' }).selectOption('90')
+    await view.getByText('Files stored: not known (asked of the server when online)').waitFor(WAIT)
+    await expect.poll(() => view.locator('.usage-chart canvas').count(), WAIT).toBe(3)
+    await admin.context.setOffline(false)
+
     // Off again: Bob's page says so.
     await usage(admin).getByRole('button', { name: 'Turn off usage statistics' }).click()
     await expect.poll(() => usage(bob).getByRole('status').textContent(), WAIT).toBe('Off.')
