@@ -72,7 +72,7 @@ export function makeParts(identity: Identity, host: PartsHost): Parts {
   const docs = new DocStore(options.store, identity.actor, (doc) => (layout.isRoot(doc) ? undefined : SEGMENT_GENESIS), isDropped)
   const outbox = new Outbox(options.store)
   const segs = new SegmentWindow(docs, clock, isDropped)
-  const mailOut = new MailOutbox(options.store, () => host.emitStatus())
+  const mailOut = new MailOutbox(options.store, () => host.emitStatus(), () => clock.wallNow())
   const epochs = new MessageEpochs(options.store)
   const engine = new SyncEngine(identity, registry, docs, outbox, {
     url: options.url,

@@ -55,3 +55,13 @@ test('[S11] mail without recipients or naming one twice is refused at once: the 
   await expect(outbox.add([{ to: [bob, carol, bob.slice()], body: randomBytes(8) }])).rejects.toThrow(RangeError)
   expect(await outbox.list()).toEqual([])
 })
+
+test('[S11] an item with `until` (a usage report, client [Q4]) is dropped unsent once that time passed: it never leaves at a later reconnection', async () => {
+  let now = 1_000_000
+  const outbox = new MailOutbox(createMemoryStore(), undefined, () => now)
+  await outbox.add([{ to: [bob], body: randomBytes(40), until: now + 60_000 }, { to: [carol], body: randomBytes(40) }])
+  expect((await outbox.list()).map((i) => i.to)).toEqual([[bob], [carol]])
+  now += 60_001
+  expect((await outbox.list()).map((i) => i.to)).toEqual([[carol]])
+  expect(outbox.size).toBe(1)
+})

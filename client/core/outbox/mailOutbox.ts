@@ -11,7 +11,7 @@ import { decodeRecord, encodeRecord } from '../storage/records.js'
  */
 const device = z.instanceof(Uint8Array).refine((b) => b.length === 32)
 /** Records written before [S11] took many recipients hold a single `to`: read as a list of one, never dropped. */
-const schema = z.object({ to: z.union([device.transform((d) => [d]), z.array(device).min(1)]), decoys: z.array(device).default([]), body: z.instanceof(Uint8Array), notice: z.literal(true).optional(), org: z.string().max(64).optional() })
+const schema = z.object({ to: z.union([device.transform((d) => [d]), z.array(device).min(1)]), decoys: z.array(device).default([]), body: z.instanceof(Uint8Array), notice: z.literal(true).optional(), org: z.string().max(64).optional(), until: z.number().optional() })
 const pad = (n: number) => n.toString().padStart(16, '0')
 
 /**
@@ -23,9 +23,11 @@ export interface QueuedMail { readonly key: string[]; readonly to: Uint8Array[];
 
 /**
  * What a caller queues: `pool`, the decoy pool key of the organisation the item is for (crypto [K8]);
- * `org`, that organisation, so that a wipe of it ([M30]) takes its queued mail too.
+ * `org`, that organisation, so that a wipe of it ([M30]) takes its queued mail too; `until`, a
+ * wall-clock time (ms) after which the item is dropped unsent (a usage report, client [Q4], must
+ * not leave at a reconnection).
  */
-export interface OutgoingMail { readonly to: Uint8Array[]; readonly body: Uint8Array; readonly notice?: true; readonly pool?: Uint8Array; readonly org?: ConvId }
+export interface OutgoingMail { readonly to: Uint8Array[]; readonly body: Uint8Array; readonly notice?: true; readonly pool?: Uint8Array; readonly org?: ConvId; readonly until?: number }
 
 /** [M27] Recipient buckets: at least 8, then powers of two, at most the frame's cap. */
 export function recipientBucket(n: number): number {
@@ -55,7 +57,11 @@ export class MailOutbox {
   private counter = Date.now() * 1000
   /** Items waiting to be acknowledged by the server (shown with the pending count). */
   size = 0
-  constructor(private readonly store: LocalStore, private readonly changed: () => void = () => undefined) {}
+  constructor(
+    private readonly store: LocalStore,
+    private readonly changed: () => void = () => undefined,
+    private readonly now: () => number = Date.now,
+  ) {}
 
   async load(): Promise<void> {
     this.size = (await this.store.range(['mail-out'])).length
@@ -73,17 +79,23 @@ export class MailOutbox {
         throw new RangeError('mail needs 1 to 10,000 distinct recipients')
       }
     }
-    const padded = items.map(({ to, body, notice, pool, org }) => ({ to, decoys: decoysFor(to.length, pool), body, ...(notice ? { notice } : {}), ...(org ? { org } : {}) }))
+    const padded = items.map(({ to, body, notice, pool, org, until }) => ({ to, decoys: decoysFor(to.length, pool), body, ...(notice ? { notice } : {}), ...(org ? { org } : {}), ...(until !== undefined ? { until } : {}) }))
     await this.store.write(padded.map((i) => ({ key: ['mail-out', pad(this.counter++)], value: encodeRecord(i) })))
     this.size += items.length
     this.changed()
   }
 
+  /** What is queued; items past their `until` are dropped here, unsent. */
   async list(): Promise<QueuedMail[]> {
-    return (await this.store.range(['mail-out'])).flatMap((e) => {
+    const now = this.now()
+    const expired: string[][] = []
+    const out = (await this.store.range(['mail-out'])).flatMap((e) => {
       const rec = decodeRecord(e.value, schema)
+      if (rec?.until !== undefined && rec.until < now) return expired.push(e.key), []
       return rec ? [{ key: e.key, to: rec.to, decoys: rec.decoys, body: rec.body, ...(rec.notice ? { notice: rec.notice } : {}) }] : []
     })
+    if (expired.length) await this.remove(expired)
+    return out
   }
 
   async remove(keys: readonly string[][]): Promise<void> {

@@ -25,9 +25,9 @@ export function makeStats(parts: Parts, opts: { store: LocalStore; identity: Ide
     keys: opts.identity.keys,
     team: parts.team,
     now: () => opts.clock.wallNow(),
-    send: (org: ConvId, mailbox, body) => {
+    send: (org: ConvId, mailbox, body, until) => {
       const pool = parts.team.orgState(org)?.decoySeed
-      return parts.mailOut.add([{ to: [mailbox], body, ...(pool ? { pool } : {}), org }]).then(() => void parts.engine.flushMail().catch(() => undefined))
+      return parts.mailOut.add([{ to: [mailbox], body, ...(pool ? { pool } : {}), org, ...(until !== undefined ? { until } : {}) }]).then(() => void parts.engine.flushMail().catch(() => undefined))
     },
     version: opts.app?.version ?? 'unknown',
     platform: opts.app?.platform ?? 'unknown',

@@ -28,8 +28,12 @@ export interface ReportTiming {
 }
 /** Over the two days after the day: the last open day is left as a margin for a collector that reads its mail a day late. */
 export const REPORT_TIMING: ReportTiming = { windowMs: 2 * 86_400_000 }
-/** A report whose time would fall in the last hour before its window closes is dropped, not sent at once. */
+/** No fresh time is drawn in the last hour before a day's window closes: a report that would need one is dropped, not sent at once. */
 const LAST_MS = 3_600_000
+/** A report never leaves within this long of another report or a token request of this device: those would be linked by their timing. */
+export const MIN_GAP_MS = 5 * 60_000
+/** A report queued but not delivered within this long (the link dropped meanwhile) is dropped from the mail outbox, not sent at the reconnection. */
+export const DELIVER_WITHIN_MS = 60_000
 /** A send time missed by more than this is drawn again. */
 const MISSED_MS = 10 * 60_000
 /** The timer looks again at least this often (a sleeping device's timer may fire late). */
@@ -48,6 +52,16 @@ const tokenSchema = z.object({
   sendAt: z.number().optional(),
 })
 const tokenKey = (org: string, day: Day, group?: string): string[] => (group ? ['stats-tok', org, day, group] : ['stats-tok', org, day])
+type Token = z.infer<typeof tokenSchema>
+
+/** A report that can go: its organisation, day and label, its token, and how it is sealed. */
+interface Part {
+  readonly target: StatsTarget
+  readonly day: Day
+  readonly group?: string
+  readonly token: Token
+  readonly seal: (t: { n: Uint8Array; s: Uint8Array }) => Uint8Array
+}
 const uniform = () => new DataView(randomBytes(4).buffer).getUint32(0) / 2 ** 32
 
 /** An organisation whose statistics are on, as this device sees it: where its reports go. */
@@ -67,7 +81,8 @@ export interface ReporterDeps {
   readonly keys: DeviceKeys
   readonly now: () => number
   readonly targets: () => readonly StatsTarget[]
-  readonly send: (org: string, mailbox: Uint8Array, body: Uint8Array) => Promise<void>
+  /** Queues mail for `mailbox`; `until`: dropped if not delivered by then (wall clock, ms). */
+  readonly send: (org: string, mailbox: Uint8Array, body: Uint8Array, until?: number) => Promise<void>
   readonly version: string
   readonly platform: string
   readonly timing?: ReportTiming
@@ -93,6 +108,9 @@ export class Reporter {
   private timer: ReturnType<typeof setTimeout> | undefined
   private stopped = false
   private generation = 0
+  /** When this device last queued a report and a token request (this process): [Q4]'s gap between them. */
+  private lastReportAt = -Infinity
+  private lastRequestAt = -Infinity
 
   constructor(private readonly deps: ReporterDeps) {}
 
@@ -118,8 +136,14 @@ export class Reporter {
         const pending = await this.token(target.org, day, group)
         if (!pending?.r || !pending.b || pending.s || pending.k !== toHex(target.key)) continue
         const token = unblindStatsToken(target.key, tokenLabel(target.org, group), { day, nonce: pending.n, blinded: pending.b, r: BigInt('0x' + pending.r) }, signed)
+        if (!token.ok) {
+          // [Q3] A token that does not verify is dropped, not asked for again every hour.
+          console.warn(`usage statistics: the collector's token for ${day} does not verify under its published key; dropped`)
+          await this.deps.store.write([{ key: tokenKey(target.org, day, group), value: encodeRecord({ n: pending.n, k: pending.k, at: pending.at, spent: true }) }])
+          continue
+        }
         const sendAt = this.sendTime(target.org, day, group)
-        if (token.ok) await this.deps.store.write([{ key: tokenKey(target.org, day, group), value: encodeRecord({ n: token.value.nonce, k: pending.k, s: token.value.signature, at: pending.at, ...(sendAt === undefined ? { spent: true } : { sendAt }) }) }])
+        await this.deps.store.write([{ key: tokenKey(target.org, day, group), value: encodeRecord({ n: token.value.nonce, k: pending.k, s: token.value.signature, at: pending.at, ...(sendAt === undefined ? { spent: true } : { sendAt }) }) }])
       }
     }).finally(() => this.arm())
   }
@@ -131,11 +155,11 @@ export class Reporter {
     return timing.immediate || planned > this.deps.now() ? planned : this.fresh(day)
   }
 
-  /** A time drawn uniformly over what is left of the day's window, from a moment after now; none in its last hour (dropped). */
+  /** A time drawn uniformly from a minute after now to the last hour of the day's window (never in it); none when that is empty (dropped). */
   private fresh(day: Day): number | undefined {
     const now = this.deps.now()
-    const left = closesAt(day) - now
-    return left < LAST_MS ? undefined : now + 60_000 + Math.floor(uniform() * (left - 60_000))
+    const span = closesAt(day) - LAST_MS - (now + 60_000)
+    return span <= 0 ? undefined : now + 60_000 + Math.floor(uniform() * span)
   }
 
   private async tickOrg(target: StatsTarget): Promise<void> {
@@ -145,13 +169,16 @@ export class Reporter {
     const key = toHex(target.key)
     const timing = this.deps.timing ?? REPORT_TIMING
     await this.deps.tally.prune(target.org, today)
-    // Tokens of days gone by, or asked under a key no longer published, are useless.
-    const stale = (await this.deps.store.range(['stats-tok', target.org])).filter((r) => r.key[2]! < oldest || decodeRecord(r.value, tokenSchema)?.k !== key)
+    // Tokens of days gone by (a day later than they close: a clock stepped forward a day and back
+    // does not lose an open day's token), or asked under a key no longer published, are useless.
+    const stale = (await this.deps.store.range(['stats-tok', target.org])).filter((r) => r.key[2]! < addDays(oldest, -1) || decodeRecord(r.value, tokenSchema)?.k !== key)
     if (stale.length) await this.deps.store.write(stale.map((r) => ({ key: r.key, value: undefined })))
 
     // Reports: in tests (`immediate`) what is due goes now; otherwise a tick (perhaps a
     // reconnection) sends none: what is due or missed gets a fresh time ([Q4]).
-    await this.sendDueOf(target, !timing.immediate)
+    await this.handleDue([target], timing.immediate ? 'all' : 'none')
+    // [Q4] No request right after a report: the next tick asks.
+    if (!timing.immediate && now - this.lastReportAt < MIN_GAP_MS) return
 
     // Tokens for every open day, the organisation's and each group's, that this device lacks.
     const { blindStatsToken } = await statsTokens()
@@ -172,30 +199,34 @@ export class Reporter {
     if (ask.length) {
       await this.deps.store.write(writes)
       await this.deps.send(target.org, target.mailbox, await sealTokenRequest({ org: target.org, days: ask, version: this.deps.version, platform: this.deps.platform, today }, target.box, this.deps.keys))
+      this.lastRequestAt = now
     }
   }
 
-  /** [Q4] Sends every report whose time has come (on the timer): statistics still on, its token under the published key, its day open. */
+  /** [Q4] The timer fired: the earliest report due on time goes (one per firing); any other due one gets a fresh time. */
   sendDue(): Promise<void> {
     return this.queue(async () => {
       if (this.stopped) return
-      for (const target of this.deps.targets()) await this.sendDueOf(target, false)
+      await this.handleDue(this.deps.targets(), (this.deps.timing ?? REPORT_TIMING).immediate ? 'all' : 'one')
     }).finally(() => this.arm())
   }
 
   /**
    * The reports still to send of `target`, each with its token: finished, open days this device
-   * was active on, the organisation's and each eligible active group's, under the published key.
-   * Days whose every part is spent (or dropped) are marked reported.
+   * was active on, the organisation's and each eligible active group's, under the published key;
+   * and the days with nothing left to send (every part spent or dropped, or closed a day ago):
+   * read only, the caller marks those reported.
    */
-  private async parts(target: StatsTarget): Promise<{ day: Day; group?: string; token: z.infer<typeof tokenSchema>; seal: (t: { n: Uint8Array; s: Uint8Array }) => Uint8Array }[]> {
+  private async parts(target: StatsTarget): Promise<{ due: Part[]; settled: Day[] }> {
     const today = dayOf(this.deps.now())
     const key = toHex(target.key)
     const eligible = target.groups().slice(0, MAX_GROUP_TOKENS)
-    const out: Awaited<ReturnType<Reporter['parts']>> = []
+    const due: Part[] = []
+    const settled: Day[] = []
     for (const { day, counts, groups } of await this.deps.tally.unreported(target.org, today)) {
-      if (day < addDays(today, -CLOSE_AFTER_DAYS)) {
-        await this.deps.tally.markReported(target.org, day)
+      // Closed a day ago by this clock (a day's margin, as for tokens): nothing of it can go.
+      if (day < addDays(today, -CLOSE_AFTER_DAYS - 1)) {
+        settled.push(day)
         continue
       }
       const parts: { group?: string; seal: (t: { n: Uint8Array; s: Uint8Array }) => Uint8Array }[] = [
@@ -209,34 +240,59 @@ export class Reporter {
         const token = await this.token(target.org, day, part.group)
         if (token?.spent) continue
         done = false
-        if (token?.s && token.k === key) out.push({ day, ...part, token })
+        if (token?.s && token.k === key) due.push({ target, day, ...part, token })
       }
-      if (done) await this.deps.tally.markReported(target.org, day)
+      if (done) settled.push(day)
     }
-    return out
+    return { due, settled }
   }
 
-  /** Sends what is due on time; with `redrawOnly` (a tick) or when late or offline, draws a fresh time instead. */
-  private async sendDueOf(target: StatsTarget, redrawOnly: boolean): Promise<void> {
+  /**
+   * What is due of `targets`' reports: `all` (tests) sends every one; `one` (the timer) sends the
+   * earliest that is on time (within 10 minutes), online and apart from this device's last report
+   * and request, and draws a fresh time for the others; `none` (a tick) draws a fresh time for all.
+   */
+  private async handleDue(targets: readonly StatsTarget[], send: 'all' | 'one' | 'none'): Promise<void> {
     const now = this.deps.now()
-    const immediate = (this.deps.timing ?? REPORT_TIMING).immediate
-    for (const { day, group, token: t, seal } of await this.parts(target)) {
-      const at = tokenKey(target.org, day, group)
-      const due = t.sendAt === undefined || t.sendAt <= now
-      if (!due) continue
-      const onTime = t.sendAt !== undefined && t.sendAt >= now - MISSED_MS
-      if (!immediate && (redrawOnly || !onTime || !(this.deps.online?.() ?? true))) {
-        const again = this.fresh(day)
-        await this.deps.store.write([{ key: at, value: encodeRecord(again === undefined ? { n: t.n, k: t.k, at: t.at, spent: true } : { ...t, sendAt: again }) }])
+    const due: Part[] = []
+    for (const target of targets) {
+      const { due: parts, settled } = await this.parts(target)
+      for (const day of settled) await this.deps.tally.markReported(target.org, day)
+      due.push(...parts.filter((p) => p.token.sendAt === undefined || p.token.sendAt <= now))
+    }
+    due.sort((a, b) => (a.token.sendAt ?? 0) - (b.token.sendAt ?? 0))
+    let sent = false
+    for (const p of due) {
+      const onTime = p.token.sendAt !== undefined && p.token.sendAt >= now - MISSED_MS
+      const apart = now - this.lastReportAt >= MIN_GAP_MS && now - this.lastRequestAt >= MIN_GAP_MS
+      if (send === 'all' || (send === 'one' && !sent && onTime && apart && (this.deps.online?.() ?? true))) {
+        sent = (await this.sendReport(p)) || sent
         continue
       }
-      try {
-        await this.deps.send(target.org, target.mailbox, seal({ n: t.n, s: t.s! }))
-      } catch {
-        continue // tried again at the next look
-      }
-      await this.deps.store.write([{ key: at, value: encodeRecord({ n: t.n, k: t.k, at: t.at, spent: true }) }])
+      const again = this.fresh(p.day)
+      const t = p.token
+      await this.deps.store.write([{ key: tokenKey(p.target.org, p.day, p.group), value: encodeRecord(again === undefined ? { n: t.n, k: t.k, at: t.at, spent: true } : { ...t, sendAt: again }) }])
     }
+  }
+
+  /**
+   * Queues one report. Its token is marked spent first, so a crash after the queueing cannot send
+   * it a second time later; if the queueing fails the token is put back (tried again at the next
+   * look). Not delivered within DELIVER_WITHIN_MS, the mail is dropped, not sent at a reconnection.
+   */
+  private async sendReport(p: Part): Promise<boolean> {
+    const { target, day, group, token: t } = p
+    const at = tokenKey(target.org, day, group)
+    await this.deps.store.write([{ key: at, value: encodeRecord({ n: t.n, k: t.k, at: t.at, spent: true }) }])
+    const now = this.deps.now()
+    try {
+      await this.deps.send(target.org, target.mailbox, p.seal({ n: t.n, s: t.s! }), now + DELIVER_WITHIN_MS)
+    } catch {
+      await this.deps.store.write([{ key: at, value: encodeRecord(t) }])
+      return false
+    }
+    this.lastReportAt = now
+    return true
   }
 
   /** The report timer: set for the next send time of a report still to send (at most TIMER_MAX_MS away). */
@@ -253,13 +309,18 @@ export class Reporter {
       .catch((err: unknown) => console.warn('usage statistics: the report timer could not be set', err))
   }
 
-  /** The earliest send time still to come of a report that would be sent (never a past one: those are redrawn at a tick). */
+  /**
+   * The earliest send time still to come of a token held (today's too: its day's tally may still
+   * grow). Read only. A time with nothing to send when it comes only wakes the timer.
+   */
   private async nextSendAt(): Promise<number | undefined> {
     const now = this.deps.now()
     let next: number | undefined
     for (const target of this.deps.targets()) {
-      for (const p of await this.parts(target)) {
-        const at = p.token.sendAt
+      const key = toHex(target.key)
+      for (const r of await this.deps.store.range(['stats-tok', target.org])) {
+        const t = decodeRecord(r.value, tokenSchema)
+        const at = t?.s && !t.spent && t.k === key ? t.sendAt : undefined
         if (at !== undefined && at > now && (next === undefined || at < next)) next = at
       }
     }

@@ -29,7 +29,8 @@ export interface StatsDeps {
   readonly keys: DeviceKeys
   readonly team: Team
   readonly now: () => number
-  readonly send: (org: ConvId, mailbox: Uint8Array, body: Uint8Array) => Promise<void>
+  /** `until`: dropped unsent if not delivered by then ([Q4], client/core outbox). */
+  readonly send: (org: ConvId, mailbox: Uint8Array, body: Uint8Array, until?: number) => Promise<void>
   readonly version: string
   readonly platform: string
   /** [Q4] When reports leave (tests make it immediate). */
@@ -74,7 +75,7 @@ export class Stats {
       inGroup: (org, group, device) => this.inGroup(org as ConvId, group, device),
       send: (org, mailbox, body) => deps.send(org as ConvId, mailbox, body),
     })
-    this.reporter = new Reporter({ store: deps.store, tally: this.tally, keys: deps.keys, now: deps.now, targets: () => this.targets(), send: (org, mailbox, body) => deps.send(org as ConvId, mailbox, body), version: deps.version, platform: deps.platform, ...(deps.timing ? { timing: deps.timing } : {}), ...(deps.online ? { online: deps.online } : {}) })
+    this.reporter = new Reporter({ store: deps.store, tally: this.tally, keys: deps.keys, now: deps.now, targets: () => this.targets(), send: (org, mailbox, body, until) => deps.send(org as ConvId, mailbox, body, until), version: deps.version, platform: deps.platform, ...(deps.timing ? { timing: deps.timing } : {}), ...(deps.online ? { online: deps.online } : {}) })
   }
 
   /** [Q3] Whether the organisation's statistics are on, and which device collects them. */
@@ -106,7 +107,7 @@ export class Stats {
     await this.tick()
   }
 
-  /** Stops the reports waiting for their moment (they go at the next tick after a restart). */
+  /** Stops the reports waiting for their moment (after a restart their times are drawn again if passed, [Q4]). */
   stop(): void {
     this.reporter.stop()
   }
