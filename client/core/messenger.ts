@@ -38,7 +38,7 @@ import { makePresence } from './presence/wire.js'
 import { makeCalls } from './calls/wire.js'
 import { makeStats } from './stats/makeStats.js'
 import type { Stats } from './stats/stats.js'
-import type { Calls } from './calls/calls.js'
+import { RING_MS, type Calls } from './calls/calls.js'
 import type { SignalChannel } from './presence/channel.js'
 import type { CallHistoryLine } from './documents/callLog.js'
 import type { Presence } from './presence/presence.js'
@@ -220,7 +220,7 @@ export class Messenger {
     this.searchPart = makeSearch(parts, { store: this.options.store, registry: this.registry, identity, titleOf: (conv) => this.titleOf(conv), ...(this.options.search?.saveDelayMs !== undefined ? { saveDelayMs: this.options.search.saveDelayMs } : {}) })
     this.dropPresence()
     this.presencePart = makePresence(parts, { store: this.options.store, registry: this.registry, identity, events: this.events, ...(this.options.receiptDelayMs !== undefined ? { debounceMs: this.options.receiptDelayMs } : {}) })
-    this.callsPart = makeCalls(parts, this.presencePart.channel, identity.deviceId, this.events)
+    this.callsPart = makeCalls(parts, this.presencePart.channel, identity.deviceId, this.events, (conv, tag) => this.pushPart?.sent(conv, tag))
     await this.presencePart.presence.load()
     await this.p.outbox.load()
     // [M71] Before any document is read: dropped segments stay dropped, and a drop a crash cut short is finished.
@@ -825,6 +825,15 @@ export class Messenger {
   timerLines(conv: ConvId): { id: string; ts: number; author: DeviceId; seconds: number; text: string }[] {
     const names = this.p.team.deviceNames(conv)
     return this.p.log.timers.changes(conv).map((t) => ({ id: t.id, ts: t.ts, author: t.author, seconds: t.seconds, text: timerLine(names.get(t.author) ?? `Device ${t.author.slice(0, 6)}`, t.seconds) }))
+  }
+
+  /**
+   * [V7][M62] Calls of others in `conv` that may still be ringing, from their rings in the loaded
+   * window (the service worker's wake rings from these with the app closed): started less than
+   * RING_MS ago, not over.
+   */
+  ringingCalls(conv: ConvId, now = this.clock.wallNow()): { author: DeviceId; video: boolean; since: number }[] {
+    return this.parts ? this.p.log.calls.ringing(conv, now, RING_MS) : []
   }
 
   /** [V7] The calls of the loaded window, oldest first: "Missed video call from Ann", "Video call, 12 min: Ann, Bo". */

@@ -178,6 +178,39 @@ describe('notifications', () => {
     expect(await shown(admin)).toEqual([])
     expect([...unexpectedErrors(admin), ...unexpectedErrors(bob), ...appErrors]).toEqual([])
   }, 300_000)
+
+  it('[V7][M62] with every window closed, a call rings: the push wake finds the caller\'s ring in the conversation and the worker shows "… is calling"; opened from it, the app shows the call ringing', async () => {
+    const origin = world.server.url
+    const admin = await person(world.browser, 'Admin', `${origin}/`)
+    const bobContext = await world.browser.newContext({ viewport: { width: 360, height: 740 } })
+    await bobContext.grantPermissions(['notifications'], { origin })
+    const { personIn } = await import('./harness.js')
+    const bob = await personIn(bobContext, 'Bob', `${origin}/`)
+    await onboard(admin.page, 'Admin')
+    await createConversation(admin.page, 'Night shift')
+    await joinConversation(bob, await inviteLink(admin.page), 'Night shift')
+    await bob.page.getByRole('link', { name: 'Back to conversations' }).click()
+    await bob.page.locator('summary', { hasText: 'Notifications: off' }).click()
+    await bob.page.getByRole('button', { name: 'Turn on notifications' }).click()
+    await bob.page.getByRole('combobox', { name: /Show in notifications/ }).waitFor({ timeout: WAIT.timeout })
+    await bob.page.waitForFunction(() => navigator.serviceWorker.ready.then(() => true), undefined, { timeout: WAIT.timeout })
+    const door = await pushDoor(bobContext, origin)
+    await bob.page.close()
+
+    await admin.page.getByRole('button', { name: 'Voice call', exact: true }).click()
+    await expect.poll(() => statusText(admin.page), WAIT).toContain('Online')
+    await door.deliver()
+    await expect.poll(() => notificationsOf(bobContext, origin).then((ns) => ns.filter((n) => n.tag.startsWith('call:'))), WAIT).toHaveLength(1)
+    const [ring] = (await notificationsOf(bobContext, origin)).filter((n) => n.tag.startsWith('call:'))
+    expect(ring).toMatchObject({ title: 'Night shift', body: 'Admin is calling: voice call' })
+
+    // Opened (as a tap on it would), the app rings while Admin's device still calls.
+    const page = await openApp(bobContext, origin)
+    await openConversation(page, 'Night shift')
+    await page.getByRole('button', { name: /^Accept/ }).first().waitFor(WAIT)
+    await closeNotifications(bobContext, origin)
+    expect([...unexpectedErrors(admin), ...appErrors]).toEqual([])
+  }, 300_000)
 })
 
 const appErrors: string[] = []

@@ -109,6 +109,25 @@ describe('[S50]–[S53] content-free Web Push', () => {
     for (const name of ['bob', 'carol']) expect(decryptPush(pushesTo(name).at(-1)!.body, keys.get(name)!).toString('utf8')).toBe(WAKE_PAYLOAD)
   })
 
+  test('[V7][M62] a call Ana starts wakes Bob and Carol: its ring is in the conversation, so a device woken with the app closed finds it ringing; once over, it rings no more and the history has it', async () => {
+    const before = { ana: pushesTo('ana').length, bob: pushesTo('bob').length, carol: pushesTo('carol').length }
+    await ana.messenger.calls.start(conv, true)
+    await until(() => pushesTo('bob').length > before.bob && pushesTo('carol').length > before.carol, 'pushes to Bob and Carol')
+    expect(pushesTo('ana').length).toBe(before.ana)
+    for (const name of ['bob', 'carol']) expect(decryptPush(pushesTo(name).at(-1)!.body, keys.get(name)!).toString('utf8')).toBe(WAKE_PAYLOAD)
+    await bob.messenger.openConversation(conv)
+    await until(() => bob.messenger.ringingCalls(conv).length === 1, 'the ring read on Bob\'s device')
+    const ring = bob.messenger.ringingCalls(conv)[0]!
+    expect(ring).toMatchObject({ author: ana.messenger.identity!.deviceId, video: true })
+    expect(ana.messenger.ringingCalls(conv)).toEqual([]) // her own call does not ring for her
+    expect(bob.messenger.ringingCalls(conv, ring.since + 46_000)).toEqual([]) // a call rings 45 s at most
+    expect(bob.messenger.callHistory(conv)).toEqual([]) // a ring is no history line
+    await ana.messenger.calls.leave(conv)
+    await until(() => bob.messenger.callHistory(conv).length === 1, 'the call in Bob\'s history')
+    expect(bob.messenger.ringingCalls(conv)).toEqual([])
+    expect(bob.messenger.callHistory(conv)[0]!.text).toBe('Missed video call from ana')
+  })
+
   test('[S51][M63] after Carol is removed, her token leaves the directory and Ana\'s next message wakes Bob only', async () => {
     const carolToken = toHex(tokenOf(carol)!)
     await ana.messenger.removeMember(conv, carol.messenger.identity!.deviceId)

@@ -35,6 +35,8 @@ export interface CallView {
 export interface CallEvents extends Record<string, unknown> {
   /** Anything about the conversation's call changed (it began ringing, someone came or went, it ended). */
   call: { conv: ConvId }
+  /** This device started a new call (not one it joined): it rings the others. */
+  started: { conv: ConvId; call: string; video: boolean; since: number }
   /** A device came into the call this device is in (`joined`) or left it. */
   peer: { conv: ConvId; call: string; device: string; joined: boolean }
   /** An offer or answer for this device. */
@@ -129,8 +131,10 @@ export class Calls {
   async start(conv: ConvId, video: boolean): Promise<CallView> {
     const running = this.calls.get(conv)
     if (running) return this.join(conv)
-    this.calls.set(conv, { id: toBase64Url(randomBytes(16)), video, since: this.now(), joinedAt: this.now(), role: 'joined', peers: new Map(), seen: new Set(), declined: new Set(), answeredAt: 0, startedHere: true })
+    const s: CallState = { id: toBase64Url(randomBytes(16)), video, since: this.now(), joinedAt: this.now(), role: 'joined', peers: new Map(), seen: new Set(), declined: new Set(), answeredAt: 0, startedHere: true }
+    this.calls.set(conv, s)
     this.changed(conv)
+    this.events.emit('started', { conv, call: s.id, video, since: s.since })
     await this.sayHere(conv)
     return this.view(conv)!
   }

@@ -9,8 +9,12 @@ import { creatorOf, messageList, type SegmentDoc } from './model.js'
  * started the call when the call ends for it — `dur` the seconds it lasted for that device (0:
  * nobody answered), `with` the devices that joined. Any member's device could write one; it is
  * read with zod and its author is the device whose change created it ([M15]).
+ * A ring (`{ id, ts, kind: 'ring', video }`) is written by that device when it starts the call,
+ * so that a device whose app is closed can ring once a push wakes it: a ring from the same author
+ * with the same `ts` as a call entry is that call, over.
  */
 export interface CallRecord { id: A.ImmutableString; ts: number; kind: 'call'; video: boolean; dur: number; with: A.ImmutableString[] }
+export interface RingRecord { id: A.ImmutableString; ts: number; kind: 'ring'; video: boolean }
 
 export interface CallEntryView {
   readonly id: string
@@ -22,6 +26,8 @@ export interface CallEntryView {
   /** Seconds; 0: nobody answered. */
   readonly dur: number
   readonly with: readonly DeviceId[]
+  /** A ring: the call's start, written when it began (dur 0, with none). */
+  readonly ring?: true
 }
 
 /** A call of more than a day, or with more devices than a mesh holds many times over, is not one a device wrote. */
@@ -39,11 +45,20 @@ const callSchema = z.object({
   with: z.array(z.preprocess(stringOf, z.string().regex(DEVICE))).max(MAX_WITH),
 })
 
-/** The call entry at `index`; undefined for anything else and for anything malformed. */
+const ringSchema = z.object({ id: z.preprocess(stringOf, z.string().min(1).max(64)), ts: z.number().nonnegative().finite(), kind: z.literal('ring'), video: z.boolean() })
+
+/** The call entry (or ring) at `index`; undefined for anything else and for anything malformed. */
 export function readCallEntry(doc: A.Doc<SegmentDoc>, segment: DocId, index: number): CallEntryView | undefined {
   const list = messageList(doc)
   const rec = list[index] as unknown
-  if (!rec || typeof rec !== 'object' || (rec as { kind?: unknown }).kind !== 'call') return undefined
+  const kind = rec && typeof rec === 'object' ? (rec as { kind?: unknown }).kind : undefined
+  if (kind === 'ring') {
+    const ring = ringSchema.safeParse({ ...(rec as object) })
+    const author = creatorOf(list, index)
+    const id = A.getObjectId(rec as object)
+    return ring.success && author && id ? { id, segment, author, ts: ring.data.ts, video: ring.data.video, dur: 0, with: [], ring: true } : undefined
+  }
+  if (!rec || typeof rec !== 'object' || kind !== 'call') return undefined
   const parsed = callSchema.safeParse({ ...(rec as object), with: [...((rec as { with?: unknown[] }).with ?? [])] })
   const author = creatorOf(list, index)
   const id = A.getObjectId(rec)

@@ -2,7 +2,7 @@ import * as A from '@automerge/automerge'
 import type { ConvId, DeviceId } from '../../../protocol/index.js'
 import { newMessageId } from '../ids.js'
 import { contentFreeDay } from '../prune/keepDay.js'
-import { callLine, type CallEntryView, type CallRecord } from './callEntry.js'
+import { callLine, type CallEntryView, type CallRecord, type RingRecord } from './callEntry.js'
 import type { MessageLogDeps } from './messageLogDeps.js'
 import { addEntry } from './messageOps.js'
 import { queuedChange } from './queuedChange.js'
@@ -44,7 +44,37 @@ export class CallLog {
     })
   }
 
-  /** The loaded window's call entries, oldest first, as this device's person reads them. */
+  /**
+   * [V7] The ring of a call this device starts: written at once, so that a push can wake the
+   * others' closed apps to ring ([M62]); resolves with the change's tag, or undefined (no such conversation).
+   */
+  ring(conv: ConvId, call: { since: number; video: boolean }): Promise<string | undefined> {
+    if (!this.deps.registry.get(conv)) return Promise.resolve(undefined)
+    return this.serial(async () => {
+      await this.deps.segs.idle()
+      const seg = await this.deps.layout.writableSegment(conv)
+      const entry: RingRecord = { id: new A.ImmutableString(newMessageId()), ts: call.since, kind: 'ring', video: call.video }
+      return queuedChange(this.deps, conv, seg, [addEntry(entry as never)], this.deps.clock.now(), contentFreeDay(this.deps.clock.wallNow()))
+    })
+  }
+
+  /**
+   * [V7][M62] Calls of others that may still be ringing: rings of the loaded window written less
+   * than `ringMs` before `now` by another person's device, whose call entry (same author, same
+   * start) is not there yet.
+   */
+  ringing(conv: ConvId, now: number, ringMs: number): { author: DeviceId; video: boolean; since: number }[] {
+    const team = this.deps.team()
+    const me = this.deps.identity.deviceId
+    const myUser = team?.userOfDevice(conv, me)
+    const entries = [...this.deps.segs.callEntries(conv)]
+    const over = new Set(entries.filter((e) => !e.ring).map((e) => `${e.author}/${e.ts}`))
+    return entries
+      .filter((e) => e.ring && e.author !== me && !(myUser !== undefined && team?.userOfDevice(conv, e.author) === myUser) && e.ts > now - ringMs && e.ts <= now + 60_000 && !over.has(`${e.author}/${e.ts}`))
+      .map((e) => ({ author: e.author, video: e.video, since: e.ts }))
+  }
+
+  /** The loaded window's call entries, oldest first, as this device's person reads them (rings left out). */
   lines(conv: ConvId): CallHistoryLine[] {
     const team = this.deps.team()
     const names = team?.deviceNames(conv) ?? new Map<DeviceId, string>()
@@ -53,6 +83,7 @@ export class CallLog {
     const mineDevice = (d: DeviceId) => d === me || (myUser !== undefined && team?.userOfDevice(conv, d) === myUser)
     const nameOf = (d: DeviceId) => names.get(d) ?? `Device ${d.slice(0, 6)}`
     return [...this.deps.segs.callEntries(conv)]
+      .filter((e) => !e.ring)
       .sort((a: CallEntryView, b: CallEntryView) => a.ts - b.ts || (a.id < b.id ? -1 : 1))
       .map((e) => {
         const mine = mineDevice(e.author)

@@ -122,7 +122,7 @@ export class TimerWrites {
     })
   }
 
-  private change(conv: ConvId, seg: DocId, fns: A.ChangeFn<SegmentDoc>[], ts: number, keep: number): Promise<void> {
-    return queuedChange(this.deps, conv, seg, fns, ts, keep)
+  private async change(conv: ConvId, seg: DocId, fns: A.ChangeFn<SegmentDoc>[], ts: number, keep: number): Promise<void> {
+    await queuedChange(this.deps, conv, seg, fns, ts, keep)
   }
 }

@@ -5,7 +5,7 @@ import { browserSocket } from '../browserSocket.js'
 import { hasOpfs } from '../files/opfs.js'
 import { openOpfsSpool } from '../files/opfsSpool.js'
 import { openIdbStore } from '../idbStore.js'
-import { composeNotification, freshFromOthers, type ComposedNotification } from '../notify/compose.js'
+import { composeCallNotification, composeNotification, freshFromOthers, type ComposedNotification } from '../notify/compose.js'
 import { loadMirroredNotifySettings } from '../notify/settings.js'
 import { openBrowserStore } from '../storageKey.js'
 
@@ -61,6 +61,13 @@ export async function syncAndCompose(opts: WakeOptions): Promise<WakeResult> {
     for (const [conv, messages] of added) {
       const fresh = freshFromOthers(messenger, messages)
       const composed = composeNotification(messenger, conv, fresh, settings, fresh.length)
+      if (composed) notifications.push(composed)
+    }
+    // [V7][M62] A call of another person started less than 45 s ago and not over: it rings here
+    // too (the app, once opened, shows it ringing while the caller's device keeps saying `here`).
+    for (const conv of known) {
+      const ring = messenger.ringingCalls(conv).at(-1)
+      const composed = ring && composeCallNotification(messenger, conv, ring.author, ring.video, settings)
       if (composed) notifications.push(composed)
     }
     return { kind: 'synced', notifications }
