@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import type { BrowserContext, Page } from 'playwright-core'
-import { WAIT, createConversation, inviteLink, joinConversation, messageTexts, onboard, openConversation, person, send, settledTexts, statusText, unexpectedErrors, useWorld } from './harness.js'
+import { WAIT, createConversation, inviteLink, joinConversation, messageTexts, onboard, openConversation, person, personIn, send, settledTexts, statusText, unexpectedErrors, useWorld } from './harness.js'
 import { closeNotifications, notificationsOf, pushDoor } from './pushWake.js'
 
 /**
@@ -99,11 +99,8 @@ describe('notifications', () => {
 
   it('[M62] with every window closed, a push wake syncs in the service worker and shows the notification the page would, by the content choice; app-locked: the generic notice; the lock is released and nothing is shown twice', async () => {
     const origin = world.server.url
-    const admin = await person(world.browser, 'Admin', `${origin}/`)
-    const bobContext = await world.browser.newContext({ viewport: { width: 360, height: 740 } })
-    await bobContext.grantPermissions(['notifications'], { origin })
     // What a page of Bob's shows by itself (the service worker's own notifications are read with getNotifications).
-    await bobContext.addInitScript(() => {
+    const { admin, bob, bobContext, door } = await nightShift(origin, (context) => context.addInitScript(() => {
       const w = window as unknown as { __shown: Shown[] }
       w.__shown = []
       const original = ServiceWorkerRegistration.prototype.showNotification
@@ -111,18 +108,7 @@ describe('notifications', () => {
         w.__shown.push({ title, body: options?.body ?? '', tag: options?.tag ?? '', conv: '' })
         return original.call(this, title, options)
       }
-    })
-    const { personIn } = await import('./harness.js')
-    const bob = await personIn(bobContext, 'Bob', `${origin}/`)
-    await onboard(admin.page, 'Admin')
-    await createConversation(admin.page, 'Night shift')
-    await joinConversation(bob, await inviteLink(admin.page), 'Night shift')
-    await bob.page.getByRole('link', { name: 'Back to conversations' }).click()
-    await bob.page.locator('summary', { hasText: 'Notifications: off' }).click()
-    await bob.page.getByRole('button', { name: 'Turn on notifications' }).click()
-    await bob.page.getByRole('combobox', { name: /Show in notifications/ }).waitFor({ timeout: WAIT.timeout })
-    await bob.page.waitForFunction(() => navigator.serviceWorker.ready.then(() => true), undefined, { timeout: WAIT.timeout })
-    const door = await pushDoor(bobContext, origin)
+    }))
 
     /** Bob closes every window of the app; Admin sends `text`; the push arrives; the wake's notifications. */
     const wakeWithAppClosed = async (page: Page, text: string) => {
@@ -181,20 +167,7 @@ describe('notifications', () => {
 
   it('[V7][M62] with every window closed, a call rings: the push wake finds the caller\'s ring in the conversation and the worker shows "… is calling"; opened from it, the app shows the call ringing', async () => {
     const origin = world.server.url
-    const admin = await person(world.browser, 'Admin', `${origin}/`)
-    const bobContext = await world.browser.newContext({ viewport: { width: 360, height: 740 } })
-    await bobContext.grantPermissions(['notifications'], { origin })
-    const { personIn } = await import('./harness.js')
-    const bob = await personIn(bobContext, 'Bob', `${origin}/`)
-    await onboard(admin.page, 'Admin')
-    await createConversation(admin.page, 'Night shift')
-    await joinConversation(bob, await inviteLink(admin.page), 'Night shift')
-    await bob.page.getByRole('link', { name: 'Back to conversations' }).click()
-    await bob.page.locator('summary', { hasText: 'Notifications: off' }).click()
-    await bob.page.getByRole('button', { name: 'Turn on notifications' }).click()
-    await bob.page.getByRole('combobox', { name: /Show in notifications/ }).waitFor({ timeout: WAIT.timeout })
-    await bob.page.waitForFunction(() => navigator.serviceWorker.ready.then(() => true), undefined, { timeout: WAIT.timeout })
-    const door = await pushDoor(bobContext, origin)
+    const { admin, bob, bobContext, door } = await nightShift(origin)
     await bob.page.close()
 
     await admin.page.getByRole('button', { name: 'Voice call', exact: true }).click()
@@ -214,6 +187,33 @@ describe('notifications', () => {
 })
 
 const appErrors: string[] = []
+
+/**
+ * Admin and Bob in "Night shift"; Bob in a phone-sized browser context of his own with
+ * notifications on and a door for pushes to his service worker. `prepare` runs on his context
+ * before his first page.
+ */
+async function nightShift(origin: string, prepare?: (context: BrowserContext) => Promise<unknown>) {
+  const admin = await person(world.browser, 'Admin', `${origin}/`)
+  const bobContext = await world.browser.newContext({ viewport: { width: 360, height: 740 } })
+  await bobContext.grantPermissions(['notifications'], { origin })
+  await prepare?.(bobContext)
+  const bob = await personIn(bobContext, 'Bob', `${origin}/`)
+  await onboard(admin.page, 'Admin')
+  await createConversation(admin.page, 'Night shift')
+  await joinConversation(bob, await inviteLink(admin.page), 'Night shift')
+  await notificationsOn(bob.page)
+  return { admin, bob, bobContext, door: await pushDoor(bobContext, origin) }
+}
+
+/** Back to the list, turn notifications on (the permission is granted), and wait for the service worker. */
+async function notificationsOn(page: Page): Promise<void> {
+  await page.getByRole('link', { name: 'Back to conversations' }).click()
+  await page.locator('summary', { hasText: 'Notifications: off' }).click()
+  await page.getByRole('button', { name: 'Turn on notifications' }).click()
+  await page.getByRole('combobox', { name: /Show in notifications/ }).waitFor({ timeout: WAIT.timeout })
+  await page.waitForFunction(() => navigator.serviceWorker.ready.then(() => true), undefined, { timeout: WAIT.timeout })
+}
 
 /** A new window of the app in `context`; its errors are kept in `appErrors`. */
 async function openApp(context: BrowserContext, origin: string): Promise<Page> {
