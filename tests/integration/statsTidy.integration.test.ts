@@ -2,6 +2,7 @@ import { expect, test } from 'vitest'
 import { until } from './helpers/clients.js'
 import { useServer } from './helpers/lifecycle.js'
 import { enrol } from './helpers/team.js'
+import { switchableLink } from './helpers/switchableSocket.js'
 
 /**
  * [Q3] Statistics turned off: every device deletes what it kept of them at its next tick, and a
@@ -30,4 +31,28 @@ test('[Q3] turned off: a member deletes its tallies; a deletion that failed is t
   await until(() => refusals <= 0, 'bob tried to tidy')
   await bob.messenger.stats.tick()
   await until(async () => (await tallies()) === 0, "bob's tallies deleted at a later tick")
+})
+
+test('[Q1] turned off and on again while a member was offline: its tallies of the collection before are deleted, not reported to the new one', async () => {
+  const link = switchableLink()
+  const admin = await env.persona('AdminAgain')
+  const bob = await env.persona('BobAgain', { socket: link.socket })
+  for (const p of [admin, bob]) p.messenger.start()
+  const org = await enrol(admin, [bob], 'Again Ltd')
+  await admin.messenger.stats.enable(org)
+  await until(() => bob.messenger.stats.status(org).on, 'statistics on at bob')
+  await bob.messenger.stats.tick()
+  await bob.messenger.stats.record(org, { messages: 3 })
+  const tallies = async () => (await bob.store.range(['stats-tally', org])).length
+  expect(await tallies()).toBe(1)
+
+  link.setOnline(false)
+  const firstKey = admin.messenger.team.policy(org).stats!.key
+  await admin.messenger.stats.disable(org)
+  await admin.messenger.stats.enable(org)
+  expect(admin.messenger.team.policy(org).stats!.key).not.toEqual(firstKey)
+  link.setOnline(true)
+  await until(() => bob.messenger.stats.status(org).on && bob.messenger.team.policy(org).stats?.key !== undefined && Buffer.from(bob.messenger.team.policy(org).stats!.key).equals(Buffer.from(admin.messenger.team.policy(org).stats!.key)), 'bob has the new collection')
+  await bob.messenger.stats.tick()
+  await until(async () => (await tallies()) === 0, "bob's tallies of the collection before deleted")
 })

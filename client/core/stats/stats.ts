@@ -137,10 +137,14 @@ export class Stats {
         // Tidied once per state of the policy and process: a tick on every membership change must
         // not rewrite the store each time. Marked only once every deletion went through, so a
         // failed one is tried again at the next tick.
-        const state = `${this.status(org).on}/${this.status(org).collector ?? ''}`
+        const key = this.deps.team.policy(org).stats?.key
+        const state = `${this.status(org).on}/${this.status(org).collector ?? ''}/${key ? toHex(key) : ''}`
         const tidy = this.tidied.get(org) !== state
         // Off: this device keeps nothing of it (tallies, tokens, a share; the sums and key if it collected).
-        if (tidy && !this.status(org).on) for (const prefix of ['stats-tally', 'stats-tok', 'stats-shared', 'stats-share-day']) await this.deps.store.removeRange([prefix, org])
+        if (tidy && !this.status(org).on) for (const prefix of ['stats-tally', 'stats-tok', 'stats-shared', 'stats-share-day', 'stats-seen']) await this.deps.store.removeRange([prefix, org])
+        // [Q1] Turned off and on again (a new key) before this device looked: what it counted for
+        // the collection before is deleted all the same, not reported to the new one.
+        if (tidy && this.status(org).on) await this.newCollection(org)
         // Not (or no longer) the collector: what it collected goes (the status read again: an
         // `enable` may have finished meanwhile; while one is under way, nothing is marked).
         if (!this.status(org).collectingHere) {
@@ -155,6 +159,16 @@ export class Stats {
         console.warn('usage statistics: an organisation could not be tidied', err)
       }
     }
+  }
+
+  /** The collection's key last seen here (`stats-seen`): another one means statistics were turned off and on again. */
+  private async newCollection(org: ConvId): Promise<void> {
+    const key = this.deps.team.policy(org).stats?.key
+    if (!key) return
+    const seen = await this.deps.store.get(['stats-seen', org])
+    if (seen && toHex(seen) === toHex(key)) return
+    if (seen) for (const prefix of ['stats-tally', 'stats-tok']) await this.deps.store.removeRange([prefix, org])
+    await this.deps.store.write([{ key: ['stats-seen', org], value: key }])
   }
 
   private sharing: Promise<void> = Promise.resolve()

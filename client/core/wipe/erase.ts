@@ -26,7 +26,7 @@ const BY_SPACE: readonly Key[] = [
   ['view'],
   // client [Q1]–[Q5] Usage statistics of the organisation: this device's tallies and tokens, and
   // what it kept as the collector.
-  ['stats-tally'], ['stats-tok'], ['stats-col'], ['stats-issued'], ['stats-day'], ['stats-gday'], ['stats-dev'], ['stats-devday'], ['stats-shared'], ['stats-share-day'],
+  ['stats-tally'], ['stats-tok'], ['stats-col'], ['stats-issued'], ['stats-day'], ['stats-gday'], ['stats-dev'], ['stats-devday'], ['stats-shared'], ['stats-share-day'], ['stats-seen'],
 ]
 /** Records that name a document of a space after the space: where the plan's documents are looked up again. */
 const DOC_AFTER_SPACE: readonly Key[] = [['cursor'], ['epoch-seen'], ['out', 'raw'], ['out', 'sealed'], ['chain']]
