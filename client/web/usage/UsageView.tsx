@@ -11,16 +11,19 @@ import { usageCsv, usageCsvName } from './usageCsv.js'
 import { ErrorLine } from '../components/ErrorLine.js'
 
 const PERIODS = [28, 90, 365] as const
+/** Days without contact from which a device is listed as silent (a lost or retired phone to clean up). */
+const SILENT_DAYS = [7, 14, 30, 90] as const
 
 /**
  * [W38] The collector's report (client/core [Q7]): charts of the released days, the period's
- * totals, devices silent for a week or more, versions and platforms, groups and invitations,
+ * totals, devices silent for 7, 14, 30 or 90 days or more, versions and platforms, groups and invitations,
  * and **Export CSV**.
  */
 export function UsageView(props: { org: OrgBinding }) {
   const [days, setDays] = createSignal<number>(28)
   const [report, { refetch }] = createResource(days, (n) => props.org.usage({ from: addDays(dayOf(Date.now()), -n + 1) }))
   const [problem, setProblem] = createSignal<string>()
+  const [silentDays, setSilentDays] = createSignal<number>(7)
   // [T17] A silent device removed from here (a lost phone): keys rotate without it, and the list is read again.
   const removeSilent = async (device: DeviceId) => {
     setProblem(undefined)
@@ -47,7 +50,7 @@ export function UsageView(props: { org: OrgBinding }) {
           const shown = r.days.map((d) => d.day)
           // Unbiased: the days' noisy totals before their floor at 0, then floored.
           const sum = (m: keyof UsageReport['days'][number]['values']) => Math.max(0, r.days.reduce((n, d) => n + d.raw[m], 0))
-          const silent = r.devices.filter((d) => d.daysSilent >= 7)
+          const silent = () => r.devices.filter((d) => d.daysSilent >= silentDays())
           return (
             <>
               <Show when={r.sharedOn}>
@@ -109,11 +112,15 @@ export function UsageView(props: { org: OrgBinding }) {
               </details>
               <h4>Devices</h4>
               <p class="small">
-                {r.devices.length} devices in touch; {silent.length} silent for 7 days or more{silent.length ? ':' : '.'}
+                {r.devices.length} devices in touch; {silent().length} silent for {silentDays()} days or more{silent().length ? ':' : '.'}{' '}
+                <label for="usage-silent">Silent for</label>{' '}
+                <select id="usage-silent" value={String(silentDays())} onChange={(e) => setSilentDays(Number(e.currentTarget.value))}>
+                  <For each={SILENT_DAYS}>{(n) => <option value={String(n)}>{n} days or more</option>}</For>
+                </select>
               </p>
-              <Show when={silent.length}>
-                <ul class="small" aria-label="Devices silent for 7 days or more">
-                  <For each={silent}>
+              <Show when={silent().length}>
+                <ul class="small" aria-label={`Devices silent for ${silentDays()} days or more`}>
+                  <For each={silent()}>
                     {(d) => (
                       <li>
                         {d.person}'s device {shortDeviceId(d.device)} ({d.platform}, {d.version}): last seen {d.lastDay}{' '}
