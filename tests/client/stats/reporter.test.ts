@@ -89,8 +89,10 @@ describe('[Q3][Q4] the reporting device', () => {
     env.advance(Math.min(orgAt, groupAt) - 60_000 - env.now())
     await env.reporter.sendDue()
     expect(env.sent.filter((s) => s.kind === 'report')).toHaveLength(0)
-    // The device was off well past both times: its next tick sends nothing and gives each a fresh time after now, within the open window.
-    env.advance(DAY + 3 * 3_600_000)
+    // The device was off well past both times (3 hours into the next day, whatever they were: a
+    // fixed moment, so the rest of the window is never under an hour): its next tick sends
+    // nothing and gives each a fresh time after now, within the open window.
+    env.advance(start + DAY + 3 * 3_600_000 - env.now())
     const sentBefore = env.sent.filter((s) => s.kind === 'report').length
     await env.reporter.tick()
     expect(env.sent.filter((s) => s.kind === 'report').length).toBe(sentBefore)
