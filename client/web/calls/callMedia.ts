@@ -44,6 +44,16 @@ const GATHER_MS = 3_000
 const RESTART_AFTER_MS = 2_000
 /** A restart that did not bring the link back is tried again after this. */
 const RETRY_RESTART_MS = 6_000
+/**
+ * An offer without an answer this long after it went is made again (and so on until one comes):
+ * an offer or answer can be lost — signals are never queued, and a device joining a full mesh
+ * sends many at its signal pace — and a link whose SDP never arrived would otherwise wait for
+ * ever in its first state. Each wait without an answer doubles the next (up to a minute), so a
+ * slow answer is not outrun by offers. Once an answer came, ICE's own states drive restarts.
+ */
+const ANSWER_WAIT_MS = 10_000
+/** An offer that could not go at all (paced, or the link down) is made again after this. */
+const OFFER_AGAIN_MS = 1_000
 /** A new key is used this long after it was sent, so that the others have it first ([V5]). */
 const SWITCH_AFTER_MS = 500
 /** Receivers are given this many of a sender's latest keys. */
@@ -54,6 +64,9 @@ interface Peer {
   state: PeerState
   stream: MediaStream | undefined
   restartTimer: ReturnType<typeof setTimeout> | undefined
+  /** The offerer's wait for the answer to its last offer, and how long it is (ANSWER_WAIT_MS, doubling). */
+  answerTimer: ReturnType<typeof setTimeout> | undefined
+  answerWaitMs: number
   /** Answers and offers of one link are handled in order. */
   turn: Promise<void>
   /** Ports of this link's frame transforms ([W33]). */
@@ -280,6 +293,7 @@ export class CallMedia {
     const p = this.peers.get(device)
     if (!p) return
     clearTimeout(p.restartTimer)
+    clearTimeout(p.answerTimer)
     p.pc.close()
     this.peers.delete(device)
     this.keysOf.delete(device)
@@ -295,7 +309,7 @@ export class CallMedia {
     const existing = this.peers.get(device)
     if (existing) return existing
     const pc = new RTCPeerConnection({ iceServers })
-    const peer: Peer = { pc, state: 'connecting', stream: undefined, restartTimer: undefined, turn: Promise.resolve(), senders: [], receivers: [], quality: undefined, counted: { lost: 0, received: 0 } }
+    const peer: Peer = { pc, state: 'connecting', stream: undefined, restartTimer: undefined, answerTimer: undefined, answerWaitMs: ANSWER_WAIT_MS, turn: Promise.resolve(), senders: [], receivers: [], quality: undefined, counted: { lost: 0, received: 0 } }
     this.peers.set(device, peer)
     // [W33] Every frame sent is sealed by its transform, every frame received opened.
     for (const track of this.local?.getTracks() ?? []) this.transformSender(peer, pc.addTrack(track, this.local!))
@@ -351,7 +365,19 @@ export class CallMedia {
     await peer.pc.setLocalDescription(offer)
     await gathered(peer.pc)
     if (this.peers.get(device) !== peer) return
-    await this.deps.calls.sendSdp(this.deps.conv, device, 'offer', peer.pc.localDescription!.sdp)
+    const sent = await this.deps.calls.sendSdp(this.deps.conv, device, 'offer', peer.pc.localDescription!.sdp)
+    this.awaitAnswer(device, peer, sent ? peer.answerWaitMs : OFFER_AGAIN_MS)
+  }
+
+  /** No answer to the offer within `delay` (it or its answer was lost, or it could not go): offered again. */
+  private awaitAnswer(device: string, peer: Peer, delay: number): void {
+    clearTimeout(peer.answerTimer)
+    peer.answerTimer = setTimeout(() => {
+      peer.answerTimer = undefined
+      if (this.stopped || this.peers.get(device) !== peer || peer.pc.signalingState !== 'have-local-offer') return
+      peer.answerWaitMs = Math.min(60_000, peer.answerWaitMs * 2)
+      this.enqueue(peer, () => this.offer(device, peer, true))
+    }, delay)
   }
 
   private async sdp(device: string, type: 'offer' | 'answer', sdp: string): Promise<void> {
@@ -372,7 +398,10 @@ export class CallMedia {
     const peer = this.peers.get(device)
     if (!peer || !(this.deps.me < device)) return
     this.enqueue(peer, async () => {
-      if (peer.pc.signalingState === 'have-local-offer') await peer.pc.setRemoteDescription({ type: 'answer', sdp })
+      if (peer.pc.signalingState !== 'have-local-offer') return
+      clearTimeout(peer.answerTimer)
+      peer.answerWaitMs = ANSWER_WAIT_MS
+      await peer.pc.setRemoteDescription({ type: 'answer', sdp })
     })
   }
 }
