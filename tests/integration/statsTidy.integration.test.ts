@@ -3,6 +3,8 @@ import { until } from './helpers/clients.js'
 import { useServer } from './helpers/lifecycle.js'
 import { enrol } from './helpers/team.js'
 import { switchableLink } from './helpers/switchableSocket.js'
+import { decodeRecord } from '../../client/core/storage/records.js'
+import * as z from 'zod'
 
 /**
  * [Q3] Statistics turned off: every device deletes what it kept of them at its next tick, and a
@@ -55,4 +57,12 @@ test('[Q1] turned off and on again while a member was offline: its tallies of th
   await until(() => bob.messenger.stats.status(org).on && bob.messenger.team.policy(org).stats?.key !== undefined && Buffer.from(bob.messenger.team.policy(org).stats!.key).equals(Buffer.from(admin.messenger.team.policy(org).stats!.key)), 'bob has the new collection')
   await bob.messenger.stats.tick()
   await until(async () => (await tallies()) === 0, "bob's tallies of the collection before deleted")
+  // And the new collection's tokens are asked for and answered (a tidy after the request would
+  // have deleted them, and the collector answers one blinded token per device and day).
+  const today = new Date().toISOString().slice(0, 10)
+  const signedToday = async () => {
+    const bytes = await bob.store.get(['stats-tok', org, today])
+    return !!bytes && !!decodeRecord(bytes, z.object({ s: z.instanceof(Uint8Array) }).loose())
+  }
+  await until(signedToday, "bob holds the new collection's token for today")
 })

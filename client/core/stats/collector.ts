@@ -79,6 +79,9 @@ export class Collector {
       const keys = await this.keysOf(req.org)
       const device = req.device && this.deps.liveDevice(req.org, req.device)
       if (!keys || !device || !req.device) return
+      // Asked under another key (a collection before this one, read late): not answered, so the
+      // device's one token of the day is kept for its request under this key.
+      if (req.key && !bytesEqual(req.key, keys.pk)) return
       const today = dayOf(this.deps.now())
       // A request made on another day (a replay, or a clock far off) is not a contact today.
       if (req.today < addDays(today, -1) || req.today > addDays(today, 1)) return

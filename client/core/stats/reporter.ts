@@ -136,12 +136,11 @@ export class Reporter {
         const pending = await this.token(target.org, day, group)
         if (!pending?.r || !pending.b || pending.s || pending.k !== toHex(target.key)) continue
         const token = unblindStatsToken(target.key, tokenLabel(target.org, group), { day, nonce: pending.n, blinded: pending.b, r: BigInt('0x' + pending.r) }, signed)
-        if (!token.ok) {
-          // [Q3] A token that does not verify is dropped, not asked for again every hour.
-          console.warn(`usage statistics: the collector's token for ${day} does not verify under its published key; dropped`)
-          await this.deps.store.write([{ key: tokenKey(target.org, day, group), value: encodeRecord({ n: pending.n, k: pending.k, at: pending.at, spent: true }) }])
-          continue
-        }
+        // [Q3] An answer that does not verify is ignored, the pending token kept: it may answer an
+        // earlier request (under a key since replaced, read late from the mailbox), and the
+        // answer to this one is still to come. A collector that only ever answers badly gets the
+        // same blinded token asked again each hour, and gives no token.
+        if (!token.ok) continue
         const sendAt = this.sendTime(target.org, day, group)
         await this.deps.store.write([{ key: tokenKey(target.org, day, group), value: encodeRecord({ n: token.value.nonce, k: pending.k, s: token.value.signature, at: pending.at, ...(sendAt === undefined ? { spent: true } : { sendAt }) }) }])
       }
@@ -198,7 +197,7 @@ export class Reporter {
     }
     if (ask.length) {
       await this.deps.store.write(writes)
-      await this.deps.send(target.org, target.mailbox, await sealTokenRequest({ org: target.org, days: ask, version: this.deps.version, platform: this.deps.platform, today }, target.box, this.deps.keys))
+      await this.deps.send(target.org, target.mailbox, await sealTokenRequest({ org: target.org, days: ask, version: this.deps.version, platform: this.deps.platform, today, key: target.key }, target.box, this.deps.keys))
       this.lastRequestAt = now
     }
   }

@@ -129,8 +129,24 @@ export class Stats {
   }
 
   /** [Q3][Q4][Q10] Tokens asked for and reports sent where due (on connecting, hourly, after a policy change); the collector shares its report once a day. */
-  async tick(): Promise<void> {
+  tick(): Promise<void> {
+    // One at a time: two ticks interleaved could delete the tokens the other just asked for.
+    const next = this.ticking.then(() => this.tickOnce())
+    this.ticking = next.catch(() => undefined)
+    return next
+  }
+
+  private ticking: Promise<void> = Promise.resolve()
+
+  private async tickOnce(): Promise<void> {
+    // Tidied first: the reporter then asks for the new collection's tokens, which a tidy after it
+    // would delete (and the collector issues one token per device and day: asked again with
+    // another blinded token, it would not answer).
+    await this.tidy()
     await this.reporter.tick().catch((err: unknown) => console.warn('usage statistics: reports could not be prepared', err))
+  }
+
+  private async tidy(): Promise<void> {
     const today = dayOf(this.deps.now())
     for (const { org } of this.deps.team.orgs()) {
       try {
@@ -172,7 +188,7 @@ export class Stats {
   }
 
   private sharing: Promise<void> = Promise.resolve()
-  /** The policy state (on, collector) each organisation was last tidied for. */
+  /** The policy state (on, collector, key) each organisation was last tidied for. */
   private readonly tidied = new Map<ConvId, string>()
 
   private shareIfDue(org: ConvId): Promise<void> {

@@ -1,5 +1,5 @@
 import * as z from 'zod'
-import { asBoxPublicKey, createSigner, openAnonymous, openLockbox, sealAnonymous, sealLockbox, toHex, utf8, STATS_POINT_BYTES, STATS_TOKEN_NONCE_BYTES, type DeviceKeys } from '../../../crypto/index.js'
+import { asBoxPublicKey, createSigner, openAnonymous, openLockbox, sealAnonymous, sealLockbox, toHex, utf8, STATS_POINT_BYTES, STATS_PUBLIC_KEY_BYTES, STATS_TOKEN_NONCE_BYTES, type DeviceKeys } from '../../../crypto/index.js'
 import { decodeRecord, encodeRecord } from '../storage/records.js'
 import { countsSchema, type Counts } from './counts.js'
 import { isDay, type Day } from './days.js'
@@ -25,7 +25,8 @@ const point = z.instanceof(Uint8Array).refine((b) => b.length === STATS_POINT_BY
 const org = z.string().min(1).max(64)
 const group = z.string().min(1).max(40)
 const nonce = z.instanceof(Uint8Array).refine((b) => b.length === STATS_TOKEN_NONCE_BYTES)
-const requestSchema = z.object({ t: z.literal('stats-req/1'), o: org, td: day, days: z.array(z.object({ d: day, b: point, g: group.optional() }).strict()).min(1).max(MAX_TOKENS), v: z.string().max(32), p: z.string().max(32) }).strict()
+const publicKey = z.instanceof(Uint8Array).refine((b) => b.length === STATS_PUBLIC_KEY_BYTES)
+const requestSchema = z.object({ t: z.literal('stats-req/1'), o: org, td: day, k: publicKey.optional(), days: z.array(z.object({ d: day, b: point, g: group.optional() }).strict()).min(1).max(MAX_TOKENS), v: z.string().max(32), p: z.string().max(32) }).strict()
 const answerSchema = z.object({ t: z.literal('stats-ans/1'), o: org, days: z.array(z.object({ d: day, s: point, g: group.optional() }).strict()).max(MAX_TOKENS) }).strict()
 const reportSchema = z.object({ t: z.literal('stats-rep/1'), o: org, d: day, n: nonce, s: point, c: countsSchema }).strict()
 const count = z.number().int().min(0).max(1_000_000)
@@ -39,6 +40,11 @@ export interface TokenRequest {
   readonly platform: string
   /** The device's day when it asked: a request replayed later is not taken as a new contact. */
   readonly today: Day
+  /**
+   * The published key it asks under: a collector that made a new one since (statistics turned off
+   * and on again) ignores the request, rather than spend the device's one token of the day on it.
+   */
+  readonly key?: Uint8Array
   /** Hex of the requesting device's signing key (from the lockbox's signature). */
   readonly device?: string
 }
@@ -71,7 +77,7 @@ export interface GroupCounts {
 const ctx = (purpose: string, org: string) => utf8.encode(`${purpose}/${org}`)
 
 export function sealTokenRequest(r: TokenRequest, collectorBox: Uint8Array, me: DeviceKeys): Promise<Uint8Array> {
-  const body = encodeRecord({ t: 'stats-req/1', o: r.org, td: r.today, days: r.days.map((d) => ({ d: d.day, b: d.blinded, ...(d.group ? { g: d.group } : {}) })), v: r.version.slice(0, 32), p: r.platform.slice(0, 32) })
+  const body = encodeRecord({ t: 'stats-req/1', o: r.org, td: r.today, ...(r.key ? { k: r.key } : {}), days: r.days.map((d) => ({ d: d.day, b: d.blinded, ...(d.group ? { g: d.group } : {}) })), v: r.version.slice(0, 32), p: r.platform.slice(0, 32) })
   return sealLockbox(body, asBoxPublicKey(collectorBox), ctx(REQUEST_CONTEXT, r.org), createSigner(me.signSecret))
 }
 
@@ -115,7 +121,7 @@ export async function openStatsMail(body: Uint8Array, me: DeviceKeys, orgs: read
     const req = await openLockbox(body, me.boxPublic, me.boxSecret, ctx(REQUEST_CONTEXT, o))
     if (req.ok) {
       const r = decodeRecord(req.value.secret, requestSchema)
-      return r && r.o === o ? { request: { org: o, days: r.days.map((d) => ({ day: d.d, blinded: d.b, ...(d.g ? { group: d.g } : {}) })), version: r.v, platform: r.p, today: r.td, device: toHex(req.value.sender) } } : undefined
+      return r && r.o === o ? { request: { org: o, days: r.days.map((d) => ({ day: d.d, blinded: d.b, ...(d.g ? { group: d.g } : {}) })), version: r.v, platform: r.p, today: r.td, ...(r.k ? { key: r.k } : {}), device: toHex(req.value.sender) } } : undefined
     }
     const ans = await openLockbox(body, me.boxPublic, me.boxSecret, ctx(ANSWER_CONTEXT, o))
     if (ans.ok) {

@@ -99,6 +99,22 @@ describe('[Q5] the collector counts each token once', () => {
     expect(await env.collector.devices(ORG)).toEqual([{ device: toHex(first.device.signPublic), lastDay: today, version: '1', platform: 'test' }])
   })
 
+  test('[Q3] a request asked under another key (a collection before this one, read late) is not answered and spends nothing: the same device asking under this key gets its token', async () => {
+    const members = new Set<string>()
+    const env = setup(members)
+    const pk = await env.collector.publicKey(ORG)
+    const first = await tokenFor(env, today, pk)
+    members.add(toHex(first.device.signPublic))
+    await env.collector.onRequest({ ...first.req!, key: new Uint8Array(pk.length).fill(7) })
+    expect(env.sent).toHaveLength(0)
+    // The key travels inside the sealed request.
+    const sealed = await sealTokenRequest({ org: ORG, days: [{ day: today, blinded: blindStatsToken(ORG, today).blinded }], version: '1', platform: 'test', today, key: pk }, env.collectorKeys.boxPublic, first.device)
+    const opened = await openStatsMail(sealed, env.collectorKeys, [ORG])
+    expect(opened && 'request' in opened && toHex(opened.request.key!)).toBe(toHex(pk))
+    await env.collector.onRequest((opened as { request: Parameters<typeof env.collector.onRequest>[0] }).request)
+    expect(env.sent).toHaveLength(1)
+  })
+
   test('a report opens for the collector only: another member\'s device, another organisation, garbage open to nothing', async () => {
     const collector = generateDeviceKeys()
     const body = sealReport({ org: ORG, day: today, nonce: new Uint8Array(32), signature: new Uint8Array(48), counts: ZERO_COUNTS }, collector.boxPublic)
