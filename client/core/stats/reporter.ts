@@ -126,7 +126,7 @@ export class Reporter {
     clearTimeout(this.timer)
   }
 
-  /** The collector's answer: each token unblinded and checked against the published key ([X3]); a bad one is dropped. */
+  /** The collector's answer: each token unblinded and checked against the published key ([X3]); one that does not verify is not used. */
   onAnswer(answer: TokenAnswer): Promise<void> {
     return this.queue(async () => {
       const target = this.deps.targets().find((t) => t.org === answer.org)

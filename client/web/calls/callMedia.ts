@@ -374,7 +374,8 @@ export class CallMedia {
     clearTimeout(peer.answerTimer)
     peer.answerTimer = setTimeout(() => {
       peer.answerTimer = undefined
-      if (this.stopped || this.peers.get(device) !== peer || peer.pc.signalingState !== 'have-local-offer') return
+      // An ICE restart under way offers again by itself (every RETRY_RESTART_MS): not twice.
+      if (this.stopped || this.peers.get(device) !== peer || peer.pc.signalingState !== 'have-local-offer' || peer.restartTimer) return
       peer.answerWaitMs = Math.min(60_000, peer.answerWaitMs * 2)
       this.enqueue(peer, () => this.offer(device, peer, true))
     }, delay)
