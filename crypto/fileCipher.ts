@@ -105,42 +105,92 @@ const importKey = (key: FileKey, usage: 'encrypt' | 'decrypt') => subtle().impor
 
 /**
  * [F1][F3] A sealer for one file. Sealing an index twice throws: the same nonce would seal two
- * contents if the file changed in between. Callers keep the sealed chunks (the outbox) and resend
- * those; they never seal again under the same secret.
+ * contents if the file changed in between. Sealing again is only {@link createFileResealer}'s,
+ * which lets out nothing but the very chunk sealed before.
  */
 export async function createFileSealer(secret: FileSecret, binding: FileBinding): Promise<FileSealer> {
-  const chunks = check(secret, binding)
-  const sealed = new Uint8Array(Math.ceil(chunks / 8))
-  const key = await importKey(secret.key, 'encrypt')
-  const aad = fileChunkAad(binding)
-  const lastLength = binding.size - (chunks - 1) * FILE_CHUNK_BYTES
+  const seal = await chunkSealer(secret, binding)
+  const sealed = new Uint8Array(Math.ceil(seal.chunks / 8))
   return {
-    chunks,
+    chunks: seal.chunks,
     async seal(index, content, into) {
-      checkIndex(index, chunks)
-      if (!(content instanceof Uint8Array)) throw new CryptoMisuse('chunk content is a Uint8Array')
-      if (into !== undefined && (!(into instanceof Uint8Array) || into.length !== FILE_SEALED_CHUNK_BYTES)) throw new CryptoMisuse(`a sealed chunk is written into exactly ${FILE_SEALED_CHUNK_BYTES} bytes`)
-      const last = index === chunks - 1
-      const expected = last ? lastLength : FILE_CHUNK_BYTES
-      if (content.length !== expected) throw new CryptoMisuse(`chunk ${index} must hold ${expected} bytes, got ${content.length}`)
+      checkIndex(index, seal.chunks)
       const bit = 1 << (index & 7)
       if (sealed[index >> 3]! & bit) throw new CryptoMisuse(`chunk ${index} was sealed already (a nonce never seals twice)`)
       sealed[index >> 3]! |= bit
-      let plain = content
-      if (last && content.length < FILE_CHUNK_BYTES) {
-        plain = new Uint8Array(FILE_CHUNK_BYTES)
-        plain.set(content)
+      try {
+        return await seal(index, content, into)
+      } catch (err) {
+        // Refused before sealing (a wrong length): the index was not used.
+        sealed[index >> 3]! &= ~bit
+        throw err
       }
-      const iv = fileChunkNonce(secret.noncePrefix, index, last)
-      // Node: OpenSSL on this thread (one trip to WebCrypto's pool per 64 KiB chunk costs more than the cipher).
-      const fast = nodeSeal(key, EMPTY, iv, aad, plain, into)
-      if (fast) return fast
-      const made = new Uint8Array(await subtle().encrypt({ name: 'AES-GCM', iv: bs(iv), additionalData: bs(aad) }, key, bs(plain)))
-      if (!into) return made
-      into.set(made)
-      return into
     },
   }
+}
+
+export interface FileResealer {
+  readonly chunks: number
+  /**
+   * [F3] Seals chunk `index` again from `content` and returns it only when it is the very chunk
+   * sealed before: its tag equals `tag`, the tag of the first sealing (the last
+   * {@link FILE_TAG_BYTES} of that sealed chunk). Otherwise the content changed since: `into`
+   * (or the new buffer) is wiped and undefined returned, so a second content sealed under the
+   * same nonce never leaves the caller.
+   */
+  reseal(index: number, content: Uint8Array, tag: Uint8Array, into?: Uint8Array): Promise<Uint8Array | undefined>
+}
+
+/**
+ * [F3] Seals a file's chunks again (a transfer resumed from the file itself, not from a sealed
+ * copy), checked against the tags of the first sealing. Equal tags under one key, nonce and
+ * additional data mean the same ciphertext (GHASH under a key the file's writer does not hold:
+ * a different content collides with probability under 2^-116 per 64 KiB chunk).
+ */
+export async function createFileResealer(secret: FileSecret, binding: FileBinding): Promise<FileResealer> {
+  const seal = await chunkSealer(secret, binding)
+  return {
+    chunks: seal.chunks,
+    async reseal(index, content, tag, into) {
+      checkIndex(index, seal.chunks)
+      if (!(tag instanceof Uint8Array) || tag.length !== FILE_TAG_BYTES) throw new CryptoMisuse(`a chunk tag is ${FILE_TAG_BYTES} bytes`)
+      const out = await seal(index, content, into)
+      let diff = 0
+      for (let i = 0; i < FILE_TAG_BYTES; i++) diff |= out[FILE_CHUNK_BYTES + i]! ^ tag[i]!
+      if (diff === 0) return out
+      out.fill(0)
+      return undefined
+    },
+  }
+}
+
+/** The chunk sealing of [F1] with its checks, without [F3]'s once-only rule (the callers above keep it). */
+async function chunkSealer(secret: FileSecret, binding: FileBinding) {
+  const chunks = check(secret, binding)
+  const key = await importKey(secret.key, 'encrypt')
+  const aad = fileChunkAad(binding)
+  const lastLength = binding.size - (chunks - 1) * FILE_CHUNK_BYTES
+  const seal = async (index: number, content: Uint8Array, into?: Uint8Array): Promise<Uint8Array> => {
+    if (!(content instanceof Uint8Array)) throw new CryptoMisuse('chunk content is a Uint8Array')
+    if (into !== undefined && (!(into instanceof Uint8Array) || into.length !== FILE_SEALED_CHUNK_BYTES)) throw new CryptoMisuse(`a sealed chunk is written into exactly ${FILE_SEALED_CHUNK_BYTES} bytes`)
+    const last = index === chunks - 1
+    const expected = last ? lastLength : FILE_CHUNK_BYTES
+    if (content.length !== expected) throw new CryptoMisuse(`chunk ${index} must hold ${expected} bytes, got ${content.length}`)
+    let plain = content
+    if (last && content.length < FILE_CHUNK_BYTES) {
+      plain = new Uint8Array(FILE_CHUNK_BYTES)
+      plain.set(content)
+    }
+    const iv = fileChunkNonce(secret.noncePrefix, index, last)
+    // Node: OpenSSL on this thread (one trip to WebCrypto's pool per 64 KiB chunk costs more than the cipher).
+    const fast = nodeSeal(key, EMPTY, iv, aad, plain, into)
+    if (fast) return fast
+    const made = new Uint8Array(await subtle().encrypt({ name: 'AES-GCM', iv: bs(iv), additionalData: bs(aad) }, key, bs(plain)))
+    if (!into) return made
+    into.set(made)
+    return into
+  }
+  return Object.assign(seal, { chunks })
 }
 
 /**

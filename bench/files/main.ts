@@ -3,7 +3,8 @@
  * 10's measurement), against a floor in the same run, at each size of BENCH_FILES_SIZES (MiB,
  * default 100,1024):
  *
- *   ours   `send-file` on the sender (start, seal into the spool, upload to the blob store,
+ *   ours   `send-file` on the sender (start, seal for the hash and tags, upload to the blob store
+ *          sealing again from the file — no sealed copy in the spool, client/core [A2] —
  *          write and deliver the message), then `get-file` on the receiver (start, sync, stream
  *          the sealed chunks, open, hash and check, write, fsync, rename): from the first's spawn
  *          to the second's exit. A fresh server (SQLite, blobs on disk) and two fresh CLI homes per
@@ -22,6 +23,7 @@
  * so neither side pays for the other's or the source's unwritten pages.
  *
  *   BENCH_FILES_SIZES (100,1024)   BENCH_CPU_PROF=DIR (V8 CPU profiles of both CLIs and the server)
+ *   BENCH_FILES_TIMELINE=1 (when each progress line of both CLIs came, on stderr)
  *   BENCH_FILES_LOG_LEVEL (warn; the server's, whose tail is shown when a transfer fails or stalls:
  *   a CLI silent for 120 s is killed)
  *

@@ -9,7 +9,7 @@ import { sha256OfFile } from './testFile.js'
 export interface OursResult {
   /** send-file's spawn to get-file's exit: seal + upload + message delivery + download + verify. */
   readonly ms: number
-  /** The send-file process, spawn to exit: start, seal into the spool, upload, message written and delivered. */
+  /** The send-file process, spawn to exit: start, seal (hash and tags), upload sealed again from the file, message written and delivered. */
   readonly sealUploadMs: number
   /** Within it: spawn to its first stdout line (since 2026-12-06 the first `preparing` progress: process start, store open, sync; before, the first PUT answered after sealing). */
   readonly firstProgressMs: number
@@ -46,6 +46,7 @@ export async function measureOurs(cliJs: string, source: string, sha256: string,
     if (!file || file.sha256 !== sha256) throw new Error(`send-file named another content hash: ${JSON.stringify(files)}`)
     const out = join(dir, 'received.bin')
     const got = await receiver.run(['--timeout', TIMEOUT_SECONDS, 'get-file', conv, file.file, '--out', out], { execArgv: prof, stallMs: STALL_MS })
+    if (process.env.BENCH_FILES_TIMELINE) for (const l of got.lines.filter((_, i, a) => i % 8 === 0 || i > a.length - 4)) console.error(`get ${Math.round(l.atMs)} ${l.text.slice(0, 120)}`)
     lastJson(got, 'get-file')
     const ms = performance.now() - started
     const serverPeak = vmHwmMb(server.pid) ?? 0

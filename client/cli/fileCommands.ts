@@ -1,5 +1,5 @@
 import { rm } from 'node:fs/promises'
-import { basename } from 'node:path'
+import { basename, resolve } from 'node:path'
 import type { DisplayMessage, FileRef } from '../core/messenger.js'
 import { parseBlobId, parseConvId, type ConvId } from '../../protocol/index.js'
 import { nodeFileSink, nodeFileSource, exists } from '../node/files.js'
@@ -44,7 +44,7 @@ export const fileCommands: Record<string, Command> = {
       }
       const off = messenger.events.on('uploads', report)
       try {
-        upload = await messenger.sendFiles(id, sources.map((source, i) => ({ source, name: basename(paths[i]!), type: typeOfName(paths[i]!), ...(cli.options.acceptWarning ? { confirmed: true } : {}) })), cli.options.caption ?? '')
+        upload = await messenger.sendFiles(id, sources.map((source, i) => ({ source, origin: resolve(paths[i]!), name: basename(paths[i]!), type: typeOfName(paths[i]!), ...(cli.options.acceptWarning ? { confirmed: true } : {}) })), cli.options.caption ?? '')
         await waitUploaded(cli, upload)
       } finally {
         off()

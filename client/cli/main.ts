@@ -13,6 +13,7 @@ import { timerCommands } from './timerCommand.js'
 import { callsCommands } from './callsCommand.js'
 import { fileCommands } from './fileCommands.js'
 import { nodeSpool } from '../node/fileSpool.js'
+import { nodeFileSource } from '../node/files.js'
 import { nodeBlobFetch } from '../node/blobFetch.js'
 import { archiveCommands, storelessCommand } from './archiveCommands.js'
 import { lock, unlock } from './lockCommands.js'
@@ -186,7 +187,7 @@ async function main(): Promise<number> {
     await store.close().catch(() => undefined)
     return 0
   }
-  const messenger = await Messenger.open({ store, url: server, socket: nodeSocket, spool: nodeSpool(join(home, 'spool')), fetch: nodeBlobFetch, app: CLI_APP }).catch(async (err: unknown) => {
+  const messenger = await Messenger.open({ store, url: server, socket: nodeSocket, spool: nodeSpool(join(home, 'spool')), reopenFile: nodeFileSource, fetch: nodeBlobFetch, app: CLI_APP }).catch(async (err: unknown) => {
     await store.close()
     throw err
   })

@@ -8,6 +8,7 @@ import type { LocalStore } from './storage/LocalStore.js'
 import type { SocketFactory } from './sync/transport.js'
 import type { WipedOrg } from './wipe/tombstone.js'
 import type { Spool } from './files/spool.js'
+import type { UploadsDeps } from './files/uploads.js'
 import type { Fetch } from './files/blobClient.js'
 
 /** The Messenger's options and events, apart from it so that its parts can name them without importing it. */
@@ -27,6 +28,8 @@ export interface MessengerOptions {
   readonly bundleBytes?: number
   /** [A2] Where sealed files wait to be uploaded (default: memory, lost on exit — the CLI and the web app give a lasting one). */
   readonly spool?: Spool
+  /** [A2] Opens a file again by the `origin` it was attached with (the CLI: a path); such files are sealed again as they are sent instead of copied into the spool. */
+  readonly reopenFile?: UploadsDeps['reopen']
   /** HTTP for the blob store (default: the global fetch). */
   readonly fetch?: Fetch
   /** [A2] Upload tuning: chunks per PUT and retry backoff (tests make them small). */

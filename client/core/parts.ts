@@ -178,6 +178,7 @@ export function makeParts(identity: Identity, host: PartsHost): Parts {
   const files = new Attachments({
     store: options.store,
     spool: options.spool ?? memorySpool(),
+    ...(options.reopenFile ? { reopen: options.reopenFile } : {}),
     syncUrl: options.url,
     ...(options.fetch ? { fetch: options.fetch } : {}),
     registry,

@@ -3,7 +3,7 @@ import { createCipheriv, createHash } from 'node:crypto'
 import fc from 'fast-check'
 import { describe, expect, test } from 'vitest'
 import {
-  CryptoErrorCode, CryptoMisuse, FILE_CHUNK_BYTES, FILE_SEALED_CHUNK_BYTES, asFileKey, contentHasher, createFileOpener, createFileSealer, fileChunkAad, fileChunkCount,
+  CryptoErrorCode, CryptoMisuse, FILE_CHUNK_BYTES, FILE_SEALED_CHUNK_BYTES, asFileKey, contentHasher, createFileOpener, createFileResealer, createFileSealer, fileChunkAad, fileChunkCount,
   fileChunkNonce, fileFillerChunk, generateFileSecret, parseFileSecret, type FileBinding, type FileSecret,
 } from '../../crypto/index.js'
 
@@ -168,6 +168,60 @@ describe('[C0] misuse throws at once', () => {
     expect(() => asFileKey(new Uint8Array(31))).toThrow(CryptoMisuse)
     const opener = await createFileOpener(generateFileSecret(), { blob, size: 1 })
     await expect(opener.open(1, new Uint8Array(FILE_SEALED_CHUNK_BYTES))).rejects.toThrow(CryptoMisuse)
+  })
+})
+
+describe('[F3] sealing again from the file, checked against the first sealing', () => {
+  const binding = { blob, size: 2 * FILE_CHUNK_BYTES + 100 }
+  const tagOf = (sealed: Uint8Array) => sealed.subarray(FILE_CHUNK_BYTES)
+
+  test('[F3] the same content sealed again is the very same chunk, on both backends and into a buffer', async () => {
+    const plain = content(binding.size)
+    const first = await sealAll(fixed, binding, plain)
+    for (const backend of ['auto', 'webcrypto'] as const) {
+      useAtRestBackend(backend)
+      try {
+        const resealer = await createFileResealer(fixed, binding)
+        for (let i = 0; i < 3; i++) {
+          const piece = plain.subarray(i * FILE_CHUNK_BYTES, (i + 1) * FILE_CHUNK_BYTES)
+          expect(hex((await resealer.reseal(i, piece, tagOf(first[i]!)))!)).toBe(hex(first[i]!))
+          const into = new Uint8Array(FILE_SEALED_CHUNK_BYTES)
+          expect(await resealer.reseal(i, piece, tagOf(first[i]!), into)).toBe(into)
+          expect(hex(into)).toBe(hex(first[i]!))
+          // Any number of times: equal output is no second use of the nonce.
+          expect(hex((await resealer.reseal(i, piece, tagOf(first[i]!)))!)).toBe(hex(first[i]!))
+        }
+      } finally {
+        useAtRestBackend('auto')
+      }
+    }
+  })
+
+  test('[F3] a changed content (one bit, the last chunk one byte shorter\'s padding, another chunk\'s bytes) is refused and the buffer wiped: the second ciphertext never leaves', async () => {
+    const plain = content(binding.size)
+    const first = await sealAll(fixed, binding, plain)
+    const resealer = await createFileResealer(fixed, binding)
+    const flipped = Uint8Array.from(plain.subarray(0, FILE_CHUNK_BYTES))
+    flipped[12_345]! ^= 0x08
+    const into = new Uint8Array(FILE_SEALED_CHUNK_BYTES).fill(0xee)
+    expect(await resealer.reseal(0, flipped, tagOf(first[0]!), into)).toBeUndefined()
+    expect(into.every((b) => b === 0)).toBe(true)
+    // Chunk 1's content at index 0, and chunk 0's tag asked for at index 1: both refused.
+    expect(await resealer.reseal(0, plain.subarray(FILE_CHUNK_BYTES, 2 * FILE_CHUNK_BYTES), tagOf(first[0]!))).toBeUndefined()
+    expect(await resealer.reseal(1, plain.subarray(FILE_CHUNK_BYTES, 2 * FILE_CHUNK_BYTES), tagOf(first[0]!))).toBeUndefined()
+    const lastChanged = Uint8Array.from(plain.subarray(2 * FILE_CHUNK_BYTES))
+    lastChanged[99] = lastChanged[99]! ^ 1
+    expect(await resealer.reseal(2, lastChanged, tagOf(first[2]!))).toBeUndefined()
+    // Another secret's resealer does not reproduce the tag either.
+    const other = await createFileResealer(generateFileSecret(), binding)
+    expect(await other.reseal(0, plain.subarray(0, FILE_CHUNK_BYTES), tagOf(first[0]!))).toBeUndefined()
+  })
+
+  test('[C0] a tag of another length, an index out of range or a wrong content length is misuse', async () => {
+    const resealer = await createFileResealer(fixed, binding)
+    await expect(resealer.reseal(0, content(FILE_CHUNK_BYTES), new Uint8Array(15))).rejects.toThrow(CryptoMisuse)
+    await expect(resealer.reseal(3, content(100), new Uint8Array(16))).rejects.toThrow(CryptoMisuse)
+    await expect(resealer.reseal(2, content(101), new Uint8Array(16))).rejects.toThrow(CryptoMisuse)
   })
 })
 

@@ -1,9 +1,11 @@
+import { spawn } from 'node:child_process'
 import { createHash, randomBytes } from 'node:crypto'
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { expect, test } from 'vitest'
-import { cliHome, type CliRun } from './helpers/cli.js'
+import { cliBundle, cliHome, type CliHome, type CliRun } from './helpers/cli.js'
+import { startTcpProxy } from './helpers/tcpProxy.js'
 import { useServer } from './helpers/lifecycle.js'
 
 /** [A2][A3] send-file, files and get-file, each a CLI process against the real server, with --json progress. */
@@ -16,15 +18,21 @@ const ok = (r: CliRun): CliRun => {
 /** The JSON lines of a run: progress events first, the result last. */
 const jsonLines = (r: CliRun) => r.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>)
 
-test('[A2][A3] send-file with a caption (progress as JSON lines), files lists it, get-file writes it byte for byte; a taken --out and an unknown file id are refused', async () => {
-  const [ana, ben] = [home('ana'), home('ben')]
+/** Two CLI devices in a new conversation `title`, created by the first and joined by the second. */
+async function pair(ana: CliHome, ben: CliHome, title: string): Promise<string> {
   ok(await ana.run('init', '--name', 'Ana'))
   ok(await ben.run('init', '--name', 'Ben'))
-  const { conv, link } = ok(await ana.run('--json', 'create', '--title', 'Site B')).json<{ conv: string; link: string }>()
+  const { conv, link } = ok(await ana.run('--json', 'create', '--title', title)).json<{ conv: string; link: string }>()
   const joining = ben.run('--json', '--timeout', '30', 'join', link)
   await new Promise((r) => setTimeout(r, 1500))
   ok(await ana.run('--json', 'sync'))
   ok(await joining)
+  return conv
+}
+
+test('[A2][A3] send-file with a caption (progress as JSON lines), files lists it, get-file writes it byte for byte; a taken --out and an unknown file id are refused', async () => {
+  const [ana, ben] = [home('ana'), home('ben')]
+  const conv = await pair(ana, ben, 'Site B')
 
   const dir = mkdtempSync(join(tmpdir(), 'fieldchat-files-'))
   const path = join(dir, 'manual v2.pdf')
@@ -81,3 +89,41 @@ test('[M44] forward of a message with a file through the CLI: it is sent again i
   expect(listed).toEqual([expect.objectContaining({ name: 'notes.txt' })])
   expect(listed[0]!.file).not.toBe(sent.files[0]!.file)
 }, 120_000)
+
+test('[A2][F3] send-file killed (SIGKILL) half-way through its upload: the next `sync` goes on from the file\'s path, sealed again and checked, and the file arrives byte for byte', async () => {
+  const proxy = await startTcpProxy(env.server().port)
+  try {
+    const [ana, ben] = [cliHome('ana-kill', () => proxy.url), home('ben-kill')]
+    const conv = await pair(ana, ben, 'Site D')
+
+    const dir = mkdtempSync(join(tmpdir(), 'fieldchat-kill-'))
+    const path = join(dir, 'survey.bin')
+    const content = randomBytes(20 * 1024 * 1024 + 5)
+    writeFileSync(path, content)
+    // The link drops after 6 MB: send-file waits, and is killed while it waits.
+    const cut = proxy.cutAfter(6 * 1024 * 1024, 'up').then(() => void (proxy.online = false))
+    const child = spawn(process.execPath, [await cliBundle(), '--home', ana.dir, '--server', proxy.url, '--json', 'send-file', conv, path], { stdio: ['ignore', 'pipe', 'pipe'] })
+    let out = ''
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()))
+    const exited = new Promise((r) => child.once('close', r))
+    await cut
+    const deadline = Date.now() + 60_000
+    while (!/"state":"waiting"/.test(out) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50))
+    expect(out).toMatch(/"state":"waiting"/)
+    child.kill('SIGKILL')
+    await exited
+    // Killed: nothing was sealed into the spool (no stop ran); the record names the path.
+    expect(existsSync(join(ana.dir, 'spool')) ? readdirSync(join(ana.dir, 'spool')) : []).toEqual([])
+
+    proxy.online = true
+    ok(await ana.run('--json', '--timeout', '60', 'sync'))
+    expect(ok(await ana.run('--json', 'files', conv)).json<{ uploads: unknown[] }>().uploads).toEqual([])
+    ok(await ben.run('--json', 'sync'))
+    const listed = ok(await ben.run('--json', 'files', conv)).json<{ files: { file: string; name: string }[] }>().files
+    const got = join(dir, 'got.bin')
+    ok(await ben.run('--json', 'get-file', conv, listed.find((f) => f.name === 'survey.bin')!.file, '--out', got))
+    expect(readFileSync(got).equals(content)).toBe(true)
+  } finally {
+    await proxy.close()
+  }
+}, 180_000)

@@ -9,7 +9,7 @@ import type { FileRef } from './ref.js'
 import type { FileSink, FileSource } from './source.js'
 import { checkFile, type FilePolicy, type FileVerdict } from './check/index.js'
 import type { Spool } from './spool.js'
-import { Uploads, type Attachment, type UploadView } from './uploads.js'
+import { Uploads, type Attachment, type UploadsDeps, type UploadView } from './uploads.js'
 import { refOf } from './uploadRecord.js'
 import { newMessageId } from '../ids.js'
 import type { HybridClock } from '../documents/hlc.js'
@@ -17,6 +17,7 @@ import type { HybridClock } from '../documents/hlc.js'
 export interface AttachmentsDeps {
   readonly store: LocalStore
   readonly spool: Spool
+  readonly reopen?: UploadsDeps['reopen']
   readonly syncUrl: string
   readonly fetch?: Fetch
   readonly registry: Registry
@@ -46,6 +47,7 @@ export class Attachments {
     this.uploads = new Uploads({
       store: deps.store,
       spool: deps.spool,
+      ...(deps.reopen ? { reopen: deps.reopen } : {}),
       client: this.client,
       access: (conv) => this.access(conv),
       write: async (u) => {

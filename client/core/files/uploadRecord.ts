@@ -21,6 +21,11 @@ const fileSchema = z.object({
   dur: z.number().int().min(0).optional(),
   /** Chunks the server confirmed it holds durably. */
   stored: z.number().int().min(0),
+  /**
+   * Sent from this path (the CLI): no sealed copy in the spool; its chunks are sealed again from
+   * the file, checked against the tags kept beside the record (chunkTags.ts, crypto [F3]).
+   */
+  src: z.string().min(1).max(4096).optional(),
 })
 
 export const uploadSchema = z.object({

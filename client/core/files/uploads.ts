@@ -1,13 +1,15 @@
-import { FILE_CHUNK_BYTES, FILE_SEALED_CHUNK_BYTES, fileFillerChunk } from '../../../crypto/index.js'
-import { BLOB_MAX_CHUNKS_PER_PUT, type BlobId, type ConvId } from '../../../protocol/index.js'
+import { FILE_CHUNK_BYTES, FILE_SEALED_CHUNK_BYTES, fileFillerChunk, parseFileSecret } from '../../../crypto/index.js'
+import { BLOB_MAX_CHUNKS_PER_PUT, parseBlobId, type BlobId, type ConvId } from '../../../protocol/index.js'
 import { ClientError, ClientErrorCode, type ClientErrorCode as Code } from '../errors.js'
-import type { LocalStore } from '../storage/LocalStore.js'
+import type { LocalStore, WriteOp } from '../storage/LocalStore.js'
 import { decodeRecord, encodeRecord } from '../storage/records.js'
 import type { BlobAccess, BlobClient } from './blobClient.js'
 import { BlobError } from './blobClient.js'
 import { cleanName, MAX_FILES_PER_MESSAGE, MAX_THUMB_CHARS, safeName } from './ref.js'
 import { EarlyUpload } from './earlyUpload.js'
-import { sealIntoSpool } from './sealFile.js'
+import { ChunkTags, TAGS_KEY, tagsKey, tagsSchema } from './chunkTags.js'
+import { SourceResealer } from './resealSource.js'
+import { intoSpool, sealFile, type SealedOutput } from './sealFile.js'
 import type { FileSource } from './source.js'
 import type { FileVerdict } from './check/index.js'
 import type { Spool } from './spool.js'
@@ -20,6 +22,13 @@ import { convOf, uploadSchema, type UploadFile, type UploadRecord } from './uplo
 export interface Attachment {
   readonly confirmed?: boolean
   readonly source: FileSource
+  /**
+   * Where this device can open the same file again (the CLI: its absolute path; see
+   * `UploadsDeps.reopen`). Sent while the link is up, such a file is not copied into the spool:
+   * it is sealed again from here as it goes out ([A2]), and `source` must stay readable until
+   * the upload is done or stopped.
+   */
+  readonly origin?: string
   readonly name: string
   readonly type: string
   readonly thumb?: string
@@ -66,7 +75,11 @@ export interface UploadsDeps {
    */
   readonly putChunks?: number
   readonly backoff?: { readonly baseMs: number; readonly maxMs: number }
+  /** Opens a file again by its `Attachment.origin` (the CLI); without it every file is copied into the spool. */
+  readonly reopen?: (origin: string) => Promise<ReopenedSource>
 }
+
+export type ReopenedSource = FileSource & { close(): Promise<void> }
 
 const KEY = 'upload'
 /** `upload/<conv>/<tag>`: keyed by its conversation, so a remote wipe of the space takes it too ([M30]). */
@@ -74,6 +87,8 @@ const keyOf = (rec: UploadRecord) => [KEY, rec.conv, rec.tag]
 const spoolId = (tag: string, i: number) => `${tag}.${i}`
 /** How often a preparing upload's progress is told at most. */
 const PROGRESS_MS = 100
+/** Chunks sealed again per spool write when a file sent from its path is copied at stop (1 MiB). */
+const COPY_STEP_CHUNKS = 16
 
 /**
  * [A2] The file outbox. An attachment is sealed into the spool and recorded before `add`
@@ -96,6 +111,8 @@ export class Uploads {
   private readonly early = new Map<string, EarlyUpload[]>()
   /** Uploads being sealed and checked (`add` has not resolved): shown with their progress, cancellable. */
   private readonly preparing = new Map<string, { view: UploadView; abort: AbortController; shownAt: number }>()
+  /** Files sent from their path, opened again to be sealed again (by spool id), while their upload runs. */
+  private readonly resealers = new Map<string, Promise<{ resealer: SourceResealer; source: ReopenedSource }>>()
   private running: Promise<void> | undefined
   private writes: Promise<void> = Promise.resolve()
   private wake: (() => void) | undefined
@@ -109,16 +126,19 @@ export class Uploads {
       const rec = decodeRecord(e.value, uploadSchema)
       if (rec) this.records.set(rec.tag, rec)
     }
-    // Invariant 1: an encryption cut short left chunks but no record.
+    // Invariant 1: an encryption cut short left chunks but no record (or, from its path, tags of a record deleted since).
     for (const id of await this.deps.spool.list()) if (!this.records.has(id.split('.')[0]!)) await this.deps.spool.remove(id)
+    const orphans = (await this.deps.store.range([TAGS_KEY])).filter((e) => !this.records.has(e.key[2]!))
+    if (orphans.length) await this.deps.store.write(orphans.map((e) => ({ key: e.key, value: undefined })))
   }
 
   /** [A2] Seals the files into the spool and queues them; resolves once they are queued (offline too). */
   async add(conv: ConvId, tag: string, ts: number, items: readonly Attachment[], caption: string, replyTo?: string, fwd?: true): Promise<string> {
     if (!items.length || items.length > MAX_FILES_PER_MESSAGE) throw new ClientError(ClientErrorCode.FILE_UNKNOWN, `1 to ${MAX_FILES_PER_MESSAGE} files per message`)
     const files: UploadFile[] = []
+    const tagOps: WriteOp[] = []
     const early: EarlyUpload[] = []
-    const { client, spool } = this.deps
+    const { client, spool, reopen } = this.deps
     const access = this.deps.access(conv)
     const prep = this.startPreparing(conv, tag, ts, items, caption)
     try {
@@ -126,11 +146,21 @@ export class Uploads {
         const name = safeName(item.name)
         if (!cleanName(name)) throw new ClientError(ClientErrorCode.FILE_UNKNOWN, 'no usable file name')
         let sending: EarlyUpload | undefined
-        const sealed = await sealIntoSpool(item.source, spool, spoolId(tag, i), {
+        // [A2] A file this device can open again, sent while the link is up: no sealed copy, only
+        // its chunks' tags; it is sealed again as it goes out (crypto [F3]). Otherwise the spool.
+        const direct = item.origin !== undefined && reopen !== undefined && client !== undefined && access !== undefined && !this.stopped
+        let tags: ChunkTags | undefined
+        const out: SealedOutput = direct ? { write: (index, sealed) => tags!.write(index, sealed), flush: async () => undefined } : intoSpool(spool, spoolId(tag, i))
+        const sealed = await sealFile(item.source, out, {
           signal: prep.abort.signal,
-          onStart: (blob, real, chunks) => {
+          onStart: (blob, real, chunks, secret) => {
             const stored = (n: number) => this.preparingProgress(tag, i, { sent: Math.min(item.source.size, n * FILE_CHUNK_BYTES) })
-            if (client && access && !this.stopped) early.push((sending = new EarlyUpload(client, access, blob, real, chunks, (start, count, into) => spool.read(spoolId(tag, i), start, count, into), this.deps.putChunks, stored)))
+            if (direct) tags = new ChunkTags(real)
+            let resealer: Promise<SourceResealer> | undefined
+            const body = direct
+              ? (start: number, count: number, into: Uint8Array) => (resealer ??= SourceResealer.open(item.source, secret, blob, item.source.size, tags!)).then((r) => r.read(start, count, into))
+              : (start: number, count: number, into: Uint8Array) => spool.read(spoolId(tag, i), start, count, into)
+            if (client && access && !this.stopped) early.push((sending = new EarlyUpload(client, access, blob, real, chunks, body, this.deps.putChunks, stored)))
           },
           onProgress: (bytes) => {
             sending?.advance(bytes)
@@ -142,10 +172,11 @@ export class Uploads {
         if (verdict?.level === 'block') throw new FileRefused(ClientErrorCode.FILE_BLOCKED, verdict)
         if (verdict?.level === 'warn' && !item.confirmed) throw new FileRefused(ClientErrorCode.FILE_NEEDS_CONFIRMATION, verdict)
         files.push({
-          blob: sealed.blob, key: new Uint8Array(sealed.secret.key), nonce: new Uint8Array(sealed.secret.noncePrefix), name, type: cleanType(item.type), size: sealed.size, real: sealed.real, chunks: sealed.chunks, sha: sealed.sha256, stored: 0,
+          blob: sealed.blob, key: new Uint8Array(sealed.secret.key), nonce: new Uint8Array(sealed.secret.noncePrefix), name, type: cleanType(item.type), size: sealed.size, real: sealed.real, chunks: sealed.chunks, sha: sealed.sha256, stored: 0, ...(direct ? { src: item.origin! } : {}),
           ...(item.thumb && item.thumb.length <= MAX_THUMB_CHARS ? { thumb: item.thumb } : {}),
           ...(item.width !== undefined ? { w: Math.round(item.width) } : {}), ...(item.height !== undefined ? { h: Math.round(item.height) } : {}), ...(item.duration !== undefined ? { dur: Math.round(item.duration) } : {}),
         })
+        if (direct) tagOps.push({ key: tagsKey(conv, tag, i), value: encodeRecord({ v: 1, tags: tags!.bytes }) })
       }
       if (prep.abort.signal.aborted) throw new ClientError(ClientErrorCode.UPLOAD_CANCELLED)
     } catch (err) {
@@ -157,7 +188,8 @@ export class Uploads {
     }
     const rec: UploadRecord = { v: 1, conv, tag, ts, caption, files, ...(replyTo ? { replyTo } : {}), ...(fwd ? { fwd } : {}) }
     if (early.length) this.early.set(tag, early)
-    await this.save(rec)
+    // With the record, in the same write: the tags a file sent from its path is sealed again against.
+    await this.save(rec, tagOps)
     this.preparing.delete(tag)
     this.deps.changed()
     this.kick()
@@ -214,7 +246,8 @@ export class Uploads {
     await Promise.all((this.early.get(id) ?? []).map((e) => e.stop()))
     this.early.delete(id)
     this.records.delete(id)
-    await this.deps.store.write([{ key: keyOf(rec), value: undefined }])
+    await this.deps.store.write([{ key: keyOf(rec), value: undefined }, ...tagDeletes(rec)])
+    await this.closeResealers(rec)
     for (let i = 0; i < rec.files.length; i++) await this.deps.spool.remove(spoolId(id, i))
     this.deps.changed()
     const access = this.deps.access(convOf(rec))
@@ -246,6 +279,79 @@ export class Uploads {
     this.wake?.()
     await this.running
     await this.writes
+    await this.keepCopies()
+  }
+
+  /**
+   * [A2] Stopping while files sent from their path are still to go out: each is sealed again
+   * (checked against its tags, crypto [F3]) into the spool and its record no longer names the
+   * path, so what waits on this device no longer depends on the file staying where it was (a
+   * script that deletes the file after `send-file` gave up waiting). A file that changed since
+   * fails the upload with M540.
+   */
+  private async keepCopies(): Promise<void> {
+    for (const rec of [...this.records.values()]) {
+      if (!rec.files.some((f) => f.src)) continue
+      try {
+        for (const [i, f] of rec.files.entries()) if (f.src) await this.copyIntoSpool(rec, i, f)
+        const files = rec.files.map(({ src: _, ...f }) => f)
+        await this.save({ ...rec, files }, tagDeletes(rec))
+      } catch (err) {
+        if (err instanceof ClientError && err.code === ClientErrorCode.FILE_CHANGED && !rec.failed) await this.save({ ...rec, failed: err.code })
+      } finally {
+        await this.closeResealers(rec)
+      }
+    }
+  }
+
+  private async copyIntoSpool(rec: UploadRecord, i: number, f: UploadFile): Promise<void> {
+    const resealer = await this.resealerFor(rec, i, f)
+    const out = intoSpool(this.deps.spool, spoolId(rec.tag, i))
+    // Two buffers take turns: the spool may still be writing the one before (Spool.write).
+    const buffers = [new Uint8Array(COPY_STEP_CHUNKS * FILE_SEALED_CHUNK_BYTES), new Uint8Array(COPY_STEP_CHUNKS * FILE_SEALED_CHUNK_BYTES)]
+    for (let first = 0; first < f.real; first += COPY_STEP_CHUNKS) {
+      const count = Math.min(COPY_STEP_CHUNKS, f.real - first)
+      await out.write(first, await resealer.read(first, count, buffers[(first / COPY_STEP_CHUNKS) & 1]))
+    }
+    await out.flush()
+  }
+
+  /** The file `i` of an upload sent from its path, opened again with its tags (once per upload run). */
+  private resealerFor(rec: UploadRecord, i: number, f: UploadFile): Promise<SourceResealer> {
+    const id = spoolId(rec.tag, i)
+    let held = this.resealers.get(id)
+    if (!held) {
+      held = this.openResealer(rec, i, f)
+      this.resealers.set(id, held)
+      held.catch(() => this.resealers.delete(id))
+    }
+    return held.then((h) => h.resealer)
+  }
+
+  private async openResealer(rec: UploadRecord, i: number, f: UploadFile): Promise<{ resealer: SourceResealer; source: ReopenedSource }> {
+    const gone = (why: string) => new ClientError(ClientErrorCode.FILE_CHANGED, why)
+    const { reopen } = this.deps
+    if (!reopen || !f.src) throw gone('this device cannot open the file again')
+    const blob = parseBlobId(f.blob)
+    const secret = parseFileSecret(f.key, f.nonce)
+    const stored = await this.deps.store.get(tagsKey(rec.conv, rec.tag, i))
+    const tags = stored && decodeRecord(stored, tagsSchema)
+    if (!blob || !secret || !tags || tags.tags.length !== new ChunkTags(f.real).bytes.length) throw gone('the record of what was sealed is missing')
+    const source = await reopen(f.src).catch(() => Promise.reject(gone('the file cannot be opened again')))
+    try {
+      return { resealer: await SourceResealer.open(source, secret, blob, f.size, new ChunkTags(f.real, tags.tags)), source }
+    } catch (err) {
+      await source.close().catch(() => undefined)
+      throw err
+    }
+  }
+
+  private async closeResealers(rec: UploadRecord): Promise<void> {
+    for (let i = 0; i < rec.files.length; i++) {
+      const held = this.resealers.get(spoolId(rec.tag, i))
+      this.resealers.delete(spoolId(rec.tag, i))
+      await held?.then((h) => h.source.close()).catch(() => undefined)
+    }
   }
 
   /** Settles once nothing is left that can be sent now (tests, the CLI). */
@@ -307,7 +413,7 @@ export class Uploads {
           while (next < f.chunks && inflight.length < depth) {
             if (abort.signal.aborted) return false
             const count = Math.min(per, f.chunks - next)
-            const body = await this.body(rec.tag, i, f, next, count)
+            const body = await this.body(rec, i, f, next, count)
             const t0 = Date.now()
             const done = client.put(access, f.blob as BlobId, next, body, abort.signal).then((s) => ({ stored: s.stored, ms: Date.now() - t0 }))
             done.catch(() => undefined)
@@ -333,7 +439,8 @@ export class Uploads {
       // Invariant 2: the message first, then the record; `write` is a no-op for a tag it has written.
       await this.deps.write(this.records.get(rec.tag)!)
       this.records.delete(rec.tag)
-      await this.deps.store.write([{ key: keyOf(rec), value: undefined }])
+      await this.deps.store.write([{ key: keyOf(rec), value: undefined }, ...tagDeletes(rec)])
+      await this.closeResealers(rec)
       this.states.delete(rec.tag)
       this.sent.delete(rec.tag)
       this.perPut.delete(rec.tag)
@@ -349,6 +456,8 @@ export class Uploads {
       const retry = err instanceof BlobError ? err.retry : !(err instanceof ClientError)
       const code = err instanceof ClientError ? err.code : ClientErrorCode.FILE_UNAVAILABLE
       if (!retry) {
+        // Opened again on Retry (the file may be back as it was).
+        await this.closeResealers(rec)
         await this.save({ ...this.records.get(rec.tag)!, failed: code })
         this.setState(rec.tag, 'failed', code)
         return true
@@ -362,13 +471,14 @@ export class Uploads {
     }
   }
 
-  /** Sealed chunks from the spool; past the file's own chunks, filler (crypto [F4]). */
-  private async body(tag: string, i: number, f: UploadFile, start: number, count: number): Promise<Uint8Array> {
-    const fromSpool = Math.max(0, Math.min(count, f.real - start))
-    if (fromSpool === count) return this.deps.spool.read(spoolId(tag, i), start, count)
+  /** Sealed chunks from the spool, or sealed again from the file's path; past the file's own chunks, filler (crypto [F4]). */
+  private async body(rec: UploadRecord, i: number, f: UploadFile, start: number, count: number): Promise<Uint8Array> {
+    const own = Math.max(0, Math.min(count, f.real - start))
+    const read = async (n: number) => (f.src ? (await this.resealerFor(rec, i, f)).read(start, n) : this.deps.spool.read(spoolId(rec.tag, i), start, n))
+    if (own === count) return read(count)
     const out = new Uint8Array(count * FILE_SEALED_CHUNK_BYTES)
-    if (fromSpool) out.set(await this.deps.spool.read(spoolId(tag, i), start, fromSpool), 0)
-    for (let k = fromSpool; k < count; k++) out.set(fileFillerChunk(), k * FILE_SEALED_CHUNK_BYTES)
+    if (own) out.set(await read(own), 0)
+    for (let k = own; k < count; k++) out.set(fileFillerChunk(), k * FILE_SEALED_CHUNK_BYTES)
     return out
   }
 
@@ -383,10 +493,10 @@ export class Uploads {
     this.deps.changed()
   }
 
-  /** Record writes go one at a time, in call order; `stop` waits for the last. */
-  private async save(rec: UploadRecord): Promise<void> {
+  /** Record writes go one at a time, in call order (with `also` in the same write); `stop` waits for the last. */
+  private async save(rec: UploadRecord, also: readonly WriteOp[] = []): Promise<void> {
     this.records.set(rec.tag, rec)
-    const write = this.writes.then(() => this.deps.store.write([{ key: keyOf(rec), value: encodeRecord(rec) }]))
+    const write = this.writes.then(() => this.deps.store.write([{ key: keyOf(rec), value: encodeRecord(rec) }, ...also]))
     this.writes = write.catch(() => undefined)
     await write
     if (!rec.failed && this.states.get(rec.tag)?.state === 'failed') this.states.delete(rec.tag)
@@ -415,6 +525,9 @@ export class FileRefused extends ClientError {
     super(code, `${verdict.name}: ${verdict.reasons.map((r) => r.text).join('; ')}`)
   }
 }
+
+/** Deletes of the tags an upload's files sent from their path were sealed again against. */
+const tagDeletes = (rec: UploadRecord): WriteOp[] => rec.files.flatMap((f, i) => (f.src ? [{ key: tagsKey(rec.conv, rec.tag, i), value: undefined }] : []))
 
 /** A declared type kept only when it is a plain `type/subtype`; else unknown. */
 function cleanType(type: string): string {

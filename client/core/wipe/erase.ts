@@ -16,6 +16,8 @@ const BY_SPACE: readonly Key[] = [
   // Files waiting to go out, with their keys ([A2]); their sealed chunks in the spool lose their
   // record and are removed when the uploads load again.
   ['upload'],
+  // The chunk tags of files sent from their path, beside their upload's record ([A2]).
+  ['upload-tags'],
   // [M50] The search index of the space's messages, and its stale marks.
   ['search'],
   // [M55] This device's delivered/read cursors and the ones it heard from other devices.
