@@ -4,6 +4,8 @@ import type { BlobAccess, BlobClient } from './blobClient.js'
 
 /** PUTs in flight at once. */
 const DEPTH = 2
+/** A PUT slower than this: the link does not keep pace with sealing (`readPast` stops holding it back). */
+const SLOW_PUT_MS = 2_000
 
 /**
  * [A2] Sends a file's sealed chunks while the rest of it is still being sealed, so a large file
@@ -23,6 +25,11 @@ export class EarlyUpload {
   private halted = false
   private wake: (() => void) | undefined
   private readonly abort = new AbortController()
+  /** The next chunk to go into a PUT body. */
+  private next = 0
+  /** The link keeps pace: no PUT took SLOW_PUT_MS or more, and it has not stopped. */
+  private pacing = true
+  private readonly readers: { index: number; wake: () => void }[] = []
   /** Settles (never rejects) when the last PUT is answered. */
   readonly finished: Promise<void>
 
@@ -60,6 +67,32 @@ export class EarlyUpload {
     this.poke()
   }
 
+  /**
+   * Resolves once every chunk before `index` has gone into a PUT body, or at once when the link
+   * does not keep pace (a PUT took 2 s or more, or this wait would) or the upload has ended:
+   * what sealing waits on before it drops a sealed chunk from memory (sealedWindow.ts).
+   */
+  readPast(index: number): Promise<void> {
+    if (!this.pacing || this.next >= index) return Promise.resolve()
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.pacing = false
+        this.release(true)
+      }, SLOW_PUT_MS)
+      this.readers.push({ index, wake: () => (clearTimeout(timer), resolve()) })
+    })
+  }
+
+  private release(all = false): void {
+    for (let i = this.readers.length - 1; i >= 0; i--) {
+      const r = this.readers[i]!
+      if (all || this.next >= r.index) {
+        this.readers.splice(i, 1)
+        r.wake()
+      }
+    }
+  }
+
   /** Stops now (the app closes): the PUT in flight is cut, what the server holds of it stays. */
   async stop(): Promise<void> {
     this.halted = true
@@ -81,26 +114,38 @@ export class EarlyUpload {
   }
 
   private async run(): Promise<void> {
+    try {
+      await this.send()
+    } finally {
+      this.pacing = false
+      this.release(true)
+    }
+  }
+
+  private async send(): Promise<void> {
     const stored = (await this.client.create(this.access, this.blob, this.chunks)).stored
     // Two PUTs in flight (the server appends them in turn, protocol [B5]): one crosses the link
     // while the server makes the other durable. Each has its body buffer; buffer k is read into
     // again for PUT k + 2, which starts only once PUT k is answered.
     const buffers: Uint8Array[] = []
-    const inflight: { end: number; done: Promise<{ stored: number }> }[] = []
-    let next = stored
+    const inflight: { end: number; done: Promise<{ stored: number; ms: number }> }[] = []
+    this.next = stored
     let turn = 0
     try {
       for (;;) {
         // Full PUTs' worth are ready: send them; otherwise wait for sealing to go on.
-        while (!this.halted && inflight.length < DEPTH && (this.sealed - next >= this.perPut || (this.sealingDone && next < this.sealed))) {
-          const count = Math.min(this.perPut, this.sealed - next)
+        while (!this.halted && inflight.length < DEPTH && (this.sealed - this.next >= this.perPut || (this.sealingDone && this.next < this.sealed))) {
+          const start = this.next
+          const count = Math.min(this.perPut, this.sealed - start)
           const buffer = (buffers[turn] ??= new Uint8Array(this.perPut * FILE_SEALED_CHUNK_BYTES))
           turn = (turn + 1) % DEPTH
-          const body = await this.body(next, count, buffer.subarray(0, count * FILE_SEALED_CHUNK_BYTES))
-          const done = this.client.put(this.access, this.blob, next, body, this.abort.signal)
+          const body = await this.body(start, count, buffer.subarray(0, count * FILE_SEALED_CHUNK_BYTES))
+          const t0 = Date.now()
+          const done = this.client.put(this.access, this.blob, start, body, this.abort.signal).then((s) => ({ stored: s.stored, ms: Date.now() - t0 }))
           done.catch(() => undefined)
-          inflight.push({ end: next + count, done })
-          next += count
+          inflight.push({ end: start + count, done })
+          this.next = start + count
+          this.release()
         }
         const first = inflight.shift()
         if (!first) {
@@ -109,7 +154,8 @@ export class EarlyUpload {
           continue
         }
         // Anything short of what was sent: the outbox goes on from the server's count.
-        const { stored } = await first.done
+        const { stored, ms } = await first.done
+        if (ms >= SLOW_PUT_MS) (this.pacing = false), this.release(true)
         this.onStored(Math.min(stored, this.real))
         if (stored < first.end) return
       }

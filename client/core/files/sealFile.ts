@@ -16,7 +16,8 @@ export interface SealedOutput {
 }
 
 /** Chunks read and sealed per step: 1 MiB of the source in memory at a time. */
-const STEP_CHUNKS = 16
+export const SEAL_STEP_CHUNKS = 16
+const STEP_CHUNKS = SEAL_STEP_CHUNKS
 
 export interface SealedFile {
   readonly blob: BlobId

@@ -9,7 +9,8 @@ import { cleanName, MAX_FILES_PER_MESSAGE, MAX_THUMB_CHARS, safeName } from './r
 import { EarlyUpload } from './earlyUpload.js'
 import { ChunkTags, TAGS_KEY, tagsKey, tagsSchema } from './chunkTags.js'
 import { SourceResealer } from './resealSource.js'
-import { intoSpool, sealFile, type SealedOutput } from './sealFile.js'
+import { intoSpool, SEAL_STEP_CHUNKS, sealFile, type SealedOutput } from './sealFile.js'
+import { SealedWindow } from './sealedWindow.js'
 import type { FileSource } from './source.js'
 import type { FileVerdict } from './check/index.js'
 import type { Spool } from './spool.js'
@@ -139,6 +140,7 @@ export class Uploads {
     const tagOps: WriteOp[] = []
     const early: EarlyUpload[] = []
     const { client, spool, reopen } = this.deps
+    const perPut = this.deps.putChunks ?? BLOB_MAX_CHUNKS_PER_PUT
     const access = this.deps.access(conv)
     const prep = this.startPreparing(conv, tag, ts, items, caption)
     try {
@@ -150,17 +152,23 @@ export class Uploads {
         // its chunks' tags; it is sealed again as it goes out (crypto [F3]). Otherwise the spool.
         const direct = item.origin !== undefined && reopen !== undefined && client !== undefined && access !== undefined && !this.stopped
         let tags: ChunkTags | undefined
-        const out: SealedOutput = direct ? { write: (index, sealed) => tags!.write(index, sealed), flush: async () => undefined } : intoSpool(spool, spoolId(tag, i))
+        let window: SealedWindow | undefined
+        const out: SealedOutput = direct ? { write: (index, sealed) => window!.write(index, sealed), flush: () => window!.flush() } : intoSpool(spool, spoolId(tag, i))
         const sealed = await sealFile(item.source, out, {
           signal: prep.abort.signal,
           onStart: (blob, real, chunks, secret) => {
             const stored = (n: number) => this.preparingProgress(tag, i, { sent: Math.min(item.source.size, n * FILE_CHUNK_BYTES) })
-            if (direct) tags = new ChunkTags(real)
             let resealer: Promise<SourceResealer> | undefined
+            // From its path: the newest sealed chunks from memory while the link keeps pace, else sealed again from the file.
             const body = direct
-              ? (start: number, count: number, into: Uint8Array) => (resealer ??= SourceResealer.open(item.source, secret, blob, item.source.size, tags!)).then((r) => r.read(start, count, into))
+              ? async (start: number, count: number, into: Uint8Array) => window!.take(start, count, into) ?? (resealer ??= SourceResealer.open(item.source, secret, blob, item.source.size, tags!)).then((r) => r.read(start, count, into))
               : (start: number, count: number, into: Uint8Array) => spool.read(spoolId(tag, i), start, count, into)
-            if (client && access && !this.stopped) early.push((sending = new EarlyUpload(client, access, blob, real, chunks, body, this.deps.putChunks, stored)))
+            if (client && access && !this.stopped) early.push((sending = new EarlyUpload(client, access, blob, real, chunks, body, perPut, stored)))
+            if (direct) {
+              tags = new ChunkTags(real)
+              const upload = sending
+              window = new SealedWindow(2 * perPut + SEAL_STEP_CHUNKS, upload ? (index) => upload.readPast(index) : undefined, tags)
+            }
           },
           onProgress: (bytes) => {
             sending?.advance(bytes)
