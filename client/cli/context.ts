@@ -43,9 +43,10 @@ export interface Cli {
   /**
    * Connects and waits until what waited for this device (its mailbox: bundles, join requests)
    * is handled, so names and ids resolve against the newest directory. C300 when the server
-   * cannot be reached in time; nothing has changed then.
+   * cannot be reached in time; nothing has changed then. `until`: what the command waits for
+   * (get-file: the file's message) is here already, so it need not wait for the rest.
    */
-  connect(): Promise<void>
+  connect(opts?: { until?: () => boolean }): Promise<void>
   /**
    * Waits until what this command changed is on the server: mail (team bundles, join requests)
    * and key rotations; with `messages`, every pending message too. `quietMs` 0: the caller knows
@@ -70,10 +71,10 @@ export function makeCli(messenger: Messenger, options: Options, timeoutMs: numbe
     remaining,
     identity,
     team: () => (identity(), messenger.team),
-    async connect() {
+    async connect(opts = {}) {
       identity()
       messenger.start()
-      await waitForDelivery(messenger, remaining()).catch((err: unknown) => {
+      await waitForDelivery(messenger, remaining(), opts).catch((err: unknown) => {
         if (!(err instanceof CliError)) throw err
         throw new CliError(err.code, `${err.message}; nothing was changed`, err.data)
       })

@@ -87,8 +87,12 @@ export const fileCommands: Record<string, Command> = {
     const out = cli.options.out
     if (!out) throw usageError('get-file needs --out PATH')
     if (await exists(out)) throw usageError(`${out} exists; choose another --out`)
-    await cli.connect()
+    // The file's message may be on this device already or arrive with the first frames: the
+    // download starts as soon as it is here, without the quiet time of a full sync.
+    cli.identity()
+    messenger.start()
     await messenger.openConversation(id)
+    await cli.connect({ until: () => fileIn(messenger.messages(id), blob) !== undefined })
     const ref = await findFile(cli, id, blob)
     const sink = await nodeFileSink(out)
     // One progress line per percent (and the last), not one per 64 KiB chunk.
@@ -115,15 +119,16 @@ export const fileCommands: Record<string, Command> = {
 
 /** The file among the conversation's messages, loading earlier segments until it is found. */
 async function findFile(cli: Cli, id: ConvId, blob: string): Promise<FileRef> {
-  const find = (ms: DisplayMessage[]) => ms.flatMap((m) => m.files ?? []).find((f) => f.blob === blob)
-  let ref = find(cli.messenger.messages(id))
+  let ref = fileIn(cli.messenger.messages(id), blob)
   while (!ref && cli.messenger.hasEarlier(id)) {
     await cli.messenger.loadEarlier(id)
-    ref = find(cli.messenger.messages(id))
+    ref = fileIn(cli.messenger.messages(id), blob)
   }
   if (!ref) throw new ClientError(ClientErrorCode.FILE_UNKNOWN, blob)
   return ref
 }
+
+const fileIn = (ms: readonly DisplayMessage[], blob: string) => ms.flatMap((m) => m.files ?? []).find((f) => f.blob === blob)
 
 const fileData = (f: FileRef) => ({ file: f.blob, name: f.name, type: f.type, size: f.size, sha256: f.sha256, ...(f.thumb ? { thumbnail: true } : {}) })
 
