@@ -44,7 +44,7 @@ export interface Cli {
    * Connects and waits until what waited for this device (its mailbox: bundles, join requests)
    * is handled, so names and ids resolve against the newest directory. C300 when the server
    * cannot be reached in time; nothing has changed then. `until`: what the command waits for
-   * (get-file: the file's message) is here already, so it need not wait for the rest.
+   * (get-file: the file's message) is here, so once online it need not wait for a quiet time.
    */
   connect(opts?: { until?: () => boolean }): Promise<void>
   /**

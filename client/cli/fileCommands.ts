@@ -58,6 +58,24 @@ export const fileCommands: Record<string, Command> = {
     }
   },
 
+  async 'retry-upload'(cli, args) {
+    const { messenger } = cli
+    const upload = queuedUpload(cli, arg(args, 0, 'UPLOAD'))
+    messenger.start()
+    messenger.retryUpload(upload)
+    await waitUploaded(cli, upload)
+    await cli.delivered({ messages: true, quietMs: 0 })
+    return result(`sent upload ${upload}`, { upload })
+  },
+
+  async 'cancel-upload'(cli, args) {
+    const upload = queuedUpload(cli, arg(args, 0, 'UPLOAD'))
+    // Best effort on the server (its blob is collected as incomplete otherwise, protocol [B9]).
+    await cli.connect().catch(() => undefined)
+    await cli.messenger.cancelUpload(upload)
+    return result(`cancelled upload ${upload}`, { upload })
+  },
+
   async files(cli, args) {
     const { messenger } = cli
     const id = conv(args[0])
@@ -115,6 +133,13 @@ export const fileCommands: Record<string, Command> = {
     await sink.keep()
     return result(`saved ${ref.name} (${ref.size} bytes) to ${out}${verdict.level === 'warn' ? ` (warned: ${verdict.reasons.map((r) => r.text).join('; ')})` : ''}`, { file: blob, name: ref.name, type: ref.type, size: ref.size, sha256: ref.sha256, out, check: { level: verdict.level, reasons: verdict.reasons } })
   },
+}
+
+/** An upload queued on this device, by id. */
+function queuedUpload(cli: Cli, id: string): string {
+  cli.identity()
+  if (!cli.messenger.uploads().some((u) => u.id === id)) throw usageError(`no queued upload ${id} on this device (see \`files CONV\`)`)
+  return id
 }
 
 /** The file among the conversation's messages, loading earlier segments until it is found. */

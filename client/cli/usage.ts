@@ -70,6 +70,10 @@ files (sealed on this device, end to end encrypted; the server never sees a name
                               or timeout the files stay queued and resume with \`sync\`
   files CONV [--all]          files in the conversation (file id, name, size, type, from, time,
                               the organisation scanner's verdict) and uploads still queued
+  retry-upload UPLOAD         try a failed upload again (M540: the file put back as it was) and
+                              wait for it as send-file does
+  cancel-upload UPLOAD        drop a queued or failed upload: nothing of it stays here or on the
+                              server
   get-file CONV FILE --out PATH  fetch, open and check a file; written to PATH.part and renamed
                               when whole, its hash matches and the file checks let it through
                               (a warned file needs --accept-warning; a blocked one is removed, M531;

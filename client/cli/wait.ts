@@ -21,7 +21,8 @@ const ACTIVITY: (keyof MessengerEvents)[] = ['status', 'conversations', 'message
  * conversation is not `online` before its mailbox is handled. A device with none (a fresh
  * invitee) can be `online` a moment before that frame is handled; handling it emits events, and
  * the quiet time lets them start. Callers that know what they wait for (`org accept`) also
- * check for it. `until` ends the wait as soon as it holds, online or not.
+ * check for it. `until`: once online with the mailbox handled, the wait ends as soon as it holds
+ * (the caller knows what it waits for), without the quiet time.
  */
 export function waitForDelivery(messenger: Messenger, timeoutMs: number, opts: { messages?: boolean; quietMs?: number; until?: () => boolean } = {}): Promise<void> {
   const quietMs = opts.quietMs ?? 200
@@ -34,7 +35,8 @@ export function waitForDelivery(messenger: Messenger, timeoutMs: number, opts: {
       const mail = queuedMail(messenger)
       const messages = Math.max(0, pending - mail)
       if (connection === 'online' && mail === 0 && (!opts.messages || messages === 0) && Date.now() - lastActivity >= quietMs) return
-      if (opts.until?.()) return
+      // What the caller waits for is here, and what waited for this device was handed over: no quiet time.
+      if (connection === 'online' && mail === 0 && opts.until?.()) return
       if (Date.now() > deadline) {
         const what = opts.messages ? `${messages} messages and ${mail} mail items` : `${mail} mail items`
         throw new CliError(CliErrorCode.NOT_IN_SYNC, `not in sync after ${(timeoutMs / 1000).toFixed(1)}s (${connection}, ${what} not delivered)`, { connection, messages, mail })

@@ -9,7 +9,7 @@ export async function waitUploaded(cli: Cli, upload: string): Promise<void> {
   for (;;) {
     const u = messenger.uploads().find((x) => x.id === upload)
     if (!u) return
-    if (u.state === 'failed') throw new ClientError(u.error ?? ClientErrorCode.FILE_UNAVAILABLE, 'the upload was refused; it stays queued (retry with `sync`)')
+    if (u.state === 'failed') throw new ClientError(u.error ?? ClientErrorCode.FILE_UNAVAILABLE, `the upload was refused; it stays queued (\`retry-upload ${upload}\` or \`cancel-upload ${upload}\`)`)
     if (Date.now() >= deadline) throw new CliError(CliErrorCode.NOT_IN_SYNC, 'the file is queued on this device and goes out with the next `sync`', { upload })
     await new Promise<void>((resolve) => {
       const off = messenger.events.on('uploads', () => (off(), clearTimeout(t), resolve()))

@@ -485,7 +485,7 @@ export class Messenger {
       await old.log.settled
       await old.engine.stop()
       // Queued uploads write their records as they go: stopped before the erase, made again after.
-      await old.files.uploads.stop()
+      await old.files.uploads.stop({ keepCopies: false })
       await old.engine.idle()
       // [M30] Invariant 3 of SearchIndex: nothing of the index is written after the erase.
       await this.searchPart?.stop()

@@ -90,7 +90,7 @@ test('[M44] forward of a message with a file through the CLI: it is sent again i
   expect(listed[0]!.file).not.toBe(sent.files[0]!.file)
 }, 120_000)
 
-test('[A2][F3] send-file killed (SIGKILL) half-way through its upload: the next `sync` goes on from the file\'s path, sealed again and checked, and the file arrives byte for byte', async () => {
+test('[A2][F3] send-file killed (SIGKILL) half-way through its upload: the next run goes on from the file\'s path, sealed again and checked — a changed file fails with M540, put back it goes with retry-upload — and arrives byte for byte', async () => {
   const proxy = await startTcpProxy(env.server().port)
   try {
     const [ana, ben] = [cliHome('ana-kill', () => proxy.url), home('ben-kill')]
@@ -115,8 +115,18 @@ test('[A2][F3] send-file killed (SIGKILL) half-way through its upload: the next 
     // Killed: nothing was sealed into the spool (no stop ran); the record names the path.
     expect(existsSync(join(ana.dir, 'spool')) ? readdirSync(join(ana.dir, 'spool')) : []).toEqual([])
 
+    const upload = /"upload":"([^"]+)"/.exec(out)![1]!
+
+    // The file changed meanwhile (one bit near its end): the next run refuses to seal it again (M540).
+    const changed = Buffer.from(content)
+    changed[changed.length - 10]! ^= 1
+    writeFileSync(path, changed)
     proxy.online = true
     ok(await ana.run('--json', '--timeout', '60', 'sync'))
+    expect(ok(await ana.run('--json', 'files', conv)).json<{ uploads: unknown[] }>().uploads).toEqual([expect.objectContaining({ upload, state: 'failed', error: 'M540_FILE_CHANGED' })])
+    // Put back as it was: retry-upload sends it.
+    writeFileSync(path, content)
+    ok(await ana.run('--json', '--timeout', '60', 'retry-upload', upload))
     expect(ok(await ana.run('--json', 'files', conv)).json<{ uploads: unknown[] }>().uploads).toEqual([])
     ok(await ben.run('--json', 'sync'))
     const listed = ok(await ben.run('--json', 'files', conv)).json<{ files: { file: string; name: string }[] }>().files

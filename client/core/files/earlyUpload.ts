@@ -128,7 +128,7 @@ export class EarlyUpload {
     // while the server makes the other durable. Each has its body buffer; buffer k is read into
     // again for PUT k + 2, which starts only once PUT k is answered.
     const buffers: Uint8Array[] = []
-    const inflight: { end: number; done: Promise<{ stored: number; ms: number }> }[] = []
+    const inflight: { end: number; sharing: number; done: Promise<{ stored: number; ms: number }> }[] = []
     this.next = stored
     let turn = 0
     try {
@@ -143,7 +143,8 @@ export class EarlyUpload {
           const t0 = Date.now()
           const done = this.client.put(this.access, this.blob, start, body, this.abort.signal).then((s) => ({ stored: s.stored, ms: Date.now() - t0 }))
           done.catch(() => undefined)
-          inflight.push({ end: start + count, done })
+          // A PUT shares the link with those in flight before it: its time is judged against as many slow PUTs.
+          inflight.push({ end: start + count, sharing: inflight.length + 1, done })
           this.next = start + count
           this.release()
         }
@@ -155,7 +156,7 @@ export class EarlyUpload {
         }
         // Anything short of what was sent: the outbox goes on from the server's count.
         const { stored, ms } = await first.done
-        if (ms >= SLOW_PUT_MS) (this.pacing = false), this.release(true)
+        if (ms >= SLOW_PUT_MS * first.sharing) (this.pacing = false), this.release(true)
         this.onStored(Math.min(stored, this.real))
         if (stored < first.end) return
       }

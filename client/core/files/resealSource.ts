@@ -11,7 +11,7 @@ const STEP_CHUNKS = 16
  * [A2] Sealed chunks of a file sent from its own path, made again from the file when they are
  * sent (an early upload, a resumed one) instead of kept as a sealed copy: each is let out only
  * when it is the very chunk sealed before (crypto [F3], its tag). A file changed, shortened or
- * unreadable since is M540; nothing of a second content leaves.
+ * moved since is M540; nothing of a second content leaves. A read that fails is thrown as it is.
  */
 export class SourceResealer {
   private readonly buffer = new Uint8Array(STEP_CHUNKS * FILE_CHUNK_BYTES)
@@ -38,8 +38,9 @@ export class SourceResealer {
       const n = Math.min(STEP_CHUNKS, start + count - first)
       const offset = first * FILE_CHUNK_BYTES
       const want = Math.min(n * FILE_CHUNK_BYTES, this.size - offset)
-      const bytes = want > 0 ? await this.source.read(offset, want, this.buffer).catch(() => undefined) : new Uint8Array(0)
-      if (!bytes || bytes.length !== want) throw wiped(out, changed())
+      // A read that fails (EIO, a full descriptor table) may pass: thrown as it is, so the upload waits and tries again.
+      const bytes = want > 0 ? await this.source.read(offset, want, this.buffer).catch((err: unknown) => Promise.reject(wiped(out, err))) : new Uint8Array(0)
+      if (bytes.length !== want) throw wiped(out, changed())
       const sealed = await Promise.all(Array.from({ length: n }, (_, i) => {
         const slot = out.subarray((first - start + i) * FILE_SEALED_CHUNK_BYTES, (first - start + i + 1) * FILE_SEALED_CHUNK_BYTES)
         return this.resealer.reseal(first + i, bytes.subarray(i * FILE_CHUNK_BYTES, (i + 1) * FILE_CHUNK_BYTES), this.tags.of(first + i), slot)
@@ -53,7 +54,7 @@ export class SourceResealer {
 const changed = () => new ClientError(ClientErrorCode.FILE_CHANGED, 'the file no longer holds what was sealed when it was sent')
 
 /** Nothing of a read that failed half-way is left in the caller's buffer. */
-function wiped(out: Uint8Array, err: ClientError): ClientError {
+function wiped<E>(out: Uint8Array, err: E): E {
   out.fill(0)
   return err
 }

@@ -115,6 +115,9 @@ export class Uploads {
   /** Files sent from their path, opened again to be sealed again (by spool id), while their upload runs. */
   private readonly resealers = new Map<string, Promise<{ resealer: SourceResealer; source: ReopenedSource }>>()
   private running: Promise<void> | undefined
+  private stopping: Promise<void> | undefined
+  /** Files being sealed into the spool as the outbox stops: a cancel waits for it. */
+  private keeping: Promise<void> | undefined
   private writes: Promise<void> = Promise.resolve()
   private wake: (() => void) | undefined
   private stopped = false
@@ -141,6 +144,7 @@ export class Uploads {
     const early: EarlyUpload[] = []
     const { client, spool, reopen } = this.deps
     const perPut = this.deps.putChunks ?? BLOB_MAX_CHUNKS_PER_PUT
+    let dropWindow: (() => void) | undefined
     const access = this.deps.access(conv)
     const prep = this.startPreparing(conv, tag, ts, items, caption)
     try {
@@ -153,7 +157,7 @@ export class Uploads {
         const direct = item.origin !== undefined && reopen !== undefined && client !== undefined && access !== undefined && !this.stopped
         let tags: ChunkTags | undefined
         let window: SealedWindow | undefined
-        const out: SealedOutput = direct ? { write: (index, sealed) => window!.write(index, sealed), flush: () => window!.flush() } : intoSpool(spool, spoolId(tag, i))
+        const out: SealedOutput = direct ? { write: (index, sealed) => (window ?? tags!).write(index, sealed), flush: async () => undefined } : intoSpool(spool, spoolId(tag, i))
         const sealed = await sealFile(item.source, out, {
           signal: prep.abort.signal,
           onStart: (blob, real, chunks, secret) => {
@@ -161,13 +165,18 @@ export class Uploads {
             let resealer: Promise<SourceResealer> | undefined
             // From its path: the newest sealed chunks from memory while the link keeps pace, else sealed again from the file.
             const body = direct
-              ? async (start: number, count: number, into: Uint8Array) => window!.take(start, count, into) ?? (resealer ??= SourceResealer.open(item.source, secret, blob, item.source.size, tags!)).then((r) => r.read(start, count, into))
+              ? async (start: number, count: number, into: Uint8Array) => window?.take(start, count, into) ?? (resealer ??= SourceResealer.open(item.source, secret, blob, item.source.size, tags!)).then((r) => r.read(start, count, into))
               : (start: number, count: number, into: Uint8Array) => spool.read(spoolId(tag, i), start, count, into)
             if (client && access && !this.stopped) early.push((sending = new EarlyUpload(client, access, blob, real, chunks, body, perPut, stored)))
             if (direct) {
               tags = new ChunkTags(real)
+              // One window at a time (the file before goes on from its path), dropped when its early upload ends.
+              dropWindow?.()
               const upload = sending
-              window = new SealedWindow(2 * perPut + SEAL_STEP_CHUNKS, upload ? (index) => upload.readPast(index) : undefined, tags)
+              window = new SealedWindow(Math.min(real, 2 * perPut + SEAL_STEP_CHUNKS), upload ? (index) => upload.readPast(index) : undefined, tags)
+              const drop = () => void (window = undefined)
+              dropWindow = drop
+              void upload?.finished.then(drop)
             }
           },
           onProgress: (bytes) => {
@@ -193,6 +202,8 @@ export class Uploads {
       await Promise.all(early.map((e) => e.cancel()))
       for (let i = 0; i < items.length; i++) await this.deps.spool.remove(spoolId(tag, i))
       throw prep.abort.signal.aborted ? new ClientError(ClientErrorCode.UPLOAD_CANCELLED) : err
+    } finally {
+      dropWindow?.()
     }
     const rec: UploadRecord = { v: 1, conv, tag, ts, caption, files, ...(replyTo ? { replyTo } : {}), ...(fwd ? { fwd } : {}) }
     if (early.length) this.early.set(tag, early)
@@ -248,6 +259,8 @@ export class Uploads {
   async cancel(id: string): Promise<void> {
     // Still being prepared: sealing stops at its next step and `add` rejects with M538; what went out early is deleted.
     this.preparing.get(id)?.abort.abort()
+    // Not in the middle of sealing its file into the spool as the outbox stops: after it.
+    await this.keeping
     const rec = this.records.get(id)
     if (!rec) return
     this.aborts.get(id)?.abort()
@@ -279,7 +292,17 @@ export class Uploads {
     this.running ??= this.run().finally(() => (this.running = undefined))
   }
 
-  async stop(): Promise<void> {
+  /**
+   * Stops sending (once; a second call waits for the first). `keepCopies` (default true): files
+   * still to go out from their path are first sealed into the spool ([A2]); a wipe, which stops
+   * only to erase and start again, skips it.
+   */
+  stop(opts: { keepCopies?: boolean } = {}): Promise<void> {
+    this.stopping ??= this.halt(opts.keepCopies ?? true)
+    return this.stopping
+  }
+
+  private async halt(keepCopies: boolean): Promise<void> {
     this.stopped = true
     for (const p of this.preparing.values()) p.abort.abort()
     for (const a of this.aborts.values()) a.abort()
@@ -287,7 +310,7 @@ export class Uploads {
     this.wake?.()
     await this.running
     await this.writes
-    await this.keepCopies()
+    if (keepCopies) await (this.keeping = this.keepCopies())
   }
 
   /**
@@ -298,14 +321,20 @@ export class Uploads {
    * fails the upload with M540.
    */
   private async keepCopies(): Promise<void> {
+    // A device that cannot open files again (another command on the same home) leaves them as they are.
+    if (!this.deps.reopen) return
     for (const rec of [...this.records.values()]) {
-      if (!rec.files.some((f) => f.src)) continue
+      if (!rec.files.some((f) => f.src) || rec.failed === ClientErrorCode.FILE_CHANGED) continue
+      const copied: number[] = []
       try {
-        for (const [i, f] of rec.files.entries()) if (f.src) await this.copyIntoSpool(rec, i, f)
+        for (const [i, f] of rec.files.entries()) if (f.src) copied.push(i), await this.copyIntoSpool(rec, i, f)
         const files = rec.files.map(({ src: _, ...f }) => f)
         await this.save({ ...rec, files }, tagDeletes(rec))
       } catch (err) {
-        if (err instanceof ClientError && err.code === ClientErrorCode.FILE_CHANGED && !rec.failed) await this.save({ ...rec, failed: err.code })
+        // Not copied: its partial spool entries go, and the record keeps its path (the next run goes on
+        // from the file); a file that changed fails the upload.
+        for (const i of copied) await this.deps.spool.remove(spoolId(rec.tag, i)).catch(() => undefined)
+        if (err instanceof ClientError && err.code === ClientErrorCode.FILE_CHANGED) await this.save({ ...rec, failed: err.code })
       } finally {
         await this.closeResealers(rec)
       }
@@ -345,7 +374,8 @@ export class Uploads {
     const stored = await this.deps.store.get(tagsKey(rec.conv, rec.tag, i))
     const tags = stored && decodeRecord(stored, tagsSchema)
     if (!blob || !secret || !tags || tags.tags.length !== new ChunkTags(f.real).bytes.length) throw gone('the record of what was sealed is missing')
-    const source = await reopen(f.src).catch(() => Promise.reject(gone('the file cannot be opened again')))
+    // Gone or moved: M540. Any other failure to open it (a full descriptor table) may pass: thrown as it is, and retried.
+    const source = await reopen(f.src).catch((err: unknown) => Promise.reject(['ENOENT', 'ENOTDIR', 'EISDIR'].includes(String((err as { code?: unknown } | undefined)?.code)) ? gone('the file is no longer there') : err))
     try {
       return { resealer: await SourceResealer.open(source, secret, blob, f.size, new ChunkTags(f.real, tags.tags)), source }
     } catch (err) {

@@ -103,3 +103,35 @@ test('[A2] the early upload\'s pace: chunks are past once they are in a PUT body
     vi.useRealTimers()
   }
 })
+
+test('[A2] an early upload that ends (offline: its first request fails) holds nothing back, now or later', async () => {
+  const client = { create: async () => Promise.reject(new Error('offline')), put: async () => ({ stored: 0, chunks: 64 }), remove: async () => undefined } as unknown as BlobClient
+  const early = new EarlyUpload(client, access, 'b' as BlobId, 64, 64, async (_s, count, into) => into.subarray(0, count * FILE_SEALED_CHUNK_BYTES), 8)
+  const waiting = early.readPast(32)
+  await early.finished
+  await waiting
+  await early.readPast(64)
+})
+
+test('[A2] a PUT slower than 2 s per PUT sharing the link ends the pace: sealing is no longer held back', async () => {
+  vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] })
+  try {
+    const { client, puts } = heldClient()
+    const early = new EarlyUpload(client, access, 'b' as BlobId, 64, 64, async (start, count, into) => into.subarray(0, count * FILE_SEALED_CHUNK_BYTES).fill(start), 8)
+    await vi.advanceTimersByTimeAsync(0)
+    early.advance(8 * 65_536)
+    await vi.advanceTimersByTimeAsync(0)
+    expect(puts).toHaveLength(1)
+    // Alone on the link, answered after 2.5 s: slow.
+    await vi.advanceTimersByTimeAsync(2_500)
+    puts[0]!.answer()
+    await vi.advanceTimersByTimeAsync(0)
+    let free = false
+    void early.readPast(60).then(() => (free = true))
+    await vi.advanceTimersByTimeAsync(0)
+    expect(free).toBe(true)
+    await early.stop()
+  } finally {
+    vi.useRealTimers()
+  }
+})
