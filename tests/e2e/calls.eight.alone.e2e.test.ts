@@ -1,6 +1,6 @@
 import type { Browser, Page } from 'playwright-core'
 import { describe, expect, it } from 'vitest'
-import { hearingLinks, openLinks, watchPeerConnections } from '../helpers/callPages.js'
+import { hearingLinks, linkStates, openLinks, watchPeerConnections } from '../helpers/callPages.js'
 import { WAIT, createConversation, inviteLink, joinConversation, onboard, personIn, unexpectedErrors, useWorld, type Person } from './harness.js'
 
 /**
@@ -59,7 +59,10 @@ describe('calls', () => {
     await join.waitFor(WAIT)
     await join.click()
     // Seven links at once from the newcomer: once in four CI runs, two took longer than 90 s (cause not found yet, see the session note).
-    await expect.poll(() => hearingLinks(ivy.page), { ...WAIT, timeout: 180_000 }).toBe(7)
+    // On failure, each link's state: whether the links that do not hear are unconnected, silent, or undecodable.
+    await expect.poll(() => hearingLinks(ivy.page), { ...WAIT, timeout: 180_000 }).toBe(7).catch(async (err: Error) => {
+      throw new Error(`${err.message}\nIvy's links:\n${await linkStates(ivy.page)}\nAnn's links:\n${await linkStates(ann.page)}`)
+    })
     for (const p of callers.slice(0, -1)) await expect.poll(() => openLinks(p.page), { ...WAIT, timeout: 90_000 }).toBe(7)
 
     // Six hang up; the last one left is alone, and the call is over for them too.

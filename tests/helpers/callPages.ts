@@ -77,5 +77,28 @@ export function hearingLinks(page: Page): Promise<number> {
   })
 }
 
+/**
+ * Each link's state and what it received, for a failure's message: which links of a page do not
+ * hear (not connected, no packets, or packets that never decode into sound: a missing key).
+ */
+export function linkStates(page: Page): Promise<string> {
+  return page.evaluate(async () => {
+    const rows: string[] = []
+    for (const [i, pc] of (window as unknown as { __pcs: RTCPeerConnection[] }).__pcs.entries()) {
+      let packets = 0
+      let energy = 0
+      let decoded = 0
+      ;(await pc.getStats()).forEach((s: { type: string; kind?: string; totalAudioEnergy?: number; packetsReceived?: number; totalSamplesReceived?: number }) => {
+        if (s.type !== 'inbound-rtp' || s.kind !== 'audio') return
+        packets += s.packetsReceived ?? 0
+        energy += s.totalAudioEnergy ?? 0
+        decoded += s.totalSamplesReceived ?? 0
+      })
+      rows.push(`link ${i}: ${pc.connectionState}/${pc.iceConnectionState}/${pc.signalingState}, packets ${packets}, samples ${decoded}, energy ${energy.toFixed(4)}`)
+    }
+    return rows.join('\n')
+  })
+}
+
 /** Open links of the page. */
 export const openLinks = (page: Page): Promise<number> => page.evaluate(() => (window as unknown as { __pcs: RTCPeerConnection[] }).__pcs.filter((pc) => pc.connectionState !== 'closed').length)
