@@ -2,10 +2,9 @@ import { FILE_CHUNK_BYTES, FILE_SEALED_CHUNK_BYTES, createFileResealer, type Fil
 import { blobIdBytes, type BlobId } from '../../../protocol/index.js'
 import { ClientError, ClientErrorCode } from '../errors.js'
 import type { ChunkTags } from './chunkTags.js'
+import { SEAL_STEP_CHUNKS } from './sealFile.js'
 import type { FileSource } from './source.js'
 
-/** Chunks read from the file per read: 1 MiB. */
-const STEP_CHUNKS = 16
 
 /**
  * [A2] Sealed chunks of a file sent from its own path, made again from the file when they are
@@ -14,7 +13,7 @@ const STEP_CHUNKS = 16
  * moved since is M540; nothing of a second content leaves. A read that fails is thrown as it is.
  */
 export class SourceResealer {
-  private readonly buffer = new Uint8Array(STEP_CHUNKS * FILE_CHUNK_BYTES)
+  private readonly buffer = new Uint8Array(SEAL_STEP_CHUNKS * FILE_CHUNK_BYTES)
 
   private constructor(
     private readonly source: FileSource,
@@ -34,8 +33,8 @@ export class SourceResealer {
   async read(start: number, count: number, into?: Uint8Array): Promise<Uint8Array> {
     if (start < 0 || count < 1 || start + count > this.resealer.chunks) throw new Error(`chunks ${start}+${count} are not the file's own`)
     const out = into && into.length >= count * FILE_SEALED_CHUNK_BYTES ? into.subarray(0, count * FILE_SEALED_CHUNK_BYTES) : new Uint8Array(count * FILE_SEALED_CHUNK_BYTES)
-    for (let first = start; first < start + count; first += STEP_CHUNKS) {
-      const n = Math.min(STEP_CHUNKS, start + count - first)
+    for (let first = start; first < start + count; first += SEAL_STEP_CHUNKS) {
+      const n = Math.min(SEAL_STEP_CHUNKS, start + count - first)
       const offset = first * FILE_CHUNK_BYTES
       const want = Math.min(n * FILE_CHUNK_BYTES, this.size - offset)
       // A read that fails (EIO, a full descriptor table) may pass: thrown as it is, so the upload waits and tries again.

@@ -17,7 +17,6 @@ export interface SealedOutput {
 
 /** Chunks read and sealed per step: 1 MiB of the source in memory at a time. */
 export const SEAL_STEP_CHUNKS = 16
-const STEP_CHUNKS = SEAL_STEP_CHUNKS
 
 export interface SealedFile {
   readonly blob: BlobId
@@ -55,16 +54,16 @@ export async function sealFile(source: FileSource, out: SealedOutput, opts: Seal
   // Two step buffers take turns: the output may still be writing the one before (SealedOutput.write).
   const steps: Uint8Array[] = []
   // The source's bytes are hashed and sealed before the next read: one buffer for every read.
-  const readBuffer = new Uint8Array(STEP_CHUNKS * FILE_CHUNK_BYTES)
-  for (let first = 0; first < sealer.chunks; first += STEP_CHUNKS) {
+  const readBuffer = new Uint8Array(SEAL_STEP_CHUNKS * FILE_CHUNK_BYTES)
+  for (let first = 0; first < sealer.chunks; first += SEAL_STEP_CHUNKS) {
     if (opts.signal?.aborted) throw new ClientError(ClientErrorCode.UPLOAD_CANCELLED)
     const offset = first * FILE_CHUNK_BYTES
-    const want = Math.min(STEP_CHUNKS * FILE_CHUNK_BYTES, source.size - offset)
+    const want = Math.min(SEAL_STEP_CHUNKS * FILE_CHUNK_BYTES, source.size - offset)
     const bytes = want > 0 ? await source.read(offset, want, readBuffer) : new Uint8Array(0)
     if (bytes.length !== want) throw new ClientError(ClientErrorCode.FILE_UNAVAILABLE, 'the file changed or could not be read while it was being prepared')
     hasher.update(bytes)
-    const count = Math.min(STEP_CHUNKS, sealer.chunks - first)
-    const step = (steps[(first / STEP_CHUNKS) & 1] ??= new Uint8Array(STEP_CHUNKS * FILE_SEALED_CHUNK_BYTES)).subarray(0, count * FILE_SEALED_CHUNK_BYTES)
+    const count = Math.min(SEAL_STEP_CHUNKS, sealer.chunks - first)
+    const step = (steps[(first / SEAL_STEP_CHUNKS) & 1] ??= new Uint8Array(SEAL_STEP_CHUNKS * FILE_SEALED_CHUNK_BYTES)).subarray(0, count * FILE_SEALED_CHUNK_BYTES)
     const into = (i: number) => step.subarray(i * FILE_SEALED_CHUNK_BYTES, (i + 1) * FILE_SEALED_CHUNK_BYTES)
     await Promise.all(Array.from({ length: count }, (_, i) => sealer.seal(first + i, bytes.subarray(i * FILE_CHUNK_BYTES, (i + 1) * FILE_CHUNK_BYTES), into(i))))
     await out.write(first, step)

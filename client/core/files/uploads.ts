@@ -1,4 +1,4 @@
-import { FILE_CHUNK_BYTES, FILE_SEALED_CHUNK_BYTES, fileFillerChunk, parseFileSecret } from '../../../crypto/index.js'
+import { FILE_CHUNK_BYTES, FILE_SEALED_CHUNK_BYTES, FILE_TAG_BYTES, fileFillerChunk, parseFileSecret } from '../../../crypto/index.js'
 import { BLOB_MAX_CHUNKS_PER_PUT, parseBlobId, type BlobId, type ConvId } from '../../../protocol/index.js'
 import { ClientError, ClientErrorCode, type ClientErrorCode as Code } from '../errors.js'
 import type { LocalStore, WriteOp } from '../storage/LocalStore.js'
@@ -88,8 +88,6 @@ const keyOf = (rec: UploadRecord) => [KEY, rec.conv, rec.tag]
 const spoolId = (tag: string, i: number) => `${tag}.${i}`
 /** How often a preparing upload's progress is told at most. */
 const PROGRESS_MS = 100
-/** Chunks sealed again per spool write when a file sent from its path is copied at stop (1 MiB). */
-const COPY_STEP_CHUNKS = 16
 
 /**
  * [A2] The file outbox. An attachment is sealed into the spool and recorded before `add`
@@ -345,10 +343,10 @@ export class Uploads {
     const resealer = await this.resealerFor(rec, i, f)
     const out = intoSpool(this.deps.spool, spoolId(rec.tag, i))
     // Two buffers take turns: the spool may still be writing the one before (Spool.write).
-    const buffers = [new Uint8Array(COPY_STEP_CHUNKS * FILE_SEALED_CHUNK_BYTES), new Uint8Array(COPY_STEP_CHUNKS * FILE_SEALED_CHUNK_BYTES)]
-    for (let first = 0; first < f.real; first += COPY_STEP_CHUNKS) {
-      const count = Math.min(COPY_STEP_CHUNKS, f.real - first)
-      await out.write(first, await resealer.read(first, count, buffers[(first / COPY_STEP_CHUNKS) & 1]))
+    const buffers = [new Uint8Array(SEAL_STEP_CHUNKS * FILE_SEALED_CHUNK_BYTES), new Uint8Array(SEAL_STEP_CHUNKS * FILE_SEALED_CHUNK_BYTES)]
+    for (let first = 0; first < f.real; first += SEAL_STEP_CHUNKS) {
+      const count = Math.min(SEAL_STEP_CHUNKS, f.real - first)
+      await out.write(first, await resealer.read(first, count, buffers[(first / SEAL_STEP_CHUNKS) & 1]))
     }
     await out.flush()
   }
@@ -373,7 +371,7 @@ export class Uploads {
     const secret = parseFileSecret(f.key, f.nonce)
     const stored = await this.deps.store.get(tagsKey(rec.conv, rec.tag, i))
     const tags = stored && decodeRecord(stored, tagsSchema)
-    if (!blob || !secret || !tags || tags.tags.length !== new ChunkTags(f.real).bytes.length) throw gone('the record of what was sealed is missing')
+    if (!blob || !secret || !tags || tags.tags.length !== f.real * FILE_TAG_BYTES) throw gone('the record of what was sealed is missing')
     // Gone or moved: M540. Any other failure to open it (a full descriptor table) may pass: thrown as it is, and retried.
     const source = await reopen(f.src).catch((err: unknown) => Promise.reject(['ENOENT', 'ENOTDIR', 'EISDIR'].includes(String((err as { code?: unknown } | undefined)?.code)) ? gone('the file is no longer there') : err))
     try {
