@@ -88,13 +88,24 @@ export function linkStates(page: Page): Promise<string> {
       let packets = 0
       let energy = 0
       let decoded = 0
-      ;(await pc.getStats()).forEach((s: { type: string; kind?: string; totalAudioEnergy?: number; packetsReceived?: number; totalSamplesReceived?: number }) => {
+      let sent = 0
+      ;(await pc.getStats()).forEach((s: { type: string; kind?: string; totalAudioEnergy?: number; packetsReceived?: number; packetsSent?: number; totalSamplesReceived?: number }) => {
+        if (s.type === 'outbound-rtp' && s.kind === 'audio') sent += s.packetsSent ?? 0
         if (s.type !== 'inbound-rtp' || s.kind !== 'audio') return
         packets += s.packetsReceived ?? 0
         energy += s.totalAudioEnergy ?? 0
         decoded += s.totalSamplesReceived ?? 0
       })
-      rows.push(`link ${i}: ${pc.connectionState}/${pc.iceConnectionState}/${pc.signalingState}, packets ${packets}, samples ${decoded}, energy ${energy.toFixed(4)}`)
+      // Each candidate as protocol/type/address kind (mdns: a .local name to resolve; ip4; ip6).
+      const candidates = (d: RTCSessionDescription | null) => {
+        const found = (d?.sdp.match(/^a=candidate:.*$/gm) ?? []).map((line) => {
+          const f = line.split(' ')
+          const address = f[4] ?? ''
+          return `${(f[2] ?? '').toLowerCase()}/${f[7] ?? ''}/${address.endsWith('.local') ? 'mdns' : address.includes(':') ? 'ip6' : 'ip4'}`
+        })
+        return `${found.length}${found.length ? ` (${[...new Set(found)].join(' ')})` : ''}`
+      }
+      rows.push(`link ${i}: ${pc.connectionState}/${pc.iceConnectionState}/${pc.signalingState}, candidates ${candidates(pc.localDescription)} here ${candidates(pc.remoteDescription)} there, sent ${sent}, packets ${packets}, samples ${decoded}, energy ${energy.toFixed(4)}`)
     }
     return rows.join('\n')
   })
@@ -102,3 +113,40 @@ export function linkStates(page: Page): Promise<string> {
 
 /** Open links of the page. */
 export const openLinks = (page: Page): Promise<number> => page.evaluate(() => (window as unknown as { __pcs: RTCPeerConnection[] }).__pcs.filter((pc) => pc.connectionState !== 'closed').length)
+
+/** How many of the page's open links receive sound now: their audio packets grow over 1.5 s (a dead link keeps what it had). */
+export function liveLinks(page: Page): Promise<number> {
+  return page.evaluate(async () => {
+    const packets = async (pc: RTCPeerConnection) => {
+      let n = 0
+      ;(await pc.getStats()).forEach((s: { type: string; kind?: string; packetsReceived?: number }) => {
+        if (s.type === 'inbound-rtp' && s.kind === 'audio') n += s.packetsReceived ?? 0
+      })
+      return n
+    }
+    const open = (window as unknown as { __pcs: RTCPeerConnection[] }).__pcs.filter((pc) => pc.connectionState !== 'closed')
+    const before = await Promise.all(open.map(packets))
+    await new Promise((r) => setTimeout(r, 1_500))
+    const after = await Promise.all(open.map((pc) => (pc.connectionState === 'closed' ? Promise.resolve(0) : packets(pc))))
+    return after.filter((n, i) => n > before[i]!).length
+  })
+}
+
+/** Closes the page's open links behind the app's back: a link that died on this side only (the app is not told). */
+export const killLinks = (page: Page): Promise<void> =>
+  page.evaluate(() => (window as unknown as { __pcs: RTCPeerConnection[] }).__pcs.forEach((pc) => pc.connectionState !== 'closed' && pc.close()))
+
+/** The page's first `setRemoteDescription` throws (an SDP its browser could not take): the negotiation of a first link fails. */
+export async function failFirstNegotiation(context: BrowserContext): Promise<void> {
+  await context.addInitScript(() => {
+    const original = RTCPeerConnection.prototype.setRemoteDescription
+    let failed = false
+    RTCPeerConnection.prototype.setRemoteDescription = function (this: RTCPeerConnection, ...args: Parameters<typeof original>) {
+      if (!failed) {
+        failed = true
+        return Promise.reject(new DOMException('test: this description could not be taken', 'OperationError'))
+      }
+      return original.apply(this, args)
+    } as typeof original
+  })
+}

@@ -14,6 +14,8 @@ import { cliHome, type CliRun } from './helpers/cli.js'
  * is removed mid-call. Media is the browser's (tests/e2e/calls.e2e.test.ts).
  */
 const env = useServer()
+/** A link id ([V1]). */
+const LINK = 'L'.repeat(11)
 const online = (...people: Persona[]) => until(() => people.every((p) => p.messenger.status.connection === 'online'), 'online')
 const id = (p: Persona) => p.messenger.identity!.deviceId
 
@@ -38,10 +40,10 @@ test('[V3][V2] a call through the server: it rings, is joined, offers and answer
 
   const offer = sdpOf('ann-to-bo')
   expect(offer.length).toBeGreaterThan(4000)
-  expect(await ann!.messenger.calls.sendSdp(conv, id(bo!), 'offer', offer)).toBe(true)
+  expect(await ann!.messenger.calls.sendSdp(conv, id(bo!), LINK, 'offer', offer)).toBe(true)
   await until(() => sdps.bo!.length === 1, 'Bo has the offer')
   expect(sdps.bo![0]).toMatchObject({ device: id(ann!), type: 'offer', sdp: offer, call: call.id })
-  await bo!.messenger.calls.sendSdp(conv, id(ann!), 'answer', sdpOf('bo-to-ann'))
+  await bo!.messenger.calls.sendSdp(conv, id(ann!), LINK, 'answer', sdpOf('bo-to-ann'))
   await until(() => sdps.ann!.length === 1, 'Ann has the answer')
   expect(sdps.ann![0]!.sdp).toBe(sdpOf('bo-to-ann'))
   // Only the device named gets it.
@@ -55,8 +57,8 @@ test('[V3][V2] a call through the server: it rings, is joined, offers and answer
   expect(left).toEqual([id(cy!)])
   await until(() => !bo!.messenger.calls.view(conv)?.peers.includes(id(cy!)), 'Bo dropped Cy')
   await until(() => bo!.messenger.status.connection === 'online' && ann!.messenger.status.connection === 'online', 'online after the rotation')
-  await until(() => ann!.messenger.calls.sendSdp(conv, id(cy!), 'offer', sdpOf('to-cy')), 'Ann can signal on the new epoch')
-  await ann!.messenger.calls.sendSdp(conv, id(bo!), 'offer', sdpOf('again'))
+  await until(() => ann!.messenger.calls.sendSdp(conv, id(cy!), LINK, 'offer', sdpOf('to-cy')), 'Ann can signal on the new epoch')
+  await ann!.messenger.calls.sendSdp(conv, id(bo!), LINK, 'offer', sdpOf('again'))
   await until(() => sdps.bo!.length === 2, 'Bo has the new offer')
   expect(sdps.cy).toEqual([])
 
@@ -91,7 +93,7 @@ test('[V6][V1] a relay that alters call signalling (an SDP on its way) is caught
     body[body.length - 40]! ^= 0x01
     return { ...m, body }
   }
-  await ann!.messenger.calls.sendSdp(conv, id(bo), 'offer', sdpOf('rewritten'))
+  await ann!.messenger.calls.sendSdp(conv, id(bo), LINK, 'offer', sdpOf('rewritten'))
   await until(() => !bo.messenger.calls.view(conv), 'Bo refused the call')
   expect(told.find((e) => e.refused)?.refused).toMatch(/failed verification \(C10[0-9]_[A-Z_]+\): something between the devices altered it/)
   expect(sdps).toEqual([])

@@ -39,8 +39,10 @@ export interface CallEvents extends Record<string, unknown> {
   started: { conv: ConvId; call: string; video: boolean; since: number }
   /** A device came into the call this device is in (`joined`) or left it. */
   peer: { conv: ConvId; call: string; device: string; joined: boolean }
-  /** An offer or answer for this device. */
-  sdp: { conv: ConvId; call: string; device: string; type: 'offer' | 'answer'; sdp: string }
+  /** An offer or answer for this device, of the offerer's link `link`. */
+  sdp: { conv: ConvId; call: string; device: string; link: string; type: 'offer' | 'answer'; sdp: string }
+  /** `device` (the answerer) has had no working link with this device for a while: its link `link` ('' for none) is not up. */
+  renew: { conv: ConvId; call: string; device: string; link: string }
   /** A device of the call this device is in gave its frame base key for `kid` ([V5]). */
   key: { conv: ConvId; call: string; device: string; kid: number; key: Uint8Array }
   /** A device of the call asks for this device's frame key again ([V5]). */
@@ -172,11 +174,18 @@ export class Calls {
     await this.send(conv, { k: 'leave', c: id })
   }
 
-  /** An offer or answer for one device of the call this device is in. */
-  async sendSdp(conv: ConvId, to: string, type: 'offer' | 'answer', sdp: string): Promise<boolean> {
+  /** An offer or answer of link `link` for one device of the call this device is in. */
+  async sendSdp(conv: ConvId, to: string, link: string, type: 'offer' | 'answer', sdp: string): Promise<boolean> {
     const s = this.calls.get(conv)
     if (!s || s.role !== 'joined') return false
-    return this.send(conv, { k: 'sdp', c: s.id, to, type, sdp })
+    return this.send(conv, { k: 'sdp', c: s.id, to, l: link, type, sdp })
+  }
+
+  /** Asks the offerer `to` for a new link: this device's link with it (`link`, '' for none) is not up. */
+  async sendRenew(conv: ConvId, to: string, link: string): Promise<boolean> {
+    const s = this.calls.get(conv)
+    if (!s || s.role !== 'joined') return false
+    return this.send(conv, { k: 'renew', c: s.id, to, l: link })
   }
 
   /** [V5] This device's frame base key for `kid`, to every device of the conversation joined now. */
@@ -263,7 +272,8 @@ export class Calls {
     if (msg.k === 'key') return void this.events.emit('key', { conv, call: s.id, device, kid: msg.kid, key: msg.key })
     if (msg.k === 'ask') return void this.events.emit('ask', { conv, call: s.id, device })
     if (msg.to !== this.deps.me || !s.peers.has(device)) return
-    this.events.emit('sdp', { conv, call: s.id, device, type: msg.type, sdp: msg.sdp })
+    if (msg.k === 'renew') return void this.events.emit('renew', { conv, call: s.id, device, link: msg.l })
+    this.events.emit('sdp', { conv, call: s.id, device, link: msg.l, type: msg.type, sdp: msg.sdp })
   }
 
   /** A call nobody joined that every other device declined is over for its caller. */
@@ -325,7 +335,9 @@ export class Calls {
   private async send(conv: ConvId, msg: CallMessage): Promise<boolean> {
     const parts = splitCallMessage(encodeCallMessage(msg), randomBytes(8))
     if (!parts) return false
-    const sent = await Promise.all(parts.map((p) => this.deps.channel.sendSoon(conv, p as SignalPayload)))
+    // What keeps the call alive and its keys go before an SDP's parts (a newcomer's seven offers would hold up its heartbeat).
+    const urgent = msg.k !== 'sdp'
+    const sent = await Promise.all(parts.map((p) => this.deps.channel.sendSoon(conv, p as SignalPayload, 3_000, urgent)))
     return sent.every((o) => o === 'sent')
   }
 

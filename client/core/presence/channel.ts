@@ -61,14 +61,15 @@ export class SignalChannel {
   }
 
   /**
-   * Like `send`, but waits for this device's pace (up to `maxWaitMs`) instead of giving up: for
-   * messages that must all go, in parts (call signalling, [V2]).
+   * Like `send`, but waits in line for this device's pace (up to `maxWaitMs`) instead of giving
+   * up: for messages that must all go, in parts (call signalling, [V2]). `urgent` ones go first
+   * (a call's heartbeat and keys before an SDP's parts).
    */
-  sendSoon(conv: ConvId, payload: SignalPayload, maxWaitMs = 3_000): Promise<SendOutcome> {
-    return this.sealAndSend(conv, payload, maxWaitMs)
+  sendSoon(conv: ConvId, payload: SignalPayload, maxWaitMs = 3_000, urgent = false): Promise<SendOutcome> {
+    return this.sealAndSend(conv, payload, maxWaitMs, urgent)
   }
 
-  private async sealAndSend(conv: ConvId, payload: SignalPayload, maxWaitMs: number): Promise<SendOutcome> {
+  private async sealAndSend(conv: ConvId, payload: SignalPayload, maxWaitMs: number, urgent = false): Promise<SendOutcome> {
     const joined = () => {
       const epoch = this.deps.link.signalEpoch(conv)
       const key = epoch === undefined ? undefined : this.deps.registry.get(conv)?.keys.get(epoch)
@@ -76,13 +77,7 @@ export class SignalChannel {
     }
     // Offline takes no token of the pace.
     if (!joined()) return 'offline'
-    for (let waited = 0; ; ) {
-      const wait = this.pacer.take()
-      if (wait === 0) break
-      if (waited + wait > maxWaitMs) return 'paced'
-      await new Promise((r) => setTimeout(r, wait))
-      waited += wait
-    }
+    if (!(await this.pacer.acquire(maxWaitMs, urgent))) return 'paced'
     // Waiting may have seen a rotation or a disconnect: the epoch of now.
     const now = joined()
     if (!now) return 'offline'

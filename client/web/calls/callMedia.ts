@@ -1,4 +1,4 @@
-import { FRAME_SLOTS, generateFrameBaseKey } from '../../../crypto/index.js'
+import { FRAME_SLOTS, generateFrameBaseKey, randomBytes, toBase64Url } from '../../../crypto/index.js'
 import type { ConvId } from '../../../protocol/index.js'
 import type { Calls } from '../../core/calls/calls.js'
 
@@ -24,7 +24,7 @@ export function linkQuality(rttMs: number | undefined, lost: number, received: n
 }
 
 export interface CallMediaDeps {
-  readonly calls: Pick<Calls, 'sendSdp' | 'sendKey' | 'askKeys' | 'events'>
+  readonly calls: Pick<Calls, 'sendSdp' | 'sendRenew' | 'sendKey' | 'askKeys' | 'events'>
   readonly conv: ConvId
   readonly call: string
   readonly video: boolean
@@ -38,8 +38,10 @@ export interface CallMediaDeps {
   readonly problem: (message: string) => void
 }
 
-/** Candidates gathered for at most this long before an SDP goes with what it has. */
+/** Candidates gathered for at most this long before an SDP goes with what it has, if it has one... */
 const GATHER_MS = 3_000
+/** ...and, with none yet (a starved machine), this long for the first: an SDP without candidates connects nothing. */
+const GATHER_FIRST_MS = 10_000
 /** A link disconnected this long is restarted (ICE restart): a change of network. */
 const RESTART_AFTER_MS = 2_000
 /** A restart that did not bring the link back is tried again after this. */
@@ -54,6 +56,37 @@ const RETRY_RESTART_MS = 6_000
 const ANSWER_WAIT_MS = 10_000
 /** An offer that could not go at all (paced, or the link down) is made again after this. */
 const OFFER_AGAIN_MS = 1_000
+/**
+ * A link not up for this long — never connected, or down and not brought back by ICE restarts —
+ * is made anew by its offerer: a new RTCPeerConnection under a new link id ([V1]), which the
+ * answerer follows. Whatever was lost or went wrong on the way (an SDP without candidates, a
+ * signal lost, the other side having dropped and made its link again), a link comes back.
+ */
+const REMAKE_AFTER_MS = 20_000
+/**
+ * Each time a link is made anew without having come up, the offerer waits twice as long before
+ * the next (up to 8×): on a starved machine a link is slow, not lost, and making it anew again
+ * and again (a certificate, a DTLS handshake, an SDP each way) would starve it further.
+ */
+const MAX_PATIENCE = 8
+/**
+ * The answerer's side of that: its link not up for this long (no offer came, or ICE does not
+ * connect), it asks the offerer for a new one (`renew`, [V1]), then again after twice as long, up
+ * to RENEW_MAX_MS. The offerer may not know: it may have answered nothing it heard of.
+ */
+const RENEW_AFTER_MS = 6_000
+const RENEW_MAX_MS = 30_000
+/** A renew this soon after the offerer made its link anew is not followed: that link's offer is on its way. */
+const RENEW_QUIET_MS = 4_000
+/** An offer out without an answer is sent again as it is (no new link, no new gathering) at most this often. */
+const RESEND_MS = 3_000
+/**
+ * A link connected but receiving nothing this long, from a side whose SDP says it sends sound, is
+ * not up either (a sender that lost its way): made anew like one that never connected.
+ */
+const SILENT_MS = 10_000
+/** Link ids of a device made anew: offers for them arriving late are not followed. */
+const KEEP_RETIRED = 16
 /** A new key is used this long after it was sent, so that the others have it first ([V5]). */
 const SWITCH_AFTER_MS = 500
 /** Receivers are given this many of a sender's latest keys. */
@@ -61,6 +94,25 @@ const KEEP_KEYS = 4
 
 interface Peer {
   readonly pc: RTCPeerConnection
+  /** The offerer's id of this link ([V1]): made with it by the offerer, taken from its first offer by the answerer. */
+  link: string | undefined
+  /** When this link was made, and since when it is not up (undefined while connected). */
+  readonly madeAt: number
+  downSince: number | undefined
+  /** The answerer's next renew is due after this wait, counted from `renewedAt`. */
+  renewWaitMs: number
+  renewedAt: number
+  /** Its negotiation failed: the offerer makes it anew at its next look. */
+  broken: boolean
+  /** Links made anew in a row with this device without one coming up (the offerer's patience doubles with each). */
+  readonly remakes: number
+  /** The offerer is making an offer for it now (gathering, waiting for its pace). */
+  offering: boolean
+  /** When its last offer went, and whether it was ever up. */
+  offeredAt: number
+  wasUp: boolean
+  /** When it last received a packet (its statistics, every 2 s). */
+  heardAt: number
   state: PeerState
   stream: MediaStream | undefined
   restartTimer: ReturnType<typeof setTimeout> | undefined
@@ -104,6 +156,11 @@ export class CallMedia {
   private askedAt = 0
   private switchTimer: ReturnType<typeof setTimeout> | undefined
   private readonly statsTimer: ReturnType<typeof setInterval>
+  private keyTimer: ReturnType<typeof setTimeout> | undefined
+  /** Per device, link ids made anew ([V1]): a late offer of one is not followed. */
+  private readonly retired = new Map<string, string[]>()
+  /** Per device, negotiations that failed one after the other (reported once there are three). */
+  private readonly failures = new Map<string, number>()
 
   constructor(private readonly deps: CallMediaDeps) {
     this.offs = [
@@ -114,7 +171,11 @@ export class CallMedia {
       }),
       deps.calls.events.on('sdp', (s) => {
         if (s.conv !== deps.conv || s.call !== deps.call) return
-        void this.sdp(s.device, s.type, s.sdp)
+        void this.sdp(s.device, s.link, s.type, s.sdp)
+      }),
+      deps.calls.events.on('renew', (r) => {
+        if (r.conv !== deps.conv || r.call !== deps.call) return
+        void this.renewAsked(r.device, r.link)
       }),
       deps.calls.events.on('key', (k) => {
         if (k.conv !== deps.conv || k.call !== deps.call) return
@@ -127,7 +188,10 @@ export class CallMedia {
       }),
     ]
     this.worker = new Worker(new URL('./frameWorker.ts', import.meta.url), { type: 'module' })
-    this.statsTimer = setInterval(() => void this.lookAtLinks(), 2_000)
+    this.statsTimer = setInterval(() => {
+      this.watch()
+      void this.lookAtLinks()
+    }, 2_000)
     this.ready = this.open()
     void this.sendOwnKey()
   }
@@ -188,6 +252,7 @@ export class CallMedia {
   stop(): void {
     this.stopped = true
     clearTimeout(this.switchTimer)
+    clearTimeout(this.keyTimer)
     clearInterval(this.statsTimer)
     this.offs.forEach((off) => off())
     for (const device of [...this.peers.keys()]) this.peerLeft(device)
@@ -208,6 +273,7 @@ export class CallMedia {
         if (s.type === 'inbound-rtp') (lost += s.packetsLost ?? 0), (received += s.packetsReceived ?? 0)
       })
       const q = p.state === 'connected' ? linkQuality(rtt, Math.max(0, lost - p.counted.lost), Math.max(0, received - p.counted.received)) : undefined
+      if (received > p.counted.received) p.heardAt = Date.now()
       p.counted = { lost, received }
       if (q !== p.quality) (p.quality = q), (changed = true)
     }
@@ -283,33 +349,131 @@ export class CallMedia {
 
   private async peerJoined(device: string): Promise<void> {
     if (this.stopped || this.peers.has(device)) return
-    // The newcomer needs this device's key; it is sent to everyone in the call (sealed under the conversation's epoch).
-    void this.sendOwnKey()
+    // The newcomer needs this device's key; it goes to everyone in the call (sealed under the
+    // conversation's epoch), once for several newcomers heard together.
+    clearTimeout(this.keyTimer)
+    this.keyTimer = setTimeout(() => void this.sendOwnKey(), 200)
     const peer = await this.connect(device)
     if (peer && this.deps.me < device) this.enqueue(peer, () => this.offer(device, peer, false))
   }
 
   private peerLeft(device: string): void {
-    const p = this.peers.get(device)
-    if (!p) return
-    clearTimeout(p.restartTimer)
-    clearTimeout(p.answerTimer)
-    p.pc.close()
-    this.peers.delete(device)
+    if (!this.drop(device)) return
     this.keysOf.delete(device)
+    this.retired.delete(device)
+    this.failures.delete(device)
     this.deps.changed()
     // Whoever left must not read what is sent from now on.
     if (!this.stopped) this.rotate()
   }
 
-  private async connect(device: string): Promise<Peer | undefined> {
+  /** Closes the link with `device`, if there is one (its id retired: a late offer of it is not followed). */
+  private drop(device: string, only?: Peer, retire = true): boolean {
+    const p = this.peers.get(device)
+    if (!p || (only && p !== only)) return false
+    clearTimeout(p.restartTimer)
+    clearTimeout(p.answerTimer)
+    p.pc.close()
+    this.peers.delete(device)
+    if (p.link && retire) this.retired.set(device, [...(this.retired.get(device) ?? []), p.link].slice(-KEEP_RETIRED))
+    return true
+  }
+
+  /**
+   * The offerer makes its link with `device` anew ([V1]): a new RTCPeerConnection under a new id,
+   * and its offer. The person in the call stays, and keeps their frame keys.
+   */
+  private async remake(device: string, old: Peer): Promise<void> {
+    if (this.stopped || !this.drop(device, old)) return
+    const peer = await this.connect(device, 'reconnecting', old.wasUp ? 0 : old.remakes + 1)
+    if (peer && this.deps.me < device) this.enqueue(peer, () => this.offer(device, peer, false))
+  }
+
+  /**
+   * Every 2 s: a link not up for long is made anew by its offerer ({@link REMAKE_AFTER_MS}, at
+   * once when its negotiation failed), and asked for anew by its answerer ({@link RENEW_AFTER_MS}).
+   */
+  private watch(): void {
+    if (this.stopped) return
+    const now = Date.now()
+    for (const [device, p] of this.peers) {
+      const silent = now - p.heardAt >= SILENT_MS && sendsSound(p.pc.remoteDescription?.sdp)
+      if (p.pc.connectionState === 'connected' && !silent) {
+        p.wasUp = true
+        p.downSince = undefined
+        p.renewWaitMs = RENEW_AFTER_MS
+        this.failures.delete(device)
+        continue
+      }
+      p.downSince ??= now
+      const down = now - p.downSince
+      if (this.deps.me < device) {
+        if (p.broken || p.pc.connectionState === 'closed' || down >= REMAKE_AFTER_MS * patience(p)) void this.remake(device, p)
+      } else if (down >= p.renewWaitMs && now - p.renewedAt >= p.renewWaitMs) {
+        p.renewedAt = now
+        p.renewWaitMs = Math.min(RENEW_MAX_MS, p.renewWaitMs * 2)
+        void this.deps.calls.sendRenew(this.deps.conv, device, p.link ?? '')
+      }
+    }
+  }
+
+  /**
+   * [V1] The answerer `device` has had no working link with this device for a while, on its link
+   * `link` ('' for none). An offer being made goes by itself. Our offer still unanswered here:
+   * if it does not have it (another link, none), it is sent again as it is; if it has it, its
+   * answer was lost, and it is offered again (ICE restart, same link). A link still connecting
+   * here (ICE checks, the DTLS handshake: slow on a starved machine) is left to this side's own
+   * deadline ({@link REMAKE_AFTER_MS}): made anew on every renew, it would never finish. Otherwise
+   * — the link was negotiated, or up, and on its side it is down — the link is made anew.
+   */
+  private async renewAsked(device: string, link: string): Promise<void> {
+    const p = this.peers.get(device)
+    if (this.stopped || !(this.deps.me < device)) return
+    if (!p) return void this.peerJoined(device)
+    const now = Date.now()
+    if (p.offering || now - p.madeAt < RENEW_QUIET_MS * patience(p)) return
+    if (p.pc.signalingState !== 'have-local-offer' || (p.wasUp && link !== p.link)) {
+      if (link === p.link && p.pc.connectionState === 'connecting') return
+      return this.remake(device, p)
+    }
+    if (now - p.offeredAt < RESEND_MS || !p.pc.localDescription) return
+    if (link === p.link) return this.enqueue(p, () => this.offer(device, p, true))
+    p.offeredAt = now
+    await this.deps.calls.sendSdp(this.deps.conv, device, p.link!, 'offer', p.pc.localDescription.sdp)
+  }
+
+  private async connect(device: string, state: PeerState = 'connecting', remakes = 0): Promise<Peer | undefined> {
     await this.ready
     const iceServers = await this.iceServers()
     if (this.stopped) return undefined
     const existing = this.peers.get(device)
     if (existing) return existing
     const pc = new RTCPeerConnection({ iceServers })
-    const peer: Peer = { pc, state: 'connecting', stream: undefined, restartTimer: undefined, answerTimer: undefined, answerWaitMs: ANSWER_WAIT_MS, turn: Promise.resolve(), senders: [], receivers: [], quality: undefined, counted: { lost: 0, received: 0 } }
+    const now = Date.now()
+    const peer: Peer = {
+      pc,
+      link: this.deps.me < device ? toBase64Url(randomBytes(8)) : undefined,
+      madeAt: now,
+      downSince: now,
+      renewWaitMs: RENEW_AFTER_MS,
+      renewedAt: now,
+      broken: false,
+      remakes,
+      offering: false,
+      offeredAt: 0,
+      wasUp: false,
+      heardAt: now,
+      state,
+      stream: undefined,
+      restartTimer: undefined,
+      answerTimer: undefined,
+      answerWaitMs: ANSWER_WAIT_MS,
+      turn: Promise.resolve(),
+      senders: [],
+      receivers: [],
+      quality: undefined,
+      counted: { lost: 0, received: 0 },
+    }
     this.peers.set(device, peer)
     // [W33] Every frame sent is sealed by its transform, every frame received opened.
     for (const track of this.local?.getTracks() ?? []) this.transformSender(peer, pc.addTrack(track, this.local!))
@@ -323,6 +487,7 @@ export class CallMedia {
       this.deps.changed()
     }
     pc.oniceconnectionstatechange = () => {
+      if (this.peers.get(device) !== peer) return
       const s = pc.iceConnectionState
       if (s === 'connected' || s === 'completed') {
         clearTimeout(peer.restartTimer)
@@ -355,18 +520,41 @@ export class CallMedia {
     }, delay)
   }
 
+  /**
+   * Work on one link's negotiation, in order. One that fails leaves the link to be made anew (the
+   * offerer at its next look; the answerer drops it and asks): said to the person only when it
+   * failed three times running with one device.
+   */
   private enqueue(peer: Peer, work: () => Promise<void>): void {
-    peer.turn = peer.turn.then(work).catch((err: unknown) => this.deps.problem(`The call's connection could not be set up (${(err as Error).message}).`))
+    peer.turn = peer.turn.then(work).catch((err: unknown) => {
+      const device = [...this.peers].find(([, p]) => p === peer)?.[0]
+      if (this.stopped || !device) return
+      const failures = (this.failures.get(device) ?? 0) + 1
+      this.failures.set(device, failures)
+      if (failures === 3) this.deps.problem(`The call's connection could not be set up (${(err as Error).message}).`)
+      if (this.deps.me < device) peer.broken = true
+      else {
+        // Its link id is not retired: the same offer, sent again on its renew, may go through now.
+        this.drop(device, peer, false)
+        void this.connect(device, 'reconnecting')
+      }
+    })
   }
 
   private async offer(device: string, peer: Peer, restart: boolean): Promise<void> {
-    preferSealableVideo(peer.pc)
-    const offer = await peer.pc.createOffer(restart ? { iceRestart: true } : {})
-    await peer.pc.setLocalDescription(offer)
-    await gathered(peer.pc)
-    if (this.peers.get(device) !== peer) return
-    const sent = await this.deps.calls.sendSdp(this.deps.conv, device, 'offer', peer.pc.localDescription!.sdp)
-    this.awaitAnswer(device, peer, sent ? peer.answerWaitMs : OFFER_AGAIN_MS)
+    peer.offering = true
+    try {
+      preferSealableVideo(peer.pc)
+      const offer = await peer.pc.createOffer(restart ? { iceRestart: true } : {})
+      await peer.pc.setLocalDescription(offer)
+      await gathered(peer.pc)
+      if (this.peers.get(device) !== peer) return
+      const sent = await this.deps.calls.sendSdp(this.deps.conv, device, peer.link!, 'offer', peer.pc.localDescription!.sdp)
+      peer.offeredAt = Date.now()
+      this.awaitAnswer(device, peer, sent ? peer.answerWaitMs : OFFER_AGAIN_MS)
+    } finally {
+      peer.offering = false
+    }
   }
 
   /** No answer to the offer within `delay` (it or its answer was lost, or it could not go): offered again. */
@@ -381,28 +569,41 @@ export class CallMedia {
     }, delay)
   }
 
-  private async sdp(device: string, type: 'offer' | 'answer', sdp: string): Promise<void> {
+  private async sdp(device: string, link: string, type: 'offer' | 'answer', sdp: string): Promise<void> {
     if (type === 'offer') {
       // Only the device with the smaller id offers: an offer from the other way round is not followed.
-      if (!(device < this.deps.me)) return
-      const peer = await this.connect(device)
+      if (!(device < this.deps.me) || this.retired.get(device)?.includes(link)) return
+      let peer = await this.connect(device)
+      // An offer for another link than this one's: the offerer made its link anew, so is this one.
+      while (peer && peer.link !== undefined && peer.link !== link) {
+        this.drop(device, peer)
+        peer = await this.connect(device, 'reconnecting')
+      }
       if (!peer) return
-      this.enqueue(peer, async () => {
-        await peer.pc.setRemoteDescription({ type: 'offer', sdp })
-        preferSealableVideo(peer.pc)
-        await peer.pc.setLocalDescription(await peer.pc.createAnswer())
-        await gathered(peer.pc)
-        if (this.peers.get(device) === peer) await this.deps.calls.sendSdp(this.deps.conv, device, 'answer', peer.pc.localDescription!.sdp)
+      peer.link = link
+      const answerer = peer
+      this.enqueue(answerer, async () => {
+        await answerer.pc.setRemoteDescription({ type: 'offer', sdp })
+        preferSealableVideo(answerer.pc)
+        await answerer.pc.setLocalDescription(await answerer.pc.createAnswer())
+        await gathered(answerer.pc)
+        if (this.peers.get(device) !== answerer) return
+        await this.deps.calls.sendSdp(this.deps.conv, device, link, 'answer', answerer.pc.localDescription!.sdp)
+        // Its renew counts from this answer: the offerer needs time to take it, and ICE to connect.
+        if (answerer.pc.connectionState !== 'connected') answerer.downSince = Date.now()
       })
       return
     }
     const peer = this.peers.get(device)
-    if (!peer || !(this.deps.me < device)) return
+    // An answer for a link made anew since is not this link's.
+    if (!peer || !(this.deps.me < device) || peer.link !== link) return
     this.enqueue(peer, async () => {
       if (peer.pc.signalingState !== 'have-local-offer') return
       clearTimeout(peer.answerTimer)
       peer.answerWaitMs = ANSWER_WAIT_MS
       await peer.pc.setRemoteDescription({ type: 'answer', sdp })
+      // Its deadline counts from this answer: ICE and DTLS need their time.
+      if (peer.pc.connectionState !== 'connected') peer.downSince = Date.now()
     })
   }
 }
@@ -430,19 +631,41 @@ function preferSealableVideo(pc: RTCPeerConnection): void {
   }
 }
 
-/** Resolves once ICE gathering is complete, or after GATHER_MS with what was found. */
+/** How much longer than at first the offerer waits for a link made anew `remakes` times in a row. */
+function patience(p: Peer): number {
+  return Math.min(MAX_PATIENCE, 2 ** p.remakes)
+}
+
+/** Whether an SDP (the other side's) sends sound: its audio section is sendrecv or sendonly. */
+function sendsSound(sdp: string | undefined): boolean {
+  const audio = sdp?.split(/\r?\nm=/).find((section) => section.startsWith('audio') || section.startsWith('m=audio'))
+  return !!audio && /^a=(sendrecv|sendonly)\s*$/m.test(audio)
+}
+
+/**
+ * Resolves once ICE gathering is complete, or after GATHER_MS with what was found, or — nothing
+ * usable found by then — at the first UDP or relayed candidate, at the latest GATHER_FIRST_MS
+ * after it began. (A starved Chromium can hand out its TCP candidates alone for seconds; two
+ * sides with TCP host candidates only stay `new`.)
+ */
 function gathered(pc: RTCPeerConnection): Promise<void> {
   if (pc.iceGatheringState === 'complete') return Promise.resolve()
+  const found = () => /^a=candidate:\S+ \d+ udp |^a=candidate:.* typ relay/im.test(pc.localDescription?.sdp ?? '')
   return new Promise((resolve) => {
-    const timer = setTimeout(done, GATHER_MS)
+    let waited = false
+    const timer = setTimeout(() => ((waited = true), found() && done()), GATHER_MS)
+    const last = setTimeout(done, GATHER_FIRST_MS)
     function done() {
       clearTimeout(timer)
+      clearTimeout(last)
       pc.removeEventListener('icegatheringstatechange', check)
+      pc.removeEventListener('icecandidate', check)
       resolve()
     }
     function check() {
-      if (pc.iceGatheringState === 'complete') done()
+      if (pc.iceGatheringState === 'complete' || (waited && found())) done()
     }
     pc.addEventListener('icegatheringstatechange', check)
+    pc.addEventListener('icecandidate', check)
   })
 }

@@ -13,6 +13,8 @@ import type { SignalPayload } from '../../../client/core/presence/payload.js'
  * signal channel that relays each part to the others at once (as the server does, [S45]).
  */
 const CONV = 'c'.repeat(22) as ConvId
+/** A link id ([V1]). */
+const LINK = 'L'.repeat(11)
 const dev = (n: number) => String(n).repeat(43) as DeviceId
 
 function network(count: number, members: () => string[] = () => Array.from({ length: count }, (_, i) => dev(i + 1)), later = false) {
@@ -43,7 +45,7 @@ afterEach(() => vi.useRealTimers())
 describe('[V1][V2] call messages and their parts', () => {
   test('an SDP of a few KiB goes in parts and comes back whole, in any order; inconsistent parts are dropped', () => {
     const sdp = 'v=0\r\n' + 'a=candidate:1 1 udp 2122260223 192.168.1.20 53211 typ host\r\n'.repeat(80)
-    const bytes = encodeCallMessage({ k: 'sdp', c: 'A'.repeat(22), to: dev(2), type: 'offer', sdp })
+    const bytes = encodeCallMessage({ k: 'sdp', c: 'A'.repeat(22), to: dev(2), l: LINK, type: 'offer', sdp })
     const parts = splitCallMessage(bytes, new Uint8Array(8).fill(7))!
     expect(parts.length).toBeGreaterThan(1)
     const a = new CallPartAssembler()
@@ -73,8 +75,11 @@ describe('[V1][V2] call messages and their parts', () => {
 
   test('what a peer sends is parsed: unknown kinds, bad ids, oversized SDPs are refused', () => {
     const c = 'A'.repeat(22)
-    for (const bad of [{ k: 'here', c, video: 'yes' }, { k: 'ring', c }, { k: 'here', c: 'short', video: true }, { k: 'sdp', c, to: 'x', type: 'offer', sdp: 'v=0' }, { k: 'sdp', c, to: dev(1), type: 'pranswer', sdp: 'v=0' }, { k: 'sdp', c, to: dev(1), type: 'offer', sdp: 'x'.repeat(12_001) }, { k: 'leave', c, extra: 1 }]) {
+    for (const bad of [{ k: 'here', c, video: 'yes' }, { k: 'ring', c }, { k: 'here', c: 'short', video: true }, { k: 'sdp', c, to: 'x', l: LINK, type: 'offer', sdp: 'v=0' }, { k: 'sdp', c, to: dev(1), l: LINK, type: 'pranswer', sdp: 'v=0' }, { k: 'sdp', c, to: dev(1), l: LINK, type: 'offer', sdp: 'x'.repeat(12_001) }, { k: 'sdp', c, to: dev(1), type: 'offer', sdp: 'v=0' }, { k: 'sdp', c, to: dev(1), l: 'short', type: 'offer', sdp: 'v=0' }, { k: 'renew', c, to: dev(1) }, { k: 'renew', c, to: dev(1), l: 'L'.repeat(12) }, { k: 'renew', c, to: 'x', l: '' }, { k: 'leave', c, extra: 1 }]) {
       expect(decodeCallMessage(encodeCallMessage(bad as never)), JSON.stringify(bad).slice(0, 80)).toBeUndefined()
+    }
+    for (const good of [{ k: 'renew', c, to: dev(1), l: '' }, { k: 'renew', c, to: dev(1), l: LINK }, { k: 'sdp', c, to: dev(1), l: LINK, type: 'answer', sdp: 'v=0' }] as const) {
+      expect(decodeCallMessage(encodeCallMessage(good))).toEqual(good)
     }
   })
 })
@@ -84,10 +89,12 @@ describe('[V3] calls', () => {
     const { calls } = network(3)
     const [ann, bruno, cleo] = calls as [Calls, Calls, Calls]
     const peers: string[] = []
-    const sdps: { who: string; device: string; type: string }[] = []
+    const sdps: { who: string; device: string; type: string; link: string }[] = []
     ann.events.on('peer', (p) => peers.push(`ann ${p.joined ? '+' : '-'}${p.device.slice(0, 1)}`))
     bruno.events.on('peer', (p) => peers.push(`bruno ${p.joined ? '+' : '-'}${p.device.slice(0, 1)}`))
-    for (const [who, c] of [['ann', ann], ['bruno', bruno], ['cleo', cleo]] as const) c.events.on('sdp', (s) => sdps.push({ who, device: s.device, type: s.type }))
+    for (const [who, c] of [['ann', ann], ['bruno', bruno], ['cleo', cleo]] as const) c.events.on('sdp', (s) => sdps.push({ who, device: s.device, type: s.type, link: s.link }))
+    const renews: { who: string; device: string; link: string }[] = []
+    for (const [who, c] of [['ann', ann], ['bruno', bruno], ['cleo', cleo]] as const) c.events.on('renew', (r) => renews.push({ who, device: r.device, link: r.link }))
 
     const started = await ann.start(CONV, true)
     expect(started).toMatchObject({ role: 'joined', video: true, peers: [] })
@@ -100,9 +107,15 @@ describe('[V3] calls', () => {
     expect(bruno.view(CONV)!.peers).toEqual([dev(1)])
     expect(peers.sort()).toEqual(['ann +2', 'bruno +1'])
 
-    await ann.sendSdp(CONV, dev(2), 'offer', 'v=0\r\n')
-    await bruno.sendSdp(CONV, dev(1), 'answer', 'v=0\r\n')
-    expect(sdps).toEqual([{ who: 'bruno', device: dev(1), type: 'offer' }, { who: 'ann', device: dev(2), type: 'answer' }])
+    await ann.sendSdp(CONV, dev(2), LINK, 'offer', 'v=0\r\n')
+    await bruno.sendSdp(CONV, dev(1), LINK, 'answer', 'v=0\r\n')
+    expect(sdps).toEqual([{ who: 'bruno', device: dev(1), type: 'offer', link: LINK }, { who: 'ann', device: dev(2), type: 'answer', link: LINK }])
+    // [V1] The answerer asks the offerer for a new link: only the device named hears it, with the link it has ('' for none).
+    await bruno.sendRenew(CONV, dev(1), '')
+    await bruno.sendRenew(CONV, dev(1), LINK)
+    expect(renews).toEqual([{ who: 'ann', device: dev(2), link: '' }, { who: 'ann', device: dev(2), link: LINK }])
+    // Cleo is not in the call: she can ask nothing of it.
+    expect(await cleo.sendRenew(CONV, dev(1), '')).toBe(false)
 
     await cleo.decline(CONV)
     expect(cleo.view(CONV)).toMatchObject({ role: 'declined' })
