@@ -111,8 +111,9 @@ interface Peer {
   /** When its last offer went, and whether it was ever up. */
   offeredAt: number
   wasUp: boolean
-  /** When it last received a packet (its statistics, every 2 s). */
+  /** When it last received a packet (its statistics, every 2 s), and when it was first seen connected. */
   heardAt: number
+  connectedAt: number | undefined
   state: PeerState
   stream: MediaStream | undefined
   restartTimer: ReturnType<typeof setTimeout> | undefined
@@ -397,8 +398,11 @@ export class CallMedia {
     if (this.stopped) return
     const now = Date.now()
     for (const [device, p] of this.peers) {
-      const silent = now - p.heardAt >= SILENT_MS && sendsSound(p.pc.remoteDescription?.sdp)
-      if (p.pc.connectionState === 'connected' && !silent) {
+      const connected = p.pc.connectionState === 'connected'
+      if (connected) p.connectedAt ??= now
+      // Silence counts from when the link came up: a link slow to connect has heard nothing yet.
+      const silent = connected && now - Math.max(p.heardAt, p.connectedAt ?? now) >= SILENT_MS && sendsSound(p.pc.remoteDescription?.sdp)
+      if (connected && !silent) {
         p.wasUp = true
         p.downSince = undefined
         p.renewWaitMs = RENEW_AFTER_MS
@@ -433,7 +437,9 @@ export class CallMedia {
     const now = Date.now()
     if (p.offering || now - p.madeAt < RENEW_QUIET_MS * patience(p)) return
     if (p.pc.signalingState !== 'have-local-offer' || (p.wasUp && link !== p.link)) {
-      if (link === p.link && p.pc.connectionState === 'connecting') return
+      // This link, still connecting here, or up here for less time than silence takes to tell: the answerer's side is on its way.
+      const state = p.pc.connectionState
+      if (link === p.link && (state === 'connecting' || (state === 'connected' && now - (p.connectedAt ?? now) < SILENT_MS))) return
       return this.remake(device, p)
     }
     if (now - p.offeredAt < RESEND_MS || !p.pc.localDescription) return
@@ -463,6 +469,7 @@ export class CallMedia {
       offeredAt: 0,
       wasUp: false,
       heardAt: now,
+      connectedAt: undefined,
       state,
       stream: undefined,
       restartTimer: undefined,
