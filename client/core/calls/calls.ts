@@ -41,6 +41,8 @@ export interface CallEvents extends Record<string, unknown> {
   peer: { conv: ConvId; call: string; device: string; joined: boolean }
   /** An offer or answer for this device, of the offerer's link `link`. */
   sdp: { conv: ConvId; call: string; device: string; link: string; type: 'offer' | 'answer'; sdp: string }
+  /** A candidate of link `link` that `device` found after its SDP went. */
+  cand: { conv: ConvId; call: string; device: string; link: string; mid: string; candidate: string }
   /** `device` (the answerer) has had no working link with this device for a while: its link `link` ('' for none) is not up. */
   renew: { conv: ConvId; call: string; device: string; link: string }
   /** A device of the call this device is in gave its frame base key for `kid` ([V5]). */
@@ -181,6 +183,13 @@ export class Calls {
     return this.send(conv, { k: 'sdp', c: s.id, to, l: link, type, sdp })
   }
 
+  /** A candidate of link `link` found after its SDP went, for the one device `to`. */
+  async sendCandidate(conv: ConvId, to: string, link: string, mid: string, candidate: string): Promise<boolean> {
+    const s = this.calls.get(conv)
+    if (!s || s.role !== 'joined') return false
+    return this.send(conv, { k: 'cand', c: s.id, to, l: link, m: mid, s: candidate })
+  }
+
   /** Asks the offerer `to` for a new link: this device's link with it (`link`, '' for none) is not up. */
   async sendRenew(conv: ConvId, to: string, link: string): Promise<boolean> {
     const s = this.calls.get(conv)
@@ -273,6 +282,7 @@ export class Calls {
     if (msg.k === 'ask') return void this.events.emit('ask', { conv, call: s.id, device })
     if (msg.to !== this.deps.me || !s.peers.has(device)) return
     if (msg.k === 'renew') return void this.events.emit('renew', { conv, call: s.id, device, link: msg.l })
+    if (msg.k === 'cand') return void this.events.emit('cand', { conv, call: s.id, device, link: msg.l, mid: msg.m, candidate: msg.s })
     this.events.emit('sdp', { conv, call: s.id, device, link: msg.l, type: msg.type, sdp: msg.sdp })
   }
 
@@ -336,7 +346,7 @@ export class Calls {
     const parts = splitCallMessage(encodeCallMessage(msg), randomBytes(8))
     if (!parts) return false
     // What keeps the call alive and its keys go before an SDP's parts (a newcomer's seven offers would hold up its heartbeat).
-    const urgent = msg.k !== 'sdp'
+    const urgent = msg.k !== 'sdp' && msg.k !== 'cand'
     const sent = await Promise.all(parts.map((p) => this.deps.channel.sendSoon(conv, p as SignalPayload, 3_000, urgent)))
     return sent.every((o) => o === 'sent')
   }

@@ -24,7 +24,7 @@ export function linkQuality(rttMs: number | undefined, lost: number, received: n
 }
 
 export interface CallMediaDeps {
-  readonly calls: Pick<Calls, 'sendSdp' | 'sendRenew' | 'sendKey' | 'askKeys' | 'events'>
+  readonly calls: Pick<Calls, 'sendSdp' | 'sendCandidate' | 'sendRenew' | 'sendKey' | 'askKeys' | 'events'>
   readonly conv: ConvId
   readonly call: string
   readonly video: boolean
@@ -87,6 +87,10 @@ const RESEND_MS = 3_000
 const SILENT_MS = 10_000
 /** Link ids of a device made anew: offers for them arriving late are not followed. */
 const KEEP_RETIRED = 16
+/** Candidates found after a link's SDP went are sent on their own ([V1] `cand`), at most this many per SDP... */
+const LATE_CANDIDATES = 8
+/** ...and those come before their SDP is taken are kept, at most this many per device. */
+const KEEP_EARLY_CANDIDATES = 16
 /** A new key is used this long after it was sent, so that the others have it first ([V5]). */
 const SWITCH_AFTER_MS = 500
 /** Receivers are given this many of a sender's latest keys. */
@@ -111,6 +115,9 @@ interface Peer {
   /** When its last offer went, and whether it was ever up. */
   offeredAt: number
   wasUp: boolean
+  /** The candidates of the last SDP this side sent (undefined before one went), and how many were sent after it. */
+  sentCandidates: Set<string> | undefined
+  lateSent: number
   /** When it last received a packet (its statistics, every 2 s), and when it was first seen connected. */
   heardAt: number
   connectedAt: number | undefined
@@ -160,6 +167,8 @@ export class CallMedia {
   private keyTimer: ReturnType<typeof setTimeout> | undefined
   /** Per device, link ids made anew ([V1]): a late offer of one is not followed. */
   private readonly retired = new Map<string, string[]>()
+  /** Per device, candidates that came before the SDP of their link was taken. */
+  private readonly early = new Map<string, { link: string; mid: string; candidate: string }[]>()
   /** Per device, negotiations that failed one after the other (reported once there are three). */
   private readonly failures = new Map<string, number>()
 
@@ -173,6 +182,10 @@ export class CallMedia {
       deps.calls.events.on('sdp', (s) => {
         if (s.conv !== deps.conv || s.call !== deps.call) return
         void this.sdp(s.device, s.link, s.type, s.sdp)
+      }),
+      deps.calls.events.on('cand', (c) => {
+        if (c.conv !== deps.conv || c.call !== deps.call) return
+        this.candidateHeard(c.device, c.link, c.mid, c.candidate)
       }),
       deps.calls.events.on('renew', (r) => {
         if (r.conv !== deps.conv || r.call !== deps.call) return
@@ -362,6 +375,7 @@ export class CallMedia {
     if (!this.drop(device)) return
     this.keysOf.delete(device)
     this.retired.delete(device)
+    this.early.delete(device)
     this.failures.delete(device)
     this.deps.changed()
     // Whoever left must not read what is sent from now on.
@@ -448,6 +462,46 @@ export class CallMedia {
     await this.deps.calls.sendSdp(this.deps.conv, device, p.link!, 'offer', p.pc.localDescription.sdp)
   }
 
+  /** An SDP of `peer` goes now: candidates found from now on go after it, on their own. */
+  private sentSdp(peer: Peer): void {
+    peer.sentCandidates = new Set(candidateLines(peer.pc.localDescription?.sdp ?? ''))
+    peer.lateSent = 0
+  }
+
+  /**
+   * [V1] A candidate found after this link's SDP went (a starved browser finds its UDP ones
+   * seconds late; an SDP with TCP host candidates alone connects nothing): sent on its own.
+   */
+  private lateCandidate(device: string, peer: Peer, found: RTCIceCandidate | null): void {
+    const line = found?.candidate
+    if (!line || !peer.sentCandidates || !peer.link || this.peers.get(device) !== peer || this.stopped) return
+    if (peer.sentCandidates.has(line) || peer.lateSent >= LATE_CANDIDATES) return
+    peer.sentCandidates.add(line)
+    peer.lateSent++
+    void this.deps.calls.sendCandidate(this.deps.conv, device, peer.link, found.sdpMid ?? '', line)
+  }
+
+  /** [V1] The other side's late candidate: added to its link once that link's SDP is taken, kept until then. */
+  private candidateHeard(device: string, link: string, mid: string, candidate: string): void {
+    const p = this.peers.get(device)
+    if (p && p.link === link && p.pc.remoteDescription) return this.addCandidate(p, mid, candidate)
+    const list = [...(this.early.get(device) ?? []), { link, mid, candidate }]
+    this.early.set(device, list.slice(-KEEP_EARLY_CANDIDATES))
+  }
+
+  /** Candidates kept for `peer`'s link, added now that its SDP is taken. */
+  private takeEarly(device: string, peer: Peer): void {
+    const list = this.early.get(device)
+    if (!list) return
+    this.early.set(device, list.filter((c) => c.link !== peer.link))
+    for (const c of list) if (c.link === peer.link) this.addCandidate(peer, c.mid, c.candidate)
+  }
+
+  /** In the link's turn, after its descriptions; a candidate it cannot take (another ICE generation, a bad line) is let go. */
+  private addCandidate(peer: Peer, mid: string, candidate: string): void {
+    peer.turn = peer.turn.then(() => peer.pc.addIceCandidate({ candidate, sdpMid: mid || null }).catch(() => undefined))
+  }
+
   private async connect(device: string, state: PeerState = 'connecting', remakes = 0): Promise<Peer | undefined> {
     await this.ready
     const iceServers = await this.iceServers()
@@ -468,6 +522,8 @@ export class CallMedia {
       offering: false,
       offeredAt: 0,
       wasUp: false,
+      sentCandidates: undefined,
+      lateSent: 0,
       heardAt: now,
       connectedAt: undefined,
       state,
@@ -493,6 +549,7 @@ export class CallMedia {
       peer.stream = e.streams[0] ?? new MediaStream([e.track])
       this.deps.changed()
     }
+    pc.onicecandidate = (e) => this.lateCandidate(device, peer, e.candidate)
     pc.oniceconnectionstatechange = () => {
       if (this.peers.get(device) !== peer) return
       const s = pc.iceConnectionState
@@ -556,6 +613,7 @@ export class CallMedia {
       await peer.pc.setLocalDescription(offer)
       await gathered(peer.pc)
       if (this.peers.get(device) !== peer) return
+      this.sentSdp(peer)
       const sent = await this.deps.calls.sendSdp(this.deps.conv, device, peer.link!, 'offer', peer.pc.localDescription!.sdp)
       peer.offeredAt = Date.now()
       this.awaitAnswer(device, peer, sent ? peer.answerWaitMs : OFFER_AGAIN_MS)
@@ -591,10 +649,12 @@ export class CallMedia {
       const answerer = peer
       this.enqueue(answerer, async () => {
         await answerer.pc.setRemoteDescription({ type: 'offer', sdp })
+        this.takeEarly(device, answerer)
         preferSealableVideo(answerer.pc)
         await answerer.pc.setLocalDescription(await answerer.pc.createAnswer())
         await gathered(answerer.pc)
         if (this.peers.get(device) !== answerer) return
+        this.sentSdp(answerer)
         await this.deps.calls.sendSdp(this.deps.conv, device, link, 'answer', answerer.pc.localDescription!.sdp)
         // Its renew counts from this answer: the offerer needs time to take it, and ICE to connect.
         if (answerer.pc.connectionState !== 'connected') answerer.downSince = Date.now()
@@ -609,6 +669,7 @@ export class CallMedia {
       clearTimeout(peer.answerTimer)
       peer.answerWaitMs = ANSWER_WAIT_MS
       await peer.pc.setRemoteDescription({ type: 'answer', sdp })
+      this.takeEarly(device, peer)
       // Its deadline counts from this answer: ICE and DTLS need their time.
       if (peer.pc.connectionState !== 'connected') peer.downSince = Date.now()
     })
@@ -638,6 +699,11 @@ function preferSealableVideo(pc: RTCPeerConnection): void {
   }
 }
 
+/** The candidate lines of an SDP, as `RTCIceCandidate.candidate` has them. */
+function candidateLines(sdp: string): string[] {
+  return [...sdp.matchAll(/^a=(candidate:.*?)\r?$/gm)].map((m) => m[1]!)
+}
+
 /** How much longer than at first the offerer waits for a link made anew `remakes` times in a row. */
 function patience(p: Peer): number {
   return Math.min(MAX_PATIENCE, 2 ** p.remakes)
@@ -651,13 +717,13 @@ function sendsSound(sdp: string | undefined): boolean {
 
 /**
  * Resolves once ICE gathering is complete, or after GATHER_MS with what was found, or — nothing
- * usable found by then — at the first UDP or relayed candidate, at the latest GATHER_FIRST_MS
- * after it began. (A starved Chromium can hand out its TCP candidates alone for seconds; two
- * sides with TCP host candidates only stay `new`.)
+ * found by then — at the first candidate, at the latest GATHER_FIRST_MS after it began. What is
+ * found later goes on its own ([V1] `cand`: a starved Chromium can hand out its TCP candidates
+ * alone for seconds, and two sides with TCP host candidates only stay `new`).
  */
 function gathered(pc: RTCPeerConnection): Promise<void> {
   if (pc.iceGatheringState === 'complete') return Promise.resolve()
-  const found = () => /^a=candidate:\S+ \d+ udp |^a=candidate:.* typ relay/im.test(pc.localDescription?.sdp ?? '')
+  const found = () => /^a=candidate:/m.test(pc.localDescription?.sdp ?? '')
   return new Promise((resolve) => {
     let waited = false
     const timer = setTimeout(() => ((waited = true), found() && done()), GATHER_MS)

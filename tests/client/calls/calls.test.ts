@@ -75,10 +75,10 @@ describe('[V1][V2] call messages and their parts', () => {
 
   test('what a peer sends is parsed: unknown kinds, bad ids, oversized SDPs are refused', () => {
     const c = 'A'.repeat(22)
-    for (const bad of [{ k: 'here', c, video: 'yes' }, { k: 'ring', c }, { k: 'here', c: 'short', video: true }, { k: 'sdp', c, to: 'x', l: LINK, type: 'offer', sdp: 'v=0' }, { k: 'sdp', c, to: dev(1), l: LINK, type: 'pranswer', sdp: 'v=0' }, { k: 'sdp', c, to: dev(1), l: LINK, type: 'offer', sdp: 'x'.repeat(12_001) }, { k: 'sdp', c, to: dev(1), type: 'offer', sdp: 'v=0' }, { k: 'sdp', c, to: dev(1), l: 'short', type: 'offer', sdp: 'v=0' }, { k: 'renew', c, to: dev(1) }, { k: 'renew', c, to: dev(1), l: 'L'.repeat(12) }, { k: 'renew', c, to: 'x', l: '' }, { k: 'leave', c, extra: 1 }]) {
+    for (const bad of [{ k: 'here', c, video: 'yes' }, { k: 'ring', c }, { k: 'here', c: 'short', video: true }, { k: 'sdp', c, to: 'x', l: LINK, type: 'offer', sdp: 'v=0' }, { k: 'sdp', c, to: dev(1), l: LINK, type: 'pranswer', sdp: 'v=0' }, { k: 'sdp', c, to: dev(1), l: LINK, type: 'offer', sdp: 'x'.repeat(12_001) }, { k: 'sdp', c, to: dev(1), type: 'offer', sdp: 'v=0' }, { k: 'sdp', c, to: dev(1), l: 'short', type: 'offer', sdp: 'v=0' }, { k: 'renew', c, to: dev(1) }, { k: 'renew', c, to: dev(1), l: 'L'.repeat(12) }, { k: 'renew', c, to: 'x', l: '' }, { k: 'cand', c, to: dev(1), l: LINK, m: '0', s: 'a=candidate:1' }, { k: 'cand', c, to: dev(1), l: LINK, m: '0', s: `candidate:${'1'.repeat(600)}` }, { k: 'cand', c, to: dev(1), l: '', m: '0', s: 'candidate:1' }, { k: 'leave', c, extra: 1 }]) {
       expect(decodeCallMessage(encodeCallMessage(bad as never)), JSON.stringify(bad).slice(0, 80)).toBeUndefined()
     }
-    for (const good of [{ k: 'renew', c, to: dev(1), l: '' }, { k: 'renew', c, to: dev(1), l: LINK }, { k: 'sdp', c, to: dev(1), l: LINK, type: 'answer', sdp: 'v=0' }] as const) {
+    for (const good of [{ k: 'renew', c, to: dev(1), l: '' }, { k: 'renew', c, to: dev(1), l: LINK }, { k: 'sdp', c, to: dev(1), l: LINK, type: 'answer', sdp: 'v=0' }, { k: 'cand', c, to: dev(1), l: LINK, m: '0', s: 'candidate:1 1 udp 2122260223 10.0.0.2 53211 typ host' }] as const) {
       expect(decodeCallMessage(encodeCallMessage(good))).toEqual(good)
     }
   })
@@ -116,6 +116,11 @@ describe('[V3] calls', () => {
     expect(renews).toEqual([{ who: 'ann', device: dev(2), link: '' }, { who: 'ann', device: dev(2), link: LINK }])
     // Cleo is not in the call: she can ask nothing of it.
     expect(await cleo.sendRenew(CONV, dev(1), '')).toBe(false)
+    // [V1] A candidate found after the SDP went reaches the device named, with its link and media section.
+    const cands: string[] = []
+    for (const [who, c] of [['ann', ann], ['bruno', bruno], ['cleo', cleo]] as const) c.events.on('cand', (e) => cands.push(`${who} ${e.device.slice(0, 1)} ${e.link} ${e.mid} ${e.candidate}`))
+    await bruno.sendCandidate(CONV, dev(1), LINK, '0', 'candidate:1 1 udp 2122260223 10.0.0.2 53211 typ host')
+    expect(cands).toEqual([`ann 2 ${LINK} 0 candidate:1 1 udp 2122260223 10.0.0.2 53211 typ host`])
 
     await cleo.decline(CONV)
     expect(cleo.view(CONV)).toMatchObject({ role: 'declined' })
