@@ -413,7 +413,8 @@ export class CallMedia {
     const now = Date.now()
     for (const [device, p] of this.peers) {
       const connected = p.pc.connectionState === 'connected'
-      if (connected) p.connectedAt ??= now
+      // Since when it is connected this time (a reconnect starts it again: the packets it missed while down are no silence).
+      p.connectedAt = connected ? (p.connectedAt ?? now) : undefined
       // Silence counts from when the link came up: a link slow to connect has heard nothing yet.
       const silent = connected && now - Math.max(p.heardAt, p.connectedAt ?? now) >= SILENT_MS && sendsSound(p.pc.remoteDescription?.sdp)
       if (connected && !silent) {
@@ -607,6 +608,8 @@ export class CallMedia {
 
   private async offer(device: string, peer: Peer, restart: boolean): Promise<void> {
     peer.offering = true
+    // Candidates of this offer's gathering go in it, not after the last SDP as late ones.
+    peer.sentCandidates = undefined
     try {
       preferSealableVideo(peer.pc)
       const offer = await peer.pc.createOffer(restart ? { iceRestart: true } : {})
@@ -648,6 +651,7 @@ export class CallMedia {
       peer.link = link
       const answerer = peer
       this.enqueue(answerer, async () => {
+        answerer.sentCandidates = undefined
         await answerer.pc.setRemoteDescription({ type: 'offer', sdp })
         this.takeEarly(device, answerer)
         preferSealableVideo(answerer.pc)
