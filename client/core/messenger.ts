@@ -102,6 +102,8 @@ export class Messenger {
   private booting: Promise<void> = Promise.resolve()
   /** `start` was called and `stop` was not: the engine runs again after a wipe. */
   private running = false
+  /** Stopped: its documents and stores are closed for good ([M5]). */
+  private closed = false
 
   /** [M32] Recovery set up from this device; there is one once this device has an identity. */
   get recovery(): Recovery {
@@ -324,8 +326,13 @@ export class Messenger {
     }
   }
 
+  /**
+   * Connects and sends what waits. A Messenger that was stopped has closed its documents and
+   * stores: it does not start again (open a new one on the same store, as a reload does).
+   */
   start(): void {
     this.requireIdentity()
+    if (this.closed) throw new Error('this Messenger was stopped: open a new one on the same store to start again')
     this.running = true
     if (!this.wiping) {
       this.p.engine.start()
@@ -335,6 +342,7 @@ export class Messenger {
 
   async stop(): Promise<void> {
     if (!this.identity) return
+    this.closed = true
     this.running = false
     this.recoveryPart?.stop()
     await this.wiping

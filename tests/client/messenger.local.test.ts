@@ -77,6 +77,17 @@ describe('offline first', () => {
     expect(again.messages(conv).map((m) => [m.id, m.ts, m.text, m.pending])).toEqual(before)
   })
 
+  test('[M5] a stopped Messenger refuses to start again (its stores are closed); a new one on the same store picks up what waits', async () => {
+    const { messenger, store } = await alice()
+    const conv = await messenger.createConversation('Depot crew')
+    await messenger.send(conv, 'waiting')
+    await stop(messenger)
+    expect(() => messenger.start()).toThrow(/stopped/)
+    const again = await reopen(store)
+    again.start()
+    expect(again.status.pending).toBe(1)
+  })
+
   test('[M5] the outbox is the durability point: what storage holds the moment send resolves survives a crash', async () => {
     const { messenger, store } = await alice()
     const conv = await messenger.createConversation('Depot crew')
