@@ -3,6 +3,7 @@ import { bytesEqual, concat } from './bytes.js'
 import { CryptoErrorCode, CryptoMisuse, fail, ok, type Result } from './errors.js'
 import { domainHash } from './hash.js'
 import { randomBytes } from './random.js'
+import { openBox } from './x25519.js'
 
 /**
  * [X4] An anonymous seal (a usage report, client/core [Q4]): box from a fresh ephemeral X25519
@@ -27,7 +28,7 @@ export function openAnonymous(sealed: Uint8Array, recipientSecret: Uint8Array, c
   if (recipientSecret.length !== 32) throw new CryptoMisuse('secret must be a 32-byte box key')
   if (sealed.length < 1 + 32 + 24 + 16 + 32) return fail(CryptoErrorCode.MALFORMED)
   if (sealed[0] !== ANON_VERSION) return fail(CryptoErrorCode.UNSUPPORTED_VERSION)
-  const opened = nacl.box.open(sealed.subarray(57), sealed.subarray(33, 57), sealed.subarray(1, 33), recipientSecret)
+  const opened = openBox(sealed.subarray(57), sealed.subarray(33, 57), sealed.subarray(1, 33), recipientSecret)
   if (!opened) return fail(CryptoErrorCode.DECRYPT_FAILED)
   if (!bytesEqual(opened.subarray(0, 32), domainHash(DOMAIN_ANON, context))) return fail(CryptoErrorCode.WRONG_CONTEXT)
   return ok(opened.slice(32))

@@ -5,6 +5,7 @@ import { sha256 } from '@noble/hashes/sha2.js'
 import { frame } from './hash.js'
 import { asEpochKey, type BoxPublicKey, type BoxSecretKey, type EpochKey } from './keys.js'
 import { openUnder, sealUnder } from './secretBox.js'
+import { boxKey, hsalsa20, openBox } from './x25519.js'
 
 /**
  * [L3] Sealing one epoch key to many devices (a rotation). One fresh ephemeral X25519 key per
@@ -15,7 +16,7 @@ import { openUnder, sealUnder } from './secretBox.js'
  * index fails. 48 bytes per recipient, no per-box
  * signature: the rotation op's one signature covers every box ([T9]). The X25519 shared secrets
  * come from WebCrypto where available (same bytes as tweetnacl's `box.before`, ~5× faster),
- * tweetnacl otherwise; the boxes open with plain `nacl.box.open`.
+ * tweetnacl otherwise; the boxes open with `nacl.box.open`'s bytes through [C1b]'s X25519.
  *
  * [L4] The key chain: the previous epoch's key and number, sealed under a subkey of the new key
  * with a random nonce, behind a version byte.
@@ -33,9 +34,6 @@ const CHAIN_BYTES = 1 + 24 + 16 + 36
 const CHAIN_V1_BYTES = 16 + 36
 const SIGMA = utf8.encode('expand 32-byte k')
 const ZERO16 = new Uint8Array(16)
-/** tweetnacl's own HSalsa20 core (the step of `box.before` after X25519); its typings omit `lowlevel`. */
-const hsalsa20 = (nacl as unknown as { lowlevel: { crypto_core_hsalsa20(o: Uint8Array, i: Uint8Array, k: Uint8Array, c: Uint8Array): void } }).lowlevel
-  .crypto_core_hsalsa20
 
 export function epochBoxNonce(context: Uint8Array, index: number): Uint8Array {
   return epochBoxNonces(context)(index)
@@ -72,7 +70,7 @@ export async function sealEpochKey(key: EpochKey, recipients: readonly BoxPublic
 
 export function openEpochKey(sealed: { ephemeral: Uint8Array; box: Uint8Array }, index: number, recipientSecret: BoxSecretKey, context: Uint8Array): Result<EpochKey> {
   if (sealed.ephemeral.length !== 32 || sealed.box.length !== 48) return fail(CryptoErrorCode.MALFORMED)
-  const key = nacl.box.open(sealed.box, epochBoxNonce(context, index), sealed.ephemeral, recipientSecret)
+  const key = openBox(sealed.box, epochBoxNonce(context, index), sealed.ephemeral, recipientSecret)
   return key && key.length === 32 ? ok(asEpochKey(key)) : fail(CryptoErrorCode.DECRYPT_FAILED)
 }
 
@@ -83,7 +81,8 @@ export function openEpochKey(sealed: { ephemeral: Uint8Array; box: Uint8Array },
  */
 export function findEpochKey(sealed: { ephemeral: Uint8Array; boxes: readonly Uint8Array[] }, recipientSecret: BoxSecretKey, context: Uint8Array): Result<{ key: EpochKey; index: number }> {
   if (sealed.ephemeral.length !== 32) return fail(CryptoErrorCode.MALFORMED)
-  const shared = nacl.box.before(sealed.ephemeral, recipientSecret)
+  const shared = boxKey(sealed.ephemeral, recipientSecret)
+  if (!shared) return fail(CryptoErrorCode.DECRYPT_FAILED)
   const nonce = epochBoxNonces(context)
   try {
     for (let i = 0; i < sealed.boxes.length; i++) {

@@ -5,6 +5,7 @@ import { domainHash, frame } from './hash.js'
 import { parseSignPublicKey, type BoxPublicKey, type BoxSecretKey, type SignPublicKey } from './keys.js'
 import { randomBytes } from './random.js'
 import { verifySignature, type Signer } from './sign.js'
+import { openBox } from './x25519.js'
 
 /**
  * [L1] A lockbox seals a secret (an epoch key, an invitation answer) to one device's box key,
@@ -51,7 +52,7 @@ export async function openLockbox(bytes: Uint8Array, recipientPublic: BoxPublicK
   if (bytes[0] !== LOCKBOX_VERSION) return fail(CryptoErrorCode.UNSUPPORTED_VERSION, `lockbox v${bytes[0]}`)
   if (bytes.length < HEAD + 16 + INNER) return fail(CryptoErrorCode.MALFORMED)
   const ephemeral = bytes.subarray(1, 33)
-  const plain = nacl.box.open(bytes.subarray(HEAD), bytes.subarray(33, HEAD), ephemeral, recipientSecret)
+  const plain = openBox(bytes.subarray(HEAD), bytes.subarray(33, HEAD), ephemeral, recipientSecret)
   if (!plain) return fail(CryptoErrorCode.DECRYPT_FAILED)
   if (!bytesEqual(plain.subarray(0, 32), domainHash(DOMAIN_CONTEXT, context))) return fail(CryptoErrorCode.WRONG_CONTEXT)
   const sender = parseSignPublicKey(plain.slice(32, 64))
