@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, test } from 'vitest'
 import {
-  capabilityProofBytes, deriveCapability, deviceAuthBytes, generateEpochKey, randomBytes, useSignatureBackend,
+  capabilityProofBytes, deriveAdminCapability, deriveAdminCapabilityAsync, deriveCapability, deriveCapabilityAsync, deviceAuthBytes, generateEpochKey, randomBytes, useSignatureBackend,
   verifyCapabilityProof, verifyDeviceAuth,
 } from '../../crypto/index.js'
 import { BACKENDS, persona } from './personas.js'
@@ -20,6 +20,26 @@ describe('[K1] capability derivation', () => {
   test('[K1] is deterministic for (epoch key, conversation, epoch)', () => {
     expect(deriveCapability(key, conv, 3).publicKey).toEqual(deriveCapability(key, conv, 3).publicKey)
   })
+
+  for (const backend of BACKENDS) {
+    test(`[K1][K4] the async derivations (WebCrypto where it has Ed25519) give the same keys, and signers the other side verifies (${backend})`, async () => {
+      useSignatureBackend(backend)
+      try {
+        for (let epoch = 0; epoch < 5; epoch++) {
+          const k = generateEpochKey()
+          const sync = deriveCapability(k, conv, epoch)
+          const viaAsync = await deriveCapabilityAsync(k, conv, epoch)
+          expect(Buffer.from(viaAsync.publicKey).toString('hex')).toBe(Buffer.from(sync.publicKey).toString('hex'))
+          const challenge = randomBytes(32)
+          expect(await verifyCapabilityProof(await viaAsync.signer.sign(capabilityProofBytes(challenge, conv, epoch)), challenge, conv, epoch, viaAsync.publicKey)).toBe(true)
+          const secret = randomBytes(32)
+          expect(Buffer.from((await deriveAdminCapabilityAsync(secret, conv)).publicKey).toString('hex')).toBe(Buffer.from(deriveAdminCapability(secret, conv).publicKey).toString('hex'))
+        }
+      } finally {
+        useSignatureBackend('auto')
+      }
+    })
+  }
 
   test('[K1] differs by epoch, by conversation and by epoch key', () => {
     const base = Buffer.from(deriveCapability(key, conv, 3).publicKey).toString('hex')

@@ -1,4 +1,4 @@
-import { capabilityProofBytes, deriveAdminCapability, deriveCapability, rekeyProofBytes } from '../../../crypto/index.js'
+import { capabilityProofBytes, deriveAdminCapabilityAsync, deriveCapabilityAsync, rekeyProofBytes } from '../../../crypto/index.js'
 import { idBytes, type ClientMessage, type ConvId } from '../../../protocol/index.js'
 import type { ConversationRecord } from '../conversations/registry.js'
 import type { EngineOptions } from './engineOptions.js'
@@ -10,13 +10,13 @@ import type { EngineOptions } from './engineOptions.js'
  */
 export async function joinMessage(conv: ConvId, rec: ConversationRecord, challenge: Uint8Array, adminSecrets: EngineOptions['adminSecrets']): Promise<ClientMessage> {
   const id = idBytes(conv)
-  const cap = deriveCapability(rec.keys.get(rec.epoch)!, id, rec.epoch)
+  const cap = await deriveCapabilityAsync(rec.keys.get(rec.epoch)!, id, rec.epoch)
   const secrets = adminSecrets ? adminSecrets(conv, rec) : rec.adminSecret && { sign: rec.adminSecret, next: rec.adminSecret }
-  const admin = secrets ? deriveAdminCapability(secrets.next, id) : undefined
+  const admin = secrets ? await deriveAdminCapabilityAsync(secrets.next, id) : undefined
   // [S10] an offline rotation takes effect as soon as this admin device reconnects; from the
   // epoch the server last confirmed (compare-and-swap). Never confirmed: a plain join registers.
   if (secrets && admin && rec.rekeyPending && rec.serverEpoch !== undefined) {
-    const signer = deriveAdminCapability(secrets.sign, id).signer
+    const { signer } = await deriveAdminCapabilityAsync(secrets.sign, id)
     const proof = await signer.sign(rekeyProofBytes(challenge, id, rec.epoch, cap.publicKey, admin.publicKey))
     return { type: 'rekey', conv: id, from: rec.serverEpoch, epoch: rec.epoch, cap: cap.publicKey, admin: admin.publicKey, proof }
   }
