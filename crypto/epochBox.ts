@@ -4,6 +4,7 @@ import { CryptoErrorCode, CryptoMisuse, fail, ok, type Result } from './errors.j
 import { sha256 } from '@noble/hashes/sha2.js'
 import { frame } from './hash.js'
 import { asEpochKey, type BoxPublicKey, type BoxSecretKey, type EpochKey } from './keys.js'
+import { randomBytes } from './random.js'
 import { openUnder, sealUnder } from './secretBox.js'
 import { boxKey, hsalsa20, openBox } from './x25519.js'
 
@@ -151,8 +152,10 @@ async function sharedKey(eph: Ephemeral, recipient: Uint8Array): Promise<Uint8Ar
       s.fill(0)
       return k
     } catch {
-      // a small-order recipient key makes WebCrypto refuse: tweetnacl gives the same (useless) box
+      // a small-order recipient key makes WebCrypto refuse: [C1b] refuses it the same way below
     }
   }
-  return nacl.box.before(recipient, eph.secret)
+  // [L3] A small-order recipient key (all-zero shared secret: a box key anyone can compute) gets a
+  // box under a fresh random key, discarded: it opens for nobody, and the rotation still goes out.
+  return boxKey(recipient, eph.secret) ?? randomBytes(32)
 }

@@ -1,6 +1,7 @@
 import { x25519 } from '@noble/curves/ed25519.js'
 import nacl from 'tweetnacl'
 import { concat, utf8 } from './bytes.js'
+import { CryptoMisuse } from './errors.js'
 import { nodeBuiltin } from './nodeBuiltin.js'
 
 /**
@@ -31,30 +32,47 @@ const ZERO16 = new Uint8Array(16)
 export const hsalsa20 = (nacl as unknown as { lowlevel: { crypto_core_hsalsa20(o: Uint8Array, i: Uint8Array, k: Uint8Array, c: Uint8Array): void } }).lowlevel.crypto_core_hsalsa20
 
 const nodeCrypto = nodeBuiltin<NodeX25519>('node:crypto')
-let backend: 'auto' | 'noble' = 'auto'
-/** Tests run the browser's path in Node too. */
-export function useX25519Backend(b: 'auto' | 'noble'): void {
+let backend: 'auto' | 'noble' | 'node-refusing' = 'auto'
+/** Tests run the browser's path in Node too, and a node:crypto that refuses every key (a runtime without X25519). */
+export function useX25519Backend(b: 'auto' | 'noble' | 'node-refusing'): void {
   backend = b
 }
 
+/** OpenSSL's X25519; its output buffer is returned as it is (the caller wipes it). */
 function nodeShared(node: NodeX25519, secret: Uint8Array, pub: Uint8Array): Uint8Array {
   const der = concat(PKCS8_PREFIX, secret)
   try {
     const privateKey = node.createPrivateKey({ key: der, format: 'der', type: 'pkcs8' })
-    return new Uint8Array(node.diffieHellman({ privateKey, publicKey: node.createPublicKey({ key: concat(SPKI_PREFIX, pub), format: 'der', type: 'spki' }) }))
+    return node.diffieHellman({ privateKey, publicKey: node.createPublicKey({ key: concat(SPKI_PREFIX, pub), format: 'der', type: 'spki' }) })
   } finally {
     der.fill(0)
   }
 }
 
-/** X25519(secret, pub), or undefined when `pub` is of small order (an all-zero secret) or not 32 bytes. */
+/**
+ * X25519(secret, pub), or undefined when `pub` is of small order (an all-zero secret) or not 32
+ * bytes (input). A secret that is not 32 bytes is a programmer error ([C0]). Where node:crypto
+ * refuses for any reason (small order, or a runtime whose OpenSSL lacks X25519), @noble/curves
+ * decides: a refusal of the platform never passes for a forged box.
+ */
 export function x25519Shared(secret: Uint8Array, pub: Uint8Array): Uint8Array | undefined {
-  if (secret.length !== 32 || pub.length !== 32) return undefined
-  let s: Uint8Array
-  try {
-    s = nodeCrypto && backend === 'auto' ? nodeShared(nodeCrypto, secret, pub) : x25519.getSharedSecret(secret, pub)
-  } catch {
-    return undefined // OpenSSL and noble refuse a small-order key
+  if (secret.length !== 32) throw new CryptoMisuse('an X25519 secret key must be 32 bytes')
+  if (pub.length !== 32) return undefined
+  let s: Uint8Array | undefined
+  if (nodeCrypto && backend !== 'noble') {
+    try {
+      if (backend === 'node-refusing') throw new Error('no X25519 in this OpenSSL')
+      s = nodeShared(nodeCrypto, secret, pub)
+    } catch {
+      s = undefined
+    }
+  }
+  if (!s) {
+    try {
+      s = x25519.getSharedSecret(secret, pub)
+    } catch {
+      return undefined // noble refuses a small-order key
+    }
   }
   if (s.every((b) => b === 0)) return undefined
   return s

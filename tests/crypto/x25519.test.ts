@@ -1,6 +1,6 @@
 import nacl from 'tweetnacl'
 import { afterEach, describe, expect, test } from 'vitest'
-import { epochBoxNonce, findEpochKey, fromHex, openEpochKey, randomBytes, toHex } from '../../crypto/index.js'
+import { epochBoxNonce, findEpochKey, fromHex, generateEpochKey, openEpochKey, randomBytes, sealEpochKey, toHex } from '../../crypto/index.js'
 import { boxKey, openBox, useX25519Backend, x25519Shared } from '../../crypto/x25519.js'
 
 /**
@@ -22,8 +22,8 @@ const SMALL_ORDER = [
   hex('5f9c95bca3508c24b1d0b1559c83ef5b04445cc4581c8e86d8224eddd09f1157'),
 ]
 
-for (const backend of ['auto', 'noble'] as const) {
-  describe(`[C1b] X25519 (${backend === 'auto' ? 'node:crypto' : '@noble/curves'})`, () => {
+for (const backend of ['auto', 'noble', 'node-refusing'] as const) {
+  describe(`[C1b] X25519 (${backend === 'auto' ? 'node:crypto' : backend === 'noble' ? '@noble/curves' : 'a node:crypto that refuses X25519: @noble/curves decides'})`, () => {
     test('[C1b] RFC 7748 §6.1: both sides reach the shared secret', () => {
       useX25519Backend(backend)
       const a = hex('77076d0a7318a57d3c16c17251b26645df4c2f87ebc0992ab177fba51db92c2a')
@@ -56,7 +56,10 @@ for (const backend of ['auto', 'noble'] as const) {
         expect(x25519Shared(secret, pub)).toBeUndefined()
         expect(boxKey(pub, secret)).toBeUndefined()
       }
-      expect(x25519Shared(randomBytes(31), randomBytes(32))).toBeUndefined()
+      expect(x25519Shared(randomBytes(32), randomBytes(31))).toBeUndefined()
+      // A secret of the wrong length is a programmer error ([C0]), as it was with tweetnacl.
+      expect(() => x25519Shared(randomBytes(31), randomBytes(32))).toThrow(/32 bytes/)
+      expect(() => openEpochKey({ ephemeral: randomBytes(32), box: randomBytes(48) }, 0, randomBytes(64) as never, randomBytes(16))).toThrow(/32 bytes/)
     })
 
     test('[C1b] openBox opens what nacl.box sealed, and nothing else; a box sealed from a small-order key is refused', () => {
@@ -74,6 +77,18 @@ for (const backend of ['auto', 'noble'] as const) {
       const forged = nacl.box.after(Uint8Array.of(9), nonce, nacl.box.before(SMALL_ORDER[0]!, me.secretKey))
       expect(nacl.box.open(forged, nonce, SMALL_ORDER[0]!, me.secretKey)).not.toBeNull()
       expect(openBox(forged, nonce, SMALL_ORDER[0]!, me.secretKey)).toBeNull()
+    })
+
+    test('[C1b][L3] a small-order recipient in a rotation gets a box nobody opens (not one under the all-zero secret); the others open theirs', async () => {
+      useX25519Backend(backend)
+      const good = nacl.box.keyPair()
+      const key = generateEpochKey()
+      const context = randomBytes(16)
+      const sealed = await sealEpochKey(key, [SMALL_ORDER[5]! as never, good.publicKey as never], context)
+      const zeroKey = nacl.box.before(SMALL_ORDER[5]!, new Uint8Array(32))
+      expect(nacl.secretbox.open(sealed.boxes[0]!, epochBoxNonce(context, 0), zeroKey)).toBeNull()
+      const opened = openEpochKey({ ephemeral: sealed.ephemeral, box: sealed.boxes[1]! }, 1, good.secretKey as never, context)
+      expect(opened.ok && toHex(opened.value)).toBe(toHex(key))
     })
 
     test('[C1b][L3] an epoch key boxed under a small-order ephemeral key is refused by index and by trial', () => {
