@@ -78,7 +78,11 @@ export function makeParts(identity: Identity, host: PartsHost): Parts {
     url: options.url,
     socket: options.socket,
     // [M71] A dropped segment is never subscribed again.
-    docsOf: (conv) => [...layout.rootsOf(conv), ...segs.segmentsOf(conv).flatMap((s) => (isDropped(s.id) ? [] : [s.id]))],
+    docsOf: (conv) => {
+      const next = layout.nextSegment(conv) // [M11a] subscribed ahead of its announcement
+      const known = segs.segmentsOf(conv).flatMap((s) => (isDropped(s.id) ? [] : [s.id]))
+      return [...layout.rootsOf(conv), ...known, ...(next && !known.includes(next) ? [next] : [])]
+    },
     isRoot: (conv, doc) => layout.rootsOf(conv).includes(doc),
     adminSecrets: (conv, rec) => team?.adminSecretsFor(conv, rec.serverEpoch, rec.epoch),
     heartbeatMs: options.heartbeatMs,

@@ -93,10 +93,10 @@ function messageChange(doc: A.Doc<SegmentDoc>, text: string): Uint8Array {
  * Seals under the chain of `client`'s device for the epoch and pushes; the server accepts
  * anything correctly signed under the epoch the connection joined at.
  */
-async function pushAs(client: RawClient, chain: { seq: number; prev: EnvelopeHash }, payload: Uint8Array, sealKey: EpochKey = key): Promise<void> {
+async function pushAs(client: RawClient, chain: { seq: number; prev: EnvelopeHash }, payload: Uint8Array, sealKey: EpochKey = key, doc: DocId = segment): Promise<void> {
   const seq = chain.seq + 1
   const author = await new EnvelopeAuthors(client.keys.signSecret).forEpoch(idBytes(conv), epoch)
-  const header = { kind: BATCH_KIND, conv: idBytes(conv), doc: idBytes(segment), epoch, chain: author.chain, seq, prev: chain.prev } as const
+  const header = { kind: BATCH_KIND, conv: idBytes(conv), doc: idBytes(doc), epoch, chain: author.chain, seq, prev: chain.prev } as const
   const env = await sealEnvelope(header, payload, sealKey, author)
   client.send({ type: 'push', id: seq, envelopes: [env.bytes] })
   const ack = await client.next('ack')
@@ -244,6 +244,28 @@ describe('receiving from a hostile member', () => {
     } finally {
       await carol.messenger.stop()
     }
+  })
+
+  // [M11a] Every device is subscribed to the segment after its newest, before any root change
+  // names it: a new segment's first messages come live. Eve writes there and never announces it
+  // (a root change still in transit, as far as the others can tell).
+  test('[M11a] a message in the next segment reaches the online devices live, before any root change names that segment', async () => {
+    const next = segmentDocId(conv, 1)
+    const fresh = A.applyChanges(A.init<SegmentDoc>({ actor: actorOf(eveKeys.signPublic) as A.ActorId }), [SEGMENT_GENESIS])[0]
+    // Carol's admission may have moved the conversation on: eve writes at the epoch the server is at.
+    const was = epoch
+    ;({ epoch, key } = await eveCurrentEpoch())
+    const chain = epoch === was ? eveChain : { seq: 0, prev: ZERO_HASH }
+    const writer = await rawClient(url(), eveKeys)
+    await writer.hello()
+    await joinAs(writer)
+    await pushAs(writer, chain, encodeChanges([messageChange(fresh, 'first of the next segment')]), key, next)
+    writer.socket.close()
+    await until(() => texts(bob).includes('first of the next segment') && texts(alice).includes('first of the next segment'), 'alice and bob show the next segment\'s first message')
+    // Shown as eve's (the signer's), like any segment's message.
+    const shown = bob.messenger.messages(conv).find((m) => m.text === 'first of the next segment')!
+    expect(shown.author).toBe(eve.messenger.identity!.deviceId)
+    await aliceWritesAndBobSees('alice, after the next segment')
   })
 })
 

@@ -58,10 +58,32 @@ export class ConversationLayout {
       if (!doc) continue
       found.push(...readSegments(id as string as ConvId, doc).map((s) => ({ ...s, root: id })))
     }
-    if (!found.length) return
-    for (const s of found) convOfDoc.set(s.id, conv)
-    // [M71] A segment dropped on this device is never subscribed again.
-    for (const s of segs.setSegments(conv, found)) if (!segs.isDropped(s.id)) engine.trackDoc(conv, s.id)
+    if (found.length) {
+      for (const s of found) convOfDoc.set(s.id, conv)
+      // [M71] A segment dropped on this device is never subscribed again.
+      for (const s of segs.setSegments(conv, found)) if (!segs.isDropped(s.id)) engine.trackDoc(conv, s.id)
+    }
+    const next = this.nextSegment(conv)
+    if (next) engine.trackDoc(conv, next)
+  }
+
+  /**
+   * [M11a] The segment after the newest one this device knows in the generation written in,
+   * subscribed ahead of its announcement: the first messages of a new segment (a conversation's
+   * very first message, every rollover) then arrive live, instead of after the root change that
+   * names it, a round trip and a backlog read later. Segment ids derive from the root and the
+   * index ([M11]), so every device names it alike; until someone writes there the server holds
+   * nothing for it. Its changes pass the same checks as any segment's, and it joins the loaded
+   * window when they arrive, as a segment receiving changes does.
+   */
+  nextSegment(conv: ConvId): DocId | undefined {
+    const root = this.writeRoot(conv)
+    const mine = this.deps.segs.segmentsOf(conv).filter((s) => (s.root ?? rootDocOf(conv)) === root)
+    const index = mine.reduce((n, s) => Math.max(n, s.index + 1), 0)
+    const id = segmentDocId(root as string as ConvId, index)
+    if (this.deps.segs.isDropped(id)) return undefined
+    this.deps.convOfDoc.set(id, conv)
+    return id
   }
 
   /** The newest segment of the generation written in, or the next one when there is none or it is full. */
