@@ -12,6 +12,8 @@ export const RING_MS = 45_000
 
 /** A call holds up to this many devices (a mesh: each sends its media to each other one; client/web [W32]). */
 export const MAX_CALL_DEVICES = 8
+/** How long a late ICE candidate ([V2] `cand`) may wait for the signal pace before it is dropped. */
+export const CANDIDATE_WAIT_MS = 15_000
 
 /** What this device does in a conversation's call. */
 export type CallRole = 'ringing' | 'joined' | 'declined'
@@ -347,7 +349,10 @@ export class Calls {
     if (!parts) return false
     // What keeps the call alive and its keys go before an SDP's parts (a newcomer's seven offers would hold up its heartbeat).
     const urgent = msg.k !== 'sdp' && msg.k !== 'cand'
-    const sent = await Promise.all(parts.map((p) => this.deps.channel.sendSoon(conv, p as SignalPayload, 3_000, urgent)))
+    // A late candidate has no retry of its own: it waits its turn longer rather than be dropped
+    // (a receiver ignores one for a link made anew meanwhile). An SDP not sent is sent again.
+    const maxWaitMs = msg.k === 'cand' ? CANDIDATE_WAIT_MS : 3_000
+    const sent = await Promise.all(parts.map((p) => this.deps.channel.sendSoon(conv, p as SignalPayload, maxWaitMs, urgent)))
     return sent.every((o) => o === 'sent')
   }
 

@@ -38,9 +38,14 @@ export interface CallMediaDeps {
   readonly problem: (message: string) => void
 }
 
-/** Candidates gathered for at most this long before an SDP goes with what it has, if it has one... */
+/** Candidates gathered for at most this long before an SDP goes with what it has, if it has a UDP one... */
 const GATHER_MS = 3_000
-/** ...and, with none yet (a starved machine), this long for the first: an SDP without candidates connects nothing. */
+/**
+ * ...and, with none yet (a starved machine), this long for the first UDP one: an SDP without
+ * candidates connects nothing, and one with TCP candidates only (a busy page gathers its UDP ones
+ * seconds late) hung in `new` in CI until the link was made anew, 20 s and more later, when the
+ * late candidates sent after it were dropped by the signal pace. After this it goes as it is.
+ */
 const GATHER_FIRST_MS = 10_000
 /** A link disconnected this long is restarted (ICE restart): a change of network. */
 const RESTART_AFTER_MS = 2_000
@@ -727,7 +732,7 @@ function sendsSound(sdp: string | undefined): boolean {
  */
 function gathered(pc: RTCPeerConnection): Promise<void> {
   if (pc.iceGatheringState === 'complete') return Promise.resolve()
-  const found = () => /^a=candidate:/m.test(pc.localDescription?.sdp ?? '')
+  const found = () => /^a=candidate:\S+ \d+ udp /im.test(pc.localDescription?.sdp ?? '')
   return new Promise((resolve) => {
     let waited = false
     const timer = setTimeout(() => ((waited = true), found() && done()), GATHER_MS)
