@@ -26,8 +26,12 @@ export function deriveCapability(epochKey: EpochKey, conv: Uint8Array, epoch: nu
  * Ed25519 ([C3]): a device joining its conversations as it connects derives one per conversation,
  * ~5 ms each in tweetnacl (a hundred milliseconds before a twenty-conversation catch-up began).
  */
-export async function deriveCapabilityAsync(epochKey: EpochKey, conv: Uint8Array, epoch: number): Promise<Capability> {
-  const seed = deriveKey(epochKey, 'fieldchat/v1/capability', concat(conv, u32(epoch)))
+export function deriveCapabilityAsync(epochKey: EpochKey, conv: Uint8Array, epoch: number): Promise<Capability> {
+  return capabilityOfSeed(deriveKey(epochKey, 'fieldchat/v1/capability', concat(conv, u32(epoch))))
+}
+
+/** The capability whose Ed25519 key pair `seed` derives (WebCrypto where it can); the seed is wiped. */
+async function capabilityOfSeed(seed: Uint8Array): Promise<Capability> {
   try {
     const pair = await signKeyPairFromSeedAsync(seed)
     return { publicKey: pair.publicKey, signer: createSigner(pair.secretKey) }
@@ -67,14 +71,8 @@ export function deriveAdminCapability(adminSecret: Uint8Array, conv: Uint8Array)
 }
 
 /** [K4] `deriveAdminCapability` through WebCrypto where it has Ed25519 ([C3]), as `deriveCapabilityAsync`. */
-export async function deriveAdminCapabilityAsync(adminSecret: Uint8Array, conv: Uint8Array): Promise<Capability> {
-  const seed = deriveKey(adminSecret, 'fieldchat/v1/admin-capability', conv)
-  try {
-    const pair = await signKeyPairFromSeedAsync(seed)
-    return { publicKey: pair.publicKey, signer: createSigner(pair.secretKey) }
-  } finally {
-    seed.fill(0)
-  }
+export function deriveAdminCapabilityAsync(adminSecret: Uint8Array, conv: Uint8Array): Promise<Capability> {
+  return capabilityOfSeed(deriveKey(adminSecret, 'fieldchat/v1/admin-capability', conv))
 }
 
 const DOMAIN_ORIGIN = 'fieldchat/v1/conversation/origin'

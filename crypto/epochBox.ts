@@ -1,12 +1,12 @@
 import nacl from 'tweetnacl'
-import { concat, utf8, writeU32 } from './bytes.js'
+import { concat, writeU32 } from './bytes.js'
 import { CryptoErrorCode, CryptoMisuse, fail, ok, type Result } from './errors.js'
 import { sha256 } from '@noble/hashes/sha2.js'
 import { frame } from './hash.js'
 import { asEpochKey, type BoxPublicKey, type BoxSecretKey, type EpochKey } from './keys.js'
 import { randomBytes } from './random.js'
 import { openUnder, sealUnder } from './secretBox.js'
-import { boxKey, hsalsa20, openBox } from './x25519.js'
+import { boxKey, boxKeyOfShared, openBox } from './x25519.js'
 
 /**
  * [L3] Sealing one epoch key to many devices (a rotation). One fresh ephemeral X25519 key per
@@ -33,8 +33,6 @@ export const CHAIN_VERSION = 2
 const CHAIN_PURPOSE = 'epoch-box/chain-key'
 const CHAIN_BYTES = 1 + 24 + 16 + 36
 const CHAIN_V1_BYTES = 16 + 36
-const SIGMA = utf8.encode('expand 32-byte k')
-const ZERO16 = new Uint8Array(16)
 
 export function epochBoxNonce(context: Uint8Array, index: number): Uint8Array {
   return epochBoxNonces(context)(index)
@@ -146,11 +144,7 @@ async function sharedKey(eph: Ephemeral, recipient: Uint8Array): Promise<Uint8Ar
   if (eph.webcrypto && subtle) {
     try {
       const pub = await subtle.importKey('raw', recipient as Uint8Array<ArrayBuffer>, { name: 'X25519' }, false, [])
-      const s = new Uint8Array(await subtle.deriveBits({ name: 'X25519', public: pub }, eph.webcrypto, 256))
-      const k = new Uint8Array(32)
-      hsalsa20(k, ZERO16, s, SIGMA)
-      s.fill(0)
-      return k
+      return boxKeyOfShared(new Uint8Array(await subtle.deriveBits({ name: 'X25519', public: pub }, eph.webcrypto, 256)))
     } catch {
       // a small-order recipient key makes WebCrypto refuse: [C1b] refuses it the same way below
     }

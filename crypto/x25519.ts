@@ -29,7 +29,7 @@ const SPKI_PREFIX = Uint8Array.of(0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65
 const SIGMA = utf8.encode('expand 32-byte k')
 const ZERO16 = new Uint8Array(16)
 /** tweetnacl's own HSalsa20 core (the step of `box.before` after X25519); its typings omit `lowlevel`. */
-export const hsalsa20 = (nacl as unknown as { lowlevel: { crypto_core_hsalsa20(o: Uint8Array, i: Uint8Array, k: Uint8Array, c: Uint8Array): void } }).lowlevel.crypto_core_hsalsa20
+const hsalsa20 = (nacl as unknown as { lowlevel: { crypto_core_hsalsa20(o: Uint8Array, i: Uint8Array, k: Uint8Array, c: Uint8Array): void } }).lowlevel.crypto_core_hsalsa20
 
 const nodeCrypto = nodeBuiltin<NodeX25519>('node:crypto')
 let backend: 'auto' | 'noble' | 'node-refusing' = 'auto'
@@ -78,14 +78,18 @@ export function x25519Shared(secret: Uint8Array, pub: Uint8Array): Uint8Array | 
   return s
 }
 
-/** `nacl.box.before(pub, secret)`: HSalsa20 of the X25519 shared secret; undefined as {@link x25519Shared}. */
-export function boxKey(pub: Uint8Array, secret: Uint8Array): Uint8Array | undefined {
-  const s = x25519Shared(secret, pub)
-  if (!s) return undefined
+/** `nacl.box.before`'s step after X25519: the box key of shared secret `s`, which is wiped. */
+export function boxKeyOfShared(s: Uint8Array): Uint8Array {
   const k = new Uint8Array(32)
   hsalsa20(k, ZERO16, s, SIGMA)
   s.fill(0)
   return k
+}
+
+/** `nacl.box.before(pub, secret)`: HSalsa20 of the X25519 shared secret; undefined as {@link x25519Shared}. */
+export function boxKey(pub: Uint8Array, secret: Uint8Array): Uint8Array | undefined {
+  const s = x25519Shared(secret, pub)
+  return s && boxKeyOfShared(s)
 }
 
 /** `nacl.box.open(box, nonce, pub, secret)` through {@link boxKey}: null when it does not open. */

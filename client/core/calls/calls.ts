@@ -12,7 +12,7 @@ export const RING_MS = 45_000
 
 /** A call holds up to this many devices (a mesh: each sends its media to each other one; client/web [W32]). */
 export const MAX_CALL_DEVICES = 8
-/** How long a late ICE candidate ([V2] `cand`) may wait for the signal pace before it is dropped. */
+/** How long a late ICE candidate ([V1] `cand`) may wait for the signal pace before it is dropped. */
 export const CANDIDATE_WAIT_MS = 15_000
 
 /** What this device does in a conversation's call. */

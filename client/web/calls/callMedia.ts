@@ -725,14 +725,15 @@ function sendsSound(sdp: string | undefined): boolean {
 }
 
 /**
- * Resolves once ICE gathering is complete, or after GATHER_MS with what was found, or — nothing
- * found by then — at the first candidate, at the latest GATHER_FIRST_MS after it began. What is
- * found later goes on its own ([V1] `cand`: a starved Chromium can hand out its TCP candidates
- * alone for seconds, and two sides with TCP host candidates only stay `new`).
+ * Resolves once ICE gathering is complete, or after GATHER_MS if a UDP or relayed candidate was
+ * found, or — none by then — at the first one, at the latest GATHER_FIRST_MS after it began (then
+ * with whatever it has). What is found later goes on its own ([V1] `cand`: a starved Chromium can
+ * hand out its TCP candidates alone for seconds, and two sides with TCP host candidates only stay
+ * `new`).
  */
 function gathered(pc: RTCPeerConnection): Promise<void> {
   if (pc.iceGatheringState === 'complete') return Promise.resolve()
-  const found = () => /^a=candidate:\S+ \d+ udp /im.test(pc.localDescription?.sdp ?? '')
+  const found = () => /^a=candidate:\S+ \d+ udp |^a=candidate:.* typ relay/im.test(pc.localDescription?.sdp ?? '')
   return new Promise((resolve) => {
     let waited = false
     const timer = setTimeout(() => ((waited = true), found() && done()), GATHER_MS)
