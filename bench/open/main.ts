@@ -23,11 +23,13 @@
  *   BENCH_OPEN_CHROMIUM (1; 0 skips it)   BENCH_OPEN_PROFILE=DIR (a .cpuprofile of the first Node
  *   and the first Chromium open at the largest size, the latter through the DevTools protocol;
  *   open at the largest size: the measured region only; summarise with bench/cpuprofile.ts)
+ *   BENCH_OPEN_KEEP=DIR (the generated stores are also copied there, with conv.json naming the
+ *   conversation and the store key, to open them again by hand)
  *
  * Last line of stdout: JSON {"node": {"1000": ms, …}, "chromium": {…}, "ratio": {…}, …}; each
  * figure is the median of the runs (all runs are listed under `runs`). Nothing is asserted.
  */
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs'
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { loadavg, tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import type { Entry } from '../../client/core/storage/LocalStore.js'
@@ -43,6 +45,7 @@ if (!SIZES.length || SIZES.some((n) => !Number.isSafeInteger(n) || n < 50)) thro
 const RUNS = Number(process.env.BENCH_OPEN_RUNS ?? 3)
 const CHROMIUM = process.env.BENCH_OPEN_CHROMIUM !== '0'
 const PROFILE_DIR = process.env.BENCH_OPEN_PROFILE ? resolve(process.env.BENCH_OPEN_PROFILE) : undefined
+const KEEP_DIR = process.env.BENCH_OPEN_KEEP ? resolve(process.env.BENCH_OPEN_KEEP) : undefined
 
 const work = mkdtempSync(join(tmpdir(), 'bench-open-'))
 const pageDir = join(work, 'page')
@@ -80,8 +83,10 @@ try {
         const dest = join(work, `store-${size}.sqlite`)
         await writer.call('snapshot', { dest })
         snapshots.set(size, dest)
+        if (KEEP_DIR) mkdirSync(KEEP_DIR, { recursive: true }), copyStore(dest, join(KEEP_DIR, `store-${size}.sqlite`))
       }
       await writer.call('stop').catch(() => undefined)
+      if (KEEP_DIR) writeFileSync(join(KEEP_DIR, 'conv.json'), JSON.stringify({ conv, keyHex }))
     } finally {
       await writer.kill()
     }

@@ -77,9 +77,49 @@ describe('[M20] a member cannot alter what another device wrote', () => {
     expect(rootOps.verdict).toEqual({ ok: true, created: [] })
   })
 
-  test('[M20] a change that does not re-encode to its own bytes is refused as unreadable (M302)', () => {
+  test('[M20] a change whose last byte is flipped is refused as unreadable (M302)', () => {
     const change = A.getLastLocalChange(alicesSegment())!.slice()
     change[change.length - 1]! ^= 0x01
-    expect(checkChanges([change], aliceActor, 'segment').ok).toBe(false)
+    expect(checkChanges([change], aliceActor, 'segment')).toEqual({ ok: false, code: 'M302_CHANGE_UNREADABLE' })
+  })
+
+  // Automerge decodes a change without checking its checksum: every single-bit flip of an honest
+  // change that still decodes with alice's actor (so [E10] would pass it) must be refused here.
+  test('[M20] no single-bit flip of an honest change passes: each one that still decodes fails its checksum (M302)', () => {
+    const honest = A.getLastLocalChange(alicesSegment())!
+    expect(checkChanges([honest], aliceActor, 'segment').ok).toBe(true)
+    let decodable = 0
+    for (let bit = 0; bit < honest.length * 8; bit++) {
+      const b = honest.slice()
+      b[bit >> 3]! ^= 1 << (bit & 7)
+      try {
+        A.decodeChange(b)
+        decodable++
+      } catch {
+        /* refused by the decoder itself */
+      }
+      expect(checkChanges([b], aliceActor, 'segment')).toEqual({ ok: false, code: 'M302_CHANGE_UNREADABLE' })
+    }
+    expect(decodable).toBeGreaterThan(0)
+  })
+
+  test('[M20] an honest change\'s checksum is the first four bytes of its hash: small, large, and read back from a saved document', () => {
+    const doc = A.applyChanges(A.init<SegmentDoc>({ actor: eveActor as A.ActorId }), [SEGMENT_GENESIS])[0]
+    const small = A.change(doc, (d) => void d.messages.push({ id: new A.ImmutableString('m2'), ts: 1, text: new A.ImmutableString('x') }))
+    const large = A.change(small, (d) => void d.messages.push({ id: new A.ImmutableString('m3'), ts: 2, text: new A.ImmutableString('y'.repeat(20_000)) }))
+    const reloaded = A.getAllChanges(A.load(A.save(large)))
+    for (const change of [A.getLastLocalChange(small)!, A.getLastLocalChange(large)!, ...reloaded]) {
+      expect(Buffer.from(change.subarray(4, 8)).toString('hex')).toBe(A.decodeChange(change).hash!.slice(0, 8))
+    }
+    expect(checkChanges(reloaded.slice(1), eveActor, 'segment').ok).toBe(true)
+  })
+
+  test('[M20] a compressed change chunk or a document chunk is refused (M302): only uncompressed change chunks are applied', () => {
+    const honest = A.getLastLocalChange(alicesSegment())!
+    const typed = honest.slice()
+    typed[8] = 2
+    expect(checkChanges([typed], aliceActor, 'segment')).toEqual({ ok: false, code: 'M302_CHANGE_UNREADABLE' })
+    expect(checkChanges([A.save(alicesSegment())], aliceActor, 'segment')).toEqual({ ok: false, code: 'M302_CHANGE_UNREADABLE' })
+    expect(checkChanges([honest.subarray(0, 8)], aliceActor, 'segment')).toEqual({ ok: false, code: 'M302_CHANGE_UNREADABLE' })
   })
 })

@@ -1,5 +1,5 @@
 import * as A from '@automerge/automerge'
-import { bytesEqual } from '../../../crypto/index.js'
+import { toHex } from '../../../crypto/index.js'
 import { ClientErrorCode } from '../errors.js'
 
 /**
@@ -15,8 +15,11 @@ import { ClientErrorCode } from '../errors.js'
  *                    members and admins come from the space's signed graph ([T1]), never from
  *                    a document
  *
- * A change must also re-encode to exactly its bytes: Automerge does not verify a change's
- * checksum on decode, and a crafted change can otherwise pass these checks and fail on apply.
+ * A change must also be an uncompressed change chunk whose checksum is right: Automerge does not
+ * verify a change's checksum on decode (it does on apply), and a crafted change could otherwise
+ * pass these checks and fail on apply. The checksum is the first four bytes of the SHA-256 the
+ * decoder computes anyway (the change's hash), so checking it costs nothing; re-encoding the
+ * decoded change to compare bytes, as before, was a third of the check's time.
  */
 export type DocKind = 'root' | 'segment'
 /** `created`: ids (`counter@actor`) of the message objects the changes create, for [M26]'s re-check. */
@@ -31,7 +34,7 @@ export function checkChanges(changes: readonly Uint8Array[], signerActor: string
     let change: A.DecodedChange
     try {
       change = A.decodeChange(bytes)
-      if (!bytesEqual(A.encodeChange(change), bytes)) return { ok: false, code: ClientErrorCode.CHANGE_UNREADABLE }
+      if (!checksumHolds(bytes, change.hash)) return { ok: false, code: ClientErrorCode.CHANGE_UNREADABLE }
     } catch {
       return { ok: false, code: ClientErrorCode.CHANGE_UNREADABLE }
     }
@@ -44,6 +47,20 @@ export function checkChanges(changes: readonly Uint8Array[], signerActor: string
     }
   }
   return { ok: true, created }
+}
+
+/**
+ * A change chunk is the magic bytes (4), a checksum (4), the chunk type (1: an uncompressed
+ * change) and its length and contents; the checksum is the first four bytes of the SHA-256 of
+ * type, length and contents, which is the change's hash.
+ */
+const MAGIC = [0x85, 0x6f, 0x4a, 0x83]
+const CHANGE_CHUNK = 1
+
+function checksumHolds(bytes: Uint8Array, hash: string | undefined | null): boolean {
+  if (bytes.length < 9 || bytes[8] !== CHANGE_CHUNK || MAGIC.some((b, i) => bytes[i] !== b)) return false
+  if (typeof hash !== 'string' || !/^[0-9a-f]{64}$/.test(hash)) return false
+  return toHex(bytes.subarray(4, 8)) === hash.slice(0, 8)
 }
 
 /** Decoded ops carry `insert` and `elemId` for list ops at run time; the typings omit them. */
