@@ -1,7 +1,9 @@
+import { createHash } from 'node:crypto'
 import fc from 'fast-check'
 import { describe, expect, test } from 'vitest'
 import { DOMAIN_ENVELOPE_HASH, DOMAIN_HEADER_HASH, DOMAIN_SIGNATURE, deriveKey, domainHash, frame } from '../../crypto/index.js'
 import { text } from './personas.js'
+import { useAtRestBackend } from '../../crypto/atRestNode.js'
 
 describe('[C2] domain-separated hashing', () => {
   test('[C2] the frame length-prefixes the domain and every part (big-endian u32)', () => {
@@ -29,6 +31,23 @@ describe('[C2] domain-separated hashing', () => {
     const hashes = [DOMAIN_HEADER_HASH, DOMAIN_ENVELOPE_HASH, DOMAIN_SIGNATURE].map((d) => Buffer.from(domainHash(d, bytes)).toString('hex'))
     expect(new Set(hashes).size).toBe(3)
     expect(domainHash(DOMAIN_HEADER_HASH, bytes).length).toBe(32)
+  })
+
+  // Inputs from 1 KiB are hashed by node:crypto in Node, smaller ones by @noble/hashes: the
+  // digest is SHA-256 of the frame either way, on each side of the threshold and without node:crypto.
+  test('[C2] domainHash is SHA-256 of the frame for every input size, on node:crypto and on @noble/hashes', () => {
+    try {
+      for (const backend of ['auto', 'webcrypto'] as const) {
+        useAtRestBackend(backend)
+        for (const n of [0, 1, 100, 1000, 1005, 1006, 1007, 1024, 4096, 600_000]) {
+          const part = new Uint8Array(n).map((_, i) => (i * 31 + n) & 0xff)
+          const want = createHash('sha256').update(frame('fieldchat/v1/test', [part])).digest()
+          expect(Buffer.from(domainHash('fieldchat/v1/test', part)).equals(want)).toBe(true)
+        }
+      }
+    } finally {
+      useAtRestBackend('auto')
+    }
   })
 
   test('[C2] the envelope domains are distinct strings', () => {

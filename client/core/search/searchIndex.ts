@@ -268,10 +268,12 @@ export class SearchIndex {
   /** [M53] One segment at a time, with a pause between: the engine is never held up for long. */
   private async walk(): Promise<void> {
     for (const [seg, conv] of this.queue) {
+      // Before each segment too: one queued in the middle of a catch-up waits for its backlog (`pause`).
+      await this.deps.pause()
       if (this.stopping) return
+      if (!this.queue.has(seg)) continue
       this.queue.delete(seg)
       await this.index(conv, seg).catch(() => undefined) // a segment that fails is tried on its next change
-      await this.deps.pause()
     }
   }
 

@@ -16,7 +16,19 @@ export interface SearchHost {
   readonly saveDelayMs?: number
 }
 
-const pause = () => new Promise<void>((r) => setTimeout(r, 0))
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms))
+/** [M53] The longest one pause of the indexer waits for received frames to be handled. */
+export const YIELD_MAX_MS = 1000
+
+/**
+ * [M53] A pause of the indexer: a turn of the event loop, and while the engine has received
+ * frames waiting (a catch-up's backlog) up to YIELD_MAX_MS more, so indexing never competes with
+ * making messages readable, yet is never held off for long by a link that stays busy.
+ */
+export async function yieldToSync(receiving: () => boolean, maxMs = YIELD_MAX_MS): Promise<void> {
+  await sleep(0)
+  for (const until = Date.now() + maxMs; receiving() && Date.now() < until; ) await sleep(20)
+}
 
 /** The search index over the Messenger's parts: what it reads, whom it names, what it hides. */
 export function makeSearch(parts: Parts, host: SearchHost): SearchIndex {
@@ -40,6 +52,6 @@ export function makeSearch(parts: Parts, host: SearchHost): SearchIndex {
       return epoch === undefined || team.memberOfEpoch(conv, epoch, toHex(idBytes(m.author))) !== false
     },
     touchDelayMs: host.saveDelayMs ?? 1000,
-    pause,
+    pause: () => yieldToSync(() => parts.engine.receiving()),
   })
 }

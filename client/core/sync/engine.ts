@@ -55,6 +55,8 @@ export class SyncEngine {
   /** [M33] Connections ended in a row for a damaged frame: their reconnects back off. */
   private damaged = 0
   private inbound: Promise<void> = Promise.resolve()
+  /** Frames received and not yet handled (a backlog being read while this is above zero). */
+  private inboundDepth = 0
   private readonly signer: Signer
   private readonly mailbox: MailboxKey
   /** Conversations the server confirmed on this connection, at the epoch it confirmed. */
@@ -200,9 +202,21 @@ export class SyncEngine {
   }
 
   private enqueue(work: () => Promise<void>): void {
-    this.inbound = this.inbound.then(work).catch((err: unknown) => {
-      this.events.emit('problem', { code: ClientErrorCode.CHANGE_UNREADABLE, detail: String(err) })
-    })
+    this.inboundDepth++
+    this.inbound = this.inbound
+      .then(work)
+      .catch((err: unknown) => {
+        this.events.emit('problem', { code: ClientErrorCode.CHANGE_UNREADABLE, detail: String(err) })
+      })
+      .finally(() => void this.inboundDepth--)
+  }
+
+  /**
+   * Received frames wait to be handled (a catch-up's backlog, a burst): work that can wait (the
+   * search index, client/core [M53]) yields to them, so what arrives is readable sooner.
+   */
+  receiving(): boolean {
+    return this.inboundDepth > 0
   }
 
   /**
