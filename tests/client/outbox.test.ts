@@ -251,12 +251,48 @@ describe('Outbox', () => {
 
     const after = new Outbox(store)
     await after.load()
-    expect(after.corrupt).toEqual([`chain/${w.conv}/${w.doc}/0000000000000000`])
+    // Nothing of that document waits: its chain records are read when it is next sealed.
+    expect(after.corrupt).toEqual([])
     await after.add(w.conv, w.doc, [change(2)], ['m2'])
     await expect(after.seal(w.conv, w.doc, 0, w.key, w.authors)).rejects.toThrow(/chain record corrupt/)
+    expect(after.corrupt).toEqual([`chain/${w.conv}/${w.doc}/0000000000000000`])
     expect(after.sealed(w.conv, w.doc)).toEqual([])
     expect(after.raw(w.conv, w.doc)).toHaveLength(1) // the message stays queued, nothing lost
     expect(await store.get(['chain', w.conv, w.doc, '0000000000000000'])).toEqual(garbage) // set aside, not overwritten
+  })
+
+  test('[M3] a corrupt chain record of a document with messages waiting is reported at load', async () => {
+    const w = world()
+    const store = createMemoryStore()
+    const before = new Outbox(store)
+    await before.add(w.conv, w.doc, [change(1)], ['m1'])
+    await before.seal(w.conv, w.doc, 0, w.key, w.authors)
+    await store.write([{ key: ['chain', w.conv, w.doc, '0000000000000000'], value: randomBytes(40) }])
+    const after = new Outbox(store)
+    await after.load()
+    expect(after.corrupt).toEqual([`chain/${w.conv}/${w.doc}/0000000000000000`])
+  })
+
+  test('[M3] opening reads no chain record of a document with nothing waiting; sealing it reads them and continues its chain', async () => {
+    const w = world()
+    const store = createMemoryStore()
+    const before = new Outbox(store)
+    await before.add(w.conv, w.doc, [change(1)], ['m1'])
+    await before.seal(w.conv, w.doc, 0, w.key, w.authors)
+    await before.acked([{ conv: w.conv, doc: w.doc, seq: 1 }])
+    const head = before.chain(w.conv, w.doc, 0)!
+    const ranges: string[] = []
+    const counting = { ...store, range: (prefix: string[]) => (ranges.push(prefix.join('/')), store.range(prefix)) }
+    const after = new Outbox(counting)
+    await after.load()
+    expect(ranges.filter((r) => r.startsWith('chain'))).toEqual([])
+    await after.add(w.conv, w.doc, [change(2)], ['m2'])
+    await after.seal(w.conv, w.doc, 0, w.key, w.authors)
+    expect(ranges.filter((r) => r.startsWith('chain'))).toEqual([`chain/${w.conv}/${w.doc}`])
+    // seq 2 after seq 1, linked to it: never a restart at 1.
+    expect(after.sealed(w.conv, w.doc).map((r) => r.seq)).toEqual([2])
+    expect(after.chain(w.conv, w.doc, 0)!.seq).toBe(2)
+    expect(after.chain(w.conv, w.doc, 0)!.prev).not.toEqual(head.prev)
   })
 
   test('[M3] corrupt raw and sealed records are reported, kept in storage, and the rest loads', async () => {

@@ -27,6 +27,11 @@ import { decodeRecord, encodeRecord } from '../storage/records.js'
  * [S56]); an envelope's is that of the changes sealed into it (forever when any is forever, else
  * the latest), and a chain's that of every envelope sealed in it (what a snapshot of it asks
  * for). A record written before days existed has none and reads as forever: never dropped early.
+ *
+ * Chain records are read per document when first needed (sealing, a snapshot's decision), and at
+ * `load` only for documents with something waiting: a device that wrote in 100 segments reads no
+ * 100 chain records to open (client/core [M3]). A corrupt one is reported then, and sealing that
+ * chain is refused, as before.
  */
 export interface RawRecord { readonly key: string[]; readonly changes: Uint8Array[]; readonly msgIds: string[]; readonly keep: number }
 export interface SealedRecord { readonly seq: number; readonly epoch: number; readonly env: Uint8Array; readonly msgIds: string[]; readonly changes: Uint8Array[]; readonly keep: number }
@@ -54,6 +59,8 @@ const bytesOf = (changes: readonly Uint8Array[]) => changes.reduce((n, c) => n +
 export class Outbox {
   private counter = Date.now() * 1000
   private readonly queues = new Map<string, DocQueue>()
+  /** Documents whose chain records are read (`chainsOf`); the others' are read when first needed. */
+  private readonly chainsRead = new Set<string>()
   /**
    * Mutations run one at a time, in call order: `add` rewrites the last raw record and `seal`
    * deletes the raw records it took, so two of them interleaved across an await could write a
@@ -76,12 +83,28 @@ export class Outbox {
       if (rec) this.queue(e.key[2] as ConvId, e.key[3] as DocId).sealed.push({ seq: Number(e.key[4]), ...rec, keep: rec.keep ?? KEEP_FOREVER })
       else this.corrupt.push(e.key.join('/'))
     }
-    for (const e of await this.store.range(['chain'])) {
-      const rec = decodeRecord(e.value, chainSchema)
-      // A corrupt chain record stays unread: seal() refuses that chain rather than reuse a seq.
-      if (!rec || e.key.length !== 4) this.corrupt.push(e.key.join('/'))
-      else this.queue(e.key[1] as ConvId, e.key[2] as DocId).chains.set(Number(e.key[3]), { seq: rec.seq, prev: asEnvelopeHash(rec.prev), compacted: rec.compacted ?? 0, keep: rec.keep ?? KEEP_FOREVER })
+    // The documents with something waiting are pushed (and their acks judged) soon: their chains now.
+    for (const id of [...this.queues.keys()]) {
+      const [conv, doc] = id.split('/') as [ConvId, DocId]
+      await this.readChains(conv, doc)
     }
+  }
+
+  /** Reads a document's chain records once (a corrupt one stays unread: seal() refuses that chain rather than reuse a seq). */
+  private async readChains(conv: ConvId, doc: DocId): Promise<DocQueue> {
+    const q = this.queue(conv, doc)
+    const id = `${conv}/${doc}`
+    if (this.chainsRead.has(id)) return q
+    const entries = await this.store.range(['chain', conv, doc])
+    if (this.chainsRead.has(id)) return q // read meanwhile
+    for (const e of entries) {
+      const rec = decodeRecord(e.value, chainSchema)
+      const epoch = Number(e.key[3])
+      if (!rec || e.key.length !== 4) this.corrupt.push(e.key.join('/'))
+      else if (!q.chains.has(epoch)) q.chains.set(epoch, { seq: rec.seq, prev: asEnvelopeHash(rec.prev), compacted: rec.compacted ?? 0, keep: rec.keep ?? KEEP_FOREVER })
+    }
+    this.chainsRead.add(id)
+    return q
   }
 
   private queue(conv: ConvId, doc: DocId): DocQueue {
@@ -148,7 +171,7 @@ export class Outbox {
   }
 
   private async sealNow(conv: ConvId, doc: DocId, epoch: number, key: EpochKey, authors: EnvelopeAuthors): Promise<void> {
-    const q = this.queue(conv, doc)
+    const q = await this.readChains(conv, doc)
     const stale = q.sealed.length > 0 && q.sealed[0]!.epoch !== epoch ? q.sealed.slice() : []
     if (q.raw.length === 0 && stale.length === 0) return
     const ck = chainKey(conv, doc, epoch)
@@ -197,7 +220,10 @@ export class Outbox {
     q.chains.set(epoch, { seq, prev, compacted, keep })
   }
 
-  /** This device's chain head for a document in one epoch (undefined before its first envelope there). */
+  /**
+   * This device's chain head for a document in one epoch (undefined before its first envelope
+   * there, or while the document's chain records are unread: none was sealed or waited since opening).
+   */
   chain(conv: ConvId, doc: DocId, epoch: number): Readonly<Chain> | undefined {
     return this.queue(conv, doc).chains.get(epoch)
   }
@@ -216,7 +242,7 @@ export class Outbox {
   /** Records that the server holds a snapshot of this device's chain of `epoch` up to `seq` ([E12]). */
   compactedTo(conv: ConvId, doc: DocId, epoch: number, seq: number): Promise<void> {
     return this.serial(async () => {
-      const q = this.queue(conv, doc)
+      const q = await this.readChains(conv, doc)
       const known = q.chains.get(epoch)
       if (!known || seq <= known.compacted) return
       const chain = { ...known, compacted: seq }
@@ -236,6 +262,7 @@ export class Outbox {
       const ids = [...q.raw, ...q.sealed].flatMap((r) => r.msgIds)
       for (const prefix of [['out', 'raw', conv, doc], ['out', 'sealed', conv, doc], ['chain', conv, doc]]) await this.store.removeRange(prefix)
       this.queues.delete(`${conv}/${doc}`)
+      this.chainsRead.delete(`${conv}/${doc}`)
       return ids
     })
   }
