@@ -1,9 +1,12 @@
 /**
  * npm run bench:open — P3 cold open: from opening the engine on an existing store
- * (`Messenger.open`) to the newest 50 messages of one conversation readable (`openConversation(conv)`
- * called, and `messages(conv)` holds ≥ 50 at one of its `messages` events — from the saved newest
- * view while the documents load, client/core [M13a], or from the loaded window; its last is checked
- * to be the newest written). `loadedMs` beside it: until `openConversation` resolved (window loaded).
+ * (`Messenger.opening`) to the newest 50 messages of one conversation readable: the saved newest
+ * view read-only while the engine loads (`preview(conv)`, client/core [M13b], what the app paints
+ * at launch), else `messages(conv)` holding ≥ 50 at one of its `messages` events after
+ * `openConversation(conv)` (the saved view while the documents load, [M13a], or the loaded
+ * window); the last one is checked to be the newest written. Beside it: `messengerOpenMs`, until
+ * the engine is ready (`opening().messenger`, what `Messenger.open` returns: actions possible),
+ * and `loadedMs`, until `openConversation` resolved (window loaded).
  * for conversations of 1,000, 10,000 and 100,000 messages, in Node (the CLI's SQLite store,
  * encrypted at rest) and in Chromium (the app's IndexedDB store under its device key).
  *
@@ -151,6 +154,7 @@ try {
       storeMs: { node: figures('node', (t) => t.storeMs), chromium: figures('chromium', (t) => t.storeMs) },
       nodeCpuMs: figures('node', (t) => t.cpuMs ?? NaN),
       messengerOpenMs: { node: figures('node', (t) => t.messengerOpenMs), chromium: figures('chromium', (t) => t.messengerOpenMs) },
+      previewMs: { node: figures('node', (t) => t.previewMs ?? NaN), chromium: figures('chromium', (t) => t.previewMs ?? NaN) },
       // Until openConversation resolved (the newest segment loaded), beside the measure (the newest 50 readable).
       loadedMs: { node: figures('node', (t) => t.loadedMs), chromium: figures('chromium', (t) => t.loadedMs) },
       runs: Object.fromEntries(Object.entries(runs).map(([p, bySize]) => [p, Object.fromEntries(Object.entries(bySize).map(([s, ts]) => [s, ts.map((t) => round(t.engineMs))]))])),

@@ -5,7 +5,7 @@ import { Emitter } from './events.js'
 import { HybridClock } from './documents/hlc.js'
 import { createIdentity, loadIdentity, type Identity } from './identity.js'
 import type { DisplayMessage, SendOptions } from './documents/messageLog.js'
-import { NewestViews } from './documents/newestView.js'
+import { NewestViews, readSavedView } from './documents/newestView.js'
 import { pinnedOf } from './documents/fold.js'
 import type { MessageView } from './documents/model.js'
 import type { MessageRef } from './documents/messageRef.js'
@@ -159,7 +159,30 @@ export class Messenger {
   }
 
   /** Opens local state; the device may have no identity yet (see `createIdentity`). */
-  static async open(options: MessengerOptions): Promise<Messenger> {
+  static open(options: MessengerOptions): Promise<Messenger> {
+    return Messenger.opening(options).messenger
+  }
+
+  /**
+   * [M13b] Opens local state in two steps. `preview(conv)`: the saved newest messages of a
+   * conversation ([M13a]), read-only, as soon as local state may be read (its format checked, a
+   * wipe cut short finished, the conversations listed), while the rest loads: what an app shows
+   * at launch before the engine is ready. `messenger`: the engine, once everything is loaded
+   * (what `open` returns).
+   */
+  static opening(options: MessengerOptions): { preview(conv: ConvId): Promise<DisplayMessage[] | undefined>; messenger: Promise<Messenger> } {
+    const readable = Messenger.readable(options)
+    const messenger = readable.then(async (m) => {
+      if (m.identity) await m.boot(m.identity)
+      // A removal learned while loading (an offline device's graph already said so) is wiped now.
+      await m.wiping
+      return m
+    })
+    return { preview: (conv) => readable.then((m) => m.savedView(conv)), messenger }
+  }
+
+  /** Local state up to where it may be read: the format checked, a wipe cut short finished, the conversations listed. */
+  private static async readable(options: MessengerOptions): Promise<Messenger> {
     await checkLocalFormat(options.store)
     const m = new Messenger(options)
     m.identity = await loadIdentity(options.store)
@@ -167,10 +190,15 @@ export class Messenger {
     await m.wipes.load()
     for (const { spaces } of await m.wipes.finishPending()) for (const conv of spaces) m.wipedSpaces.add(conv)
     await m.registry.load()
-    if (m.identity) await m.boot(m.identity)
-    // A removal learned while loading (an offline device's graph already said so) is wiped now.
-    await m.wiping
     return m
+  }
+
+  /** [M13b] A conversation's saved newest messages, what expired since left out; undefined when it has none or is not here. */
+  private async savedView(conv: ConvId): Promise<DisplayMessage[] | undefined> {
+    if (!this.identity || !this.registry.get(conv) || this.wipedSpaces.has(conv) || this.wiping) return undefined
+    const saved = await readSavedView(this.options.store, conv)
+    const now = this.clock.wallNow()
+    return saved?.messages.filter((m) => !isExpired(m.exp, now))
   }
 
   /**
@@ -223,13 +251,12 @@ export class Messenger {
     this.dropPresence()
     this.presencePart = makePresence(parts, { store: this.options.store, registry: this.registry, identity, events: this.events, ...(this.options.receiptDelayMs !== undefined ? { debounceMs: this.options.receiptDelayMs } : {}) })
     this.callsPart = makeCalls(parts, this.presencePart.channel, identity.deviceId, this.events, (conv, tag) => this.pushPart?.sent(conv, tag))
-    await this.presencePart.presence.load()
-    await this.p.outbox.load()
+    // Independent records, read together (in the browser each read is an IndexedDB transaction and
+    // a decryption: one after the other they were a third of opening the engine).
+    await Promise.all([this.presencePart.presence.load(), parts.outbox.load(), parts.dropped.load(), parts.mailOut.load()])
     // [M71] Before any document is read: dropped segments stay dropped, and a drop a crash cut short is finished.
-    await parts.dropped.load()
     const drops = dropDeps(parts, { store: this.options.store, registry: this.registry, search: () => this.searchPart })
     for (const t of parts.dropped.unfinished()) await dropSegment(drops, t.conv, t.doc)
-    await this.p.mailOut.load()
     await this.p.files.uploads.load()
     for (const id of this.p.outbox.pendingMessageIds()) this.pending.add(id)
     this.p.docs.events.on('change', ({ doc }) => this.onDocChange(doc))
@@ -267,12 +294,11 @@ export class Messenger {
     // [M62]–[M64] Registered again at every welcome; wakes the others once a message is acknowledged.
     this.pushPart?.stop()
     const push = (this.pushPart = new PushWakes({ store: this.options.store, send: (m) => parts.engine.sendPush(m), publish: (t) => parts.team.setPushToken(t), tokensOf: (c) => parts.team.pushTokens(c) }))
-    await push.load()
     parts.engine.events.on('state', (state) => push.onState(state))
     parts.engine.events.on('delivered', ({ msgIds }) => push.delivered(msgIds))
     this.recoveryPart?.stop()
     this.recoveryPart = new Recovery({ store: this.options.store, identity, team: this.p.team, syncUrl: this.options.url, wipes: () => this.wipes.list() })
-    await this.recoveryPart.load()
+    await Promise.all([push.load(), this.recoveryPart.load()])
     this.searchPart?.startSoon(this.options.search?.startDelayMs ?? 1000)
     // [M71] Segments holding only expired entries are dropped after each sweep.
     void this.pruner?.stop()

@@ -2,13 +2,14 @@ import './noEval.js' // first: before any zod schema is built
 import { createSignal, Match, Switch } from 'solid-js'
 import { render } from 'solid-js/web'
 import { ClientError } from '../core/errors.js'
-import { Messenger } from '../core/messenger.js'
+import { Messenger, type DisplayMessage } from '../core/messenger.js'
 import type { AtRestInfo, AtRestSecret } from '../core/storage/atRest.js'
 import type { LocalStore } from '../core/storage/LocalStore.js'
 import { App } from './App.js'
 import { createAppLock, type AppLock } from './appLock.js'
 import { bindMessenger, type MessengerBinding } from './binding.js'
 import { browserSocket } from './browserSocket.js'
+import { BootPreview } from './components/BootPreview.js'
 import { LockScreen } from './components/LockScreen.js'
 import { Notice } from './components/Notice.js'
 import { acquireEngineLock } from './engineLock.js'
@@ -18,6 +19,7 @@ import { openBrowserStore, unlockStore } from './storageKey.js'
 import { requestPersistence, type Persistence } from './persist.js'
 import { registerServiceWorker } from './pwa.js'
 import { bindNotifications, convInView } from './notify/notifier.js'
+import { parseRoute } from './route.js'
 import { checkStoreHealth, type StoreHealth } from './storeHealth.js'
 import { APP_VERSION } from '../core/version.js'
 import { webPlatform } from './usage/platform.js'
@@ -30,7 +32,8 @@ import './styles.css'
  * its message.
  */
 type Phase =
-  | { kind: 'starting' }
+  /** `preview`: [W39] the saved newest messages of the conversation the address names, while the engine loads. */
+  | { kind: 'starting'; preview?: readonly DisplayMessage[] }
   | { kind: 'other-tab' }
   | { kind: 'failed'; message: string }
   | { kind: 'locked'; info: AtRestInfo }
@@ -70,7 +73,18 @@ let detach = () => {}
 
 async function start(store: LocalStore): Promise<void> {
   detach()
-  const messenger = await Messenger.open({ store, url: syncUrl(), socket: browserSocket, ...(await fileOptions()), app: { version: APP_VERSION, platform: webPlatform(navigator.userAgent) } })
+  const opening = Messenger.opening({ store, url: syncUrl(), socket: browserSocket, ...(await fileOptions()), app: { version: APP_VERSION, platform: webPlatform(navigator.userAgent) } })
+  // [W39] The conversation the address names paints from its saved view while the engine loads.
+  const route = parseRoute(location.hash)
+  if (route.kind === 'conversation') {
+    void opening.preview(route.conv).then(
+      (messages) => {
+        if (messages?.length && phase().kind === 'starting') setPhase({ kind: 'starting', preview: messages })
+      },
+      () => undefined, // the engine's own opening reports what failed
+    )
+  }
+  const messenger = await opening.messenger
   if (messenger.identity) messenger.start()
   const kick = () => messenger.kick()
   window.addEventListener('online', kick)
@@ -105,6 +119,10 @@ function Root() {
     const p = phase()
     return p.kind === 'locked' ? p.info : undefined
   }
+  const preview = () => {
+    const p = phase()
+    return p.kind === 'starting' ? p.preview : undefined
+  }
   const failed = () => {
     const p = phase()
     return p.kind === 'failed' ? p.message : undefined
@@ -122,6 +140,7 @@ function Root() {
           </Notice>
         )}
       </Match>
+      <Match when={preview()}>{(messages) => <BootPreview messages={messages()} />}</Match>
       <Match when={phase().kind === 'other-tab'}>
         <Notice title="FieldChat is open in another tab">
           <p>Use it there, or close it: this tab then continues by itself.</p>

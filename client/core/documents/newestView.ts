@@ -34,6 +34,14 @@ const rowSchema = z
   .passthrough()
 const viewSchema = z.object({ v: z.literal(1), m: z.array(rowSchema).max(NEWEST_VIEW) })
 
+/** [M13a] The saved view of `conv` as stored (expired messages still in it), or undefined when there is none or it does not parse. */
+export async function readSavedView(store: LocalStore, conv: ConvId): Promise<{ messages: DisplayMessage[]; bytes: Uint8Array } | undefined> {
+  const bytes = await store.get([KEY, conv])
+  if (!bytes) return undefined
+  const rec = decodeRecord(bytes, viewSchema)
+  return rec ? { messages: rec.m as unknown as DisplayMessage[], bytes } : undefined
+}
+
 export interface NewestViewDeps {
   readonly store: LocalStore
   /** The conversation's messages as `messages()` lists them, when its window is loaded; else undefined. */
@@ -57,12 +65,10 @@ export class NewestViews {
 
   /** The saved view of `conv` (what expired since is left out where it is shown); undefined when there is none (or it does not parse). */
   async read(conv: ConvId): Promise<DisplayMessage[] | undefined> {
-    const bytes = await this.deps.store.get([KEY, conv])
-    if (!bytes) return undefined
-    const rec = decodeRecord(bytes, viewSchema)
-    if (!rec) return undefined
-    this.written.set(conv, bytes)
-    return rec.m as unknown as DisplayMessage[]
+    const saved = await readSavedView(this.deps.store, conv)
+    if (!saved) return undefined
+    this.written.set(conv, saved.bytes)
+    return saved.messages
   }
 
   /** The window of `conv` changed: its view is saved a moment later. */
