@@ -67,14 +67,24 @@ export class Receipts {
 
   /** [M55] Messages from other people reached this device: the delivered cursor moves. */
   async received(conv: ConvId, messages: readonly ListedMessage[]): Promise<void> {
-    const newest = newestOf(messages, (m) => !this.deps.ownPerson(conv, m.author))
+    const newest = newestOf(messages, this.fromOthers(conv))
     if (newest) await this.move(conv, { d: newest })
   }
 
   /** [M56] The person saw the conversation: read (and delivered) move to its newest message from others. */
   async markRead(conv: ConvId): Promise<void> {
-    const newest = newestOf(this.deps.list(conv), (m) => !this.deps.ownPerson(conv, m.author))
+    const newest = newestOf(this.deps.list(conv), this.fromOthers(conv))
     if (newest) await this.move(conv, { d: newest, r: newest })
+  }
+
+  /** Whether a message is from another person, asked once per author of a list (a catch-up's batch is hundreds of one author's). */
+  private fromOthers(conv: ConvId): (m: ListedMessage) => boolean {
+    const others = new Map<string, boolean>()
+    return (m) => {
+      let other = others.get(m.author)
+      if (other === undefined) others.set(m.author, (other = !this.deps.ownPerson(conv, m.author)))
+      return other
+    }
   }
 
   private async move(conv: ConvId, to: Cursors): Promise<void> {
