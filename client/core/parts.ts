@@ -118,7 +118,6 @@ export function makeParts(identity: Identity, host: PartsHost): Parts {
     pending: host.pending,
     // [M71] A segment's changes are kept until the day the conversation's effective timer gives.
     change: (conv, doc, fns, msgIds, ts, keep) => changeAndQueue(conv, doc, fns, msgIds, keep ?? log.timers.keepNow(conv), ts),
-    append: (conv, doc, records, msgIds, ts) => appendAndQueue(conv, doc, records, msgIds, ts, log.timers.keepNow(conv)),
     emitStatus: () => host.emitStatus(),
   })
   const team: Team = new Team({
@@ -150,16 +149,6 @@ export function makeParts(identity: Identity, host: PartsHost): Parts {
   async function changeAndQueue<T>(conv: ConvId, doc: DocId, fns: A.ChangeFn<T>[], msgIds: string[], keep: number, ts?: number): Promise<Uint8Array[]> {
     convOfDoc.set(doc, conv)
     const changes = await docs.change<T>(doc, fns, ts)
-    await outbox.add(conv, doc, changes, msgIds, keep)
-    engine.requestFlush()
-    return changes
-  }
-
-  /** [M14a] Message records appended to a segment's list (docs.ts `append`) and queued; undefined when there is no list. */
-  async function appendAndQueue(conv: ConvId, doc: DocId, records: readonly object[], msgIds: string[], ts: number, keep: number): Promise<Uint8Array[] | undefined> {
-    convOfDoc.set(doc, conv)
-    const changes = await docs.append(doc, 'messages', records, ts)
-    if (!changes) return undefined
     await outbox.add(conv, doc, changes, msgIds, keep)
     engine.requestFlush()
     return changes

@@ -79,40 +79,6 @@ export class DocStore {
     return changes
   }
 
-  /**
-   * [M14a] Appends `records` to the list at the root key `list`, one Automerge change each (the
-   * record object its change's first op), in one Repo update. The changes are made on a copy of
-   * the document's backend and applied to the document in one batch: the same change bytes as
-   * `A.change(doc, (d) => d[list].push(record))` one after the other, without materialising the
-   * document after every one (that copied the whole list per message: O(segment) each).
-   * Undefined when the document has no such list (the caller writes through `change`).
-   */
-  async append(id: DocId, list: string, records: readonly object[], time?: number): Promise<Uint8Array[] | undefined> {
-    if (this.dropped(id)) throw new Error('document dropped') // Invariant 3
-    const seconds = Math.floor((time ?? Date.now()) / 1000)
-    let changes: Uint8Array[] | undefined
-    const run = <T>(doc: A.Doc<T>): A.Doc<T> => {
-      const target = (doc as Record<string, unknown>)[list]
-      const obj = Array.isArray(target) ? A.getObjectId(target) : null
-      if (!obj) return doc
-      const made = appendOnCopy(A.getBackend(doc), this.actor, obj, records, seconds)
-      changes = made
-      return A.applyChanges(doc, made)[0]
-    }
-    const handle = await this.handle(id)
-    this.applyingLocal = true
-    try {
-      if (handle) handle.update(run)
-      else {
-        const doc = run(this.fresh<unknown>(id))
-        if (changes) await this.materialise(id, doc)
-      }
-    } finally {
-      this.applyingLocal = false
-    }
-    return changes
-  }
-
   /** Applies verified remote changes in one batch (batch apply is ~30× faster than one by one). */
   async apply(id: DocId, changes: readonly Uint8Array[]): Promise<void> {
     if (this.dropped(id)) return // Invariant 3: a frame in flight when it was dropped
@@ -224,23 +190,6 @@ export class DocStore {
 
   private watch(id: DocId, handle: DocHandle<unknown>): void {
     handle.on('change', ({ patches }) => this.events.emit('change', { doc: id, patches, local: this.applyingLocal }))
-  }
-}
-
-/** Commits one change per record on a copy of `backend` (this device's actor) and returns their bytes. */
-function appendOnCopy(backend: ReturnType<typeof A.getBackend>, actor: string, list: string, records: readonly object[], seconds: number): Uint8Array[] {
-  const copy = backend.clone(actor)
-  try {
-    return records.map((record) => {
-      // What a proxy's `push` of a map does (automerge proxies.js): one insert, hydrated.
-      copy.insertObjectFromHydrate(list, copy.length(list), record)
-      copy.commit(null, seconds)
-      const change = copy.getLastLocalChange()
-      if (!change) throw new Error('no change made')
-      return change
-    })
-  } finally {
-    copy.free()
   }
 }
 

@@ -17,6 +17,7 @@ import { OBJECT_ID, parseMessageRef, refOf, type MessageRef } from './messageRef
 import { MAX_MENTIONS, mentionSchema } from './messageFields.js'
 import { TimerWrites, orgMaxOf } from './timerWrites.js'
 import { CallLog } from './callLog.js'
+import { checkChanges } from './writeRules.js'
 import { expiryOf, isExpired } from './expiry.js'
 
 /** [M43] `mentions`: device ids (hex) or user ids of the directory; [M47] `replyTo`: the answered message's ref ([M15]). */
@@ -34,6 +35,10 @@ export interface WriteInput { text: string; replyTo?: string; files?: readonly F
 interface Queued { conv: ConvId; m: WriteInput; body: string; resolve: (v: MessageView) => void; reject: (err: unknown) => void }
 /** Messages written with one change call at most ([M14a]). */
 const BATCH_MESSAGES = 256
+/** [M14a] The most a run's change may carry, at worst (each text's UTF-8 at 3 bytes a character, each file's reference at 1 KiB). */
+const RUN_BYTES = 192 * 1024
+const recordBytes = (q: { body: string; m: { files?: readonly unknown[]; mentions?: readonly unknown[]; verdicts?: readonly unknown[] } }): number =>
+  256 + q.body.length * 3 + 1024 * ((q.m.files?.length ?? 0) + (q.m.verdicts?.length ?? 0)) + 64 * (q.m.mentions?.length ?? 0)
 
 const hexes = new Map<DeviceId, string>()
 /** A device id as the graphs name it (hex of its key), remembered: asked for every message shown. */
@@ -215,7 +220,15 @@ export class MessageLog {
       }
       const room = Math.max(1, Math.min(BATCH_MESSAGES, this.deps.layout.roomIn(segment)))
       const run: Queued[] = []
-      while (at < items.length && items[at]!.conv === conv && run.length < room) run.push(items[at++]!)
+      // A run is one change, and a change goes whole in one envelope (at most 512 KiB, outbox.ts):
+      // runs of long messages stop at RUN_BYTES.
+      let bytes = 0
+      while (at < items.length && items[at]!.conv === conv && run.length < room) {
+        const size = recordBytes(items[at]!)
+        if (run.length && bytes + size > RUN_BYTES) break
+        bytes += size
+        run.push(items[at++]!)
+      }
       try {
         const views = await this.commit(conv, segment, run.map((q) => ({ m: q.m, body: q.body, tag: newMessageId(), ts: this.deps.clock.now() })))
         run.forEach((q, i) => q.resolve(views[i]!))
@@ -248,16 +261,20 @@ export class MessageLog {
     const tags = list.map((x) => x.tag)
     // A run is appended together (one materialisation, not one per message) unless a timer is
     // carried; a single message goes through `A.change` (appending copies the backend: no gain).
-    const appended = carry || records.length < 2 ? undefined : await this.deps.append(conv, segment, records, tags, list[0]!.ts)
-    const changes = appended ?? await this.deps.change(conv, segment, records.map((rec, i) => (d: SegmentDoc) => {
-      d.messages.push(rec)
-      // After the message, in its change: the message object stays the change's first op.
-      if (i === 0) carry?.(d)
-    }), tags, list[0]!.ts)
+    // One change for the run: the records inserted with one splice (finding the list's end once,
+    // not once per message), then the timer a new segment carries.
+    const changes = await this.deps.change(conv, segment, [(d: SegmentDoc) => {
+      d.messages.push(...records)
+      carry?.(d)
+    }], tags, list[0]!.ts)
+    // Each message's id is its insert's op id, read as every receiver reads it ([M20]); the
+    // messages are the change's first inserts (a carried timer, [M66], is inserted after them).
+    const verdict = changes.length === 1 ? checkChanges(changes, this.deps.identity.actor, 'segment') : undefined
+    const ids = verdict?.ok ? verdict.created.slice(0, list.length) : []
+    if (ids.length !== list.length) throw new Error('the run\'s change does not hold one new message per send')
     this.deps.emitStatus()
     return list.map(({ m, body, tag, ts }, i) => {
-      // The message object is its change's first op: its id is startOp@actor.
-      const id = `${A.decodeChange(changes[i]!).startOp}@${this.deps.identity.actor}`
+      const id = ids[i]!
       const reply = replies[i]
       const replied = reply ? { replyTo: reply.id, ...(reply.seg ? { replySeg: reply.seg, replyRef: refOf(reply.seg, reply.id) } : {}) } : {}
       return {

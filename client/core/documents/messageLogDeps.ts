@@ -30,6 +30,5 @@ export interface MessageLogDeps {
    * [M14a] Appends message records to a segment's list, one change each, made together (docs.ts
    * `append`) and queued like `change`; undefined when the segment has no list to append to.
    */
-  readonly append: (conv: ConvId, doc: DocId, records: MessageRecord[], msgIds: string[], ts: number) => Promise<Uint8Array[] | undefined>
   readonly emitStatus: () => void
 }
