@@ -1,5 +1,5 @@
 import './noEval.js' // first: before any zod schema is built
-import { createSignal, Match, Switch } from 'solid-js'
+import { createEffect, createRoot, createSignal, Match, Switch } from 'solid-js'
 import { render } from 'solid-js/web'
 import { ClientError } from '../core/errors.js'
 import { Messenger, type DisplayMessage } from '../core/messenger.js'
@@ -20,6 +20,7 @@ import { requestPersistence, type Persistence } from './persist.js'
 import { registerServiceWorker } from './pwa.js'
 import { bindNotifications, convInView } from './notify/notifier.js'
 import { parseRoute } from './route.js'
+import { previewAllowed, rememberLockPolicy } from './bootPolicy.js'
 import { checkStoreHealth, type StoreHealth } from './storeHealth.js'
 import { APP_VERSION } from '../core/version.js'
 import { webPlatform } from './usage/platform.js'
@@ -56,7 +57,7 @@ async function boot(): Promise<void> {
     inner = await openIdbStore()
     const opened = await openBrowserStore(inner)
     if (opened.kind === 'locked') return void setPhase({ kind: 'locked', info: opened.info })
-    await start(opened.store)
+    await start(opened.store, false)
   } catch (err) {
     setPhase({ kind: 'failed', message: failure(err) })
   }
@@ -65,18 +66,20 @@ async function boot(): Promise<void> {
 /** The lock screen's answer: M203 (wrong passphrase, another passkey) is thrown back to it. */
 async function unlock(secret: AtRestSecret): Promise<void> {
   const store = await unlockStore(inner!, secret)
-  await start(store).catch((err: unknown) => setPhase({ kind: 'failed', message: failure(err) }))
+  await start(store, true).catch((err: unknown) => setPhase({ kind: 'failed', message: failure(err) }))
 }
 
 /** What the running engine hung on the page, removed when the app restarts after a lock change. */
 let detach = () => {}
 
-async function start(store: LocalStore): Promise<void> {
+/** `unlocked`: the person has just opened the store with a passphrase or a passkey (a lock is set). */
+async function start(store: LocalStore, unlocked: boolean): Promise<void> {
   detach()
   const opening = Messenger.opening({ store, url: syncUrl(), socket: browserSocket, ...(await fileOptions()), app: { version: APP_VERSION, platform: webPlatform(navigator.userAgent) } })
   // [W39] The conversation the address names paints from its saved view while the engine loads.
   const route = parseRoute(location.hash)
-  if (route.kind === 'conversation') {
+  // Not while an organisation may require a lock that is not set (the app would hide it): bootPolicy.ts.
+  if (route.kind === 'conversation' && previewAllowed(unlocked)) {
     void opening.preview(route.conv).then(
       (messages) => {
         if (messages?.length && phase().kind === 'starting') setPhase({ kind: 'starting', preview: messages })
@@ -97,8 +100,13 @@ async function start(store: LocalStore): Promise<void> {
       setPhase({ kind: 'starting' })
       const opened = secret ? { kind: 'open' as const, store: await unlockStore(inner!, secret) } : await openBrowserStore(inner!)
       if (opened.kind === 'locked') return void setPhase({ kind: 'locked', info: opened.info })
-      await start(opened.store)
+      await start(opened.store, !!secret)
     },
+  })
+  // [W39] For the next launch's first paint: whether an organisation requires a lock.
+  const unremember = createRoot((dispose) => {
+    createEffect(() => rememberLockPolicy(lock.policy().requireLock))
+    return dispose
   })
   // [M60] System notifications for messages that arrive while the page is hidden or elsewhere.
   const unnotify = bindNotifications(messenger, convInView)
@@ -106,6 +114,7 @@ async function start(store: LocalStore): Promise<void> {
     window.removeEventListener('online', kick)
     lock.dispose()
     unnotify()
+    unremember()
   }
   setPhase({ kind: 'ready', binding: bindMessenger(messenger), health, lock })
 }

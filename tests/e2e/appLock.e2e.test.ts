@@ -139,12 +139,28 @@ describe('[T21] the organisation\'s device policy', () => {
     const member = await person(world.browser, 'Mia', url)
     await joinOrganisation(member, await inviteSomeone(admin.page), marker('org'))
     await member.page.getByRole('link', { name: marker('org') }).first().waitFor({ timeout: 30_000 })
+    // A conversation of the member's own, with its newest messages saved ([M13a]) for a first paint.
+    await toLists(member.page)
+    await createConversation(member.page, 'Notes')
+    await send(member.page, 'my private note')
+    await member.page.waitForTimeout(1_500)
+    const notes = await member.page.evaluate(() => location.hash)
 
     await admin.page.getByLabel('Require an app lock').check()
     await expect.poll(() => admin.page.getByLabel('Require an app lock').isChecked(), WAIT).toBe(true)
     // The member's app: the lock settings, open, in place of the app.
     await member.page.getByText('Your organisation requires an app lock on this device').waitFor({ timeout: 30_000 })
     await expect(member.page.locator('main.app-main').isHidden()).resolves.toBe(true)
+    // [W39] Reopened on that conversation with no lock set yet: nothing of it is painted first either.
+    await member.context.addInitScript(() => {
+      new MutationObserver(() => {
+        if (document.querySelector('[data-testid="boot-preview"]')) (window as { painted?: boolean }).painted = true
+      }).observe(document, { subtree: true, childList: true })
+    })
+    await member.page.goto(`${url}${notes}`)
+    await member.page.reload()
+    await member.page.getByText('Your organisation requires an app lock on this device').waitFor({ timeout: 30_000 })
+    expect(await member.page.evaluate(() => (window as { painted?: boolean }).painted ?? false)).toBe(false)
     await member.page.getByLabel('Passphrase', { exact: true }).fill(PASS)
     await member.page.getByLabel('Repeat it').fill(PASS)
     await member.page.getByRole('button', { name: 'Set passphrase' }).click()

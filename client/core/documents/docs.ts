@@ -45,10 +45,15 @@ export class DocStore {
     this.repo = new Repo({ storage: this.adapter, network: [], sharePolicy: async () => false })
   }
 
-  /** The loaded document, loading it from storage on first use; undefined if it has no changes yet (or was dropped). */
+  /**
+   * The loaded document, loading it from storage on first use; undefined if it has no changes yet
+   * (or was dropped). A document whose first changes came with a gap (their dependencies not
+   * received yet, Automerge holds them) has none applied yet either: its handle is not ready.
+   */
   async doc<T>(id: DocId): Promise<A.Doc<T> | undefined> {
     if (this.dropped(id)) return undefined
-    return (await this.handle(id))?.doc() as A.Doc<T> | undefined
+    const handle = await this.handle(id)
+    return handle?.isReady() ? (handle.doc() as A.Doc<T>) : undefined
   }
 
   isLoaded(id: DocId): boolean {

@@ -201,10 +201,10 @@ export class MessageLog {
   }
 
   /**
-   * [M14a] Writes the messages queued so far, in the order sent: each its own record and its own
-   * Automerge change (its own id), the changes of a run of one conversation made in one document
-   * update and queued in the outbox with one write (the bot burst of issue 11: 10,000 sends not
-   * awaited one by one). A run stops at the segment's capacity and at BATCH_MESSAGES.
+   * [M14a] Writes the messages queued so far, in the order sent: each its own record (its own id),
+   * a run of one conversation's as one Automerge change, made in one document update and queued
+   * in the outbox with one write (the bot burst of issue 11: 10,000 sends not awaited one by one).
+   * A run stops at the segment's capacity, at BATCH_MESSAGES and at RUN_BYTES.
    */
   private async writeQueued(): Promise<void> {
     const items = this.queued.splice(0)
@@ -238,7 +238,7 @@ export class MessageLog {
     }
   }
 
-  /** One change per message, in one call; the views of what was written. */
+  /** One change for the messages of a run (one message alone included); the views of what was written. */
   private async commit(conv: ConvId, segment: DocId, list: readonly { m: WriteInput; body: string; tag: string; ts: number }[]): Promise<MessageView[]> {
     for (const x of list) this.deps.pending.add(x.tag)
     const replies = list.map(({ m }) => this.replyOf(conv, m.replyTo))
@@ -259,8 +259,6 @@ export class MessageLog {
       return rec
     })
     const tags = list.map((x) => x.tag)
-    // A run is appended together (one materialisation, not one per message) unless a timer is
-    // carried; a single message goes through `A.change` (appending copies the backend: no gain).
     // One change for the run: the records inserted with one splice (finding the list's end once,
     // not once per message), then the timer a new segment carries.
     const changes = await this.deps.change(conv, segment, [(d: SegmentDoc) => {
@@ -271,6 +269,8 @@ export class MessageLog {
     // messages are the change's first inserts (a carried timer, [M66], is inserted after them).
     const verdict = changes.length === 1 ? checkChanges(changes, this.deps.identity.actor, 'segment') : undefined
     const ids = verdict?.ok ? verdict.created.slice(0, list.length) : []
+    // Cannot happen (the change is made right above); if it did, the change is already queued and
+    // goes out: the sends fail loudly rather than resolve with ids that are not theirs.
     if (ids.length !== list.length) throw new Error('the run\'s change does not hold one new message per send')
     this.deps.emitStatus()
     return list.map(({ m, body, tag, ts }, i) => {

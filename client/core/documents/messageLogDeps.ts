@@ -6,7 +6,7 @@ import type { Team } from '../team/team.js'
 import type { HybridClock } from './hlc.js'
 import type { ConversationLayout } from './layout.js'
 import type { MessageEpochs } from './messageEpochs.js'
-import type { MessageRecord, SegmentDoc } from './model.js'
+import type { SegmentDoc } from './model.js'
 import type { SegmentWindow } from './segmentWindow.js'
 
 /** What a conversation's message log (messageLog.ts) and its actions (messageActions.ts) work with. */
@@ -26,9 +26,5 @@ export interface MessageLogDeps {
    * `keep`: its "keep until" day ([M71]); by default the day the conversation's effective timer gives.
    */
   readonly change: (conv: ConvId, doc: DocId, fns: A.ChangeFn<SegmentDoc>[], msgIds: string[], ts: number, keep?: number) => Promise<Uint8Array[]>
-  /**
-   * [M14a] Appends message records to a segment's list, one change each, made together (docs.ts
-   * `append`) and queued like `change`; undefined when the segment has no list to append to.
-   */
   readonly emitStatus: () => void
 }

@@ -26,7 +26,7 @@ export const MAX_MESSAGE_CHARS = 20_000
 
 /**
  * `box`: the member device's X25519 public key, `mailbox`: its mailbox address (crypto [K7]), both
- * base64url (Automerge byte values do not survive [M20]'s re-encoding check).
+ * base64url (kept as strings, as every record's values: Automerge byte values are avoided, [M20]).
  */
 export interface SegmentRecord { start: number }
 export type RootDoc = Record<string, unknown>

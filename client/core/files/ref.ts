@@ -34,7 +34,7 @@ export const MAX_FILE_NAME_CHARS = 255
 export const MAX_THUMB_CHARS = 64 * 1024
 const MAX_TYPE_CHARS = 127
 
-/** The Automerge form: strings are ImmutableStrings, bytes base64url (bytes do not survive [M20]'s re-encoding check). */
+/** The Automerge form: strings are ImmutableStrings, bytes base64url (kept as strings: Automerge byte values are avoided in every record, [M20]). */
 export type FileRecord = Record<string, A.ImmutableString | number>
 
 const imm = (s: string) => new A.ImmutableString(s)

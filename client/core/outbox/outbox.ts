@@ -59,7 +59,7 @@ const bytesOf = (changes: readonly Uint8Array[]) => changes.reduce((n, c) => n +
 export class Outbox {
   private counter = Date.now() * 1000
   private readonly queues = new Map<string, DocQueue>()
-  /** Documents whose chain records are read (`chainsOf`); the others' are read when first needed. */
+  /** Documents whose chain records are read (`readChains`); the others' are read when first needed. */
   private readonly chainsRead = new Set<string>()
   /**
    * Mutations run one at a time, in call order: `add` rewrites the last raw record and `seal`
