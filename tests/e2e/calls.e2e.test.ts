@@ -1,6 +1,6 @@
 import type { Browser, Page } from 'playwright-core'
 import { describe, expect, it } from 'vitest'
-import { openLinks, received, smallCamera, watchPeerConnections } from '../helpers/callPages.js'
+import { openLinks, received, samplesPerPacket, smallCamera, watchPeerConnections } from '../helpers/callPages.js'
 import { WAIT, createConversation, inviteLink, joinConversation, log, onboard, personIn, unexpectedErrors, useWorld, type Person } from './harness.js'
 
 const members = (page: Page) => page.getByRole('list', { name: 'Members' })
@@ -64,6 +64,11 @@ describe('calls', () => {
       await expect.poll(async () => (await received(p.page)).frames, WAIT).toBeGreaterThan(10)
       await expect.poll(async () => (await received(p.page)).energy, WAIT).toBeGreaterThan(0)
       await expect.poll(() => panel(p.page).getByRole('timer', { name: 'Call duration' }).textContent(), WAIT).toMatch(/^\d\d:\d\d$/)
+    }
+    // [W32] A call of two keeps Opus's 20 ms packets (960 samples each; a group call asks for 60 ms).
+    for (const p of [ann, bruno]) {
+      await expect.poll(async () => (await samplesPerPacket(p.page)).length, WAIT).toBe(1)
+      expect((await samplesPerPacket(p.page))[0]).toBeLessThan(1_800)
     }
     // Frames decode only after their receiver's transform opened them, and a frame opens only if its
     // sender's transform sealed it (an AES-GCM tag): with a transform on every sender and receiver, what crossed was sealed.

@@ -150,3 +150,34 @@ export async function failFirstNegotiation(context: BrowserContext): Promise<voi
     } as typeof original
   })
 }
+
+/**
+ * Audio samples per packet received over each of the page's open links in the next `ms`, for the
+ * links that received 10 packets or more meanwhile: 960 at Opus's 20 ms (48 kHz), 2,880 at 60 ms.
+ * Counted over a window, not since the link began (its first packets come before sound is played
+ * out); a ratio, not a rate, so it holds on a starved machine too.
+ */
+export function samplesPerPacket(page: Page, ms = 3_000): Promise<number[]> {
+  return page.evaluate(async (ms: number) => {
+    const counts = async (pc: RTCPeerConnection) => {
+      let packets = 0
+      let samples = 0
+      ;(await pc.getStats()).forEach((s: { type: string; kind?: string; packetsReceived?: number; totalSamplesReceived?: number }) => {
+        if (s.type !== 'inbound-rtp' || s.kind !== 'audio') return
+        packets += s.packetsReceived ?? 0
+        samples += s.totalSamplesReceived ?? 0
+      })
+      return { packets, samples }
+    }
+    const open = (window as unknown as { __pcs: RTCPeerConnection[] }).__pcs.filter((pc) => pc.connectionState !== 'closed')
+    const before = await Promise.all(open.map(counts))
+    await new Promise((r) => setTimeout(r, ms))
+    const after = await Promise.all(open.map(counts))
+    const out: number[] = []
+    after.forEach((a, i) => {
+      const packets = a.packets - before[i]!.packets
+      if (packets >= 10) out.push(Math.round((a.samples - before[i]!.samples) / packets))
+    })
+    return out
+  }, ms)
+}

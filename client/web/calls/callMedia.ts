@@ -1,6 +1,7 @@
 import { FRAME_SLOTS, generateFrameBaseKey, randomBytes, toBase64Url } from '../../../crypto/index.js'
 import type { ConvId } from '../../../protocol/index.js'
 import type { Calls } from '../../core/calls/calls.js'
+import { GROUP_PACKET_TIME_MS, askPacketTime } from './packetTime.js'
 
 /** How a link to one other device of the call is doing. */
 export type PeerState = 'connecting' | 'connected' | 'reconnecting' | 'failed'
@@ -74,6 +75,14 @@ const REMAKE_AFTER_MS = 20_000
  * and again (a certificate, a DTLS handshake, an SDP each way) would starve it further.
  */
 const MAX_PATIENCE = 8
+/**
+ * A link on its way — both SDPs taken and ICE checking, or ICE connected and DTLS shaking hands —
+ * is given this many times its deadline before it is made anew: on a starved machine (nine pages
+ * on two cores, a CI host shared with others) ICE and DTLS take tens of seconds, and a link made
+ * anew in the middle starts them again, for every link at once. ICE says itself when it cannot
+ * connect (`failed`, then an ICE restart), and an answerer whose side is lost asks ([V1] `renew`).
+ */
+const ON_ITS_WAY_PATIENCE = 3
 /**
  * The answerer's side of that: its link not up for this long (no offer came, or ICE does not
  * connect), it asks the offerer for a new one (`renew`, [V1]), then again after twice as long, up
@@ -432,7 +441,8 @@ export class CallMedia {
       p.downSince ??= now
       const down = now - p.downSince
       if (this.deps.me < device) {
-        if (p.broken || p.pc.connectionState === 'closed' || down >= REMAKE_AFTER_MS * patience(p)) void this.remake(device, p)
+        const deadline = REMAKE_AFTER_MS * patience(p) * (onItsWay(p.pc) ? ON_ITS_WAY_PATIENCE : 1)
+        if (p.broken || p.pc.connectionState === 'closed' || down >= deadline) void this.remake(device, p)
       } else if (down >= p.renewWaitMs && now - p.renewedAt >= p.renewWaitMs) {
         p.renewedAt = now
         p.renewWaitMs = Math.min(RENEW_MAX_MS, p.renewWaitMs * 2)
@@ -465,7 +475,13 @@ export class CallMedia {
     if (now - p.offeredAt < RESEND_MS || !p.pc.localDescription) return
     if (link === p.link) return this.enqueue(p, () => this.offer(device, p, true))
     p.offeredAt = now
-    await this.deps.calls.sendSdp(this.deps.conv, device, p.link!, 'offer', p.pc.localDescription.sdp)
+    await this.deps.calls.sendSdp(this.deps.conv, device, p.link!, 'offer', this.sdpOf(p))
+  }
+
+  /** The SDP `peer` sends: its local description, asking for longer audio packets while the call has more than two people. */
+  private sdpOf(peer: Peer): string {
+    const sdp = peer.pc.localDescription!.sdp
+    return this.peers.size > 1 ? askPacketTime(sdp, GROUP_PACKET_TIME_MS) : sdp
   }
 
   /** An SDP of `peer` goes now: candidates found from now on go after it, on their own. */
@@ -622,7 +638,7 @@ export class CallMedia {
       await gathered(peer.pc)
       if (this.peers.get(device) !== peer) return
       this.sentSdp(peer)
-      const sent = await this.deps.calls.sendSdp(this.deps.conv, device, peer.link!, 'offer', peer.pc.localDescription!.sdp)
+      const sent = await this.deps.calls.sendSdp(this.deps.conv, device, peer.link!, 'offer', this.sdpOf(peer))
       peer.offeredAt = Date.now()
       this.awaitAnswer(device, peer, sent ? peer.answerWaitMs : OFFER_AGAIN_MS)
     } finally {
@@ -664,7 +680,7 @@ export class CallMedia {
         await gathered(answerer.pc)
         if (this.peers.get(device) !== answerer) return
         this.sentSdp(answerer)
-        await this.deps.calls.sendSdp(this.deps.conv, device, link, 'answer', answerer.pc.localDescription!.sdp)
+        await this.deps.calls.sendSdp(this.deps.conv, device, link, 'answer', this.sdpOf(answerer))
         // Its renew counts from this answer: the offerer needs time to take it, and ICE to connect.
         if (answerer.pc.connectionState !== 'connected') answerer.downSince = Date.now()
       })
@@ -711,6 +727,12 @@ function preferSealableVideo(pc: RTCPeerConnection): void {
 /** The candidate lines of an SDP, as `RTCIceCandidate.candidate` has them. */
 function candidateLines(sdp: string): string[] {
   return [...sdp.matchAll(/^a=(candidate:.*?)\r?$/gm)].map((m) => m[1]!)
+}
+
+/** Both SDPs taken and ICE checking, or ICE through and DTLS under way: not lost, only slow (not when silent: connected). */
+function onItsWay(pc: RTCPeerConnection): boolean {
+  if (pc.signalingState !== 'stable' || !pc.remoteDescription) return false
+  return pc.iceConnectionState === 'checking' || (pc.connectionState === 'connecting' && (pc.iceConnectionState === 'connected' || pc.iceConnectionState === 'completed'))
 }
 
 /** How much longer than at first the offerer waits for a link made anew `remakes` times in a row. */
