@@ -72,15 +72,13 @@ export async function deriveFrameKey(baseKey: Uint8Array, kid: number): Promise<
   return { kid, salt, key: await subtle().importKey('raw', raw, 'AES-GCM', false, ['encrypt', 'decrypt']) }
 }
 
-/** Big-endian bytes of `n`, as few as hold it (at least one). */
+/** Big-endian bytes of `n` (a safe integer), as few as hold it (at least one); by division, no BigInt: it runs for every frame. */
 function minimal(n: number): Uint8Array {
-  const out: number[] = []
-  let v = BigInt(n)
-  do {
-    out.unshift(Number(v & 0xffn))
-    v >>= 8n
-  } while (v > 0n)
-  return new Uint8Array(out)
+  let length = 1
+  for (let v = Math.floor(n / 256); v > 0; v = Math.floor(v / 256)) length++
+  const out = new Uint8Array(length)
+  for (let i = length - 1, v = n; i >= 0; i--, v = Math.floor(v / 256)) out[i] = v % 256
+  return out
 }
 
 /** [X2] SFrame's header for `kid` and `ctr` (RFC 9605 §4.3). Exported for its vectors. */
@@ -114,11 +112,11 @@ export function readFrameHeader(bytes: Uint8Array): { kid: number; ctr: number; 
   return { kid, ctr, length: at }
 }
 
+/** The salt XOR the CTR as a big-endian u64 in its last 8 bytes (a safe integer: its high 11 bits are 0). */
 function nonceOf(salt: Uint8Array, ctr: number): Uint8Array<ArrayBuffer> {
   const n = new Uint8Array(12)
   n.set(salt)
-  const c = u64(ctr)
-  for (let i = 0; i < 8; i++) n[4 + i]! ^= c[i]!
+  for (let i = 11, v = ctr; i >= 4 && v > 0; i--, v = Math.floor(v / 256)) n[i]! ^= v % 256
   return n
 }
 
@@ -166,7 +164,7 @@ export async function openFrame(keyOf: (kid: number) => FrameKey | undefined, fr
   if (!key || key.kid !== h.kid) return fail(CryptoErrorCode.NO_KEY, `kid ${h.kid}`)
   try {
     const header = rest.subarray(0, h.length)
-    const plain = await subtle().decrypt({ name: 'AES-GCM', iv: nonceOf(key.salt, h.ctr), additionalData: bs(concat(header, metadata)), tagLength: 128 }, key.key, bs(rest.slice(h.length)))
+    const plain = await subtle().decrypt({ name: 'AES-GCM', iv: nonceOf(key.salt, h.ctr), additionalData: bs(concat(header, metadata)), tagLength: 128 }, key.key, bs(rest.subarray(h.length)))
     return ok(concat(metadata, new Uint8Array(plain)))
   } catch {
     return fail(CryptoErrorCode.DECRYPT_FAILED, 'frame')

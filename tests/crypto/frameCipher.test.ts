@@ -36,6 +36,42 @@ describe('[X2] vectors (RFC 9605 test vectors, sframe-wg/sframe test-vectors.jso
   })
 })
 
+describe('[X2] the nonce and header by division, against a BigInt reference', () => {
+  const bigHeader = (kid: number, ctr: number): string => {
+    const min = (n: number) => BigInt(n).toString(16).padStart(Math.ceil(BigInt(n).toString(16).length / 2) * 2, '0')
+    const k = kid < 8 ? '' : min(kid)
+    const c = ctr < 8 ? '' : min(ctr)
+    const config = (kid < 8 ? kid << 4 : 0x80 | ((k.length / 2 - 1) << 4)) | (ctr < 8 ? ctr : 0x08 | (c.length / 2 - 1))
+    return config.toString(16).padStart(2, '0') + k + c
+  }
+  const ctrs = [0, 1, 7, 8, 255, 256, 65535, 2 ** 32, 2 ** 48 - 1, 2 ** 48, 2 ** 48 + 1, 31 * 2 ** 48 + 12345, Number.MAX_SAFE_INTEGER]
+
+  test('headers for every size of KID and CTR up to 2^53 − 1 equal the reference, and read back', () => {
+    for (const kid of [0, 7, 8, 291, 2 ** 40 + 3, Number.MAX_SAFE_INTEGER]) {
+      for (const ctr of ctrs) {
+        const h = frameHeader(kid, ctr)
+        expect(toHex(h), `${kid}/${ctr}`).toBe(bigHeader(kid, ctr))
+        expect(readFrameHeader(h)).toEqual({ kid, ctr, length: h.length })
+      }
+    }
+  })
+
+  test('a frame sealed at a large CTR (slot 31, past 2^48) is AES-GCM under salt XOR u64(CTR), computed with BigInt here', async () => {
+    const key = await deriveFrameKey(hex('000102030405060708090a0b0c0d0e0f'), 291)
+    const raw = hex('64726166742d696574662d736672616d652d656e63')
+    for (const ctr of ctrs) {
+      const sealed = await sealFrameAt(key, ctr, hex('aa'), raw)
+      const nonce = new Uint8Array(key.salt)
+      const c = new Uint8Array(8)
+      new DataView(c.buffer).setBigUint64(0, BigInt(ctr))
+      for (let i = 0; i < 8; i++) nonce[4 + i]! ^= c[i]!
+      const header = hex(bigHeader(291, ctr))
+      const ct = new Uint8Array(await crypto.subtle.encrypt({ name: 'AES-GCM', iv: nonce, additionalData: new Uint8Array([...header, 0xaa]), tagLength: 128 }, key.key, raw))
+      expect(toHex(sealed), `ctr ${ctr}`).toBe('aa' + toHex(header) + toHex(ct))
+    }
+  })
+})
+
 describe('[X2] frames', () => {
   const frame = Uint8Array.from({ length: 1200 }, (_, i) => (i * 7) & 255)
   const pair = async (kid = 5): Promise<FrameKey> => deriveFrameKey(generateFrameBaseKey(), kid)

@@ -40,7 +40,9 @@ scope.onrtctransform = (event) => {
         opts.port.postMessage({ missing: true })
       }
       if (!done.out) return
-      frame.data = done.out.slice().buffer
+      // The cipher's output is a buffer of its own (concat): handed over as it is, not copied again.
+      const bytes = done.out
+      frame.data = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength && bytes.buffer instanceof ArrayBuffer ? bytes.buffer : bytes.slice().buffer
       out.enqueue(frame)
     },
   })
