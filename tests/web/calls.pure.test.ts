@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest'
-import { linkQuality } from '../../client/web/calls/callMedia.js'
+import { linkQuality, onItsWay } from '../../client/web/calls/callMedia.js'
 import { callDuration } from '../../client/web/calls/duration.js'
 import { callLength, callLine, type CallEntryView } from '../../client/core/documents/callEntry.js'
 import type { DeviceId, DocId } from '../../protocol/index.js'
@@ -12,6 +12,21 @@ describe('[W32][W36][V7] what a call shows', () => {
     expect(linkQuality(20, 20, 480)).toBe('fair')
     expect(linkQuality(450, 0, 500)).toBe('poor')
     expect(linkQuality(20, 60, 440)).toBe('poor')
+  })
+
+  test('[W32] a link on its way (answered, ICE checking or DTLS under way) is told from one stuck or lost', () => {
+    const remote = { type: 'answer', sdp: 'v=0' } as RTCSessionDescription
+    const link = (signalingState: RTCSignalingState, iceConnectionState: RTCIceConnectionState, connectionState: RTCPeerConnectionState, remoteDescription: RTCSessionDescription | null = remote) =>
+      onItsWay({ signalingState, iceConnectionState, connectionState, remoteDescription })
+    expect(link('stable', 'checking', 'connecting')).toBe(true)
+    expect(link('stable', 'connected', 'connecting')).toBe(true)
+    // Not yet answered, never started, lost, failed, or up: the usual deadline (or none).
+    expect(link('have-local-offer', 'checking', 'connecting')).toBe(false)
+    expect(link('stable', 'new', 'new')).toBe(false)
+    expect(link('stable', 'checking', 'connecting', null)).toBe(false)
+    expect(link('stable', 'disconnected', 'disconnected')).toBe(false)
+    expect(link('stable', 'failed', 'failed')).toBe(false)
+    expect(link('stable', 'connected', 'connected')).toBe(false)
   })
 
   test('[W32] the duration reads mm:ss, then h:mm:ss', () => {

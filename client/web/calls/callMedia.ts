@@ -730,7 +730,7 @@ function candidateLines(sdp: string): string[] {
 }
 
 /** Both SDPs taken and ICE checking, or ICE through and DTLS under way: not lost, only slow (not when silent: connected). */
-function onItsWay(pc: RTCPeerConnection): boolean {
+export function onItsWay(pc: Pick<RTCPeerConnection, 'signalingState' | 'remoteDescription' | 'iceConnectionState' | 'connectionState'>): boolean {
   if (pc.signalingState !== 'stable' || !pc.remoteDescription) return false
   return pc.iceConnectionState === 'checking' || (pc.connectionState === 'connecting' && (pc.iceConnectionState === 'connected' || pc.iceConnectionState === 'completed'))
 }
