@@ -100,10 +100,12 @@ export function readFrameHeader(bytes: Uint8Array): { kid: number; ctr: number; 
     if (!extended) return low
     const n = low + 1
     if (at + n > bytes.length) return undefined
-    let v = 0n
-    for (let i = 0; i < n; i++) v = (v << 8n) | BigInt(bytes[at + i]!)
+    // By multiplication, no BigInt (every frame received): exact below 2^53, and a value at or
+    // past it never rounds below Number.MAX_SAFE_INTEGER + 1, so it is refused.
+    let v = 0
+    for (let i = 0; i < n; i++) v = v * 256 + bytes[at + i]!
     at += n
-    return v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : undefined
+    return v <= Number.MAX_SAFE_INTEGER ? v : undefined
   }
   const kid = field((config & 0x80) !== 0, (config >> 4) & 0x07)
   if (kid === undefined) return undefined

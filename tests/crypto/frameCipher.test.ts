@@ -20,6 +20,10 @@ describe('[X2] vectors (RFC 9605 test vectors, sframe-wg/sframe test-vectors.jso
     expect(readFrameHeader(hex('0a0100'))).toBeUndefined()
     expect(readFrameHeader(new Uint8Array(0))).toBeUndefined()
     expect(readFrameHeader(hex('0fffffffffffffffff'))).toBeUndefined()
+    // 2^53 − 1 is read; 2^53 and 2^53 + 1 (which a float would round to 2^53) are not.
+    expect(readFrameHeader(hex('0e1fffffffffffff'))).toEqual({ kid: 0, ctr: Number.MAX_SAFE_INTEGER, length: 8 })
+    expect(readFrameHeader(hex('0e20000000000000'))).toBeUndefined()
+    expect(readFrameHeader(hex('0e20000000000001'))).toBeUndefined()
   })
 
   test('cipher suite 4: KID 291, CTR 17767, metadata "IETF SFrame WG": key, salt, nonce and ciphertext', async () => {

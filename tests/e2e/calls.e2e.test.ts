@@ -67,8 +67,9 @@ describe('calls', () => {
     }
     // [W32] A call of two keeps Opus's 20 ms packets (960 samples each; a group call asks for 60 ms).
     for (const p of [ann, bruno]) {
-      await expect.poll(async () => (await samplesPerPacket(p.page)).length, WAIT).toBe(1)
-      expect((await samplesPerPacket(p.page))[0]).toBeLessThan(1_800)
+      let perPacket: number[] = []
+      await expect.poll(async () => (perPacket = await samplesPerPacket(p.page)).length, WAIT).toBe(1)
+      expect(perPacket[0]).toBeLessThan(1_800)
     }
     // Frames decode only after their receiver's transform opened them, and a frame opens only if its
     // sender's transform sealed it (an AES-GCM tag): with a transform on every sender and receiver, what crossed was sealed.

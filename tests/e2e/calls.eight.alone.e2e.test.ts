@@ -80,9 +80,9 @@ describe('calls', () => {
     await expect.poll(() => hearingLinks(ivy.page), { ...LINKS, timeout: 180_000 }).toBe(7).catch(explain(ivy, [ivy, ann]))
     for (const p of callers.slice(0, -1)) await expect.poll(() => openLinks(p.page), LINKS).toBe(7)
     // [W32] Every link Ivy made, in a call of eight, carries 60 ms audio packets (2,880 samples each; 960 at 20 ms).
-    const perPacket = await samplesPerPacket(ivy.page)
+    let perPacket: number[] = []
+    await expect.poll(async () => (perPacket = await samplesPerPacket(ivy.page)).length, LINKS).toBe(7)
     console.log(`[calls.eight] audio samples per packet on Ivy's links: ${perPacket.join(', ')}`)
-    expect(perPacket).toHaveLength(7)
     for (const n of perPacket) expect(n).toBeGreaterThan(1_800)
 
     // Six hang up; the last one left is alone, and the call is over for them too.

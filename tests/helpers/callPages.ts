@@ -154,18 +154,20 @@ export async function failFirstNegotiation(context: BrowserContext): Promise<voi
 /**
  * Audio samples per packet received over each of the page's open links in the next `ms`, for the
  * links that received 10 packets or more meanwhile: 960 at Opus's 20 ms (48 kHz), 2,880 at 60 ms.
- * Counted over a window, not since the link began (its first packets come before sound is played
- * out); a ratio, not a rate, so it holds on a starved machine too.
+ * The samples are the decoded ones (played out, less concealed and stretched ones, plus those
+ * squeezed out), so neither a starved sender nor a starved playout moves it; counted over a
+ * window, not since the link began.
  */
 export function samplesPerPacket(page: Page, ms = 3_000): Promise<number[]> {
   return page.evaluate(async (ms: number) => {
     const counts = async (pc: RTCPeerConnection) => {
       let packets = 0
       let samples = 0
-      ;(await pc.getStats()).forEach((s: { type: string; kind?: string; packetsReceived?: number; totalSamplesReceived?: number }) => {
+      type Inbound = { type: string; kind?: string; packetsReceived?: number; totalSamplesReceived?: number; concealedSamples?: number; insertedSamplesForDeceleration?: number; removedSamplesForAcceleration?: number }
+      ;(await pc.getStats()).forEach((s: Inbound) => {
         if (s.type !== 'inbound-rtp' || s.kind !== 'audio') return
         packets += s.packetsReceived ?? 0
-        samples += s.totalSamplesReceived ?? 0
+        samples += (s.totalSamplesReceived ?? 0) - (s.concealedSamples ?? 0) - (s.insertedSamplesForDeceleration ?? 0) + (s.removedSamplesForAcceleration ?? 0)
       })
       return { packets, samples }
     }

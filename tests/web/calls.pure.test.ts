@@ -26,6 +26,8 @@ describe('[W32][W36][V7] what a call shows', () => {
     expect(link('stable', 'checking', 'connecting', null)).toBe(false)
     expect(link('stable', 'disconnected', 'disconnected')).toBe(false)
     expect(link('stable', 'failed', 'failed')).toBe(false)
+    // DTLS failed (it does not recover), then an answered ICE restart checks again: not on its way.
+    expect(link('stable', 'checking', 'failed')).toBe(false)
     expect(link('stable', 'connected', 'connected')).toBe(false)
   })
 

@@ -77,9 +77,9 @@ const REMAKE_AFTER_MS = 20_000
 const MAX_PATIENCE = 8
 /**
  * A link on its way — both SDPs taken and ICE checking, or ICE connected and DTLS shaking hands —
- * is given this many times its deadline before it is made anew: on a starved machine (nine pages
- * on two cores, a CI host shared with others) ICE and DTLS take tens of seconds, and a link made
- * anew in the middle starts them again, for every link at once. ICE says itself when it cannot
+ * is given this many times its deadline (within MAX_PATIENCE) before it is made anew: on a
+ * starved machine (nine pages on two cores, a CI host shared with others) ICE and DTLS take tens
+ * of seconds, and a link made anew in the middle starts them again, for every link at once. ICE says itself when it cannot
  * connect (`failed`, then an ICE restart), and an answerer whose side is lost asks ([V1] `renew`).
  */
 const ON_ITS_WAY_PATIENCE = 3
@@ -441,7 +441,7 @@ export class CallMedia {
       p.downSince ??= now
       const down = now - p.downSince
       if (this.deps.me < device) {
-        const deadline = REMAKE_AFTER_MS * patience(p) * (onItsWay(p.pc) ? ON_ITS_WAY_PATIENCE : 1)
+        const deadline = REMAKE_AFTER_MS * Math.min(MAX_PATIENCE, patience(p) * (onItsWay(p.pc) ? ON_ITS_WAY_PATIENCE : 1))
         if (p.broken || p.pc.connectionState === 'closed' || down >= deadline) void this.remake(device, p)
       } else if (down >= p.renewWaitMs && now - p.renewedAt >= p.renewWaitMs) {
         p.renewedAt = now
@@ -457,7 +457,8 @@ export class CallMedia {
    * if it does not have it (another link, none), it is sent again as it is; if it has it, its
    * answer was lost, and it is offered again (ICE restart, same link). A link still connecting
    * here (ICE checks, the DTLS handshake: slow on a starved machine) is left to this side's own
-   * deadline ({@link REMAKE_AFTER_MS}): made anew on every renew, it would never finish. Otherwise
+   * deadline ({@link REMAKE_AFTER_MS}, longer on its way: {@link ON_ITS_WAY_PATIENCE}): made anew
+   * on every renew, it would never finish. Otherwise
    * — the link was negotiated, or up, and on its side it is down — the link is made anew.
    */
   private async renewAsked(device: string, link: string): Promise<void> {
@@ -729,10 +730,10 @@ function candidateLines(sdp: string): string[] {
   return [...sdp.matchAll(/^a=(candidate:.*?)\r?$/gm)].map((m) => m[1]!)
 }
 
-/** Both SDPs taken and ICE checking, or ICE through and DTLS under way: not lost, only slow (not when silent: connected). */
+/** Both SDPs taken and the link connecting (ICE checking, or ICE through and DTLS under way): not lost, only slow. A failed DTLS (connection `failed`) is not. */
 export function onItsWay(pc: Pick<RTCPeerConnection, 'signalingState' | 'remoteDescription' | 'iceConnectionState' | 'connectionState'>): boolean {
-  if (pc.signalingState !== 'stable' || !pc.remoteDescription) return false
-  return pc.iceConnectionState === 'checking' || (pc.connectionState === 'connecting' && (pc.iceConnectionState === 'connected' || pc.iceConnectionState === 'completed'))
+  if (pc.signalingState !== 'stable' || !pc.remoteDescription || pc.connectionState !== 'connecting') return false
+  return pc.iceConnectionState === 'checking' || pc.iceConnectionState === 'connected' || pc.iceConnectionState === 'completed'
 }
 
 /** How much longer than at first the offerer waits for a link made anew `remakes` times in a row. */
