@@ -29,6 +29,10 @@ const ROOT = resolve(import.meta.dirname, '../..')
 const DIST = join(ROOT, 'dist')
 const RUNS = Number(process.env.BENCH_CALL_RUNS ?? 20)
 const CPU_SECONDS = Number(process.env.BENCH_CALL_CPU_SECONDS ?? 15)
+/** Sealed and plain meshes measured this many times each, in the order ABBA ABBA…: one pair of 15 s windows moved by more than the difference. */
+const CPU_ROUNDS = Number(process.env.BENCH_CALL_CPU_ROUNDS ?? 3)
+/** BENCH_CALL_SETUP=0 measures CPU only (no set-up runs). */
+const SETUP = process.env.BENCH_CALL_SETUP !== '0'
 const SECRET = 'bench-call-turn-secret'
 const PAUSE_MS = 2_500
 
@@ -95,20 +99,32 @@ async function main(): Promise<void> {
   })
   try {
     const url = `${server.http}/`
-    const direct = await setupTimes(browser, url, {}, 'Direct')
-    console.error(`direct set-up: p50 ${direct.setupMsP50} ms, p99 ${direct.setupMsP99} ms (${direct.runs.join(' ')})`)
-    const relay = coturn ? await setupTimes(browser, url, { relayOnly: true }, 'Relayed') : undefined
+    const direct = SETUP ? await setupTimes(browser, url, {}, 'Direct') : undefined
+    if (direct) console.error(`direct set-up: p50 ${direct.setupMsP50} ms, p99 ${direct.setupMsP99} ms (${direct.runs.join(' ')})`)
+    const relay = coturn && SETUP ? await setupTimes(browser, url, { relayOnly: true }, 'Relayed') : undefined
     if (relay) console.error(`relayed set-up: p50 ${relay.setupMsP50} ms, p99 ${relay.setupMsP99} ms (${relay.runs.join(' ')})`)
-    const withFrameEncryption = await meshCpu(browser, url, server.pid, { smallVideo: true }, 'Mesh sealed')
-    const without = await meshCpu(browser, url, server.pid, { smallVideo: true, noFrameEncryption: true }, 'Mesh plain')
-    console.error(`four-way mesh, per participant: ${withFrameEncryption.percent}% of a core and ${withFrameEncryption.framesPerSecond} frames/s decoded sealed; ${without.percent}% and ${without.framesPerSecond} frames/s without frame encryption; audio packets received per s ${withFrameEncryption.audioPacketsPerSecond} / ${without.audioPacketsPerSecond}`)
+    type Mesh = Awaited<ReturnType<typeof meshCpu>>
+    const sealed: Mesh[] = []
+    const plain: Mesh[] = []
+    for (let i = 0; i < CPU_ROUNDS; i++) {
+      const order = i % 2 === 0 ? [true, false] : [false, true]
+      for (const seal of order) {
+        const m = await meshCpu(browser, url, server.pid, seal ? { smallVideo: true } : { smallVideo: true, noFrameEncryption: true }, seal ? `Mesh sealed ${i}` : `Mesh plain ${i}`)
+        ;(seal ? sealed : plain).push(m)
+        console.error(`four-way mesh ${seal ? 'sealed' : 'plain'} ${i}, per participant: ${m.percent}% of a core, ${m.framesPerSecond} frames/s decoded, ${m.audioPacketsPerSecond} audio packets/s`)
+      }
+    }
+    const mean = (ms: Mesh[], f: (m: Mesh) => number) => Math.round((sum(ms.map(f)) / ms.length) * 10) / 10
+    const pooled = (ms: Mesh[]): Mesh => ({ percent: mean(ms, (m) => m.percent), framesPerSecond: mean(ms, (m) => m.framesPerSecond), audioPacketsPerSecond: mean(ms, (m) => m.audioPacketsPerSecond) })
+    const withFrameEncryption = pooled(sealed)
+    const without = pooled(plain)
     const perFrame = (m: { percent: number; framesPerSecond: number }) => m.percent / m.framesPerSecond
     const result = {
       date: new Date().toISOString(),
       loadAverageAtStart,
-      direct: { setupMsP50: direct.setupMsP50, setupMsP99: direct.setupMsP99, runs: direct.runs.length },
+      direct: direct ? { setupMsP50: direct.setupMsP50, setupMsP99: direct.setupMsP99, runs: direct.runs.length } : null,
       relay: relay ? { setupMsP50: relay.setupMsP50, setupMsP99: relay.setupMsP99, runs: relay.runs.length } : null,
-      cpu: { withFrameEncryption: withFrameEncryption.percent, without: without.percent, unit: 'percent of one core per participant', framesPerSecond: { withFrameEncryption: withFrameEncryption.framesPerSecond, without: without.framesPerSecond }, audioPacketsPerSecond: { withFrameEncryption: withFrameEncryption.audioPacketsPerSecond, without: without.audioPacketsPerSecond } },
+      cpu: { withFrameEncryption: withFrameEncryption.percent, without: without.percent, unit: 'percent of one core per participant', framesPerSecond: { withFrameEncryption: withFrameEncryption.framesPerSecond, without: without.framesPerSecond }, audioPacketsPerSecond: { withFrameEncryption: withFrameEncryption.audioPacketsPerSecond, without: without.audioPacketsPerSecond }, rounds: CPU_ROUNDS, overheadPerRound: sealed.map((m, i) => Math.round((m.percent / plain[i]!.percent) * 1000) / 1000) },
       ratio: { frameEncryptionOverhead: Math.round((withFrameEncryption.percent / without.percent) * 1000) / 1000, frameEncryptionOverheadPerFrame: Math.round((perFrame(withFrameEncryption) / perFrame(without)) * 1000) / 1000 },
     }
     console.log(JSON.stringify(result))
