@@ -67,10 +67,10 @@ serve({
     await Promise.all(sends)
     return { start, loopMs: monotonicMs() - start }
   },
-  async paced({ conv, count, gapMs }) {
+  async paced({ conv, count, gapMs, from = 0 }) {
     const sentAt: Record<string, number> = {}
     for (let i = 0; i < (count as number); i++) {
-      const text = `paced ${i}`
+      const text = `paced ${(from as number) + i}`
       sentAt[text] = monotonicMs()
       await messenger.send(conv as ConvId, text)
       await new Promise((r) => setTimeout(r, gapMs as number))

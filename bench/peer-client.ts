@@ -65,10 +65,10 @@ serve({
     for (let i = 0; i < (count as number); i++) handle!.change((d) => void d.messages.push(message(`bot message ${i} from the field`)))
     return { start, loopMs: monotonicMs() - start }
   },
-  async paced({ count, gapMs }) {
+  async paced({ count, gapMs, from = 0 }) {
     const sentAt: Record<string, number> = {}
     for (let i = 0; i < (count as number); i++) {
-      const text = `paced ${i}`
+      const text = `paced ${(from as number) + i}`
       sentAt[text] = monotonicMs()
       handle!.change((d) => void d.messages.push(message(text)))
       await new Promise((r) => setTimeout(r, gapMs as number))

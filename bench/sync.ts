@@ -10,7 +10,8 @@
  * `Promise.all` of `messenger.send`, the peer `handle.change` in one loop without awaiting sync),
  * messages/s from the first send to the last arrival on the other device.
  *
- *   BENCH_MESSAGES (10000)  BENCH_PACED (100)  BENCH_GAP_MS (10)  BENCH_DEBUG (print the slowest paced messages)
+ *   BENCH_MESSAGES (10000)  BENCH_PACED (100)  BENCH_WARMUP (50)  BENCH_GAP_MS (10)
+ *   BENCH_DEBUG (print the slowest paced messages; `series`: every latency in order)
  *   BENCH_CPU_PROF=DIR (a V8 CPU profile of every client process)  BENCH_SIDES=ours|peer (run one side only)
  *   BENCH_SEQUENTIAL=0 (skip the sequential burst)
  */
@@ -23,6 +24,12 @@ import { percentile, round, sampleRss, startWorker, waitReady, type Worker } fro
 const MESSAGES = Number(process.env.BENCH_MESSAGES ?? 10_000)
 const PACED = Number(process.env.BENCH_PACED ?? 100)
 const GAP_MS = Number(process.env.BENCH_GAP_MS ?? 10)
+/**
+ * Paced messages sent before the measured ones, on both sides alike: the first messages of a
+ * process run through code not yet compiled (ours: 114 ms for the first, ~15 ms by the 20th,
+ * 4-8 ms from the 30th). Their latencies are reported apart (`coldLatencyP50Ms`, `coldLatencyMaxMs`).
+ */
+const WARMUP = Number(process.env.BENCH_WARMUP ?? 50)
 
 interface Side {
   messagesPerSecond: number
@@ -34,6 +41,9 @@ interface Side {
   writerLoopMs: number
   latencyP50Ms: number
   latencyP99Ms: number
+  /** The warm-up's paced messages (BENCH_WARMUP), apart: null without one. */
+  coldLatencyP50Ms: number | null
+  coldLatencyMaxMs: number | null
   serverRssMb: { startMb: number; peakMb: number; endMb: number }
 }
 
@@ -73,11 +83,19 @@ async function run(label: string, serverPid: number, script: string, url: string
       const { text, at } = d as { text: string; at: number }
       if (!arrivals.has(text)) arrivals.set(text, at)
     })
-    await b.call('expect', { count: PACED })
-    const pacedDone = new Promise((r) => b.on('all', r))
-    const sentAt = await a.call<Record<string, number>>('paced', { conv, count: PACED, gapMs: GAP_MS })
-    await pacedDone
+    const pacedRun = async (count: number, from: number): Promise<Record<string, number>> => {
+      if (!count) return {}
+      await b.call('expect', { count })
+      const done = new Promise((r) => b.on('all', r))
+      const sent = await a.call<Record<string, number>>('paced', { conv, count, gapMs: GAP_MS, from })
+      await done
+      return sent
+    }
+    const coldAt = await pacedRun(WARMUP, 0)
+    const sentAt = await pacedRun(PACED, WARMUP)
+    const cold = Object.entries(coldAt).map(([text, t]) => arrivals.get(text)! - t)
     const latencies = Object.entries(sentAt).map(([text, t]) => arrivals.get(text)! - t)
+    if (process.env.BENCH_DEBUG === "series") console.error(label, "series", Object.entries(sentAt).map(([text, t]) => Math.round(arrivals.get(text)! - t)).join(" "))
     if (process.env.BENCH_DEBUG) console.error(label, JSON.stringify(Object.entries(sentAt).map(([text, t]): [string, number] => [text, Math.round(arrivals.get(text)! - t)]).sort((x, y) => y[1] - x[1]).slice(0, 6)))
 
     // BENCH_SEQUENTIAL=0 skips the sequential burst (to profile the bot burst alone): reported as 0.
@@ -93,6 +111,8 @@ async function run(label: string, serverPid: number, script: string, url: string
       writerLoopMs: round(loopMs),
       latencyP50Ms: round(percentile(latencies, 50), 2),
       latencyP99Ms: round(percentile(latencies, 99), 2),
+      coldLatencyP50Ms: cold.length ? round(percentile(cold, 50), 2) : null,
+      coldLatencyMaxMs: cold.length ? round(Math.max(...cold), 2) : null,
       serverRssMb: rss.stop(),
     }
   } finally {
@@ -130,7 +150,7 @@ const ratio = (a: number | undefined, b: number | undefined) => (a !== undefined
 
 const result = {
   messages: MESSAGES,
-  paced: { count: PACED, gapMs: GAP_MS },
+  paced: { count: PACED, gapMs: GAP_MS, warmup: WARMUP },
   ours: ours && { system: 'fieldchat blind server (encrypted, signed, SQLite WAL)', ...ours },
   peer: peer && { system: '@automerge/automerge-repo-network-websocket 2.5 server (plaintext, NodeFS storage)', ...peer },
   ratio: {
