@@ -95,7 +95,7 @@ async function run(label: string, serverPid: number, script: string, url: string
     const sentAt = await pacedRun(PACED, WARMUP)
     const cold = Object.entries(coldAt).map(([text, t]) => arrivals.get(text)! - t)
     const latencies = Object.entries(sentAt).map(([text, t]) => arrivals.get(text)! - t)
-    if (process.env.BENCH_DEBUG === "series") console.error(label, "series", Object.entries(sentAt).map(([text, t]) => Math.round(arrivals.get(text)! - t)).join(" "))
+    if (process.env.BENCH_DEBUG === 'series') console.error(label, 'series', latencies.map(Math.round).join(' '))
     if (process.env.BENCH_DEBUG) console.error(label, JSON.stringify(Object.entries(sentAt).map(([text, t]): [string, number] => [text, Math.round(arrivals.get(text)! - t)]).sort((x, y) => y[1] - x[1]).slice(0, 6)))
 
     // BENCH_SEQUENTIAL=0 skips the sequential burst (to profile the bot burst alone): reported as 0.

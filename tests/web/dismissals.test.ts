@@ -1,16 +1,9 @@
-import { beforeEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { forgetDismissed, isDismissed, rememberDismissed } from '../../client/web/dismissals.js'
+import { denyLocalStorage, useFakeLocalStorage } from './fakeLocalStorage.js'
 
 /** [W12] A dismissed notice stays dismissed for the situation it described, and only for it. */
-const store = new Map<string, string>()
-beforeEach(() => {
-  store.clear()
-  ;(globalThis as { localStorage?: unknown }).localStorage = {
-    getItem: (k: string) => store.get(k) ?? null,
-    setItem: (k: string, v: string) => void store.set(k, v),
-    removeItem: (k: string) => void store.delete(k),
-  }
-})
+useFakeLocalStorage()
 
 describe('[W12] dismissals', () => {
   it('stays dismissed for the same situation, comes back when it changes, and is forgotten when it ends', () => {
@@ -23,17 +16,7 @@ describe('[W12] dismissals', () => {
     expect(isDismissed('store-corrupt', '2')).toBe(false)
   })
   it('without localStorage (private mode) a notice is shown and nothing throws', () => {
-    ;(globalThis as { localStorage?: unknown }).localStorage = {
-      getItem: () => {
-        throw new Error('denied')
-      },
-      setItem: () => {
-        throw new Error('denied')
-      },
-      removeItem: () => {
-        throw new Error('denied')
-      },
-    }
+    denyLocalStorage()
     expect(() => rememberDismissed('store-persistence', 'best-effort')).not.toThrow()
     expect(isDismissed('store-persistence', 'best-effort')).toBe(false)
     expect(() => forgetDismissed('store-persistence')).not.toThrow()

@@ -1,17 +1,8 @@
-import { afterEach, beforeEach, expect, test } from 'vitest'
+import { expect, test } from 'vitest'
 import { checkStoreHealth, rememberDevice } from '../../client/web/storeHealth.js'
+import { useFakeLocalStorage } from './fakeLocalStorage.js'
 
-let data: Map<string, string>
-beforeEach(() => {
-  data = new Map()
-  ;(globalThis as { localStorage?: unknown }).localStorage = {
-    getItem: (k: string) => data.get(k) ?? null,
-    setItem: (k: string, v: string) => void data.set(k, v),
-  }
-})
-afterEach(() => {
-  delete (globalThis as { localStorage?: unknown }).localStorage
-})
+useFakeLocalStorage()
 
 test('[M1] a first start is not reported as lost data', () => {
   expect(checkStoreHealth(undefined, [])).toEqual({ lost: false, corrupt: 0 })

@@ -76,11 +76,11 @@ const REMAKE_AFTER_MS = 20_000
  */
 const MAX_PATIENCE = 8
 /**
- * A link on its way — both SDPs taken and ICE checking, or ICE connected and DTLS shaking hands —
- * is given this many times its deadline (within MAX_PATIENCE) before it is made anew: on a
- * starved machine (nine pages on two cores, a CI host shared with others) ICE and DTLS take tens
- * of seconds, and a link made anew in the middle starts them again, for every link at once. ICE says itself when it cannot
- * connect (`failed`, then an ICE restart), and an answerer whose side is lost asks ([V1] `renew`).
+ * A link on its way ({@link onItsWay}: answered and connecting) is given this many times its
+ * deadline (within MAX_PATIENCE) before it is made anew: on a starved machine (nine pages on two
+ * cores, a CI host shared with others) ICE and DTLS take tens of seconds, and a link made anew in
+ * the middle starts them again, for every link at once. ICE says itself when it cannot connect
+ * (`failed`, then an ICE restart), and an answerer whose side is lost asks ([V1] `renew`).
  */
 const ON_ITS_WAY_PATIENCE = 3
 /**
@@ -458,8 +458,8 @@ export class CallMedia {
    * answer was lost, and it is offered again (ICE restart, same link). A link still connecting
    * here (ICE checks, the DTLS handshake: slow on a starved machine) is left to this side's own
    * deadline ({@link REMAKE_AFTER_MS}, longer on its way: {@link ON_ITS_WAY_PATIENCE}): made anew
-   * on every renew, it would never finish. Otherwise
-   * — the link was negotiated, or up, and on its side it is down — the link is made anew.
+   * on every renew, it would never finish. Otherwise — the link was negotiated, or up, and on its
+   * side it is down — the link is made anew.
    */
   private async renewAsked(device: string, link: string): Promise<void> {
     const p = this.peers.get(device)
