@@ -7,6 +7,14 @@ import { openSqliteLocalStore } from '../client/node/sqliteStore.js'
 import { nodeSocket } from '../client/node/socket.js'
 import type { ConvId } from '../protocol/index.js'
 import { emit, monotonicMs, serve } from './procs.js'
+import { startProfile, type Profiling } from './profile.js'
+
+/**
+ * BENCH_REGION_PROF=DIR: CPU profiles of the measured phases alone: the writer's paced messages
+ * after the warm-up and its bot burst loop, the reader from `expect` to the last arrival.
+ */
+const regionDir = process.env.BENCH_REGION_PROF
+let readerProfile: Profiling | undefined
 
 const [url, name] = process.argv.slice(2) as [string, string]
 const dir = mkdtempSync(join(tmpdir(), `bench-${name}-`))
@@ -27,6 +35,8 @@ messenger.events.on('added', ({ messages }) => {
   if (expected && seen >= expected) {
     emit('all', { at: now, seen })
     expected = 0
+    void readerProfile?.stop(join(regionDir!, `${name}-reader-${seen}-${Date.now()}.cpuprofile`))
+    readerProfile = undefined
   }
 })
 
@@ -42,9 +52,10 @@ serve({
     await messenger.openConversation(conv)
     return { conv }
   },
-  expect({ count }) {
+  async expect({ count }) {
     seen = 0
     expected = count as number
+    if (regionDir && (count as number) >= 100) readerProfile = await startProfile()
     return null
   },
   /** Writes `count` messages, one change each, yielding to the event loop between them. */
@@ -61,13 +72,17 @@ serve({
    * may commit concurrent sends together); resolves when every one is in the outbox.
    */
   async botBurst({ conv, count }) {
+    const profile = regionDir ? await startProfile() : undefined
     const start = monotonicMs()
     const sends: Promise<unknown>[] = []
     for (let i = 0; i < (count as number); i++) sends.push(messenger.send(conv as ConvId, `bot message ${i} from the field`))
     await Promise.all(sends)
-    return { start, loopMs: monotonicMs() - start }
+    const loopMs = monotonicMs() - start
+    await profile?.stop(join(regionDir!, `${name}-writer-${Date.now()}.cpuprofile`))
+    return { start, loopMs }
   },
   async paced({ conv, count, gapMs, from = 0 }) {
+    const profile = regionDir && from ? await startProfile() : undefined
     const sentAt: Record<string, number> = {}
     for (let i = 0; i < (count as number); i++) {
       const text = `paced ${(from as number) + i}`
@@ -75,6 +90,7 @@ serve({
       await messenger.send(conv as ConvId, text)
       await new Promise((r) => setTimeout(r, gapMs as number))
     }
+    await profile?.stop(join(regionDir!, `${name}-writer-paced-${Date.now()}.cpuprofile`))
     return sentAt
   },
   async stop() {
