@@ -13,6 +13,7 @@
  *   BENCH_MESSAGES (10000)  BENCH_PACED (100)  BENCH_WARMUP (50)  BENCH_GAP_MS (10)
  *   BENCH_DEBUG (print the slowest paced messages; `series`: every latency in order)
  *   BENCH_CPU_PROF=DIR (a V8 CPU profile of every client process)  BENCH_SIDES=ours|peer (run one side only)
+ *   BENCH_REGION_PROF=DIR (ours: CPU profiles of the measured phases alone, bench/ours-client.ts)
  *   BENCH_SEQUENTIAL=0 (skip the sequential burst)
  */
 import { mkdtempSync, rmSync } from 'node:fs'
