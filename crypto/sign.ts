@@ -2,16 +2,12 @@ import nacl from 'tweetnacl'
 import { bytesEqual, concat, fromBase64Url } from './bytes.js'
 import { CryptoMisuse } from './errors.js'
 import { isAcceptableSignPublicKey, type SignPublicKey, type SignSecretKey } from './keys.js'
-import { nodeBuiltin } from './nodeBuiltin.js'
 
 /**
- * [C3] One Ed25519 verification rule on every path (node:crypto, WebCrypto and tweetnacl): RFC 8032,
+ * [C3] One Ed25519 verification rule on both paths (WebCrypto and tweetnacl): RFC 8032,
  * cofactorless, S must be canonical (S < L), the public key must pass [C1]. We check S and the
- * key ourselves before calling any implementation so they can never disagree on those cases.
+ * key ourselves before calling either implementation so they can never disagree on those cases.
  * WebCrypto is ~50× faster than tweetnacl here; tweetnacl is the fallback where it is missing.
- * In Node, the same OpenSSL Ed25519 is called synchronously through node:crypto: WebCrypto's
- * calls there are jobs on libuv's thread pool, and a message's signature or check waited for
- * the hop there and back (about a tenth of a millisecond each, on every message's path).
  */
 
 // L = 2^252 + 27742317777372353535851937790883648493, little-endian.
@@ -55,45 +51,15 @@ function webCrypto(): Promise<Subtle | undefined> {
 }
 
 let forceFallback = false
-let forceWebCrypto = false
-/** Tests use this to run every signature rule on each path: 'auto' is node:crypto in Node, else WebCrypto, else tweetnacl. */
-export function useSignatureBackend(backend: 'auto' | 'webcrypto' | 'tweetnacl'): void {
+/** Tests use this to run every signature rule on the tweetnacl path too. */
+export function useSignatureBackend(backend: 'auto' | 'tweetnacl'): void {
   forceFallback = backend === 'tweetnacl'
-  forceWebCrypto = backend === 'webcrypto'
   subtlePromise = undefined
   verifyKeys.clear()
-  nativeKeys.clear()
 }
-export async function signatureBackend(): Promise<'node' | 'webcrypto' | 'tweetnacl'> {
-  if (nativeEd25519()) return 'node'
+export async function signatureBackend(): Promise<'webcrypto' | 'tweetnacl'> {
   return (await webCrypto()) ? 'webcrypto' : 'tweetnacl'
 }
-
-/** The few node:crypto calls the native path makes (typed here: crypto/ imports no Node module, [C0]). */
-interface NodeKey { readonly asymmetricKeyType?: string }
-interface NodeEd25519 {
-  createPrivateKey(input: { key: Uint8Array; format: 'der'; type: 'pkcs8' }): NodeKey
-  createPublicKey(input: { key: Uint8Array; format: 'der'; type: 'spki' }): NodeKey
-  sign(algorithm: null, data: Uint8Array, key: NodeKey): Uint8Array
-  verify(algorithm: null, data: Uint8Array, key: NodeKey, signature: Uint8Array): boolean
-}
-let nativeProbe: NodeEd25519 | null | undefined
-
-/** node:crypto's Ed25519 where this is Node and it imports the pinned key; undefined in browsers, or when a test asks for another path. */
-function nativeEd25519(): NodeEd25519 | undefined {
-  if (forceFallback || forceWebCrypto) return undefined
-  if (nativeProbe === undefined) {
-    const c = nodeBuiltin<NodeEd25519>('node:crypto')
-    try {
-      nativeProbe = c && c.createPublicKey({ key: concat(SPKI_ED25519_PREFIX, ZERO_SEED_PUBLIC), format: 'der', type: 'spki' }).asymmetricKeyType === 'ed25519' ? c : null
-    } catch {
-      nativeProbe = null
-    }
-  }
-  return nativeProbe ?? undefined
-}
-
-const SPKI_ED25519_PREFIX = Uint8Array.from([0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x03, 0x21, 0x00])
 
 const PKCS8_ED25519_PREFIX = Uint8Array.from([
   0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22, 0x04, 0x20,
@@ -185,7 +151,6 @@ export function createSigner(secretKey: SignSecretKey): Signer {
   if (secretKey.length !== 64) throw new CryptoMisuse('SignSecretKey must be 64 bytes')
   const publicKey = secretKey.slice(32) as SignPublicKey
   let imported: Promise<CryptoKey | undefined> | undefined
-  let nativeKey: NodeKey | undefined
   let checked = consistent.has(secretKey)
   return {
     publicKey,
@@ -199,11 +164,6 @@ export function createSigner(secretKey: SignSecretKey): Signer {
         }
         consistent.add(secretKey)
         checked = true
-      }
-      const native = nativeEd25519()
-      if (native) {
-        nativeKey ??= native.createPrivateKey({ key: concat(PKCS8_ED25519_PREFIX, secretKey.subarray(0, 32)), format: 'der', type: 'pkcs8' })
-        return new Uint8Array(native.sign(null, message, nativeKey))
       }
       imported ??= webCrypto().then((subtle) =>
         subtle?.importKey('pkcs8', bs(concat(PKCS8_ED25519_PREFIX, secretKey.subarray(0, 32))), { name: 'Ed25519' }, false, ['sign']),
@@ -228,8 +188,6 @@ const MAX_CACHED_KEYS = 4096
 export async function verifySignature(message: Uint8Array, signature: Uint8Array, publicKey: Uint8Array, once = false): Promise<boolean> {
   if (signature.length !== 64 || !isCanonicalS(signature)) return false
   if (!isAcceptableSignPublicKey(publicKey)) return false
-  const native = nativeEd25519()
-  if (native) return verifyNative(native, message, signature, publicKey, once)
   const subtle = await webCrypto()
   if (!subtle) return nacl.sign.detached.verify(message, signature, publicKey)
   try {
@@ -242,26 +200,6 @@ export async function verifySignature(message: Uint8Array, signature: Uint8Array
       verifyKeys.set(id, key)
     }
     return await subtle.verify({ name: 'Ed25519' }, await key, bs(signature), bs(message))
-  } catch {
-    return false
-  }
-}
-
-const nativeKeys = new Map<string, NodeKey>()
-
-/** [C3] The native path of `verifySignature`, after its own checks of S and the key; the same cache rule for keys checked once. */
-function verifyNative(native: NodeEd25519, message: Uint8Array, signature: Uint8Array, publicKey: Uint8Array, once: boolean): boolean {
-  try {
-    const id = String.fromCharCode(...publicKey)
-    let key = once ? undefined : nativeKeys.get(id)
-    if (!key) {
-      key = native.createPublicKey({ key: concat(SPKI_ED25519_PREFIX, publicKey), format: 'der', type: 'spki' })
-      if (!once) {
-        if (nativeKeys.size >= MAX_CACHED_KEYS) nativeKeys.clear()
-        nativeKeys.set(id, key)
-      }
-    }
-    return native.verify(null, message, key, signature)
   } catch {
     return false
   }

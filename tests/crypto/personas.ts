@@ -67,6 +67,4 @@ export function flipBit(bytes: Uint8Array, bit: number): Uint8Array {
   return out
 }
 
-export const BACKENDS = ['tweetnacl', 'webcrypto', 'auto'] as const
-/** The path each backend choice runs on here (Node): 'auto' is node:crypto ([C3]). */
-export const BACKEND_PATH = { tweetnacl: 'tweetnacl', webcrypto: 'webcrypto', auto: 'node' } as const
+export const BACKENDS = ['tweetnacl', 'auto'] as const
