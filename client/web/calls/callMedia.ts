@@ -688,7 +688,11 @@ export class CallMedia {
     }
   }
 
-  /** No answer to the offer within `delay` (it or its answer was lost, or it could not go): offered again. */
+  /**
+   * No answer to the offer within `delay` (it or its answer was lost, or it could not go): offered
+   * again, with an ICE restart unless the link is up (a renegotiation of a working link, [W32]'s
+   * packet time, is offered again as it was: a lost answer is no reason to restart ICE).
+   */
   private awaitAnswer(device: string, peer: Peer, delay: number): void {
     clearTimeout(peer.answerTimer)
     peer.answerTimer = setTimeout(() => {
@@ -696,7 +700,7 @@ export class CallMedia {
       // An ICE restart under way offers again by itself (every RETRY_RESTART_MS): not twice.
       if (this.stopped || this.peers.get(device) !== peer || peer.pc.signalingState !== 'have-local-offer' || peer.restartTimer) return
       peer.answerWaitMs = Math.min(60_000, peer.answerWaitMs * 2)
-      this.enqueue(peer, () => this.offer(device, peer, true))
+      this.enqueue(peer, () => this.offer(device, peer, peer.pc.connectionState !== 'connected'))
     }, delay)
   }
 
