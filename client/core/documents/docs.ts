@@ -60,8 +60,8 @@ export class DocStore {
     return this.handles.has(id)
   }
 
-  /** Applies local changes in one Repo update and returns their bytes, in order; `after` is given the document they leave. */
-  async change<T>(id: DocId, fns: readonly A.ChangeFn<T>[], time?: number, after?: (doc: A.Doc<T>) => void): Promise<Uint8Array[]> {
+  /** Applies local changes in one Repo update and returns their bytes, in order. */
+  async change<T>(id: DocId, fns: readonly A.ChangeFn<T>[], time?: number): Promise<Uint8Array[]> {
     if (this.dropped(id)) throw new Error('document dropped') // Invariant 3: writers skip dropped segments ([M71])
     const changes: Uint8Array[] = []
     const run = (doc: A.Doc<T>): A.Doc<T> => {
@@ -71,7 +71,6 @@ export class DocStore {
         doc = next
         changes.push(A.getLastLocalChange(doc)!)
       }
-      after?.(doc)
       return doc
     }
     const handle = await this.handle(id)

@@ -15,12 +15,8 @@ const schema = z.object({ e: z.number().int().nonnegative().max(0xffffffff) })
  * messages received before; a segment's own record wins over them.
  */
 export class MessageEpochs {
-  /**
-   * Per conversation: segment → object id → epoch, and the older records by object id alone.
-   * Nested, not keyed by `<segment> <id>`: asked for every message listed or counted, and a
-   * joined key cost a concatenation and its hash each time.
-   */
-  private readonly byConv = new Map<ConvId, { bySeg: Map<string, Map<string, number>>; legacy: Map<string, number> }>()
+  /** Per conversation: `<segment> <object id>` → epoch, and the older records by object id alone. */
+  private readonly byConv = new Map<ConvId, { bySeg: Map<string, number>; legacy: Map<string, number> }>()
   private readonly loaded = new Set<ConvId>()
 
   constructor(private readonly store: LocalStore) {}
@@ -33,8 +29,8 @@ export class MessageEpochs {
       if (!rec) continue
       const [, , a, b] = e.key
       if (typeof a === 'string' && typeof b === 'string' && e.key.length === 4) {
-        const ids = segmentOf(maps.bySeg, a)
-        if (!ids.has(b)) ids.set(b, rec.e)
+        const key = `${a} ${b}`
+        if (!maps.bySeg.has(key)) maps.bySeg.set(key, rec.e)
       } else if (typeof a === 'string' && e.key.length === 3 && !maps.legacy.has(a)) maps.legacy.set(a, rec.e)
     }
     this.loaded.add(conv)
@@ -46,14 +42,14 @@ export class MessageEpochs {
    * promise is returned.
    */
   record(conv: ConvId, segment: DocId, batches: readonly { ids: readonly string[]; epoch: number }[]): Promise<void> {
-    const known = segmentOf(this.mapsOf(conv).bySeg, segment)
-    const writes = batches.flatMap(({ ids, epoch }) => ids.map((id) => (known.set(id, epoch), { key: ['msg-epoch', conv, segment, id], value: encodeRecord({ e: epoch }) })))
+    const { bySeg } = this.mapsOf(conv)
+    const writes = batches.flatMap(({ ids, epoch }) => ids.map((id) => (bySeg.set(`${segment} ${id}`, epoch), { key: ['msg-epoch', conv, segment, id], value: encodeRecord({ e: epoch }) })))
     return writes.length ? this.store.write(writes) : Promise.resolve()
   }
 
   epochOf(conv: ConvId, segment: DocId, id: string): number | undefined {
     const maps = this.byConv.get(conv)
-    return maps?.bySeg.get(segment)?.get(id) ?? maps?.legacy.get(id)
+    return maps?.bySeg.get(`${segment} ${id}`) ?? maps?.legacy.get(id)
   }
 
   private mapsOf(conv: ConvId) {
@@ -61,10 +57,4 @@ export class MessageEpochs {
     if (!maps) this.byConv.set(conv, (maps = { bySeg: new Map(), legacy: new Map() }))
     return maps
   }
-}
-
-function segmentOf(bySeg: Map<string, Map<string, number>>, segment: string): Map<string, number> {
-  let ids = bySeg.get(segment)
-  if (!ids) bySeg.set(segment, (ids = new Map()))
-  return ids
 }

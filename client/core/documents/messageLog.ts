@@ -17,8 +17,8 @@ import { OBJECT_ID, parseMessageRef, refOf, type MessageRef } from './messageRef
 import { MAX_MENTIONS, mentionSchema } from './messageFields.js'
 import { TimerWrites, orgMaxOf } from './timerWrites.js'
 import { CallLog } from './callLog.js'
+import { checkChanges } from './writeRules.js'
 import { expiryOf, isExpired } from './expiry.js'
-import { nextTurn } from './nextTurn.js'
 
 /** [M43] `mentions`: device ids (hex) or user ids of the directory; [M47] `replyTo`: the answered message's ref ([M15]). */
 export interface SendOptions { readonly replyTo?: MessageRef; readonly mentions?: readonly string[] }
@@ -88,15 +88,13 @@ export class MessageLog {
     const me = this.deps.identity.deviceId
     const team = this.deps.team()
     // One answer per (epoch, author) while the window is listed: it is asked for every message.
-    const known = new Map<number, Map<DeviceId, boolean>>()
+    const known = new Map<string, boolean>()
     return ({ segment, id, author }) => {
-      if (author === me || !team) return false
-      const epoch = this.deps.epochs.epochOf(conv, segment, id)
-      if (epoch === undefined) return false
-      let byAuthor = known.get(epoch)
-      if (!byAuthor) known.set(epoch, (byAuthor = new Map()))
-      let hidden = byAuthor.get(author)
-      if (hidden === undefined) byAuthor.set(author, (hidden = team.memberOfEpoch(conv, epoch, hexOf(author)) === false))
+      const epoch = author === me ? undefined : this.deps.epochs.epochOf(conv, segment, id)
+      if (epoch === undefined || !team) return false
+      const key = `${epoch} ${author}`
+      let hidden = known.get(key)
+      if (hidden === undefined) known.set(key, (hidden = team.memberOfEpoch(conv, epoch, hexOf(author)) === false))
       return hidden
     }
   }
@@ -212,9 +210,6 @@ export class MessageLog {
     const items = this.queued.splice(0)
     let at = 0
     while (at < items.length) {
-      // Between runs, a turn of the event loop: acks and received frames are read meanwhile, so
-      // the first runs go out while the next are written.
-      if (at > 0) await nextTurn()
       const conv = items[at]!.conv
       let segment: DocId
       try {
@@ -265,23 +260,18 @@ export class MessageLog {
     })
     const tags = list.map((x) => x.tag)
     // One change for the run: the records inserted with one splice (finding the list's end once,
-    // not once per message), then the timer a new segment carries. Each message's id is its
-    // object's id, the op id of its insert ([M20]: what every receiver reads from the change),
-    // read from the document as it is written: decoding the change again to find them was a
-    // tenth of a bot burst's writing.
-    // (Read from the materialised document: through the change's proxies it cost as much again.)
-    const ids: string[] = []
-    let at = 0
+    // not once per message), then the timer a new segment carries.
     const changes = await this.deps.change(conv, segment, [(d: SegmentDoc) => {
-      at = d.messages.length
       d.messages.push(...records)
       carry?.(d)
-    }], tags, list[0]!.ts, undefined, (doc) => {
-      for (let i = 0; i < records.length; i++) ids.push(A.getObjectId(doc.messages[at + i]!) ?? '')
-    })
+    }], tags, list[0]!.ts)
+    // Each message's id is its insert's op id, read as every receiver reads it ([M20]); the
+    // messages are the change's first inserts (a carried timer, [M66], is inserted after them).
+    const verdict = changes.length === 1 ? checkChanges(changes, this.deps.identity.actor, 'segment') : undefined
+    const ids = verdict?.ok ? verdict.created.slice(0, list.length) : []
     // Cannot happen (the change is made right above); if it did, the change is already queued and
     // goes out: the sends fail loudly rather than resolve with ids that are not theirs.
-    if (changes.length !== 1 || ids.length !== list.length || !ids.every((id) => id.endsWith(`@${this.deps.identity.actor}`))) throw new Error('the run\'s change does not hold one new message per send')
+    if (ids.length !== list.length) throw new Error('the run\'s change does not hold one new message per send')
     this.deps.emitStatus()
     return list.map(({ m, body, tag, ts }, i) => {
       const id = ids[i]!
