@@ -125,13 +125,6 @@ describe('calls', () => {
       await expect.poll(async () => (await received(p.page)).decodingLinks, { ...WAIT, timeout: 60_000 }).toBe(3)
       expect(await allTransformed(p.page)).toBe(true)
     }
-    // [W32] Every link carries 60 ms audio packets (2,880 samples each), also Ann's link with
-    // whoever accepted first, made while the call had two people: offered again once it grew.
-    const allGroupPackets = async (p: Person) => {
-      const perPacket = await samplesPerPacket(p.page)
-      return perPacket.length === 3 && perPacket.every((n) => n > 1_800)
-    }
-    for (const p of everyone) await expect.poll(() => allGroupPackets(p), { ...WAIT, timeout: 60_000 }).toBe(true)
 
     // Ann removes Di from the conversation.
     // The call goes on in a small bar while she uses the app.
@@ -156,14 +149,6 @@ describe('calls', () => {
 
     await ann.page.screenshot({ path: '/tmp/call4.png' })
     await panel(ann.page).getByRole('button', { name: 'Hang up' }).click()
-    // [W32] Bo and Cy are a call of two again: their link goes back to 20 ms packets (960 samples).
-    for (const p of [bo, cy]) {
-      await expect.poll(async () => {
-        const perPacket = await samplesPerPacket(p.page)
-        return perPacket.length === 1 && perPacket[0]! < 1_800
-      }, { ...WAIT, timeout: 60_000 }).toBe(true)
-      expect(await allTransformed(p.page)).toBe(true)
-    }
     await panel(bo.page).getByRole('button', { name: 'Hang up' }).click()
     // Cy is left alone: the call is over for her too.
     await expect.poll(() => panel(cy.page).count(), WAIT).toBe(0)

@@ -1,7 +1,7 @@
 import { FRAME_SLOTS, generateFrameBaseKey, randomBytes, toBase64Url } from '../../../crypto/index.js'
 import type { ConvId } from '../../../protocol/index.js'
 import type { Calls } from '../../core/calls/calls.js'
-import { DEFAULT_PACKET_TIME_MS, GROUP_PACKET_TIME_MS, askPacketTime, askedPacketTime } from './packetTime.js'
+import { GROUP_PACKET_TIME_MS, askPacketTime } from './packetTime.js'
 
 /** How a link to one other device of the call is doing. */
 export type PeerState = 'connecting' | 'connected' | 'reconnecting' | 'failed'
@@ -99,8 +99,6 @@ const RESEND_MS = 3_000
  * not up either (a sender that lost its way): made anew like one that never connected.
  */
 const SILENT_MS = 10_000
-/** [W32] How long the number of links holds before links are offered again for another packet time. */
-const PACKET_TIME_SETTLE_MS = 5_000
 /** Link ids of a device made anew: offers for them arriving late are not followed. */
 const KEEP_RETIRED = 16
 /** Candidates found after a link's SDP went are sent on their own ([V1] `cand`), at most this many per SDP... */
@@ -151,10 +149,6 @@ interface Peer {
   quality: LinkQuality | undefined
   /** Packets lost and received at the last look (for the next one's difference). */
   counted: { lost: number; received: number }
-  /** [W32] The audio packet time the last SDP this device sent on the link asked for (undefined before the first). */
-  packetTime: number | undefined
-  /** [W32] The settled link count (its `since`) this link was last offered again for: once per count. */
-  retunedFor: number | undefined
 }
 
 /**
@@ -184,8 +178,6 @@ export class CallMedia {
   private askedAt = 0
   private switchTimer: ReturnType<typeof setTimeout> | undefined
   private readonly statsTimer: ReturnType<typeof setInterval>
-  /** [W32] The number of links at the last look, and since when it is so (packet times follow a settled count). */
-  private linkCount = { n: 0, since: 0 }
   private keyTimer: ReturnType<typeof setTimeout> | undefined
   /** Per device, link ids made anew ([V1]): a late offer of one is not followed. */
   private readonly retired = new Map<string, string[]>()
@@ -433,7 +425,6 @@ export class CallMedia {
   private watch(): void {
     if (this.stopped) return
     const now = Date.now()
-    this.retunePacketTimes(now)
     for (const [device, p] of this.peers) {
       const connected = p.pc.connectionState === 'connected'
       // Since when it is connected this time (a reconnect starts it again: the packets it missed while down are no silence).
@@ -491,37 +482,7 @@ export class CallMedia {
   /** The SDP `peer` sends: its local description, asking for longer audio packets while the call has more than two people. */
   private sdpOf(peer: Peer): string {
     const sdp = peer.pc.localDescription!.sdp
-    peer.packetTime = this.packetTime()
-    return peer.packetTime === GROUP_PACKET_TIME_MS ? askPacketTime(sdp, GROUP_PACKET_TIME_MS) : sdp
-  }
-
-  /** [W32] The audio packet time the call asks for now: 60 ms with more than two people, Opus's 20 ms in a call of two. */
-  private packetTime(): number {
-    return this.peers.size > 1 ? GROUP_PACKET_TIME_MS : DEFAULT_PACKET_TIME_MS
-  }
-
-  /**
-   * [W32] A call that crossed between two and three people: each link whose last offer or answer
-   * asked for the other packet time is offered again by its offerer (no ICE restart; the
-   * answerer's answer asks what its own count gives), once the number of links has held for
-   * PACKET_TIME_SETTLE_MS (a link made anew drops out of the count for a moment), only while
-   * every link is up and none is negotiating (it is a saving, never in the way of a link being
-   * made: in a starved eight-person call the extra offers slowed the last links down), one link
-   * per look (every 2 s), and once per settled count (two devices that count differently do not
-   * offer again and again).
-   */
-  private retunePacketTimes(now: number): void {
-    if (this.peers.size !== this.linkCount.n) this.linkCount = { n: this.peers.size, since: now }
-    if (now - this.linkCount.since < PACKET_TIME_SETTLE_MS) return
-    const links = [...this.peers.values()]
-    if (links.some((p) => p.offering || p.pc.signalingState !== 'stable' || p.pc.connectionState !== 'connected' || now - (p.connectedAt ?? now) < PACKET_TIME_SETTLE_MS)) return
-    const wanted = this.packetTime()
-    for (const [device, p] of this.peers) {
-      if (!(this.deps.me < device) || p.packetTime === undefined || p.retunedFor === this.linkCount.since) continue
-      if (p.packetTime === wanted && askedPacketTime(p.pc.remoteDescription?.sdp) === wanted) continue
-      p.retunedFor = this.linkCount.since
-      return this.enqueue(p, () => this.offer(device, p, false))
-    }
+    return this.peers.size > 1 ? askPacketTime(sdp, GROUP_PACKET_TIME_MS) : sdp
   }
 
   /** An SDP of `peer` goes now: candidates found from now on go after it, on their own. */
@@ -598,8 +559,6 @@ export class CallMedia {
       receivers: [],
       quality: undefined,
       counted: { lost: 0, received: 0 },
-      packetTime: undefined,
-      retunedFor: undefined,
     }
     this.peers.set(device, peer)
     // [W33] Every frame sent is sealed by its transform, every frame received opened.
@@ -688,11 +647,7 @@ export class CallMedia {
     }
   }
 
-  /**
-   * No answer to the offer within `delay` (it or its answer was lost, or it could not go): offered
-   * again, with an ICE restart unless the link is up (a renegotiation of a working link, [W32]'s
-   * packet time, is offered again as it was: a lost answer is no reason to restart ICE).
-   */
+  /** No answer to the offer within `delay` (it or its answer was lost, or it could not go): offered again. */
   private awaitAnswer(device: string, peer: Peer, delay: number): void {
     clearTimeout(peer.answerTimer)
     peer.answerTimer = setTimeout(() => {
@@ -700,7 +655,7 @@ export class CallMedia {
       // An ICE restart under way offers again by itself (every RETRY_RESTART_MS): not twice.
       if (this.stopped || this.peers.get(device) !== peer || peer.pc.signalingState !== 'have-local-offer' || peer.restartTimer) return
       peer.answerWaitMs = Math.min(60_000, peer.answerWaitMs * 2)
-      this.enqueue(peer, () => this.offer(device, peer, peer.pc.connectionState !== 'connected'))
+      this.enqueue(peer, () => this.offer(device, peer, true))
     }, delay)
   }
 

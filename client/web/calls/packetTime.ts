@@ -5,25 +5,10 @@
  * headers alone (IP, UDP, RTP, SRTP, SFrame: about 60 bytes) cost some 170 kbit/s of a phone's
  * uplink. An SDP sent while the call has more than two people asks for 60 ms packets (`a=ptime`,
  * which the other side's Opus encoder follows): a third of the packets and transform crossings,
- * for 40 ms more delay. A one-to-one call keeps 20 ms. A call that crosses between two and three
- * people has its links offered again for the other packet time (callMedia.ts).
+ * for 40 ms more delay. A one-to-one call keeps 20 ms (a link made then keeps it until its next
+ * offer: an ICE restart or a link made anew).
  */
 export const GROUP_PACKET_TIME_MS = 60
-/** Opus's own: what an SDP without `a=ptime` gets. */
-export const DEFAULT_PACKET_TIME_MS = 20
-
-/** The audio packet time `sdp` asks for: its audio section's `a=ptime`, else Opus's 20 ms (undefined without an SDP). */
-export function askedPacketTime(sdp: string | undefined): number | undefined {
-  if (sdp === undefined) return undefined
-  const lines = sdp.split(/\r?\n/)
-  const start = lines.findIndex((l) => l.startsWith('m=audio '))
-  if (start < 0) return DEFAULT_PACKET_TIME_MS
-  for (let i = start + 1; i < lines.length && !lines[i]!.startsWith('m='); i++) {
-    const m = /^a=ptime:(\d{1,4})$/.exec(lines[i]!)
-    if (m) return Number(m[1])
-  }
-  return DEFAULT_PACKET_TIME_MS
-}
 
 /** `sdp` asking for audio packets of `ms` (its audio section's `a=ptime` set, or added at its end). */
 export function askPacketTime(sdp: string, ms: number): string {
