@@ -238,7 +238,12 @@ test('[T5][T7][T8][T18] two admins act concurrently (one offline adds Eve, the o
   for (const p of [admin, dana, carol!, eve!]) await p.messenger.openConversation(group)
   await eve!.messenger.send(group, 'eve after the merge')
   await carol!.messenger.send(group, 'carol after the merge')
-  await until(() => [admin, dana, carol!, eve!].every((p) => texts(p, group).includes('eve after the merge') && texts(p, group).includes('carol after the merge')), 'the four talk', SLOW)
+  const talk = ['eve after the merge', 'carol after the merge']
+  await until(
+    () => [admin, dana, carol!, eve!].every((p) => talk.every((t) => texts(p, group).includes(t))),
+    () => `the four talk (${[admin, dana, carol!, eve!].map((p) => `${p.name} lacks [${talk.filter((t) => !texts(p, group).includes(t)).join(', ')}]`).join('; ')}; ${left()})`,
+    SLOW,
+  )
   await pause(300)
   expect(texts(bob!, group)).not.toContain('eve after the merge')
   expect(bob!.messenger.epochKeys(group).map((k) => k.epoch)).not.toContain(current.epoch)

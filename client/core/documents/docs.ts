@@ -1,35 +1,60 @@
 import * as A from '@automerge/automerge'
 import { concat } from '../../../crypto/index.js'
-import { Repo, interpretAsDocumentId, type AnyDocumentId, type DocHandle, type DocumentId } from '@automerge/automerge-repo'
-import { idBytes, type DocId } from '../../../protocol/index.js'
+import type { DocId } from '../../../protocol/index.js'
 import { Emitter } from '../events.js'
-import type { LocalStore } from '../storage/LocalStore.js'
-import { RepoStorageAdapter } from '../storage/repoAdapter.js'
+import type { LocalStore, WriteOp } from '../storage/LocalStore.js'
+import { chunkWrite, loadChunks, loadDocument, type ChunkInfo } from './docChunks.js'
+
+export { documentId } from './docChunks.js'
 
 export interface DocChange {
   readonly doc: DocId
-  readonly patches: A.Patch[]
   readonly local: boolean
 }
 
+/** A loaded document, what of it is stored, and its save in progress or scheduled. */
+interface Loaded {
+  doc: A.Doc<unknown>
+  /** Heads of what is stored (empty: nothing yet). */
+  saved: A.Heads
+  /** Its chunks in the store ([M3a]), for the compaction that replaces them. */
+  chunks: ChunkInfo[]
+  /** The save running or last run: saves of one document follow each other. */
+  saving: Promise<void>
+  timer?: ReturnType<typeof setTimeout>
+  lastSaveAt: number
+}
+
+/** A document is saved no more often than this after its changes (automerge-repo's default). */
+const SAVE_EVERY_MS = 100
+
 /**
- * Local Automerge documents in an automerge-repo Repo with our storage adapter and no network
- * adapter: sync is ours (encrypted batches), and a Repo network adapter that is not ready would
- * hang `find` while offline (TOOLCHAIN.md).
+ * The device's Automerge documents, held in memory once loaded and saved to the local store in
+ * chunks ([M3a], docChunks.ts). Sync is ours (encrypted batches), so no network layer: earlier
+ * versions kept the documents in an automerge-repo Repo without one, and its handle cost a state
+ * machine and a second diff of the document per change, for patches nothing read (README
+ * "Engine speed"). The stored format is the Repo's, so documents stored then load now.
  *
- * Invariant 1: every change this device makes carries actor = hex(device key) ([E10]).
- * Invariant 2: a document is materialised in the Repo only once it has at least one change,
- * so a handle is always ready.
+ * Invariant 1: every change this device makes carries actor = hex(device key) ([E10]): every
+ * document is created and loaded with that actor.
+ * Invariant 2: a document exists here only once it has at least one change (or change held
+ * for a missing dependency); `doc/<id>` marks that it has chunks, written with the first.
  * Invariant 3 ([M71]): a dropped document is never loaded, changed or saved again: remote
- * changes for it are ignored, a local change is refused, and the storage adapter refuses its
- * chunks (a save automerge-repo scheduled before the drop lands nowhere).
+ * changes for it are ignored, a local change is refused, and a save scheduled before the drop
+ * writes nothing.
+ * Invariant 4: after `shutdown` nothing is written: the engine flushed every document first, and
+ * a change handled as it stops is not worth a write to a closed store.
  */
 export class DocStore {
-  readonly repo: Repo
-  private readonly adapter: RepoStorageAdapter
   readonly events = new Emitter<{ change: DocChange }>()
-  private readonly handles = new Map<DocId, Promise<DocHandle<unknown> | undefined>>()
-  private applyingLocal = false
+  private readonly loaded = new Map<DocId, Promise<Loaded | undefined>>()
+  /**
+   * The documents held, once loaded or created: two callers that found a document absent (a
+   * frame and a local write for a new segment, or two frames) both look here after their wait,
+   * so the second adds to what the first created instead of replacing it.
+   */
+  private readonly held = new Map<DocId, Loaded>()
+  private closed = false
 
   /**
    * `genesis(id)`: a change every device makes identically to start that document, or undefined.
@@ -40,62 +65,60 @@ export class DocStore {
     private readonly actor: string,
     private readonly genesis: (id: DocId) => Uint8Array | undefined = () => undefined,
     private readonly dropped: (id: DocId) => boolean = () => false,
-  ) {
-    this.adapter = new RepoStorageAdapter(store)
-    this.repo = new Repo({ storage: this.adapter, network: [], sharePolicy: async () => false })
-  }
+  ) {}
 
   /**
-   * The loaded document, loading it from storage on first use; undefined if it has no changes yet
-   * (or was dropped). A document whose first changes came with a gap (their dependencies not
-   * received yet, Automerge holds them) has none applied yet either: its handle is not ready.
+   * The document, loading it from storage on first use; undefined if it has no changes yet (or
+   * was dropped). A document whose first changes came with a gap (their dependencies not received
+   * yet: Automerge holds them) has none applied yet either.
    */
   async doc<T>(id: DocId): Promise<A.Doc<T> | undefined> {
     if (this.dropped(id)) return undefined
-    const handle = await this.handle(id)
-    return handle?.isReady() ? (handle.doc() as A.Doc<T>) : undefined
+    const doc = (await this.entry(id))?.doc
+    return doc && A.getHeads(doc).length ? (doc as A.Doc<T>) : undefined
   }
 
   isLoaded(id: DocId): boolean {
-    return this.handles.has(id)
+    return this.loaded.has(id)
   }
 
-  /** Applies local changes in one Repo update and returns their bytes, in order. */
+  /** Applies local changes and returns their bytes, in order. */
   async change<T>(id: DocId, fns: readonly A.ChangeFn<T>[], time?: number): Promise<Uint8Array[]> {
     if (this.dropped(id)) throw new Error('document dropped') // Invariant 3: writers skip dropped segments ([M71])
     const changes: Uint8Array[] = []
+    const options = time === undefined ? {} : { time: Math.floor(time / 1000) }
     const run = (doc: A.Doc<T>): A.Doc<T> => {
       for (const fn of fns) {
-        const next = A.change(doc, time === undefined ? {} : { time: Math.floor(time / 1000) }, fn)
+        const next = A.change(doc, options, fn)
         if (next === doc) continue
         doc = next
         changes.push(A.getLastLocalChange(doc)!)
       }
       return doc
     }
-    const handle = await this.handle(id)
-    this.applyingLocal = true
-    try {
-      if (handle) (this.ours(handle) as DocHandle<T>).update(run)
-      else await this.materialise(id, run(this.fresh<T>(id)))
-    } finally {
-      this.applyingLocal = false
-    }
+    const entry = (await this.entry(id)) ?? this.held.get(id)
+    if (entry) {
+      entry.doc = run(entry.doc as A.Doc<T>)
+      if (changes.length) this.changed(id, entry, true)
+    } else this.create(id, run(this.fresh<T>(id)), true)
     return changes
   }
 
   /** Applies verified remote changes in one batch (batch apply is ~30× faster than one by one). */
   async apply(id: DocId, changes: readonly Uint8Array[]): Promise<void> {
-    if (this.dropped(id)) return // Invariant 3: a frame in flight when it was dropped
-    const handle = await this.handle(id)
-    if (handle) handle.update((doc) => A.applyChanges(doc, changes as Uint8Array[])[0])
-    // A new document (on a catch-up, every new segment): the Repo loads the changes themselves
-    // (Automerge loads a run of change chunks as it loads a saved document); applying them to a
-    // fresh document and saving it first was two more passes over it.
-    else if (changes.length) {
-      const genesis = this.genesis(id)
-      await this.materialise(id, concat(...(genesis ? [genesis] : []), ...changes))
+    if (this.dropped(id) || !changes.length) return // Invariant 3: a frame in flight when it was dropped
+    const entry = (await this.entry(id)) ?? this.held.get(id)
+    if (entry) {
+      const before = A.getHeads(entry.doc)
+      entry.doc = A.applyChanges(entry.doc, changes as Uint8Array[])[0]
+      if (!sameHeads(before, A.getHeads(entry.doc))) this.changed(id, entry, false)
+      return
     }
+    // A new document (on a catch-up, every new segment) is loaded from the changes themselves:
+    // Automerge builds a loaded document once, where applying them to an empty one computes and
+    // applies a patch per field (about twice the time).
+    const genesis = this.genesis(id)
+    this.create(id, loadDocument(concat(...(genesis ? [genesis] : []), ...changes), this.actor), false)
   }
 
   private fresh<T>(id: DocId): A.Doc<T> {
@@ -112,95 +135,117 @@ export class DocStore {
   }
 
   /**
-   * [M71] Invariant 3: lets go of a dropped document: no save of it lands any more, and its
-   * handle leaves the Repo. The caller erases its chunks and the rest (prune/erase.ts).
+   * [M71] Invariant 3: lets go of a dropped document: no save of it lands any more. The caller
+   * erases its chunks and the rest (prune/erase.ts).
    */
   async forget(id: DocId): Promise<void> {
-    this.adapter.refuse(documentId(id))
-    const pending = this.handles.get(id)
-    this.handles.delete(id)
-    const handle = await pending?.catch(() => undefined)
-    // Unloaded, not deleted: a deleted handle makes automerge-repo's own sync loop log errors.
-    if (handle) await this.repo.removeFromCache(documentId(id))
+    const pending = this.loaded.get(id)
+    this.loaded.delete(id)
+    this.held.delete(id)
+    const entry = await pending?.catch(() => undefined)
+    if (entry?.timer) clearTimeout(entry.timer)
+    await entry?.saving
   }
 
-  /** Waits until the given documents are written to local storage. */
+  /** Waits until the given documents are written to local storage (a failed write rejects). */
   async flush(ids: readonly DocId[]): Promise<void> {
-    const loaded = ids.filter((id) => this.handles.has(id) && !this.dropped(id)).map(documentId)
-    if (loaded.length) await this.repo.flush(loaded)
+    await Promise.all(
+      ids.map(async (id) => {
+        const entry = this.loaded.has(id) && !this.dropped(id) ? await this.loaded.get(id) : undefined
+        if (entry) await this.saveNow(id, entry)
+      }),
+    )
   }
 
   async shutdown(): Promise<void> {
-    await this.repo.flush()
-    await this.repo.shutdown()
-    this.adapter.close()
+    await this.flush([...this.loaded.keys()])
+    this.closed = true // Invariant 4
   }
 
-  private handle(id: DocId): Promise<DocHandle<unknown> | undefined> {
-    let pending = this.handles.get(id)
+  private entry(id: DocId): Promise<Loaded | undefined> {
+    let pending = this.loaded.get(id)
     if (!pending) {
       pending = this.load(id)
-      this.handles.set(id, pending)
-      void pending.then((h) => h || this.handles.delete(id))
+      this.loaded.set(id, pending)
+      void pending.then((e) => e || (this.loaded.get(id) === pending && this.loaded.delete(id)))
     }
     return pending
   }
 
-  private async load(id: DocId): Promise<DocHandle<unknown> | undefined> {
+  private async load(id: DocId): Promise<Loaded | undefined> {
     if (!(await this.store.get(['doc', id]))) return undefined
+    // A marker without chunks (a crash between marker and save) or chunks that do not load:
+    // none here, and the document is rebuilt from its changes.
+    const found = await loadChunks(this.store, id)
+    if (!found) return undefined
     try {
-      const handle = await this.repo.find<unknown>(documentId(id))
-      this.watch(id, handle)
-      return handle
+      const doc = loadDocument<unknown>(found.bytes, this.actor)
+      const entry: Loaded = { doc, saved: A.getHeads(doc), chunks: found.chunks, saving: Promise.resolve(), lastSaveAt: 0 }
+      if (this.loaded.has(id)) this.held.set(id, entry)
+      return entry
     } catch {
-      return undefined // marker without data (crash between marker and save): rebuilt from changes
+      return undefined
     }
   }
 
-  /**
-   * `doc`: the document, or its changes as bytes (change chunks one after the other). The Repo is
-   * given the document whole: Automerge builds a loaded document once, where loading the same
-   * changes into the Repo's empty document computed and applied a patch per field (about twice the
-   * time: a catch-up's new segments were a third of its work). Changes with a gap (a dependency
-   * not among them: Automerge refuses to load them whole), or a Repo that already holds some of
-   * the document, take the incremental load as before (the changes after a gap wait for it).
-   */
-  private async materialise(id: DocId, doc: A.Doc<unknown> | Uint8Array): Promise<void> {
-    const bytes = () => (doc instanceof Uint8Array ? doc : A.save(doc))
-    const whole = (): A.Doc<unknown> | undefined => {
-      if (!(doc instanceof Uint8Array)) return doc
-      try {
-        return A.load(doc)
-      } catch {
-        return undefined
-      }
-    }
-    const handle = this.repo.import<unknown>(NOTHING, { docId: documentId(id) })
-    handle.update((current) => (A.getHeads(current).length === 0 && whole()) || A.loadIncremental(current, bytes()))
-    this.watch(id, handle)
-    this.handles.set(id, Promise.resolve(handle))
-    await this.store.write([{ key: ['doc', id], value: new Uint8Array([1]) }])
-    this.events.emit('change', { doc: id, patches: [], local: this.applyingLocal })
+  /** Invariant 2: a document's first changes: held, and saved with its marker a moment later. */
+  private create(id: DocId, doc: A.Doc<unknown>, local: boolean): void {
+    const entry: Loaded = { doc, saved: [], chunks: [], saving: Promise.resolve(), lastSaveAt: 0 }
+    this.loaded.set(id, Promise.resolve(entry))
+    this.held.set(id, entry)
+    this.changed(id, entry, local)
+  }
+
+  private changed(id: DocId, entry: Loaded, local: boolean): void {
+    this.schedule(id, entry)
+    this.events.emit('change', { doc: id, local })
+  }
+
+  private schedule(id: DocId, entry: Loaded): void {
+    if (entry.timer || this.closed) return
+    const wait = Math.max(0, entry.lastSaveAt + SAVE_EVERY_MS - Date.now())
+    entry.timer = setTimeout(() => {
+      entry.timer = undefined
+      // A failed write is tried again at the next change or flush; flush reports it.
+      this.saveNow(id, entry).catch(() => undefined)
+    }, wait)
+  }
+
+  /** Saves what is not stored yet, after the save before it. */
+  private saveNow(id: DocId, entry: Loaded): Promise<void> {
+    if (entry.timer) (clearTimeout(entry.timer), (entry.timer = undefined))
+    const run = entry.saving.catch(() => undefined).then(() => this.save(id, entry))
+    entry.saving = run
+    return run
   }
 
   /**
-   * Invariant 1: the Repo loads a document with a random actor; it becomes ours (a clone,
-   * O(document)) before this device's first change to it — not at every load: most documents a
-   * device loads (others' segments) it never writes to.
+   * One save: the changes since the last as an incremental chunk, or, once the incremental chunks
+   * outweigh the snapshot (or the document is small), the whole document as a snapshot replacing
+   * every chunk before it, in one atomic write.
    */
-  private ours(handle: DocHandle<unknown>): DocHandle<unknown> {
-    if (A.getActorId(handle.doc()) !== this.actor) handle.update((d) => (A.getActorId(d) === this.actor ? d : A.clone(d, { actor: this.actor as A.ActorId })))
-    return handle
-  }
-
-  private watch(id: DocId, handle: DocHandle<unknown>): void {
-    handle.on('change', ({ patches }) => this.events.emit('change', { doc: id, patches, local: this.applyingLocal }))
+  private async save(id: DocId, entry: Loaded): Promise<void> {
+    if (this.closed || this.loaded.get(id) === undefined || this.dropped(id)) return // Invariants 3 and 4
+    const doc = entry.doc
+    const heads = A.getHeads(doc)
+    if (sameHeads(heads, entry.saved)) return
+    entry.lastSaveAt = Date.now()
+    let snapshot = 0
+    let incremental = 0
+    for (const c of entry.chunks) c.kind === 'snapshot' ? (snapshot += c.size) : (incremental += c.size)
+    const whole = !entry.saved.length || snapshot < 1024 || incremental >= snapshot
+    const op = chunkWrite(id, whole ? 'snapshot' : 'incremental', heads, whole ? A.save(doc) : A.saveSince(doc, entry.saved))
+    const replaced: WriteOp[] = whole ? entry.chunks.filter((c) => c.key.join('/') !== op.key.join('/')).map((c) => ({ key: c.key, value: undefined })) : []
+    // The first save writes the marker with the first chunk (Invariant 2).
+    const marker: WriteOp[] = entry.saved.length ? [] : [{ key: ['doc', id], value: new Uint8Array([1]) }]
+    await this.store.write([...marker, { key: op.key, value: op.value }, ...replaced])
+    entry.chunks = whole ? [op.info] : [...entry.chunks, op.info]
+    entry.saved = heads
   }
 }
 
-/** No change chunk: `Repo.import` of it registers the document's handle and changes nothing. */
-const NOTHING = new Uint8Array(0)
-
-export function documentId(id: DocId): DocumentId {
-  return interpretAsDocumentId(idBytes(id) as unknown as AnyDocumentId)
+function sameHeads(a: A.Heads, b: A.Heads): boolean {
+  if (a.length !== b.length) return false
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false
+  return true
 }

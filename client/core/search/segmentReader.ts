@@ -1,6 +1,7 @@
 import * as A from '@automerge/automerge'
 import type { DocId } from '../../../protocol/index.js'
-import { documentId, type DocStore } from '../documents/docs.js'
+import type { DocStore } from '../documents/docs.js'
+import { loadChunks } from '../documents/docChunks.js'
 import { readSegment, type MessageView, type SegmentDoc } from '../documents/model.js'
 import type { LocalStore } from '../storage/LocalStore.js'
 import type { SegmentWindow } from '../documents/segmentWindow.js'
@@ -8,7 +9,7 @@ import type { SegmentWindow } from '../documents/segmentWindow.js'
 /**
  * [M53] The messages of a segment, for the indexer: from the DocStore when the document is loaded
  * there (it may hold changes not saved yet), else straight from its stored chunks, loaded the way
- * automerge-repo loads them (snapshots, then incremental changes) and freed at once. Why not
+ * the DocStore loads them ([M3a]: snapshots, then incremental changes) and freed at once. Why not
  * through the DocStore: it keeps every document it loads, and indexing a long history would keep
  * all of it in memory; the indexer reads each older segment once, then never again.
  * Undefined when the device has no data for the segment (yet).
@@ -24,21 +25,17 @@ export async function readSegmentMessages(docs: DocStore, store: LocalStore, seg
 }
 
 /**
- * `read` over a segment's stored chunks, loaded the way automerge-repo loads them and freed at
+ * `read` over a segment's stored chunks, loaded the way the DocStore loads them and freed at
  * once (the indexer, and the pruner of [M71], read each older segment once). Undefined when the
  * device has no data for it, or its chunks do not load.
  */
 export async function readStoredSegment<T>(store: LocalStore, seg: DocId, read: (doc: A.Doc<SegmentDoc>) => T): Promise<T | undefined> {
   if (!(await store.get(['doc', seg]))) return undefined
-  const id = documentId(seg)
-  const chunks = [...(await store.range(['am', id, 'snapshot'])), ...(await store.range(['am', id, 'incremental']))]
-  if (!chunks.length) return undefined
-  const bytes = new Uint8Array(chunks.reduce((n, c) => n + c.value.length, 0))
-  let at = 0
-  for (const c of chunks) bytes.set(c.value, (at += c.value.length) - c.value.length)
+  const found = await loadChunks(store, seg)
+  if (!found) return undefined
   let doc: A.Doc<SegmentDoc> | undefined
   try {
-    doc = A.loadIncremental(A.init<SegmentDoc>(), bytes)
+    doc = A.loadIncremental(A.init<SegmentDoc>(), found.bytes)
     return read(doc)
   } catch {
     return undefined // stored chunks that do not load: the DocStore would not show them either
