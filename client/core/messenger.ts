@@ -1022,7 +1022,7 @@ export class Messenger {
       const updated = this.p.log.updated(conv, found)
       if (updated.length) this.events.emit('updated', { conv, messages: updated })
       this.events.emit('messages', { conv })
-      void this.expiry?.sweep()
+      this.expiry?.added(conv, found.added)
     })
   }
 

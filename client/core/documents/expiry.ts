@@ -108,6 +108,26 @@ export class Expiry {
     if (at < this.armedAt) this.arm(at, this.deps.now())
   }
 
+  /**
+   * After a scan: of the messages it found, only the new ones can expire before the timer armed
+   * (an edit keeps its message's `exp`), so they alone are looked at; one that has expired
+   * already (a late arrival) makes a full sweep. A sweep of every loaded window at every arrival
+   * was 3–4% of a bot burst's writing and reading.
+   */
+  added(conv: ConvId, messages: readonly MessageView[]): void {
+    if (this.stopped || !messages.length) return
+    const max = this.deps.orgMax(conv)
+    const now = this.deps.now()
+    let next = Infinity
+    for (const m of messages) {
+      const exp = expiryOf(m, max)
+      if (exp === undefined) continue
+      if (isExpired(exp, now)) return void this.sweep()
+      next = Math.min(next, exp)
+    }
+    if (next < this.armedAt) this.arm(next, now)
+  }
+
   stop(): void {
     this.stopped = true
     if (this.timer) clearTimeout(this.timer)
