@@ -117,7 +117,7 @@ export function makeParts(identity: Identity, host: PartsHost): Parts {
     epochs,
     pending: host.pending,
     // [M71] A segment's changes are kept until the day the conversation's effective timer gives.
-    change: (conv, doc, fns, msgIds, ts, keep) => changeAndQueue(conv, doc, fns, msgIds, keep ?? log.timers.keepNow(conv), ts),
+    change: (conv, doc, fns, msgIds, ts, keep, after) => changeAndQueue(conv, doc, fns, msgIds, keep ?? log.timers.keepNow(conv), ts, after),
     emitStatus: () => host.emitStatus(),
   })
   const team: Team = new Team({
@@ -146,9 +146,9 @@ export function makeParts(identity: Identity, host: PartsHost): Parts {
   })
 
   /** `keep`: the changes' "keep until" day ([M71], protocol [S56]; 0: for ever). */
-  async function changeAndQueue<T>(conv: ConvId, doc: DocId, fns: A.ChangeFn<T>[], msgIds: string[], keep: number, ts?: number): Promise<Uint8Array[]> {
+  async function changeAndQueue<T>(conv: ConvId, doc: DocId, fns: A.ChangeFn<T>[], msgIds: string[], keep: number, ts?: number, after?: (doc: A.Doc<T>) => void): Promise<Uint8Array[]> {
     convOfDoc.set(doc, conv)
-    const changes = await docs.change<T>(doc, fns, ts)
+    const changes = await docs.change<T>(doc, fns, ts, after)
     await outbox.add(conv, doc, changes, msgIds, keep)
     engine.requestFlush()
     return changes

@@ -82,8 +82,11 @@ export class DocStore {
     return this.loaded.has(id)
   }
 
-  /** Applies local changes and returns their bytes, in order. */
-  async change<T>(id: DocId, fns: readonly A.ChangeFn<T>[], time?: number): Promise<Uint8Array[]> {
+  /**
+   * Applies local changes and returns their bytes, in order. `after`: called with the document as
+   * they left it, before anything else (a listener of the change event included) sees it.
+   */
+  async change<T>(id: DocId, fns: readonly A.ChangeFn<T>[], time?: number, after?: (doc: A.Doc<T>) => void): Promise<Uint8Array[]> {
     if (this.dropped(id)) throw new Error('document dropped') // Invariant 3: writers skip dropped segments ([M71])
     const changes: Uint8Array[] = []
     const options = time === undefined ? {} : { time: Math.floor(time / 1000) }
@@ -97,10 +100,10 @@ export class DocStore {
       return doc
     }
     const entry = (await this.entry(id)) ?? this.held.get(id)
-    if (entry) {
-      entry.doc = run(entry.doc as A.Doc<T>)
-      if (changes.length) this.changed(id, entry, true)
-    } else this.create(id, run(this.fresh<T>(id)), true)
+    const doc = run(entry ? (entry.doc as A.Doc<T>) : this.fresh<T>(id))
+    after?.(doc)
+    if (!entry) this.create(id, doc, true)
+    else if (changes.length) ((entry.doc = doc), this.changed(id, entry, true))
     return changes
   }
 

@@ -260,15 +260,16 @@ export class MessageLog {
     const tags = list.map((x) => x.tag)
     // One change for the run: the records inserted with one splice (finding the list's end once,
     // not once per message), then the timer a new segment carries. Each message's id is its
-    // insert's op id ([M20]), the id of the object it created, read as the change is made
-    // (decoding the change again for them was a tenth of a bot burst's writing).
+    // insert's op id ([M20]), the id of the object it created, read from the document the change
+    // made (decoding the change again for them was a tenth of a bot burst's writing, reading them
+    // through the change's proxies most of that).
+    let at = 0
     let ids: string[] = []
     const changes = await this.deps.change(conv, segment, [(d: SegmentDoc) => {
-      const at = d.messages.length
+      at = d.messages.length
       d.messages.push(...records)
-      ids = records.map((_, i) => A.getObjectId(d.messages[at + i]!) ?? '')
       carry?.(d)
-    }], tags, list[0]!.ts)
+    }], tags, list[0]!.ts, undefined, (doc) => (ids = records.map((_, i) => A.getObjectId(doc.messages[at + i]!) ?? '')))
     // Cannot happen (the change is made right above); if it did, the change is already queued and
     // goes out: the sends fail loudly rather than resolve with ids that are not theirs.
     if (changes.length !== 1 || ids.length !== list.length || ids.some((id) => !id.endsWith(`@${this.deps.identity.actor}`))) throw new Error('the run\'s change does not hold one new message per send')

@@ -24,7 +24,8 @@ export interface MessageLogDeps {
   /**
    * Makes a local change to a segment and queues it in the outbox with the messages it carries.
    * `keep`: its "keep until" day ([M71]); by default the day the conversation's effective timer gives.
+   * `after`: called with the document as the change left it, before anything else changes it.
    */
-  readonly change: (conv: ConvId, doc: DocId, fns: A.ChangeFn<SegmentDoc>[], msgIds: string[], ts: number, keep?: number) => Promise<Uint8Array[]>
+  readonly change: (conv: ConvId, doc: DocId, fns: A.ChangeFn<SegmentDoc>[], msgIds: string[], ts: number, keep?: number, after?: (doc: A.Doc<SegmentDoc>) => void) => Promise<Uint8Array[]>
   readonly emitStatus: () => void
 }
