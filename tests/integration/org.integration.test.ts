@@ -241,7 +241,7 @@ test('[T5][T7][T8][T18] two admins act concurrently (one offline adds Eve, the o
   const talk = ['eve after the merge', 'carol after the merge']
   await until(
     () => [admin, dana, carol!, eve!].every((p) => talk.every((t) => texts(p, group).includes(t))),
-    () => `the four talk (${[admin, dana, carol!, eve!].map((p) => `${p.name} lacks [${talk.filter((t) => !texts(p, group).includes(t)).join(', ')}]`).join('; ')}; ${left()})`,
+    () => `the four talk (${[admin, dana, carol!, eve!].map((p) => `${p.name} lacks [${talk.filter((t) => !texts(p, group).includes(t)).join(', ')}], problems ${JSON.stringify(p.problems)}`).join('; ')}; ${left()})`,
     SLOW,
   )
   await pause(300)

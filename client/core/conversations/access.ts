@@ -12,8 +12,15 @@ export interface AccessDeps {
  * [T10][M23] Whether this device may still read a conversation. A removal known from a signed op
  * (or the server's refusal of a space whose graph this device does not hold) is "lost". The
  * server refusing a space whose graph still lists this device is a rotation that has not reached it: it is retried
- * (five times, from 200 ms) and then shown as *waiting for key*, never as a removal.
+ * (five times, from 200 ms) and then shown as *waiting for key*, never as a removal — and still
+ * asked again, every 30 s at most, for as long as it is refused: the rotation that is missing may
+ * be the server's, not this device's (after concurrent admin changes a member can hold the healed
+ * epoch before an admin has rekeyed the server to it, and no rotation would reach it again to
+ * end the wait).
  */
+/** The longest wait between two joins of a refused space. */
+const MAX_RETRY_MS = 30_000
+
 export class AccessState {
   private readonly lost = new Set<ConvId>()
   private readonly refused = new Map<ConvId, number>()
@@ -45,11 +52,16 @@ export class AccessState {
     }
     const tries = (this.refused.get(conv) ?? 0) + 1
     this.refused.set(conv, tries)
-    if (tries <= 5) return void setTimeout(() => this.deps.rejoin(conv), 100 * 2 ** tries)
+    // Asked again only while still refused: an acceptance or a removal meanwhile ends it.
+    const again = setTimeout(() => this.refused.has(conv) && !this.lost.has(conv) && this.deps.rejoin(conv), Math.min(MAX_RETRY_MS, 100 * 2 ** tries))
+    ;(again as { unref?: () => void }).unref?.()
+    if (tries <= 5) return
     // Shown as the conversation's waiting state (with Retry), which clears itself once the
     // rotation arrives — not as an alert that would outlive it.
-    this.keyMissing.add(conv)
-    this.deps.emitWaiting(conv)
+    if (!this.keyMissing.has(conv)) {
+      this.keyMissing.add(conv)
+      this.deps.emitWaiting(conv)
+    }
   }
 
   /** "Retry" on a conversation waiting for its key: start the attempts again. */

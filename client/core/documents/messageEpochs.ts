@@ -15,8 +15,12 @@ const schema = z.object({ e: z.number().int().nonnegative().max(0xffffffff) })
  * messages received before; a segment's own record wins over them.
  */
 export class MessageEpochs {
-  /** Per conversation: `<segment> <object id>` → epoch, and the older records by object id alone. */
-  private readonly byConv = new Map<ConvId, { bySeg: Map<string, number>; legacy: Map<string, number> }>()
+  /**
+   * Per conversation: segment → object id → epoch, and the older records by object id alone.
+   * Nested, not keyed by one joined string: `epochOf` is asked for every message listed, and
+   * joining and hashing a fresh key each time was most of a reader's listing.
+   */
+  private readonly byConv = new Map<ConvId, { bySeg: Map<string, Map<string, number>>; legacy: Map<string, number> }>()
   private readonly loaded = new Set<ConvId>()
 
   constructor(private readonly store: LocalStore) {}
@@ -29,8 +33,8 @@ export class MessageEpochs {
       if (!rec) continue
       const [, , a, b] = e.key
       if (typeof a === 'string' && typeof b === 'string' && e.key.length === 4) {
-        const key = `${a} ${b}`
-        if (!maps.bySeg.has(key)) maps.bySeg.set(key, rec.e)
+        const seg = segMap(maps.bySeg, a)
+        if (!seg.has(b)) seg.set(b, rec.e)
       } else if (typeof a === 'string' && e.key.length === 3 && !maps.legacy.has(a)) maps.legacy.set(a, rec.e)
     }
     this.loaded.add(conv)
@@ -42,14 +46,14 @@ export class MessageEpochs {
    * promise is returned.
    */
   record(conv: ConvId, segment: DocId, batches: readonly { ids: readonly string[]; epoch: number }[]): Promise<void> {
-    const { bySeg } = this.mapsOf(conv)
-    const writes = batches.flatMap(({ ids, epoch }) => ids.map((id) => (bySeg.set(`${segment} ${id}`, epoch), { key: ['msg-epoch', conv, segment, id], value: encodeRecord({ e: epoch }) })))
+    const seg = segMap(this.mapsOf(conv).bySeg, segment)
+    const writes = batches.flatMap(({ ids, epoch }) => ids.map((id) => (seg.set(id, epoch), { key: ['msg-epoch', conv, segment, id], value: encodeRecord({ e: epoch }) })))
     return writes.length ? this.store.write(writes) : Promise.resolve()
   }
 
   epochOf(conv: ConvId, segment: DocId, id: string): number | undefined {
     const maps = this.byConv.get(conv)
-    return maps?.bySeg.get(`${segment} ${id}`) ?? maps?.legacy.get(id)
+    return maps?.bySeg.get(segment)?.get(id) ?? maps?.legacy.get(id)
   }
 
   private mapsOf(conv: ConvId) {
@@ -57,4 +61,10 @@ export class MessageEpochs {
     if (!maps) this.byConv.set(conv, (maps = { bySeg: new Map(), legacy: new Map() }))
     return maps
   }
+}
+
+function segMap(bySeg: Map<string, Map<string, number>>, segment: string): Map<string, number> {
+  let seg = bySeg.get(segment)
+  if (!seg) bySeg.set(segment, (seg = new Map()))
+  return seg
 }
