@@ -2,9 +2,9 @@ import { join } from 'node:path'
 import { build } from 'esbuild'
 
 /**
- * An entry point bundled once into plain ESM (dependencies stay in node_modules), so each measured
- * process starts in plain node, as a script would run the CLI, instead of transpiling every file
- * again (tests/integration/helpers/cli.ts does the same for the CLI tests).
+ * The floor's entry point bundled once into plain ESM (dependencies stay in node_modules), so each
+ * measured process starts in plain node instead of transpiling again (the CLI is bundled as
+ * `npm run cli` bundles it, client/cli/bundle.mjs).
  */
 export async function bundle(entry: string, name: string): Promise<string> {
   const outfile = join(process.cwd(), 'node_modules', '.cache', 'fieldchat-bench-files', `${name}.mjs`)

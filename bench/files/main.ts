@@ -34,6 +34,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { loadavg, tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { round } from '../procs.js'
+import { bundleCli } from '../../client/cli/bundle.mjs'
 import { bundle } from './bundle.js'
 import { measureFloor, type FloorResult } from './floorSide.js'
 import { measureOurs, type OursResult } from './oursSide.js'
@@ -54,7 +55,8 @@ interface SizeResult {
   readonly floor: FloorResult
 }
 
-const cliJs = await bundle('client/cli/main.ts', 'cli')
+// The CLI as `npm run cli` starts it: one bundle, run with a code cache that the devices' set-up writes.
+const cliJs = await bundleCli(join(process.cwd(), 'node_modules', '.cache', 'fieldchat-bench-files', 'cli'))
 const floorJs = await bundle('bench/files/floor.ts', 'floor')
 const loadBefore = loadavg()[0]!
 const results: SizeResult[] = []

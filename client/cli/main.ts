@@ -209,6 +209,7 @@ async function main(): Promise<number> {
   }
 }
 
-const exitCode = await main().catch((err: unknown) => printError(json, err))
 // Stray retry timers (a refused join being tried again) must not keep a finished command alive.
-process.exit(exitCode)
+void main()
+  .catch((err: unknown) => printError(json, err))
+  .then((exitCode) => process.exit(exitCode))
