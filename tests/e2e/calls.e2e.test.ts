@@ -101,7 +101,7 @@ describe('calls', () => {
     expect(unexpectedErrors(bruno)).toEqual([])
   }, 180_000)
 
-  it('[W32][W33][V4][V5] a four-person group call: everyone decodes everyone; Di is removed mid-call: every link to her closes at once, she decodes nothing more, the other three carry on', async () => {
+  it('[W32][W33][V4][V5] a four-person group call: everyone decodes everyone at 60 ms audio packets; Di is removed mid-call: every link to her closes at once, she decodes nothing more, the other three carry on; down to two, 20 ms again', async () => {
     const ann = await desk(world.browser, 'Ann', `${world.server.url}/`)
     const others = await Promise.all(['Bo', 'Cy', 'Di'].map((n) => desk(world.browser, n, `${world.server.url}/`)))
     const [bo, cy, di] = others as [Person, Person, Person]
@@ -124,6 +124,11 @@ describe('calls', () => {
     for (const p of everyone) {
       await expect.poll(async () => (await received(p.page)).decodingLinks, { ...WAIT, timeout: 60_000 }).toBe(3)
       expect(await allTransformed(p.page)).toBe(true)
+    }
+    // [W32] Every link carries 60 ms audio packets (2,880 samples each), also Ann's with Bo, made
+    // while the call had two people: negotiated again when it grew.
+    for (const p of everyone) {
+      await expect.poll(async () => { const per = await samplesPerPacket(p.page); return per.length === 3 && per.every((n) => n > 1_800) }, { ...WAIT, timeout: 60_000 }).toBe(true)
     }
 
     // Ann removes Di from the conversation.
@@ -149,6 +154,10 @@ describe('calls', () => {
 
     await ann.page.screenshot({ path: '/tmp/call4.png' })
     await panel(ann.page).getByRole('button', { name: 'Hang up' }).click()
+    // [W32] Bo and Cy are two again: their link goes back to 20 ms packets (960 samples each).
+    for (const p of [bo, cy]) {
+      await expect.poll(async () => { const per = await samplesPerPacket(p.page); return per.length === 1 && per[0]! < 1_800 }, { ...WAIT, timeout: 60_000 }).toBe(true)
+    }
     await panel(bo.page).getByRole('button', { name: 'Hang up' }).click()
     // Cy is left alone: the call is over for her too.
     await expect.poll(() => panel(cy.page).count(), WAIT).toBe(0)

@@ -1,7 +1,7 @@
 import { FRAME_SLOTS, generateFrameBaseKey, randomBytes, toBase64Url } from '../../../crypto/index.js'
 import type { ConvId } from '../../../protocol/index.js'
 import type { Calls } from '../../core/calls/calls.js'
-import { GROUP_PACKET_TIME_MS, askPacketTime } from './packetTime.js'
+import { DEFAULT_PACKET_TIME_MS, GROUP_PACKET_TIME_MS, askPacketTime, packetTimeOf } from './packetTime.js'
 
 /** How a link to one other device of the call is doing. */
 export type PeerState = 'connecting' | 'connected' | 'reconnecting' | 'failed'
@@ -105,6 +105,11 @@ const KEEP_RETIRED = 16
 const LATE_CANDIDATES = 8
 /** ...and those come before their SDP is taken are kept, at most this many per device. */
 const KEEP_EARLY_CANDIDATES = 16
+/** [W32] A call's size holds this long before its links are negotiated again for its packet time (a link made anew leaves and comes back). */
+const PACKET_SETTLE_MS = 3_000
+/** ...at most this often per link, and at most PACKET_TRIES times while the other side asks otherwise (it sees another call: a link of it missing). */
+const PACKET_ASK_EVERY_MS = 10_000
+const PACKET_TRIES = 3
 /** A new key is used this long after it was sent, so that the others have it first ([V5]). */
 const SWITCH_AFTER_MS = 500
 /** Receivers are given this many of a sender's latest keys. */
@@ -149,6 +154,12 @@ interface Peer {
   quality: LinkQuality | undefined
   /** Packets lost and received at the last look (for the next one's difference). */
   counted: { lost: number; received: number }
+  /** [W32] The packet time this side's last SDP of it asked for; the one the call needed at the last look, since when, and the offers made for it. */
+  askedPacketMs: number
+  packetWant: number
+  packetSince: number
+  packetAskedAt: number
+  packetTries: number
 }
 
 /**
@@ -436,6 +447,7 @@ export class CallMedia {
         p.downSince = undefined
         p.renewWaitMs = RENEW_AFTER_MS
         this.failures.delete(device)
+        if (this.deps.me < device) this.keepPacketTime(device, p, now)
         continue
       }
       p.downSince ??= now
@@ -479,10 +491,40 @@ export class CallMedia {
     await this.deps.calls.sendSdp(this.deps.conv, device, p.link!, 'offer', this.sdpOf(p))
   }
 
-  /** The SDP `peer` sends: its local description, asking for longer audio packets while the call has more than two people. */
+  /** [W32] The audio packet time the call needs now: longer packets while it has more than two people. */
+  private packetTime(): number {
+    return this.peers.size > 1 ? GROUP_PACKET_TIME_MS : DEFAULT_PACKET_TIME_MS
+  }
+
+  /** The SDP `peer` sends: its local description, asking for the packet time the call needs. */
   private sdpOf(peer: Peer): string {
     const sdp = peer.pc.localDescription!.sdp
-    return this.peers.size > 1 ? askPacketTime(sdp, GROUP_PACKET_TIME_MS) : sdp
+    peer.askedPacketMs = this.packetTime()
+    return peer.askedPacketMs === DEFAULT_PACKET_TIME_MS ? sdp : askPacketTime(sdp, peer.askedPacketMs)
+  }
+
+  /**
+   * [W32] A link up, whose offerer this device is: when what either side last asked for differs
+   * from the packet time the call now needs (it grew past two people, or shrank to two), and the
+   * call's size has held for {@link PACKET_SETTLE_MS}, the link is negotiated again (no ICE
+   * restart: the media carries on), and the answer brings the other side's ask. While only the
+   * other side asks otherwise, it is offered again at most {@link PACKET_TRIES} times.
+   */
+  private keepPacketTime(device: string, p: Peer, now: number): void {
+    if (p.offering || p.restartTimer || p.pc.signalingState !== 'stable') return
+    const want = this.packetTime()
+    if (p.packetWant !== want) {
+      p.packetWant = want
+      p.packetSince = now
+      p.packetTries = 0
+    }
+    const theirs = packetTimeOf(p.pc.remoteDescription?.sdp)
+    if (p.askedPacketMs === want && theirs === want) return
+    if (now - p.packetSince < PACKET_SETTLE_MS || now - p.packetAskedAt < PACKET_ASK_EVERY_MS) return
+    if (p.askedPacketMs === want && p.packetTries >= PACKET_TRIES) return
+    p.packetAskedAt = now
+    if (p.askedPacketMs === want) p.packetTries++
+    this.enqueue(p, () => this.offer(device, p, false))
   }
 
   /** An SDP of `peer` goes now: candidates found from now on go after it, on their own. */
@@ -559,6 +601,11 @@ export class CallMedia {
       receivers: [],
       quality: undefined,
       counted: { lost: 0, received: 0 },
+      askedPacketMs: DEFAULT_PACKET_TIME_MS,
+      packetWant: DEFAULT_PACKET_TIME_MS,
+      packetSince: now,
+      packetAskedAt: 0,
+      packetTries: 0,
     }
     this.peers.set(device, peer)
     // [W33] Every frame sent is sealed by its transform, every frame received opened.

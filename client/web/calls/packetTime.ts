@@ -5,10 +5,13 @@
  * headers alone (IP, UDP, RTP, SRTP, SFrame: about 60 bytes) cost some 170 kbit/s of a phone's
  * uplink. An SDP sent while the call has more than two people asks for 60 ms packets (`a=ptime`,
  * which the other side's Opus encoder follows): a third of the packets and transform crossings,
- * for 40 ms more delay. A one-to-one call keeps 20 ms (a link made then keeps it until its next
- * offer: an ICE restart or a link made anew).
+ * for 40 ms more delay. A one-to-one call keeps 20 ms. When a call grows past two or shrinks to
+ * two, each link's offerer negotiates it again so that both sides ask what the call now needs
+ * (callMedia.ts, `keepPacketTime`).
  */
 export const GROUP_PACKET_TIME_MS = 60
+/** Opus's own packet time, which an SDP without `a=ptime` gets. */
+export const DEFAULT_PACKET_TIME_MS = 20
 
 /** `sdp` asking for audio packets of `ms` (its audio section's `a=ptime` set, or added at its end). */
 export function askPacketTime(sdp: string, ms: number): string {
@@ -20,4 +23,17 @@ export function askPacketTime(sdp: string, ms: number): string {
   if (end < 0) end = lines.at(-1) === '' ? lines.length - 1 : lines.length
   const section = lines.slice(start, end).filter((l) => !l.startsWith('a=ptime:'))
   return [...lines.slice(0, start), ...section, `a=ptime:${ms}`, ...lines.slice(end)].join(eol)
+}
+
+/** The audio packet time `sdp` asks for (its audio section's `a=ptime`; Opus's 20 ms when it names none or none that parses). */
+export function packetTimeOf(sdp: string | undefined): number {
+  if (!sdp) return DEFAULT_PACKET_TIME_MS
+  const lines = sdp.split(/\r?\n/)
+  const start = lines.findIndex((l) => l.startsWith('m=audio '))
+  if (start < 0) return DEFAULT_PACKET_TIME_MS
+  for (let i = start + 1; i < lines.length && !lines[i]!.startsWith('m='); i++) {
+    const m = /^a=ptime:(\d{1,4})$/.exec(lines[i]!.trim())
+    if (m) return Number(m[1])
+  }
+  return DEFAULT_PACKET_TIME_MS
 }
