@@ -1,5 +1,5 @@
 /** One device of ours in its own process (bench/sync.ts drives it over IPC). */
-import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Messenger } from '../client/core/messenger.js'
@@ -14,6 +14,7 @@ import { startProfile, type Profiling } from './profile.js'
  * after the warm-up and its bot burst loop, the reader from `expect` to the last arrival.
  */
 const regionDir = process.env.BENCH_REGION_PROF
+if (regionDir) mkdirSync(regionDir, { recursive: true })
 let readerProfile: Profiling | undefined
 
 const [url, name] = process.argv.slice(2) as [string, string]

@@ -95,8 +95,17 @@ export function sampleRss(pid: number, everyMs = 50): { stop(): { peakMb: number
   }
 }
 
+/** Settles when the worker says it is ready; rejects if it exits first (a bench must fail, not hang). */
 export function waitReady(w: Worker): Promise<void> {
-  return new Promise((r) => w.on('ready', () => r()))
+  return new Promise((resolve, reject) => {
+    if (w.child.exitCode !== null) return reject(new Error(`the worker exited with ${w.child.exitCode} before it was ready`))
+    const exited = (code: number | null) => reject(new Error(`the worker exited with ${code} before it was ready`))
+    w.child.once('exit', exited)
+    w.on('ready', () => {
+      w.child.off('exit', exited)
+      resolve()
+    })
+  })
 }
 
 export const round = (n: number, digits = 1): number => Math.round(n * 10 ** digits) / 10 ** digits

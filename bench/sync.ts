@@ -128,21 +128,26 @@ const SIDES = process.env.BENCH_SIDES ?? 'ours,peer'
 async function runOurs(): Promise<Side> {
   const dir = mkdtempSync(join(tmpdir(), 'bench-ours-'))
   const server = await startServerProcess({ dataDir: dir, env: { LOG_LEVEL: 'warn' } })
-  const side = await run('ours', server.pid(), 'bench/ours-client.ts', server.url)
-  await server.kill()
-  rmSync(dir, { recursive: true, force: true })
-  return side
+  // A client that fails must not leave the server running (it did, with its data folder).
+  try {
+    return await run('ours', server.pid(), 'bench/ours-client.ts', server.url)
+  } finally {
+    await server.kill()
+    rmSync(dir, { recursive: true, force: true })
+  }
 }
 
 async function runPeer(): Promise<Side> {
   const dir = mkdtempSync(join(tmpdir(), 'bench-peer-server-'))
   const server = startWorker('bench/peer-server.ts', [dir])
   await waitReady(server)
-  const port = await server.call<number>('port')
-  const side = await run('peer', server.child.pid!, 'bench/peer-client.ts', `ws://127.0.0.1:${port}`)
-  await server.kill()
-  rmSync(dir, { recursive: true, force: true })
-  return side
+  try {
+    const port = await server.call<number>('port')
+    return await run('peer', server.child.pid!, 'bench/peer-client.ts', `ws://127.0.0.1:${port}`)
+  } finally {
+    await server.kill()
+    rmSync(dir, { recursive: true, force: true })
+  }
 }
 
 const ours = SIDES.includes('ours') ? await runOurs() : undefined
