@@ -2,6 +2,11 @@ import { request as httpRequest, type IncomingMessage } from 'node:http'
 import { request as httpsRequest } from 'node:https'
 import type { Fetch } from '../core/files/blobClient.js'
 
+/** Network reads waiting in a GET's body before the socket is paused. */
+const READS_AHEAD = 4
+/** A GET whose socket is silent this long (before its answer or in its body) fails. */
+const GET_IDLE_MS = 60_000
+
 /**
  * The blob store's HTTP in Node: the global fetch, except for the two ways it costs CPU that a
  * file's gigabyte pays many times over (bench:files):
@@ -9,11 +14,13 @@ import type { Fetch } from '../core/files/blobClient.js'
  *   undici copies every body first (a 16 MiB PUT is a 16 MiB copy); as a stream they go to the
  *   socket as they are: about a third of the CPU of 64 PUTs of 16 MiB to a local server.
  * - A GET goes through node:http, its body a byte stream fed by the socket's reads (paused while
- *   four wait): undici's body stream cost 0.3–0.4 s more CPU per GiB on this machine.
+ *   four wait): undici's body stream cost 0.3–0.4 s more CPU per GiB on this machine. node:http
+ *   has no timeout of its own (undici gives up on a body silent for 300 s): a GET whose socket
+ *   is silent for `idleMs` fails, and the download tries again from where it stopped.
  * Browsers keep fetch (streamed request bodies need HTTP/2 there).
  */
-export const nodeBlobFetch: Fetch = (input, init) => {
-  if ((init?.method ?? 'GET') === 'GET' && typeof input === 'string') return get(input, init)
+export const makeNodeBlobFetch = (idleMs = GET_IDLE_MS): Fetch => (input, init) => {
+  if ((init?.method ?? 'GET') === 'GET' && typeof input === 'string') return get(input, init, idleMs)
   const body = init?.body
   if (!(body instanceof Uint8Array)) return fetch(input, init)
   const stream = new ReadableStream<Uint8Array>({
@@ -27,17 +34,26 @@ export const nodeBlobFetch: Fetch = (input, init) => {
   return fetch(input, { ...init, headers, body: stream, duplex: 'half' } as RequestInit)
 }
 
-/** Network reads waiting in a GET's body before the socket is paused. */
-const READS_AHEAD = 4
+export const nodeBlobFetch: Fetch = makeNodeBlobFetch()
 
-function get(url: string, init: RequestInit | undefined): Promise<Response> {
+function get(url: string, init: RequestInit | undefined, idleMs: number): Promise<Response> {
   return new Promise((resolve, reject) => {
     const target = new URL(url)
     const headers: Record<string, string> = {}
     new Headers(init?.headers).forEach((value, name) => (headers[name] = value))
     const req = (target.protocol === 'https:' ? httpsRequest : httpRequest)(target, { method: 'GET', headers, ...(init?.signal ? { signal: init.signal } : {}) })
+    let answer: IncomingMessage | undefined
     req.once('error', reject)
-    req.once('response', (res) => resolve(new Response(bodyOf(res), { status: res.statusCode ?? 502, headers: headersOf(res) })))
+    // While the body is read too: the request's socket is the body's.
+    req.setTimeout(idleMs, () => {
+      const silent = new Error(`no bytes from the server for ${idleMs / 1000} s`)
+      if (answer) answer.destroy(silent)
+      else req.destroy(silent)
+    })
+    req.once('response', (res) => {
+      answer = res
+      resolve(new Response(bodyOf(res), { status: res.statusCode ?? 502, headers: headersOf(res) }))
+    })
     req.end()
   })
 }

@@ -1,7 +1,7 @@
 import { createServer, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { afterAll, beforeAll, expect, test } from 'vitest'
-import { nodeBlobFetch } from '../../../client/node/blobFetch.js'
+import { makeNodeBlobFetch, nodeBlobFetch } from '../../../client/node/blobFetch.js'
 
 /**
  * client/node/blobFetch.ts's GET through node:http, against a real local server: what the
@@ -26,6 +26,8 @@ beforeAll(async () => {
     } else if (req.url === '/cut') {
       res.writeHead(200, { 'content-length': body.length })
       res.write(body.subarray(0, MiB), () => setTimeout(() => res.socket?.destroy(), 20))
+    } else if (req.url === '/mute') {
+      // Never answers.
     } else if (req.url === '/slow') {
       res.writeHead(200, { 'content-length': body.length })
       res.write(body.subarray(0, 256 * 1024))
@@ -85,6 +87,15 @@ test('an abort mid-body ends the body with an error; a cancelled body closes the
   const served = responses.at(-1)!
   await second.body!.cancel()
   await expect.poll(() => served.socket === null || served.socket.destroyed || served.writableEnded).toBe(true)
+})
+
+test('a body whose server goes silent, or a server that never answers, fails after the idle time (node:http has no timeout of its own)', async () => {
+  const res = await makeNodeBlobFetch(300)(`${base}/slow`, { method: 'GET' })
+  const started = Date.now()
+  await expect(readAll(res.body!)).rejects.toThrow(/no bytes from the server/)
+  expect(Date.now() - started).toBeLessThan(10_000)
+  // One that never answers at all: the request itself fails.
+  await expect(makeNodeBlobFetch(300)(`${base}/mute`, { method: 'GET' })).rejects.toThrow(/no bytes from the server/)
 })
 
 test('a connection refused rejects the request itself', async () => {
