@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process'
-import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
@@ -23,10 +23,10 @@ test('a cache is written after the first run and used by the next; the arguments
   expect(await run('x', 'y')).toBe('alpha:x,y\n')
   expect(caches()).toHaveLength(1)
   const [written] = caches()
-  const before = readFileSync(join(dir, written!))
+  const before = statSync(join(dir, written!)).ino
   expect(await run('z')).toBe('alpha:z\n')
-  // Accepted, so not written again.
-  expect(readFileSync(join(dir, written!)).equals(before)).toBe(true)
+  // Accepted, so not written again (a cache written again is a new file renamed into place).
+  expect(statSync(join(dir, written!)).ino).toBe(before)
 })
 
 test('a changed bundle of the same length runs its own code, and the old cache is removed', async () => {
@@ -47,8 +47,10 @@ test('a damaged cache is refused by V8: the run compiles, succeeds, and writes a
   const damaged = readFileSync(join(dir, name!))
   for (let i = 16; i < damaged.length; i += 7) damaged[i] = damaged[i]! ^ 0x5a
   writeFileSync(join(dir, name!), damaged)
+  const damagedIno = statSync(join(dir, name!)).ino
   expect(await run('r')).toBe('delta:r\n')
   expect(readFileSync(join(dir, name!)).equals(damaged)).toBe(false)
+  expect(statSync(join(dir, name!)).ino).not.toBe(damagedIno)
   expect(await run('s')).toBe('delta:s\n')
   writeFileSync(join(dir, name!), Buffer.from('not a cache'))
   expect(await run('t')).toBe('delta:t\n')
