@@ -9,6 +9,7 @@ import { NewestViews, readSavedView } from './documents/newestView.js'
 import { pinnedOf } from './documents/fold.js'
 import type { MessageView } from './documents/model.js'
 import type { MessageRef } from './documents/messageRef.js'
+import type { DocChange } from './documents/docs.js'
 import { makeParts, type Parts } from './parts.js'
 import { recoverOutbox } from './outbox/recoverOutbox.js'
 import { Registry } from './conversations/registry.js'
@@ -262,7 +263,7 @@ export class Messenger {
     for (const t of parts.dropped.unfinished()) await dropSegment(drops, t.conv, t.doc)
     await this.p.files.uploads.load()
     for (const id of this.p.outbox.pendingMessageIds()) this.pending.add(id)
-    this.p.docs.events.on('change', ({ doc }) => this.onDocChange(doc))
+    this.p.docs.events.on('change', (change) => this.onDocChange(change))
     this.p.engine.events.on('state', (state) => {
       this.emitStatus()
       if (state === 'online') this.parts?.files.uploads.kick()
@@ -998,7 +999,7 @@ export class Messenger {
     this.events.emit('messages', { conv })
   }
 
-  private onDocChange(doc: DocId): void {
+  private onDocChange({ doc, version, appended }: DocChange): void {
     const conv = this.convOfDoc.get(doc)
     if (!conv) return
     this.pruner?.changed(doc)
@@ -1012,7 +1013,10 @@ export class Messenger {
     // A segment that receives changes joins the loaded window: fresh activity (a late offline
     // writer, the next segment after a rollover) is shown without loading all history.
     this.searchPart?.touch(conv, doc)
-    void this.p.segs.scan(conv, doc).then((found) => {
+    // [M3b] Entries a change only appended are added as the change gave them (the cache must
+    // take them now, on the version they were made on); what they announce follows as a scan's would.
+    const fast = appended && this.p.segs.appended(conv, doc, appended.before, version, appended.entries)
+    void (fast ? Promise.resolve(fast) : this.p.segs.scan(conv, doc)).then((found) => {
       // [M67] A message that arrives expired is never announced.
       const orgMax = orgMaxOf(this.p.team, conv)
       const now = this.clock.wallNow()

@@ -70,7 +70,7 @@ export function makeParts(identity: Identity, host: PartsHost): Parts {
   const isDropped = (doc: DocId) => dropped.has(doc)
   // Segments start from the shared genesis change; the root starts empty.
   const docs = new DocStore(options.store, identity.actor, (doc) => (layout.isRoot(doc) ? undefined : SEGMENT_GENESIS), isDropped)
-  const outbox = new Outbox(options.store)
+  const outbox = new Outbox(options.store, isDropped)
   const segs = new SegmentWindow(docs, clock, isDropped)
   const mailOut = new MailOutbox(options.store, () => host.emitStatus(), () => clock.wallNow())
   const epochs = new MessageEpochs(options.store)
@@ -118,6 +118,7 @@ export function makeParts(identity: Identity, host: PartsHost): Parts {
     pending: host.pending,
     // [M71] A segment's changes are kept until the day the conversation's effective timer gives.
     change: (conv, doc, fns, msgIds, ts, keep, after) => changeAndQueue(conv, doc, fns, msgIds, keep ?? log.timers.keepNow(conv), ts, after),
+    append: (conv, doc, records, msgIds, ts) => appendAndQueue(conv, doc, records, msgIds, log.timers.keepNow(conv), ts),
     emitStatus: () => host.emitStatus(),
   })
   const team: Team = new Team({
@@ -152,6 +153,16 @@ export function makeParts(identity: Identity, host: PartsHost): Parts {
     await outbox.add(conv, doc, changes, msgIds, keep)
     engine.requestFlush()
     return changes
+  }
+
+  /** [M3b] `changeAndQueue` for a run of records appended to a segment's list. */
+  async function appendAndQueue(conv: ConvId, doc: DocId, records: readonly object[], msgIds: string[], keep: number, ts: number): Promise<{ change: Uint8Array; ids: string[] } | undefined> {
+    convOfDoc.set(doc, conv)
+    const made = await docs.append(doc, records, ts)
+    if (!made) return undefined
+    await outbox.add(conv, doc, [made.change], msgIds, keep)
+    engine.requestFlush()
+    return made
   }
 
   /**

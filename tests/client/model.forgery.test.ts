@@ -68,9 +68,12 @@ describe('[M20] a member cannot alter what another device wrote', () => {
     const seg = alicesSegment()
     const add = eveChanges(seg, 'segment', (d) => void d.messages.push({ id: new A.ImmutableString('e1'), ts: 2000, text: new A.ImmutableString('on my way') }))
     // The change creates one message object: its id is what [M26] records the epoch of.
-    expect(add.verdict).toEqual({ ok: true, created: [expect.stringMatching(new RegExp(`^\\d+@${eveActor}$`))] })
+    const id = expect.stringMatching(new RegExp(`^\\d+@${eveActor}$`))
+    // [M3b] and the entry it appends, read from its ops: the record as the document shows it.
+    expect(add.verdict).toEqual({ ok: true, created: [id], appended: [{ id, rec: { id: new A.ImmutableString('e1'), ts: 2000, text: new A.ImmutableString('on my way') } }] })
     expect(readSegment(add.received, SEG).map((m) => m.id)).toContain((add.verdict as { created: string[] }).created[0])
     const own = eveChanges(add.received, 'segment', (d) => void d.messages.splice(1, 1))
+    // A deletion appends nothing: no `appended`, the document is read.
     expect(own.verdict).toEqual({ ok: true, created: [] })
     const root = A.change(A.init<RootDoc>({ actor: aliceActor as A.ActorId }), (d) => void (d['s:0'] = { start: 1 }))
     const rootOps = eveChanges(root, 'root', (d) => void (d['s:1'] = { start: 5 }))

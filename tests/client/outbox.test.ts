@@ -73,6 +73,24 @@ describe('Outbox', () => {
     expect(outbox.pendingDocs(w.conv)).toEqual([w.doc])
   })
 
+  test('[M71] a change that reaches add after its segment was dropped is refused: nothing queued, nothing written, other documents go on', async () => {
+    const w = world()
+    const store = recordingStore()
+    const dropped = new Set<string>()
+    const outbox = new Outbox(store, (doc) => dropped.has(doc))
+    await outbox.load()
+    await outbox.add(w.conv, w.doc, [change(1)], ['m1'])
+    dropped.add(w.doc)
+    expect(await outbox.dropDoc(w.conv, w.doc)).toEqual(['m1'])
+    const writes = store.writes.length
+    await expect(outbox.add(w.conv, w.doc, [change(2)], ['m2'])).rejects.toThrow('document dropped')
+    expect(store.writes).toHaveLength(writes)
+    expect(outbox.pendingDocs(w.conv)).toEqual([])
+    const other = 'other-doc' as typeof w.doc
+    await outbox.add(w.conv, other, [change(3)], ['m3'])
+    expect(outbox.pendingDocs(w.conv)).toEqual([other])
+  })
+
   test('[M5] a failed write rejects add and queues nothing', async () => {
     const w = world()
     const store = recordingStore()

@@ -1,7 +1,7 @@
 import * as A from '@automerge/automerge'
 import { z } from 'zod'
 import { parseDocId, type DeviceId, type DocId } from '../../../protocol/index.js'
-import { creatorOf, messageList, type SegmentDoc } from './model.js'
+import { creatorOfId, entryAt, type SegmentDoc, type SegmentEntry } from './model.js'
 import { OBJECT_ID } from './messageRef.js'
 
 /**
@@ -59,13 +59,15 @@ const actionSchema = z.discriminatedUnion('kind', [
 
 /** The action entry at `index`; undefined for messages and for anything malformed. */
 export function readAction(doc: A.Doc<SegmentDoc>, segment: DocId, index: number): ActionView | undefined {
-  const list = messageList(doc)
-  const rec = list[index] as unknown
+  const entry = entryAt(doc, index)
+  return entry && readActionEntry(entry, segment)
+}
+
+export function readActionEntry({ id, rec }: SegmentEntry, segment: DocId): ActionView | undefined {
   if (!rec || typeof rec !== 'object' || !('kind' in rec)) return undefined
   const parsed = actionSchema.safeParse(rec)
-  const author = creatorOf(list, index)
-  const id = A.getObjectId(rec)
-  if (!parsed.success || !author || !id) return undefined
+  const author = creatorOfId(id)
+  if (!parsed.success || !author) return undefined
   const { ts, target, seg } = parsed.data
   const at = { id, segment, author, ts, target, ...(seg ? { targetSeg: seg } : {}) }
   return parsed.data.kind === 'react' ? { ...at, kind: 'react', emoji: parsed.data.emoji } : { ...at, kind: 'pin', on: parsed.data.on }

@@ -1,7 +1,7 @@
 import * as A from '@automerge/automerge'
 import { z } from 'zod'
 import type { DeviceId, DocId } from '../../../protocol/index.js'
-import { creatorOf, messageList, type SegmentDoc } from './model.js'
+import { creatorOfId, entryAt, type SegmentDoc, type SegmentEntry } from './model.js'
 
 /**
  * [V7] A call in the conversation's history: an entry of its own in a segment's list, like a
@@ -49,20 +49,20 @@ const ringSchema = z.object({ id: z.preprocess(stringOf, z.string().min(1).max(6
 
 /** The call entry (or ring) at `index`; undefined for anything else and for anything malformed. */
 export function readCallEntry(doc: A.Doc<SegmentDoc>, segment: DocId, index: number): CallEntryView | undefined {
-  const list = messageList(doc)
-  const rec = list[index] as unknown
+  const entry = entryAt(doc, index)
+  return entry && readCallRecord(entry, segment)
+}
+
+export function readCallRecord({ id, rec }: SegmentEntry, segment: DocId): CallEntryView | undefined {
   const kind = rec && typeof rec === 'object' ? (rec as { kind?: unknown }).kind : undefined
+  const author = creatorOfId(id)
   if (kind === 'ring') {
     const ring = ringSchema.safeParse({ ...(rec as object) })
-    const author = creatorOf(list, index)
-    const id = A.getObjectId(rec as object)
-    return ring.success && author && id ? { id, segment, author, ts: ring.data.ts, video: ring.data.video, dur: 0, with: [], ring: true } : undefined
+    return ring.success && author ? { id, segment, author, ts: ring.data.ts, video: ring.data.video, dur: 0, with: [], ring: true } : undefined
   }
   if (!rec || typeof rec !== 'object' || kind !== 'call') return undefined
   const parsed = callSchema.safeParse({ ...(rec as object), with: [...((rec as { with?: unknown[] }).with ?? [])] })
-  const author = creatorOf(list, index)
-  const id = A.getObjectId(rec)
-  if (!parsed.success || !author || !id) return undefined
+  if (!parsed.success || !author) return undefined
   return { id, segment, author, ts: parsed.data.ts, video: parsed.data.video, dur: parsed.data.dur, with: parsed.data.with as DeviceId[] }
 }
 

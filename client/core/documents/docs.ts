@@ -4,12 +4,21 @@ import type { DocId } from '../../../protocol/index.js'
 import { Emitter } from '../events.js'
 import type { LocalStore, WriteOp } from '../storage/LocalStore.js'
 import { chunkWrite, loadChunks, loadDocument, type ChunkInfo } from './docChunks.js'
+import { SEGMENT_LIST, type SegmentEntry } from './model.js'
 
 export { documentId } from './docChunks.js'
 
 export interface DocChange {
   readonly doc: DocId
   readonly local: boolean
+  /** The document's version after the change (see `versionOf`). */
+  readonly version: number
+  /**
+   * [M3b] A change that only added these entries to a segment's list, made or applied without
+   * updating the JavaScript document: a reader whose copy is at `before` adds them and is at
+   * `version`. Absent: read the document.
+   */
+  readonly appended?: { readonly before: number; readonly entries: readonly SegmentEntry[] }
 }
 
 /** A loaded document, what of it is stored, and its save in progress or scheduled. */
@@ -23,6 +32,13 @@ interface Loaded {
   saving: Promise<void>
   timer?: ReturnType<typeof setTimeout>
   lastSaveAt: number
+  /** Counts the changes to the document held here (readers compare it with what they read). */
+  version: number
+  /**
+   * [M3b] `doc` lags its Automerge backend: changes were made or applied on the backend alone.
+   * The backend (heads, saves, changes) is always current; `doc` is brought up to it when read.
+   */
+  stale: boolean
 }
 
 /** A document is saved no more often than this after its changes (automerge-repo's default). */
@@ -73,13 +89,37 @@ export class DocStore {
    * yet: Automerge holds them) has none applied yet either.
    */
   async doc<T>(id: DocId): Promise<A.Doc<T> | undefined> {
+    return (await this.docAt<T>(id))?.doc
+  }
+
+  /** The document as `doc` gives it, and the version it is at (taken together). */
+  async docAt<T>(id: DocId): Promise<{ doc: A.Doc<T>; version: number } | undefined> {
     if (this.dropped(id)) return undefined
-    const doc = (await this.entry(id))?.doc
-    return doc && A.getHeads(doc).length ? (doc as A.Doc<T>) : undefined
+    const entry = await this.entry(id)
+    if (!entry) return undefined
+    const doc = this.current(entry)
+    return A.getHeads(doc).length ? { doc: doc as A.Doc<T>, version: entry.version } : undefined
+  }
+
+  /** The version of a document held here (undefined when it is not loaded). */
+  versionOf(id: DocId): number | undefined {
+    return this.held.get(id)?.version
   }
 
   isLoaded(id: DocId): boolean {
     return this.loaded.has(id)
+  }
+
+  /**
+   * [M3b] Brings a stale document up to its backend: Automerge computes the patches since the
+   * document was last updated and applies them (an empty applyChanges does exactly that).
+   */
+  private current(entry: Loaded): A.Doc<unknown> {
+    if (entry.stale) {
+      entry.doc = A.applyChanges(entry.doc, [])[0]
+      entry.stale = false
+    }
+    return entry.doc
   }
 
   /**
@@ -100,28 +140,107 @@ export class DocStore {
       return doc
     }
     const entry = (await this.entry(id)) ?? this.held.get(id)
+    // A.change brings a stale document up to date with its own change ([M3b]).
     const doc = run(entry ? (entry.doc as A.Doc<T>) : this.fresh<T>(id))
     after?.(doc)
     if (!entry) this.create(id, doc, true)
-    else if (changes.length) ((entry.doc = doc), this.changed(id, entry, true))
+    else if (changes.length) ((entry.doc = doc), (entry.stale = false), this.changed(id, entry, true))
     return changes
   }
 
-  /** Applies verified remote changes in one batch (batch apply is ~30× faster than one by one). */
-  async apply(id: DocId, changes: readonly Uint8Array[]): Promise<void> {
+  /**
+   * [M3b] Appends records to the end of a segment's message list as one local change, made on
+   * Automerge's backend: the JavaScript document is not updated (Automerge's change updates it
+   * with a patch per field, most of a bot burst's writing), and the change event carries the new
+   * entries. Returns the change and the new objects' ids, or undefined when the segment is not
+   * held here yet or has no genesis list (the caller makes the change with `change`).
+   */
+  async append(id: DocId, records: readonly object[], time?: number): Promise<{ change: Uint8Array; ids: string[] } | undefined> {
+    if (this.dropped(id)) throw new Error('document dropped') // Invariant 3
+    const held = (await this.entry(id)) ?? this.held.get(id)
+    if (this.dropped(id)) throw new Error('document dropped')
+    // A new segment starts from its genesis, as `change` would start it.
+    const doc = held?.doc ?? (this.genesis(id) ? this.fresh(id) : undefined)
+    if (!doc || !records.length) return undefined
+    const backend = A.getBackend(doc)
+    const list = backend.getWithType('_root', 'messages')
+    if (!list || list[0] !== 'list' || list[1] !== SEGMENT_LIST) return undefined
+    const at = backend.length(SEGMENT_LIST)
+    let change: Uint8Array | null
+    let ids: string[]
+    try {
+      backend.spliceFromHydrate(SEGMENT_LIST, at, 0, records)
+      const hash = backend.commit(undefined, Math.floor((time ?? Date.now()) / 1000))
+      backend.integrate()
+      change = backend.getLastLocalChange()
+      ids = appendedIds(backend, hash, at, records)
+    } catch (err) {
+      if (backend.pendingOps()) backend.rollback()
+      throw err
+    }
+    if (!change) throw new Error('append made no change')
+    const entries = records.map((rec, i) => ({ id: ids[i]!, rec }))
+    if (!held) this.create(id, doc, true, entries)
+    else ((held.stale = true), this.changed(id, held, true, { before: held.version, entries }))
+    return { change, ids }
+  }
+
+  /**
+   * Applies verified remote changes in one batch (batch apply is ~30× faster than one by one).
+   * `entries`: what the changes add to a segment's list, when that is all they do (writeRules'
+   * reading of them, [M3b]): they are applied on the backend alone, and the change event carries
+   * the entries, unless a change waits for a dependency (then the document is read as usual).
+   */
+  async apply(id: DocId, changes: readonly Uint8Array[], entries?: readonly SegmentEntry[]): Promise<void> {
     if (this.dropped(id) || !changes.length) return // Invariant 3: a frame in flight when it was dropped
     const entry = (await this.entry(id)) ?? this.held.get(id)
+    if (this.dropped(id)) return // Invariant 3: dropped while it loaded
+    if (entry && entries && this.applyAppended(id, entry, changes, entries)) return
     if (entry) {
       const before = A.getHeads(entry.doc)
       entry.doc = A.applyChanges(entry.doc, changes as Uint8Array[])[0]
+      entry.stale = false
       if (!sameHeads(before, A.getHeads(entry.doc))) this.changed(id, entry, false)
       return
+    }
+    if (entries && this.genesis(id)) {
+      // [M3b] A new segment: its genesis, then the changes on the backend alone.
+      const doc = this.fresh(id)
+      const backend = A.getBackend(doc)
+      backend.applyChanges(changes as Uint8Array[])
+      if (!backend.getMissingDeps().length) return this.create(id, doc, false, entries)
+      return this.create(id, A.applyChanges(doc, [])[0], false)
     }
     // A new document (on a catch-up, every new segment) is loaded from the changes themselves:
     // Automerge builds a loaded document once, where applying them to an empty one computes and
     // applies a patch per field (about twice the time).
     const genesis = this.genesis(id)
     this.create(id, loadDocument(concat(...(genesis ? [genesis] : []), ...changes), this.actor), false)
+  }
+
+  /**
+   * [M3b] The backend-only apply: true when done (every change applied, none waiting for a
+   * dependency, none before them waiting either). A change that waits, or one that was already
+   * here, makes it bring the document up to date and announce an ordinary change instead.
+   */
+  private applyAppended(id: DocId, entry: Loaded, changes: readonly Uint8Array[], entries: readonly SegmentEntry[]): boolean {
+    const backend = A.getBackend(entry.doc)
+    if (backend.getMissingDeps().length) return false
+    const heads = backend.getHeads()
+    try {
+      backend.applyChanges(changes as Uint8Array[])
+    } catch (err) {
+      // Some may be in: the document is brought up to whatever the backend holds when read.
+      if (!sameHeads(heads, backend.getHeads())) ((entry.stale = true), this.changed(id, entry, false))
+      throw err
+    }
+    if (sameHeads(heads, backend.getHeads())) return true
+    entry.stale = true
+    if (backend.getMissingDeps().length) {
+      this.current(entry) // one of them waits: what was applied is read from the document
+      this.changed(id, entry, false)
+    } else this.changed(id, entry, false, { before: entry.version, entries })
+    return true
   }
 
   private fresh<T>(id: DocId): A.Doc<T> {
@@ -183,7 +302,7 @@ export class DocStore {
     if (!found) return undefined
     try {
       const doc = loadDocument<unknown>(found.bytes, this.actor)
-      const entry: Loaded = { doc, saved: A.getHeads(doc), chunks: found.chunks, saving: Promise.resolve(), lastSaveAt: 0 }
+      const entry: Loaded = { doc, saved: A.getHeads(doc), chunks: found.chunks, saving: Promise.resolve(), lastSaveAt: 0, version: 0, stale: false }
       if (this.loaded.has(id)) this.held.set(id, entry)
       return entry
     } catch {
@@ -191,17 +310,21 @@ export class DocStore {
     }
   }
 
-  /** Invariant 2: a document's first changes: held, and saved with its marker a moment later. */
-  private create(id: DocId, doc: A.Doc<unknown>, local: boolean): void {
-    const entry: Loaded = { doc, saved: [], chunks: [], saving: Promise.resolve(), lastSaveAt: 0 }
+  /**
+   * Invariant 2: a document's first changes: held, and saved with its marker a moment later.
+   * `appended`: its changes were applied on the backend alone and added these entries ([M3b]).
+   */
+  private create(id: DocId, doc: A.Doc<unknown>, local: boolean, appended?: readonly SegmentEntry[]): void {
+    const entry: Loaded = { doc, saved: [], chunks: [], saving: Promise.resolve(), lastSaveAt: 0, version: 0, stale: !!appended }
     this.loaded.set(id, Promise.resolve(entry))
     this.held.set(id, entry)
-    this.changed(id, entry, local)
+    this.changed(id, entry, local, appended && { before: 0, entries: appended })
   }
 
-  private changed(id: DocId, entry: Loaded, local: boolean): void {
+  private changed(id: DocId, entry: Loaded, local: boolean, appended?: DocChange['appended']): void {
+    entry.version++
     this.schedule(id, entry)
-    this.events.emit('change', { doc: id, local })
+    this.events.emit('change', { doc: id, local, version: entry.version, ...(appended ? { appended } : {}) })
   }
 
   private schedule(id: DocId, entry: Loaded): void {
@@ -245,6 +368,32 @@ export class DocStore {
     entry.chunks = whole ? [op.info] : [...entry.chunks, op.info]
     entry.saved = heads
   }
+}
+
+/**
+ * [M3b] The object ids of records just inserted into a list with one splice: Automerge creates
+ * the inserted maps first, one op each, then their fields, so for records of scalar fields alone
+ * they are the change's first ops, in order (checked: the op count, the first and the last).
+ * Otherwise each is asked of the list.
+ */
+function appendedIds(backend: ReturnType<typeof A.getBackend>, hash: string | null, at: number, records: readonly object[]): string[] {
+  const meta = hash ? backend.getChangeMetaByHash(hash) : null
+  const ask = () => records.map((_, i) => String(backend.get(SEGMENT_LIST, at + i)))
+  if (!meta) return ask()
+  let ops = 0
+  for (const rec of records) {
+    ops++
+    for (const v of Object.values(rec)) {
+      if (v === undefined) continue
+      if (typeof v === 'object' && v !== null && !(v instanceof A.ImmutableString)) return ask()
+      if (typeof v === 'string') return ask() // a plain string would be collaborative text: more ops
+      ops++
+    }
+  }
+  if (meta.maxOp - meta.startOp + 1 !== ops) return ask()
+  const ids = records.map((_, i) => `${meta.startOp + i}@${meta.actor}`)
+  const n = records.length
+  return ids[0] === String(backend.get(SEGMENT_LIST, at)) && ids[n - 1] === String(backend.get(SEGMENT_LIST, at + n - 1)) ? ids : ask()
 }
 
 function sameHeads(a: A.Heads, b: A.Heads): boolean {

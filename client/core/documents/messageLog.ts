@@ -263,9 +263,12 @@ export class MessageLog {
     // insert's op id ([M20]), the id of the object it created, read from the document the change
     // made (decoding the change again for them was a tenth of a bot burst's writing, reading them
     // through the change's proxies most of that).
+    // [M3b] Without a timer to carry, the records go in on Automerge's backend (no update of
+    // the JavaScript document per field), and their ids come with the change.
+    const made = carry ? undefined : await this.deps.append(conv, segment, records, tags, list[0]!.ts)
     let at = 0
-    let ids: string[] = []
-    const changes = await this.deps.change(conv, segment, [(d: SegmentDoc) => {
+    let ids: string[] = made?.ids ?? []
+    const changes = made ? [made.change] : await this.deps.change(conv, segment, [(d: SegmentDoc) => {
       at = d.messages.length
       d.messages.push(...records)
       carry?.(d)

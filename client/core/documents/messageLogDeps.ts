@@ -27,5 +27,11 @@ export interface MessageLogDeps {
    * `after`: called with the document as the change left it, before anything else changes it.
    */
   readonly change: (conv: ConvId, doc: DocId, fns: A.ChangeFn<SegmentDoc>[], msgIds: string[], ts: number, keep?: number, after?: (doc: A.Doc<SegmentDoc>) => void) => Promise<Uint8Array[]>
+  /**
+   * [M3b] Appends records to a segment's list as one local change made without updating the
+   * JavaScript document, and queues it like `change`; undefined when the segment cannot take
+   * one that way (then `change` makes it).
+   */
+  readonly append: (conv: ConvId, doc: DocId, records: readonly object[], msgIds: string[], ts: number) => Promise<{ change: Uint8Array; ids: string[] } | undefined>
   readonly emitStatus: () => void
 }

@@ -47,6 +47,8 @@ export interface MessageRecord {
 export interface SegmentDoc { messages: MessageRecord[] }
 
 const GENESIS_ACTOR = '00'.repeat(16) as A.ActorId
+/** The object id of every segment's message list: the first op of the genesis change. */
+export const SEGMENT_LIST = `1@${GENESIS_ACTOR}`
 /** The shared first change of every segment (see above); tests pin its hash. */
 export const SEGMENT_GENESIS: Uint8Array = A.getLastLocalChange(
   A.change(A.init<SegmentDoc>({ actor: GENESIS_ACTOR }), { time: 0 }, (d) => {
@@ -126,9 +128,27 @@ export function creatorOf(parent: unknown, key: string | number): DeviceId | und
   // Ask the child object itself: getObjectId(list, 0) treats the falsy index 0 as "no key".
   const child = (parent as Record<string | number, unknown>)[key]
   const objId = child && typeof child === 'object' ? A.getObjectId(child) : null
-  const actor = objId?.slice(objId.indexOf('@') + 1)
+  return objId ? creatorOfId(objId) : undefined
+}
+
+/** The device whose change created the object with this id (`counter@actorHex`). */
+export function creatorOfId(objId: string): DeviceId | undefined {
+  const actor = objId.slice(objId.indexOf('@') + 1)
   const bytes = actor ? fromHex(actor) : undefined
   return bytes?.length === 32 ? deviceIdOf(bytes) : undefined
+}
+
+/**
+ * [M3b] An entry of a segment's list as a reader sees it: its object id and its record (the
+ * object the document shows at that place, or, read without the document, the same fields).
+ */
+export interface SegmentEntry { readonly id: string; readonly rec: unknown }
+
+/** The entry at `index` of a segment's list; undefined where there is no object. */
+export function entryAt(doc: A.Doc<SegmentDoc>, index: number): SegmentEntry | undefined {
+  const rec = messageList(doc)[index] as unknown
+  const id = rec && typeof rec === 'object' ? A.getObjectId(rec) : null
+  return id ? { id, rec } : undefined
 }
 
 const str = (v: unknown): string | undefined =>
@@ -143,15 +163,18 @@ export function messageList(doc: A.Doc<SegmentDoc>): readonly MessageRecord[] {
  * action entry ([M42]: those carry `kind` and never `text`, so clients before them skip them too).
  */
 export function readMessage(doc: A.Doc<SegmentDoc>, segment: DocId, index: number): MessageView | undefined {
-  const list = messageList(doc)
-  const rec = list[index] as unknown
+  const entry = entryAt(doc, index)
+  return entry && readMessageEntry(entry, segment)
+}
+
+/** The message an entry holds (see readMessage); its author is the device that created it. */
+export function readMessageEntry({ id: objId, rec }: SegmentEntry, segment: DocId): MessageView | undefined {
   if (!rec || typeof rec !== 'object' || 'kind' in rec) return undefined
   const { id, ts, text, replyTo, replySeg, files, verdicts, exp } = rec as Record<string, unknown>
   const tag = str(id)
   const body = str(text)
-  const author = creatorOf(list, index)
-  const objId = A.getObjectId(rec)
-  if (!tag || !objId || typeof ts !== 'number' || !Number.isFinite(ts) || body === undefined || !author) return undefined
+  const author = creatorOfId(objId)
+  if (!tag || typeof ts !== 'number' || !Number.isFinite(ts) || body === undefined || !author) return undefined
   const reply = readReply(replyTo, replySeg)
   const refs = files === undefined ? undefined : readFileRecords(files)
   const scans = verdicts === undefined ? undefined : readVerdictRecords(verdicts)

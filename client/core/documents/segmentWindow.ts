@@ -2,10 +2,11 @@ import * as A from '@automerge/automerge'
 import type { ConvId, DocId } from '../../../protocol/index.js'
 import type { DocStore } from './docs.js'
 import type { HybridClock } from './hlc.js'
-import { messageList, readMessage, type MessageView, type SegmentDoc, type SegmentInfo } from './model.js'
-import { readAction, type ActionView } from './actions.js'
-import { readTimer, type TimerView } from './timer.js'
-import { readCallEntry, type CallEntryView } from './callEntry.js'
+import { entryAt, messageList, readMessageEntry, type MessageView, type SegmentDoc, type SegmentEntry, type SegmentInfo } from './model.js'
+import { readActionEntry, type ActionView } from './actions.js'
+import { readTimerEntry, type TimerView } from './timer.js'
+import { readCallRecord, type CallEntryView } from './callEntry.js'
+import { sameValue } from './sameValue.js'
 
 /** What a scan found changed in a segment since the scan before. */
 export interface SegmentChanges {
@@ -34,7 +35,18 @@ interface SegmentCache {
   readonly raw: Map<string, object>
   /** The list object last scanned: the same object means nothing in the list changed. */
   list?: unknown
+  /** The DocStore version the cache shows ([M3b]): appended entries are added only on top of it. */
+  version: number
 }
+
+/**
+ * [M3b] `raw`'s mark for an entry added from a change's own records, not read from the document:
+ * the first read of the document that holds it compares what it reads with what was added.
+ */
+const APPENDED = Object.freeze({})
+
+const emptyCache = (version: number): SegmentCache => ({ messages: new Map(), actions: new Map(), timers: new Map(), calls: new Map(), raw: new Map(), version })
+const noChanges = (): SegmentChanges => ({ added: [], updated: [], removed: [], actions: [], timers: [], calls: [] })
 
 /**
  * [M11]–[M13] Which segments of each conversation exist, which are loaded (the window on
@@ -83,12 +95,12 @@ export class SegmentWindow {
     if (this.isDropped(seg)) return
     this.window(conv).add(seg)
     if (this.cache.has(seg)) return
-    const doc = await this.docs.doc<SegmentDoc>(seg)
+    const at = await this.docs.docAt<SegmentDoc>(seg)
     // A change may have filled the cache while the document loaded: never replace newer entries.
     if (this.cache.has(seg) || this.isDropped(seg)) return
-    const c: SegmentCache = { messages: new Map(), actions: new Map(), timers: new Map(), calls: new Map(), raw: new Map() }
+    const c = emptyCache(-1)
     this.cache.set(seg, c)
-    if (doc) this.read(doc, seg, c)
+    if (at) this.read(at.doc, at.version, seg, c)
   }
 
   /** Opening: the newest segment, and the one before while the newest is nearly empty. */
@@ -151,14 +163,13 @@ export class SegmentWindow {
   }
 
   /**
-   * [M53] The messages of `doc` (a version of segment `seg`) from the cache, when the cache was
-   * read from a version whose message list is this very object (Automerge shares unchanged
-   * objects between versions: nothing in the list changed since); else undefined. In list order
-   * or not: the search indexer does not mind.
+   * [M53] The messages of segment `seg` from the cache, when the cache shows the document as the
+   * DocStore holds it now (its version); else undefined. In list order or not: the search
+   * indexer does not mind.
    */
-  cachedMessages(seg: DocId, doc: A.Doc<SegmentDoc>): MessageView[] | undefined {
+  cachedMessages(seg: DocId): MessageView[] | undefined {
     const c = this.cache.get(seg)
-    return c && c.list !== undefined && c.list === messageList(doc) ? [...c.messages.values()] : undefined
+    return c && c.version >= 0 && c.version === this.docs.versionOf(seg) ? [...c.messages.values()] : undefined
   }
 
   /** A message of the loaded window by its object id. */
@@ -190,63 +201,97 @@ export class SegmentWindow {
   private readonly scanning = new Set<Promise<SegmentChanges>>()
 
   private async scanNow(conv: ConvId, seg: DocId): Promise<SegmentChanges> {
-    const found: SegmentChanges = { added: [], updated: [], removed: [], actions: [], timers: [], calls: [] }
-    const d = await this.docs.doc<SegmentDoc>(seg)
-    if (!d || this.isDropped(seg)) return found
+    const found = noChanges()
+    const at = await this.docs.docAt<SegmentDoc>(seg)
+    if (!at || this.isDropped(seg)) return found
     let c = this.cache.get(seg)
-    if (!c) this.cache.set(seg, (c = { messages: new Map(), actions: new Map(), timers: new Map(), calls: new Map(), raw: new Map() }))
+    if (!c) this.cache.set(seg, (c = emptyCache(-1)))
     this.window(conv).add(seg)
-    return this.read(d, seg, c, found)
+    return this.read(at.doc, at.version, seg, c, found)
   }
 
-  private read(d: A.Doc<SegmentDoc>, seg: DocId, c: SegmentCache, found: SegmentChanges = { added: [], updated: [], removed: [], actions: [], timers: [], calls: [] }): SegmentChanges {
+  /**
+   * [M3b] A change that only appended entries (DocChange.appended): they are added to the cache
+   * without reading the document, when the cache shows the version the change was made on (a
+   * new segment: none yet, on version 0) and holds none of them. Otherwise undefined: scan.
+   */
+  appended(conv: ConvId, seg: DocId, before: number, after: number, entries: readonly SegmentEntry[]): SegmentChanges | undefined {
+    if (this.isDropped(seg)) return noChanges()
+    let c = this.cache.get(seg)
+    if (!c && before === 0) this.cache.set(seg, (c = emptyCache(0)))
+    if (!c || c.version !== before || entries.some((e) => c!.raw.has(e.id))) return undefined
+    this.window(conv).add(seg)
+    const found = noChanges()
+    for (const e of entries) {
+      c.raw.set(e.id, APPENDED)
+      this.readEntry(e, seg, c, found)
+    }
+    c.version = after
+    return found
+  }
+
+  private read(d: A.Doc<SegmentDoc>, version: number, seg: DocId, c: SegmentCache, found: SegmentChanges = noChanges()): SegmentChanges {
+    // A document older than the cache (appended entries were added while it was read) adds nothing.
+    if (version < c.version) return found
+    c.version = version
     const list = messageList(d)
     if (list === c.list) return found
     c.list = list
     const before = c.raw.size
     let kept = 0
     for (let i = 0; i < list.length; i++) {
-      const rec = list[i] as unknown
-      const id = rec && typeof rec === 'object' ? A.getObjectId(rec) : null
-      if (!id) continue
-      const prev = c.raw.get(id)
+      const e = entryAt(d, i)
+      if (!e) continue
+      const prev = c.raw.get(e.id)
       if (prev !== undefined) kept++
-      if (prev === rec) continue
-      c.raw.set(id, rec as object)
-      const was = c.messages.get(id)
-      const m = readMessage(d, seg, i)
-      if (m) {
-        c.messages.set(id, m)
-        this.clock.observe(m.ts) // [M14] a reply sorts after what it answers, after a reload too
-        ;(was ? found.updated : found.added).push(m)
-        continue
-      }
-      if (was) (c.messages.delete(id), found.removed.push(was))
-      // An action entry its author rewrote (only a modified client does) is read again too.
-      const a = readAction(d, seg, i)
-      const old = c.actions.get(id)
-      if (old) (c.actions.delete(id), found.actions.push(old))
-      if (a) {
-        c.actions.set(id, a)
-        this.clock.observe(a.ts)
-        found.actions.push(a)
-        continue
-      }
-      const t = readTimer(d, seg, i)
-      const oldTimer = c.timers.get(id)
-      if (oldTimer) (c.timers.delete(id), found.timers.push(oldTimer))
-      if (t) {
-        c.timers.set(id, t)
-        found.timers.push(t)
-        continue
-      }
-      const call = readCallEntry(d, seg, i)
-      const oldCall = c.calls.get(id)
-      if (oldCall) (c.calls.delete(id), found.calls.push(oldCall))
-      if (call) (c.calls.set(id, call), found.calls.push(call))
+      if (prev === e.rec) continue
+      c.raw.set(e.id, e.rec as object)
+      this.readEntry(e, seg, c, found, prev === APPENDED)
     }
     if (kept < before) this.dropMissing(list, c, found)
     return found
+  }
+
+  /**
+   * One entry, new or changed. `appended`: it was added from its change's records; read from the
+   * document now, it is reported only if it reads otherwise (it changed since).
+   */
+  private readEntry(e: SegmentEntry, seg: DocId, c: SegmentCache, found: SegmentChanges, appended = false): void {
+    const id = e.id
+    const was = c.messages.get(id)
+    const m = readMessageEntry(e, seg)
+    if (m) {
+      c.messages.set(id, m)
+      this.clock.observe(m.ts) // [M14] a reply sorts after what it answers, after a reload too
+      if (!(appended && was && sameValue(was, m))) (was ? found.updated : found.added).push(m)
+      return
+    }
+    if (was) (c.messages.delete(id), found.removed.push(was))
+    // An action entry its author rewrote (only a modified client does) is read again too.
+    const a = readActionEntry(e, seg)
+    const old = c.actions.get(id)
+    if (appended && old && a && sameValue(old, a)) return void c.actions.set(id, a)
+    if (old) (c.actions.delete(id), found.actions.push(old))
+    if (a) {
+      c.actions.set(id, a)
+      this.clock.observe(a.ts)
+      found.actions.push(a)
+      return
+    }
+    const t = readTimerEntry(e, seg)
+    const oldTimer = c.timers.get(id)
+    if (appended && oldTimer && t && sameValue(oldTimer, t)) return void c.timers.set(id, t)
+    if (oldTimer) (c.timers.delete(id), found.timers.push(oldTimer))
+    if (t) {
+      c.timers.set(id, t)
+      found.timers.push(t)
+      return
+    }
+    const call = readCallRecord(e, seg)
+    const oldCall = c.calls.get(id)
+    if (appended && oldCall && call && sameValue(oldCall, call)) return void c.calls.set(id, call)
+    if (oldCall) (c.calls.delete(id), found.calls.push(oldCall))
+    if (call) (c.calls.set(id, call), found.calls.push(call))
   }
 
   /** Entries their authors deleted (a reaction taken back): gone from the cache. */

@@ -1,7 +1,7 @@
 import * as A from '@automerge/automerge'
 import { z } from 'zod'
 import type { DeviceId, DocId } from '../../../protocol/index.js'
-import { creatorOf, messageList, type SegmentDoc } from './model.js'
+import { creatorOfId, entryAt, type SegmentDoc, type SegmentEntry } from './model.js'
 
 /**
  * [M65] A conversation's disappearing-messages timer: entries of their own in a segment's list,
@@ -44,13 +44,15 @@ const timerSchema = z.object({
 
 /** The timer entry at `index`; undefined for anything else and for anything malformed. */
 export function readTimer(doc: A.Doc<SegmentDoc>, segment: DocId, index: number): TimerView | undefined {
-  const list = messageList(doc)
-  const rec = list[index] as unknown
+  const entry = entryAt(doc, index)
+  return entry && readTimerEntry(entry, segment)
+}
+
+export function readTimerEntry({ id, rec }: SegmentEntry, segment: DocId): TimerView | undefined {
   if (!rec || typeof rec !== 'object' || (rec as { kind?: unknown }).kind !== 'timer') return undefined
   const parsed = timerSchema.safeParse(rec)
-  const author = creatorOf(list, index)
-  const id = A.getObjectId(rec)
-  if (!parsed.success || !author || !id) return undefined
+  const author = creatorOfId(id)
+  if (!parsed.success || !author) return undefined
   return { id, segment, author, ts: parsed.data.ts, seconds: parsed.data.seconds, ...(parsed.data.carry ? { carry: true as const } : {}) }
 }
 

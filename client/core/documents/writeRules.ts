@@ -1,6 +1,8 @@
 import * as A from '@automerge/automerge'
 import { toHex } from '../../../crypto/index.js'
 import { ClientErrorCode } from '../errors.js'
+import { SEGMENT_LIST, type SegmentEntry } from './model.js'
+import { appendedEntries } from './appendedEntries.js'
 
 /**
  * [M20] Write rules: what a change signed by one device may touch. [E10] ties a change to its
@@ -22,14 +24,17 @@ import { ClientErrorCode } from '../errors.js'
  * decoded change to compare bytes, as before, was a third of the check's time.
  */
 export type DocKind = 'root' | 'segment'
-/** `created`: ids (`counter@actor`) of the message objects the changes create, for [M26]'s re-check. */
-export type ChangeVerdict = { ok: true; created: string[] } | { ok: false; code: ClientErrorCode }
+/**
+ * `created`: ids (`counter@actor`) of the message objects the changes create, for [M26]'s re-check.
+ * `appended`: the entries they add, when that is all they do ([M3b], appendedEntries.ts).
+ */
+export type ChangeVerdict = { ok: true; created: string[]; appended?: SegmentEntry[] } | { ok: false; code: ClientErrorCode }
 
-const GENESIS_LIST = `1@${'00'.repeat(16)}`
 const actorOfId = (id: string | undefined): string | undefined => (id && id.includes('@') ? id.slice(id.indexOf('@') + 1) : undefined)
 
 export function checkChanges(changes: readonly Uint8Array[], signerActor: string, kind: DocKind): ChangeVerdict {
   const created: string[] = []
+  let appended: SegmentEntry[] | undefined = kind === 'segment' ? [] : undefined
   for (const bytes of changes) {
     let change: A.DecodedChange
     try {
@@ -43,10 +48,15 @@ export function checkChanges(changes: readonly Uint8Array[], signerActor: string
     for (const [i, op] of (change.ops as DecodedOp[]).entries()) {
       if (!opAllowed(op, signerActor, kind)) return { ok: false, code: ClientErrorCode.WRITE_REFUSED }
       // An op's id is (startOp + its index)@actor: a message object inserted into the list.
-      if (kind === 'segment' && op.obj === GENESIS_LIST && op.insert) created.push(`${change.startOp + i}@${change.actor}`)
+      if (kind === 'segment' && op.obj === SEGMENT_LIST && op.insert) created.push(`${change.startOp + i}@${change.actor}`)
+    }
+    if (appended) {
+      const entries = appendedEntries(change)
+      if (entries) appended.push(...entries)
+      else appended = undefined
     }
   }
-  return { ok: true, created }
+  return { ok: true, created, ...(appended ? { appended } : {}) }
 }
 
 /**
@@ -71,7 +81,7 @@ function opAllowed(op: DecodedOp, signer: string, kind: DocKind): boolean {
     if (kind === 'segment' || op.action === 'del') return false
     return /^s:(0|[1-9][0-9]{0,8})$/.test(op.key ?? '') && op.action === 'makeMap'
   }
-  if (kind === 'segment' && op.obj === GENESIS_LIST) {
+  if (kind === 'segment' && op.obj === SEGMENT_LIST) {
     if (op.insert) return op.action === 'makeMap'
     return op.action === 'del' && actorOfId(op.elemId) === signer
   }

@@ -70,7 +70,12 @@ export class Outbox {
   /** Keys of records that could not be read (set aside, reported; never silently dropped). */
   readonly corrupt: string[] = []
 
-  constructor(private readonly store: LocalStore) {}
+  /**
+   * `dropped`: [M71] segments dropped on this device. A change made just before its segment was
+   * dropped can reach `add` after `dropDoc` took what was queued: it is refused then, not left
+   * queued for a document that is never pushed again (pending for ever).
+   */
+  constructor(private readonly store: LocalStore, private readonly dropped: (doc: DocId) => boolean = () => false) {}
 
   async load(): Promise<void> {
     for (const e of await this.store.range(['out', 'raw'])) {
@@ -123,9 +128,11 @@ export class Outbox {
   /**
    * Durably queues local changes of one document (joining its last raw record while that is
    * small). `keep`: the day they must be kept until ([M71], protocol [S56]); 0, the default, is forever.
+   * Rejects for a document dropped on this device (see the constructor).
    */
   add(conv: ConvId, doc: DocId, changes: Uint8Array[], msgIds: string[], keep: number = KEEP_FOREVER): Promise<void> {
     return this.serial(async () => {
+      if (this.dropped(doc)) throw new Error('document dropped')
       const q = this.queue(conv, doc)
       const last = q.raw.at(-1)
       const joins = last !== undefined && last.changes.length + changes.length <= MERGE_MAX_CHANGES && bytesOf(last.changes) + bytesOf(changes) <= MERGE_MAX_BYTES

@@ -16,10 +16,13 @@ import type { SegmentWindow } from '../documents/segmentWindow.js'
  */
 export async function readSegmentMessages(docs: DocStore, store: LocalStore, seg: DocId, segs?: Pick<SegmentWindow, 'cachedMessages'>): Promise<MessageView[] | undefined> {
   if (docs.isLoaded(seg)) {
+    // A segment of the loaded window is read already (its messages, as the document is now):
+    // reading every message again from the document is what the indexer spent most on while
+    // messages arrived, and reading it would also bring an appended-to document up to date ([M3b]).
+    const cached = segs?.cachedMessages(seg)
+    if (cached) return cached
     const doc = await docs.doc<SegmentDoc>(seg)
-    // A segment of the loaded window is read already (its messages, as this very version has them):
-    // reading every message again from the document is what the indexer spent most on while messages arrived.
-    return doc ? (segs?.cachedMessages(seg, doc) ?? readSegment(doc, seg)) : undefined
+    return doc ? readSegment(doc, seg) : undefined
   }
   return readStoredSegment(store, seg, (doc) => readSegment(doc, seg))
 }

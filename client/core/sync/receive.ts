@@ -8,6 +8,7 @@ import { actorOf } from '../identity.js'
 import { decodeChanges } from '../documents/payload.js'
 import type { Registry } from '../conversations/registry.js'
 import { checkChanges } from '../documents/writeRules.js'
+import type { SegmentEntry } from '../documents/model.js'
 import { DamageMemory } from './damage.js'
 
 export interface ReceiverDeps {
@@ -135,6 +136,8 @@ export class Receiver {
     if (damaged) return damaged
     const batches: Uint8Array[][] = []
     const created: { ids: string[]; epoch: number }[] = []
+    // [M3b] What the batches add to a segment's list, while every one of them only appends.
+    let appended: SegmentEntry[] | undefined = []
     const missing = opened.findIndex((r) => !r.ok && r.code === CryptoErrorCode.NO_KEY)
     // [S12] The newest epoch of this document's stream (after a restart, as saved with the cursor).
     let newest = stream ? (this.newestEpoch.get(conv + doc) ?? this.deps.registry.newestEpoch(conv, doc)) : undefined
@@ -169,6 +172,8 @@ export class Receiver {
       }
       batches.push(batch)
       created.push({ ids: verdict.created, epoch: result.value.header.epoch })
+      if (appended && verdict.appended) appended.push(...verdict.appended)
+      else appended = undefined
       if (stream && (missing < 0 || i < missing)) newest = this.advance(conv, newest, result.value.header.epoch)
     }
     if (stream && newest !== undefined) this.newestEpoch.set(conv + doc, newest)
@@ -177,7 +182,7 @@ export class Receiver {
     // stored with one write, before the cursor can move past these envelopes.
     const recorded = this.deps.recordEpochs?.(conv, doc, created)
     try {
-      await this.deps.docs.apply(doc, batches.flat())
+      await this.deps.docs.apply(doc, batches.flat(), appended)
     } catch {
       // Defence in depth: one batch Automerge refuses must not take the others with it.
       for (const batch of batches) {
