@@ -35,3 +35,15 @@ test('[M26] a record written before segments were named still answers for its me
   expect(epochs.epochOf(conv, seg1, shared)).toBe(7)
   expect(epochs.epochOf(conv, seg0, 'old@' + 'cd'.repeat(16))).toBeUndefined()
 })
+
+test('[M26] a batch\'s epochs are one record keyed by its first id: every id of it answers after a reload, beside records of one id each', async () => {
+  const store = createMemoryStore()
+  const ids = [1, 2, 3].map((n) => `${n}@${'ef'.repeat(32)}`)
+  await store.write([{ key: ['msg-epoch', conv, seg0, '9@' + 'ab'.repeat(32)], value: encodeRecord({ e: 1 }) }])
+  const epochs = new MessageEpochs(store)
+  await epochs.record(conv, seg0, [{ ids, epoch: 4 }, { ids: [shared], epoch: 6 }])
+  expect((await store.range(['msg-epoch', conv, seg0])).map((e) => e.key[3]).sort()).toEqual([ids[0], '9@' + 'ab'.repeat(32), shared].sort())
+  const reloaded = new MessageEpochs(store)
+  await reloaded.load(conv)
+  expect([...ids, shared, '9@' + 'ab'.repeat(32)].map((id) => reloaded.epochOf(conv, seg0, id))).toEqual([4, 4, 4, 6, 1])
+})

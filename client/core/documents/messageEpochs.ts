@@ -3,7 +3,8 @@ import type { ConvId, DocId } from '../../../protocol/index.js'
 import type { LocalStore } from '../storage/LocalStore.js'
 import { decodeRecord, encodeRecord } from '../storage/records.js'
 
-const schema = z.object({ e: z.number().int().nonnegative().max(0xffffffff) })
+/** `more`: the other ids of the batch the record's key names the first of. */
+const schema = z.object({ e: z.number().int().nonnegative().max(0xffffffff), more: z.array(z.string().max(200)).max(1_000_000).optional() })
 
 /**
  * [M26] The epoch each received message was written under (the epoch of the envelope that
@@ -11,8 +12,10 @@ const schema = z.object({ e: z.number().int().nonnegative().max(0xffffffff) })
  * whose author turns out not to have been a member device of that epoch (a merge revealed a
  * concurrent removal) is hidden from then on. Kept in local storage beside the documents, under
  * `msg-epoch/<conv>/<segment>/<object id>`: an object id is unique only within its segment
- * ([M15]). Records written before that (`msg-epoch/<conv>/<object id>`) are still read, for the
- * messages received before; a segment's own record wins over them.
+ * ([M15]). One record per envelope's batch: keyed by its first id, the others in `more` (a record
+ * per message was a twentieth of a reader's time in a burst); records of one id each, as written
+ * before, still read. Records written before segments (`msg-epoch/<conv>/<object id>`) are still
+ * read, for the messages received before; a segment's own record wins over them.
  */
 export class MessageEpochs {
   /**
@@ -34,7 +37,7 @@ export class MessageEpochs {
       const [, , a, b] = e.key
       if (typeof a === 'string' && typeof b === 'string' && e.key.length === 4) {
         const seg = segMap(maps.bySeg, a)
-        if (!seg.has(b)) seg.set(b, rec.e)
+        for (const id of [b, ...(rec.more ?? [])]) if (!seg.has(id)) seg.set(id, rec.e)
       } else if (typeof a === 'string' && e.key.length === 3 && !maps.legacy.has(a)) maps.legacy.set(a, rec.e)
     }
     this.loaded.add(conv)
@@ -47,7 +50,11 @@ export class MessageEpochs {
    */
   record(conv: ConvId, segment: DocId, batches: readonly { ids: readonly string[]; epoch: number }[]): Promise<void> {
     const seg = segMap(this.mapsOf(conv).bySeg, segment)
-    const writes = batches.flatMap(({ ids, epoch }) => ids.map((id) => (seg.set(id, epoch), { key: ['msg-epoch', conv, segment, id], value: encodeRecord({ e: epoch }) })))
+    const writes = batches.flatMap(({ ids, epoch }) => {
+      for (const id of ids) seg.set(id, epoch)
+      const [first, ...more] = ids
+      return first === undefined ? [] : [{ key: ['msg-epoch', conv, segment, first], value: encodeRecord(more.length ? { e: epoch, more } : { e: epoch }) }]
+    })
     return writes.length ? this.store.write(writes) : Promise.resolve()
   }
 
