@@ -45,6 +45,19 @@ interface SegmentCache {
  */
 const APPENDED = Object.freeze({})
 
+/**
+ * An entry of one kind (reaction or pin, timer, call) read again: the old one is reported taken
+ * back and the new one added, unless an appended entry reads as it was added ([M3b]). True when
+ * the entry is of this kind.
+ */
+function replaceEntry<V>(kind: Map<string, V>, id: string, next: V | undefined, reported: V[], appended: boolean): boolean {
+  const old = kind.get(id)
+  if (appended && old !== undefined && next !== undefined && sameValue(old, next)) return (kind.set(id, next), true)
+  if (old !== undefined) (kind.delete(id), reported.push(old))
+  if (next !== undefined) (kind.set(id, next), reported.push(next))
+  return next !== undefined
+}
+
 const emptyCache = (version: number): SegmentCache => ({ messages: new Map(), actions: new Map(), timers: new Map(), calls: new Map(), raw: new Map(), version })
 const noChanges = (): SegmentChanges => ({ added: [], updated: [], removed: [], actions: [], timers: [], calls: [] })
 
@@ -269,29 +282,10 @@ export class SegmentWindow {
     if (was) (c.messages.delete(id), found.removed.push(was))
     // An action entry its author rewrote (only a modified client does) is read again too.
     const a = readActionEntry(e, seg)
-    const old = c.actions.get(id)
-    if (appended && old && a && sameValue(old, a)) return void c.actions.set(id, a)
-    if (old) (c.actions.delete(id), found.actions.push(old))
-    if (a) {
-      c.actions.set(id, a)
-      this.clock.observe(a.ts)
-      found.actions.push(a)
-      return
-    }
-    const t = readTimerEntry(e, seg)
-    const oldTimer = c.timers.get(id)
-    if (appended && oldTimer && t && sameValue(oldTimer, t)) return void c.timers.set(id, t)
-    if (oldTimer) (c.timers.delete(id), found.timers.push(oldTimer))
-    if (t) {
-      c.timers.set(id, t)
-      found.timers.push(t)
-      return
-    }
-    const call = readCallRecord(e, seg)
-    const oldCall = c.calls.get(id)
-    if (appended && oldCall && call && sameValue(oldCall, call)) return void c.calls.set(id, call)
-    if (oldCall) (c.calls.delete(id), found.calls.push(oldCall))
-    if (call) (c.calls.set(id, call), found.calls.push(call))
+    if (a) this.clock.observe(a.ts)
+    if (replaceEntry(c.actions, id, a, found.actions, appended)) return
+    if (replaceEntry(c.timers, id, readTimerEntry(e, seg), found.timers, appended)) return
+    replaceEntry(c.calls, id, readCallRecord(e, seg), found.calls, appended)
   }
 
   /** Entries their authors deleted (a reaction taken back): gone from the cache. */
