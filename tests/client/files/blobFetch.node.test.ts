@@ -91,9 +91,7 @@ test('an abort mid-body ends the body with an error; a cancelled body closes the
 
 test('a body whose server goes silent, or a server that never answers, fails after the idle time (node:http has no timeout of its own)', async () => {
   const res = await makeNodeBlobFetch(300)(`${base}/slow`, { method: 'GET' })
-  const started = Date.now()
   await expect(readAll(res.body!)).rejects.toThrow(/no bytes from the server/)
-  expect(Date.now() - started).toBeLessThan(10_000)
   // One that never answers at all: the request itself fails.
   await expect(makeNodeBlobFetch(300)(`${base}/mute`, { method: 'GET' })).rejects.toThrow(/no bytes from the server/)
 })
