@@ -172,3 +172,26 @@ function entriesOf(change: Uint8Array) {
   const verdict = checkChanges([change], ALICE, 'segment')
   return verdict.ok ? verdict.appended : undefined
 }
+
+test('a stored segment that receives appended entries before the window read it is read whole: its earlier messages are not lost from view', async () => {
+  const store = createMemoryStore()
+  const writer = open(store, ALICE)
+  const seg = freshId()
+  await writer.append(seg, [msg(1), msg(2)])
+  await writer.flush([seg])
+  // Restarted: the segment is in storage, not loaded; a new message arrives before it is opened.
+  const docs = open(store, ALICE)
+  const window = new SegmentWindow(docs, new HybridClock())
+  const other = open(createMemoryStore(), BOB)
+  await other.apply(seg, [A.getLastLocalChange((await writer.doc<SegmentDoc>(seg))!)!])
+  const made = (await other.append(seg, [msg(3)]))!
+  const seen: DocChange[] = []
+  docs.events.on('change', (c) => seen.push(c))
+  const verdict = checkChanges([made.change], BOB, 'segment')
+  await docs.apply(seg, [made.change], verdict.ok ? verdict.appended : undefined)
+  const c = seen[0]!.appended!
+  // Not taken as a new segment's first entries: the window reads the document instead.
+  expect(window.appended(CONV, seg, c.before, seen[0]!.version, c.entries)).toBeUndefined()
+  await window.scan(CONV, seg)
+  expect([...window.views(CONV)].map((m) => m.text).sort()).toEqual(['message 1', 'message 2', 'message 3'])
+})

@@ -302,7 +302,9 @@ export class DocStore {
     if (!found) return undefined
     try {
       const doc = loadDocument<unknown>(found.bytes, this.actor)
-      const entry: Loaded = { doc, saved: A.getHeads(doc), chunks: found.chunks, saving: Promise.resolve(), lastSaveAt: 0, version: 0, stale: false }
+      // Version 1, never 0: 0 is a new document's (genesis alone), on which a reader with no copy
+      // may start from nothing ([M3b], SegmentWindow.appended); a stored one holds more.
+      const entry: Loaded = { doc, saved: A.getHeads(doc), chunks: found.chunks, saving: Promise.resolve(), lastSaveAt: 0, version: 1, stale: false }
       if (this.loaded.has(id)) this.held.set(id, entry)
       return entry
     } catch {
