@@ -17,6 +17,24 @@ export async function watchPeerConnections(context: BrowserContext, opts: { rela
       constructor(config?: RTCConfiguration) {
         super(relayOnly ? { ...config, iceTransportPolicy: 'relay' } : config)
         seen.push(this)
+        // Each link's history, for a failure's message: its states with the seconds since it was made.
+        const made = performance.now()
+        const history: string[] = []
+        ;(this as unknown as { __history: string[] }).__history = history
+        const note = () => {
+          const at = ((performance.now() - made) / 1000).toFixed(1)
+          const now = `${this.connectionState}/${this.iceConnectionState}/${this.signalingState}`
+          if (history.at(-1)?.startsWith(`${now}@`)) return
+          history.push(`${now}@${at}`)
+        }
+        this.addEventListener('connectionstatechange', note)
+        this.addEventListener('iceconnectionstatechange', note)
+        this.addEventListener('signalingstatechange', note)
+        const close = this.close.bind(this)
+        this.close = () => {
+          history.push(`closed@${((performance.now() - made) / 1000).toFixed(1)}`)
+          close()
+        }
       }
     } as typeof RTCPeerConnection
   }, !!opts.relayOnly)
@@ -30,6 +48,18 @@ export async function smallCamera(context: BrowserContext): Promise<void> {
   await context.addInitScript(() => {
     const open = navigator.mediaDevices.getUserMedia.bind(navigator.mediaDevices)
     navigator.mediaDevices.getUserMedia = (c?: MediaStreamConstraints) => open(c?.video === true ? { ...c, video: { width: 320, height: 240, frameRate: 15 } } : c)
+  })
+}
+
+/**
+ * The page's microphone opened without echo cancellation, noise suppression and gain control:
+ * each page of a many-page test on one machine runs its own audio processing (AEC3 over the
+ * sound it plays, too), for fake devices that have no echo to cancel. The call's code is the same.
+ */
+export async function plainMicrophone(context: BrowserContext): Promise<void> {
+  await context.addInitScript(() => {
+    const open = navigator.mediaDevices.getUserMedia.bind(navigator.mediaDevices)
+    navigator.mediaDevices.getUserMedia = (c?: MediaStreamConstraints) => open(c?.audio === true ? { ...c, audio: { echoCancellation: false, noiseSuppression: false, autoGainControl: false } } : c)
   })
 }
 
@@ -105,7 +135,8 @@ export function linkStates(page: Page): Promise<string> {
         })
         return `${found.length}${found.length ? ` (${[...new Set(found)].join(' ')})` : ''}`
       }
-      rows.push(`link ${i}: ${pc.connectionState}/${pc.iceConnectionState}/${pc.signalingState}, candidates ${candidates(pc.localDescription)} here ${candidates(pc.remoteDescription)} there, sent ${sent}, packets ${packets}, samples ${decoded}, energy ${energy.toFixed(4)}`)
+      const history = (pc as unknown as { __history?: string[] }).__history ?? []
+      rows.push(`link ${i}: ${pc.connectionState}/${pc.iceConnectionState}/${pc.signalingState}, candidates ${candidates(pc.localDescription)} here ${candidates(pc.remoteDescription)} there, sent ${sent}, packets ${packets}, samples ${decoded}, energy ${energy.toFixed(4)}; ${history.join(' ')}`)
     }
     return rows.join('\n')
   })

@@ -1,5 +1,5 @@
-import { describe, expect, test } from 'vitest'
-import { linkQuality, onItsWay } from '../../client/web/calls/callMedia.js'
+import { describe, expect, test, vi } from 'vitest'
+import { gathered, linkQuality, onItsWay } from '../../client/web/calls/callMedia.js'
 import { callDuration } from '../../client/web/calls/duration.js'
 import { callLength, callLine, type CallEntryView } from '../../client/core/documents/callEntry.js'
 import type { DeviceId, DocId } from '../../protocol/index.js'
@@ -29,6 +29,45 @@ describe('[W32][W36][V7] what a call shows', () => {
     // DTLS failed (it does not recover), then an answered ICE restart checks again: not on its way.
     expect(link('stable', 'checking', 'failed')).toBe(false)
     expect(link('stable', 'connected', 'connected')).toBe(false)
+  })
+
+  test('[W32] an ICE restart\'s SDP waits for its new candidates: the state still reading `complete` from the last gathering is not taken for done', async () => {
+    vi.useFakeTimers()
+    try {
+      const listeners = new Set<() => void>()
+      const pc = {
+        iceGatheringState: 'complete' as RTCIceGatheringState,
+        localDescription: { type: 'offer', sdp: 'v=0\r\na=ice-ufrag:new\r\n' } as RTCSessionDescription,
+        addEventListener: (_: string, f: () => void) => void listeners.add(f),
+        removeEventListener: (_: string, f: () => void) => void listeners.delete(f),
+      }
+      let done = false
+      const waiting = gathered(pc as unknown as RTCPeerConnection).then(() => (done = true))
+      await vi.advanceTimersByTimeAsync(100)
+      expect(done).toBe(false)
+      // The restart's gathering: a UDP candidate, then complete.
+      pc.iceGatheringState = 'gathering'
+      pc.localDescription = { type: 'offer', sdp: `${pc.localDescription.sdp}a=candidate:1 1 udp 2122260223 192.0.2.7 50000 typ host\r\n` } as RTCSessionDescription
+      listeners.forEach((f) => f())
+      await vi.advanceTimersByTimeAsync(100)
+      expect(done).toBe(false)
+      pc.iceGatheringState = 'complete'
+      listeners.forEach((f) => f())
+      await waiting
+      expect(done).toBe(true)
+      // A first gathering already complete, its candidates in the description: at once.
+      await gathered(pc as unknown as RTCPeerConnection)
+      // None ever (no network): it goes as it is after 10 s, never waits for ever.
+      const none = { ...pc, iceGatheringState: 'complete' as RTCIceGatheringState, localDescription: { type: 'offer', sdp: 'v=0\r\n' } as RTCSessionDescription }
+      let gone = false
+      void gathered(none as unknown as RTCPeerConnection).then(() => (gone = true))
+      await vi.advanceTimersByTimeAsync(9_900)
+      expect(gone).toBe(false)
+      await vi.advanceTimersByTimeAsync(200)
+      expect(gone).toBe(true)
+    } finally {
+      vi.useRealTimers()
+    }
   })
 
   test('[W32] the duration reads mm:ss, then h:mm:ss', () => {

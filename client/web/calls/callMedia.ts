@@ -48,8 +48,12 @@ const GATHER_MS = 3_000
  * late candidates sent after it were dropped by the signal pace. After this it goes as it is.
  */
 const GATHER_FIRST_MS = 10_000
-/** A link disconnected this long is restarted (ICE restart): a change of network. */
-const RESTART_AFTER_MS = 2_000
+/**
+ * A link disconnected this long is restarted (ICE restart): a change of network. Not sooner: a
+ * busy device answers ICE's checks late, and its links go `disconnected` for a few seconds and
+ * come back by themselves; restarted after 2 s, a starved mesh renegotiated them over and over.
+ */
+const RESTART_AFTER_MS = 5_000
 /** A restart that did not bring the link back is tried again after this. */
 const RETRY_RESTART_MS = 6_000
 /**
@@ -801,8 +805,10 @@ function sendsSound(sdp: string | undefined): boolean {
  * hand out its TCP candidates alone for seconds, and two sides with TCP host candidates only stay
  * `new`).
  */
-function gathered(pc: RTCPeerConnection): Promise<void> {
-  if (pc.iceGatheringState === 'complete') return Promise.resolve()
+export function gathered(pc: Pick<RTCPeerConnection, 'iceGatheringState' | 'localDescription' | 'addEventListener' | 'removeEventListener'>): Promise<void> {
+  // Right after an ICE restart's description the state still reads `complete` (the last
+  // gathering's) while the description holds none of the new candidates: not gathered yet.
+  if (pc.iceGatheringState === 'complete' && candidateLines(pc.localDescription?.sdp ?? '').length) return Promise.resolve()
   const found = () => /^a=candidate:\S+ \d+ udp |^a=candidate:.* typ relay/im.test(pc.localDescription?.sdp ?? '')
   return new Promise((resolve) => {
     let waited = false
