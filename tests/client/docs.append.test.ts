@@ -195,3 +195,22 @@ test('a stored segment that receives appended entries before the window read it 
   await window.scan(CONV, seg)
   expect([...window.views(CONV)].map((m) => m.text).sort()).toEqual(['message 1', 'message 2', 'message 3'])
 })
+
+test('a segment the window loaded before it existed (the next one a writer starts) takes its first append as it comes, not by reading the document', async () => {
+  const docs = open(createMemoryStore(), ALICE)
+  const window = new SegmentWindow(docs, new HybridClock())
+  const seg = freshId()
+  await window.load(CONV, seg)
+  const seen = changesOf(docs)
+  await docs.append(seg, [msg(1), msg(2)])
+  const c = seen[0]!
+  const found = window.appended(CONV, seg, c.appended!.before, c.version, c.appended!.entries)
+  expect(found?.added.map((m) => m.text)).toEqual(['message 1', 'message 2'])
+  expect([...window.views(CONV)]).toEqual(readSegment((await docs.doc<SegmentDoc>(seg))!, seg))
+  // A stored segment not read yet is still read whole (the test above); so is one whose first change is not an append.
+  const other = freshId()
+  await window.load(CONV, other)
+  const later = changesOf(docs)
+  await docs.change<SegmentDoc>(other, [(d) => void d.messages.push({ id: s('x'), ts: 3000, text: s('by change') } as never)])
+  expect(later[0]!.appended).toBeUndefined()
+})

@@ -111,7 +111,10 @@ export class SegmentWindow {
     const at = await this.docs.docAt<SegmentDoc>(seg)
     // A change may have filled the cache while the document loaded: never replace newer entries.
     if (this.cache.has(seg) || this.isDropped(seg)) return
-    const c = emptyCache(-1)
+    // No document yet (a segment this device is about to start): its cache is at version 0, the
+    // one a new segment's first append is made on ([M3b]), so that append is taken as it comes
+    // instead of read again from the document.
+    const c = emptyCache(at ? -1 : 0)
     this.cache.set(seg, c)
     if (at) this.read(at.doc, at.version, seg, c)
   }
