@@ -102,14 +102,16 @@ export class MessageLog {
    * [M56] The messages `list` shows (not hidden, not expired, not a scanner's verdicts alone) that
    * come after `after` in display order, unsorted and not folded: what an unread count needs, in
    * one pass with no copies (counting through `list` folded the whole window at every arrival).
+   * `skip`: authors left out before anything else is looked at (this person's own devices, whose
+   * messages never count: a sender's own burst was otherwise tested for expiry and hiding whole).
    */
-  *shownAfter(conv: ConvId, after: { readonly ts: number; readonly id: string } | undefined): Iterable<MessageView> {
+  *shownAfter(conv: ConvId, after: { readonly ts: number; readonly id: string } | undefined, skip?: (author: MessageView['author']) => boolean): Iterable<MessageView> {
     const hiddenOf = this.hiddenTest(conv)
     const orgMax = orgMaxOf(this.deps.team(), conv)
     const now = this.deps.clock.wallNow()
     for (const v of this.deps.segs.views(conv)) {
       if (after && (v.ts < after.ts || (v.ts === after.ts && v.id <= after.id))) continue
-      if (isExpired(expiryOf(v, orgMax), now) || verdictOnly(v) || hiddenOf(v)) continue
+      if (skip?.(v.author) || isExpired(expiryOf(v, orgMax), now) || verdictOnly(v) || hiddenOf(v)) continue
       yield v
     }
   }

@@ -13,8 +13,8 @@ export interface PresenceDeps {
   readonly channel: SignalChannel
   readonly conversations: () => ConvId[]
   readonly list: (conv: ConvId) => readonly ListedMessage[]
-  /** [M56] The messages `list` shows that come after `after` (all when undefined), unsorted: what unread counts. */
-  readonly shownAfter: (conv: ConvId, after: Cursor | undefined) => Iterable<ListedMessage>
+  /** [M56] The messages `list` shows that come after `after` (all when undefined), unsorted, but those of authors `skip` says: what unread counts. */
+  readonly shownAfter: (conv: ConvId, after: Cursor | undefined, skip?: (author: DeviceId) => boolean) => Iterable<ListedMessage>
   readonly ownPerson: (conv: ConvId, device: DeviceId) => boolean
   readonly person: (conv: ConvId, device: DeviceId) => { user: string; name: string } | undefined
   /** [M13] The conversation's window is loaded (its messages are what `shownAfter` lists). */
@@ -96,7 +96,14 @@ export class Presence {
     const read = this.receipts.cursors(conv).r
     // Counted at each ask, against the read cursor as it is now (another device of the person may read meanwhile).
     const rows = this.deps.loaded(conv) ? undefined : this.saved.get(conv)
-    return unreadCount(rows ?? this.deps.shownAfter(conv, read), read, (d) => this.deps.ownPerson(conv, d))
+    // This person's own messages never count: left out by the window before anything else is looked at.
+    const own = new Map<DeviceId, boolean>()
+    const ownPerson = (d: DeviceId) => {
+      let mine = own.get(d)
+      if (mine === undefined) own.set(d, (mine = this.deps.ownPerson(conv, d)))
+      return mine
+    }
+    return unreadCount(rows ?? this.deps.shownAfter(conv, read, ownPerson), read, ownPerson)
   }
 
   /**

@@ -43,7 +43,7 @@ export function makePresence(parts: Parts, host: PresenceHost): { presence: Pres
     channel,
     conversations: () => host.registry.list().map((r) => r.conv),
     list: (conv) => log.list(conv),
-    shownAfter: (conv, after) => log.shownAfter(conv, after),
+    shownAfter: (conv, after, skip) => log.shownAfter(conv, after, skip),
     loaded: (conv) => parts.segs.isShowing(conv),
     ownPerson,
     person: (conv, device) => {
