@@ -5,7 +5,7 @@ import { decodeRecord, encodeRecord } from '../storage/records.js'
 import type { SignalChannel } from './channel.js'
 import { Receipts, type ListedMessage } from './receipts.js'
 import { Typing } from './typing.js'
-import { UnreadCounts, unreadCount } from './unread.js'
+import { UnreadCounts, oncePerAuthor, unreadCount } from './unread.js'
 import type { Cursor } from './cursor.js'
 
 export interface PresenceDeps {
@@ -97,12 +97,7 @@ export class Presence {
     // Counted at each ask, against the read cursor as it is now (another device of the person may read meanwhile).
     const rows = this.deps.loaded(conv) ? undefined : this.saved.get(conv)
     // This person's own messages never count: left out by the window before anything else is looked at.
-    const own = new Map<DeviceId, boolean>()
-    const ownPerson = (d: DeviceId) => {
-      let mine = own.get(d)
-      if (mine === undefined) own.set(d, (mine = this.deps.ownPerson(conv, d)))
-      return mine
-    }
+    const ownPerson = oncePerAuthor((d) => this.deps.ownPerson(conv, d))
     return unreadCount(rows ?? this.deps.shownAfter(conv, read, ownPerson), read, ownPerson)
   }
 

@@ -8,16 +8,20 @@ import { compareCursor, type Cursor } from './cursor.js'
  * (Presence.seedUnread, at most 50) until it is opened or a message arrives in it.
  */
 export function unreadCount(messages: Iterable<Cursor & { readonly author: DeviceId }>, read: Cursor | undefined, ownPerson: (device: DeviceId) => boolean): number {
-  // Any order (the window unsorted, as it is asked at every arrival); each author looked up once.
-  const own = new Map<DeviceId, boolean>()
+  // Any order (the window unsorted, as it is asked at every arrival).
   let n = 0
-  for (const m of messages) {
-    if (read && compareCursor(m, read) <= 0) continue
-    let mine = own.get(m.author)
-    if (mine === undefined) own.set(m.author, (mine = ownPerson(m.author)))
-    if (!mine) n++
-  }
+  for (const m of messages) if (!(read && compareCursor(m, read) <= 0) && !ownPerson(m.author)) n++
   return n
+}
+
+/** `ownPerson` asked once per author: a count goes over many messages of few authors. */
+export function oncePerAuthor(ownPerson: (device: DeviceId) => boolean): (device: DeviceId) => boolean {
+  const own = new Map<DeviceId, boolean>()
+  return (device) => {
+    let mine = own.get(device)
+    if (mine === undefined) own.set(device, (mine = ownPerson(device)))
+    return mine
+  }
 }
 
 /** Remembers the last count told per conversation, so `unread` is emitted only on a change. */
