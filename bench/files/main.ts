@@ -22,7 +22,14 @@
  * GiB or more waits to be written back costs up to ten times the CPU (README "Files", run 21),
  * so neither side pays for the other's or the source's unwritten pages.
  *
- *   BENCH_FILES_SIZES (100,1024)   BENCH_CPU_PROF=DIR (V8 CPU profiles of both CLIs and the server)
+ * Each size is measured in BENCH_FILES_ROUNDS rounds (3), the two sides taking turns to go first
+ * (floor then ours, ours then floor, …): the floor's time moves 2× with whether its writes find
+ * memory the VM has touched before (README "Files", runs 21–24), and one pair measured in a fixed
+ * order compares one state of the machine against another. A size's figures are each side's
+ * median round (its time, and that round's details); peak RSS is the highest of every round; the
+ * ratio is the floor's median time over ours, with each round's own ratio beside it.
+ *
+ *   BENCH_FILES_SIZES (100,1024)   BENCH_FILES_ROUNDS (3)   BENCH_CPU_PROF=DIR (V8 CPU profiles of both CLIs and the server)
  *   BENCH_FILES_TIMELINE=1 (when each progress line of both CLIs came, on stderr)
  *   BENCH_FILES_LOG_LEVEL (warn; the server's, whose tail is shown when a transfer fails or stalls:
  *   a CLI silent for 120 s is killed)
@@ -43,17 +50,33 @@ import { writeRandomFile } from './testFile.js'
 
 const SIZES_MIB = (process.env.BENCH_FILES_SIZES ?? '100,1024').split(',').map(Number)
 if (!SIZES_MIB.length || SIZES_MIB.some((n) => !Number.isSafeInteger(n) || n < 1 || n > 2048)) throw new Error('BENCH_FILES_SIZES: MiB from 1 to 2048, comma-separated')
+const ROUNDS = Number(process.env.BENCH_FILES_ROUNDS ?? 3)
+if (!Number.isSafeInteger(ROUNDS) || ROUNDS < 1 || ROUNDS > 20) throw new Error('BENCH_FILES_ROUNDS: 1 to 20')
 const CPU_PROF = process.env.BENCH_CPU_PROF ? resolve(process.env.BENCH_CPU_PROF) : undefined
 
 const mbPerSecond = (bytes: number, ms: number) => round(bytes / 1e6 / (ms / 1000))
 const cpu = (o: Record<string, CpuMs | undefined>) => Object.fromEntries(Object.entries(o).map(([k, v]) => [k, v && { user: round(v.user), system: round(v.system) }]))
 const rss = <T extends Record<string, number>>(o: T): T => Object.fromEntries(Object.entries(o).map(([k, v]) => [k, round(v)])) as T
 
-interface SizeResult {
-  readonly bytes: number
+interface Round {
   readonly ours: OursResult
   readonly floor: FloorResult
 }
+
+interface SizeResult {
+  readonly bytes: number
+  readonly rounds: readonly Round[]
+  /** The round whose time is each side's median. */
+  readonly ours: OursResult
+  readonly floor: FloorResult
+  /** The highest peak of each process over every round. */
+  readonly oursPeakRssMb: OursResult['peakRssMb']
+  readonly floorPeakRssMb: FloorResult['peakRssMb']
+}
+
+const medianBy = <T>(xs: readonly T[], key: (x: T) => number): T => [...xs].sort((a, b) => key(a) - key(b))[Math.floor((xs.length - 1) / 2)]!
+const highest = <T extends Record<string, number>>(xs: readonly T[]): T =>
+  Object.fromEntries(Object.keys(xs[0]!).map((k) => [k, Math.max(...xs.map((x) => x[k]!))])) as T
 
 // The CLI as `npm run cli` starts it: one bundle, run with a code cache that the devices' set-up writes.
 const cliJs = await bundleCli(join(process.cwd(), 'node_modules', '.cache', 'fieldchat-bench-files', 'cli'))
@@ -66,13 +89,36 @@ for (const mib of SIZES_MIB) {
   try {
     const source = join(work, 'source.bin')
     const sha256 = await writeRandomFile(source, bytes)
-    execFileSync('sync') // the source's pages are written back before the floor starts
-    const floor = await measureFloor(floorJs, source, sha256, work)
-    console.log(`${mib} MiB floor: ${mbPerSecond(bytes, floor.ms)} MB/s (PUT ${round(floor.putMs)} ms, GET ${round(floor.getMs)} ms), peak RSS ${JSON.stringify(rss(floor.peakRssMb))}`)
-    execFileSync('sync') // and the floor's before ours
-    const ours = await measureOurs(cliJs, source, sha256, work, CPU_PROF)
-    console.log(`${mib} MiB ours: ${mbPerSecond(bytes, ours.ms)} MB/s (send-file ${round(ours.sealUploadMs)} ms, get-file ${round(ours.downloadMs)} ms), peak RSS ${JSON.stringify(rss(ours.peakRssMb))}`)
-    results.push({ bytes, ours, floor })
+    const rounds: Round[] = []
+    for (let r = 0; r < ROUNDS; r++) {
+      const floorSide = async () => {
+        execFileSync('sync') // the source's and the other side's pages are written back before this side starts
+        const floor = await measureFloor(floorJs, source, sha256, work)
+        console.log(`${mib} MiB round ${r + 1} floor: ${mbPerSecond(bytes, floor.ms)} MB/s (PUT ${round(floor.putMs)} ms, GET ${round(floor.getMs)} ms), peak RSS ${JSON.stringify(rss(floor.peakRssMb))}`)
+        return floor
+      }
+      const oursSide = async () => {
+        execFileSync('sync')
+        const ours = await measureOurs(cliJs, source, sha256, work, CPU_PROF)
+        console.log(`${mib} MiB round ${r + 1} ours: ${mbPerSecond(bytes, ours.ms)} MB/s (send-file ${round(ours.sealUploadMs)} ms, get-file ${round(ours.downloadMs)} ms), peak RSS ${JSON.stringify(rss(ours.peakRssMb))}`)
+        return ours
+      }
+      if (r % 2 === 0) {
+        const floor = await floorSide()
+        rounds.push({ floor, ours: await oursSide() })
+      } else {
+        const ours = await oursSide()
+        rounds.push({ ours, floor: await floorSide() })
+      }
+    }
+    results.push({
+      bytes,
+      rounds,
+      ours: medianBy(rounds, (x) => x.ours.ms).ours,
+      floor: medianBy(rounds, (x) => x.floor.ms).floor,
+      oursPeakRssMb: highest(rounds.map((x) => x.ours.peakRssMb)),
+      floorPeakRssMb: highest(rounds.map((x) => x.floor.peakRssMb)),
+    })
   } finally {
     rmSync(work, { recursive: true, force: true })
   }
@@ -81,9 +127,9 @@ for (const mib of SIZES_MIB) {
 const smallest = results[0]!
 const largest = results.at(-1)!
 const growth = Object.fromEntries(
-  (['sender', 'server', 'receiver'] as const).map((p) => [p, round(largest.ours.peakRssMb[p] / smallest.ours.peakRssMb[p], 2)]),
+  (['sender', 'server', 'receiver'] as const).map((p) => [p, round(largest.oursPeakRssMb[p] / smallest.oursPeakRssMb[p], 2)]),
 ) as Record<'sender' | 'server' | 'receiver', number>
-const biggest = (['sender', 'server', 'receiver'] as const).reduce((a, b) => (largest.ours.peakRssMb[b] > largest.ours.peakRssMb[a] ? b : a))
+const biggest = (['sender', 'server', 'receiver'] as const).reduce((a, b) => (largest.oursPeakRssMb[b] > largest.oursPeakRssMb[a] ? b : a))
 const oursSummary = (r: SizeResult) => ({
   mbPerSecond: mbPerSecond(r.bytes, r.ours.ms),
   ms: round(r.ours.ms),
@@ -103,14 +149,16 @@ console.log(
   JSON.stringify({
     date: new Date().toISOString(),
     loadAverageAtStart: round(loadBefore, 2),
+    rounds: ROUNDS,
     ours: { bytes: largest.bytes, ...oursSummary(largest) },
     floor: { bytes: largest.bytes, ...floorSummary(largest) },
     sizes: results.map((r) => ({
       bytes: r.bytes,
-      peakRssMb: rss(r.ours.peakRssMb),
+      peakRssMb: rss(r.oursPeakRssMb),
       ours: { ...oursSummary(r), cpuMs: cpu(r.ours.cpuMs) },
-      floor: { ...floorSummary(r), peakRssMb: rss(r.floor.peakRssMb), cpuMs: cpu(r.floor.cpuMs) },
+      floor: { ...floorSummary(r), peakRssMb: rss(r.floorPeakRssMb), cpuMs: cpu(r.floor.cpuMs) },
       throughputRatio: round(r.ours.ms > 0 ? r.floor.ms / r.ours.ms : NaN, 3),
+      rounds: r.rounds.map((x, i) => ({ first: i % 2 === 0 ? 'floor' : 'ours', oursMs: round(x.ours.ms), floorMs: round(x.floor.ms), floorGetMs: round(x.floor.getMs), ratio: round(x.floor.ms / x.ours.ms, 3) })),
     })),
     ratio: { throughput: round(largest.floor.ms / largest.ours.ms, 3), rssGrowth: growth[biggest], rssGrowthProcess: biggest, rssGrowthByProcess: growth },
   }),
