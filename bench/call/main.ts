@@ -8,11 +8,16 @@
  * - CPU per participant of a four-way video mesh (cameras at 320×240, 15 frames/s, so that the
  *   mesh does not saturate two cores) over BENCH_CALL_CPU_SECONDS (default 15), the
  *   whole browser's CPU time (renderers, GPU, network and media threads) divided by four: with the
- *   app's frame encryption (crypto [X2]) and without it (the bench detaches the transforms).
+ *   app's frame encryption (crypto [X2]), without it (the bench detaches the transforms), and,
+ *   unless BENCH_CALL_COPY=0, with the app's transforms replaced by one that only copies each
+ *   frame into a new buffer (people.ts): the cost of any transform that alters frames, the floor
+ *   under frame encryption in this browser.
  *
  * JSON last on stdout: {"direct": {"setupMsP50", "setupMsP99"}, "relay": {…}, "cpu":
- * {"withFrameEncryption", "without"} (percent of one core per participant; and frames decoded
- * per second), "ratio": {"frameEncryptionOverhead": with/without, "frameEncryptionOverheadPerFrame"}}. Targets: set-up p50 ≤ 500 ms on loopback; overhead ≤ 10%.
+ * {"withFrameEncryption", "without", "copyTransform"} (percent of one core per participant; and
+ * frames decoded per second), "ratio": {"frameEncryptionOverhead": with/without,
+ * "frameEncryptionOverheadPerFrame", "copyTransformOverhead": copy/without (the floor),
+ * "frameEncryptionOverCopy": with/copy}}. Targets: set-up p50 ≤ 500 ms on loopback; overhead ≤ 10%.
  */
 import { existsSync, mkdtempSync, rmSync } from 'node:fs'
 import { loadavg, tmpdir } from 'node:os'
@@ -29,8 +34,13 @@ const ROOT = resolve(import.meta.dirname, '../..')
 const DIST = join(ROOT, 'dist')
 const RUNS = Number(process.env.BENCH_CALL_RUNS ?? 20)
 const CPU_SECONDS = Number(process.env.BENCH_CALL_CPU_SECONDS ?? 15)
-/** Sealed and plain meshes measured this many times each, in the order ABBA ABBA…: one pair of 15 s windows moved by more than the difference. */
+/**
+ * Each kind of mesh (sealed, plain, copy) measured this many times, each round in another order
+ * (sealed plain copy, plain copy sealed, copy sealed plain, …): one pair of 15 s windows moved by
+ * more than the difference.
+ */
 const CPU_ROUNDS = Number(process.env.BENCH_CALL_CPU_ROUNDS ?? 3)
+const COPY = process.env.BENCH_CALL_COPY !== '0'
 /** BENCH_CALL_SETUP=0 measures CPU only (no set-up runs). */
 const SETUP = process.env.BENCH_CALL_SETUP !== '0'
 const SECRET = 'bench-call-turn-secret'
@@ -104,28 +114,48 @@ async function main(): Promise<void> {
     const relay = coturn && SETUP ? await setupTimes(browser, url, { relayOnly: true }, 'Relayed') : undefined
     if (relay) console.error(`relayed set-up: p50 ${relay.setupMsP50} ms, p99 ${relay.setupMsP99} ms (${relay.runs.join(' ')})`)
     type Mesh = Awaited<ReturnType<typeof meshCpu>>
-    const sealed: Mesh[] = []
-    const plain: Mesh[] = []
+    type Kind = 'sealed' | 'plain' | 'copy'
+    const kinds: Kind[] = COPY ? ['sealed', 'plain', 'copy'] : ['sealed', 'plain']
+    const options: Record<Kind, PersonOptions> = { sealed: { smallVideo: true }, plain: { smallVideo: true, noFrameEncryption: true }, copy: { smallVideo: true, copyTransform: true } }
+    const meshes: Record<Kind, Mesh[]> = { sealed: [], plain: [], copy: [] }
     for (let i = 0; i < CPU_ROUNDS; i++) {
-      const order = i % 2 === 0 ? [true, false] : [false, true]
-      for (const seal of order) {
-        const m = await meshCpu(browser, url, server.pid, seal ? { smallVideo: true } : { smallVideo: true, noFrameEncryption: true }, seal ? `Mesh sealed ${i}` : `Mesh plain ${i}`)
-        ;(seal ? sealed : plain).push(m)
-        console.error(`four-way mesh ${seal ? 'sealed' : 'plain'} ${i}, per participant: ${m.percent}% of a core, ${m.framesPerSecond} frames/s decoded, ${m.audioPacketsPerSecond} audio packets/s`)
+      const order = kinds.map((_, k) => kinds[(k + i) % kinds.length]!)
+      for (const kind of order) {
+        const m = await meshCpu(browser, url, server.pid, options[kind], `Mesh ${kind} ${i}`)
+        meshes[kind].push(m)
+        console.error(`four-way mesh ${kind} ${i}, per participant: ${m.percent}% of a core, ${m.framesPerSecond} frames/s decoded, ${m.audioPacketsPerSecond} audio packets/s`)
       }
     }
+    const { sealed, plain, copy } = meshes
     const mean = (ms: Mesh[], f: (m: Mesh) => number) => Math.round((sum(ms.map(f)) / ms.length) * 10) / 10
     const pooled = (ms: Mesh[]): Mesh => ({ percent: mean(ms, (m) => m.percent), framesPerSecond: mean(ms, (m) => m.framesPerSecond), audioPacketsPerSecond: mean(ms, (m) => m.audioPacketsPerSecond) })
     const withFrameEncryption = pooled(sealed)
     const without = pooled(plain)
+    const copied = copy.length ? pooled(copy) : undefined
+    const ratio3 = (a: number, b: number) => Math.round((a / b) * 1000) / 1000
     const perFrame = (m: { percent: number; framesPerSecond: number }) => m.percent / m.framesPerSecond
     const result = {
       date: new Date().toISOString(),
       loadAverageAtStart,
       direct: direct ? { setupMsP50: direct.setupMsP50, setupMsP99: direct.setupMsP99, runs: direct.runs.length } : null,
       relay: relay ? { setupMsP50: relay.setupMsP50, setupMsP99: relay.setupMsP99, runs: relay.runs.length } : null,
-      cpu: { withFrameEncryption: withFrameEncryption.percent, without: without.percent, unit: 'percent of one core per participant', framesPerSecond: { withFrameEncryption: withFrameEncryption.framesPerSecond, without: without.framesPerSecond }, audioPacketsPerSecond: { withFrameEncryption: withFrameEncryption.audioPacketsPerSecond, without: without.audioPacketsPerSecond }, rounds: CPU_ROUNDS, overheadPerRound: sealed.map((m, i) => Math.round((m.percent / plain[i]!.percent) * 1000) / 1000) },
-      ratio: { frameEncryptionOverhead: Math.round((withFrameEncryption.percent / without.percent) * 1000) / 1000, frameEncryptionOverheadPerFrame: Math.round((perFrame(withFrameEncryption) / perFrame(without)) * 1000) / 1000 },
+      cpu: {
+        withFrameEncryption: withFrameEncryption.percent,
+        without: without.percent,
+        copyTransform: copied?.percent ?? null,
+        unit: 'percent of one core per participant',
+        framesPerSecond: { withFrameEncryption: withFrameEncryption.framesPerSecond, without: without.framesPerSecond, copyTransform: copied?.framesPerSecond ?? null },
+        audioPacketsPerSecond: { withFrameEncryption: withFrameEncryption.audioPacketsPerSecond, without: without.audioPacketsPerSecond, copyTransform: copied?.audioPacketsPerSecond ?? null },
+        rounds: CPU_ROUNDS,
+        overheadPerRound: sealed.map((m, i) => ratio3(m.percent, plain[i]!.percent)),
+        copyOverheadPerRound: copy.map((m, i) => ratio3(m.percent, plain[i]!.percent)),
+      },
+      ratio: {
+        frameEncryptionOverhead: ratio3(withFrameEncryption.percent, without.percent),
+        frameEncryptionOverheadPerFrame: ratio3(perFrame(withFrameEncryption), perFrame(without)),
+        copyTransformOverhead: copied ? ratio3(copied.percent, without.percent) : null,
+        frameEncryptionOverCopy: copied ? ratio3(withFrameEncryption.percent, copied.percent) : null,
+      },
     }
     console.log(JSON.stringify(result))
   } finally {

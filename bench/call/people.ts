@@ -7,7 +7,10 @@ import { smallCamera, watchPeerConnections } from '../../tests/helpers/callPages
  * browser context whose page collects its RTCPeerConnections (`window.__pcs`) and, for the relay
  * runs, allows relayed candidates only; for the "without frame encryption" runs the page's frame
  * transforms are not attached (the bench's measuring stick; the app has no such switch); for the
- * CPU runs the camera is asked for a small picture.
+ * "copy" runs each transform the app attaches is replaced by one that only gives every frame a new
+ * buffer of the same bytes (what any transform that changes a frame must at least do: the floor of
+ * an `RTCRtpScriptTransform` that alters frames); for the CPU runs the camera is asked for a small
+ * picture.
  */
 export interface BenchPerson {
   readonly name: string
@@ -18,6 +21,8 @@ export interface BenchPerson {
 export interface PersonOptions {
   readonly relayOnly?: boolean
   readonly noFrameEncryption?: boolean
+  /** Frames go through a transform that copies them and does nothing else, in a worker of the bench's. */
+  readonly copyTransform?: boolean
   /** The camera at 320×240, 15 frames/s (a phone on a weak link): at 640×480 four of them saturate two cores. */
   readonly smallVideo?: boolean
 }
@@ -25,12 +30,36 @@ export interface PersonOptions {
 const WAIT = { timeout: 60_000 }
 
 export async function benchPerson(browser: Browser, name: string, url: string, opts: PersonOptions = {}): Promise<BenchPerson> {
-  const context = await browser.newContext({ viewport: { width: 1100, height: 800 } })
+  // The copying transform's worker is made from a blob: URL, which the app's CSP (script-src 'self') refuses.
+  const context = await browser.newContext({ viewport: { width: 1100, height: 800 }, ...(opts.copyTransform ? { bypassCSP: true } : {}) })
   await watchPeerConnections(context, { relayOnly: !!opts.relayOnly })
   if (opts.smallVideo) await smallCamera(context)
   await context.addInitScript((o: PersonOptions) => {
     if (o.noFrameEncryption) {
       for (const proto of [RTCRtpSender.prototype, RTCRtpReceiver.prototype]) Object.defineProperty(proto, 'transform', { configurable: true, get: () => null, set: () => undefined })
+    }
+    if (o.copyTransform) {
+      const source = `self.onrtctransform = (e) => {
+        const t = e.transformer
+        t.readable.pipeThrough(new TransformStream({ transform(frame, out) {
+          const copy = new Uint8Array(frame.data.byteLength)
+          copy.set(new Uint8Array(frame.data))
+          frame.data = copy.buffer
+          out.enqueue(frame)
+        } })).pipeTo(t.writable)
+      }`
+      let worker: Worker | undefined
+      for (const proto of [RTCRtpSender.prototype, RTCRtpReceiver.prototype]) {
+        const own = Object.getOwnPropertyDescriptor(proto, 'transform')!
+        Object.defineProperty(proto, 'transform', {
+          configurable: true,
+          get: own.get,
+          set(this: RTCRtpSender | RTCRtpReceiver, t: unknown) {
+            worker ??= new Worker(URL.createObjectURL(new Blob([source], { type: 'text/javascript' })))
+            own.set!.call(this, t ? new RTCRtpScriptTransform(worker, {}) : t)
+          },
+        })
+      }
     }
   }, opts)
   const page = context.pages()[0] ?? (await context.newPage())
