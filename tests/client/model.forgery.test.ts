@@ -3,7 +3,7 @@ import { describe, expect, test } from 'vitest'
 import { generateDeviceKeys } from '../../crypto/index.js'
 import { deviceIdOf, type DocId } from '../../protocol/index.js'
 import { actorOf } from '../../client/core/identity.js'
-import { SEGMENT_GENESIS, readSegment, type RootDoc, type SegmentDoc } from '../../client/core/documents/model.js'
+import { SEGMENT_GENESIS, creatorOfId, readSegment, type RootDoc, type SegmentDoc } from '../../client/core/documents/model.js'
 import { checkChanges, type ChangeVerdict, type DocKind } from '../../client/core/documents/writeRules.js'
 
 /**
@@ -124,5 +124,18 @@ describe('[M20] a member cannot alter what another device wrote', () => {
     expect(checkChanges([typed], aliceActor, 'segment')).toEqual({ ok: false, code: 'M302_CHANGE_UNREADABLE' })
     expect(checkChanges([A.save(alicesSegment())], aliceActor, 'segment')).toEqual({ ok: false, code: 'M302_CHANGE_UNREADABLE' })
     expect(checkChanges([honest.subarray(0, 8)], aliceActor, 'segment')).toEqual({ ok: false, code: 'M302_CHANGE_UNREADABLE' })
+  })
+})
+
+describe('creatorOfId (remembered per actor)', () => {
+  test('names the same device every time, and nobody for an actor that is not a device key, asked again', () => {
+    const id = `7@${aliceActor}`
+    expect(creatorOfId(id)).toBe(deviceIdOf(alice.signPublic))
+    expect(creatorOfId(`9@${aliceActor}`)).toBe(deviceIdOf(alice.signPublic))
+    expect(creatorOfId(`1@${eveActor}`)).toBe(deviceIdOf(eve.signPublic))
+    for (const bad of ['3@abcd', '3@', '3@zz'.padEnd(66, 'z'), `3@${aliceActor.toUpperCase()}`]) {
+      expect(creatorOfId(bad)).toBeUndefined()
+      expect(creatorOfId(bad)).toBeUndefined()
+    }
   })
 })
