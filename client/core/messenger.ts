@@ -1004,9 +1004,10 @@ export class Messenger {
     if (!conv) return
     this.pruner?.changed(doc)
     if (this.p.layout.isRoot(doc)) {
+      // A root lists segments (layout.ts): a new one is subscribed, and shows nothing until it is read.
       void this.p.layout.refresh(conv).then(() => {
         this.events.emit('conversations', undefined)
-        this.events.emit('messages', { conv })
+        this.events.emit('messages', { conv, onlyAdded: true })
       })
       return
     }
@@ -1015,6 +1016,8 @@ export class Messenger {
     this.searchPart?.touch(conv, doc)
     // [M3b] Entries a change only appended are added as the change gave them (the cache must
     // take them now, on the version they were made on); what they announce follows as a scan's would.
+    // [M56] Appended to a segment already shown (or to a new one), the messages are all the change shows anew.
+    const shown = !!appended && (appended.before === 0 || this.p.segs.shows(conv, doc))
     const fast = appended && this.p.segs.appended(conv, doc, appended.before, version, appended.entries)
     void (fast ? Promise.resolve(fast) : this.p.segs.scan(conv, doc)).then((found) => {
       // [M67] A message that arrives expired is never announced.
@@ -1025,7 +1028,8 @@ export class Messenger {
       // [M45] Edits, deletions, reactions and pins change messages already shown.
       const updated = this.p.log.updated(conv, found)
       if (updated.length) this.events.emit('updated', { conv, messages: updated })
-      this.events.emit('messages', { conv })
+      const onlyAdded = !!fast && shown && added.length === found.added.length && !updated.length && !found.removed.length && !found.actions.length && !found.timers.length && !found.calls.length
+      this.events.emit('messages', onlyAdded ? { conv, onlyAdded } : { conv })
       this.expiry?.added(conv, found.added)
     })
   }

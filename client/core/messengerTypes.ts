@@ -61,7 +61,12 @@ export interface MessengerEvents extends Record<string, unknown> {
   conversations: void
   /** [A2] The upload queue changed (added, progress, done, failed). */
   uploads: void
-  messages: { conv: ConvId }
+  /**
+   * What a conversation shows changed. `onlyAdded`: nothing it showed before changed, and what it
+   * shows anew (if anything: a root change that lists a new segment shows nothing yet) is what
+   * the `added` event just before named ([M56] counts on from there, not over the whole window).
+   */
+  messages: { conv: ConvId; onlyAdded?: true }
   /** Messages that appeared in a loaded segment (local or remote), in no particular order. */
   added: { conv: ConvId; messages: MessageView[] }
   /** [M45] Messages already shown that changed (edited, deleted, reactions, pin, the quote they show), as now shown. */

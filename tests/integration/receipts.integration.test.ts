@@ -50,6 +50,36 @@ test('[M55][M56] delivered, then read: the writer sees who has received and who 
   expect(bob!.problems).toEqual([])
 }, 120_000)
 
+test('[M56] a burst counted on as it arrives, then an edit and a deletion counted whole: every unread event tells the whole window\'s count', async () => {
+  const [alice, bob] = await Promise.all(['Ada', 'Bas'].map((n) => env.persona(n)))
+  for (const p of [alice!, bob!]) p.messenger.start()
+  const conv = await conversationWith(alice!, [bob!], 'Dock')
+  await online(alice!, bob!)
+  const told: { count: number; whole: number }[] = []
+  bob!.messenger.events.on('unread', (e) => e.conv === conv && told.push({ count: e.count, whole: bob!.messenger.unread(conv) }))
+  const changes: { onlyAdded: boolean }[] = []
+  bob!.messenger.events.on('messages', (e) => e.conv === conv && changes.push({ onlyAdded: !!e.onlyAdded }))
+  // Sent without waiting, as a bot would: they arrive in batches (several messages per envelope).
+  const sent = await Promise.all(Array.from({ length: 300 }, (_, i) => alice!.messenger.send(conv, `crate ${i} unloaded`)))
+  await until(() => bob!.messenger.unread(conv) === 300, 'bob has 300 unread')
+  await until(() => told.at(-1)?.count === 300, 'the last unread event says 300')
+  expect(changes.some((c) => c.onlyAdded)).toBe(true)
+  expect(told.every((t) => t.count <= 300)).toBe(true)
+  await alice!.messenger.deleteMessage(conv, sent[0]!.ref)
+  await alice!.messenger.edit(conv, sent[1]!.ref, 'crate 1 unloaded twice')
+  await until(() => bob!.messenger.messages(conv).some((m) => m.edited !== undefined), 'the edit reached bob')
+  expect(changes.at(-1)).toEqual({ onlyAdded: false })
+  await bob!.messenger.markRead(conv)
+  expect(told.at(-1)).toEqual({ count: 0, whole: 0 })
+  const more = await Promise.all(Array.from({ length: 40 }, (_, i) => alice!.messenger.send(conv, `late crate ${i}`)))
+  await until(() => told.at(-1)?.count === 40, 'forty unread again')
+  expect(bob!.messenger.unread(conv)).toBe(more.length)
+  // Every count told, counted on or whole, is the whole window's count at that moment.
+  expect(told.filter((t) => t.count !== t.whole)).toEqual([])
+  expect(alice!.problems).toEqual([])
+  expect(bob!.problems).toEqual([])
+}, 120_000)
+
 test('[M56][M57] a group: the writer sees who has read, by name; a device that reconnects sends its cursors and asks for the others\'', async () => {
   const link = switchableLink()
   const [alice, bob] = await Promise.all(['Ann', 'Ben'].map((n) => env.persona(n)))

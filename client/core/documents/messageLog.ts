@@ -105,11 +105,16 @@ export class MessageLog {
    * `skip`: authors left out before anything else is looked at (this person's own devices, whose
    * messages never count: a sender's own burst was otherwise tested for expiry and hiding whole).
    */
-  *shownAfter(conv: ConvId, after: { readonly ts: number; readonly id: string } | undefined, skip?: (author: MessageView['author']) => boolean): Iterable<MessageView> {
+  shownAfter(conv: ConvId, after: { readonly ts: number; readonly id: string } | undefined, skip?: (author: MessageView['author']) => boolean): Iterable<MessageView> {
+    return this.shownAmong(conv, this.deps.segs.views(conv), after, skip)
+  }
+
+  /** [M56] The same test as `shownAfter`, over `messages` (of the conversation's window) only. */
+  *shownAmong(conv: ConvId, messages: Iterable<MessageView>, after: { readonly ts: number; readonly id: string } | undefined, skip?: (author: MessageView['author']) => boolean): Iterable<MessageView> {
     const hiddenOf = this.hiddenTest(conv)
     const orgMax = orgMaxOf(this.deps.team(), conv)
     const now = this.deps.clock.wallNow()
-    for (const v of this.deps.segs.views(conv)) {
+    for (const v of messages) {
       if (after && (v.ts < after.ts || (v.ts === after.ts && v.id <= after.id))) continue
       if (skip?.(v.author) || isExpired(expiryOf(v, orgMax), now) || verdictOnly(v) || hiddenOf(v)) continue
       yield v

@@ -98,6 +98,11 @@ export class SegmentWindow {
     return set
   }
 
+  /** Whether `seg` is in the conversation's window (its messages, once read, are among `views`). */
+  shows(conv: ConvId, seg: DocId): boolean {
+    return this.loaded.get(conv)?.has(seg) ?? false
+  }
+
   /** [M13a] Whether a segment of the window has been read: its messages are what `messages()` lists. */
   isShowing(conv: ConvId): boolean {
     for (const seg of this.loaded.get(conv) ?? []) if (this.cache.has(seg)) return true

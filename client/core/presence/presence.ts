@@ -5,8 +5,9 @@ import { decodeRecord, encodeRecord } from '../storage/records.js'
 import type { SignalChannel } from './channel.js'
 import { Receipts, type ListedMessage } from './receipts.js'
 import { Typing } from './typing.js'
-import { UnreadCounts, oncePerAuthor, unreadCount } from './unread.js'
+import { UnreadCounts, UnreadTally, oncePerAuthor } from './unread.js'
 import type { Cursor } from './cursor.js'
+import type { MessageView } from '../documents/model.js'
 
 export interface PresenceDeps {
   readonly store: LocalStore
@@ -15,6 +16,8 @@ export interface PresenceDeps {
   readonly list: (conv: ConvId) => readonly ListedMessage[]
   /** [M56] The messages `list` shows that come after `after` (all when undefined), unsorted, but those of authors `skip` says: what unread counts. */
   readonly shownAfter: (conv: ConvId, after: Cursor | undefined, skip?: (author: DeviceId) => boolean) => Iterable<ListedMessage>
+  /** [M56] The same test as `shownAfter`, over newly added messages only. */
+  readonly shownAmong: (conv: ConvId, messages: readonly MessageView[], after: Cursor | undefined, skip?: (author: DeviceId) => boolean) => Iterable<ListedMessage>
   readonly ownPerson: (conv: ConvId, device: DeviceId) => boolean
   readonly person: (conv: ConvId, device: DeviceId) => { user: string; name: string } | undefined
   /** [M13] The conversation's window is loaded (its messages are what `shownAfter` lists). */
@@ -40,6 +43,12 @@ export class Presence {
   readonly typing: Typing
   private readonly counts = new UnreadCounts()
   private readonly recounting = new Set<ConvId>()
+  /** [M56] Per conversation, the unread messages as last counted, and the read cursor they were counted against. */
+  private readonly tallies = new Map<ConvId, UnreadTally>()
+  /** Messages `added` since the last count, while nothing else changed (`recount(conv, true)`). */
+  private readonly arrivals = new Map<ConvId, MessageView[]>()
+  /** Conversations where something else changed since the last count: counted whole. */
+  private readonly whole = new Set<ConvId>()
   /** [M56] The saved newest views' rows ([M13a]) of conversations whose window is not loaded. */
   private readonly saved = new Map<ConvId, readonly ListedMessage[]>()
   private stopped = false
@@ -85,20 +94,57 @@ export class Presence {
     return !this.ownOff && this.deps.policyAllows(conv)
   }
 
-  /** New messages in a loaded segment: delivered moves, their authors stop typing, unread is counted. */
-  added(conv: ConvId, messages: readonly ListedMessage[]): void {
+  /**
+   * New messages in a loaded segment: delivered moves, their authors stop typing, unread is
+   * counted (on from the last count when the `messages` event after them says they were all that
+   * changed, `recount(conv, true)`).
+   */
+  added(conv: ConvId, messages: readonly MessageView[]): void {
     void this.receipts.received(conv, messages)
     this.typing.wrote(conv, new Set(messages.map((m) => m.author)))
-    this.recount(conv)
+    const arrived = this.arrivals.get(conv)
+    if (arrived) arrived.push(...messages)
+    else this.arrivals.set(conv, [...messages])
+    this.recount(conv, true)
   }
 
   unread(conv: ConvId): number {
+    return this.countWhole(conv).size
+  }
+
+  /**
+   * [M56] The unread messages of `conv`, counted over the whole window (or the saved newest view),
+   * against the read cursor as it is now (another device of the person may read meanwhile).
+   */
+  private countWhole(conv: ConvId): UnreadTally {
     const read = this.receipts.cursors(conv).r
-    // Counted at each ask, against the read cursor as it is now (another device of the person may read meanwhile).
     const rows = this.deps.loaded(conv) ? undefined : this.saved.get(conv)
     // This person's own messages never count: left out by the window before anything else is looked at.
     const ownPerson = oncePerAuthor((d) => this.deps.ownPerson(conv, d))
-    return unreadCount(rows ?? this.deps.shownAfter(conv, read, ownPerson), read, ownPerson)
+    return UnreadTally.of(rows ?? this.deps.shownAfter(conv, read, ownPerson), read, ownPerson)
+  }
+
+  /**
+   * [M56] The count after a turn: on from the last one when only messages were added since
+   * (the window's other messages are as they were counted, against the same read cursor), else
+   * whole. Counting the whole window at every arriving batch made a burst or a catch-up quadratic.
+   */
+  private count(conv: ConvId): number {
+    const arrived = this.arrivals.get(conv)
+    this.arrivals.delete(conv)
+    const tally = this.tallies.get(conv)
+    const read = this.receipts.cursors(conv).r
+    if (tally && !this.whole.has(conv) && this.deps.loaded(conv) && tally.countedAgainst(read)) {
+      if (arrived) {
+        const ownPerson = oncePerAuthor((d) => this.deps.ownPerson(conv, d))
+        tally.add(this.deps.shownAmong(conv, arrived, read, ownPerson), ownPerson)
+      }
+      return tally.size
+    }
+    this.whole.delete(conv)
+    const fresh = this.countWhole(conv)
+    this.tallies.set(conv, fresh)
+    return fresh.size
   }
 
   /**
@@ -119,15 +165,18 @@ export class Presence {
   /**
    * Tells `unread` when the count of `conv` changed. Counted once per turn however often asked:
    * an arriving message asks through `added` and `messages` both. A microtask, so the event is out
-   * before whatever awaited the change (`markRead`) goes on.
+   * before whatever awaited the change (`markRead`) goes on. `onlyAdded`: nothing shown before
+   * changed, and what is shown anew `added` named (the `messages` event's `onlyAdded`); anything
+   * else counts whole.
    */
-  recount(conv: ConvId): void {
+  recount(conv: ConvId, onlyAdded = false): void {
+    if (!onlyAdded) this.whole.add(conv)
     if (this.recounting.has(conv)) return
     this.recounting.add(conv)
     queueMicrotask(() => {
       this.recounting.delete(conv)
       if (this.stopped) return
-      const count = this.counts.changed(conv, this.unread(conv))
+      const count = this.counts.changed(conv, this.count(conv))
       if (count === undefined) return
       // The other conversations' counts as told last (each is told again whenever it changes):
       // counting every conversation's window again at every arrival made a catch-up quadratic.

@@ -44,6 +44,7 @@ export function makePresence(parts: Parts, host: PresenceHost): { presence: Pres
     conversations: () => host.registry.list().map((r) => r.conv),
     list: (conv) => log.list(conv),
     shownAfter: (conv, after, skip) => log.shownAfter(conv, after, skip),
+    shownAmong: (conv, messages, after, skip) => log.shownAmong(conv, messages, after, skip),
     loaded: (conv) => parts.segs.isShowing(conv),
     ownPerson,
     person: (conv, device) => {
@@ -62,7 +63,7 @@ export function makePresence(parts: Parts, host: PresenceHost): { presence: Pres
     engine.events.on('signal', ({ conv, body }) => void channel.receive(conv, body)),
     engine.events.on('joined', ({ conv }) => presence.receipts.joined(conv)),
     host.events.on('added', ({ conv, messages }) => presence.added(conv, messages)),
-    host.events.on('messages', ({ conv }) => presence.recount(conv)),
+    host.events.on('messages', ({ conv, onlyAdded }) => presence.recount(conv, !!onlyAdded)),
   ]
   return { presence, channel, detach: () => offs.forEach((off) => off()) }
 }
