@@ -5,7 +5,7 @@ import { decodeRecord, encodeRecord } from '../storage/records.js'
 import type { SignalChannel } from './channel.js'
 import { Receipts, type ListedMessage } from './receipts.js'
 import { Typing } from './typing.js'
-import { UnreadCounts, UnreadTally, oncePerAuthor } from './unread.js'
+import { UnreadCounts, UnreadTally, oncePerAuthor, unreadCount } from './unread.js'
 import type { Cursor } from './cursor.js'
 import type { MessageView } from '../documents/model.js'
 
@@ -108,20 +108,17 @@ export class Presence {
     this.recount(conv, true)
   }
 
-  unread(conv: ConvId): number {
-    return this.countWhole(conv).size
-  }
-
   /**
-   * [M56] The unread messages of `conv`, counted over the whole window (or the saved newest view),
-   * against the read cursor as it is now (another device of the person may read meanwhile).
+   * [M56] The unread messages of `conv`, counted over the whole window (or the saved newest view
+   * while the window is not loaded), against the read cursor as it is now (another device of the
+   * person may read meanwhile).
    */
-  private countWhole(conv: ConvId): UnreadTally {
+  unread(conv: ConvId): number {
     const read = this.receipts.cursors(conv).r
     const rows = this.deps.loaded(conv) ? undefined : this.saved.get(conv)
     // This person's own messages never count: left out by the window before anything else is looked at.
     const ownPerson = oncePerAuthor((d) => this.deps.ownPerson(conv, d))
-    return UnreadTally.of(rows ?? this.deps.shownAfter(conv, read, ownPerson), read, ownPerson)
+    return unreadCount(rows ?? this.deps.shownAfter(conv, read, ownPerson), read, ownPerson)
   }
 
   /**
@@ -132,17 +129,20 @@ export class Presence {
   private count(conv: ConvId): number {
     const arrived = this.arrivals.get(conv)
     this.arrivals.delete(conv)
+    const whole = this.whole.delete(conv)
+    if (!this.deps.loaded(conv)) {
+      // Counted from the saved view: nothing to count on from once the window counts.
+      this.tallies.delete(conv)
+      return this.unread(conv)
+    }
     const tally = this.tallies.get(conv)
     const read = this.receipts.cursors(conv).r
-    if (tally && !this.whole.has(conv) && this.deps.loaded(conv) && tally.countedAgainst(read)) {
-      if (arrived) {
-        const ownPerson = oncePerAuthor((d) => this.deps.ownPerson(conv, d))
-        tally.add(this.deps.shownAmong(conv, arrived, read, ownPerson), ownPerson)
-      }
+    const ownPerson = oncePerAuthor((d) => this.deps.ownPerson(conv, d))
+    if (tally && !whole && tally.countedAgainst(read)) {
+      if (arrived) tally.add(this.deps.shownAmong(conv, arrived, read, ownPerson), ownPerson)
       return tally.size
     }
-    this.whole.delete(conv)
-    const fresh = this.countWhole(conv)
+    const fresh = UnreadTally.of(this.deps.shownAfter(conv, read, ownPerson), read, ownPerson)
     this.tallies.set(conv, fresh)
     return fresh.size
   }

@@ -27,6 +27,7 @@ const msg = (ts: number, author: DeviceId): MessageView => {
 
 function world() {
   const views: MessageView[] = []
+  let loaded = true
   const hidden = new Set<string>()
   const told: number[] = []
   const after = (m: MessageView, read: Cursor | undefined) => !read || m.ts > read.ts || (m.ts === read.ts && m.id > read.id)
@@ -41,7 +42,7 @@ function world() {
     shownAmong: (_c, ms, read, skip) => shown(ms, read, skip),
     ownPerson: (_c, d) => d === ann,
     person: () => undefined,
-    loaded: () => true,
+    loaded: () => loaded,
     policyAllows: () => true,
     emit: { receipts: () => undefined, typing: () => undefined, unread: (_c, count) => void told.push(count) },
   })
@@ -53,7 +54,7 @@ function world() {
     await Promise.resolve()
   }
   const whole = () => shown(views, presence.receipts.cursors(conv).r, (d) => d === ann).length
-  return { views, hidden, told, presence, arrive, whole, last: () => told.at(-1) ?? 0 }
+  return { views, hidden, told, presence, arrive, whole, last: () => told.at(-1) ?? 0, setLoaded: (v: boolean) => void (loaded = v) }
 }
 
 describe('[M56] unread counted on while only messages arrive', () => {
@@ -104,6 +105,18 @@ describe('[M56] unread counted on while only messages arrive', () => {
     expect(w.last()).toBe(1)
     await w.arrive(msg(12, cy))
     expect(w.last()).toBe(2)
+    expect(w.last()).toBe(w.whole())
+  })
+
+  test('counted from the saved view until the window loads, then over the window: nothing counted on from the saved rows', async () => {
+    const w = world()
+    w.setLoaded(false)
+    w.presence.seedUnread(conv, [msg(1, bob), msg(2, cy), msg(3, bob)])
+    await Promise.resolve()
+    expect(w.last()).toBe(3)
+    w.setLoaded(true) // a message arrives in a new segment: the window counts from now on
+    await w.arrive(msg(4, bob))
+    expect(w.last()).toBe(1)
     expect(w.last()).toBe(w.whole())
   })
 
